@@ -1,0 +1,449 @@
+"""The ``photosearch`` command line: everything the GUI does, with ``--json`` output.
+
+The only place in the core that prints. Errors become one-line messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from photosearch.config import Paths
+from photosearch.errors import PhotoSearchError, QueryError
+from photosearch.progress import Progress
+
+log = logging.getLogger("photosearch.cli")
+
+QUERY_HELP = """\
+query syntax:
+  beach                      photos of a beach
+  beach + sunset             both things (equal weights)
+  beach + 0.5:sunset         "sunset" counts half as much
+  beach - people             avoid photos that match "people"
+  --image ref.jpg            photos like ref.jpg
+  --image ref.jpg "at night" like ref.jpg, but changed as the text says (composed query);
+                             --weight sets the image↔text balance (0 = image only, 1 = text only)
+"""
+
+
+# ---------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _paths(args: argparse.Namespace) -> Paths:
+    return Paths.resolve(args.data_dir)
+
+
+def _open(args: argparse.Namespace, write: bool = False, purpose: str | None = None):  # noqa: ANN202
+    from photosearch.library.library import Library
+
+    return Library(_paths(args), write=write, purpose=purpose)
+
+
+def _emit(args: argparse.Namespace, data: Any, human: Callable[[], Iterable[str]]) -> None:
+    if getattr(args, "json", False):
+        json.dump(data, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        for line in human():
+            print(line)
+
+
+class ProgressLine:
+    """Renders progress events as one live line on stderr (a plain line per event when not a TTY)."""
+
+    def __init__(self, stream: Any = None, quiet: bool = False) -> None:
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self._last = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        if self.quiet:
+            return
+        now = time.monotonic()
+        final = p.phase in ("done", "cancelled", "saving")
+        if not final and self.tty and now - self._last < 0.1:
+            return
+        if not final and not self.tty and now - self._last < 2.0:
+            return
+        self._last = now
+        line = format_progress(p)
+        if self.tty:
+            self.stream.write("\r\x1b[K" + line)
+            if final:
+                self.stream.write("\n")
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and not self.quiet:
+            self.stream.write("\n")
+
+
+def format_progress(p: Progress) -> str:
+    if p.phase == "embedding":
+        parts = [f"Indexing {p.done:,}/{p.total:,}"]
+        if p.rate:
+            parts.append(f"{p.rate:.1f} photos/s")
+        if p.eta is not None:
+            parts.append(f"{_duration(p.eta)} left")
+        if p.errors:
+            parts.append(f"{p.errors} skipped")
+        if p.paused:
+            parts.append("paused")
+        return " · ".join(parts)
+    if p.phase == "scanning":
+        return f"Scanning folders… {p.message}".rstrip() if not p.total else f"Scanned {p.total:,} photos"
+    if p.phase == "done":
+        return f"Done: {p.done:,} photos processed, {p.encoded:,} embedded, {p.errors:,} skipped"
+    return f"{p.phase.capitalize()}… {p.message}".rstrip()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+def _date(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else "-"
+
+
+def _parse_date(s: str | None, end: bool = False) -> float | None:
+    if not s:
+        return None
+    for fmt in ("%Y-%m-%d", "%Y-%m", "%Y"):
+        try:
+            dt = datetime.strptime(s, fmt)
+        except ValueError:
+            continue
+        if end:
+            if fmt == "%Y":
+                dt = dt.replace(year=dt.year + 1)
+            elif fmt == "%Y-%m":
+                dt = dt.replace(year=dt.year + dt.month // 12, month=dt.month % 12 + 1)
+            else:
+                dt = datetime.fromordinal(dt.toordinal() + 1)
+            return dt.timestamp() - 1e-3
+        return dt.timestamp()
+    raise QueryError(f"can't read the date {s!r}; use YYYY, YYYY-MM or YYYY-MM-DD")
+
+
+# ---------------------------------------------------------------------------------------------------
+# commands
+
+
+def cmd_folders(args: argparse.Namespace) -> int:
+    write = args.action in ("add", "remove", "pause", "resume")
+    with _open(args, write=write, purpose=f"photosearch folders {args.action}") as lib:
+        if args.action == "add":
+            rows = [lib.add_folder(p) for p in args.paths]
+            _emit(args, [r.__dict__ for r in rows], lambda: [f"added {r.path}" for r in rows] + [
+                "run 'photosearch index' (or 'photosearch watch') to index them"])
+        elif args.action == "remove":
+            counts = {p: lib.remove_folder(p) for p in args.paths}
+            if lib.active_model_id():
+                from photosearch.indexing.pipeline import Indexer
+
+                Indexer(lib).collect_garbage()
+            _emit(args, counts, lambda: [f"removed {p} ({n} photos)" for p, n in counts.items()])
+        elif args.action in ("pause", "resume"):
+            for p in args.paths:
+                lib.set_folder_paused(p, args.action == "pause")
+            _emit(args, {"paused" if args.action == "pause" else "resumed": args.paths},
+                  lambda: [f"{args.action}d {p}" for p in args.paths])
+        else:
+            rows = lib.folders()
+            _emit(args, [r.__dict__ for r in rows],
+                  lambda: [f"{r.state:8} {r.path}" for r in rows] or ["no folders yet: photosearch folders add PATH"])
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from photosearch.indexing.pipeline import Indexer
+    from photosearch.progress import WorkControl
+
+    for p in args.add or []:
+        with _open(args, write=True, purpose="photosearch folders add") as lib:
+            lib.add_folder(p)
+    with _open(args, write=True, purpose="photosearch index") as lib:
+        indexer = Indexer(lib, batch_size=args.batch_size)
+        control = WorkControl()
+        line = ProgressLine(quiet=args.quiet)
+        final: Progress | None = None
+        try:
+            for p in indexer.run(control):
+                line(p)
+                final = p
+        except KeyboardInterrupt:
+            control.cancel()
+            indexer.save()
+            print("interrupted; what was indexed is kept", file=sys.stderr)
+            return 130
+        counts = lib.catalog.counts_by_status()
+        data = {**(final.to_json() if final else {}), "counts": counts}
+        _emit(args, data, lambda: [
+            f"{counts['indexed']:,} photos indexed, {counts['error']:,} skipped, {counts['pending']:,} pending"])
+    return 0
+
+
+def _filters(args: argparse.Namespace):  # noqa: ANN202
+    from photosearch.search.engine import Filters
+
+    f = Filters(
+        folder=os.path.abspath(args.folder) if getattr(args, "folder", None) else None,
+        date_from=_parse_date(getattr(args, "date_from", None)),
+        date_to=_parse_date(getattr(args, "date_to", None), end=True),
+        formats=tuple(x.strip().lower() for x in args.type.split(",")) if getattr(args, "type", None) else None,
+        orientation=getattr(args, "orientation", None),
+    )
+    return f if f.active() else None
+
+
+def _engine(lib):  # noqa: ANN001, ANN202
+    from photosearch.search.engine import SearchEngine
+
+    rt = lib.runtime()
+    return SearchEngine(lib.catalog, rt, lib.vector_index(rt.id))
+
+
+def _print_results(args: argparse.Namespace, resp, query: dict[str, Any]) -> None:  # noqa: ANN001
+    data = {"query": query, "kind": resp.kind, "library_size": resp.library_size,
+            "no_good_matches": resp.no_good_matches, "results": [r.to_json() for r in resp.results]}
+
+    def human() -> Iterable[str]:
+        if not resp.results:
+            yield "no results" if resp.library_size else "the library is empty: add a folder and index it"
+            return
+        if resp.no_good_matches:
+            yield "no good matches; the nearest photos are:"
+        for r in resp.results:
+            mark = "" if r.passed else "  (weak)"
+            yield f"{r.rank:3}  {r.score:.4f}  {r.path}{mark}"
+
+    _emit(args, data, human)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    text = " ".join(args.text).strip()
+    if not text and not args.image:
+        raise QueryError("give some text to search for, or --image PATH")
+    with _open(args) as lib:
+        eng = _engine(lib)
+        filters = _filters(args)
+        if args.image and text:
+            resp = eng.search_composed(args.image, text, args.k, weight=args.weight, fusion=args.fusion,
+                                       filters=filters)
+        elif args.image:
+            resp = eng.search_image(args.image, args.k, filters)
+        else:
+            resp = eng.search_text(text, args.k, filters)
+        _print_results(args, resp, {"text": text or None, "image": args.image})
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    with _open(args) as lib:
+        eng = _engine(lib)
+        resp = eng.search_image(args.path, args.k, _filters(args), exclude_self=True)
+        _print_results(args, resp, {"similar": args.path})
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from photosearch.store.lock import WriterLock
+
+    paths = _paths(args)
+    with _open(args) as lib:
+        cat = lib.catalog
+        model_id = lib.active_model_id()
+        counts = cat.counts_by_status()
+        folders = [{"path": f.path, "state": f.state, "watch": f.watch_mode, "watch_note": f.watch_note,
+                    "photos": len(cat.files_in_folder(f.id)), "last_scan": f.last_scan_at} for f in lib.folders()]
+        index: dict[str, Any] = {}
+        if model_id:
+            meta = cat.index_meta(model_id)
+            n_emb = cat.count_embeddings(model_id)
+            if meta is None:
+                health = "not built yet" if n_emb else "empty"
+            else:
+                p = paths.index_dir / meta.file
+                ok = p.is_file() and p.stat().st_size == meta.size
+                health = "ok" if ok else "needs rebuild (file missing or damaged)"
+            index = {"model": model_id, "embeddings": n_emb, "health": health,
+                     "saved_generation": meta.generation if meta else None,
+                     "saved_count": meta.count if meta else 0,
+                     "unsaved": cat.max_embedding_id(model_id) > (meta.high_water if meta else 0)}
+        skipped = [{"path": f.path, "reason": f.error} for f in cat.errors()]
+        holder = WriterLock(paths.lock_file).holder() if WriterLock(paths.lock_file).is_locked_elsewhere() else None
+        data = {"data_dir": str(paths.data_dir), "model": model_id,
+                "models_installed": [m.id for m in lib.installed_models()],
+                "folders": folders, "counts": counts, "index": index, "skipped": skipped,
+                "writer": holder}
+
+    def human() -> Iterable[str]:
+        yield f"data:    {paths.data_dir}"
+        yield f"model:   {model_id or 'none installed'}"
+        yield f"photos:  {counts['indexed']:,} indexed, {counts['pending']:,} pending, {counts['error']:,} skipped"
+        if index:
+            yield f"index:   {index['health']} ({index['embeddings']:,} embeddings)"
+        if holder:
+            yield f"writer:  pid {holder.get('pid')} ({holder.get('purpose')})"
+        yield "folders:" if folders else "folders: none (photosearch folders add PATH)"
+        for f in folders:
+            note = f" — {f['watch_note']}" if f["watch_note"] else ""
+            yield f"  {f['state']:8} {f['photos']:7,}  {f['path']}{note}"
+        if skipped:
+            yield f"skipped files ({len(skipped)}):"
+            for s in skipped[:50]:
+                yield f"  {s['path']}: {s['reason']}"
+            if len(skipped) > 50:
+                yield f"  … and {len(skipped) - 50} more (--json lists all)"
+
+    _emit(args, data, human)
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from photosearch.models.install import install_package_dir, remove_package
+
+    paths = _paths(args)
+    if args.action == "list":
+        with _open(args) as lib:
+            active = lib.active_model_id()
+            installed = lib.installed_models()
+            data = {"active": active, "installed": [
+                {"id": m.id, "name": m.manifest.name, "family": m.manifest.family, "dim": m.manifest.embedding_dim,
+                 "licence": m.manifest.licence, "commercial_use": m.manifest.commercial_use,
+                 "embeddings": lib.catalog.count_embeddings(m.id)} for m in installed]}
+        _emit(args, data, lambda: [
+            f"{'*' if m['id'] == active else ' '} {m['id']:30} {m['name']} ({m['family']}, {m['dim']}-d, "
+            f"{m['licence']}) {m['embeddings']:,} photos embedded" for m in data["installed"]]
+            or ["no models installed: photosearch models import PATH"])
+        return 0
+    if args.action == "import":
+        with _open(args, write=True, purpose="photosearch models import") as lib:
+            pkg = install_package_dir(args.name, paths.models_dir)
+            if lib.catalog.get_meta("active_model") is None or args.use:
+                lib.set_active_model(pkg.id)
+        _emit(args, {"installed": pkg.id}, lambda: [f"installed model {pkg.id}"])
+        return 0
+    if args.action == "use":
+        with _open(args, write=True, purpose="photosearch models use") as lib:
+            lib.set_active_model(args.name)
+            missing = len(lib.catalog.hashes_missing_embedding(args.name))
+        _emit(args, {"active": args.name, "to_embed": missing}, lambda: [
+            f"now using {args.name}" + (f"; run 'photosearch index' to embed {missing} photos with it" if missing
+                                        else "")])
+        return 0
+    if args.action == "remove":
+        with _open(args, write=True, purpose="photosearch models remove") as lib:
+            remove_package(args.name, paths.models_dir)
+            lib.catalog.delete_model_embeddings(args.name)
+            if lib.catalog.get_meta("active_model") == args.name:
+                lib.catalog.set_meta("active_model", None)
+        _emit(args, {"removed": args.name}, lambda: [f"removed model {args.name}"])
+        return 0
+    raise QueryError(f"'models {args.action}' is not available in this version")
+
+
+# ---------------------------------------------------------------------------------------------------
+# parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="where the catalog, index and models live "
+                        "(default: the platform's data folder; or PHOTOSEARCH_DATA_DIR)")
+    common.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+
+    p = argparse.ArgumentParser(prog="photosearch", parents=[common],
+                                description="Find photos in your own library by meaning — offline and private.",
+                                epilog=QUERY_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    f = sub.add_parser("folders", parents=[common], help="add, remove, pause or list photo folders")
+    f.add_argument("action", choices=["add", "remove", "list", "pause", "resume"])
+    f.add_argument("paths", nargs="*")
+    f.add_argument("--json", action="store_true")
+    f.set_defaults(func=cmd_folders)
+
+    i = sub.add_parser("index", parents=[common], help="index new and changed photos in the added folders")
+    i.add_argument("--add", action="append", metavar="PATH", help="add this folder first")
+    i.add_argument("--batch-size", type=int, default=16)
+    i.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=cmd_index)
+
+    def query_opts(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("-k", type=int, default=20, help="how many results (default 20)")
+        sp.add_argument("--json", action="store_true", help="rank, path, score (cosine), passed, … as JSON")
+        sp.add_argument("--folder", help="only photos under this folder")
+        sp.add_argument("--from", dest="date_from", metavar="DATE", help="taken on or after (YYYY[-MM[-DD]])")
+        sp.add_argument("--to", dest="date_to", metavar="DATE", help="taken on or before (YYYY[-MM[-DD]])")
+        sp.add_argument("--type", help="file types, e.g. jpeg,png,heic")
+        sp.add_argument("--orientation", choices=["landscape", "portrait", "square"])
+
+    s = sub.add_parser("search", parents=[common], help="search by text, by a photo, or both",
+                       epilog=QUERY_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("text", nargs="*", help="what to look for (with --image: what should be different)")
+    s.add_argument("--image", metavar="PATH", help="a reference photo (inside or outside the library)")
+    s.add_argument("--weight", type=float, default=0.5, help="image↔text balance for composed queries (0..1)")
+    s.add_argument("--fusion", default="product", choices=["product", "slerp", "sum"])
+    query_opts(s)
+    s.set_defaults(func=cmd_search)
+
+    sim = sub.add_parser("similar", parents=[common], help="photos similar to PATH")
+    sim.add_argument("path")
+    query_opts(sim)
+    sim.set_defaults(func=cmd_similar)
+
+    st = sub.add_parser("status", parents=[common], help="folders, counts, model, index health, skipped files")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_status)
+
+    m = sub.add_parser("models", parents=[common], help="list, import, use or remove models")
+    m.add_argument("action", choices=["list", "install", "import", "use", "remove"])
+    m.add_argument("name", nargs="?", help="model id, or a folder for import")
+    m.add_argument("--use", action="store_true", help="(import) make it the active model")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=cmd_models)
+    return p
+
+
+def setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    if args.command == "models" and args.action != "list" and not args.name:
+        parser.error(f"models {args.action} needs a NAME")
+    try:
+        return int(args.func(args) or 0)
+    except PhotoSearchError as e:
+        print(f"photosearch: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

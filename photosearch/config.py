@@ -1,0 +1,65 @@
+"""Where PhotoSearch keeps its data, and the settings the core reads.
+
+The data directory comes from platformdirs, overridable by ``--data-dir`` or ``PHOTOSEARCH_DATA_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+APP_NAME = "PhotoSearch"
+ENV_DATA_DIR = "PHOTOSEARCH_DATA_DIR"
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get(ENV_DATA_DIR)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Every file and folder under one data directory."""
+
+    data_dir: Path
+
+    @classmethod
+    def resolve(cls, data_dir: str | Path | None = None) -> Paths:
+        return cls(Path(data_dir).expanduser().absolute() if data_dir else default_data_dir().absolute())
+
+    @property
+    def catalog(self) -> Path:
+        return self.data_dir / "catalog.sqlite3"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def downloads_dir(self) -> Path:
+        return self.data_dir / "downloads"
+
+    @property
+    def thumbs_dir(self) -> Path:
+        return self.data_dir / "thumbs"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.data_dir / "writer.lock"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def ensure(self) -> None:
+        for d in (self.data_dir, self.index_dir, self.models_dir, self.thumbs_dir):
+            d.mkdir(parents=True, exist_ok=True)

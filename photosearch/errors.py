@@ -1,0 +1,65 @@
+"""Typed errors of the core. The CLI turns them into one-line messages and exit codes;
+the GUI into plain-words dialogs."""
+
+from __future__ import annotations
+
+
+class PhotoSearchError(Exception):
+    """Base class: every error the core raises on purpose."""
+
+    exit_code = 1
+
+
+class ManifestError(PhotoSearchError):
+    """A model package's manifest is missing, malformed or does not match its files."""
+
+    exit_code = 3
+
+
+class ModelNotInstalled(PhotoSearchError):
+    exit_code = 3
+
+
+class ModelLoadError(PhotoSearchError):
+    exit_code = 3
+
+
+class UnreadableImage(PhotoSearchError):
+    """An image file that cannot be decoded; ``reason`` is shown to the person."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class IndexLocked(PhotoSearchError):
+    """Another process holds the writer lock."""
+
+    exit_code = 4
+
+
+class CatalogCorrupt(PhotoSearchError):
+    exit_code = 5
+
+
+class CatalogError(PhotoSearchError):
+    exit_code = 5
+
+
+class QueryError(PhotoSearchError):
+    """A query that cannot run; the message says why."""
+
+    exit_code = 2
+
+
+class DiskFull(PhotoSearchError):
+    exit_code = 6
+
+
+class DownloadError(PhotoSearchError):
+    exit_code = 7
+
+
+class Cancelled(PhotoSearchError):
+    """Long work was cancelled by the person."""

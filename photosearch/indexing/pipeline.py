@@ -1,0 +1,218 @@
+"""Indexing: reconcile folders with the disk, then embed pending files in batches.
+
+decode (thread pool, reduced-size JPEG decoding) ∥ encode (ONNX Runtime) → one transaction per batch
+(embeddings, file rows, thumbnails) → the in-memory vector index, saved atomically every so often.
+Each step is a generator yielding :class:`Progress`; it stops cleanly between batches when cancelled.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from photosearch.errors import PhotoSearchError, UnreadableImage
+from photosearch.library.imaging import Decoded
+from photosearch.library.library import Library
+from photosearch.library.scan import ScanReport, reconcile_folder
+from photosearch.library.thumbs import ThumbnailCache
+from photosearch.models.preprocess import Preprocessor
+from photosearch.progress import Progress, RateMeter, WorkControl
+from photosearch.store.catalog import FileRow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Prepared:
+    file: FileRow
+    tensor: np.ndarray | None
+    decoded: Decoded | None
+    error: str | None = None
+    thumb: tuple[int, int, int] | None = None  # (width, height, bytes) when made now
+
+
+def prepare(file: FileRow, pre: Preprocessor, thumbs: ThumbnailCache | None) -> Prepared:
+    """Decode once (fast path), make the model tensor and the thumbnail from the same pixels."""
+    try:
+        need = thumbs.edge if thumbs is not None else 0
+        decoded = pre.decode_fast(file.path, min_short_side=min(need, pre.draft_short_side * 2))
+        tensor = pre.to_tensor(decoded.image)
+        thumb = None
+        if thumbs is not None and file.content_hash and not thumbs.exists(file.content_hash):
+            thumb = thumbs.store(file.content_hash, decoded.image)
+        return Prepared(file, tensor, decoded, thumb=thumb)
+    except UnreadableImage as e:
+        return Prepared(file, None, None, e.reason)
+    except OSError as e:
+        return Prepared(file, None, None, f"cannot read: {e.strerror or e}")
+    except Exception as e:  # noqa: BLE001 - one bad file never stops the run
+        log.exception("unexpected error preparing %s", file.path)
+        return Prepared(file, None, None, f"unexpected error: {type(e).__name__}: {e}")
+
+
+class Indexer:
+    """Runs indexing work for an open, writable library."""
+
+    def __init__(self, library: Library, *, batch_size: int = 16, decode_threads: int = 2,
+                 save_interval: float = 30.0, model_id: str | None = None) -> None:
+        if not library.writable:
+            raise PhotoSearchError("indexing needs the library opened for writing")
+        self.library = library
+        self.catalog = library.catalog
+        self.batch_size = batch_size
+        self.decode_threads = decode_threads
+        self.save_interval = save_interval
+        self.model_id = model_id
+
+    @property
+    def runtime(self):  # noqa: ANN201
+        return self.library.runtime(self.model_id)
+
+    # -- steps ------------------------------------------------------------------------------------
+    def scan(self, control: WorkControl | None = None, folders: list[int] | None = None) -> ScanReport:
+        control = control or WorkControl()
+        report = ScanReport()
+        model_id = self.library.active_model_id() if self.model_id is None else self.model_id
+        for folder in self.catalog.folders():
+            if folders is not None and folder.id not in folders:
+                continue
+            if control.cancelled:
+                break
+            report.merge(reconcile_folder(self.catalog, folder, model_id, cancelled=lambda: control.cancelled))
+        return report
+
+    def embed_pending(self, control: WorkControl | None = None,
+                      on_batch: Callable[[list[FileRow]], None] | None = None) -> Iterator[Progress]:
+        """Embed every pending file. Yields progress after each batch."""
+        control = control or WorkControl()
+        rt = self.runtime
+        vi = self.library.vector_index(rt.id)
+        pending = self.catalog.pending_files()
+        total = len(pending)
+        done = errors = encoded = 0
+        meter = RateMeter()
+        last_save = time.monotonic()
+        yield Progress("embedding", 0, total)
+        if not pending:
+            return
+        pre = rt.preprocessor
+        thumbs = self.library.thumbs
+        window: deque[Future[Prepared]] = deque()
+        it = iter(pending)
+        with ThreadPoolExecutor(self.decode_threads, thread_name_prefix="decode") as pool:
+
+            def fill() -> None:
+                while len(window) < self.batch_size * 2:
+                    f = next(it, None)
+                    if f is None:
+                        return
+                    window.append(pool.submit(prepare, f, pre, thumbs))
+
+            fill()
+            while window:
+                if not control.checkpoint():
+                    for fut in window:
+                        fut.cancel()
+                    yield Progress("cancelled", done, total, errors=errors, encoded=encoded)
+                    return
+                batch: list[Prepared] = []
+                while window and len(batch) < self.batch_size:
+                    batch.append(window.popleft().result())
+                fill()  # keep decoding while the model runs
+                n_enc, n_err = self._commit_batch(batch, rt, vi)
+                encoded += n_enc
+                errors += n_err
+                done += len(batch)
+                if on_batch:
+                    on_batch([p.file for p in batch])
+                if vi.dirty and time.monotonic() - last_save > self.save_interval:
+                    vi.save(self.catalog)
+                    last_save = time.monotonic()
+                rate = meter.update(done)
+                yield Progress("embedding", done, total, rate=rate, eta=RateMeter.eta(total - done, rate),
+                               current=batch[-1].file.path, errors=errors, encoded=encoded)
+
+    def _commit_batch(self, batch: list[Prepared], rt, vi) -> tuple[int, int]:  # noqa: ANN001
+        ok = [p for p in batch if p.tensor is not None]
+        # one encoder run per distinct content (exact duplicates share an embedding)
+        by_hash: dict[str, Prepared] = {}
+        for p in ok:
+            h = p.file.content_hash
+            if h and h not in by_hash and self.catalog.embedding_id(h, rt.id) is None:
+                by_hash[h] = p
+        vecs = rt.image.encode_tensors(np.stack([p.tensor for p in by_hash.values()])) if by_hash else None
+        new_ids: list[int] = []
+        new_vecs: list[np.ndarray] = []
+        with self.catalog.transaction():
+            for (h, p), v in zip(by_hash.items(), vecs if vecs is not None else [], strict=False):
+                new_ids.append(self.catalog.put_embedding(h, rt.id, v))
+                new_vecs.append(v)
+            for p in batch:
+                if p.tensor is None or p.decoded is None:
+                    self.catalog.set_file_error(p.file.id, p.error or "unreadable")
+                    continue
+                d = p.decoded
+                self.catalog.set_file_indexed(p.file.id, fmt=d.format, width=d.width, height=d.height,
+                                              taken_at=d.taken_at)
+                if p.thumb is not None and p.file.content_hash:
+                    self.catalog.put_thumbnail(p.file.content_hash, *p.thumb)
+        if new_ids:
+            vi.add(np.asarray(new_ids, dtype=np.int64), np.stack(new_vecs))
+        for p in batch:
+            if p.error:
+                log.info("skipped %s: %s", p.file.path, p.error)
+        return len(by_hash), sum(1 for p in batch if p.tensor is None)
+
+    def collect_garbage(self) -> tuple[int, int]:
+        """Drop embeddings no file refers to (from catalog and index) and orphaned thumbnails."""
+        orphans = self.catalog.orphan_embeddings()
+        if orphans:
+            self.catalog.delete_embeddings([i for i, _ in orphans])
+            by_model: dict[str, list[int]] = {}
+            for i, m in orphans:
+                by_model.setdefault(m, []).append(i)
+            for m, ids in by_model.items():
+                vi = self.library.open_index_if_loaded(m)
+                if vi is not None:
+                    vi.delete(ids)
+        thumbs = self.library.thumbs.clean_orphans(self.catalog)
+        return len(orphans), thumbs
+
+    def save(self) -> None:
+        rt = self.runtime
+        vi = self.library.vector_index(rt.id)
+        if vi.dirty or self.catalog.index_meta(rt.id) is None:
+            vi.save(self.catalog)
+
+    def run(self, control: WorkControl | None = None) -> Iterator[Progress]:
+        """Scan every folder, embed what is new, clean up, save. The ``photosearch index`` command."""
+        control = control or WorkControl()
+        yield Progress("scanning", message="looking for new, changed and removed photos")
+        report = self.scan(control)
+        if control.cancelled:
+            yield Progress("cancelled")
+            return
+        yield Progress("scanning", done=report.seen, total=report.seen, extra={"scan": report.__dict__})
+        _ = self.runtime  # raises ModelNotInstalled before any work when there is no model
+        self.library.vector_index()  # open (or rebuild) before embedding
+        last: Progress | None = None
+        for p in self.embed_pending(control):
+            last = p
+            yield p
+            if p.phase == "cancelled":
+                break
+        gc_embeddings, gc_thumbs = self.collect_garbage()
+        yield Progress("saving", message="saving the search index")
+        self.save()
+        final = Progress("done" if not control.cancelled else "cancelled",
+                         done=last.done if last else 0, total=last.total if last else 0,
+                         errors=last.errors if last else 0, encoded=last.encoded if last else 0,
+                         extra={"scan": report.__dict__, "removed_embeddings": gc_embeddings,
+                                "removed_thumbnails": gc_thumbs})
+        yield final

@@ -1,0 +1,259 @@
+"""Safe image decoding: formats, EXIF orientation and date, colour modes, bounded work.
+
+Every decode goes through :func:`open_image`. It checks the declared size before decoding, can
+decode JPEGs at reduced size (Pillow ``draft``), applies EXIF orientation and returns an 8-bit RGB
+image. Anything that cannot be read raises :class:`UnreadableImage` with a reason a person can read.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from photosearch.errors import UnreadableImage
+
+log = logging.getLogger(__name__)
+
+try:  # HEIC/HEIF (and AVIF through pillow-heif where Pillow lacks it)
+    import pillow_heif
+
+    pillow_heif.register_heif_opener(thumbnails=True)
+    HEIF_AVAILABLE = True
+except Exception:  # pragma: no cover - optional at run time
+    HEIF_AVAILABLE = False
+
+# File types the library indexes (lower-case suffix → format family).
+IMAGE_SUFFIXES: dict[str, str] = {
+    ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".jfif": "jpeg",
+    ".png": "png", ".webp": "webp", ".gif": "gif", ".bmp": "bmp", ".dib": "bmp",
+    ".tif": "tiff", ".tiff": "tiff", ".heic": "heic", ".heif": "heic", ".hif": "heic", ".avif": "avif",
+}
+
+# Largest image decoded (declared pixels). Bigger files are skipped with a reason, never decoded.
+MAX_PIXELS = 150_000_000
+NEUTRAL_BACKGROUND = (128, 128, 128)
+# Pillow refuses "bombs" at 2x its limit and warns above it; we check ourselves first.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+_EXIF_IFD = 0x8769
+_DATETIME_ORIGINAL = 0x9003
+_DATETIME_DIGITIZED = 0x9004
+_DATETIME = 0x0132
+_ORIENTATION = 0x0112
+
+
+def is_image_name(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
+
+
+def format_of(path: str | Path) -> str:
+    return IMAGE_SUFFIXES.get(os.path.splitext(str(path))[1].lower(), "other")
+
+
+@dataclass
+class Decoded:
+    """An oriented 8-bit RGB image plus what the catalog records about the file."""
+
+    image: Image.Image
+    width: int  # full-size width after EXIF orientation
+    height: int
+    format: str
+    taken_at: float | None
+    reduced: bool  # decoded at reduced size (draft or embedded thumbnail)
+
+
+def _exif_info(img: Image.Image) -> tuple[int, float | None]:
+    """(orientation, date taken as a POSIX timestamp in local time) from EXIF; tolerant of garbage."""
+    try:
+        exif = img.getexif()
+    except Exception:
+        return 1, None
+    orientation = 1
+    try:
+        o = exif.get(_ORIENTATION, 1)
+        orientation = int(o) if isinstance(o, int) and 1 <= int(o) <= 8 else 1
+    except Exception:
+        orientation = 1
+    taken: float | None = None
+    try:
+        ifd = exif.get_ifd(_EXIF_IFD)
+    except Exception:
+        ifd = {}
+    for raw in (ifd.get(_DATETIME_ORIGINAL), ifd.get(_DATETIME_DIGITIZED), exif.get(_DATETIME)):
+        taken = parse_exif_date(raw)
+        if taken is not None:
+            break
+    return orientation, taken
+
+
+def parse_exif_date(raw: object) -> float | None:
+    if isinstance(raw, bytes):
+        raw = raw.decode("ascii", "replace")
+    if not isinstance(raw, str):
+        return None
+    raw = raw.strip("\x00 ").strip()
+    for fmt in ("%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y:%m:%d %H:%M", "%Y:%m:%d"):
+        try:
+            dt = datetime.strptime(raw[: len(datetime(2000, 1, 1).strftime(fmt))], fmt)
+        except (ValueError, OverflowError):
+            continue
+        if 1800 <= dt.year <= 2200:
+            try:
+                return dt.timestamp()
+            except (OverflowError, OSError, ValueError):
+                return None
+    return None
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """8-bit RGB from any mode: palette, alpha (composited on neutral grey), 16-bit, CMYK, float."""
+    mode = img.mode
+    if mode == "RGB":
+        return img
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        arr = np.asarray(img)
+        if mode == "F":
+            lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+            scale = 255.0 / (hi - lo) if hi > lo else 0.0
+            arr8 = np.clip((np.nan_to_num(arr) - lo) * scale, 0, 255).astype(np.uint8)
+        else:
+            arr = arr.astype(np.int64)
+            top = 65535 if mode.startswith("I;16") or arr.max(initial=0) > 255 else 255
+            arr8 = np.clip(arr * 255 // max(top, 1), 0, 255).astype(np.uint8)
+        return Image.fromarray(arr8, "L").convert("RGB")
+    has_alpha = mode in ("RGBA", "LA", "La", "RGBa", "PA") or (mode == "P" and "transparency" in img.info) or (
+        mode in ("L", "RGB") and "transparency" in img.info
+    )
+    if has_alpha:
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, NEUTRAL_BACKGROUND + (255,))
+        background.alpha_composite(rgba)
+        return background.convert("RGB")
+    if mode == "CMYK":
+        # Adobe CMYK JPEGs are stored inverted; Pillow handles that in convert().
+        return img.convert("RGB")
+    return img.convert("RGB")
+
+
+def open_image(
+    path: str | Path,
+    *,
+    draft_short_side: int | None = None,
+    max_pixels: int = MAX_PIXELS,
+) -> Decoded:
+    """Decode ``path`` to an oriented RGB image.
+
+    ``draft_short_side``: when given, JPEGs are decoded at the smallest DCT scale whose short side
+    is still at least this many pixels (the fast path); ``None`` decodes at full size (the exact path).
+    """
+    path = str(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img = Image.open(path)
+    except FileNotFoundError as e:
+        raise UnreadableImage(path, "file disappeared before it could be read") from e
+    except PermissionError as e:
+        raise UnreadableImage(path, "permission denied") from e
+    except IsADirectoryError as e:
+        raise UnreadableImage(path, "is a directory") from e
+    except UnidentifiedImageError as e:
+        size = _size_or_none(path)
+        if size == 0:
+            raise UnreadableImage(path, "empty file (0 bytes)") from e
+        raise UnreadableImage(path, "not an image Pillow can read (unknown or corrupt format)") from e
+    except Image.DecompressionBombError as e:
+        raise UnreadableImage(path, "image too large to decode safely (declared size over the limit)") from e
+    except OSError as e:
+        raise UnreadableImage(path, f"cannot open: {e.strerror or e}") from e
+    except Exception as e:  # noqa: BLE001 - any decoder failure is a reason, not a crash
+        raise UnreadableImage(path, f"cannot open: {type(e).__name__}: {e}") from e
+    try:
+        return _decode(img, path, draft_short_side, max_pixels)
+    finally:
+        img.close()
+
+
+def _size_or_none(path: str) -> int | None:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return None
+
+
+def _decode(img: Image.Image, path: str, draft_short_side: int | None, max_pixels: int) -> Decoded:
+    try:
+        w, h = img.size
+        if w <= 0 or h <= 0:
+            raise UnreadableImage(path, f"invalid declared size {w}×{h}")
+        if w * h > max_pixels:
+            raise UnreadableImage(
+                path, f"image too large to decode safely ({w}×{h} = {w * h / 1e6:.0f} megapixels declared)"
+            )
+        fmt = (img.format or "").lower() or format_of(path)
+        orientation, taken = _exif_info(img)
+        if getattr(img, "n_frames", 1) > 1:
+            img.seek(0)  # animated GIF/WebP/multi-page TIFF: the first frame
+        reduced = False
+        if draft_short_side and img.format == "JPEG":
+            short = min(w, h)
+            if short > 2 * draft_short_side:
+                scale = short / draft_short_side
+                req = (max(1, int(w / scale)), max(1, int(h / scale)))
+                mode = "RGB" if img.mode in ("RGB", "YCbCr") else img.mode
+                got = img.draft(mode, req)
+                reduced = got is not None and img.size != (w, h)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img.load()
+        rgb = to_rgb(img)
+        if orientation != 1:
+            rgb = _orient(rgb, orientation)
+        if orientation in (5, 6, 7, 8):
+            w, h = h, w
+        if rgb is img:
+            rgb = img.copy()
+        return Decoded(image=rgb, width=w, height=h, format=fmt, taken_at=taken, reduced=reduced)
+    except UnreadableImage:
+        raise
+    except Image.DecompressionBombError as e:
+        raise UnreadableImage(path, "image too large to decode safely") from e
+    except MemoryError as e:
+        raise UnreadableImage(path, "not enough memory to decode") from e
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError) as e:
+        msg = str(e) or type(e).__name__
+        if "truncated" in msg.lower() or isinstance(e, EOFError):
+            raise UnreadableImage(path, "file is truncated or incomplete") from e
+        raise UnreadableImage(path, f"corrupt image data ({msg})") from e
+    except Exception as e:  # noqa: BLE001
+        raise UnreadableImage(path, f"decoder error: {type(e).__name__}: {e}") from e
+
+
+_TRANSPOSE = {
+    2: [Image.Transpose.FLIP_LEFT_RIGHT],
+    3: [Image.Transpose.ROTATE_180],
+    4: [Image.Transpose.FLIP_TOP_BOTTOM],
+    5: [Image.Transpose.TRANSPOSE],
+    6: [Image.Transpose.ROTATE_270],
+    7: [Image.Transpose.TRANSVERSE],
+    8: [Image.Transpose.ROTATE_90],
+}
+
+
+def _orient(img: Image.Image, orientation: int) -> Image.Image:
+    for op in _TRANSPOSE.get(orientation, []):
+        img = img.transpose(op)
+    return img
+
+
+def exif_transpose(img: Image.Image) -> Image.Image:
+    """Pillow's own EXIF orientation, for callers holding an already-open image."""
+    return ImageOps.exif_transpose(img) or img

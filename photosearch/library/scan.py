@@ -1,0 +1,225 @@
+"""Walk added folders and reconcile the catalog with the disk.
+
+New files become ``pending``; changed files (size or mtime) are re-hashed and re-embedded only if
+their content changed; moved or renamed files (same content hash) keep their embedding; deleted
+files leave the catalog. A folder whose root has disappeared goes ``offline`` (its rows are kept).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from photosearch.library.imaging import format_of, is_image_name
+from photosearch.store.catalog import Catalog, FileRow, FolderRow
+
+log = logging.getLogger(__name__)
+
+HASH_BLOCK = 64 * 1024
+# Folder names never descended into (besides hidden ones).
+SYSTEM_DIRS = frozenset({
+    "$recycle.bin", "system volume information", "@eadir", "__macosx", "lost+found", "$rmmetadata",
+    ".trash", ".trashes", ".thumbnails", ".cache", "#recycle", "@recycle", ".photosearch",
+})
+
+
+@dataclass(frozen=True)
+class DiskEntry:
+    path: str
+    size: int
+    mtime_ns: int
+
+
+def skip_dir(name: str) -> bool:
+    return name.startswith(".") or name.lower() in SYSTEM_DIRS
+
+
+def skip_file(name: str) -> bool:
+    return name.startswith(".") or not is_image_name(name)
+
+
+def walk(root: str, on_error: Callable[[str, str], None] | None = None) -> Iterator[DiskEntry]:
+    """Image files under ``root``: hidden and system folders skipped; symlinks followed only when they
+    point inside ``root`` (and never into a loop)."""
+    root = os.path.normpath(os.path.abspath(root))
+    real_root = os.path.realpath(root)
+    seen_dirs: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        d = stack.pop()
+        try:
+            st = os.stat(d)
+            key = (st.st_dev, st.st_ino)
+            if key in seen_dirs:
+                continue
+            seen_dirs.add(key)
+            entries = list(os.scandir(d))
+        except OSError as e:
+            if on_error:
+                on_error(d, f"cannot list folder: {e.strerror or e}")
+            continue
+        for entry in entries:
+            name = entry.name
+            try:
+                is_link = entry.is_symlink()
+                if entry.is_dir(follow_symlinks=True):
+                    if skip_dir(name):
+                        continue
+                    if is_link and not _inside(os.path.realpath(entry.path), real_root):
+                        continue
+                    stack.append(entry.path)
+                    continue
+                if skip_file(name) or not entry.is_file(follow_symlinks=True):
+                    continue
+                if is_link and not _inside(os.path.realpath(entry.path), real_root):
+                    continue
+                st = entry.stat(follow_symlinks=True)
+                if not stat.S_ISREG(st.st_mode):
+                    continue
+                yield DiskEntry(os.path.normpath(entry.path), st.st_size, st.st_mtime_ns)
+            except OSError as e:
+                if on_error:
+                    on_error(entry.path, f"cannot read file information: {e.strerror or e}")
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def content_hash(path: str, size: int | None = None) -> str:
+    """Partial content hash: size + first and last 64 KiB (whole file when small). Raises OSError."""
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        if size is None:
+            size = os.fstat(f.fileno()).st_size
+        h.update(size.to_bytes(8, "little"))
+        if size <= 2 * HASH_BLOCK:
+            h.update(f.read())
+        else:
+            h.update(f.read(HASH_BLOCK))
+            f.seek(size - HASH_BLOCK)
+            h.update(f.read(HASH_BLOCK))
+    return h.hexdigest()
+
+
+@dataclass
+class ScanReport:
+    folders: int = 0
+    seen: int = 0
+    new: int = 0
+    changed: int = 0
+    moved: int = 0  # new paths whose content already had an embedding (no encoder run needed)
+    deleted: int = 0
+    unchanged: int = 0
+    offline: list[str] = field(default_factory=list)
+    errors: int = 0
+
+    def merge(self, other: ScanReport) -> None:
+        for k in ("folders", "seen", "new", "changed", "moved", "deleted", "unchanged", "errors"):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+        self.offline += other.offline
+
+
+def folder_root_present(folder: FolderRow) -> bool:
+    return os.path.isdir(folder.path)
+
+
+def reconcile_folder(catalog: Catalog, folder: FolderRow, model_id: str | None,
+                     cancelled: Callable[[], bool] = lambda: False) -> ScanReport:
+    """Bring one folder's rows in line with the disk. Returns counts; never runs the model."""
+    report = ScanReport(folders=1)
+    if folder.state == "paused":
+        return report
+    if not folder_root_present(folder):
+        if folder.state != "offline":
+            log.info("folder %s is offline (its root is missing); its photos are hidden", folder.path)
+            catalog.set_folder_state(folder.id, "offline")
+        report.offline.append(folder.path)
+        return report
+    if folder.state == "offline":
+        log.info("folder %s is back online", folder.path)
+        catalog.set_folder_state(folder.id, "online")
+
+    known = catalog.files_in_folder(folder.id)
+    errors: list[tuple[str, str]] = []
+    on_disk: dict[str, DiskEntry] = {}
+    for e in walk(folder.path, on_error=lambda p, r: errors.append((p, r))):
+        on_disk[e.path] = e
+        if cancelled():
+            return report
+    report.seen = len(on_disk)
+    # A file in a nested added folder belongs to the deepest one; leave it to that folder.
+    nested = [f.path for f in catalog.folders() if f.id != folder.id and _inside(f.path, folder.path)]
+    if nested:
+        on_disk = {p: e for p, e in on_disk.items() if not any(_inside(p, n) for n in nested)}
+
+    changed_entries = []
+    for path, e in on_disk.items():
+        row = known.get(path)
+        if row is None:
+            changed_entries.append((e, None))
+        elif row.size != e.size or row.mtime_ns != e.mtime_ns or (row.status == "error" and row.content_hash is None):
+            changed_entries.append((e, row))
+        else:
+            report.unchanged += 1
+    # upsert new/changed first (so a move finds its old row's content), then delete what vanished
+    for i, (e, row) in enumerate(changed_entries):
+        if cancelled():
+            return report
+        kind = register_file(catalog, folder.id, e, model_id, row)
+        if kind == "moved":
+            report.moved += 1
+        elif kind == "error":
+            report.errors += 1
+        elif row is None:
+            report.new += 1
+        else:
+            report.changed += 1
+        if i % 500 == 499:
+            log.debug("scanned %d changed files in %s", i + 1, folder.path)
+    gone = [r.id for p, r in known.items() if p not in on_disk]
+    if gone:
+        catalog.delete_files(gone)
+        report.deleted = len(gone)
+    catalog.set_folder_scanned(folder.id)
+    return report
+
+
+def register_file(catalog: Catalog, folder_id: int, e: DiskEntry, model_id: str | None,
+                  old: FileRow | None = None) -> str:
+    """Hash one file and record it. Returns "moved" (content already embedded), "pending", "unchanged"
+    (content identical to its old row) or "error"."""
+    try:
+        digest = content_hash(e.path, e.size)
+    except OSError as err:
+        reason = "permission denied" if isinstance(err, PermissionError) else (
+            "file disappeared before it could be read" if isinstance(err, FileNotFoundError)
+            else f"cannot read: {err.strerror or err}")
+        catalog.upsert_file(folder_id, e.path, e.size, e.mtime_ns, content_hash=None, status="error", error=reason,
+                            fmt=format_of(e.path))
+        return "error"
+    if e.size == 0:
+        catalog.upsert_file(folder_id, e.path, e.size, e.mtime_ns, content_hash=digest, status="error",
+                            error="empty file (0 bytes)", fmt=format_of(e.path))
+        return "error"
+    if old is not None and old.content_hash == digest and old.status == "indexed":
+        catalog.upsert_file(folder_id, e.path, e.size, e.mtime_ns, content_hash=digest, status="indexed")
+        return "unchanged"
+    twin = next((r for r in catalog.files_by_hash(digest) if r.status == "indexed"), None)
+    if model_id is not None and twin is not None and catalog.embedding_id(digest, model_id) is not None:
+        catalog.upsert_file(folder_id, e.path, e.size, e.mtime_ns, content_hash=digest, status="indexed",
+                            fmt=twin.format, width=twin.width, height=twin.height, taken_at=twin.taken_at,
+                            phash=twin.phash)
+        return "moved"
+    catalog.upsert_file(folder_id, e.path, e.size, e.mtime_ns, content_hash=digest, status="pending",
+                        fmt=format_of(e.path))
+    return "pending"
+
+
+def path_in_folder(path: str | Path, folder: FolderRow) -> bool:
+    return _inside(os.path.normpath(str(path)), folder.path)

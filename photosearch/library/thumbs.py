@@ -1,0 +1,68 @@
+"""Thumbnail cache: ~320 px JPEGs keyed by content hash, made from the image already decoded for the
+encoder (no second decode); made on demand when missing; orphans cleaned."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from pathlib import Path
+
+from PIL import Image
+
+from photosearch.library.imaging import open_image
+from photosearch.store.catalog import Catalog
+
+log = logging.getLogger(__name__)
+
+THUMB_EDGE = 320
+QUALITY = 85
+
+
+class ThumbnailCache:
+    def __init__(self, directory: str | Path, edge: int = THUMB_EDGE) -> None:
+        self.directory = Path(directory)
+        self.edge = edge
+
+    def path_for(self, content_hash: str) -> Path:
+        return self.directory / content_hash[:2] / f"{content_hash}.jpg"
+
+    def exists(self, content_hash: str) -> bool:
+        return self.path_for(content_hash).is_file()
+
+    def render(self, image: Image.Image) -> Image.Image:
+        thumb = image.copy() if max(image.size) > self.edge else image
+        if max(thumb.size) > self.edge:
+            thumb.thumbnail((self.edge, self.edge), Image.Resampling.BICUBIC, reducing_gap=2.0)
+        return thumb
+
+    def store(self, content_hash: str, image: Image.Image) -> tuple[int, int, int]:
+        """Write the thumbnail atomically; returns (width, height, bytes)."""
+        thumb = self.render(image)
+        dest = self.path_for(content_hash)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+        thumb.convert("RGB").save(tmp, "JPEG", quality=QUALITY, optimize=False)
+        os.replace(tmp, dest)
+        return thumb.size[0], thumb.size[1], dest.stat().st_size
+
+    def ensure(self, content_hash: str, source_path: str, catalog: Catalog | None = None) -> Path:
+        """The thumbnail's path, making it from the source file when missing (raises UnreadableImage)."""
+        dest = self.path_for(content_hash)
+        if dest.is_file():
+            return dest
+        decoded = open_image(source_path, draft_short_side=self.edge)
+        w, h, n = self.store(content_hash, decoded.image)
+        if catalog is not None:
+            with contextlib.suppress(Exception):
+                catalog.put_thumbnail(content_hash, w, h, n)
+        return dest
+
+    def clean_orphans(self, catalog: Catalog) -> int:
+        """Remove thumbnails whose content no file refers to any more."""
+        orphans = catalog.orphan_thumbnails()
+        for h in orphans:
+            with contextlib.suppress(OSError):
+                self.path_for(h).unlink()
+        catalog.delete_thumbnails(orphans)
+        return len(orphans)

@@ -1,0 +1,55 @@
+"""Installing model packages into the data directory: import a package folder (checked and copied
+atomically), remove one."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import uuid
+from pathlib import Path
+
+from photosearch.errors import ManifestError
+from photosearch.models.manifest import ModelPackage, load_package
+
+log = logging.getLogger(__name__)
+
+
+def install_package_dir(src: str | Path, models_dir: Path, *, replace: bool = True) -> ModelPackage:
+    """Verify a package folder (checksums included) and copy it into ``models_dir/<id>`` atomically."""
+    pkg = load_package(src, verify="sha256")
+    models_dir.mkdir(parents=True, exist_ok=True)
+    dest = models_dir / pkg.id
+    if dest.resolve() == Path(src).resolve():
+        return pkg
+    tmp = models_dir / f".incoming-{pkg.id}-{uuid.uuid4().hex[:8]}"
+    try:
+        tmp.mkdir()
+        shutil.copy2(Path(src) / "manifest.json", tmp / "manifest.json")
+        for name in pkg.manifest.files:
+            target = tmp / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(Path(src) / name, target)
+        load_package(tmp, verify="sha256")
+        if dest.exists():
+            if not replace:
+                raise ManifestError(f"model '{pkg.id}' is already installed")
+            old = models_dir / f".old-{pkg.id}-{uuid.uuid4().hex[:8]}"
+            dest.rename(old)
+            tmp.rename(dest)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(dest)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    log.info("installed model %s into %s", pkg.id, dest)
+    return load_package(dest, verify="size")
+
+
+def remove_package(model_id: str, models_dir: Path) -> None:
+    dest = models_dir / model_id
+    if not (dest / "manifest.json").is_file():
+        raise ManifestError(f"model '{model_id}' is not installed")
+    trash = models_dir / f".removing-{model_id}-{uuid.uuid4().hex[:8]}"
+    dest.rename(trash)
+    shutil.rmtree(trash, ignore_errors=True)
