@@ -150,7 +150,7 @@ class Indexer:
         new_ids: list[int] = []
         new_vecs: list[np.ndarray] = []
         with self.catalog.transaction():
-            for (h, p), v in zip(by_hash.items(), vecs if vecs is not None else [], strict=False):
+            for h, v in zip(by_hash, vecs if vecs is not None else [], strict=False):
                 new_ids.append(self.catalog.put_embedding(h, rt.id, v))
                 new_vecs.append(v)
             for p in batch:

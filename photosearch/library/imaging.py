@@ -173,6 +173,8 @@ def open_image(
     except Image.DecompressionBombError as e:
         raise UnreadableImage(path, "image too large to decode safely (declared size over the limit)") from e
     except OSError as e:
+        if "truncated" in str(e).lower():
+            raise UnreadableImage(path, "file is truncated or incomplete") from e
         raise UnreadableImage(path, f"cannot open: {e.strerror or e}") from e
     except Exception as e:  # noqa: BLE001 - any decoder failure is a reason, not a crash
         raise UnreadableImage(path, f"cannot open: {type(e).__name__}: {e}") from e

@@ -160,7 +160,7 @@ class _Reader:
         return int(self.get(key, int))
 
     def triple(self, key: str, kind: type = float, default: Any = ...) -> tuple:
-        value = self.get(key, list, default)
+        value = self.get(key, (list, tuple), default)
         if not isinstance(value, list | tuple) or len(value) != 3 or not all(
             isinstance(v, int | float) and not isinstance(v, bool) for v in value
         ):
@@ -257,7 +257,7 @@ def parse_manifest(data: Any) -> Manifest:
         if name not in files:
             raise ManifestError(f"manifest field '{key}' names {name!r}, which is not listed in 'files'")
 
-    langs = r.get("languages", list, ["en"])
+    langs = r.get("languages", (list, tuple), ["en"])
     return Manifest(
         id=model_id,
         name=r.get("name", str),

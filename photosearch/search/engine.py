@@ -263,3 +263,13 @@ def _unchanged_on_disk(f: FileRow) -> bool:
     except OSError:
         return False
     return st.st_size == f.size and st.st_mtime_ns == f.mtime_ns
+
+
+def browse(catalog: Catalog, offset: int = 0, limit: int = 200, filters: Filters | None = None) -> SearchResponse:
+    """The library by date (newest first), one page: what an empty query shows. Needs no model.
+    ``extra`` holds ``total`` (files matching the filters) and ``offset``."""
+    f = filters or Filters()
+    rows, total = catalog.browse_visible(offset, limit, folder=f.folder, date_from=f.date_from,
+                                         date_to=f.date_to, formats=f.formats, orientation=f.orientation)
+    results = [Result(offset + i + 1, r.path, 0.0, r, -1) for i, r in enumerate(rows)]
+    return SearchResponse(results, "browse", catalog.visible_count(), extra={"total": total, "offset": offset})

@@ -552,6 +552,39 @@ class Catalog:
                 out.append((int(r[0]), _file(r[1:])))
         return out
 
+    def visible_labels(self, model_id: str, *, folder: str | None = None, date_from: float | None = None,
+                       date_to: float | None = None, formats: Sequence[str] | None = None,
+                       orientation: str | None = None) -> np.ndarray:
+        """Embedding ids of ``model_id`` having at least one visible file that passes these filters
+        (folder subtree, date-taken range, file formats, orientation); ``None`` doesn't filter."""
+        where = ["e.model_id = ?", "f.status = 'indexed'", "d.state != 'offline'"]
+        args: list = [model_id]
+        if folder is not None:
+            root = os.path.normpath(folder)
+            where.append("(f.path = ? OR f.path LIKE ? ESCAPE '\\')")
+            args += [root, _like_escape(root.rstrip(os.sep) + os.sep) + "%"]
+        if date_from is not None:
+            where.append("f.taken_at >= ?")
+            args.append(date_from)
+        if date_to is not None:
+            where.append("f.taken_at <= ?")
+            args.append(date_to)
+        if formats is not None:
+            where.append(f"coalesce(f.format, '') IN ({','.join('?' * len(formats)) or 'NULL'})")
+            args += list(formats)
+        if orientation is not None:
+            op = {"landscape": ">", "portrait": "<", "square": "="}.get(orientation)
+            if op is None:
+                raise CatalogError(f"unknown orientation {orientation!r}")
+            where.append(f"f.width > 0 AND f.height > 0 AND f.width {op} f.height")
+        rows = self._q("SELECT DISTINCT e.id FROM embeddings e JOIN files f ON f.content_hash = e.content_hash "
+                       "JOIN folders d ON d.id = f.folder_id WHERE " + " AND ".join(where), args)
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def set_file_phash(self, file_id: int, phash: int) -> None:
+        """Record a file's 64-bit perceptual hash (stored as a signed SQLite integer)."""
+        self._x("UPDATE files SET phash=? WHERE id=?", (int(phash), file_id))
+
     def label_for_file(self, path: str, model_id: str) -> int | None:
         rows = self._q("SELECT e.id FROM files f JOIN embeddings e ON e.content_hash=f.content_hash "
                        "WHERE f.path=? AND e.model_id=?", (os.path.normpath(path), model_id))
@@ -560,6 +593,38 @@ class Catalog:
     def visible_count(self) -> int:
         return int(self._q("SELECT COUNT(*) FROM files f JOIN folders d ON d.id=f.folder_id "
                            "WHERE f.status='indexed' AND d.state != 'offline'")[0][0])
+
+    def browse_visible(self, offset: int = 0, limit: int = 200, *, folder: str | None = None,
+                       date_from: float | None = None, date_to: float | None = None,
+                       formats: Sequence[str] | None = None,
+                       orientation: str | None = None) -> tuple[list[FileRow], int]:
+        """One page of the visible files (indexed, folder not offline), newest first by date taken (else
+        modification time), and how many match in all. Browsing the library with an empty query."""
+        where = ["f.status='indexed'", "d.state != 'offline'"]
+        args: list = []
+        if folder is not None:
+            root = os.path.normpath(folder)
+            where.append("(f.path = ? OR f.path LIKE ? ESCAPE '\\')")
+            args += [root, _like_escape(root.rstrip(os.sep) + os.sep) + "%"]
+        if date_from is not None:
+            where.append("f.taken_at >= ?")
+            args.append(date_from)
+        if date_to is not None:
+            where.append("f.taken_at <= ?")
+            args.append(date_to)
+        if formats is not None:
+            where.append(f"coalesce(f.format, '') IN ({','.join('?' * len(formats))})" if formats else "0")
+            args += list(formats)
+        if orientation is not None:
+            cmp = {"square": "=", "landscape": ">", "portrait": "<"}[orientation]
+            where.append(f"f.width IS NOT NULL AND f.height IS NOT NULL AND f.width {cmp} f.height")
+        cond = " AND ".join(where)
+        base = f"FROM files f JOIN folders d ON d.id=f.folder_id WHERE {cond}"
+        total = int(self._q(f"SELECT COUNT(*) {base}", args)[0][0])
+        cols = ", ".join("f." + c.strip() for c in _FILE_COLS.split(","))
+        rows = self._q(f"SELECT {cols} {base} ORDER BY coalesce(f.taken_at, f.mtime_ns / 1e9) DESC, f.path "
+                       "LIMIT ? OFFSET ?", [*args, int(limit), int(offset)])
+        return [_file(r) for r in rows], total
 
     # -- vector index bookkeeping -----------------------------------------------------------------
     def index_meta(self, model_id: str) -> IndexMeta | None:

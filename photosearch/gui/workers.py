@@ -1,0 +1,434 @@
+"""Bridges between the Qt event loop and the core's blocking work: searches, model loading, thumbnails,
+indexing. Work runs on pool threads; results come back as queued signals on the UI thread."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtGui import QImage
+
+from photosearch.errors import PhotoSearchError
+from photosearch.library.library import Library
+from photosearch.progress import Progress, WorkControl
+
+log = logging.getLogger(__name__)
+
+
+# -- generic tasks ----------------------------------------------------------------------------------
+class _TaskSignals(QObject):
+    done = Signal(object)
+    failed = Signal(object)
+
+
+class Task(QRunnable):
+    """Run ``fn()`` on a pool thread; ``done(result)`` or ``failed(exception)`` arrive on the UI thread."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        super().__init__()
+        self.fn = fn
+        self.signals = _TaskSignals()
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except BaseException as e:  # noqa: BLE001 - reported to the UI thread
+            if not isinstance(e, PhotoSearchError):
+                log.exception("background task failed")
+            with contextlib.suppress(RuntimeError):
+                self.signals.failed.emit(e)
+            return
+        with contextlib.suppress(RuntimeError):
+            self.signals.done.emit(result)
+
+
+class TaskRunner(QObject):
+    """A small pool of its own (so tests and shutdown can wait for exactly this work)."""
+
+    def __init__(self, threads: int = 1, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(threads)
+        self._live: set[Task] = set()
+
+    def submit(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
+               on_error: Callable[[BaseException], None] | None = None) -> Task:
+        task = Task(fn)
+        task.setAutoDelete(False)
+        self._live.add(task)
+
+        def finish(_x: object = None) -> None:
+            self._live.discard(task)
+
+        if on_done:
+            task.signals.done.connect(on_done)
+        if on_error:
+            task.signals.failed.connect(on_error)
+        task.signals.done.connect(finish)
+        task.signals.failed.connect(finish)
+        self.pool.start(task)
+        return task
+
+    def wait(self, msecs: int = 30000) -> bool:
+        return self.pool.waitForDone(msecs)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._live) or self.pool.activeThreadCount() > 0
+
+
+# -- searches ---------------------------------------------------------------------------------------
+@dataclass
+class SearchRequest:
+    kind: str  # "text" | "image" | "composed" | "similar" | "browse"
+    text: str = ""
+    image: Any = None  # a path or a PIL image
+    weight: float = 0.5
+    filters: Any = None
+    k: int = 200
+    offset: int = 0
+    label: str = ""  # what the person asked, in words (for messages)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class SearchController(QObject):
+    """Runs one search at a time off the UI thread. Every request gets a generation number; answers to
+    requests that were overtaken by a newer one are dropped."""
+
+    finished = Signal(object, object)  # request, SearchResponse
+    failed = Signal(object, str)  # request, message
+    started = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runner = TaskRunner(1, self)
+        self.engine: Any = None  # photosearch.search.engine.SearchEngine, set when the model is loaded
+        self.catalog: Any = None
+        self.generation = 0
+        self.calls: list[SearchRequest] = []
+
+    def submit(self, req: SearchRequest) -> int:
+        self.generation += 1
+        gen = self.generation
+        self.calls.append(req)
+        engine, catalog = self.engine, self.catalog
+
+        def work() -> Any:
+            if gen != self.generation:
+                return None  # already overtaken: don't spend the time
+            from photosearch.search.engine import browse
+
+            if req.kind == "browse":
+                return browse(catalog, req.offset, req.k, req.filters)
+            if engine is None:
+                raise PhotoSearchError("the model is still loading")
+            if req.kind == "text":
+                return engine.search_text(req.text, req.k, req.filters)
+            if req.kind == "image":
+                return engine.search_image(req.image, req.k, req.filters)
+            if req.kind == "similar":
+                return engine.search_image(req.image, req.k, req.filters, exclude_self=True)
+            if req.kind == "composed":
+                return engine.search_composed(req.image, req.text, req.k, weight=req.weight, filters=req.filters)
+            raise ValueError(req.kind)
+
+        def done(resp: Any) -> None:
+            if gen == self.generation and resp is not None:
+                self.finished.emit(req, resp)
+
+        def error(e: BaseException) -> None:
+            if gen == self.generation:
+                msg = str(e) if isinstance(e, PhotoSearchError) else f"{type(e).__name__}: {e}"
+                self.failed.emit(req, msg)
+
+        self.started.emit(req)
+        self.runner.submit(work, done, error)
+        return gen
+
+    @property
+    def busy(self) -> bool:
+        return self.runner.busy
+
+
+# -- thumbnails -------------------------------------------------------------------------------------
+class _ThumbSignals(QObject):
+    loaded = Signal(str, QImage)
+    missing = Signal(str)
+
+
+class _ThumbJob(QRunnable):
+    def __init__(self, loader: ThumbnailLoader) -> None:
+        super().__init__()
+        self.loader = loader
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        self.loader._work_one()
+
+
+class ThumbnailLoader(QObject):
+    """Loads thumbnails on pool threads, newest request first (what is on screen now wins over rows the
+    person scrolled past); keeps an in-memory cache of decoded images."""
+
+    loaded = Signal(str)  # content hash
+
+    def __init__(self, thumbs: Any, catalog: Any, parent: QObject | None = None, *, threads: int = 2,
+                 cache_size: int = 3000, max_pending: int = 256) -> None:
+        super().__init__(parent)
+        self.thumbs = thumbs  # photosearch.library.thumbs.ThumbnailCache
+        self.catalog = catalog
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(threads)
+        self.cache: OrderedDict[str, QImage] = OrderedDict()
+        self.cache_size = cache_size
+        self.max_pending = max_pending
+        self._pending: OrderedDict[str, str] = OrderedDict()  # hash → source path, newest last
+        self._inflight: set[str] = set()
+        self._failed: set[str] = set()
+        self._lock = threading.Lock()
+        self.signals = _ThumbSignals()
+        self.signals.loaded.connect(self._arrived)
+        self.signals.missing.connect(self._gone)
+        self.requests = 0
+
+    def get(self, content_hash: str) -> QImage | None:
+        img = self.cache.get(content_hash)
+        if img is not None:
+            self.cache.move_to_end(content_hash)
+        return img
+
+    def request(self, content_hash: str, path: str) -> None:
+        if content_hash in self.cache or content_hash in self._failed:
+            return
+        with self._lock:
+            if content_hash in self._inflight:
+                return
+            if content_hash in self._pending:
+                self._pending.move_to_end(content_hash)
+                return
+            self._pending[content_hash] = path
+            while len(self._pending) > self.max_pending:
+                self._pending.popitem(last=False)  # scrolled past long ago
+        self.requests += 1
+        self.pool.start(_ThumbJob(self))
+
+    def _work_one(self) -> None:
+        with self._lock:
+            if not self._pending:
+                return
+            h, path = self._pending.popitem(last=True)
+            self._inflight.add(h)
+        img = QImage()
+        try:
+            p = self.thumbs.ensure(h, path, self.catalog)
+            img = QImage(str(p))
+        except (PhotoSearchError, OSError) as e:
+            log.info("no thumbnail for %s: %s", path, e)
+        except Exception:  # noqa: BLE001 - one bad thumbnail never stops the others
+            log.exception("thumbnail of %s failed", path)
+        with contextlib.suppress(RuntimeError):
+            if img.isNull():
+                self.signals.missing.emit(h)
+            else:
+                self.signals.loaded.emit(h, img)
+
+    def _arrived(self, h: str, img: QImage) -> None:
+        with self._lock:
+            self._inflight.discard(h)
+        self.cache[h] = img
+        while len(self.cache) > self.cache_size:
+            self.cache.popitem(last=False)
+        self.loaded.emit(h)
+
+    def _gone(self, h: str) -> None:
+        with self._lock:
+            self._inflight.discard(h)
+        self._failed.add(h)
+        self.loaded.emit(h)
+
+    def clear_pending(self) -> None:
+        with self._lock:
+            self._pending.clear()
+
+    def wait(self, msecs: int = 30000) -> bool:
+        self.clear_pending()
+        return self.pool.waitForDone(msecs)
+
+
+# -- indexing ---------------------------------------------------------------------------------------
+class SimpleIndexingService:
+    """A minimal stand-in with the interface of ``photosearch.indexing.service.IndexingService`` (used
+    only when that module is not available): one worker thread runs ``Indexer.run`` on request."""
+
+    def __init__(self, library: Library, *, watch: bool = True,
+                 on_progress: Callable[[Progress], None] | None = None,
+                 on_change: Callable[[], None] | None = None, debounce: float = 0.5,
+                 poll_interval: float = 5.0) -> None:
+        self.library = library
+        self.on_progress = on_progress
+        self.on_change = on_change
+        self._control = WorkControl()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._thread: threading.Thread | None = None
+        self._progress = Progress("idle")
+        self._paused = False
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="photosearch-indexing")
+            self._thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        self._control.cancel()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def pause(self) -> None:
+        self._paused = True
+        self._control.pause()
+
+    def resume(self) -> None:
+        self._paused = False
+        self._control.resume()
+
+    def cancel_current(self) -> None:
+        self._control.cancel()
+
+    def request_scan(self, folder_id: int | None = None) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    def add_folder(self, path: str | Path) -> Any:
+        row = self.library.add_folder(path)
+        self.request_scan(row.id)
+        return row
+
+    def remove_folder(self, path: str | Path) -> None:
+        self.library.remove_folder(path)
+        self.request_scan()
+
+    def set_folder_paused(self, path: str | Path, paused: bool) -> None:
+        self.library.set_folder_paused(path, paused)
+        if not paused:
+            self.request_scan()
+
+    @property
+    def progress(self) -> Progress:
+        return self._progress
+
+    @property
+    def idle(self) -> bool:
+        return self._idle.is_set()
+
+    def wait_idle(self, timeout: float) -> bool:
+        return self._idle.wait(timeout)
+
+    def _emit(self, p: Progress) -> None:
+        p.paused = self._paused
+        self._progress = p
+        if self.on_progress:
+            self.on_progress(p)
+
+    def _loop(self) -> None:
+        from photosearch.indexing.pipeline import Indexer
+
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            self._control = WorkControl()
+            if self._paused:
+                self._control.pause()
+            try:
+                for p in Indexer(self.library).run(self._control):
+                    self._emit(p)
+                    if p.phase in ("embedding", "done") and self.on_change:
+                        self.on_change()
+            except PhotoSearchError as e:
+                self._emit(Progress("error", message=str(e)))
+            except Exception as e:  # noqa: BLE001 - the worker must survive
+                log.exception("indexing failed")
+                self._emit(Progress("error", message=f"{type(e).__name__}: {e}"))
+            if not self._wake.is_set():
+                self._emit(Progress("idle"))
+                self._idle.set()
+
+
+def service_class() -> type:
+    try:
+        from photosearch.indexing.service import IndexingService
+    except ImportError:
+        return SimpleIndexingService
+    return IndexingService
+
+
+class IndexingBridge(QObject):
+    """The indexing service's callbacks (on its worker threads) as Qt signals on the UI thread."""
+
+    progress = Signal(object)  # Progress
+    changed = Signal()
+
+    def __init__(self, library: Library, *, watch: bool = True, parent: QObject | None = None,
+                 service_factory: type | None = None) -> None:
+        super().__init__(parent)
+        cls = service_factory or service_class()
+        self.service = cls(library, watch=watch, on_progress=self._from_worker_progress,
+                           on_change=self._from_worker_change)
+        self._started = False
+
+    def _from_worker_progress(self, p: Progress) -> None:
+        with contextlib.suppress(RuntimeError):  # the window may be gone during shutdown
+            self.progress.emit(p)
+
+    def _from_worker_change(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            self.changed.emit()
+
+    def start(self) -> None:
+        if not self._started:
+            self.service.start()
+            self._started = True
+
+    def stop(self) -> None:
+        if self._started:
+            self.service.stop(timeout=10)
+            self._started = False
+
+    @property
+    def running(self) -> bool:
+        return self._started
+
+    def pause(self) -> None:
+        self.service.pause()
+
+    def resume(self) -> None:
+        self.service.resume()
+
+    def request_scan(self, folder_id: int | None = None) -> None:
+        self.service.request_scan(folder_id)
+
+    def add_folder(self, path: str | Path) -> Any:
+        return self.service.add_folder(path)
+
+    def remove_folder(self, path: str | Path) -> None:
+        self.service.remove_folder(path)
+
+    def set_folder_paused(self, path: str | Path, paused: bool) -> None:
+        self.service.set_folder_paused(path, paused)
+
+    def wait_idle(self, timeout: float) -> bool:
+        return bool(self.service.wait_idle(timeout))
