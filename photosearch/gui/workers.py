@@ -10,14 +10,16 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from photosearch.errors import PhotoSearchError
-from photosearch.library.library import Library
 from photosearch.progress import Progress, WorkControl
+
+if TYPE_CHECKING:
+    from photosearch.library.library import Library
 
 log = logging.getLogger(__name__)
 

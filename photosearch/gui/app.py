@@ -1,0 +1,112 @@
+"""Starting the desktop app: logging to a rotating file, the QApplication (HiDPI, system palette, icon),
+an excepthook that shows unexpected errors in a dialog, and the main window (shown before any model
+loads: the model loads in the background after the window is up)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from photosearch.config import APP_NAME, Paths
+
+log = logging.getLogger(__name__)
+
+LOG_FILE = "photosearch-gui.log"
+
+
+def setup_logging(paths: Paths, level: int = logging.INFO) -> logging.Handler:
+    """A rotating log file under ``paths.log_dir`` (1 MB × 3), attached to the root logger."""
+    paths.log_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(paths.log_dir / LOG_FILE, maxBytes=1_000_000, backupCount=3,
+                                                   encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > level:
+        root.setLevel(level)
+    return handler
+
+
+def make_excepthook(parent_getter: Any = None) -> Any:
+    """An excepthook that logs the traceback and shows it in a dialog (never kills the app)."""
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        log.error("unhandled exception", exc_info=(exc_type, exc, tb))
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        if QApplication.instance() is None:
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        parent = parent_getter() if parent_getter else None
+        box = QMessageBox(QMessageBox.Icon.Critical, "Something went wrong",
+                          f"PhotoSearch hit an unexpected problem:\n\n{exc}\n\nYour photos and library are safe. "
+                          "The details were written to the log file.", QMessageBox.StandardButton.Ok, parent)
+        box.setDetailedText("".join(traceback.format_exception(exc_type, exc, tb)))
+        box.open()
+        hook.last_box = box  # type: ignore[attr-defined]
+
+    return hook
+
+
+def create_application(argv: list[str] | None = None) -> Any:
+    from PySide6.QtCore import QCoreApplication, Qt
+    from PySide6.QtGui import QGuiApplication, QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from photosearch.gui.resources import resource_path, style_sheet
+
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        QCoreApplication.setOrganizationName(APP_NAME)
+        QCoreApplication.setApplicationName(APP_NAME)
+        app = QApplication(argv if argv is not None else sys.argv)
+    QGuiApplication.setDesktopFileName("photosearch")
+    icon = resource_path("icon.svg") or resource_path("icon.png")
+    if icon:
+        app.setWindowIcon(QIcon(str(icon)))
+    app.setStyleSheet(style_sheet())  # palette() references only: light or dark follows the system
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="photosearch-gui", description="PhotoSearch desktop app")
+    parser.add_argument("--data-dir", help="where the catalog, index and models live")
+    parser.add_argument("--no-watch", action="store_true", help="don't watch folders for changes")
+    parser.add_argument("--quit-after-show", action="store_true", help=argparse.SUPPRESS)
+    args, qt_args = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
+    t0 = time.perf_counter()
+    paths = Paths.resolve(args.data_dir)
+    setup_logging(paths)
+    app = create_application([sys.argv[0], *qt_args])
+    from PySide6.QtCore import QTimer
+
+    from photosearch.gui.main_window import MainWindow
+
+    window = MainWindow(paths, watch=not args.no_watch)
+    sys.excepthook = make_excepthook(lambda: window)
+    window.show()
+    log.info("window visible %.0f ms after start", 1000 * (time.perf_counter() - t0))
+    if args.quit_after_show:
+        QTimer.singleShot(0, window.close)
+    report = os.environ.get("PHOTOSEARCH_GUI_SHOWN_FILE")  # benchmarks: wall-clock time the window was up
+    if report:
+        QTimer.singleShot(0, lambda: Path(report).write_text(f"{time.time():.6f} {window.isVisible()}"))
+    code = app.exec()
+    window.shutdown()
+    return int(code)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,123 @@
+"""Library management: the folders dialog (add, remove, pause) and the list of skipped files with reasons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class FoldersDialog(QDialog):
+    """``controller`` is the main window: ``folders()``, ``add_folder_interactive()``,
+    ``remove_folder(path)``, ``set_folder_paused(path, paused)``."""
+
+    def __init__(self, controller: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.setWindowTitle("Folders")
+        self.resize(560, 360)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("PhotoSearch indexes the photos in these folders and keeps watching them.\n"
+                             "Nothing leaves this computer.", self))
+        self.list = QListWidget(self)
+        lay.addWidget(self.list, 1)
+        row = QHBoxLayout()
+        self.add_button = QPushButton("Add folder…", self)
+        self.remove_button = QPushButton("Remove", self)
+        self.pause_button = QPushButton("Pause", self)
+        row.addWidget(self.add_button)
+        row.addWidget(self.remove_button)
+        row.addWidget(self.pause_button)
+        row.addStretch(1)
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        box.rejected.connect(self.reject)
+        row.addWidget(box)
+        lay.addLayout(row)
+        self.add_button.clicked.connect(self._add)
+        self.remove_button.clicked.connect(self._remove)
+        self.pause_button.clicked.connect(self._toggle_pause)
+        self.list.currentItemChanged.connect(lambda *_: self._update_buttons())
+        self.refresh()
+
+    def refresh(self) -> None:
+        current = self.selected_path()
+        self.list.clear()
+        for f in self.controller.folders():
+            note = {"paused": "  — paused", "offline": "  — offline (not reachable)"}.get(f.state, "")
+            item = QListWidgetItem(f"{f.path}{note}")
+            item.setData(Qt.ItemDataRole.UserRole, f.path)
+            item.setData(Qt.ItemDataRole.UserRole + 1, f.state)
+            self.list.addItem(item)
+            if f.path == current:
+                self.list.setCurrentItem(item)
+        if self.list.currentItem() is None and self.list.count():
+            self.list.setCurrentRow(0)
+        self._update_buttons()
+
+    def selected_path(self) -> str | None:
+        item = self.list.currentItem() if hasattr(self, "list") else None
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def _update_buttons(self) -> None:
+        item = self.list.currentItem()
+        self.remove_button.setEnabled(item is not None)
+        self.pause_button.setEnabled(item is not None)
+        paused = item is not None and item.data(Qt.ItemDataRole.UserRole + 1) == "paused"
+        self.pause_button.setText("Resume" if paused else "Pause")
+
+    def _add(self) -> None:
+        self.controller.add_folder_interactive()
+        self.refresh()
+
+    def _remove(self) -> None:
+        p = self.selected_path()
+        if p:
+            self.controller.remove_folder(p)
+            self.refresh()
+
+    def _toggle_pause(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            paused = item.data(Qt.ItemDataRole.UserRole + 1) == "paused"
+            self.controller.set_folder_paused(item.data(Qt.ItemDataRole.UserRole), not paused)
+            self.refresh()
+
+
+class SkippedDialog(QDialog):
+    """The files indexing skipped, each with the reason (not an error dialog per file)."""
+
+    def __init__(self, rows: list[Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Skipped files")
+        self.resize(760, 400)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel(f"{len(rows):,} files could not be indexed. They stay where they are; "
+                             "fix or replace them and they are picked up again.", self))
+        self.table = QTableWidget(len(rows), 2, self)
+        self.table.setHorizontalHeaderLabels(["File", "Reason"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        for i, r in enumerate(rows):
+            self.table.setItem(i, 0, QTableWidgetItem(r.path))
+            self.table.setItem(i, 1, QTableWidgetItem(r.error or "unknown"))
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        lay.addWidget(self.table, 1)
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        box.rejected.connect(self.reject)
+        lay.addWidget(box)

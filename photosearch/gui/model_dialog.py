@@ -1,0 +1,191 @@
+"""First-run model setup: the model registry's models (install with a progress bar, when this build can
+download) or "Import a model folder…"."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from photosearch.progress import Progress
+
+log = logging.getLogger(__name__)
+
+
+def registry_entries() -> list[Any]:
+    """The model registry's entries, or [] when this build has no registry."""
+    try:
+        from photosearch.models import registry
+    except ImportError:
+        return []
+    for name in ("load_registry", "entries", "list_models", "load", "models", "all_models"):
+        fn = getattr(registry, name, None)
+        if callable(fn):
+            try:
+                out = fn()
+            except Exception:  # noqa: BLE001 - a broken registry must not stop first run
+                log.exception("reading the model registry failed")
+                return []
+            if isinstance(out, dict):
+                out = out.get("models", list(out.values()))
+            models = getattr(out, "models", out)
+            return list(models)
+    return []
+
+
+def registry_installer() -> Callable[..., Any] | None:
+    """The registry download function (entry/id, models dir, progress callback), when this build has one."""
+    try:
+        from photosearch.models import install
+    except ImportError:
+        return None
+    for name in ("install_from_registry", "download_and_install", "install_model", "download_model"):
+        fn = getattr(install, name, None)
+        if callable(fn):
+            return fn
+    return None
+
+
+def _field(entry: Any, *names: str, default: Any = None) -> Any:
+    for n in names:
+        v = entry.get(n) if isinstance(entry, dict) else getattr(entry, n, None)
+        if v is not None:
+            return v
+    return default
+
+
+def describe_entry(entry: Any) -> str:
+    name = _field(entry, "name", "title", "id", default="model")
+    size = _field(entry, "size_mb", "download_mb", "size", default=None)
+    if isinstance(size, int | float) and size > 10_000:
+        size = f"{size / 1e6:.0f} MB"
+    elif isinstance(size, int | float):
+        size = f"{size:.0f} MB"
+    langs = _field(entry, "languages", default=None)
+    if isinstance(langs, list | tuple):
+        langs = ", ".join(langs)
+    quality = _field(entry, "quality", "description", default=None)
+    bits = [str(name)] + [str(x) for x in (size, langs, quality) if x]
+    return " · ".join(bits)
+
+
+class ModelDialog(QDialog):
+    """``controller`` is the main window: ``import_model_interactive()`` and ``install_registry_model(entry,
+    progress_cb)`` run the work in the background and call back ``finished_install(ok, message)``."""
+
+    install_finished = Signal(bool, str)
+
+    def __init__(self, controller: Any, parent: QWidget | None = None, *, offline_note: str = "") -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.setWindowTitle("Set up a search model")
+        self.resize(600, 380)
+        lay = QVBoxLayout(self)
+        intro = QLabel("PhotoSearch needs a model to understand photos and words. It runs on this computer; "
+                       "nothing leaves it.", self)
+        intro.setWordWrap(True)
+        lay.addWidget(intro)
+        self.entries = registry_entries()
+        self.installer = registry_installer()
+        self.list = QListWidget(self)
+        default_row = 0
+        for i, e in enumerate(self.entries):
+            item = QListWidgetItem(describe_entry(e))
+            item.setData(Qt.ItemDataRole.UserRole, e)
+            self.list.addItem(item)
+            if _field(e, "default", "recommended", default=False):
+                default_row = i
+        if self.entries:
+            self.list.setCurrentRow(default_row)
+            lay.addWidget(self.list, 1)
+        else:
+            self.list.hide()
+        self.note = QLabel(offline_note or self._note(), self)
+        self.note.setWordWrap(True)
+        lay.addWidget(self.note)
+        self.bar = QProgressBar(self)
+        self.bar.hide()
+        lay.addWidget(self.bar)
+        row = QHBoxLayout()
+        self.install_button = QPushButton("Install", self)
+        self.install_button.setEnabled(bool(self.entries) and self.installer is not None)
+        self.install_button.setDefault(self.install_button.isEnabled())
+        self.import_button = QPushButton("Import a model folder…", self)
+        self.later_button = QPushButton("Later", self)
+        row.addWidget(self.install_button)
+        row.addWidget(self.import_button)
+        row.addStretch(1)
+        row.addWidget(self.later_button)
+        lay.addLayout(row)
+        self.install_button.clicked.connect(self._install)
+        self.import_button.clicked.connect(self._import)
+        self.later_button.clicked.connect(self.reject)
+        self.install_finished.connect(self._finished)
+
+    def _note(self) -> str:
+        if not self.entries:
+            return "No downloadable models are listed in this version. Import a model package folder " \
+                   "(one with a manifest.json)."
+        if self.installer is None:
+            return "Downloading is not available in this version yet: import a model package folder instead."
+        return "Choose a model and press Install, or import a model package folder you already have."
+
+    def _busy(self, on: bool, text: str = "") -> None:
+        for b in (self.install_button, self.import_button, self.later_button):
+            b.setEnabled(not on)
+        if not on:
+            self.install_button.setEnabled(bool(self.entries) and self.installer is not None)
+        self.bar.setVisible(on)
+        if text:
+            self.note.setText(text)
+
+    def progress(self, p: Progress) -> None:
+        if p.total:
+            self.bar.setRange(0, 1000)
+            self.bar.setValue(int(1000 * p.fraction))
+        else:
+            self.bar.setRange(0, 0)
+
+    def _install(self) -> None:
+        item = self.list.currentItem()
+        if item is None or self.installer is None:
+            return
+        entry = item.data(Qt.ItemDataRole.UserRole)
+        self._busy(True, f"Installing {describe_entry(entry)}…")
+        self.bar.setRange(0, 0)
+        self.controller.install_registry_model(entry, self.installer, self)
+
+    def _import(self) -> None:
+        if self.controller.import_model_interactive(self):
+            self._busy(True, "Checking and copying the model…")
+            self.bar.setRange(0, 0)
+
+    def _finished(self, ok: bool, message: str) -> None:
+        self._busy(False, message)
+        if ok:
+            self.accept()
+
+
+def call_installer(fn: Callable[..., Any], entry: Any, models_dir: Any, on_progress: Callable[[Progress], None]) -> Any:
+    """Call the registry's install function with whatever of (entry, models_dir, progress) it takes."""
+    params = inspect.signature(fn).parameters
+    kwargs: dict[str, Any] = {}
+    for name in ("progress", "on_progress", "callback"):
+        if name in params:
+            kwargs[name] = on_progress
+            break
+    return fn(entry, models_dir, **kwargs)

@@ -1,0 +1,315 @@
+"""The query bar: the search field (search as you type, debounced; Enter searches now), the reference
+image well (drop a file, drag a result in, paste an image) and the image ↔ text balance slider."""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+from PySide6.QtCore import QBuffer, QIODevice, QMimeData, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+    QPixmap,
+)
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+PLACEHOLDER_TEXT = "Describe the photo you want (e.g. kids on a beach at sunset)"
+PLACEHOLDER_CHANGE = "What should be different? (e.g. at night, in winter)"
+DEBOUNCE_MS = 300
+
+
+@dataclass
+class Reference:
+    """The reference photo of a composed query: a file, or pasted pixels."""
+
+    path: str | None
+    image: Image.Image | None
+    preview: QImage
+
+    @property
+    def query_image(self) -> Any:
+        return self.path if self.path is not None else self.image
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path) if self.path else "pasted image"
+
+
+def qimage_to_pil(img: QImage) -> Image.Image:
+    from PIL import Image
+
+    buf = QBuffer()
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    img.save(buf, "PNG")
+    return Image.open(io.BytesIO(bytes(buf.data().data()))).convert("RGB")
+
+
+def local_image_paths(mime: QMimeData) -> list[str]:
+    from photosearch.library.imaging import is_image_name
+
+    out = []
+    if mime.hasUrls():
+        for url in mime.urls():
+            if url.isLocalFile():
+                p = url.toLocalFile()
+                if os.path.isfile(p) and is_image_name(p):
+                    out.append(p)
+    return out
+
+
+class ReferenceWell(QFrame):
+    """Accepts an image: a dropped file URL (from the file manager or from the results), dropped or pasted
+    pixels. Shows the thumbnail with a clear (×) button."""
+
+    changed = Signal(object)  # Reference | None
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ReferenceWell")
+        self.setAcceptDrops(True)
+        self.setFixedSize(QSize(64, 48))
+        self.setToolTip("Drop a photo here (or paste one with Ctrl+V) to search for photos like it")
+        self.reference: Reference | None = None
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(3, 3, 3, 3)
+        self.image_label = QLabel("Drop\nphoto", self)
+        self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image_label.setStyleSheet("font-size: 8pt;")
+        lay.addWidget(self.image_label)
+        self.clear_button = QToolButton(self)
+        self.clear_button.setText("×")
+        self.clear_button.setToolTip("Clear the reference photo")
+        self.clear_button.setAutoRaise(True)
+        self.clear_button.setFixedSize(18, 18)
+        self.clear_button.clicked.connect(self.clear)
+        self.clear_button.hide()
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.clear_button.move(self.width() - self.clear_button.width() - 1, 1)
+
+    # -- setting --------------------------------------------------------------------------------
+    def set_path(self, path: str) -> bool:
+        img = QImage(path)
+        if img.isNull():
+            from PIL import Image
+
+            try:
+                with Image.open(path) as pil:
+                    pil = pil.convert("RGB")
+                    pil.thumbnail((256, 256))
+                    buf = io.BytesIO()
+                    pil.save(buf, "PNG")
+                img = QImage.fromData(buf.getvalue())
+            except Exception:  # noqa: BLE001 - a file Qt and Pillow can't read is just not accepted
+                return False
+        self._set(Reference(os.path.abspath(path), None, img))
+        return True
+
+    def set_image(self, img: QImage) -> bool:
+        if img.isNull():
+            return False
+        self._set(Reference(None, qimage_to_pil(img), img))
+        return True
+
+    def set_from_mime(self, mime: QMimeData) -> bool:
+        paths = local_image_paths(mime)
+        if paths:
+            return self.set_path(paths[0])
+        if mime.hasImage():
+            data = mime.imageData()
+            img = data if isinstance(data, QImage) else QImage(data) if data is not None else QImage()
+            if isinstance(data, QPixmap):
+                img = data.toImage()
+            return self.set_image(img)
+        return False
+
+    def _set(self, ref: Reference) -> None:
+        self.reference = ref
+        pm = QPixmap.fromImage(ref.preview).scaled(
+            self.image_label.size() * self.devicePixelRatioF(), Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation)
+        pm.setDevicePixelRatio(self.devicePixelRatioF())
+        self.image_label.setPixmap(pm)
+        self.image_label.setToolTip(ref.path or "pasted image")
+        self.clear_button.show()
+        self.clear_button.raise_()
+        self.changed.emit(ref)
+
+    def clear(self) -> None:
+        if self.reference is None:
+            return
+        self.reference = None
+        self.image_label.clear()
+        self.image_label.setText("Drop\nphoto")
+        self.clear_button.hide()
+        self.changed.emit(None)
+
+    # -- drag and drop ------------------------------------------------------------------------------
+    @staticmethod
+    def accepts(mime: QMimeData) -> bool:
+        return bool(local_image_paths(mime)) or mime.hasImage()
+
+    def _set_drag_active(self, on: bool) -> None:
+        self.setProperty("dragActive", on)
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if self.accepts(event.mimeData()):
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+            self._set_drag_active(True)
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:  # noqa: N802
+        if self.accepts(event.mimeData()):
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+
+    def dragLeaveEvent(self, event: Any) -> None:  # noqa: N802
+        self._set_drag_active(False)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        self._set_drag_active(False)
+        if self.set_from_mime(event.mimeData()):
+            event.setDropAction(Qt.DropAction.CopyAction)
+            event.accept()
+        else:
+            event.ignore()
+
+
+class SearchField(QLineEdit):
+    """A line edit whose Ctrl+V takes an image (or an image file) as the reference instead of text."""
+
+    paste_image = Signal(object)  # QMimeData
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.matches(QKeySequence.StandardKey.Paste):
+            mime = QGuiApplication.clipboard().mimeData()
+            if mime is not None and ReferenceWell.accepts(mime):
+                self.paste_image.emit(mime)
+                return
+        if event.key() == Qt.Key.Key_Escape:
+            event.ignore()  # the window clears the query
+            return
+        super().keyPressEvent(event)
+
+
+class QueryBar(QWidget):
+    """Emits ``query_changed`` (debounced while typing, at once on Enter) with the text and the reference."""
+
+    query_changed = Signal()
+    gear_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 8, 8, 4)
+        row = QHBoxLayout()
+        outer.addLayout(row)
+        self.field = SearchField(self)
+        self.field.setPlaceholderText(PLACEHOLDER_TEXT)
+        self.field.setClearButtonEnabled(True)
+        self.field.setMinimumHeight(32)
+        row.addWidget(self.field, 1)
+        self.well = ReferenceWell(self)
+        row.addWidget(self.well)
+        self.gear = QToolButton(self)
+        self.gear.setText("⚙")
+        self.gear.setToolTip("Folders and models")
+        self.gear.clicked.connect(self.gear_clicked)
+        row.addWidget(self.gear)
+
+        self.balance_row = QWidget(self)
+        bl = QHBoxLayout(self.balance_row)
+        bl.setContentsMargins(0, 0, 0, 0)
+        self.ref_caption = QLabel("", self.balance_row)
+        bl.addWidget(self.ref_caption, 1)
+        bl.addWidget(QLabel("image", self.balance_row))
+        self.slider = QSlider(Qt.Orientation.Horizontal, self.balance_row)
+        self.slider.setRange(0, 100)
+        self.slider.setValue(50)
+        self.slider.setFixedWidth(180)
+        self.slider.setToolTip("How much the result should follow the photo (left) or the words (right)")
+        bl.addWidget(self.slider)
+        bl.addWidget(QLabel("text", self.balance_row))
+        outer.addWidget(self.balance_row)
+        self.balance_row.hide()
+
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(DEBOUNCE_MS)
+        self.debounce.timeout.connect(self.query_changed)
+        self.field.textEdited.connect(lambda _t: self.debounce.start())
+        self.field.returnPressed.connect(self.submit_now)
+        self.field.paste_image.connect(self.well.set_from_mime)
+        self.well.changed.connect(self._reference_changed)
+        self.slider.valueChanged.connect(lambda _v: self.debounce.start())
+
+    # -- state ----------------------------------------------------------------------------------
+    @property
+    def text(self) -> str:
+        return self.field.text().strip()
+
+    @property
+    def reference(self) -> Reference | None:
+        return self.well.reference
+
+    @property
+    def weight(self) -> float:
+        return self.slider.value() / 100.0
+
+    def set_weight(self, w: float) -> None:
+        self.slider.setValue(round(w * 100))
+
+    def set_text(self, text: str, submit: bool = True) -> None:
+        self.field.setText(text)
+        if submit:
+            self.submit_now()
+
+    def submit_now(self) -> None:
+        self.debounce.stop()
+        self.query_changed.emit()
+
+    def clear(self) -> None:
+        self.debounce.stop()
+        blocked = self.well.blockSignals(True)
+        self.well.clear()
+        self.well.blockSignals(blocked)
+        self._show_reference(None)
+        self.field.clear()
+        self.query_changed.emit()
+
+    def _show_reference(self, ref: Reference | None) -> None:
+        if ref is None:
+            self.field.setPlaceholderText(PLACEHOLDER_TEXT)
+            self.balance_row.hide()
+        else:
+            self.field.setPlaceholderText(PLACEHOLDER_CHANGE)
+            self.ref_caption.setText(f"Like “{ref.name}”, changed as the text says:")
+            self.balance_row.show()
+
+    def _reference_changed(self, ref: Reference | None) -> None:
+        self._show_reference(ref)
+        self.submit_now()
