@@ -262,6 +262,59 @@ def cmd_similar(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Run the indexing service in the foreground until Ctrl+C or SIGTERM."""
+    import signal
+    import threading
+
+    from photosearch.indexing.service import IndexingService
+
+    stop = threading.Event()
+    line = ProgressLine(quiet=args.quiet or args.json)
+    last: dict[str, Any] = {}
+
+    def on_progress(p: Progress) -> None:
+        if args.json:
+            sys.stdout.write(json.dumps({"event": "progress", **p.to_json()}, default=str) + "\n")
+            sys.stdout.flush()
+        elif p.phase == "idle":
+            if p.done:
+                line(Progress("done", p.done, p.total, errors=p.errors, encoded=p.encoded))
+        else:
+            line(p)
+        last["p"] = p
+
+    with _open(args, write=True, purpose="photosearch watch") as lib:
+        for path in args.add or []:
+            lib.add_folder(path)
+        if not lib.folders():
+            raise QueryError("no folders to watch: photosearch folders add PATH (or --add PATH)")
+        svc = IndexingService(lib, on_progress=on_progress, debounce=args.debounce, poll_interval=args.poll_interval)
+        old = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            svc.start()
+            if not args.quiet and not args.json:
+                print(f"watching {len(lib.folders())} folder(s); Ctrl+C stops", file=sys.stderr)
+            while not stop.wait(0.5):
+                if not svc.running:
+                    break
+        except KeyboardInterrupt:
+            pass
+        finally:
+            svc.stop()
+            signal.signal(signal.SIGTERM, old)
+            line.close()
+        counts = lib.catalog.counts_by_status()
+        data = {"event": "stopped", "encoded": svc.encoded, "errors": svc.errors, "counts": counts,
+                "watch": {p: m for p, (m, _) in svc.watch_modes().items()}}
+    if args.json:
+        sys.stdout.write(json.dumps(data, default=str) + "\n")
+    elif not args.quiet:
+        print(f"stopped: {counts['indexed']:,} photos indexed, {counts['pending']:,} pending, "
+              f"{counts['error']:,} skipped; {svc.encoded:,} embedded this run", file=sys.stderr)
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from photosearch.store.lock import WriterLock
 
@@ -413,6 +466,15 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("status", parents=[common], help="folders, counts, model, index health, skipped files")
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_status)
+
+    w = sub.add_parser("watch", parents=[common], help="keep the index up to date as folders change (foreground)")
+    w.add_argument("--add", action="append", metavar="PATH", help="add this folder first")
+    w.add_argument("--debounce", type=float, default=0.5, help="seconds of quiet before changes are applied")
+    w.add_argument("--poll-interval", type=float, default=5.0,
+                   help="seconds between checks of folders that can't be watched (network shares, watch limit)")
+    w.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+    w.add_argument("--json", action="store_true", help="progress events as JSON lines on stdout")
+    w.set_defaults(func=cmd_watch)
 
     m = sub.add_parser("models", parents=[common], help="list, import, use or remove models")
     m.add_argument("action", choices=["list", "install", "import", "use", "remove"])

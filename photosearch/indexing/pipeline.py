@@ -7,18 +7,22 @@ Each step is a generator yielding :class:`Progress`; it stops cleanly between ba
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 import numpy as np
 
 from photosearch.errors import PhotoSearchError, UnreadableImage
 from photosearch.library.imaging import Decoded
-from photosearch.library.library import Library
+from photosearch.library.library import Library, data_dir_error
 from photosearch.library.scan import ScanReport, reconcile_folder
 from photosearch.library.thumbs import ThumbnailCache
 from photosearch.models.preprocess import Preprocessor
@@ -26,6 +30,20 @@ from photosearch.progress import Progress, RateMeter, WorkControl
 from photosearch.store.catalog import FileRow
 
 log = logging.getLogger(__name__)
+
+# Seconds one file may take to decode and preprocess; a file over budget is skipped with a reason.
+ENV_FILE_BUDGET = "PHOTOSEARCH_FILE_BUDGET"
+DEFAULT_FILE_BUDGET = 60.0
+# Seconds between saves of the vector index while embedding.
+ENV_SAVE_INTERVAL = "PHOTOSEARCH_SAVE_INTERVAL"
+DEFAULT_SAVE_INTERVAL = 30.0
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
 
 
 @dataclass
@@ -35,6 +53,23 @@ class Prepared:
     decoded: Decoded | None
     error: str | None = None
     thumb: tuple[int, int, int] | None = None  # (width, height, bytes) when made now
+    phash: int | None = None  # perceptual hash for near-duplicate search
+    disk_full: OSError | None = None  # the thumbnail could not be written: the data disk is full
+
+
+class _Timed:
+    """A decode job that records when a worker started it (for the per-file time budget)."""
+
+    def __init__(self, file: FileRow, pre: Preprocessor, thumbs: ThumbnailCache | None) -> None:
+        self.file, self.pre, self.thumbs = file, pre, thumbs
+        self.started: float | None = None
+        self.abandoned = threading.Event()
+
+    def __call__(self) -> Prepared:
+        if self.abandoned.is_set():
+            return Prepared(self.file, None, None, "skipped")
+        self.started = time.monotonic()
+        return prepare(self.file, self.pre, self.thumbs)
 
 
 def prepare(file: FileRow, pre: Preprocessor, thumbs: ThumbnailCache | None) -> Prepared:
@@ -45,8 +80,15 @@ def prepare(file: FileRow, pre: Preprocessor, thumbs: ThumbnailCache | None) -> 
         tensor = pre.to_tensor(decoded.image)
         thumb = None
         if thumbs is not None and file.content_hash and not thumbs.exists(file.content_hash):
-            thumb = thumbs.store(file.content_hash, decoded.image)
-        return Prepared(file, tensor, decoded, thumb=thumb)
+            try:
+                thumb = thumbs.store(file.content_hash, decoded.image)
+            except OSError as e:  # the photo is fine; the thumbnail is made again on demand
+                if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                    return Prepared(file, tensor, decoded, disk_full=e)
+                log.warning("cannot write the thumbnail of %s: %s", file.path, e)
+        from photosearch.search.duplicates import phash
+
+        return Prepared(file, tensor, decoded, thumb=thumb, phash=phash(decoded.image))
     except UnreadableImage as e:
         return Prepared(file, None, None, e.reason)
     except OSError as e:
@@ -60,14 +102,17 @@ class Indexer:
     """Runs indexing work for an open, writable library."""
 
     def __init__(self, library: Library, *, batch_size: int = 16, decode_threads: int = 2,
-                 save_interval: float = 30.0, model_id: str | None = None) -> None:
+                 save_interval: float | None = None, model_id: str | None = None,
+                 file_budget: float | None = None) -> None:
         if not library.writable:
             raise PhotoSearchError("indexing needs the library opened for writing")
         self.library = library
         self.catalog = library.catalog
         self.batch_size = batch_size
         self.decode_threads = decode_threads
-        self.save_interval = save_interval
+        self.save_interval = _env_float(ENV_SAVE_INTERVAL, DEFAULT_SAVE_INTERVAL) if save_interval is None \
+            else save_interval
+        self.file_budget = _env_float(ENV_FILE_BUDGET, DEFAULT_FILE_BUDGET) if file_budget is None else file_budget
         self.model_id = model_id
 
     @property
@@ -88,12 +133,13 @@ class Indexer:
         return report
 
     def embed_pending(self, control: WorkControl | None = None,
-                      on_batch: Callable[[list[FileRow]], None] | None = None) -> Iterator[Progress]:
-        """Embed every pending file. Yields progress after each batch."""
+                      on_batch: Callable[[list[FileRow]], None] | None = None,
+                      files: list[FileRow] | None = None) -> Iterator[Progress]:
+        """Embed every pending file (or ``files``, in that order). Yields progress after each batch."""
         control = control or WorkControl()
         rt = self.runtime
         vi = self.library.vector_index(rt.id)
-        pending = self.catalog.pending_files()
+        pending = self.catalog.pending_files() if files is None else files
         total = len(pending)
         done = errors = encoded = 0
         meter = RateMeter()
@@ -103,7 +149,7 @@ class Indexer:
             return
         pre = rt.preprocessor
         thumbs = self.library.thumbs
-        window: deque[Future[Prepared]] = deque()
+        window: deque[tuple[_Timed, Future[Prepared]]] = deque()
         it = iter(pending)
         with ThreadPoolExecutor(self.decode_threads, thread_name_prefix="decode") as pool:
 
@@ -112,19 +158,25 @@ class Indexer:
                     f = next(it, None)
                     if f is None:
                         return
-                    window.append(pool.submit(prepare, f, pre, thumbs))
+                    job = _Timed(f, pre, thumbs)
+                    window.append((job, pool.submit(job)))
 
             fill()
             while window:
                 if not control.checkpoint():
-                    for fut in window:
+                    for _job, fut in window:
                         fut.cancel()
                     yield Progress("cancelled", done, total, errors=errors, encoded=encoded)
                     return
                 batch: list[Prepared] = []
                 while window and len(batch) < self.batch_size:
-                    batch.append(window.popleft().result())
+                    batch.append(self._result_within_budget(*window.popleft()))
                 fill()  # keep decoding while the model runs
+                full = next((p.disk_full for p in batch if p.disk_full is not None), None)
+                if full is not None:
+                    for _job, fut in window:
+                        fut.cancel()
+                    raise data_dir_error(self.library.paths.data_dir, full)
                 n_enc, n_err = self._commit_batch(batch, rt, vi)
                 encoded += n_enc
                 errors += n_err
@@ -132,11 +184,42 @@ class Indexer:
                 if on_batch:
                     on_batch([p.file for p in batch])
                 if vi.dirty and time.monotonic() - last_save > self.save_interval:
-                    vi.save(self.catalog)
+                    self._save_index(vi)
                     last_save = time.monotonic()
                 rate = meter.update(done)
                 yield Progress("embedding", done, total, rate=rate, eta=RateMeter.eta(total - done, rate),
                                current=batch[-1].file.path, errors=errors, encoded=encoded)
+
+    def _result_within_budget(self, job: _Timed, fut: Future[Prepared]) -> Prepared:
+        """The job's result, or a skip with a reason once it has run longer than the per-file budget.
+
+        An abandoned decode keeps its worker until it returns (decoding is bounded by the pixel cap);
+        its result is dropped and the file is recorded as skipped.
+        """
+        budget = self.file_budget
+        while True:
+            started = job.started
+            if started is None:  # still queued behind other work: wait for it to start
+                wait = budget
+            else:
+                wait = started + budget - time.monotonic()
+            try:
+                return fut.result(timeout=max(wait, 0.0))
+            except FutureTimeout:
+                if job.started is None and not fut.done():
+                    continue
+                if job.started is not None and time.monotonic() - job.started < budget:
+                    continue
+                job.abandoned.set()
+                log.warning("abandoned %s: decoding took longer than %.0f s", job.file.path, budget)
+                return Prepared(job.file, None, None,
+                                f"took longer than {budget:g} s to decode (per-file time budget); skipped")
+
+    def _save_index(self, vi) -> None:  # noqa: ANN001
+        try:
+            vi.save(self.catalog)
+        except OSError as e:
+            raise data_dir_error(self.library.paths.data_dir, e) from e
 
     def _commit_batch(self, batch: list[Prepared], rt, vi) -> tuple[int, int]:  # noqa: ANN001
         ok = [p for p in batch if p.tensor is not None]
@@ -146,7 +229,8 @@ class Indexer:
             h = p.file.content_hash
             if h and h not in by_hash and self.catalog.embedding_id(h, rt.id) is None:
                 by_hash[h] = p
-        vecs = rt.image.encode_tensors(np.stack([p.tensor for p in by_hash.values()])) if by_hash else None
+        tensors = [p.tensor for p in by_hash.values() if p.tensor is not None]
+        vecs = rt.image.encode_tensors(np.stack(tensors)) if tensors else None
         new_ids: list[int] = []
         new_vecs: list[np.ndarray] = []
         with self.catalog.transaction():
@@ -159,7 +243,7 @@ class Indexer:
                     continue
                 d = p.decoded
                 self.catalog.set_file_indexed(p.file.id, fmt=d.format, width=d.width, height=d.height,
-                                              taken_at=d.taken_at)
+                                              taken_at=d.taken_at, phash=p.phash)
                 if p.thumb is not None and p.file.content_hash:
                     self.catalog.put_thumbnail(p.file.content_hash, *p.thumb)
         if new_ids:
@@ -188,7 +272,7 @@ class Indexer:
         rt = self.runtime
         vi = self.library.vector_index(rt.id)
         if vi.dirty or self.catalog.index_meta(rt.id) is None:
-            vi.save(self.catalog)
+            self._save_index(vi)
 
     def run(self, control: WorkControl | None = None) -> Iterator[Progress]:
         """Scan every folder, embed what is new, clean up, save. The ``photosearch index`` command."""

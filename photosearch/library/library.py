@@ -7,13 +7,14 @@ built on it); neither touches SQLite or hnswlib directly.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import threading
 from pathlib import Path
 
 from photosearch.config import Paths
-from photosearch.errors import ModelNotInstalled, PhotoSearchError, QueryError
+from photosearch.errors import CatalogError, DiskFull, ModelNotInstalled, PhotoSearchError, QueryError
 from photosearch.library.thumbs import ThumbnailCache
 from photosearch.models.encoders import ModelRuntime, RuntimeSettings
 from photosearch.models.manifest import ModelPackage, load_package
@@ -26,6 +27,17 @@ log = logging.getLogger(__name__)
 ACTIVE_MODEL_KEY = "active_model"
 
 
+def data_dir_error(data_dir: Path, e: OSError) -> PhotoSearchError:
+    """A clear, typed error for an OS failure on the data directory (full disk, read-only, no access)."""
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFull(f"the disk holding {data_dir} is full: free some space and try again")
+    if e.errno == errno.EROFS:
+        return CatalogError(f"the data folder {data_dir} is on a read-only disk; choose another with --data-dir")
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return CatalogError(f"no permission to write in the data folder {data_dir}")
+    return CatalogError(f"cannot use the data folder {data_dir}: {e.strerror or e}")
+
+
 class Library:
     """Opens the catalog; with ``write=True`` also takes the single-writer lock (or raises IndexLocked)."""
 
@@ -34,13 +46,17 @@ class Library:
         self.paths = paths
         self.writable = write
         self.lock = WriterLock(paths.lock_file, purpose)
-        if write:
-            paths.ensure()
-            self.lock.acquire()
-        else:
-            paths.data_dir.mkdir(parents=True, exist_ok=True)
         try:
-            self.catalog = Catalog(paths.catalog)
+            if write:
+                paths.ensure()
+                self.lock.acquire()
+            else:
+                paths.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            self.lock.release()
+            raise data_dir_error(paths.data_dir, e) from e
+        try:
+            self.catalog = Catalog(paths.catalog, check=write)
         except BaseException:
             self.lock.release()
             raise

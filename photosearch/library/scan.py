@@ -61,7 +61,7 @@ def walk(root: str, on_error: Callable[[str, str], None] | None = None) -> Itera
             entries = list(os.scandir(d))
         except OSError as e:
             if on_error:
-                on_error(d, f"cannot list folder: {e.strerror or e}")
+                on_error(d, f"{CANNOT_LIST}: {e.strerror or e}")
             continue
         for entry in entries:
             name = entry.name
@@ -70,11 +70,19 @@ def walk(root: str, on_error: Callable[[str, str], None] | None = None) -> Itera
                 if entry.is_dir(follow_symlinks=True):
                     if skip_dir(name):
                         continue
+                    if not _valid_text(name):
+                        if on_error:
+                            on_error(printable_path(entry.path), UNDECODABLE_NAME)
+                        continue
                     if is_link and not _inside(os.path.realpath(entry.path), real_root):
                         continue
                     stack.append(entry.path)
                     continue
                 if skip_file(name) or not entry.is_file(follow_symlinks=True):
+                    continue
+                if not _valid_text(name):
+                    if on_error:
+                        on_error(printable_path(entry.path), UNDECODABLE_NAME)
                     continue
                 if is_link and not _inside(os.path.realpath(entry.path), real_root):
                     continue
@@ -85,6 +93,23 @@ def walk(root: str, on_error: Callable[[str, str], None] | None = None) -> Itera
             except OSError as e:
                 if on_error:
                     on_error(entry.path, f"cannot read file information: {e.strerror or e}")
+
+
+UNDECODABLE_NAME = "the name is not valid text (UTF-8); rename it to index it"
+CANNOT_LIST = "cannot list folder"
+
+
+def _valid_text(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable_path(path: str) -> str:
+    """A path that can be stored and shown even when its bytes are not UTF-8 (undecodable bytes → \\xNN)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _inside(path: str, root: str) -> bool:
@@ -153,6 +178,19 @@ def reconcile_folder(catalog: Catalog, folder: FolderRow, model_id: str | None,
         if cancelled():
             return report
     report.seen = len(on_disk)
+    # Paths the walk could not read are listed with their reason; files already known under a folder
+    # that cannot be listed now are kept (a permission change must not drop a library's photos).
+    protected: set[str] = set()
+    for path, reason in errors:
+        path = os.path.normpath(path)
+        protected.add(path)
+        if reason.startswith(CANNOT_LIST):
+            protected.update(p for p in known if _inside(p, path))
+        old = known.get(path)
+        if old is None or old.status != "error" or old.error != reason:
+            catalog.upsert_file(folder.id, path, 0, 0, content_hash=None, status="error", error=reason,
+                                fmt=format_of(path))
+        report.errors += 1
     # A file in a nested added folder belongs to the deepest one; leave it to that folder.
     nested = [f.path for f in catalog.folders() if f.id != folder.id and _inside(f.path, folder.path)]
     if nested:
@@ -182,7 +220,7 @@ def reconcile_folder(catalog: Catalog, folder: FolderRow, model_id: str | None,
             report.changed += 1
         if i % 500 == 499:
             log.debug("scanned %d changed files in %s", i + 1, folder.path)
-    gone = [r.id for p, r in known.items() if p not in on_disk]
+    gone = [r.id for p, r in known.items() if p not in on_disk and p not in protected]
     if gone:
         catalog.delete_files(gone)
         report.deleted = len(gone)

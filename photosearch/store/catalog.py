@@ -157,11 +157,42 @@ class Catalog:
 
     FILENAME = "catalog.sqlite3"
 
-    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+    # Catalogs up to this size get a full ``PRAGMA quick_check`` when opened with ``check=True``.
+    QUICK_CHECK_MAX_BYTES = 1 << 30
+
+    def __init__(self, path: str | Path, *, readonly: bool = False, check: bool = False) -> None:
         self.path = Path(path)
         self.readonly = readonly
         self._lock = threading.RLock()
         self._conn = self._connect()
+        try:
+            self._check_at_open(full=check)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            raise
+
+    def _check_at_open(self, full: bool) -> None:
+        """Detect a damaged catalog now, with a clear message, not halfway through some later change.
+
+        Always: read the schema and touch every table (catches garbage over the header or the first
+        pages). With ``full`` (the writer's open): ``PRAGMA quick_check`` on catalogs up to 1 GiB.
+        """
+        try:
+            names = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            for table in ("meta", "folders", "files", "embeddings", "vector_indexes", "thumbnails"):
+                if table not in names:
+                    raise sqlite3.DatabaseError(f"table {table} is missing")
+                self._conn.execute(f"SELECT * FROM {table} LIMIT 1").fetchall()
+            if full and self.path.exists() and self.path.stat().st_size <= self.QUICK_CHECK_MAX_BYTES:
+                rows = self._conn.execute("PRAGMA quick_check").fetchall()
+                bad = [r[0] for r in rows if r[0] != "ok"]
+                if bad:
+                    raise sqlite3.DatabaseError("; ".join(bad[:3]))
+        except sqlite3.DatabaseError as e:
+            if _is_disk_full(e):
+                raise DiskFull(f"the disk holding {self.path.parent} is full") from e
+            raise self._corrupt(e) from e
 
     # -- opening, schema ------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -201,8 +232,9 @@ class Catalog:
 
     def _corrupt(self, e: BaseException) -> CatalogCorrupt:
         return CatalogCorrupt(
-            f"the catalog {self.path} is damaged ({e}); run 'photosearch doctor --repair' to keep it aside "
-            "and rebuild"
+            f"the catalog {self.path} is damaged ({e}); run 'photosearch doctor --repair': it keeps the "
+            "damaged file aside and rebuilds the catalog by rescanning your folders (stored embeddings that "
+            "cannot be salvaged are lost, so those photos are indexed again)"
         )
 
     def _migrate(self, conn: sqlite3.Connection, version: int) -> None:

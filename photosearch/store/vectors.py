@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import re
@@ -216,12 +217,27 @@ class VectorIndex:
             generation = max(self.generation, meta_before.generation if meta_before else 0) + 1
             final = self.file_for(generation)
             tmp = final.with_name(final.name + ".tmp")
-            self._index.save_index(str(tmp))
+            try:
+                self._index.save_index(str(tmp))
+                expected = int(self._index.index_file_size())
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+                raise
             count = int(self._index.get_current_count())
             high_water = self.high_water
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        size = tmp.stat().st_size
+        try:
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            size = tmp.stat().st_size
+            if size != expected:
+                # hnswlib does not report write errors (a full disk leaves a short file): never record one
+                raise OSError(errno.ENOSPC, f"the index file was written short ({size} of {expected} bytes); "
+                              "is the disk full?")
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
         checksum = crc32_file(tmp)
         os.replace(tmp, final)
         _fsync_dir(self.directory)
