@@ -1,5 +1,23 @@
 """Search: text, image and image+text queries → candidates (ANN + the unsaved delta) → exact re-score
-from stored embeddings → filters → results.
+from stored embeddings → filters → relevance cutoff → results.
+
+Every query becomes a *scorer*: the vectors whose ANN neighbours form the candidate pool, an exact
+scoring function over stored embeddings, and (when one exists) an upper bound on the score of any photo
+outside the pool. The pool grows until the k-th best re-scored candidate beats that bound — so growing
+the pool further could not change the top k — or until the library is exhausted.
+
+* Text: ``beach + 0.5:sunset - people`` (see :mod:`photosearch.search.query`). Positive terms are a
+  weighted mean; negative terms are subtracted: score = x·normalize(q − Σ wᵢ nᵢ), itself an inner
+  product, so ANN search on that one vector is exact.
+* Image ("more like this", ``similar``): cosine to the photo's stored embedding.
+* Composed (reference photo + change text): see :mod:`photosearch.search.fusion`. The reference photo
+  and its exact duplicates (same content, or an identical embedding) are left out.
+* Filters (folder subtree, date taken, file type, orientation) are resolved to the set of allowed photos
+  first; a small set is searched exhaustively, a large one through hnswlib's filter callback, so a
+  narrow filter never starves the results.
+* Cutoff: each result is marked ``passed`` by :mod:`photosearch.search.cutoff` (z-value of its score
+  against the query's own scores over a random sample of the library); ``no_good_matches`` when none
+  passes.
 
 The engine takes its collaborators (catalog, model runtime, vector index) in the constructor.
 """
@@ -21,11 +39,17 @@ from PIL import Image
 from photosearch.errors import QueryError, UnreadableImage
 from photosearch.models.encoders import ModelRuntime
 from photosearch.search import fusion as fusion_mod
+from photosearch.search.cutoff import Background, CutoffRule, QueryStats, load_rule
 from photosearch.search.query import Term, parse_query
 from photosearch.store.catalog import Catalog, FileRow
 from photosearch.store.vectors import VectorIndex, exact_search
 
 log = logging.getLogger(__name__)
+
+#: Filters allowing at most this many photos are searched exhaustively (exact, no ANN).
+EXACT_FILTER_MAX = 4096
+#: Embeddings this close to the reference count as the same picture (left out of composed/similar results).
+SAME_PICTURE = 1.0 - 1e-5
 
 
 @dataclass
@@ -36,10 +60,12 @@ class Result:
     file: FileRow
     label: int
     passed: bool = True
+    z: float | None = None  # the score in units of the query's spread over the library (see cutoff)
 
     def to_json(self) -> dict[str, Any]:
         f = self.file
         return {"rank": self.rank, "path": self.path, "score": round(float(self.score), 6), "passed": self.passed,
+                "z": None if self.z is None else round(float(self.z), 3),
                 "width": f.width, "height": f.height, "taken_at": f.taken_at, "size": f.size, "format": f.format}
 
 
@@ -86,11 +112,36 @@ class SearchResponse:
 
     @property
     def no_good_matches(self) -> bool:
+        """True when there are results but none passed the relevance cutoff."""
         return bool(self.results) and not any(r.passed for r in self.results)
+
+    @property
+    def passed(self) -> list[Result]:
+        return [r for r in self.results if r.passed]
+
+
+@dataclass
+class Scorer:
+    """How one query finds and scores candidates.
+
+    ``queries``: vectors whose ANN neighbours form the pool; ``score``: exact scores of embedding rows;
+    ``bound``: given the score of the last (P-th) neighbour of each query vector, an upper bound on the
+    score of any photo outside the pool (None: no bound known, the first pool with k results is kept).
+    """
+
+    queries: np.ndarray
+    score: Callable[[np.ndarray], np.ndarray]
+    bound: Callable[[np.ndarray], float] | None = None
+
+
+def cosine_scorer(q: np.ndarray) -> Scorer:
+    q = fusion_mod.normalize(np.asarray(q, dtype=np.float32))
+    return Scorer(q[None, :], lambda vecs: vecs @ q, lambda last: float(last[0]))
 
 
 class SearchEngine:
-    def __init__(self, catalog: Catalog, runtime: ModelRuntime, index: VectorIndex) -> None:
+    def __init__(self, catalog: Catalog, runtime: ModelRuntime, index: VectorIndex, *,
+                 cutoff: CutoffRule | None = None, background_size: int | None = None) -> None:
         self.catalog = catalog
         self.runtime = runtime
         self.index = index
@@ -98,6 +149,13 @@ class SearchEngine:
         self._lock = threading.Lock()
         self._delta_ids = np.zeros(0, np.int64)
         self._delta_vecs = np.zeros((0, runtime.dim), np.float32)
+        self._cutoff = cutoff
+        self._background: Background | None = None
+        self._background_count = -1
+        from photosearch.search.cutoff import BACKGROUND_SIZE
+
+        self.background_size = background_size or BACKGROUND_SIZE
+        self.last_pool = 0  # size of the candidate pool the last query settled on (for tests/benchmarks)
 
     # -- encoding -----------------------------------------------------------------------------------
     def encode_text(self, text: str) -> np.ndarray:
@@ -117,9 +175,20 @@ class SearchEngine:
         """(positive query vector, [(weight, vector)] of negative terms)."""
         pos = [t for t in terms if not t.negative]
         neg = [t for t in terms if t.negative]
-        vecs = self.runtime.text.encode([t.text for t in pos + neg])
+        vecs = [self.encode_text(t.text) for t in pos + neg]
         q = fusion_mod.normalize(sum(t.weight * v for t, v in zip(pos, vecs[: len(pos)], strict=True)))
         return q, [(t.weight, v) for t, v in zip(neg, vecs[len(pos):], strict=True)]
+
+    def text_vector(self, text: str) -> np.ndarray:
+        """The single vector a text query (with weights and negative terms) searches for."""
+        terms = parse_query(text)
+        if not terms:
+            raise QueryError("type what you are looking for")
+        q, negatives = self.encode_terms(terms)
+        u = q - sum((w * fusion_mod.normalize(nv) for w, nv in negatives), np.zeros_like(q))
+        if float(np.linalg.norm(u)) < 1e-6:
+            raise QueryError("the things to avoid cancel out what to look for")
+        return fusion_mod.normalize(u).astype(np.float32)
 
     def image_vector(self, image: str | Path | Image.Image) -> tuple[np.ndarray, int | None]:
         """(embedding, label in the library or None). Library photos use their stored embedding."""
@@ -147,6 +216,44 @@ class SearchEngine:
             label = None
         return vec, label
 
+    # -- cutoff ---------------------------------------------------------------------------------------
+    @property
+    def cutoff(self) -> CutoffRule:
+        if self._cutoff is None:
+            self._cutoff = load_rule(self.catalog, self.runtime.id)
+        return self._cutoff
+
+    @cutoff.setter
+    def cutoff(self, rule: CutoffRule) -> None:
+        self._cutoff = rule
+
+    def background(self) -> Background:
+        """A fixed random sample of the library (resampled when the library grows or shrinks by > 10%)."""
+        n = self.catalog.count_embeddings(self.runtime.id)
+        with self._lock:
+            bg = self._background
+            if bg is not None and abs(n - self._background_count) <= 0.1 * max(self._background_count, 1) \
+                    and (n == self._background_count or len(bg) >= min(n, 64)):
+                return bg
+        ids = self.catalog.embedding_ids(self.runtime.id)
+        bg = Background.sample(ids, lambda x: self.catalog.embeddings_by_ids(x.tolist(), self.runtime.dim),
+                               size=self.background_size)
+        with self._lock:
+            self._background, self._background_count = bg, n
+        return bg
+
+    def query_stats(self, scorer: Scorer) -> QueryStats:
+        bg = self.background()
+        return QueryStats.of(scorer.score(bg.vecs) if len(bg) else np.zeros(0, np.float32))
+
+    def _apply_cutoff(self, results: list[Result], scorer: Scorer, kind: str, use: bool = True) -> QueryStats:
+        stats = self.query_stats(scorer)
+        rule_kind = "image" if kind == "similar" else kind
+        for r in results:
+            r.z = float(stats.z(r.score))
+            r.passed = (not use) or self.cutoff.passes(rule_kind, r.z)
+        return stats
+
     # -- candidates ---------------------------------------------------------------------------------
     def _refresh_delta(self) -> None:
         """Rows committed after the in-memory index (a reader's view of a writer's progress)."""
@@ -154,107 +261,183 @@ class SearchEngine:
         ids, vecs = self.catalog.embeddings(self.runtime.id, after_id=after, dim=self.runtime.dim)
         self._delta_ids, self._delta_vecs = ids, vecs
 
-    def knn(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Union of ANN and exact-delta neighbours for each query row → (labels, scores) per row."""
+    def knn(self, queries: np.ndarray, k: int,
+            allowed: set[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Union of ANN and exact-delta neighbours for each query row → (labels, scores) per row,
+        best first. ``allowed``: only these labels (hnswlib's filter callback)."""
         self._refresh_delta()
-        labels, scores = self.index.search(queries, k)
-        if len(self._delta_ids):
-            dl, ds = exact_search(queries, self._delta_ids, self._delta_vecs, k)
-            labels = np.concatenate([labels, dl], axis=1)
-            scores = np.concatenate([scores, ds], axis=1)
+        queries = np.atleast_2d(queries)
+        if allowed is None:
+            labels, scores = self.index.search(queries, k)
+        else:
+            rows = [self.index.search(q, k, filter=allowed.__contains__) for q in queries]
+            width = min((r[0].shape[1] for r in rows), default=0)
+            labels = np.vstack([r[0][:, :width] for r in rows]) if rows else np.zeros((0, 0), np.int64)
+            scores = np.vstack([r[1][:, :width] for r in rows]) if rows else np.zeros((0, 0), np.float32)
+        d_ids, d_vecs = self._delta_ids, self._delta_vecs
+        if allowed is not None and len(d_ids):
+            keep = np.fromiter((int(x) in allowed for x in d_ids), bool, count=len(d_ids))
+            d_ids, d_vecs = d_ids[keep], d_vecs[keep]
+        if len(d_ids):
+            dl, ds = exact_search(queries, d_ids, d_vecs, k)
+            labels = np.concatenate([labels.reshape(len(queries), -1), dl], axis=1)
+            scores = np.concatenate([scores.reshape(len(queries), -1), ds], axis=1)
             order = np.argsort(-scores, axis=1)[:, :k]
             labels = np.take_along_axis(labels, order, axis=1)
             scores = np.take_along_axis(scores, order, axis=1)
         return labels, scores
 
-    def vectors_for(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def vectors_for(self, labels: np.ndarray | list[int]) -> tuple[np.ndarray, np.ndarray]:
         ids, vecs = self.catalog.embeddings_by_ids([int(x) for x in labels], self.runtime.dim)
         return ids, vecs
 
-    def _files(self, scored: list[tuple[int, float]], k: int, filters: Filters | None,
+    def _files(self, scored: dict[int, float], k: int, filters: Filters | None,
                exclude: set[int] | None = None) -> list[Result]:
-        best = dict(scored)
-        rows = self.catalog.visible_files_for_labels(list(best))
+        rows = self.catalog.visible_files_for_labels(list(scored))
         out: list[Result] = []
         for label, f in rows:
             if exclude and label in exclude:
                 continue
             if filters is not None and not filters.accepts(f):
                 continue
-            out.append(Result(0, f.path, best[label], f, label))
+            out.append(Result(0, f.path, scored[label], f, label))
         out.sort(key=lambda r: (-r.score, r.path))
         out = out[:k]
         for i, r in enumerate(out, 1):
             r.rank = i
         return out
 
-    def _search_vector(self, q: np.ndarray, k: int, filters: Filters | None, exclude: set[int] | None,
-                       rescore: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
-                       extra_queries: np.ndarray | None = None) -> list[Result]:
-        """Grow the candidate pool until k visible, filter-passing results or the library is exhausted."""
+    def _allowed(self, filters: Filters | None) -> np.ndarray | None:
+        if filters is None or not filters.active():
+            return None
+        return self.catalog.visible_labels(
+            self.runtime.id, folder=filters.folder, date_from=filters.date_from, date_to=filters.date_to,
+            formats=filters.formats, orientation=filters.orientation)
+
+    def run(self, scorer: Scorer, k: int, filters: Filters | None = None, exclude: set[int] | None = None,
+            *, pool: int | None = None, same_as: np.ndarray | None = None) -> list[Result]:
+        """Top-k results for ``scorer``: grow the candidate pool until the top k can't change (or the
+        library is exhausted) and k visible, filter-passing results exist.
+
+        ``pool``: the starting pool size per query vector; ``same_as``: leave out photos whose embedding
+        is identical to this one (the reference of a similar/composed query).
+        """
+        exclude = set(exclude or ())
+        allowed = self._allowed(filters)
+        self._refresh_delta()
         total = max(1, self.index.stored + len(self._delta_ids))
-        pool = max(k * 3, 32) if rescore is None else max(k * 10, 200)
+
+        def drop_same(ids: np.ndarray, vecs: np.ndarray) -> None:
+            if same_as is not None and len(ids):
+                for lab in ids[vecs @ same_as >= SAME_PICTURE]:
+                    exclude.add(int(lab))
+
+        if allowed is not None and len(allowed) <= EXACT_FILTER_MAX:
+            # a narrow filter: score every allowed photo exactly
+            ids, vecs = self.vectors_for(allowed)
+            drop_same(ids, vecs)
+            scores = scorer.score(vecs) if len(ids) else np.zeros(0, np.float32)
+            self.last_pool = len(ids)
+            return self._files(dict(zip(ids.tolist(), scores.tolist(), strict=True)), k, filters, exclude)
+
+        allowed_set = None if allowed is None else set(allowed.tolist())
+        size = pool or max(4 * k, 64)
         while True:
-            queries = np.atleast_2d(q) if extra_queries is None else np.vstack([np.atleast_2d(q), extra_queries])
-            labels, scores = self.knn(queries, pool)
-            if rescore is None:
-                pairs = {int(lab): float(s) for lab, s in zip(labels[0], scores[0], strict=True)}
-            else:
-                cand = np.unique(labels.ravel())
-                ids, vecs = self.vectors_for(cand)
-                pairs = dict(zip((int(x) for x in ids), (float(s) for s in rescore(ids, vecs)), strict=True))
-            results = self._files(list(pairs.items()), k, filters, exclude)
-            if len(results) >= k or pool >= total:
+            size = min(size, total)
+            labels, scores = self.knn(scorer.queries, size, allowed_set)
+            cand = np.unique(labels.ravel())
+            ids, vecs = self.vectors_for(cand)
+            drop_same(ids, vecs)
+            exact = scorer.score(vecs) if len(ids) else np.zeros(0, np.float32)
+            results = self._files(dict(zip(ids.tolist(), exact.tolist(), strict=True)), k, filters, exclude)
+            self.last_pool = size
+            if size >= total:
                 return results
-            pool = min(total, pool * 4)
+            if len(results) >= k:
+                if scorer.bound is None:
+                    return results
+                short = labels.shape[1] < size  # a row came back short: its neighbours are all in the pool
+                last = scores[:, -1] if scores.shape[1] else np.full(len(scorer.queries), -np.inf)
+                if short or results[k - 1].score >= scorer.bound(last):
+                    return results
+            size *= 4
 
     # -- public queries -------------------------------------------------------------------------------
-    def search_text(self, text: str, k: int = 20, filters: Filters | None = None) -> SearchResponse:
+    def search_text(self, text: str, k: int = 20, filters: Filters | None = None, *,
+                    cutoff: bool = True) -> SearchResponse:
+        """Text search; ``text`` may weight terms and exclude some: ``beach + 0.5:sunset - people``."""
         terms = parse_query(text)
         if not terms:
             raise QueryError("type what you are looking for")
-        if len(terms) == 1 and not terms[0].negative and terms[0].weight == 1.0:
-            q = self.encode_text(terms[0].text)
-            results = self._search_vector(q, k, filters, None)
-            return SearchResponse(results, "text", self.catalog.visible_count())
-        q, negatives = self.encode_terms(terms)
-        rescore = None
-        if negatives:
-            def rescore(_ids: np.ndarray, vecs: np.ndarray) -> np.ndarray:
-                s = vecs @ q
-                for w, nv in negatives:
-                    s = s - w * (vecs @ nv)
-                return s
-        results = self._search_vector(q, k, filters, None, rescore=rescore)
-        return SearchResponse(results, "text", self.catalog.visible_count(), extra={"terms": [t.__dict__ for t in terms]})
+        scorer = cosine_scorer(self.text_vector(text))
+        results = self.run(scorer, k, filters)
+        return self._respond(results, scorer, "text", cutoff, text,
+                             {"terms": [t.__dict__ for t in terms]})
+
+    def search_vector(self, q: np.ndarray, k: int = 20, filters: Filters | None = None, *, kind: str = "text",
+                      exclude: set[int] | None = None, cutoff: bool = True) -> SearchResponse:
+        """Search for an embedding-space vector directly (benchmarks, "more like these" from a mean)."""
+        scorer = cosine_scorer(q)
+        results = self.run(scorer, k, filters, exclude)
+        return self._respond(results, scorer, kind, cutoff, "the query", {})
 
     def search_image(self, image: str | Path | Image.Image, k: int = 20, filters: Filters | None = None,
-                     exclude_self: bool = False) -> SearchResponse:
+                     exclude_self: bool = False, *, cutoff: bool = True) -> SearchResponse:
         v, label = self.image_vector(image)
+        v = fusion_mod.normalize(np.asarray(v, dtype=np.float32))
         exclude = {label} if (exclude_self and label is not None) else None
-        results = self._search_vector(v, k, filters, exclude)
-        return SearchResponse(results, "similar" if exclude_self else "image", self.catalog.visible_count())
+        scorer = cosine_scorer(v)
+        results = self.run(scorer, k, filters, exclude, same_as=v if exclude_self else None)
+        kind = "similar" if exclude_self else "image"
+        return self._respond(results, scorer, kind, cutoff, str(image) if not isinstance(image, Image.Image)
+                             else "the image", {})
+
+    def composed_scorer(self, v: np.ndarray, t: np.ndarray, weight: float, fusion: str) -> Scorer:
+        qs = fusion_mod.query_vectors(v, t, weight, fusion)
+        vn, tn = qs[0], qs[1]
+
+        def score(vecs: np.ndarray) -> np.ndarray:
+            return fusion_mod.score(vn, tn, vecs, weight, fusion)
+
+        def bound(last: np.ndarray) -> float:
+            return fusion_mod.bound(last, weight, fusion)
+
+        return Scorer(qs, score, bound)
 
     def search_composed(self, image: str | Path | Image.Image, text: str, k: int = 20, *,
                         weight: float = fusion_mod.DEFAULT_WEIGHT, fusion: str = fusion_mod.DEFAULT_FUSION,
-                        filters: Filters | None = None) -> SearchResponse:
+                        filters: Filters | None = None, pool: int | None = None,
+                        cutoff: bool = True) -> SearchResponse:
+        """Photos like ``image`` but changed as ``text`` says. ``weight`` is the image↔text balance
+        (0 = image only, 1 = text only); ``fusion`` one of product (default), slerp, sum."""
         if not text.strip():
-            return self.search_image(image, k, filters)
+            return self.search_image(image, k, filters, exclude_self=True, cutoff=cutoff)
         if fusion not in fusion_mod.FUSIONS:
             raise QueryError(f"unknown fusion {fusion!r}; choose one of {', '.join(fusion_mod.FUSIONS)}")
         if not 0.0 <= weight <= 1.0:
             raise QueryError("the image/text balance must be between 0 and 1")
         v, label = self.image_vector(image)
-        t = self.encode_text(text.strip())
+        v = fusion_mod.normalize(np.asarray(v, dtype=np.float32))
+        t = self.text_vector(text.strip())
         exclude = {label} if label is not None else set()
-        qs = fusion_mod.query_vectors(v, t, weight, fusion)
+        scorer = self.composed_scorer(v, t, weight, fusion)
+        results = self.run(scorer, k, filters, exclude, pool=pool, same_as=v)
+        return self._respond(results, scorer, "composed", cutoff, text.strip(),
+                             {"weight": weight, "fusion": fusion, "pool": self.last_pool})
 
-        def rescore(_ids: np.ndarray, vecs: np.ndarray) -> np.ndarray:
-            return fusion_mod.score(v, t, vecs, weight, fusion)
-
-        results = self._search_vector(qs[0], k, filters, exclude, rescore=rescore, extra_queries=qs[1:])
-        return SearchResponse(results, "composed", self.catalog.visible_count(),
-                              extra={"weight": weight, "fusion": fusion})
+    def _respond(self, results: list[Result], scorer: Scorer, kind: str, use_cutoff: bool, what: str,
+                 extra: dict[str, Any]) -> SearchResponse:
+        stats = self._apply_cutoff(results, scorer, kind, use_cutoff)
+        n = self.catalog.visible_count()
+        rule_kind = "image" if kind == "similar" else kind
+        extra = {**extra, "cutoff": {"rule": "z = (score - mean) / std over a library sample",
+                                     "threshold": self.cutoff.threshold(rule_kind), "mean": stats.mean,
+                                     "std": stats.std, "sample": stats.n, "calibrated": self.cutoff.calibrated,
+                                     "applied": use_cutoff}}
+        resp = SearchResponse(results, kind, n, extra=extra)
+        if resp.no_good_matches:
+            resp.message = f"Nothing close to {what!r} in {n:,} photos"
+        return resp
 
 
 def _unchanged_on_disk(f: FileRow) -> bool:
@@ -263,13 +446,3 @@ def _unchanged_on_disk(f: FileRow) -> bool:
     except OSError:
         return False
     return st.st_size == f.size and st.st_mtime_ns == f.mtime_ns
-
-
-def browse(catalog: Catalog, offset: int = 0, limit: int = 200, filters: Filters | None = None) -> SearchResponse:
-    """The library by date (newest first), one page: what an empty query shows. Needs no model.
-    ``extra`` holds ``total`` (files matching the filters) and ``offset``."""
-    f = filters or Filters()
-    rows, total = catalog.browse_visible(offset, limit, folder=f.folder, date_from=f.date_from,
-                                         date_to=f.date_to, formats=f.formats, orientation=f.orientation)
-    results = [Result(offset + i + 1, r.path, 0.0, r, -1) for i, r in enumerate(rows)]
-    return SearchResponse(results, "browse", catalog.visible_count(), extra={"total": total, "offset": offset})

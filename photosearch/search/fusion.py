@@ -1,7 +1,9 @@
 """Composed-retrieval fusions of a reference image v and a change text t (both L2-normalised).
 
 * ``product`` (default): each cosine clamped to a small positive floor,
-  score = s(v,x)^(1−w) · s(t,x)^w. At w = 0.5 it ranks exactly like s_v·s_t.
+  score = s(v,x)^(1−w) · s(t,x)^w. At w = 0.5 it ranks exactly like s_v·s_t (the square root of the
+  plain product, a monotone map) — the fusion that matches trained composed-retrieval methods zero-shot.
+  w = 0 is the image alone, w = 1 the text alone; the GUI slider sets w.
 * ``slerp``: the candidate's cosine to slerp(v, t, w).
 * ``sum``: the candidate's cosine to normalize((1−w)v + w t).
 
@@ -48,6 +50,20 @@ def fused_vector(v: np.ndarray, t: np.ndarray, w: float, fusion: str) -> np.ndar
 def query_vectors(v: np.ndarray, t: np.ndarray, w: float, fusion: str) -> np.ndarray:
     """Vectors whose ANN neighbours form the candidate pool: v, t and the fused vector."""
     return np.stack([normalize(v), normalize(t), fused_vector(v, t, w, fusion)])
+
+
+def bound(last: np.ndarray, w: float, fusion: str) -> float:
+    """An upper bound on the score of any photo outside the candidate pool, given the score of the last
+    (P-th) ANN neighbour of each query vector (v, t, fused — the rows of :func:`query_vectors`).
+
+    A photo outside the pool scores at most ``last[0]`` against v and ``last[1]`` against t, so its
+    product is at most their product; for slerp/sum the score *is* the cosine to the fused vector.
+    """
+    last = np.asarray(last, dtype=np.float64)
+    if fusion == "product":
+        sv, st = max(float(last[0]), FLOOR), max(float(last[1]), FLOOR)
+        return float(sv ** (1.0 - w) * st ** w)
+    return float(last[2])
 
 
 def score(v: np.ndarray, t: np.ndarray, candidates: np.ndarray, w: float, fusion: str) -> np.ndarray:

@@ -1,0 +1,150 @@
+"""Relevance cutoff: say "no good matches" instead of listing noise.
+
+The rule works for any model because it never looks at a raw cosine on its own. Every query is also
+scored, with exactly the same scoring function, against a fixed random sample of the library (the
+*background*, up to :data:`BACKGROUND_SIZE` photos). A result's score is turned into a z-value in units
+of that query's own spread over the library:
+
+    z = (score − mean of the query's background scores) / their standard deviation
+
+and the result *passes* when ``z ≥ threshold``. CLIP cosines sit around 0.2–0.35, SigLIP's and the test
+model's elsewhere; z-values don't care about that scale, nor about a query that is "generally close to
+everything". A query whose best photo doesn't stand out from the library has no good matches.
+
+Thresholds are per query kind (``text``, ``image``, ``composed``). Defaults suit CLIP-style models; a
+model's own thresholds can be calibrated from labelled queries (:func:`calibrate`: queries that have a
+match and queries that don't) and stored in the catalog (:func:`save_rule`, key ``cutoff:<model id>``),
+where the search engine finds them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+BACKGROUND_SIZE = 2048
+DEFAULT_THRESHOLDS: dict[str, float] = {"text": 3.0, "image": 3.0, "composed": 3.0}
+META_KEY = "cutoff:{model_id}"
+
+
+class _Meta(Protocol):
+    def get_meta(self, key: str, default: str | None = None) -> str | None: ...
+
+    def set_meta(self, key: str, value: str | None) -> None: ...
+
+
+@dataclass
+class Background:
+    """A fixed random sample of the library's embeddings (rows L2-normalised)."""
+
+    ids: np.ndarray
+    vecs: np.ndarray
+
+    @classmethod
+    def sample(cls, ids: np.ndarray, fetch: Any, size: int = BACKGROUND_SIZE, seed: int = 0) -> Background:
+        """Sample up to ``size`` of ``ids`` (deterministically) and ``fetch(ids) -> (ids, vecs)`` them."""
+        ids = np.sort(np.asarray(ids, dtype=np.int64))
+        if len(ids) > size:
+            ids = np.sort(np.random.default_rng(seed).choice(ids, size=size, replace=False))
+        got_ids, vecs = fetch(ids)
+        return cls(np.asarray(got_ids, dtype=np.int64), np.asarray(vecs, dtype=np.float32))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class QueryStats:
+    """A query's score distribution over the background."""
+
+    mean: float
+    std: float
+    n: int
+
+    @classmethod
+    def of(cls, scores: np.ndarray) -> QueryStats:
+        s = np.asarray(scores, dtype=np.float64)
+        if len(s) == 0:
+            return cls(0.0, 1.0, 0)
+        return cls(float(s.mean()), float(max(s.std(), 1e-6)), len(s))
+
+    def z(self, score: float | np.ndarray) -> float | np.ndarray:
+        return (score - self.mean) / self.std
+
+
+@dataclass
+class CutoffRule:
+    """z-value thresholds per query kind; ``calibrated`` says whether they came from labelled queries."""
+
+    thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    calibrated: bool = False
+
+    def threshold(self, kind: str) -> float:
+        return float(self.thresholds.get(kind, DEFAULT_THRESHOLDS.get(kind, 3.0)))
+
+    def passes(self, kind: str, z: float) -> bool:
+        return bool(z >= self.threshold(kind))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"thresholds": self.thresholds, "calibrated": self.calibrated}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> CutoffRule:
+        th = dict(DEFAULT_THRESHOLDS)
+        th.update({str(k): float(v) for k, v in dict(d.get("thresholds", {})).items()})
+        return cls(th, bool(d.get("calibrated", False)))
+
+
+def calibrate(match_z: list[float] | np.ndarray, nomatch_z: list[float] | np.ndarray) -> float:
+    """The threshold that best separates queries with a match (their best result's z should pass) from
+    queries without one (their best result's z should fail): maximises balanced accuracy, and among
+    equally good thresholds takes the middle of the widest gap."""
+    pos = np.sort(np.asarray(match_z, dtype=np.float64))
+    neg = np.sort(np.asarray(nomatch_z, dtype=np.float64))
+    if len(pos) == 0 or len(neg) == 0:
+        raise ValueError("calibration needs queries with and without a match")
+    values = np.unique(np.concatenate([pos, neg]))
+    # candidate thresholds: midpoints between neighbouring observed values, plus the two ends
+    cands = np.concatenate([[values[0] - 1.0], (values[1:] + values[:-1]) / 2, [values[-1] + 1.0]])
+    tpr = 1.0 - np.searchsorted(pos, cands, side="left") / len(pos)  # share of pos >= t
+    tnr = np.searchsorted(neg, cands, side="left") / len(neg)  # share of neg < t
+    bal = (tpr + tnr) / 2
+    best = np.flatnonzero(np.isclose(bal, bal.max()))
+    # the widest run of equally good candidates → its middle
+    runs: list[list[int]] = [[int(best[0])]]
+    for i in best[1:]:
+        if i == runs[-1][-1] + 1:
+            runs[-1].append(int(i))
+        else:
+            runs.append([int(i)])
+
+    def span(run: list[int]) -> tuple[float, float]:
+        # every threshold strictly between these two values classifies like the run's candidates
+        lo, hi = run[0], run[-1]
+        left = values[lo - 1] if lo >= 1 else cands[lo]
+        right = values[hi] if hi < len(values) else cands[hi]
+        return float(left), float(right)
+
+    left, right = max((span(r) for r in runs), key=lambda lr: lr[1] - lr[0])
+    return (left + right) / 2
+
+
+def load_rule(meta: _Meta, model_id: str) -> CutoffRule:
+    raw = meta.get_meta(META_KEY.format(model_id=model_id))
+    if not raw:
+        return CutoffRule()
+    try:
+        return CutoffRule.from_json(json.loads(raw))
+    except (ValueError, TypeError, AttributeError) as e:
+        log.warning("ignoring a damaged cutoff calibration for %s: %s", model_id, e)
+        return CutoffRule()
+
+
+def save_rule(meta: _Meta, model_id: str, rule: CutoffRule) -> None:
+    meta.set_meta(META_KEY.format(model_id=model_id), json.dumps(rule.to_json()))

@@ -1,0 +1,188 @@
+"""Near-duplicate photos: exact copies, resized, re-encoded and slightly cropped versions.
+
+No all-pairs scan: every photo asks the vector index for its few nearest neighbours (``k``), a pair is
+kept when its embeddings are close (cosine ≥ ``threshold``) *and* the two pictures look the same at a
+glance — their 64-bit perceptual hashes (DCT hash of a 32×32 grey thumbnail) differ in at most
+``max_distance`` bits — and kept pairs are joined into groups with union-find. Files with the same
+content are one embedding and always one group.
+
+Embeddings alone can't tell a copy from a look-alike (another shot of the same scene, which a semantic
+model is trained to find close); the hash alone can't find copies cheaply. Together: the index proposes,
+the hash confirms. The hash is computed while indexing (``files.phash``); a library indexed before that
+gets it lazily here, once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image
+
+from photosearch.errors import UnreadableImage
+from photosearch.store.catalog import FileRow
+
+if TYPE_CHECKING:
+    from photosearch.search.engine import SearchEngine
+
+log = logging.getLogger(__name__)
+
+DEFAULT_THRESHOLD = 0.90
+DEFAULT_MAX_DISTANCE = 12
+DEFAULT_NEIGHBOURS = 8
+HASH_SIDE = 32
+HASH_LOW = 8
+
+
+def _dct_matrix(n: int) -> np.ndarray:
+    k = np.arange(n)[:, None]
+    i = np.arange(n)[None, :]
+    m = np.cos(np.pi * (2 * i + 1) * k / (2 * n)) * np.sqrt(2.0 / n)
+    m[0] /= np.sqrt(2.0)
+    return m
+
+
+_DCT = _dct_matrix(HASH_SIDE)
+
+
+def phash(image: Image.Image) -> int:
+    """64-bit perceptual hash (as a signed 64-bit int, how SQLite stores it): the signs of the 8×8
+    lowest DCT frequencies of a 32×32 grey version, against their median."""
+    g = image.convert("L").resize((HASH_SIDE, HASH_SIDE), Image.Resampling.LANCZOS)
+    a = np.asarray(g, dtype=np.float64)
+    d = (_DCT @ a @ _DCT.T)[:HASH_LOW, :HASH_LOW].ravel()
+    bits = d > np.median(d[1:])
+    value = 0
+    for b in bits:
+        value = (value << 1) | int(b)
+    return value - (1 << 64) if value >= (1 << 63) else value
+
+
+def hamming(a: int, b: int) -> int:
+    return int(((a ^ b) & ((1 << 64) - 1)).bit_count())
+
+
+def phash_file(path: str) -> int:
+    from photosearch.library.imaging import open_image
+
+    return phash(open_image(path, draft_short_side=2 * HASH_SIDE).image)
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        self.parent.setdefault(x, x)
+        root = x
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+@dataclass
+class DuplicateGroup:
+    files: list[FileRow]
+    pairs: list[dict[str, Any]] = field(default_factory=list)  # the evidence: {a, b, cosine, distance}
+
+    @property
+    def identical(self) -> bool:
+        return len({f.content_hash for f in self.files}) == 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {"size": len(self.files), "identical": self.identical,
+                "files": [{"path": f.path, "size": f.size, "width": f.width, "height": f.height,
+                           "format": f.format} for f in self.files],
+                "pairs": self.pairs}
+
+
+def ensure_phashes(engine: SearchEngine, files: Sequence[FileRow], *, store: bool = True,
+                   progress: Callable[[int, int], None] | None = None) -> dict[int, int]:
+    """{file id: phash} for ``files``, computing (and, with ``store``, recording) missing ones."""
+    out: dict[int, int] = {}
+    missing = [f for f in files if f.phash is None]
+    for f in files:
+        if f.phash is not None:
+            out[f.id] = int(f.phash)
+    for i, f in enumerate(missing, 1):
+        try:
+            h = phash_file(f.path)
+        except (UnreadableImage, OSError) as e:
+            log.info("no perceptual hash for %s: %s", f.path, e)
+            continue
+        out[f.id] = h
+        if store:
+            engine.catalog.set_file_phash(f.id, h)
+        if progress:
+            progress(i, len(missing))
+    return out
+
+
+def find_duplicates(engine: SearchEngine, *, threshold: float = DEFAULT_THRESHOLD,
+                    max_distance: int = DEFAULT_MAX_DISTANCE, k: int = DEFAULT_NEIGHBOURS,
+                    store_hashes: bool = True,
+                    progress: Callable[[int, int], None] | None = None) -> list[DuplicateGroup]:
+    """Groups of near-identical photos in the library, largest first.
+
+    ``threshold``: the least embedding cosine for a pair to be considered; ``max_distance``: the most
+    perceptual-hash bits two copies may differ in (``max_distance >= 64`` ignores the hash).
+    """
+    cat = engine.catalog
+    ids, vecs = cat.embeddings(engine.runtime.id, dim=engine.runtime.dim)
+    by_label: dict[int, list[FileRow]] = {}
+    for label, f in cat.visible_files_for_labels(ids.tolist()):
+        by_label.setdefault(label, []).append(f)
+    keep = np.fromiter((int(x) in by_label for x in ids), bool, count=len(ids))
+    ids, vecs = ids[keep], vecs[keep]
+    files = {f.id: f for fs in by_label.values() for f in fs}
+    uf = _UnionFind()
+    evidence: list[tuple[int, int, float, int | None]] = []
+    for fs in by_label.values():  # same content: one embedding, always duplicates
+        for f in fs[1:]:
+            uf.union(fs[0].id, f.id)
+            evidence.append((fs[0].id, f.id, 1.0, 0))
+    if len(ids) > 1:
+        hashes = ensure_phashes(engine, list(files.values()), store=store_hashes, progress=progress) \
+            if max_distance < 64 else {}
+        nn_labels, nn_scores = engine.knn(vecs, min(k + 1, len(ids)))
+        seen: set[tuple[int, int]] = set()
+        for row, label in enumerate(ids.tolist()):
+            for other, s in zip(nn_labels[row].tolist(), nn_scores[row].tolist(), strict=True):
+                if other == label or s < threshold or other not in by_label:
+                    continue
+                key = (min(label, other), max(label, other))
+                if key in seen:
+                    continue
+                seen.add(key)
+                a, b = by_label[label][0], by_label[other][0]
+                dist = None
+                if max_distance < 64:
+                    ha, hb = hashes.get(a.id), hashes.get(b.id)
+                    if ha is None or hb is None:
+                        continue
+                    dist = hamming(ha, hb)
+                    if dist > max_distance:
+                        continue
+                uf.union(a.id, b.id)
+                evidence.append((a.id, b.id, float(s), dist))
+    groups: dict[int, list[FileRow]] = {}
+    for fid in list(uf.parent):
+        groups.setdefault(uf.find(fid), []).append(files[fid])
+    pairs_by_root: dict[int, list[dict[str, Any]]] = {}
+    for a, b, s, dist in evidence:
+        pairs_by_root.setdefault(uf.find(a), []).append(
+            {"a": files[a].path, "b": files[b].path, "cosine": round(s, 6), "distance": dist})
+    out = [DuplicateGroup(sorted(fs, key=lambda f: f.path), pairs_by_root.get(root, []))
+           for root, fs in groups.items() if len(fs) > 1]
+    out.sort(key=lambda g: (-len(g.files), g.files[0].path))
+    return out
