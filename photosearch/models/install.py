@@ -8,8 +8,11 @@ import shutil
 import uuid
 from pathlib import Path
 
+from photosearch.config import Paths
 from photosearch.errors import ManifestError
+from photosearch.models.download import CancelCheck, ProgressCallback
 from photosearch.models.manifest import ModelPackage, load_package
+from photosearch.models.registry import RegistryEntry
 
 log = logging.getLogger(__name__)
 
@@ -53,3 +56,44 @@ def remove_package(model_id: str, models_dir: Path) -> None:
     trash = models_dir / f".removing-{model_id}-{uuid.uuid4().hex[:8]}"
     dest.rename(trash)
     shutil.rmtree(trash, ignore_errors=True)
+
+
+def install_from_registry(
+    entry: RegistryEntry,
+    paths: Paths,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
+    base_url: str | None = None,
+    retries: int = 3,
+) -> ModelPackage:
+    """Download a registry model into ``paths.downloads_dir/<id>`` (resuming what is there), verify every
+    file, convert its layout into a package (adapters) and install it atomically into ``models_dir``.
+
+    Safe to call from a worker thread; ``progress`` receives :class:`DownloadProgress`, ``cancel()``
+    stops between chunks (raises ``Cancelled``; the partial download is kept for the next attempt).
+    """
+    from photosearch.models.adapters import adapt_folder
+    from photosearch.models.download import download_entry
+
+    staging = paths.downloads_dir / entry.id
+    download_entry(entry, staging, progress=progress, cancel=cancel, base_url=base_url, retries=retries)
+    build = paths.downloads_dir / f".build-{entry.id}-{uuid.uuid4().hex[:8]}"
+    try:
+        if entry.layout == "photosearch":
+            pkg_dir = staging
+        else:
+            pkg_dir = adapt_folder(staging, build, layout=entry.layout, model_id=entry.id,
+                                   overrides=_registry_overrides(entry))
+        pkg = install_package_dir(pkg_dir, paths.models_dir)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
+    return pkg
+
+
+def _registry_overrides(entry: RegistryEntry) -> dict[str, object]:
+    return {"name": entry.name, "licence": entry.licence, "commercial_use": entry.commercial_use,
+            "languages": list(entry.languages), "family": entry.family,
+            "source": f"{entry.hub_repo}@{entry.revision} ({entry.layout} layout)",
+            "description": entry.notes}

@@ -1,0 +1,164 @@
+"""The model registry: known pretrained models, where to download them and what they are worth.
+
+The registry is ``models/registry.json`` in the source tree; the copy shipped inside the package is
+``photosearch/data/registry.json`` (package data; a test keeps the two identical). ``PHOTOSEARCH_REGISTRY``
+points at another registry file (tests, private mirrors).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from photosearch.errors import ManifestError
+
+ENV_REGISTRY = "PHOTOSEARCH_REGISTRY"
+REGISTRY_FORMAT = "photosearch-registry/1"
+LAYOUTS = ("photosearch", "immich", "rclip", "xenova")
+_PACKAGED = Path(__file__).resolve().parent.parent / "data" / "registry.json"
+_SOURCE = Path(__file__).resolve().parent.parent.parent / "models" / "registry.json"
+
+
+def safe_relpath(name: str, what: str = "file name") -> str:
+    """A relative POSIX path that stays inside its folder, or ManifestError. Refuses '..', absolute paths,
+    backslashes, drive letters and empty parts."""
+    if not isinstance(name, str) or not name or "\\" in name or "\x00" in name:
+        raise ManifestError(f"unsafe {what} {name!r}")
+    p = PurePosixPath(name)
+    if p.is_absolute() or name.startswith("/") or ".." in p.parts or (len(name) > 1 and name[1] == ":"):
+        raise ManifestError(f"unsafe {what} {name!r}: must be a path inside the model folder")
+    if any(part in ("", ".") for part in name.split("/")):
+        raise ManifestError(f"unsafe {what} {name!r}")
+    return name
+
+
+@dataclass(frozen=True)
+class RegistryFile:
+    path: str  # path in the hub repository (POSIX, relative)
+    size: int | None = None
+    sha256: str | None = None
+
+    @property
+    def local_name(self) -> str:
+        return self.path
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    id: str
+    name: str
+    family: str
+    layout: str
+    hub_repo: str
+    files: tuple[RegistryFile, ...]
+    licence: str
+    commercial_use: bool
+    languages: tuple[str, ...]
+    embedding_dim: int
+    image_size: int | None = None
+    revision: str = "main"
+    subfolder: str = ""
+    quality: dict[str, Any] = field(default_factory=dict)
+    image_gflops: float | None = None
+    speed_class: str = ""
+    dynamic_batch: bool | None = None
+    dynamic_sequence: bool | None = None
+    approx_download_mb: float | None = None
+    notes: str = ""
+
+    @property
+    def total_size(self) -> int | None:
+        sizes = [f.size for f in self.files]
+        return None if any(s is None for s in sizes) else sum(s for s in sizes if s is not None)
+
+    def to_json(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["files"] = [f.__dict__ for f in self.files]
+        d["languages"] = list(self.languages)
+        return d
+
+
+@dataclass(frozen=True)
+class Registry:
+    models: tuple[RegistryEntry, ...]
+    default: str
+    default_reason: str = ""
+    hub: str = "https://huggingface.co"
+    source: Path | None = None
+
+    def get(self, model_id: str) -> RegistryEntry:
+        for m in self.models:
+            if m.id == model_id:
+                return m
+        known = ", ".join(m.id for m in self.models)
+        raise ManifestError(f"unknown model '{model_id}'; the registry knows: {known}")
+
+    def ids(self) -> list[str]:
+        return [m.id for m in self.models]
+
+    @property
+    def default_entry(self) -> RegistryEntry:
+        return self.get(self.default)
+
+
+def registry_path() -> Path:
+    env = os.environ.get(ENV_REGISTRY)
+    if env:
+        return Path(env)
+    return _PACKAGED if _PACKAGED.is_file() else _SOURCE
+
+
+def load_registry(path: str | Path | None = None) -> Registry:
+    p = Path(path) if path else registry_path()
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise ManifestError(f"cannot read the model registry {p}: {e}") from e
+    return parse_registry(data, source=p)
+
+
+def parse_registry(data: Any, source: Path | None = None) -> Registry:
+    if not isinstance(data, dict) or data.get("format") != REGISTRY_FORMAT:
+        raise ManifestError(f"model registry {source}: expected format {REGISTRY_FORMAT!r}")
+    models = []
+    seen: set[str] = set()
+    for i, m in enumerate(data.get("models", [])):
+        where = f"models[{i}]"
+        try:
+            mid = str(m["id"])
+            if mid in seen or not mid or "/" in mid or mid.startswith("."):
+                raise ManifestError(f"registry {where}: bad or duplicate id {mid!r}")
+            seen.add(mid)
+            layout = str(m["layout"])
+            if layout not in LAYOUTS:
+                raise ManifestError(f"registry {where}: layout {layout!r} is not one of {', '.join(LAYOUTS)}")
+            files = []
+            for f in m["files"]:
+                path = safe_relpath(str(f["path"]), f"registry file name in {mid}")
+                sha = f.get("sha256")
+                if sha is not None and (len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha.lower())):
+                    raise ManifestError(f"registry {where}: sha256 of {path} is not a hex digest")
+                files.append(RegistryFile(path=path, size=f.get("size"), sha256=sha.lower() if sha else None))
+            sub = str(m.get("subfolder") or "")
+            if sub:
+                safe_relpath(sub, "registry subfolder")
+            models.append(RegistryEntry(
+                id=mid, name=str(m["name"]), family=str(m["family"]), layout=layout, hub_repo=str(m["hub_repo"]),
+                files=tuple(files), licence=str(m["licence"]), commercial_use=bool(m["commercial_use"]),
+                languages=tuple(m.get("languages", ["en"])), embedding_dim=int(m["embedding_dim"]),
+                image_size=m.get("image_size"), revision=str(m.get("revision") or "main"), subfolder=sub,
+                quality=dict(m.get("quality") or {}), image_gflops=m.get("image_gflops"),
+                speed_class=str(m.get("speed_class", "")), dynamic_batch=m.get("dynamic_batch"),
+                dynamic_sequence=m.get("dynamic_sequence"), approx_download_mb=m.get("approx_download_mb"),
+                notes=str(m.get("notes", "")),
+            ))
+        except (KeyError, TypeError, ValueError) as e:
+            raise ManifestError(f"registry {where}: {type(e).__name__}: {e}") from e
+    default = str(data.get("default", ""))
+    if default not in seen:
+        raise ManifestError(f"registry default {default!r} is not one of its models")
+    return Registry(models=tuple(models), default=default, default_reason=str(data.get("default_reason", "")),
+                    hub=str(data.get("hub", "https://huggingface.co")), source=source)
