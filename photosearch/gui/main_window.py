@@ -325,6 +325,7 @@ class MainWindow(QMainWindow):
         """Open the library (writable, or read-only when another writer holds the lock). Idempotent."""
         if self.library is not None:
             return self.library
+        from photosearch.library.library import Library
 
         try:
             self.library = Library(self.paths, write=True, purpose="photosearch-gui")
@@ -640,7 +641,7 @@ class MainWindow(QMainWindow):
             else:
                 self._show_message(f"Nothing matched {req.label}", "")
         elif resp.no_good_matches:
-            self._show_message(f"Nothing close to {req.label} in {n:,} photos",
+            self._show_message(resp.message or f"Nothing close to {req.label} in {n:,} photos",
                                "Try other words, or look at the nearest photos anyway.",
                                "Show the nearest anyway", "nearest")
         else:

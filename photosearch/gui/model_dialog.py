@@ -42,8 +42,9 @@ def registry_entries() -> list[Any]:
                 return []
             if isinstance(out, dict):
                 out = out.get("models", list(out.values()))
-            models = getattr(out, "models", out)
-            return list(models)
+            models = list(getattr(out, "models", out))
+            default = getattr(out, "default", None)
+            return sorted(models, key=lambda m: _field(m, "id") != default)  # the default first
     return []
 
 
@@ -70,7 +71,7 @@ def _field(entry: Any, *names: str, default: Any = None) -> Any:
 
 def describe_entry(entry: Any) -> str:
     name = _field(entry, "name", "title", "id", default="model")
-    size = _field(entry, "size_mb", "download_mb", "size", default=None)
+    size = _field(entry, "approx_download_mb", "size_mb", "download_mb", "size", default=None)
     if isinstance(size, int | float) and size > 10_000:
         size = f"{size / 1e6:.0f} MB"
     elif isinstance(size, int | float):
@@ -78,7 +79,7 @@ def describe_entry(entry: Any) -> str:
     langs = _field(entry, "languages", default=None)
     if isinstance(langs, list | tuple):
         langs = ", ".join(langs)
-    quality = _field(entry, "quality", "description", default=None)
+    quality = _field(entry, "speed_class", "notes", "description", default=None)
     bits = [str(name)] + [str(x) for x in (size, langs, quality) if x]
     return " · ".join(bits)
 
@@ -102,15 +103,12 @@ class ModelDialog(QDialog):
         self.entries = registry_entries()
         self.installer = registry_installer()
         self.list = QListWidget(self)
-        default_row = 0
-        for i, e in enumerate(self.entries):
+        for e in self.entries:
             item = QListWidgetItem(describe_entry(e))
             item.setData(Qt.ItemDataRole.UserRole, e)
             self.list.addItem(item)
-            if _field(e, "default", "recommended", default=False):
-                default_row = i
         if self.entries:
-            self.list.setCurrentRow(default_row)
+            self.list.setCurrentRow(0)  # the registry's default is listed first
             lay.addWidget(self.list, 1)
         else:
             self.list.hide()

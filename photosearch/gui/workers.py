@@ -100,6 +100,18 @@ class SearchRequest:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def browse(catalog: Any, offset: int = 0, limit: int = 200, filters: Any = None) -> Any:
+    """The library by date (newest first), one page: what an empty query shows (needs no model).
+    ``extra`` holds ``total`` (files matching the filters) and ``offset``."""
+    from photosearch.search.engine import Filters, Result, SearchResponse
+
+    f = filters or Filters()
+    rows, total = catalog.browse_visible(offset, limit, folder=f.folder, date_from=f.date_from,
+                                         date_to=f.date_to, formats=f.formats, orientation=f.orientation)
+    results = [Result(offset + i + 1, r.path, 0.0, r, -1) for i, r in enumerate(rows)]
+    return SearchResponse(results, "browse", catalog.visible_count(), extra={"total": total, "offset": offset})
+
+
 class SearchController(QObject):
     """Runs one search at a time off the UI thread. Every request gets a generation number; answers to
     requests that were overtaken by a newer one are dropped."""
@@ -125,8 +137,6 @@ class SearchController(QObject):
         def work() -> Any:
             if gen != self.generation:
                 return None  # already overtaken: don't spend the time
-            from photosearch.search.engine import browse
-
             if req.kind == "browse":
                 return browse(catalog, req.offset, req.k, req.filters)
             if engine is None:

@@ -1,0 +1,69 @@
+"""GUI test helpers: a library on disk (model installed, photos added and optionally indexed), a main
+window with settings in a temp file, and a teardown that leaves no worker running."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("PySide6")
+from PySide6.QtCore import QCoreApplication, QSettings, QThreadPool  # noqa: E402
+
+from photosearch.config import Paths  # noqa: E402
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> QSettings:
+    QCoreApplication.setOrganizationName("PhotoSearchTests")
+    QCoreApplication.setApplicationName("PhotoSearchTests")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+def prepare_library(data_dir: Path, *, model: Path | None, photos: Path | None, index: bool) -> Paths:
+    """Install ``model``, add ``photos`` and index them with the core (no GUI)."""
+    from photosearch.indexing.pipeline import Indexer
+    from photosearch.library.library import Library
+    from photosearch.models.install import install_package_dir
+
+    paths = Paths.resolve(data_dir)
+    with Library(paths, write=True, purpose="test") as lib:
+        if model is not None:
+            pkg = install_package_dir(model, paths.models_dir)
+            lib.set_active_model(pkg.id)
+        if photos is not None:
+            lib.add_folder(photos)
+            if index:
+                for _ in Indexer(lib).run():
+                    pass
+    return paths
+
+
+@pytest.fixture
+def make_window(qtbot: Any, settings: QSettings) -> Iterator[Callable[..., Any]]:
+    from photosearch.gui.main_window import MainWindow
+
+    windows: list[MainWindow] = []
+
+    def make(paths: Paths, *, wait_engine: bool = True, prompt_model: bool = False, **kw: Any) -> MainWindow:
+        w = MainWindow(paths, settings=settings, watch=False, prompt_model=prompt_model, **kw)
+        qtbot.addWidget(w)
+        windows.append(w)
+        w.show()
+        qtbot.waitUntil(lambda: w.library is not None, timeout=10000)
+        if wait_engine and w.lib.active_model_id() is not None:
+            qtbot.waitUntil(lambda: w.search.engine is not None, timeout=20000)
+        return w
+
+    yield make
+    for w in windows:
+        w.shutdown()
+    QThreadPool.globalInstance().waitForDone(10000)
+
+
+def wait_results(qtbot: Any, w: Any, timeout: int = 15000) -> None:
+    """Wait until the current query has been answered (results, or a message)."""
+    qtbot.waitUntil(lambda: not w.search.busy and w.current_response is not None, timeout=timeout)

@@ -1,0 +1,441 @@
+"""The desktop app on real files, a real catalog and index, and a real model (pytest-qt, offscreen).
+Only the OS hand-off (opening files/folders) and the native file dialogs are replaced."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
+from PySide6.QtWidgets import QApplication
+
+from models.tools.shapes import load_labels, make_library
+from photosearch.gui import desktop
+from photosearch.gui.query_bar import PLACEHOLDER_CHANGE, ReferenceWell
+from tests.gui.conftest import prepare_library, wait_results
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    folder = tmp_path / "photos"
+    make_library(folder, 24, seed=3)
+    return folder
+
+
+@pytest.fixture
+def indexed(data_dir: Path, tiny_model: Path, photos: Path):  # noqa: ANN201
+    return prepare_library(data_dir, model=tiny_model, photos=photos, index=True)
+
+
+@pytest.fixture
+def handed_off(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+
+    def fake(url: QUrl) -> bool:
+        calls.append(url.toLocalFile())
+        return True
+
+    monkeypatch.setattr(desktop, "hand_off", fake)
+    return calls
+
+
+def drop_on(widget: Any, mime: QMimeData) -> QDropEvent:
+    pos = QPointF(widget.width() / 2, widget.height() / 2)
+    enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, drop)
+    return drop
+
+
+def menu_action(menu: Any, text: str) -> Any:
+    for a in menu.actions():
+        if a.text() == text:
+            return a
+    raise AssertionError(f"no action {text!r} in {[a.text() for a in menu.actions()]}")
+
+
+# -- first run ----------------------------------------------------------------------------------------
+def test_first_run_shows_welcome_and_model_setup(qtbot: Any, make_window: Any, data_dir: Path,
+                                                 tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from photosearch.config import Paths
+
+    w = make_window(Paths.resolve(data_dir), prompt_model=True)
+    assert w.stack.currentWidget() is w.welcome
+    assert "Add the folders where your photos live" in w.welcome.title.text()
+    assert w.welcome.button.text() == "Add folder…" and w.welcome.button.isVisible()
+    qtbot.waitUntil(lambda: w.model_dialog is not None and w.model_dialog.isVisible())
+    dlg = w.model_dialog
+    assert dlg.import_button.isEnabled()
+    # "Import a model folder…" installs the package in the background and makes it the active model
+    monkeypatch.setattr(w, "choose_model_folder", lambda: str(tiny_model))
+    dlg.import_button.click()
+    qtbot.waitUntil(lambda: w.search.engine is not None, timeout=20000)
+    assert w.lib.active_model_id() == "tiny-random"
+    assert not dlg.isVisible()
+
+
+def test_window_is_shown_before_the_library_and_model_load(qtbot: Any, settings: Any, indexed: Any) -> None:
+    from photosearch.gui.main_window import MainWindow
+
+    w = MainWindow(indexed, settings=settings, watch=False, prompt_model=False)
+    qtbot.addWidget(w)
+    assert w.library is None and w.search.engine is None  # nothing heavy in the constructor
+    w.show()
+    assert w.isVisible()
+    qtbot.waitUntil(lambda: w.search.engine is not None, timeout=20000)
+    w.shutdown()
+
+
+# -- indexing -----------------------------------------------------------------------------------------
+def test_adding_a_folder_of_50_photos_drives_the_progress_bar_to_completion(
+        qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "fifty"
+    make_library(folder, 50, seed=5)
+    paths = prepare_library(data_dir, model=tiny_model, photos=None, index=False)
+    w = make_window(paths)
+    seen: list[tuple[str, int, int]] = []
+    w.indexing.progress.connect(lambda p: seen.append((p.phase, p.done, p.total)))
+    monkeypatch.setattr(w, "choose_folder", lambda title: str(folder))
+    w.act_add.trigger()  # Ctrl+O
+    qtbot.waitUntil(lambda: w.lib.catalog.visible_count() == 50 and w.indexing.service.idle, timeout=60000)
+    qtbot.waitUntil(lambda: w.progress_bar.maximum() == 50 and w.progress_bar.value() == 50, timeout=10000)
+    embedding = [s for s in seen if s[0] == "embedding" and s[2] == 50]
+    assert embedding and embedding[-1][1] == 50
+    assert any(0 < d < 50 for _, d, _ in embedding) or len(embedding) >= 2  # it moved, not jumped
+    # the grid now browses the new photos by date
+    qtbot.waitUntil(lambda: w.model.rowCount() == 50, timeout=10000)
+
+
+def test_skipped_files_are_counted_and_listed_with_reasons(qtbot: Any, make_window: Any, data_dir: Path,
+                                                          tiny_model: Path, photos: Path) -> None:
+    (photos / "broken.jpg").write_bytes(b"this is not a jpeg")
+    paths = prepare_library(data_dir, model=tiny_model, photos=photos, index=True)
+    w = make_window(paths)
+    qtbot.waitUntil(lambda: w.skipped_button.isVisible())
+    assert w.skipped_button.text() == "⚠ 1 skipped"
+    w.skipped_button.click()
+    table = w.skipped_dialog.table
+    assert table.rowCount() == 1
+    assert table.item(0, 0).text().endswith("broken.jpg")
+    assert table.item(0, 1).text()  # the reason, in words
+
+
+# -- queries ------------------------------------------------------------------------------------------
+def test_typing_searches_after_a_pause_and_enter_searches_at_once(qtbot: Any, make_window: Any,
+                                                                  indexed: Any) -> None:
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    assert w.current_request.kind == "browse" and w.model.rowCount() == 24
+    before = len(w.search.calls)
+    qtbot.keyClicks(w.query_bar.field, "red circle")
+    qtbot.waitUntil(lambda: w.search.calls[-1].text == "red circle", timeout=5000)
+    wait_results(qtbot, w)
+    assert [c.kind for c in w.search.calls[before:]] == ["text"]  # debounced: one search, not ten
+    assert w.model.rowCount() > 0 and w.model.kind == "text"
+    assert w.stack.currentWidget() in (w.view, w.message)
+    qtbot.keyClick(w.query_bar.field, Qt.Key.Key_Return)
+    assert len(w.search.calls) == before + 2
+
+
+def test_a_newer_query_drops_the_answer_to_an_older_one(qtbot: Any, make_window: Any, indexed: Any) -> None:
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    shown: list[str] = []
+    w.search.finished.connect(lambda req, resp: shown.append(req.text))
+    w.query_bar.set_text("red")
+    w.query_bar.set_text("blue circle")
+    wait_results(qtbot, w)
+    qtbot.waitUntil(lambda: shown == ["blue circle"])
+    assert w.current_request.text == "blue circle"
+
+
+def test_semantic_text_query_shows_the_expected_photos_first(qtbot: Any, make_window: Any, data_dir: Path,
+                                                             shapes_model: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "shapes"
+    make_library(folder, 60, seed=11)
+    labels = {str(p): s for p, s in load_labels(folder)}
+    paths = prepare_library(data_dir, model=shapes_model, photos=folder, index=True)
+    w = make_window(paths)
+    wait_results(qtbot, w)
+    qtbot.keyClicks(w.query_bar.field, "a red circle")
+    qtbot.keyClick(w.query_bar.field, Qt.Key.Key_Return)
+    wait_results(qtbot, w)
+    top = [w.model.result(i).path for i in range(3)]
+    assert all(labels[p].colour == "red" and labels[p].shape == "circle" for p in top), \
+        [(labels[p].colour, labels[p].shape) for p in top]
+    assert w.stack.currentWidget() is w.view
+
+
+def test_dropping_a_file_url_on_the_well_runs_a_composed_query(qtbot: Any, make_window: Any, indexed: Any,
+                                                               photos: Path) -> None:
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    w.query_bar.field.setText("at night")
+    ref = str(photos / "img_00004.png")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(ref)])
+    drop = drop_on(w.query_bar.well, mime)
+    assert drop.isAccepted()
+    assert w.query_bar.reference is not None and w.query_bar.reference.path == ref
+    assert w.query_bar.field.placeholderText() == PLACEHOLDER_CHANGE
+    assert w.query_bar.balance_row.isVisible() and w.query_bar.well.clear_button.isVisible()
+    wait_results(qtbot, w)
+    req = w.search.calls[-1]
+    assert req.kind == "composed" and req.image == ref and req.text == "at night" and req.weight == 0.5
+    assert w.current_response.kind == "composed" and w.model.rowCount() > 0
+    assert ref not in [r.path for r in w.model.results]  # the reference itself is not a result
+    # the slider sets the weight
+    w.query_bar.slider.setValue(80)
+    qtbot.waitUntil(lambda: w.search.calls[-1].weight == 0.8, timeout=5000)
+    # clearing the well goes back to a text search
+    w.query_bar.well.clear_button.click()
+    assert w.query_bar.reference is None
+    assert w.search.calls[-1].kind == "text"
+
+
+def test_result_mime_data_carries_file_urls_and_the_well_accepts_it(qtbot: Any, make_window: Any,
+                                                                    indexed: Any) -> None:
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    idx = w.model.index(2)
+    path = w.model.result(2).path
+    mime = w.model.mimeData([idx])
+    assert [u.toLocalFile() for u in mime.urls()] == [path]
+    assert w.model.flags(idx) & Qt.ItemFlag.ItemIsDragEnabled
+    assert ReferenceWell.accepts(mime)
+    drop_on(w.query_bar.well, mime)
+    assert w.query_bar.reference.path == path
+    wait_results(qtbot, w)
+    assert w.search.calls[-1].kind == "image" and w.search.calls[-1].image == path
+
+
+def test_pasting_an_image_sets_the_reference(qtbot: Any, make_window: Any, indexed: Any, photos: Path) -> None:
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    QGuiApplication.clipboard().setImage(QImage(str(photos / "img_00001.png")))
+    w.query_bar.field.setFocus()
+    qtbot.keyClick(w.query_bar.field, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert w.query_bar.reference is not None and w.query_bar.reference.path is None
+    wait_results(qtbot, w)
+    assert w.search.calls[-1].kind == "image" and w.search.calls[-1].image is not None
+    assert w.model.rowCount() > 0
+
+
+# -- results actions ----------------------------------------------------------------------------------
+def test_context_menu_actions_call_the_right_functions(qtbot: Any, make_window: Any, indexed: Any,
+                                                       handed_off: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    idx = w.model.index(0)
+    path = w.model.result(0).path
+    w.view.setCurrentIndex(idx)
+
+    menu_action(w.build_context_menu(idx), "Open").trigger()
+    assert handed_off == [path]
+    menu_action(w.build_context_menu(idx), "Show in folder").trigger()
+    assert handed_off[-1] == os.path.dirname(path)
+    menu_action(w.build_context_menu(idx), "Copy path").trigger()
+    assert QGuiApplication.clipboard().text() == path
+    menu_action(w.build_context_menu(idx), "Copy image").trigger()
+    assert not QGuiApplication.clipboard().image().isNull()
+
+    calls: list[tuple[Any, ...]] = []
+    engine = w.search.engine
+    original = engine.search_image
+
+    def spy(image: Any, k: int = 20, filters: Any = None, exclude_self: bool = False, **kw: Any) -> Any:
+        calls.append((image, exclude_self))
+        return original(image, k, filters, exclude_self=exclude_self, **kw)
+
+    monkeypatch.setattr(engine, "search_image", spy)
+    menu_action(w.build_context_menu(idx), "Find similar").trigger()
+    wait_results(qtbot, w)
+    assert calls == [(path, True)]
+    assert w.current_response.kind == "similar" and path not in [r.path for r in w.model.results]
+
+    menu_action(w.build_context_menu(w.model.index(1)), "Use as reference").trigger()
+    ref_path = w.model.results[1].path if w.model.rowCount() > 1 else None
+    assert w.query_bar.reference is not None and w.query_bar.reference.path == ref_path
+
+
+def test_bulk_actions_on_a_selection(qtbot: Any, make_window: Any, indexed: Any, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    sel = w.view.selectionModel()
+    for r in (0, 1, 2):
+        sel.select(w.model.index(r), sel.SelectionFlag.Select)
+    chosen = [w.model.result(r).path for r in (0, 1, 2)]
+    assert w.selected_paths() == chosen
+    menu = w.build_context_menu(w.model.index(0))
+    menu_action(menu, "Copy 3 paths").trigger()
+    assert QGuiApplication.clipboard().text().splitlines() == chosen
+    menu_action(menu, "Copy 3 files").trigger()
+    assert [u.toLocalFile() for u in QGuiApplication.clipboard().mimeData().urls()] == chosen
+    dest = tmp_path / "export"
+    (dest).mkdir()
+    (dest / os.path.basename(chosen[0])).write_bytes(b"already here")
+    monkeypatch.setattr(w, "choose_folder", lambda title: str(dest))
+    menu_action(menu, "Export 3 photos to a folder…").trigger()
+    qtbot.waitUntil(lambda: len(list(dest.iterdir())) == 4, timeout=10000)
+    w.tasks.wait()
+    for p in chosen:
+        assert (dest / os.path.basename(p)).exists()
+    stem, suffix = os.path.splitext(os.path.basename(chosen[0]))
+    assert (dest / f"{stem} (1){suffix}").read_bytes() == Path(chosen[0]).read_bytes()  # never overwrites
+    assert (dest / os.path.basename(chosen[0])).read_bytes() == b"already here"
+
+
+def test_keyboard_enter_opens_space_previews_arrows_move(qtbot: Any, make_window: Any, indexed: Any,
+                                                        handed_off: list[str]) -> None:
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    w.query_bar.field.setFocus()
+    qtbot.keyClick(w.query_bar.field, Qt.Key.Key_Down)  # from the search field into the grid
+    assert w.view.hasFocus() and w.view.currentIndex().row() == 0
+    qtbot.keyClick(w.view, Qt.Key.Key_Right)
+    assert w.view.currentIndex().row() == 1
+    path = w.model.result(1).path
+    qtbot.keyClick(w.view, Qt.Key.Key_Return)
+    assert handed_off == [path]
+    qtbot.keyClick(w.view, Qt.Key.Key_Space)
+    assert w.preview is not None and w.preview.isVisible()
+    info = w.preview.info
+    f = w.model.result(1).file
+    assert info["Path"] == path and info["Dimensions"] == f"{f.width} × {f.height}"
+    assert "Date taken" in info and info["Size"].endswith(("bytes", "KB"))
+    w.preview.close()
+
+
+def test_ctrl_f_focuses_and_escape_clears(qtbot: Any, make_window: Any, indexed: Any, photos: Path) -> None:
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    w.view.setFocus()
+    w.query_bar.field.setText("red")
+    w.query_bar.well.set_path(str(photos / "img_00002.png"))
+    w.act_find.trigger()
+    assert w.query_bar.field.hasFocus() and w.query_bar.field.selectedText() == "red"
+    qtbot.keyClick(w.query_bar.field, Qt.Key.Key_Escape)
+    assert w.query_bar.field.text() == "" and w.query_bar.reference is None
+    wait_results(qtbot, w)
+    assert w.search.calls[-1].kind == "browse"
+
+
+# -- filters, states ----------------------------------------------------------------------------------
+def test_filters_and_browsing_by_date(qtbot: Any, make_window: Any, indexed: Any) -> None:
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    assert w.current_response.kind == "browse" and w.model.rowCount() == 24
+    png_box = next(cb for cb, fmts in w.side.type_boxes if fmts == ("png",))
+    png_box.setChecked(False)  # only non-PNG types: the library has none
+    wait_results(qtbot, w)
+    qtbot.waitUntil(lambda: w.stack.currentWidget() is w.message)
+    assert "No photos match these filters" in w.message.title.text()
+    assert w.search.calls[-1].filters.formats is not None and "png" not in w.search.calls[-1].filters.formats
+    w.message.button.click()  # "Reset filters"
+    wait_results(qtbot, w)
+    qtbot.waitUntil(lambda: w.model.rowCount() == 24 and w.stack.currentWidget() is w.view)
+    folder_filter = w.side.folder_combo
+    assert folder_filter.count() == 2  # all folders + the one folder
+
+
+def test_no_good_matches_says_so_and_offers_the_nearest(qtbot: Any, make_window: Any, indexed: Any) -> None:
+    from photosearch.gui.workers import SearchRequest
+    from photosearch.search.engine import SearchResponse
+
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    weak = [r for r in w.model.results[:5]]
+    for r in weak:
+        r.passed = False
+    req = SearchRequest("text", text="purple giraffe", label="“purple giraffe”")
+    w._search_finished(req, SearchResponse(weak, "text", 24))
+    assert w.stack.currentWidget() is w.message
+    assert w.message.title.text() == "Nothing close to “purple giraffe” in 24 photos"
+    assert w.message.button.text() == "Show the nearest anyway"
+    w.message.button.click()
+    assert w.stack.currentWidget() is w.view and w.model.rowCount() == 5
+
+
+def test_settings_persist_between_runs(qtbot: Any, make_window: Any, indexed: Any, settings: Any) -> None:
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    w.size_slider.setValue(222)
+    w.query_bar.field.setText("green square")
+    w.resize(720, 520)
+    w.shutdown()
+    w2 = make_window(indexed)
+    assert w2.size_slider.value() == 222 and w2.view.thumb_size == 222
+    assert w2.query_bar.field.text() == "green square"
+    assert (w2.size().width(), w2.size().height()) == (720, 520)
+
+
+def test_read_only_when_another_writer_holds_the_lock(qtbot: Any, make_window: Any, indexed: Any) -> None:
+    from photosearch.library.library import Library
+
+    with Library(indexed, write=True, purpose="photosearch index"):
+        w = make_window(indexed)
+        assert w.read_only and w.indexing is None
+        assert w.readonly_label.isVisible() and "Read-only" in w.readonly_label.text()
+        wait_results(qtbot, w)
+        assert w.model.rowCount() == 24  # browsing and searching still work
+        w.query_bar.set_text("red")
+        wait_results(qtbot, w)
+        assert w.current_response.kind == "text"
+        w.shutdown()
+
+
+def test_unhandled_exceptions_go_to_a_dialog_and_the_log(qtbot: Any, data_dir: Path) -> None:
+    import logging
+
+    from photosearch.config import Paths
+    from photosearch.gui.app import LOG_FILE, make_excepthook, setup_logging
+
+    paths = Paths.resolve(data_dir)
+    handler = setup_logging(paths)
+    try:
+        hook = make_excepthook()
+        try:
+            raise RuntimeError("boom in a slot")
+        except RuntimeError as e:
+            hook(type(e), e, e.__traceback__)
+        box = hook.last_box
+        assert box.isVisible() and "boom in a slot" in box.text()
+        box.close()
+        handler.flush()
+        assert "boom in a slot" in (paths.log_dir / LOG_FILE).read_text()
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
+def test_thumbnails_load_off_the_ui_thread_for_visible_rows_only(qtbot: Any, make_window: Any, data_dir: Path,
+                                                                  tiny_model: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    make_library(folder, 120, seed=8)
+    paths = prepare_library(data_dir, model=tiny_model, photos=folder, index=True)
+    import shutil
+
+    shutil.rmtree(paths.thumbs_dir)  # thumbnails must be made on demand
+    w = make_window(paths)
+    w.resize(700, 500)
+    wait_results(qtbot, w)
+    assert w.model.rowCount() == 120
+    changed: list[int] = []
+    w.model.dataChanged.connect(lambda a, b, roles: changed.append(b.row() - a.row()))
+    qtbot.waitUntil(lambda: w.thumbs.requests > 0 and len(w.thumbs.cache) >= 1, timeout=10000)
+    w.thumbs.wait()
+    qtbot.wait(50)
+    assert 0 < w.thumbs.requests < 120  # only rows that were painted (visible) were asked for
+    assert changed and all(n == 0 for n in changed)  # one row per dataChanged
+    w.view.scrollToBottom()
+    last = w.model.results[-1].file.content_hash
+    qtbot.waitUntil(lambda: w.thumbs.get(last) is not None, timeout=10000)
+    assert QPoint(0, 0) is not None
