@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QModelIndex, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QImage, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -111,6 +111,12 @@ def export_files(paths: list[str], folder: str | Path) -> list[Path]:
         shutil.copy2(p, dest)
         out.append(dest)
     return out
+
+
+class _ProgressRelay(QObject):
+    """Carries progress reports from a worker thread to the UI thread (a queued signal)."""
+
+    report = Signal(object)
 
 
 class MessagePanel(QWidget):
@@ -533,17 +539,23 @@ class MainWindow(QMainWindow):
         self.tasks.submit(work, done, failed)
 
     def install_registry_model(self, entry: Any, installer: Any, dialog: ModelDialog) -> None:
-        models_dir = self.paths.models_dir
-        bridge = dialog  # progress arrives on the worker thread: hop to the UI thread via a signal
+        """Download and install a registry model in the background; progress goes to the dialog's bar."""
+        paths = self.paths
+        relay = _ProgressRelay(self)
+        relay.report.connect(dialog.progress)
 
         def work() -> Any:
-            return call_installer(installer, entry, models_dir, lambda p: QTimer.singleShot(0, bridge, lambda: bridge.progress(p)))
+            return call_installer(installer, entry, paths, relay.report.emit)
 
         def done(pkg: Any) -> None:
-            model_id = getattr(pkg, "id", None) or (entry.get("id") if isinstance(entry, dict) else getattr(entry, "id", ""))
+            model_id = getattr(pkg, "id", None) or getattr(entry, "id", "")
             self._model_installed(str(model_id), dialog)
 
-        self.tasks.submit(work, done, lambda e: dialog.install_finished.emit(False, f"The download failed: {e}"))
+        def failed(e: BaseException) -> None:
+            dialog.install_finished.emit(False, f"The model could not be installed: {e}\n"
+                                                "If this computer is offline, import a model folder instead.")
+
+        self.tasks.submit(work, done, failed)
 
     def _model_installed(self, model_id: str, dialog: ModelDialog | None) -> None:
         try:

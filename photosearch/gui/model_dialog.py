@@ -21,8 +21,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photosearch.progress import Progress
-
 log = logging.getLogger(__name__)
 
 
@@ -49,16 +47,12 @@ def registry_entries() -> list[Any]:
 
 
 def registry_installer() -> Callable[..., Any] | None:
-    """The registry download function (entry/id, models dir, progress callback), when this build has one."""
+    """``install_from_registry(entry, paths, progress=…)`` when this build can download models."""
     try:
-        from photosearch.models import install
+        from photosearch.models.install import install_from_registry
     except ImportError:
         return None
-    for name in ("install_from_registry", "download_and_install", "install_model", "download_model"):
-        fn = getattr(install, name, None)
-        if callable(fn):
-            return fn
-    return None
+    return install_from_registry
 
 
 def _field(entry: Any, *names: str, default: Any = None) -> Any:
@@ -151,10 +145,15 @@ class ModelDialog(QDialog):
         if text:
             self.note.setText(text)
 
-    def progress(self, p: Progress) -> None:
-        if p.total:
+    def progress(self, p: Any) -> None:
+        """A download progress report (``done``/``total`` bytes; ``total`` None while unknown)."""
+        total = getattr(p, "total", None)
+        if total:
             self.bar.setRange(0, 1000)
-            self.bar.setValue(int(1000 * p.fraction))
+            self.bar.setValue(int(1000 * p.done / total))
+            rate = getattr(p, "rate", 0.0)
+            self.note.setText(f"Downloading… {p.done / 1e6:.0f} of {total / 1e6:.0f} MB"
+                              + (f" · {rate / 1e6:.1f} MB/s" if rate else ""))
         else:
             self.bar.setRange(0, 0)
 
@@ -178,12 +177,8 @@ class ModelDialog(QDialog):
             self.accept()
 
 
-def call_installer(fn: Callable[..., Any], entry: Any, models_dir: Any, on_progress: Callable[[Progress], None]) -> Any:
-    """Call the registry's install function with whatever of (entry, models_dir, progress) it takes."""
+def call_installer(fn: Callable[..., Any], entry: Any, paths: Any, on_progress: Callable[[Any], None]) -> Any:
+    """Call the registry's install function (entry, paths, progress=callback)."""
     params = inspect.signature(fn).parameters
-    kwargs: dict[str, Any] = {}
-    for name in ("progress", "on_progress", "callback"):
-        if name in params:
-            kwargs[name] = on_progress
-            break
-    return fn(entry, models_dir, **kwargs)
+    kwargs: dict[str, Any] = {"progress": on_progress} if "progress" in params else {}
+    return fn(entry, paths, **kwargs)

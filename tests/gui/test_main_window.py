@@ -439,3 +439,41 @@ def test_thumbnails_load_off_the_ui_thread_for_visible_rows_only(qtbot: Any, mak
     last = w.model.results[-1].file.content_hash
     qtbot.waitUntil(lambda: w.thumbs.get(last) is not None, timeout=10000)
     assert QPoint(0, 0) is not None
+
+
+def test_model_setup_installs_from_the_registry_with_a_progress_bar(
+        qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+    import json
+
+    from photosearch.config import Paths
+    from tests.hub_server import hub_server
+
+    for k in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(k, raising=False)
+    repo = "test-org/test-model"
+    files = [{"path": f"tiny-served/{p.name}", "size": p.stat().st_size,
+              "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in sorted(tiny_model.iterdir())]
+    reg = {"format": "photosearch-registry/1", "default": "tiny-served", "models": [{
+        "id": "tiny-served", "name": "Tiny served model", "family": "clip", "layout": "photosearch",
+        "hub_repo": repo, "subfolder": "tiny-served", "files": files, "licence": "MIT", "commercial_use": True,
+        "languages": ["en"], "embedding_dim": 16, "approx_download_mb": 1}]}
+    (tmp_path / "registry.json").write_text(json.dumps(reg))
+    monkeypatch.setenv("PHOTOSEARCH_REGISTRY", str(tmp_path / "registry.json"))
+    with hub_server() as (base, hub):
+        for p in tiny_model.iterdir():
+            hub.add(repo, f"tiny-served/{p.name}", p.read_bytes())
+        monkeypatch.setenv("PHOTOSEARCH_HUB_URL", base)
+        w = make_window(Paths.resolve(data_dir), prompt_model=True)
+        qtbot.waitUntil(lambda: w.model_dialog is not None and w.model_dialog.isVisible())
+        dlg = w.model_dialog
+        assert dlg.list.count() == 1 and "Tiny served model" in dlg.list.item(0).text()
+        assert dlg.install_button.isEnabled()
+        values: list[int] = []
+        dlg.bar.valueChanged.connect(values.append)
+        dlg.install_button.click()
+        qtbot.waitUntil(lambda: w.search.engine is not None, timeout=20000)
+    assert w.lib.active_model_id() == "tiny-random"
+    assert values and values[-1] == 1000  # the bar reached the end
+    assert not dlg.isVisible()
