@@ -1,0 +1,145 @@
+"""Text query latency end to end, in process (tokenise, encode, ANN, fetch rows), at 100k and 1M photos,
+side by side with brute force over the same vectors (what rclip does), and ANN Recall@10 vs exact.
+
+    python benchmarks/bench_query.py [--sizes 100k 1m] [--queries 300]
+
+Per library size one fresh process opens the library read-only (as ``photosearch search`` does),
+warms up on 5 queries, then times distinct query strings (no cache can answer them). Baselines, on the
+same text encoder and the same vectors held in memory: rclip 3.3.0's search (``features @ q``, then
+Python ``sorted`` over every (score, index) pair — ``rclip.model.Model.compute_similarities_to_text``)
+and a best-case numpy brute force (``argpartition``). Recall@10 vs exact is measured on 1000 query
+vectors offset from the clusters (``vectors/queries.npy``) through ``SearchEngine.search_vector`` and on
+the text queries' own vectors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import INPUTS, percentile, require_inputs, run_child, write_result  # noqa: E402
+
+SIZES = {"100k": ("lib100k", 100_000), "1m": ("lib1m", 1_000_000)}
+
+
+def child(size: str, n_queries: int, k: int) -> dict:
+    from build_inputs import query_strings
+
+    from photosearch.config import Paths
+    from photosearch.library.library import Library
+    from photosearch.search.engine import SearchEngine
+    from photosearch.store.vectors import exact_search
+
+    libdir = INPUTS / SIZES[size][0]
+    t0 = time.perf_counter()
+    lib = Library(Paths.resolve(libdir))
+    rt = lib.runtime()
+    eng = SearchEngine(lib.catalog, rt, lib.vector_index(rt.id))
+    open_s = time.perf_counter() - t0
+    texts = query_strings(n_queries + 5, seed=hash(size) % 1000 + 11)
+    for t in texts[:5]:  # warm up: sessions, caches, background sample
+        eng.search_text(t, k)
+    texts = texts[5:]
+
+    # ours, end to end
+    lat, text_vecs = [], []
+    for t in texts:
+        t1 = time.perf_counter()
+        resp = eng.search_text(t, k)
+        lat.append((time.perf_counter() - t1) * 1000)
+        assert len(resp.results) == k
+    # encode-only cost (the part both sides share)
+    enc = []
+    for i, t in enumerate(texts[:100]):
+        t1 = time.perf_counter()
+        v = rt.text.encode([t + f" x{i}"])[0]
+        enc.append((time.perf_counter() - t1) * 1000)
+        text_vecs.append(v)
+
+    # baselines over the same vectors, held in memory (rclip reads them from SQLite on every search)
+    ids, vecs = lib.catalog.embeddings(rt.id, dim=rt.dim)
+    rclip_lat, numpy_lat = [], []
+    for t in texts[: min(len(texts), 100)]:
+        t1 = time.perf_counter()
+        q = rt.text.encode([t + " rclip"])[0]
+        sims = q @ vecs.T
+        top = sorted(zip(sims, range(vecs.shape[0]), strict=True), key=lambda s: s[0], reverse=True)[:k]
+        _ = [(ids[i], s) for s, i in top]
+        rclip_lat.append((time.perf_counter() - t1) * 1000)
+        t1 = time.perf_counter()
+        q = rt.text.encode([t + " numpy"])[0]
+        exact_search(q, ids, vecs, k)
+        numpy_lat.append((time.perf_counter() - t1) * 1000)
+
+    # recall@10 vs exact
+    def recall(qs: np.ndarray) -> tuple[float, float, list[float]]:
+        rec, ann_rec, vec_lat = [], [], []
+        ex_labels, _ = exact_search(qs, ids, vecs, 10)
+        ann_labels, _ = eng.index.search(qs, 10)
+        for i, q in enumerate(qs):
+            t1 = time.perf_counter()
+            resp = eng.search_vector(q, 10, cutoff=False)
+            vec_lat.append((time.perf_counter() - t1) * 1000)
+            got = {r.label for r in resp.results}
+            truth = set(ex_labels[i].tolist())
+            rec.append(len(got & truth) / 10)
+            ann_rec.append(len(set(ann_labels[i].tolist()) & truth) / 10)
+        return float(np.mean(rec)), float(np.mean(ann_rec)), vec_lat
+
+    offset_q = np.load(INPUTS / "vectors" / "queries.npy")
+    rec_off, ann_off, vec_lat = recall(offset_q)
+    rec_txt, ann_txt, _ = recall(np.stack(text_vecs))
+
+    def summ(xs: list[float]) -> dict:
+        return {"p50": percentile(xs, 50), "p90": percentile(xs, 90), "p99": percentile(xs, 99),
+                "mean": float(np.mean(xs)), "n": len(xs)}
+
+    from photosearch.store import vectors as vmod
+
+    return {"size": size, "photos": int(len(ids)), "open_s": open_s, "ours_text_ms": summ(lat),
+            "text_encode_ms": summ(enc), "ours_vector_ms": summ(vec_lat), "rclip_style_ms": summ(rclip_lat),
+            "numpy_argpartition_ms": summ(numpy_lat), "recall10_offset_queries": rec_off,
+            "ann_only_recall10_offset_queries": ann_off, "recall10_text_queries": rec_txt,
+            "ann_only_recall10_text_queries": ann_txt, "hnsw": {"M": vmod.M, "ef_construction": vmod.EF_CONSTRUCTION,
+                                                                "ef_search_min": vmod.EF_SEARCH_MIN}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sizes", nargs="+", choices=sorted(SIZES), default=["100k", "1m"])
+    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--child", choices=sorted(SIZES))
+    args = ap.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, args.queries, args.k)))
+        return 0
+    out = {}
+    for size in args.sizes:
+        libdir = INPUTS / SIZES[size][0]
+        if not (libdir / ".stamp").exists():
+            if size == "1m":
+                print("1m library not built (python benchmarks/build_inputs.py --only lib1m); skipped")
+                continue
+            require_inputs(libdir / ".stamp")
+        r = run_child([str(Path(__file__)), "--child", size, "--queries", str(args.queries), "--k", str(args.k)])
+        out[size] = r
+        o, rc, npy = r["ours_text_ms"], r["rclip_style_ms"], r["numpy_argpartition_ms"]
+        print(f"{size}: ours text query p50 {o['p50']:.1f} ms p99 {o['p99']:.1f} ms (n={o['n']}); "
+              f"text encode p50 {r['text_encode_ms']['p50']:.1f} ms; vector-only p50 {r['ours_vector_ms']['p50']:.1f} ms")
+        print(f"      rclip-style brute force p50 {rc['p50']:.1f} ms (ratio {rc['p50'] / o['p50']:.1f}×); "
+              f"numpy argpartition p50 {npy['p50']:.1f} ms (ratio {npy['p50'] / o['p50']:.1f}×)")
+        print(f"      Recall@10 vs exact: offset queries {r['recall10_offset_queries']:.4f} "
+              f"(ANN alone {r['ann_only_recall10_offset_queries']:.4f}); text queries {r['recall10_text_queries']:.4f}")
+    write_result("bench_query", {"results": out})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
