@@ -6,6 +6,7 @@ The only place in the core that prints. Errors become one-line messages and exit
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -534,6 +535,26 @@ def cmd_models(args: argparse.Namespace) -> int:
     raise QueryError(f"'models {args.action}' is not available in this version")
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from photosearch import doctor
+
+    report = doctor.run(_paths(args), repair=args.repair, full=args.full)
+
+    def human() -> Iterable[str]:
+        for line in report.repairs:
+            yield f"repaired: {line}"
+        if not report.findings:
+            yield "all checks passed"
+        for f in report.findings:
+            hint = " (doctor --repair fixes this)" if f.repairable and not args.repair else ""
+            yield f"{f.severity:7}  {f.check:10} {f.message}{hint}"
+        yield ("clean" if report.clean else f"{len(report.errors)} problems found") + (
+            f", {len(report.warnings)} warnings" if report.warnings else "")
+
+    _emit(args, report.to_json(), human)
+    return 0 if report.clean else 1
+
+
 # ---------------------------------------------------------------------------------------------------
 # parser
 
@@ -607,6 +628,13 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=cmd_models)
+
+    d = sub.add_parser("doctor", parents=[common], help="check the catalog, index, thumbnails and models; "
+                       "--repair fixes what can be fixed")
+    d.add_argument("--repair", action="store_true", help="repair what can be repaired (takes the writer lock)")
+    d.add_argument("--full", action="store_true", help="full SQLite integrity check and model checksums (slower)")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func=cmd_doctor)
     return p
 
 
@@ -630,6 +658,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as e:  # a full or read-only disk that no layer below turned into a clear message
+        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+            what = "is full: free some space and try again" if e.errno != errno.EROFS else "is read-only"
+            print(f"photosearch: the disk {what} ({e.filename or e})", file=sys.stderr)
+            return 6
+        raise
 
 
 if __name__ == "__main__":

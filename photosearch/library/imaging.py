@@ -13,6 +13,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
@@ -42,6 +43,49 @@ NEUTRAL_BACKGROUND = (128, 128, 128)
 # Pillow refuses "bombs" at 2x its limit and warns above it; we check ourselves first.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+# Reading a header takes a few hundred reads; junk (e.g. a JPEG marker followed by gigabytes of
+# zeros, which Pillow scans byte by byte) takes millions. Past this many the file is skipped.
+MAX_HEADER_READS = 200_000
+
+
+class _TooManyReads(OSError):
+    pass
+
+
+class _HeaderGuard:
+    """A file wrapper bounding how many ``read`` calls identifying an image may take."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self._f = f
+        self.reads = 0
+        self.armed = True
+
+    def read(self, n: int = -1) -> bytes:
+        if self.armed:
+            self.reads += 1
+            if self.reads > MAX_HEADER_READS:
+                raise _TooManyReads("the image header does not end")
+        return self._f.read(n)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._f, name)
+
+
+def _open_guarded(path: str) -> tuple[Image.Image, BinaryIO]:
+    """``Image.open`` with the header reads bounded; returns the image and the file to close after it."""
+    f = open(path, "rb")  # noqa: SIM115 - the caller closes it after decoding
+    try:
+        guard = _HeaderGuard(f)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img = Image.open(guard)  # type: ignore[arg-type]
+        guard.armed = False
+        return img, f
+    except BaseException:
+        f.close()
+        raise
+
 
 _EXIF_IFD = 0x8769
 _DATETIME_ORIGINAL = 0x9003
@@ -156,9 +200,9 @@ def open_image(
     """
     path = str(path)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            img = Image.open(path)
+        img, raw = _open_guarded(path)
+    except _TooManyReads as e:
+        raise UnreadableImage(path, "damaged image header (reading it never ends)") from e
     except FileNotFoundError as e:
         raise UnreadableImage(path, "file disappeared before it could be read") from e
     except PermissionError as e:
@@ -182,6 +226,7 @@ def open_image(
         return _decode(img, path, draft_short_side, max_pixels)
     finally:
         img.close()
+        raw.close()
 
 
 def _size_or_none(path: str) -> int | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import logging
 import os
 import threading
@@ -25,6 +26,18 @@ from photosearch.store.vectors import VectorIndex
 log = logging.getLogger(__name__)
 
 ACTIVE_MODEL_KEY = "active_model"
+FOLDERS_BACKUP = "folders.json"
+
+
+def data_dir_error(data_dir: Path, e: OSError) -> PhotoSearchError:
+    """A clear, typed error for an OS failure on the data directory (full disk, read-only, no access)."""
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFull(f"the disk holding {data_dir} is full: free some space and try again")
+    if e.errno == errno.EROFS:
+        return CatalogError(f"the data folder {data_dir} is on a read-only disk; choose another with --data-dir")
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return CatalogError(f"no permission to write in the data folder {data_dir}")
+    return CatalogError(f"cannot use the data folder {data_dir}: {e.strerror or e}")
 
 
 def data_dir_error(data_dir: Path, e: OSError) -> PhotoSearchError:
@@ -60,6 +73,8 @@ class Library:
         except BaseException:
             self.lock.release()
             raise
+        if write and not (paths.data_dir / FOLDERS_BACKUP).exists():
+            self.backup_folders()
         self.settings = settings or RuntimeSettings.default()
         self.thumbs = ThumbnailCache(paths.thumbs_dir)
         self._runtimes: dict[str, ModelRuntime] = {}
@@ -146,14 +161,32 @@ class Library:
         for f in self.catalog.folders():
             if f.path == os.path.normpath(p):
                 return f
-        return self.catalog.add_folder(p)
+        row = self.catalog.add_folder(p)
+        self.backup_folders()
+        return row
 
     def remove_folder(self, path: str | Path) -> int:
         p = os.path.normpath(os.path.abspath(os.path.expanduser(str(path))))
         row = self.catalog.folder_by_path(p)
         if row is None:
             raise QueryError(f"not an added folder: {p}")
-        return self.catalog.remove_folder(row.id)
+        n = self.catalog.remove_folder(row.id)
+        self.backup_folders()
+        return n
+
+    def backup_folders(self) -> None:
+        """Keep the list of added folders beside the catalog as well (``folders.json``, written
+        atomically): if the catalog is ever damaged beyond reading, ``doctor --repair`` still knows
+        which folders to rescan. Best effort."""
+        try:
+            rows = [{"path": f.path, "state": f.state, "watch_mode": f.watch_mode, "added_at": f.added_at}
+                    for f in self.catalog.folders()]
+            dest = self.paths.data_dir / FOLDERS_BACKUP
+            tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+            os.replace(tmp, dest)
+        except (OSError, PhotoSearchError) as e:
+            log.warning("cannot write the folder list backup: %s", e)
 
     def set_folder_paused(self, path: str | Path, paused: bool) -> None:
         p = os.path.normpath(os.path.abspath(os.path.expanduser(str(path))))

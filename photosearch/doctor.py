@@ -1,0 +1,467 @@
+"""``photosearch doctor``: check a data directory and repair what can be repaired.
+
+Checks: the catalog (opens, schema, SQLite integrity), embeddings (vector sizes), each model's saved
+vector index (the file the catalog names exists with its recorded size and checksum, and holds every
+embedding up to its high-water mark), orphans (embeddings and thumbnails no file refers to),
+thumbnails (rows without files, files without rows), installed model packages (manifest and file
+sizes; checksums with ``full``) and leftovers of interrupted work (temporary index files, half
+installed models).
+
+Severity: ``error`` — damage (something would fail or be lost); ``warning`` — untidy but harmless
+(cleaned by ``--repair``); ``info`` — worth knowing. A data directory is *clean* when it has no errors.
+
+Repairs: a damaged catalog is moved aside (``catalog.sqlite3.damaged-<time>``) and a fresh one is
+built: the folders, settings and whatever embeddings can still be read are salvaged, the folders are
+rescanned; embeddings that cannot be read are lost and those photos are indexed again by the next
+``photosearch index``. A damaged, missing or incomplete vector index is rebuilt from the stored
+embeddings. Orphans, stray thumbnails and leftovers are removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from photosearch.config import Paths
+from photosearch.errors import CatalogCorrupt, PhotoSearchError
+from photosearch.store.catalog import Catalog, set_aside_damaged
+from photosearch.store.lock import WriterLock
+from photosearch.store.vectors import VectorIndex, crc32_file
+
+log = logging.getLogger(__name__)
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass
+class Finding:
+    check: str  # catalog | embeddings | index | orphans | thumbnails | models | leftovers | files | writer
+    severity: str  # error | warning | info
+    message: str
+    repairable: bool = False
+    model_id: str | None = None
+    count: int = 0
+
+
+@dataclass
+class DoctorReport:
+    data_dir: str
+    findings: list[Finding] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)  # what --repair did, in plain words
+    before: list[Finding] = field(default_factory=list)  # findings before repairing (with --repair)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def clean(self) -> bool:
+        return not self.errors
+
+    def to_json(self) -> dict:
+        return {"data_dir": self.data_dir, "clean": self.clean, "errors": len(self.errors),
+                "warnings": len(self.warnings), "findings": [asdict(f) for f in self.findings],
+                "repairs": self.repairs, "before": [asdict(f) for f in self.before]}
+
+
+# ---------------------------------------------------------------------------------------------------
+# checks
+
+
+def check(paths: Paths, *, full: bool = False) -> DoctorReport:
+    """Look, change nothing. ``full``: SQLite ``integrity_check`` and model checksums (slower)."""
+    report = DoctorReport(str(paths.data_dir))
+    out = report.findings
+    if WriterLock(paths.lock_file).is_locked_elsewhere():
+        holder = WriterLock(paths.lock_file).holder() or {}
+        out.append(Finding("writer", "info", f"another process is writing this library (pid {holder.get('pid')}, "
+                                             f"'{holder.get('purpose')}'); results may change while it runs"))
+    _check_models(paths, out, full)
+    if not paths.catalog.exists():
+        out.append(Finding("catalog", "info", "no catalog yet (add a folder and index it)"))
+        return report
+    try:
+        cat = Catalog(paths.catalog)
+    except CatalogCorrupt as e:
+        out.append(Finding("catalog", "error", str(e), repairable=True))
+        return report
+    except PhotoSearchError as e:
+        out.append(Finding("catalog", "error", f"cannot open the catalog: {e}"))
+        return report
+    try:
+        try:
+            problems = cat.integrity_check(quick=not full)
+        except PhotoSearchError as e:
+            problems = [str(e)]
+        if problems:
+            out.append(Finding("catalog", "error", f"the catalog fails its integrity check: {'; '.join(problems[:3])}",
+                               repairable=True, count=len(problems)))
+            return report
+        _check_embeddings(paths, cat, out)
+        _check_indexes(paths, cat, out)
+        _check_orphans(cat, out)
+        _check_thumbnails(paths, cat, out)
+        _check_files(paths, cat, out)
+    finally:
+        cat.close()
+    return report
+
+
+def _installed(paths: Paths) -> dict[str, int]:
+    """model id → embedding dimension, for the installed packages that load."""
+    from photosearch.models.manifest import load_package
+
+    out: dict[str, int] = {}
+    if not paths.models_dir.is_dir():
+        return out
+    for d in sorted(paths.models_dir.iterdir()):
+        if d.is_dir() and not d.name.startswith(".") and (d / "manifest.json").is_file():
+            with contextlib.suppress(PhotoSearchError, OSError):
+                pkg = load_package(d, verify="none")
+                out[pkg.id] = int(pkg.manifest.embedding_dim)
+    return out
+
+
+def _check_models(paths: Paths, out: list[Finding], full: bool) -> None:
+    from photosearch.models.manifest import load_package
+
+    if not paths.models_dir.is_dir():
+        return
+    for d in sorted(paths.models_dir.iterdir()):
+        if not d.is_dir():
+            continue
+        if d.name.startswith((".incoming-", ".old-", ".removing-")):
+            out.append(Finding("leftovers", "warning", f"leftover of an interrupted model install or removal: {d.name}",
+                               repairable=True))
+            continue
+        if d.name.startswith(".") or not (d / "manifest.json").is_file():
+            continue
+        try:
+            load_package(d, verify="sha256" if full else "size")
+        except PhotoSearchError as e:
+            out.append(Finding("models", "error", f"model package {d.name} is damaged ({e}); remove and install it "
+                                                  "again", model_id=d.name))
+
+
+def _check_embeddings(paths: Paths, cat: Catalog, out: list[Finding]) -> None:
+    dims = _installed(paths)
+    for model_id, n in cat.models_with_embeddings().items():
+        dim = dims.get(model_id)
+        if dim is None:
+            out.append(Finding("embeddings", "info", f"{n} embeddings of model {model_id}, which is not installed",
+                               model_id=model_id, count=n))
+            continue
+        bad = cat._q("SELECT COUNT(*) FROM embeddings WHERE model_id=? AND length(vector)!=?",  # noqa: SLF001
+                     (model_id, 4 * dim))[0][0]
+        if bad:
+            out.append(Finding("embeddings", "error", f"{bad} stored embeddings of {model_id} have the wrong size "
+                                                      "(damaged); those photos need indexing again",
+                               repairable=True, model_id=model_id, count=int(bad)))
+
+
+def _index_problem(paths: Paths, cat: Catalog, model_id: str, dim: int) -> str | None:
+    """Why the saved index of ``model_id`` cannot be used as it is, or None."""
+    import hnswlib
+    import numpy as np
+
+    meta = cat.index_meta(model_id)
+    if meta is None:
+        return None
+    path = paths.index_dir / meta.file
+    if not path.is_file():
+        return f"the index file {meta.file} is missing"
+    size = path.stat().st_size
+    if size != meta.size:
+        return f"the index file {meta.file} has {size} bytes, the catalog recorded {meta.size}"
+    if crc32_file(path) != meta.checksum:
+        return f"the index file {meta.file} fails its checksum"
+    idx = hnswlib.Index(space="ip", dim=dim)
+    try:
+        idx.load_index(str(path), max_elements=max(meta.count, 1))
+    except Exception as e:  # noqa: BLE001
+        return f"the index file {meta.file} cannot be loaded ({e})"
+    labels = set(np.asarray(idx.get_ids_list(), dtype=np.int64).tolist())
+    ids = cat.embedding_ids(model_id)
+    missing = int(sum(1 for i in ids.tolist() if i <= meta.high_water and i not in labels))
+    if missing:
+        return f"the saved index lacks {missing} embeddings it should hold"
+    return None
+
+
+def _check_indexes(paths: Paths, cat: Catalog, out: list[Finding]) -> None:
+    dims = _installed(paths)
+    named: set[str] = set()
+    for model_id in cat.models_with_embeddings():
+        meta = cat.index_meta(model_id)
+        if meta is not None:
+            named.add(meta.file)
+        if model_id not in dims:
+            continue
+        if meta is None:
+            out.append(Finding("index", "info", f"no saved index for {model_id} yet (built when next opened)",
+                               model_id=model_id))
+            continue
+        problem = _index_problem(paths, cat, model_id, dims[model_id])
+        if problem:
+            out.append(Finding("index", "error", f"vector index of {model_id}: {problem}; it is rebuilt from the "
+                                                 "stored embeddings", repairable=True, model_id=model_id))
+        elif cat.max_embedding_id(model_id) > meta.high_water:
+            out.append(Finding("index", "info", f"{model_id}: embeddings added since the last index save are "
+                                                "searched exactly until the next save", model_id=model_id))
+    for m in cat._q("SELECT model_id, file FROM vector_indexes"):  # noqa: SLF001
+        named.add(m[1])
+    if paths.index_dir.is_dir():
+        for p in paths.index_dir.iterdir():
+            if p.is_file() and p.name not in named:
+                out.append(Finding("leftovers", "warning", f"leftover index file {p.name} (an old generation or an "
+                                                           "interrupted save)", repairable=True))
+
+
+def _check_orphans(cat: Catalog, out: list[Finding]) -> None:
+    orphans = cat.orphan_embeddings()
+    if orphans:
+        out.append(Finding("orphans", "warning", f"{len(orphans)} embeddings belong to no file any more",
+                           repairable=True, count=len(orphans)))
+    thumbs = cat.orphan_thumbnails()
+    if thumbs:
+        out.append(Finding("orphans", "warning", f"{len(thumbs)} thumbnails belong to no file any more",
+                           repairable=True, count=len(thumbs)))
+
+
+def _thumb_path(paths: Paths, content_hash: str) -> Path:
+    from photosearch.library.thumbs import ThumbnailCache
+
+    return ThumbnailCache(paths.thumbs_dir).path_for(content_hash)
+
+
+def _check_thumbnails(paths: Paths, cat: Catalog, out: list[Finding]) -> None:
+    rows = [r[0] for r in cat._q("SELECT content_hash FROM thumbnails")]  # noqa: SLF001
+    missing = [h for h in rows if not _thumb_path(paths, h).is_file()]
+    if missing:
+        out.append(Finding("thumbnails", "warning", f"{len(missing)} thumbnails are recorded but their files are "
+                                                    "missing (they are made again when shown)", repairable=True,
+                           count=len(missing)))
+    known = {r[0] for r in cat._q("SELECT DISTINCT content_hash FROM files WHERE content_hash IS NOT NULL")}  # noqa: SLF001
+    stray = 0
+    if paths.thumbs_dir.is_dir():
+        for p in paths.thumbs_dir.glob("*/*"):
+            h = p.name.split(".")[0]
+            if p.name.startswith(".") or h not in known:
+                stray += 1
+    if stray:
+        out.append(Finding("thumbnails", "warning", f"{stray} thumbnail files belong to no photo (or are left from "
+                                                    "an interrupted write)", repairable=True, count=stray))
+
+
+def _check_files(paths: Paths, cat: Catalog, out: list[Finding]) -> None:
+    dims = _installed(paths)
+    active = cat.get_meta("active_model")
+    if active is None and dims:
+        active = sorted(dims)[0]
+    if active in dims:
+        n = len(cat.hashes_missing_embedding(active))
+        if n:
+            out.append(Finding("files", "info", f"{n} indexed photos have no embedding for the active model {active} "
+                                                "yet; run 'photosearch index'", model_id=active, count=n))
+    counts = cat.counts_by_status()
+    if counts.get("pending"):
+        out.append(Finding("files", "info", f"{counts['pending']} photos wait to be indexed; run 'photosearch index'",
+                           count=counts["pending"]))
+
+
+# ---------------------------------------------------------------------------------------------------
+# repairs
+
+
+def run(paths: Paths, *, repair: bool = False, full: bool = False,
+        on_message: Callable[[str], None] | None = None) -> DoctorReport:
+    """Check; with ``repair``, repair what can be repaired and check again."""
+    first = check(paths, full=full)
+    if not repair or not any(f.repairable for f in first.findings):
+        return first
+    repairs = _repair(paths, first, on_message or (lambda _m: None))
+    after = check(paths, full=full)
+    after.repairs = repairs
+    after.before = first.findings
+    return after
+
+
+def _repair(paths: Paths, report: DoctorReport, say: Callable[[str], None]) -> list[str]:
+    from photosearch.library.library import Library
+
+    done: list[str] = []
+    kinds = {f.check for f in report.findings if f.repairable}
+    if "catalog" in kinds:
+        lock = WriterLock(paths.lock_file, "photosearch doctor --repair").acquire()
+        try:
+            done.append(rebuild_catalog(paths, say))
+        finally:
+            lock.release()
+        return done  # everything else is checked again on the fresh catalog
+    if "leftovers" in kinds:
+        for d in paths.models_dir.glob(".*-*") if paths.models_dir.is_dir() else []:
+            if d.is_dir() and d.name.startswith((".incoming-", ".old-", ".removing-")):
+                shutil.rmtree(d, ignore_errors=True)
+                done.append(f"removed the leftover model folder {d.name}")
+    with Library(paths, write=True, purpose="photosearch doctor --repair") as lib:
+        cat = lib.catalog
+        bad_models = [f.model_id for f in report.findings if f.check == "embeddings" and f.repairable and f.model_id]
+        dims = _installed(paths)
+        for model_id in bad_models:
+            dim = dims[model_id]
+            with cat.transaction() as c:
+                hashes = [r[0] for r in c.execute("SELECT content_hash FROM embeddings WHERE model_id=? AND "
+                                                  "length(vector)!=?", (model_id, 4 * dim))]
+                c.execute("DELETE FROM embeddings WHERE model_id=? AND length(vector)!=?", (model_id, 4 * dim))
+                for h in hashes:
+                    c.execute("UPDATE files SET status='pending', error=NULL WHERE content_hash=?", (h,))
+                c.execute("DELETE FROM vector_indexes WHERE model_id=?", (model_id,))
+            done.append(f"removed {len(hashes)} damaged embeddings of {model_id}; those photos are indexed again "
+                        "by 'photosearch index'")
+        if "orphans" in kinds:
+            orphans = cat.orphan_embeddings()
+            if orphans:
+                cat.delete_embeddings([i for i, _ in orphans])
+                done.append(f"removed {len(orphans)} orphaned embeddings")
+            n = lib.thumbs.clean_orphans(cat)
+            if n:
+                done.append(f"removed {n} orphaned thumbnails")
+        for model_id in sorted({f.model_id for f in report.findings if f.check == "index" and f.model_id}
+                               | set(bad_models) | ({m for m in dims if cat.count_embeddings(m)}
+                                                    if "orphans" in kinds else set())):
+            if model_id not in dims:
+                continue
+            problem = _index_problem(paths, cat, model_id, dims[model_id])
+            if problem is not None:
+                cat.clear_index_meta(model_id)
+            vi = VectorIndex.open(cat, paths.index_dir, model_id, dims[model_id], writer=True)
+            if vi.dirty or problem is not None:
+                vi.save(cat)
+            if problem is not None:
+                done.append(f"rebuilt the vector index of {model_id} from {cat.count_embeddings(model_id)} stored "
+                            f"embeddings ({problem})")
+        if "thumbnails" in kinds:
+            rows = [r[0] for r in cat._q("SELECT content_hash FROM thumbnails")]  # noqa: SLF001
+            missing = [h for h in rows if not lib.thumbs.path_for(h).is_file()]
+            if missing:
+                cat.delete_thumbnails(missing)
+                done.append(f"forgot {len(missing)} thumbnails whose files were missing (made again when shown)")
+            known = {r[0] for r in cat._q("SELECT DISTINCT content_hash FROM files "  # noqa: SLF001
+                                          "WHERE content_hash IS NOT NULL")}
+            stray = 0
+            for p in paths.thumbs_dir.glob("*/*") if paths.thumbs_dir.is_dir() else []:
+                if p.name.startswith(".") or p.name.split(".")[0] not in known:
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+                        stray += 1
+            if stray:
+                done.append(f"removed {stray} stray thumbnail files")
+        if "leftovers" in kinds and paths.index_dir.is_dir():
+            named = {r[0] for r in cat._q("SELECT file FROM vector_indexes")}  # noqa: SLF001
+            for p in paths.index_dir.iterdir():
+                if p.is_file() and p.name not in named:
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+                        done.append(f"removed the leftover index file {p.name}")
+    for line in done:
+        say(line)
+    return done
+
+
+def _salvage(damaged: Path) -> tuple[list[tuple], list[tuple], list[tuple], int | None]:
+    """What can still be read from a damaged catalog: (folders, meta, embeddings, how many embeddings
+    it held — None when even that cannot be read)."""
+    folders: list[tuple] = []
+    meta: list[tuple] = []
+    embeddings: list[tuple] = []
+    expected: int | None = None
+    try:
+        conn = sqlite3.connect(f"file:{damaged}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return folders, meta, embeddings, expected
+    try:
+        for sql, sink in (("SELECT path, state, watch_mode, added_at FROM folders", folders),
+                          ("SELECT key, value FROM meta", meta)):
+            with contextlib.suppress(sqlite3.Error):
+                for row in conn.execute(sql):
+                    sink.append(tuple(row))
+        with contextlib.suppress(sqlite3.Error):
+            expected = int(conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] or 0)
+        with contextlib.suppress(sqlite3.Error):
+            for row in conn.execute("SELECT content_hash, model_id, vector, created_at FROM embeddings ORDER BY id"):
+                embeddings.append(tuple(row))
+    finally:
+        conn.close()
+    return folders, meta, embeddings, expected
+
+
+def _folders_backup(paths: Paths) -> list[tuple]:
+    """The folder list the library keeps beside the catalog (``folders.json``), when the catalog's own
+    cannot be read."""
+    from photosearch.library.library import FOLDERS_BACKUP
+
+    try:
+        rows = json.loads((paths.data_dir / FOLDERS_BACKUP).read_text(encoding="utf-8"))
+        return [(r["path"], r.get("state", "online"), r.get("watch_mode", "events"), r.get("added_at"))
+                for r in rows if isinstance(r, dict) and isinstance(r.get("path"), str)]
+    except (OSError, ValueError, TypeError, KeyError):
+        return []
+
+
+def rebuild_catalog(paths: Paths, say: Callable[[str], None] = lambda _m: None) -> str:
+    """Move a damaged catalog aside and build a fresh one (salvaging what can be read, rescanning the
+    folders). The caller holds the writer lock. Returns what was done, in plain words."""
+    from photosearch.library.scan import reconcile_folder
+
+    damaged = set_aside_damaged(paths.catalog)
+    say(f"the damaged catalog is kept at {damaged}")
+    folders, meta, embeddings, expected = _salvage(damaged)
+    if not folders:
+        folders = _folders_backup(paths)
+    cat = Catalog(paths.catalog)
+    try:
+        with cat.transaction() as c:
+            for path, state, watch_mode, added_at in folders:
+                c.execute("INSERT OR IGNORE INTO folders(path, state, watch_mode, added_at) VALUES (?,?,?,?)",
+                          (path, state if state in ("online", "offline", "paused") else "online",
+                           watch_mode if watch_mode in ("events", "polling") else "events", added_at or time.time()))
+            for key, value in meta:
+                c.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+            for h, model_id, vector, created in embeddings:
+                c.execute("INSERT OR IGNORE INTO embeddings(content_hash, model_id, vector, created_at) "
+                          "VALUES (?,?,?,?)", (h, model_id, vector, created or time.time()))
+        # the old index files describe the old ids: remove them (rebuilt from the salvaged embeddings)
+        if paths.index_dir.is_dir():
+            for p in paths.index_dir.iterdir():
+                if p.is_file():
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+        dims = _installed(paths)
+        active = cat.get_meta("active_model")
+        model_id = active if active in dims else (sorted(dims)[0] if dims else None)
+        found = 0
+        for f in cat.folders():
+            found += reconcile_folder(cat, f, model_id).seen
+        counts = cat.counts_by_status()
+    finally:
+        cat.close()
+    msg = (f"the catalog was damaged: kept aside as {damaged.name}; a fresh catalog was built with "
+           f"{len(folders)} folders and {len(embeddings)} salvaged embeddings")
+    if expected is None:
+        msg += " (embeddings that could not be read are lost)"
+    elif expected > len(embeddings):
+        msg += f" ({expected - len(embeddings)} embeddings could not be read and are lost)"
+    msg += f"; rescanning found {found} photos, {counts.get('pending', 0)} to index again with 'photosearch index'"
+    say(msg)
+    return msg
