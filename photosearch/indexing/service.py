@@ -115,7 +115,8 @@ class IndexingService:
         self._scan_requests: set[int | None] = set()
         self._folders_dirty = True
         self._retry: dict[str, float] = {}  # path → monotonic due time (file still being written)
-        self._observed: dict[str, tuple[int, int]] = {}  # path → (size, mtime_ns) last seen while unstable
+        # path → (size, mtime_ns, since) of a file seen while possibly still being written
+        self._observed: dict[str, tuple[int, int, float]] = {}
         self._reembed: set[int] = set()  # file ids whose content changed (embedded after new photos)
         self._deferred: set[int] = set()  # file ids of a cancelled run (until the next request_scan)
         self._verify: dict[int, float] = {}  # folder id → due time of a check scan after heavy churn
@@ -461,6 +462,8 @@ class IndexingService:
                 changed = True
             elif f.state == "offline" and present:
                 log.info("folder %s is back", f.path)
+                if self.watch_enabled:
+                    self._watch(f)  # watch first, so nothing that happens during the scan is missed
                 self._reconcile(f)  # marks it online; unchanged files keep their embeddings
                 changed = True
         if changed:
@@ -635,14 +638,14 @@ class IndexingService:
                         row.folder_id == folder.id and not (row.status == "error" and row.content_hash is None):
                     self._observed.pop(path, None)
                     continue
-                if row is not None and row.size == e.size and row.mtime_ns == e.mtime_ns and \
-                        row.folder_id != folder.id:
-                    self.catalog.move_file(path, path, folder.id)
-                    continue
-                stable = closed or self._observed.get(path) == (e.size, e.mtime_ns)
-                if not stable:
-                    self._observed[path] = (e.size, e.mtime_ns)
-                    self._retry[path] = now + self.debounce
+                seen = self._observed.get(path)
+                same = seen is not None and seen[:2] == (e.size, e.mtime_ns)
+                # stable: written and closed, or unchanged for at least `debounce` seconds
+                if not closed and not (same and seen is not None and now - seen[2] >= self.debounce):
+                    if not same:
+                        self._observed[path] = (e.size, e.mtime_ns, now)
+                    since = self._observed[path][2]
+                    self._retry[path] = max(now + 0.05, since + self.debounce)
                     continue
                 self._observed.pop(path, None)
                 self._retry.pop(path, None)
