@@ -28,9 +28,17 @@ query syntax:
   beach + sunset             both things (equal weights)
   beach + 0.5:sunset         "sunset" counts half as much
   beach - people             avoid photos that match "people"
+  beach + 0.5:sunset - people    all three: weights go before a colon, "-" terms push photos away
+  dog - 0.5:grass            a milder push (" + " and " - " need spaces: "t-shirt" is one term)
   --image ref.jpg            photos like ref.jpg
   --image ref.jpg "at night" like ref.jpg, but changed as the text says (composed query);
-                             --weight sets the image↔text balance (0 = image only, 1 = text only)
+                             --weight sets the image↔text balance (0 = image only, 1 = text only),
+                             --fusion product (default) | slerp | sum
+
+relevance cutoff:
+  each result's score is compared with the same query's scores over a random sample of the library
+  (z = (score - median) / robust spread); results below the model's threshold are marked weak
+  ("passed": false in --json), and a query with no result above it says "no good matches".
 """
 
 
@@ -222,14 +230,15 @@ def _engine(lib):  # noqa: ANN001, ANN202
 
 def _print_results(args: argparse.Namespace, resp, query: dict[str, Any]) -> None:  # noqa: ANN001
     data = {"query": query, "kind": resp.kind, "library_size": resp.library_size,
-            "no_good_matches": resp.no_good_matches, "results": [r.to_json() for r in resp.results]}
+            "no_good_matches": resp.no_good_matches, "message": resp.message,
+            "cutoff": resp.extra.get("cutoff"), "results": [r.to_json() for r in resp.results]}
 
     def human() -> Iterable[str]:
         if not resp.results:
             yield "no results" if resp.library_size else "the library is empty: add a folder and index it"
             return
         if resp.no_good_matches:
-            yield "no good matches; the nearest photos are:"
+            yield f"no good matches ({resp.message or 'nothing stands out'}); the nearest photos are:"
         for r in resp.results:
             mark = "" if r.passed else "  (weak)"
             yield f"{r.rank:3}  {r.score:.4f}  {r.path}{mark}"
@@ -260,6 +269,31 @@ def cmd_similar(args: argparse.Namespace) -> int:
         eng = _engine(lib)
         resp = eng.search_image(args.path, args.k, _filters(args), exclude_self=True)
         _print_results(args, resp, {"similar": args.path})
+    return 0
+
+
+def cmd_duplicates(args: argparse.Namespace) -> int:
+    from photosearch.errors import IndexLocked
+    from photosearch.search.duplicates import find_duplicates
+
+    try:  # the writer records perceptual hashes computed now; a reader computes them and forgets
+        lib, store = _open(args, write=True, purpose="photosearch duplicates"), True
+    except IndexLocked:
+        lib, store = _open(args), False
+    with lib:
+        groups = find_duplicates(_engine(lib), threshold=args.threshold, max_distance=args.max_distance,
+                                 store_hashes=store)
+    data = {"threshold": args.threshold, "max_distance": args.max_distance, "groups": [g.to_json() for g in groups]}
+
+    def human() -> Iterable[str]:
+        if not groups:
+            yield "no near-duplicates found"
+        for i, g in enumerate(groups, 1):
+            yield f"group {i}: {len(g.files)} photos{' (identical files)' if g.identical else ''}"
+            for f in g.files:
+                yield f"  {f.path}"
+
+    _emit(args, data, human)
     return 0
 
 
@@ -605,6 +639,18 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("path")
     query_opts(sim)
     sim.set_defaults(func=cmd_similar)
+
+    from photosearch.search.duplicates import DEFAULT_MAX_DISTANCE, DEFAULT_THRESHOLD
+
+    dup = sub.add_parser("duplicates", parents=[common], help="groups of near-identical photos (copies, resized, "
+                         "re-encoded, slightly cropped)")
+    dup.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
+                     help=f"least embedding similarity of two copies, 0..1 (default {DEFAULT_THRESHOLD})")
+    dup.add_argument("--max-distance", type=int, default=DEFAULT_MAX_DISTANCE,
+                     help=f"most perceptual-hash bits two copies may differ in, of 64 (default {DEFAULT_MAX_DISTANCE}; "
+                          "64 = embeddings only)")
+    dup.add_argument("--json", action="store_true")
+    dup.set_defaults(func=cmd_duplicates)
 
     st = sub.add_parser("status", parents=[common], help="folders, counts, model, index health, skipped files")
     st.add_argument("--json", action="store_true")

@@ -5,9 +5,11 @@ scored, with exactly the same scoring function, against a fixed random sample of
 *background*, up to :data:`BACKGROUND_SIZE` photos). A result's score is turned into a z-value in units
 of that query's own spread over the library:
 
-    z = (score − mean of the query's background scores) / their standard deviation
+    z = (score − median of the query's background scores) / (1.4826 × their median absolute deviation)
 
-and the result *passes* when ``z ≥ threshold``. CLIP cosines sit around 0.2–0.35, SigLIP's and the test
+(the robust form of mean and standard deviation: photos that do match — even a fifth of the library for
+a broad query such as "red" — don't inflate the spread they are measured against), and the result
+*passes* when ``z ≥ threshold``. CLIP cosines sit around 0.2–0.35, SigLIP's and the test
 model's elsewhere; z-values don't care about that scale, nor about a query that is "generally close to
 everything". A query whose best photo doesn't stand out from the library has no good matches.
 
@@ -61,10 +63,10 @@ class Background:
 
 @dataclass(frozen=True)
 class QueryStats:
-    """A query's score distribution over the background."""
+    """A query's score distribution over the background: its median and robust spread."""
 
-    mean: float
-    std: float
+    centre: float
+    scale: float
     n: int
 
     @classmethod
@@ -72,10 +74,14 @@ class QueryStats:
         s = np.asarray(scores, dtype=np.float64)
         if len(s) == 0:
             return cls(0.0, 1.0, 0)
-        return cls(float(s.mean()), float(max(s.std(), 1e-6)), len(s))
+        med = float(np.median(s))
+        scale = 1.4826 * float(np.median(np.abs(s - med)))
+        if scale < 1e-6:  # a degenerate sample (e.g. identical photos): fall back to the standard deviation
+            scale = float(s.std())
+        return cls(med, max(scale, 1e-6), len(s))
 
     def z(self, score: float | np.ndarray) -> float | np.ndarray:
-        return (score - self.mean) / self.std
+        return (score - self.centre) / self.scale
 
 
 @dataclass

@@ -1,15 +1,17 @@
 """Near-duplicate photos: exact copies, resized, re-encoded and slightly cropped versions.
 
-No all-pairs scan: every photo asks the vector index for its few nearest neighbours (``k``), a pair is
-kept when its embeddings are close (cosine ≥ ``threshold``) *and* the two pictures look the same at a
-glance — their 64-bit perceptual hashes (DCT hash of a 32×32 grey thumbnail) differ in at most
-``max_distance`` bits — and kept pairs are joined into groups with union-find. Files with the same
-content are one embedding and always one group.
+No all-pairs scan: every photo asks the vector index for its few nearest neighbours (``k``); a pair is
+a candidate when its embeddings are close (cosine ≥ ``threshold``) and their 64-bit perceptual hashes
+(DCT hash of a 32×32 grey version) differ in at most ``max_distance`` bits (a cheap pre-filter), and it
+is confirmed when the pixels agree: the mean absolute RGB difference of small versions, minimised over
+the slight crops one could be of the other, is at most ``pixel_max`` (copies measure 0–5 of 255,
+another shot of the same scene 6 and far more). Confirmed pairs are joined into groups with union-find.
+Files with the same content are one embedding and always one group.
 
 Embeddings alone can't tell a copy from a look-alike (another shot of the same scene, which a semantic
-model is trained to find close); the hash alone can't find copies cheaply. Together: the index proposes,
-the hash confirms. The hash is computed while indexing (``files.phash``); a library indexed before that
-gets it lazily here, once.
+model is trained to find close), and a perceptual hash alone doesn't survive crops well; the index
+proposes, the hash filters, the pixel check decides — only for the few proposed pairs. The hash is
+computed while indexing (``files.phash``); a library indexed before that gets it lazily here, once.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_THRESHOLD = 0.90
-DEFAULT_MAX_DISTANCE = 12
+DEFAULT_MAX_DISTANCE = 32
+#: the most mean absolute RGB difference (0–255, after the best crop alignment) two copies may show
+DEFAULT_PIXEL_MAX = 5.5
 DEFAULT_NEIGHBOURS = 8
 HASH_SIDE = 32
 HASH_LOW = 8
@@ -130,13 +134,27 @@ def ensure_phashes(engine: SearchEngine, files: Sequence[FileRow], *, store: boo
 
 def find_duplicates(engine: SearchEngine, *, threshold: float = DEFAULT_THRESHOLD,
                     max_distance: int = DEFAULT_MAX_DISTANCE, k: int = DEFAULT_NEIGHBOURS,
-                    store_hashes: bool = True,
+                    pixel_max: float | None = DEFAULT_PIXEL_MAX, store_hashes: bool = True,
                     progress: Callable[[int, int], None] | None = None) -> list[DuplicateGroup]:
     """Groups of near-identical photos in the library, largest first.
 
     ``threshold``: the least embedding cosine for a pair to be considered; ``max_distance``: the most
-    perceptual-hash bits two copies may differ in (``max_distance >= 64`` ignores the hash).
+    perceptual-hash bits two copies may differ in (``max_distance >= 64`` ignores the hash);
+    ``pixel_max``: the pixel check's limit (None skips the check).
     """
+    cache: dict[int, np.ndarray | None] = {}
+
+    def pix(f: FileRow) -> np.ndarray | None:
+        if f.id not in cache:
+            try:
+                from photosearch.library.imaging import open_image
+
+                cache[f.id] = pixels(open_image(f.path, draft_short_side=2 * PIX_SIDE).image)
+            except (UnreadableImage, OSError) as e:
+                log.info("no pixel check for %s: %s", f.path, e)
+                cache[f.id] = None
+        return cache[f.id]
+
     cat = engine.catalog
     ids, vecs = cat.embeddings(engine.runtime.id, dim=engine.runtime.dim)
     by_label: dict[int, list[FileRow]] = {}
@@ -173,6 +191,10 @@ def find_duplicates(engine: SearchEngine, *, threshold: float = DEFAULT_THRESHOL
                     dist = hamming(ha, hb)
                     if dist > max_distance:
                         continue
+                if pixel_max is not None:
+                    pa, pb = pix(a), pix(b)
+                    if pa is None or pb is None or not pixels_match(pa, pb, pixel_max):
+                        continue
                 uf.union(a.id, b.id)
                 evidence.append((a.id, b.id, float(s), dist))
     groups: dict[int, list[FileRow]] = {}
@@ -186,3 +208,51 @@ def find_duplicates(engine: SearchEngine, *, threshold: float = DEFAULT_THRESHOL
            for root, fs in groups.items() if len(fs) > 1]
     out.sort(key=lambda g: (-len(g.files), g.files[0].path))
     return out
+
+
+# -- pixel check ------------------------------------------------------------------------------------
+
+PIX_SIDE = 96  # the side a photo is held at for the pixel check
+CMP_SIDE = 32  # the side windows are compared at
+CROP_KEEP = (1.0, 0.97, 0.94, 0.91)  # share of the side a slightly cropped copy may keep
+
+
+def pixels(image: Image.Image) -> np.ndarray:
+    """A photo as a PIX_SIDE² RGB array (squashed: a crop's small aspect change doesn't matter)."""
+    return np.asarray(image.convert("RGB").resize((PIX_SIDE, PIX_SIDE), Image.Resampling.BOX), dtype=np.uint8)
+
+
+def _windows(a: np.ndarray) -> list[np.ndarray]:
+    """``a`` and its sub-windows a slightly cropped copy could show, each at CMP_SIDE²."""
+    img = Image.fromarray(a)
+    out = []
+    for keep in CROP_KEEP:
+        side = keep * PIX_SIDE
+        steps = 1 if keep == 1.0 else 3
+        for oy in np.linspace(0, PIX_SIDE - side, steps):
+            for ox in np.linspace(0, PIX_SIDE - side, steps):
+                win = img.resize((CMP_SIDE, CMP_SIDE), Image.Resampling.BOX,
+                                 box=(float(ox), float(oy), float(ox + side), float(oy + side)))
+                out.append(np.asarray(win, dtype=np.float32))
+    return out
+
+
+def pixels_match(a: np.ndarray, b: np.ndarray, limit: float = DEFAULT_PIXEL_MAX) -> bool:
+    """Whether ``pixel_distance(a, b) <= limit``, stopping at the first alignment that is close enough."""
+    return pixel_distance(a, b, stop_below=limit) <= limit
+
+
+def pixel_distance(a: np.ndarray, b: np.ndarray, stop_below: float = -1.0) -> float:
+    """Mean absolute RGB difference (0–255) between two photos, minimised over the crops one could be of
+    the other: small for copies (resized, re-encoded, slightly cropped), large for another shot."""
+    small = {k: np.asarray(Image.fromarray(x).resize((CMP_SIDE, CMP_SIDE), Image.Resampling.BOX), np.float32)
+             for k, x in (("a", a), ("b", b))}
+    best = float(np.abs(small["a"] - small["b"]).mean())
+    if best <= stop_below or best > 80.0:  # close enough already / far beyond what a slight crop explains
+        return best
+    for src, other in ((a, small["b"]), (b, small["a"])):
+        for w in _windows(src)[1:]:
+            best = min(best, float(np.abs(w - other).mean()))
+            if best <= stop_below:
+                return best
+    return best

@@ -430,9 +430,10 @@ class SearchEngine:
         stats = self._apply_cutoff(results, scorer, kind, use_cutoff)
         n = self.catalog.visible_count()
         rule_kind = "image" if kind == "similar" else kind
-        extra = {**extra, "cutoff": {"rule": "z = (score - mean) / std over a library sample",
-                                     "threshold": self.cutoff.threshold(rule_kind), "mean": stats.mean,
-                                     "std": stats.std, "sample": stats.n, "calibrated": self.cutoff.calibrated,
+        extra = {**extra, "cutoff": {"rule": "z = (score - median) / (1.4826 MAD) of the query's scores over a "
+                                             "library sample; passed when z >= threshold",
+                                     "threshold": self.cutoff.threshold(rule_kind), "median": stats.centre,
+                                     "scale": stats.scale, "sample": stats.n, "calibrated": self.cutoff.calibrated,
                                      "applied": use_cutoff}}
         resp = SearchResponse(results, kind, n, extra=extra)
         if resp.no_good_matches:
