@@ -246,6 +246,8 @@ def _text_special(tokenizer_path: Path, family: str) -> dict[str, Any]:
     bos = probe[0] if len(probe) > len(plain) and probe[: len(plain)] != plain else None
     eos = probe[-1] if len(probe) > len(plain) and probe[-len(plain):] != plain else None
     pad = pad_cfg.get("pad_id")
+    if pad is None and family == "siglip":
+        pad = eos  # transformers' SiglipTokenizer pads with </s>
     if pad is None:
         pad = _tok_id(tok, "<pad>", "[PAD]")
     if pad is None:
