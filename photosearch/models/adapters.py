@@ -206,16 +206,19 @@ def clip_tokenizer_from_bpe(merges_path: str | Path):  # noqa: ANN201 - tokenize
     lines = raw.decode("utf-8").split("\n")[1: 49152 - 256 - 2 + 1]
     merges = [tuple(m.split()) for m in lines]
     base = list(bytes_to_unicode().values())
-    vocab_list = base + [v + "</w>" for v in base] + ["".join(m) for m in merges] + [CLIP_BOS, CLIP_EOS]
+    # open_clip's names for the two special tokens (ids 49406, 49407) and its split pattern
+    bos, eos = "<start_of_text>", "<end_of_text>"
+    pattern = CLIP_PATTERN.replace(r"<\|startoftext\|>|<\|endoftext\|>", f"{bos}|{eos}")
+    vocab_list = base + [v + "</w>" for v in base] + ["".join(m) for m in merges] + [bos, eos]
     vocab = {v: i for i, v in enumerate(vocab_list)}
     tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, end_of_word_suffix="</w>", continuing_subword_prefix="",
                                fuse_unk=False))
     tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(CLIP_PATTERN), behavior="removed", invert=True),
+        pre_tokenizers.Split(Regex(pattern), behavior="removed", invert=True),
         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
     ])
     tok.decoder = decoders.BPEDecoder(suffix="</w>")
-    tok.add_special_tokens([CLIP_BOS, CLIP_EOS])
+    tok.add_special_tokens([bos, eos])
     return tok
 
 
