@@ -74,6 +74,15 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+TRANSIENT_ERRORS = ("file disappeared", "cannot read")
+
+
+def _retry_error(row: FileRow) -> bool:
+    """An error row worth another try when its file is touched again: it could not be read at all
+    (no hash), or it vanished / failed to read mid-way (e.g. renamed while being indexed)."""
+    return row.status == "error" and (row.content_hash is None or (row.error or "").startswith(TRANSIENT_ERRORS))
+
+
 class IndexingService:
     """See the module docstring. All public methods are thread-safe."""
 
@@ -635,7 +644,7 @@ class IndexingService:
                     gone.pop(gone_paths[path], None)
                 row = self.catalog.file_by_path(path)
                 if row is not None and row.size == e.size and row.mtime_ns == e.mtime_ns and \
-                        row.folder_id == folder.id and not (row.status == "error" and row.content_hash is None):
+                        row.folder_id == folder.id and not _retry_error(row):
                     self._observed.pop(path, None)
                     continue
                 seen = self._observed.get(path)
@@ -651,6 +660,10 @@ class IndexingService:
                 self._retry.pop(path, None)
                 kind = register_file(self.catalog, folder.id, e, model_id, row)
                 log.debug("registered %s: %s", path, kind)
+                if kind == "error" and os.path.exists(path):
+                    # could not be read just now (renamed or replaced mid-read): look again shortly
+                    self._observed.pop(path, None)
+                    self._retry[path] = now + self.debounce
                 registered += 1
                 if row is not None and kind == "pending" and row.status == "indexed":
                     self._reembed.add(row.id)
