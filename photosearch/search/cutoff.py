@@ -13,6 +13,12 @@ a broad query such as "red" — don't inflate the spread they are measured again
 model's elsewhere; z-values don't care about that scale, nor about a query that is "generally close to
 everything". A query whose best photo doesn't stand out from the library has no good matches.
 
+Text queries are measured against a *per-model background* instead: the scores of everyday captions
+(:data:`BACKGROUND_CAPTIONS`) against the same library sample, z = (score − their mean) / their standard
+deviation. A broad query ("red", a fifth of the library) would look unremarkable against its own
+distribution; against the background it stands out as much as its matches deserve, and a query naming
+something absent (its best photo only half-matching) does not.
+
 Thresholds are per query kind (``text``, ``image``, ``composed``). Defaults suit CLIP-style models; a
 model's own thresholds can be calibrated from labelled queries (:func:`calibrate`: queries that have a
 match and queries that don't) and stored in the catalog (:func:`save_rule`, key ``cutoff:<model id>``),
@@ -31,8 +37,27 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 BACKGROUND_SIZE = 2048
-DEFAULT_THRESHOLDS: dict[str, float] = {"text": 3.0, "image": 3.0, "composed": 3.0}
+DEFAULT_THRESHOLDS: dict[str, float] = {"text": 1.0, "image": 3.0, "composed": 3.0}
 META_KEY = "cutoff:{model_id}"
+
+
+#: Everyday photo captions: the per-model background text queries are measured against. Any caption
+#: list serves; what matters is that it is the same for every library of a model.
+BACKGROUND_CAPTIONS: tuple[str, ...] = (
+    "a photo of a dog", "a cat sleeping on a sofa", "a beach at sunset", "a city street at night",
+    "a plate of food on a table", "a group of friends at a party", "a mountain landscape with snow",
+    "a child playing in a garden", "a car parked on the street", "a bird on a tree branch",
+    "a wedding photo", "a birthday cake with candles", "a forest in autumn", "a boat on the sea",
+    "people walking in a park", "a kitchen with white cabinets", "a selfie of a woman smiling",
+    "a man riding a bike", "flowers in a vase", "a train at a station", "a screenshot of a document",
+    "a horse in a field", "clouds in a blue sky", "a living room with a tv", "a baby in a crib",
+    "a snowy road in winter", "a restaurant menu", "a dark blurry photo", "a red sports car",
+    "a family on holiday", "rain on a window", "a bridge over a river", "a tall building in a city",
+    "a close-up of a flower", "a green lawn", "a black and white portrait", "a cup of coffee",
+    "a person holding a phone", "an old house", "fireworks in the night sky", "a shape", "something",
+    "a picture", "an image of an object", "a bright colourful pattern", "a grey background",
+    "a small object in the corner", "a large object in the middle", "a drawing", "a sign with text",
+)
 
 
 class _Meta(Protocol):

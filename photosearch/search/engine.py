@@ -39,7 +39,7 @@ from PIL import Image
 from photosearch.errors import QueryError, UnreadableImage
 from photosearch.models.encoders import ModelRuntime
 from photosearch.search import fusion as fusion_mod
-from photosearch.search.cutoff import Background, CutoffRule, QueryStats, load_rule
+from photosearch.search.cutoff import BACKGROUND_CAPTIONS, Background, CutoffRule, QueryStats, load_rule
 from photosearch.search.query import Term, parse_query
 from photosearch.store.catalog import Catalog, FileRow
 from photosearch.store.vectors import VectorIndex, exact_search
@@ -152,6 +152,7 @@ class SearchEngine:
         self._cutoff = cutoff
         self._background: Background | None = None
         self._background_count = -1
+        self._text_bg: tuple[int, QueryStats] | None = None
         from photosearch.search.cutoff import BACKGROUND_SIZE
 
         self.background_size = background_size or BACKGROUND_SIZE
@@ -246,8 +247,25 @@ class SearchEngine:
         bg = self.background()
         return QueryStats.of(scorer.score(bg.vecs) if len(bg) else np.zeros(0, np.float32))
 
+    def text_background(self) -> QueryStats:
+        """Mean and spread of everyday captions' scores over the library sample (the per-model
+        background text queries are measured against); computed once per engine."""
+        with self._lock:
+            hit = self._text_bg
+        bg = self.background()
+        if hit is not None and hit[0] == len(bg):
+            return hit[1]
+        caps = self.runtime.text.encode(list(BACKGROUND_CAPTIONS))
+        caps = fusion_mod.normalize(np.asarray(caps, dtype=np.float32))
+        scores = (bg.vecs @ caps.T).ravel() if len(bg) else np.zeros(0, np.float32)
+        s = np.asarray(scores, dtype=np.float64)
+        stats = QueryStats(float(s.mean()), float(max(s.std(), 1e-6)), len(s)) if len(s) else QueryStats(0, 1, 0)
+        with self._lock:
+            self._text_bg = (len(bg), stats)
+        return stats
+
     def _apply_cutoff(self, results: list[Result], scorer: Scorer, kind: str, use: bool = True) -> QueryStats:
-        stats = self.query_stats(scorer)
+        stats = self.text_background() if kind == "text" else self.query_stats(scorer)
         rule_kind = "image" if kind == "similar" else kind
         for r in results:
             r.z = float(stats.z(r.score))
@@ -430,8 +448,9 @@ class SearchEngine:
         stats = self._apply_cutoff(results, scorer, kind, use_cutoff)
         n = self.catalog.visible_count()
         rule_kind = "image" if kind == "similar" else kind
-        extra = {**extra, "cutoff": {"rule": "z = (score - median) / (1.4826 MAD) of the query's scores over a "
-                                             "library sample; passed when z >= threshold",
+        rule = ("z = (score - mean) / std of everyday captions' scores over a library sample"
+                if kind == "text" else "z = (score - median) / (1.4826 MAD) of the query's scores over a library sample")
+        extra = {**extra, "cutoff": {"rule": rule + "; passed when z >= threshold",
                                      "threshold": self.cutoff.threshold(rule_kind), "median": stats.centre,
                                      "scale": stats.scale, "sample": stats.n, "calibrated": self.cutoff.calibrated,
                                      "applied": use_cutoff}}

@@ -227,21 +227,21 @@ def test_cutoff_marks_passed_and_no_good_matches(tmp_path: Path, model64: Path) 
     noise = rng.standard_normal((2000, DIM))
     centre = fusion.normalize(rng.standard_normal(DIM))
     cluster = centre + 0.05 * rng.standard_normal((20, DIM))
-    lib = build_lib(tmp_path, model64, np.vstack([cluster, noise]), cutoff=CutoffRule({"text": 5.0}))
-    hit = lib.engine.search_vector(centre, 30)
+    lib = build_lib(tmp_path, model64, np.vstack([cluster, noise]), cutoff=CutoffRule({"image": 5.0}))
+    hit = lib.engine.search_vector(centre, 30, kind="image")
     assert not hit.no_good_matches
     passed = [r for r in hit.results if r.passed]
     assert sorted(rows_of(passed)) == list(range(20))  # exactly the cluster
     assert all(r.z is not None and r.z >= 5.0 for r in passed)
     away = fusion.normalize(np.linalg.svd(np.vstack([cluster, centre]))[2][-1])  # orthogonal to the cluster
-    miss = lib.engine.search_vector(away, 10)
+    miss = lib.engine.search_vector(away, 10, kind="image")
     assert len(miss.results) == 10
     assert miss.no_good_matches
     assert "Nothing close" in miss.message
     assert miss.extra["cutoff"]["threshold"] == 5.0
     js = [r.to_json() for r in miss.results]
     assert all(j["passed"] is False and set(j) >= {"rank", "path", "score", "passed"} for j in js)
-    off = lib.engine.search_vector(away, 10, cutoff=False)
+    off = lib.engine.search_vector(away, 10, kind="image", cutoff=False)
     assert all(r.passed for r in off.results)
 
 
