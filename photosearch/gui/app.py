@@ -98,11 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     sys.excepthook = make_excepthook(lambda: window)
     window.show()
     log.info("window visible %.0f ms after start", 1000 * (time.perf_counter() - t0))
-    if args.quit_after_show:
-        QTimer.singleShot(0, window.close)
     report = os.environ.get("PHOTOSEARCH_GUI_SHOWN_FILE")  # benchmarks: wall-clock time the window was up
     if report:
         QTimer.singleShot(0, lambda: Path(report).write_text(f"{time.time():.6f} {window.isVisible()}"))
+    if args.quit_after_show:
+        QTimer.singleShot(0, window.close)
     code = app.exec()
     window.shutdown()
     return int(code)
