@@ -1,0 +1,68 @@
+"""``photosearch watch`` in a subprocess: a copied photo becomes searchable from another process,
+``status`` shows the polling fallback, a second writer is refused, SIGTERM stops it cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from photosearch.config import Paths
+from photosearch.models.install import install_package_dir
+from tests.unit.test_service import make_image
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def ps(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "photosearch", *args], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=60)
+
+
+def test_watch_cli_end_to_end(tiny_model: Path, data_dir: Path, tmp_path: Path) -> None:
+    paths = Paths.resolve(data_dir)
+    paths.ensure()
+    install_package_dir(tiny_model, paths.models_dir)
+    pics, polled = tmp_path / "pics", tmp_path / "polled"
+    make_image(pics / "a.jpg")
+    for i in range(3):
+        make_image(polled / f"d{i}" / "x.jpg")
+    assert ps("folders", "add", str(pics), str(polled)).returncode == 0
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PHOTOSEARCH_MAX_WATCHES": "2"}
+    proc = subprocess.Popen([sys.executable, "-m", "photosearch", "watch", "--json", "--poll-interval", "0.5"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # wait for the first "idle" event (start-up scan and embedding done)
+            if json.loads(line).get("phase") == "idle":
+                break
+        new = make_image(tmp_path / "src" / "new.jpg")
+        shutil.copyfile(new, pics / "new.jpg")
+        deadline = time.monotonic() + 10
+        while True:
+            out = ps("search", "--image", str(pics / "new.jpg"), "-k", "1", "--json")
+            res = json.loads(out.stdout)["results"] if out.returncode == 0 else []
+            if res and res[0]["path"] == str(pics / "new.jpg"):
+                break
+            assert time.monotonic() < deadline, "the copied photo never became searchable"
+        status = json.loads(ps("status", "--json").stdout)
+        modes = {f["path"]: (f["watch"], f["watch_note"]) for f in status["folders"]}
+        assert modes[str(pics)][0] == "events"
+        assert modes[str(polled)][0] == "polling" and "limit" in modes[str(polled)][1]
+        assert "polling" in ps("status").stdout or "limit" in ps("status").stdout
+        second = ps("watch")
+        assert second.returncode == 4 and "another PhotoSearch process" in second.stderr
+        proc.send_signal(signal.SIGTERM)
+        rest, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    final = json.loads(rest.strip().splitlines()[-1])
+    assert final["event"] == "stopped" and final["encoded"] == 5 and final["counts"]["indexed"] == 5
