@@ -21,8 +21,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -194,35 +192,37 @@ def export_xenova_clip(out: str | Path, seed: int = 0) -> dict[str, Any]:
     return {"model": model, "processor": proc, "bos": bos, "eos": eos, "tokenizer": tok_path}
 
 
-def export_immich_clip(out: str | Path, seed: int = 0) -> dict[str, Any]:
-    """CLIP in Immich's layout: fixed batch 1, 77 int32 tokens, normalised ``embedding`` outputs."""
-    import shutil
+def pin_batch(path: Path, batch: int = 1) -> None:
+    """Declare a fixed batch size on a graph's inputs and outputs (as fixed-shape exports do)."""
+    import onnx
 
+    m = onnx.load(str(path))
+    for vi in list(m.graph.input) + list(m.graph.output):
+        d = vi.type.tensor_type.shape.dim[0]
+        d.ClearField("dim_param")
+        d.dim_value = batch
+    onnx.save(m, str(path))
+
+
+def export_immich_clip(out: str | Path, seed: int = 0, image_size: int = 64, patch: int = 16) -> dict[str, Any]:
+    """CLIP in Immich's layout: fixed batch 1, 77 int32 tokens, normalised ``embedding`` outputs."""
     import torch
 
     out = Path(out)
     (out / "textual").mkdir(parents=True, exist_ok=True)
     tok_path, n_vocab, bos, eos = clip_tokenizer(out / "textual", seed=seed)
-    model = tiny_clip(n_vocab, bos, eos, seed)
+    model = tiny_clip(n_vocab, bos, eos, seed, image_size=image_size, patch=patch)
     s = model.config.vision_config.image_size
-    _export(
-        _ClipVision.make(model, normalize=True),
-        (torch.zeros(1, 3, s, s),),
-        out / "visual" / "model.onnx",
-        ["image"],
-        ["embedding"],
-        None,
-    )
-    ids = torch.zeros(1, 77, dtype=torch.int32)
-    ids[0, :3] = torch.tensor([bos, 5, eos])
-    _export(
-        _ClipText.make(model, normalize=True, cast=True),
-        (ids,),
-        out / "textual" / "model.onnx",
-        ["text"],
-        ["embedding"],
-        None,
-    )
+    # Traced with a symbolic batch (so the graph itself is batch-generic), then the inputs/outputs are
+    # declared with batch 1 and 77 tokens, as Immich publishes them.
+    _export(_ClipVision.make(model, normalize=True), (torch.zeros(2, 3, s, s),), out / "visual" / "model.onnx",
+            ["image"], ["embedding"], {"image": {0: "batch"}, "embedding": {0: "batch"}})
+    ids = torch.zeros(2, 77, dtype=torch.int32)
+    ids[:, :3] = torch.tensor([bos, 5, eos])
+    _export(_ClipText.make(model, normalize=True, cast=True), (ids,), out / "textual" / "model.onnx", ["text"],
+            ["embedding"], {"text": {0: "batch"}, "embedding": {0: "batch"}})
+    for f in (out / "visual" / "model.onnx", out / "textual" / "model.onnx"):
+        pin_batch(f, 1)
     (out / "visual" / "preprocess_cfg.json").write_text(
         json.dumps(
             {
@@ -253,7 +253,7 @@ def export_immich_clip(out: str | Path, seed: int = 0) -> dict[str, Any]:
             indent=2,
         )
     )
-    shutil.copy(tok_path, out / "textual" / "tokenizer.json")
+    assert tok_path == out / "textual" / "tokenizer.json"
     return {"model": model, "bos": bos, "eos": eos}
 
 
@@ -532,5 +532,22 @@ def export_xlmr_package(out: str | Path, seed: int = 0, spm_bytes: bytes | None 
     return {"clip": clip, "tower": tower, "processor": proc, "ref_tokenizer": ref_tok}
 
 
-def images_np(seed: int = 0) -> np.ndarray:  # pragma: no cover - helper for scripts
-    return np.random.default_rng(seed).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="tiny random models in published layouts")
+    ap.add_argument("layout", choices=["immich-clip", "xenova-clip", "xenova-siglip", "xlmr-package"])
+    ap.add_argument("out")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    fn = {"immich-clip": export_immich_clip, "xenova-clip": export_xenova_clip,
+          "xenova-siglip": export_xenova_siglip, "xlmr-package": export_xlmr_package}[args.layout]
+    fn(args.out, seed=args.seed)
+    for extra in ("vocab.json", "merges.txt"):
+        (Path(args.out) / extra).unlink(missing_ok=True)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -204,7 +204,7 @@ def clip_tokenizer_from_bpe(merges_path: str | Path):  # noqa: ANN201 - tokenize
     p = Path(merges_path)
     raw = gzip.open(p).read() if p.suffix == ".gz" else p.read_bytes()
     lines = raw.decode("utf-8").split("\n")[1: 49152 - 256 - 2 + 1]
-    merges = [tuple(m.split()) for m in lines]
+    merges = [tuple(m.split()) for m in lines if m.strip()]
     base = list(bytes_to_unicode().values())
     # open_clip's names for the two special tokens (ids 49406, 49407) and its split pattern
     bos, eos = "<start_of_text>", "<end_of_text>"
@@ -450,8 +450,9 @@ def _xenova(src: Path, out: Path) -> dict[str, Any]:
 def _rclip(src: Path, out: Path) -> dict[str, Any]:
     v_in, v_out = _vision_io(src / "visual.onnx")
     ids, mask, t_out = _text_io(src / "textual.onnx")
-    merges = next(iter(sorted((src / "tokenizer").glob("*.txt.gz"))), None) if (src / "tokenizer").is_dir() else None
-    merges = merges or next(iter(sorted(src.glob("*.txt.gz"))), None)
+    merges = None
+    for where in (src / "tokenizer", src, src.parent / "tokenizer"):  # rclip keeps it beside the model folder
+        merges = merges or next(iter(sorted(where.glob("*.txt.gz"))), None) if where.is_dir() else merges
     _copy(src / "visual.onnx", out, "visual.onnx")
     _copy(src / "textual.onnx", out, "textual.onnx")
     if (src / "tokenizer.json").is_file():
