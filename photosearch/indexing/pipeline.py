@@ -291,6 +291,11 @@ class Indexer:
             yield p
             if p.phase == "cancelled":
                 break
+        if self.model_id is None and not control.cancelled:
+            # a pending model switch: embed what the target model lacks, then it becomes active
+            from photosearch.models.switching import continue_switch
+
+            yield from continue_switch(self.library, control, batch_size=self.batch_size)
         gc_embeddings, gc_thumbs = self.collect_garbage()
         yield Progress("saving", message="saving the search index")
         self.save()
