@@ -313,6 +313,15 @@ class Catalog:
             except sqlite3.DatabaseError as e:
                 raise self._map_error(e) from e
 
+    def _x_one(self, sql: str, args: Iterable = ()) -> tuple:
+        """Execute one write with ``RETURNING`` and fetch its row (SQLite does the write while the row is
+        fetched, so a full disk or damage surfaces there and must be mapped too)."""
+        with self._lock:
+            try:
+                return tuple(self._conn.execute(sql, tuple(args)).fetchone())
+            except sqlite3.DatabaseError as e:
+                raise self._map_error(e) from e
+
     def integrity_check(self, quick: bool = True) -> list[str]:
         rows = self._q("PRAGMA quick_check" if quick else "PRAGMA integrity_check")
         problems = [r[0] for r in rows if r[0] != "ok"]
@@ -433,7 +442,7 @@ class Catalog:
         taken_at: float | None = None,
         phash: int | None = None,
     ) -> int:
-        cur = self._x(
+        row = self._x_one(
             "INSERT INTO files(folder_id, path, size, mtime_ns, content_hash, format, width, height, taken_at, phash,"
             " status, error, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
             "ON CONFLICT(path) DO UPDATE SET folder_id=excluded.folder_id, size=excluded.size, "
@@ -445,7 +454,7 @@ class Catalog:
             (folder_id, os.path.normpath(path), size, mtime_ns, content_hash, fmt, width, height, taken_at, phash,
              status, error, time.time()),
         )
-        return int(cur.fetchone()[0])
+        return int(row[0])
 
     def set_file_indexed(
         self, file_id: int, *, fmt: str | None, width: int | None, height: int | None, taken_at: float | None,
@@ -510,12 +519,12 @@ class Catalog:
 
     def put_embedding(self, content_hash: str, model_id: str, vector: np.ndarray) -> int:
         blob = np.asarray(vector, dtype="<f4").tobytes()
-        cur = self._x(
+        row = self._x_one(
             "INSERT INTO embeddings(content_hash, model_id, vector, created_at) VALUES (?,?,?,?) "
             "ON CONFLICT(content_hash, model_id) DO UPDATE SET vector=excluded.vector RETURNING id",
             (content_hash, model_id, blob, time.time()),
         )
-        return int(cur.fetchone()[0])
+        return int(row[0])
 
     def embeddings(self, model_id: str, after_id: int = 0, dim: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(ids, vectors) of the model's embeddings with id > ``after_id``, in id order."""
