@@ -461,7 +461,7 @@ def eval_duplicates(model: Path, work: Path, seed: int, n_orig: int = 240, n_pla
                            "copies": kinds_count, "lookalikes": n_lookalike, "true_pairs": len(truth)}
     print(f"\n== gallery C (near-duplicates): {len(group_of)} photos — {n_orig} originals, {n_planted} of them with "
           f"planted copies {kinds_count}, {n_lookalike} look-alikes (same attributes and background style)")
-    for label, kw in (("default", {}), ("embeddings only (no hash)", {"max_distance": 64}),
+    for label, kw in (("default", {}), ("no hash pre-filter", {"max_distance": 64}),
                       ("threshold 0.8", {"threshold": 0.8}), ("threshold 0.95", {"threshold": 0.95})):
         t0 = time.perf_counter()
         groups = find_duplicates(eng, **kw)
