@@ -18,6 +18,32 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[2]
 NOBODY = 65534
 
+# Runs the CLI as another user: everything the commands need is imported first, as root (the Python
+# installation may live where that user cannot read, e.g. under /root), then the process drops to the
+# user for good (groups, gid, uid) before any photo or data file is touched.
+DROP_TO_USER = """
+import os, sys
+import concurrent.futures, json, sqlite3, logging, encodings.idna, _strptime, datetime
+import numpy, numpy.ma, onnxruntime, hnswlib, tokenizers
+import PIL.Image
+PIL.Image.init()
+import photosearch.cli, photosearch.doctor, photosearch.indexing.pipeline, photosearch.library.library
+import photosearch.models.encoders, photosearch.models.preprocess, photosearch.models.tokenize
+import photosearch.search.engine, photosearch.store.vectors, photosearch.library.thumbs
+for _name in ("photosearch.search.duplicates", "photosearch.library.watch", "photosearch.indexing.service",
+              "pillow_heif"):
+    try:
+        __import__(_name)
+    except ImportError:
+        pass
+uid = int(os.environ.pop("PHOTOSEARCH_TEST_UID"))
+os.setgroups([])
+os.setgid(uid)
+os.setuid(uid)
+assert os.getuid() == uid and os.geteuid() == uid
+sys.exit(photosearch.cli.main(sys.argv[1:]))
+"""
+
 
 @dataclass
 class Run:
@@ -38,14 +64,15 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 def run_cli(data_dir: Path, *args: str, timeout: float = 120, user: int | None = None,
             env: dict[str, str] | None = None, prefix: list[str] | None = None) -> Run:
-    """``python -m photosearch ARGS`` in a subprocess; ``user``: run as that uid (and gid) via setpriv.
+    """``python -m photosearch ARGS`` in a subprocess; ``user``: run as that uid (and gid).
     Reports the child's own peak RSS (``wait4``) and kills it after ``timeout`` seconds."""
     cmd = [sys.executable, "-m", "photosearch", *args]
+    env = dict(env or cli_env(data_dir))
     if user is not None:
-        cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--", *cmd]
+        cmd = [sys.executable, "-c", DROP_TO_USER, *args]
+        env["PHOTOSEARCH_TEST_UID"] = str(user)
     if prefix:
         cmd = [*prefix, *cmd]
-    env = env or cli_env(data_dir)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=str(REPO))
         timed_out = threading.Event()
@@ -109,11 +136,12 @@ def can_run_as_nobody() -> str | None:
     """None when ``setpriv`` can run Python as nobody here; otherwise why not."""
     if os.geteuid() != 0:
         return "needs root to switch to the unprivileged user"
-    if shutil.which("setpriv") is None:
-        return "setpriv is not available"
-    r = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--",
-                        sys.executable, "-c", "import PIL, numpy, onnxruntime, hnswlib; import os; print(os.getuid())"],
-                       capture_output=True, text=True, cwd="/", env=cli_env(Path("/tmp")))
-    if r.returncode != 0 or r.stdout.strip() != str(NOBODY):
-        return f"cannot run Python as nobody: {r.stderr.strip()[-300:]}"
+    d = world_dir("ps-nobody-check-")
+    try:
+        os.chown(d, NOBODY, NOBODY)
+        r = run_cli(d / "data", "status", "--json", user=NOBODY, timeout=60)
+    finally:
+        remove_tree(d)
+    if r.returncode != 0:
+        return f"cannot run photosearch as nobody: {r.stderr.strip()[-300:]}"
     return None
