@@ -342,8 +342,9 @@ class IndexingService:
         with self._cv:
             if self._stopping.is_set():
                 return
+            qdue = self.queue.due()
             work_waiting = bool(self._scan_requests) or self._folders_dirty or (
-                self.queue.due() is not None and self.queue.due() <= time.monotonic())
+                qdue is not None and qdue <= time.monotonic())
             if work_waiting:
                 return
             idle = not self._retry and len(self.queue) == 0 and not self._verify and not self._scan_requests
