@@ -29,7 +29,7 @@ def photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     d = tmp_path_factory.mktemp("library")
     for name, arr in sample_photos().items():
-        Image.fromarray(arr).save(d / f"{name}.png")
+        Image.fromarray(arr).save(d / f"{name}.png", compress_level=1)
     return d
 
 

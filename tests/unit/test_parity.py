@@ -40,7 +40,7 @@ def photo_paths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = {}
     for name, arr in sample_photos().items():
         p = d / f"{name}.png"
-        Image.fromarray(arr).save(p)
+        Image.fromarray(arr).save(p, compress_level=1)
         out[name] = p
     return out
 
@@ -95,8 +95,14 @@ def test_family_parity_with_reference(family: str, photo_paths: dict[str, Path],
     same = sum(tok.ids(s) == r for s, r in zip(strings, ref_ids, strict=True))
 
     ref_img, ref_txt = l2_normalize(ref["image_embeds"]), l2_normalize(ref["text_embeds"])
-    ours_img = rt.image.encode_tensors(np.stack([rt.preprocessor.exact(p) for p in paths]))
-    ours_txt = rt.text.encode(strings)
+    decoded = [rt.preprocessor.decode_exact(p).image for p in paths]  # the exact path: full decode, no draft
+    assert all(np.array_equal(rt.preprocessor.to_tensor(d), rt.preprocessor.exact(p))
+               for d, p in zip(decoded[:2], paths[:2], strict=True))
+    ours_img = rt.image.encode_tensors(rt.preprocessor.batch(decoded))
+    # encode in length order (less padding; outputs don't depend on padding), then restore the order
+    order = np.argsort([len(tok.ids(s)) for s in strings], kind="stable")
+    ours_txt = np.empty((len(strings), rt.dim), np.float32)
+    ours_txt[order] = rt.text.encode([strings[i] for i in order])
     f = _figures(ours_img, ours_txt, ref_img, ref_txt)
 
     spec = rt.package.manifest.vision
@@ -108,7 +114,7 @@ def test_family_parity_with_reference(family: str, photo_paths: dict[str, Path],
     }
     control_figs = {}
     for name, pre in controls.items():
-        img = rt.image.encode_tensors(np.stack([pre.exact(p) for p in paths]))
+        img = rt.image.encode_tensors(pre.batch(decoded))
         control_figs[name] = _figures(img, ours_txt, ref_img, ref_txt)
 
     print(f"\n{family}: {len(names)} photos x {len(strings)} strings; token ids identical {same}/{len(strings)}; "
