@@ -166,10 +166,12 @@ class ResultDelegate(QStyledItemDelegate):
         model = index.model()
         img = model.thumbnail(index.row()) if isinstance(model, ResultsModel) else None
         if img is not None and not img.isNull():
-            scaled = img.size().scaled(image_box.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            size = img.deviceIndependentSize().toSize()
+            scaled = size.scaled(image_box.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            if size.width() <= image_box.width() and size.height() <= image_box.height():
+                scaled = size  # already at display size (the loader scales): a plain blit
             target = QRect(0, 0, scaled.width(), scaled.height())
             target.moveCenter(image_box.center())
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
             painter.drawImage(target, img)
         else:
             painter.setPen(Qt.PenStyle.NoPen)
@@ -218,8 +220,16 @@ class ResultsView(QListView):
 
     def set_thumb_size(self, edge: int) -> None:
         self.delegate.edge = edge
+        model = self.model()
+        if isinstance(model, ResultsModel) and model.loader is not None:
+            model.loader.set_edge(edge - 4, self.devicePixelRatioF())
         self.setGridSize(QSize(edge + 16, edge + 34))
         self.doItemsLayout()
+
+    def setModel(self, model: Any) -> None:  # noqa: N802
+        super().setModel(model)
+        if isinstance(model, ResultsModel) and model.loader is not None:
+            model.loader.set_edge(self.delegate.edge - 4, self.devicePixelRatioF())
 
     @property
     def thumb_size(self) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from photosearch.errors import PhotoSearchError
@@ -209,6 +209,19 @@ class ThumbnailLoader(QObject):
         self.signals.loaded.connect(self._arrived)
         self.signals.missing.connect(self._gone)
         self.requests = 0
+        self.edge_px = 0  # scale thumbnails to fit this square (device pixels); 0 = as stored
+        self.dpr = 1.0
+
+    def set_edge(self, edge_px: int, dpr: float = 1.0) -> None:
+        """Thumbnails are kept at the displayed size in device pixels (crisp on HiDPI screens); a new size
+        reloads them (from the disk cache)."""
+        edge_px = round(edge_px * dpr)
+        self.dpr = dpr
+        if edge_px != self.edge_px:
+            self.edge_px = edge_px
+            self.clear_pending()
+            self.cache.clear()
+            self._failed.clear()
 
     def get(self, content_hash: str) -> QImage | None:
         img = self.cache.get(content_hash)
@@ -238,9 +251,15 @@ class ThumbnailLoader(QObject):
             h, path = self._pending.popitem(last=True)
             self._inflight.add(h)
         img = QImage()
+        edge = self.edge_px
         try:
             p = self.thumbs.ensure(h, path, self.catalog)
             img = QImage(str(p))
+            if not img.isNull() and edge and max(img.width(), img.height()) > edge:
+                # scaled here, once, so painting is a plain blit on the UI thread
+                img = img.scaled(edge, edge, Qt.AspectRatioMode.KeepAspectRatio,
+                                 Qt.TransformationMode.SmoothTransformation)
+            img.setDevicePixelRatio(self.dpr)
         except (PhotoSearchError, OSError) as e:
             log.info("no thumbnail for %s: %s", path, e)
         except Exception:  # noqa: BLE001 - one bad thumbnail never stops the others
