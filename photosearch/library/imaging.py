@@ -192,11 +192,14 @@ def open_image(
     *,
     draft_short_side: int | None = None,
     max_pixels: int = MAX_PIXELS,
+    thumb_short_side: int | None = None,
 ) -> Decoded:
     """Decode ``path`` to an oriented RGB image.
 
     ``draft_short_side``: when given, JPEGs are decoded at the smallest DCT scale whose short side
     is still at least this many pixels (the fast path); ``None`` decodes at full size (the exact path).
+    ``thumb_short_side``: when given, a HEIC's embedded thumbnail is decoded instead of the image when
+    its short side is at least this many pixels (pillow-heif ``draft``).
     """
     path = str(path)
     try:
@@ -223,7 +226,7 @@ def open_image(
     except Exception as e:  # noqa: BLE001 - any decoder failure is a reason, not a crash
         raise UnreadableImage(path, f"cannot open: {type(e).__name__}: {e}") from e
     try:
-        return _decode(img, path, draft_short_side, max_pixels)
+        return _decode(img, path, draft_short_side, max_pixels, thumb_short_side)
     finally:
         img.close()
         raw.close()
@@ -236,7 +239,8 @@ def _size_or_none(path: str) -> int | None:
         return None
 
 
-def _decode(img: Image.Image, path: str, draft_short_side: int | None, max_pixels: int) -> Decoded:
+def _decode(img: Image.Image, path: str, draft_short_side: int | None, max_pixels: int,
+            thumb_short_side: int | None = None) -> Decoded:
     try:
         w, h = img.size
         if w <= 0 or h <= 0:
@@ -257,6 +261,15 @@ def _decode(img: Image.Image, path: str, draft_short_side: int | None, max_pixel
                 req = (max(1, int(w / scale)), max(1, int(h / scale)))
                 mode = "RGB" if img.mode in ("RGB", "YCbCr") else img.mode
                 got = img.draft(mode, req)
+                reduced = got is not None and img.size != (w, h)
+        elif thumb_short_side and img.format == "HEIF" and hasattr(img, "draft"):
+            # HEIC: decode the embedded thumbnail (pillow-heif's draft) when its short side is big enough
+            short = min(w, h)
+            if short > thumb_short_side:
+                req = (-(-w * thumb_short_side // short), -(-h * thumb_short_side // short))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    got = img.draft("RGB", req)
                 reduced = got is not None and img.size != (w, h)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
