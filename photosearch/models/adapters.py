@@ -204,7 +204,7 @@ def clip_tokenizer_from_bpe(merges_path: str | Path):  # noqa: ANN201 - tokenize
     p = Path(merges_path)
     raw = gzip.open(p).read() if p.suffix == ".gz" else p.read_bytes()
     lines = raw.decode("utf-8").split("\n")[1: 49152 - 256 - 2 + 1]
-    merges = [tuple(m.split()) for m in lines if m.strip()]
+    merges: list[tuple[str, str]] = [(a, b) for a, b in (m.split() for m in lines if m.strip())]
     base = list(bytes_to_unicode().values())
     # open_clip's names for the two special tokens (ids 49406, 49407) and its split pattern
     bos, eos = "<start_of_text>", "<end_of_text>"
@@ -352,7 +352,8 @@ def _text_spec(ids: IO, mask: IO | None, out: IO, context: int, normalization: s
 
 
 def _fixed_dim(io: IO, axis: int) -> int | None:
-    return io.dims[axis] if len(io.dims) > axis and isinstance(io.dims[axis], int) and io.dims[axis] > 0 else None
+    d = io.dims[axis] if len(io.dims) > axis else None
+    return d if isinstance(d, int) and d > 0 else None
 
 
 def _immich(src: Path, out: Path) -> dict[str, Any]:
@@ -416,7 +417,7 @@ def _xenova(src: Path, out: Path) -> dict[str, Any]:
     if isinstance(size, dict) and "shortest_edge" in size:
         mode, side = "shortest", int(size["shortest_edge"])
     elif isinstance(size, dict):
-        mode, side = "squash", int(size.get("height") or size.get("width"))
+        mode, side = "squash", int(size.get("height") or size.get("width") or 224)
     else:
         mode, side = ("shortest" if do_crop else "squash"), int(size)
     if isinstance(crop_size, dict):
