@@ -369,10 +369,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     INPUTS.mkdir(parents=True, exist_ok=True)
     times_path = INPUTS / "build_times.json"
-    try:
-        times = json.loads(times_path.read_text())
-    except (OSError, ValueError):
-        times = {}
     steps = [
         ("corpus", lambda: build_corpus(args.jpegs, args.heics)),
         ("models", build_models),
@@ -391,9 +387,13 @@ def main(argv: list[str] | None = None) -> int:
         fn()
         dt = time.monotonic() - t0
         if dt > 1.0:  # a cached step takes well under a second; keep the time it took to build
+            try:  # re-read: another build process may have recorded other steps meanwhile
+                times = json.loads(times_path.read_text())
+            except (OSError, ValueError):
+                times = {}
             times[name] = round(dt, 1)
+            times_path.write_text(json.dumps(times, indent=2))
         print(f"{name:8} {dt:8.1f} s" + ("" if dt > 1.0 else "  (cached)"), flush=True)
-        times_path.write_text(json.dumps(times, indent=2))
     print(f"total    {time.monotonic() - total:8.1f} s (build times of each step: {times_path})")
     return 0
 

@@ -1,0 +1,172 @@
+"""Run the whole speed suite (inputs must be built: ``python benchmarks/build_inputs.py``) and write the
+table of goals, baselines, our figures and ratios into ``benchmarks/README.md`` (between the
+``<!-- table -->`` markers) and ``benchmarks/_out/table.md``.
+
+    python benchmarks/run_all.py            # ≈ 10 minutes on 2 cores
+    python benchmarks/run_all.py --table    # only re-render the table from benchmarks/_out/*.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import BENCH, INPUTS, OUT, ROOT, load_avg  # noqa: E402
+
+START, END = "<!-- table -->", "<!-- /table -->"
+
+
+def _load(name: str) -> dict:
+    try:
+        return json.loads((OUT / f"{name}.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _ok(flag: bool) -> str:
+    return "✅" if flag else "❌"
+
+
+def render_table() -> str:
+    idx, qry, cold, mem = _load("bench_index"), _load("bench_query"), _load("bench_coldstart"), _load("bench_memory")
+    rows: list[tuple[str, str, str, str, str]] = []
+    if idx:
+        s = idx["summary"]
+        r, o, q, ratio = s["rclip_fp32"], s["ours_fp32"], s["ours_int8"], s["ratio_fp32"]
+        cos = idx.get("cosine", {}).get("jpeg_256", {})
+        rows.append((
+            "1. Indexing 12 MP JPEG, same fp32 B-32-256: ≥ 3× rclip",
+            f"rclip 3.3.0: {r['median']:.2f} photos/s ({r['min']:.2f}–{r['max']:.2f})",
+            f"{o['median']:.2f} photos/s ({o['min']:.2f}–{o['max']:.2f}); fast-vs-exact cosine min "
+            f"{cos.get('fast_vs_exact_min', float('nan')):.4f} over {cos.get('photos', '?')} photos",
+            f"{ratio['median']:.2f}× (pairs {ratio['min']:.2f}–{ratio['max']:.2f})",
+            _ok(ratio["median"] >= 3.0 and cos.get("fast_vs_exact_min", 0) >= 0.995),
+        ))
+        heic = idx.get("heic", {})
+        h = "; ".join(f"{k} {v[0]['photos_per_s']:.2f}/s" for k, v in heic.items()) or "not run"
+        c224 = idx.get("cosine", {}).get("heic_224", {})
+        rows.append((
+            "2. Int8 B-32-256: ≥ 15 photos/s end to end",
+            f"rclip 3.3.0 fp32: {r['median']:.2f} photos/s",
+            f"{q['median']:.2f} photos/s ({q['min']:.2f}–{q['max']:.2f}); int8-vs-fp32 cosine min "
+            f"{cos.get('int8_vs_fp32_min', float('nan')):.4f} (mean {cos.get('int8_vs_fp32_mean', float('nan')):.4f})",
+            f"{q['median'] / r['median']:.2f}×",
+            _ok(q["median"] >= 15.0),
+        ))
+        rows.append((
+            "2b. HEIC (12 MP, 320 px embedded thumbnail) throughput",
+            "", h + (f"; B/32-224 thumbnail-vs-exact cosine min {c224.get('fast_vs_exact_min', float('nan')):.4f}"
+                     if c224 else ""), "", "report",
+        ))
+    res = qry.get("results", {})
+    if "100k" in res:
+        x = res["100k"]
+        o, b, n = x["ours_text_ms"], x["rclip_style_ms"], x["numpy_argpartition_ms"]
+        rows.append((
+            "3. Text query at 100k: p50 ≤ 30 ms, p99 ≤ 60 ms",
+            f"rclip-style brute force p50 {b['p50']:.1f} ms; numpy argpartition p50 {n['p50']:.1f} ms",
+            f"p50 {o['p50']:.1f} ms, p99 {o['p99']:.1f} ms (n={o['n']}; text encode p50 "
+            f"{x['text_encode_ms']['p50']:.1f} ms)",
+            f"{b['p50'] / o['p50']:.1f}× / {n['p50'] / o['p50']:.1f}×",
+            _ok(o["p50"] <= 30 and o["p99"] <= 60),
+        ))
+        rows.append((
+            "3b. Recall@10 vs exact ≥ 0.98 (100k)", "exact: 1.0",
+            f"offset queries {x['recall10_offset_queries']:.4f} (ANN alone "
+            f"{x['ann_only_recall10_offset_queries']:.4f}); text queries {x['recall10_text_queries']:.4f}",
+            "", _ok(x["recall10_offset_queries"] >= 0.98),
+        ))
+    if "1m" in res:
+        x = res["1m"]
+        o, b, n = x["ours_text_ms"], x["rclip_style_ms"], x["numpy_argpartition_ms"]
+        rows.append((
+            "3c. Text query at 1M: p50 ≤ 50 ms",
+            f"rclip-style brute force p50 {b['p50']:.1f} ms; numpy argpartition p50 {n['p50']:.1f} ms",
+            f"p50 {o['p50']:.1f} ms, p99 {o['p99']:.1f} ms; Recall@10 {x['recall10_offset_queries']:.4f}",
+            f"{b['p50'] / o['p50']:.1f}× / {n['p50'] / o['p50']:.1f}×",
+            _ok(o["p50"] <= 50),
+        ))
+    if cold:
+        o = cold["ours_s"]
+        rc = cold.get("rclip_s")
+        rows.append((
+            "4. Cold start `photosearch search` at 100k ≤ 1.5 s",
+            f"rclip 3.3.0 `rclip -n`: {rc['median']:.2f} s ({rc['min']:.2f}–{rc['max']:.2f})" if rc else "rclip not run",
+            f"{o['median']:.2f} s ({o['min']:.2f}–{o['max']:.2f})",
+            f"{cold['ratio']:.1f}×" if rc else "",
+            _ok(o["median"] <= 1.5),
+        ))
+    if mem:
+        by = {(r["task"], r["model"]): r["max_rss_mb"] for r in mem["rows"]}
+        q8 = "vit-b-32-256-random-int8"
+        f32 = "vit-b-32-256-random"
+        rows.append((
+            "5. Peak RSS at 100k, int8: ≤ 700 MB",
+            "",
+            f"int8: indexing {by.get(('index', q8), float('nan')):.0f} MB, searching "
+            f"{by.get(('search', q8), float('nan')):.0f} MB; fp32: indexing {by.get(('index', f32), float('nan')):.0f} MB, "
+            f"searching {by.get(('search', f32), float('nan')):.0f} MB",
+            "",
+            _ok(max(by.get(("index", q8), 1e9), by.get(("search", q8), 1e9)) <= 700),
+        ))
+    lines = ["| goal | baseline | ours | ratio | met |", "|---|---|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows]
+    when = idx.get("when") or qry.get("when") or ""
+    loads = ", ".join(f"{n} {d.get('load_avg_1min_at_end', float('nan')):.1f}"
+                      for n, d in (("index", idx), ("query", qry), ("coldstart", cold), ("memory", mem)) if d)
+    lines.append("")
+    lines.append(f"Measured {when} on {idx.get('cpus', '?')} CPUs; 1-minute load average at the end of each "
+                 f"benchmark: {loads} (the machine was shared; see the ranges).")
+    times = {}
+    try:
+        times = json.loads((INPUTS / "build_times.json").read_text())
+    except (OSError, ValueError):
+        pass
+    if times:
+        lines.append("Input build times (cached step, `build_inputs.py`): "
+                     + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()) + ".")
+    return "\n".join(lines) + "\n"
+
+
+def write_table() -> str:
+    table = render_table()
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "table.md").write_text(table)
+    readme = BENCH / "README.md"
+    if readme.exists():
+        text = readme.read_text()
+        if START in text and END in text:
+            head, rest = text.split(START, 1)
+            _, tail = rest.split(END, 1)
+            readme.write_text(head + START + "\n" + table + END + tail)
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--table", action="store_true", help="only re-render the table")
+    ap.add_argument("--skip", nargs="*", default=[], choices=("index", "query", "coldstart", "memory"))
+    args = ap.parse_args(argv)
+    if not args.table:
+        t0 = time.perf_counter()
+        steps = [("index", ["bench_index.py", "--repeats", "2"]), ("query", ["bench_query.py"]),
+                 ("coldstart", ["bench_coldstart.py", "--repeats", "5"]), ("memory", ["bench_memory.py"])]
+        for name, cmd in steps:
+            if name in args.skip:
+                continue
+            t1 = time.perf_counter()
+            print(f"== {name} (load {load_avg():.1f})", flush=True)
+            subprocess.run([sys.executable, str(BENCH / cmd[0]), *cmd[1:]], cwd=str(ROOT), check=True)
+            print(f"== {name}: {time.perf_counter() - t1:.0f} s", flush=True)
+        print(f"suite: {time.perf_counter() - t0:.0f} s")
+    print(write_table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
