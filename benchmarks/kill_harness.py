@@ -23,6 +23,7 @@ non-zero when any failed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -110,11 +111,23 @@ class CatalogFollower:
         return out
 
 
-def _saving(index_dir: Path) -> bool:
+def _tmp_files(index_dir: Path) -> dict[str, tuple[int, int]]:
+    """Temporary index files (name → size, mtime): an index save in progress, or one a kill interrupted."""
+    out = {}
     try:
-        return any(e.name.endswith(".tmp") for e in os.scandir(index_dir))
+        for e in os.scandir(index_dir):
+            if e.name.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    st = e.stat()
+                    out[e.name] = (st.st_size, st.st_mtime_ns)
     except OSError:
-        return False
+        pass
+    return out
+
+
+def _saving(index_dir: Path, leftovers: dict[str, tuple[int, int]]) -> bool:
+    """A save is being written now: a temporary file that is not an unchanged leftover of an earlier kill."""
+    return any(leftovers.get(name) != state for name, state in _tmp_files(index_dir).items())
 
 
 def _pending(catalog: Path) -> int:
@@ -164,12 +177,13 @@ def run_harness(work: Path, *, photos: int = 500, kills: int = 20, seed: int = 0
         out = open(work / "index.log", "ab")  # noqa: SIM115
         p = subprocess.Popen([sys.executable, "-m", "photosearch", "index", "-q", "--batch-size", str(batch_size)],
                              env=env, stdout=out, stderr=out, cwd=str(REPO))
+        leftovers = _tmp_files(index_dir)
         start = time.monotonic()
         deadline = start + 30.0
         fired = False
         while p.poll() is None and time.monotonic() < deadline:
             if mode == "save":
-                if _saving(index_dir):
+                if _saving(index_dir, leftovers):
                     fired = True
                     break
                 follower.poll()
@@ -187,7 +201,7 @@ def run_harness(work: Path, *, photos: int = 500, kills: int = 20, seed: int = 0
             log(f"trial {trials:3}: finished before the kill ({mode}); rc={p.returncode}")
             continue
         os.kill(p.pid, signal.SIGKILL)
-        in_save = _saving(index_dir)
+        in_save = _saving(index_dir, leftovers)
         p.wait()
         out.close()
         done_kills += 1

@@ -150,7 +150,7 @@ def test_two_writers_never_run_at_once(indexed: Path, data_dir: Path) -> None:
 def test_sigkill_while_indexing_loses_nothing_quick(tmp_path: Path) -> None:
     from benchmarks.kill_harness import run_harness
 
-    res = run_harness(tmp_path / "kh", photos=60, kills=3, seed=5, batch_size=4, log=lambda _m: None)
+    res = run_harness(tmp_path / "kh", photos=40, kills=3, seed=5, batch_size=4, log=lambda _m: None)
     assert res["kills"] == 3
     assert res["failures"] == 0, res["failure_details"]
     assert res["final"] == {"pending": 0, "indexed": res["photos"], "error": 0}
