@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QSlider,
     QSplitter,
     QStackedWidget,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -252,7 +253,7 @@ class MainWindow(QMainWindow):
         self.progress_bar.setTextVisible(False)
         self.progress_bar.hide()
         self.pause_button = QToolButton(self)
-        self.pause_button.setText("⏸")
+        self.pause_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
         self.pause_button.setToolTip("Pause indexing")
         self.pause_button.setCheckable(True)
         self.pause_button.toggled.connect(self.set_indexing_paused)
@@ -673,6 +674,8 @@ class MainWindow(QMainWindow):
 
     def _show_message(self, title: str, hint: str = "", button: str = "", action: str = "") -> None:
         self.message.show_message(title, hint, button)
+        if not (self.last_progress and self.last_progress.phase in ("scanning", "embedding")):
+            self.status_label.setText("")
         self._message_action_kind = action
         self.stack.setCurrentWidget(self.message)
 
@@ -812,7 +815,7 @@ class MainWindow(QMainWindow):
         elif active:
             self.progress_bar.setRange(0, 0)
         text = progress_text(p)
-        if p.phase == "done":
+        if p.phase in ("done", "idle") and self.library is not None:
             self.progress_bar.setRange(0, max(p.total, 1))
             self.progress_bar.setValue(max(p.total, 1))
             n = self.lib.catalog.visible_count()
@@ -830,7 +833,8 @@ class MainWindow(QMainWindow):
             self.indexing.pause()
         else:
             self.indexing.resume()
-        self.pause_button.setText("▶" if paused else "⏸")
+        self.pause_button.setIcon(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause))
         self.pause_button.setToolTip("Resume indexing" if paused else "Pause indexing")
         if self.last_progress is not None:
             self.last_progress.paused = paused
