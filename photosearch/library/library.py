@@ -40,17 +40,6 @@ def data_dir_error(data_dir: Path, e: OSError) -> PhotoSearchError:
     return CatalogError(f"cannot use the data folder {data_dir}: {e.strerror or e}")
 
 
-def data_dir_error(data_dir: Path, e: OSError) -> PhotoSearchError:
-    """A clear, typed error for an OS failure on the data directory (full disk, read-only, no access)."""
-    if e.errno in (errno.ENOSPC, errno.EDQUOT):
-        return DiskFull(f"the disk holding {data_dir} is full: free some space and try again")
-    if e.errno == errno.EROFS:
-        return CatalogError(f"the data folder {data_dir} is on a read-only disk; choose another with --data-dir")
-    if e.errno in (errno.EACCES, errno.EPERM):
-        return CatalogError(f"no permission to write in the data folder {data_dir}")
-    return CatalogError(f"cannot use the data folder {data_dir}: {e.strerror or e}")
-
-
 class Library:
     """Opens the catalog; with ``write=True`` also takes the single-writer lock (or raises IndexLocked)."""
 
