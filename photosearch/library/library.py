@@ -91,7 +91,7 @@ class Library:
 
     # -- models -----------------------------------------------------------------------------------
     def installed_models(self) -> list[ModelPackage]:
-        out = []
+        out: list[ModelPackage] = []
         if not self.paths.models_dir.is_dir():
             return out
         for d in sorted(self.paths.models_dir.iterdir()):

@@ -21,6 +21,7 @@ from photosearch.store.catalog import Catalog, FileRow, FolderRow
 log = logging.getLogger(__name__)
 
 HASH_BLOCK = 64 * 1024
+SCAN_CHUNK = 200  # files registered per transaction
 # Folder names never descended into (besides hidden ones).
 SYSTEM_DIRS = frozenset({
     "$recycle.bin", "system volume information", "@eadir", "__macosx", "lost+found", "$rmmetadata",
@@ -196,7 +197,7 @@ def reconcile_folder(catalog: Catalog, folder: FolderRow, model_id: str | None,
     if nested:
         on_disk = {p: e for p, e in on_disk.items() if not any(_inside(p, n) for n in nested)}
 
-    changed_entries = []
+    changed_entries: list[tuple[DiskEntry, FileRow | None]] = []
     for path, e in on_disk.items():
         row = known.get(path)
         if row is None:
@@ -206,20 +207,22 @@ def reconcile_folder(catalog: Catalog, folder: FolderRow, model_id: str | None,
         else:
             report.unchanged += 1
     # upsert new/changed first (so a move finds its old row's content), then delete what vanished
-    for i, (e, row) in enumerate(changed_entries):
+    # one transaction per chunk of files (not per file): far fewer commits and WAL growth
+    for start in range(0, len(changed_entries), SCAN_CHUNK):
         if cancelled():
             return report
-        kind = register_file(catalog, folder.id, e, model_id, row)
-        if kind == "moved":
-            report.moved += 1
-        elif kind == "error":
-            report.errors += 1
-        elif row is None:
-            report.new += 1
-        else:
-            report.changed += 1
-        if i % 500 == 499:
-            log.debug("scanned %d changed files in %s", i + 1, folder.path)
+        with catalog.transaction():
+            for e, row in changed_entries[start : start + SCAN_CHUNK]:
+                kind = register_file(catalog, folder.id, e, model_id, row)
+                if kind == "moved":
+                    report.moved += 1
+                elif kind == "error":
+                    report.errors += 1
+                elif row is None:
+                    report.new += 1
+                else:
+                    report.changed += 1
+        log.debug("registered %d changed files in %s", min(start + SCAN_CHUNK, len(changed_entries)), folder.path)
     gone = [r.id for p, r in known.items() if p not in on_disk and p not in protected]
     if gone:
         catalog.delete_files(gone)

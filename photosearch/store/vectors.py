@@ -20,6 +20,7 @@ import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +62,7 @@ class VectorIndex:
         self.directory = Path(directory)
         self.model_id = model_id
         self.dim = dim
-        self._index = None  # hnswlib.Index
+        self._index: Any = None  # hnswlib.Index (no type stubs)
         self.high_water = 0  # largest embedding id in the in-memory index
         self.generation = 0  # generation of the file last loaded or saved
         self.dirty = False
