@@ -733,7 +733,9 @@ class MainWindow(QMainWindow):
 
     def copy_files(self, paths: list[str]) -> None:
         rows = [i for i, r in enumerate(self.model.results) if r.path in set(paths)]
-        QGuiApplication.clipboard().setMimeData(self.model.mimeData([self.model.index(r) for r in rows]))
+        mime = self.model.mimeData([self.model.index(r) for r in rows])
+        QGuiApplication.clipboard().setMimeData(mime)
+        self._clipboard_mime = mime
         self.status_label.setText(f"Copied {len(paths)} file{'s' if len(paths) != 1 else ''}: paste them in a "
                                   "file manager")
 
@@ -861,8 +863,22 @@ class MainWindow(QMainWindow):
         self.thumbs.wait()
         self.search.runner.wait()
         self.tasks.wait()
+        self._release_clipboard()
         if self.library is not None:
             self.library.close()
+
+    def _release_clipboard(self) -> None:
+        """Take back file lists we put on the clipboard: a Python-made QMimeData that Qt destroys after the
+        interpreter has shut down crashes the process at exit (PySide6)."""
+        mime = getattr(self, "_clipboard_mime", None)
+        self._clipboard_mime = None
+        if mime is None:
+            return
+        cb = QGuiApplication.clipboard()
+        with contextlib.suppress(RuntimeError):
+            if cb.mimeData() is mime or cb.ownsClipboard():
+                urls = [u.toLocalFile() for u in mime.urls()]
+                cb.setText("\n".join(urls))  # keep the paths, in a Qt-made object
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.shutdown()
