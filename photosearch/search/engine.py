@@ -157,6 +157,7 @@ class SearchEngine:
 
         self.background_size = background_size or BACKGROUND_SIZE
         self.last_pool = 0  # size of the candidate pool the last query settled on (for tests/benchmarks)
+        self._counts: dict[str, tuple[tuple[int, int], int]] = {}
 
     # -- encoding -----------------------------------------------------------------------------------
     def encode_text(self, text: str) -> np.ndarray:
@@ -228,9 +229,22 @@ class SearchEngine:
     def cutoff(self, rule: CutoffRule) -> None:
         self._cutoff = rule
 
+    def _cached_count(self, name: str, compute: Callable[[], int]) -> int:
+        """A COUNT over the catalog, recomputed only when the catalog changed (a full count costs
+        tens of milliseconds at 100k photos, every query otherwise)."""
+        key = self.catalog.change_counter()
+        with self._lock:
+            hit = self._counts.get(name)
+            if hit is not None and hit[0] == key:
+                return hit[1]
+        value = compute()
+        with self._lock:
+            self._counts[name] = (key, value)
+        return value
+
     def background(self) -> Background:
         """A fixed random sample of the library (resampled when the library grows or shrinks by > 10%)."""
-        n = self.catalog.count_embeddings(self.runtime.id)
+        n = self._cached_count("embeddings", lambda: self.catalog.count_embeddings(self.runtime.id))
         with self._lock:
             bg = self._background
             if bg is not None and abs(n - self._background_count) <= 0.1 * max(self._background_count, 1) \
@@ -446,7 +460,7 @@ class SearchEngine:
     def _respond(self, results: list[Result], scorer: Scorer, kind: str, use_cutoff: bool, what: str,
                  extra: dict[str, Any]) -> SearchResponse:
         stats = self._apply_cutoff(results, scorer, kind, use_cutoff)
-        n = self.catalog.visible_count()
+        n = self._cached_count("visible", self.catalog.visible_count)
         rule_kind = "image" if kind == "similar" else kind
         rule = ("z = (score - mean) / std of everyday captions' scores over a library sample"
                 if kind == "text" else "z = (score - median) / (1.4826 MAD) of the query's scores over a library sample")

@@ -586,8 +586,10 @@ class Catalog:
         for chunk in _chunks(list(labels), 500):
             marks = ",".join("?" * len(chunk))
             for r in self._q(
+                # "+f.status": don't let the planner use files_status (it would walk every indexed file
+                # per label — seconds at 100k); look the labels up, then their files by content hash
                 f"SELECT e.id, {cols} FROM embeddings e JOIN files f ON f.content_hash = e.content_hash "
-                f"JOIN folders d ON d.id = f.folder_id WHERE e.id IN ({marks}) AND f.status='indexed' "
+                f"JOIN folders d ON d.id = f.folder_id WHERE e.id IN ({marks}) AND +f.status='indexed' "
                 "AND d.state != 'offline'", chunk,
             ):
                 out.append((int(r[0]), _file(r[1:])))
@@ -630,6 +632,12 @@ class Catalog:
         rows = self._q("SELECT e.id FROM files f JOIN embeddings e ON e.content_hash=f.content_hash "
                        "WHERE f.path=? AND e.model_id=?", (os.path.normpath(path), model_id))
         return int(rows[0][0]) if rows else None
+
+    def change_counter(self) -> tuple[int, int]:
+        """Changes so far: (``PRAGMA data_version`` — other connections' commits, this connection's
+        ``total_changes``). Equal values mean nothing changed, so derived counts can be cached."""
+        with self._lock:
+            return int(self._conn.execute("PRAGMA data_version").fetchone()[0]), int(self._conn.total_changes)
 
     def visible_count(self) -> int:
         return int(self._q("SELECT COUNT(*) FROM files f JOIN folders d ON d.id=f.folder_id "
