@@ -66,7 +66,8 @@ def create_application(argv: list[str] | None = None) -> Any:
 
     from photosearch.gui.resources import resource_path, style_sheet
 
-    app = QApplication.instance()
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else None
     if app is None:
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         QCoreApplication.setOrganizationName(APP_NAME)

@@ -69,10 +69,10 @@ class FilterPanel(QWidget):
         self.use_to = QCheckBox("To", box)
         self.date_to = QDateEdit(QDate.currentDate(), box)
         self.date_to.setCalendarPopup(True)
-        for w in (self.use_from, self.use_to):
-            w.toggled.connect(lambda _on: self.changed.emit())
-        for w in (self.date_from, self.date_to):
-            w.dateChanged.connect(self._date_edited)
+        for check in (self.use_from, self.use_to):
+            check.toggled.connect(lambda _on: self.changed.emit())
+        for edit in (self.date_from, self.date_to):
+            edit.dateChanged.connect(self._date_edited)
         form.addRow(self.use_from, self.date_from)
         form.addRow(self.use_to, self.date_to)
 

@@ -8,10 +8,11 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QModelIndex, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QMimeData, QModelIndex, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QImage, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -735,7 +736,7 @@ class MainWindow(QMainWindow):
         rows = [i for i, r in enumerate(self.model.results) if r.path in set(paths)]
         mime = self.model.mimeData([self.model.index(r) for r in rows])
         QGuiApplication.clipboard().setMimeData(mime)
-        self._clipboard_mime = mime
+        self._clipboard_mime: QMimeData | None = mime
         self.status_label.setText(f"Copied {len(paths)} file{'s' if len(paths) != 1 else ''}: paste them in a "
                                   "file manager")
 
@@ -759,15 +760,18 @@ class MainWindow(QMainWindow):
                           lambda out: self.status_label.setText(f"Copied {len(out)} photos to {folder}"),
                           lambda e: self._error_box("Copying failed", str(e)))
 
+    def _from_preview(self, action: Callable[[str], None], path: str) -> None:
+        if self.preview is not None:
+            self.preview.close()
+        action(path)
+
     def show_preview(self, row: int) -> PreviewDialog:
         if self.preview is None:
             self.preview = PreviewDialog(self)
             self.preview.open_requested.connect(lambda p: self.open_paths([p]))
             self.preview.show_requested.connect(self.show_in_folder)
-            self.preview.similar_requested.connect(lambda p: (self.preview.close() if self.preview else None,
-                                                              self.find_similar(p)))
-            self.preview.reference_requested.connect(lambda p: (self.preview.close() if self.preview else None,
-                                                                self.use_as_reference(p)))
+            self.preview.similar_requested.connect(lambda p: self._from_preview(self.find_similar, p))
+            self.preview.reference_requested.connect(lambda p: self._from_preview(self.use_as_reference, p))
         self.preview.show_result(self.model.result(row))
         self.preview.show()
         self.preview.raise_()
@@ -870,7 +874,7 @@ class MainWindow(QMainWindow):
     def _release_clipboard(self) -> None:
         """Take back file lists we put on the clipboard: a Python-made QMimeData that Qt destroys after the
         interpreter has shut down crashes the process at exit (PySide6)."""
-        mime = getattr(self, "_clipboard_mime", None)
+        mime: QMimeData | None = getattr(self, "_clipboard_mime", None)
         self._clipboard_mime = None
         if mime is None:
             return

@@ -59,7 +59,7 @@ def qimage_to_pil(img: QImage) -> Image.Image:
 
     buf = QBuffer()
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    img.save(buf, "PNG")
+    img.save(buf, "PNG")  # type: ignore[call-overload]  # PySide accepts str; its stubs say bytes
     return Image.open(io.BytesIO(bytes(buf.data().data()))).convert("RGB")
 
 
@@ -114,8 +114,8 @@ class ReferenceWell(QFrame):
             from PIL import Image
 
             try:
-                with Image.open(path) as pil:
-                    pil = pil.convert("RGB")
+                with Image.open(path) as src:
+                    pil = src.convert("RGB")
                     pil.thumbnail((256, 256))
                     buf = io.BytesIO()
                     pil.save(buf, "PNG")

@@ -4,6 +4,7 @@ loader only for rows that are actually painted, i.e. visible), and an icon-mode 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -126,7 +127,7 @@ class ResultsModel(QAbstractListModel):
     def mimeTypes(self) -> list[str]:  # noqa: N802
         return ["text/uri-list"]
 
-    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # noqa: N802
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:  # noqa: N802
         mime = QMimeData()
         rows = sorted({i.row() for i in indexes if i.isValid()})
         paths = [self.results[r].path for r in rows]

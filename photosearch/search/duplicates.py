@@ -201,9 +201,9 @@ def find_duplicates(engine: SearchEngine, *, threshold: float = DEFAULT_THRESHOL
     for fid in list(uf.parent):
         groups.setdefault(uf.find(fid), []).append(files[fid])
     pairs_by_root: dict[int, list[dict[str, Any]]] = {}
-    for a, b, s, dist in evidence:
-        pairs_by_root.setdefault(uf.find(a), []).append(
-            {"a": files[a].path, "b": files[b].path, "cosine": round(s, 6), "distance": dist})
+    for ida, idb, s, dist in evidence:
+        pairs_by_root.setdefault(uf.find(ida), []).append(
+            {"a": files[ida].path, "b": files[idb].path, "cosine": round(s, 6), "distance": dist})
     out = [DuplicateGroup(sorted(fs, key=lambda f: f.path), pairs_by_root.get(root, []))
            for root, fs in groups.items() if len(fs) > 1]
     out.sort(key=lambda g: (-len(g.files), g.files[0].path))

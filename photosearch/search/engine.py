@@ -178,7 +178,7 @@ class SearchEngine:
         pos = [t for t in terms if not t.negative]
         neg = [t for t in terms if t.negative]
         vecs = [self.encode_text(t.text) for t in pos + neg]
-        q = fusion_mod.normalize(sum(t.weight * v for t, v in zip(pos, vecs[: len(pos)], strict=True)))
+        q = fusion_mod.normalize(np.sum([t.weight * v for t, v in zip(pos, vecs[: len(pos)], strict=True)], axis=0))
         return q, [(t.weight, v) for t, v in zip(neg, vecs[len(pos):], strict=True)]
 
     def text_vector(self, text: str) -> np.ndarray:
