@@ -594,12 +594,19 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", help="where the catalog, index and models live "
-                        "(default: the platform's data folder; or PHOTOSEARCH_DATA_DIR)")
-    common.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    def global_options(defaults: bool) -> argparse.ArgumentParser:
+        # Sub-commands take the same options, but must not overwrite a value given before the
+        # sub-command with their own default: theirs are SUPPRESSed.
+        g = argparse.ArgumentParser(add_help=False)
+        g.add_argument("--data-dir", default=None if defaults else argparse.SUPPRESS,
+                       help="where the catalog, index and models live "
+                       "(default: the platform's data folder; or PHOTOSEARCH_DATA_DIR)")
+        g.add_argument("-v", "--verbose", action="count", default=0 if defaults else argparse.SUPPRESS,
+                       help="more log output")
+        return g
 
-    p = argparse.ArgumentParser(prog="photosearch", parents=[common],
+    common = global_options(defaults=False)
+    p = argparse.ArgumentParser(prog="photosearch", parents=[global_options(defaults=True)],
                                 description="Find photos in your own library by meaning — offline and private.",
                                 epilog=QUERY_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")

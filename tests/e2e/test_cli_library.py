@@ -168,3 +168,14 @@ def test_folders_commands(library: tuple[Path, Path]) -> None:
     assert run_json(data, "status")["counts"]["indexed"] == 0
     bad = run_cli(data, "folders", "add", str(photos / "nope"), check=False)
     assert bad.returncode != 0 and "not a folder" in bad.stderr
+
+
+def test_global_options_before_or_after_the_command(library: tuple[Path, Path], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    photos, data = library
+    make_photos(photos, 2)
+    run_cli(data, "folders", "add", str(photos))
+    elsewhere = tmp_path / "other-default"
+    for args in (["--data-dir", str(data), "folders", "list"], ["folders", "list", "--data-dir", str(data)]):
+        out = run_json(elsewhere, *args)  # PHOTOSEARCH_DATA_DIR points elsewhere; the flag wins
+        assert [f["path"] for f in out] == [str(photos)]
