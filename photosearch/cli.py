@@ -18,7 +18,7 @@ from typing import Any
 
 from photosearch.config import Paths
 from photosearch.errors import PhotoSearchError, QueryError
-from photosearch.progress import Progress
+from photosearch.progress import Progress, format_duration
 
 log = logging.getLogger("photosearch.cli")
 
@@ -104,7 +104,7 @@ def format_progress(p: Progress) -> str:
         if p.rate:
             parts.append(f"{p.rate:.1f} photos/s")
         if p.eta is not None:
-            parts.append(f"{_duration(p.eta)} left")
+            parts.append(f"{format_duration(p.eta)} left")
         if p.errors:
             parts.append(f"{p.errors} skipped")
         if p.paused:
@@ -115,15 +115,6 @@ def format_progress(p: Progress) -> str:
     if p.phase == "done":
         return f"Done: {p.done:,} photos processed, {p.encoded:,} embedded, {p.errors:,} skipped"
     return f"{p.phase.capitalize()}… {p.message}".rstrip()
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 def _date(ts: float | None) -> str:
@@ -433,7 +424,7 @@ class DownloadBar:
         if p.rate:
             parts.append(f"{p.rate / 1e6:.1f} MB/s")
         if p.eta is not None:
-            parts.append(f"{_duration(p.eta)} left")
+            parts.append(f"{format_duration(p.eta)} left")
         line = "  ".join(parts)
         self.stream.write(("\r\x1b[K" + line) if self.tty else line + "\n")
         self.stream.flush()

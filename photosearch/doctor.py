@@ -33,7 +33,7 @@ from photosearch.config import Paths
 from photosearch.errors import CatalogCorrupt, PhotoSearchError
 from photosearch.store.catalog import Catalog, set_aside_damaged
 from photosearch.store.lock import WriterLock
-from photosearch.store.vectors import VectorIndex, crc32_file
+from photosearch.store.vectors import VectorIndex, index_file_problem
 
 log = logging.getLogger(__name__)
 
@@ -178,14 +178,10 @@ def _index_problem(paths: Paths, cat: Catalog, model_id: str, dim: int) -> str |
     meta = cat.index_meta(model_id)
     if meta is None:
         return None
+    problem = index_file_problem(paths.index_dir, meta)
+    if problem is not None:
+        return f"the {problem}"
     path = paths.index_dir / meta.file
-    if not path.is_file():
-        return f"the index file {meta.file} is missing"
-    size = path.stat().st_size
-    if size != meta.size:
-        return f"the index file {meta.file} has {size} bytes, the catalog recorded {meta.size}"
-    if crc32_file(path) != meta.checksum:
-        return f"the index file {meta.file} fails its checksum"
     idx = hnswlib.Index(space="ip", dim=dim)
     try:
         idx.load_index(str(path), max_elements=max(meta.count, 1))

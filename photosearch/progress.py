@@ -63,6 +63,16 @@ class WorkControl:
         return not self._cancelled.is_set()
 
 
+def format_duration(seconds: float) -> str:
+    """Seconds as a person reads them: "40 s", "12 min", "2 h 5 min"."""
+    s = int(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min"
+    return f"{s // 3600} h {s % 3600 // 60} min"
+
+
 class RateMeter:
     """Items per second over a sliding window, and an ETA."""
 

@@ -49,7 +49,7 @@ from photosearch.gui.workers import (
     TaskRunner,
     ThumbnailLoader,
 )
-from photosearch.progress import Progress
+from photosearch.progress import Progress, format_duration
 
 if TYPE_CHECKING:
     from photosearch.library.library import Library
@@ -58,17 +58,6 @@ log = logging.getLogger(__name__)
 
 SEARCH_K = 200
 BROWSE_PAGE = 500
-
-
-def fmt_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    s = int(seconds)
-    if s < 60:
-        return f"{s} s left"
-    if s < 3600:
-        return f"{s // 60} min left"
-    return f"{s // 3600} h {s % 3600 // 60} min left"
 
 
 def progress_text(p: Progress) -> str:
@@ -81,7 +70,7 @@ def progress_text(p: Progress) -> str:
         if p.rate > 0:
             bits.append(f"{p.rate:.1f} photos/s")
         if p.eta is not None and p.done < p.total:
-            bits.append(fmt_duration(p.eta))
+            bits.append(f"{format_duration(p.eta)} left")
         text = " · ".join(bits)
         return f"Paused — {text}" if p.paused else text
     if p.phase == "saving":

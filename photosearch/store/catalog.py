@@ -600,28 +600,9 @@ class Catalog:
                        orientation: str | None = None) -> np.ndarray:
         """Embedding ids of ``model_id`` having at least one visible file that passes these filters
         (folder subtree, date-taken range, file formats, orientation); ``None`` doesn't filter."""
-        where = ["e.model_id = ?", "f.status = 'indexed'", "d.state != 'offline'"]
-        args: list = [model_id]
-        if folder is not None:
-            root = os.path.normpath(folder)
-            where.append("(f.path = ? OR f.path LIKE ? ESCAPE '\\')")
-            args += [root, _like_escape(root.rstrip(os.sep) + os.sep) + "%"]
-        if date_from is not None:
-            where.append("f.taken_at >= ?")
-            args.append(date_from)
-        if date_to is not None:
-            where.append("f.taken_at <= ?")
-            args.append(date_to)
-        if formats is not None:
-            where.append(f"coalesce(f.format, '') IN ({','.join('?' * len(formats)) or 'NULL'})")
-            args += list(formats)
-        if orientation is not None:
-            op = {"landscape": ">", "portrait": "<", "square": "="}.get(orientation)
-            if op is None:
-                raise CatalogError(f"unknown orientation {orientation!r}")
-            where.append(f"f.width > 0 AND f.height > 0 AND f.width {op} f.height")
+        cond, args = _visible_where(folder, date_from, date_to, formats, orientation)
         rows = self._q("SELECT DISTINCT e.id FROM embeddings e JOIN files f ON f.content_hash = e.content_hash "
-                       "JOIN folders d ON d.id = f.folder_id WHERE " + " AND ".join(where), args)
+                       f"JOIN folders d ON d.id = f.folder_id WHERE e.model_id = ? AND {cond}", [model_id, *args])
         return np.array([r[0] for r in rows], dtype=np.int64)
 
     def set_file_phash(self, file_id: int, phash: int) -> None:
@@ -649,25 +630,7 @@ class Catalog:
                        orientation: str | None = None) -> tuple[list[FileRow], int]:
         """One page of the visible files (indexed, folder not offline), newest first by date taken (else
         modification time), and how many match in all. Browsing the library with an empty query."""
-        where = ["f.status='indexed'", "d.state != 'offline'"]
-        args: list = []
-        if folder is not None:
-            root = os.path.normpath(folder)
-            where.append("(f.path = ? OR f.path LIKE ? ESCAPE '\\')")
-            args += [root, _like_escape(root.rstrip(os.sep) + os.sep) + "%"]
-        if date_from is not None:
-            where.append("f.taken_at >= ?")
-            args.append(date_from)
-        if date_to is not None:
-            where.append("f.taken_at <= ?")
-            args.append(date_to)
-        if formats is not None:
-            where.append(f"coalesce(f.format, '') IN ({','.join('?' * len(formats))})" if formats else "0")
-            args += list(formats)
-        if orientation is not None:
-            cmp = {"square": "=", "landscape": ">", "portrait": "<"}[orientation]
-            where.append(f"f.width IS NOT NULL AND f.height IS NOT NULL AND f.width {cmp} f.height")
-        cond = " AND ".join(where)
+        cond, args = _visible_where(folder, date_from, date_to, formats, orientation)
         base = f"FROM files f JOIN folders d ON d.id=f.folder_id WHERE {cond}"
         total = int(self._q(f"SELECT COUNT(*) {base}", args)[0][0])
         cols = ", ".join("f." + c.strip() for c in _FILE_COLS.split(","))
@@ -748,3 +711,29 @@ def _chunks(items: list, n: int) -> Iterator[list]:
 
 def _like_escape(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _visible_where(folder: str | None, date_from: float | None, date_to: float | None,
+                   formats: Sequence[str] | None, orientation: str | None) -> tuple[str, list]:
+    """SQL condition (over ``files f`` joined with ``folders d``) for visible files passing the filters."""
+    where = ["f.status = 'indexed'", "d.state != 'offline'"]
+    args: list = []
+    if folder is not None:
+        root = os.path.normpath(folder)
+        where.append("(f.path = ? OR f.path LIKE ? ESCAPE '\\')")
+        args += [root, _like_escape(root.rstrip(os.sep) + os.sep) + "%"]
+    if date_from is not None:
+        where.append("f.taken_at >= ?")
+        args.append(date_from)
+    if date_to is not None:
+        where.append("f.taken_at <= ?")
+        args.append(date_to)
+    if formats is not None:
+        where.append(f"coalesce(f.format, '') IN ({','.join('?' * len(formats))})" if formats else "0")
+        args += list(formats)
+    if orientation is not None:
+        op = {"landscape": ">", "portrait": "<", "square": "="}.get(orientation)
+        if op is None:
+            raise CatalogError(f"unknown orientation {orientation!r}")
+        where.append(f"f.width > 0 AND f.height > 0 AND f.width {op} f.height")
+    return " AND ".join(where), args

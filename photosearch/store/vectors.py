@@ -55,6 +55,20 @@ def _safe_name(model_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", model_id)
 
 
+def index_file_problem(directory: Path, meta: IndexMeta) -> str | None:
+    """Why the index file the catalog names can't be trusted (missing, wrong size, bad checksum), or None.
+    Checked before hnswlib ever sees the file: it can crash on a malformed one."""
+    path = directory / meta.file
+    if not path.is_file():
+        return f"index file {meta.file} is missing"
+    size = path.stat().st_size
+    if size != meta.size:
+        return f"index file {meta.file} has {size} bytes, the catalog recorded {meta.size} (truncated or stale)"
+    if crc32_file(path) != meta.checksum:
+        return f"index file {meta.file} fails its checksum (damaged)"
+    return None
+
+
 class VectorIndex:
     """An hnswlib index over one model's L2-normalised embeddings (inner product = cosine)."""
 
@@ -108,15 +122,10 @@ class VectorIndex:
         """Load the file the catalog names, after checking it. Returns why it could not, or None."""
         if meta is None:
             return "no saved index"
+        problem = index_file_problem(self.directory, meta)
+        if problem is not None:
+            return problem
         path = self.directory / meta.file
-        if not path.is_file():
-            return f"index file {meta.file} is missing"
-        size = path.stat().st_size
-        if size != meta.size:
-            return f"index file {meta.file} has {size} bytes, the catalog recorded {meta.size} (truncated or stale)"
-        checksum = crc32_file(path)
-        if checksum != meta.checksum:
-            return f"index file {meta.file} fails its checksum (damaged)"
         import hnswlib
 
         idx = hnswlib.Index(space="ip", dim=self.dim)
