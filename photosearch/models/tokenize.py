@@ -17,11 +17,18 @@ _WS = re.compile(r"\s+")
 _PUNCT = str.maketrans("", "", string.punctuation)
 
 
+def _plain_ascii(text: str) -> bool:
+    """Printable ASCII plus ordinary whitespace and no "&" (an HTML entity may decode to something ftfy
+    fixes): ftfy has nothing to change there, so the common query skips importing and running it."""
+    return text.isascii() and "&" not in text and all(" " <= c <= "~" or c in "\t\n\r" for c in text)
+
+
 def clip_normalize(text: str) -> str:
     """OpenAI CLIP / open_clip cleaning: ftfy fix, HTML unescape (twice), whitespace clean, lower case."""
-    import ftfy
+    if not _plain_ascii(text):
+        import ftfy
 
-    text = ftfy.fix_text(text)
+        text = ftfy.fix_text(text)
     text = html.unescape(html.unescape(text))
     text = _WS.sub(" ", text.strip()).strip()
     return text.lower()

@@ -269,14 +269,42 @@ class SearchEngine:
         bg = self.background()
         if hit is not None and hit[0] == len(bg):
             return hit[1]
-        caps = self.runtime.text.encode(list(BACKGROUND_CAPTIONS))
-        caps = fusion_mod.normalize(np.asarray(caps, dtype=np.float32))
+        caps = self._caption_vectors()
         scores = (bg.vecs @ caps.T).ravel() if len(bg) else np.zeros(0, np.float32)
         s = np.asarray(scores, dtype=np.float64)
         stats = QueryStats(float(s.mean()), float(max(s.std(), 1e-6)), len(s)) if len(s) else QueryStats(0, 1, 0)
         with self._lock:
             self._text_bg = (len(bg), stats)
         return stats
+
+    def _caption_vectors(self) -> np.ndarray:
+        """The background captions' normalised text embeddings. Encoding them costs seconds (dozens of
+        texts), so they are kept in the catalog (meta, per model, keyed by the text model file and the
+        captions) and a fresh process — ``photosearch search`` — reads them back in a millisecond."""
+        import base64
+        import hashlib
+        import json
+
+        dim = self.runtime.dim
+        entry = self.runtime.package.manifest.files.get(self.runtime.package.manifest.text.file)
+        stamp = hashlib.sha1(("\n".join(BACKGROUND_CAPTIONS) + f"|{entry.sha256 if entry else ''}|{dim}")
+                             .encode()).hexdigest()
+        key = f"text_background:{self.runtime.id}"
+        try:
+            raw = self.catalog.get_meta(key)
+            if raw:
+                d = json.loads(raw)
+                if d.get("stamp") == stamp:
+                    return np.frombuffer(base64.b64decode(d["vecs"]), dtype="<f4").reshape(-1, dim).copy()
+        except Exception:  # noqa: BLE001 - a bad cache entry is recomputed
+            log.debug("ignoring the cached background captions", exc_info=True)
+        caps = fusion_mod.normalize(np.asarray(self.runtime.text.encode(list(BACKGROUND_CAPTIONS)), dtype=np.float32))
+        try:
+            self.catalog.set_meta(key, json.dumps({"stamp": stamp, "vecs": base64.b64encode(
+                np.ascontiguousarray(caps, dtype="<f4").tobytes()).decode("ascii")}))
+        except Exception:  # noqa: BLE001 - a read-only or busy catalog: just don't cache
+            log.debug("could not cache the background captions", exc_info=True)
+        return caps
 
     def _apply_cutoff(self, results: list[Result], scorer: Scorer, kind: str, use: bool = True) -> QueryStats:
         stats = self.text_background() if kind == "text" else self.query_stats(scorer)
