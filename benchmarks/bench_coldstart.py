@@ -23,7 +23,7 @@ from _common import INPUTS, ROOT, load_avg, require_inputs, stats, write_result 
 
 
 def _ours_cmd(query: str) -> list[str]:
-    return [sys.executable, "-m", "photosearch", "--data-dir", str(INPUTS / "lib100k"), "search", query, "-k", "10"]
+    return [sys.executable, "-m", "photosearch", "search", "--data-dir", str(INPUTS / "lib100k"), query, "-k", "10"]
 
 
 def _rclip_cmd(query: str) -> list[str]:
