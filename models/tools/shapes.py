@@ -43,7 +43,7 @@ COLOUR_RGB: dict[str, tuple[int, int, int]] = {
 }
 
 #: Shape extent (diameter) as a fraction of the shorter image side.
-SIZE_FRACTION: dict[str, float] = {"small": 0.17, "medium": 0.29, "large": 0.43}
+SIZE_FRACTION: dict[str, float] = {"small": 0.19, "medium": 0.3, "large": 0.44}
 
 #: Shape centre as (x, y) fractions of the image width / height.
 POSITION_XY: dict[str, tuple[float, float]] = {
@@ -281,7 +281,9 @@ def _background(style: str, w: int, h: int, rng: np.random.Generator) -> np.ndar
 
 
 def _regular_polygon(n: int, r: float, rot: float) -> list[tuple[float, float]]:
-    return [(r * math.cos(rot + 2 * math.pi * i / n), r * math.sin(rot + 2 * math.pi * i / n)) for i in range(n)]
+    return [
+        (r * math.cos(rot + 2 * math.pi * i / n), r * math.sin(rot + 2 * math.pi * i / n)) for i in range(n)
+    ]
 
 
 def _outline(shape: str, r: float, rot: float) -> list[tuple[float, float]] | None:
@@ -304,8 +306,20 @@ def _outline(shape: str, r: float, rot: float) -> list[tuple[float, float]] | No
         return pts
     if shape == "cross":
         a, b = r * 1.05, r * 0.36
-        base = [(-b, -a), (b, -a), (b, -b), (a, -b), (a, b), (b, b), (b, a), (-b, a), (-b, b), (-a, b), (-a, -b),
-                (-b, -b)]
+        base = [
+            (-b, -a),
+            (b, -a),
+            (b, -b),
+            (a, -b),
+            (a, b),
+            (b, b),
+            (b, a),
+            (-b, a),
+            (-b, b),
+            (-a, b),
+            (-a, -b),
+            (-b, -b),
+        ]
         c, s = math.cos(rot), math.sin(rot)
         return [(x * c - y * s, x * s + y * c) for x, y in base]
     raise ValueError(f"unknown shape {shape!r}")
@@ -346,7 +360,9 @@ def render(
         draw.polygon([((cx + x) * ss, (cy + y) * ss) for x, y in pts], fill=255)
     alpha = np.asarray(mask.resize((w, h), Image.BOX), dtype=np.float32)[..., None] / 255.0
 
-    colour = np.clip(np.array(COLOUR_RGB[spec.colour], dtype=np.float32) + rng.uniform(-18, 18, size=3), 0, 255)
+    colour = np.clip(
+        np.array(COLOUR_RGB[spec.colour], dtype=np.float32) + rng.uniform(-18, 18, size=3), 0, 255
+    )
     # mild shading across the shape so it is not perfectly flat
     shade = 1.0 + rng.uniform(-0.08, 0.08) * (np.linspace(-1, 1, h, dtype=np.float32)[:, None, None])
     fg = np.clip(colour * shade, 0, 255)
