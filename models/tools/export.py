@@ -106,19 +106,6 @@ def _caption_corpus(n: int = 40_000, seed: int = 0) -> list[str]:
     return out
 
 
-def _bytes_to_unicode() -> dict[int, str]:
-    """OpenAI CLIP's byte → printable character table (the same one ByteLevel uses)."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, (chr(c) for c in cs), strict=True))
-
-
 _CLIP_SPLIT = r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
 
 
@@ -143,7 +130,9 @@ def train_clip_bpe(out_dir: str | Path, vocab_size: int = 8192, seed: int = 0) -
     trained = json.loads(trainer_tok.to_str())
     merges = [m if isinstance(m, str) else " ".join(m) for m in trained["model"]["merges"]]
     # CLIP layout: bytes, bytes + </w>, merges in rank order, then the two special tokens
-    byte_chars = list(_bytes_to_unicode().values())
+    from photosearch.models.adapters import bytes_to_unicode
+
+    byte_chars = list(bytes_to_unicode().values())
     vocab_list = byte_chars + [c + "</w>" for c in byte_chars]
     seen = set(vocab_list)
     kept: list[str] = []
