@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import xxhash
 
 from photosearch.store.catalog import Catalog, IndexMeta
 
@@ -46,8 +47,6 @@ def checksum_file(path: Path, algorithm: str = "xxh3", chunk: int = 1 << 22) -> 
             while block := f.read(chunk):
                 crc = zlib.crc32(block, crc)
         return f"crc32:{crc:08x}"
-    import xxhash
-
     h = xxhash.xxh3_64()
     with open(path, "rb") as f:
         while block := f.read(chunk):

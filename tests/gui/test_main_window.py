@@ -12,7 +12,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication
 
-from models.tools.shapes import load_labels, make_library
+from models.tools.shapes import Spec, load_labels, make_library, render
 from photosearch.gui import desktop
 from photosearch.gui.query_bar import PLACEHOLDER_CHANGE, ReferenceWell
 from tests.gui.conftest import prepare_library, wait_results
@@ -161,6 +161,12 @@ def test_semantic_text_query_shows_the_expected_photos_first(qtbot: Any, make_wi
     folder = tmp_path / "shapes"
     make_library(folder, 60, seed=11)
     labels = {str(p): s for p, s in load_labels(folder)}
+    # the composed query below needs its target in the library: a blue circle of the reference's size and
+    # position (the random library may hold none, and then "the nearest" is a matter of taste)
+    ref_spec = next(s for s in labels.values() if s.colour == "red" and s.shape == "circle")
+    target = Spec("circle", "blue", ref_spec.size, ref_spec.position, bg_style="plain", bg_seed=7)
+    render(target).save(folder / "target.png")
+    labels[str(folder / "target.png")] = target
     paths = prepare_library(data_dir, model=shapes_model, photos=folder, index=True)
     w = make_window(paths)
     wait_results(qtbot, w)
@@ -174,13 +180,13 @@ def test_semantic_text_query_shows_the_expected_photos_first(qtbot: Any, make_wi
     assert all(s.colour == "red" or s.shape == "circle" for s in top8), [(s.colour, s.shape) for s in top8]
     assert w.stack.currentWidget() is w.view
     # a composed query: a red circle as the reference, "blue" as the change → blue circles first
-    ref = next(iter(red_circles))
+    ref = next(p for p in red_circles if labels[p] == ref_spec)
     w.query_bar.field.setText("blue")
     w.query_bar.well.set_path(ref)
     wait_results(qtbot, w)
     assert w.current_response.kind == "composed"
     first = labels[w.model.result(0).path]
-    assert first.colour == "blue", (first.colour, first.shape)
+    assert first == target, first
 
 
 def test_dropping_a_file_url_on_the_well_runs_a_composed_query(qtbot: Any, make_window: Any, indexed: Any,

@@ -47,8 +47,8 @@ def test_disk_full_clear_message_no_corruption_and_resume(small_fs: Path, tmp_pa
     make_photos(photos, 250, size=(400, 300))
     assert run_cli(data, "folders", "add", str(photos), env=cli_env(data)).returncode == 0
     filler = small_fs / "filler.bin"
-    with open(filler, "wb") as f:  # leave ~4.3 MB: scanning fits, embedding runs out of space
-        f.write(b"\0" * max(_free(small_fs) - 4400 * 1024, 0))
+    with open(filler, "wb") as f:  # leave ~1.5 MB: scanning fits, thumbnails and embeddings run out of space
+        f.write(b"\0" * max(_free(small_fs) - 1500 * 1024, 0))
 
     r = run_cli(data, "index", "-q", "--batch-size", "8", timeout=180)
     assert r.returncode == 6, (r.returncode, r.stderr)
