@@ -29,10 +29,9 @@ def child_search(model: str) -> dict:
 
     from photosearch.config import Paths
     from photosearch.library.library import Library
-    from photosearch.search.engine import SearchEngine
 
     lib = Library(Paths.resolve(INPUTS / "lib100k"))
-    eng = SearchEngine(lib.catalog, lib.runtime(model), lib.vector_index(model))
+    eng = lib.search_engine(model)
     for q in query_strings(20, seed=99):
         eng.search_text(q, 20)
     return {"task": "search", "model": model, "max_rss_mb": max_rss_mb(), "photos": eng.index.stored}

@@ -215,20 +215,7 @@ def _filters(args: argparse.Namespace):  # noqa: ANN202
 def _engine(lib, warm_text: bool = False):  # noqa: ANN001, ANN202
     """The search engine; with ``warm_text`` the text model loads on a second thread while the vector
     index is checked and loaded (both mostly outside the GIL), which shortens a cold ``search``."""
-    import threading
-
-    from photosearch.search.engine import SearchEngine
-
-    rt = lib.runtime()
-    warm = threading.Thread(target=rt.text.load, name="warm-text-model", daemon=True) if warm_text else None
-    if warm is not None:
-        warm.start()
-    try:
-        index = lib.vector_index(rt.id)
-    finally:
-        if warm is not None:
-            warm.join()
-    return SearchEngine(lib.catalog, rt, index)
+    return lib.search_engine(overlap_loads=warm_text)
 
 
 def _print_results(args: argparse.Namespace, resp, query: dict[str, Any]) -> None:  # noqa: ANN001

@@ -368,11 +368,7 @@ class MainWindow(QMainWindow):
         lib = self.lib
 
         def work() -> Any:
-            from photosearch.search.engine import SearchEngine
-
-            rt = lib.runtime()
-            vi = lib.vector_index(rt.id)
-            eng = SearchEngine(lib.catalog, rt, vi)
+            eng = lib.search_engine()
             eng.encode_text("a photo")  # the first run of the text encoder is the slow one
             return eng
 
