@@ -163,7 +163,6 @@ def _images(processor: Any, photos: dict[str, np.ndarray]) -> Any:
 
 
 def make_clip(out: Path, strings: list[str], photos: dict[str, np.ndarray]) -> None:
-    import torch
     from transformers import CLIPTokenizer
 
     from models.tools.export_layouts import export_xenova_clip, write_clip_vocab_merges
@@ -180,34 +179,30 @@ def make_clip(out: Path, strings: list[str], photos: dict[str, np.ndarray]) -> N
     )
     shutil.rmtree(ref_dir)
     enc = ref_tok(strings, padding="max_length", truncation=True, max_length=77, return_tensors="pt")
+    _save_reference(out, model, info["processor"], photos, enc)
+
+
+def _save_reference(out: Path, model: Any, processor: Any, photos: dict[str, np.ndarray], enc: Any) -> None:
+    """The torch model's image and text features (text in chunks of 100) saved as the reference outputs."""
+    import torch
+
     with torch.no_grad():
-        img = _np(model.get_image_features(pixel_values=_images(info["processor"], photos)).pooler_output)
+        img = _np(model.get_image_features(pixel_values=_images(processor, photos)).pooler_output)
+        ids = enc["input_ids"]
         txt = np.concatenate(
-            [
-                _np(model.get_text_features(input_ids=enc["input_ids"][i : i + 100]).pooler_output)
-                for i in range(0, len(strings), 100)
-            ]
+            [_np(model.get_text_features(input_ids=ids[i : i + 100]).pooler_output) for i in range(0, len(ids), 100)]
         )
     _save(out, photos, img, txt, enc["input_ids"].numpy(), enc["attention_mask"].numpy())
 
 
 def make_siglip(out: Path, strings: list[str], photos: dict[str, np.ndarray]) -> None:
-    import torch
 
     from models.tools.export_layouts import export_xenova_siglip
 
     info = export_xenova_siglip(out / "model")
     model, ref_tok = info["model"], info["ref_tokenizer"]
     enc = ref_tok(strings, padding="max_length", truncation=True, max_length=64, return_tensors="pt")
-    with torch.no_grad():
-        img = _np(model.get_image_features(pixel_values=_images(info["processor"], photos)).pooler_output)
-        txt = np.concatenate(
-            [
-                _np(model.get_text_features(input_ids=enc["input_ids"][i : i + 100]).pooler_output)
-                for i in range(0, len(strings), 100)
-            ]
-        )
-    _save(out, photos, img, txt, enc["input_ids"].numpy(), enc["attention_mask"].numpy())
+    _save_reference(out, model, info["processor"], photos, enc)
 
 
 def make_xlmr(out: Path, strings: list[str], photos: dict[str, np.ndarray]) -> None:
