@@ -71,8 +71,10 @@ class Watcher:
 
     def __init__(self, data: Path, extra_env: dict[str, str] | None = None, poll: float = 5.0) -> None:
         env = {**os.environ, "PHOTOSEARCH_DATA_DIR": str(data), "PYTHONPATH": str(ROOT), **(extra_env or {})}
+        # stderr (the watcher's log) goes to a file: an unread pipe fills up and blocks the watcher
+        self.log = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen([sys.executable, "-m", "photosearch", "watch", "--json", "--poll-interval",
-                                      str(poll)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                      str(poll)], env=env, stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.last: dict = {}
         self.encoded = 0
         import threading
