@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from photosearch.errors import PhotoSearchError
-from photosearch.progress import Progress, WorkControl
+from photosearch.progress import Progress
 
 if TYPE_CHECKING:
     from photosearch.library.library import Library
@@ -294,119 +294,6 @@ class ThumbnailLoader(QObject):
 
 
 # -- indexing ---------------------------------------------------------------------------------------
-class SimpleIndexingService:
-    """A minimal stand-in with the interface of ``photosearch.indexing.service.IndexingService`` (used
-    only when that module is not available): one worker thread runs ``Indexer.run`` on request."""
-
-    def __init__(self, library: Library, *, watch: bool = True,
-                 on_progress: Callable[[Progress], None] | None = None,
-                 on_change: Callable[[], None] | None = None, debounce: float = 0.5,
-                 poll_interval: float = 5.0) -> None:
-        self.library = library
-        self.on_progress = on_progress
-        self.on_change = on_change
-        self._control = WorkControl()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._idle = threading.Event()
-        self._idle.set()
-        self._thread: threading.Thread | None = None
-        self._progress = Progress("idle")
-        self._paused = False
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="photosearch-indexing")
-            self._thread.start()
-
-    def stop(self, timeout: float = 10) -> None:
-        self._stop.set()
-        self._control.cancel()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def pause(self) -> None:
-        self._paused = True
-        self._control.pause()
-
-    def resume(self) -> None:
-        self._paused = False
-        self._control.resume()
-
-    def cancel_current(self) -> None:
-        self._control.cancel()
-
-    def request_scan(self, folder_id: int | None = None) -> None:
-        self._idle.clear()
-        self._wake.set()
-
-    def add_folder(self, path: str | Path) -> Any:
-        row = self.library.add_folder(path)
-        self.request_scan(row.id)
-        return row
-
-    def remove_folder(self, path: str | Path) -> None:
-        self.library.remove_folder(path)
-        self.request_scan()
-
-    def set_folder_paused(self, path: str | Path, paused: bool) -> None:
-        self.library.set_folder_paused(path, paused)
-        if not paused:
-            self.request_scan()
-
-    @property
-    def progress(self) -> Progress:
-        return self._progress
-
-    @property
-    def idle(self) -> bool:
-        return self._idle.is_set()
-
-    def wait_idle(self, timeout: float) -> bool:
-        return self._idle.wait(timeout)
-
-    def _emit(self, p: Progress) -> None:
-        p.paused = self._paused
-        self._progress = p
-        if self.on_progress:
-            self.on_progress(p)
-
-    def _loop(self) -> None:
-        from photosearch.indexing.pipeline import Indexer
-
-        while not self._stop.is_set():
-            self._wake.wait()
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            self._control = WorkControl()
-            if self._paused:
-                self._control.pause()
-            try:
-                for p in Indexer(self.library).run(self._control):
-                    self._emit(p)
-                    if p.phase in ("embedding", "done") and self.on_change:
-                        self.on_change()
-            except PhotoSearchError as e:
-                self._emit(Progress("error", message=str(e)))
-            except Exception as e:  # noqa: BLE001 - the worker must survive
-                log.exception("indexing failed")
-                self._emit(Progress("error", message=f"{type(e).__name__}: {e}"))
-            if not self._wake.is_set():
-                self._emit(Progress("idle"))
-                self._idle.set()
-
-
-def service_class() -> type:
-    try:
-        from photosearch.indexing.service import IndexingService
-    except ImportError:
-        return SimpleIndexingService
-    return IndexingService
-
-
 class IndexingBridge(QObject):
     """The indexing service's callbacks (on its worker threads) as Qt signals on the UI thread."""
 
@@ -416,7 +303,9 @@ class IndexingBridge(QObject):
     def __init__(self, library: Library, *, watch: bool = True, parent: QObject | None = None,
                  service_factory: type | None = None) -> None:
         super().__init__(parent)
-        cls = service_factory or service_class()
+        from photosearch.indexing.service import IndexingService
+
+        cls = service_factory or IndexingService
         self.service = cls(library, watch=watch, on_progress=self._from_worker_progress,
                            on_change=self._from_worker_change)
         self._started = False
