@@ -65,37 +65,43 @@ def _emit(args: argparse.Namespace, data: Any, human: Callable[[], Iterable[str]
             print(line)
 
 
-class ProgressLine:
-    """Renders progress events as one live line on stderr (a plain line per event when not a TTY)."""
+class LiveLine:
+    """One live status line on stderr: redrawn in place at most 10 times a second on a TTY; elsewhere a
+    plain line at most every 2 s. Final lines are always shown."""
 
     def __init__(self, stream: Any = None, quiet: bool = False) -> None:
         self.stream = stream or sys.stderr
         self.quiet = quiet
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self._last = 0.0
+        self._open = False  # a TTY line is drawn and not yet ended with a newline
 
-    def __call__(self, p: Progress) -> None:
+    def show(self, render: Callable[[], str], final: bool = False) -> None:
         if self.quiet:
             return
         now = time.monotonic()
-        final = p.phase in ("done", "cancelled", "saving")
-        if not final and self.tty and now - self._last < 0.1:
-            return
-        if not final and not self.tty and now - self._last < 2.0:
+        if not final and now - self._last < (0.1 if self.tty else 2.0):
             return
         self._last = now
-        line = format_progress(p)
+        line = render()
         if self.tty:
-            self.stream.write("\r\x1b[K" + line)
-            if final:
-                self.stream.write("\n")
+            self.stream.write("\r\x1b[K" + line + ("\n" if final else ""))
+            self._open = not final
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
 
     def close(self) -> None:
-        if self.tty and not self.quiet:
+        if self._open and not self.quiet:
             self.stream.write("\n")
+            self._open = False
+
+
+class ProgressLine(LiveLine):
+    """Indexing progress events as a live line."""
+
+    def __call__(self, p: Progress) -> None:
+        self.show(lambda: format_progress(p), final=p.phase in ("done", "cancelled", "saving"))
 
 
 def format_progress(p: Progress) -> str:
@@ -398,39 +404,27 @@ def _mb(n: float | None) -> str:
     return "?" if n is None else f"{n / 1e6:,.1f} MB"
 
 
-class DownloadBar:
-    """Renders model download progress (``DownloadProgress``) as a live line on stderr."""
+class DownloadBar(LiveLine):
+    """Model download progress (``DownloadProgress``) as a live line with a bar."""
 
     def __init__(self, quiet: bool = False, stream: Any = None) -> None:
-        self.stream = stream or sys.stderr
-        self.quiet = quiet
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self._last = 0.0
+        super().__init__(stream, quiet)
 
     def __call__(self, p: Any) -> None:
-        if self.quiet:
-            return
-        now = time.monotonic()
-        final = p.total is not None and p.done >= p.total
-        if not final and now - self._last < (0.1 if self.tty else 2.0):
-            return
-        self._last = now
-        parts = [f"Downloading {p.file} ({p.file_index + 1}/{p.file_count})", f"{_mb(p.done)} of {_mb(p.total)}"]
-        if p.total:
-            width = 24
-            filled = int(width * p.done / p.total)
-            parts.insert(1, "[" + "#" * filled + "-" * (width - filled) + f"] {100 * p.done / p.total:3.0f}%")
-        if p.rate:
-            parts.append(f"{p.rate / 1e6:.1f} MB/s")
-        if p.eta is not None:
-            parts.append(f"{format_duration(p.eta)} left")
-        line = "  ".join(parts)
-        self.stream.write(("\r\x1b[K" + line) if self.tty else line + "\n")
-        self.stream.flush()
+        self.show(lambda: format_download(p), final=p.total is not None and p.done >= p.total)
 
-    def close(self) -> None:
-        if self.tty and not self.quiet:
-            self.stream.write("\n")
+
+def format_download(p: Any) -> str:
+    parts = [f"Downloading {p.file} ({p.file_index + 1}/{p.file_count})", f"{_mb(p.done)} of {_mb(p.total)}"]
+    if p.total:
+        width = 24
+        filled = int(width * p.done / p.total)
+        parts.insert(1, "[" + "#" * filled + "-" * (width - filled) + f"] {100 * p.done / p.total:3.0f}%")
+    if p.rate:
+        parts.append(f"{p.rate / 1e6:.1f} MB/s")
+    if p.eta is not None:
+        parts.append(f"{format_duration(p.eta)} left")
+    return "  ".join(parts)
 
 
 def _run_switch(args: argparse.Namespace, lib: Any) -> str | None:
