@@ -173,9 +173,9 @@ class Library:
         p = os.path.abspath(os.path.expanduser(str(path)))
         if not os.path.isdir(p):
             raise QueryError(f"not a folder: {p}")
-        for f in self.catalog.folders():
-            if f.path == os.path.normpath(p):
-                return f
+        existing = self.catalog.folder_by_path(p)
+        if existing is not None:
+            return existing
         row = self.catalog.add_folder(p)
         self.backup_folders()
         return row
