@@ -199,7 +199,9 @@ def cmd_index(args: argparse.Namespace) -> int:
             print("interrupted; what was indexed is kept", file=sys.stderr)
             return 130
         counts = lib.catalog.counts_by_status()
-        data = {**(final.to_json() if final else {}), "counts": counts}
+        # what ran the image encoder ("onnxruntime" or "openvino"; None when nothing needed encoding)
+        backend = indexer.runtime.image.backend if lib.active_model_id() else None
+        data = {**(final.to_json() if final else {}), "counts": counts, "image_backend": backend}
         _emit(args, data, lambda: [
             f"{counts['indexed']:,} photos indexed, {counts['error']:,} skipped, {counts['pending']:,} pending"])
     return 0

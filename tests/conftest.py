@@ -10,6 +10,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PHOTOSEARCH_THREADS", "2")
+# exact fp32 everywhere (results identical on every CPU); tests/unit/test_image_backend.py covers OpenVINO
+os.environ.setdefault("PHOTOSEARCH_IMAGE_BACKEND", "onnxruntime")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHAPES_MODEL = FIXTURES / "shapes-model"

@@ -51,6 +51,7 @@ def test_index_search_and_json(library: tuple[Path, Path]) -> None:
     out = run_json(data, "index")
     assert out["counts"] == {"pending": 0, "indexed": 12, "error": 1}
     assert out["encoded"] == 12
+    assert out["image_backend"] == "onnxruntime"  # tests/conftest.py asks for the exact backend
     res = run_json(data, "search", "--image", str(photos / "photo_0003.jpg"), "-k", "3")
     assert res["results"][0]["path"] == str(photos / "photo_0003.jpg")
     assert res["results"][0]["score"] == pytest.approx(1.0, abs=1e-4)
