@@ -162,6 +162,7 @@ class Indexer:
                     window.append((job, pool.submit(job)))
 
             fill()
+            rt.image.load()  # compile the model (seconds for a big one) while the first photos decode
             while window:
                 if not control.checkpoint():
                     for _job, fut in window:
