@@ -72,8 +72,10 @@ def child_ours(model: str, corpus: Path, batch: int | None, decode_threads: int 
             assert last is not None and last.phase == "done", last
             encoded, errors = last.encoded, last.errors
             thumbs = sum(1 for _ in paths.thumbs_dir.rglob("*.jpg"))
+            backend = lib.runtime(model).image.backend
         dt = time.perf_counter() - t0
         return {"photos": n, "encoded": encoded, "errors": errors, "thumbnails": thumbs, "seconds": dt,
+                "image_backend": backend,
                 "photos_per_s": n / dt, "max_rss_mb": max_rss_mb()}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -114,10 +116,12 @@ def child_rclip(corpus: Path) -> dict:
 
 def child_cosine(model: str, corpus: Path, int8_model: str | None) -> dict:
     """Fast path vs exact path (and int8 vs fp32) cosine on every photo of ``corpus``."""
-    from photosearch.models.encoders import ModelRuntime
+    from photosearch.models.encoders import ModelRuntime, RuntimeSettings
     from photosearch.models.preprocess import FAST_DRAFT_FACTOR
 
-    rt = ModelRuntime.from_path(MODELS / model)
+    fp32 = RuntimeSettings.default()
+    fp32 = RuntimeSettings(intra_op_threads=fp32.intra_op_threads, image_backend="onnxruntime")
+    rt = ModelRuntime.from_path(MODELS / model, fp32)  # the exact fp32 reference
     pre = rt.preprocessor
     paths = sorted(corpus.iterdir())
     fast_t, exact_t = [], []
@@ -148,8 +152,17 @@ def child_cosine(model: str, corpus: Path, int8_model: str | None) -> dict:
            "between_photos_centred_mean": float(off.mean()), "draft_factor": FAST_DRAFT_FACTOR,
            "worst_photo": paths[int(np.argmin(cc))].name,
            "reduced_decodes": int(sum(pre.decode_fast(p, min_short_side=320).reduced for p in paths))}
+    # what the indexer stores: the fast path through the image backend "auto" picks on this machine
+    # (OpenVINO bf16 on a CPU with AMX) — against the exact path in fp32
+    auto = ModelRuntime.from_path(MODELS / model)
+    stored = auto.image.encode_tensors(np.stack(fast_t))
+    cs = np.sum(centred(stored) * ce, axis=1)
+    cb = np.sum(centred(stored) * centred(fast), axis=1)
+    out.update({"image_backend": auto.image.backend, "stored_vs_exact_fp32_min": float(np.sum(stored * exact, axis=1).min()),
+                "stored_vs_exact_fp32_centred_min": float(cs.min()), "stored_vs_exact_fp32_centred_mean": float(cs.mean()),
+                "backend_vs_fp32_centred_min": float(cb.min()), "backend_vs_fp32_centred_mean": float(cb.mean())})
     if int8_model:
-        q = ModelRuntime.from_path(MODELS / int8_model).image.encode_tensors(np.stack(fast_t))
+        q = ModelRuntime.from_path(MODELS / int8_model, fp32).image.encode_tensors(np.stack(fast_t))
         c8 = np.sum(q * fast, axis=1)
         c8c = np.sum(centred(q) * centred(fast), axis=1)
         out.update({"int8_vs_fp32_min": float(c8.min()), "int8_vs_fp32_mean": float(c8.mean()),
@@ -205,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             runs[name].append(res)
             print(f"[{r + 1}/{args.repeats}] {name:11} {res['photos_per_s']:6.2f} photos/s "
                   f"({res['photos']} photos in {res['seconds']:.1f} s, encoded {res['encoded']}, "
+                  f"{res.get('image_backend') or 'rclip'}, "
                   f"load {res['load_avg']:.1f})", flush=True)
     summary: dict = {name: stats([x["photos_per_s"] for x in rs]) for name, rs in runs.items()}
     ratios = [o["photos_per_s"] / b["photos_per_s"] for o, b in zip(runs["ours_fp32"], runs["rclip_fp32"], strict=True)]
