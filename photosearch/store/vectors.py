@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
-import math
 import os
 import re
 import threading
@@ -59,9 +58,13 @@ def crc32_file(path: Path) -> str:
 
 
 def ef_for(n: int) -> int:
-    """hnswlib's search breadth for an index of ``n`` elements: EF_SEARCH_MIN up to 100k, growing with
-    √n beyond (≈ 810 at 1M) to keep recall as the graph gets bigger."""
-    return EF_SEARCH_MIN if n <= 100_000 else int(EF_SEARCH_MIN * math.sqrt(n / 100_000))
+    """hnswlib's search breadth for an index of ``n`` elements: EF_SEARCH_MIN up to 100k, growing a little
+    faster than n beyond (≈ 3200 at 1M) to keep recall as the graph gets bigger.
+
+    Measured on the 1M benchmark library (M 16, ef_construction 200, 500 queries offset from the
+    clusters): Recall@10 0.964 at ef 809 (√n growth), 0.981 at 2400, 0.982 at 3200 (≈ 14 ms per query
+    on one core)."""
+    return EF_SEARCH_MIN if n <= 100_000 else int(EF_SEARCH_MIN * (n / 100_000) ** 1.1)
 
 
 def _fsync_dir(path: Path) -> None:
