@@ -49,7 +49,6 @@ MODEL_256_INT8 = "vit-b-32-256-random-int8"
 MODEL_224 = "vit-b-32-224-random"
 MODEL_224_INT8 = "vit-b-32-224-random-int8"
 WIDTH, HEIGHT = 4000, 3000
-LIB1M_EF_CONSTRUCTION = 100
 
 log = logging.getLogger("build_inputs")
 
@@ -384,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         ("vectors", build_vectors),
         ("lib100k", lambda: build_library(100_000, [MODEL_256, MODEL_256_INT8])),
         ("rclip100k", lambda: build_rclip_library(100_000)),
-        ("lib1m", lambda: build_library(1_000_000, [MODEL_256], ef_construction=LIB1M_EF_CONSTRUCTION)),
+        ("lib1m", lambda: build_library(1_000_000, [MODEL_256])),
     ]
     total = time.monotonic()
     for name, fn in steps:
