@@ -271,9 +271,8 @@ def library_dir(n: int) -> Path:
 def build_library(n: int, model_ids: list[str], ef_construction: int | None = None) -> Path:
     """A PhotoSearch data dir with ``n`` photos' embeddings (for each model id) and a saved index.
 
-    ``ef_construction``: build the index with this instead of the product's ``EF_CONSTRUCTION`` (the
-    1M index uses a lower one so that it builds in reasonable time on 2 cores; it is recorded in the
-    stamp and the results, and only makes that index's recall conservative)."""
+    ``ef_construction``: build the index with this instead of the product's ``EF_CONSTRUCTION`` (for
+    experiments; it is recorded in the stamp and the results). Every library is built with the product's."""
     from photosearch.config import Paths
     from photosearch.library.library import ACTIVE_MODEL_KEY
     from photosearch.store import vectors as vmod
