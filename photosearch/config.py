@@ -11,6 +11,7 @@ from pathlib import Path
 
 APP_NAME = "PhotoSearch"
 ENV_DATA_DIR = "PHOTOSEARCH_DATA_DIR"
+ENV_CACHE_DIR = "PHOTOSEARCH_CACHE_DIR"
 
 
 def default_data_dir() -> Path:
@@ -20,6 +21,22 @@ def default_data_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_cache_dir() -> Path:
+    """Where rebuildable per-user caches live (compiled models): platformdirs' user cache dir, or
+    ``PHOTOSEARCH_CACHE_DIR``. Deleting it loses nothing but time."""
+    env = os.environ.get(ENV_CACHE_DIR)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
+def openvino_cache_dir(model_id: str) -> Path:
+    """OpenVINO's compiled-model cache for one model (≈ the model's size; see models.encoders)."""
+    return default_cache_dir() / "openvino" / model_id
 
 
 @dataclass(frozen=True)

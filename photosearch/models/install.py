@@ -8,7 +8,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from photosearch.config import Paths
+from photosearch.config import Paths, openvino_cache_dir
 from photosearch.errors import ManifestError
 from photosearch.models.download import CancelCheck, ProgressCallback
 from photosearch.models.manifest import ModelPackage, load_package
@@ -40,6 +40,7 @@ def install_package_dir(src: str | Path, models_dir: Path, *, replace: bool = Tr
             dest.rename(old)
             tmp.rename(dest)
             shutil.rmtree(old, ignore_errors=True)
+            drop_compile_cache(pkg.id)
         else:
             tmp.rename(dest)
     finally:
@@ -56,6 +57,12 @@ def remove_package(model_id: str, models_dir: Path) -> None:
     trash = models_dir / f".removing-{model_id}-{uuid.uuid4().hex[:8]}"
     dest.rename(trash)
     shutil.rmtree(trash, ignore_errors=True)
+    drop_compile_cache(model_id)
+
+
+def drop_compile_cache(model_id: str) -> None:
+    """Forget what OpenVINO compiled for a model that was removed or replaced (it would only take space)."""
+    shutil.rmtree(openvino_cache_dir(model_id), ignore_errors=True)
 
 
 def install_from_registry(

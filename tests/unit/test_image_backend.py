@@ -43,6 +43,7 @@ def test_default_settings_take_the_backend_from_the_environment(monkeypatch: pyt
                                                                 caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.delenv(encoders.ENV_IMAGE_BACKEND, raising=False)
     assert RuntimeSettings.default().image_backend == "auto"
+    assert RuntimeSettings.default().openvino_cache  # the app keeps compiled models
     monkeypatch.setenv(encoders.ENV_IMAGE_BACKEND, "OpenVINO")
     assert RuntimeSettings.default().image_backend == "openvino"
     monkeypatch.setenv(encoders.ENV_IMAGE_BACKEND, "tpu")
@@ -135,3 +136,56 @@ def test_a_library_indexed_with_openvino_answers_like_onnxruntime(shapes_model: 
     hits = [shapes.matches(items[t[0]], {"shape": q.split()[2], "colour": q.split()[1]})
             for q, t in zip(queries, tops["openvino"], strict=True)]
     assert sum(hits) >= len(queries) - 1
+
+
+def test_openvino_compile_cache_per_model_is_reused_and_dropped_with_the_model(
+        shapes_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from photosearch.config import openvino_cache_dir
+    from photosearch.models.install import remove_package
+
+    monkeypatch.setenv("PHOTOSEARCH_CACHE_DIR", str(tmp_path / "cache"))
+    models = tmp_path / "models"
+    pkg = install_package_dir(shapes_model, models)
+    cache = openvino_cache_dir(pkg.id)
+    assert cache == tmp_path / "cache" / "openvino" / pkg.id
+    settings = RuntimeSettings(intra_op_threads=2, image_backend="openvino", openvino_cache=True)
+    rt, x = _shape_tensors(shapes_model, n=4)
+    first = ModelRuntime.from_path(models / pkg.id, settings).image.encode_tensors(x)
+    blobs = sorted(cache.rglob("*.blob"))
+    assert blobs, "nothing was cached"
+    again = ModelRuntime.from_path(models / pkg.id, settings).image.encode_tensors(x)  # loads the cached blob
+    np.testing.assert_allclose(again, first, atol=1e-6)
+    assert sorted(cache.rglob("*.blob")) == blobs  # reused, not compiled anew
+    remove_package(pkg.id, models)
+    assert not cache.exists()
+
+
+def test_an_unusable_compile_cache_does_not_stop_encoding(shapes_model: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("PHOTOSEARCH_CACHE_DIR", str(blocker))
+    settings = RuntimeSettings(intra_op_threads=2, image_backend="openvino", openvino_cache=True)
+    rt, x = _shape_tensors(shapes_model, n=3)
+    got = ModelRuntime.from_path(shapes_model, settings).image.encode_tensors(x)
+    assert np.sum(got * rt.image.encode_tensors(x), axis=1).min() >= 0.99
+
+
+def test_a_model_replaced_in_place_is_compiled_anew(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """OpenVINO keys its cache by the file's path only; the cache folder is per content, so new weights
+    at the same path are never served from the old model's compiled blob."""
+    from tests.tinymodel import build_tiny_model
+
+    monkeypatch.setenv("PHOTOSEARCH_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "tiny"
+    x = np.random.default_rng(3).random((4, 3, 32, 32), dtype=np.float32)
+    settings = RuntimeSettings(intra_op_threads=2, image_backend="openvino", openvino_cache=True)
+    outs = []
+    for seed in (0, 1):
+        build_tiny_model(root, seed=seed)  # same folder, same file names, other weights
+        ov = ModelRuntime.from_path(root, settings).image.encode_tensors(x)
+        ref = ModelRuntime.from_path(root, _settings("onnxruntime")).image.encode_tensors(x)
+        assert np.sum(ov * ref, axis=1).min() >= 0.99
+        outs.append(ov)
+    assert np.sum(outs[0] * outs[1], axis=1).min() < 0.99  # the weights did change
+    assert len(list((tmp_path / "cache").rglob("*.blob"))) == 2
