@@ -15,7 +15,7 @@ from photosearch.errors import ModelLoadError
 from photosearch.indexing.pipeline import Indexer
 from photosearch.library.library import Library
 from photosearch.models import encoders
-from photosearch.models.encoders import ModelRuntime, RuntimeSettings, is_quantised_onnx
+from photosearch.models.encoders import ModelRuntime, RuntimeSettings, is_quantised_onnx, onnx_op_types
 from photosearch.models.install import install_package_dir
 from photosearch.models.manifest import load_package
 from photosearch.search.engine import SearchEngine
@@ -85,6 +85,19 @@ def test_auto_keeps_quantised_models_on_onnxruntime(tiny_model: Path, tmp_path: 
     assert _settings("auto").resolve_image_backend(q) == "onnxruntime"
     assert _settings("openvino").resolve_image_backend(q) == "openvino"  # asked for explicitly
     assert not is_quantised_onnx(tmp_path / "missing.onnx")
+    # the operator list comes from a walk over the protobuf wire format: the same as onnx's own parse
+    import onnx
+
+    for path in (pkg.vision_path, pkg.text_path, q):
+        assert onnx_op_types(path) == {n.op_type for n in onnx.load(str(path)).graph.node}
+    assert "MatMulInteger" in onnx_op_types(q)
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"\x3a\xff\xff\xff\x7f" + b"\x00" * 64)  # graph field claiming 2 GB
+    with pytest.raises(ValueError):
+        onnx_op_types(junk)
+    assert not is_quantised_onnx(junk)
+    junk.write_bytes(q.read_bytes()[:5000])  # truncated
+    assert not is_quantised_onnx(junk)
 
 
 def test_auto_follows_the_cpus_native_precision(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -152,7 +165,7 @@ def test_openvino_compile_cache_per_model_is_reused_and_dropped_with_the_model(
     rt, x = _shape_tensors(shapes_model, n=4)
     first = ModelRuntime.from_path(models / pkg.id, settings).image.encode_tensors(x)
     blobs = sorted(cache.rglob("*.blob"))
-    assert blobs, "nothing was cached"
+    assert len(blobs) == 1, blobs
     again = ModelRuntime.from_path(models / pkg.id, settings).image.encode_tensors(x)  # loads the cached blob
     np.testing.assert_allclose(again, first, atol=1e-6)
     assert sorted(cache.rglob("*.blob")) == blobs  # reused, not compiled anew
