@@ -4,6 +4,7 @@
 
 1-first-run.png          no folders, no model: the welcome panel and the model setup dialog
 2-text-results.png       a text query on an indexed library of shapes photos
+2b-preview.png           the preview panel beside the results (Space)
 3-composed-query.png     a reference photo in the well + a change in words, the balance slider
 4-indexing.png           a folder of photos being indexed (status bar progress, pause button)
 5-no-good-matches.png    a query with nothing close in the library
@@ -128,6 +129,15 @@ def main() -> None:
         wait(app, lambda: not w.search.busy and w.current_request is not None and w.current_request.kind == "text")
         settle(app, w)
         grab(app, w, out / "2-text-results.png")
+
+        # 2b. the preview panel on the second result
+        w.view.setFocus()
+        w.view.setCurrentIndex(w.model.index(1, 0))
+        w.show_preview(1)
+        wait(app, lambda: w.preview.loaded_path == w.model.result(1).path)
+        settle(app, w)
+        grab(app, w, out / "2b-preview.png")
+        w.preview.close()
 
         # 3. composed query
         w.query_bar.field.setText("green")

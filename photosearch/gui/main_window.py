@@ -8,7 +8,6 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +37,7 @@ from photosearch.gui import desktop
 from photosearch.gui.filters import FilterPanel
 from photosearch.gui.library_dialog import FoldersDialog, SkippedDialog
 from photosearch.gui.model_dialog import ModelDialog, call_installer
-from photosearch.gui.preview import PreviewDialog
+from photosearch.gui.preview import PreviewPanel
 from photosearch.gui.query_bar import QueryBar, Reference
 from photosearch.gui.resources import resource_path
 from photosearch.gui.results import ResultsModel, ResultsView
@@ -180,7 +179,6 @@ class MainWindow(QMainWindow):
         self.pending_query = False
         self.current_request: SearchRequest | None = None
         self.current_response: Any = None
-        self.preview: PreviewDialog | None = None
         self.model_dialog: ModelDialog | None = None
         self._shown_once = False
         self._closed = False
@@ -211,10 +209,11 @@ class MainWindow(QMainWindow):
         self.model = ResultsModel(self.thumbs, self)
         self.view = ResultsView(self.stack)
         self.view.setModel(self.model)
+        self.view.selectionModel().currentChanged.connect(self._current_changed)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.activated_row.connect(lambda row: self.open_paths([self.model.result(row).path]))
-        self.view.preview_requested.connect(self.show_preview)
+        self.view.preview_requested.connect(self.toggle_preview)
         self.view.verticalScrollBar().valueChanged.connect(self._maybe_load_more)
         self.welcome = MessagePanel(self.stack)
         self.welcome.show_message(
@@ -229,10 +228,18 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.welcome)
         self.stack.addWidget(self.message)
+        self.preview = PreviewPanel(self.splitter)
+        self.preview.open_requested.connect(lambda p: self.open_paths([p]))
+        self.preview.show_requested.connect(self.show_in_folder)
+        self.preview.similar_requested.connect(self.find_similar)
+        self.preview.reference_requested.connect(self.use_as_reference)
+        self.preview.hide()
         self.splitter.addWidget(self.side)
         self.splitter.addWidget(self.stack)
+        self.splitter.addWidget(self.preview)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([220, 960])
+        self.splitter.setCollapsible(2, False)
+        self.splitter.setSizes([220, 960, 0])
         v.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -745,22 +752,28 @@ class MainWindow(QMainWindow):
                           lambda out: self.status_label.setText(f"Copied {len(out)} photos to {folder}"),
                           lambda e: self._error_box("Copying failed", str(e)))
 
-    def _from_preview(self, action: Callable[[str], None], path: str) -> None:
-        if self.preview is not None:
+    def toggle_preview(self, row: int) -> None:
+        """Space: open the preview panel on this result, or close it."""
+        if self.preview.isVisible():
             self.preview.close()
-        action(path)
+            self.view.setFocus()
+        else:
+            self.show_preview(row)
 
-    def show_preview(self, row: int) -> PreviewDialog:
-        if self.preview is None:
-            self.preview = PreviewDialog(self)
-            self.preview.open_requested.connect(lambda p: self.open_paths([p]))
-            self.preview.show_requested.connect(self.show_in_folder)
-            self.preview.similar_requested.connect(lambda p: self._from_preview(self.find_similar, p))
-            self.preview.reference_requested.connect(lambda p: self._from_preview(self.use_as_reference, p))
-        self.preview.show_result(self.model.result(row))
-        self.preview.show()
-        self.preview.raise_()
+    def show_preview(self, row: int) -> PreviewPanel:
+        was_visible = self.preview.isVisible()
+        self.preview.show_result(self.model.result(row), self.model.thumbnail(row, request=False))
+        if not was_visible:
+            self.preview.show()
+            sizes = self.splitter.sizes()
+            want = max(300, min(520, self.width() // 3))
+            if sizes[2] < want:
+                self.splitter.setSizes([sizes[0], max(200, sizes[1] + sizes[2] - want), want])
         return self.preview
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self.preview.isVisible() and current.isValid():
+            self.show_preview(current.row())
 
     def build_context_menu(self, index: QModelIndex) -> QMenu:
         menu = QMenu(self)
@@ -852,6 +865,7 @@ class MainWindow(QMainWindow):
         self.thumbs.wait()
         self.search.runner.wait()
         self.tasks.wait()
+        self.preview.loader.wait()
         self._release_clipboard()
         if self.library is not None:
             self.library.close()

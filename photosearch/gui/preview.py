@@ -1,4 +1,6 @@
-"""The larger preview of one result: the photo, its path, date taken, size and dimensions, and the actions."""
+"""The preview panel beside the results: the photo larger, its path, date taken, size and dimensions, and
+the actions. The photo is decoded off the UI thread (any format the indexer reads, HEIC included); the
+result's thumbnail stands in until it arrives."""
 
 from __future__ import annotations
 
@@ -7,16 +9,22 @@ import os
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QImageReader, QPixmap
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
+    QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
+
+from photosearch.gui.workers import TaskRunner
+
+PREVIEW_EDGE = 1600  # longest side decoded for the panel (it is rarely wider than a third of the screen)
 
 
 def human_size(n: int) -> str:
@@ -34,59 +42,116 @@ def describe(file: Any) -> dict[str, str]:
     return {"Path": file.path, "Date taken": taken, "Size": human_size(file.size), "Dimensions": dims}
 
 
-class PreviewDialog(QDialog):
+def load_preview_image(path: str, edge: int = PREVIEW_EDGE) -> QImage:
+    """Decode ``path`` for the panel (oriented, at most ``edge`` px on its longest side). Runs on a worker."""
+    from PIL import Image
+
+    from photosearch.library.imaging import open_image
+
+    img = open_image(path, draft_short_side=edge // 2).image
+    if max(img.size) > edge:
+        img.thumbnail((edge, edge), Image.Resampling.LANCZOS)
+    img = img.convert("RGB")
+    data = img.tobytes()
+    return QImage(data, img.width, img.height, 3 * img.width, QImage.Format.Format_RGB888).copy()
+
+
+class PreviewPanel(QFrame):
+    """Shown at the right of the results (Space, or "Preview" in the context menu); follows the current
+    result while open."""
+
     open_requested = Signal(str)
     show_requested = Signal(str)
     similar_requested = Signal(str)
     reference_requested = Signal(str)
+    image_loaded = Signal(str)  # the path whose full image is now shown
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Preview")
-        self.resize(820, 680)
+        self.setObjectName("PreviewPanel")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setMinimumWidth(240)
         self.path = ""
+        self.loaded_path = ""
+        self.info: dict[str, str] = {}
+        self._pixmap = QPixmap()
+        self.loader = TaskRunner(1, self)
         lay = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.title = QLabel(self)
+        self.title.setObjectName("PreviewTitle")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        top.addWidget(self.title, 1)
+        self.close_button = QToolButton(self)
+        self.close_button.setText("×")
+        self.close_button.setAutoRaise(True)
+        self.close_button.setToolTip("Close the preview (Space)")
+        self.close_button.clicked.connect(self.close)
+        top.addWidget(self.close_button)
+        lay.addLayout(top)
         self.image = QLabel(self)
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image.setMinimumSize(QSize(320, 240))
+        self.image.setMinimumSize(QSize(200, 150))
+        self.image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         lay.addWidget(self.image, 1)
         self.meta = QLabel(self)
         self.meta.setObjectName("PreviewMeta")
         self.meta.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.meta.setWordWrap(True)
         lay.addWidget(self.meta)
-        row = QHBoxLayout()
-        for text, sig in (("Open", self.open_requested), ("Show in folder", self.show_requested),
-                          ("Find similar", self.similar_requested), ("Use as reference", self.reference_requested)):
+        grid = QGridLayout()
+        for i, (text, sig) in enumerate((("Open", self.open_requested), ("Show in folder", self.show_requested),
+                                         ("Find similar", self.similar_requested),
+                                         ("Use as reference", self.reference_requested))):
             b = QPushButton(text, self)
             b.clicked.connect(lambda _c=False, s=sig: s.emit(self.path))
-            row.addWidget(b)
-        row.addStretch(1)
-        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        box.rejected.connect(self.reject)
-        row.addWidget(box)
-        lay.addLayout(row)
-        self.info: dict[str, str] = {}
+            grid.addWidget(b, i // 2, i % 2)
+        lay.addLayout(grid)
 
-    def show_result(self, result: Any) -> None:
+    def show_result(self, result: Any, thumbnail: QImage | None = None) -> None:
+        """Show ``result`` now (its thumbnail, if any, until the photo is decoded)."""
         self.path = result.path
         self.info = describe(result.file)
-        self.setWindowTitle(os.path.basename(result.path))
+        self.title.setText(os.path.basename(result.path))
         self.meta.setText("<br>".join(f"<b>{k}:</b> {v.replace('&', '&amp;').replace('<', '&lt;')}"
                                       for k, v in self.info.items()))
-        reader = QImageReader(result.path)
-        reader.setAutoTransform(True)
-        size = reader.size()
-        box = QSize(1600, 1600)
-        if size.isValid() and (size.width() > box.width() or size.height() > box.height()):
-            reader.setScaledSize(size.scaled(box, Qt.AspectRatioMode.KeepAspectRatio))
-        img = reader.read()
-        self._pixmap = QPixmap.fromImage(img) if not img.isNull() else QPixmap()
+        if self.loaded_path == result.path:
+            return
+        self.loaded_path = ""
+        self._pixmap = QPixmap.fromImage(thumbnail) if thumbnail is not None and not thumbnail.isNull() else QPixmap()
+        if self._pixmap.isNull():
+            self.image.setPixmap(QPixmap())
+            self.image.setText("Loading…")
+        else:
+            self._fit()
+        path = result.path
+
+        def arrived(img: Any) -> None:
+            self._arrived(path, img)
+
+        def failed(error: BaseException) -> None:
+            self._failed(path, error)
+
+        self.loader.submit(lambda: load_preview_image(path), arrived, failed)
+
+    def _arrived(self, path: str, img: QImage) -> None:
+        if path != self.path:  # the person moved on meanwhile
+            return
+        self._pixmap = QPixmap.fromImage(img)
+        self.loaded_path = path
         self._fit()
+        self.image_loaded.emit(path)
+
+    def _failed(self, path: str, error: BaseException) -> None:
+        if path != self.path:
+            return
+        reason = getattr(error, "reason", None) or str(error)
+        if self._pixmap.isNull():
+            self.image.setPixmap(QPixmap())
+            self.image.setText(f"This photo can't be shown: {reason}")
 
     def _fit(self) -> None:
         if self._pixmap.isNull():
-            self.image.setText("This photo can't be shown here.")
             return
         dpr = self.devicePixelRatioF()
         pm = self._pixmap.scaled(self.image.size() * dpr, Qt.AspectRatioMode.KeepAspectRatio,
@@ -96,5 +161,4 @@ class PreviewDialog(QDialog):
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802
         super().resizeEvent(event)
-        if hasattr(self, "_pixmap"):
-            self._fit()
+        self._fit()

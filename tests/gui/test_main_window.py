@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from models.tools.shapes import Spec, load_labels, make_library, render
 from photosearch.gui import desktop
@@ -322,12 +322,30 @@ def test_keyboard_enter_opens_space_previews_arrows_move(qtbot: Any, make_window
     qtbot.keyClick(w.view, Qt.Key.Key_Return)
     assert handed_off == [path]
     qtbot.keyClick(w.view, Qt.Key.Key_Space)
-    assert w.preview is not None and w.preview.isVisible()
+    # the preview panel opens beside the results; the photo is decoded off the UI thread
+    assert w.preview.isVisible() and w.splitter.sizes()[2] >= 240
     info = w.preview.info
     f = w.model.result(1).file
     assert info["Path"] == path and info["Dimensions"] == f"{f.width} × {f.height}"
     assert "Date taken" in info and info["Size"].endswith(("bytes", "KB"))
-    w.preview.close()
+    qtbot.waitUntil(lambda: w.preview.loaded_path == path, timeout=10000)
+    assert w.preview.image.pixmap() is not None and not w.preview.image.pixmap().isNull()
+    assert w.view.hasFocus()  # the grid keeps the keyboard
+    # it follows the current result while open
+    qtbot.keyClick(w.view, Qt.Key.Key_Right)
+    nxt = w.model.result(2).path
+    assert w.preview.info["Path"] == nxt
+    qtbot.waitUntil(lambda: w.preview.loaded_path == nxt, timeout=10000)
+    # Space closes it again; the buttons act on the shown photo
+    qtbot.keyClick(w.view, Qt.Key.Key_Space)
+    assert not w.preview.isVisible()
+    qtbot.keyClick(w.view, Qt.Key.Key_Space)
+    assert w.preview.isVisible()
+    with qtbot.waitSignal(w.preview.open_requested, timeout=2000) as sig:
+        next(b for b in w.preview.findChildren(QPushButton) if b.text() == "Open").click()
+    assert sig.args == [nxt]
+    w.preview.close_button.click()
+    assert not w.preview.isVisible()
 
 
 def test_ctrl_f_focuses_and_escape_clears(qtbot: Any, make_window: Any, indexed: Any, photos: Path) -> None:
