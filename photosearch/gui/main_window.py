@@ -181,6 +181,7 @@ class MainWindow(QMainWindow):
         self.current_response: Any = None
         self.model_dialog: ModelDialog | None = None
         self._shown_once = False
+        self.preview_width = 0  # the width the person gave the preview panel (0: a third of the window)
         self._closed = False
         self._build()
         self._restore_settings()
@@ -301,6 +302,12 @@ class MainWindow(QMainWindow):
         geo = self.settings.value("window/geometry")
         if isinstance(geo, QByteArray | bytes) and geo:
             self.restoreGeometry(QByteArray(geo))
+        with contextlib.suppress(TypeError, ValueError):
+            side = int(self.settings.value("view/side_width", 0))  # type: ignore[call-overload]
+            if side > 0:
+                self.splitter.setSizes([side, max(200, self.width() - side), 0])
+        with contextlib.suppress(TypeError, ValueError):
+            self.preview_width = int(self.settings.value("view/preview_width", 0))  # type: ignore[call-overload]
         size = self.settings.value("view/thumb_size", 160)
         with contextlib.suppress(TypeError, ValueError):
             self.size_slider.setValue(int(size))  # type: ignore[call-overload]
@@ -313,6 +320,12 @@ class MainWindow(QMainWindow):
 
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
+        sizes = self.splitter.sizes()
+        self.settings.setValue("view/side_width", sizes[0])
+        if self.preview.isVisible() and sizes[2] > 0:
+            self.preview_width = sizes[2]
+        if self.preview_width:
+            self.settings.setValue("view/preview_width", self.preview_width)
         self.settings.setValue("view/thumb_size", self.size_slider.value())
         self.settings.setValue("query/last", self.query_bar.field.text())
         self.settings.setValue("query/weight", self.query_bar.weight)
@@ -755,6 +768,7 @@ class MainWindow(QMainWindow):
     def toggle_preview(self, row: int) -> None:
         """Space: open the preview panel on this result, or close it."""
         if self.preview.isVisible():
+            self.preview_width = self.splitter.sizes()[2] or self.preview_width
             self.preview.close()
             self.view.setFocus()
         else:
@@ -766,7 +780,7 @@ class MainWindow(QMainWindow):
         if not was_visible:
             self.preview.show()
             sizes = self.splitter.sizes()
-            want = max(300, min(520, self.width() // 3))
+            want = self.preview_width or max(300, min(520, self.width() // 3))
             if sizes[2] < want:
                 self.splitter.setSizes([sizes[0], max(200, sizes[1] + sizes[2] - want), want])
         return self.preview

@@ -403,12 +403,21 @@ def test_settings_persist_between_runs(qtbot: Any, make_window: Any, indexed: An
     wait_results(qtbot, w)
     w.size_slider.setValue(222)
     w.query_bar.field.setText("green square")
-    w.resize(720, 520)
+    w.resize(780, 520)
+    w.show_preview(0)
+    qtbot.waitUntil(lambda: w.preview.loaded_path == w.model.result(0).path, timeout=10000)
+    w.splitter.setSizes([180, 300, 290])
+    sizes = w.splitter.sizes()
     w.shutdown()
     w2 = make_window(indexed)
     assert w2.size_slider.value() == 222 and w2.view.thumb_size == 222
     assert w2.query_bar.field.text() == "green square"
-    assert (w2.size().width(), w2.size().height()) == (720, 520)
+    assert (w2.size().width(), w2.size().height()) == (780, 520)  # (the offscreen screen is 800 px wide)
+    assert not w2.preview.isVisible()  # it opens on a result, never by itself
+    assert w2.splitter.sizes()[0] == sizes[0]  # the side panel keeps its width
+    wait_results(qtbot, w2)
+    w2.show_preview(0)
+    assert w2.splitter.sizes()[2] == sizes[2]  # and the preview the width it was given
 
 
 def test_read_only_when_another_writer_holds_the_lock(qtbot: Any, make_window: Any, indexed: Any) -> None:
