@@ -4,6 +4,7 @@ progress. A thin layer over the core: Library, SearchEngine and the indexing ser
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import shutil
@@ -55,7 +56,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SEARCH_K = 200
+SEARCH_K = 200  # results per page of a search
+SEARCH_K_MAX = 5000  # scrolling further re-runs the search for up to this many
 BROWSE_PAGE = 500
 
 
@@ -624,14 +626,24 @@ class MainWindow(QMainWindow):
         self.query_bar.field.setFocus()
 
     def _maybe_load_more(self, value: int) -> None:
+        """Near the bottom of the grid: the next page of the library (browsing), or — for a search — the
+        search again for more results (up to SEARCH_K_MAX), of which the new ones are appended."""
         req, resp = self.current_request, self.current_response
-        if req is None or resp is None or req.kind != "browse" or self.search.busy:
+        if req is None or resp is None or self.search.busy or self.stack.currentWidget() is not self.view:
             return
         sb = self.view.verticalScrollBar()
-        total = int(resp.extra.get("total", 0))
-        if value >= sb.maximum() - 2 * self.view.gridSize().height() and self.model.rowCount() < total:
-            more = SearchRequest("browse", filters=req.filters, k=BROWSE_PAGE, offset=self.model.rowCount(),
-                                 label=req.label)
+        if value < sb.maximum() - 2 * self.view.gridSize().height():
+            return
+        shown = self.model.rowCount()
+        if req.kind == "browse":
+            if shown < int(resp.extra.get("total", 0)):
+                more = SearchRequest("browse", filters=req.filters, k=BROWSE_PAGE, offset=shown, label=req.label)
+                self.current_request = more
+                self.search.submit(more)
+            return
+        # a search returned a full page: there may be more (filters and the relevance cut-off return fewer)
+        if len(resp.results) >= req.k and req.k < SEARCH_K_MAX and shown < resp.library_size:
+            more = dataclasses.replace(req, k=min(SEARCH_K_MAX, req.k + SEARCH_K), offset=shown)
             self.current_request = more
             self.search.submit(more)
 
@@ -641,6 +653,10 @@ class MainWindow(QMainWindow):
         self.current_response = resp
         if req.kind == "browse" and req.offset > 0:
             self.model.append_results(resp.results)
+            return
+        if req.offset > 0:  # more of the same search: append what isn't shown yet, in rank order
+            have = {self.model.result(i).path for i in range(self.model.rowCount())}
+            self.model.append_results([r for r in resp.results if r.path not in have])
             return
         self.model.set_results(resp.results, resp.kind)
         if self.model.rowCount():

@@ -519,3 +519,30 @@ def test_model_setup_installs_from_the_registry_with_a_progress_bar(
     assert w.lib.active_model_id() == "tiny-random"
     assert values and values[-1] == 1000  # the bar reached the end
     assert not dlg.isVisible()
+
+
+def test_scrolling_to_the_end_of_a_search_fetches_more(qtbot: Any, make_window: Any, indexed: Any,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from photosearch.gui import main_window
+
+    monkeypatch.setattr(main_window, "SEARCH_K", 5)
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    w.query_bar.set_text("red")
+    qtbot.waitUntil(lambda: w.current_request is not None and w.current_request.text == "red"
+                    and not w.search.busy and w.model.rowCount() == 5, timeout=15000)
+    if w.current_response.no_good_matches:
+        w.message.button.click()  # "Show the nearest anyway"
+    first = [w.model.result(i).path for i in range(5)]
+    pages = 0
+    while w.model.rowCount() < 24 and pages < 10:
+        n = w.model.rowCount()
+        w._maybe_load_more(w.view.verticalScrollBar().maximum())  # the person scrolled to the bottom
+        qtbot.waitUntil(lambda n=n: not w.search.busy and w.model.rowCount() > n, timeout=15000)
+        pages += 1
+    paths = [w.model.result(i).path for i in range(w.model.rowCount())]
+    assert paths[:5] == first  # what was shown stays where it was
+    assert len(paths) == len(set(paths)) == 24  # every photo once, then no more to fetch
+    assert w.current_request.k == 25 and w.current_request.text == "red"
+    w._maybe_load_more(w.view.verticalScrollBar().maximum())
+    assert not w.search.busy  # nothing more to ask for
