@@ -6,6 +6,7 @@ The only place in the core that prints. Errors become one-line messages and exit
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import logging
@@ -372,12 +373,19 @@ def cmd_status(args: argparse.Namespace) -> int:
                      "saved_generation": meta.generation if meta else None,
                      "saved_count": meta.count if meta else 0,
                      "unsaved": cat.max_embedding_id(model_id) > (meta.high_water if meta else 0)}
+        from photosearch.models.encoders import describe_image_backend
+
+        vision = None
+        if model_id:
+            with contextlib.suppress(PhotoSearchError, OSError):
+                vision = lib.runtime(model_id).package.vision_path
+        encoder = describe_image_backend(lib.settings, vision)
         skipped = [{"path": f.path, "reason": f.error} for f in cat.errors()]
         holder = WriterLock(paths.lock_file).holder() if WriterLock(paths.lock_file).is_locked_elsewhere() else None
         data = {"data_dir": str(paths.data_dir), "model": model_id,
                 "models_installed": [m.id for m in lib.installed_models()],
                 "folders": folders, "counts": counts, "index": index, "skipped": skipped,
-                "writer": holder}
+                "writer": holder, "image_encoder": encoder}
 
     def human() -> Iterable[str]:
         yield f"data:    {paths.data_dir}"
@@ -385,6 +393,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         yield f"photos:  {counts['indexed']:,} indexed, {counts['pending']:,} pending, {counts['error']:,} skipped"
         if index:
             yield f"index:   {index['health']} ({index['embeddings']:,} embeddings)"
+        chosen = f" ({encoder['setting']})" if encoder["setting"] != encoder["backend"] else ""
+        yield f"encoder: images on {encoder['backend']}{chosen}"
+        if encoder["hint"]:
+            yield f"hint:    {encoder['hint']}"
         if holder:
             yield f"writer:  pid {holder.get('pid')} ({holder.get('purpose')})"
         yield "folders:" if folders else "folders: none (photosearch folders add PATH)"

@@ -202,3 +202,38 @@ def test_a_model_replaced_in_place_is_compiled_anew(tmp_path: Path, monkeypatch:
         outs.append(ov)
     assert np.sum(outs[0] * outs[1], axis=1).min() < 0.99  # the weights did change
     assert len(list((tmp_path / "cache").rglob("*.blob"))) == 2
+
+
+def test_status_says_what_runs_the_image_encoder_and_when_openvino_would_help(
+        tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    vision = load_package(tiny_model).vision_path
+    info = encoders.describe_image_backend(_settings("onnxruntime"), vision)
+    assert info["backend"] == "onnxruntime" and info["hint"] is None
+    # a CPU with AMX and no openvino installed: say how to get the faster path
+    monkeypatch.setattr(encoders, "cpu_has_amx_bf16", lambda: True)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "openvino" else
+                        real_find_spec(name, *a))
+    monkeypatch.setattr(encoders, "_openvino_core", lambda: None)
+    info = encoders.describe_image_backend(_settings("auto"), vision)
+    assert info["backend"] == "onnxruntime" and not info["openvino_installed"]
+    assert "installing OpenVINO" in info["hint"]
+    monkeypatch.setattr(encoders, "cpu_has_amx_bf16", lambda: False)
+    assert encoders.describe_image_backend(_settings("auto"), vision)["hint"] is None
+
+
+def test_cli_status_reports_the_image_encoder(tiny_model: Path, tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    run = [sys.executable, "-m", "photosearch", "--data-dir", str(data)]
+    subprocess.run([*run, "models", "import", str(tiny_model)], check=True, capture_output=True)
+    out = subprocess.run([*run, "status", "--json"], check=True, capture_output=True, text=True).stdout
+    enc = json.loads(out)["image_encoder"]
+    assert enc["setting"] == enc["backend"] == "onnxruntime"  # tests/conftest.py pins the exact backend
+    human = subprocess.run([*run, "status"], check=True, capture_output=True, text=True).stdout
+    assert "encoder: images on onnxruntime" in human
