@@ -116,10 +116,10 @@ class RuntimeSettings:
 def cpu_has_amx_bf16() -> bool | None:
     """Whether the CPU has Intel AMX bf16 units (Linux: /proc/cpuinfo flags; None where unknown)."""
     try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+        with open("/proc/cpuinfo", "rb") as f:  # bytes: no codec lookup (it fails in odd environments)
             for line in f:
-                if line.startswith("flags"):
-                    return "amx_bf16" in line.split()
+                if line.startswith(b"flags"):
+                    return b"amx_bf16" in line.split()
     except OSError:
         return None
     return None
