@@ -44,7 +44,7 @@ class RuntimeSettings:
     * ``"openvino"`` — OpenVINO (the optional ``openvino`` package) with its default precision for this
       CPU: bf16 matrix units (Intel AMX) where the CPU has them, fp32 elsewhere;
     * ``"auto"`` — OpenVINO when it is installed, the CPU computes bf16 natively and the model is not
-      quantised; ONNX Runtime otherwise. On a CPU with AMX this encodes photos ≈ 2.5× faster than fp32,
+      quantised; ONNX Runtime otherwise. On a CPU with AMX the image encoder runs ≈ 2.5× faster than fp32,
       at an embedding cosine to fp32 ≥ 0.99 (``benchmarks/bench_index.py`` reports both).
 
     :meth:`default` (what the app uses) takes ``auto`` unless ``PHOTOSEARCH_IMAGE_BACKEND`` says otherwise;
@@ -138,7 +138,7 @@ def describe_image_backend(settings: RuntimeSettings, vision_file: Path | None =
     hint = None
     if amx and not installed and settings.image_backend != "onnxruntime":
         hint = ("this CPU has bf16 matrix units (Intel AMX): installing OpenVINO (pip install openvino, or "
-                "the 'accel' extra) makes indexing ≈ 2.5× faster")
+                "the 'accel' extra) makes indexing ≈ 1.8× faster")
     return {"setting": settings.image_backend, "backend": backend, "openvino_installed": installed,
             "cpu_amx_bf16": amx, "hint": hint}
 
