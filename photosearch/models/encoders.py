@@ -224,10 +224,13 @@ def _openvino_core() -> Any:
         if _ov_core is None:
             try:
                 import openvino
+
+                _ov_core = openvino.Core()
             except ImportError:
                 _ov_core = False
-            else:
-                _ov_core = openvino.Core()
+            except Exception as e:  # noqa: BLE001 - a broken install (missing libraries …) means: not there
+                log.warning("OpenVINO is installed but can't start (%s); using ONNX Runtime", e)
+                _ov_core = False
         return _ov_core or None
 
 
