@@ -64,6 +64,15 @@ def _stamp_ok(path: Path, params: dict) -> bool:
         return False
 
 
+def _reuse_or_wipe(d: Path, params: dict) -> bool:
+    """True when ``d`` was built with ``params`` (its stamp says so); otherwise remove it and return False."""
+    if _stamp_ok(d / ".stamp", params):
+        return True
+    if d.exists():
+        shutil.rmtree(d)
+    return False
+
+
 def _stamp(path: Path, params: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(params))
@@ -284,11 +293,9 @@ def build_library(n: int, model_ids: list[str], ef_construction: int | None = No
               "M": vmod.M,
               "vectors": json.loads((VECTORS / ".stamp").read_text())}
     stamp = d / ".stamp"
-    if _stamp_ok(stamp, params):
+    if _reuse_or_wipe(d, params):
         log.info("library %s: cached", d.name)
         return d
-    if d.exists():
-        shutil.rmtree(d)
     paths = Paths.resolve(d)
     paths.ensure()
     for mid in set(model_ids) | {MODEL_256_INT8}:
@@ -340,11 +347,9 @@ def build_rclip_library(n: int) -> Path:
     d = rclip_library_dir(n)
     params = {"n": n, "v": 1, "vectors": json.loads((VECTORS / ".stamp").read_text())}
     stamp = d / ".stamp"
-    if _stamp_ok(stamp, params):
+    if _reuse_or_wipe(d, params):
         log.info("rclip library %s: cached", d.name)
         return d
-    if d.exists():
-        shutil.rmtree(d)
     (d / "photos").mkdir(parents=True)
     for item in RCLIP_DATA.iterdir():
         (d / item.name).symlink_to(item, target_is_directory=item.is_dir())
