@@ -457,29 +457,29 @@ class MainWindow(QMainWindow):
             self._error_box("Can't add a folder now",
                             "Another PhotoSearch is indexing this library; add folders there or close it first.")
             return
-        try:
-            if self.indexing.running:
-                self.indexing.add_folder(path)
-            else:
-                self.lib.add_folder(path)
-        except PhotoSearchError as e:
-            self._error_box("Can't add this folder", str(e))
+        if not self._change_folders("add_folder", path, "Can't add this folder"):
             return
         self.status_label.setText(f"Added {path}")
         self.refresh_library()
         if self.lib.active_model_id() is None and self.prompt_model and self.model_dialog is None:
             self.open_model_dialog()
 
+    def _change_folders(self, action: str, path: str, failure: str) -> bool:
+        """``add_folder``/``remove_folder`` through the running indexing service (which then indexes or
+        forgets the photos), else on the library directly; an error is shown and gives False."""
+        assert self.indexing is not None
+        target: Any = self.indexing if self.indexing.running else self.lib
+        try:
+            getattr(target, action)(path)
+        except PhotoSearchError as e:
+            self._error_box(failure, str(e))
+            return False
+        return True
+
     def remove_folder(self, path: str) -> None:
         if self.indexing is None:
             return
-        try:
-            if self.indexing.running:
-                self.indexing.remove_folder(path)
-            else:
-                self.lib.remove_folder(path)
-        except PhotoSearchError as e:
-            self._error_box("Can't remove this folder", str(e))
+        if not self._change_folders("remove_folder", path, "Can't remove this folder"):
             return
         self.refresh_library()
         self.run_query()
