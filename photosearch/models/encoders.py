@@ -234,11 +234,6 @@ def _openvino_core() -> Any:
         return _ov_core or None
 
 
-def _file_stamp(path: Path) -> str:
-    st = path.stat()
-    return f"{st.st_size:x}-{st.st_mtime_ns:x}"
-
-
 _NP_DTYPES = {"float32": np.float32, "float16": np.float16, "int32": np.int32, "int64": np.int64}
 
 
@@ -298,10 +293,10 @@ class _LazySession:
             raise ModelLoadError("the image backend is set to OpenVINO, but the 'openvino' package isn't installed "
                                  f"(pip install openvino, or set {ENV_IMAGE_BACKEND}=onnxruntime)")
         config = self.settings.openvino_config()
-        if self.settings.openvino_cache:
+        if self.settings.openvino_cache and self.content_id:
             from photosearch.config import openvino_cache_dir
 
-            cache = openvino_cache_dir(self.path.parent.name) / (self.content_id or _file_stamp(self.path))
+            cache = openvino_cache_dir(self.path.parent.name) / self.content_id
             try:
                 cache.mkdir(parents=True, exist_ok=True)
                 config["CACHE_DIR"] = str(cache)
@@ -349,9 +344,8 @@ class ImageEncoder:
         self.package = package
         self.spec = package.manifest.vision
         self.preprocessor = Preprocessor(self.spec)
-        entry = package.manifest.files.get(self.spec.file)
         self._session = _LazySession(package.vision_path, settings, backend=settings.image_backend,
-                                     content_id=entry.sha256[:16] if entry else None)
+                                     content_id=package.manifest.files[self.spec.file].sha256[:16])
         self.max_batch = max_batch if self.spec.dynamic_batch else 1
         self.calls = 0  # images encoded since creation (tests count re-embeds with it)
         self._count_lock = threading.Lock()
