@@ -48,10 +48,9 @@ def load_preview_image(path: str, edge: int = PREVIEW_EDGE) -> QImage:
 
     from photosearch.library.imaging import open_image
 
-    img = open_image(path, draft_short_side=edge // 2).image
+    img = open_image(path, draft_short_side=edge // 2).image  # oriented 8-bit RGB
     if max(img.size) > edge:
         img.thumbnail((edge, edge), Image.Resampling.LANCZOS)
-    img = img.convert("RGB")
     data = img.tobytes()
     return QImage(data, img.width, img.height, 3 * img.width, QImage.Format.Format_RGB888).copy()
 
