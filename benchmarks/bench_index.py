@@ -13,6 +13,7 @@ and HEIC throughput.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -120,8 +121,7 @@ def child_cosine(model: str, corpus: Path, int8_model: str | None) -> dict:
     from photosearch.models.encoders import ModelRuntime, RuntimeSettings
     from photosearch.models.preprocess import FAST_DRAFT_FACTOR
 
-    fp32 = RuntimeSettings.default()
-    fp32 = RuntimeSettings(intra_op_threads=fp32.intra_op_threads, image_backend="onnxruntime")
+    fp32 = dataclasses.replace(RuntimeSettings.default(), image_backend="onnxruntime")
     rt = ModelRuntime.from_path(MODELS / model, fp32)  # the exact fp32 reference
     pre = rt.preprocessor
     paths = sorted(corpus.iterdir())
