@@ -192,6 +192,22 @@ def _build_torch_model(config: Any, seed: int) -> Any:
     return model
 
 
+def tower(model: Any, forward: Any) -> Any:
+    """One tower of a two-tower model as a module of its own, for ``torch.onnx.export``:
+    ``forward(model, x)`` computes its output (the exporters name the inputs and outputs)."""
+    import torch
+
+    class Tower(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.m = model
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return forward(self.m, x)
+
+    return Tower().eval()
+
+
 def export_onnx_pair(config: Any, out_dir: Path, *, seed: int = 0, opset: int = 17,
                      names: tuple[str, str, str, str] = ("pixel_values", "image_embeds", "input_ids", "text_embeds"),
                      ) -> tuple[Path, Path]:
@@ -201,32 +217,16 @@ def export_onnx_pair(config: Any, out_dir: Path, *, seed: int = 0, opset: int = 
     model = _build_torch_model(config, seed)
     img_in, img_out, txt_in, txt_out = names
 
-    class Visual(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.m = model
-
-        def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
-            out = self.m.vision_model(pixel_values=pixel_values)
-            return self.m.visual_projection(out.pooler_output)
-
-    class Textual(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.m = model
-
-        def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-            out = self.m.text_model(input_ids=input_ids)
-            return self.m.text_projection(out.pooler_output)
-
+    visual = tower(model, lambda m, x: m.visual_projection(m.vision_model(pixel_values=x).pooler_output))
+    textual = tower(model, lambda m, x: m.text_projection(m.text_model(input_ids=x).pooler_output))
     out_dir.mkdir(parents=True, exist_ok=True)
     s = config.vision_config.image_size
     vpath, tpath = out_dir / "visual.onnx", out_dir / "textual.onnx"
-    _torch_export(Visual().eval(), (torch.zeros(2, 3, s, s),), vpath, [img_in], [img_out],
+    _torch_export(visual, (torch.zeros(2, 3, s, s),), vpath, [img_in], [img_out],
                   {img_in: {0: "batch"}, img_out: {0: "batch"}}, opset)
     eos = int(config.text_config.eos_token_id)
     ids = torch.tensor([[eos - 1, 320, 1000, eos, 0, 0], [eos - 1, 400, 500, 600, 700, eos]], dtype=torch.int64)
-    _torch_export(Textual().eval(), (ids,), tpath, [txt_in], [txt_out],
+    _torch_export(textual, (ids,), tpath, [txt_in], [txt_out],
                   {txt_in: {0: "batch", 1: "sequence"}, txt_out: {0: "batch"}}, opset)
     return vpath, tpath
 

@@ -24,7 +24,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from models.tools.export import _caption_corpus, train_clip_bpe  # noqa: E402 - shared with the speed work
+from models.tools.export import _caption_corpus, tower, train_clip_bpe  # noqa: E402 - shared with the speed work
 
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
 CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
@@ -102,39 +102,24 @@ def tiny_clip(
     return model
 
 
-class _ClipVision:
-    @staticmethod
-    def make(model: Any, normalize: bool = False) -> Any:
-        import torch
+def clip_vision_tower(model: Any, normalize: bool = False) -> Any:
+    import torch
 
-        class V(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.m = model
+    def forward(m: Any, x: Any) -> Any:
+        e = m.visual_projection(m.vision_model(pixel_values=x).pooler_output)
+        return torch.nn.functional.normalize(e, dim=-1) if normalize else e
 
-            def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
-                e = self.m.visual_projection(self.m.vision_model(pixel_values=pixel_values).pooler_output)
-                return torch.nn.functional.normalize(e, dim=-1) if normalize else e
-
-        return V().eval()
+    return tower(model, forward)
 
 
-class _ClipText:
-    @staticmethod
-    def make(model: Any, normalize: bool = False, cast: bool = False) -> Any:
-        import torch
+def clip_text_tower(model: Any, normalize: bool = False, cast: bool = False) -> Any:
+    import torch
 
-        class T(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.m = model
+    def forward(m: Any, x: Any) -> Any:
+        e = m.text_projection(m.text_model(input_ids=x.long() if cast else x).pooler_output)
+        return torch.nn.functional.normalize(e, dim=-1) if normalize else e
 
-            def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-                ids = input_ids.long() if cast else input_ids
-                e = self.m.text_projection(self.m.text_model(input_ids=ids).pooler_output)
-                return torch.nn.functional.normalize(e, dim=-1) if normalize else e
-
-        return T().eval()
+    return tower(model, forward)
 
 
 def clip_tokenizer(out: Path, vocab_size: int = 1000, seed: int = 0) -> tuple[Path, int, int, int]:
@@ -164,7 +149,7 @@ def export_xenova_clip(out: str | Path, seed: int = 0) -> dict[str, Any]:
     model = tiny_clip(n_vocab, bos, eos, seed)
     s = model.config.vision_config.image_size
     _export(
-        _ClipVision.make(model),
+        clip_vision_tower(model),
         (torch.zeros(2, 3, s, s),),
         out / "onnx" / "vision_model.onnx",
         ["pixel_values"],
@@ -173,7 +158,7 @@ def export_xenova_clip(out: str | Path, seed: int = 0) -> dict[str, Any]:
     )
     ids = torch.tensor([[bos, 5, 6, eos, 0, 0], [bos, 7, 8, 9, 10, eos]])
     _export(
-        _ClipText.make(model),
+        clip_text_tower(model),
         (ids,),
         out / "onnx" / "text_model.onnx",
         ["input_ids"],
@@ -215,11 +200,11 @@ def export_immich_clip(out: str | Path, seed: int = 0, image_size: int = 64, pat
     s = model.config.vision_config.image_size
     # Traced with a symbolic batch (so the graph itself is batch-generic), then the inputs/outputs are
     # declared with batch 1 and 77 tokens, as Immich publishes them.
-    _export(_ClipVision.make(model, normalize=True), (torch.zeros(2, 3, s, s),), out / "visual" / "model.onnx",
+    _export(clip_vision_tower(model, normalize=True), (torch.zeros(2, 3, s, s),), out / "visual" / "model.onnx",
             ["image"], ["embedding"], {"image": {0: "batch"}, "embedding": {0: "batch"}})
     ids = torch.zeros(2, 77, dtype=torch.int32)
     ids[:, :3] = torch.tensor([bos, 5, eos])
-    _export(_ClipText.make(model, normalize=True, cast=True), (ids,), out / "textual" / "model.onnx", ["text"],
+    _export(clip_text_tower(model, normalize=True, cast=True), (ids,), out / "textual" / "model.onnx", ["text"],
             ["embedding"], {"text": {0: "batch"}, "embedding": {0: "batch"}})
     for f in (out / "visual" / "model.onnx", out / "textual" / "model.onnx"):
         pin_batch(f, 1)
@@ -370,24 +355,8 @@ def export_xenova_siglip(out: str | Path, seed: int = 0) -> dict[str, Any]:
     spm_tokenizer(spm_bytes, "$A </s>", [("</s>", ref_tok.eos_token_id)]).save(str(out / "tokenizer.json"))
     model = tiny_siglip(ref_tok.vocab_size, ref_tok.pad_token_id, ref_tok.eos_token_id, seed)
 
-    class V(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.m = model
-
-        def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
-            return self.m.vision_model(pixel_values=pixel_values).pooler_output
-
-    class T(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.m = model
-
-        def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-            return self.m.text_model(input_ids=input_ids).pooler_output
-
     _export(
-        V().eval(),
+        tower(model, lambda m, x: m.vision_model(pixel_values=x).pooler_output),
         (torch.zeros(2, 3, 224, 224),),
         out / "onnx" / "vision_model.onnx",
         ["pixel_values"],
@@ -395,7 +364,7 @@ def export_xenova_siglip(out: str | Path, seed: int = 0) -> dict[str, Any]:
         {"pixel_values": {0: "batch"}, "image_embeds": {0: "batch"}},
     )
     _export(
-        T().eval(),
+        tower(model, lambda m, x: m.text_model(input_ids=x).pooler_output),
         (torch.ones(2, 64, dtype=torch.int64),),
         out / "onnx" / "text_model.onnx",
         ["input_ids"],
@@ -460,7 +429,7 @@ def export_xlmr_package(out: str | Path, seed: int = 0, spm_bytes: bytes | None 
 
     tower = TextTower().eval()
     _export(
-        _ClipVision.make(clip),
+        clip_vision_tower(clip),
         (torch.zeros(2, 3, 224, 224),),
         out / "visual.onnx",
         ["pixel_values"],

@@ -208,7 +208,7 @@ def make_siglip(out: Path, strings: list[str], photos: dict[str, np.ndarray]) ->
 def make_xlmr(out: Path, strings: list[str], photos: dict[str, np.ndarray]) -> None:
     import torch
 
-    from models.tools.export_layouts import _ClipVision, export_xlmr_package
+    from models.tools.export_layouts import clip_vision_tower, export_xlmr_package
 
     info = export_xlmr_package(out / "model")
     sp = info["ref_tokenizer"]  # SentencePiece itself: <s> + pieces + </s>, truncated to 77, padded
@@ -221,7 +221,7 @@ def make_xlmr(out: Path, strings: list[str], photos: dict[str, np.ndarray]) -> N
         mask[i, : len(r)] = 1
     enc = {"input_ids": ids, "attention_mask": mask}
     with torch.no_grad():
-        img = _np(_ClipVision.make(info["clip"])(_images(info["processor"], photos)))
+        img = _np(clip_vision_tower(info["clip"])(_images(info["processor"], photos)))
         txt = np.concatenate(
             [
                 _np(info["tower"](enc["input_ids"][i : i + 100], enc["attention_mask"][i : i + 100]))
