@@ -95,7 +95,7 @@ class TextReader:
     def _get(self) -> Any:
         with self._lock:
             if self._engine is None:
-                self._engine = _make_engine(self.threads)
+                self._engine = _make_engine(self.threads, self.det_side)
             return self._engine
 
     def read(
@@ -137,7 +137,7 @@ class TextReader:
         return OcrResult(tuple(lines), len(boxes), time.monotonic() - start, complete)
 
 
-def _make_engine(threads: int) -> Any:
+def _make_engine(threads: int, det_side: int) -> Any:
     root = model_dir()
     try:
         from rapidocr import RapidOCR
@@ -149,6 +149,10 @@ def _make_engine(threads: int) -> Any:
         "Global.model_root_dir": str(root),
         "EngineConfig.onnxruntime.intra_op_num_threads": threads,
         "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        # the detector sees the reduced image as it is (its default scales every image UP to a 736 px short side)
+        "Det.limit_type": "max",
+        "Det.limit_side_len": det_side,
+        "Global.max_side_len": max(2000, det_side),
     }
     for part, name in MODEL_FILES.items():
         params[f"{part}.model_path"] = str(root / name)  # an explicit file: rapidocr's downloader never runs

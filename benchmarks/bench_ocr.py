@@ -1,0 +1,294 @@
+"""OCR benchmark on real photographs with text rendered onto them (issue "Find photos by the words in them").
+
+Corpus (built once under benchmarks/_inputs/ocr-corpus, never committed): distinct 4:3 crops of the ~60 real
+photographs of ``real_photos.py`` at 4000×3000 (12 MP JPEG, quality 90); half get 1–3 blocks of 1–3 words
+(several fonts, text height 10–80 px at that size, rotation up to ±20°, dark-on-light and light-on-dark, on a
+plate or straight on the photo, and one block in five partly covered by a patch of the photo), half stay as
+they are. Then, as the product's text pass does it: a reduced JPEG decode (draft mode) for detection, a full
+decode only when text was found, recognition on full-size crops; the text goes into SQLite FTS5 (trigram)
+and queries of 1–3 of a photo's words are answered with ``photosearch.text.match``.
+
+Prints: word recall by text height (occluded words apart), search success (the photo in the top 3), how often a
+photo without text comes back, and the pass's photos/s on photos with and without text, with the CPU.
+
+    python benchmarks/bench_ocr.py [--text 320 --plain 320 --workers 2 --det-side 1600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import random
+import sqlite3
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.real_photos import dictionary, ensure  # noqa: E402 - after the path line, as the other benchmarks do
+from photosearch.text.match import TextQuery, index_form  # noqa: E402
+from photosearch.text.ocr import TextReader  # noqa: E402
+
+CORPUS = Path(__file__).resolve().parent / "_inputs" / "ocr-corpus"
+SIZE = (4000, 3000)
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+FONTS = ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSansMono.ttf",
+         "DejaVuSansCondensed-Oblique.ttf"]  # fmt: skip
+BUCKETS = [(10, 20), (20, 40), (40, 81)]
+
+
+def cpu_line() -> str:
+    model = "unknown"
+    flags: set[str] = set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and model == "unknown":
+                model = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        model = platform.processor() or model
+    marks = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_bf16") if f in flags]
+    return f"{model} ({', '.join(marks) or 'no AVX2'})"
+
+
+def words_list() -> list[str]:
+    words = dictionary().read_text(encoding="utf-8", errors="ignore").splitlines()
+    words = [w.strip() for w in words]
+    return sorted({w for w in words if w.isascii() and w.isalpha() and w.islower() and 4 <= len(w) <= 10})
+
+
+def _font(name: str, px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    path = FONT_DIR / name
+    if path.exists():
+        return ImageFont.truetype(str(path), px)
+    return ImageFont.load_default(size=px)
+
+
+def _crop(photo: Image.Image, rng: random.Random) -> Image.Image:
+    w, h = photo.size
+    cw = min(w, int(h * 4 / 3))
+    cw = int(cw * rng.uniform(0.6, 1.0))
+    ch = int(cw * 3 / 4)
+    x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
+    return photo.crop((x, y, x + cw, y + ch)).resize(SIZE, Image.Resampling.BICUBIC)
+
+
+def _word_text(rng: random.Random, vocab: list[str]) -> str:
+    w = rng.choice(vocab)
+    style = rng.random()
+    return w.upper() if style < 0.4 else w.capitalize() if style < 0.8 else w
+
+
+def render_block(
+    img: Image.Image, rng: random.Random, vocab: list[str], taken: list[tuple[int, int, int, int]]
+):
+    n_words = rng.randint(1, 3)
+    words = [_word_text(rng, vocab) for _ in range(n_words)]
+    px = int(round(math.exp(rng.uniform(math.log(10), math.log(80)))))
+    font = _font(rng.choice(FONTS), px)
+    text = " ".join(words)
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    x0, y0, x1, y1 = probe.textbbox((0, 0), text, font=font)
+    pad = max(4, px // 3)
+    layer = Image.new("RGBA", (x1 - x0 + 2 * pad, y1 - y0 + 2 * pad), (0, 0, 0, 0))
+    d = ImageDraw.Draw(layer)
+    dark_on_light = rng.random() < 0.5
+    ink = (rng.randint(0, 50),) * 3 if dark_on_light else (rng.randint(215, 255),) * 3
+    plate = rng.random() < 0.7
+    if plate:
+        paper = (rng.randint(215, 250), rng.randint(210, 245), rng.randint(200, 240)) if dark_on_light else (
+            rng.randint(10, 60), rng.randint(20, 70), rng.randint(30, 90))  # fmt: skip
+        d.rectangle((0, 0, layer.width - 1, layer.height - 1), fill=(*paper, 255))
+    else:  # straight on the photo: outline in the other tone, as captions and stickers often are
+        other = (255, 255, 255) if dark_on_light else (0, 0, 0)
+        d.text((pad - x0, pad - y0), text, font=font, fill=(*other, 255), stroke_width=max(1, px // 12),
+               stroke_fill=(*other, 255))  # fmt: skip
+    d.text((pad - x0, pad - y0), text, font=font, fill=(*ink, 255))
+    angle = rng.uniform(-20, 20)
+    rotated = layer.rotate(angle, expand=True, resample=Image.Resampling.BICUBIC)
+    for _ in range(50):
+        x = rng.randint(0, max(0, img.width - rotated.width))
+        y = rng.randint(0, max(0, img.height - rotated.height))
+        box = (x, y, x + rotated.width, y + rotated.height)
+        if all(box[2] < t[0] or box[0] > t[2] or box[3] < t[1] or box[1] > t[3] for t in taken):
+            break
+    else:
+        return None
+    img.paste(rotated, (x, y), rotated)
+    taken.append(box)
+    occluded: set[int] = set()
+    if rng.random() < 0.2:  # a patch of the photo over one end of the block
+        frac = rng.uniform(0.1, 0.25)
+        pw = max(2, int(rotated.width * frac))
+        px0 = x if rng.random() < 0.5 else x + rotated.width - pw
+        src_x = rng.randint(0, img.width - pw)
+        src_y = rng.randint(0, max(0, img.height - rotated.height))
+        img.paste(img.crop((src_x, src_y, src_x + pw, src_y + rotated.height)), (px0, y))
+        occluded.add(0 if px0 == x else n_words - 1)
+    return [{"word": w, "px": px, "occluded": i in occluded, "angle": round(angle, 1), "plate": plate}
+            for i, w in enumerate(words)]  # fmt: skip
+
+
+def build(n_text: int, n_plain: int, seed: int = 7) -> list[dict]:
+    manifest = CORPUS / f"manifest-{n_text}-{n_plain}-{seed}.json"
+    if manifest.exists():
+        return json.loads(manifest.read_text())
+    CORPUS.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    photos = ensure()
+    vocab = words_list()
+    items = []
+    for i in range(n_text + n_plain):
+        src = photos[i % len(photos)]
+        with Image.open(src, formats=["JPEG", "PNG"]) as im:
+            base = _crop(im.convert("RGB"), rng)
+        words: list[dict] = []
+        if i < n_text:
+            taken: list[tuple[int, int, int, int]] = []
+            for _ in range(rng.randint(1, 3)):
+                got = render_block(base, rng, vocab, taken)
+                words += got or []
+        path = CORPUS / f"{'text' if i < n_text else 'plain'}_{i:04d}.jpg"
+        base.save(path, quality=90)
+        items.append({"path": str(path), "source": src.name, "words": words})
+        if (i + 1) % 50 == 0:
+            print(f"  built {i + 1}/{n_text + n_plain}", flush=True)
+    manifest.write_text(json.dumps(items))
+    return items
+
+
+def read_all(items: list[dict], workers: int, det_side: int) -> tuple[dict[str, str], dict[str, float]]:
+    local = threading.local()
+
+    def reader() -> TextReader:
+        if not hasattr(local, "r"):
+            local.r = TextReader(det_side=det_side, threads=1)
+        return local.r
+
+    def one(item: dict) -> tuple[str, str, float]:
+        t = time.perf_counter()
+        with Image.open(item["path"], formats=["JPEG"]) as im:
+            im.draft("RGB", (det_side, det_side))
+            reduced = im.convert("RGB")
+
+        def full() -> Image.Image:
+            with Image.open(item["path"], formats=["JPEG"]) as big:
+                return big.convert("RGB")
+
+        result = reader().read(reduced, full)
+        return item["path"], result.text, time.perf_counter() - t
+
+    texts: dict[str, str] = {}
+    times: dict[str, float] = {}
+    with ThreadPoolExecutor(workers) as pool:
+        for path, text, secs in pool.map(one, items):
+            texts[path], times[path] = text, secs
+    return texts, times
+
+
+def throughput(items: list[dict], workers: int, det_side: int) -> float:
+    start = time.perf_counter()
+    read_all(items, workers, det_side)
+    return len(items) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--text", type=int, default=320)
+    ap.add_argument("--plain", type=int, default=320)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--det-side", type=int, default=1600)
+    ap.add_argument("--speed-sample", type=int, default=40, help="photos of each kind timed on their own")
+    args = ap.parse_args()
+    print(f"CPU: {cpu_line()}; workers {args.workers}; detection at {args.det_side} px", flush=True)
+    items = build(args.text, args.plain)
+    text_items = [it for it in items if it["words"]]
+    plain_items = [it for it in items if not it["words"]]
+
+    # throughput first, on their own, each kind separately
+    tp_plain = throughput(plain_items[: args.speed_sample], args.workers, args.det_side)
+    tp_text = throughput(text_items[: args.speed_sample], args.workers, args.det_side)
+
+    t0 = time.perf_counter()
+    texts, _ = read_all(items, args.workers, args.det_side)
+    read_s = time.perf_counter() - t0
+
+    # word recall by height
+    tokens = {p: set(index_form(t).replace("\n", " ").split()) for p, t in texts.items()}
+    rows = []
+    for lo, hi in BUCKETS:
+        clear = [
+            (it, w) for it in text_items for w in it["words"] if lo <= w["px"] < hi and not w["occluded"]
+        ]
+        hit = sum(index_form(w["word"]) in tokens[it["path"]] for it, w in clear)
+        rows.append((f"{lo}-{min(hi, 80)} px", hit, len(clear)))
+    occ = [(it, w) for it in text_items for w in it["words"] if w["occluded"]]
+    occ_hit = sum(index_form(w["word"]) in tokens[it["path"]] for it, w in occ)
+
+    # search: queries of 1-3 words of a photo; success = that photo in the top 3
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE VIRTUAL TABLE t USING fts5(body, tokenize='trigram')")
+    paths = [it["path"] for it in items]
+    for rowid, p in enumerate(paths):
+        con.execute("INSERT INTO t(rowid, body) VALUES (?, ?)", (rowid, index_form(texts[p])))
+    plain_set = {it["path"] for it in plain_items}
+    rng = random.Random(11)
+    success = {True: [0, 0], False: [0, 0]}  # tall (all words >= 20 px) -> [hits, queries]
+    plain_returned = 0
+    queries = 0
+    for it in text_items:
+        clear = [w for w in it["words"] if not w["occluded"]]
+        if not clear:
+            continue
+        chosen = rng.sample(clear, rng.randint(1, min(3, len(clear))))
+        tq = TextQuery.parse(" ".join(w["word"] for w in chosen))
+        expr = tq.fts_expression()
+        cands = {r for (r,) in con.execute("SELECT rowid FROM t WHERE t MATCH ?", (expr,))} if expr else set()
+        scored = sorted(((tq.score(texts[paths[r]]), paths[r]) for r in cands), reverse=True)
+        passing = [(s, p) for s, p in scored if tq.matches(texts[p])]
+        own = next((s for s, p in passing if p == it["path"]), None)
+        ok = own is not None and sum(1 for s, p in passing if s > own) < 3
+        tall = all(w["px"] >= 20 for w in chosen)
+        success[tall][0] += ok
+        success[tall][1] += 1
+        plain_returned += sum(1 for _, p in passing[:3] if p in plain_set)
+        queries += 1
+
+    print()
+    print(
+        f"corpus: {len(text_items)} photos with text, {len(plain_items)} without, 12 MP, from 62 real photographs"
+    )
+    print("| text height (at 4000×3000) | words read | recall |")
+    print("|---|---|---|")
+    for label, hit, n in rows:
+        print(f"| {label} | {hit}/{n} | {hit / max(n, 1):.3f} |")
+    print(f"| partly covered (any height) | {occ_hit}/{len(occ)} | {occ_hit / max(len(occ), 1):.3f} |")
+    tall_hit, tall_n = success[True]
+    print(
+        f"search success, words >= 20 px: {tall_hit}/{tall_n} = {tall_hit / max(tall_n, 1):.3f} (goal >= 0.9)"
+    )
+    all_hit = success[True][0] + success[False][0]
+    print(f"search success, all queries: {all_hit}/{queries} = {all_hit / max(queries, 1):.3f}")
+    print(f"photos without text in a query's top 3: {plain_returned} over {queries} queries "
+          f"= {plain_returned / max(queries * 3, 1):.4f} of the top-3 slots (goal <= 0.01)")  # fmt: skip
+    print(f"throughput ({args.workers} workers): no text {tp_plain:.2f} photos/s (goal >= 2), "
+          f"with text {tp_text:.2f} photos/s (goal >= 0.5); whole corpus read in {read_s:.0f} s")  # fmt: skip
+    out = Path(__file__).resolve().parent / "_out"
+    out.mkdir(exist_ok=True)
+    (out / "bench_ocr.json").write_text(json.dumps({
+        "cpu": cpu_line(), "recall": rows, "occluded": [occ_hit, len(occ)], "search_tall": success[True],
+        "search_short": success[False], "plain_in_top3": plain_returned, "queries": queries,
+        "photos_per_s_plain": tp_plain, "photos_per_s_text": tp_text, "det_side": args.det_side,
+    }, indent=1))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
