@@ -1,0 +1,205 @@
+"""Justified layout: rows that fill the width with every photo at its own aspect ratio (the layout Flickr
+published as justified-layout, and Google Photos and Immich use), grouped under section headers (months in the
+date view). Pure arithmetic, no Qt: the results view asks it where things are and what is visible.
+
+A row takes photos until, scaled to fill the width exactly, it would be no taller than the target height; its
+height is then what fills the width. Widths are whole pixels whose rounding is spread over the row, so every
+row but a section's last fills the width exactly and each photo keeps its aspect ratio within a pixel. A
+section's last row keeps the target height, left-aligned, unless it is nearly full. Finding what is visible is a
+binary search, so 100k photos scroll as cheaply as 100.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+MIN_ASPECT, MAX_ASPECT = 0.25, 5.0  # panoramas and slivers are shown cropped to these
+
+
+@dataclass(frozen=True)
+class Tile:
+    index: int  # position in the result list
+    x: int
+    y: int
+    w: int
+    h: int
+
+
+@dataclass(frozen=True)
+class Row:
+    y: int
+    h: int
+    start: int  # first result index in the row
+    xs: tuple[int, ...]
+    ws: tuple[int, ...]
+    section: int
+    last_in_section: bool
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.ws)
+
+
+@dataclass(frozen=True)
+class Header:
+    section: int
+    y: int
+    h: int
+    title: str
+    count: int
+
+
+@dataclass
+class Layout:
+    width: int
+    height: int = 0
+    rows: list[Row] = field(default_factory=list)
+    headers: list[Header] = field(default_factory=list)
+    _row_tops: list[int] = field(default_factory=list, repr=False)
+    _first_index: list[int] = field(default_factory=list, repr=False)
+
+    def rows_between(self, top: int, bottom: int) -> list[Row]:
+        """Rows that intersect [top, bottom)."""
+        i = max(0, bisect.bisect_right(self._row_tops, top) - 1)
+        out = []
+        while i < len(self.rows) and self.rows[i].y < bottom:
+            if self.rows[i].y + self.rows[i].h > top:
+                out.append(self.rows[i])
+            i += 1
+        return out
+
+    def tiles_between(self, top: int, bottom: int) -> list[Tile]:
+        return [
+            Tile(r.start + k, r.xs[k], r.y, r.ws[k], r.h)
+            for r in self.rows_between(top, bottom)
+            for k in range(len(r.ws))
+        ]
+
+    def headers_between(self, top: int, bottom: int) -> list[Header]:
+        return [h for h in self.headers if h.y < bottom and h.y + h.h > top]
+
+    def header_at(self, top: int) -> Header | None:
+        """The section header that should stick to the top of a viewport starting at ``top``."""
+        ys = [h.y for h in self.headers]
+        i = bisect.bisect_right(ys, top) - 1
+        return self.headers[i] if i >= 0 else None
+
+    def tile_of(self, index: int) -> Tile | None:
+        r = bisect.bisect_right(self._first_index, index) - 1
+        if r < 0 or r >= len(self.rows):
+            return None
+        row = self.rows[r]
+        k = index - row.start
+        if not 0 <= k < len(row.ws):
+            return None
+        return Tile(index, row.xs[k], row.y, row.ws[k], row.h)
+
+    def index_at(self, x: int, y: int) -> int | None:
+        for row in self.rows_between(y, y + 1):
+            for k in range(len(row.ws)):
+                if row.xs[k] <= x < row.xs[k] + row.ws[k]:
+                    return row.start + k
+        return None
+
+    def neighbour(self, index: int, dx: int, dy: int) -> int:
+        """The result reached from ``index`` by an arrow key: left/right in reading order, up/down to the tile
+        of the row above or below that overlaps it most."""
+        tile = self.tile_of(index)
+        total = self.rows[-1].end if self.rows else 0
+        if tile is None or total == 0:
+            return index
+        if dx:
+            return min(max(index + dx, 0), total - 1)
+        r = bisect.bisect_right(self._first_index, index) - 1 + dy
+        if not 0 <= r < len(self.rows):
+            return index
+        row = self.rows[r]
+        centre = tile.x + tile.w / 2
+        best = min(range(len(row.ws)), key=lambda k: abs(row.xs[k] + row.ws[k] / 2 - centre))
+        return row.start + best
+
+
+def clamp_aspect(aspect: float) -> float:
+    if not aspect or aspect != aspect or aspect <= 0:
+        return 1.0
+    return min(max(aspect, MIN_ASPECT), MAX_ASPECT)
+
+
+def _widths(aspects: Sequence[float], height: float, room: int) -> list[int]:
+    """Whole-pixel widths for ``aspects`` at ``height`` that add up to ``room`` (largest remainders)."""
+    exact = [a * height for a in aspects]
+    floors = [int(e) for e in exact]
+    short = room - sum(floors)
+    order = sorted(range(len(exact)), key=lambda i: exact[i] - floors[i], reverse=True)
+    for i in order[: max(0, short)]:
+        floors[i] += 1
+    return floors
+
+
+def layout(
+    aspects: Sequence[float],
+    width: int,
+    target_height: int = 180,
+    spacing: int = 4,
+    sections: Sequence[tuple[str, int]] | None = None,
+    header_height: int = 36,
+    nearly_full: float = 0.85,
+) -> Layout:
+    """Lay out ``aspects`` (width / height per result, in order) in rows ``width`` pixels wide.
+    ``sections``: (title, count) in order, counts adding up to ``len(aspects)``; None for one untitled run."""
+    width = max(1, int(width))
+    spans = list(sections) if sections else [("", len(aspects))]
+    out = Layout(width=width)
+    y = 0
+    start = 0
+    for s, (title, count) in enumerate(spans):
+        if sections:
+            out.headers.append(Header(s, y, header_height, title, count))
+            y += header_height
+        end = start + count
+        i = start
+        while i < end:
+            j = i
+            total = 0.0
+            while j < end:
+                total += clamp_aspect(aspects[j])
+                j += 1
+                room = width - spacing * (j - i - 1)
+                if room / total <= target_height:
+                    break
+            if j - i > 1 and (width - spacing * (j - i - 1)) / total <= target_height:
+                # the photo that tipped the row under the target: keep it only if that lands nearer the target
+                without = total - clamp_aspect(aspects[j - 1])
+                h_with = (width - spacing * (j - i - 1)) / total
+                h_without = (width - spacing * (j - i - 2)) / without
+                if math.log(h_without / target_height) < math.log(target_height / h_with):
+                    j -= 1
+                    total = without
+            n = j - i
+            room = width - spacing * (n - 1)
+            fill_h = room / total
+            last = j >= end
+            if last and fill_h > target_height / nearly_full:  # a short last row keeps the target height
+                h = target_height
+                ws = [max(1, round(clamp_aspect(a) * h)) for a in aspects[i:j]]
+                if sum(ws) + spacing * (n - 1) > width:  # never wider than the view
+                    ws = _widths([clamp_aspect(a) for a in aspects[i:j]], room / total, room)
+            else:
+                h = max(1, round(fill_h))
+                ws = _widths([clamp_aspect(a) for a in aspects[i:j]], fill_h, room)
+            xs = []
+            x = 0
+            for w in ws:
+                xs.append(x)
+                x += w + spacing
+            out.rows.append(Row(y, h, i, tuple(xs), tuple(ws), s, last))
+            out._row_tops.append(y)
+            out._first_index.append(i)
+            y += h + spacing
+            i = j
+        start = end
+    out.height = y
+    return out
