@@ -1,0 +1,44 @@
+"""Steering from stored vectors: feedback moves the query toward liked and away from disliked photos,
+several photos make one query, and an album classifier separates its kind from the rest of a library."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from photosearch.search.steer import rocchio, several, train_album
+
+
+def _norm(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def clusters(seed: int = 0, n: int = 200, dim: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centres = _norm(rng.normal(size=(4, dim)))
+    labels = rng.integers(0, 4, n)
+    return _norm(centres[labels] + 0.12 * rng.normal(size=(n, dim))), labels
+
+
+def test_feedback_moves_the_query() -> None:
+    x, labels = clusters()
+    q = _norm(x[labels == 0].mean(0) + x[labels == 1].mean(0))  # halfway between two kinds
+    liked, disliked = x[labels == 1][:3], x[labels == 0][:3]
+    q2 = rocchio(q, liked, disliked)
+    assert abs(np.linalg.norm(q2) - 1) < 1e-5
+    top = np.argsort(-(x @ q2))[:20]
+    assert (labels[top] == 1).mean() > 0.9
+    assert np.allclose(rocchio(q), q, atol=1e-6)  # no feedback: the query as it was
+
+
+def test_several_photos_and_albums() -> None:
+    x, labels = clusters(seed=1)
+    ex = np.flatnonzero(labels == 2)[:5]
+    assert (labels[np.argsort(-(x @ several(x[ex])))[:20]] == 2).all()
+    album = train_album(x[ex], background=x[np.random.default_rng(2).choice(len(x), 80, replace=False)])
+    members = album.members(x)
+    assert (labels[members] == 2).mean() > 0.9 and members[labels == 2].mean() > 0.8
+    alone = train_album(x[ex])  # no background: a ball around the examples
+    assert alone.members(x[ex]).all()
+    with pytest.raises(ValueError):
+        several(np.zeros((0, 32)))
