@@ -11,7 +11,8 @@ scores for given photos. Nothing here touches disk or the network.
   composed query is.
 - **An album** is an L2-regularised logistic regression: the liked examples against the disliked ones and a
   sample of the library (weighted down, as most of a library is simply "not this"). A photo is a member when
-  its probability reaches ``threshold``.
+  its probability reaches ``threshold``: each example in turn is left out of training and scored against the
+  library sample; the line sits at the lowest share of the sample that a left-out example outranks.
 """
 
 from __future__ import annotations
@@ -87,8 +88,8 @@ def train_album(
     liked: np.ndarray,
     disliked: np.ndarray | None = None,
     background: np.ndarray | None = None,
-    l2: float = 1e-3,
-    steps: int = 300,
+    l2: float = 0.3,
+    steps: int = 25,
     background_weight: float = 0.3,
     scale: float = 20.0,
 ) -> AlbumModel:
@@ -117,12 +118,38 @@ def train_album(
     # balance: the positives weigh as much as everything else together
     sw[y == 1] *= 0.5 / max(sw[y == 1].sum(), 1e-9)
     sw[y == 0] *= 0.5 / max(sw[y == 0].sum(), 1e-9)
-    w = np.zeros(x.shape[1])
-    b = 0.0
-    lr = 0.5
-    for _ in range(steps):  # plain gradient descent on the weighted log loss (convex; a few hundred steps do)
-        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w + b, -40, 40)))
-        g = sw * (p - y)
-        w -= lr * (x.T @ g + l2 * w)
-        b -= lr * float(g.sum())
-    return AlbumModel((w * scale).astype(np.float32), float(b))
+    w, b = _fit(x, y, sw, l2, steps)
+    model = AlbumModel((w * scale).astype(np.float32), b)
+    if len(pos) < 3:
+        return model
+    # where a member the classifier has not seen lands: leave each example out in turn and see how much of the
+    # library sample it outranks; the line is drawn at the lowest such share of the full model's sample scores
+    bg = np.concatenate(parts[1:]) * scale if background is not None and len(background) else None
+    if bg is None:
+        return model
+    shares = []
+    for i in range(len(pos)):
+        keep = np.ones(len(y), dtype=bool)
+        keep[i] = False
+        wi, bi = _fit(x[keep], y[keep], sw[keep] / sw[keep].sum(), l2, steps)
+        shares.append(float(np.mean(bg @ wi + bi < x[i] @ wi + bi)))
+    line = float(np.quantile(bg @ w + b, max(0.0, min(shares) - 0.02)))
+    return AlbumModel(model.w, model.b, threshold=float(1.0 / (1.0 + np.exp(-line))))
+
+
+def _fit(x: np.ndarray, y: np.ndarray, sw: np.ndarray, l2: float, steps: int) -> tuple[np.ndarray, float]:
+    """Weighted, L2-regularised logistic regression by Newton's method (iteratively reweighted least squares:
+    a handful of iterations converge, with no step size to tune)."""
+    xa = np.hstack([x, np.ones((len(x), 1))])
+    reg = np.full(xa.shape[1], l2)
+    reg[-1] = 1e-9  # the bias is not shrunk
+    theta = np.zeros(xa.shape[1])
+    for _ in range(min(steps, 25)):
+        p = 1.0 / (1.0 + np.exp(-np.clip(xa @ theta, -40, 40)))
+        grad = xa.T @ (sw * (p - y)) + reg * theta
+        hess = (xa * (sw * p * (1 - p))[:, None]).T @ xa + np.diag(reg)
+        delta = np.linalg.solve(hess, grad)
+        theta -= delta
+        if float(np.abs(delta).max()) < 1e-6:
+            break
+    return theta[:-1], float(theta[-1])
