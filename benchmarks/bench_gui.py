@@ -49,15 +49,9 @@ def pick_model(arg: str | None, tmp: Path) -> Path:
 
 
 def prepare(data: Path, model: Path) -> Any:
-    from photosearch.config import Paths
-    from photosearch.library.library import Library
-    from photosearch.models.install import install_package_dir
+    from tests.support.library import prepare_library
 
-    paths = Paths.resolve(data)
-    with Library(paths, write=True, purpose="bench") as lib:
-        pkg = install_package_dir(model, paths.models_dir)
-        lib.set_active_model(pkg.id)
-    return paths
+    return prepare_library(data, model=model, photos=None, index=False)
 
 
 # -- 1 ------------------------------------------------------------------------------------------------

@@ -5,108 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from photosearch.config import Paths
 from photosearch.indexing.service import IndexingService
 from photosearch.library.library import Library
-from photosearch.models.install import install_package_dir
-from photosearch.progress import Progress
-from photosearch.search.engine import SearchEngine
-
-_SEED = iter(range(10_000, 10**9))
-
-
-def make_image(path: Path, size: tuple[int, int] = (64, 48), seed: int | None = None) -> Path:
-    rng = np.random.default_rng(next(_SEED) if seed is None else seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)).save(path)
-    return path
-
-
-def make_images(folder: Path, n: int, prefix: str = "p") -> list[Path]:
-    return [make_image(folder / f"{prefix}{i:03}.jpg") for i in range(n)]
-
-
-def wait_until(pred: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> float:
-    """Poll a condition with a deadline; returns the seconds it took."""
-    t0 = time.monotonic()
-    while not pred():
-        if time.monotonic() - t0 > timeout:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
-    return time.monotonic() - t0
-
-
-def disk_images(*roots: Path) -> set[str]:
-    out = set()
-    for root in roots:
-        for d, dirs, files in os.walk(root):
-            dirs[:] = [x for x in dirs if not x.startswith(".")]
-            out |= {os.path.join(d, f) for f in files if f.lower().endswith((".jpg", ".png")) and not f.startswith(".")}
-    return out
-
-
-def catalog_paths(lib: Library, status: str | None = "indexed") -> set[str]:
-    return {f.path for f in lib.catalog.all_files(status)}
-
-
-@pytest.fixture
-def library(tiny_model: Path, data_dir: Path) -> Iterator[Library]:
-    paths = Paths.resolve(data_dir)
-    paths.ensure()
-    install_package_dir(tiny_model, paths.models_dir)
-    lib = Library(paths, write=True, purpose="test")
-    yield lib
-    lib.close()
-
-
-class Running:
-    """A started service that is always stopped (threads joined) at the end of the test."""
-
-    def __init__(self, lib: Library, **kw: object) -> None:
-        self.events: list[Progress] = []
-        self.changes = 0
-        kw.setdefault("debounce", 0.2)
-        kw.setdefault("offline_check_interval", 0.3)
-        kw.setdefault("gc_delay", 0.3)
-        self.svc = IndexingService(lib, on_progress=self.events.append, on_change=self._on_change, **kw)  # type: ignore[arg-type]
-
-    def _on_change(self) -> None:
-        self.changes += 1
-
-    def __enter__(self) -> IndexingService:
-        self.svc.start()
-        return self.svc
-
-    def __exit__(self, *exc: object) -> None:
-        self.svc.stop()
-
-
-def search_first(lib: Library, path: Path) -> str | None:
-    rt = lib.runtime()
-    eng = SearchEngine(lib.catalog, rt, lib.vector_index(rt.id))
-    res = eng.search_image(str(path), 1).results
-    return res[0].path if res else None
-
-
-def visible(lib: Library) -> set[str]:
-    rt = lib.runtime()
-    eng = SearchEngine(lib.catalog, rt, lib.vector_index(rt.id))
-    return {r.path for r in eng.search_text("a photo", 1000).results}
-
-
-def settle(svc: IndexingService, lib: Library, roots: list[Path], timeout: float = 20.0) -> None:
-    """Wait until the catalog's indexed files are exactly the image files on disk and the service is idle."""
-    wait_until(lambda: catalog_paths(lib, None) == disk_images(*roots) and svc.idle
-               and not lib.catalog.counts_by_status()["pending"], timeout, "the catalog to match the disk")
-
+from tests.support.photos import disk_images, make_image, make_images
+from tests.support.service import Running, catalog_paths, search_first, settle, visible, wait_until
 
 # ---------------------------------------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ import photosearch.library.thumbs as thumbs_mod
 import photosearch.models.preprocess as preprocess_mod
 from photosearch.library.imaging import open_image
 from photosearch.library.library import Library
-from tests.unit.test_service import Running, library, make_image, settle, wait_until  # noqa: F401
+from tests.support.photos import make_image
+from tests.support.service import Running, settle, wait_until
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_thumbnails_come_from_the_one_decode_and_orphans_are_cleaned(
-        library: Library, tmp_path: Path, decodes: list[str]) -> None:  # noqa: F811
+        library: Library, tmp_path: Path, decodes: list[str]) -> None:
     pics = tmp_path / "pics"
     files = [make_image(pics / f"p{i}.png", size=(800, 600)) for i in range(4)]
     files.append(make_image(pics / "tall.png", size=(300, 900)))
