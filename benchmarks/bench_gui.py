@@ -138,7 +138,7 @@ def bench_index_stall(app: Any, paths: Any, photos: Path, n: int) -> dict[str, A
     w.indexing.progress.connect(lambda p: progress.append((p.done, p.total)) if p.phase == "embedding" else None)
     hb.start()
     t0 = time.perf_counter()
-    w.add_folder(str(photos))
+    w.folders.add_folder(str(photos))
     ok = run_until(app, lambda: w.lib.catalog.visible_count() >= n and w.indexing.service.idle, 600)
     elapsed = time.perf_counter() - t0
     # keep the UI busy like a person would: a search while indexing finished

@@ -6,20 +6,17 @@ The only place in the core that prints. Errors become one-line messages and exit
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
 import json
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from typing import Any
 
 from photosearch.config import Paths
 from photosearch.errors import PhotoSearchError, QueryError
-from photosearch.progress import Progress, format_duration
+from photosearch.progress import Progress, ProgressPhase, describe, format_duration
 
 log = logging.getLogger("photosearch.cli")
 
@@ -99,53 +96,14 @@ class LiveLine:
 
 
 class ProgressLine(LiveLine):
-    """Indexing progress events as a live line."""
+    """Indexing progress events as a live line (``photosearch.progress.describe``: the GUI's words too)."""
+
+    FINAL = (ProgressPhase.DONE, ProgressPhase.CANCELLED, ProgressPhase.SAVING, ProgressPhase.SWITCHED)
 
     def __call__(self, p: Progress) -> None:
-        self.show(lambda: format_progress(p), final=p.phase in ("done", "cancelled", "saving"))
-
-
-def format_progress(p: Progress) -> str:
-    if p.phase == "embedding":
-        parts = [f"Indexing {p.done:,}/{p.total:,}"]
-        if p.rate:
-            parts.append(f"{p.rate:.1f} photos/s")
-        if p.eta is not None:
-            parts.append(f"{format_duration(p.eta)} left")
-        if p.errors:
-            parts.append(f"{p.errors} skipped")
-        if p.paused:
-            parts.append("paused")
-        return " · ".join(parts)
-    if p.phase == "scanning":
-        return f"Scanning folders… {p.message}".rstrip() if not p.total else f"Scanned {p.total:,} photos"
-    if p.phase == "done":
-        return f"Done: {p.done:,} photos processed, {p.encoded:,} embedded, {p.errors:,} skipped"
-    return f"{p.phase.capitalize()}… {p.message}".rstrip()
-
-
-def _date(ts: float | None) -> str:
-    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else "-"
-
-
-def _parse_date(s: str | None, end: bool = False) -> float | None:
-    if not s:
-        return None
-    for fmt in ("%Y-%m-%d", "%Y-%m", "%Y"):
-        try:
-            dt = datetime.strptime(s, fmt)
-        except ValueError:
-            continue
-        if end:
-            if fmt == "%Y":
-                dt = dt.replace(year=dt.year + 1)
-            elif fmt == "%Y-%m":
-                dt = dt.replace(year=dt.year + dt.month // 12, month=dt.month % 12 + 1)
-            else:
-                dt = datetime.fromordinal(dt.toordinal() + 1)
-            return dt.timestamp() - 1e-3
-        return dt.timestamp()
-    raise QueryError(f"can't read the date {s!r}; use YYYY, YYYY-MM or YYYY-MM-DD")
+        text = describe(p)
+        if text:
+            self.show(lambda: text, final=p.stage in self.FINAL or (p.stage is ProgressPhase.IDLE and p.done > 0))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -153,78 +111,65 @@ def _parse_date(s: str | None, end: bool = False) -> float | None:
 
 
 def cmd_folders(args: argparse.Namespace) -> int:
+    from photosearch.app import folders
+
     write = args.action in ("add", "remove", "pause", "resume")
     with _open(args, write=write, purpose=f"photosearch folders {args.action}") as lib:
         if args.action == "add":
-            rows = [lib.add_folder(p) for p in args.paths]
+            rows = folders.add_folders(lib, args.paths)
             _emit(args, [r.__dict__ for r in rows], lambda: [f"added {r.path}" for r in rows] + [
                 "run 'photosearch index' (or 'photosearch watch') to index them"])
         elif args.action == "remove":
-            counts = {p: lib.remove_folder(p) for p in args.paths}
-            if lib.active_model_id():
-                from photosearch.indexing.pipeline import Indexer
-
-                Indexer(lib).collect_garbage()
+            counts = folders.remove_folders(lib, args.paths)
             _emit(args, counts, lambda: [f"removed {p} ({n} photos)" for p, n in counts.items()])
         elif args.action in ("pause", "resume"):
             for p in args.paths:
-                lib.set_folder_paused(p, args.action == "pause")
+                folders.set_folder_paused(lib, p, args.action == "pause")
             _emit(args, {"paused" if args.action == "pause" else "resumed": args.paths},
                   lambda: [f"{args.action}d {p}" for p in args.paths])
         else:
-            rows = lib.folders()
+            rows = folders.list_folders(lib)
             _emit(args, [r.__dict__ for r in rows],
                   lambda: [f"{r.state:8} {r.path}" for r in rows] or ["no folders yet: photosearch folders add PATH"])
     return 0
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from photosearch.indexing.pipeline import Indexer
-    from photosearch.progress import WorkControl
+    from photosearch.app import folders
+    from photosearch.app.index import run_index
 
     for p in args.add or []:
         with _open(args, write=True, purpose="photosearch folders add") as lib:
-            lib.add_folder(p)
+            folders.add_folder(lib, p)
     with _open(args, write=True, purpose="photosearch index") as lib:
-        indexer = Indexer(lib, batch_size=args.batch_size)
-        control = WorkControl()
         line = ProgressLine(quiet=args.quiet)
-        final: Progress | None = None
         try:
-            for p in indexer.run(control):
-                line(p)
-                final = p
+            data = run_index(lib, batch_size=args.batch_size, on_progress=line)
         except KeyboardInterrupt:
-            control.cancel()
-            indexer.save()
             print("interrupted; what was indexed is kept", file=sys.stderr)
             return 130
-        counts = lib.catalog.counts_by_status()
-        # what ran the image encoder ("onnxruntime" or "openvino"; None when nothing needed encoding)
-        backend = indexer.runtime.image.backend if lib.active_model_id() else None
-        data = {**(final.to_json() if final else {}), "counts": counts, "image_backend": backend}
+        counts = data["counts"]
         _emit(args, data, lambda: [
             f"{counts['indexed']:,} photos indexed, {counts['error']:,} skipped, {counts['pending']:,} pending"])
     return 0
 
 
-def _filters(args: argparse.Namespace):  # noqa: ANN202
-    from photosearch.search.engine import Filters
+def _query(args: argparse.Namespace, text: str = "", images: tuple[str, ...] = (), **kw: Any):  # noqa: ANN202
+    from photosearch.app.query import Query, make_filters
 
-    f = Filters(
-        folder=os.path.abspath(args.folder) if getattr(args, "folder", None) else None,
-        date_from=_parse_date(getattr(args, "date_from", None)),
-        date_to=_parse_date(getattr(args, "date_to", None), end=True),
-        formats=tuple(x.strip().lower() for x in args.type.split(",")) if getattr(args, "type", None) else None,
-        orientation=getattr(args, "orientation", None),
-    )
-    return f if f.active() else None
+    filters = make_filters(getattr(args, "folder", None), getattr(args, "date_from", None),
+                           getattr(args, "date_to", None), getattr(args, "type", None),
+                           getattr(args, "orientation", None))
+    return Query.of(text, images, filters=filters, k=args.k, **kw)
 
 
-def _engine(lib, warm_text: bool = False):  # noqa: ANN001, ANN202
-    """The search engine; with ``warm_text`` the text model loads on a second thread while the vector
-    index is checked and loaded (both mostly outside the GIL), which shortens a cold ``search``."""
-    return lib.search_engine(overlap_loads=warm_text)
+def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> int:
+    from photosearch.app.search import open_engine, search
+
+    query.validate()  # before the model loads: a bad query fails fast
+    with _open(args) as lib:
+        _print_results(args, search(query, open_engine(lib, query)), shown)
+    return 0
 
 
 def _print_results(args: argparse.Namespace, resp, query: dict[str, Any]) -> None:  # noqa: ANN001
@@ -247,41 +192,24 @@ def _print_results(args: argparse.Namespace, resp, query: dict[str, Any]) -> Non
 
 def cmd_search(args: argparse.Namespace) -> int:
     text = " ".join(args.text).strip()
-    if not text and not args.image:
+    images = (args.image,) if args.image else ()
+    if not text and not images:  # an empty query browses in the GUI; here it is a mistake
         raise QueryError("give some text to search for, or --image PATH")
-    with _open(args) as lib:
-        eng = _engine(lib, warm_text=bool(text))
-        filters = _filters(args)
-        if args.image and text:
-            resp = eng.search_composed(args.image, text, args.k, weight=args.weight, fusion=args.fusion,
-                                       filters=filters)
-        elif args.image:
-            resp = eng.search_image(args.image, args.k, filters)
-        else:
-            resp = eng.search_text(text, args.k, filters)
-        _print_results(args, resp, {"text": text or None, "image": args.image})
-    return 0
+    query = _query(args, text, images, weight=args.weight, fusion=args.fusion)
+    return _run_query(args, query, {"text": text or None, "image": args.image})
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
-    with _open(args) as lib:
-        eng = _engine(lib)
-        resp = eng.search_image(args.path, args.k, _filters(args), exclude_self=True)
-        _print_results(args, resp, {"similar": args.path})
-    return 0
+    from photosearch.app.query import QueryKind
+
+    query = _query(args, "", (args.path,)).with_(kind=QueryKind.SIMILAR)
+    return _run_query(args, query, {"similar": args.path})
 
 
 def cmd_duplicates(args: argparse.Namespace) -> int:
-    from photosearch.errors import IndexLocked
-    from photosearch.search.duplicates import find_duplicates
+    from photosearch.app.search import duplicates
 
-    try:  # the writer records perceptual hashes computed now; a reader computes them and forgets
-        lib, store = _open(args, write=True, purpose="photosearch duplicates"), True
-    except IndexLocked:
-        lib, store = _open(args), False
-    with lib:
-        groups = find_duplicates(_engine(lib), threshold=args.threshold, max_distance=args.max_distance,
-                                 store_hashes=store)
+    groups = duplicates(_paths(args), args.threshold, args.max_distance)
     data = {"threshold": args.threshold, "max_distance": args.max_distance, "groups": [g.to_json() for g in groups]}
 
     def human() -> Iterable[str]:
@@ -311,16 +239,14 @@ def cmd_watch(args: argparse.Namespace) -> int:
         if args.json:
             sys.stdout.write(json.dumps({"event": "progress", **p.to_json()}, default=str) + "\n")
             sys.stdout.flush()
-        elif p.phase == "idle":
-            if p.done:
-                line(Progress("done", p.done, p.total, errors=p.errors, encoded=p.encoded))
         else:
             line(p)
         last["p"] = p
 
+    from photosearch.app import folders
+
     with _open(args, write=True, purpose="photosearch watch") as lib:
-        for path in args.add or []:
-            lib.add_folder(path)
+        folders.add_folders(lib, args.add or [])
         if not lib.folders():
             raise QueryError("no folders to watch: photosearch folders add PATH (or --add PATH)")
         svc = IndexingService(lib, on_progress=on_progress, debounce=args.debounce, poll_interval=args.poll_interval)
@@ -350,42 +276,13 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from photosearch.store.lock import WriterLock
+    from photosearch.app.status import status
 
     paths = _paths(args)
     with _open(args) as lib:
-        cat = lib.catalog
-        model_id = lib.active_model_id()
-        counts = cat.counts_by_status()
-        folders = [{"path": f.path, "state": f.state, "watch": f.watch_mode, "watch_note": f.watch_note,
-                    "photos": len(cat.files_in_folder(f.id)), "last_scan": f.last_scan_at} for f in lib.folders()]
-        index: dict[str, Any] = {}
-        if model_id:
-            meta = cat.index_meta(model_id)
-            n_emb = cat.count_embeddings(model_id)
-            if meta is None:
-                health = "not built yet" if n_emb else "empty"
-            else:
-                p = paths.index_dir / meta.file
-                ok = p.is_file() and p.stat().st_size == meta.size
-                health = "ok" if ok else "needs rebuild (file missing or damaged)"
-            index = {"model": model_id, "embeddings": n_emb, "health": health,
-                     "saved_generation": meta.generation if meta else None,
-                     "saved_count": meta.count if meta else 0,
-                     "unsaved": cat.max_embedding_id(model_id) > (meta.high_water if meta else 0)}
-        from photosearch.models.encoders import describe_image_backend
-
-        vision = None
-        if model_id:
-            with contextlib.suppress(PhotoSearchError, OSError):
-                vision = lib.runtime(model_id).package.vision_path
-        encoder = describe_image_backend(lib.settings, vision)
-        skipped = [{"path": f.path, "reason": f.error} for f in cat.errors()]
-        holder = WriterLock(paths.lock_file).holder() if WriterLock(paths.lock_file).is_locked_elsewhere() else None
-        data = {"data_dir": str(paths.data_dir), "model": model_id,
-                "models_installed": [m.id for m in lib.installed_models()],
-                "folders": folders, "counts": counts, "index": index, "skipped": skipped,
-                "writer": holder, "image_encoder": encoder}
+        data = status(lib)
+    model_id, counts, index, encoder = data["model"], data["counts"], data["index"], data["image_encoder"]
+    holder, folders, skipped = data["writer"], data["folders"], data["skipped"]
 
     def human() -> Iterable[str]:
         yield f"data:    {paths.data_dir}"
@@ -568,9 +465,9 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from photosearch import doctor
+    from photosearch.app.doctor import check
 
-    report = doctor.run(_paths(args), repair=args.repair, full=args.full)
+    report = check(_paths(args), repair=args.repair, full=args.full)
 
     def human() -> Iterable[str]:
         for line in report.repairs:

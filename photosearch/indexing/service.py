@@ -207,17 +207,21 @@ class IndexingService:
             self._idle = False
             self._cv.notify_all()
 
-    def add_folder(self, path: str | Path) -> FolderRow:
+    # -- told about changes made by the application layer (photosearch.app.folders) ----------------------
+    @contextlib.contextmanager
+    def editing(self) -> Iterator[None]:
+        """Hold the worker off the catalog while the caller changes the folder list."""
         with self._work_lock:
-            row = self.library.add_folder(path)
+            yield
+
+    def folder_added(self, row: FolderRow) -> None:
+        """A folder was added: watch it and scan it soon."""
         with self._cv:
             self._folders_dirty = True
         self.request_scan(row.id)
-        return row
 
-    def remove_folder(self, path: str | Path) -> None:
-        with self._work_lock:
-            self.library.remove_folder(path)
+    def folder_removed(self) -> None:
+        """A folder was removed: stop watching it and collect what only it used."""
         with self._cv:
             self._folders_dirty = True
             self._gc_due = time.monotonic()
@@ -225,16 +229,32 @@ class IndexingService:
             self._cv.notify_all()
         self._changed()
 
-    def set_folder_paused(self, path: str | Path, paused: bool) -> None:
-        with self._work_lock:
-            self.library.set_folder_paused(path, paused)
-            row = self.catalog.folder_by_path(os.path.normpath(os.path.abspath(os.path.expanduser(str(path)))))
+    def folder_paused(self, row: FolderRow | None, paused: bool) -> None:
+        """A folder was paused (not watched, not indexed) or resumed (scanned again soon)."""
         with self._cv:
             self._folders_dirty = True
         if not paused and row is not None:
             self.request_scan(row.id)
         else:
             self._wake()
+
+    # the same, for callers that hold only the service (tests, older code): change, then notify
+    def add_folder(self, path: str | Path) -> FolderRow:
+        with self.editing():
+            row = self.library.add_folder(path)
+        self.folder_added(row)
+        return row
+
+    def remove_folder(self, path: str | Path) -> None:
+        with self.editing():
+            self.library.remove_folder(path)
+        self.folder_removed()
+
+    def set_folder_paused(self, path: str | Path, paused: bool) -> None:
+        with self.editing():
+            self.library.set_folder_paused(path, paused)
+            row = self.catalog.folder_by_path(os.path.normpath(os.path.abspath(os.path.expanduser(str(path)))))
+        self.folder_paused(row, paused)
 
     @property
     def progress(self) -> Progress:

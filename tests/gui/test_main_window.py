@@ -121,7 +121,7 @@ def test_skipped_files_are_counted_and_listed_with_reasons(qtbot: Any, make_wind
     qtbot.waitUntil(lambda: w.skipped_button.isVisible())
     assert w.skipped_button.text() == "⚠ 1 skipped"
     w.skipped_button.click()
-    table = w.skipped_dialog.table
+    table = w.folders.skipped_dialog.table
     assert table.rowCount() == 1
     assert table.item(0, 0).text().endswith("broken.jpg")
     assert table.item(0, 1).text()  # the reason, in words
@@ -253,13 +253,13 @@ def test_context_menu_actions_call_the_right_functions(qtbot: Any, make_window: 
     path = w.model.result(0).path
     w.view.setCurrentIndex(idx)
 
-    menu_action(w.build_context_menu(idx), "Open").trigger()
+    menu_action(w.actions_.build_context_menu(idx), "Open").trigger()
     assert handed_off == [path]
-    menu_action(w.build_context_menu(idx), "Show in folder").trigger()
+    menu_action(w.actions_.build_context_menu(idx), "Show in folder").trigger()
     assert handed_off[-1] == os.path.dirname(path)
-    menu_action(w.build_context_menu(idx), "Copy path").trigger()
+    menu_action(w.actions_.build_context_menu(idx), "Copy path").trigger()
     assert QGuiApplication.clipboard().text() == path
-    menu_action(w.build_context_menu(idx), "Copy image").trigger()
+    menu_action(w.actions_.build_context_menu(idx), "Copy image").trigger()
     assert not QGuiApplication.clipboard().image().isNull()
 
     calls: list[tuple[Any, ...]] = []
@@ -271,12 +271,12 @@ def test_context_menu_actions_call_the_right_functions(qtbot: Any, make_window: 
         return original(image, k, filters, exclude_self=exclude_self, **kw)
 
     monkeypatch.setattr(engine, "search_image", spy)
-    menu_action(w.build_context_menu(idx), "Find similar").trigger()
+    menu_action(w.actions_.build_context_menu(idx), "Find similar").trigger()
     wait_results(qtbot, w)
     assert calls == [(path, True)]
     assert w.current_response.kind == "similar" and path not in [r.path for r in w.model.results]
 
-    menu_action(w.build_context_menu(w.model.index(1)), "Use as reference").trigger()
+    menu_action(w.actions_.build_context_menu(w.model.index(1)), "Use as reference").trigger()
     ref_path = w.model.results[1].path if w.model.rowCount() > 1 else None
     assert w.query_bar.reference is not None and w.query_bar.reference.path == ref_path
 
@@ -289,8 +289,8 @@ def test_bulk_actions_on_a_selection(qtbot: Any, make_window: Any, indexed: Any,
     for r in (0, 1, 2):
         sel.select(w.model.index(r), sel.SelectionFlag.Select)
     chosen = [w.model.result(r).path for r in (0, 1, 2)]
-    assert w.selected_paths() == chosen
-    menu = w.build_context_menu(w.model.index(0))
+    assert w.actions_.selected_paths() == chosen
+    menu = w.actions_.build_context_menu(w.model.index(0))
     menu_action(menu, "Copy 3 paths").trigger()
     assert QGuiApplication.clipboard().text().splitlines() == chosen
     menu_action(menu, "Copy 3 files").trigger()
@@ -390,7 +390,7 @@ def test_no_good_matches_says_so_and_offers_the_nearest(qtbot: Any, make_window:
     for r in weak:
         r.passed = False
     req = SearchRequest("text", text="purple giraffe", label="“purple giraffe”")
-    w._search_finished(req, SearchResponse(weak, "text", 24))
+    w.presenter.finished(req, SearchResponse(weak, "text", 24))
     assert w.stack.currentWidget() is w.message
     assert w.message.title.text() == "Nothing close to “purple giraffe” in 24 photos"
     assert w.message.button.text() == "Show the nearest anyway"
@@ -404,7 +404,7 @@ def test_settings_persist_between_runs(qtbot: Any, make_window: Any, indexed: An
     w.size_slider.setValue(222)
     w.query_bar.field.setText("green square")
     w.resize(780, 520)
-    w.show_preview(0)
+    w.actions_.show_preview(0)
     qtbot.waitUntil(lambda: w.preview.loaded_path == w.model.result(0).path, timeout=10000)
     w.splitter.setSizes([180, 300, 290])
     sizes = w.splitter.sizes()
@@ -416,7 +416,7 @@ def test_settings_persist_between_runs(qtbot: Any, make_window: Any, indexed: An
     assert not w2.preview.isVisible()  # it opens on a result, never by itself
     assert w2.splitter.sizes()[0] == sizes[0]  # the side panel keeps its width
     wait_results(qtbot, w2)
-    w2.show_preview(0)
+    w2.actions_.show_preview(0)
     assert w2.splitter.sizes()[2] == sizes[2]  # and the preview the width it was given
 
 
@@ -523,9 +523,9 @@ def test_model_setup_installs_from_the_registry_with_a_progress_bar(
 
 def test_scrolling_to_the_end_of_a_search_fetches_more(qtbot: Any, make_window: Any, indexed: Any,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from photosearch.gui import main_window
+    from photosearch.gui import search_presenter
 
-    monkeypatch.setattr(main_window, "SEARCH_K", 5)
+    monkeypatch.setattr(search_presenter, "SEARCH_K", 5)
     w = make_window(indexed)
     wait_results(qtbot, w)
     w.query_bar.set_text("red")
@@ -537,12 +537,12 @@ def test_scrolling_to_the_end_of_a_search_fetches_more(qtbot: Any, make_window: 
     pages = 0
     while w.model.rowCount() < 24 and pages < 10:
         n = w.model.rowCount()
-        w._maybe_load_more(w.view.verticalScrollBar().maximum())  # the person scrolled to the bottom
+        w.presenter.maybe_load_more(w.view.verticalScrollBar().maximum())  # the person scrolled to the bottom
         qtbot.waitUntil(lambda n=n: not w.search.busy and w.model.rowCount() > n, timeout=15000)
         pages += 1
     paths = [w.model.result(i).path for i in range(w.model.rowCount())]
     assert paths[:5] == first  # what was shown stays where it was
     assert len(paths) == len(set(paths)) == 24  # every photo once, then no more to fetch
     assert w.current_request.k == 25 and w.current_request.text == "red"
-    w._maybe_load_more(w.view.verticalScrollBar().maximum())
+    w.presenter.maybe_load_more(w.view.verticalScrollBar().maximum())
     assert not w.search.busy  # nothing more to ask for

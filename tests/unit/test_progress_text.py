@@ -1,8 +1,12 @@
-"""How progress reads, pinned before the two renderers (CLI line, GUI status bar) became one."""
+"""How progress reads: one renderer (``photosearch.progress.describe``) for the CLI line and the GUI status bar."""
 
 from __future__ import annotations
 
-from photosearch.progress import Progress
+import json
+
+import pytest
+
+from photosearch.progress import Progress, ProgressPhase, describe
 
 CASES = {
     "scan-start": Progress("scanning", message="looking for new, changed and removed photos"),
@@ -20,50 +24,38 @@ CASES = {
 }
 
 
-def render_cli() -> dict[str, str]:
-    from photosearch.cli import format_progress
-
-    return {k: format_progress(p) for k, p in CASES.items()}
-
-
-def test_cli_progress_line() -> None:
-    assert render_cli() == {
-        "scan-start": "Scanning folders… looking for new, changed and removed photos",
-        "scan-done": "Scanned 120 photos",
-        "embed-start": "Indexing 0/0",
-        "embed": "Indexing 40/120 · 3.2 photos/s · 25 s left · 2 skipped",
-        "embed-paused": "Indexing 40/120 · paused",
-        "embed-hours": "Indexing 1/90,000 · 2.0 photos/s · 12 h 30 min left",
-        "saving": "Saving… saving the search index",
-        "done": "Done: 120 photos processed, 118 embedded, 2 skipped",
-        "cancelled": "Cancelled…",
-        "error": "Error… disk full",
-        "idle": "Idle…",
-        "stopped": "Stopped…",
-    }
-
-
-def render_gui() -> dict[str, str]:
-    import pytest
-
-    pytest.importorskip("PySide6")
-    from photosearch.gui.main_window import progress_text
-
-    return {k: progress_text(p) for k, p in CASES.items()}
-
-
-def test_gui_status_text() -> None:
-    assert render_gui() == {
-        "cancelled": "Indexing stopped",
-        "done": "",
-        "embed": "Indexing 40 / 120 · 3.2 photos/s · 25 s left",
-        "embed-hours": "Indexing 1 / 90,000 · 2.0 photos/s · 12 h 30 min left",
-        "embed-paused": "Paused — Indexing 40 / 120",
-        "embed-start": "Indexing…",
-        "error": "Indexing stopped: disk full",
-        "idle": "",
-        "saving": "Saving the search index…",
-        "scan-done": "Looking for new and changed photos…",
+def test_one_renderer_for_the_cli_and_the_gui() -> None:
+    """``describe`` is the only place progress becomes words: the CLI's live line and the GUI's status bar
+    both show it (before, two renderers said different things for the same event)."""
+    assert {k: describe(p) for k, p in CASES.items()} == {
         "scan-start": "Looking for new and changed photos…",
+        "scan-done": "Scanned 120 photos",
+        "embed-start": "Indexing…",
+        "embed": "Indexing 40 / 120 · 3.2 photos/s · 25 s left · 2 skipped",
+        "embed-paused": "Paused — Indexing 40 / 120",
+        "embed-hours": "Indexing 1 / 90,000 · 2.0 photos/s · 12 h 30 min left",
+        "saving": "Saving the search index…",
+        "done": "Done: 120 photos processed, 118 embedded, 2 skipped",
+        "cancelled": "Indexing stopped",
+        "error": "Indexing stopped: disk full",
+        "idle": "Done: 5 photos processed, 0 embedded, 0 skipped",
         "stopped": "",
     }
+
+
+def test_phases_are_typed_and_still_read_as_strings() -> None:
+    p = Progress("embedding", 1, 2)
+    assert p.phase is ProgressPhase.EMBEDDING and p.phase == "embedding" and f"{p.phase}" == "embedding"
+    assert json.loads(json.dumps(p.to_json()))["phase"] == "embedding"
+    with pytest.raises(ValueError):
+        Progress("sleeping")
+
+
+def test_the_cli_line_shows_the_same_words(capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from photosearch.cli import ProgressLine
+
+    line = ProgressLine(stream=sys.stderr)
+    line(CASES["done"])
+    assert capsys.readouterr().err.strip() == describe(CASES["done"])
