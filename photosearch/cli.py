@@ -164,11 +164,11 @@ def _query(args: argparse.Namespace, text: str = "", images: tuple[str, ...] = (
 
 
 def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> int:
-    from photosearch.app.search import open_engine, search
+    from photosearch.app.search import engine_for, search
 
     query.validate()  # before the model loads: a bad query fails fast
     with _open(args) as lib:
-        _print_results(args, search(query, open_engine(lib, query)), shown)
+        _print_results(args, search(query, engine_for(lib, query)), shown)
     return 0
 
 

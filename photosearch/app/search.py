@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,10 +24,31 @@ class ModelLoading(PhotoSearchError):
     """A search arrived before the model was loaded."""
 
 
-def open_engine(lib: Library, query: Query | None = None) -> SearchEngine:
-    """The search engine for one-shot use: when the query has words, the text model loads on a second
-    thread while the vector index is checked and loaded (both mostly outside the GIL)."""
-    return lib.search_engine(overlap_loads=bool(query is not None and query.text))
+def open_engine(lib: Library, model_id: str | None = None, *, overlap_loads: bool = False) -> SearchEngine:
+    """A search engine over the model's vector index, with its text model loaded.
+
+    By default the text model loads first and the vector index after it, so the model's load-time
+    transient and the index never sit in memory together (lower peak RSS). ``overlap_loads`` loads them
+    on two threads at once instead — faster for a one-shot command (``photosearch search`` with words), at
+    a higher peak.
+    """
+    rt = lib.runtime(model_id)
+    if overlap_loads:
+        warm = threading.Thread(target=rt.text.load, name="warm-text-model", daemon=True)
+        warm.start()
+        try:
+            index = lib.vector_index(rt.id)
+        finally:
+            warm.join()
+    else:
+        rt.text.load()
+        index = lib.vector_index(rt.id)
+    return SearchEngine(lib.catalog, rt, index)
+
+
+def engine_for(lib: Library, query: Query) -> SearchEngine:
+    """The engine for one query in a one-shot process: a query with words overlaps the loads."""
+    return open_engine(lib, overlap_loads=bool(query.text))
 
 
 def browse(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
+from photosearch.app.search import open_engine
 from photosearch.config import Paths
 from photosearch.errors import PhotoSearchError
 from photosearch.gui.model_dialog import ModelDialog, call_installer
@@ -69,7 +70,7 @@ class ModelController(QObject):
         self.host.status.say("Loading the search model…")
 
         def work() -> SearchEngine:
-            eng = lib.search_engine()
+            eng = open_engine(lib)
             eng.encode_text("a photo")  # the first run of the text encoder is the slow one
             return eng
 
