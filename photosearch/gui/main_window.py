@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeyEvent, QKeySequence, QShowEvent
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QIcon, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QMainWindow,
@@ -39,7 +39,9 @@ from photosearch.gui.resources import resource_path
 from photosearch.gui.result_actions import ResultActions
 from photosearch.gui.results import ResultsModel, ResultsView
 from photosearch.gui.search_presenter import BROWSE_PAGE, SearchPresenter
+from photosearch.gui.shortcuts import Shortcuts
 from photosearch.gui.status_area import StatusArea
+from photosearch.gui.window_settings import restore_settings, save_settings
 from photosearch.gui.workers import IndexingBridge, SearchController, TaskRunner, ThumbnailLoader
 from photosearch.library.library import Library
 from photosearch.progress import Progress
@@ -94,7 +96,7 @@ class MainWindow(QMainWindow):
         self.presenter = SearchPresenter(self, self)
         self.actions_ = ResultActions(self, self)
         self._wire()
-        self._restore_settings()
+        restore_settings(self)
         self.message.show_message("Opening your library…")
         self.stack.setCurrentWidget(self.message)
         log.info("main window built in %.0f ms", 1000 * (time.perf_counter() - t0))
@@ -141,7 +143,6 @@ class MainWindow(QMainWindow):
         qb, folders = self.query_bar, self.folders
         qb.query_changed.connect(self.run_query)
         qb.gear_clicked.connect(folders.open_folders_dialog)
-        qb.field.installEventFilter(self)
         self.side.changed.connect(self.run_query)
         self.side.add_folder_clicked.connect(folders.add_folder_interactive)
         self.side.manage_folders_clicked.connect(folders.open_folders_dialog)
@@ -160,52 +161,8 @@ class MainWindow(QMainWindow):
         self._refresh_timer.setInterval(700)
         self._refresh_timer.timeout.connect(self.state.refresh)
 
-        def act(text: str, keys: Any, slot: Any) -> QAction:
-            a = QAction(text, self)
-            a.setShortcut(QKeySequence(keys))
-            a.triggered.connect(slot)
-            self.addAction(a)
-            return a
-
-        self.act_find = act("Search", QKeySequence.StandardKey.Find, self.focus_search)
-        self.act_find.setShortcuts([QKeySequence("Ctrl+F")])
-        self.act_escape = act("Clear", Qt.Key.Key_Escape, self.clear_query)
-        self.act_add = act("Add folder…", QKeySequence("Ctrl+O"), folders.add_folder_interactive)
-        self.act_paste = act("Paste image as reference", QKeySequence.StandardKey.Paste, self.paste_reference)
-
-    # -- settings ----------------------------------------------------------------------------------
-    def _restore_settings(self) -> None:
-        s = self.settings
-        geo = s.value("window/geometry")
-        if isinstance(geo, QByteArray | bytes) and geo:
-            self.restoreGeometry(QByteArray(geo))
-        with contextlib.suppress(TypeError, ValueError):
-            side = int(s.value("view/side_width", 0))  # type: ignore[call-overload]
-            if side > 0:
-                self.splitter.setSizes([side, max(200, self.width() - side), 0])
-        with contextlib.suppress(TypeError, ValueError):
-            self.preview_width = int(s.value("view/preview_width", 0))  # type: ignore[call-overload]
-        with contextlib.suppress(TypeError, ValueError):
-            self.size_slider.setValue(int(s.value("view/thumb_size", 160)))  # type: ignore[call-overload]
-        with contextlib.suppress(TypeError, ValueError):
-            self.query_bar.set_weight(float(s.value("query/weight", 0.5)))  # type: ignore[arg-type]
-        last = s.value("query/last", "")
-        if isinstance(last, str) and last:
-            self.query_bar.field.setText(last)
-
-    def save_settings(self) -> None:
-        s = self.settings
-        s.setValue("window/geometry", self.saveGeometry())
-        sizes = self.splitter.sizes()
-        s.setValue("view/side_width", sizes[0])
-        if self.preview.isVisible() and sizes[2] > 0:
-            self.preview_width = sizes[2]
-        if self.preview_width:
-            s.setValue("view/preview_width", self.preview_width)
-        s.setValue("view/thumb_size", self.size_slider.value())
-        s.setValue("query/last", self.query_bar.field.text())
-        s.setValue("query/weight", self.query_bar.weight)
-        s.sync()
+        self.keys = Shortcuts(self, folders.add_folder_interactive)
+        self.act_find, self.act_add = self.keys.act_find, self.keys.act_add
 
     # -- start-up: the library opens (and checks its catalog) on the library worker --------------------
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
@@ -340,34 +297,6 @@ class MainWindow(QMainWindow):
         box.open()
         self.last_error_box = box
 
-    # -- shortcuts ---------------------------------------------------------------------------------
-    def focus_search(self) -> None:
-        self.query_bar.field.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.query_bar.field.selectAll()
-
-    def clear_query(self) -> None:
-        self.query_bar.clear()
-        self.query_bar.field.setFocus()
-
-    def paste_reference(self) -> None:
-        mime = QGuiApplication.clipboard().mimeData()
-        if mime is not None and not self.query_bar.well.set_from_mime(mime):
-            self.status.say("The clipboard holds no image to search with")
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        if (
-            obj is self.query_bar.field
-            and isinstance(event, QKeyEvent)
-            and event.type() == QEvent.Type.KeyPress
-            and event.key() == Qt.Key.Key_Down
-            and self.model.rowCount()
-        ):
-            self.view.setFocus()
-            if not self.view.currentIndex().isValid():
-                self.view.setCurrentIndex(self.model.index(0))
-            return True
-        return super().eventFilter(obj, event)
-
     # -- indexing ----------------------------------------------------------------------------------
     def _indexing_progress(self, p: Progress) -> None:
         if self.closed:
@@ -388,7 +317,7 @@ class MainWindow(QMainWindow):
         self.closed = True
         self.state.closed = True
         with contextlib.suppress(RuntimeError):
-            self.save_settings()
+            save_settings(self)
         self._refresh_timer.stop()
         self.query_bar.debounce.stop()
         if self.indexing is not None:
