@@ -8,14 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
-from PySide6.QtWidgets import QApplication, QPushButton
+from PySide6.QtCore import QMimeData, Qt, QUrl
+from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtWidgets import QPushButton
 
 from models.tools.shapes import Spec, load_labels, make_library, render
 from photosearch.gui import desktop
 from photosearch.gui.query_bar import PLACEHOLDER_CHANGE, ReferenceWell
 from tests.gui.conftest import prepare_library, wait_results
+from tests.support.qt import drop_on, menu_action
 
 
 @pytest.fixture
@@ -40,24 +41,6 @@ def handed_off(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(desktop, "hand_off", fake)
     return calls
-
-
-def drop_on(widget: Any, mime: QMimeData) -> QDropEvent:
-    pos = QPointF(widget.width() / 2, widget.height() / 2)
-    enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(widget, enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(widget, drop)
-    return drop
-
-
-def menu_action(menu: Any, text: str) -> Any:
-    for a in menu.actions():
-        if a.text() == text:
-            return a
-    raise AssertionError(f"no action {text!r} in {[a.text() for a in menu.actions()]}")
 
 
 # -- first run ----------------------------------------------------------------------------------------
