@@ -147,8 +147,8 @@ def slow_disk_service(hold: float = SLOW_DISK_HOLD_S) -> type:
 
             @contextlib.contextmanager
             def transaction() -> Iterator[Any]:
-                with cat._lock:  # noqa: SLF001 - the point of the simulation
-                    if _sys._getframe(2).f_code.co_name == "_commit_batch":  # noqa: SLF001 - the indexer's batch
+                with cat._lock:  # the point of the simulation
+                    if _sys._getframe(2).f_code.co_name == "_commit_batch":  # the indexer's batch
                         self.slow_commits += 1
                         time.sleep(hold)  # simulated slow disk, with the catalog lock held
                     with fast() as conn:

@@ -18,7 +18,7 @@ def _paths(args: argparse.Namespace) -> Paths:
     return Paths.resolve(args.data_dir)
 
 
-def _open(args: argparse.Namespace, write: bool = False, purpose: str | None = None):  # noqa: ANN202
+def _open(args: argparse.Namespace, write: bool = False, purpose: str | None = None):
     from photosearch.library.library import Library
 
     return Library(_paths(args), write=write, purpose=purpose)

@@ -10,7 +10,7 @@ from photosearch.cli.output import _emit, _open, _paths
 from photosearch.errors import QueryError
 
 
-def _query(args: argparse.Namespace, text: str = "", images: tuple[str, ...] = (), **kw: Any):  # noqa: ANN202
+def _query(args: argparse.Namespace, text: str = "", images: tuple[str, ...] = (), **kw: Any):
     from photosearch.app.query import Query, make_filters
 
     filters = make_filters(
@@ -32,7 +32,7 @@ def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> i
     return 0
 
 
-def _print_results(args: argparse.Namespace, resp, query: dict[str, Any]) -> None:  # noqa: ANN001
+def _print_results(args: argparse.Namespace, resp, query: dict[str, Any]) -> None:
     data = {
         "query": query,
         "kind": resp.kind,

@@ -165,7 +165,7 @@ class MainWindow(QMainWindow):
         self.act_find, self.act_add = self.keys.act_find, self.keys.act_add
 
     # -- start-up: the library opens (and checks its catalog) on the library worker --------------------
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
@@ -332,6 +332,6 @@ class MainWindow(QMainWindow):
         if self.library is not None:
             self.library.close()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)

@@ -103,7 +103,7 @@ class ReferenceWell(QFrame):
         self.clear_button.clicked.connect(self.clear)
         self.clear_button.hide()
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+    def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         self.clear_button.move(self.width() - self.clear_button.width() - 1, 1)
 
@@ -120,7 +120,7 @@ class ReferenceWell(QFrame):
                     buf = io.BytesIO()
                     pil.save(buf, "PNG")
                 img = QImage.fromData(buf.getvalue())
-            except Exception:  # noqa: BLE001 - a file Qt and Pillow can't read is just not accepted
+            except Exception:  # a file Qt and Pillow can't read is just not accepted
                 return False
         self._set(Reference(os.path.abspath(path), None, img))
         return True
@@ -174,7 +174,7 @@ class ReferenceWell(QFrame):
         self.style().unpolish(self)
         self.style().polish(self)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self.accepts(event.mimeData()):
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
@@ -182,15 +182,15 @@ class ReferenceWell(QFrame):
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event: Any) -> None:  # noqa: N802
+    def dragMoveEvent(self, event: Any) -> None:
         if self.accepts(event.mimeData()):
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
 
-    def dragLeaveEvent(self, event: Any) -> None:  # noqa: N802
+    def dragLeaveEvent(self, event: Any) -> None:
         self._set_drag_active(False)
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         self._set_drag_active(False)
         if self.set_from_mime(event.mimeData()):
             event.setDropAction(Qt.DropAction.CopyAction)
@@ -204,7 +204,7 @@ class SearchField(QLineEdit):
 
     paste_image = Signal(object)  # QMimeData
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Paste):
             mime = QGuiApplication.clipboard().mimeData()
             if mime is not None and ReferenceWell.accepts(mime):

@@ -46,7 +46,7 @@ class Shortcuts(QObject):
         if mime is not None and not self.w.query_bar.well.set_from_mime(mime):
             self.w.status.say("The clipboard holds no image to search with")
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if (
             obj is self.w.query_bar.field
             and isinstance(event, QKeyEvent)

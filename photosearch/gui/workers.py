@@ -44,7 +44,7 @@ class Task(QRunnable):
     def run(self) -> None:
         try:
             result = self.fn()
-        except BaseException as e:  # noqa: BLE001 - reported to the UI thread
+        except BaseException as e:  # reported to the UI thread
             if not isinstance(e, PhotoSearchError):
                 log.exception("background task failed")
             with contextlib.suppress(RuntimeError):
@@ -244,7 +244,7 @@ class ThumbnailLoader(QObject):
             img.setDevicePixelRatio(self.dpr)
         except (PhotoSearchError, OSError) as e:
             log.info("no thumbnail for %s: %s", path, e)
-        except Exception:  # noqa: BLE001 - one bad thumbnail never stops the others
+        except Exception:  # one bad thumbnail never stops the others
             log.exception("thumbnail of %s failed", path)
         with contextlib.suppress(RuntimeError):
             if img.isNull():

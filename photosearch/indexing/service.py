@@ -306,14 +306,14 @@ class IndexingService(FolderSteps, EmbedSteps):
         if self.on_progress is not None:
             try:
                 self.on_progress(p)
-            except Exception:  # noqa: BLE001 - a broken listener never stops indexing
+            except Exception:  # a broken listener never stops indexing
                 log.exception("progress listener failed")
 
     def _changed(self) -> None:
         if self.on_change is not None:
             try:
                 self.on_change()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("change listener failed")
 
     def _model_id(self) -> str | None:
@@ -328,7 +328,7 @@ class IndexingService(FolderSteps, EmbedSteps):
                 try:
                     did = self._step()
                     failures = 0
-                except Exception as e:  # noqa: BLE001 - the service keeps running; the error is logged
+                except Exception as e:  # the service keeps running; the error is logged
                     failures += 1
                     log.exception("indexing service step failed")
                     self._emit(
@@ -363,7 +363,7 @@ class IndexingService(FolderSteps, EmbedSteps):
         inherits the priority. No-op when no model is installed or it is already loaded."""
         try:
             rt = self.library.runtime()
-            if not rt.image._session.loaded:  # noqa: SLF001
+            if not rt.image._session.loaded:
                 rt.image.load()
         except PhotoSearchError as e:
             log.info("no model to index with yet: %s", e)

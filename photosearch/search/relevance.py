@@ -138,7 +138,7 @@ class RelevanceCutoff:
                 d = json.loads(raw)
                 if d.get("stamp") == stamp:
                     return np.frombuffer(base64.b64decode(d["vecs"]), dtype="<f4").reshape(-1, dim).copy()
-        except Exception:  # noqa: BLE001 - a bad cache entry is recomputed
+        except Exception:  # a bad cache entry is recomputed
             log.debug("ignoring the cached background captions", exc_info=True)
         caps = fusion_mod.normalize(
             np.asarray(self.runtime.text.encode(list(BACKGROUND_CAPTIONS)), dtype=np.float32)
@@ -155,7 +155,7 @@ class RelevanceCutoff:
                     }
                 ),
             )
-        except Exception:  # noqa: BLE001 - a read-only or busy catalog: just don't cache
+        except Exception:  # a read-only or busy catalog: just don't cache
             log.debug("could not cache the background captions", exc_info=True)
         return caps
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 pytest.importorskip("PySide6")
-from PySide6.QtCore import QCoreApplication, QSettings, QThreadPool  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QSettings, QThreadPool
 
-from photosearch.config import Paths  # noqa: E402
-from tests.support.library import prepare_library  # noqa: E402
+from photosearch.config import Paths
+from tests.support.library import prepare_library
 
 __all__ = ["prepare_library", "wait_results"]
 

@@ -27,7 +27,7 @@ def photos(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def indexed(data_dir: Path, tiny_model: Path, photos: Path):  # noqa: ANN201
+def indexed(data_dir: Path, tiny_model: Path, photos: Path):
     return prepare_library(data_dir, model=tiny_model, photos=photos, index=True)
 
 

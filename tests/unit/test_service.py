@@ -156,7 +156,7 @@ def test_file_being_written_is_registered_only_when_stable(library: Library, tmp
                 f.write(chunk)
                 f.flush()
                 written += len(chunk)
-                wait_until(lambda w=written: svc._observed.get(str(target), (0, 0, 0))[0] == w, 5,  # noqa: SLF001
+                wait_until(lambda w=written: svc._observed.get(str(target), (0, 0, 0))[0] == w, 5,
                            "the service to see the partial file")
                 assert library.catalog.file_by_path(str(target)) is None
             f.write(chunks[-1])
@@ -295,7 +295,7 @@ def test_worker_runs_at_lower_priority_and_onnx_threads_inherit_it(library: Libr
     with Running(library) as svc:
         settle(svc, library, [pics])
         assert svc.worker_nice == min(19, main_nice + 10)
-        assert svc._thread is not None and nice_of(svc._thread.native_id or 0) == svc.worker_nice  # noqa: SLF001
+        assert svc._thread is not None and nice_of(svc._thread.native_id or 0) == svc.worker_nice
         python_tids = {t.native_id for t in threading.enumerate()}
         low = {int(t) for t in os.listdir("/proc/self/task") if nice_of(int(t)) == svc.worker_nice}
         ort_threads = low - python_tids

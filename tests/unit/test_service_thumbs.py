@@ -21,7 +21,7 @@ from tests.support.service import Running, settle, wait_until
 def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
 
-    def counting(path, *a, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def counting(path, *a, **kw):
         calls.append(str(path))
         return open_image(path, *a, **kw)
 
