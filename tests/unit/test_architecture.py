@@ -132,3 +132,35 @@ def test_no_dynamic_imports_the_linter_cannot_see() -> None:
                 if name in ("import_module", "__import__"):
                     offenders.setdefault(str(path.relative_to(ROOT)), []).append(node.lineno)
     assert not offenders, f"dynamic imports in photosearch/: {offenders}"
+
+
+# settings read elsewhere than config.py, in files owned by other lines of work this session (see config.setting)
+SETTINGS_WAITING_ON_OWNER = {
+    "photosearch/models/encoders.py",  # PHOTOSEARCH_THREADS, PHOTOSEARCH_IMAGE_BACKEND
+    "photosearch/models/registry.py",  # PHOTOSEARCH_REGISTRY
+    "photosearch/models/download.py",  # PHOTOSEARCH_HUB_URL
+    "photosearch/indexing/pipeline.py",  # PHOTOSEARCH_SAVE_INTERVAL, PHOTOSEARCH_FILE_BUDGET
+}
+
+
+def test_settings_are_read_only_in_config() -> None:
+    readers = set()
+    for path in PACKAGE.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if "os.environ" in text or "getenv(" in text:
+            readers.add(str(path.relative_to(ROOT)))
+    assert readers - {"photosearch/config.py"} == SETTINGS_WAITING_ON_OWNER
+
+
+def test_one_path_inside_helper() -> None:
+    """``photosearch.paths.path_inside`` is the one "is this path under that root" test."""
+    import re
+
+    pattern = re.compile(r"\.startswith\([\w.]+\.rstrip\(os\.sep\) \+ os\.sep\)")
+    copies = {
+        str(p.relative_to(ROOT))
+        for p in PACKAGE.rglob("*.py")
+        if pattern.search(p.read_text(encoding="utf-8"))
+    }
+    # store/catalog.py (being split by another line of work this session) still has its own copy
+    assert copies == {"photosearch/paths.py", "photosearch/store/catalog.py"}
