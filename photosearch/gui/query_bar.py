@@ -80,7 +80,7 @@ class ReferenceWell(QFrame):
     """Accepts an image: a dropped file URL (from the file manager or from the results), dropped or pasted
     pixels. Shows the thumbnail with a clear (×) button."""
 
-    changed = Signal(object)  # Reference | None
+    changed = Signal(object)  # Reference, or None when cleared (a Qt signal type cannot say "or None")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -202,7 +202,7 @@ class ReferenceWell(QFrame):
 class SearchField(QLineEdit):
     """A line edit whose Ctrl+V takes an image (or an image file) as the reference instead of text."""
 
-    paste_image = Signal(object)  # QMimeData
+    paste_image = Signal(QMimeData)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Paste):
