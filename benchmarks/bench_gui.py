@@ -163,6 +163,7 @@ def bench_index_stall(app: Any, paths: Any, photos: Path, n: int, slow_disk: boo
     from PySide6.QtCore import QSettings
 
     from photosearch.gui.main_window import MainWindow
+    from photosearch.progress import ProgressPhase
 
     settings = QSettings(str(paths.data_dir / "bench.ini"), QSettings.Format.IniFormat)
     factory = slow_disk_service() if slow_disk else None
@@ -171,7 +172,7 @@ def bench_index_stall(app: Any, paths: Any, photos: Path, n: int, slow_disk: boo
     assert run_until(app, lambda: w.search.engine is not None, 60)
     hb = Heartbeat(10)
     progress: list[tuple[int, int]] = []
-    w.indexing.progress.connect(lambda p: progress.append((p.done, p.total)) if p.phase == "embedding" else None)
+    w.indexing.progress.connect(lambda p: progress.append((p.done, p.total)) if p.stage is ProgressPhase.EMBEDDING else None)
     hb.start()
     t0 = time.perf_counter()
     w.folders.add_folder(str(photos))
