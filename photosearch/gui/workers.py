@@ -8,7 +8,6 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
@@ -329,15 +328,6 @@ class IndexingBridge(QObject):
 
     def request_scan(self, folder_id: int | None = None) -> None:
         self.service.request_scan(folder_id)
-
-    def add_folder(self, path: str | Path) -> Any:
-        return self.service.add_folder(path)
-
-    def remove_folder(self, path: str | Path) -> None:
-        self.service.remove_folder(path)
-
-    def set_folder_paused(self, path: str | Path, paused: bool) -> None:
-        self.service.set_folder_paused(path, paused)
 
     def wait_idle(self, timeout: float) -> bool:
         return bool(self.service.wait_idle(timeout))

@@ -28,7 +28,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 from photosearch.errors import PhotoSearchError
 from photosearch.indexing.embed_steps import EmbedSteps
@@ -246,26 +245,6 @@ class IndexingService(FolderSteps, EmbedSteps):
             self.request_scan(row.id)
         else:
             self._wake()
-
-    # the same, for callers that hold only the service (tests, older code): change, then notify
-    def add_folder(self, path: str | Path) -> FolderRow:
-        with self.editing():
-            row = self.library.add_folder(path)
-        self.folder_added(row)
-        return row
-
-    def remove_folder(self, path: str | Path) -> None:
-        with self.editing():
-            self.library.remove_folder(path)
-        self.folder_removed()
-
-    def set_folder_paused(self, path: str | Path, paused: bool) -> None:
-        with self.editing():
-            self.library.set_folder_paused(path, paused)
-            row = self.catalog.folder_by_path(
-                os.path.normpath(os.path.abspath(os.path.expanduser(str(path))))
-            )
-        self.folder_paused(row, paused)
 
     @property
     def progress(self) -> Progress:

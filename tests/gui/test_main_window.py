@@ -44,8 +44,9 @@ def handed_off(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 # -- first run ----------------------------------------------------------------------------------------
-def test_first_run_shows_welcome_and_model_setup(qtbot: Any, make_window: Any, data_dir: Path,
-                                                 tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_first_run_shows_welcome_and_model_setup(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from photosearch.config import Paths
 
     w = make_window(Paths.resolve(data_dir), prompt_model=True)
@@ -77,8 +78,13 @@ def test_window_is_shown_before_the_library_and_model_load(qtbot: Any, settings:
 
 # -- indexing -----------------------------------------------------------------------------------------
 def test_adding_a_folder_of_50_photos_drives_the_progress_bar_to_completion(
-        qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: Any,
+    make_window: Any,
+    data_dir: Path,
+    tiny_model: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     folder = tmp_path / "fifty"
     make_library(folder, 50, seed=5)
     paths = prepare_library(data_dir, model=tiny_model, photos=None, index=False)
@@ -96,8 +102,9 @@ def test_adding_a_folder_of_50_photos_drives_the_progress_bar_to_completion(
     qtbot.waitUntil(lambda: w.model.rowCount() == 50, timeout=10000)
 
 
-def test_skipped_files_are_counted_and_listed_with_reasons(qtbot: Any, make_window: Any, data_dir: Path,
-                                                          tiny_model: Path, photos: Path) -> None:
+def test_skipped_files_are_counted_and_listed_with_reasons(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, photos: Path
+) -> None:
     (photos / "broken.jpg").write_bytes(b"this is not a jpeg")
     paths = prepare_library(data_dir, model=tiny_model, photos=photos, index=True)
     w = make_window(paths)
@@ -111,8 +118,9 @@ def test_skipped_files_are_counted_and_listed_with_reasons(qtbot: Any, make_wind
 
 
 # -- queries ------------------------------------------------------------------------------------------
-def test_typing_searches_after_a_pause_and_enter_searches_at_once(qtbot: Any, make_window: Any,
-                                                                  indexed: Any) -> None:
+def test_typing_searches_after_a_pause_and_enter_searches_at_once(
+    qtbot: Any, make_window: Any, indexed: Any
+) -> None:
     w = make_window(indexed)
     wait_results(qtbot, w)
     assert w.current_request.kind == "browse" and w.model.rowCount() == 24
@@ -139,8 +147,9 @@ def test_a_newer_query_drops_the_answer_to_an_older_one(qtbot: Any, make_window:
     assert w.current_request.text == "blue circle"
 
 
-def test_semantic_text_query_shows_the_expected_photos_first(qtbot: Any, make_window: Any, data_dir: Path,
-                                                             shapes_model: Path, tmp_path: Path) -> None:
+def test_semantic_text_query_shows_the_expected_photos_first(
+    qtbot: Any, make_window: Any, data_dir: Path, shapes_model: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "shapes"
     make_library(folder, 60, seed=11)
     labels = {str(p): s for p, s in load_labels(folder)}
@@ -158,7 +167,7 @@ def test_semantic_text_query_shows_the_expected_photos_first(qtbot: Any, make_wi
     wait_results(qtbot, w)
     ranked = [w.model.result(i).path for i in range(w.model.rowCount())]
     red_circles = {p for p, s in labels.items() if s.colour == "red" and s.shape == "circle"}
-    assert red_circles and set(ranked[:len(red_circles)]) == red_circles  # the red circles come first
+    assert red_circles and set(ranked[: len(red_circles)]) == red_circles  # the red circles come first
     top8 = [labels[p] for p in ranked[:8]]  # the next best are red things or circles
     assert all(s.colour == "red" or s.shape == "circle" for s in top8), [(s.colour, s.shape) for s in top8]
     assert w.stack.currentWidget() is w.view
@@ -172,8 +181,9 @@ def test_semantic_text_query_shows_the_expected_photos_first(qtbot: Any, make_wi
     assert first == target, first
 
 
-def test_dropping_a_file_url_on_the_well_runs_a_composed_query(qtbot: Any, make_window: Any, indexed: Any,
-                                                               photos: Path) -> None:
+def test_dropping_a_file_url_on_the_well_runs_a_composed_query(
+    qtbot: Any, make_window: Any, indexed: Any, photos: Path
+) -> None:
     w = make_window(indexed)
     wait_results(qtbot, w)
     w.query_bar.field.setText("at night")
@@ -199,8 +209,9 @@ def test_dropping_a_file_url_on_the_well_runs_a_composed_query(qtbot: Any, make_
     assert w.search.calls[-1].kind == "text"
 
 
-def test_result_mime_data_carries_file_urls_and_the_well_accepts_it(qtbot: Any, make_window: Any,
-                                                                    indexed: Any) -> None:
+def test_result_mime_data_carries_file_urls_and_the_well_accepts_it(
+    qtbot: Any, make_window: Any, indexed: Any
+) -> None:
     w = make_window(indexed)
     wait_results(qtbot, w)
     idx = w.model.index(2)
@@ -215,7 +226,9 @@ def test_result_mime_data_carries_file_urls_and_the_well_accepts_it(qtbot: Any, 
     assert w.search.calls[-1].kind == "image" and w.search.calls[-1].image == path
 
 
-def test_pasting_an_image_sets_the_reference(qtbot: Any, make_window: Any, indexed: Any, photos: Path) -> None:
+def test_pasting_an_image_sets_the_reference(
+    qtbot: Any, make_window: Any, indexed: Any, photos: Path
+) -> None:
     w = make_window(indexed)
     wait_results(qtbot, w)
     QGuiApplication.clipboard().setImage(QImage(str(photos / "img_00001.png")))
@@ -228,8 +241,9 @@ def test_pasting_an_image_sets_the_reference(qtbot: Any, make_window: Any, index
 
 
 # -- results actions ----------------------------------------------------------------------------------
-def test_context_menu_actions_call_the_right_functions(qtbot: Any, make_window: Any, indexed: Any,
-                                                       handed_off: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_context_menu_actions_call_the_right_functions(
+    qtbot: Any, make_window: Any, indexed: Any, handed_off: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     w = make_window(indexed)
     wait_results(qtbot, w)
     idx = w.model.index(0)
@@ -264,8 +278,9 @@ def test_context_menu_actions_call_the_right_functions(qtbot: Any, make_window: 
     assert w.query_bar.reference is not None and w.query_bar.reference.path == ref_path
 
 
-def test_bulk_actions_on_a_selection(qtbot: Any, make_window: Any, indexed: Any, tmp_path: Path,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bulk_actions_on_a_selection(
+    qtbot: Any, make_window: Any, indexed: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     w = make_window(indexed)
     wait_results(qtbot, w)
     sel = w.view.selectionModel()
@@ -292,8 +307,9 @@ def test_bulk_actions_on_a_selection(qtbot: Any, make_window: Any, indexed: Any,
     assert (dest / os.path.basename(chosen[0])).read_bytes() == b"already here"
 
 
-def test_keyboard_enter_opens_space_previews_arrows_move(qtbot: Any, make_window: Any, indexed: Any,
-                                                        handed_off: list[str]) -> None:
+def test_keyboard_enter_opens_space_previews_arrows_move(
+    qtbot: Any, make_window: Any, indexed: Any, handed_off: list[str]
+) -> None:
     w = make_window(indexed)
     wait_results(qtbot, w)
     w.query_bar.field.setFocus()
@@ -442,8 +458,9 @@ def test_unhandled_exceptions_go_to_a_dialog_and_the_log(qtbot: Any, data_dir: P
         handler.close()
 
 
-def test_thumbnails_load_off_the_ui_thread_for_visible_rows_only(qtbot: Any, make_window: Any, data_dir: Path,
-                                                                  tiny_model: Path, tmp_path: Path) -> None:
+def test_thumbnails_load_off_the_ui_thread_for_visible_rows_only(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "many"
     make_library(folder, 120, seed=8)
     paths = prepare_library(data_dir, model=tiny_model, photos=folder, index=True)
@@ -467,8 +484,13 @@ def test_thumbnails_load_off_the_ui_thread_for_visible_rows_only(qtbot: Any, mak
 
 
 def test_model_setup_installs_from_the_registry_with_a_progress_bar(
-        qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: Any,
+    make_window: Any,
+    data_dir: Path,
+    tiny_model: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import hashlib
     import json
 
@@ -478,12 +500,34 @@ def test_model_setup_installs_from_the_registry_with_a_progress_bar(
     for k in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(k, raising=False)
     repo = "test-org/test-model"
-    files = [{"path": f"tiny-served/{p.name}", "size": p.stat().st_size,
-              "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in sorted(tiny_model.iterdir())]
-    reg = {"format": "photosearch-registry/1", "default": "tiny-served", "models": [{
-        "id": "tiny-served", "name": "Tiny served model", "family": "clip", "layout": "photosearch",
-        "hub_repo": repo, "subfolder": "tiny-served", "files": files, "licence": "MIT", "commercial_use": True,
-        "languages": ["en"], "embedding_dim": 16, "approx_download_mb": 1}]}
+    files = [
+        {
+            "path": f"tiny-served/{p.name}",
+            "size": p.stat().st_size,
+            "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+        }
+        for p in sorted(tiny_model.iterdir())
+    ]
+    reg = {
+        "format": "photosearch-registry/1",
+        "default": "tiny-served",
+        "models": [
+            {
+                "id": "tiny-served",
+                "name": "Tiny served model",
+                "family": "clip",
+                "layout": "photosearch",
+                "hub_repo": repo,
+                "subfolder": "tiny-served",
+                "files": files,
+                "licence": "MIT",
+                "commercial_use": True,
+                "languages": ["en"],
+                "embedding_dim": 16,
+                "approx_download_mb": 1,
+            }
+        ],
+    }
     (tmp_path / "registry.json").write_text(json.dumps(reg))
     monkeypatch.setenv("PHOTOSEARCH_REGISTRY", str(tmp_path / "registry.json"))
     with hub_server() as (base, hub):
@@ -504,16 +548,24 @@ def test_model_setup_installs_from_the_registry_with_a_progress_bar(
     assert not dlg.isVisible()
 
 
-def test_scrolling_to_the_end_of_a_search_fetches_more(qtbot: Any, make_window: Any, indexed: Any,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scrolling_to_the_end_of_a_search_fetches_more(
+    qtbot: Any, make_window: Any, indexed: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from photosearch.gui import search_presenter
 
     monkeypatch.setattr(search_presenter, "SEARCH_K", 5)
     w = make_window(indexed)
     wait_results(qtbot, w)
     w.query_bar.set_text("red")
-    qtbot.waitUntil(lambda: w.current_request is not None and w.current_request.text == "red"
-                    and not w.search.busy and w.model.rowCount() == 5, timeout=15000)
+    qtbot.waitUntil(
+        lambda: (
+            w.current_request is not None
+            and w.current_request.text == "red"
+            and not w.search.busy
+            and w.model.rowCount() == 5
+        ),
+        timeout=15000,
+    )
     if w.current_response.no_good_matches:
         w.message.button.click()  # "Show the nearest anyway"
     first = [w.model.result(i).path for i in range(5)]

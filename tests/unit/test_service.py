@@ -103,7 +103,9 @@ def test_moves_into_and_out_of_watched_folders(library: Library, tmp_path: Path)
         assert {str(one / "album" / "in000.jpg"), str(one / "album" / "in001.jpg")} <= visible(library)
 
 
-def test_deleting_a_folder_of_photos_removes_them_from_results_within_3s(library: Library, tmp_path: Path) -> None:
+def test_deleting_a_folder_of_photos_removes_them_from_results_within_3s(
+    library: Library, tmp_path: Path
+) -> None:
     pics = tmp_path / "pics"
     doomed = make_images(pics / "trip", 6, "t")
     make_images(pics, 3, "keep")
@@ -112,10 +114,15 @@ def test_deleting_a_folder_of_photos_removes_them_from_results_within_3s(library
         settle(svc, library, [pics])
         assert {str(p) for p in doomed} <= visible(library)
         shutil.rmtree(pics / "trip")
-        took = wait_until(lambda: not ({str(p) for p in doomed} & visible(library)), 3, "deleted photos to vanish")
+        took = wait_until(
+            lambda: not ({str(p) for p in doomed} & visible(library)), 3, "deleted photos to vanish"
+        )
         assert took < 3
-        wait_until(lambda: library.catalog.count_embeddings(library.active_model_id() or "") == 3, 5,
-                   "unused embeddings to be collected")
+        wait_until(
+            lambda: library.catalog.count_embeddings(library.active_model_id() or "") == 3,
+            5,
+            "unused embeddings to be collected",
+        )
 
 
 def test_offline_root_is_hidden_then_back_without_reembedding(library: Library, tmp_path: Path) -> None:
@@ -156,12 +163,18 @@ def test_file_being_written_is_registered_only_when_stable(library: Library, tmp
                 f.write(chunk)
                 f.flush()
                 written += len(chunk)
-                wait_until(lambda w=written: svc._observed.get(str(target), (0, 0, 0))[0] == w, 5,
-                           "the service to see the partial file")
+                wait_until(
+                    lambda w=written: svc._observed.get(str(target), (0, 0, 0))[0] == w,
+                    5,
+                    "the service to see the partial file",
+                )
                 assert library.catalog.file_by_path(str(target)) is None
             f.write(chunks[-1])
-        wait_until(lambda: (r := library.catalog.file_by_path(str(target))) is not None and r.status == "indexed",
-                   5, "the finished file")
+        wait_until(
+            lambda: (r := library.catalog.file_by_path(str(target))) is not None and r.status == "indexed",
+            5,
+            "the finished file",
+        )
         assert library.catalog.file_by_path(str(target)).size == len(data)  # type: ignore[union-attr]
         assert svc.stats["retries"] >= 1
         assert library.runtime().image.calls == 1
@@ -326,7 +339,11 @@ def test_service_refuses_a_read_only_library(tiny_model: Path, data_dir: Path) -
         IndexingService(lib)
 
 
-def test_add_remove_folder_through_the_service(library: Library, tmp_path: Path) -> None:
+def test_folder_verbs_tell_a_running_service(library: Library, tmp_path: Path) -> None:
+    """The application layer's folder verbs change the library and tell the running service, which then
+    watches, scans or forgets the folder (the service owns no user verbs)."""
+    from photosearch.app import folders
+
     a = tmp_path / "a"
     make_images(a, 2)
     b = tmp_path / "b"
@@ -335,15 +352,18 @@ def test_add_remove_folder_through_the_service(library: Library, tmp_path: Path)
     r = Running(library)
     with r as svc:
         settle(svc, library, [a])
-        svc.add_folder(b)
+        folders.add_folder(library, b, svc)
         settle(svc, library, [a, b])
         assert str(b) in svc.watch_modes()
         n = r.changes
-        svc.remove_folder(b)
-        wait_until(lambda: str(b) not in svc.watch_modes() and not (visible(library) & disk_images(b)), 5,
-                   "folder removal")
+        folders.remove_folder(library, b, svc)
+        wait_until(
+            lambda: str(b) not in svc.watch_modes() and not (visible(library) & disk_images(b)),
+            5,
+            "folder removal",
+        )
         assert r.changes > n
-        svc.set_folder_paused(a, True)
+        folders.set_folder_paused(library, a, True, svc)
         wait_until(lambda: str(a) not in svc.watch_modes(), 5, "paused folder unwatched")
-        svc.set_folder_paused(a, False)
+        folders.set_folder_paused(library, a, False, svc)
         wait_until(lambda: str(a) in svc.watch_modes(), 5, "resumed folder watched")

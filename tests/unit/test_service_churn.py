@@ -20,14 +20,22 @@ def test_churn_catalog_matches_disk_within_30s(library: Library, tmp_path: Path)
         assert svc.wait_idle(10)
         last = churn(roots, 1000, duration=8.0)
         try:
-            took = wait_until(lambda: catalog_paths(library) == disk_images(*roots) and svc.idle
-                              and catalog_paths(library, None) == catalog_paths(library), 30,
-                          "the catalog to match the disk after churn")
+            took = wait_until(
+                lambda: (
+                    catalog_paths(library) == disk_images(*roots)
+                    and svc.idle
+                    and catalog_paths(library, None) == catalog_paths(library)
+                ),
+                30,
+                "the catalog to match the disk after churn",
+            )
         except AssertionError:
             disk, cat = disk_images(*roots), catalog_paths(library, None)
-            raise AssertionError(f"only on disk: {sorted(disk - cat)[:5]} ({len(disk - cat)}); only in catalog: "
-                                 f"{sorted(cat - disk)[:5]} ({len(cat - disk)}); counts "
-                                 f"{library.catalog.counts_by_status()} {[(e.path[-30:], e.error, e.size) for e in library.catalog.errors()][:6]}; idle {svc.idle}; stats {svc.stats}") from None
+            raise AssertionError(
+                f"only on disk: {sorted(disk - cat)[:5]} ({len(disk - cat)}); only in catalog: "
+                f"{sorted(cat - disk)[:5]} ({len(cat - disk)}); counts "
+                f"{library.catalog.counts_by_status()} {[(e.path[-30:], e.error, e.size) for e in library.catalog.errors()][:6]}; idle {svc.idle}; stats {svc.stats}"
+            ) from None
         assert time.monotonic() - last <= 30
         print(f"churn: catalog matched the disk {took:.1f} s after the last change; stats {svc.stats}")
         assert svc.stats["scans"] >= 1
