@@ -114,7 +114,9 @@ class ModelController(QObject):
         models_dir = self.host.paths.models_dir
 
         def work() -> Any:
-            return install_package_dir(src, models_dir)
+            pkg = install_package_dir(src, models_dir)
+            self._activate(pkg.id)
+            return pkg
 
         def done(pkg: Any) -> None:
             self._model_installed(pkg.id, dialog)
@@ -134,12 +136,14 @@ class ModelController(QObject):
         relay = _ProgressRelay(self)
         relay.report.connect(dialog.progress)
 
-        def work() -> Any:
-            return call_installer(installer, entry, paths, relay.report.emit)
+        def work() -> str:
+            pkg = call_installer(installer, entry, paths, relay.report.emit)
+            model_id = str(getattr(pkg, "id", None) or getattr(entry, "id", ""))
+            self._activate(model_id)
+            return model_id
 
-        def done(pkg: Any) -> None:
-            model_id = getattr(pkg, "id", None) or getattr(entry, "id", "")
-            self._model_installed(str(model_id), dialog)
+        def done(model_id: str) -> None:
+            self._model_installed(model_id, dialog)
 
         def failed(e: BaseException) -> None:
             dialog.install_finished.emit(
@@ -150,13 +154,16 @@ class ModelController(QObject):
 
         self.host.tasks.submit(work, done, failed)
 
-    def _model_installed(self, model_id: str, dialog: ModelDialog | None) -> None:
+    def _activate(self, model_id: str) -> None:
+        """Make the installed model the active one (on the worker: it writes the catalog)."""
         lib = self.host.library
         try:
             if lib is not None:
                 lib.set_active_model(model_id)
         except PhotoSearchError as e:
             log.warning("cannot make %s the active model: %s", model_id, e)
+
+    def _model_installed(self, model_id: str, dialog: ModelDialog | None) -> None:
         if dialog is not None:
             dialog.install_finished.emit(True, f"Installed {model_id}")
         self.host.status.say(f"Model {model_id} is ready")
