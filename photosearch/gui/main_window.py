@@ -328,6 +328,7 @@ class MainWindow(QMainWindow):
         self.tasks.wait()
         self.library_tasks.wait()
         self.preview.loader.wait()
+        self.query_bar.well.loader.wait()
         self.actions_.release_clipboard()
         if self.library is not None:
             self.library.close()
