@@ -8,6 +8,7 @@ from typing import Any
 
 from photosearch.errors import PhotoSearchError
 from photosearch.library.library import Library
+from photosearch.states import FileStatus
 from photosearch.store.catalog import FileRow, FolderRow
 from photosearch.store.lock import WriterLock
 
@@ -81,7 +82,7 @@ class LibrarySummary:
     notification, so the UI thread never waits on the catalog."""
 
     folders: tuple[FolderRow, ...] = ()
-    counts: dict[str, int] = field(default_factory=lambda: {"pending": 0, "indexed": 0, "error": 0})
+    counts: dict[str, int] = field(default_factory=lambda: {str(s): 0 for s in FileStatus})
     visible: int = 0  # photos that can appear in results
     active_model: str | None = None
     skipped: tuple[FileRow, ...] = ()  # files that could not be indexed (at most SKIPPED_SHOWN)

@@ -46,6 +46,7 @@ from photosearch.gui.workers import IndexingBridge, SearchController, TaskRunner
 from photosearch.library.library import Library
 from photosearch.progress import Progress
 from photosearch.search.engine import SearchResponse
+from photosearch.states import FileStatus
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +225,7 @@ class MainWindow(QMainWindow):
         if self.closed:
             return
         self.side.set_folders(list(s.folders))
-        self.status.set_skipped(s.counts.get("error", 0))
+        self.status.set_skipped(s.counts.get(FileStatus.ERROR, 0))
         self.status.set_indexed(s.visible)
         req = self.presenter.current_request
         if not s.folders:
