@@ -65,7 +65,9 @@ def cancel_switch(lib: Library) -> None:
     lib.catalog.set_meta(TARGET_MODEL_KEY, None)
 
 
-def continue_switch(lib: Library, control: WorkControl | None = None, *, batch_size: int = 16) -> Iterator[Progress]:
+def continue_switch(
+    lib: Library, control: WorkControl | None = None, *, batch_size: int = 16
+) -> Iterator[Progress]:
     """Embed the photos the target model lacks, then make it active. Yields ``Progress`` with phase
     ``"switching"`` (``extra={"model": target}``) and finally ``"switched"`` (or ``"cancelled"``).
     Does nothing when no switch is pending."""
@@ -82,19 +84,42 @@ def continue_switch(lib: Library, control: WorkControl | None = None, *, batch_s
     for p in indexer.embed_pending(control, files=files):
         if p.stage is ProgressPhase.CANCELLED:
             indexer.save()
-            yield Progress(ProgressPhase.CANCELLED, p.done, p.total, errors=p.errors, encoded=p.encoded, extra=extra,
-                           message=f"switch to {target} paused; it resumes next time")
+            yield Progress(
+                ProgressPhase.CANCELLED,
+                p.done,
+                p.total,
+                errors=p.errors,
+                encoded=p.encoded,
+                extra=extra,
+                message=f"switch to {target} paused; it resumes next time",
+            )
             return
         last = p
-        yield Progress(ProgressPhase.SWITCHING, p.done, p.total, rate=p.rate, eta=p.eta, current=p.current, errors=p.errors,
-                       encoded=p.encoded, paused=p.paused, extra=extra,
-                       message=f"embedding photos with {target}")
+        yield Progress(
+            ProgressPhase.SWITCHING,
+            p.done,
+            p.total,
+            rate=p.rate,
+            eta=p.eta,
+            current=p.current,
+            errors=p.errors,
+            encoded=p.encoded,
+            paused=p.paused,
+            extra=extra,
+            message=f"embedding photos with {target}",
+        )
     indexer.save()
     if control.cancelled or lib.catalog.hashes_missing_embedding(target):
         return
     lib.set_active_model(target)
     lib.catalog.set_meta(TARGET_MODEL_KEY, None)
     log.info("switched to model %s", target)
-    yield Progress(ProgressPhase.SWITCHED, last.done if last else 0, last.total if last else 0,
-                   errors=last.errors if last else 0, encoded=last.encoded if last else 0, extra=extra,
-                   message=f"now using {target}")
+    yield Progress(
+        ProgressPhase.SWITCHED,
+        last.done if last else 0,
+        last.total if last else 0,
+        errors=last.errors if last else 0,
+        encoded=last.encoded if last else 0,
+        extra=extra,
+        message=f"now using {target}",
+    )
