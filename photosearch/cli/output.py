@@ -18,7 +18,8 @@ def _paths(args: argparse.Namespace) -> Paths:
     return Paths.resolve(args.data_dir)
 
 
-def _open(args: argparse.Namespace, write: bool = False, purpose: str | None = None):
+def _open(args: argparse.Namespace, write: bool = False, purpose: str | None = None) -> Any:
+    """The library (a ``Library``; typed Any while cmd_models builds untyped dicts from it)."""
     from photosearch.library.library import Library
 
     return Library(_paths(args), write=write, purpose=purpose)

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from photosearch.cli.output import _emit, _open, _paths
 from photosearch.errors import QueryError
 
+if TYPE_CHECKING:
+    from photosearch.app.query import Query
+    from photosearch.search.engine import SearchResponse
 
-def _query(args: argparse.Namespace, text: str = "", images: tuple[str, ...] = (), **kw: Any):
+
+def _query(args: argparse.Namespace, text: str = "", images: tuple[str, ...] = (), **kw: Any) -> Query:
     from photosearch.app.query import Query, make_filters
 
     filters = make_filters(
@@ -32,7 +36,7 @@ def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> i
     return 0
 
 
-def _print_results(args: argparse.Namespace, resp, query: dict[str, Any]) -> None:
+def _print_results(args: argparse.Namespace, resp: SearchResponse, query: dict[str, Any]) -> None:
     data = {
         "query": query,
         "kind": resp.kind,
