@@ -17,7 +17,9 @@ must be opened with ``write=True``) and, on its worker thread (at lowered CPU pr
    cleans orphans and saves the vector index every ``save_interval`` seconds, not after every photo.
 
 Progress (:class:`~photosearch.progress.Progress`) and change notifications are called on the worker
-thread.
+thread. The service owns no user verbs: ``photosearch.app.folders`` changes the folder list and tells it
+(``editing``, ``folder_added``, ``folder_removed``, ``folder_paused``). Its parts: ``events`` (what watched
+changes mean, no threads), ``folder_steps`` (watching, roots, scans), ``embed_steps`` (embedding, saving).
 """
 
 from __future__ import annotations
