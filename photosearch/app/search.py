@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from photosearch.app.query import Query, QueryKind
-from photosearch.errors import IndexLocked, PhotoSearchError
+from photosearch.errors import IndexLocked, ModelLoading, PhotoSearchError
 from photosearch.library.library import Library
 from photosearch.search.engine import Filters, Result, SearchEngine, SearchResponse
 from photosearch.search.fusion import normalize
@@ -18,10 +18,6 @@ from photosearch.store.catalog import Catalog
 if TYPE_CHECKING:
     from photosearch.config import Paths
     from photosearch.search.duplicates import DuplicateGroup
-
-
-class ModelLoading(PhotoSearchError):
-    """A search arrived before the model was loaded."""
 
 
 def open_engine(lib: Library, model_id: str | None = None, *, overlap_loads: bool = False) -> SearchEngine:
