@@ -1,6 +1,6 @@
-"""Folder verbs: add, remove, pause/resume, list. The library makes the change; a running indexing service
-is then told about it (it watches, scans or forgets the photos at once). Without a running service,
-removing folders also collects the embeddings nothing uses any more."""
+"""Folder verbs: add, remove, pause/resume, list. The library makes the change; an indexing service, when
+there is one, is then told about it (it watches, scans or forgets the photos at once — or when it starts, if
+it has not yet). Without a service, removing folders also collects the embeddings nothing uses any more."""
 
 from __future__ import annotations
 
@@ -14,10 +14,7 @@ from photosearch.store.catalog import FolderRow
 
 
 class FolderListener(Protocol):
-    """What the folder verbs need of a running indexing service (``IndexingService``)."""
-
-    @property
-    def running(self) -> bool: ...
+    """What the folder verbs need of an indexing service (``IndexingService``)."""
 
     def editing(self) -> AbstractContextManager[None]: ...
 
@@ -28,12 +25,8 @@ class FolderListener(Protocol):
     def folder_paused(self, row: FolderRow | None, paused: bool) -> None: ...
 
 
-def _live(service: FolderListener | None) -> FolderListener | None:
-    return service if service is not None and service.running else None
-
-
 def add_folder(lib: Library, path: str | Path, service: FolderListener | None = None) -> FolderRow:
-    live = _live(service)
+    live = service
     if live is None:
         return lib.add_folder(path)
     with live.editing():
@@ -48,7 +41,7 @@ def add_folders(lib: Library, paths: list[str], service: FolderListener | None =
 
 def remove_folders(lib: Library, paths: list[str], service: FolderListener | None = None) -> dict[str, int]:
     """Forget the folders and their photos; returns how many photos the catalog held under each."""
-    live = _live(service)
+    live = service
     if live is not None:
         counts = {}
         for p in paths:
@@ -71,7 +64,7 @@ def remove_folder(lib: Library, path: str | Path, service: FolderListener | None
 def set_folder_paused(
     lib: Library, path: str | Path, paused: bool, service: FolderListener | None = None
 ) -> None:
-    live = _live(service)
+    live = service
     if live is None:
         lib.set_folder_paused(path, paused)
         return

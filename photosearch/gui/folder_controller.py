@@ -109,7 +109,7 @@ class FolderController(QObject):
             if refused:
                 self.host.error_box(failure.replace("this folder", "a folder") + " now", refused)
             return
-        service = bridge.service if bridge.running else None
+        service = bridge.service  # told even before it starts: it then picks the change up when it does
 
         def done(_r: object) -> None:
             self.state.refresh()
