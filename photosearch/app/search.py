@@ -15,6 +15,15 @@ from photosearch.search.engine import Filters, Result, SearchEngine, SearchRespo
 from photosearch.search.fusion import normalize
 from photosearch.store.catalog import Catalog
 
+__all__ = [
+    "SearchResponse",
+    "browse",
+    "duplicates",
+    "engine_for",
+    "open_engine",
+    "search",
+]
+
 if TYPE_CHECKING:
     from photosearch.config import Paths
     from photosearch.search.duplicates import DuplicateGroup

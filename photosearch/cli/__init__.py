@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     query_opts(sim)
     sim.set_defaults(func=cmd_similar)
 
-    from photosearch.search.duplicates import DEFAULT_MAX_DISTANCE, DEFAULT_THRESHOLD
+    from photosearch.app.defaults import DEFAULT_MAX_DISTANCE, DEFAULT_THRESHOLD
 
     dup = sub.add_parser(
         "duplicates",

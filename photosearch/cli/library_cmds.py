@@ -6,10 +6,8 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable
-from typing import Any
 
 from photosearch.cli.output import ProgressLine, _emit, _open, _paths
-from photosearch.errors import QueryError
 from photosearch.progress import Progress
 
 
@@ -82,11 +80,11 @@ def cmd_watch(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from photosearch.indexing.service import IndexingService
+    from photosearch.app import folders
+    from photosearch.app.watch import watch
 
     stop = threading.Event()
     line = ProgressLine(quiet=args.quiet or args.json)
-    last: dict[str, Any] = {}
 
     def on_progress(p: Progress) -> None:
         if args.json:
@@ -94,45 +92,33 @@ def cmd_watch(args: argparse.Namespace) -> int:
             sys.stdout.flush()
         else:
             line(p)
-        last["p"] = p
 
-    from photosearch.app import folders
+    def on_started(n: int) -> None:
+        if not args.quiet and not args.json:
+            print(f"watching {n} folder(s); Ctrl+C stops", file=sys.stderr)
 
     with _open(args, write=True, purpose="photosearch watch") as lib:
         folders.add_folders(lib, args.add or [])
-        if not lib.folders():
-            raise QueryError("no folders to watch: photosearch folders add PATH (or --add PATH)")
-        svc = IndexingService(
-            lib, on_progress=on_progress, debounce=args.debounce, poll_interval=args.poll_interval
-        )
         old = signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
-            svc.start()
-            if not args.quiet and not args.json:
-                print(f"watching {len(lib.folders())} folder(s); Ctrl+C stops", file=sys.stderr)
-            while not stop.wait(0.5):
-                if not svc.running:
-                    break
-        except KeyboardInterrupt:
-            pass
+            data = watch(
+                lib,
+                stop,
+                on_progress=on_progress,
+                on_started=on_started,
+                debounce=args.debounce,
+                poll_interval=args.poll_interval,
+            )
         finally:
-            svc.stop()
             signal.signal(signal.SIGTERM, old)
             line.close()
-        counts = lib.catalog.counts_by_status()
-        data = {
-            "event": "stopped",
-            "encoded": svc.encoded,
-            "errors": svc.errors,
-            "counts": counts,
-            "watch": {p: m for p, (m, _) in svc.watch_modes().items()},
-        }
+    counts = data["counts"]
     if args.json:
         sys.stdout.write(json.dumps(data, default=str) + "\n")
     elif not args.quiet:
         print(
             f"stopped: {counts['indexed']:,} photos indexed, {counts['pending']:,} pending, "
-            f"{counts['error']:,} skipped; {svc.encoded:,} embedded this run",
+            f"{counts['error']:,} skipped; {data['encoded']:,} embedded this run",
             file=sys.stderr,
         )
     return 0

@@ -20,9 +20,9 @@ def _paths(args: argparse.Namespace) -> Paths:
 
 def _open(args: argparse.Namespace, write: bool = False, purpose: str | None = None) -> Any:
     """The library (a ``Library``; typed Any while cmd_models builds untyped dicts from it)."""
-    from photosearch.library.library import Library
+    from photosearch.app.session import open_library
 
-    return Library(_paths(args), write=write, purpose=purpose)
+    return open_library(_paths(args), write=write, purpose=purpose)
 
 
 def _emit(args: argparse.Namespace, data: Any, human: Callable[[], Iterable[str]]) -> None:

@@ -11,7 +11,7 @@ from photosearch.errors import QueryError
 
 if TYPE_CHECKING:
     from photosearch.app.query import Query
-    from photosearch.search.engine import SearchResponse
+    from photosearch.app.search import SearchResponse
 
 
 def _query(args: argparse.Namespace, text: str = "", images: tuple[str, ...] = (), **kw: Any) -> Query:
