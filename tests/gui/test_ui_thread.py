@@ -24,6 +24,7 @@ def test_the_window_keeps_turning_while_the_catalog_lock_is_held(
     make_library(more, 4, seed=4)
     w = make_window(prepare_library(data_dir, model=tiny_model, photos=photos, index=True))
     wait_results(qtbot, w)
+    qtbot.waitUntil(lambda: w.indexing.service.idle, timeout=30000)  # its start-up scan is over
     cat = w.lib.catalog
     held, release = threading.Event(), threading.Event()
     order: list[str] = []
