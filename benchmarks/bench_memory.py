@@ -27,11 +27,12 @@ GOAL_MB = 700
 def child_search(model: str) -> dict:
     from build_inputs import query_strings
 
+    from photosearch.app.search import open_engine
     from photosearch.config import Paths
     from photosearch.library.library import Library
 
     lib = Library(Paths.resolve(INPUTS / "lib100k"))
-    eng = lib.search_engine(model)
+    eng = open_engine(lib, model)
     for q in query_strings(20, seed=99):
         eng.search_text(q, 20)
     return {"task": "search", "model": model, "max_rss_mb": max_rss_mb(), "photos": eng.index.stored}

@@ -34,8 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.unit.test_service import disk_images, make_image  # noqa: E402
-from tests.unit.test_service_churn import churn  # noqa: E402
+from tests.support.photos import churn, disk_images, make_image  # noqa: E402
 
 
 def ps(data: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:

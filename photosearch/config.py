@@ -1,6 +1,10 @@
-"""Where PhotoSearch keeps its data, and the settings the core reads.
+"""Where PhotoSearch keeps its data, and the settings the core reads — the one place that reads the
+environment (``setting``; ``tests/unit/test_architecture.py`` checks that nothing else does).
 
 The data directory comes from platformdirs, overridable by ``--data-dir`` or ``PHOTOSEARCH_DATA_DIR``.
+Settings (environment variables): ``PHOTOSEARCH_DATA_DIR``, ``PHOTOSEARCH_CACHE_DIR``, ``PHOTOSEARCH_THREADS``,
+``PHOTOSEARCH_IMAGE_BACKEND``, ``PHOTOSEARCH_MAX_WATCHES``, ``PHOTOSEARCH_REGISTRY``, ``PHOTOSEARCH_HUB_URL``,
+``PHOTOSEARCH_SAVE_INTERVAL``, ``PHOTOSEARCH_FILE_BUDGET``, ``PHOTOSEARCH_GUI_SHOWN_FILE`` (benchmarks).
 """
 
 from __future__ import annotations
@@ -12,6 +16,18 @@ from pathlib import Path
 APP_NAME = "PhotoSearch"
 ENV_DATA_DIR = "PHOTOSEARCH_DATA_DIR"
 ENV_CACHE_DIR = "PHOTOSEARCH_CACHE_DIR"
+
+
+def setting(name: str, default: str | None = None) -> str | None:
+    """The setting ``name`` (an environment variable), or ``default`` when unset or empty."""
+    value = os.environ.get(name)
+    return value if value else default
+
+
+def setting_int(name: str) -> int | None:
+    """An integer setting; None when unset or not a whole number."""
+    value = (setting(name) or "").strip()
+    return int(value) if value.isdigit() else None
 
 
 def default_data_dir() -> Path:

@@ -24,6 +24,10 @@ class ModelLoadError(PhotoSearchError):
     exit_code = 3
 
 
+class ModelLoading(PhotoSearchError):
+    """A search arrived before the model was loaded (the GUI shows it and runs the search once loaded)."""
+
+
 class UnreadableImage(PhotoSearchError):
     """An image file that cannot be decoded; ``reason`` is shown to the person."""
 

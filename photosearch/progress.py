@@ -1,17 +1,57 @@
-"""The one small progress-event type every long operation reports, and the control that pauses and
-cancels it between steps. The CLI renders progress as a line, the GUI as a bar."""
+"""The one small progress-event type every long operation reports, the control that pauses and cancels it
+between steps, and the one function that puts it in words (``describe``) for the CLI's live line and the
+GUI's status bar alike."""
 
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from typing import Any
+
+
+class ProgressPhase(str, Enum):
+    """What long work is doing. A ``str`` enum: equal to its value, and written as it in JSON."""
+
+    SCANNING = "scanning"  # reconciling folders with the disk
+    EMBEDDING = "embedding"  # running photos through the image model
+    SAVING = "saving"  # writing the vector index
+    DONE = "done"  # a one-shot run finished
+    CANCELLED = "cancelled"  # stopped by the person; what was done is kept
+    IDLE = "idle"  # the live service has nothing to do (``done`` counts this session's photos)
+    STOPPED = "stopped"  # the live service was stopped
+    ERROR = "error"  # the live service hit an error (``message``)
+    SWITCHING = "switching"  # re-embedding for a model switch
+    SWITCHED = "switched"  # the model switch finished
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    @property
+    def active(self) -> bool:
+        """Work is under way (a bar and a pause button make sense)."""
+        return self in (
+            ProgressPhase.SCANNING,
+            ProgressPhase.EMBEDDING,
+            ProgressPhase.SAVING,
+            ProgressPhase.SWITCHING,
+        )
+
+    @property
+    def finished(self) -> bool:
+        """A run came to rest (done, or the live service went idle)."""
+        return self in (ProgressPhase.DONE, ProgressPhase.IDLE)
 
 
 @dataclass
 class Progress:
-    phase: str  # "scanning" | "embedding" | "saving" | "idle" | "done" | "cancelled" | "downloading" …
+    phase: (
+        ProgressPhase | str
+    )  # a plain string of a known phase is converted (an unknown one is a ValueError)
     done: int = 0
     total: int = 0
     rate: float = 0.0  # items per second
@@ -22,6 +62,14 @@ class Progress:
     paused: bool = False
     message: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.phase = ProgressPhase(self.phase)
+
+    @property
+    def stage(self) -> ProgressPhase:
+        """``phase``, typed (it always is a ``ProgressPhase`` once constructed)."""
+        return ProgressPhase(self.phase)
 
     @property
     def fraction(self) -> float:
@@ -71,6 +119,38 @@ def format_duration(seconds: float) -> str:
     if s < 3600:
         return f"{s // 60} min"
     return f"{s // 3600} h {s % 3600 // 60} min"
+
+
+def describe(p: Progress) -> str:
+    """Progress in words, the same in the CLI's live line and the GUI's status bar; "" when there is nothing
+    to say (idle with no work done, stopped)."""
+    ph = p.stage
+    if ph is ProgressPhase.SCANNING:
+        return f"Scanned {p.total:,} photos" if p.total else "Looking for new and changed photos…"
+    if ph in (ProgressPhase.EMBEDDING, ProgressPhase.SWITCHING):
+        what = "Indexing" if ph is ProgressPhase.EMBEDDING else "Switching model"
+        if p.total == 0:
+            return f"{what}…"
+        bits = [f"{what} {p.done:,} / {p.total:,}"]
+        if p.rate > 0:
+            bits.append(f"{p.rate:.1f} photos/s")
+        if p.eta is not None and p.done < p.total:
+            bits.append(f"{format_duration(p.eta)} left")
+        if p.errors:
+            bits.append(f"{p.errors:,} skipped")
+        text = " · ".join(bits)
+        return f"Paused — {text}" if p.paused else text
+    if ph is ProgressPhase.SAVING:
+        return "Saving the search index…"
+    if ph is ProgressPhase.DONE or (ph is ProgressPhase.IDLE and p.done):
+        return f"Done: {p.done:,} photos processed, {p.encoded:,} embedded, {p.errors:,} skipped"
+    if ph is ProgressPhase.CANCELLED:
+        return "Indexing stopped"
+    if ph is ProgressPhase.ERROR:
+        return f"Indexing stopped: {p.message}"
+    if ph is ProgressPhase.SWITCHED:
+        return "Model switched"
+    return ""
 
 
 class RateMeter:

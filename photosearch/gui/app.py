@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import logging
 import logging.handlers
-import os
 import sys
 import time
 import traceback
@@ -93,11 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     app = create_application([sys.argv[0], *qt_args])
     from PySide6.QtCore import QTimer
 
+    from photosearch.config import setting
     from photosearch.gui.main_window import MainWindow
 
     window = MainWindow(paths, watch=not args.no_watch)
     sys.excepthook = make_excepthook(lambda: window)
-    report = os.environ.get("PHOTOSEARCH_GUI_SHOWN_FILE")  # benchmarks: wall-clock time the window was up
+    report = setting("PHOTOSEARCH_GUI_SHOWN_FILE")  # benchmarks: wall-clock time the window was up
     if report:  # queued before show(): runs on the first loop turn, after the window's first paint
         QTimer.singleShot(0, lambda: Path(report).write_text(f"{time.time():.6f} {window.isVisible()}"))
     window.show()

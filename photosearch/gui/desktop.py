@@ -28,13 +28,13 @@ def show_in_folder(path: str) -> bool:
     """Show the file in the file manager (selected where the platform allows it), else open its folder."""
     if sys.platform == "darwin" and hand_off is _original_hand_off:
         try:
-            subprocess.Popen(["open", "-R", path])  # noqa: S603,S607 - an argument list, no shell
+            subprocess.Popen(["open", "-R", path])  # an argument list, no shell
             return True
         except OSError:
             pass
     if sys.platform == "win32" and hand_off is _original_hand_off:
         try:
-            subprocess.Popen(["explorer", "/select,", os.path.normpath(path)])  # noqa: S603,S607
+            subprocess.Popen(["explorer", "/select,", os.path.normpath(path)])
             return True
         except OSError:
             pass

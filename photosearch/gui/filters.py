@@ -22,8 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from photosearch.states import FolderState
+
 FILE_TYPES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("JPEG", ("jpeg",)), ("PNG", ("png",)), ("HEIC/AVIF", ("heic", "avif")), ("WebP", ("webp",)),
+    ("JPEG", ("jpeg",)),
+    ("PNG", ("png",)),
+    ("HEIC/AVIF", ("heic", "avif")),
+    ("WebP", ("webp",)),
     ("Other", ("gif", "bmp", "tiff")),
 )
 
@@ -100,7 +105,13 @@ class FilterPanel(QWidget):
     def set_folders(self, folders: list[Any]) -> None:
         names = []
         for f in folders:
-            mark = " (paused)" if f.state == "paused" else " (offline)" if f.state == "offline" else ""
+            mark = (
+                " (paused)"
+                if f.state == FolderState.PAUSED
+                else " (offline)"
+                if f.state == FolderState.OFFLINE
+                else ""
+            )
             names.append(f"{f.path}{mark}")
         self.folder_list.setText("\n".join(names) if names else "No folders yet.")
         current = self.folder_combo.currentData()

@@ -158,6 +158,6 @@ class PreviewPanel(QFrame):
         pm.setDevicePixelRatio(dpr)
         self.image.setPixmap(pm)
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+    def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         self._fit()

@@ -76,11 +76,37 @@ def local_image_paths(mime: QMimeData) -> list[str]:
     return out
 
 
+def load_preview(path: str, edge: int = 256) -> QImage:
+    """A small preview of the photo at ``path`` (Qt's reader, scaled while decoding; else Pillow, e.g. HEIC);
+    a null image when neither can read it. Runs on a worker thread."""
+    from PySide6.QtGui import QImageReader
+
+    reader = QImageReader(path)
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid() and max(size.width(), size.height()) > edge:
+        reader.setScaledSize(size.scaled(edge, edge, Qt.AspectRatioMode.KeepAspectRatio))
+    img = reader.read()
+    if not img.isNull():
+        return img
+    try:
+        from PIL import Image
+
+        with Image.open(path) as src:
+            pil = src.convert("RGB")
+            pil.thumbnail((edge, edge))
+            buf = io.BytesIO()
+            pil.save(buf, "PNG")
+        return QImage.fromData(buf.getvalue())
+    except Exception:  # a file Qt and Pillow can't read: no preview (the search then says why)
+        return QImage()
+
+
 class ReferenceWell(QFrame):
     """Accepts an image: a dropped file URL (from the file manager or from the results), dropped or pasted
     pixels. Shows the thumbnail with a clear (×) button."""
 
-    changed = Signal(object)  # Reference | None
+    changed = Signal(object)  # Reference, or None when cleared (a Qt signal type cannot say "or None")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,6 +115,9 @@ class ReferenceWell(QFrame):
         self.setFixedSize(QSize(64, 48))
         self.setToolTip("Drop a photo here (or paste one with Ctrl+V) to search for photos like it")
         self.reference: Reference | None = None
+        from photosearch.gui.workers import TaskRunner
+
+        self.loader = TaskRunner(1, self)  # thumbnails of dropped photos, off the UI thread
         lay = QHBoxLayout(self)
         lay.setContentsMargins(3, 3, 3, 3)
         self.image_label = QLabel("Drop\nphoto", self)
@@ -103,27 +132,33 @@ class ReferenceWell(QFrame):
         self.clear_button.clicked.connect(self.clear)
         self.clear_button.hide()
 
-    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+    def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         self.clear_button.move(self.width() - self.clear_button.width() - 1, 1)
 
     # -- setting --------------------------------------------------------------------------------
     def set_path(self, path: str) -> bool:
-        img = QImage(path)
-        if img.isNull():
-            from PIL import Image
+        """Use the photo at ``path`` (an image file by its name) as the reference at once; its thumbnail is
+        decoded on a worker thread (a 12 MP photo takes a while) and shown when it arrives."""
+        from photosearch.library.imaging import is_image_name
 
-            try:
-                with Image.open(path) as src:
-                    pil = src.convert("RGB")
-                    pil.thumbnail((256, 256))
-                    buf = io.BytesIO()
-                    pil.save(buf, "PNG")
-                img = QImage.fromData(buf.getvalue())
-            except Exception:  # noqa: BLE001 - a file Qt and Pillow can't read is just not accepted
-                return False
-        self._set(Reference(os.path.abspath(path), None, img))
+        if not is_image_name(path):
+            return False
+        path = os.path.abspath(path)
+        self._set(Reference(path, None, QImage()))
+        self.loader.submit(lambda: load_preview(path), lambda img: self._preview_loaded(path, img))
         return True
+
+    def _preview_loaded(self, path: str, img: QImage) -> None:
+        ref = self.reference
+        if ref is None or ref.path != path:
+            return  # replaced or cleared meanwhile
+        ref.preview = img
+        if img.isNull():
+            self.image_label.setText("?")
+            self.image_label.setToolTip(f"{path}: not an image PhotoSearch can read")
+        else:
+            self._show_preview(ref)
 
     def set_image(self, img: QImage) -> bool:
         if img.isNull():
@@ -145,15 +180,23 @@ class ReferenceWell(QFrame):
 
     def _set(self, ref: Reference) -> None:
         self.reference = ref
-        pm = QPixmap.fromImage(ref.preview).scaled(
-            self.image_label.size() * self.devicePixelRatioF(), Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation)
-        pm.setDevicePixelRatio(self.devicePixelRatioF())
-        self.image_label.setPixmap(pm)
+        if ref.preview.isNull():
+            self.image_label.setText("…")  # the thumbnail is on its way
+        else:
+            self._show_preview(ref)
         self.image_label.setToolTip(ref.path or "pasted image")
         self.clear_button.show()
         self.clear_button.raise_()
         self.changed.emit(ref)
+
+    def _show_preview(self, ref: Reference) -> None:
+        pm = QPixmap.fromImage(ref.preview).scaled(
+            self.image_label.size() * self.devicePixelRatioF(),
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+        pm.setDevicePixelRatio(self.devicePixelRatioF())
+        self.image_label.setPixmap(pm)
 
     def clear(self) -> None:
         if self.reference is None:
@@ -174,7 +217,7 @@ class ReferenceWell(QFrame):
         self.style().unpolish(self)
         self.style().polish(self)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self.accepts(event.mimeData()):
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
@@ -182,15 +225,15 @@ class ReferenceWell(QFrame):
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event: Any) -> None:  # noqa: N802
+    def dragMoveEvent(self, event: Any) -> None:
         if self.accepts(event.mimeData()):
             event.setDropAction(Qt.DropAction.CopyAction)
             event.accept()
 
-    def dragLeaveEvent(self, event: Any) -> None:  # noqa: N802
+    def dragLeaveEvent(self, event: Any) -> None:
         self._set_drag_active(False)
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         self._set_drag_active(False)
         if self.set_from_mime(event.mimeData()):
             event.setDropAction(Qt.DropAction.CopyAction)
@@ -202,9 +245,9 @@ class ReferenceWell(QFrame):
 class SearchField(QLineEdit):
     """A line edit whose Ctrl+V takes an image (or an image file) as the reference instead of text."""
 
-    paste_image = Signal(object)  # QMimeData
+    paste_image = Signal(QMimeData)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Paste):
             mime = QGuiApplication.clipboard().mimeData()
             if mime is not None and ReferenceWell.accepts(mime):

@@ -73,7 +73,7 @@ class ResultsModel(QAbstractListModel):
     def clear(self) -> None:
         self.set_results([], "")
 
-    def rowCount(self, parent: _ModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: _ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.results)
 
     def result(self, row: int) -> Any:
@@ -124,10 +124,10 @@ class ResultsModel(QAbstractListModel):
             return base | Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
         return base
 
-    def mimeTypes(self) -> list[str]:  # noqa: N802
+    def mimeTypes(self) -> list[str]:
         return ["text/uri-list"]
 
-    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:  # noqa: N802
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
         mime = QMimeData()
         rows = sorted({i.row() for i in indexes if i.isValid()})
         paths = [self.results[r].path for r in rows]
@@ -135,7 +135,7 @@ class ResultsModel(QAbstractListModel):
         mime.setText("\n".join(paths))
         return mime
 
-    def supportedDragActions(self) -> Qt.DropAction:  # noqa: N802
+    def supportedDragActions(self) -> Qt.DropAction:
         return Qt.DropAction.CopyAction
 
 
@@ -146,7 +146,7 @@ class ResultDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self.edge = 160
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: _ModelIndex) -> QSize:  # noqa: N802
+    def sizeHint(self, option: QStyleOptionViewItem, index: _ModelIndex) -> QSize:
         return QSize(self.edge + 12, self.edge + 30)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _ModelIndex) -> None:
@@ -227,7 +227,7 @@ class ResultsView(QListView):
         self.setGridSize(QSize(edge + 16, edge + 34))
         self.doItemsLayout()
 
-    def setModel(self, model: Any) -> None:  # noqa: N802
+    def setModel(self, model: Any) -> None:
         super().setModel(model)
         if isinstance(model, ResultsModel) and model.loader is not None:
             model.loader.set_edge(self.delegate.edge - 4, self.devicePixelRatioF())
@@ -236,7 +236,7 @@ class ResultsView(QListView):
     def thumb_size(self) -> int:
         return self.delegate.edge
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         cur = self.currentIndex()
         if cur.isValid() and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.activated_row.emit(cur.row())

@@ -8,26 +8,28 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
+from photosearch.app.query import Query
+from photosearch.app.search import search
 from photosearch.errors import PhotoSearchError
 from photosearch.progress import Progress
+from photosearch.search.engine import SearchEngine, SearchResponse
 
 if TYPE_CHECKING:
     from photosearch.library.library import Library
+    from photosearch.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
 
 # -- generic tasks ----------------------------------------------------------------------------------
 class _TaskSignals(QObject):
-    done = Signal(object)
-    failed = Signal(object)
+    done = Signal(object)  # whatever the task returned
+    failed = Signal(BaseException)
 
 
 class Task(QRunnable):
@@ -41,7 +43,7 @@ class Task(QRunnable):
     def run(self) -> None:
         try:
             result = self.fn()
-        except BaseException as e:  # noqa: BLE001 - reported to the UI thread
+        except BaseException as e:  # reported to the UI thread
             if not isinstance(e, PhotoSearchError):
                 log.exception("background task failed")
             with contextlib.suppress(RuntimeError):
@@ -60,8 +62,12 @@ class TaskRunner(QObject):
         self.pool.setMaxThreadCount(threads)
         self._live: set[Task] = set()
 
-    def submit(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
-               on_error: Callable[[BaseException], None] | None = None) -> Task:
+    def submit(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> Task:
         task = Task(fn)
         task.setAutoDelete(False)
         self._live.add(task)
@@ -87,71 +93,37 @@ class TaskRunner(QObject):
 
 
 # -- searches ---------------------------------------------------------------------------------------
-@dataclass
-class SearchRequest:
-    kind: str  # "text" | "image" | "composed" | "similar" | "browse"
-    text: str = ""
-    image: Any = None  # a path or a PIL image
-    weight: float = 0.5
-    filters: Any = None
-    k: int = 200
-    offset: int = 0
-    label: str = ""  # what the person asked, in words (for messages)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def browse(catalog: Any, offset: int = 0, limit: int = 200, filters: Any = None) -> Any:
-    """The library by date (newest first), one page: what an empty query shows (needs no model).
-    ``extra`` holds ``total`` (files matching the filters) and ``offset``."""
-    from photosearch.search.engine import Filters, Result, SearchResponse
-
-    f = filters or Filters()
-    rows, total = catalog.browse_visible(offset, limit, folder=f.folder, date_from=f.date_from,
-                                         date_to=f.date_to, formats=f.formats, orientation=f.orientation)
-    results = [Result(offset + i + 1, r.path, 0.0, r, -1) for i, r in enumerate(rows)]
-    return SearchResponse(results, "browse", catalog.visible_count(), extra={"total": total, "offset": offset})
+SearchRequest = Query  # what the window asks for: photosearch.app.query.Query
 
 
 class SearchController(QObject):
-    """Runs one search at a time off the UI thread. Every request gets a generation number; answers to
-    requests that were overtaken by a newer one are dropped."""
+    """Runs one search at a time off the UI thread (``photosearch.app.search.search``). Every request gets a
+    generation number; answers to requests that were overtaken by a newer one are dropped."""
 
-    finished = Signal(object, object)  # request, SearchResponse
-    failed = Signal(object, str)  # request, message
-    started = Signal(object)
+    finished = Signal(Query, SearchResponse)
+    failed = Signal(Query, str)  # request, message
+    started = Signal(Query)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.runner = TaskRunner(1, self)
-        self.engine: Any = None  # photosearch.search.engine.SearchEngine, set when the model is loaded
-        self.catalog: Any = None
+        self.engine: SearchEngine | None = None  # set when the model is loaded
+        self.catalog: Catalog | None = None
         self.generation = 0
-        self.calls: list[SearchRequest] = []
+        self.calls: list[Query] = []
 
-    def submit(self, req: SearchRequest) -> int:
+    def submit(self, req: Query) -> int:
         self.generation += 1
         gen = self.generation
         self.calls.append(req)
         engine, catalog = self.engine, self.catalog
 
-        def work() -> Any:
+        def work() -> SearchResponse | None:
             if gen != self.generation:
                 return None  # already overtaken: don't spend the time
-            if req.kind == "browse":
-                return browse(catalog, req.offset, req.k, req.filters)
-            if engine is None:
-                raise PhotoSearchError("the model is still loading")
-            if req.kind == "text":
-                return engine.search_text(req.text, req.k, req.filters)
-            if req.kind == "image":
-                return engine.search_image(req.image, req.k, req.filters)
-            if req.kind == "similar":
-                return engine.search_image(req.image, req.k, req.filters, exclude_self=True)
-            if req.kind == "composed":
-                return engine.search_composed(req.image, req.text, req.k, weight=req.weight, filters=req.filters)
-            raise ValueError(req.kind)
+            return search(req, engine, catalog)
 
-        def done(resp: Any) -> None:
+        def done(resp: SearchResponse | None) -> None:
             if gen == self.generation and resp is not None:
                 self.finished.emit(req, resp)
 
@@ -191,8 +163,16 @@ class ThumbnailLoader(QObject):
 
     loaded = Signal(str)  # content hash
 
-    def __init__(self, thumbs: Any, catalog: Any, parent: QObject | None = None, *, threads: int = 2,
-                 cache_size: int = 3000, max_pending: int = 256) -> None:
+    def __init__(
+        self,
+        thumbs: Any,
+        catalog: Any,
+        parent: QObject | None = None,
+        *,
+        threads: int = 2,
+        cache_size: int = 3000,
+        max_pending: int = 256,
+    ) -> None:
         super().__init__(parent)
         self.thumbs = thumbs  # photosearch.library.thumbs.ThumbnailCache
         self.catalog = catalog
@@ -257,12 +237,13 @@ class ThumbnailLoader(QObject):
             img = QImage(str(p))
             if not img.isNull() and edge and max(img.width(), img.height()) > edge:
                 # scaled here, once, so painting is a plain blit on the UI thread
-                img = img.scaled(edge, edge, Qt.AspectRatioMode.KeepAspectRatio,
-                                 Qt.TransformationMode.SmoothTransformation)
+                img = img.scaled(
+                    edge, edge, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+                )
             img.setDevicePixelRatio(self.dpr)
         except (PhotoSearchError, OSError) as e:
             log.info("no thumbnail for %s: %s", path, e)
-        except Exception:  # noqa: BLE001 - one bad thumbnail never stops the others
+        except Exception:  # one bad thumbnail never stops the others
             log.exception("thumbnail of %s failed", path)
         with contextlib.suppress(RuntimeError):
             if img.isNull():
@@ -297,17 +278,24 @@ class ThumbnailLoader(QObject):
 class IndexingBridge(QObject):
     """The indexing service's callbacks (on its worker threads) as Qt signals on the UI thread."""
 
-    progress = Signal(object)  # Progress
+    progress = Signal(Progress)
     changed = Signal()
 
-    def __init__(self, library: Library, *, watch: bool = True, parent: QObject | None = None,
-                 service_factory: type | None = None) -> None:
+    def __init__(
+        self,
+        library: Library,
+        *,
+        watch: bool = True,
+        parent: QObject | None = None,
+        service_factory: type | None = None,
+    ) -> None:
         super().__init__(parent)
         from photosearch.indexing.service import IndexingService
 
         cls = service_factory or IndexingService
-        self.service = cls(library, watch=watch, on_progress=self._from_worker_progress,
-                           on_change=self._from_worker_change)
+        self.service = cls(
+            library, watch=watch, on_progress=self._from_worker_progress, on_change=self._from_worker_change
+        )
         self._started = False
 
     def _from_worker_progress(self, p: Progress) -> None:
@@ -340,15 +328,6 @@ class IndexingBridge(QObject):
 
     def request_scan(self, folder_id: int | None = None) -> None:
         self.service.request_scan(folder_id)
-
-    def add_folder(self, path: str | Path) -> Any:
-        return self.service.add_folder(path)
-
-    def remove_folder(self, path: str | Path) -> None:
-        self.service.remove_folder(path)
-
-    def set_folder_paused(self, path: str | Path, paused: bool) -> None:
-        self.service.set_folder_paused(path, paused)
 
     def wait_idle(self, timeout: float) -> bool:
         return bool(self.service.wait_idle(timeout))

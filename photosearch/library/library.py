@@ -13,7 +13,6 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from photosearch.config import Paths
 from photosearch.errors import CatalogError, DiskFull, ModelNotInstalled, PhotoSearchError, QueryError
@@ -23,9 +22,6 @@ from photosearch.models.manifest import ModelPackage, load_package
 from photosearch.store.catalog import Catalog, FolderRow
 from photosearch.store.lock import WriterLock
 from photosearch.store.vectors import VectorIndex
-
-if TYPE_CHECKING:
-    from photosearch.search.engine import SearchEngine
 
 log = logging.getLogger(__name__)
 
@@ -142,28 +138,6 @@ class Library:
                 vi = VectorIndex.open(self.catalog, self.paths.index_dir, rt.id, rt.dim, writer=self.writable)
                 self._indexes[rt.id] = vi
             return vi
-
-    def search_engine(self, model_id: str | None = None, *, overlap_loads: bool = False) -> SearchEngine:
-        """A search engine over the model's vector index, with its text model loaded.
-
-        By default the text model loads first and the vector index after it, so the model's load-time
-        transient and the index never sit in memory together (lower peak RSS). ``overlap_loads`` loads them
-        on two threads at once instead — faster for a one-shot command (the ``search`` CLI), at a higher peak.
-        """
-        from photosearch.search.engine import SearchEngine
-
-        rt = self.runtime(model_id)
-        if overlap_loads:
-            warm = threading.Thread(target=rt.text.load, name="warm-text-model", daemon=True)
-            warm.start()
-            try:
-                index = self.vector_index(rt.id)
-            finally:
-                warm.join()
-        else:
-            rt.text.load()
-            index = self.vector_index(rt.id)
-        return SearchEngine(self.catalog, rt, index)
 
     def open_index_if_loaded(self, model_id: str) -> VectorIndex | None:
         return self._indexes.get(model_id)

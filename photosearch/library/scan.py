@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from photosearch.library.imaging import format_of, is_image_name
+from photosearch.paths import path_inside
 from photosearch.store.catalog import Catalog, FileRow, FolderRow
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def printable_path(path: str) -> str:
 
 
 def _inside(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+    return path_inside(path, root)
 
 
 def content_hash(path: str, size: int | None = None) -> str:

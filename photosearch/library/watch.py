@@ -22,7 +22,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from photosearch.config import setting_int
 from photosearch.library.scan import skip_dir, skip_file
+from photosearch.paths import path_inside
 from photosearch.store.catalog import FolderRow
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,7 @@ class Change:
 
 
 def _inside(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+    return path_inside(path, root)
 
 
 def relevant_path(path: str, root: str, is_dir: bool) -> bool:
@@ -244,9 +246,9 @@ def watch_budget(max_watches: int | None = None) -> int | None:
     else most of the system limit (other programs use watches too)."""
     if max_watches is not None:
         return max_watches
-    env = os.environ.get(ENV_MAX_WATCHES)
-    if env and env.strip().isdigit():
-        return int(env)
+    env = setting_int(ENV_MAX_WATCHES)
+    if env is not None:
+        return env
     sys_limit = system_watch_limit()
     return int(sys_limit * 0.8) if sys_limit else None
 

@@ -28,8 +28,6 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +37,10 @@ from PIL import Image
 from photosearch.errors import QueryError, UnreadableImage
 from photosearch.models.encoders import ModelRuntime
 from photosearch.search import fusion as fusion_mod
-from photosearch.search.cutoff import BACKGROUND_CAPTIONS, Background, CutoffRule, QueryStats, load_rule
+from photosearch.search.cutoff import Background, CutoffRule, QueryStats
 from photosearch.search.query import Term, parse_query
+from photosearch.search.relevance import RelevanceCutoff, Scorer, cosine_scorer
+from photosearch.search.results import Filters, Result, SearchResponse
 from photosearch.store.catalog import Catalog, FileRow
 from photosearch.store.vectors import VectorIndex, exact_search
 
@@ -52,96 +52,16 @@ EXACT_FILTER_MAX = 4096
 SAME_PICTURE = 1.0 - 1e-5
 
 
-@dataclass
-class Result:
-    rank: int
-    path: str
-    score: float
-    file: FileRow
-    label: int
-    passed: bool = True
-    z: float | None = None  # the score in units of the query's spread over the library (see cutoff)
-
-    def to_json(self) -> dict[str, Any]:
-        f = self.file
-        return {"rank": self.rank, "path": self.path, "score": round(float(self.score), 6), "passed": self.passed,
-                "z": None if self.z is None else round(float(self.z), 3),
-                "width": f.width, "height": f.height, "taken_at": f.taken_at, "size": f.size, "format": f.format}
-
-
-@dataclass
-class Filters:
-    """Which files may appear. ``None`` fields don't filter."""
-
-    folder: str | None = None  # a folder subtree
-    date_from: float | None = None
-    date_to: float | None = None
-    formats: tuple[str, ...] | None = None
-    orientation: str | None = None  # "landscape" | "portrait" | "square"
-
-    def active(self) -> bool:
-        return any(v is not None for v in (self.folder, self.date_from, self.date_to, self.formats, self.orientation))
-
-    def accepts(self, f: FileRow) -> bool:
-        if self.folder is not None:
-            root = os.path.normpath(self.folder)
-            if not (f.path == root or f.path.startswith(root.rstrip(os.sep) + os.sep)):
-                return False
-        if self.date_from is not None and (f.taken_at is None or f.taken_at < self.date_from):
-            return False
-        if self.date_to is not None and (f.taken_at is None or f.taken_at > self.date_to):
-            return False
-        if self.formats is not None and (f.format or "") not in self.formats:
-            return False
-        if self.orientation is not None:
-            if not f.width or not f.height:
-                return False
-            o = "square" if f.width == f.height else ("landscape" if f.width > f.height else "portrait")
-            if o != self.orientation:
-                return False
-        return True
-
-
-@dataclass
-class SearchResponse:
-    results: list[Result]
-    kind: str  # "text" | "image" | "composed" | "similar"
-    library_size: int
-    message: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def no_good_matches(self) -> bool:
-        """True when there are results but none passed the relevance cutoff."""
-        return bool(self.results) and not any(r.passed for r in self.results)
-
-    @property
-    def passed(self) -> list[Result]:
-        return [r for r in self.results if r.passed]
-
-
-@dataclass
-class Scorer:
-    """How one query finds and scores candidates.
-
-    ``queries``: vectors whose ANN neighbours form the pool; ``score``: exact scores of embedding rows;
-    ``bound``: given the score of the last (P-th) neighbour of each query vector, an upper bound on the
-    score of any photo outside the pool (None: no bound known, the first pool with k results is kept).
-    """
-
-    queries: np.ndarray
-    score: Callable[[np.ndarray], np.ndarray]
-    bound: Callable[[np.ndarray], float] | None = None
-
-
-def cosine_scorer(q: np.ndarray) -> Scorer:
-    q = fusion_mod.normalize(np.asarray(q, dtype=np.float32))
-    return Scorer(q[None, :], lambda vecs: vecs @ q, lambda last: float(last[0]))
-
-
-class SearchEngine:
-    def __init__(self, catalog: Catalog, runtime: ModelRuntime, index: VectorIndex, *,
-                 cutoff: CutoffRule | None = None, background_size: int | None = None) -> None:
+class SearchEngine(RelevanceCutoff):
+    def __init__(
+        self,
+        catalog: Catalog,
+        runtime: ModelRuntime,
+        index: VectorIndex,
+        *,
+        cutoff: CutoffRule | None = None,
+        background_size: int | None = None,
+    ) -> None:
         self.catalog = catalog
         self.runtime = runtime
         self.index = index
@@ -178,8 +98,10 @@ class SearchEngine:
         pos = [t for t in terms if not t.negative]
         neg = [t for t in terms if t.negative]
         vecs = [self.encode_text(t.text) for t in pos + neg]
-        q = fusion_mod.normalize(np.sum([t.weight * v for t, v in zip(pos, vecs[: len(pos)], strict=True)], axis=0))
-        return q, [(t.weight, v) for t, v in zip(neg, vecs[len(pos):], strict=True)]
+        q = fusion_mod.normalize(
+            np.sum([t.weight * v for t, v in zip(pos, vecs[: len(pos)], strict=True)], axis=0)
+        )
+        return q, [(t.weight, v) for t, v in zip(neg, vecs[len(pos) :], strict=True)]
 
     def text_vector(self, text: str) -> np.ndarray:
         """The single vector a text query (with weights and negative terms) searches for."""
@@ -218,102 +140,6 @@ class SearchEngine:
             label = None
         return vec, label
 
-    # -- cutoff ---------------------------------------------------------------------------------------
-    @property
-    def cutoff(self) -> CutoffRule:
-        if self._cutoff is None:
-            self._cutoff = load_rule(self.catalog, self.runtime.id)
-        return self._cutoff
-
-    @cutoff.setter
-    def cutoff(self, rule: CutoffRule) -> None:
-        self._cutoff = rule
-
-    def _cached_count(self, name: str, compute: Callable[[], int]) -> int:
-        """A COUNT over the catalog, recomputed only when the catalog changed (a full count costs
-        tens of milliseconds at 100k photos, every query otherwise)."""
-        key = self.catalog.change_counter()
-        with self._lock:
-            hit = self._counts.get(name)
-            if hit is not None and hit[0] == key:
-                return hit[1]
-        value = compute()
-        with self._lock:
-            self._counts[name] = (key, value)
-        return value
-
-    def background(self) -> Background:
-        """A fixed random sample of the library (resampled when the library grows or shrinks by > 10%)."""
-        n = self._cached_count("embeddings", lambda: self.catalog.count_embeddings(self.runtime.id))
-        with self._lock:
-            bg = self._background
-            if bg is not None and abs(n - self._background_count) <= 0.1 * max(self._background_count, 1) \
-                    and (n == self._background_count or len(bg) >= min(n, 64)):
-                return bg
-        ids = self.catalog.embedding_ids(self.runtime.id)
-        bg = Background.sample(ids, lambda x: self.catalog.embeddings_by_ids(x.tolist(), self.runtime.dim),
-                               size=self.background_size)
-        with self._lock:
-            self._background, self._background_count = bg, n
-        return bg
-
-    def query_stats(self, scorer: Scorer) -> QueryStats:
-        bg = self.background()
-        return QueryStats.of(scorer.score(bg.vecs) if len(bg) else np.zeros(0, np.float32))
-
-    def text_background(self) -> QueryStats:
-        """Mean and spread of everyday captions' scores over the library sample (the per-model
-        background text queries are measured against); computed once per engine."""
-        with self._lock:
-            hit = self._text_bg
-        bg = self.background()
-        if hit is not None and hit[0] == len(bg):
-            return hit[1]
-        caps = self._caption_vectors()
-        scores = (bg.vecs @ caps.T).ravel() if len(bg) else np.zeros(0, np.float32)
-        s = np.asarray(scores, dtype=np.float64)
-        stats = QueryStats(float(s.mean()), float(max(s.std(), 1e-6)), len(s)) if len(s) else QueryStats(0, 1, 0)
-        with self._lock:
-            self._text_bg = (len(bg), stats)
-        return stats
-
-    def _caption_vectors(self) -> np.ndarray:
-        """The background captions' normalised text embeddings. Encoding them costs seconds (dozens of
-        texts), so they are kept in the catalog (meta, per model, keyed by the text model file and the
-        captions) and a fresh process — ``photosearch search`` — reads them back in a millisecond."""
-        import base64
-        import hashlib
-        import json
-
-        dim = self.runtime.dim
-        entry = self.runtime.package.manifest.files.get(self.runtime.package.manifest.text.file)
-        stamp = hashlib.sha1(("\n".join(BACKGROUND_CAPTIONS) + f"|{entry.sha256 if entry else ''}|{dim}")
-                             .encode()).hexdigest()
-        key = f"text_background:{self.runtime.id}"
-        try:
-            raw = self.catalog.get_meta(key)
-            if raw:
-                d = json.loads(raw)
-                if d.get("stamp") == stamp:
-                    return np.frombuffer(base64.b64decode(d["vecs"]), dtype="<f4").reshape(-1, dim).copy()
-        except Exception:  # noqa: BLE001 - a bad cache entry is recomputed
-            log.debug("ignoring the cached background captions", exc_info=True)
-        caps = fusion_mod.normalize(np.asarray(self.runtime.text.encode(list(BACKGROUND_CAPTIONS)), dtype=np.float32))
-        try:
-            self.catalog.set_meta(key, json.dumps({"stamp": stamp, "vecs": base64.b64encode(
-                np.ascontiguousarray(caps, dtype="<f4").tobytes()).decode("ascii")}))
-        except Exception:  # noqa: BLE001 - a read-only or busy catalog: just don't cache
-            log.debug("could not cache the background captions", exc_info=True)
-        return caps
-
-    def _apply_cutoff(self, results: list[Result], scorer: Scorer, kind: str, use: bool = True) -> QueryStats:
-        stats = self.text_background() if kind == "text" else self.query_stats(scorer)
-        rule_kind = "image" if kind == "similar" else kind
-        for r in results:
-            r.z = float(stats.z(r.score))
-            r.passed = (not use) or self.cutoff.passes(rule_kind, r.z)
-        return stats
-
     # -- candidates ---------------------------------------------------------------------------------
     def _refresh_delta(self) -> None:
         """Rows committed after the in-memory index (a reader's view of a writer's progress)."""
@@ -321,8 +147,9 @@ class SearchEngine:
         ids, vecs = self.catalog.embeddings(self.runtime.id, after_id=after, dim=self.runtime.dim)
         self._delta_ids, self._delta_vecs = ids, vecs
 
-    def knn(self, queries: np.ndarray, k: int,
-            allowed: set[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def knn(
+        self, queries: np.ndarray, k: int, allowed: set[int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Union of ANN and exact-delta neighbours for each query row → (labels, scores) per row,
         best first. ``allowed``: only these labels (hnswlib's filter callback)."""
         self._refresh_delta()
@@ -351,8 +178,9 @@ class SearchEngine:
         ids, vecs = self.catalog.embeddings_by_ids([int(x) for x in labels], self.runtime.dim)
         return ids, vecs
 
-    def _files(self, scored: dict[int, float], k: int, filters: Filters | None,
-               exclude: set[int] | None = None) -> list[Result]:
+    def _files(
+        self, scored: dict[int, float], k: int, filters: Filters | None, exclude: set[int] | None = None
+    ) -> list[Result]:
         rows = self.catalog.visible_files_for_labels(list(scored))
         out: list[Result] = []
         for label, f in rows:
@@ -371,11 +199,24 @@ class SearchEngine:
         if filters is None or not filters.active():
             return None
         return self.catalog.visible_labels(
-            self.runtime.id, folder=filters.folder, date_from=filters.date_from, date_to=filters.date_to,
-            formats=filters.formats, orientation=filters.orientation)
+            self.runtime.id,
+            folder=filters.folder,
+            date_from=filters.date_from,
+            date_to=filters.date_to,
+            formats=filters.formats,
+            orientation=filters.orientation,
+        )
 
-    def run(self, scorer: Scorer, k: int, filters: Filters | None = None, exclude: set[int] | None = None,
-            *, pool: int | None = None, same_as: np.ndarray | None = None) -> list[Result]:
+    def run(
+        self,
+        scorer: Scorer,
+        k: int,
+        filters: Filters | None = None,
+        exclude: set[int] | None = None,
+        *,
+        pool: int | None = None,
+        same_as: np.ndarray | None = None,
+    ) -> list[Result]:
         """Top-k results for ``scorer``: grow the candidate pool until the top k can't change (or the
         library is exhausted) and k visible, filter-passing results exist.
 
@@ -423,34 +264,55 @@ class SearchEngine:
             size *= 4
 
     # -- public queries -------------------------------------------------------------------------------
-    def search_text(self, text: str, k: int = 20, filters: Filters | None = None, *,
-                    cutoff: bool = True) -> SearchResponse:
+    def search_text(
+        self, text: str, k: int = 20, filters: Filters | None = None, *, cutoff: bool = True
+    ) -> SearchResponse:
         """Text search; ``text`` may weight terms and exclude some: ``beach + 0.5:sunset - people``."""
         terms = parse_query(text)
         if not terms:
             raise QueryError("type what you are looking for")
         scorer = cosine_scorer(self.text_vector(text))
         results = self.run(scorer, k, filters)
-        return self._respond(results, scorer, "text", cutoff, text,
-                             {"terms": [t.__dict__ for t in terms]})
+        return self._respond(results, scorer, "text", cutoff, text, {"terms": [t.__dict__ for t in terms]})
 
-    def search_vector(self, q: np.ndarray, k: int = 20, filters: Filters | None = None, *, kind: str = "text",
-                      exclude: set[int] | None = None, cutoff: bool = True) -> SearchResponse:
+    def search_vector(
+        self,
+        q: np.ndarray,
+        k: int = 20,
+        filters: Filters | None = None,
+        *,
+        kind: str = "text",
+        exclude: set[int] | None = None,
+        cutoff: bool = True,
+    ) -> SearchResponse:
         """Search for an embedding-space vector directly (benchmarks, "more like these" from a mean)."""
         scorer = cosine_scorer(q)
         results = self.run(scorer, k, filters, exclude)
         return self._respond(results, scorer, kind, cutoff, "the query", {})
 
-    def search_image(self, image: str | Path | Image.Image, k: int = 20, filters: Filters | None = None,
-                     exclude_self: bool = False, *, cutoff: bool = True) -> SearchResponse:
+    def search_image(
+        self,
+        image: str | Path | Image.Image,
+        k: int = 20,
+        filters: Filters | None = None,
+        exclude_self: bool = False,
+        *,
+        cutoff: bool = True,
+    ) -> SearchResponse:
         v, label = self.image_vector(image)
         v = fusion_mod.normalize(np.asarray(v, dtype=np.float32))
         exclude = {label} if (exclude_self and label is not None) else None
         scorer = cosine_scorer(v)
         results = self.run(scorer, k, filters, exclude, same_as=v if exclude_self else None)
         kind = "similar" if exclude_self else "image"
-        return self._respond(results, scorer, kind, cutoff, str(image) if not isinstance(image, Image.Image)
-                             else "the image", {})
+        return self._respond(
+            results,
+            scorer,
+            kind,
+            cutoff,
+            str(image) if not isinstance(image, Image.Image) else "the image",
+            {},
+        )
 
     def composed_scorer(self, v: np.ndarray, t: np.ndarray, weight: float, fusion: str) -> Scorer:
         qs = fusion_mod.query_vectors(v, t, weight, fusion)
@@ -464,10 +326,18 @@ class SearchEngine:
 
         return Scorer(qs, score, bound)
 
-    def search_composed(self, image: str | Path | Image.Image, text: str, k: int = 20, *,
-                        weight: float = fusion_mod.DEFAULT_WEIGHT, fusion: str = fusion_mod.DEFAULT_FUSION,
-                        filters: Filters | None = None, pool: int | None = None,
-                        cutoff: bool = True) -> SearchResponse:
+    def search_composed(
+        self,
+        image: str | Path | Image.Image,
+        text: str,
+        k: int = 20,
+        *,
+        weight: float = fusion_mod.DEFAULT_WEIGHT,
+        fusion: str = fusion_mod.DEFAULT_FUSION,
+        filters: Filters | None = None,
+        pool: int | None = None,
+        cutoff: bool = True,
+    ) -> SearchResponse:
         """Photos like ``image`` but changed as ``text`` says. ``weight`` is the image↔text balance
         (0 = image only, 1 = text only); ``fusion`` one of product (default), slerp, sum."""
         if not text.strip():
@@ -482,20 +352,44 @@ class SearchEngine:
         exclude = {label} if label is not None else set()
         scorer = self.composed_scorer(v, t, weight, fusion)
         results = self.run(scorer, k, filters, exclude, pool=pool, same_as=v)
-        return self._respond(results, scorer, "composed", cutoff, text.strip(),
-                             {"weight": weight, "fusion": fusion, "pool": self.last_pool})
+        return self._respond(
+            results,
+            scorer,
+            "composed",
+            cutoff,
+            text.strip(),
+            {"weight": weight, "fusion": fusion, "pool": self.last_pool},
+        )
 
-    def _respond(self, results: list[Result], scorer: Scorer, kind: str, use_cutoff: bool, what: str,
-                 extra: dict[str, Any]) -> SearchResponse:
+    def _respond(
+        self,
+        results: list[Result],
+        scorer: Scorer,
+        kind: str,
+        use_cutoff: bool,
+        what: str,
+        extra: dict[str, Any],
+    ) -> SearchResponse:
         stats = self._apply_cutoff(results, scorer, kind, use_cutoff)
         n = self._cached_count("visible", self.catalog.visible_count)
         rule_kind = "image" if kind == "similar" else kind
-        rule = ("z = (score - mean) / std of everyday captions' scores over a library sample"
-                if kind == "text" else "z = (score - median) / (1.4826 MAD) of the query's scores over a library sample")
-        extra = {**extra, "cutoff": {"rule": rule + "; passed when z >= threshold",
-                                     "threshold": self.cutoff.threshold(rule_kind), "median": stats.centre,
-                                     "scale": stats.scale, "sample": stats.n, "calibrated": self.cutoff.calibrated,
-                                     "applied": use_cutoff}}
+        rule = (
+            "z = (score - mean) / std of everyday captions' scores over a library sample"
+            if kind == "text"
+            else "z = (score - median) / (1.4826 MAD) of the query's scores over a library sample"
+        )
+        extra = {
+            **extra,
+            "cutoff": {
+                "rule": rule + "; passed when z >= threshold",
+                "threshold": self.cutoff.threshold(rule_kind),
+                "median": stats.centre,
+                "scale": stats.scale,
+                "sample": stats.n,
+                "calibrated": self.cutoff.calibrated,
+                "applied": use_cutoff,
+            },
+        }
         resp = SearchResponse(results, kind, n, extra=extra)
         if resp.no_good_matches:
             resp.message = f"Nothing close to {what!r} in {n:,} photos"

@@ -19,7 +19,7 @@ SEED = 12345  # never used in training
 
 
 @pytest.fixture(scope="module")
-def indexed(shapes_model: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def indexed(shapes_model: Path, tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("semantic")
     items = shapes.make_library(root / "photos", 600, seed=SEED)
     paths = Paths.resolve(root / "data")
@@ -42,7 +42,7 @@ def _precision(engine: SearchEngine, specs: dict, query: str, attrs: dict[str, s
     return sum(1 for r in res if shapes.matches(specs[r.path], attrs)) / k
 
 
-def test_shape_and_colour_queries_precision_at_5(indexed, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_shape_and_colour_queries_precision_at_5(indexed, capsys: pytest.CaptureFixture[str]) -> None:
     engine, specs = indexed
     p = [_precision(engine, specs, f"a {c} {s}", {"shape": s, "colour": c})
          for s in shapes.SHAPES for c in shapes.COLOURS]
@@ -55,7 +55,7 @@ def test_shape_and_colour_queries_precision_at_5(indexed, capsys: pytest.Capture
     assert np.mean(p) >= 0.8
 
 
-def test_composed_query_changes_the_colour(indexed) -> None:  # noqa: ANN001
+def test_composed_query_changes_the_colour(indexed) -> None:
     engine, specs = indexed
     ref = next(p for p, s in specs.items() if s.combo == ("square", "blue", "small", "top left"))
     res = engine.search_composed(ref, "red", k=3).results

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from photosearch.config import Paths
 from photosearch.models.install import install_package_dir
-from tests.unit.test_service import make_image
+from tests.support.photos import make_image
 
 ROOT = Path(__file__).resolve().parents[2]
 

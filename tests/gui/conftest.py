@@ -10,9 +10,12 @@ from typing import Any
 import pytest
 
 pytest.importorskip("PySide6")
-from PySide6.QtCore import QCoreApplication, QSettings, QThreadPool  # noqa: E402
+from PySide6.QtCore import QCoreApplication, QSettings, QThreadPool
 
-from photosearch.config import Paths  # noqa: E402
+from photosearch.config import Paths
+from tests.support.library import prepare_library
+
+__all__ = ["prepare_library", "wait_results"]
 
 
 @pytest.fixture
@@ -21,25 +24,6 @@ def settings(tmp_path: Path) -> QSettings:
     QCoreApplication.setApplicationName("PhotoSearchTests")
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-
-
-def prepare_library(data_dir: Path, *, model: Path | None, photos: Path | None, index: bool) -> Paths:
-    """Install ``model``, add ``photos`` and index them with the core (no GUI)."""
-    from photosearch.indexing.pipeline import Indexer
-    from photosearch.library.library import Library
-    from photosearch.models.install import install_package_dir
-
-    paths = Paths.resolve(data_dir)
-    with Library(paths, write=True, purpose="test") as lib:
-        if model is not None:
-            pkg = install_package_dir(model, paths.models_dir)
-            lib.set_active_model(pkg.id)
-        if photos is not None:
-            lib.add_folder(photos)
-            if index:
-                for _ in Indexer(lib).run():
-                    pass
-    return paths
 
 
 @pytest.fixture

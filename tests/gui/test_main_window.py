@@ -8,14 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
-from PySide6.QtWidgets import QApplication, QPushButton
+from PySide6.QtCore import QMimeData, Qt, QUrl
+from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtWidgets import QPushButton
 
 from models.tools.shapes import Spec, load_labels, make_library, render
 from photosearch.gui import desktop
 from photosearch.gui.query_bar import PLACEHOLDER_CHANGE, ReferenceWell
 from tests.gui.conftest import prepare_library, wait_results
+from tests.support.qt import drop_on, menu_action
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def photos(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def indexed(data_dir: Path, tiny_model: Path, photos: Path):  # noqa: ANN201
+def indexed(data_dir: Path, tiny_model: Path, photos: Path):
     return prepare_library(data_dir, model=tiny_model, photos=photos, index=True)
 
 
@@ -42,27 +43,10 @@ def handed_off(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return calls
 
 
-def drop_on(widget: Any, mime: QMimeData) -> QDropEvent:
-    pos = QPointF(widget.width() / 2, widget.height() / 2)
-    enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(widget, enter)
-    assert enter.isAccepted()
-    drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(widget, drop)
-    return drop
-
-
-def menu_action(menu: Any, text: str) -> Any:
-    for a in menu.actions():
-        if a.text() == text:
-            return a
-    raise AssertionError(f"no action {text!r} in {[a.text() for a in menu.actions()]}")
-
-
 # -- first run ----------------------------------------------------------------------------------------
-def test_first_run_shows_welcome_and_model_setup(qtbot: Any, make_window: Any, data_dir: Path,
-                                                 tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_first_run_shows_welcome_and_model_setup(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from photosearch.config import Paths
 
     w = make_window(Paths.resolve(data_dir), prompt_model=True)
@@ -94,8 +78,13 @@ def test_window_is_shown_before_the_library_and_model_load(qtbot: Any, settings:
 
 # -- indexing -----------------------------------------------------------------------------------------
 def test_adding_a_folder_of_50_photos_drives_the_progress_bar_to_completion(
-        qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: Any,
+    make_window: Any,
+    data_dir: Path,
+    tiny_model: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     folder = tmp_path / "fifty"
     make_library(folder, 50, seed=5)
     paths = prepare_library(data_dir, model=tiny_model, photos=None, index=False)
@@ -113,23 +102,25 @@ def test_adding_a_folder_of_50_photos_drives_the_progress_bar_to_completion(
     qtbot.waitUntil(lambda: w.model.rowCount() == 50, timeout=10000)
 
 
-def test_skipped_files_are_counted_and_listed_with_reasons(qtbot: Any, make_window: Any, data_dir: Path,
-                                                          tiny_model: Path, photos: Path) -> None:
+def test_skipped_files_are_counted_and_listed_with_reasons(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, photos: Path
+) -> None:
     (photos / "broken.jpg").write_bytes(b"this is not a jpeg")
     paths = prepare_library(data_dir, model=tiny_model, photos=photos, index=True)
     w = make_window(paths)
     qtbot.waitUntil(lambda: w.skipped_button.isVisible())
     assert w.skipped_button.text() == "⚠ 1 skipped"
     w.skipped_button.click()
-    table = w.skipped_dialog.table
+    table = w.folders.skipped_dialog.table
     assert table.rowCount() == 1
     assert table.item(0, 0).text().endswith("broken.jpg")
     assert table.item(0, 1).text()  # the reason, in words
 
 
 # -- queries ------------------------------------------------------------------------------------------
-def test_typing_searches_after_a_pause_and_enter_searches_at_once(qtbot: Any, make_window: Any,
-                                                                  indexed: Any) -> None:
+def test_typing_searches_after_a_pause_and_enter_searches_at_once(
+    qtbot: Any, make_window: Any, indexed: Any
+) -> None:
     w = make_window(indexed)
     wait_results(qtbot, w)
     assert w.current_request.kind == "browse" and w.model.rowCount() == 24
@@ -156,8 +147,9 @@ def test_a_newer_query_drops_the_answer_to_an_older_one(qtbot: Any, make_window:
     assert w.current_request.text == "blue circle"
 
 
-def test_semantic_text_query_shows_the_expected_photos_first(qtbot: Any, make_window: Any, data_dir: Path,
-                                                             shapes_model: Path, tmp_path: Path) -> None:
+def test_semantic_text_query_shows_the_expected_photos_first(
+    qtbot: Any, make_window: Any, data_dir: Path, shapes_model: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "shapes"
     make_library(folder, 60, seed=11)
     labels = {str(p): s for p, s in load_labels(folder)}
@@ -175,7 +167,7 @@ def test_semantic_text_query_shows_the_expected_photos_first(qtbot: Any, make_wi
     wait_results(qtbot, w)
     ranked = [w.model.result(i).path for i in range(w.model.rowCount())]
     red_circles = {p for p, s in labels.items() if s.colour == "red" and s.shape == "circle"}
-    assert red_circles and set(ranked[:len(red_circles)]) == red_circles  # the red circles come first
+    assert red_circles and set(ranked[: len(red_circles)]) == red_circles  # the red circles come first
     top8 = [labels[p] for p in ranked[:8]]  # the next best are red things or circles
     assert all(s.colour == "red" or s.shape == "circle" for s in top8), [(s.colour, s.shape) for s in top8]
     assert w.stack.currentWidget() is w.view
@@ -189,8 +181,9 @@ def test_semantic_text_query_shows_the_expected_photos_first(qtbot: Any, make_wi
     assert first == target, first
 
 
-def test_dropping_a_file_url_on_the_well_runs_a_composed_query(qtbot: Any, make_window: Any, indexed: Any,
-                                                               photos: Path) -> None:
+def test_dropping_a_file_url_on_the_well_runs_a_composed_query(
+    qtbot: Any, make_window: Any, indexed: Any, photos: Path
+) -> None:
     w = make_window(indexed)
     wait_results(qtbot, w)
     w.query_bar.field.setText("at night")
@@ -216,8 +209,9 @@ def test_dropping_a_file_url_on_the_well_runs_a_composed_query(qtbot: Any, make_
     assert w.search.calls[-1].kind == "text"
 
 
-def test_result_mime_data_carries_file_urls_and_the_well_accepts_it(qtbot: Any, make_window: Any,
-                                                                    indexed: Any) -> None:
+def test_result_mime_data_carries_file_urls_and_the_well_accepts_it(
+    qtbot: Any, make_window: Any, indexed: Any
+) -> None:
     w = make_window(indexed)
     wait_results(qtbot, w)
     idx = w.model.index(2)
@@ -232,7 +226,9 @@ def test_result_mime_data_carries_file_urls_and_the_well_accepts_it(qtbot: Any, 
     assert w.search.calls[-1].kind == "image" and w.search.calls[-1].image == path
 
 
-def test_pasting_an_image_sets_the_reference(qtbot: Any, make_window: Any, indexed: Any, photos: Path) -> None:
+def test_pasting_an_image_sets_the_reference(
+    qtbot: Any, make_window: Any, indexed: Any, photos: Path
+) -> None:
     w = make_window(indexed)
     wait_results(qtbot, w)
     QGuiApplication.clipboard().setImage(QImage(str(photos / "img_00001.png")))
@@ -245,21 +241,22 @@ def test_pasting_an_image_sets_the_reference(qtbot: Any, make_window: Any, index
 
 
 # -- results actions ----------------------------------------------------------------------------------
-def test_context_menu_actions_call_the_right_functions(qtbot: Any, make_window: Any, indexed: Any,
-                                                       handed_off: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_context_menu_actions_call_the_right_functions(
+    qtbot: Any, make_window: Any, indexed: Any, handed_off: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     w = make_window(indexed)
     wait_results(qtbot, w)
     idx = w.model.index(0)
     path = w.model.result(0).path
     w.view.setCurrentIndex(idx)
 
-    menu_action(w.build_context_menu(idx), "Open").trigger()
+    menu_action(w.actions_.build_context_menu(idx), "Open").trigger()
     assert handed_off == [path]
-    menu_action(w.build_context_menu(idx), "Show in folder").trigger()
+    menu_action(w.actions_.build_context_menu(idx), "Show in folder").trigger()
     assert handed_off[-1] == os.path.dirname(path)
-    menu_action(w.build_context_menu(idx), "Copy path").trigger()
+    menu_action(w.actions_.build_context_menu(idx), "Copy path").trigger()
     assert QGuiApplication.clipboard().text() == path
-    menu_action(w.build_context_menu(idx), "Copy image").trigger()
+    menu_action(w.actions_.build_context_menu(idx), "Copy image").trigger()
     assert not QGuiApplication.clipboard().image().isNull()
 
     calls: list[tuple[Any, ...]] = []
@@ -271,26 +268,27 @@ def test_context_menu_actions_call_the_right_functions(qtbot: Any, make_window: 
         return original(image, k, filters, exclude_self=exclude_self, **kw)
 
     monkeypatch.setattr(engine, "search_image", spy)
-    menu_action(w.build_context_menu(idx), "Find similar").trigger()
+    menu_action(w.actions_.build_context_menu(idx), "Find similar").trigger()
     wait_results(qtbot, w)
     assert calls == [(path, True)]
     assert w.current_response.kind == "similar" and path not in [r.path for r in w.model.results]
 
-    menu_action(w.build_context_menu(w.model.index(1)), "Use as reference").trigger()
+    menu_action(w.actions_.build_context_menu(w.model.index(1)), "Use as reference").trigger()
     ref_path = w.model.results[1].path if w.model.rowCount() > 1 else None
     assert w.query_bar.reference is not None and w.query_bar.reference.path == ref_path
 
 
-def test_bulk_actions_on_a_selection(qtbot: Any, make_window: Any, indexed: Any, tmp_path: Path,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bulk_actions_on_a_selection(
+    qtbot: Any, make_window: Any, indexed: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     w = make_window(indexed)
     wait_results(qtbot, w)
     sel = w.view.selectionModel()
     for r in (0, 1, 2):
         sel.select(w.model.index(r), sel.SelectionFlag.Select)
     chosen = [w.model.result(r).path for r in (0, 1, 2)]
-    assert w.selected_paths() == chosen
-    menu = w.build_context_menu(w.model.index(0))
+    assert w.actions_.selected_paths() == chosen
+    menu = w.actions_.build_context_menu(w.model.index(0))
     menu_action(menu, "Copy 3 paths").trigger()
     assert QGuiApplication.clipboard().text().splitlines() == chosen
     menu_action(menu, "Copy 3 files").trigger()
@@ -309,8 +307,9 @@ def test_bulk_actions_on_a_selection(qtbot: Any, make_window: Any, indexed: Any,
     assert (dest / os.path.basename(chosen[0])).read_bytes() == b"already here"
 
 
-def test_keyboard_enter_opens_space_previews_arrows_move(qtbot: Any, make_window: Any, indexed: Any,
-                                                        handed_off: list[str]) -> None:
+def test_keyboard_enter_opens_space_previews_arrows_move(
+    qtbot: Any, make_window: Any, indexed: Any, handed_off: list[str]
+) -> None:
     w = make_window(indexed)
     wait_results(qtbot, w)
     w.query_bar.field.setFocus()
@@ -390,7 +389,7 @@ def test_no_good_matches_says_so_and_offers_the_nearest(qtbot: Any, make_window:
     for r in weak:
         r.passed = False
     req = SearchRequest("text", text="purple giraffe", label="“purple giraffe”")
-    w._search_finished(req, SearchResponse(weak, "text", 24))
+    w.presenter.finished(req, SearchResponse(weak, "text", 24))
     assert w.stack.currentWidget() is w.message
     assert w.message.title.text() == "Nothing close to “purple giraffe” in 24 photos"
     assert w.message.button.text() == "Show the nearest anyway"
@@ -404,7 +403,7 @@ def test_settings_persist_between_runs(qtbot: Any, make_window: Any, indexed: An
     w.size_slider.setValue(222)
     w.query_bar.field.setText("green square")
     w.resize(780, 520)
-    w.show_preview(0)
+    w.actions_.show_preview(0)
     qtbot.waitUntil(lambda: w.preview.loaded_path == w.model.result(0).path, timeout=10000)
     w.splitter.setSizes([180, 300, 290])
     sizes = w.splitter.sizes()
@@ -416,7 +415,7 @@ def test_settings_persist_between_runs(qtbot: Any, make_window: Any, indexed: An
     assert not w2.preview.isVisible()  # it opens on a result, never by itself
     assert w2.splitter.sizes()[0] == sizes[0]  # the side panel keeps its width
     wait_results(qtbot, w2)
-    w2.show_preview(0)
+    w2.actions_.show_preview(0)
     assert w2.splitter.sizes()[2] == sizes[2]  # and the preview the width it was given
 
 
@@ -459,8 +458,9 @@ def test_unhandled_exceptions_go_to_a_dialog_and_the_log(qtbot: Any, data_dir: P
         handler.close()
 
 
-def test_thumbnails_load_off_the_ui_thread_for_visible_rows_only(qtbot: Any, make_window: Any, data_dir: Path,
-                                                                  tiny_model: Path, tmp_path: Path) -> None:
+def test_thumbnails_load_off_the_ui_thread_for_visible_rows_only(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "many"
     make_library(folder, 120, seed=8)
     paths = prepare_library(data_dir, model=tiny_model, photos=folder, index=True)
@@ -484,8 +484,13 @@ def test_thumbnails_load_off_the_ui_thread_for_visible_rows_only(qtbot: Any, mak
 
 
 def test_model_setup_installs_from_the_registry_with_a_progress_bar(
-        qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qtbot: Any,
+    make_window: Any,
+    data_dir: Path,
+    tiny_model: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import hashlib
     import json
 
@@ -495,12 +500,34 @@ def test_model_setup_installs_from_the_registry_with_a_progress_bar(
     for k in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(k, raising=False)
     repo = "test-org/test-model"
-    files = [{"path": f"tiny-served/{p.name}", "size": p.stat().st_size,
-              "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in sorted(tiny_model.iterdir())]
-    reg = {"format": "photosearch-registry/1", "default": "tiny-served", "models": [{
-        "id": "tiny-served", "name": "Tiny served model", "family": "clip", "layout": "photosearch",
-        "hub_repo": repo, "subfolder": "tiny-served", "files": files, "licence": "MIT", "commercial_use": True,
-        "languages": ["en"], "embedding_dim": 16, "approx_download_mb": 1}]}
+    files = [
+        {
+            "path": f"tiny-served/{p.name}",
+            "size": p.stat().st_size,
+            "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+        }
+        for p in sorted(tiny_model.iterdir())
+    ]
+    reg = {
+        "format": "photosearch-registry/1",
+        "default": "tiny-served",
+        "models": [
+            {
+                "id": "tiny-served",
+                "name": "Tiny served model",
+                "family": "clip",
+                "layout": "photosearch",
+                "hub_repo": repo,
+                "subfolder": "tiny-served",
+                "files": files,
+                "licence": "MIT",
+                "commercial_use": True,
+                "languages": ["en"],
+                "embedding_dim": 16,
+                "approx_download_mb": 1,
+            }
+        ],
+    }
     (tmp_path / "registry.json").write_text(json.dumps(reg))
     monkeypatch.setenv("PHOTOSEARCH_REGISTRY", str(tmp_path / "registry.json"))
     with hub_server() as (base, hub):
@@ -521,28 +548,36 @@ def test_model_setup_installs_from_the_registry_with_a_progress_bar(
     assert not dlg.isVisible()
 
 
-def test_scrolling_to_the_end_of_a_search_fetches_more(qtbot: Any, make_window: Any, indexed: Any,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from photosearch.gui import main_window
+def test_scrolling_to_the_end_of_a_search_fetches_more(
+    qtbot: Any, make_window: Any, indexed: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from photosearch.gui import search_presenter
 
-    monkeypatch.setattr(main_window, "SEARCH_K", 5)
+    monkeypatch.setattr(search_presenter, "SEARCH_K", 5)
     w = make_window(indexed)
     wait_results(qtbot, w)
     w.query_bar.set_text("red")
-    qtbot.waitUntil(lambda: w.current_request is not None and w.current_request.text == "red"
-                    and not w.search.busy and w.model.rowCount() == 5, timeout=15000)
+    qtbot.waitUntil(
+        lambda: (
+            w.current_request is not None
+            and w.current_request.text == "red"
+            and not w.search.busy
+            and w.model.rowCount() == 5
+        ),
+        timeout=15000,
+    )
     if w.current_response.no_good_matches:
         w.message.button.click()  # "Show the nearest anyway"
     first = [w.model.result(i).path for i in range(5)]
     pages = 0
     while w.model.rowCount() < 24 and pages < 10:
         n = w.model.rowCount()
-        w._maybe_load_more(w.view.verticalScrollBar().maximum())  # the person scrolled to the bottom
+        w.presenter.maybe_load_more(w.view.verticalScrollBar().maximum())  # the person scrolled to the bottom
         qtbot.waitUntil(lambda n=n: not w.search.busy and w.model.rowCount() > n, timeout=15000)
         pages += 1
     paths = [w.model.result(i).path for i in range(w.model.rowCount())]
     assert paths[:5] == first  # what was shown stays where it was
     assert len(paths) == len(set(paths)) == 24  # every photo once, then no more to fetch
     assert w.current_request.k == 25 and w.current_request.text == "red"
-    w._maybe_load_more(w.view.verticalScrollBar().maximum())
+    w.presenter.maybe_load_more(w.view.verticalScrollBar().maximum())
     assert not w.search.busy  # nothing more to ask for

@@ -5,108 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from photosearch.config import Paths
 from photosearch.indexing.service import IndexingService
 from photosearch.library.library import Library
-from photosearch.models.install import install_package_dir
-from photosearch.progress import Progress
-from photosearch.search.engine import SearchEngine
-
-_SEED = iter(range(10_000, 10**9))
-
-
-def make_image(path: Path, size: tuple[int, int] = (64, 48), seed: int | None = None) -> Path:
-    rng = np.random.default_rng(next(_SEED) if seed is None else seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)).save(path)
-    return path
-
-
-def make_images(folder: Path, n: int, prefix: str = "p") -> list[Path]:
-    return [make_image(folder / f"{prefix}{i:03}.jpg") for i in range(n)]
-
-
-def wait_until(pred: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> float:
-    """Poll a condition with a deadline; returns the seconds it took."""
-    t0 = time.monotonic()
-    while not pred():
-        if time.monotonic() - t0 > timeout:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
-    return time.monotonic() - t0
-
-
-def disk_images(*roots: Path) -> set[str]:
-    out = set()
-    for root in roots:
-        for d, dirs, files in os.walk(root):
-            dirs[:] = [x for x in dirs if not x.startswith(".")]
-            out |= {os.path.join(d, f) for f in files if f.lower().endswith((".jpg", ".png")) and not f.startswith(".")}
-    return out
-
-
-def catalog_paths(lib: Library, status: str | None = "indexed") -> set[str]:
-    return {f.path for f in lib.catalog.all_files(status)}
-
-
-@pytest.fixture
-def library(tiny_model: Path, data_dir: Path) -> Iterator[Library]:
-    paths = Paths.resolve(data_dir)
-    paths.ensure()
-    install_package_dir(tiny_model, paths.models_dir)
-    lib = Library(paths, write=True, purpose="test")
-    yield lib
-    lib.close()
-
-
-class Running:
-    """A started service that is always stopped (threads joined) at the end of the test."""
-
-    def __init__(self, lib: Library, **kw: object) -> None:
-        self.events: list[Progress] = []
-        self.changes = 0
-        kw.setdefault("debounce", 0.2)
-        kw.setdefault("offline_check_interval", 0.3)
-        kw.setdefault("gc_delay", 0.3)
-        self.svc = IndexingService(lib, on_progress=self.events.append, on_change=self._on_change, **kw)  # type: ignore[arg-type]
-
-    def _on_change(self) -> None:
-        self.changes += 1
-
-    def __enter__(self) -> IndexingService:
-        self.svc.start()
-        return self.svc
-
-    def __exit__(self, *exc: object) -> None:
-        self.svc.stop()
-
-
-def search_first(lib: Library, path: Path) -> str | None:
-    rt = lib.runtime()
-    eng = SearchEngine(lib.catalog, rt, lib.vector_index(rt.id))
-    res = eng.search_image(str(path), 1).results
-    return res[0].path if res else None
-
-
-def visible(lib: Library) -> set[str]:
-    rt = lib.runtime()
-    eng = SearchEngine(lib.catalog, rt, lib.vector_index(rt.id))
-    return {r.path for r in eng.search_text("a photo", 1000).results}
-
-
-def settle(svc: IndexingService, lib: Library, roots: list[Path], timeout: float = 20.0) -> None:
-    """Wait until the catalog's indexed files are exactly the image files on disk and the service is idle."""
-    wait_until(lambda: catalog_paths(lib, None) == disk_images(*roots) and svc.idle
-               and not lib.catalog.counts_by_status()["pending"], timeout, "the catalog to match the disk")
-
+from tests.support.photos import disk_images, make_image, make_images
+from tests.support.service import Running, catalog_paths, search_first, settle, visible, wait_until
 
 # ---------------------------------------------------------------------------------------------------
 
@@ -196,7 +103,9 @@ def test_moves_into_and_out_of_watched_folders(library: Library, tmp_path: Path)
         assert {str(one / "album" / "in000.jpg"), str(one / "album" / "in001.jpg")} <= visible(library)
 
 
-def test_deleting_a_folder_of_photos_removes_them_from_results_within_3s(library: Library, tmp_path: Path) -> None:
+def test_deleting_a_folder_of_photos_removes_them_from_results_within_3s(
+    library: Library, tmp_path: Path
+) -> None:
     pics = tmp_path / "pics"
     doomed = make_images(pics / "trip", 6, "t")
     make_images(pics, 3, "keep")
@@ -205,10 +114,15 @@ def test_deleting_a_folder_of_photos_removes_them_from_results_within_3s(library
         settle(svc, library, [pics])
         assert {str(p) for p in doomed} <= visible(library)
         shutil.rmtree(pics / "trip")
-        took = wait_until(lambda: not ({str(p) for p in doomed} & visible(library)), 3, "deleted photos to vanish")
+        took = wait_until(
+            lambda: not ({str(p) for p in doomed} & visible(library)), 3, "deleted photos to vanish"
+        )
         assert took < 3
-        wait_until(lambda: library.catalog.count_embeddings(library.active_model_id() or "") == 3, 5,
-                   "unused embeddings to be collected")
+        wait_until(
+            lambda: library.catalog.count_embeddings(library.active_model_id() or "") == 3,
+            5,
+            "unused embeddings to be collected",
+        )
 
 
 def test_offline_root_is_hidden_then_back_without_reembedding(library: Library, tmp_path: Path) -> None:
@@ -249,12 +163,18 @@ def test_file_being_written_is_registered_only_when_stable(library: Library, tmp
                 f.write(chunk)
                 f.flush()
                 written += len(chunk)
-                wait_until(lambda w=written: svc._observed.get(str(target), (0, 0, 0))[0] == w, 5,  # noqa: SLF001
-                           "the service to see the partial file")
+                wait_until(
+                    lambda w=written: svc._observed.get(str(target), (0, 0, 0))[0] == w,
+                    5,
+                    "the service to see the partial file",
+                )
                 assert library.catalog.file_by_path(str(target)) is None
             f.write(chunks[-1])
-        wait_until(lambda: (r := library.catalog.file_by_path(str(target))) is not None and r.status == "indexed",
-                   5, "the finished file")
+        wait_until(
+            lambda: (r := library.catalog.file_by_path(str(target))) is not None and r.status == "indexed",
+            5,
+            "the finished file",
+        )
         assert library.catalog.file_by_path(str(target)).size == len(data)  # type: ignore[union-attr]
         assert svc.stats["retries"] >= 1
         assert library.runtime().image.calls == 1
@@ -388,7 +308,7 @@ def test_worker_runs_at_lower_priority_and_onnx_threads_inherit_it(library: Libr
     with Running(library) as svc:
         settle(svc, library, [pics])
         assert svc.worker_nice == min(19, main_nice + 10)
-        assert svc._thread is not None and nice_of(svc._thread.native_id or 0) == svc.worker_nice  # noqa: SLF001
+        assert svc._thread is not None and nice_of(svc._thread.native_id or 0) == svc.worker_nice
         python_tids = {t.native_id for t in threading.enumerate()}
         low = {int(t) for t in os.listdir("/proc/self/task") if nice_of(int(t)) == svc.worker_nice}
         ort_threads = low - python_tids
@@ -419,7 +339,11 @@ def test_service_refuses_a_read_only_library(tiny_model: Path, data_dir: Path) -
         IndexingService(lib)
 
 
-def test_add_remove_folder_through_the_service(library: Library, tmp_path: Path) -> None:
+def test_folder_verbs_tell_a_running_service(library: Library, tmp_path: Path) -> None:
+    """The application layer's folder verbs change the library and tell the running service, which then
+    watches, scans or forgets the folder (the service owns no user verbs)."""
+    from photosearch.app import folders
+
     a = tmp_path / "a"
     make_images(a, 2)
     b = tmp_path / "b"
@@ -428,15 +352,18 @@ def test_add_remove_folder_through_the_service(library: Library, tmp_path: Path)
     r = Running(library)
     with r as svc:
         settle(svc, library, [a])
-        svc.add_folder(b)
+        folders.add_folder(library, b, svc)
         settle(svc, library, [a, b])
         assert str(b) in svc.watch_modes()
         n = r.changes
-        svc.remove_folder(b)
-        wait_until(lambda: str(b) not in svc.watch_modes() and not (visible(library) & disk_images(b)), 5,
-                   "folder removal")
+        folders.remove_folder(library, b, svc)
+        wait_until(
+            lambda: str(b) not in svc.watch_modes() and not (visible(library) & disk_images(b)),
+            5,
+            "folder removal",
+        )
         assert r.changes > n
-        svc.set_folder_paused(a, True)
+        folders.set_folder_paused(library, a, True, svc)
         wait_until(lambda: str(a) not in svc.watch_modes(), 5, "paused folder unwatched")
-        svc.set_folder_paused(a, False)
+        folders.set_folder_paused(library, a, False, svc)
         wait_until(lambda: str(a) in svc.watch_modes(), 5, "resumed folder watched")

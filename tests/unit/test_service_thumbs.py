@@ -13,14 +13,15 @@ import photosearch.library.thumbs as thumbs_mod
 import photosearch.models.preprocess as preprocess_mod
 from photosearch.library.imaging import open_image
 from photosearch.library.library import Library
-from tests.unit.test_service import Running, library, make_image, settle, wait_until  # noqa: F401
+from tests.support.photos import make_image
+from tests.support.service import Running, settle, wait_until
 
 
 @pytest.fixture
 def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
 
-    def counting(path, *a, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def counting(path, *a, **kw):
         calls.append(str(path))
         return open_image(path, *a, **kw)
 
@@ -30,7 +31,8 @@ def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_thumbnails_come_from_the_one_decode_and_orphans_are_cleaned(
-        library: Library, tmp_path: Path, decodes: list[str]) -> None:  # noqa: F811
+    library: Library, tmp_path: Path, decodes: list[str]
+) -> None:
     pics = tmp_path / "pics"
     files = [make_image(pics / f"p{i}.png", size=(800, 600)) for i in range(4)]
     files.append(make_image(pics / "tall.png", size=(300, 900)))
@@ -55,15 +57,21 @@ def test_thumbnails_come_from_the_one_decode_and_orphans_are_cleaned(
         # a copy of a photo (same content) shares the thumbnail: nothing decoded again
         decodes.clear()
         os.link(files[0], pics / "copy.png")
-        wait_until(lambda: (r := cat.file_by_path(str(pics / "copy.png"))) is not None and r.status == "indexed",
-                   5, "the copy")
+        wait_until(
+            lambda: (r := cat.file_by_path(str(pics / "copy.png"))) is not None and r.status == "indexed",
+            5,
+            "the copy",
+        )
         assert decodes == []
         # orphans: delete a photo → its thumbnail goes (after the garbage collection the service runs)
         gone = cat.file_by_path(str(files[1]))
         assert gone is not None and gone.content_hash
         os.remove(files[1])
-        wait_until(lambda: not library.thumbs.path_for(gone.content_hash).exists(), 5,  # type: ignore[arg-type]
-                   "the orphaned thumbnail to be cleaned")
+        wait_until(
+            lambda: not library.thumbs.path_for(gone.content_hash).exists(),
+            5,  # type: ignore[arg-type]
+            "the orphaned thumbnail to be cleaned",
+        )
         assert not cat.has_thumbnail(gone.content_hash)  # type: ignore[arg-type]
         # made on demand when missing (one decode)
         keep = cat.file_by_path(str(files[2]))

@@ -13,9 +13,9 @@ from PIL import Image
 
 from photosearch.config import Paths
 from photosearch.indexing.pipeline import Indexer
+from photosearch.indexing.switching import begin_switch, continue_switch, switch_target
 from photosearch.library.library import Library
 from photosearch.models.install import install_package_dir
-from photosearch.models.switching import begin_switch, continue_switch, switch_target
 from photosearch.progress import WorkControl
 from photosearch.search.engine import SearchEngine
 from tests.tinymodel import build_tiny_model

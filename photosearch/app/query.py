@@ -1,0 +1,162 @@
+"""What the person asks for, typed: a ``Query`` of a ``QueryKind``, checked before anything runs."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from photosearch.errors import QueryError
+from photosearch.search.engine import Filters
+from photosearch.search.fusion import DEFAULT_FUSION, DEFAULT_WEIGHT, FUSIONS
+
+K_MIN, K_MAX = 1, 5000
+#: A longer query is refused (the text model reads at most 77 tokens; this is far beyond any real query).
+MAX_TEXT_CHARS = 1000
+#: How much of a query an error message quotes.
+QUOTE_CHARS = 40
+
+
+class QueryKind(str, Enum):
+    TEXT = "text"  # words
+    IMAGE = "image"  # photos like one reference photo
+    COMPOSED = "composed"  # a reference photo changed as the words say
+    SIMILAR = "similar"  # photos like one library photo, itself left out
+    SEVERAL = "several"  # photos like several reference photos together
+    BROWSE = "browse"  # no query: the library by date, newest first
+
+    def __str__(self) -> str:
+        return self.value
+
+
+ImageRef = Any  # a path (str | Path) or a PIL image
+
+
+def elide(text: str, limit: int = QUOTE_CHARS) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
+    one = " ".join(text.split())
+    return one if len(one) <= limit else one[: limit - 1].rstrip() + "…"
+
+
+@dataclass(frozen=True)
+class Query:
+    """One search. ``kind`` follows from what is given (``Query.of``) or is set explicitly (similar, browse)."""
+
+    kind: QueryKind
+    text: str = ""
+    images: tuple[ImageRef, ...] = ()
+    weight: float = DEFAULT_WEIGHT  # composed: image↔text balance, 0 = image only, 1 = text only
+    fusion: str = DEFAULT_FUSION
+    filters: Filters | None = None
+    k: int = 20
+    offset: int = 0  # browse: the first row of the page; searches: rows already shown
+    label: str = ""  # the query in words, for messages
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", QueryKind(self.kind))  # "text" is accepted for QueryKind.TEXT
+
+    @classmethod
+    def of(cls, text: str = "", images: tuple[ImageRef, ...] | list[ImageRef] = (), **kw: Any) -> Query:
+        """The kind a person means: words only → text; one photo → image; a photo and words → composed;
+        several photos → several; nothing → browse."""
+        text = text.strip()
+        imgs = tuple(i for i in images if i is not None and i != "")
+        if len(imgs) > 1:
+            kind = QueryKind.SEVERAL
+        elif imgs:
+            kind = QueryKind.COMPOSED if text else QueryKind.IMAGE
+        else:
+            kind = QueryKind.TEXT if text else QueryKind.BROWSE
+        return cls(kind, text=text, images=imgs, **kw)
+
+    @property
+    def image(self) -> ImageRef:
+        return self.images[0] if self.images else None
+
+    def with_(self, **kw: Any) -> Query:
+        return replace(self, **kw)
+
+    def validate(self) -> Query:
+        """Raise ``QueryError`` with a one-line reason when the query cannot run; else return it."""
+        if not isinstance(self.k, int) or not K_MIN <= self.k <= K_MAX:
+            raise QueryError(f"how many results (-k) must be between {K_MIN} and {K_MAX:,}, not {self.k}")
+        if self.offset < 0:
+            raise QueryError("the offset must not be negative")
+        if len(self.text) > MAX_TEXT_CHARS:
+            raise QueryError(
+                f"the query is too long ({len(self.text):,} characters, at most {MAX_TEXT_CHARS:,}): "
+                f"“{elide(self.text)}”"
+            )
+        kind = self.kind
+        if kind is QueryKind.TEXT and not self.text.strip():
+            raise QueryError("give some text to search for, or --image PATH")
+        if kind in (QueryKind.IMAGE, QueryKind.COMPOSED, QueryKind.SIMILAR) and len(self.images) != 1:
+            raise QueryError(f"a {kind} search needs exactly one photo")
+        if kind is QueryKind.SEVERAL and len(self.images) < 2:
+            raise QueryError("a search by several photos needs at least two")
+        if kind is QueryKind.COMPOSED:
+            if self.fusion not in FUSIONS:
+                raise QueryError(f"unknown fusion {self.fusion!r}; choose one of {', '.join(FUSIONS)}")
+            if not 0.0 <= self.weight <= 1.0:
+                raise QueryError("the image/text balance must be between 0 and 1")
+        for img in self.images:
+            if isinstance(img, str | Path) and not os.path.exists(img):
+                raise QueryError(f"no such image: {os.path.normpath(os.path.abspath(str(img)))}")
+        return self
+
+    def describe(self) -> str:
+        """The query in words (elided), for messages."""
+        if self.label:
+            return self.label
+        name = os.path.basename(str(self.image)) if isinstance(self.image, str | Path) else "the image"
+        return {
+            QueryKind.TEXT: f"“{elide(self.text)}”",
+            QueryKind.IMAGE: f"photos like {name}",
+            QueryKind.SIMILAR: f"photos like {name}",
+            QueryKind.COMPOSED: f"{name} + “{elide(self.text)}”",
+            QueryKind.SEVERAL: f"photos like these {len(self.images)}",
+            QueryKind.BROWSE: "your library",
+        }[self.kind]
+
+
+def parse_date(s: str | None, end: bool = False) -> float | None:
+    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` as a timestamp: the first moment of it, or with ``end`` the last."""
+    if not s:
+        return None
+    for fmt in ("%Y-%m-%d", "%Y-%m", "%Y"):
+        try:
+            dt = datetime.strptime(s, fmt)
+        except ValueError:
+            continue
+        if end:
+            if fmt == "%Y":
+                dt = dt.replace(year=dt.year + 1)
+            elif fmt == "%Y-%m":
+                dt = dt.replace(year=dt.year + dt.month // 12, month=dt.month % 12 + 1)
+            else:
+                dt = datetime.fromordinal(dt.toordinal() + 1)
+            return dt.timestamp() - 1e-3
+        return dt.timestamp()
+    raise QueryError(f"can't read the date {s!r}; use YYYY, YYYY-MM or YYYY-MM-DD")
+
+
+def make_filters(
+    folder: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    types: str | None = None,
+    orientation: str | None = None,
+) -> Filters | None:
+    """Filters from their written form (as the CLI takes them); None when nothing filters."""
+    f = Filters(
+        folder=os.path.abspath(folder) if folder else None,
+        date_from=parse_date(date_from),
+        date_to=parse_date(date_to, end=True),
+        formats=tuple(x.strip().lower() for x in types.split(",")) if types else None,
+        orientation=orientation,
+    )
+    return f if f.active() else None

@@ -1,0 +1,133 @@
+"""``search(query, engine)``: the one entry for every kind of query; ``browse``: the library by date;
+``duplicates``: groups of near-identical photos."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from photosearch.app.query import Query, QueryKind
+from photosearch.errors import IndexLocked, ModelLoading, PhotoSearchError
+from photosearch.library.library import Library
+from photosearch.search.engine import Filters, Result, SearchEngine, SearchResponse
+from photosearch.search.fusion import normalize
+from photosearch.store.catalog import Catalog
+
+__all__ = [
+    "SearchResponse",
+    "browse",
+    "duplicates",
+    "engine_for",
+    "open_engine",
+    "search",
+]
+
+if TYPE_CHECKING:
+    from photosearch.config import Paths
+    from photosearch.search.duplicates import DuplicateGroup
+
+
+def open_engine(lib: Library, model_id: str | None = None, *, overlap_loads: bool = False) -> SearchEngine:
+    """A search engine over the model's vector index, with its text model loaded.
+
+    By default the text model loads first and the vector index after it, so the model's load-time
+    transient and the index never sit in memory together (lower peak RSS). ``overlap_loads`` loads them
+    on two threads at once instead — faster for a one-shot command (``photosearch search`` with words), at
+    a higher peak.
+    """
+    rt = lib.runtime(model_id)
+    if overlap_loads:
+        warm = threading.Thread(target=rt.text.load, name="warm-text-model", daemon=True)
+        warm.start()
+        try:
+            index = lib.vector_index(rt.id)
+        finally:
+            warm.join()
+    else:
+        rt.text.load()
+        index = lib.vector_index(rt.id)
+    return SearchEngine(lib.catalog, rt, index)
+
+
+def engine_for(lib: Library, query: Query) -> SearchEngine:
+    """The engine for one query in a one-shot process: a query with words overlaps the loads."""
+    return open_engine(lib, overlap_loads=bool(query.text))
+
+
+def browse(
+    catalog: Catalog, offset: int = 0, limit: int = 200, filters: Filters | None = None
+) -> SearchResponse:
+    """The library by date (newest first), one page: what an empty query shows (needs no model).
+    ``extra`` holds ``total`` (files matching the filters) and ``offset``."""
+    f = filters or Filters()
+    rows, total = catalog.browse_visible(
+        offset,
+        limit,
+        folder=f.folder,
+        date_from=f.date_from,
+        date_to=f.date_to,
+        formats=f.formats,
+        orientation=f.orientation,
+    )
+    results = [Result(offset + i + 1, r.path, 0.0, r, -1) for i, r in enumerate(rows)]
+    return SearchResponse(
+        results, "browse", catalog.visible_count(), extra={"total": total, "offset": offset}
+    )
+
+
+def search(query: Query, engine: SearchEngine | None, catalog: Catalog | None = None) -> SearchResponse:
+    """Run ``query`` (validated first). Browsing needs only the catalog (``catalog``, or the engine's);
+    every other kind needs the engine (``ModelLoading`` while it is None)."""
+    q = query.validate()
+    if q.kind is QueryKind.BROWSE:
+        cat = catalog if catalog is not None else engine.catalog if engine is not None else None
+        if cat is None:
+            raise PhotoSearchError("the library is not open yet")
+        return browse(cat, q.offset, q.k, q.filters)
+    if engine is None:
+        raise ModelLoading("the model is still loading")
+    if q.kind is QueryKind.TEXT:
+        return engine.search_text(q.text, q.k, q.filters)
+    if q.kind is QueryKind.IMAGE:
+        return engine.search_image(q.image, q.k, q.filters)
+    if q.kind is QueryKind.SIMILAR:
+        return engine.search_image(q.image, q.k, q.filters, exclude_self=True)
+    if q.kind is QueryKind.COMPOSED:
+        return engine.search_composed(
+            q.image, q.text, q.k, weight=q.weight, fusion=q.fusion, filters=q.filters
+        )
+    if q.kind is QueryKind.SEVERAL:
+        return _several(engine, q)
+    raise ValueError(q.kind)
+
+
+def _several(engine: SearchEngine, q: Query) -> SearchResponse:
+    """Photos like all of the references together: the mean of their normalised embeddings; the
+    references themselves are left out."""
+    vecs, labels = [], set()
+    for img in q.images:
+        v, label = engine.image_vector(img)
+        vecs.append(normalize(np.asarray(v, dtype=np.float32)))
+        if label is not None:
+            labels.add(label)
+    mean = normalize(np.mean(np.stack(vecs), axis=0))
+    resp = engine.search_vector(mean, q.k, q.filters, kind="image", exclude=labels or None)
+    resp.kind = QueryKind.SEVERAL.value
+    return resp
+
+
+def duplicates(paths: Paths, threshold: float, max_distance: int) -> list[DuplicateGroup]:
+    """Near-duplicate groups. A writer stores the perceptual hashes it computes; when another process
+    holds the writer lock, a reader computes them and forgets."""
+    from photosearch.search.duplicates import find_duplicates
+
+    try:
+        lib, store = Library(paths, write=True, purpose="photosearch duplicates"), True
+    except IndexLocked:
+        lib, store = Library(paths), False
+    with lib:
+        return find_duplicates(
+            open_engine(lib), threshold=threshold, max_distance=max_distance, store_hashes=store
+        )

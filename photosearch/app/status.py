@@ -1,0 +1,102 @@
+"""What the library holds and how healthy it is (``photosearch status``)."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from photosearch.errors import PhotoSearchError
+from photosearch.library.library import Library
+from photosearch.states import FileStatus
+from photosearch.store.catalog import FileRow, FolderRow
+from photosearch.store.lock import WriterLock
+
+
+def index_health(lib: Library, model_id: str) -> dict[str, Any]:
+    """The active model's vector index: embeddings in the catalog, and whether the saved file matches."""
+    cat = lib.catalog
+    meta = cat.index_meta(model_id)
+    n_emb = cat.count_embeddings(model_id)
+    if meta is None:
+        health = "not built yet" if n_emb else "empty"
+    else:
+        p = lib.paths.index_dir / meta.file
+        ok = p.is_file() and p.stat().st_size == meta.size
+        health = "ok" if ok else "needs rebuild (file missing or damaged)"
+    return {
+        "model": model_id,
+        "embeddings": n_emb,
+        "health": health,
+        "saved_generation": meta.generation if meta else None,
+        "saved_count": meta.count if meta else 0,
+        "unsaved": cat.max_embedding_id(model_id) > (meta.high_water if meta else 0),
+    }
+
+
+def status(lib: Library) -> dict[str, Any]:
+    """Folders (with photo counts and how each is watched), file counts by status, the model and its
+    index, skipped files with reasons, the process holding the writer lock, the image encoder."""
+    from photosearch.models.encoders import describe_image_backend
+
+    paths = lib.paths
+    cat = lib.catalog
+    model_id = lib.active_model_id()
+    counts = cat.counts_by_status()
+    folders = [
+        {
+            "path": f.path,
+            "state": f.state,
+            "watch": f.watch_mode,
+            "watch_note": f.watch_note,
+            "photos": len(cat.files_in_folder(f.id)),
+            "last_scan": f.last_scan_at,
+        }
+        for f in lib.folders()
+    ]
+    index = index_health(lib, model_id) if model_id else {}
+    vision = None
+    if model_id:
+        with contextlib.suppress(PhotoSearchError, OSError):
+            vision = lib.runtime(model_id).package.vision_path
+    encoder = describe_image_backend(lib.settings, vision)
+    skipped = [{"path": f.path, "reason": f.error} for f in cat.errors()]
+    lock = WriterLock(paths.lock_file)
+    holder = lock.holder() if lock.is_locked_elsewhere() else None
+    return {
+        "data_dir": str(paths.data_dir),
+        "model": model_id,
+        "models_installed": [m.id for m in lib.installed_models()],
+        "folders": folders,
+        "counts": counts,
+        "index": index,
+        "skipped": skipped,
+        "writer": holder,
+        "image_encoder": encoder,
+    }
+
+
+@dataclass(frozen=True)
+class LibrarySummary:
+    """What a front end shows about the library at a glance: read on a worker thread after each change
+    notification, so the UI thread never waits on the catalog."""
+
+    folders: tuple[FolderRow, ...] = ()
+    counts: dict[str, int] = field(default_factory=lambda: {str(s): 0 for s in FileStatus})
+    visible: int = 0  # photos that can appear in results
+    active_model: str | None = None
+    skipped: tuple[FileRow, ...] = ()  # files that could not be indexed (at most SKIPPED_SHOWN)
+
+
+SKIPPED_SHOWN = 5000
+
+
+def summary(lib: Library) -> LibrarySummary:
+    cat = lib.catalog
+    return LibrarySummary(
+        tuple(lib.folders()),
+        cat.counts_by_status(),
+        cat.visible_count(),
+        lib.active_model_id(),
+        tuple(cat.errors(limit=SKIPPED_SHOWN)),
+    )

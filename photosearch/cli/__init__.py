@@ -1,0 +1,223 @@
+"""The ``photosearch`` command line: everything the GUI does, with ``--json`` output.
+
+A front end: it parses arguments, calls ``photosearch.app`` and prints (the only place outside the GUI that
+does). Errors become one-line messages and exit codes. ``build_parser`` and ``main`` are here; the commands
+are in ``library_cmds`` (folders, index, watch, status, doctor), ``search_cmds`` (search, similar,
+duplicates) and ``models_cmd``; output helpers in ``output``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import sys
+
+from photosearch.cli.library_cmds import cmd_doctor, cmd_folders, cmd_index, cmd_status, cmd_watch
+from photosearch.cli.models_cmd import cmd_models
+from photosearch.cli.output import LiveLine, ProgressLine
+from photosearch.cli.search_cmds import cmd_duplicates, cmd_search, cmd_similar
+from photosearch.errors import PhotoSearchError
+
+log = logging.getLogger("photosearch.cli")
+
+__all__ = ["LiveLine", "ProgressLine", "build_parser", "main"]
+
+QUERY_HELP = """\
+query syntax:
+  beach                      photos of a beach
+  beach + sunset             both things (equal weights)
+  beach + 0.5:sunset         "sunset" counts half as much
+  beach - people             avoid photos that match "people"
+  beach + 0.5:sunset - people    all three: weights go before a colon, "-" terms push photos away
+  dog - 0.5:grass            a milder push (" + " and " - " need spaces: "t-shirt" is one term)
+  --image ref.jpg            photos like ref.jpg
+  --image ref.jpg "at night" like ref.jpg, but changed as the text says (composed query);
+                             --weight sets the image↔text balance (0 = image only, 1 = text only),
+                             --fusion product (default) | slerp | sum
+
+relevance cutoff:
+  each result's score is compared with the same query's scores over a random sample of the library
+  (z = (score - median) / robust spread); results below the model's threshold are marked weak
+  ("passed": false in --json), and a query with no result above it says "no good matches".
+"""
+
+
+# ---------------------------------------------------------------------------------------------------
+# parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    def global_options(defaults: bool) -> argparse.ArgumentParser:
+        # Sub-commands take the same options, but must not overwrite a value given before the
+        # sub-command with their own default: theirs are SUPPRESSed.
+        g = argparse.ArgumentParser(add_help=False)
+        g.add_argument(
+            "--data-dir",
+            default=None if defaults else argparse.SUPPRESS,
+            help="where the catalog, index and models live "
+            "(default: the platform's data folder; or PHOTOSEARCH_DATA_DIR)",
+        )
+        g.add_argument(
+            "-v",
+            "--verbose",
+            action="count",
+            default=0 if defaults else argparse.SUPPRESS,
+            help="more log output",
+        )
+        return g
+
+    common = global_options(defaults=False)
+    p = argparse.ArgumentParser(
+        prog="photosearch",
+        parents=[global_options(defaults=True)],
+        description="Find photos in your own library by meaning — offline and private.",
+        epilog=QUERY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    f = sub.add_parser("folders", parents=[common], help="add, remove, pause or list photo folders")
+    f.add_argument("action", choices=["add", "remove", "list", "pause", "resume"])
+    f.add_argument("paths", nargs="*")
+    f.add_argument("--json", action="store_true")
+    f.set_defaults(func=cmd_folders)
+
+    i = sub.add_parser("index", parents=[common], help="index new and changed photos in the added folders")
+    i.add_argument("--add", action="append", metavar="PATH", help="add this folder first")
+    i.add_argument("--batch-size", type=int, default=16)
+    i.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=cmd_index)
+
+    def query_opts(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("-k", type=int, default=20, help="how many results (default 20)")
+        sp.add_argument("--json", action="store_true", help="rank, path, score (cosine), passed, … as JSON")
+        sp.add_argument("--folder", help="only photos under this folder")
+        sp.add_argument("--from", dest="date_from", metavar="DATE", help="taken on or after (YYYY[-MM[-DD]])")
+        sp.add_argument("--to", dest="date_to", metavar="DATE", help="taken on or before (YYYY[-MM[-DD]])")
+        sp.add_argument("--type", help="file types, e.g. jpeg,png,heic")
+        sp.add_argument("--orientation", choices=["landscape", "portrait", "square"])
+
+    s = sub.add_parser(
+        "search",
+        parents=[common],
+        help="search by text, by a photo, or both",
+        epilog=QUERY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    s.add_argument("text", nargs="*", help="what to look for (with --image: what should be different)")
+    s.add_argument("--image", metavar="PATH", help="a reference photo (inside or outside the library)")
+    s.add_argument("--weight", type=float, default=0.5, help="image↔text balance for composed queries (0..1)")
+    s.add_argument("--fusion", default="product", choices=["product", "slerp", "sum"])
+    query_opts(s)
+    s.set_defaults(func=cmd_search)
+
+    sim = sub.add_parser("similar", parents=[common], help="photos similar to PATH")
+    sim.add_argument("path")
+    query_opts(sim)
+    sim.set_defaults(func=cmd_similar)
+
+    from photosearch.app.defaults import DEFAULT_MAX_DISTANCE, DEFAULT_THRESHOLD
+
+    dup = sub.add_parser(
+        "duplicates",
+        parents=[common],
+        help="groups of near-identical photos (copies, resized, re-encoded, slightly cropped)",
+    )
+    dup.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        help=f"least embedding similarity of two copies, 0..1 (default {DEFAULT_THRESHOLD})",
+    )
+    dup.add_argument(
+        "--max-distance",
+        type=int,
+        default=DEFAULT_MAX_DISTANCE,
+        help=f"most perceptual-hash bits two copies may differ in, of 64 (default {DEFAULT_MAX_DISTANCE}; "
+        "64 = embeddings only)",
+    )
+    dup.add_argument("--json", action="store_true")
+    dup.set_defaults(func=cmd_duplicates)
+
+    st = sub.add_parser(
+        "status", parents=[common], help="folders, counts, model, index health, skipped files"
+    )
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_status)
+
+    w = sub.add_parser(
+        "watch", parents=[common], help="keep the index up to date as folders change (foreground)"
+    )
+    w.add_argument("--add", action="append", metavar="PATH", help="add this folder first")
+    w.add_argument("--debounce", type=float, default=0.5, help="seconds of quiet before changes are applied")
+    w.add_argument(
+        "--poll-interval",
+        type=float,
+        default=5.0,
+        help="seconds between checks of folders that can't be watched (network shares, watch limit)",
+    )
+    w.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+    w.add_argument("--json", action="store_true", help="progress events as JSON lines on stdout")
+    w.set_defaults(func=cmd_watch)
+
+    m = sub.add_parser("models", parents=[common], help="list, import, use or remove models")
+    m.add_argument("action", choices=["list", "install", "import", "use", "remove"])
+    m.add_argument("name", nargs="?", help="model id, or a folder for import")
+    m.add_argument("--use", action="store_true", help="(import, install) make it the active model")
+    m.add_argument(
+        "--later",
+        action="store_true",
+        help="(use) only choose the model; 'photosearch index' or 'watch' re-embeds and switches",
+    )
+    m.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=cmd_models)
+
+    d = sub.add_parser(
+        "doctor",
+        parents=[common],
+        help="check the catalog, index, thumbnails and models; --repair fixes what can be fixed",
+    )
+    d.add_argument(
+        "--repair", action="store_true", help="repair what can be repaired (takes the writer lock)"
+    )
+    d.add_argument(
+        "--full", action="store_true", help="full SQLite integrity check and model checksums (slower)"
+    )
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func=cmd_doctor)
+    return p
+
+
+def setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    if args.command == "models" and args.action != "list" and not args.name:
+        parser.error(f"models {args.action} needs a NAME")
+    try:
+        return int(args.func(args) or 0)
+    except PhotoSearchError as e:
+        print(f"photosearch: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except OSError as e:  # a full or read-only disk that no layer below turned into a clear message
+        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+            what = "is full: free some space and try again" if e.errno != errno.EROFS else "is read-only"
+            print(f"photosearch: the disk {what} ({e.filename or e})", file=sys.stderr)
+            return 6
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Commands that search: search (text, a photo, both), similar, duplicates."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from photosearch.cli.output import _emit, _open, _paths
+from photosearch.errors import QueryError
+
+if TYPE_CHECKING:
+    from photosearch.app.query import Query
+    from photosearch.app.search import SearchResponse
+
+
+def _query(args: argparse.Namespace, text: str = "", images: tuple[str, ...] = (), **kw: Any) -> Query:
+    from photosearch.app.query import Query, make_filters
+
+    filters = make_filters(
+        getattr(args, "folder", None),
+        getattr(args, "date_from", None),
+        getattr(args, "date_to", None),
+        getattr(args, "type", None),
+        getattr(args, "orientation", None),
+    )
+    return Query.of(text, images, filters=filters, k=args.k, **kw)
+
+
+def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> int:
+    from photosearch.app.search import engine_for, search
+
+    query.validate()  # before the model loads: a bad query fails fast
+    with _open(args) as lib:
+        _print_results(args, search(query, engine_for(lib, query)), shown)
+    return 0
+
+
+def _print_results(args: argparse.Namespace, resp: SearchResponse, query: dict[str, Any]) -> None:
+    data = {
+        "query": query,
+        "kind": resp.kind,
+        "library_size": resp.library_size,
+        "no_good_matches": resp.no_good_matches,
+        "message": resp.message,
+        "cutoff": resp.extra.get("cutoff"),
+        "results": [r.to_json() for r in resp.results],
+    }
+
+    def human() -> Iterable[str]:
+        if not resp.results:
+            yield "no results" if resp.library_size else "the library is empty: add a folder and index it"
+            return
+        if resp.no_good_matches:
+            yield f"no good matches ({resp.message or 'nothing stands out'}); the nearest photos are:"
+        for r in resp.results:
+            mark = "" if r.passed else "  (weak)"
+            yield f"{r.rank:3}  {r.score:.4f}  {r.path}{mark}"
+
+    _emit(args, data, human)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    text = " ".join(args.text).strip()
+    images = (args.image,) if args.image else ()
+    if not text and not images:  # an empty query browses in the GUI; here it is a mistake
+        raise QueryError("give some text to search for, or --image PATH")
+    query = _query(args, text, images, weight=args.weight, fusion=args.fusion)
+    return _run_query(args, query, {"text": text or None, "image": args.image})
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    from photosearch.app.query import QueryKind
+
+    query = _query(args, "", (args.path,)).with_(kind=QueryKind.SIMILAR)
+    return _run_query(args, query, {"similar": args.path})
+
+
+def cmd_duplicates(args: argparse.Namespace) -> int:
+    from photosearch.app.search import duplicates
+
+    groups = duplicates(_paths(args), args.threshold, args.max_distance)
+    data = {
+        "threshold": args.threshold,
+        "max_distance": args.max_distance,
+        "groups": [g.to_json() for g in groups],
+    }
+
+    def human() -> Iterable[str]:
+        if not groups:
+            yield "no near-duplicates found"
+        for i, g in enumerate(groups, 1):
+            yield f"group {i}: {len(g.files)} photos{' (identical files)' if g.identical else ''}"
+            for f in g.files:
+                yield f"  {f.path}"
+
+    _emit(args, data, human)
+    return 0

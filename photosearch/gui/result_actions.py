@@ -1,0 +1,202 @@
+"""What can be done with results: open, show in folder, preview, copy (paths, files, the image), export,
+find similar, use as reference; the context menu that offers them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from PySide6.QtCore import QMimeData, QModelIndex, QObject, QPoint
+from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtWidgets import QMenu, QSplitter, QWidget
+
+from photosearch.gui import desktop
+from photosearch.gui.preview import PreviewPanel
+from photosearch.gui.results import ResultsModel, ResultsView
+from photosearch.gui.workers import TaskRunner
+
+if TYPE_CHECKING:
+    from photosearch.gui.status_area import StatusArea
+
+
+def unique_destination(folder: Path, name: str) -> Path:
+    dest = folder / name
+    stem, suffix = os.path.splitext(name)
+    n = 1
+    while dest.exists():
+        dest = folder / f"{stem} ({n}){suffix}"
+        n += 1
+    return dest
+
+
+def export_files(paths: list[str], folder: str | Path) -> list[Path]:
+    """Copy files into ``folder`` (keeping dates; never overwriting: a clash gets " (1)")."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for p in paths:
+        dest = unique_destination(folder, os.path.basename(p))
+        shutil.copy2(p, dest)
+        out.append(dest)
+    return out
+
+
+class ActionsHost(Protocol):
+    view: ResultsView
+    model: ResultsModel
+    preview: PreviewPanel
+    splitter: QSplitter
+    status: StatusArea
+    tasks: TaskRunner
+    preview_width: int
+
+    def choose_folder(self, title: str) -> str | None: ...
+
+    def error_box(self, title: str, text: str) -> None: ...
+
+    def find_similar(self, path: str) -> None: ...
+
+    def use_as_reference(self, path: str) -> None: ...
+
+    def width(self) -> int: ...
+
+
+class ResultActions(QObject):
+    def __init__(self, host: ActionsHost, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.parent_widget = parent
+        self._clipboard_mime: QMimeData | None = None
+        view = host.view
+        view.selectionModel().currentChanged.connect(self._current_changed)
+        view.customContextMenuRequested.connect(self._context_menu)
+        view.activated_row.connect(lambda row: self.open_paths([host.model.result(row).path]))
+        view.preview_requested.connect(self.toggle_preview)
+        host.preview.open_requested.connect(lambda p: self.open_paths([p]))
+        host.preview.show_requested.connect(self.show_in_folder)
+
+    def selected_paths(self) -> list[str]:
+        view = self.host.view
+        rows = view.selected_rows()
+        if not rows and view.currentIndex().isValid():
+            rows = [view.currentIndex().row()]
+        return [self.host.model.result(r).path for r in rows]
+
+    def open_paths(self, paths: list[str]) -> None:
+        for p in paths[:20]:
+            desktop.open_file(p)
+
+    def show_in_folder(self, path: str) -> None:
+        desktop.show_in_folder(path)
+
+    def copy_paths(self, paths: list[str]) -> None:
+        QGuiApplication.clipboard().setText("\n".join(paths))
+        self.host.status.say(f"Copied {len(paths)} path{'s' if len(paths) != 1 else ''}")
+
+    def copy_files(self, paths: list[str]) -> None:
+        model = self.host.model
+        rows = [i for i, r in enumerate(model.results) if r.path in set(paths)]
+        mime = model.mimeData([model.index(r) for r in rows])
+        QGuiApplication.clipboard().setMimeData(mime)
+        self._clipboard_mime = mime
+        self.host.status.say(
+            f"Copied {len(paths)} file{'s' if len(paths) != 1 else ''}: paste them in a file manager"
+        )
+
+    def copy_image(self, path: str) -> None:
+        img = QImage(path)
+        if img.isNull():
+            self.host.status.say("This photo can't be copied as an image")
+            return
+        QGuiApplication.clipboard().setImage(img)
+        self.host.status.say("Copied the image")
+
+    def export_selected(self, paths: list[str] | None = None, folder: str | None = None) -> None:
+        paths = paths if paths is not None else self.selected_paths()
+        if not paths:
+            return
+        folder = folder or self.host.choose_folder(f"Copy {len(paths)} photos to…")
+        if not folder:
+            return
+        status = self.host.status
+        status.say(f"Copying {len(paths)} photos to {folder}…")
+        self.host.tasks.submit(
+            lambda: export_files(paths, folder),
+            lambda out: status.say(f"Copied {len(out)} photos to {folder}"),
+            lambda e: self.host.error_box("Copying failed", str(e)),
+        )
+
+    # -- preview ------------------------------------------------------------------------------------
+    def toggle_preview(self, row: int) -> None:
+        """Space: open the preview panel on this result, or close it."""
+        h = self.host
+        if h.preview.isVisible():
+            h.preview_width = h.splitter.sizes()[2] or h.preview_width
+            h.preview.close()
+            h.view.setFocus()
+        else:
+            self.show_preview(row)
+
+    def show_preview(self, row: int) -> PreviewPanel:
+        h = self.host
+        was_visible = h.preview.isVisible()
+        h.preview.show_result(h.model.result(row), h.model.thumbnail(row, request=False))
+        if not was_visible:
+            h.preview.show()
+            sizes = h.splitter.sizes()
+            want = h.preview_width or max(300, min(520, h.width() // 3))
+            if sizes[2] < want:
+                h.splitter.setSizes([sizes[0], max(200, sizes[1] + sizes[2] - want), want])
+        return h.preview
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self.host.preview.isVisible() and current.isValid():
+            self.show_preview(current.row())
+
+    # -- context menu -------------------------------------------------------------------------------
+    def build_context_menu(self, index: QModelIndex) -> QMenu:
+        h = self.host
+        menu = QMenu(self.parent_widget)
+        selected = self.selected_paths()
+        path = h.model.result(index.row()).path if index.isValid() else (selected[0] if selected else "")
+        if path:
+            menu.addAction("Open", lambda: self.open_paths([path]))
+            menu.addAction("Show in folder", lambda: self.show_in_folder(path))
+            menu.addAction("Preview", lambda: self.show_preview(index.row()))
+            menu.addSeparator()
+            menu.addAction("Copy path", lambda: self.copy_paths([path]))
+            menu.addAction("Copy image", lambda: self.copy_image(path))
+            menu.addSeparator()
+            menu.addAction("Find similar", lambda: h.find_similar(path))
+            menu.addAction("Use as reference", lambda: h.use_as_reference(path))
+        if len(selected) > 1:
+            menu.addSeparator()
+            n = len(selected)
+            menu.addAction(f"Copy {n} files", lambda: self.copy_files(selected))
+            menu.addAction(f"Copy {n} paths", lambda: self.copy_paths(selected))
+            menu.addAction(f"Export {n} photos to a folder…", lambda: self.export_selected(selected))
+        return menu
+
+    def _context_menu(self, pos: QPoint) -> None:
+        view = self.host.view
+        index = view.indexAt(pos)
+        if index.isValid() and not view.selectionModel().isSelected(index):
+            view.setCurrentIndex(index)
+        menu = self.build_context_menu(index)
+        if not menu.isEmpty():
+            menu.popup(view.viewport().mapToGlobal(pos))
+
+    def release_clipboard(self) -> None:
+        """Take back file lists we put on the clipboard: a Python-made QMimeData that Qt destroys after the
+        interpreter has shut down crashes the process at exit (PySide6)."""
+        mime, self._clipboard_mime = self._clipboard_mime, None
+        if mime is None:
+            return
+        cb = QGuiApplication.clipboard()
+        with contextlib.suppress(RuntimeError):
+            if cb.mimeData() is mime or cb.ownsClipboard():
+                urls = [u.toLocalFile() for u in mime.urls()]
+                cb.setText("\n".join(urls))  # keep the paths, in a Qt-made object

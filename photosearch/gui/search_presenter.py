@@ -1,0 +1,231 @@
+"""Turns what is in the query bar and the filters into a ``Query``, runs it (``SearchController`` →
+``photosearch.app.search.search``) and shows the answer: results, or a plain-words message with one next step."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Protocol
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QStackedWidget
+
+from photosearch.app.query import Query, QueryKind
+from photosearch.gui.filters import FilterPanel
+from photosearch.gui.library_state import LibraryState
+from photosearch.gui.message_panel import MessagePanel
+from photosearch.gui.query_bar import QueryBar
+from photosearch.gui.results import ResultsModel, ResultsView
+from photosearch.gui.workers import SearchController
+from photosearch.progress import ProgressPhase
+from photosearch.search.engine import SearchResponse
+
+if TYPE_CHECKING:
+    from photosearch.gui.model_controller import ModelController
+    from photosearch.gui.status_area import StatusArea
+
+SEARCH_K = 200  # results per page of a search
+SEARCH_K_MAX = 5000  # scrolling further re-runs the search for up to this many
+BROWSE_PAGE = 500
+
+KIND_WORDS = {
+    QueryKind.TEXT: "",
+    QueryKind.IMAGE: "Photos like the reference · ",
+    QueryKind.COMPOSED: "Reference + change · ",
+    QueryKind.SIMILAR: "Similar photos · ",
+    QueryKind.SEVERAL: "Photos like these · ",
+    QueryKind.BROWSE: "Newest first · ",
+}
+
+
+class PresenterHost(Protocol):
+    query_bar: QueryBar
+    side: FilterPanel
+    model: ResultsModel
+    view: ResultsView
+    stack: QStackedWidget
+    message: MessagePanel
+    welcome: MessagePanel
+    status: StatusArea
+    search: SearchController
+    state: LibraryState
+    models: ModelController
+    closed: bool
+
+    def act_on_message(self, action: str) -> None: ...
+
+
+class SearchPresenter(QObject):
+    results_shown = Signal()
+
+    def __init__(self, host: PresenterHost, parent: QObject) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.current_request: Query | None = None
+        self.current_response: SearchResponse | None = None
+        self.pending_query = False
+        self.message_action = ""
+        host.search.finished.connect(self.finished)
+        host.search.failed.connect(self.failed)
+        host.message.action_clicked.connect(lambda: host.act_on_message(self.message_action))
+        host.view.verticalScrollBar().valueChanged.connect(self.maybe_load_more)
+
+    def current_query(self) -> Query:
+        h = self.host
+        text = h.query_bar.text
+        ref = h.query_bar.reference
+        filters = h.side.filters()
+        if ref is not None:
+            label = f"{ref.name} + “{text}”" if text else f"photos like {ref.name}"
+            return Query.of(
+                text, (ref.query_image,), weight=h.query_bar.weight, filters=filters, k=SEARCH_K, label=label
+            )
+        if text:
+            return Query.of(text, filters=filters, k=SEARCH_K, label=f"“{text}”")
+        return Query.of(filters=filters, k=BROWSE_PAGE, label="your library")
+
+    def run_query(self) -> None:
+        h = self.host
+        if h.closed or not h.state.loaded:
+            return
+        if not h.state.summary.folders:
+            h.stack.setCurrentWidget(h.welcome)
+            return
+        self.submit(self.current_query())
+
+    def submit(self, req: Query) -> None:
+        h = self.host
+        if req.kind is not QueryKind.BROWSE and h.search.engine is None:
+            self.pending_query = True
+            if h.state.summary.active_model is None:
+                self.show_message(
+                    "Searching needs a model",
+                    "Set up a model to search by words or by photo. "
+                    "Meanwhile, clear the search box to browse your photos by date.",
+                    "Set up a model…",
+                    "model",
+                )
+            elif h.models.error:
+                self.show_message(
+                    "The search model could not be loaded", h.models.error, "Set up a model…", "model"
+                )
+            else:
+                self.show_message(
+                    "Getting the search model ready…", "Your search runs as soon as it is loaded."
+                )
+                if not h.models.loading:
+                    h.models.load_engine()
+            return
+        self.current_request = req
+        h.search.submit(req)
+
+    def engine_loaded(self) -> None:
+        h = self.host
+        if self.pending_query or h.query_bar.text or h.query_bar.reference is not None:
+            self.pending_query = False
+            self.run_query()
+
+    def engine_failed(self, error: str) -> None:
+        if self.pending_query:
+            self.pending_query = False
+            self.show_message("The search model could not be loaded", error, "Set up a model…", "model")
+
+    def find_similar(self, path: str) -> None:
+        self.submit(
+            Query(
+                QueryKind.SIMILAR,
+                images=(path,),
+                filters=self.host.side.filters(),
+                k=SEARCH_K,
+                label=f"photos like {os.path.basename(path)}",
+            )
+        )
+
+    def maybe_load_more(self, value: int) -> None:
+        """Near the bottom of the grid: the next page of the library (browsing), or — for a search — the
+        search again for more results (up to SEARCH_K_MAX), of which the new ones are appended."""
+        h = self.host
+        req, resp = self.current_request, self.current_response
+        if req is None or resp is None or h.search.busy or h.stack.currentWidget() is not h.view:
+            return
+        sb = h.view.verticalScrollBar()
+        if value < sb.maximum() - 2 * h.view.gridSize().height():
+            return
+        shown = h.model.rowCount()
+        if req.kind is QueryKind.BROWSE:
+            if shown < int(resp.extra.get("total", 0)):
+                more = req.with_(k=BROWSE_PAGE, offset=shown)
+                self.current_request = more
+                h.search.submit(more)
+            return
+        # a search returned a full page: there may be more (filters and the relevance cut-off return fewer)
+        if len(resp.results) >= req.k and req.k < SEARCH_K_MAX and shown < resp.library_size:
+            more = req.with_(k=min(SEARCH_K_MAX, req.k + SEARCH_K), offset=shown)
+            self.current_request = more
+            h.search.submit(more)
+
+    def finished(self, req: Query, resp: SearchResponse) -> None:
+        h = self.host
+        if h.closed:
+            return
+        self.current_response = resp
+        if req.kind is QueryKind.BROWSE and req.offset > 0:
+            h.model.append_results(resp.results)
+            return
+        if req.offset > 0:  # more of the same search: append what isn't shown yet, in rank order
+            have = {h.model.result(i).path for i in range(h.model.rowCount())}
+            h.model.append_results([r for r in resp.results if r.path not in have])
+            return
+        h.model.set_results(resp.results, resp.kind)
+        if h.model.rowCount():
+            h.view.scrollToTop()
+        n = resp.library_size
+        if not resp.results:
+            if n == 0:
+                busy = h.status.indexing_busy
+                self.show_message(
+                    "No photos are indexed yet",
+                    "Indexing is under way: photos appear here as they are indexed."
+                    if busy
+                    else "Add a folder of photos, or wait for indexing to finish.",
+                    "" if busy else "Add folder…",
+                    "" if busy else "add",
+                )
+            elif req.kind is QueryKind.BROWSE or req.filters is not None:
+                self.show_message(
+                    f"No photos match these filters in {n:,} photos",
+                    "Try a wider date range or more file types.",
+                    "Reset filters",
+                    "reset",
+                )
+            else:
+                self.show_message(f"Nothing matched {req.describe()}", "")
+        elif resp.no_good_matches:
+            self.show_message(
+                resp.message or f"Nothing close to {req.describe()} in {n:,} photos",
+                "Try other words, or look at the nearest photos anyway.",
+                "Show the nearest anyway",
+                "nearest",
+            )
+        else:
+            h.stack.setCurrentWidget(h.view)
+            kind = KIND_WORDS.get(QueryKind(resp.kind), "")
+            total = resp.extra.get("total") if resp.kind == QueryKind.BROWSE else None
+            count = (
+                f"{total:,} photos" if total is not None else f"{len(resp.results):,} best of {n:,} photos"
+            )
+            p = h.status.last_progress
+            if not (p is not None and p.stage is ProgressPhase.EMBEDDING):
+                h.status.say(f"{kind}{count}")
+        self.results_shown.emit()
+
+    def failed(self, req: Query, message: str) -> None:
+        self.host.model.clear()
+        self.show_message("The search didn't work", message)
+        self.results_shown.emit()
+
+    def show_message(self, title: str, hint: str = "", button: str = "", action: str = "") -> None:
+        h = self.host
+        h.message.show_message(title, hint, button)
+        h.status.say_unless_indexing("")
+        self.message_action = action
+        h.stack.setCurrentWidget(h.message)

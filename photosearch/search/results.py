@@ -1,0 +1,88 @@
+"""What a search returns (``SearchResponse`` of ``Result`` rows) and the ``Filters`` it can take."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from photosearch.paths import path_inside
+from photosearch.store.catalog import FileRow
+
+
+@dataclass
+class Result:
+    rank: int
+    path: str
+    score: float
+    file: FileRow
+    label: int
+    passed: bool = True
+    z: float | None = None  # the score in units of the query's spread over the library (see cutoff)
+
+    def to_json(self) -> dict[str, Any]:
+        f = self.file
+        return {
+            "rank": self.rank,
+            "path": self.path,
+            "score": round(float(self.score), 6),
+            "passed": self.passed,
+            "z": None if self.z is None else round(float(self.z), 3),
+            "width": f.width,
+            "height": f.height,
+            "taken_at": f.taken_at,
+            "size": f.size,
+            "format": f.format,
+        }
+
+
+@dataclass
+class Filters:
+    """Which files may appear. ``None`` fields don't filter."""
+
+    folder: str | None = None  # a folder subtree
+    date_from: float | None = None
+    date_to: float | None = None
+    formats: tuple[str, ...] | None = None
+    orientation: str | None = None  # "landscape" | "portrait" | "square"
+
+    def active(self) -> bool:
+        return any(
+            v is not None for v in (self.folder, self.date_from, self.date_to, self.formats, self.orientation)
+        )
+
+    def accepts(self, f: FileRow) -> bool:
+        if self.folder is not None:
+            if not path_inside(f.path, os.path.normpath(self.folder)):
+                return False
+        if self.date_from is not None and (f.taken_at is None or f.taken_at < self.date_from):
+            return False
+        if self.date_to is not None and (f.taken_at is None or f.taken_at > self.date_to):
+            return False
+        if self.formats is not None and (f.format or "") not in self.formats:
+            return False
+        if self.orientation is not None:
+            if not f.width or not f.height:
+                return False
+            o = "square" if f.width == f.height else ("landscape" if f.width > f.height else "portrait")
+            if o != self.orientation:
+                return False
+        return True
+
+
+@dataclass
+class SearchResponse:
+    results: list[Result]
+    kind: str  # "text" | "image" | "composed" | "similar"
+    library_size: int
+    message: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def no_good_matches(self) -> bool:
+        """True when there are results but none passed the relevance cutoff."""
+        return bool(self.results) and not any(r.passed for r in self.results)
+
+    @property
+    def passed(self) -> list[Result]:
+        return [r for r in self.results if r.passed]
