@@ -68,6 +68,9 @@ class HubState:
         self.files: dict[str, bytes] = {}  # "/repo/resolve/main/path" -> content (as added)
         self.drop_once: dict[str, int] = {}  # resolve path -> close the connection after this many body bytes
         self.corrupt: set[str] = set()  # resolve paths whose served bytes differ from the hub's hash
+        self.hide_hash: set[str] = (
+            set()
+        )  # resolve paths served with no hash at all (no X-Linked-Etag, no ETag)
         self.honour_range = True
         self.bytes_sent: Counter[str] = Counter()
         self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
@@ -202,7 +205,8 @@ def _hub_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
                 self._error(404, "EntryNotFound", f"{file_path} does not exist on {commit}", head)
                 return
             common = {"X-Repo-Commit": commit, "Accept-Ranges": "bytes"}
-            if f.lfs and not cdn:
+            hidden = path in state.hide_hash
+            if f.lfs and not cdn and not hidden:
                 quoted = "/".join(urllib.parse.quote(p, safe="") for p in path.strip("/").split("/"))
                 common.update(
                     {
@@ -218,7 +222,8 @@ def _hub_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
             with state.lock:
                 if path in state.corrupt:
                     data = bytes([data[0] ^ 0xFF]) + data[1:]
-            common["ETag"] = f'"{f.sha256}"' if f.lfs else f'"{git_blob_sha1(f.data)}"'
+            if not hidden:
+                common["ETag"] = f'"{f.sha256}"' if f.lfs else f'"{git_blob_sha1(f.data)}"'
             start = 0
             if rng and state.honour_range and rng.startswith("bytes="):
                 start = int(rng[6:].split("-")[0])

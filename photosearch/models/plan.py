@@ -174,7 +174,8 @@ class Planner:
                 return f
         e = self.entry
         reg = next((f for f in e.files if f.path == hub_path), None)
-        head_rev = self.plan.commit or e.revision
+        # HEAD at the registry's revision (the dry run's URL); every answer must name the same commit
+        head_rev = self.plan.commit if (self.tree is not None and self.plan.commit) else e.revision
         info = head_file(
             file_url(e.hub_repo, hub_path, head_rev, self.plan.base), timeout=self.timeout, repo=e.hub_repo
         )
