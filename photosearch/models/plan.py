@@ -211,9 +211,14 @@ def external_path(onnx_hub_path: str, ref: str) -> str:
 
 
 def dry_run(entry: RegistryEntry, base: str | None = None) -> list[str]:
-    """The exact requests an install of ``entry`` makes, in order, without making any."""
+    """The exact requests an install of ``entry`` makes, in order, without making any (``<…>`` stands for
+    what the hub answers: the commit a branch resolves to, the paths its tree lists)."""
     base = (base or hub_base_url()).rstrip("/")
     pinned = is_commit(entry.revision)
+
+    def show(url: str) -> str:
+        return url.replace("%3C", "<").replace("%3E", ">")
+
     out = [
         f"# {entry.id}: {entry.hub_repo} @ {entry.revision} "
         f"({'pinned commit' if pinned else 'branch, resolved to a commit at install (X-Repo-Commit)'}; "
@@ -221,13 +226,16 @@ def dry_run(entry: RegistryEntry, base: str | None = None) -> list[str]:
     ]
     commit = entry.revision if pinned else "<X-Repo-Commit>"
     if entry.unverified:
+        required, optional = LAYOUT_FILES.get(entry.layout, ((), ()))
+        known = [f.path for f in entry.files]
         out.append(f"GET  {revision_url(entry.hub_repo, entry.revision, base)}")
         commit = entry.revision if pinned else "<sha>"
-        out.append(f"GET  {tree_url(entry.hub_repo, commit, base)}")
+        out.append(f"GET  {show(tree_url(entry.hub_repo, commit, base))}")
         out.append(
             f"# files resolved at install from that tree ({entry.layout} layout: "
-            f"{', '.join(p.format(sub=entry.subfolder) for p in LAYOUT_FILES.get(entry.layout, ((), ()))[0])}"
-            f"{' + ' + ', '.join(f.path for f in entry.files) if entry.files else ''}), each:"
+            f"{', '.join(p.format(sub=entry.subfolder) for p in required)}"
+            f"{'; when present: ' + ', '.join(p for p in optional) if optional else ''}"
+            f"{'; known here: ' + ', '.join(known) if known else ''}), each:"
         )
         out.append(f"HEAD {base}/{entry.hub_repo}/resolve/{commit}/<path>")
         out.append(f"GET  {base}/{entry.hub_repo}/resolve/{commit}/<path>")
@@ -240,7 +248,7 @@ def dry_run(entry: RegistryEntry, base: str | None = None) -> list[str]:
                 else (f"~{f.approx_mb} MB" if f.approx_mb else "size from the hub")
             )
             out.append(f"HEAD {file_url(entry.hub_repo, f.path, entry.revision, base)}")
-            out.append(f"GET  {file_url(entry.hub_repo, f.path, commit, base)}  [{pin}; {size}]")
+            out.append(f"GET  {show(file_url(entry.hub_repo, f.path, commit, base))}  [{pin}; {size}]")
     out.append(
         "# + every ONNX external-data file the downloaded graphs name (same folder): HEAD + GET, verified alike"
     )
