@@ -249,6 +249,10 @@ def cmd_search(args: argparse.Namespace) -> int:
     text = " ".join(args.text).strip()
     if not text and not args.image:
         raise QueryError("give some text to search for, or --image PATH")
+    if getattr(args, "lang", None):  # NLLB models prefix the query with its language's FLORES-200 code
+        from photosearch.models.tokenize import set_query_language
+
+        set_query_language(args.lang)
     with _open(args) as lib:
         eng = _engine(lib, warm_text=bool(text))
         filters = _filters(args)
@@ -630,6 +634,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--image", metavar="PATH", help="a reference photo (inside or outside the library)")
     s.add_argument("--weight", type=float, default=0.5, help="image↔text balance for composed queries (0..1)")
     s.add_argument("--fusion", default="product", choices=["product", "slerp", "sum"])
+    s.add_argument("--lang", help="language of the query, for multilingual models (e.g. de, fr_FR, deu_Latn; "
+                   "default: the locale's)")
     query_opts(s)
     s.set_defaults(func=cmd_search)
 
