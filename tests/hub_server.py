@@ -68,9 +68,10 @@ class HubState:
         self.files: dict[str, bytes] = {}  # "/repo/resolve/main/path" -> content (as added)
         self.drop_once: dict[str, int] = {}  # resolve path -> close the connection after this many body bytes
         self.corrupt: set[str] = set()  # resolve paths whose served bytes differ from the hub's hash
-        self.hide_hash: set[str] = (
-            set()
-        )  # resolve paths served with no hash at all (no X-Linked-Etag, no ETag)
+        # resolve paths served with no hash at all (no X-Linked-Etag, no ETag)
+        self.hide_hash: set[str] = set()
+        # resolve path -> send half the body, then wait for the event
+        self.hold: dict[str, threading.Event] = {}
         self.honour_range = True
         self.bytes_sent: Counter[str] = Counter()
         self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
@@ -243,6 +244,20 @@ def _hub_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
                 return
             with state.lock:
                 cut = state.drop_once.pop(path, None)
+                gate = state.hold.get(path)
+            if gate is not None and len(body) > 1:
+                half = len(body) // 2
+                self.wfile.write(body[:half])
+                self.wfile.flush()
+                gate.wait(30)
+                body_rest = body[half:]
+                try:
+                    self.wfile.write(body_rest)
+                except OSError:
+                    return
+                with state.lock:
+                    state.bytes_sent[path] += len(body)
+                return
             if cut is not None and cut < len(body):
                 self.wfile.write(body[:cut])
                 self.wfile.flush()

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from photosearch.config import Paths
-from photosearch.errors import ManifestError, ModelNotInstalled
+from photosearch.errors import Cancelled, ManifestError, ModelNotInstalled
 from photosearch.library.library import ACTIVE_MODEL_KEY, Library
 from photosearch.models.download import CancelCheck, DownloadProgress
 from photosearch.models.install import import_model_folder, install_from_registry, remove_package
@@ -238,13 +239,24 @@ def install_model(
     allow_unverified: bool = False,
     base_url: str | None = None,
     registry: Registry | None = None,
+    discard_on_cancel: bool = False,
 ) -> ModelPackage:
     """Download, verify and install a registry model (call from a worker thread; ``cancel()`` stops it and
-    nothing is installed)."""
+    nothing is installed; the partial download is kept for resuming unless ``discard_on_cancel``)."""
     entry = (registry or load_registry()).get(model_id)
-    return install_from_registry(
-        entry, paths, progress=progress, cancel=cancel, base_url=base_url, allow_unverified=allow_unverified
-    )
+    try:
+        return install_from_registry(
+            entry,
+            paths,
+            progress=progress,
+            cancel=cancel,
+            base_url=base_url,
+            allow_unverified=allow_unverified,
+        )
+    except Cancelled:
+        if discard_on_cancel:
+            shutil.rmtree(paths.downloads_dir / entry.id, ignore_errors=True)
+        raise
 
 
 def import_model(folder: str | Path, paths: Paths) -> tuple[ModelPackage, str]:
@@ -353,16 +365,17 @@ def recommend_model(
     if upgrade is not None and cpus >= 8 and gb >= 16:
         return Recommendation(
             upgrade,
-            f"This computer has {cpus} processor cores and {gb:.0f} GB of memory, enough for a more accurate "
-            "model: it finds the right photos more often, and indexing takes about four times longer.",
+            f"the more accurate model. This computer has {cpus} processor cores and {gb:.0f} GB of memory, "
+            "enough for it: it finds the right photos more often, and reading your photos takes about four "
+            "times longer. Free for any use.",
             f"{upgrade.name}; {_quality(upgrade)[1]}; {upgrade.licence}; ~{upgrade.approx_download_mb:,.0f} MB",
             (default.id,),
         )
     memory = f"{gb:.0f} GB of memory" if ram_bytes else "its memory"
     return Recommendation(
         default,
-        f"Fast on this computer ({cpus} processor cores, {memory}): your photos are ready to search sooner, "
-        "and the results are among the best of the fast models. Free for any use.",
+        f"the fast model. It suits this computer ({cpus} processor cores, {memory}): your photos are ready "
+        "to search sooner, and its results are among the best of the fast models. Free for any use.",
         f"{default.name}; {_quality(default)[1] or 'COCO R@1 39.9, Flickr30k R@1 64.9'}; {default.licence}; "
         f"~{default.approx_download_mb or 0:,.0f} MB download",
         tuple(e.id for e in (upgrade,) if e is not None),

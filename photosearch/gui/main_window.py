@@ -399,6 +399,7 @@ class MainWindow(QMainWindow):
     def _engine_loaded(self, engine: Any) -> None:
         self.engine_loading = False
         self.search.engine = engine
+        self.setWindowTitle(f"PhotoSearch — {engine.runtime.package.manifest.name}")  # the active model (H-models)
         if self.status_label.text().startswith("Loading the search model"):
             self.status_label.setText("")
         if self.indexing is not None and not self._closed:
@@ -509,6 +510,16 @@ class MainWindow(QMainWindow):
         return dlg
 
     # -- models ------------------------------------------------------------------------------------
+    def open_model_manager(self) -> Any:
+        from photosearch.gui.model_manager import ModelManagerDialog
+
+        self.model_manager = ModelManagerDialog(self, self)
+        self.model_manager.open()
+        return self.model_manager
+
+    def model_changed(self) -> None:
+        self.load_engine()  # the old engine serves until the new one is loaded
+
     def open_model_dialog(self) -> ModelDialog:
         dlg = ModelDialog(self, self)
         dlg.finished.connect(lambda _r: setattr(self, "model_dialog", None))
@@ -528,12 +539,12 @@ class MainWindow(QMainWindow):
         return True
 
     def import_model(self, src: str, dialog: ModelDialog | None = None) -> None:
-        from photosearch.models.install import install_package_dir
+        from photosearch.app.models import import_model
 
-        models_dir = self.paths.models_dir
+        paths = self.paths
 
         def work() -> Any:
-            return install_package_dir(src, models_dir)
+            return import_model(src, paths)[0]  # any supported layout (H-models)
 
         def done(pkg: Any) -> None:
             self._model_installed(pkg.id, dialog)
@@ -568,7 +579,9 @@ class MainWindow(QMainWindow):
 
     def _model_installed(self, model_id: str, dialog: ModelDialog | None) -> None:
         try:
-            self.lib.set_active_model(model_id)
+            from photosearch.app.models import use_model
+
+            use_model(self.lib, model_id)  # the background switch when another model is active (H-models)
         except PhotoSearchError as e:
             log.warning("cannot make %s the active model: %s", model_id, e)
         if dialog is not None:
