@@ -249,10 +249,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     text = " ".join(args.text).strip()
     if not text and not args.image:
         raise QueryError("give some text to search for, or --image PATH")
-    if getattr(args, "lang", None):  # NLLB models prefix the query with its language's FLORES-200 code
-        from photosearch.models.tokenize import set_query_language
+    from photosearch.app.models import apply_query_language
 
-        set_query_language(args.lang)
+    apply_query_language(_paths(args), getattr(args, "lang", None))  # NLLB: the query's FLORES-200 code
     with _open(args) as lib:
         eng = _engine(lib, warm_text=bool(text))
         filters = _filters(args)

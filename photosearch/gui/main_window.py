@@ -371,6 +371,9 @@ class MainWindow(QMainWindow):
     def _after_show(self) -> None:
         if self._closed:
             return
+        from photosearch.app.models import apply_query_language
+
+        apply_query_language(self.paths)  # the query language chosen in the model manager (H-models)
         self.open_library()
         if self.lib.active_model_id() is None:
             self.status_label.setText("No search model yet")

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -33,6 +34,7 @@ from photosearch.config import Paths
 from photosearch.errors import Cancelled, PhotoSearchError
 from photosearch.library.library import Library
 from photosearch.models.download import DownloadProgress, UnverifiedDownload
+from photosearch.models.tokenize import FLORES200, flores_code, locale_language
 from photosearch.progress import Progress, WorkControl
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,20 @@ class ModelManagerDialog(QDialog):
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         lay.addWidget(self.status)
+        lang_row = QHBoxLayout()
+        lang_row.addWidget(QLabel("Language of your searches (for multilingual models):", self))
+        self.language = QComboBox(self)
+        self.language.addItem("As this computer (" + flores_code(locale_language()) + ")", None)
+        for code in sorted(set(FLORES200.values())):
+            self.language.addItem(code, code)
+        saved = app_models.saved_query_language(host.paths)
+        if saved:
+            i = self.language.findData(flores_code(saved))
+            self.language.setCurrentIndex(max(i, 0))
+        self.language.currentIndexChanged.connect(self._language_changed)
+        lang_row.addWidget(self.language)
+        lang_row.addStretch(1)
+        lay.addLayout(lang_row)
         row = QHBoxLayout()
         self.install_button = QPushButton("Install", self)
         self.cancel_button = QPushButton("Cancel", self)
@@ -209,6 +225,10 @@ class ModelManagerDialog(QDialog):
         if text:
             self.status.setText(text)
         self._selection_changed()
+
+    def _language_changed(self) -> None:
+        code = app_models.choose_query_language(self.host.paths, self.language.currentData())
+        self.status.setText(f"Searches are read as {code}.")
 
     # -- confirmations (methods, so that tests can answer them) -------------------------------------
     def confirm_licence(self, entry: Any) -> bool:

@@ -221,3 +221,23 @@ def test_first_run_recommends_one_model_in_plain_words(qtbot: Any, make_window: 
         dlg.list.item(i).text() for i in range(dlg.list.count()) if "unverified" in dlg.list.item(i).text()
     ]
     assert len(unverified) == 4  # the entries whose file list is not known here
+
+
+def test_query_language_setting_reaches_the_tokenizer(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path
+) -> None:
+    from photosearch.models import tokenize
+
+    paths = prepare_library(data_dir, model=tiny_model, photos=None, index=False)
+    w = make_window(paths)
+    dlg = w.open_model_manager()
+    try:
+        dlg.language.setCurrentIndex(dlg.language.findData("fra_Latn"))
+        assert tokenize.query_language() == "fra_Latn"
+        from photosearch.app.models import saved_query_language
+
+        assert saved_query_language(paths) == "fra_Latn"  # kept for the next start (and the CLI)
+        dlg.language.setCurrentIndex(dlg.language.findData("deu_Latn"))
+        assert tokenize.query_language() == "deu_Latn"
+    finally:
+        tokenize.set_query_language(None)
