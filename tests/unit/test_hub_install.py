@@ -308,3 +308,21 @@ def test_truncated_onnx_is_a_one_line_error(tmp_path: Path, capsys: pytest.Captu
     err = capsys.readouterr().err.strip()
     assert code == ManifestError.exit_code and "Traceback" not in err and len(err.splitlines()) == 1, err
     assert "model.onnx" in err
+
+
+def test_models_list_marks_unverified_entries(capsys: pytest.CaptureFixture[str]) -> None:
+    from photosearch.cli import main
+
+    assert main(["models", "list", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    unverified = sorted(m["id"] for m in data["available"] if m["unverified"])
+    assert unverified == sorted(e.id for e in REGISTRY.models if not e.files_known) and len(unverified) == 4
+    assert (
+        data["default"] == "openclip-vit-b-32-256-datacomp"
+        and "Fast on the computers" in data["default_reason"]
+    )
+    openai = next(m for m in data["available"] if m["id"] == "openai-clip-vit-b-32")
+    assert openai["licence"] == "none declared" and not openai["commercial_use"]
+    assert main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("[unverified") == 4 and "NOT for commercial use" in out
