@@ -241,3 +241,36 @@ def test_query_language_setting_reaches_the_tokenizer(
         assert tokenize.query_language() == "deu_Latn"
     finally:
         tokenize.set_query_language(None)
+
+
+def test_a_non_commercial_licence_is_shown_before_install_and_accepted_once(
+    qtbot: Any, make_window: Any, data_dir: Path, hub: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reg = json.loads((tmp_path / "registry.json").read_text())
+    reg["models"][1].update({"licence": "CC-BY-NC-4.0", "commercial_use": False})
+    (tmp_path / "registry.json").write_text(json.dumps(reg))
+    paths = prepare_library(data_dir, model=None, photos=None, index=False)
+    w = make_window(paths)
+    dlg = w.open_model_manager()
+    dlg.select("tiny-b")
+    cells = [dlg.table.item(dlg.table.currentRow(), c).text() for c in range(dlg.table.columnCount())]
+    assert "CC-BY-NC-4.0 — not for commercial use" in cells
+    asked: list[str] = []
+    answer = {"yes": False}
+
+    def confirm(entry: Any) -> bool:
+        asked.append(entry.id)
+        return answer["yes"]
+
+    dlg.confirm_licence = confirm
+    dlg.install_button.click()  # declined: nothing happens
+    assert asked == ["tiny-b"] and dlg.busy is None and not _row(dlg, "tiny-b").installed
+    answer["yes"] = True
+    _install(qtbot, dlg, "tiny-b")
+    assert asked == ["tiny-b", "tiny-b"]
+    dlg.confirm_remove = lambda _row: True
+    dlg.select("tiny-b")
+    dlg.remove_button.click()
+    assert not _row(dlg, "tiny-b").installed
+    _install(qtbot, dlg, "tiny-b")  # accepted once: not asked again
+    assert asked == ["tiny-b", "tiny-b"]

@@ -326,3 +326,41 @@ def test_models_list_marks_unverified_entries(capsys: pytest.CaptureFixture[str]
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
     assert out.count("[unverified") == 4 and "NOT for commercial use" in out
+
+
+def test_hub_requests_go_through_the_proxy_unless_no_proxy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from photosearch.models.hub import head_file
+    from tests.hub_server import proxy_server
+
+    entry = served(REGISTRY.get("openclip-vit-b-32-laion2b"))
+    with real_hub() as (base, _hub), proxy_server() as (proxy_url, proxy):
+        monkeypatch.setenv("HTTP_PROXY", proxy_url)
+        monkeypatch.setenv("http_proxy", proxy_url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        info = head_file(file_url(entry.hub_repo, "visual/model.onnx", entry.revision, base))
+        assert info.sha256 and info.lfs and info.commit == entry.revision
+        assert proxy.forwarded and proxy.forwarded[-1].endswith("/visual/model.onnx")
+        n = len(proxy.forwarded)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        monkeypatch.setenv("no_proxy", "127.0.0.1")
+        head_file(file_url(entry.hub_repo, "config.json", entry.revision, base))
+        assert len(proxy.forwarded) == n  # bypassed
+
+
+def test_free_disk_space_is_checked_before_downloading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import collections
+
+    from photosearch.errors import DiskFull
+    from photosearch.models import download
+
+    entry = served(REGISTRY.get("openclip-vit-b-32-laion2b"))
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(download.shutil, "disk_usage", lambda _p: usage(10**9, 10**9 - 1000, 1000))
+    with real_hub() as (base, hub), pytest.raises(DiskFull, match="not enough disk space"):
+        install_from_registry(entry, Paths.resolve(tmp_path / "data"), base_url=base)
+    assert not [p for m, p in hub.methods if m == "GET"]
