@@ -55,10 +55,12 @@ class ModelManagerHost(Protocol):
 
 
 class _Relay(QObject):
-    download = Signal(object)  # DownloadProgress
-    switching = Signal(object)  # Progress
-    done = Signal(str, object)  # (what, result)
-    failed = Signal(str, object)  # (what, exception)
+    """Carries a worker thread's reports to the UI thread (queued signals)."""
+
+    download = Signal(DownloadProgress)
+    switching = Signal(Progress)
+    done = Signal(str, object)  # (what, result: a ModelPackage, or the switch's last phase)
+    failed = Signal(str, BaseException)
 
 
 def _mb(n: float | None) -> str:
