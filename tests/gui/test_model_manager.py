@@ -104,7 +104,7 @@ def _install(qtbot: Any, dlg: Any, model_id: str) -> None:
 
 
 def test_install_two_models_switch_and_search_with_the_second(
-    qtbot: Any, make_window: Any, data_dir: Path, photos: Path, hub: Any
+    qtbot: Any, make_window: Any, data_dir: Path, photos: Path, hub: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     paths = prepare_library(data_dir, model=None, photos=photos, index=False)
     w = make_window(paths)
@@ -120,8 +120,38 @@ def test_install_two_models_switch_and_search_with_the_second(
     _install(qtbot, dlg, "tiny-b")  # a second, different model: installed, not active yet
     b = _row(dlg, "tiny-b")
     assert b.installed and not b.active and b.size_on_disk and b.dim == 32
+    # hold the re-embedding with the new model before its first batch, to search meanwhile
+    from photosearch.indexing import pipeline
+
+    gate, started = threading.Event(), threading.Event()
+    real = pipeline.Indexer.embed_pending
+
+    def held(self: Any, *a: Any, **k: Any) -> Any:
+        if self.model_id == "tiny-b":
+            started.set()
+            gate.wait(30)
+        yield from real(self, *a, **k)
+
+    monkeypatch.setattr(pipeline.Indexer, "embed_pending", held)
     dlg.select("tiny-b")
     dlg.use_button.click()  # the background switch: the old model serves meanwhile
+    try:
+        qtbot.waitUntil(started.is_set, timeout=30000)
+        assert dlg.busy == "switch" and dlg.cancel_button.isVisible()
+        assert w.lib.active_model_id() == "tiny-random" and w.search.engine.runtime.id == "tiny-random"
+        w.query_bar.set_text("a blue square")
+        qtbot.waitUntil(
+            lambda: (
+                w.current_request is not None
+                and w.current_request.text == "a blue square"
+                and not w.search.busy
+                and w.current_response is not None
+            ),
+            timeout=30000,
+        )
+        assert w.current_response.results  # searching still works, with the old model
+    finally:
+        gate.set()
     qtbot.waitUntil(lambda: dlg.busy is None, timeout=60000)
     assert "Switched" in dlg.status.text(), dlg.status.text()
     qtbot.waitUntil(
