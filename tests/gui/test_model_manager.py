@@ -304,3 +304,32 @@ def test_a_non_commercial_licence_is_shown_before_install_and_accepted_once(
     assert not _row(dlg, "tiny-b").installed
     _install(qtbot, dlg, "tiny-b")  # accepted once: not asked again
     assert asked == ["tiny-b", "tiny-b"]
+
+
+def test_a_file_without_any_hash_is_installed_only_after_the_person_agrees(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, hub: Any
+) -> None:
+    paths = prepare_library(data_dir, model=tiny_model, photos=None, index=False)
+    w = make_window(paths)
+    dlg = w.open_model_manager()
+    commit = hub.repos[REPO_B].refs["main"]
+    hub.hide_hash.update(
+        {
+            f"/{REPO_B}/resolve/main/textual/tokenizer.json",
+            f"/{REPO_B}/resolve/{commit}/textual/tokenizer.json",
+        }
+    )
+    asked: list[str] = []
+    dlg.confirm_unverified = lambda msg: asked.append(msg) or False
+    dlg.select("tiny-b")
+    dlg.install_button.click()
+    qtbot.waitUntil(lambda: dlg.busy is None and bool(asked), timeout=30000)
+    assert "textual/tokenizer.json" in asked[0] and not _row(dlg, "tiny-b").installed
+    dlg.confirm_unverified = lambda msg: asked.append(msg) or True
+    dlg.select("tiny-b")
+    dlg.install_button.click()
+    qtbot.waitUntil(lambda: dlg.busy is None and len(asked) == 2, timeout=30000)
+    qtbot.waitUntil(lambda: dlg.busy is None and _row(dlg, "tiny-b").installed, timeout=60000)
+    pkg = Paths.resolve(data_dir).models_dir / "tiny-b" / "manifest.json"
+    record = json.loads(pkg.read_text())["extra"]["download"]["files"]
+    assert record["textual/tokenizer.json"]["verified_by"] == "unverified (allowed by the person)"
