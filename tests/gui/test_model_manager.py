@@ -185,9 +185,9 @@ def test_import_immich_and_xenova_folders_from_the_gui(
 ) -> None:
     paths = prepare_library(data_dir, model=tiny_model, photos=photos, index=False)
     w = make_window(paths)
-    w.open_folders_dialog()
-    dlg_f = w.folders_dialog
-    assert dlg_f.models_button.isVisible()
+    w.query_bar.gear.click()  # ⚙ "Folders and models"
+    dlg_f = getattr(w, "folders_dialog", None) or w.folders.folders_dialog
+    assert dlg_f is not None and dlg_f.models_button.isVisible()
     dlg_f.models_button.click()  # ⚙ "Folders and models" → Models…
     dlg = w.model_manager
     for layout, src, name in (("immich", IMMICH, "ViT-tiny__immich"), ("xenova", XENOVA, "clip-tiny-xenova")):
