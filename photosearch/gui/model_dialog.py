@@ -36,7 +36,7 @@ def registry_entries() -> list[Any]:
         if callable(fn):
             try:
                 out = fn()
-            except Exception:  # noqa: BLE001 - a broken registry must not stop first run
+            except Exception:  # a broken registry must not stop first run
                 log.exception("reading the model registry failed")
                 return []
             if isinstance(out, dict):
@@ -89,7 +89,7 @@ def recommendation(entries: list[Any]) -> tuple[str | None, str, str]:
         from photosearch.app.models import recommend_model
 
         rec = recommend_model()
-    except Exception:  # noqa: BLE001 - a broken registry must not stop first run
+    except Exception:  # a broken registry must not stop first run
         log.exception("no recommendation")
         return None, "", ""
     if not any(_field(e, "id") == rec.entry.id for e in entries):

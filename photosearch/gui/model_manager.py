@@ -260,7 +260,7 @@ class ModelManagerDialog(QDialog):
         def target() -> None:
             try:
                 result = fn()
-            except BaseException as e:  # noqa: BLE001 - reported to the UI thread
+            except BaseException as e:  # reported to the UI thread
                 self.relay.failed.emit(what, e)
             else:
                 self.relay.done.emit(what, result)

@@ -32,7 +32,7 @@ def bytes_to_unicode() -> dict[int, str]:
     return dict(zip(bs, [chr(c) for c in cs], strict=True))
 
 
-def clip_tokenizer_from_bpe(merges_path: str | Path):  # noqa: ANN201 - tokenizers.Tokenizer
+def clip_tokenizer_from_bpe(merges_path: str | Path) -> Any:  # a tokenizers.Tokenizer
     """OpenAI CLIP's tokenizer (``bpe_simple_vocab_16e6.txt.gz``, as open_clip ships it) as a
     ``tokenizers.Tokenizer``: same vocabulary and ids (49406 start, 49407 end), same pre-tokenization
     regex and byte mapping. Text cleaning (ftfy, HTML unescape, whitespace, lower) is done by the

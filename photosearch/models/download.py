@@ -28,6 +28,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 from photosearch.errors import Cancelled, DiskFull, DownloadError
 from photosearch.models.hub import (
@@ -294,7 +295,7 @@ def download_file(
     return FileResult(dest, got, digest, received, attempts, resumed_from, url=url)
 
 
-def _write(out, block: bytes, part: Path) -> None:  # noqa: ANN001
+def _write(out: IO[bytes], block: bytes, part: Path) -> None:
     try:
         out.write(block)
     except OSError as e:
@@ -431,7 +432,7 @@ def _all_present(entry: RegistryEntry, staging: Path) -> bool:
     return bool(entry.files)
 
 
-def _consent(files: list, allowed: bool) -> None:  # noqa: ANN001 - list[PlannedFile]
+def _consent(files: list[Any], allowed: bool) -> None:  # list[PlannedFile]
     if files and not allowed:
         names = ", ".join(f.hub_path for f in files)
         raise UnverifiedDownload(

@@ -81,7 +81,7 @@ def opener(follow_redirects: bool = True) -> urllib.request.OpenerDirector:
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201, PLR0913
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> None:
         return None  # the redirect itself carries the file's metadata: raise it as an HTTPError
 
 
@@ -231,7 +231,7 @@ def list_tree(
 def git_blob_sha1_file(path: Any) -> str:
     """git's blob hash of a file (what the hub sends as ETag for non-LFS files)."""
     size = os.path.getsize(path)
-    h = hashlib.sha1(b"blob %d\x00" % size)  # noqa: S324 - git's object id, not a security hash here
+    h = hashlib.sha1(b"blob %d\x00" % size)  # git's object id, not a security hash here
     with open(path, "rb") as f:
         while block := f.read(1 << 20):
             h.update(block)

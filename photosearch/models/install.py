@@ -52,7 +52,7 @@ def check_package_runs(pkg: ModelPackage) -> None:
         tout = session(pkg.text_path).run([t.output.name], feeds)[0]
     except ManifestError:
         raise
-    except Exception as e:  # noqa: BLE001 - onnxruntime raises its own types
+    except Exception as e:  # onnxruntime raises its own types
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise ManifestError(
             f"the text model of '{m.id}' does not run with its manifest's inputs: {first}"

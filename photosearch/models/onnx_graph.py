@@ -59,7 +59,7 @@ def make_batch_dynamic(src: Path, dst: Path) -> bool:
     return True
 
 
-def session(path: Path):  # noqa: ANN201 - onnxruntime.InferenceSession
+def session(path: Path) -> Any:  # an onnxruntime.InferenceSession
     """A CPU session; a model onnxruntime cannot load gives a plain one-line ManifestError."""
     import onnxruntime as ort
 
@@ -70,7 +70,7 @@ def session(path: Path):  # noqa: ANN201 - onnxruntime.InferenceSession
     so.intra_op_num_threads = 2
     try:
         return ort.InferenceSession(str(path), sess_options=so, providers=["CPUExecutionProvider"])
-    except Exception as e:  # noqa: BLE001 - onnxruntime raises its own types
+    except Exception as e:  # onnxruntime raises its own types
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise ManifestError(
             f"{Path(path).name} cannot be loaded as a model (truncated or damaged?): {first}"
@@ -105,7 +105,7 @@ def try_dynamic_batch(path: Path, output: str, feeds: dict[str, np.ndarray]) -> 
     if ins and ins[0].dims and not isinstance(ins[0].dims[0], int):
         try:
             diff = batch_equivalence(path, output, feeds)
-        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own types
+        except Exception as e:  # onnxruntime raises its own types
             return False, f"declared dynamic batch fails to run batched ({e}); fed one at a time"
         if diff <= BATCH_TOLERANCE:
             return True, f"dynamic batch (batch-{BATCH_CHECK} vs batch-1 max rel diff {diff:.2e})"
@@ -118,7 +118,7 @@ def try_dynamic_batch(path: Path, output: str, feeds: dict[str, np.ndarray]) -> 
         if not make_batch_dynamic(path, tmp):
             return False, "fixed batch"
         diff = batch_equivalence(tmp, output, feeds)
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         tmp.unlink(missing_ok=True)
         log.info("%s: batch axis can't be made dynamic: %s", path.name, e)
         return False, f"fixed batch 1 (graph doesn't allow a dynamic batch: {str(e)[:200]})"

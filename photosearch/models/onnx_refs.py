@@ -20,7 +20,7 @@ def load_graph(path: Path) -> Any:
 
     try:
         return onnx.load(str(path), load_external_data=False)
-    except Exception as e:  # noqa: BLE001 - protobuf raises DecodeError, onnx its own types
+    except Exception as e:  # protobuf raises DecodeError, onnx its own types
         raise ManifestError(
             f"{path.name} is not a complete ONNX model (truncated or damaged: {type(e).__name__})"
         ) from None

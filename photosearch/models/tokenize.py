@@ -162,7 +162,7 @@ class TextTokenizer:
         self.language = language  # None: query_language() at each call
         try:
             self._tok = Tokenizer.from_file(str(tokenizer_path))
-        except Exception as e:  # noqa: BLE001 - tokenizers raises plain Exception
+        except Exception as e:  # tokenizers raises plain Exception
             raise ManifestError(f"cannot load tokenizer {tokenizer_path}: {e}") from e
         self._tok.no_padding()
         self._tok.no_truncation()

@@ -103,7 +103,7 @@ def test_nllb_query_carries_the_language_code_and_follows_the_setting(
     assert en.shape == de.shape and float(np.abs(en - de).max()) > 1e-4
 
 
-def _no_prefix(spec):  # noqa: ANN001, ANN202
+def _no_prefix(spec):
     import dataclasses
 
     return dataclasses.replace(spec, query_prefix="")
