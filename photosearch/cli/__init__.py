@@ -110,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--image", metavar="PATH", help="a reference photo (inside or outside the library)")
     s.add_argument("--weight", type=float, default=0.5, help="image↔text balance for composed queries (0..1)")
     s.add_argument("--fusion", default="product", choices=["product", "slerp", "sum"])
+    s.add_argument(
+        "--lang",
+        help="language of the query, for multilingual models (e.g. de, fr_FR, deu_Latn; default: the locale's)",
+    )
     query_opts(s)
     s.set_defaults(func=cmd_search)
 
@@ -170,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--later",
         action="store_true",
         help="(use) only choose the model; 'photosearch index' or 'watch' re-embeds and switches",
+    )
+    m.add_argument("--dry-run", action="store_true", help="(install) print the exact URLs it would request")
+    m.add_argument(
+        "--allow-unverified",
+        action="store_true",
+        help="(install) accept files for which neither the registry nor the hub gives a hash",
     )
     m.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     m.add_argument("--json", action="store_true")

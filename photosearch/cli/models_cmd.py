@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from photosearch.cli.output import LiveLine, ProgressLine, _emit, _open, _paths
-from photosearch.errors import QueryError
+from photosearch.errors import PhotoSearchError, QueryError
 from photosearch.progress import Progress, format_duration
 
 
@@ -63,82 +63,80 @@ def _run_switch(args: argparse.Namespace, lib: Any) -> str | None:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from photosearch.models.install import remove_package
-    from photosearch.models.registry import load_registry
-    from photosearch.models.switching import TARGET_MODEL_KEY, begin_switch, cancel_switch, switch_target
+    try:
+        return _models(args)
+    except PhotoSearchError as e:
+        if not getattr(args, "json", False):
+            raise
+        _emit(args, {"error": str(e), "kind": type(e).__name__, "exit_code": e.exit_code}, list)
+        return e.exit_code
+
+
+def _models(args: argparse.Namespace) -> int:
+    from photosearch.app import models as app_models
 
     paths = _paths(args)
     if args.action == "list":
-        registry = load_registry()
         with _open(args) as lib:
-            active = lib.active_model_id()
-            target = switch_target(lib)
-            installed = lib.installed_models()
-            data = {"active": active, "switching_to": target, "default": registry.default,
-                    "default_reason": registry.default_reason, "installed": [
-                        {"id": m.id, "name": m.manifest.name, "family": m.manifest.family,
-                         "dim": m.manifest.embedding_dim, "licence": m.manifest.licence,
-                         "commercial_use": m.manifest.commercial_use, "languages": list(m.manifest.languages),
-                         "embeddings": lib.catalog.count_embeddings(m.id)} for m in installed]}
-        have = {m["id"] for m in data["installed"]}
-        data["available"] = [e.to_json() for e in registry.models if e.id not in have]
+            listing = app_models.list_models(paths, lib)
+        data = {"active": listing.active, "switching_to": listing.switching_to, "default": listing.default,
+                "default_reason": listing.default_reason,
+                "installed": [r.to_json() for r in listing.installed],
+                "available": [r.to_json() for r in listing.available]}
 
         def human() -> Iterable[str]:
-            yield "installed:" if data["installed"] else "installed: none (photosearch models install NAME, or import PATH)"
-            for m in data["installed"]:
-                mark = "*" if m["id"] == active else ">" if m["id"] == target else " "
-                nc = "" if m["commercial_use"] else ", NON-COMMERCIAL"
-                yield (f" {mark} {m['id']:32} {m['name']} ({m['family']}, {m['dim']}-d, {m['licence']}{nc}) "
-                       f"{m['embeddings']:,} photos embedded")
-            if target:
-                yield f"   (> switching to {target}: 'photosearch index' finishes it)"
+            yield "installed:" if listing.installed else "installed: none (photosearch models install NAME, or import PATH)"
+            for r in listing.installed:
+                mark = "*" if r.active else ">" if r.switching_to else " "
+                nc = "" if r.commercial_use else ", NOT for commercial use"
+                yield (f" {mark} {r.id:32} {r.name} ({r.family}, {r.dim}-d, {r.licence}{nc}) {_mb(r.size_on_disk)} "
+                       f"on disk, {r.embeddings or 0:,} photos embedded")
+            if listing.switching_to:
+                yield f"   (> switching to {listing.switching_to}: 'photosearch index' finishes it)"
             yield "available to install (photosearch models install NAME):"
-            for e in registry.models:
-                if e.id in have:
-                    continue
-                q = e.quality.get("coco5k_t2i_recall_1_5_10") or [None]
-                nc = "" if e.commercial_use else ", NON-COMMERCIAL"
-                size = f"~{e.approx_download_mb:,.0f} MB" if e.approx_download_mb else _mb(e.total_size)
-                star = " (default)" if e.id == registry.default else ""
-                yield (f"   {e.id:32} {e.name}{star} — {e.licence}{nc}, {'/'.join(e.languages)}, "
-                       f"COCO R@1 {q[0] if q[0] is not None else '?'}, {e.speed_class}, {size}")
+            for r in listing.available:
+                nc = "" if r.commercial_use else ", NOT for commercial use"
+                star = " (default)" if r.default else ""
+                unv = " [unverified: file list resolved from the hub at install]" if r.unverified else ""
+                yield (f"   {r.id:32} {r.name}{star} — {r.licence}{nc}, {'/'.join(r.languages)}, "
+                       f"{r.quality or 'quality ?'}, {r.speed_class}, {r.needs}{unv}")
 
         _emit(args, data, human)
         return 0
     if args.action == "install":
-        from photosearch.models.install import install_from_registry
+        from photosearch.models.registry import load_registry
 
         entry = load_registry().get(args.name)
+        if args.dry_run:
+            lines = app_models.dry_run(args.name)
+            _emit(args, {"model": entry.id, "requests": lines}, lambda: lines)
+            return 0
         if not entry.commercial_use and not args.json:
-            print(f"note: {entry.name} is licensed {entry.licence}: not for commercial use", file=sys.stderr)
+            print(f"note: {entry.name}: licence {entry.licence} — not for commercial use", file=sys.stderr)
         bar = DownloadBar(quiet=args.quiet or args.json)
         try:
-            pkg = install_from_registry(entry, paths, progress=bar)
+            pkg = app_models.install_model(args.name, paths, progress=bar, allow_unverified=args.allow_unverified)
         finally:
             bar.close()
         with _open(args, write=True, purpose="photosearch models install") as lib:
-            first = lib.catalog.get_meta("active_model") is None
-            if first or args.use:
-                begin_switch(lib, pkg.id)
-        _emit(args, {"installed": pkg.id, "active": first or args.use}, lambda: [
-            f"installed model {pkg.id}" + ("" if (first or args.use) else f"; switch with 'photosearch models use {pkg.id}'")])
+            chosen = app_models.activate_if_first(lib, pkg.id, args.use)
+        dl = pkg.manifest.extra.get("download") or {}
+        _emit(args, {"installed": pkg.id, "active": chosen, "commit": dl.get("commit"),
+                     "files": dl.get("files", {})}, lambda: [
+            f"installed model {pkg.id}" + (f" (commit {dl['commit'][:12]})" if dl.get("commit") else "")
+            + ("" if chosen else f"; switch with 'photosearch models use {pkg.id}'")])
         return 0
     if args.action == "import":
-        from photosearch.models.adapters import detect_layout, import_model_folder
-
-        layout = detect_layout(args.name)
-        pkg = import_model_folder(args.name, paths.models_dir, work_dir=paths.downloads_dir)
+        pkg, layout = app_models.import_model(args.name, paths)
         with _open(args, write=True, purpose="photosearch models import") as lib:
-            first = lib.catalog.get_meta("active_model") is None
-            if first or args.use:
-                begin_switch(lib, pkg.id)
+            app_models.activate_if_first(lib, pkg.id, args.use)
         checks = pkg.manifest.extra.get("import_checks", {})
         _emit(args, {"installed": pkg.id, "layout": layout, "checks": checks}, lambda: [
             f"installed model {pkg.id} ({layout} layout)", *[f"  {k}: {v}" for k, v in checks.items()]])
         return 0
     if args.action == "use":
         with _open(args, write=True, purpose="photosearch models use") as lib:
-            missing = begin_switch(lib, args.name)
+            missing = app_models.use_model(lib, args.name)
             outcome = "switched" if missing == 0 else None
             if missing and not args.later:
                 if not args.json:
@@ -155,14 +153,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         return 0
     if args.action == "remove":
         with _open(args, write=True, purpose="photosearch models remove") as lib:
-            remove_package(args.name, paths.models_dir)
-            lib.catalog.delete_model_embeddings(args.name)
-            if lib.catalog.get_meta("active_model") == args.name:
-                lib.catalog.set_meta("active_model", None)
-            if lib.catalog.get_meta(TARGET_MODEL_KEY) == args.name:
-                cancel_switch(lib)
+            app_models.remove_model(lib, args.name)
         _emit(args, {"removed": args.name}, lambda: [f"removed model {args.name}"])
         return 0
     raise QueryError(f"'models {args.action}' is not available in this version")
-
-

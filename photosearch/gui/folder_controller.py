@@ -129,6 +129,10 @@ class FolderController(QObject):
         self.folders_dialog = dlg
         return dlg
 
+    def open_model_manager(self) -> Any:
+        """The folders dialog's "Models…" button."""
+        return self.host.open_model_manager()  # type: ignore[attr-defined]
+
     def show_skipped(self) -> SkippedDialog:
         dlg = SkippedDialog(list(self.state.summary.skipped), self.parent_widget)
         dlg.open()

@@ -23,12 +23,13 @@ from PySide6.QtWidgets import (
 
 class FoldersDialog(QDialog):
     """``controller`` is the main window: ``folders()``, ``add_folder_interactive()``,
-    ``remove_folder(path)``, ``set_folder_paused(path, paused)``."""
+    ``remove_folder(path)``, ``set_folder_paused(path, paused)``, and ``open_model_manager()`` (the
+    "Models…" button: installed and available models, install, import, switch, remove)."""
 
     def __init__(self, controller: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.setWindowTitle("Folders")
+        self.setWindowTitle("Folders and models")
         self.resize(560, 360)
         lay = QVBoxLayout(self)
         lay.addWidget(QLabel("PhotoSearch indexes the photos in these folders and keeps watching them.\n"
@@ -39,9 +40,11 @@ class FoldersDialog(QDialog):
         self.add_button = QPushButton("Add folder…", self)
         self.remove_button = QPushButton("Remove", self)
         self.pause_button = QPushButton("Pause", self)
+        self.models_button = QPushButton("Models…", self)
         row.addWidget(self.add_button)
         row.addWidget(self.remove_button)
         row.addWidget(self.pause_button)
+        row.addWidget(self.models_button)
         row.addStretch(1)
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         box.rejected.connect(self.reject)
@@ -50,6 +53,10 @@ class FoldersDialog(QDialog):
         self.add_button.clicked.connect(self._add)
         self.remove_button.clicked.connect(self._remove)
         self.pause_button.clicked.connect(self._toggle_pause)
+        open_models = getattr(controller, "open_model_manager", None)
+        self.models_button.setVisible(open_models is not None)
+        if open_models is not None:
+            self.models_button.clicked.connect(open_models)
         self.list.currentItemChanged.connect(lambda *_: self._update_buttons())
         self.refresh()
 

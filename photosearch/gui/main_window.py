@@ -173,7 +173,10 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._open_library)
 
     def _open_library(self) -> None:
+        from photosearch.app.models import apply_query_language
+
         paths = self.paths
+        apply_query_language(paths)  # the query language chosen in the model manager
 
         def work() -> Opened:
             lib, read_only = open_writable_or_read_only(paths, "photosearch-gui")
@@ -217,6 +220,9 @@ class MainWindow(QMainWindow):
         return self.library
 
     def _engine_loaded(self) -> None:
+        eng = self.search.engine
+        if eng is not None:  # the active model's name, visible in the window
+            self.setWindowTitle(f"PhotoSearch — {eng.runtime.package.manifest.name}")
         self.engine_ready.emit()
         self.presenter.engine_loaded()
 
@@ -275,6 +281,17 @@ class MainWindow(QMainWindow):
     def model_dialog(self) -> ModelDialog | None:
         return self.models.dialog
 
+    def open_model_manager(self) -> Any:
+        """⚙ → Models…: the model manager (install, import, switch, remove)."""
+        from photosearch.gui.model_manager import ModelManagerDialog
+
+        self.model_manager = ModelManagerDialog(self, self)
+        self.model_manager.open()
+        return self.model_manager
+
+    def model_changed(self) -> None:
+        self.models.load_engine()  # the old engine serves until the new one is loaded
+
     def act_on_message(self, action: str) -> None:
         {
             "nearest": lambda: self.stack.setCurrentWidget(self.view),
@@ -289,7 +306,7 @@ class MainWindow(QMainWindow):
 
     def choose_model_folder(self) -> str | None:
         return (
-            QFileDialog.getExistingDirectory(self, "Choose a model package folder (with manifest.json)")
+            QFileDialog.getExistingDirectory(self, "Choose a model folder (any supported layout)")
             or None
         )
 

@@ -109,12 +109,12 @@ class ModelController(QObject):
         return True
 
     def import_model(self, src: str, dialog: ModelDialog | None = None) -> None:
-        from photosearch.models.install import install_package_dir
+        from photosearch.app.models import import_model
 
-        models_dir = self.host.paths.models_dir
+        paths = self.host.paths
 
         def work() -> Any:
-            pkg = install_package_dir(src, models_dir)
+            pkg = import_model(src, paths)[0]  # any supported layout
             self._activate(pkg.id)
             return pkg
 
@@ -159,7 +159,9 @@ class ModelController(QObject):
         lib = self.host.library
         try:
             if lib is not None:
-                lib.set_active_model(model_id)
+                from photosearch.app.models import use_model
+
+                use_model(lib, model_id)  # the background switch when another model is active
         except PhotoSearchError as e:
             log.warning("cannot make %s the active model: %s", model_id, e)
 

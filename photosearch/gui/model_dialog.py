@@ -1,5 +1,6 @@
-"""First-run model setup: the model registry's models (install with a progress bar, when this build can
-download) or "Import a model folder…"."""
+"""First-run model setup: one model recommended for this computer (RAM, CPU) with the reason in plain words
+and the figures in a details line; the registry's other models (install with a progress bar) or "Import a
+model folder…" (any supported layout)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def registry_entries() -> list[Any]:
         if callable(fn):
             try:
                 out = fn()
-            except Exception:  # noqa: BLE001 - a broken registry must not stop first run
+            except Exception:  # a broken registry must not stop first run
                 log.exception("reading the model registry failed")
                 return []
             if isinstance(out, dict):
@@ -73,9 +74,27 @@ def describe_entry(entry: Any) -> str:
     langs = _field(entry, "languages", default=None)
     if isinstance(langs, list | tuple):
         langs = ", ".join(langs)
-    quality = _field(entry, "speed_class", "notes", "description", default=None)
-    bits = [str(name)] + [str(x) for x in (size, langs, quality) if x]
+    quality = _field(entry, "speed_class", default=None)
+    licence = _field(entry, "licence", default=None)
+    if licence and _field(entry, "commercial_use", default=True) is False:
+        licence = f"{licence} — not for commercial use"
+    unverified = "unverified (files listed from the hub at install)" if _field(entry, "unverified") else None
+    bits = [str(name)] + [str(x) for x in (size, langs, quality, licence, unverified) if x]
     return " · ".join(bits)
+
+
+def recommendation(entries: list[Any]) -> tuple[str | None, str, str]:
+    """(recommended model id, plain-words reason, details line) for this computer."""
+    try:
+        from photosearch.app.models import recommend_model
+
+        rec = recommend_model()
+    except Exception:  # a broken registry must not stop first run
+        log.exception("no recommendation")
+        return None, "", ""
+    if not any(_field(e, "id") == rec.entry.id for e in entries):
+        return None, "", ""
+    return rec.entry.id, f"Recommended for this computer: {rec.reason}", f"Details: {rec.details}"
 
 
 class ModelDialog(QDialog):
@@ -90,8 +109,11 @@ class ModelDialog(QDialog):
         self.setWindowTitle("Set up a search model")
         self.resize(600, 380)
         lay = QVBoxLayout(self)
-        intro = QLabel("PhotoSearch needs a model to understand photos and words. It runs on this computer; "
-                       "nothing leaves it.", self)
+        intro = QLabel(
+            "PhotoSearch needs a model to understand photos and words. It runs on this computer; "
+            "nothing leaves it.",
+            self,
+        )
         intro.setWordWrap(True)
         lay.addWidget(intro)
         self.entries = registry_entries()
@@ -101,8 +123,21 @@ class ModelDialog(QDialog):
             item = QListWidgetItem(describe_entry(e))
             item.setData(Qt.ItemDataRole.UserRole, e)
             self.list.addItem(item)
+        rec_id, reason, details = recommendation(self.entries)
+        self.recommended = rec_id
+        self.reason = QLabel(reason, self)
+        self.reason.setWordWrap(True)
+        self.details = QLabel(details, self)
+        self.details.setWordWrap(True)
+        self.details.setStyleSheet("color: palette(mid);")
+        for w in (self.reason, self.details):
+            w.setVisible(bool(w.text()))
+            lay.addWidget(w)
         if self.entries:
-            self.list.setCurrentRow(0)  # the registry's default is listed first
+            ids = [_field(e, "id") for e in self.entries]
+            self.list.setCurrentRow(
+                ids.index(rec_id) if rec_id in ids else 0
+            )  # else the default, listed first
             lay.addWidget(self.list, 1)
         else:
             self.list.hide()
@@ -117,6 +152,9 @@ class ModelDialog(QDialog):
         self.install_button.setEnabled(bool(self.entries) and self.installer is not None)
         self.install_button.setDefault(self.install_button.isEnabled())
         self.import_button = QPushButton("Import a model folder…", self)
+        self.import_button.setToolTip(
+            "A PhotoSearch package, or an Immich, transformers.js or rclip model folder"
+        )
         self.later_button = QPushButton("Later", self)
         row.addWidget(self.install_button)
         row.addWidget(self.import_button)
@@ -130,11 +168,13 @@ class ModelDialog(QDialog):
 
     def _note(self) -> str:
         if not self.entries:
-            return "No downloadable models are listed in this version. Import a model package folder " \
-                   "(one with a manifest.json)."
+            return (
+                "No downloadable models are listed in this version. Import a model folder (a PhotoSearch "
+                "package, or an Immich, transformers.js or rclip model)."
+            )
         if self.installer is None:
-            return "Downloading is not available in this version yet: import a model package folder instead."
-        return "Choose a model and press Install, or import a model package folder you already have."
+            return "Downloading is not available in this version yet: import a model folder instead."
+        return "Choose a model and press Install, or import a model folder you already have."
 
     def _busy(self, on: bool, text: str = "") -> None:
         for b in (self.install_button, self.import_button, self.later_button):
@@ -152,8 +192,10 @@ class ModelDialog(QDialog):
             self.bar.setRange(0, 1000)
             self.bar.setValue(int(1000 * p.done / total))
             rate = getattr(p, "rate", 0.0)
-            self.note.setText(f"Downloading… {p.done / 1e6:.0f} of {total / 1e6:.0f} MB"
-                              + (f" · {rate / 1e6:.1f} MB/s" if rate else ""))
+            self.note.setText(
+                f"Downloading… {p.done / 1e6:.0f} of {total / 1e6:.0f} MB"
+                + (f" · {rate / 1e6:.1f} MB/s" if rate else "")
+            )
         else:
             self.bar.setRange(0, 0)
 
@@ -162,9 +204,37 @@ class ModelDialog(QDialog):
         if item is None or self.installer is None:
             return
         entry = item.data(Qt.ItemDataRole.UserRole)
+        if not self._licence_ok(entry):
+            return
         self._busy(True, f"Installing {describe_entry(entry)}…")
         self.bar.setRange(0, 0)
         self.controller.install_registry_model(entry, self.installer, self)
+
+    def confirm_licence(self, entry: Any) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
+        text = (
+            f"{_field(entry, 'name')} is licensed {_field(entry, 'licence')}. "
+            f"{_field(entry, 'licence_note', default='')}\n\nIt may not be used commercially. Install it?"
+        )
+        return QMessageBox.question(self, "Licence", text) == QMessageBox.StandardButton.Yes
+
+    def _licence_ok(self, entry: Any) -> bool:
+        """A non-commercial (or undeclared) licence is shown before install and accepted once."""
+        if _field(entry, "commercial_use", default=True) is not False:
+            return True
+        paths = getattr(self.controller, "paths", None) or getattr(
+            getattr(self.controller, "host", None), "paths", None
+        )
+        from photosearch.app.models import accept_licence, licence_accepted
+
+        if paths is not None and licence_accepted(paths, entry):
+            return True
+        if not self.confirm_licence(entry):
+            return False
+        if paths is not None:
+            accept_licence(paths, entry)
+        return True
 
     def _import(self) -> None:
         if self.controller.import_model_interactive(self):

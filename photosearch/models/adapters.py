@@ -17,33 +17,44 @@ only when padding provably doesn't change the output.
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import re
 import shutil
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from photosearch.errors import ManifestError
-from photosearch.models.manifest import MANIFEST_NAME, file_entries, load_package, parse_manifest
+from photosearch.models.bpe import CLIP_BOS, CLIP_EOS, bytes_to_unicode, clip_tokenizer_from_bpe, text_special
+from photosearch.models.manifest import MANIFEST_NAME
+from photosearch.models.onnx_graph import (
+    IO,
+    batch_equivalence,
+    graph_io,
+    make_batch_dynamic,
+)
+from photosearch.models.onnx_refs import check_onnx_complete
+from photosearch.models.probe import finish
+
+__all__ = [
+    "CLIP_BOS",
+    "CLIP_EOS",
+    "IO",
+    "adapt_folder",
+    "batch_equivalence",
+    "bytes_to_unicode",
+    "clip_tokenizer_from_bpe",
+    "detect_layout",
+    "graph_io",
+    "make_batch_dynamic",
+]
 
 log = logging.getLogger(__name__)
 
 OPENAI_MEAN = [0.48145466, 0.4578275, 0.40821073]
 OPENAI_STD = [0.26862954, 0.26130258, 0.27577711]
-CLIP_PATTERN = r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
-CLIP_BOS, CLIP_EOS = "<|startoftext|>", "<|endoftext|>"
 PIL_RESAMPLE = {0: "nearest", 1: "lanczos", 2: "bilinear", 3: "bicubic", 4: "box", 5: "hamming"}
-BATCH_CHECK = 8
-BATCH_TOLERANCE = 1e-4  # max |batch-8 − batch-1| relative to the output scale
-
-_ONNX_DTYPES = {1: "float32", 10: "float16", 6: "int32", 7: "int64"}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -67,7 +78,8 @@ def detect_layout(folder: str | Path) -> str:
         f"{f}: not a model folder PhotoSearch knows. Expected one of: a PhotoSearch package (manifest.json); "
         "the Immich layout (config.json, visual/model.onnx, textual/model.onnx, textual/tokenizer.json); "
         "the transformers.js layout (onnx/vision_model.onnx, onnx/text_model.onnx, tokenizer.json, "
-        "preprocessor_config.json); or rclip's (visual.onnx, textual.onnx, tokenizer/)")
+        "preprocessor_config.json); or rclip's (visual.onnx, textual.onnx, tokenizer/)"
+    )
 
 
 def _xenova_file(folder: Path, stem: str) -> Path | None:
@@ -79,191 +91,18 @@ def _xenova_file(folder: Path, stem: str) -> Path | None:
 
 
 # ---------------------------------------------------------------------------------------------------
-# ONNX inspection and batch-axis surgery
-
-
-@dataclass(frozen=True)
-class IO:
-    name: str
-    dtype: str
-    dims: tuple[int | str | None, ...]
-
-
-def graph_io(path: Path) -> tuple[list[IO], list[IO]]:
-    import onnx
-
-    model = onnx.load(str(path), load_external_data=False)
-    init = {i.name for i in model.graph.initializer}
-
-    def conv(vi: Any) -> IO:
-        t = vi.type.tensor_type
-        dims = tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or None) for d in t.shape.dim)
-        return IO(vi.name, _ONNX_DTYPES.get(t.elem_type, str(t.elem_type)), dims)
-
-    return [conv(i) for i in model.graph.input if i.name not in init], [conv(o) for o in model.graph.output]
-
-
-def make_batch_dynamic(src: Path, dst: Path) -> bool:
-    """Write a copy of ``src`` whose inputs' and outputs' first axis is symbolic ('batch'). False when
-    the graph has no fixed batch axis to change."""
-    import onnx
-
-    model = onnx.load(str(src))
-    changed = False
-    for vi in list(model.graph.input) + list(model.graph.output):
-        dims = vi.type.tensor_type.shape.dim
-        if len(dims) and dims[0].HasField("dim_value"):
-            dims[0].ClearField("dim_value")
-            dims[0].dim_param = "batch"
-            changed = True
-    if not changed:
-        return False
-    del model.graph.value_info[:]  # stale intermediate shapes would pin the batch again
-    onnx.save(model, str(dst))
-    return True
-
-
-def _session(path: Path):  # noqa: ANN202
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.log_severity_level = 3
-    so.intra_op_num_threads = 2
-    return ort.InferenceSession(str(path), sess_options=so, providers=["CPUExecutionProvider"])
-
-
-def _run_rows(sess: Any, output: str, feeds: dict[str, np.ndarray], batch: int) -> np.ndarray:
-    n = len(next(iter(feeds.values())))
-    outs = []
-    for s in range(0, n, batch):
-        outs.append(np.asarray(sess.run([output], {k: v[s:s + batch] for k, v in feeds.items()})[0],
-                               dtype=np.float32).reshape(min(batch, n - s), -1))
-    return np.concatenate(outs)
-
-
-def batch_equivalence(path: Path, output: str, feeds: dict[str, np.ndarray]) -> float:
-    """Max |batched − one-at-a-time| over the rows of ``feeds``, relative to the output's scale
-    (raises on a graph that can't run batched)."""
-    sess = _session(path)
-    one = _run_rows(sess, output, feeds, 1)
-    many = _run_rows(sess, output, feeds, len(one))
-    scale = max(float(np.abs(one).max()), 1e-6)
-    return float(np.abs(one - many).max()) / scale
-
-
-def _try_dynamic_batch(path: Path, output: str, feeds: dict[str, np.ndarray]) -> tuple[bool, str]:
-    """Make ``path``'s batch axis dynamic in place if that provably works. Returns (dynamic, note)."""
-    ins, _ = graph_io(path)
-    if ins and ins[0].dims and not isinstance(ins[0].dims[0], int):
-        try:
-            diff = batch_equivalence(path, output, feeds)
-        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own types
-            return False, f"declared dynamic batch fails to run batched ({e}); fed one at a time"
-        if diff <= BATCH_TOLERANCE:
-            return True, f"dynamic batch (batch-{BATCH_CHECK} vs batch-1 max rel diff {diff:.2e})"
-        return False, f"declared dynamic batch gives different results batched ({diff:.2e}); fed one at a time"
-    tmp = path.with_name(path.name + ".dyn")
-    try:
-        if not make_batch_dynamic(path, tmp):
-            return False, "fixed batch"
-        diff = batch_equivalence(tmp, output, feeds)
-    except Exception as e:  # noqa: BLE001
-        tmp.unlink(missing_ok=True)
-        log.info("%s: batch axis can't be made dynamic: %s", path.name, e)
-        return False, f"fixed batch 1 (graph doesn't allow a dynamic batch: {str(e)[:200]})"
-    if diff > BATCH_TOLERANCE:
-        tmp.unlink(missing_ok=True)
-        return False, f"fixed batch 1 (batched output differs: {diff:.2e})"
-    tmp.replace(path)
-    return True, f"batch axis made dynamic; batch-{BATCH_CHECK} vs batch-1 max rel diff {diff:.2e}"
-
-
-# ---------------------------------------------------------------------------------------------------
-# tokenizers
-
-
-def bytes_to_unicode() -> dict[int, str]:
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, [chr(c) for c in cs], strict=True))
-
-
-def clip_tokenizer_from_bpe(merges_path: str | Path):  # noqa: ANN201 - tokenizers.Tokenizer
-    """OpenAI CLIP's tokenizer (``bpe_simple_vocab_16e6.txt.gz``, as open_clip ships it) as a
-    ``tokenizers.Tokenizer``: same vocabulary and ids (49406 start, 49407 end), same pre-tokenization
-    regex and byte mapping. Text cleaning (ftfy, HTML unescape, whitespace, lower) is done by the
-    manifest's ``clip`` normalization, not by the tokenizer."""
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
-
-    p = Path(merges_path)
-    raw = gzip.open(p).read() if p.suffix == ".gz" else p.read_bytes()
-    lines = raw.decode("utf-8").split("\n")[1: 49152 - 256 - 2 + 1]
-    merges: list[tuple[str, str]] = [(a, b) for a, b in (m.split() for m in lines if m.strip())]
-    base = list(bytes_to_unicode().values())
-    # open_clip's names for the two special tokens (ids 49406, 49407) and its split pattern
-    bos, eos = "<start_of_text>", "<end_of_text>"
-    pattern = CLIP_PATTERN.replace(r"<\|startoftext\|>|<\|endoftext\|>", f"{bos}|{eos}")
-    vocab_list = base + [v + "</w>" for v in base] + ["".join(m) for m in merges] + [bos, eos]
-    vocab = {v: i for i, v in enumerate(vocab_list)}
-    tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, end_of_word_suffix="</w>", continuing_subword_prefix="",
-                               fuse_unk=False))
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(pattern), behavior="removed", invert=True),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-    ])
-    tok.decoder = decoders.BPEDecoder(suffix="</w>")
-    tok.add_special_tokens([bos, eos])
-    return tok
-
-
-def _tok_id(tok: Any, *names: str) -> int | None:
-    for n in names:
-        i = tok.token_to_id(n)
-        if i is not None:
-            return int(i)
-    return None
-
-
-def _text_special(tokenizer_path: Path, family: str) -> dict[str, Any]:
-    """bos/eos/pad ids and whether the tokenizer's own post-processor adds the special tokens."""
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_file(str(tokenizer_path))
-    data = json.loads(tokenizer_path.read_text(encoding="utf-8"))
-    pad_cfg = data.get("padding") or {}
-    if family == "clip":
-        bos = _tok_id(tok, CLIP_BOS, "<start_of_text>")
-        eos = _tok_id(tok, CLIP_EOS, "<end_of_text>")
-        if bos is None or eos is None:
-            raise ManifestError(f"{tokenizer_path}: no CLIP start/end tokens")
-        return {"bos_id": bos, "eos_id": eos, "pad_id": 0, "add_special_tokens": False}
-    # SigLIP / XLM-R: the tokenizer's post-processor knows the family's special tokens
-    probe = tok.encode("a", add_special_tokens=True).ids
-    plain = tok.encode("a", add_special_tokens=False).ids
-    bos = probe[0] if len(probe) > len(plain) and probe[: len(plain)] != plain else None
-    eos = probe[-1] if len(probe) > len(plain) and probe[-len(plain):] != plain else None
-    pad = pad_cfg.get("pad_id")
-    if pad is None and family == "siglip":
-        pad = eos  # transformers' SiglipTokenizer pads with </s>
-    if pad is None:
-        pad = _tok_id(tok, "<pad>", "[PAD]")
-    if pad is None:
-        pad = eos if eos is not None else 0
-    return {"bos_id": bos, "eos_id": eos, "pad_id": int(pad), "add_special_tokens": len(probe) > len(plain)}
-
-
-# ---------------------------------------------------------------------------------------------------
 # the adapters
 
 
-def adapt_folder(src: str | Path, out: str | Path, *, layout: str | None = None, model_id: str | None = None,
-                 overrides: dict[str, Any] | None = None, make_dynamic: bool = True) -> Path:
+def adapt_folder(
+    src: str | Path,
+    out: str | Path,
+    *,
+    layout: str | None = None,
+    model_id: str | None = None,
+    overrides: dict[str, Any] | None = None,
+    make_dynamic: bool = True,
+) -> Path:
     """Build a PhotoSearch package in ``out`` from a folder in a published layout. Returns ``out``."""
     src, out = Path(src), Path(out)
     layout = layout or detect_layout(src)
@@ -271,39 +110,38 @@ def adapt_folder(src: str | Path, out: str | Path, *, layout: str | None = None,
         return src
     out.mkdir(parents=True, exist_ok=True)
     builders: dict[str, Callable[[Path, Path], dict[str, Any]]] = {
-        "immich": _immich, "xenova": _xenova, "rclip": _rclip}
+        "immich": _immich,
+        "xenova": _xenova,
+        "rclip": _rclip,
+    }
     if layout not in builders:
         raise ManifestError(f"unknown model folder layout {layout!r}")
     manifest = builders[layout](src, out)
     manifest["id"] = model_id or manifest["id"]
     for k, v in (overrides or {}).items():
-        if v not in (None, ""):
+        if k == "text" and isinstance(v, dict):
+            manifest["text"].update(v)
+        elif v not in (None, ""):
             manifest[k] = v
-    _finish(out, manifest, make_dynamic)
+    finish(out, manifest, make_dynamic)
     return out
-
-
-def import_model_folder(src: str | Path, models_dir: Path, *, work_dir: Path | None = None,
-                        model_id: str | None = None, make_dynamic: bool = True):  # noqa: ANN201
-    """Install a model folder of any known layout into ``models_dir``. Returns the ModelPackage."""
-    from photosearch.models.install import install_package_dir
-
-    src = Path(src)
-    layout = detect_layout(src)
-    if layout == "photosearch":
-        return install_package_dir(src, models_dir)
-    work_dir = work_dir or models_dir.parent / "downloads"
-    build = work_dir / f".import-{uuid.uuid4().hex[:8]}"
-    try:
-        adapt_folder(src, build, layout=layout, model_id=model_id, make_dynamic=make_dynamic)
-        return install_package_dir(build, models_dir)
-    finally:
-        shutil.rmtree(build, ignore_errors=True)
 
 
 def _slug(name: str) -> str:
     s = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.").lower()
     return s or "imported-model"
+
+
+def _copy_model(src: Path, out: Path, name: str) -> str:
+    """Copy an ONNX model as ``name``; one with external-data files goes, with them, into its own folder
+    (``visual/model.onnx`` + ``visual/<data>``) so that two towers' weights files cannot collide."""
+    refs = check_onnx_complete(src)
+    if not refs:
+        return _copy(src, out, name)
+    folder = Path(name).stem
+    for r in refs:
+        _copy(src.parent / r, out, f"{folder}/{r}")
+    return _copy(src, out, f"{folder}/{src.name}")
 
 
 def _copy(src: Path, out: Path, name: str) -> str:
@@ -334,21 +172,37 @@ def _text_io(path: Path) -> tuple[IO, IO | None, IO]:
 
 
 def _vision_spec(io_in: IO, io_out: IO, normalized: bool, **pre: Any) -> dict[str, Any]:
-    return {"file": "visual.onnx", "input": {"name": io_in.name, "dtype": io_in.dtype},
-            "output": {"name": io_out.name, "normalized": normalized},
-            "dynamic_batch": not isinstance(io_in.dims[0], int) if io_in.dims else False, **pre}
+    return {
+        "file": "visual.onnx",
+        "input": {"name": io_in.name, "dtype": io_in.dtype},
+        "output": {"name": io_out.name, "normalized": normalized},
+        "dynamic_batch": not isinstance(io_in.dims[0], int) if io_in.dims else False,
+        **pre,
+    }
 
 
-def _text_spec(ids: IO, mask: IO | None, out: IO, context: int, normalization: str,
-               special: dict[str, Any], normalized: bool) -> dict[str, Any]:
+def _text_spec(
+    ids: IO,
+    mask: IO | None,
+    out: IO,
+    context: int,
+    normalization: str,
+    special: dict[str, Any],
+    normalized: bool,
+) -> dict[str, Any]:
     seq_dynamic = len(ids.dims) > 1 and not isinstance(ids.dims[1], int)
-    return {"file": "textual.onnx", "tokenizer": "tokenizer.json",
-            "input_ids": {"name": ids.name, "dtype": ids.dtype},
-            "attention_mask": {"name": mask.name, "dtype": mask.dtype} if mask else None,
-            "output": {"name": out.name, "normalized": normalized},
-            "dynamic_batch": not isinstance(ids.dims[0], int) if ids.dims else False,
-            "dynamic_sequence": seq_dynamic, "context_length": context, "normalization": normalization,
-            **special}
+    return {
+        "file": "textual.onnx",
+        "tokenizer": "tokenizer.json",
+        "input_ids": {"name": ids.name, "dtype": ids.dtype},
+        "attention_mask": {"name": mask.name, "dtype": mask.dtype} if mask else None,
+        "output": {"name": out.name, "normalized": normalized},
+        "dynamic_batch": not isinstance(ids.dims[0], int) if ids.dims else False,
+        "dynamic_sequence": seq_dynamic,
+        "context_length": context,
+        "normalization": normalization,
+        **special,
+    }
 
 
 def _fixed_dim(io: IO, axis: int) -> int | None:
@@ -358,8 +212,11 @@ def _fixed_dim(io: IO, axis: int) -> int | None:
 
 def _immich(src: Path, out: Path) -> dict[str, Any]:
     cfg = _read_json(src / "config.json") if (src / "config.json").is_file() else {}
-    pre = _read_json(src / "visual" / "preprocess_cfg.json") if (src / "visual" / "preprocess_cfg.json").is_file() \
+    pre = (
+        _read_json(src / "visual" / "preprocess_cfg.json")
+        if (src / "visual" / "preprocess_cfg.json").is_file()
         else {}
+    )
     text_cfg = cfg.get("text_cfg", {}) or {}
     v_in, v_out = _vision_io(src / "visual" / "model.onnx")
     ids, mask, t_out = _text_io(src / "textual" / "model.onnx")
@@ -378,22 +235,45 @@ def _immich(src: Path, out: Path) -> dict[str, Any]:
         raise ManifestError(f"{src}/visual/preprocess_cfg.json: unknown resize_mode {mode!r}")
     fill = pre.get("fill_color", 0)
     fill = [int(fill)] * 3 if isinstance(fill, int | float) else [int(x) for x in fill]
-    vision = _vision_spec(v_in, v_out, True, image_size=size, resize_mode=mode,
-                          interpolation=pre.get("interpolation", "bicubic"),
-                          crop="center" if mode == "shortest" else "none", crop_rounding="round",
-                          rescale=1 / 255, mean=list(pre.get("mean", OPENAI_MEAN)), std=list(pre.get("std", OPENAI_STD)),
-                          fill_color=fill)
-    _copy(src / "visual" / "model.onnx", out, "visual.onnx")
-    _copy(src / "textual" / "model.onnx", out, "textual.onnx")
+    vision = _vision_spec(
+        v_in,
+        v_out,
+        True,
+        image_size=size,
+        resize_mode=mode,
+        interpolation=pre.get("interpolation", "bicubic"),
+        crop="center" if mode == "shortest" else "none",
+        crop_rounding="round",
+        rescale=1 / 255,
+        mean=list(pre.get("mean", OPENAI_MEAN)),
+        std=list(pre.get("std", OPENAI_STD)),
+        fill_color=fill,
+    )
+    vision["file"] = _copy_model(src / "visual" / "model.onnx", out, "visual.onnx")
+    tfile = _copy_model(src / "textual" / "model.onnx", out, "textual.onnx")
     tok_src = src / "textual" / "tokenizer.json"
     if not tok_src.is_file():
         raise ManifestError(f"{src}: textual/tokenizer.json is missing")
     _copy(tok_src, out, "tokenizer.json")
     context = int(text_cfg.get("context_length") or _fixed_dim(ids, 1) or 77)
-    text = _text_spec(ids, mask, t_out, context, normalization, _text_special(out / "tokenizer.json", family), True)
-    return {"id": _slug(src.name), "name": src.name, "family": family,
-            "embedding_dim": int(cfg.get("embed_dim") or _fixed_dim(v_out, 1) or 0), "licence": "unknown",
-            "source": f"Immich layout: {src.name}", "vision": vision, "text": text}
+    text = _text_spec(
+        ids, mask, t_out, context, normalization, text_special(out / "tokenizer.json", family), True
+    )
+    text["file"] = tfile
+    if (
+        "nllb" in hf_name or "nllb" in src.name.lower()
+    ):  # NLLB-CLIP: "<FLORES-200 code><query>", as Immich does
+        text["query_prefix"] = "flores200"
+    return {
+        "id": _slug(src.name),
+        "name": src.name,
+        "family": family,
+        "embedding_dim": int(cfg.get("embed_dim") or _fixed_dim(v_out, 1) or 0),
+        "licence": "unknown",
+        "source": f"Immich layout: {src.name}",
+        "vision": vision,
+        "text": text,
+    }
 
 
 def _xenova(src: Path, out: Path) -> dict[str, Any]:
@@ -424,15 +304,24 @@ def _xenova(src: Path, out: Path) -> dict[str, Any]:
         crop_size = crop_size.get("height") or crop_size.get("width")
     image_size = int(crop_size) if (do_crop and mode == "shortest") else side
     if mode == "shortest" and do_crop and side != image_size:
-        log.warning("%s: resize %d then crop %d is not supported; resizing to %d", src, side, image_size, image_size)
-    vision = _vision_spec(v_in, v_out, False, image_size=image_size, resize_mode=mode,
-                          interpolation=PIL_RESAMPLE.get(int(pre.get("resample", 3)), "bicubic"),
-                          crop="center" if (do_crop and mode == "shortest") else "none", crop_rounding="floor",
-                          rescale=float(pre.get("rescale_factor", 1 / 255)) if pre.get("do_rescale", True) else 1.0,
-                          mean=list(pre.get("image_mean", OPENAI_MEAN)) if pre.get("do_normalize", True) else [0, 0, 0],
-                          std=list(pre.get("image_std", OPENAI_STD)) if pre.get("do_normalize", True) else [1, 1, 1])
-    _copy(vpath, out, "visual.onnx")
-    _copy(tpath, out, "textual.onnx")
+        log.warning(
+            "%s: resize %d then crop %d is not supported; resizing to %d", src, side, image_size, image_size
+        )
+    vision = _vision_spec(
+        v_in,
+        v_out,
+        False,
+        image_size=image_size,
+        resize_mode=mode,
+        interpolation=PIL_RESAMPLE.get(int(pre.get("resample", 3)), "bicubic"),
+        crop="center" if (do_crop and mode == "shortest") else "none",
+        crop_rounding="floor",
+        rescale=float(pre.get("rescale_factor", 1 / 255)) if pre.get("do_rescale", True) else 1.0,
+        mean=list(pre.get("image_mean", OPENAI_MEAN)) if pre.get("do_normalize", True) else [0, 0, 0],
+        std=list(pre.get("image_std", OPENAI_STD)) if pre.get("do_normalize", True) else [1, 1, 1],
+    )
+    vision["file"] = _copy_model(vpath, out, "visual.onnx")
+    tfile = _copy_model(tpath, out, "textual.onnx")
     if not (src / "tokenizer.json").is_file():
         raise ManifestError(f"{src}: tokenizer.json is missing")
     _copy(src / "tokenizer.json", out, "tokenizer.json")
@@ -440,12 +329,23 @@ def _xenova(src: Path, out: Path) -> dict[str, Any]:
     context = int(tcfg.get("max_position_embeddings") or _fixed_dim(ids, 1) or 77)
     if family == "xlmr-clip":
         context = min(context - 2, 77) if context > 77 else context
-    text = _text_spec(ids, mask, t_out, context, normalization, _text_special(out / "tokenizer.json", family), False)
+    text = _text_spec(
+        ids, mask, t_out, context, normalization, text_special(out / "tokenizer.json", family), False
+    )
+    text["file"] = tfile
     if family == "siglip":
         text["dynamic_sequence"] = False  # SigLIP pools the last position: always pad to the full length
     dim = cfg.get("projection_dim") or _fixed_dim(v_out, 1) or 0
-    return {"id": _slug(src.name), "name": src.name, "family": family, "embedding_dim": int(dim),
-            "licence": "unknown", "source": f"transformers.js layout: {src.name}", "vision": vision, "text": text}
+    return {
+        "id": _slug(src.name),
+        "name": src.name,
+        "family": family,
+        "embedding_dim": int(dim),
+        "licence": "unknown",
+        "source": f"transformers.js layout: {src.name}",
+        "vision": vision,
+        "text": text,
+    }
 
 
 def _rclip(src: Path, out: Path) -> dict[str, Any]:
@@ -454,8 +354,8 @@ def _rclip(src: Path, out: Path) -> dict[str, Any]:
     merges = None
     for where in (src / "tokenizer", src, src.parent / "tokenizer"):  # rclip keeps it beside the model folder
         merges = merges or next(iter(sorted(where.glob("*.txt.gz"))), None) if where.is_dir() else merges
-    _copy(src / "visual.onnx", out, "visual.onnx")
-    _copy(src / "textual.onnx", out, "textual.onnx")
+    vfile = _copy_model(src / "visual.onnx", out, "visual.onnx")
+    tfile = _copy_model(src / "textual.onnx", out, "textual.onnx")
     if (src / "tokenizer.json").is_file():
         _copy(src / "tokenizer.json", out, "tokenizer.json")
     elif merges is not None:
@@ -464,12 +364,39 @@ def _rclip(src: Path, out: Path) -> dict[str, Any]:
         raise ManifestError(f"{src}: no tokenizer (tokenizer/bpe_simple_vocab_16e6.txt.gz or tokenizer.json)")
     m = re.search(r"-(\d{3})(?:[-_]|$)", src.name)
     size = _fixed_dim(v_in, 3) or (int(m.group(1)) if m else 224)
-    vision = _vision_spec(v_in, v_out, False, image_size=size, resize_mode="shortest", interpolation="bicubic",
-                          crop="center", crop_rounding="round", rescale=1 / 255, mean=OPENAI_MEAN, std=OPENAI_STD)
-    text = _text_spec(ids, mask, t_out, _fixed_dim(ids, 1) or 77, "clip",
-                      _text_special(out / "tokenizer.json", "clip"), False)
-    return {"id": _slug(src.name), "name": src.name, "family": "clip", "embedding_dim": int(_fixed_dim(v_out, 1) or 0),
-            "licence": "unknown", "source": f"rclip layout: {src.name}", "vision": vision, "text": text}
+    vision = _vision_spec(
+        v_in,
+        v_out,
+        False,
+        image_size=size,
+        resize_mode="shortest",
+        interpolation="bicubic",
+        crop="center",
+        crop_rounding="round",
+        rescale=1 / 255,
+        mean=OPENAI_MEAN,
+        std=OPENAI_STD,
+    )
+    text = _text_spec(
+        ids,
+        mask,
+        t_out,
+        _fixed_dim(ids, 1) or 77,
+        "clip",
+        text_special(out / "tokenizer.json", "clip"),
+        False,
+    )
+    vision["file"], text["file"] = vfile, tfile
+    return {
+        "id": _slug(src.name),
+        "name": src.name,
+        "family": "clip",
+        "embedding_dim": int(_fixed_dim(v_out, 1) or 0),
+        "licence": "unknown",
+        "source": f"rclip layout: {src.name}",
+        "vision": vision,
+        "text": text,
+    }
 
 
 def _read_json(p: Path) -> dict[str, Any]:
@@ -480,86 +407,3 @@ def _read_json(p: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ManifestError(f"{p}: expected a JSON object")
     return data
-
-
-# ---------------------------------------------------------------------------------------------------
-# finishing: probe the graphs, fix the axes, write the manifest
-
-
-_PROBE_TEXTS = ["a photo of a dog", "kids on a beach at sunset", "a red car", "snow",
-                "a bowl of soup on a wooden table next to a window", "Zwei Katzen", "night city lights", "x"]
-
-
-def _finish(out: Path, m: dict[str, Any], make_dynamic: bool) -> None:
-    from photosearch.models.manifest import TextSpec  # noqa: F401 - parse via parse_manifest below
-    from photosearch.models.tokenize import TextTokenizer
-
-    m.setdefault("format", "photosearch-model/1")
-    m.setdefault("languages", ["en"])
-    m.setdefault("commercial_use", True)
-    notes: dict[str, str] = {}
-    v, t = m["vision"], m["text"]
-    rng = np.random.default_rng(0)
-
-    # vision feeds: 8 random normalised images
-    s = int(v["image_size"])
-    vdtype = np.float16 if v["input"]["dtype"] == "float16" else np.float32
-    vfeeds = {v["input"]["name"]: rng.standard_normal((BATCH_CHECK, 3, s, s)).astype(vdtype)}
-    # text feeds from the real tokenizer
-    m["files"] = file_entries(out, ["visual.onnx", "textual.onnx", "tokenizer.json"])
-    spec = parse_manifest(m).text
-    tok = TextTokenizer(spec, out / "tokenizer.json")
-    ids, mask = tok.encode(_PROBE_TEXTS, pad_to_context=True)
-    np_dt = {"int32": np.int32, "int64": np.int64}
-    tfeeds = {t["input_ids"]["name"]: ids.astype(np_dt[t["input_ids"]["dtype"]])}
-    if t["attention_mask"]:
-        tfeeds[t["attention_mask"]["name"]] = mask.astype(np_dt[t["attention_mask"]["dtype"]])
-
-    if make_dynamic:
-        v["dynamic_batch"], notes["vision_batch"] = _try_dynamic_batch(out / "visual.onnx", v["output"]["name"], vfeeds)
-        t["dynamic_batch"], notes["text_batch"] = _try_dynamic_batch(out / "textual.onnx", t["output"]["name"], tfeeds)
-    else:
-        v["dynamic_batch"] = bool(v["dynamic_batch"])
-        t["dynamic_batch"] = bool(t["dynamic_batch"])
-
-    vsess = _session(out / "visual.onnx")
-    emb = np.asarray(vsess.run([v["output"]["name"]], {k: x[:1] for k, x in vfeeds.items()})[0])
-    dim = int(emb.reshape(1, -1).shape[1])
-    if m.get("embedding_dim") and int(m["embedding_dim"]) != dim:
-        raise ManifestError(f"{out}: config says embedding_dim {m['embedding_dim']}, the image model outputs {dim}")
-    m["embedding_dim"] = dim
-
-    if t["dynamic_sequence"]:
-        t["dynamic_sequence"], notes["text_sequence"] = _check_padding(out / "textual.onnx", t, tok)
-    m["files"] = file_entries(out, ["visual.onnx", "textual.onnx", "tokenizer.json"])
-    extra = dict(m.get("extra") or {})
-    extra["import_checks"] = notes
-    m["extra"] = extra
-    parse_manifest(m)  # validate before writing
-    (out / MANIFEST_NAME).write_text(json.dumps(m, indent=2) + "\n", encoding="utf-8")
-    load_package(out, verify="size")
-    log.info("adapted %s: %s", m["id"], notes)
-
-
-def _check_padding(path: Path, t: dict[str, Any], tok: Any) -> tuple[bool, str]:
-    """Dynamic sequence only if outputs with padding to the longest text equal outputs padded fully."""
-    np_dt = {"int32": np.int32, "int64": np.int64}
-    sess = _session(path)
-    diffs = []
-    for text in _PROBE_TEXTS[:4]:
-        rows = []
-        for full in (False, True):
-            ids, mask = tok.encode([text], pad_to_context=full)
-            feeds = {t["input_ids"]["name"]: ids.astype(np_dt[t["input_ids"]["dtype"]])}
-            if t["attention_mask"]:
-                feeds[t["attention_mask"]["name"]] = mask.astype(np_dt[t["attention_mask"]["dtype"]])
-            try:
-                rows.append(np.asarray(sess.run([t["output"]["name"]], feeds)[0], np.float32).ravel())
-            except Exception as e:  # noqa: BLE001
-                return False, f"fixed sequence (short input fails: {str(e)[:120]})"
-        a, b = rows
-        diffs.append(float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-6)))
-    d = max(diffs)
-    if d <= BATCH_TOLERANCE:
-        return True, f"dynamic sequence (unpadded vs padded max rel diff {d:.2e})"
-    return False, f"fixed sequence (padding changes the output by {d:.2e})"

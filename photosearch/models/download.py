@@ -1,13 +1,19 @@
 """Downloading model files from the model hub: progress callback, resume with HTTP Range requests,
-sha256 check, proxies from the environment, a clear message when offline.
-
-The hub's layout is ``{base}/{repo}/resolve/{revision}/{path}`` (Hugging Face); ``base`` comes from
-``PHOTOSEARCH_HUB_URL`` (default ``https://huggingface.co``), so tests and mirrors can point it elsewhere.
-``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` are honoured (urllib's ``ProxyHandler`` reads them).
+verification against the registry's and the hub's own hashes, proxies from the environment, a clear
+message when offline. The hub's protocol (URLs, HEAD metadata, tree API) is in :mod:`photosearch.models.hub`.
 
 Files are written to ``<name>.part`` and renamed only after size and checksum match; an interrupted
 download leaves the ``.part`` file, and the next attempt asks the server for the rest only
-(``Range: bytes=N-``, accepted only with a ``206`` whose ``Content-Range`` starts at ``N``).
+(``Range: bytes=N-``, accepted only with a ``206`` whose ``Content-Range`` starts at ``N``); the resumed file
+is verified as a whole.
+
+:func:`download_entry` first asks the hub about every file (``HEAD`` of its resolve URL: ``X-Linked-Etag``
+= sha256 and ``X-Linked-Size`` for LFS files, the git blob sha1 ``ETag`` for small files, ``X-Repo-Commit``),
+refuses a file whose hub hash differs from the registry's pin, checks free disk space, then downloads each
+file from the resolved commit and verifies it. A file with no hash from any side is downloaded only with
+``allow_unverified=True`` (the person's explicit consent). ONNX external-data files a graph refers to are
+fetched and verified the same way. For an entry whose file list is unknown, the file list comes from the
+hub's tree API at the resolved commit.
 """
 
 from __future__ import annotations
@@ -15,35 +21,48 @@ from __future__ import annotations
 import hashlib
 import http.client
 import logging
-import os
 import shutil
-import socket
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 from photosearch.errors import Cancelled, DiskFull, DownloadError
-from photosearch.models.registry import RegistryEntry, safe_relpath
+from photosearch.models.hub import (
+    DEFAULT_HUB_URL,
+    ENV_HUB_URL,
+    OFFLINE_MESSAGE,
+    USER_AGENT,
+    ChecksumMismatch,
+    HubUnreachable,
+    file_url,
+    git_blob_sha1_file,
+    hub_base_url,
+    opener,
+    unreachable,
+)
+from photosearch.models.registry import RegistryEntry
 
 log = logging.getLogger(__name__)
 
-ENV_HUB_URL = "PHOTOSEARCH_HUB_URL"
-DEFAULT_HUB_URL = "https://huggingface.co"
-OFFLINE_MESSAGE = "couldn't reach the model hub — import a model folder instead"
-USER_AGENT = "PhotoSearch/0.1 (+model download)"
+__all__ = [
+    "DEFAULT_HUB_URL",
+    "ENV_HUB_URL",
+    "OFFLINE_MESSAGE",
+    "ChecksumMismatch",
+    "HubUnreachable",
+    "file_url",
+    "hub_base_url",
+]
 CHUNK = 1 << 16
+DISK_FACTOR = 2.2  # download + build + installed copy
 
 
-class HubUnreachable(DownloadError):
-    """No connection to the hub at all (offline, DNS failure, refused, proxy down)."""
-
-
-class ChecksumMismatch(DownloadError):
-    """A downloaded file's size or sha256 is not what the registry says: the file is refused."""
+class UnverifiedDownload(DownloadError):
+    """Some file has no hash from the registry nor from the hub: it needs the person's explicit consent."""
 
 
 @dataclass(frozen=True)
@@ -79,28 +98,17 @@ class FileResult:
     received: int  # body bytes received over the network by this call (resumes included)
     attempts: int
     resumed_from: list[int] = field(default_factory=list)
-
-
-def hub_base_url() -> str:
-    return (os.environ.get(ENV_HUB_URL) or DEFAULT_HUB_URL).rstrip("/")
-
-
-def file_url(repo: str, path: str, revision: str = "main", base: str | None = None) -> str:
-    safe_relpath(path, "hub file name")
-    quoted_repo = "/".join(urllib.parse.quote(p, safe="") for p in repo.split("/"))
-    quoted = "/".join(urllib.parse.quote(p, safe="") for p in path.split("/"))
-    return f"{(base or hub_base_url()).rstrip('/')}/{quoted_repo}/resolve/{urllib.parse.quote(revision, safe='')}/{quoted}"
+    url: str = ""
+    commit: str | None = None
+    verified_by: str = ""  # "registry sha256", "hub sha256", "hub git sha1", "unverified (allowed)"
 
 
 def _opener() -> urllib.request.OpenerDirector:
-    # built per download so that proxy variables set after import are honoured
-    return urllib.request.build_opener(urllib.request.ProxyHandler())
+    return opener()
 
 
 def _unreachable_reason(e: BaseException) -> bool:
-    reason = e.reason if isinstance(e, urllib.error.URLError) else e
-    return isinstance(reason, ConnectionRefusedError | socket.gaierror | socket.timeout | TimeoutError
-                      | ConnectionResetError | OSError) and not isinstance(reason, str)
+    return unreachable(e)
 
 
 def _parse_content_range(value: str | None) -> tuple[int, int, int | None] | None:
@@ -137,6 +145,7 @@ def download_file(
     *,
     size: int | None = None,
     sha256: str | None = None,
+    git_sha1: str | None = None,
     progress: Callable[[int, int | None], None] | None = None,
     cancel: CancelCheck | None = None,
     retries: int = 3,
@@ -170,7 +179,8 @@ def download_file(
         if attempts > retries:
             raise DownloadError(
                 f"download of {name} was interrupted ({offset:,} of {total or '?'} bytes): {last_error}; "
-                "run the install again to resume") from last_error
+                "run the install again to resume"
+            ) from last_error
         if attempts > 1:
             time.sleep(min(2.0, 0.25 * 2 ** (attempts - 2)))  # back-off between retries (not test sync)
         attempts += 1
@@ -188,7 +198,9 @@ def download_file(
                 continue
             if e.code == 404:
                 raise DownloadError(f"the model hub has no file {url} (404)") from e
-            if e.code in (401, 403):
+            if e.code == 401:
+                raise DownloadError(f"the model hub has no repository for {url}, or it is gated (401)") from e
+            if e.code == 403:
                 raise DownloadError(f"the model hub refused access to {url} ({e.code})") from e
             if e.code >= 500:
                 last_error = e
@@ -206,8 +218,12 @@ def download_file(
             if offset and status == 206:
                 cr = _parse_content_range(resp.headers.get("Content-Range"))
                 if cr is None or cr[0] != offset:
-                    log.warning("%s: bad Content-Range %r for offset %d; starting over",
-                                name, resp.headers.get("Content-Range"), offset)
+                    log.warning(
+                        "%s: bad Content-Range %r for offset %d; starting over",
+                        name,
+                        resp.headers.get("Content-Range"),
+                        offset,
+                    )
                     part.unlink()
                     last_error = DownloadError("server sent the wrong byte range")
                     continue
@@ -224,7 +240,9 @@ def download_file(
                 length = resp.headers.get("Content-Length")
                 if length and length.isdigit():
                     if total is not None and int(length) != total:
-                        raise ChecksumMismatch(f"{name}: the server has {int(length):,} bytes; expected {total:,}")
+                        raise ChecksumMismatch(
+                            f"{name}: the server has {int(length):,} bytes; expected {total:,}"
+                        )
                     total = int(length)
             else:
                 last_error = DownloadError(f"unexpected HTTP status {status}")
@@ -263,12 +281,21 @@ def download_file(
     if sha256 and digest != sha256.lower():
         part.unlink(missing_ok=True)
         raise ChecksumMismatch(
-            f"{name}: checksum mismatch (sha256 {digest[:12]}…, expected {sha256[:12]}…); the file was refused")
+            f"{name}: checksum mismatch (sha256 {digest[:12]}…, expected {sha256[:12]}…); the file was refused"
+        )
+    if git_sha1 and not sha256:
+        blob = git_blob_sha1_file(part)
+        if blob != git_sha1.lower():
+            part.unlink(missing_ok=True)
+            raise ChecksumMismatch(
+                f"{name}: checksum mismatch (git blob sha1 {blob[:12]}…, the hub says "
+                f"{git_sha1[:12]}…); the file was refused"
+            )
     part.replace(dest)
-    return FileResult(dest, got, digest, received, attempts, resumed_from)
+    return FileResult(dest, got, digest, received, attempts, resumed_from, url=url)
 
 
-def _write(out, block: bytes, part: Path) -> None:  # noqa: ANN001
+def _write(out: IO[bytes], block: bytes, part: Path) -> None:
     try:
         out.write(block)
     except OSError as e:
@@ -294,62 +321,138 @@ def download_entry(
     base_url: str | None = None,
     retries: int = 3,
     timeout: float = 30.0,
+    allow_unverified: bool = False,
 ) -> dict[str, FileResult]:
-    """Download every file of a registry entry into ``staging`` (hub paths, minus the entry's subfolder).
+    """Download every file of a registry entry into ``staging`` (hub paths, minus the entry's subfolder),
+    verified against the registry's and the hub's hashes (see the module's doc).
 
-    Already complete files (size and sha256 as the registry says) are not downloaded again; partial ones
-    are resumed. Returns {local relative name: FileResult}. ``progress`` gets :class:`DownloadProgress`.
+    Already complete files are not downloaded again; partial ones are resumed. Returns {local relative name:
+    FileResult} (each with its url, commit and what verified it). ``progress`` gets :class:`DownloadProgress`.
+    Raises :class:`UnverifiedDownload` (before downloading anything) when a file has no hash from any side
+    and ``allow_unverified`` is false.
     """
+    from photosearch.models.onnx_refs import external_data_refs
+    from photosearch.models.plan import Planner, check_targets, external_path
+
     staging = Path(staging)
+    check_targets(entry, staging, [f.path for f in entry.files])  # before any request
     staging.mkdir(parents=True, exist_ok=True)
-    root = staging.resolve()
-    files = entry.files
-    known_total = entry.total_size
-    if known_total is not None:
-        free = shutil.disk_usage(staging).free
-        if free < known_total * 2.2:  # download + installed copy
-            raise DiskFull(f"not enough disk space for {entry.name}: needs about "
-                           f"{known_total * 2.2 / 1e6:,.0f} MB, {free / 1e6:,.0f} MB free")
+    if entry.files_known and _all_present(entry, staging):
+        return {
+            local_name(entry, f.path): FileResult(
+                staging / local_name(entry, f.path),
+                f.size or 0,
+                f.sha256 or "",
+                0,
+                0,
+                verified_by="registry sha256",
+            )
+            for f in entry.files
+        }
+    planner = Planner(entry, base_url, timeout)
+    plan = planner.build()
+    check_targets(entry, staging, [f.hub_path for f in plan.files])
+    _consent(plan.unverified, allow_unverified)
+    _check_space(staging, plan.total_size, entry.name)
     results: dict[str, FileResult] = {}
-    done_before = 0
     meter = _Meter()
-    for i, f in enumerate(files):
-        local = local_name(entry, f.path)
-        target = (staging / local).resolve()
-        if root not in target.parents:
-            raise DownloadError(f"refusing to write outside the download folder: {f.path!r}")
-        if target.is_file() and f.sha256 and target.stat().st_size == (f.size or target.stat().st_size) \
-                and _sha256(target) == f.sha256:
-            results[local] = FileResult(target, target.stat().st_size, f.sha256, 0, 0)
-            done_before += target.stat().st_size
-            continue
+    done_before = 0
+    i = 0
+    while i < len(plan.files):
+        pf = plan.files[i]
+        target = staging / pf.local
+        if (
+            target.is_file()
+            and pf.sha256
+            and target.stat().st_size == (pf.size or -1)
+            and _sha256(target) == pf.sha256
+        ):
+            res = FileResult(target, target.stat().st_size, pf.sha256, 0, 0, url=pf.url)
+        else:
 
-        def on_bytes(file_done: int, file_total: int | None, _i: int = i, _name: str = local,
-                     done_before: int = done_before) -> None:
-            if progress is None:
-                return
-            done = done_before + file_done
-            rest = sum(x.size or 0 for x in files[_i + 1:])
-            total = None
-            if known_total is not None:
-                total = known_total
-            elif file_total is not None and all(x.size is not None for x in files[_i + 1:]):
-                total = done_before + file_total + rest
-            rate = meter.update(done)
-            eta = (total - done) / rate if (rate > 0 and total is not None) else None
-            progress(DownloadProgress(_name, file_done, file_total, done, total, _i, len(files), rate, eta))
+            def on_bytes(
+                file_done: int,
+                file_total: int | None,
+                _i: int = i,
+                _name: str = pf.local,
+                _before: int = done_before,
+            ) -> None:
+                if progress is None:
+                    return
+                done = _before + file_done
+                total = plan.total_size
+                rate = meter.update(done)
+                eta = (total - done) / rate if (rate > 0 and total is not None) else None
+                progress(
+                    DownloadProgress(
+                        _name, file_done, file_total, done, total, _i, len(plan.files), rate, eta
+                    )
+                )
 
-        url = file_url(entry.hub_repo, f.path, entry.revision, base_url)
-        log.info("downloading %s", url)
-        res = download_file(url, target, size=f.size, sha256=f.sha256, progress=on_bytes, cancel=cancel,
-                            retries=retries, timeout=timeout)
-        results[local] = res
+            log.info("downloading %s (%s)", pf.url, pf.verified_by)
+            res = download_file(
+                pf.url,
+                target,
+                size=pf.size,
+                sha256=pf.sha256,
+                git_sha1=pf.git_sha1,
+                progress=on_bytes,
+                cancel=cancel,
+                retries=retries,
+                timeout=timeout,
+            )
+        res.url, res.commit = pf.url, plan.commit
+        res.verified_by = pf.verified_by if pf.verifiable else "unverified (allowed by the person)"
+        results[pf.local] = res
         done_before += res.size
+        if pf.local.endswith(".onnx"):  # fetch the weights files the graph points to
+            new = []
+            for ref in external_data_refs(target):
+                hub_path = external_path(pf.hub_path, ref)
+                if all(f.hub_path != hub_path for f in plan.files):
+                    check_targets(entry, staging, [hub_path])
+                    new.append(planner.add(hub_path))
+            if new:
+                _consent([f for f in new if not f.verifiable], allow_unverified)
+                _check_space(staging, sum(f.size or 0 for f in new), entry.name)
+        i += 1
     return results
 
 
+def _all_present(entry: RegistryEntry, staging: Path) -> bool:
+    for f in entry.files:
+        p = staging / local_name(entry, f.path)
+        if not (
+            f.sha256
+            and p.is_file()
+            and p.stat().st_size == (f.size or p.stat().st_size)
+            and _sha256(p) == f.sha256
+        ):
+            return False
+    return bool(entry.files)
+
+
+def _consent(files: list[Any], allowed: bool) -> None:  # list[PlannedFile]
+    if files and not allowed:
+        names = ", ".join(f.hub_path for f in files)
+        raise UnverifiedDownload(
+            f"no hash from the registry or the hub for {names}: its bytes cannot be checked. "
+            "Install anyway only if you trust the source (--allow-unverified)"
+        )
+
+
+def _check_space(staging: Path, need: int | None, name: str) -> None:
+    if not need:
+        return
+    free = shutil.disk_usage(staging).free
+    if free < need * DISK_FACTOR:
+        raise DiskFull(
+            f"not enough disk space for {name}: needs about {need * DISK_FACTOR / 1e6:,.0f} MB, "
+            f"{free / 1e6:,.0f} MB free"
+        )
+
+
 def local_name(entry: RegistryEntry, hub_path: str) -> str:
-    """Where a hub file goes inside the staging folder: its path without the entry's subfolder."""
-    sub = entry.subfolder.strip("/")
-    name = hub_path[len(sub) + 1:] if sub and hub_path.startswith(sub + "/") else hub_path
-    return safe_relpath(name, "model file name")
+    from photosearch.models.plan import local_name as _local
+
+    return _local(entry, hub_path)

@@ -25,6 +25,7 @@ INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos", "box", "hamming")
 CROPS = ("center", "none")
 CROP_ROUNDINGS = ("floor", "round")
 TEXT_NORMALIZATIONS = ("clip", "siglip", "none")
+QUERY_PREFIXES = ("", "flores200")  # flores200: NLLB text towers want "<FLORES-200 code><text>"
 DTYPES = ("float32", "float16", "int32", "int64")
 
 
@@ -72,6 +73,7 @@ class TextSpec:
     pad_id: int
     normalization: str
     add_special_tokens: bool = False
+    query_prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,13 +132,17 @@ class _Reader:
         value = self.data[key]
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if isinstance(value, bool) and bool not in kinds:
-            raise ManifestError(f"manifest field '{self._path(key)}' must be {_kind_name(kinds)}, got {value!r}")
+            raise ManifestError(
+                f"manifest field '{self._path(key)}' must be {_kind_name(kinds)}, got {value!r}"
+            )
         if int in kinds and float not in kinds and isinstance(value, float):
             raise ManifestError(f"manifest field '{self._path(key)}' must be an integer, got {value!r}")
         if float in kinds and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kinds):
-            raise ManifestError(f"manifest field '{self._path(key)}' must be {_kind_name(kinds)}, got {value!r}")
+            raise ManifestError(
+                f"manifest field '{self._path(key)}' must be {_kind_name(kinds)}, got {value!r}"
+            )
         return value
 
     def choice(self, key: str, choices: tuple[str, ...], default: Any = ...) -> str:
@@ -161,10 +167,14 @@ class _Reader:
 
     def triple(self, key: str, kind: type = float, default: Any = ...) -> tuple:
         value = self.get(key, (list, tuple), default)
-        if not isinstance(value, list | tuple) or len(value) != 3 or not all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in value
+        if (
+            not isinstance(value, list | tuple)
+            or len(value) != 3
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
         ):
-            raise ManifestError(f"manifest field '{self._path(key)}' must be a list of 3 numbers, got {value!r}")
+            raise ManifestError(
+                f"manifest field '{self._path(key)}' must be a list of 3 numbers, got {value!r}"
+            )
         return tuple(kind(v) for v in value)
 
     def sub(self, key: str) -> _Reader:
@@ -180,8 +190,15 @@ class _Reader:
 
 
 def _kind_name(kinds: tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list",
-             dict: "an object", tuple: "a list"}
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        list: "a list",
+        dict: "an object",
+        tuple: "a list",
+    }
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
@@ -190,7 +207,9 @@ def parse_manifest(data: Any) -> Manifest:
     r = _Reader(data, "")
     fmt = r.get("format", str)
     if fmt != FORMAT:
-        raise ManifestError(f"manifest field 'format' is {fmt!r}; this version of PhotoSearch reads {FORMAT!r}")
+        raise ManifestError(
+            f"manifest field 'format' is {fmt!r}; this version of PhotoSearch reads {FORMAT!r}"
+        )
     model_id = r.get("id", str)
     if not model_id or "/" in model_id or "\\" in model_id or model_id.startswith("."):
         raise ManifestError(f"manifest field 'id' is not a valid folder name: {model_id!r}")
@@ -235,6 +254,7 @@ def parse_manifest(data: Any) -> Manifest:
         pad_id=int(t.get("pad_id", int)),
         normalization=t.choice("normalization", TEXT_NORMALIZATIONS),
         add_special_tokens=t.get("add_special_tokens", bool, False),
+        query_prefix=t.choice("query_prefix", QUERY_PREFIXES, ""),
     )
     n_special = (text.bos_id is not None) + (text.eos_id is not None)
     if text.context_length <= n_special:
@@ -252,7 +272,11 @@ def parse_manifest(data: Any) -> Manifest:
         if size < 0:
             raise ManifestError(f"manifest field 'files.{name}.size' must not be negative")
         files[name] = FileEntry(size=int(size), sha256=sha)
-    for key, name in (("vision.file", vision.file), ("text.file", text.file), ("text.tokenizer", text.tokenizer)):
+    for key, name in (
+        ("vision.file", vision.file),
+        ("text.file", text.file),
+        ("text.tokenizer", text.tokenizer),
+    ):
         _check_relative(name, key)
         if name not in files:
             raise ManifestError(f"manifest field '{key}' names {name!r}, which is not listed in 'files'")

@@ -1,14 +1,19 @@
 """The model registry: known pretrained models, where to download them and what they are worth.
 
-The registry is ``models/registry.json`` in the source tree; the copy shipped inside the package is
-``photosearch/data/registry.json`` (package data; a test keeps the two identical). ``PHOTOSEARCH_REGISTRY``
-points at another registry file (tests, private mirrors).
+The registry has ONE source: ``photosearch/data/registry.json`` (package data, shipped in the wheel).
+``PHOTOSEARCH_REGISTRY`` points at another registry file (tests, private mirrors).
+
+Every entry states only what the hub is known to hold (see ``docs/DEVELOPING.md``): ``revision`` is a commit
+where one is known (``pin: "commit"``), else a branch that the installer resolves to a commit at install
+time; rclip's repository is pinned by size + sha256 (``pin: "size+sha256"``) because its history is
+squashed at every upload. ``files_known: false`` means the file list is not known here: the installer lists
+the repository tree through the hub's API at install time, and the entry is shown as *unverified* until
+installed.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -18,8 +23,8 @@ from photosearch.errors import ManifestError
 ENV_REGISTRY = "PHOTOSEARCH_REGISTRY"
 REGISTRY_FORMAT = "photosearch-registry/1"
 LAYOUTS = ("photosearch", "immich", "rclip", "xenova")
+PINS = ("commit", "size+sha256", "none")
 _PACKAGED = Path(__file__).resolve().parent.parent / "data" / "registry.json"
-_SOURCE = Path(__file__).resolve().parent.parent.parent / "models" / "registry.json"
 
 
 def safe_relpath(name: str, what: str = "file name") -> str:
@@ -40,6 +45,7 @@ class RegistryFile:
     path: str  # path in the hub repository (POSIX, relative)
     size: int | None = None
     sha256: str | None = None
+    approx_mb: float | None = None  # what hub-facts give where the exact size is unknown ("≈352 MB")
 
     @property
     def local_name(self) -> str:
@@ -68,6 +74,21 @@ class RegistryEntry:
     dynamic_sequence: bool | None = None
     approx_download_mb: float | None = None
     notes: str = ""
+    files_known: bool = True
+    pin: str = "none"
+    pin_note: str = ""
+    licence_note: str = ""
+    ram_mb: float | None = None
+    text_convention: str = ""
+
+    @property
+    def unverified(self) -> bool:
+        """True while the entry's file list is not known: the installer lists the hub's tree at install time."""
+        return not self.files_known
+
+    @property
+    def pinned_commit(self) -> str | None:
+        return self.revision if is_commit(self.revision) else None
 
     @property
     def total_size(self) -> int | None:
@@ -78,6 +99,7 @@ class RegistryEntry:
         d = dict(self.__dict__)
         d["files"] = [f.__dict__ for f in self.files]
         d["languages"] = list(self.languages)
+        d["unverified"] = self.unverified
         return d
 
 
@@ -104,11 +126,15 @@ class Registry:
         return self.get(self.default)
 
 
+def is_commit(revision: str) -> bool:
+    return len(revision) == 40 and all(c in "0123456789abcdef" for c in revision)
+
+
 def registry_path() -> Path:
-    env = os.environ.get(ENV_REGISTRY)
-    if env:
-        return Path(env)
-    return _PACKAGED if _PACKAGED.is_file() else _SOURCE
+    from photosearch.config import setting
+
+    env = setting(ENV_REGISTRY)
+    return Path(env) if env else _PACKAGED
 
 
 def load_registry(path: str | Path | None = None) -> Registry:
@@ -139,26 +165,66 @@ def parse_registry(data: Any, source: Path | None = None) -> Registry:
             for f in m["files"]:
                 path = safe_relpath(str(f["path"]), f"registry file name in {mid}")
                 sha = f.get("sha256")
-                if sha is not None and (len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha.lower())):
+                if sha is not None and (
+                    len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha.lower())
+                ):
                     raise ManifestError(f"registry {where}: sha256 of {path} is not a hex digest")
-                files.append(RegistryFile(path=path, size=f.get("size"), sha256=sha.lower() if sha else None))
+                files.append(
+                    RegistryFile(
+                        path=path,
+                        size=f.get("size"),
+                        sha256=sha.lower() if sha else None,
+                        approx_mb=f.get("approx_mb"),
+                    )
+                )
             sub = str(m.get("subfolder") or "")
             if sub:
                 safe_relpath(sub, "registry subfolder")
-            models.append(RegistryEntry(
-                id=mid, name=str(m["name"]), family=str(m["family"]), layout=layout, hub_repo=str(m["hub_repo"]),
-                files=tuple(files), licence=str(m["licence"]), commercial_use=bool(m["commercial_use"]),
-                languages=tuple(m.get("languages", ["en"])), embedding_dim=int(m["embedding_dim"]),
-                image_size=m.get("image_size"), revision=str(m.get("revision") or "main"), subfolder=sub,
-                quality=dict(m.get("quality") or {}), image_gflops=m.get("image_gflops"),
-                speed_class=str(m.get("speed_class", "")), dynamic_batch=m.get("dynamic_batch"),
-                dynamic_sequence=m.get("dynamic_sequence"), approx_download_mb=m.get("approx_download_mb"),
-                notes=str(m.get("notes", "")),
-            ))
+            pin = str(m.get("pin") or ("commit" if is_commit(str(m.get("revision") or "")) else "none"))
+            if pin not in PINS or (pin == "commit") != is_commit(str(m.get("revision") or "")):
+                raise ManifestError(
+                    f"registry {where}: pin {pin!r} does not match revision {m.get('revision')!r}"
+                )
+            files_known = bool(m.get("files_known", True))
+            models.append(
+                RegistryEntry(
+                    id=mid,
+                    name=str(m["name"]),
+                    family=str(m["family"]),
+                    layout=layout,
+                    hub_repo=str(m["hub_repo"]),
+                    files=tuple(files),
+                    licence=str(m["licence"]),
+                    commercial_use=bool(m["commercial_use"]),
+                    languages=tuple(m.get("languages", ["en"])),
+                    embedding_dim=int(m["embedding_dim"]),
+                    image_size=m.get("image_size"),
+                    revision=str(m.get("revision") or "main"),
+                    subfolder=sub,
+                    quality=dict(m.get("quality") or {}),
+                    image_gflops=m.get("image_gflops"),
+                    speed_class=str(m.get("speed_class", "")),
+                    dynamic_batch=m.get("dynamic_batch"),
+                    dynamic_sequence=m.get("dynamic_sequence"),
+                    approx_download_mb=m.get("approx_download_mb"),
+                    notes=str(m.get("notes", "")),
+                    files_known=files_known,
+                    pin=pin,
+                    pin_note=str(m.get("pin_note") or ""),
+                    licence_note=str(m.get("licence_note") or ""),
+                    ram_mb=m.get("ram_mb"),
+                    text_convention=str(m.get("text_convention") or ""),
+                )
+            )
         except (KeyError, TypeError, ValueError) as e:
             raise ManifestError(f"registry {where}: {type(e).__name__}: {e}") from e
     default = str(data.get("default", ""))
     if default not in seen:
         raise ManifestError(f"registry default {default!r} is not one of its models")
-    return Registry(models=tuple(models), default=default, default_reason=str(data.get("default_reason", "")),
-                    hub=str(data.get("hub", "https://huggingface.co")), source=source)
+    return Registry(
+        models=tuple(models),
+        default=default,
+        default_reason=str(data.get("default_reason", "")),
+        hub=str(data.get("hub", "https://huggingface.co")),
+        source=source,
+    )

@@ -81,14 +81,17 @@ class SearchEngine(RelevanceCutoff):
 
     # -- encoding -----------------------------------------------------------------------------------
     def encode_text(self, text: str) -> np.ndarray:
+        from photosearch.models.tokenize import query_language
+
+        key = f"{query_language()}\x00{text}"  # NLLB models prefix the query language's code
         with self._lock:
-            hit = self._text_cache.get(text)
+            hit = self._text_cache.get(key)
             if hit is not None:
-                self._text_cache.move_to_end(text)
+                self._text_cache.move_to_end(key)
                 return hit
         vec = self.runtime.text.encode([text])[0]
         with self._lock:
-            self._text_cache[text] = vec
+            self._text_cache[key] = vec
             while len(self._text_cache) > 256:
                 self._text_cache.popitem(last=False)
         return vec

@@ -135,12 +135,12 @@ def test_registry_refuses_file_names_outside_the_download_folder(name: str) -> N
     pytest.importorskip("photosearch.models.registry")
     from photosearch.models.registry import load_registry, parse_registry
 
-    data = json.loads((REPO / "models" / "registry.json").read_text())
+    data = json.loads((REPO / "photosearch" / "data" / "registry.json").read_text())
     evil = copy.deepcopy(data)
     evil["models"][0]["files"][0]["path"] = name
     with pytest.raises(PhotoSearchError):
         parse_registry(evil)
-    assert load_registry(REPO / "models" / "registry.json")  # the shipped one is fine
+    assert load_registry(REPO / "photosearch" / "data" / "registry.json")  # the shipped one is fine
 
 
 @pytest.mark.parametrize("model_id", ["../x", "/abs", ".hidden", "a/b"])
@@ -148,7 +148,7 @@ def test_registry_refuses_model_ids_that_leave_the_downloads_folder(model_id: st
     pytest.importorskip("photosearch.models.registry")
     from photosearch.models.registry import parse_registry
 
-    data = json.loads((REPO / "models" / "registry.json").read_text())
+    data = json.loads((REPO / "photosearch" / "data" / "registry.json").read_text())
     data["models"][0]["id"] = model_id
     data["default"] = model_id
     with pytest.raises(PhotoSearchError):
@@ -170,7 +170,7 @@ def test_download_refuses_to_write_outside_its_folder_before_any_request(name: s
 
     monkeypatch.setattr(socket, "create_connection", no_network)
     monkeypatch.setattr(download, "download_file", no_network)
-    entry = load_registry(REPO / "models" / "registry.json").models[0]
+    entry = load_registry(REPO / "photosearch" / "data" / "registry.json").models[0]
     entry = dataclasses.replace(entry, subfolder="", files=(RegistryFile(path=name, size=3, sha256="0" * 64),))
     staging = tmp_path / "data" / "downloads" / "m"
     with pytest.raises(PhotoSearchError):

@@ -137,8 +137,6 @@ def test_no_dynamic_imports_the_linter_cannot_see() -> None:
 # settings read elsewhere than config.py, in files owned by other lines of work this session (see config.setting)
 SETTINGS_WAITING_ON_OWNER = {
     "photosearch/models/encoders.py",  # PHOTOSEARCH_THREADS, PHOTOSEARCH_IMAGE_BACKEND
-    "photosearch/models/registry.py",  # PHOTOSEARCH_REGISTRY
-    "photosearch/models/download.py",  # PHOTOSEARCH_HUB_URL
     "photosearch/indexing/pipeline.py",  # PHOTOSEARCH_SAVE_INTERVAL, PHOTOSEARCH_FILE_BUDGET
 }
 

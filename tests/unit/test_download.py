@@ -30,8 +30,16 @@ REPO = "test-org/test-model"
 
 @pytest.fixture(autouse=True)
 def _no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for k in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "all_proxy",
-              "ALL_PROXY"):
+    for k in (
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "no_proxy",
+        "NO_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ):
         monkeypatch.delenv(k, raising=False)
 
 
@@ -59,7 +67,9 @@ def test_interrupted_at_half_then_resumed_with_range(tmp_path: Path) -> None:
         sent = hub.bytes_sent[key]
         assert hub.requests[-1][1] == f"bytes={len(data) // 2}-"
     ratio = sent / len(data)
-    print(f"\ninterrupted at 50%, resumed: server sent {sent:,} bytes for a {len(data):,}-byte file ({ratio:.3f}x)")
+    print(
+        f"\ninterrupted at 50%, resumed: server sent {sent:,} bytes for a {len(data):,}-byte file ({ratio:.3f}x)"
+    )
     assert ratio <= 1.05
 
 
@@ -69,8 +79,12 @@ def test_dropped_connection_resumes_within_one_call(tmp_path: Path) -> None:
         key = hub.add(REPO, "f.bin", data)
         hub.drop_once[key] = 123_457
         seen: list[tuple[int, int | None]] = []
-        res = download_file(file_url(REPO, "f.bin", base=base), tmp_path / "f.bin",
-                            sha256=hashlib.sha256(data).hexdigest(), progress=lambda d, t: seen.append((d, t)))
+        res = download_file(
+            file_url(REPO, "f.bin", base=base),
+            tmp_path / "f.bin",
+            sha256=hashlib.sha256(data).hexdigest(),
+            progress=lambda d, t: seen.append((d, t)),
+        )
         assert (tmp_path / "f.bin").read_bytes() == data
         assert res.attempts == 2 and res.resumed_from == [123_457]
         assert hub.bytes_sent[key] <= 1.05 * len(data)
@@ -97,8 +111,12 @@ def test_corrupted_file_is_refused(tmp_path: Path) -> None:
         hub.add(REPO, "textual.onnx", bytes(bad))
         dest = tmp_path / "textual.onnx"
         with pytest.raises(ChecksumMismatch, match="refused"):
-            download_file(file_url(REPO, "textual.onnx", base=base), dest, size=len(good),
-                          sha256=hashlib.sha256(good).hexdigest())
+            download_file(
+                file_url(REPO, "textual.onnx", base=base),
+                dest,
+                size=len(good),
+                sha256=hashlib.sha256(good).hexdigest(),
+            )
     assert not dest.exists() and not dest.with_name("textual.onnx.part").exists()
 
 
@@ -108,8 +126,11 @@ def test_proxy_from_environment_is_used(tmp_path: Path, monkeypatch: pytest.Monk
         hub.add(REPO, "tokenizer.json", data)
         monkeypatch.setenv("HTTP_PROXY", proxy_url)
         monkeypatch.setenv("http_proxy", proxy_url)
-        download_file(file_url(REPO, "tokenizer.json", base=base), tmp_path / "t.json",
-                      sha256=hashlib.sha256(data).hexdigest())
+        download_file(
+            file_url(REPO, "tokenizer.json", base=base),
+            tmp_path / "t.json",
+            sha256=hashlib.sha256(data).hexdigest(),
+        )
         assert (tmp_path / "t.json").read_bytes() == data
         forwarded = list(proxy.forwarded)
     print(f"\nproxy forwarded {len(forwarded)} request(s): {forwarded}")
@@ -141,8 +162,12 @@ def test_cancel_keeps_partial_file(tmp_path: Path) -> None:
             state["n"] = done
 
         with pytest.raises(Cancelled):
-            download_file(file_url(REPO, "f.bin", base=base), dest, progress=progress,
-                          cancel=lambda: state["n"] >= 100_000)
+            download_file(
+                file_url(REPO, "f.bin", base=base),
+                dest,
+                progress=progress,
+                cancel=lambda: state["n"] >= 100_000,
+            )
         kept = dest.with_name("f.bin.part").stat().st_size
         assert kept >= 100_000
         res = download_file(file_url(REPO, "f.bin", base=base), dest, size=len(data))
@@ -153,9 +178,23 @@ def test_cancel_keeps_partial_file(tmp_path: Path) -> None:
 
 def test_unsafe_file_names_are_refused(tmp_path: Path) -> None:
     for bad in ("../evil.onnx", "/etc/passwd", "a/../../b", "C:/x", "a\\b", ""):
-        reg = {"format": "photosearch-registry/1", "default": "m", "models": [{
-            "id": "m", "name": "m", "family": "clip", "layout": "photosearch", "hub_repo": REPO,
-            "files": [{"path": bad}], "licence": "MIT", "commercial_use": True, "embedding_dim": 4}]}
+        reg = {
+            "format": "photosearch-registry/1",
+            "default": "m",
+            "models": [
+                {
+                    "id": "m",
+                    "name": "m",
+                    "family": "clip",
+                    "layout": "photosearch",
+                    "hub_repo": REPO,
+                    "files": [{"path": bad}],
+                    "licence": "MIT",
+                    "commercial_use": True,
+                    "embedding_dim": 4,
+                }
+            ],
+        }
         with pytest.raises(ManifestError):
             parse_registry(reg)
     with pytest.raises(ManifestError):
@@ -163,12 +202,33 @@ def test_unsafe_file_names_are_refused(tmp_path: Path) -> None:
 
 
 def _native_registry(tmp_path: Path, pkg: Path, model_id: str, *, corrupt: str | None = None) -> Path:
-    files = [{"path": f"{model_id}/{p.name}", "size": p.stat().st_size,
-              "sha256": hashlib.sha256(p.read_bytes()).hexdigest()} for p in sorted(pkg.iterdir())]
-    reg = {"format": "photosearch-registry/1", "default": model_id, "models": [{
-        "id": model_id, "name": "Tiny served model", "family": "clip", "layout": "photosearch",
-        "hub_repo": REPO, "subfolder": model_id, "files": files, "licence": "MIT", "commercial_use": True,
-        "languages": ["en"], "embedding_dim": 16}]}
+    files = [
+        {
+            "path": f"{model_id}/{p.name}",
+            "size": p.stat().st_size,
+            "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+        }
+        for p in sorted(pkg.iterdir())
+    ]
+    reg = {
+        "format": "photosearch-registry/1",
+        "default": model_id,
+        "models": [
+            {
+                "id": model_id,
+                "name": "Tiny served model",
+                "family": "clip",
+                "layout": "photosearch",
+                "hub_repo": REPO,
+                "subfolder": model_id,
+                "files": files,
+                "licence": "MIT",
+                "commercial_use": True,
+                "languages": ["en"],
+                "embedding_dim": 16,
+            }
+        ],
+    }
     path = tmp_path / "registry.json"
     path.write_text(json.dumps(reg))
     return path
@@ -191,8 +251,9 @@ def test_install_from_registry_with_progress(tmp_path: Path, tiny_model: Path) -
     assert {e.file for e in events} == {p.name for p in tiny_model.iterdir()}
 
 
-def test_cli_install_offline_and_online(tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_install_offline_and_online(
+    tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from photosearch.cli import main
 
     monkeypatch.setenv("PHOTOSEARCH_REGISTRY", str(_native_registry(tmp_path, tiny_model, "tiny-served")))
@@ -209,7 +270,9 @@ def test_cli_install_offline_and_online(tmp_path: Path, tiny_model: Path, monkey
     assert main(["models", "list", "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
     assert listing["active"] == "tiny-random"
-    assert [m["id"] for m in listing["available"]] == ["tiny-served"]
+    # the registry entry is installed (as the package's own id): it is no longer offered for install
+    assert [m["id"] for m in listing["installed"]] == ["tiny-random"] and listing["available"] == []
+    assert listing["installed"][0]["active"] and listing["installed"][0]["size_on_disk"] > 0
 
 
 def test_download_entry_skips_complete_files(tmp_path: Path, tiny_model: Path) -> None:

@@ -1,0 +1,420 @@
+"""The person's model verbs, written once for the CLI and the GUI: list, install (verified download with
+progress and cancel), dry run, import a folder of any supported layout, use (the background switch: the old
+model serves until the new one has embedded every photo), remove; plus the first-run recommendation, the
+licence acceptance kept once per model, and the query language of multilingual models.
+
+No Qt, no printing: front ends show what these return.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from photosearch.config import Paths
+from photosearch.errors import Cancelled, ManifestError, ModelNotInstalled
+from photosearch.indexing.switching import TARGET_MODEL_KEY, begin_switch, cancel_switch, switch_target
+from photosearch.library.library import ACTIVE_MODEL_KEY, Library
+from photosearch.models.download import CancelCheck, DownloadProgress
+from photosearch.models.install import import_model_folder, install_from_registry, remove_package
+from photosearch.models.manifest import ModelPackage
+from photosearch.models.registry import Registry, RegistryEntry, load_registry
+from photosearch.models.tokenize import query_language, set_query_language
+
+__all__ = [
+    "ModelListing",
+    "ModelRow",
+    "Recommendation",
+    "accept_licence",
+    "apply_query_language",
+    "choose_query_language",
+    "dry_run",
+    "import_model",
+    "install_model",
+    "licence_accepted",
+    "list_models",
+    "needs_licence_acceptance",
+    "query_language",
+    "recommend_model",
+    "remove_model",
+    "saved_query_language",
+    "set_query_language",
+    "use_model",
+]
+
+LICENCES_FILE = "accepted_licences.json"
+LANGUAGE_FILE = "query_language.json"
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """One model as the person sees it, installed or available."""
+
+    id: str
+    name: str
+    installed: bool
+    active: bool = False
+    switching_to: bool = False
+    unverified: bool = False  # file list not known here: resolved from the hub's tree at install
+    default: bool = False
+    family: str = ""
+    licence: str = ""
+    licence_note: str = ""
+    commercial_use: bool = True
+    languages: tuple[str, ...] = ()
+    quality: str = ""  # plain words
+    quality_details: str = ""  # the figures, for a details line
+    size_on_disk: int | None = None
+    download_mb: float | None = None
+    ram_mb: float | None = None
+    speed_class: str = ""
+    embeddings: int | None = None
+    commit: str | None = None  # the hub commit an installed model came from
+    dim: int | None = None
+
+    @property
+    def needs(self) -> str:
+        parts = []
+        if not self.installed:
+            parts.append(
+                f"~{self.download_mb:,.0f} MB download" if self.download_mb else "download size unknown"
+            )
+        if self.ram_mb:
+            parts.append(f"~{self.ram_mb / 1024:.1f} GB RAM")
+        return ", ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["languages"] = list(self.languages)
+        d["needs"] = self.needs
+        return d
+
+
+@dataclass(frozen=True)
+class ModelListing:
+    rows: tuple[ModelRow, ...]
+    active: str | None
+    switching_to: str | None
+    default: str
+    default_reason: str
+
+    @property
+    def installed(self) -> list[ModelRow]:
+        return [r for r in self.rows if r.installed]
+
+    @property
+    def available(self) -> list[ModelRow]:
+        return [r for r in self.rows if not r.installed]
+
+
+def _quality(entry: RegistryEntry | None) -> tuple[str, str]:
+    if entry is None:
+        return "", ""
+    q = entry.quality or {}
+    im = q.get("immich_crossmodal3600") or {}
+    coco = q.get("coco5k_t2i_recall_1_5_10") or []
+    details = []
+    if im.get("english") is not None:
+        details.append(
+            f"Crossmodal-3600 recall {im['english']} (English), {im.get('french')} (French), Immich's table"
+        )
+    if coco and coco[0] is not None:
+        details.append(f"COCO R@1 {coco[0]}")
+    # plain words from the published figures: Immich's Crossmodal-3600 English recall, else COCO-5k R@1
+    en, coco1 = im.get("english"), (coco[0] if coco else None)
+    if en is not None:
+        plain = "very good" if en >= 71 else "good" if en >= 67 else "fair"
+    elif coco1 is not None:
+        plain = "very good" if coco1 >= 45 else "good" if coco1 >= 37 else "fair"
+    else:
+        plain = ""
+    if plain and "multilingual" in entry.languages:
+        plain += ", many languages"
+    return plain, "; ".join(details)
+
+
+def _disk_size(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+
+def _row_for_package(
+    pkg: ModelPackage,
+    entry: RegistryEntry | None,
+    lib: Library | None,
+    active: str | None,
+    target: str | None,
+    default: str,
+) -> ModelRow:
+    m = pkg.manifest
+    dl = m.extra.get("download") or {}
+    plain, details = _quality(entry)
+    return ModelRow(
+        id=pkg.id,
+        name=m.name,
+        installed=True,
+        active=pkg.id == active,
+        switching_to=pkg.id == target,
+        unverified=False,
+        default=bool(entry and entry.id == default),
+        family=m.family,
+        licence=m.licence,
+        licence_note=entry.licence_note if entry else "",
+        commercial_use=m.commercial_use,
+        languages=m.languages,
+        quality=plain,
+        quality_details=details,
+        size_on_disk=_disk_size(pkg.root),
+        ram_mb=entry.ram_mb if entry else None,
+        speed_class=entry.speed_class if entry else "",
+        embeddings=lib.catalog.count_embeddings(pkg.id) if lib is not None else None,
+        commit=dl.get("commit"),
+        dim=m.embedding_dim,
+    )
+
+
+def _row_for_entry(e: RegistryEntry, default: str) -> ModelRow:
+    plain, details = _quality(e)
+    return ModelRow(
+        id=e.id,
+        name=e.name,
+        installed=False,
+        unverified=e.unverified,
+        default=e.id == default,
+        family=e.family,
+        licence=e.licence,
+        licence_note=e.licence_note,
+        commercial_use=e.commercial_use,
+        languages=e.languages,
+        quality=plain,
+        quality_details=details,
+        download_mb=e.approx_download_mb,
+        ram_mb=e.ram_mb,
+        speed_class=e.speed_class,
+        dim=e.embedding_dim,
+        commit=e.pinned_commit,
+    )
+
+
+def _installed(paths: Paths, lib: Library | None) -> list[ModelPackage]:
+    if lib is not None:
+        return lib.installed_models()
+    from photosearch.models.manifest import load_package
+
+    out = []
+    if paths.models_dir.is_dir():
+        for d in sorted(paths.models_dir.iterdir()):
+            if d.is_dir() and not d.name.startswith(".") and (d / "manifest.json").is_file():
+                try:
+                    out.append(load_package(d, verify="none"))
+                except ManifestError:
+                    continue
+    return out
+
+
+def list_models(paths: Paths, lib: Library | None = None, registry: Registry | None = None) -> ModelListing:
+    """Installed models (active one marked, size on disk) and the registry's other models (unverified marked)."""
+    registry = registry or load_registry()
+    active = lib.active_model_id() if lib is not None else None
+    target = switch_target(lib) if lib is not None else None
+    by_id = {e.id: e for e in registry.models}
+    rows = []
+    have: set[str] = set()
+    for pkg in _installed(paths, lib):
+        reg_id = (pkg.manifest.extra.get("download") or {}).get("registry_id") or pkg.id
+        have.update({pkg.id, reg_id})
+        rows.append(_row_for_package(pkg, by_id.get(reg_id), lib, active, target, registry.default))
+    rows += [_row_for_entry(e, registry.default) for e in registry.models if e.id not in have]
+    return ModelListing(tuple(rows), active, target, registry.default, registry.default_reason)
+
+
+def dry_run(model_id: str, registry: Registry | None = None, base_url: str | None = None) -> list[str]:
+    from photosearch.models.plan import dry_run as _dry
+
+    return _dry((registry or load_registry()).get(model_id), base_url)
+
+
+def install_model(
+    model_id: str,
+    paths: Paths,
+    *,
+    progress: Callable[[DownloadProgress], None] | None = None,
+    cancel: CancelCheck | None = None,
+    allow_unverified: bool = False,
+    base_url: str | None = None,
+    registry: Registry | None = None,
+    discard_on_cancel: bool = False,
+) -> ModelPackage:
+    """Download, verify and install a registry model (call from a worker thread; ``cancel()`` stops it and
+    nothing is installed; the partial download is kept for resuming unless ``discard_on_cancel``)."""
+    entry = (registry or load_registry()).get(model_id)
+    try:
+        return install_from_registry(
+            entry,
+            paths,
+            progress=progress,
+            cancel=cancel,
+            base_url=base_url,
+            allow_unverified=allow_unverified,
+        )
+    except Cancelled:
+        if discard_on_cancel:
+            shutil.rmtree(paths.downloads_dir / entry.id, ignore_errors=True)
+        raise
+
+
+def import_model(folder: str | Path, paths: Paths) -> tuple[ModelPackage, str]:
+    """Install a model folder of any supported layout. Returns (package, layout)."""
+    from photosearch.models.adapters import detect_layout
+
+    layout = detect_layout(folder)
+    return import_model_folder(folder, paths.models_dir, work_dir=paths.downloads_dir), layout
+
+
+def activate_if_first(lib: Library, model_id: str, use: bool = False) -> bool:
+    """After an install/import: the first model becomes active (or any, with ``use``). True if chosen."""
+    first = lib.catalog.get_meta(ACTIVE_MODEL_KEY) is None
+    if first or use:
+        begin_switch(lib, model_id)
+        return True
+    return False
+
+
+def use_model(lib: Library, model_id: str) -> int:
+    """Begin the background switch to ``model_id``: returns how many photos must be embedded before it takes
+    over (0: active now). Searches keep using the old model meanwhile; the indexing service (or
+    ``continue_switch``) does the embedding."""
+    return begin_switch(lib, model_id)
+
+
+def remove_model(lib: Library, model_id: str) -> None:
+    if not (lib.paths.models_dir / model_id / "manifest.json").is_file():
+        raise ModelNotInstalled(f"model '{model_id}' is not installed")
+    remove_package(model_id, lib.paths.models_dir)
+    lib.catalog.delete_model_embeddings(model_id)
+    if lib.catalog.get_meta(ACTIVE_MODEL_KEY) == model_id:
+        lib.catalog.set_meta(ACTIVE_MODEL_KEY, None)
+    if lib.catalog.get_meta(TARGET_MODEL_KEY) == model_id:
+        cancel_switch(lib)
+
+
+# --------------------------------------------------------------------------------------------------
+# the query language (NLLB models prefix the query with its FLORES-200 code)
+
+
+def saved_query_language(paths: Paths) -> str | None:
+    try:
+        data = json.loads((paths.data_dir / LANGUAGE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    lang = data.get("language") if isinstance(data, dict) else None
+    return str(lang) if lang else None
+
+
+def choose_query_language(paths: Paths, language: str | None) -> str:
+    """Remember the person's query language (None: follow the locale) and use it now. Returns the code."""
+    p = paths.data_dir / LANGUAGE_FILE
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"language": language}) + "\n", encoding="utf-8")
+    tmp.replace(p)
+    set_query_language(language)
+    return query_language()
+
+
+def apply_query_language(paths: Paths, override: str | None = None) -> str:
+    """At start (or per command): ``override`` (CLI ``--lang``), else the saved choice, else the locale."""
+    set_query_language(override or saved_query_language(paths))
+    return query_language()
+
+
+# --------------------------------------------------------------------------------------------------
+# licences: a non-commercial (or undeclared) licence is shown before install and accepted once
+
+
+def needs_licence_acceptance(entry: RegistryEntry) -> bool:
+    return not entry.commercial_use
+
+
+def _licences_path(paths: Paths) -> Path:
+    return paths.data_dir / LICENCES_FILE
+
+
+def licence_accepted(paths: Paths, entry: RegistryEntry) -> bool:
+    try:
+        data = json.loads(_licences_path(paths).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get(entry.id) == entry.licence
+
+
+def accept_licence(paths: Paths, entry: RegistryEntry) -> None:
+    p = _licences_path(paths)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    data[entry.id] = entry.licence
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(p)
+
+
+# --------------------------------------------------------------------------------------------------
+# first run: one model for this machine
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    entry: RegistryEntry
+    reason: str  # plain words
+    details: str  # the jargon, for a details line
+    alternatives: tuple[str, ...] = field(default_factory=tuple)
+
+
+def machine() -> tuple[int | None, int]:
+    """(RAM in bytes or None, logical CPUs)."""
+    ram = None
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        ram = None
+    return ram, os.cpu_count() or 1
+
+
+def recommend_model(
+    registry: Registry | None = None, ram_bytes: int | None = None, cpus: int | None = None
+) -> Recommendation:
+    """The model to suggest on first run: the registry's fast default on an ordinary computer; the better
+    SigLIP ViT-B/16 only where there are CPUs and memory to spare."""
+    registry = registry or load_registry()
+    if ram_bytes is None and cpus is None:
+        ram_bytes, cpus = machine()
+    cpus = cpus or 1
+    gb = (ram_bytes or 0) / 2**30
+    default = registry.default_entry
+    by_id = {e.id: e for e in registry.models}
+    upgrade = by_id.get("siglip-vit-b-16")
+    if upgrade is not None and cpus >= 8 and gb >= 16:
+        return Recommendation(
+            upgrade,
+            f"the more accurate model. This computer has {cpus} processor cores and {gb:.0f} GB of memory, "
+            "enough for it: it finds the right photos more often, and reading your photos takes about four "
+            "times longer. Free for any use.",
+            f"{upgrade.name}; {_quality(upgrade)[1]}; {upgrade.licence}; ~{upgrade.approx_download_mb:,.0f} MB",
+            (default.id,),
+        )
+    memory = f"{gb:.0f} GB of memory" if ram_bytes else "its memory"
+    return Recommendation(
+        default,
+        f"the fast model. It suits this computer ({cpus} processor cores, {memory}): your photos are ready "
+        "to search sooner, and its results are among the best of the fast models. Free for any use.",
+        f"{default.name}; {_quality(default)[1] or 'COCO R@1 39.9, Flickr30k R@1 64.9'}; {default.licence}; "
+        f"~{default.approx_download_mb or 0:,.0f} MB download",
+        tuple(e.id for e in (upgrade,) if e is not None),
+    )

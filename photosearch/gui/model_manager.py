@@ -1,0 +1,420 @@
+"""The model manager (⚙ → Models…): the installed models with the active one marked, size on disk, licence,
+languages, published quality and what each needs; install from the registry with progress and cancel;
+import a folder of any supported layout; switch (the background re-embed, the old model serving until it
+is done); remove. Every verb is ``photosearch.app.models``; this module only binds widgets and runs the
+long ones on a worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from photosearch.app import models as app_models
+from photosearch.config import Paths
+from photosearch.errors import Cancelled, PhotoSearchError
+from photosearch.library.library import Library
+from photosearch.models.download import DownloadProgress, UnverifiedDownload
+from photosearch.models.tokenize import FLORES200, flores_code, locale_language
+from photosearch.progress import Progress, WorkControl
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("Model", "State", "Size", "Licence", "Languages", "Quality", "Needs")
+
+
+class ModelManagerHost(Protocol):
+    """What the manager needs from the window."""
+
+    paths: Paths
+
+    @property
+    def library(self) -> Library | None: ...
+
+    def model_changed(self) -> None:
+        """The active model changed (or was removed): reload the search engine."""
+
+
+class _Relay(QObject):
+    """Carries a worker thread's reports to the UI thread (queued signals)."""
+
+    download = Signal(DownloadProgress)
+    switching = Signal(Progress)
+    done = Signal(str, object)  # (what, result: a ModelPackage, or the switch's last phase)
+    failed = Signal(str, BaseException)
+
+
+def _mb(n: float | None) -> str:
+    return "" if n is None else f"{n / 1e6:,.0f} MB"
+
+
+class ModelManagerDialog(QDialog):
+    def __init__(self, host: ModelManagerHost, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.host = host
+        self.setWindowTitle("Search models")
+        self.resize(900, 440)
+        self.rows: list[app_models.ModelRow] = []
+        self.busy: str | None = None  # "install", "import", "switch"
+        self._cancel = threading.Event()
+        self._control: WorkControl | None = None
+        self._threads: list[threading.Thread] = []
+        self.relay = _Relay(self)
+        self.relay.download.connect(self._download_progress)
+        self.relay.switching.connect(self._switch_progress)
+        self.relay.done.connect(self._done)
+        self.relay.failed.connect(self._failed)
+
+        lay = QVBoxLayout(self)
+        self.active_label = QLabel(self)
+        lay.addWidget(self.active_label)
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in range(1, len(COLUMNS)):
+            hh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        lay.addWidget(self.table, 1)
+        self.details = QLabel(self)
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.details)
+        self.bar = QProgressBar(self)
+        self.bar.hide()
+        lay.addWidget(self.bar)
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+        lay.addWidget(self.status)
+        lang_row = QHBoxLayout()
+        lang_row.addWidget(QLabel("Language of your searches (for multilingual models):", self))
+        self.language = QComboBox(self)
+        self.language.addItem("As this computer (" + flores_code(locale_language()) + ")", None)
+        for code in sorted(set(FLORES200.values())):
+            self.language.addItem(code, code)
+        saved = app_models.saved_query_language(host.paths)
+        if saved:
+            i = self.language.findData(flores_code(saved))
+            self.language.setCurrentIndex(max(i, 0))
+        self.language.currentIndexChanged.connect(self._language_changed)
+        lang_row.addWidget(self.language)
+        lang_row.addStretch(1)
+        lay.addLayout(lang_row)
+        row = QHBoxLayout()
+        self.install_button = QPushButton("Install", self)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.use_button = QPushButton("Use this model", self)
+        self.import_button = QPushButton("Import a model folder…", self)
+        self.remove_button = QPushButton("Remove", self)
+        self.close_button = QPushButton("Close", self)
+        for b in (
+            self.install_button,
+            self.cancel_button,
+            self.use_button,
+            self.import_button,
+            self.remove_button,
+        ):
+            row.addWidget(b)
+        row.addStretch(1)
+        row.addWidget(self.close_button)
+        lay.addLayout(row)
+        self.cancel_button.hide()
+        self.install_button.clicked.connect(self.install_selected)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.use_button.clicked.connect(self.use_selected)
+        self.import_button.clicked.connect(self.import_interactive)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.close_button.clicked.connect(self.reject)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.refresh()
+
+    # -- listing -----------------------------------------------------------------------------------
+    def refresh(self, select: str | None = None) -> None:
+        current = self.selected()
+        select = select or (current.id if current is not None else None)
+        listing = app_models.list_models(self.host.paths, self.host.library)
+        self.listing = listing
+        self.rows = list(listing.rows)
+        self.table.setRowCount(len(self.rows))
+        for i, r in enumerate(self.rows):
+            name = r.name + (" (recommended)" if r.default else "")
+            state = (
+                ("● active" if r.active else "→ switching to it" if r.switching_to else "installed")
+                if r.installed
+                else ("available — unverified" if r.unverified else "available")
+            )
+            size = (
+                _mb(r.size_on_disk)
+                if r.installed
+                else (f"~{r.download_mb:,.0f} MB" if r.download_mb else "?")
+            )
+            licence = r.licence + ("" if r.commercial_use else " — not for commercial use")
+            cells = (name, state, size, licence, ", ".join(r.languages), r.quality or "—", r.needs)
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, r.id)
+                self.table.setItem(i, c, item)
+        active = next((r for r in self.rows if r.active), None)
+        self.active_label.setText(f"Searching with: {active.name}" if active else "No model is active yet.")
+        if select:
+            self.select(select)
+        elif self.rows:
+            self.table.selectRow(0)
+        self._selection_changed()
+
+    def select(self, model_id: str) -> None:
+        for i, r in enumerate(self.rows):
+            if r.id == model_id:
+                self.table.selectRow(i)
+                return
+
+    def selected(self) -> app_models.ModelRow | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows or not self.rows:
+            return None
+        i = rows[0].row()
+        return self.rows[i] if i < len(self.rows) else None
+
+    def _selection_changed(self) -> None:
+        r = self.selected()
+        idle = self.busy is None
+        self.install_button.setEnabled(idle and r is not None and not r.installed)
+        self.use_button.setEnabled(idle and r is not None and r.installed and not r.active)
+        self.remove_button.setEnabled(idle and r is not None and r.installed)
+        self.import_button.setEnabled(idle)
+        if r is None:
+            self.details.setText("")
+            return
+        bits = [r.quality_details, r.licence_note]
+        if r.unverified:
+            bits.append(
+                "Unverified: its file list is not known in advance; the files are listed from the hub and "
+                "checked against the hub's own checksums at install."
+            )
+        if r.commit:
+            bits.append(f"commit {r.commit[:12]}")
+        self.details.setText(" · ".join(b for b in bits if b))
+
+    def _set_busy(self, what: str | None, text: str = "") -> None:
+        self.busy = what
+        self.cancel_button.setVisible(what in ("install", "switch"))
+        self.bar.setVisible(what is not None)
+        if what is not None:
+            self.bar.setRange(0, 0)
+        self.close_button.setEnabled(what is None or what == "switch")
+        if text:
+            self.status.setText(text)
+        self._selection_changed()
+
+    def _language_changed(self) -> None:
+        code = app_models.choose_query_language(self.host.paths, self.language.currentData())
+        self.status.setText(f"Searches are read as {code}.")
+
+    # -- confirmations (methods, so that tests can answer them) -------------------------------------
+    def confirm_licence(self, entry: Any) -> bool:
+        text = (
+            f"{entry.name} is licensed {entry.licence}. {entry.licence_note or ''}\n\n"
+            "It may not be used commercially. Install it?"
+        )
+        return QMessageBox.question(self, "Licence", text) == QMessageBox.StandardButton.Yes
+
+    def confirm_unverified(self, message: str) -> bool:
+        return (
+            QMessageBox.question(self, "Install without a checksum?", message)
+            == QMessageBox.StandardButton.Yes
+        )
+
+    def confirm_remove(self, row: app_models.ModelRow) -> bool:
+        return (
+            QMessageBox.question(self, "Remove model", f"Remove {row.name} and its search data?")
+            == QMessageBox.StandardButton.Yes
+        )
+
+    def choose_folder(self) -> str | None:
+        return QFileDialog.getExistingDirectory(self, "Choose a model folder (any supported layout)") or None
+
+    # -- workers -----------------------------------------------------------------------------------
+    def _run(self, what: str, fn: Callable[[], Any]) -> None:
+        def target() -> None:
+            try:
+                result = fn()
+            except BaseException as e:  # reported to the UI thread
+                self.relay.failed.emit(what, e)
+            else:
+                self.relay.done.emit(what, result)
+
+        t = threading.Thread(target=target, name=f"models-{what}", daemon=True)
+        self._threads.append(t)
+        t.start()
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        for t in self._threads:
+            t.join(timeout)
+
+    # -- install -----------------------------------------------------------------------------------
+    def install_selected(self, allow_unverified: bool = False) -> None:
+        r = self.selected()
+        if r is None or r.installed or self.busy:
+            return
+        from photosearch.models.registry import load_registry
+
+        entry = load_registry().get(r.id)
+        paths = self.host.paths
+        if app_models.needs_licence_acceptance(entry) and not app_models.licence_accepted(paths, entry):
+            if not self.confirm_licence(entry):
+                return
+            app_models.accept_licence(paths, entry)
+        self._cancel.clear()
+        self._installing = r.id
+        self._set_busy("install", f"Installing {r.name}…")
+        self._run(
+            "install",
+            lambda: app_models.install_model(
+                r.id,
+                paths,
+                progress=self.relay.download.emit,
+                cancel=self._cancel.is_set,
+                allow_unverified=allow_unverified,
+                discard_on_cancel=True,
+            ),
+        )
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        if self._control is not None:
+            self._control.cancel()
+
+    def _download_progress(self, p: DownloadProgress) -> None:
+        if p.total:
+            self.bar.setRange(0, 1000)
+            self.bar.setValue(int(1000 * p.done / p.total))
+            self.status.setText(f"Downloading {p.file}… {p.done / 1e6:,.1f} of {p.total / 1e6:,.1f} MB")
+
+    # -- import ------------------------------------------------------------------------------------
+    def import_interactive(self) -> None:
+        folder = self.choose_folder()
+        if folder:
+            self.import_folder(folder)
+
+    def import_folder(self, folder: str) -> None:
+        paths = self.host.paths
+        self._set_busy("import", "Checking and copying the model…")
+        self._run("import", lambda: app_models.import_model(folder, paths)[0])
+
+    # -- use / switch ------------------------------------------------------------------------------
+    def use_selected(self) -> None:
+        r = self.selected()
+        lib = self.host.library
+        if r is None or not r.installed or lib is None or self.busy:
+            return
+        self.use(r.id)
+
+    def use(self, model_id: str) -> None:
+        lib = self.host.library
+        assert lib is not None
+        missing = app_models.use_model(lib, model_id)
+        if missing == 0:
+            self.status.setText("Switched.")
+            self.refresh(model_id)
+            self.host.model_changed()
+            return
+        control = WorkControl()
+        self._control = control
+        self._set_busy(
+            "switch",
+            f"Preparing {model_id}: {missing:,} photos to read again. Searches keep "
+            "using the current model until it is done.",
+        )
+
+        def work() -> str | None:
+            from photosearch.indexing.switching import continue_switch
+
+            last = None
+            for p in continue_switch(lib, control):
+                self.relay.switching.emit(p)
+                last = p.phase
+            return last
+
+        self._run("switch", work)
+
+    def _switch_progress(self, p: Progress) -> None:
+        if p.total:
+            self.bar.setRange(0, max(1, p.total))
+            self.bar.setValue(p.done)
+            self.status.setText(
+                f"Preparing the new model: {p.done:,} of {p.total:,} photos. "
+                "Searches keep using the current model until it is done."
+            )
+
+    # -- remove ------------------------------------------------------------------------------------
+    def remove_selected(self) -> None:
+        r = self.selected()
+        lib = self.host.library
+        if r is None or not r.installed or lib is None or self.busy or not self.confirm_remove(r):
+            return
+        try:
+            app_models.remove_model(lib, r.id)
+        except PhotoSearchError as e:
+            self.status.setText(f"Could not remove it: {e}")
+            return
+        self.status.setText(f"Removed {r.name}.")
+        self.refresh()
+        if r.active:
+            self.host.model_changed()
+
+    # -- results -----------------------------------------------------------------------------------
+    def _done(self, what: str, result: Any) -> None:
+        self._control = None
+        self._set_busy(None)
+        lib = self.host.library
+        if what in ("install", "import"):
+            chosen = lib is not None and app_models.activate_if_first(lib, result.id)
+            self.status.setText(
+                f"Installed {result.manifest.name}."
+                + ("" if chosen else " Choose “Use this model” to search with it.")
+            )
+            self.refresh(result.id)
+            if chosen:
+                self.host.model_changed()
+        elif what == "switch":
+            if result == "switched":
+                self.status.setText("Switched: searches now use the new model.")
+                self.host.model_changed()
+            else:
+                self.status.setText("Switch paused; it continues next time.")
+            self.refresh()
+
+    def _failed(self, what: str, e: BaseException) -> None:
+        self._control = None
+        self._set_busy(None)
+        if isinstance(e, UnverifiedDownload) and what == "install" and self.confirm_unverified(str(e)):
+            self.select(getattr(self, "_installing", ""))
+            self.install_selected(allow_unverified=True)
+            return
+        if isinstance(e, Cancelled):
+            self.status.setText("Install cancelled: nothing was installed.")
+        else:
+            self.status.setText(f"That did not work: {e}")
+        self.refresh()

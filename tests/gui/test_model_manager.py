@@ -1,0 +1,335 @@
+"""The model manager on real widgets (pytest-qt, offscreen), a real library and a local hub speaking the
+hub's protocol: install two different models, switch from one to the other (the background re-embed) and
+search with the second; import an Immich-layout and a Xenova-layout folder; cancel an install halfway and
+nothing half-installed remains; the first-run dialog recommends one model with a plain reason."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models.tools.shapes import make_library
+from photosearch.config import Paths
+from tests.gui.conftest import prepare_library
+from tests.hub_fixtures import IMMICH, XENOVA
+from tests.hub_server import hub_server
+
+REPO_A, REPO_B = "test-org/tiny-a", "test-org/immich-b"
+IMMICH_FILES = [
+    "config.json",
+    "visual/model.onnx",
+    "visual/preprocess_cfg.json",
+    "textual/model.onnx",
+    "textual/tokenizer.json",
+]
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    folder = tmp_path / "photos"
+    make_library(folder, 12, seed=5)
+    return folder
+
+
+@pytest.fixture
+def hub(tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A registry of two different models served by a local hub: our tiny package and an Immich export."""
+    for k in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(k, raising=False)
+    files_a = [
+        {
+            "path": f"pkg/{p.name}",
+            "size": p.stat().st_size,
+            "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+        }
+        for p in sorted(tiny_model.iterdir())
+    ]
+    common = {"licence": "MIT", "commercial_use": True, "languages": ["en"], "approx_download_mb": 1}
+    reg = {
+        "format": "photosearch-registry/1",
+        "default": "tiny-a",
+        "default_reason": "test",
+        "models": [
+            {
+                "id": "tiny-a",
+                "name": "Tiny A",
+                "family": "clip",
+                "layout": "photosearch",
+                "hub_repo": REPO_A,
+                "subfolder": "pkg",
+                "files": files_a,
+                "embedding_dim": 16,
+                **common,
+            },
+            {
+                "id": "tiny-b",
+                "name": "Tiny B (Immich layout)",
+                "family": "clip",
+                "layout": "immich",
+                "hub_repo": REPO_B,
+                "files": [{"path": p, "size": None, "sha256": None} for p in IMMICH_FILES],
+                "embedding_dim": 32,
+                **common,
+            },
+        ],
+    }
+    (tmp_path / "registry.json").write_text(json.dumps(reg))
+    monkeypatch.setenv("PHOTOSEARCH_REGISTRY", str(tmp_path / "registry.json"))
+    with hub_server() as (base, state):
+        for p in tiny_model.iterdir():
+            state.add(REPO_A, f"pkg/{p.name}", p.read_bytes())
+        for p in IMMICH_FILES:
+            state.add(REPO_B, p, (IMMICH / p).read_bytes())
+        monkeypatch.setenv("PHOTOSEARCH_HUB_URL", base)
+        yield state
+
+
+def _row(dlg: Any, model_id: str) -> Any:
+    return next(r for r in dlg.rows if r.id == model_id)
+
+
+def _install(qtbot: Any, dlg: Any, model_id: str) -> None:
+    dlg.select(model_id)
+    assert dlg.install_button.isEnabled()
+    dlg.install_button.click()
+    qtbot.waitUntil(lambda: dlg.busy is None, timeout=60000)
+    assert "Installed" in dlg.status.text(), dlg.status.text()
+
+
+def test_install_two_models_switch_and_search_with_the_second(
+    qtbot: Any, make_window: Any, data_dir: Path, photos: Path, hub: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = prepare_library(data_dir, model=None, photos=photos, index=False)
+    w = make_window(paths)
+    dlg = w.open_model_manager()
+    assert {r.id for r in dlg.rows} == {"tiny-a", "tiny-b"} and not any(r.installed for r in dlg.rows)
+    _install(qtbot, dlg, "tiny-a")  # the first model becomes active and the library is indexed with it
+    qtbot.waitUntil(
+        lambda: w.search.engine is not None and w.search.engine.runtime.id == "tiny-random", timeout=30000
+    )
+    qtbot.waitUntil(lambda: w.lib.catalog.count_embeddings("tiny-random") == 12, timeout=60000)
+    assert _row(dlg, "tiny-random").active and "PhotoSearch — " in w.windowTitle()
+
+    _install(qtbot, dlg, "tiny-b")  # a second, different model: installed, not active yet
+    b = _row(dlg, "tiny-b")
+    assert b.installed and not b.active and b.size_on_disk and b.dim == 32
+    # hold the re-embedding with the new model before its first batch, to search meanwhile
+    from photosearch.indexing import pipeline
+
+    gate, started = threading.Event(), threading.Event()
+    real = pipeline.Indexer.embed_pending
+
+    def held(self: Any, *a: Any, **k: Any) -> Any:
+        if self.model_id == "tiny-b":
+            started.set()
+            gate.wait(30)
+        yield from real(self, *a, **k)
+
+    monkeypatch.setattr(pipeline.Indexer, "embed_pending", held)
+    dlg.select("tiny-b")
+    dlg.use_button.click()  # the background switch: the old model serves meanwhile
+    try:
+        qtbot.waitUntil(started.is_set, timeout=30000)
+        assert dlg.busy == "switch" and dlg.cancel_button.isVisible()
+        assert w.lib.active_model_id() == "tiny-random" and w.search.engine.runtime.id == "tiny-random"
+        w.query_bar.set_text("a blue square")
+        qtbot.waitUntil(
+            lambda: (
+                w.current_request is not None
+                and w.current_request.text == "a blue square"
+                and not w.search.busy
+                and w.current_response is not None
+            ),
+            timeout=30000,
+        )
+        assert w.current_response.results  # searching still works, with the old model
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: dlg.busy is None, timeout=60000)
+    assert "Switched" in dlg.status.text(), dlg.status.text()
+    qtbot.waitUntil(
+        lambda: w.search.engine is not None and w.search.engine.runtime.id == "tiny-b", timeout=30000
+    )
+    assert w.lib.active_model_id() == "tiny-b" and _row(dlg, "tiny-b").active
+    assert w.lib.catalog.count_embeddings("tiny-b") == 12
+    assert "Tiny B" in w.windowTitle()
+
+    w.query_bar.set_text("a red circle")
+    qtbot.waitUntil(
+        lambda: (
+            w.current_request is not None
+            and w.current_request.text == "a red circle"
+            and not w.search.busy
+            and w.current_response is not None
+        ),
+        timeout=30000,
+    )
+    resp = w.current_response
+    got = [r.path for r in resp.results]
+    assert got, "the second model's index is empty"
+    eng = w.search.engine
+    assert eng.runtime.id == "tiny-b"
+    direct = eng.search_text("a red circle", len(got))
+    assert [r.path for r in direct.results][: len(got)] == got
+
+
+def test_import_immich_and_xenova_folders_from_the_gui(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, photos: Path, tmp_path: Path
+) -> None:
+    paths = prepare_library(data_dir, model=tiny_model, photos=photos, index=False)
+    w = make_window(paths)
+    w.query_bar.gear.click()  # ⚙ "Folders and models"
+    dlg_f = getattr(w, "folders_dialog", None) or w.folders.folders_dialog
+    assert dlg_f is not None and dlg_f.models_button.isVisible()
+    dlg_f.models_button.click()  # ⚙ "Folders and models" → Models…
+    dlg = w.model_manager
+    for layout, src, name in (("immich", IMMICH, "ViT-tiny__immich"), ("xenova", XENOVA, "clip-tiny-xenova")):
+        folder = tmp_path / name
+        shutil.copytree(src, folder)
+        dlg.choose_folder = lambda f=folder: str(f)  # the native folder dialog
+        dlg.import_button.click()
+        qtbot.waitUntil(lambda: dlg.busy is None, timeout=60000)
+        assert "Installed" in dlg.status.text(), (layout, dlg.status.text())
+        row = _row(dlg, name.lower())
+        assert row.installed and not row.active, layout
+    assert w.lib.active_model_id() == "tiny-random"
+
+
+def test_cancel_an_install_halfway_leaves_nothing_installed(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, hub: Any
+) -> None:
+    paths = prepare_library(data_dir, model=tiny_model, photos=None, index=False)
+    w = make_window(paths)
+    dlg = w.open_model_manager()
+    gate = threading.Event()
+    commit = hub.repos[REPO_B].refs["main"]  # files are downloaded from the commit main resolved to
+    hub.hold[f"/{REPO_B}/resolve/{commit}/visual/model.onnx"] = gate
+    seen: list[Any] = []
+    dlg.relay.download.connect(seen.append)
+    dlg.select("tiny-b")
+    dlg.install_button.click()
+    try:
+        qtbot.waitUntil(
+            lambda: any(p.file == "visual/model.onnx" and p.file_done > 0 for p in seen), timeout=30000
+        )
+        assert dlg.cancel_button.isVisible()
+        dlg.cancel_button.click()
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: dlg.busy is None, timeout=30000)
+    assert "cancelled" in dlg.status.text()
+    size = (IMMICH / "visual" / "model.onnx").stat().st_size
+    assert max(p.file_done for p in seen if p.file == "visual/model.onnx") < size  # stopped halfway
+    p = Paths.resolve(data_dir)
+    assert not (p.models_dir / "tiny-b").exists()
+    assert not [d.name for d in p.models_dir.iterdir() if d.name.startswith(".")]
+    assert not (p.downloads_dir / "tiny-b").exists()
+    assert not [d for d in p.downloads_dir.iterdir()] if p.downloads_dir.exists() else True
+    assert not _row(dlg, "tiny-b").installed and w.lib.active_model_id() == "tiny-random"
+
+
+def test_first_run_recommends_one_model_in_plain_words(qtbot: Any, make_window: Any, data_dir: Path) -> None:
+    w = make_window(Paths.resolve(data_dir), prompt_model=True)
+    qtbot.waitUntil(lambda: w.model_dialog is not None and w.model_dialog.isVisible())
+    dlg = w.model_dialog
+    assert dlg.recommended is not None
+    text = dlg.reason.text()
+    assert text.startswith("Recommended for this computer") and "processor cores" in text
+    for jargon in ("DataComp", "COCO", "R@1", "GFLOPs"):
+        assert jargon not in text
+    assert dlg.details.isVisibleTo(dlg) and dlg.details.text()
+    item = dlg.list.currentItem()
+    assert dlg.recommended in item.text() or item.data(256).id == dlg.recommended
+    unverified = [
+        dlg.list.item(i).text() for i in range(dlg.list.count()) if "unverified" in dlg.list.item(i).text()
+    ]
+    assert len(unverified) == 4  # the entries whose file list is not known here
+
+
+def test_query_language_setting_reaches_the_tokenizer(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path
+) -> None:
+    from photosearch.models import tokenize
+
+    paths = prepare_library(data_dir, model=tiny_model, photos=None, index=False)
+    w = make_window(paths)
+    dlg = w.open_model_manager()
+    try:
+        dlg.language.setCurrentIndex(dlg.language.findData("fra_Latn"))
+        assert tokenize.query_language() == "fra_Latn"
+        from photosearch.app.models import saved_query_language
+
+        assert saved_query_language(paths) == "fra_Latn"  # kept for the next start (and the CLI)
+        dlg.language.setCurrentIndex(dlg.language.findData("deu_Latn"))
+        assert tokenize.query_language() == "deu_Latn"
+    finally:
+        tokenize.set_query_language(None)
+
+
+def test_a_non_commercial_licence_is_shown_before_install_and_accepted_once(
+    qtbot: Any, make_window: Any, data_dir: Path, hub: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reg = json.loads((tmp_path / "registry.json").read_text())
+    reg["models"][1].update({"licence": "CC-BY-NC-4.0", "commercial_use": False})
+    (tmp_path / "registry.json").write_text(json.dumps(reg))
+    paths = prepare_library(data_dir, model=None, photos=None, index=False)
+    w = make_window(paths)
+    dlg = w.open_model_manager()
+    dlg.select("tiny-b")
+    cells = [dlg.table.item(dlg.table.currentRow(), c).text() for c in range(dlg.table.columnCount())]
+    assert "CC-BY-NC-4.0 — not for commercial use" in cells
+    asked: list[str] = []
+    answer = {"yes": False}
+
+    def confirm(entry: Any) -> bool:
+        asked.append(entry.id)
+        return answer["yes"]
+
+    dlg.confirm_licence = confirm
+    dlg.install_button.click()  # declined: nothing happens
+    assert asked == ["tiny-b"] and dlg.busy is None and not _row(dlg, "tiny-b").installed
+    answer["yes"] = True
+    _install(qtbot, dlg, "tiny-b")
+    assert asked == ["tiny-b", "tiny-b"]
+    dlg.confirm_remove = lambda _row: True
+    dlg.select("tiny-b")
+    dlg.remove_button.click()
+    assert not _row(dlg, "tiny-b").installed
+    _install(qtbot, dlg, "tiny-b")  # accepted once: not asked again
+    assert asked == ["tiny-b", "tiny-b"]
+
+
+def test_a_file_without_any_hash_is_installed_only_after_the_person_agrees(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, hub: Any
+) -> None:
+    paths = prepare_library(data_dir, model=tiny_model, photos=None, index=False)
+    w = make_window(paths)
+    dlg = w.open_model_manager()
+    commit = hub.repos[REPO_B].refs["main"]
+    hub.hide_hash.update(
+        {
+            f"/{REPO_B}/resolve/main/textual/tokenizer.json",
+            f"/{REPO_B}/resolve/{commit}/textual/tokenizer.json",
+        }
+    )
+    asked: list[str] = []
+    dlg.confirm_unverified = lambda msg: asked.append(msg) or False
+    dlg.select("tiny-b")
+    dlg.install_button.click()
+    qtbot.waitUntil(lambda: dlg.busy is None and bool(asked), timeout=30000)
+    assert "textual/tokenizer.json" in asked[0] and not _row(dlg, "tiny-b").installed
+    dlg.confirm_unverified = lambda msg: asked.append(msg) or True
+    dlg.select("tiny-b")
+    dlg.install_button.click()
+    qtbot.waitUntil(lambda: dlg.busy is None and len(asked) == 2, timeout=30000)
+    qtbot.waitUntil(lambda: dlg.busy is None and _row(dlg, "tiny-b").installed, timeout=60000)
+    pkg = Paths.resolve(data_dir).models_dir / "tiny-b" / "manifest.json"
+    record = json.loads(pkg.read_text())["extra"]["download"]["files"]
+    assert record["textual/tokenizer.json"]["verified_by"] == "unverified (allowed by the person)"
