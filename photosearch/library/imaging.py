@@ -30,12 +30,66 @@ try:  # HEIC/HEIF (and AVIF through pillow-heif where Pillow lacks it)
 except Exception:  # pragma: no cover - optional at run time
     HEIF_AVAILABLE = False
 
-# File types the library indexes (lower-case suffix → format family).
+# File types the library indexes (lower-case suffix → format family). MPO: multi-picture JPEG (3D and
+# some phone cameras), read as its first picture.
 IMAGE_SUFFIXES: dict[str, str] = {
-    ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".jfif": "jpeg",
+    ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".jfif": "jpeg", ".mpo": "jpeg",
     ".png": "png", ".webp": "webp", ".gif": "gif", ".bmp": "bmp", ".dib": "bmp",
     ".tif": "tiff", ".tiff": "tiff", ".heic": "heic", ".heif": "heic", ".hif": "heic", ".avif": "avif",
 }
+
+# The only decoders PhotoSearch runs (Pillow format ids; MPO comes through the JPEG decoder, HEIF through
+# pillow-heif). Every other Pillow decoder is never tried, whatever the file is called: EPS/PostScript
+# (Pillow hands those to Ghostscript, an external program), PDF, PSD, FITS, ICNS, …
+PHOTO_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF", "GIF", "BMP", "HEIF", "AVIF")
+_formats: tuple[str, ...] | None = None
+
+
+def photo_formats() -> tuple[str, ...]:
+    """The formats of :data:`PHOTO_FORMATS` this Pillow can open (their plugins imported, no others)."""
+    global _formats
+    if _formats is None:
+        import importlib
+
+        for plugin in ("Jpeg", "Png", "WebP", "Tiff", "Gif", "Bmp", "Avif"):
+            try:
+                importlib.import_module(f"PIL.{plugin}ImagePlugin")
+            except ImportError:  # pragma: no cover - a Pillow built without it
+                pass
+        _formats = tuple(f for f in PHOTO_FORMATS if f in Image.OPEN)
+    return _formats
+
+
+# What a file that is not one of our formats really is, from its first bytes: said in the skip reason.
+_FOREIGN_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%!", "a PostScript (EPS/PS) document"),
+    (b"\xc5\xd0\xd3\xc6", "a PostScript (EPS) document"),
+    (b"%PDF", "a PDF document"),
+    (b"8BPS", "a Photoshop (PSD) file"),
+    (b"SIMPLE  =", "a FITS astronomy image"),
+    (b"icns", "a macOS icon (ICNS)"),
+    (b"\x00\x00\x01\x00", "a Windows icon (ICO)"),
+    (b"\x00\x00\x00\x0cjP  ", "a JPEG 2000 image"),
+    (b"\xffO\xffQ", "a JPEG 2000 image"),
+    (b"PK\x03\x04", "a ZIP archive"),
+)
+
+
+def _foreign_kind(path: str) -> str | None:
+    """What a file Pillow was not allowed to open is, when its first bytes say (else None)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1024)
+    except OSError:
+        return None
+    for magic, kind in _FOREIGN_MAGIC:
+        if head.startswith(magic):
+            return kind
+    low = head.lower()
+    if b"<svg" in low or (low.lstrip().startswith(b"<?xml") and b"svg" in low):
+        return "an SVG drawing"
+    return None
+
 
 # Largest image decoded (declared pixels). Bigger files are skipped with a reason, never decoded.
 MAX_PIXELS = 150_000_000
@@ -79,7 +133,7 @@ def _open_guarded(path: str) -> tuple[Image.Image, BinaryIO]:
         guard = _HeaderGuard(f)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            img = Image.open(guard)  # type: ignore[arg-type]
+            img = Image.open(guard, formats=photo_formats())  # type: ignore[arg-type]
         guard.armed = False
         return img, f
     except BaseException:
@@ -94,12 +148,20 @@ _DATETIME = 0x0132
 _ORIENTATION = 0x0112
 
 
+_FORMAT_NAMES = "JPEG, PNG, WebP, HEIC/HEIF, AVIF, TIFF, GIF and BMP"
+
+
+def _suffix(name: str) -> str:
+    # "holiday.jpg " (a trailing space, e.g. from a Windows share or a typo) is still a JPEG
+    return os.path.splitext(name.rstrip(" "))[1].lower()
+
+
 def is_image_name(name: str) -> bool:
-    return os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
+    return _suffix(name) in IMAGE_SUFFIXES
 
 
 def format_of(path: str | Path) -> str:
-    return IMAGE_SUFFIXES.get(os.path.splitext(str(path))[1].lower(), "other")
+    return IMAGE_SUFFIXES.get(_suffix(str(path)), "other")
 
 
 @dataclass
@@ -216,7 +278,11 @@ def open_image(
         size = _size_or_none(path)
         if size == 0:
             raise UnreadableImage(path, "empty file (0 bytes)") from e
-        raise UnreadableImage(path, "not an image Pillow can read (unknown or corrupt format)") from e
+        kind = _foreign_kind(path)
+        if kind:
+            raise UnreadableImage(path, f"{kind}, not a photo: PhotoSearch opens only {_FORMAT_NAMES} files") from e
+        raise UnreadableImage(path, f"not an image PhotoSearch can read (unknown or damaged format; it opens "
+                                    f"{_FORMAT_NAMES})") from e
     except Image.DecompressionBombError as e:
         raise UnreadableImage(path, "image too large to decode safely (declared size over the limit)") from e
     except OSError as e:
@@ -254,7 +320,7 @@ def _decode(img: Image.Image, path: str, draft_short_side: int | None, max_pixel
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)  # animated GIF/WebP/multi-page TIFF: the first frame
         reduced = False
-        if draft_short_side and img.format == "JPEG":
+        if draft_short_side and img.format in ("JPEG", "MPO"):
             short = min(w, h)
             if short > 2 * draft_short_side:
                 scale = short / draft_short_side
