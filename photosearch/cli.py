@@ -587,6 +587,21 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if report.clean else 1
 
 
+def cmd_forget(args: argparse.Namespace) -> int:
+    from photosearch.store.forget import derived_paths, forget_library
+
+    paths = _paths(args)
+    if not args.yes:
+        names = ", ".join(p.name for p in derived_paths(paths)) or "nothing"
+        raise QueryError(f"this deletes the library's catalog, index, thumbnails, backups and logs in "
+                         f"{paths.data_dir} ({names}); your photos and models stay. Run again with --yes")
+    done = forget_library(paths)
+    _emit(args, {"removed": done.removed, "bytes_freed": done.bytes_freed},
+          lambda: [f"forgot the library in {paths.data_dir}: removed {', '.join(done.removed) or 'nothing'} "
+                   f"({done.bytes_freed / 1e6:.1f} MB); your photos and models are untouched"])
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------------
 # parser
 
@@ -686,6 +701,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--full", action="store_true", help="full SQLite integrity check and model checksums (slower)")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=cmd_doctor)
+    fg = sub.add_parser("forget", parents=[common], help="delete everything PhotoSearch derived from your photos "
+                        "(catalog, index, thumbnails, backups, logs); photos and models stay")
+    fg.add_argument("--yes", action="store_true", help="really delete")
+    fg.add_argument("--json", action="store_true")
+    fg.set_defaults(func=cmd_forget)
     return p
 
 

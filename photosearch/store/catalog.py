@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from photosearch.errors import CatalogCorrupt, CatalogError, DiskFull
+from photosearch.errors import CatalogCorrupt, CatalogError, CatalogMissing, DiskFull
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +160,18 @@ class Catalog:
     # Catalogs up to this size get a full ``PRAGMA quick_check`` when opened with ``check=True``.
     QUICK_CHECK_MAX_BYTES = 1 << 30
 
-    def __init__(self, path: str | Path, *, readonly: bool = False, check: bool = False) -> None:
+    # Beside the catalog, the library's folder list: with it there and the catalog gone, the catalog is
+    # *missing* (an error: ``doctor --repair`` rebuilds it), not a new library to start empty.
+    FOLDERS_FILE = "folders.json"
+    MISSING = ("the catalog is missing; run `photosearch doctor --repair` to rebuild it from your folders")
+
+    def __init__(self, path: str | Path, *, readonly: bool = False, check: bool = False,
+                 create: bool = False) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        self.create = create  # make a new catalog even where one is missing (doctor's rebuild)
+        # why this catalog cannot be changed (a read-only data folder), or None
+        self.cannot_update: str | None = None
         self._lock = threading.RLock()
         self._conn = self._connect()
         try:
@@ -197,8 +206,12 @@ class Catalog:
     # -- opening, schema ------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         exists = self.path.exists()
+        if not exists and not self.create and (self.path.parent / self.FOLDERS_FILE).is_file():
+            raise CatalogMissing(self.MISSING)
         if self.readonly and not exists:
             raise CatalogError(f"no catalog at {self.path} (add a folder and index it first)")
+        if exists and not os.access(self.path.parent, os.W_OK):
+            return self._connect_read_only()
         try:
             if not exists:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -214,6 +227,8 @@ class Catalog:
         except sqlite3.DatabaseError as e:
             if _is_disk_full(e):
                 raise DiskFull(f"the disk holding {self.path.parent} is full") from e
+            if exists and ("readonly" in str(e).lower() or "unable to open" in str(e).lower()):
+                return self._connect_read_only()
             if "readonly" in str(e).lower() or "unable to open" in str(e).lower():
                 raise CatalogError(f"cannot open the catalog {self.path}: {e}") from e
             raise self._corrupt(e) from e
@@ -229,6 +244,28 @@ class Catalog:
                 raise CatalogError(f"the catalog {self.path} needs upgrading; run 'photosearch index' once")
             self._migrate(conn, version)
         return conn
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """A read-only data folder: SQLite cannot make its WAL index (``-shm``) there, so open read-only,
+        and where even that fails, as an immutable file (a snapshot: nobody can be writing it here)."""
+        self.cannot_update = (f"the data folder {self.path.parent} is read-only: searching works, but nothing can "
+                              "be indexed or changed")
+        last: Exception | None = None
+        for query in ("mode=ro", "immutable=1"):
+            try:
+                conn = sqlite3.connect(f"file:{self.path}?{query}", uri=True, timeout=30.0, isolation_level=None,
+                                       check_same_thread=False)
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.DatabaseError as e:
+                last = e
+                continue
+            if version != VERSION:
+                conn.close()
+                raise CatalogError(f"the catalog {self.path} has schema {version}, this PhotoSearch reads {VERSION}, "
+                                   "and the data folder is read-only so it cannot be upgraded")
+            log.warning("%s", self.cannot_update)
+            return conn
+        raise CatalogError(f"cannot open the catalog {self.path} (read-only data folder): {last}")
 
     def _corrupt(self, e: BaseException) -> CatalogCorrupt:
         return CatalogCorrupt(
@@ -664,6 +701,10 @@ class Catalog:
 
     def has_thumbnail(self, content_hash: str) -> bool:
         return bool(self._q("SELECT 1 FROM thumbnails WHERE content_hash=?", (content_hash,)))
+
+    def content_hashes(self) -> set[str]:
+        """Every content hash a file row has (what derived data may belong to)."""
+        return {r[0] for r in self._q("SELECT DISTINCT content_hash FROM files WHERE content_hash IS NOT NULL")}
 
     def orphan_thumbnails(self) -> list[str]:
         return [r[0] for r in self._q("SELECT content_hash FROM thumbnails t WHERE NOT EXISTS "
