@@ -94,6 +94,52 @@ def _foreign_kind(path: str) -> str | None:
 # Largest image decoded (declared pixels). Bigger files are skipped with a reason, never decoded.
 MAX_PIXELS = 150_000_000
 NEUTRAL_BACKGROUND = (128, 128, 128)
+# Memory one decode may take (bytes), estimated from the header before anything is decoded: the decoded
+# pixels (width × height × bytes per pixel of the file's mode, at the reduced JPEG scale where it applies)
+# plus the working copies of the conversion to 8-bit RGB. A file over it is skipped with the reason, never
+# attempted. With the default two decode threads, decoding stays under ~0.6 GB whatever the folder holds.
+ENV_DECODE_BUDGET = "PHOTOSEARCH_DECODE_BUDGET_MB"
+DEFAULT_DECODE_BUDGET = 256 * 1024 * 1024
+# bytes per pixel Pillow keeps for each mode ("1" and "P" store a byte per pixel)
+_MODE_BYTES = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2,
+               "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3, "RGBA": 4, "RGBa": 4, "RGBX": 4, "CMYK": 4, "I": 4, "F": 4,
+               "RGB;16": 6, "BGR;16": 6, "RGBA;16": 8, "BGRA;16": 8}
+
+
+# Images decoded at full size that are bigger than this are shrunk right after decoding (fast path).
+SHRINK_ABOVE_PIXELS = 24_000_000
+
+
+def decode_budget() -> int:
+    try:
+        mb = float(os.environ.get(ENV_DECODE_BUDGET, ""))
+        return int(mb * 1024 * 1024) if mb > 0 else DEFAULT_DECODE_BUDGET
+    except ValueError:
+        return DEFAULT_DECODE_BUDGET
+
+
+def decode_cost(mode: str, width: int, height: int, reduce: int = 1, reducible: bool = False) -> int:
+    """Estimated peak bytes of decoding an image of this mode and size: its pixels (at 1/``reduce`` scale
+    for a JPEG drafted smaller) plus the conversion to RGB — of the full image, or when ``reducible``
+    (the fast path shrinks it first) of a small one."""
+    w, h = -(-width // reduce), -(-height // reduce)
+    bpp = _MODE_BYTES.get(mode, 4)
+    pixels = w * h * bpp
+    if reducible:
+        return pixels + pixels // 4
+    if mode == "RGB":
+        return pixels
+    # to 8-bit RGB: 16-bit/float go through a grey copy (+ the int32 strip buffers, bounded), alpha through RGBA
+    grey = w * h if bpp >= 2 and mode not in ("LA", "La", "PA", "RGBA", "RGBa", "RGBX", "CMYK") else 0
+    return pixels + grey + w * h * (4 if "A" in mode or mode == "P" else 3)
+
+
+def _describe_mode(mode: str) -> str:
+    return {"I;16": "16-bit grey", "I;16B": "16-bit grey", "I;16L": "16-bit grey", "I;16N": "16-bit grey",
+            "I": "32-bit grey", "F": "32-bit float", "L": "8-bit grey", "RGB": "8-bit colour",
+            "RGBA": "8-bit colour with alpha", "CMYK": "CMYK", "P": "palette"}.get(mode, mode)
+
+
 # Pillow refuses "bombs" at 2x its limit and warns above it; we check ourselves first.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -178,6 +224,10 @@ class Decoded:
 
 def _exif_info(img: Image.Image) -> tuple[int, float | None]:
     """(orientation, date taken as a POSIX timestamp in local time) from EXIF; tolerant of garbage."""
+    if img.format == "PNG" and "exif" not in img.info:
+        # Pillow's PNG getexif() decodes the whole image to look for an eXIf chunk after the pixels
+        # (seconds and gigabytes for a big one); EXIF in a PNG comes before them in practice
+        return 1, None
     try:
         exif = img.getexif()
     except Exception:
@@ -230,10 +280,12 @@ def to_rgb(img: Image.Image) -> Image.Image:
             lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
             scale = 255.0 / (hi - lo) if hi > lo else 0.0
             arr8 = np.clip((np.nan_to_num(arr) - lo) * scale, 0, 255).astype(np.uint8)
-        else:
-            arr = arr.astype(np.int64)
-            top = 65535 if mode.startswith("I;16") or arr.max(initial=0) > 255 else 255
-            arr8 = np.clip(arr * 255 // max(top, 1), 0, 255).astype(np.uint8)
+        else:  # integer: scaled to 8 bits a strip at a time (no full-size wide copies)
+            top = 65535 if mode.startswith("I;16") or int(arr.max(initial=0)) > 255 else 255
+            arr8 = np.empty(arr.shape, np.uint8)
+            for r in range(0, arr.shape[0], 256):
+                strip = arr[r : r + 256].astype(np.int64)
+                arr8[r : r + 256] = np.clip(strip * 255 // max(top, 1), 0, 255)
         return Image.fromarray(arr8, "L").convert("RGB")
     has_alpha = mode in ("RGBA", "LA", "La", "RGBa", "PA") or (mode == "P" and "transparency" in img.info) or (
         mode in ("L", "RGB") and "transparency" in img.info
@@ -337,9 +389,25 @@ def _decode(img: Image.Image, path: str, draft_short_side: int | None, max_pixel
                     warnings.simplefilter("ignore")
                     got = img.draft("RGB", req)
                 reduced = got is not None and img.size != (w, h)
+        dw, dh = img.size  # what will be decoded (after a JPEG draft or a HEIC thumbnail)
+        # formats decoded at full size (PNG, TIFF, WebP, GIF, BMP, a HEIC without thumbnail): shrunk by an
+        # integer factor right after decoding, before the RGB conversion and everything downstream
+        shrink = max(1, min(dw, dh) // draft_short_side) if draft_short_side and not reduced else 1
+        if dw * dh < SHRINK_ABOVE_PIXELS:
+            shrink = 1  # ordinary sizes: decoded as they are (cheap, and identical to the exact path's pixels)
+        budget = decode_budget()
+        need = decode_cost(img.mode, dw, dh, reducible=shrink >= 2)
+        if need > budget:
+            raise UnreadableImage(
+                path, f"too large to decode within the memory limit ({w}×{h} {_describe_mode(img.mode)} needs about "
+                      f"{need / 2**20:,.0f} MB; the limit per photo is {budget / 2**20:,.0f} MB)")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             img.load()
+        if shrink >= 2:  # formats without reduced decoding: shrink before the (costlier) RGB conversion
+            small = (-(-dw // shrink), -(-dh // shrink))
+            img = img.reduce(shrink) if img.mode in _REDUCE_MODES else img.resize(small, Image.Resampling.BOX)
+            reduced = True
         rgb = to_rgb(img)
         if orientation != 1:
             rgb = _orient(rgb, orientation)
@@ -362,6 +430,8 @@ def _decode(img: Image.Image, path: str, draft_short_side: int | None, max_pixel
     except Exception as e:  # noqa: BLE001
         raise UnreadableImage(path, f"decoder error: {type(e).__name__}: {e}") from e
 
+
+_REDUCE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "I", "F", "YCbCr"})
 
 _TRANSPOSE = {
     2: [Image.Transpose.FLIP_LEFT_RIGHT],

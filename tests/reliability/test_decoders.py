@@ -161,3 +161,67 @@ def test_cli_search_by_a_disguised_reference_says_why(
     )
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert "PostScript" in r.stderr, r.stderr
+
+
+# -- bounded memory per decode ---------------------------------------------------------------------------
+
+MEMORY_PROBE = """
+import resource, sys
+from photosearch.errors import UnreadableImage
+from photosearch.library.imaging import open_image
+try:
+    d = open_image(sys.argv[1], draft_short_side=224)
+    print("decoded", d.image.size, d.width, d.height)
+except UnreadableImage as e:
+    print("skipped:", e.reason)
+print("peak_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def _probe(path: Path) -> tuple[str, float]:
+    r = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(path)], env=cli_env(Path("/nonexistent")),
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    return lines[0], float(lines[-1].split()[1])
+
+
+def test_a_16_bit_png_over_the_budget_is_refused_from_its_header(tmp_path: Path) -> None:
+    """The issue's 1.1 MB 12000×12000 16-bit grey PNG (3.77 GB peak before): refused with the reason,
+    never decoded — the process stays at its start-up size."""
+    from tests.hostile import png_grey16
+
+    p = tmp_path / "dark.png"
+    p.write_bytes(png_grey16(12000, 12000))
+    assert p.stat().st_size < 2_000_000
+    what, peak = _probe(p)
+    assert what.startswith("skipped:") and "memory limit" in what and "16-bit grey" in what, what
+    assert peak < 250, peak
+
+
+def test_big_images_under_the_budget_decode_shrunk(tmp_path: Path) -> None:
+    """A 20000×3000 TIFF (180 MB of pixels) decodes, shrunk before conversion; a 16-bit grey PNG under the
+    budget keeps its tones (no int64 copy of the whole image)."""
+    from tests.hostile import png_grey16
+
+    t = tmp_path / "pano.tif"
+    ramp = np.linspace(0, 255, 20000, dtype=np.float32).astype(np.uint8)
+    Image.fromarray(np.stack([np.tile(ramp, (3000, 1))] * 3, axis=-1)).save(t, compression="tiff_deflate")
+    what, peak = _probe(t)
+    assert what.startswith("decoded") and "20000 3000" in what, what
+    assert peak < 600, peak
+    g = tmp_path / "grey16.png"
+    g.write_bytes(png_grey16(3000, 2000))
+    d = open_image(g)
+    assert d.image.mode == "RGB" and d.image.size == (3000, 2000)
+    assert d.image.getpixel((5, 5)) == (0, 0, 0) or d.image.getpixel((5, 5))[0] == 0x40 * 255 // 65535
+
+
+def test_the_budget_is_configurable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = tmp_path / "a.png"
+    Image.new("RGB", (1000, 1000)).save(p)
+    monkeypatch.setenv("PHOTOSEARCH_DECODE_BUDGET_MB", "1")
+    with pytest.raises(UnreadableImage, match="memory limit"):
+        open_image(p)
+    monkeypatch.delenv("PHOTOSEARCH_DECODE_BUDGET_MB")
+    assert open_image(p).image.size == (1000, 1000)
