@@ -20,6 +20,7 @@ from typing import Any
 from photosearch.config import Paths
 from photosearch.errors import PhotoSearchError, QueryError
 from photosearch.progress import Progress, format_duration
+from photosearch.terminal import shown
 
 log = logging.getLogger("photosearch.cli")
 
@@ -63,7 +64,7 @@ def _emit(args: argparse.Namespace, data: Any, human: Callable[[], Iterable[str]
         sys.stdout.write("\n")
     else:
         for line in human():
-            print(line)
+            print(shown(line))
 
 
 class LiveLine:
@@ -84,7 +85,7 @@ class LiveLine:
         if not final and now - self._last < (0.1 if self.tty else 2.0):
             return
         self._last = now
-        line = render()
+        line = shown(render())
         if self.tty:
             self.stream.write("\r\x1b[K" + line + ("\n" if final else ""))
             self._open = not final
@@ -709,9 +710,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _ShownFormatter(logging.Formatter):
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - the logging API's name
+        return shown(super().formatMessage(record))  # the message; a traceback after it keeps its lines
+
+
 def setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for h in logging.getLogger().handlers:  # file names in log lines are shown escaped too
+        h.setFormatter(_ShownFormatter(h.formatter._fmt if h.formatter else None))  # noqa: SLF001
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -723,7 +731,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except PhotoSearchError as e:
-        print(f"photosearch: {e}", file=sys.stderr)
+        print(f"photosearch: {shown(e)}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         return 130
@@ -732,7 +740,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:  # a full or read-only disk that no layer below turned into a clear message
         if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
             what = "is full: free some space and try again" if e.errno != errno.EROFS else "is read-only"
-            print(f"photosearch: the disk {what} ({e.filename or e})", file=sys.stderr)
+            print(f"photosearch: the disk {what} ({shown(e.filename or e)})", file=sys.stderr)
             return 6
         raise
 

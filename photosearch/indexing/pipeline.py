@@ -291,6 +291,8 @@ class Indexer:
             yield Progress("cancelled")
             return
         yield Progress("scanning", done=report.seen, total=report.seen, extra={"scan": report.__dict__})
+        if report.deleted or report.changed:  # the photos are gone: their thumbnails go now, not after embedding
+            self.library.thumbs.clean_orphans(self.catalog)
         _ = self.runtime  # raises ModelNotInstalled before any work when there is no model
         self.library.vector_index()  # open (or rebuild) before embedding
         last: Progress | None = None

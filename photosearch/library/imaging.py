@@ -187,6 +187,21 @@ def _open_guarded(path: str) -> tuple[Image.Image, BinaryIO]:
         raise
 
 
+class _RelayDecoderLog(logging.Handler):
+    """Pillow's own log lines (e.g. ``PIL.TiffImagePlugin`` errors about a broken file) are about one
+    photo, whose skip reason already says what is wrong: they go to our log at INFO (the GUI's log file;
+    ``photosearch -v``), not to the terminal among the command's output."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log.info("%s: %s", record.name, record.getMessage())
+
+
+_pil_log = logging.getLogger("PIL")
+if not any(isinstance(h, _RelayDecoderLog) for h in _pil_log.handlers):
+    _pil_log.addHandler(_RelayDecoderLog())
+    _pil_log.propagate = False
+
+
 _EXIF_IFD = 0x8769
 _DATETIME_ORIGINAL = 0x9003
 _DATETIME_DIGITIZED = 0x9004
