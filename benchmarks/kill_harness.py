@@ -13,9 +13,12 @@ chosen by one of three modes:
 
 While the indexer runs, the harness follows the catalog read-only and keeps every committed
 embedding (id, content hash, vector). After each kill it checks: ``photosearch doctor`` reports no
-errors, and every embedding seen committed before the kill is still there, identical. After the
+errors, and every embedding seen committed before the kill is still there, identical. With ``--churn N``
+(default 5), before each trial N photos are deleted and N new ones added, so photos disappear while the
+indexer is killed. After the
 kills, one last run must finish; then every photo must be indexed exactly once (one file row each,
-one embedding per content, all in the saved index) and search must work. A trial that breaks any of
+one embedding per content, all in the saved index), no thumbnail may be left whose photo is gone (file or
+row: the orphans are counted after every kill and at the end) and search must work. A trial that breaks any of
 this is a failure; the script prints trials, kills (how many during saves) and failures, and exits
 non-zero when any failed.
 """
@@ -100,10 +103,13 @@ class CatalogFollower:
         try:
             now = {int(i): (h, m, bytes(v)) for i, h, m, v in
                    conn.execute("SELECT id, content_hash, model_id, vector FROM embeddings")}
+            live = {r[0] for r in conn.execute("SELECT DISTINCT content_hash FROM files")}
         finally:
             conn.close()
         out = []
         for i, row in self.seen.items():
+            if i not in now and row[0] not in live:
+                continue  # its photos were deleted (churn): collected as garbage, rightly
             if i not in now:
                 out.append(f"embedding {i} ({row[0]}) committed before the kill is gone")
             elif now[i] != row:
@@ -138,8 +144,30 @@ def _pending(catalog: Path) -> int:
         conn.close()
 
 
+def orphan_thumbnails(data: Path) -> tuple[int, int]:
+    """(thumbnail files, thumbnail rows) whose content hash no photo in the catalog has."""
+    conn = sqlite3.connect(f"file:{data / 'catalog.sqlite3'}?mode=ro", uri=True, timeout=5)
+    try:
+        known = {r[0] for r in conn.execute("SELECT DISTINCT content_hash FROM files WHERE content_hash IS NOT NULL")}
+        rows = [r[0] for r in conn.execute("SELECT content_hash FROM thumbnails")]
+    finally:
+        conn.close()
+    files = [p for p in (data / "thumbs").glob("*/*.jpg")]
+    return sum(1 for p in files if p.name.split(".")[0] not in known), sum(1 for h in rows if h not in known)
+
+
+def churn(lib: Path, rng: random.Random, n: int, next_index: int, seed: int) -> tuple[int, int]:
+    """Delete ``n`` random photos and add ``n`` new ones; returns (the next free photo number, deleted)."""
+    existing = sorted(lib.glob("set*/img_*.jpg"))
+    gone = rng.sample(existing, min(n, len(existing)))
+    for p in gone:
+        p.unlink()
+    make_photos(lib, n, start=next_index, seed=seed)
+    return next_index + n, len(gone)
+
+
 def run_harness(work: Path, *, photos: int = 500, kills: int = 20, seed: int = 0, batch_size: int = 8,
-                save_interval: float = 0.2, log=print) -> dict:  # noqa: ANN001
+                save_interval: float = 0.2, churn_per_trial: int = 5, log=print) -> dict:  # noqa: ANN001
     from tests.tinymodel import build_tiny_model
 
     rng = random.Random(seed)
@@ -162,14 +190,20 @@ def run_harness(work: Path, *, photos: int = 500, kills: int = 20, seed: int = 0
     during_save = 0
     done_kills = 0
     trials = 0
+    next_photo = photos
+    deleted = 0
+    orphans_after_kills: list[int] = []
     t0 = time.monotonic()
     while done_kills < kills:
         trials += 1
+        if churn_per_trial and trials > 1:
+            next_photo, n_gone = churn(lib, rng, churn_per_trial, next_photo, seed)
+            deleted += n_gone
         if catalog.exists() and follower.poll() and _pending(catalog) == 0:
             # everything got indexed before enough kills: give the indexer more work
-            make_photos(lib, 100, start=total_photos, seed=seed)
-            total_photos += 100
-            log(f"  (added 100 more photos: {total_photos})")
+            make_photos(lib, 100, start=next_photo, seed=seed)
+            next_photo += 100
+            log("  (added 100 more photos)")
         mode = rng.choice(["time", "count", "save"])
         target_time = rng.uniform(0.05, 5.0)
         base = follower.poll()
@@ -218,9 +252,12 @@ def run_harness(work: Path, *, photos: int = 500, kills: int = 20, seed: int = 0
             problems.append("doctor: " + "; ".join(f.get("message", "") for f in report.get("findings", [])
                                                      if f.get("severity", "error") == "error"))
         follower.poll()
+        orphan_files, orphan_rows = orphan_thumbnails(data) if catalog.exists() else (0, 0)
+        orphans_after_kills.append(orphan_files + orphan_rows)
         log(f"trial {trials:3}: kill {done_kills:2} ({mode:5}{', during a save' if in_save else ''}, "
             f"{'fired' if fired else 'deadline'}) after {time.monotonic() - start:.2f} s; "
-            f"{len(follower.seen)} embeddings committed; doctor warnings {report.get('warnings', '?')}"
+            f"{len(follower.seen)} embeddings committed; doctor warnings {report.get('warnings', '?')}; "
+            f"orphaned thumbnails now {orphan_files} files, {orphan_rows} rows (swept by the next completed run)"
             + (f"; FAILED: {problems}" if problems else ""))
         if problems:
             failures.append(f"trial {trials}: " + "; ".join(problems))
@@ -233,6 +270,11 @@ def run_harness(work: Path, *, photos: int = 500, kills: int = 20, seed: int = 0
         final = json.loads(r.stdout)
     lost = follower.lost()
     failures += [f"final: {x}" for x in lost]
+    # embeddings of deleted photos are garbage-collected, so "lost" counts only those whose content is still here
+    total_photos = len(list(lib.glob("set*/img_*.jpg")))
+    final_orphans = orphan_thumbnails(data)
+    if sum(final_orphans):
+        failures.append(f"final: orphaned thumbnails {final_orphans[0]} files, {final_orphans[1]} rows")
     conn = sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)
     try:
         n_files = conn.execute("SELECT COUNT(*) FROM files").fetchone()[0]
@@ -248,7 +290,10 @@ def run_harness(work: Path, *, photos: int = 500, kills: int = 20, seed: int = 0
         failures.append(f"final: {n_files} file rows, {status} for {total_photos} photos ({dup_paths} duplicates)")
     if n_emb != total_photos or n_hash != total_photos:
         failures.append(f"final: {n_emb} embeddings and {n_hash} distinct contents for {total_photos} photos")
-    if meta is None or meta[0] != n_emb or meta[1] != max_id:
+    # with churn, the saved index also counts the entries of deleted photos (marked deleted in hnswlib);
+    # that it holds every live embedding is doctor's check below
+    count_ok = meta is not None and (meta[0] >= n_emb if churn_per_trial else meta[0] == n_emb)
+    if meta is None or not count_ok or meta[1] != max_id:
         failures.append(f"final: saved index holds {meta} (count, high water), catalog {n_emb} embeddings, max id {max_id}")
     r = _cli(env, "doctor", "--json")
     if r.returncode != 0 or not json.loads(r.stdout).get("clean"):
@@ -256,7 +301,10 @@ def run_harness(work: Path, *, photos: int = 500, kills: int = 20, seed: int = 0
     r = _cli(env, "search", "--json", "-k", "5", "a red circle")
     if r.returncode != 0 or len(json.loads(r.stdout)["results"]) != 5:
         failures.append(f"final search failed: {r.stderr[-300:]}")
-    result = {"photos": total_photos, "trials": trials, "kills": done_kills, "kills_by_mode": modes,
+    result = {"photos": total_photos, "photos_deleted_by_churn": deleted,
+              "orphaned_thumbnails_final": sum(final_orphans),
+              "orphaned_thumbnails_after_kills_max": max(orphans_after_kills, default=0),
+              "trials": trials, "kills": done_kills, "kills_by_mode": modes,
               "kills_during_save": during_save, "failures": len(failures), "failure_details": failures,
               "embeddings_committed_seen": len(follower.seen), "final": final.get("counts"),
               "seconds": round(time.monotonic() - t0, 1)}
@@ -269,20 +317,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kills", type=int, default=20)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--churn", type=int, default=5, help="photos deleted and added before each trial")
     ap.add_argument("--work", help="working folder (default: a temporary one, removed after)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
     if a.work:
-        res = run_harness(Path(a.work), photos=a.photos, kills=a.kills, seed=a.seed, batch_size=a.batch_size)
+        res = run_harness(Path(a.work), photos=a.photos, kills=a.kills, seed=a.seed, batch_size=a.batch_size,
+                          churn_per_trial=a.churn)
     else:
         with tempfile.TemporaryDirectory(prefix="kill-harness-") as d:
-            res = run_harness(Path(d), photos=a.photos, kills=a.kills, seed=a.seed, batch_size=a.batch_size)
+            res = run_harness(Path(d), photos=a.photos, kills=a.kills, seed=a.seed, batch_size=a.batch_size,
+                              churn_per_trial=a.churn)
     if a.json:
         print(json.dumps(res, indent=2))
     else:
         print(f"photos {res['photos']}, trials {res['trials']}, SIGKILLs {res['kills']} "
               f"(by mode {res['kills_by_mode']}, {res['kills_during_save']} during an index save), "
-              f"failures {res['failures']}, {res['seconds']} s")
+              f"failures {res['failures']}, {res['seconds']} s; churn deleted {res['photos_deleted_by_churn']} photos; "
+              f"orphaned thumbnails at the end {res['orphaned_thumbnails_final']} "
+              f"(at most {res['orphaned_thumbnails_after_kills_max']} right after a kill)")
         for f in res["failure_details"]:
             print("  FAILURE:", f)
     return 0 if res["failures"] == 0 else 1

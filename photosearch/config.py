@@ -95,4 +95,9 @@ class Paths:
 
     def ensure(self) -> None:
         for d in (self.data_dir, self.index_dir, self.models_dir, self.thumbs_dir):
+            if d.exists() and not d.is_dir():
+                from photosearch.errors import CatalogError
+
+                raise CatalogError(f"{d} is a file, but PhotoSearch keeps a folder of that name there: move or "
+                                   "rename the file (or choose another data folder with --data-dir)")
             d.mkdir(parents=True, exist_ok=True)

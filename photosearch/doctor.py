@@ -10,28 +10,26 @@ installed models).
 Severity: ``error`` — damage (something would fail or be lost); ``warning`` — untidy but harmless
 (cleaned by ``--repair``); ``info`` — worth knowing. A data directory is *clean* when it has no errors.
 
-Repairs: a damaged catalog is moved aside (``catalog.sqlite3.damaged-<time>``) and a fresh one is
-built: the folders, settings and whatever embeddings can still be read are salvaged, the folders are
-rescanned; embeddings that cannot be read are lost and those photos are indexed again by the next
-``photosearch index``. A damaged, missing or incomplete vector index is rebuilt from the stored
+Repairs: a damaged catalog is moved aside (``catalog.sqlite3.damaged-<time>``) and a missing or damaged
+one is rebuilt (``photosearch.rebuild``): from the newest good backup (``store.backup``), plus the folders,
+settings and embeddings that can still be read from the damaged file and the folder list kept beside it;
+the folders are rescanned and thumbnails re-attached by content hash; photos whose embedding is in neither
+are indexed again by the next ``photosearch index``. A damaged, missing or incomplete vector index is rebuilt from the stored
 embeddings. Orphans, stray thumbnails and leftovers are removed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import shutil
-import sqlite3
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from photosearch.config import Paths
 from photosearch.errors import CatalogCorrupt, PhotoSearchError
-from photosearch.store.catalog import Catalog, set_aside_damaged
+from photosearch.store.catalog import Catalog
 from photosearch.store.lock import WriterLock
 from photosearch.store.vectors import VectorIndex, index_file_problem
 
@@ -89,7 +87,10 @@ def check(paths: Paths, *, full: bool = False) -> DoctorReport:
                                              f"'{holder.get('purpose')}'); results may change while it runs"))
     _check_models(paths, out, full)
     if not paths.catalog.exists():
-        out.append(Finding("catalog", "info", "no catalog yet (add a folder and index it)"))
+        if (paths.data_dir / Catalog.FOLDERS_FILE).is_file():
+            out.append(Finding("catalog", "error", Catalog.MISSING, repairable=True))
+        else:
+            out.append(Finding("catalog", "info", "no catalog yet (add a folder and index it)"))
         return report
     try:
         cat = Catalog(paths.catalog)
@@ -288,6 +289,10 @@ def run(paths: Paths, *, repair: bool = False, full: bool = False,
         return first
     repairs = _repair(paths, first, on_message or (lambda _m: None))
     after = check(paths, full=full)
+    if any(f.check == "catalog" for f in first.findings if f.repairable) and \
+            any(f.repairable for f in after.findings):  # the rebuilt catalog: now the rest (index, leftovers)
+        repairs += _repair(paths, after, on_message or (lambda _m: None))
+        after = check(paths, full=full)
     after.repairs = repairs
     after.before = first.findings
     return after
@@ -299,6 +304,8 @@ def _repair(paths: Paths, report: DoctorReport, say: Callable[[str], None]) -> l
     done: list[str] = []
     kinds = {f.check for f in report.findings if f.repairable}
     if "catalog" in kinds:
+        from photosearch.rebuild import rebuild_catalog
+
         lock = WriterLock(paths.lock_file, "photosearch doctor --repair").acquire()
         try:
             done.append(rebuild_catalog(paths, say))
@@ -373,91 +380,3 @@ def _repair(paths: Paths, report: DoctorReport, say: Callable[[str], None]) -> l
     for line in done:
         say(line)
     return done
-
-
-def _salvage(damaged: Path) -> tuple[list[tuple], list[tuple], list[tuple], int | None]:
-    """What can still be read from a damaged catalog: (folders, meta, embeddings, how many embeddings
-    it held — None when even that cannot be read)."""
-    folders: list[tuple] = []
-    meta: list[tuple] = []
-    embeddings: list[tuple] = []
-    expected: int | None = None
-    try:
-        conn = sqlite3.connect(f"file:{damaged}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return folders, meta, embeddings, expected
-    try:
-        for sql, sink in (("SELECT path, state, watch_mode, added_at FROM folders", folders),
-                          ("SELECT key, value FROM meta", meta)):
-            with contextlib.suppress(sqlite3.Error):
-                for row in conn.execute(sql):
-                    sink.append(tuple(row))
-        with contextlib.suppress(sqlite3.Error):
-            expected = int(conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] or 0)
-        with contextlib.suppress(sqlite3.Error):
-            for row in conn.execute("SELECT content_hash, model_id, vector, created_at FROM embeddings ORDER BY id"):
-                embeddings.append(tuple(row))
-    finally:
-        conn.close()
-    return folders, meta, embeddings, expected
-
-
-def _folders_backup(paths: Paths) -> list[tuple]:
-    """The folder list the library keeps beside the catalog (``folders.json``), when the catalog's own
-    cannot be read."""
-    from photosearch.library.library import FOLDERS_BACKUP
-
-    try:
-        rows = json.loads((paths.data_dir / FOLDERS_BACKUP).read_text(encoding="utf-8"))
-        return [(r["path"], r.get("state", "online"), r.get("watch_mode", "events"), r.get("added_at"))
-                for r in rows if isinstance(r, dict) and isinstance(r.get("path"), str)]
-    except (OSError, ValueError, TypeError, KeyError):
-        return []
-
-
-def rebuild_catalog(paths: Paths, say: Callable[[str], None] = lambda _m: None) -> str:
-    """Move a damaged catalog aside and build a fresh one (salvaging what can be read, rescanning the
-    folders). The caller holds the writer lock. Returns what was done, in plain words."""
-    from photosearch.library.scan import reconcile_folder
-
-    damaged = set_aside_damaged(paths.catalog)
-    say(f"the damaged catalog is kept at {damaged}")
-    folders, meta, embeddings, expected = _salvage(damaged)
-    if not folders:
-        folders = _folders_backup(paths)
-    cat = Catalog(paths.catalog)
-    try:
-        with cat.transaction() as c:
-            for path, state, watch_mode, added_at in folders:
-                c.execute("INSERT OR IGNORE INTO folders(path, state, watch_mode, added_at) VALUES (?,?,?,?)",
-                          (path, state if state in ("online", "offline", "paused") else "online",
-                           watch_mode if watch_mode in ("events", "polling") else "events", added_at or time.time()))
-            for key, value in meta:
-                c.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
-            for h, model_id, vector, created in embeddings:
-                c.execute("INSERT OR IGNORE INTO embeddings(content_hash, model_id, vector, created_at) "
-                          "VALUES (?,?,?,?)", (h, model_id, vector, created or time.time()))
-        # the old index files describe the old ids: remove them (rebuilt from the salvaged embeddings)
-        if paths.index_dir.is_dir():
-            for p in paths.index_dir.iterdir():
-                if p.is_file():
-                    with contextlib.suppress(OSError):
-                        p.unlink()
-        dims = _installed(paths)
-        active = cat.get_meta("active_model")
-        model_id = active if active in dims else (sorted(dims)[0] if dims else None)
-        found = 0
-        for f in cat.folders():
-            found += reconcile_folder(cat, f, model_id).seen
-        counts = cat.counts_by_status()
-    finally:
-        cat.close()
-    msg = (f"the catalog was damaged: kept aside as {damaged.name}; a fresh catalog was built with "
-           f"{len(folders)} folders and {len(embeddings)} salvaged embeddings")
-    if expected is None:
-        msg += " (embeddings that could not be read are lost)"
-    elif expected > len(embeddings):
-        msg += f" ({expected - len(embeddings)} embeddings could not be read and are lost)"
-    msg += f"; rescanning found {found} photos, {counts.get('pending', 0)} to index again with 'photosearch index'"
-    say(msg)
-    return msg

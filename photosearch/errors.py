@@ -51,6 +51,10 @@ class CatalogError(PhotoSearchError):
     exit_code = 5
 
 
+class CatalogMissing(CatalogError):
+    """The catalog file is gone but the library's folder list (``folders.json``) is there."""
+
+
 class QueryError(PhotoSearchError):
     """A query that cannot run; the message says why."""
 

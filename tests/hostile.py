@@ -97,6 +97,24 @@ def png_bomb(width: int = 30000, height: int = 30000) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
 
 
+def png_grey16(width: int = 12000, height: int = 12000) -> bytes:
+    """A 16-bit greyscale PNG of ``width``×``height`` (a dark frame: ~1 MB on disk for 12000², 288 MB of
+    pixels decoded), written without ever holding the pixels."""
+    row = b"\x00" + b"\x00\x40" * width  # filter byte + big-endian samples (0x0040)
+    comp = zlib.compressobj(9)
+    parts = []
+    chunk_rows = max(1, (1 << 22) // len(row))
+    left = height
+    while left > 0:
+        n = min(chunk_rows, left)
+        parts.append(comp.compress(row * n))
+        left -= n
+    parts.append(comp.flush())
+    ihdr = struct.pack(">IIBBBBB", width, height, 16, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", b"".join(parts))
+            + _png_chunk(b"IEND", b""))
+
+
 def png_declaring(width: int, height: int) -> bytes:
     """A tiny PNG whose header declares ``width``×``height`` but holds almost no data."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)

@@ -13,11 +13,12 @@ import errno
 import logging
 import sys
 
-from photosearch.cli.library_cmds import cmd_doctor, cmd_folders, cmd_index, cmd_status, cmd_watch
+from photosearch.cli.library_cmds import cmd_doctor, cmd_folders, cmd_forget, cmd_index, cmd_status, cmd_watch
 from photosearch.cli.models_cmd import cmd_models
 from photosearch.cli.output import LiveLine, ProgressLine
 from photosearch.cli.search_cmds import cmd_duplicates, cmd_search, cmd_similar
 from photosearch.errors import PhotoSearchError
+from photosearch.terminal import shown
 
 log = logging.getLogger("photosearch.cli")
 
@@ -198,12 +199,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=cmd_doctor)
+    fg = sub.add_parser(
+        "forget",
+        parents=[common],
+        help="delete everything PhotoSearch derived from your photos (catalog, index, thumbnails, backups, logs); "
+        "photos and models stay",
+    )
+    fg.add_argument("--yes", action="store_true", help="really delete")
+    fg.add_argument("--json", action="store_true")
+    fg.set_defaults(func=cmd_forget)
     return p
+
+
+class _ShownFormatter(logging.Formatter):
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - the logging API's name
+        return shown(super().formatMessage(record))  # the message; a traceback after it keeps its lines
 
 
 def setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for h in logging.getLogger().handlers:  # file names in log lines are shown escaped too
+        h.setFormatter(_ShownFormatter("%(levelname)s %(name)s: %(message)s"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except PhotoSearchError as e:
-        print(f"photosearch: {e}", file=sys.stderr)
+        print(f"photosearch: {shown(e)}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         return 130
@@ -224,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:  # a full or read-only disk that no layer below turned into a clear message
         if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
             what = "is full: free some space and try again" if e.errno != errno.EROFS else "is read-only"
-            print(f"photosearch: the disk {what} ({e.filename or e})", file=sys.stderr)
+            print(f"photosearch: the disk {what} ({shown(e.filename or e)})", file=sys.stderr)
             return 6
         raise
 

@@ -179,3 +179,26 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     _emit(args, report.to_json(), human)
     return 0 if report.clean else 1
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    from photosearch.app.forget import forget, what_would_go
+    from photosearch.errors import QueryError
+
+    paths = _paths(args)
+    if not args.yes:
+        names = ", ".join(p.name for p in what_would_go(paths)) or "nothing"
+        raise QueryError(
+            f"this deletes the library's catalog, index, thumbnails, backups and logs in "
+            f"{paths.data_dir} ({names}); your photos and models stay. Run again with --yes"
+        )
+    done = forget(paths)
+    _emit(
+        args,
+        {"removed": done.removed, "bytes_freed": done.bytes_freed},
+        lambda: [
+            f"forgot the library in {paths.data_dir}: removed {', '.join(done.removed) or 'nothing'} "
+            f"({done.bytes_freed / 1e6:.1f} MB); your photos and models are untouched"
+        ],
+    )
+    return 0

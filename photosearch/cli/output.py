@@ -12,6 +12,7 @@ from typing import Any
 
 from photosearch.config import Paths
 from photosearch.progress import Progress, ProgressPhase, describe
+from photosearch.terminal import shown
 
 
 def _paths(args: argparse.Namespace) -> Paths:
@@ -31,7 +32,7 @@ def _emit(args: argparse.Namespace, data: Any, human: Callable[[], Iterable[str]
         sys.stdout.write("\n")
     else:
         for line in human():
-            print(line)
+            print(shown(line))
 
 
 class LiveLine:
@@ -52,7 +53,7 @@ class LiveLine:
         if not final and now - self._last < (0.1 if self.tty else 2.0):
             return
         self._last = now
-        line = render()
+        line = shown(render())
         if self.tty:
             self.stream.write("\r\x1b[K" + line + ("\n" if final else ""))
             self._open = not final

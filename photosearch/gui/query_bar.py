@@ -60,7 +60,7 @@ def qimage_to_pil(img: QImage) -> Image.Image:
     buf = QBuffer()
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
     img.save(buf, "PNG")  # type: ignore[call-overload]  # PySide accepts str; its stubs say bytes
-    return Image.open(io.BytesIO(bytes(buf.data().data()))).convert("RGB")
+    return Image.open(io.BytesIO(bytes(buf.data().data())), formats=["PNG"]).convert("RGB")
 
 
 def local_image_paths(mime: QMimeData) -> list[str]:
@@ -92,7 +92,9 @@ def load_preview(path: str, edge: int = 256) -> QImage:
     try:
         from PIL import Image
 
-        with Image.open(path) as src:
+        from photosearch.library.imaging import photo_formats
+
+        with Image.open(path, formats=photo_formats()) as src:
             pil = src.convert("RGB")
             pil.thumbnail((edge, edge))
             buf = io.BytesIO()

@@ -30,16 +30,116 @@ try:  # HEIC/HEIF (and AVIF through pillow-heif where Pillow lacks it)
 except Exception:  # pragma: no cover - optional at run time
     HEIF_AVAILABLE = False
 
-# File types the library indexes (lower-case suffix → format family).
+# File types the library indexes (lower-case suffix → format family). MPO: multi-picture JPEG (3D and
+# some phone cameras), read as its first picture.
 IMAGE_SUFFIXES: dict[str, str] = {
-    ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".jfif": "jpeg",
+    ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".jfif": "jpeg", ".mpo": "jpeg",
     ".png": "png", ".webp": "webp", ".gif": "gif", ".bmp": "bmp", ".dib": "bmp",
     ".tif": "tiff", ".tiff": "tiff", ".heic": "heic", ".heif": "heic", ".hif": "heic", ".avif": "avif",
 }
 
+# The only decoders PhotoSearch runs (Pillow format ids; MPO comes through the JPEG decoder, HEIF through
+# pillow-heif). Every other Pillow decoder is never tried, whatever the file is called: EPS/PostScript
+# (Pillow hands those to Ghostscript, an external program), PDF, PSD, FITS, ICNS, …
+PHOTO_FORMATS = ("JPEG", "PNG", "WEBP", "TIFF", "GIF", "BMP", "HEIF", "AVIF")
+_formats: tuple[str, ...] | None = None
+
+
+def photo_formats() -> tuple[str, ...]:
+    """The formats of :data:`PHOTO_FORMATS` this Pillow can open (their plugins imported, no others)."""
+    global _formats
+    if _formats is None:
+        import importlib
+
+        for plugin in ("Jpeg", "Png", "WebP", "Tiff", "Gif", "Bmp", "Avif"):
+            try:
+                importlib.import_module(f"PIL.{plugin}ImagePlugin")
+            except ImportError:  # pragma: no cover - a Pillow built without it
+                pass
+        _formats = tuple(f for f in PHOTO_FORMATS if f in Image.OPEN)
+    return _formats
+
+
+# What a file that is not one of our formats really is, from its first bytes: said in the skip reason.
+_FOREIGN_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%!", "a PostScript (EPS/PS) document"),
+    (b"\xc5\xd0\xd3\xc6", "a PostScript (EPS) document"),
+    (b"%PDF", "a PDF document"),
+    (b"8BPS", "a Photoshop (PSD) file"),
+    (b"SIMPLE  =", "a FITS astronomy image"),
+    (b"icns", "a macOS icon (ICNS)"),
+    (b"\x00\x00\x01\x00", "a Windows icon (ICO)"),
+    (b"\x00\x00\x00\x0cjP  ", "a JPEG 2000 image"),
+    (b"\xffO\xffQ", "a JPEG 2000 image"),
+    (b"PK\x03\x04", "a ZIP archive"),
+)
+
+
+def _foreign_kind(path: str) -> str | None:
+    """What a file Pillow was not allowed to open is, when its first bytes say (else None)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1024)
+    except OSError:
+        return None
+    for magic, kind in _FOREIGN_MAGIC:
+        if head.startswith(magic):
+            return kind
+    low = head.lower()
+    if b"<svg" in low or (low.lstrip().startswith(b"<?xml") and b"svg" in low):
+        return "an SVG drawing"
+    return None
+
+
 # Largest image decoded (declared pixels). Bigger files are skipped with a reason, never decoded.
 MAX_PIXELS = 150_000_000
 NEUTRAL_BACKGROUND = (128, 128, 128)
+# Memory one decode may take (bytes), estimated from the header before anything is decoded: the decoded
+# pixels (width × height × bytes per pixel of the file's mode, at the reduced JPEG scale where it applies)
+# plus the working copies of the conversion to 8-bit RGB. A file over it is skipped with the reason, never
+# attempted. With the default two decode threads, decoding stays under ~0.6 GB whatever the folder holds.
+ENV_DECODE_BUDGET = "PHOTOSEARCH_DECODE_BUDGET_MB"
+DEFAULT_DECODE_BUDGET = 256 * 1024 * 1024
+# bytes per pixel Pillow keeps for each mode ("1" and "P" store a byte per pixel)
+_MODE_BYTES = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2,
+               "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3, "RGBA": 4, "RGBa": 4, "RGBX": 4, "CMYK": 4, "I": 4, "F": 4,
+               "RGB;16": 6, "BGR;16": 6, "RGBA;16": 8, "BGRA;16": 8}
+
+
+# Images decoded at full size that are bigger than this are shrunk right after decoding (fast path).
+SHRINK_ABOVE_PIXELS = 24_000_000
+
+
+def decode_budget() -> int:
+    try:
+        mb = float(os.environ.get(ENV_DECODE_BUDGET, ""))
+        return int(mb * 1024 * 1024) if mb > 0 else DEFAULT_DECODE_BUDGET
+    except ValueError:
+        return DEFAULT_DECODE_BUDGET
+
+
+def decode_cost(mode: str, width: int, height: int, reduce: int = 1, reducible: bool = False) -> int:
+    """Estimated peak bytes of decoding an image of this mode and size: its pixels (at 1/``reduce`` scale
+    for a JPEG drafted smaller) plus the conversion to RGB — of the full image, or when ``reducible``
+    (the fast path shrinks it first) of a small one."""
+    w, h = -(-width // reduce), -(-height // reduce)
+    bpp = _MODE_BYTES.get(mode, 4)
+    pixels = w * h * bpp
+    if reducible:
+        return pixels + pixels // 4
+    if mode == "RGB":
+        return pixels
+    # to 8-bit RGB: 16-bit/float go through a grey copy (+ the int32 strip buffers, bounded), alpha through RGBA
+    grey = w * h if bpp >= 2 and mode not in ("LA", "La", "PA", "RGBA", "RGBa", "RGBX", "CMYK") else 0
+    return pixels + grey + w * h * (4 if "A" in mode or mode == "P" else 3)
+
+
+def _describe_mode(mode: str) -> str:
+    return {"I;16": "16-bit grey", "I;16B": "16-bit grey", "I;16L": "16-bit grey", "I;16N": "16-bit grey",
+            "I": "32-bit grey", "F": "32-bit float", "L": "8-bit grey", "RGB": "8-bit colour",
+            "RGBA": "8-bit colour with alpha", "CMYK": "CMYK", "P": "palette"}.get(mode, mode)
+
+
 # Pillow refuses "bombs" at 2x its limit and warns above it; we check ourselves first.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -79,12 +179,27 @@ def _open_guarded(path: str) -> tuple[Image.Image, BinaryIO]:
         guard = _HeaderGuard(f)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            img = Image.open(guard)  # type: ignore[arg-type]
+            img = Image.open(guard, formats=photo_formats())  # type: ignore[arg-type]
         guard.armed = False
         return img, f
     except BaseException:
         f.close()
         raise
+
+
+class _RelayDecoderLog(logging.Handler):
+    """Pillow's own log lines (e.g. ``PIL.TiffImagePlugin`` errors about a broken file) are about one
+    photo, whose skip reason already says what is wrong: they go to our log at INFO (the GUI's log file;
+    ``photosearch -v``), not to the terminal among the command's output."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log.info("%s: %s", record.name, record.getMessage())
+
+
+_pil_log = logging.getLogger("PIL")
+if not any(isinstance(h, _RelayDecoderLog) for h in _pil_log.handlers):
+    _pil_log.addHandler(_RelayDecoderLog())
+    _pil_log.propagate = False
 
 
 _EXIF_IFD = 0x8769
@@ -94,12 +209,20 @@ _DATETIME = 0x0132
 _ORIENTATION = 0x0112
 
 
+_FORMAT_NAMES = "JPEG, PNG, WebP, HEIC/HEIF, AVIF, TIFF, GIF and BMP"
+
+
+def _suffix(name: str) -> str:
+    # "holiday.jpg " (a trailing space, e.g. from a Windows share or a typo) is still a JPEG
+    return os.path.splitext(name.rstrip(" "))[1].lower()
+
+
 def is_image_name(name: str) -> bool:
-    return os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
+    return _suffix(name) in IMAGE_SUFFIXES
 
 
 def format_of(path: str | Path) -> str:
-    return IMAGE_SUFFIXES.get(os.path.splitext(str(path))[1].lower(), "other")
+    return IMAGE_SUFFIXES.get(_suffix(str(path)), "other")
 
 
 @dataclass
@@ -116,6 +239,10 @@ class Decoded:
 
 def _exif_info(img: Image.Image) -> tuple[int, float | None]:
     """(orientation, date taken as a POSIX timestamp in local time) from EXIF; tolerant of garbage."""
+    if img.format == "PNG" and "exif" not in img.info:
+        # Pillow's PNG getexif() decodes the whole image to look for an eXIf chunk after the pixels
+        # (seconds and gigabytes for a big one); EXIF in a PNG comes before them in practice
+        return 1, None
     try:
         exif = img.getexif()
     except Exception:
@@ -168,10 +295,12 @@ def to_rgb(img: Image.Image) -> Image.Image:
             lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
             scale = 255.0 / (hi - lo) if hi > lo else 0.0
             arr8 = np.clip((np.nan_to_num(arr) - lo) * scale, 0, 255).astype(np.uint8)
-        else:
-            arr = arr.astype(np.int64)
-            top = 65535 if mode.startswith("I;16") or arr.max(initial=0) > 255 else 255
-            arr8 = np.clip(arr * 255 // max(top, 1), 0, 255).astype(np.uint8)
+        else:  # integer: scaled to 8 bits a strip at a time (no full-size wide copies)
+            top = 65535 if mode.startswith("I;16") or int(arr.max(initial=0)) > 255 else 255
+            arr8 = np.empty(arr.shape, np.uint8)
+            for r in range(0, arr.shape[0], 256):
+                strip = arr[r : r + 256].astype(np.int64)
+                arr8[r : r + 256] = np.clip(strip * 255 // max(top, 1), 0, 255)
         return Image.fromarray(arr8, "L").convert("RGB")
     has_alpha = mode in ("RGBA", "LA", "La", "RGBa", "PA") or (mode == "P" and "transparency" in img.info) or (
         mode in ("L", "RGB") and "transparency" in img.info
@@ -216,7 +345,11 @@ def open_image(
         size = _size_or_none(path)
         if size == 0:
             raise UnreadableImage(path, "empty file (0 bytes)") from e
-        raise UnreadableImage(path, "not an image Pillow can read (unknown or corrupt format)") from e
+        kind = _foreign_kind(path)
+        if kind:
+            raise UnreadableImage(path, f"{kind}, not a photo: PhotoSearch opens only {_FORMAT_NAMES} files") from e
+        raise UnreadableImage(path, f"not an image PhotoSearch can read (unknown or damaged format; it opens "
+                                    f"{_FORMAT_NAMES})") from e
     except Image.DecompressionBombError as e:
         raise UnreadableImage(path, "image too large to decode safely (declared size over the limit)") from e
     except OSError as e:
@@ -254,7 +387,7 @@ def _decode(img: Image.Image, path: str, draft_short_side: int | None, max_pixel
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)  # animated GIF/WebP/multi-page TIFF: the first frame
         reduced = False
-        if draft_short_side and img.format == "JPEG":
+        if draft_short_side and img.format in ("JPEG", "MPO"):
             short = min(w, h)
             if short > 2 * draft_short_side:
                 scale = short / draft_short_side
@@ -271,9 +404,25 @@ def _decode(img: Image.Image, path: str, draft_short_side: int | None, max_pixel
                     warnings.simplefilter("ignore")
                     got = img.draft("RGB", req)
                 reduced = got is not None and img.size != (w, h)
+        dw, dh = img.size  # what will be decoded (after a JPEG draft or a HEIC thumbnail)
+        # formats decoded at full size (PNG, TIFF, WebP, GIF, BMP, a HEIC without thumbnail): shrunk by an
+        # integer factor right after decoding, before the RGB conversion and everything downstream
+        shrink = max(1, min(dw, dh) // draft_short_side) if draft_short_side and not reduced else 1
+        if dw * dh < SHRINK_ABOVE_PIXELS:
+            shrink = 1  # ordinary sizes: decoded as they are (cheap, and identical to the exact path's pixels)
+        budget = decode_budget()
+        need = decode_cost(img.mode, dw, dh, reducible=shrink >= 2)
+        if need > budget:
+            raise UnreadableImage(
+                path, f"too large to decode within the memory limit ({w}×{h} {_describe_mode(img.mode)} needs about "
+                      f"{need / 2**20:,.0f} MB; the limit per photo is {budget / 2**20:,.0f} MB)")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             img.load()
+        if shrink >= 2:  # formats without reduced decoding: shrink before the (costlier) RGB conversion
+            small = (-(-dw // shrink), -(-dh // shrink))
+            img = img.reduce(shrink) if img.mode in _REDUCE_MODES else img.resize(small, Image.Resampling.BOX)
+            reduced = True
         rgb = to_rgb(img)
         if orientation != 1:
             rgb = _orient(rgb, orientation)
@@ -296,6 +445,8 @@ def _decode(img: Image.Image, path: str, draft_short_side: int | None, max_pixel
     except Exception as e:  # noqa: BLE001
         raise UnreadableImage(path, f"decoder error: {type(e).__name__}: {e}") from e
 
+
+_REDUCE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "I", "F", "YCbCr"})
 
 _TRANSPOSE = {
     2: [Image.Transpose.FLIP_LEFT_RIGHT],

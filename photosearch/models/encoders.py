@@ -94,12 +94,24 @@ class RuntimeSettings:
     def openvino_config(self) -> dict[str, Any]:
         return {"INFERENCE_NUM_THREADS": self.intra_op_threads, "PERFORMANCE_HINT": "LATENCY"}
 
-    def resolve_image_backend(self, model_file: Path) -> str:
-        """``"onnxruntime"`` or ``"openvino"`` for this model file (see the class docstring)."""
+    def resolve_image_backend(self, model_file: Path, *, confirm: bool = True) -> str:
+        """``"onnxruntime"`` or ``"openvino"`` for this model file (see the class docstring).
+
+        ``auto`` decides from what can be known without importing OpenVINO (whether the model is
+        quantised, whether the package is installed, the CPU's bf16 flags); OpenVINO is imported only
+        when it will run the model (``confirm``: then it is asked whether it really computes in bf16).
+        ``confirm=False`` predicts without importing anything (``photosearch status``)."""
         if self.image_backend != "auto":
             return self.image_backend
         if is_quantised_onnx(model_file):  # first: it takes ms, and spares loading OpenVINO (≈ 60 MB RSS)
             return "onnxruntime"
+        if not openvino_installed():
+            return "onnxruntime"
+        native = cpu_has_native_bf16()
+        if native is False:  # OpenVINO would compute in fp32: ONNX Runtime runs it, OpenVINO never loads
+            return "onnxruntime"
+        if not confirm:
+            return "openvino" if native else "onnxruntime"
         core = _openvino_core()
         if core is None:
             return "onnxruntime"
@@ -113,28 +125,48 @@ class RuntimeSettings:
         return "openvino" if native_bf16 else "onnxruntime"
 
 
-def cpu_has_amx_bf16() -> bool | None:
-    """Whether the CPU has Intel AMX bf16 units (Linux: /proc/cpuinfo flags; None where unknown)."""
+def openvino_installed() -> bool:
+    """Whether the optional ``openvino`` package is installed (found, not imported)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("openvino") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _cpu_flags() -> set[bytes] | None:
     try:
         with open("/proc/cpuinfo", "rb") as f:  # bytes: no codec lookup (it fails in odd environments)
             for line in f:
                 if line.startswith(b"flags"):
-                    return b"amx_bf16" in line.split()
+                    return set(line.split())
     except OSError:
         return None
     return None
 
 
+def cpu_has_amx_bf16() -> bool | None:
+    """Whether the CPU has Intel AMX bf16 units (Linux: /proc/cpuinfo flags; None where unknown)."""
+    flags = _cpu_flags()
+    return None if flags is None else b"amx_bf16" in flags
+
+
+def cpu_has_native_bf16() -> bool | None:
+    """Whether the CPU computes bf16 natively (AMX or AVX-512 BF16, where OpenVINO's CPU plugin defaults to
+    bf16); None where unknown (no /proc/cpuinfo), and then OpenVINO itself is asked."""
+    flags = _cpu_flags()
+    return None if flags is None else bool(flags & {b"amx_bf16", b"avx512_bf16"})
+
+
 def describe_image_backend(settings: RuntimeSettings, vision_file: Path | None = None) -> dict[str, Any]:
     """What would run the image encoder, and how to make it faster where that is possible (for
     ``photosearch status``). Loads no model."""
-    import importlib.util
-
-    installed = importlib.util.find_spec("openvino") is not None
+    installed = openvino_installed()
     amx = cpu_has_amx_bf16()
     backend = settings.image_backend
     if vision_file is not None and backend == "auto":
-        backend = settings.resolve_image_backend(vision_file)
+        backend = settings.resolve_image_backend(vision_file, confirm=False)  # never imports OpenVINO
     hint = None
     if amx and not installed and settings.image_backend != "onnxruntime":
         hint = ("this CPU has bf16 matrix units (Intel AMX): installing OpenVINO (pip install openvino, or "

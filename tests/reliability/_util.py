@@ -23,7 +23,7 @@ NOBODY = 65534
 # user for good (groups, gid, uid) before any photo or data file is touched.
 DROP_TO_USER = """
 import os, sys
-import concurrent.futures, json, sqlite3, logging, encodings.idna, _strptime, datetime
+import concurrent.futures, json, sqlite3, logging, encodings.idna, _strptime, datetime, base64
 import numpy, numpy.ma, onnxruntime, hnswlib, tokenizers
 import PIL.Image
 PIL.Image.init()

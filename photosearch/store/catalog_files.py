@@ -1,0 +1,241 @@
+"""The catalog's folders and files (a part of :class:`photosearch.store.catalog.Catalog`)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+
+from photosearch.store.schema import (
+    _FILE_COLS,
+    FILE_STATUSES,
+    FOLDER_STATES,
+    CatalogBase,
+    FileRow,
+    FolderRow,
+    _chunks,
+    _file,
+    _like_escape,
+)
+
+
+class FoldersAndFiles(CatalogBase):
+    # -- folders ------------------------------------------------------------------------------
+    def add_folder(self, path: str) -> FolderRow:
+        path = os.path.normpath(path)
+        with self.transaction() as c:
+            c.execute("INSERT OR IGNORE INTO folders(path, added_at) VALUES (?, ?)", (path, time.time()))
+        row = self.folder_by_path(path)
+        assert row is not None
+        return row
+
+    def remove_folder(self, folder_id: int) -> int:
+        """Remove a folder and its files. Returns the number of files removed."""
+        with self.transaction() as c:
+            n = c.execute("SELECT COUNT(*) FROM files WHERE folder_id = ?", (folder_id,)).fetchone()[0]
+            c.execute("DELETE FROM files WHERE folder_id = ?", (folder_id,))
+            c.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
+        return int(n)
+
+    def folders(self) -> list[FolderRow]:
+        return [
+            FolderRow(*r)
+            for r in self._q(
+                "SELECT id, path, state, watch_mode, watch_note, added_at, last_scan_at FROM folders ORDER BY path"
+            )
+        ]
+
+    def folder_by_path(self, path: str) -> FolderRow | None:
+        rows = self._q(
+            "SELECT id, path, state, watch_mode, watch_note, added_at, last_scan_at FROM folders "
+            "WHERE path = ?",
+            (os.path.normpath(path),),
+        )
+        return FolderRow(*rows[0]) if rows else None
+
+    def folder(self, folder_id: int) -> FolderRow | None:
+        rows = self._q(
+            "SELECT id, path, state, watch_mode, watch_note, added_at, last_scan_at FROM folders "
+            "WHERE id = ?",
+            (folder_id,),
+        )
+        return FolderRow(*rows[0]) if rows else None
+
+    def folder_containing(self, path: str) -> FolderRow | None:
+        """The added folder whose tree holds ``path`` (the deepest one)."""
+        path = os.path.normpath(path)
+        best = None
+        for f in self.folders():
+            if path == f.path or path.startswith(f.path.rstrip(os.sep) + os.sep):
+                if best is None or len(f.path) > len(best.path):
+                    best = f
+        return best
+
+    def set_folder_state(self, folder_id: int, state: str) -> None:
+        if state not in FOLDER_STATES:
+            raise ValueError(state)
+        self._x("UPDATE folders SET state = ? WHERE id = ?", (state, folder_id))
+
+    def set_folder_watch(self, folder_id: int, mode: str, note: str | None = None) -> None:
+        self._x("UPDATE folders SET watch_mode = ?, watch_note = ? WHERE id = ?", (mode, note, folder_id))
+
+    def set_folder_scanned(self, folder_id: int, when: float | None = None) -> None:
+        self._x("UPDATE folders SET last_scan_at = ? WHERE id = ?", (when or time.time(), folder_id))
+
+    # -- files ----------------------------------------------------------------------------------
+    def files_in_folder(self, folder_id: int) -> dict[str, FileRow]:
+        return {
+            r[2]: _file(r)
+            for r in self._q(f"SELECT {_FILE_COLS} FROM files WHERE folder_id = ?", (folder_id,))
+        }
+
+    def files_under(self, prefix: str) -> list[FileRow]:
+        prefix = os.path.normpath(prefix)
+        like = _like_escape(prefix.rstrip(os.sep) + os.sep) + "%"
+        return [
+            _file(r)
+            for r in self._q(
+                f"SELECT {_FILE_COLS} FROM files WHERE path = ? OR path LIKE ? ESCAPE '\\'", (prefix, like)
+            )
+        ]
+
+    def file_by_path(self, path: str) -> FileRow | None:
+        rows = self._q(f"SELECT {_FILE_COLS} FROM files WHERE path = ?", (os.path.normpath(path),))
+        return _file(rows[0]) if rows else None
+
+    def files_by_ids(self, ids: Sequence[int]) -> list[FileRow]:
+        out: list[FileRow] = []
+        for chunk in _chunks(list(ids), 500):
+            marks = ",".join("?" * len(chunk))
+            out += [_file(r) for r in self._q(f"SELECT {_FILE_COLS} FROM files WHERE id IN ({marks})", chunk)]
+        return out
+
+    def files_by_hash(self, content_hash: str) -> list[FileRow]:
+        return [
+            _file(r)
+            for r in self._q(f"SELECT {_FILE_COLS} FROM files WHERE content_hash = ?", (content_hash,))
+        ]
+
+    def all_files(self, status: str | None = None) -> list[FileRow]:
+        if status:
+            return [
+                _file(r)
+                for r in self._q(f"SELECT {_FILE_COLS} FROM files WHERE status = ? ORDER BY path", (status,))
+            ]
+        return [_file(r) for r in self._q(f"SELECT {_FILE_COLS} FROM files ORDER BY path")]
+
+    def upsert_file(
+        self,
+        folder_id: int,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        *,
+        content_hash: str | None,
+        status: str,
+        error: str | None = None,
+        fmt: str | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        taken_at: float | None = None,
+        phash: int | None = None,
+    ) -> int:
+        row = self._x_one(
+            "INSERT INTO files(folder_id, path, size, mtime_ns, content_hash, format, width, height, taken_at, phash,"
+            " status, error, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(path) DO UPDATE SET folder_id=excluded.folder_id, size=excluded.size, "
+            "mtime_ns=excluded.mtime_ns, content_hash=excluded.content_hash, "
+            "format=coalesce(excluded.format, files.format), width=coalesce(excluded.width, files.width), "
+            "height=coalesce(excluded.height, files.height), taken_at=coalesce(excluded.taken_at, files.taken_at),"
+            " phash=coalesce(excluded.phash, files.phash), status=excluded.status, error=excluded.error, "
+            "updated_at=excluded.updated_at RETURNING id",
+            (
+                folder_id,
+                os.path.normpath(path),
+                size,
+                mtime_ns,
+                content_hash,
+                fmt,
+                width,
+                height,
+                taken_at,
+                phash,
+                status,
+                error,
+                time.time(),
+            ),
+        )
+        return int(row[0])
+
+    def set_file_indexed(
+        self,
+        file_id: int,
+        *,
+        fmt: str | None,
+        width: int | None,
+        height: int | None,
+        taken_at: float | None,
+        phash: int | None = None,
+    ) -> None:
+        self._x(
+            "UPDATE files SET status='indexed', error=NULL, format=?, width=?, height=?, taken_at=?, "
+            "phash=coalesce(?, phash), updated_at=? WHERE id=?",
+            (fmt, width, height, taken_at, phash, time.time(), file_id),
+        )
+
+    def set_file_error(self, file_id: int, reason: str) -> None:
+        self._x(
+            "UPDATE files SET status='error', error=?, updated_at=? WHERE id=?",
+            (reason, time.time(), file_id),
+        )
+
+    def move_file(self, old_path: str, new_path: str, folder_id: int) -> bool:
+        """Re-point a file row at a new path (rename/move). Returns False when there was no row."""
+        with self.transaction() as c:
+            c.execute("DELETE FROM files WHERE path = ?", (os.path.normpath(new_path),))
+            cur = c.execute(
+                "UPDATE files SET path=?, folder_id=?, updated_at=? WHERE path=?",
+                (os.path.normpath(new_path), folder_id, time.time(), os.path.normpath(old_path)),
+            )
+            return cur.rowcount > 0
+
+    def move_tree(self, old_prefix: str, new_prefix: str, folder_id: int) -> int:
+        """Re-point every file under ``old_prefix`` to ``new_prefix`` in one transaction (directory move)."""
+        old_prefix = os.path.normpath(old_prefix)
+        new_prefix = os.path.normpath(new_prefix)
+        rows = self.files_under(old_prefix)
+        with self.transaction() as c:
+            for r in rows:
+                new = new_prefix + r.path[len(old_prefix) :]
+                c.execute("DELETE FROM files WHERE path = ? AND id != ?", (new, r.id))
+                c.execute(
+                    "UPDATE files SET path=?, folder_id=?, updated_at=? WHERE id=?",
+                    (new, folder_id, time.time(), r.id),
+                )
+        return len(rows)
+
+    def delete_files(self, ids: Sequence[int]) -> None:
+        with self.transaction() as c:
+            for chunk in _chunks(list(ids), 500):
+                c.execute(f"DELETE FROM files WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+
+    def pending_files(self, limit: int | None = None) -> list[FileRow]:
+        sql = (
+            f"SELECT {_FILE_COLS} FROM files f WHERE status='pending' AND folder_id IN "
+            "(SELECT id FROM folders WHERE state='online') ORDER BY id"
+        )
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [_file(r) for r in self._q(sql)]
+
+    def counts_by_status(self) -> dict[str, int]:
+        counts = dict.fromkeys(FILE_STATUSES, 0)
+        for status, n in self._q("SELECT status, COUNT(*) FROM files GROUP BY status"):
+            counts[status] = int(n)
+        return counts
+
+    def errors(self, limit: int | None = None) -> list[FileRow]:
+        sql = f"SELECT {_FILE_COLS} FROM files WHERE status='error' ORDER BY path"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [_file(r) for r in self._q(sql)]

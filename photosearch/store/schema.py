@@ -1,0 +1,212 @@
+"""The catalog's schema and rows: ``VERSION``, the stepwise ``MIGRATIONS``, the row types, and the SQL
+helpers the catalog's parts share. (``photosearch.store.catalog`` re-exports what callers use.)"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from photosearch.errors import CatalogError
+
+VERSION = 1
+
+FOLDER_STATES = ("online", "offline", "paused")
+FILE_STATUSES = ("pending", "indexed", "error")
+
+_SCHEMA_V1 = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE folders (
+    id           INTEGER PRIMARY KEY,
+    path         TEXT NOT NULL UNIQUE,
+    state        TEXT NOT NULL DEFAULT 'online' CHECK (state IN ('online', 'offline', 'paused')),
+    watch_mode   TEXT NOT NULL DEFAULT 'events' CHECK (watch_mode IN ('events', 'polling')),
+    watch_note   TEXT,
+    added_at     REAL NOT NULL,
+    last_scan_at REAL
+);
+CREATE TABLE files (
+    id           INTEGER PRIMARY KEY,
+    folder_id    INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+    path         TEXT NOT NULL UNIQUE,
+    size         INTEGER NOT NULL,
+    mtime_ns     INTEGER NOT NULL,
+    content_hash TEXT,
+    format       TEXT,
+    width        INTEGER,
+    height       INTEGER,
+    taken_at     REAL,
+    phash        INTEGER,
+    status       TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'indexed', 'error')),
+    error        TEXT,
+    updated_at   REAL NOT NULL
+);
+CREATE INDEX files_folder ON files(folder_id);
+CREATE INDEX files_hash ON files(content_hash);
+CREATE INDEX files_status ON files(status);
+CREATE INDEX files_taken ON files(taken_at);
+CREATE TABLE embeddings (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    content_hash TEXT NOT NULL,
+    model_id     TEXT NOT NULL,
+    vector       BLOB NOT NULL,
+    created_at   REAL NOT NULL,
+    UNIQUE (content_hash, model_id)
+);
+CREATE INDEX embeddings_model ON embeddings(model_id, id);
+CREATE TABLE vector_indexes (
+    model_id   TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL,
+    file       TEXT NOT NULL,
+    high_water INTEGER NOT NULL,
+    count      INTEGER NOT NULL,
+    size       INTEGER NOT NULL,
+    checksum   TEXT NOT NULL,
+    saved_at   REAL NOT NULL
+);
+CREATE TABLE thumbnails (
+    content_hash TEXT PRIMARY KEY,
+    width        INTEGER NOT NULL,
+    height       INTEGER NOT NULL,
+    bytes        INTEGER NOT NULL,
+    created_at   REAL NOT NULL
+);
+"""
+
+# Stepwise migrations: MIGRATIONS[n] takes a catalog from version n to n + 1.
+MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1}
+
+
+@dataclass(frozen=True)
+class FolderRow:
+    id: int
+    path: str
+    state: str
+    watch_mode: str
+    watch_note: str | None
+    added_at: float
+    last_scan_at: float | None
+
+
+@dataclass(frozen=True)
+class FileRow:
+    id: int
+    folder_id: int
+    path: str
+    size: int
+    mtime_ns: int
+    content_hash: str | None
+    format: str | None
+    width: int | None
+    height: int | None
+    taken_at: float | None
+    phash: int | None
+    status: str
+    error: str | None
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class IndexMeta:
+    model_id: str
+    generation: int
+    file: str
+    high_water: int
+    count: int
+    size: int
+    checksum: str
+    saved_at: float
+
+
+_FILE_COLS = (
+    "id, folder_id, path, size, mtime_ns, content_hash, format, width, height, taken_at, phash, status, error, "
+    "updated_at"
+)
+
+
+def _file(row: Sequence) -> FileRow:
+    return FileRow(*row)
+
+
+def _is_disk_full(e: BaseException) -> bool:
+    return (
+        isinstance(e, sqlite3.OperationalError)
+        and "full" in str(e).lower()
+        or (isinstance(e, OSError) and e.errno == 28)
+    )
+
+
+class CatalogBase:
+    """What the catalog's parts (folders and files, embeddings and search) rely on; ``Catalog`` provides
+    it."""
+
+    _conn: sqlite3.Connection
+    _lock: threading.RLock
+
+    def _q(self, sql: str, args: Iterable = ()) -> list[tuple]:
+        raise NotImplementedError
+
+    def _x(self, sql: str, args: Iterable = ()) -> sqlite3.Cursor:
+        raise NotImplementedError
+
+    def _x_one(self, sql: str, args: Iterable = ()) -> tuple:
+        raise NotImplementedError
+
+    def transaction(self) -> Any:
+        raise NotImplementedError
+
+
+def _unpack(rows: list[tuple], dim: int | None) -> tuple[np.ndarray, np.ndarray]:
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros((0, dim or 0), np.float32)
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f4").reshape(len(rows), -1).astype(np.float32)
+    return ids, vecs
+
+
+def _chunks(items: list, n: int) -> Iterator[list]:
+    for i in range(0, len(items), n):
+        yield items[i : i + n]
+
+
+def _like_escape(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _visible_where(
+    folder: str | None,
+    date_from: float | None,
+    date_to: float | None,
+    formats: Sequence[str] | None,
+    orientation: str | None,
+) -> tuple[str, list]:
+    """SQL condition (over ``files f`` joined with ``folders d``) for visible files passing the filters."""
+    where = ["f.status = 'indexed'", "d.state != 'offline'"]
+    args: list = []
+    if folder is not None:
+        root = os.path.normpath(folder)
+        where.append("(f.path = ? OR f.path LIKE ? ESCAPE '\\')")
+        args += [root, _like_escape(root.rstrip(os.sep) + os.sep) + "%"]
+    if date_from is not None:
+        where.append("f.taken_at >= ?")
+        args.append(date_from)
+    if date_to is not None:
+        where.append("f.taken_at <= ?")
+        args.append(date_to)
+    if formats is not None:
+        where.append(f"coalesce(f.format, '') IN ({','.join('?' * len(formats))})" if formats else "0")
+        args += list(formats)
+    if orientation is not None:
+        op = {"landscape": ">", "portrait": "<", "square": "="}.get(orientation)
+        if op is None:
+            raise CatalogError(f"unknown orientation {orientation!r}")
+        where.append(f"f.width > 0 AND f.height > 0 AND f.width {op} f.height")
+    return " AND ".join(where), args
