@@ -88,6 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quit-after-show", action="store_true", help=argparse.SUPPRESS)
     args, qt_args = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
     t0 = time.perf_counter()
+    from photosearch.gui import preflight
+
+    problem = preflight.check()  # before Qt: a missing system library would abort the process (exit 134)
+    if problem:
+        print(problem, file=sys.stderr)
+        return preflight.EXIT_CANNOT_START
     paths = Paths.resolve(args.data_dir)
     setup_logging(paths)
     app = create_application([sys.argv[0], *qt_args])
