@@ -153,12 +153,21 @@ def _parse_date(s: str | None, end: bool = False) -> float | None:
 
 
 def cmd_folders(args: argparse.Namespace) -> int:
-    write = args.action in ("add", "remove", "pause", "resume")
+    write = args.action in ("add", "remove", "pause", "resume", "exclude", "include")
     with _open(args, write=write, purpose=f"photosearch folders {args.action}") as lib:
         if args.action == "add":
-            rows = [lib.add_folder(p) for p in args.paths]
-            _emit(args, [r.__dict__ for r in rows], lambda: [f"added {r.path}" for r in rows] + [
-                "run 'photosearch index' (or 'photosearch watch') to index them"])
+            reps = [lib.add_folder_report(p, confirm=args.yes) for p in args.paths]
+            _emit(args, [{**r.row.__dict__, "absorbed": r.absorbed} for r in reps], lambda: [
+                f"{'already added' if r.existed else 'added'} {r.row.path}" + "".join(
+                    f"\n  it now covers the added folder {a} (its photos are kept)" for a in r.absorbed)
+                for r in reps] + ["run 'photosearch index' (or 'photosearch watch') to index them"])
+        elif args.action in ("exclude", "include"):
+            if not args.paths:
+                raise QueryError(f"folders {args.action} needs an added FOLDER (and the sub-folder patterns)")
+            edit = lib.exclude if args.action == "exclude" else lib.include
+            pats = edit(args.paths[0], args.paths[1:]) if args.paths[1:] else lib.folder_excludes(args.paths[0])
+            _emit(args, {"folder": args.paths[0], "exclude": list(pats)},
+                  lambda: [f"left out of {args.paths[0]}: {', '.join(pats) or 'nothing'}"])
         elif args.action == "remove":
             counts = {p: lib.remove_folder(p) for p in args.paths}
             if lib.active_model_id():
@@ -610,8 +619,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     f = sub.add_parser("folders", parents=[common], help="add, remove, pause or list photo folders")
-    f.add_argument("action", choices=["add", "remove", "list", "pause", "resume"])
-    f.add_argument("paths", nargs="*")
+    f.add_argument("action", choices=["add", "remove", "list", "pause", "resume", "exclude", "include"])
+    f.add_argument("paths", nargs="*", help="folders; for exclude/include: FOLDER then sub-folder names or patterns")
+    f.add_argument("--yes", action="store_true", help="(add) also a disk's root, a home or a system folder")
     f.add_argument("--json", action="store_true")
     f.set_defaults(func=cmd_folders)
 
