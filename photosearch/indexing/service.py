@@ -207,9 +207,9 @@ class IndexingService:
             self._idle = False
             self._cv.notify_all()
 
-    def add_folder(self, path: str | Path) -> FolderRow:
+    def add_folder(self, path: str | Path, *, confirm: bool = False) -> FolderRow:
         with self._work_lock:
-            row = self.library.add_folder(path)
+            row = self.library.add_folder(path, confirm=confirm)
         with self._cv:
             self._folders_dirty = True
         self.request_scan(row.id)

@@ -257,8 +257,8 @@ class Library:
         why = broad_reason(real)
         if why and not confirm:
             est = estimate(real, seconds=BROAD_ESTIMATE_SECONDS)
-            raise ConfirmationNeeded(f"{typed}: {why}. Adding it would scan {est.text()}. To add it anyway: "
-                                     f"photosearch folders add --yes {typed}", est)
+            raise ConfirmationNeeded(f"{typed}: {why}. Adding it would scan {est.text()}. Add it only if you "
+                                     "mean to (on the command line: folders add --yes)", est)
         children = [f for f in folders if _inside(f.path, real) or _inside(os.path.realpath(f.path), real)]
         row = self.catalog.add_folder(real)
         absorbed: list[str] = []
