@@ -81,12 +81,50 @@ def create_application(argv: list[str] | None = None) -> Any:
     return app
 
 
+def split_paths(similar: str | None, add_folders: list[str], paths: list[str]) -> tuple[str | None, list[str]]:
+    """What the command line asks for: a file to search by and folders to add (plain PATHs, as a file
+    manager passes them: a folder is added, the first file is searched by)."""
+    folders = [os.path.abspath(os.path.expanduser(d)) for d in add_folders]
+    for p in paths:
+        full = os.path.abspath(os.path.expanduser(p))
+        if os.path.isdir(full):
+            folders.append(full)
+        elif similar is None:
+            similar = full
+    return (os.path.abspath(os.path.expanduser(similar)) if similar else None), folders
+
+
+def apply_arguments(window: Any, similar: str | None, add_folders: list[str]) -> None:
+    """Add the folders (the window says why when one is refused), then search by ``similar``."""
+    from PySide6.QtWidgets import QMessageBox
+
+    for d in add_folders:
+        window.add_folder(d)
+    if not similar:
+        return
+    problem = None
+    if not os.path.isfile(similar):
+        problem = f"{similar} is not a file (it may have been moved or deleted)."
+    elif not window.query_bar.well.set_path(similar):  # on success the search runs (once the model is ready)
+        problem = f"{os.path.basename(similar)} is not a photo PhotoSearch can read."
+    if problem:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Can't search by this file", problem,
+                          QMessageBox.StandardButton.Ok, window)
+        box.open()
+        window.arguments_box = box
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="photosearch-gui", description="PhotoSearch desktop app")
     parser.add_argument("--data-dir", help="where the catalog, index and models live")
     parser.add_argument("--no-watch", action="store_true", help="don't watch folders for changes")
+    parser.add_argument("--similar", metavar="FILE", help="open searching for photos like FILE")
+    parser.add_argument("--add-folder", action="append", default=[], metavar="DIR", help="add this folder")
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="an image: search for photos like it; a folder: add it (what a file manager passes)")
     parser.add_argument("--quit-after-show", action="store_true", help=argparse.SUPPRESS)
     args, qt_args = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
+    similar, add_folders = split_paths(args.similar, args.add_folder, args.paths)
     t0 = time.perf_counter()
     from photosearch.gui import preflight
 
@@ -108,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         QTimer.singleShot(0, lambda: Path(report).write_text(f"{time.time():.6f} {window.isVisible()}"))
     window.show()
     log.info("window visible %.0f ms after start", 1000 * (time.perf_counter() - t0))
+    if similar or add_folders:  # after the window's own first-turn work (queued by its first show)
+        QTimer.singleShot(0, lambda: apply_arguments(window, similar, add_folders))
     if args.quit_after_show:
         QTimer.singleShot(0, window.close)
     code = app.exec()

@@ -1,0 +1,75 @@
+"""Reachable from the desktop: the .desktop entry, and `main.py --similar FILE --add-folder DIR` (or plain
+paths, as a file manager passes them) opening the window searching by the file with the folder added."""
+
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+from typing import Any
+
+from photosearch.gui.app import apply_arguments, split_paths
+from tests.e2e.helpers import make_photos
+from tests.gui.conftest import prepare_library, wait_results
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_desktop_entry_has_the_find_similar_action() -> None:
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str  # type: ignore[assignment,method-assign]
+    entry.read(ROOT / "resources" / "photosearch.desktop", encoding="utf-8")
+    main = entry["Desktop Entry"]
+    assert (
+        main["Type"] == "Application"
+        and main["Exec"] == "photosearch-gui %F"
+        and main["Icon"] == "photosearch"
+    )
+    assert {"image/jpeg", "image/png", "image/heic"} <= set(main["MimeType"].strip(";").split(";"))
+    assert main["Actions"].strip(";") == "find-similar"
+    action = entry["Desktop Action find-similar"]
+    assert action["Name"] == "Find similar photos" and action["Exec"] == "photosearch-gui --similar %f"
+
+
+def test_plain_paths_split_into_a_file_to_search_by_and_folders_to_add(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "a.jpg").write_bytes(b"x")
+    assert split_paths(None, [], [str(tmp_path / "a.jpg"), str(tmp_path / "d")]) == (
+        str(tmp_path / "a.jpg"),
+        [str(tmp_path / "d")],
+    )
+    assert split_paths(str(tmp_path / "a.jpg"), [str(tmp_path / "d")], []) == (
+        str(tmp_path / "a.jpg"),
+        [str(tmp_path / "d")],
+    )
+
+
+def test_similar_and_add_folder_open_the_window_searching(
+    qtbot: Any, make_window: Any, tmp_path: Path, data_dir: Path, tiny_model: Path
+) -> None:
+    pics = tmp_path / "pics"
+    make_photos(pics, 6)
+    paths = prepare_library(data_dir, model=tiny_model, photos=pics, index=True)
+    more = tmp_path / "more"
+    make_photos(more, 2, seed=3)
+    w = make_window(paths)
+    wait_results(qtbot, w)
+    ref = pics / "photo_0002.jpg"
+    apply_arguments(w, str(ref), [str(more)])
+    assert str(more) in [f.path for f in w.lib.folders()]
+    assert w.query_bar.reference is not None and w.query_bar.reference.path == str(ref)
+    qtbot.waitUntil(lambda: w.search.calls and w.search.calls[-1].kind == "image", timeout=15000)
+    wait_results(qtbot, w)
+    assert w.model.rowCount() > 0 and w.model.result(0).path == str(ref)
+
+
+def test_a_file_that_is_not_a_photo_says_so(
+    qtbot: Any, make_window: Any, tmp_path: Path, data_dir: Path
+) -> None:
+    paths = prepare_library(data_dir, model=None, photos=None, index=False)
+    w = make_window(paths)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    apply_arguments(w, str(notes), [])
+    assert "not a photo" in w.arguments_box.text()
+    apply_arguments(w, str(tmp_path / "gone.jpg"), [])
+    assert "not a file" in w.arguments_box.text()
