@@ -154,6 +154,19 @@ def _parse_date(s: str | None, end: bool = False) -> float | None:
 
 def cmd_folders(args: argparse.Namespace) -> int:
     write = args.action in ("add", "remove", "pause", "resume", "exclude", "include")
+    if write:  # a running owner (the window, `watch`) does it, so it indexes or forgets at once
+        from photosearch.app.handover import NoOwner, hand_over
+
+        req = {"action": args.action, "yes": args.yes, "paths": [
+            p if args.action in ("exclude", "include") and i else os.path.abspath(os.path.expanduser(p))
+            for i, p in enumerate(args.paths)]}
+        try:
+            answer = hand_over(_paths(args).data_dir, "folders", req, timeout=300)
+        except NoOwner:
+            pass
+        else:
+            _emit(args, answer["folders"], lambda: [*answer["lines"], "(done by the running PhotoSearch)"])
+            return 0
     with _open(args, write=write, purpose=f"photosearch folders {args.action}") as lib:
         if args.action == "add":
             reps = [lib.add_folder_report(p, confirm=args.yes) for p in args.paths]
@@ -334,8 +347,12 @@ def cmd_watch(args: argparse.Namespace) -> int:
             raise QueryError("no folders to watch: photosearch folders add PATH (or --add PATH)")
         svc = IndexingService(lib, on_progress=on_progress, debounce=args.debounce, poll_interval=args.poll_interval)
         old = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        from photosearch.app.handover import Owner, folder_request
+
+        owner = Owner(lib.paths.data_dir, {"folders": lambda a, _p: folder_request(a, lib, svc)})
         try:
             svc.start()
+            owner.start()  # other processes' `folders add/remove/...` come here
             if not args.quiet and not args.json:
                 print(f"watching {len(lib.folders())} folder(s); Ctrl+C stops", file=sys.stderr)
             while not stop.wait(0.5):
@@ -344,6 +361,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
         finally:
+            owner.stop()
             svc.stop()
             signal.signal(signal.SIGTERM, old)
             line.close()

@@ -114,6 +114,81 @@ def apply_arguments(window: Any, similar: str | None, add_folders: list[str]) ->
         window.arguments_box = box
 
 
+def hand_over_launch(paths: Paths, similar: str | None, add_folders: list[str]) -> bool:
+    """A second launch: bring the running window forward and give it our arguments. False when no window
+    of this library is running (or its owner is ``photosearch watch``): then this one starts."""
+    from photosearch.app.handover import HandoverError, NoOwner, hand_over
+
+    try:
+        hand_over(paths.data_dir, "window.show", {"similar": similar, "add_folders": add_folders}, timeout=30)
+    except NoOwner:
+        return False
+    except (HandoverError, OSError, ValueError) as e:
+        log.info("the running owner did not take this launch (%s): starting a window", e)
+        return False
+    return True
+
+
+def start_owner(window: Any, paths: Paths) -> Any:
+    """Make this window the library's owner for other processes: a second launch's arguments, and the
+    CLI's ``folders`` changes, run here (on the GUI thread) and show at once. Returns the Owner."""
+    from concurrent.futures import Future
+
+    from PySide6.QtCore import QObject, Qt, Signal
+
+    from photosearch.app.handover import Owner, folder_request
+    from photosearch.errors import IndexLocked
+
+    class GuiCall(QObject):
+        call = Signal(object)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.call.connect(self._run, Qt.ConnectionType.QueuedConnection)
+
+        def _run(self, job: Any) -> None:
+            fn, fut = job
+            try:
+                fut.set_result(fn())
+            except BaseException as e:  # noqa: BLE001 - handed back to the caller's thread
+                fut.set_exception(e)
+
+        def __call__(self, fn: Any) -> Any:
+            fut: Future[Any] = Future()
+            self.call.emit((fn, fut))
+            return fut.result(timeout=300)
+
+    runner = GuiCall()
+    window.handover_runner = runner
+
+    def show(args: dict[str, Any], _progress: Any) -> Any:
+        def do() -> Any:
+            if window.isMinimized():
+                window.showNormal()
+            window.raise_()
+            window.activateWindow()
+            apply_arguments(window, args.get("similar"), [str(d) for d in args.get("add_folders") or []])
+            return {"shown": True}
+
+        return runner(do)
+
+    def folders(args: dict[str, Any], _progress: Any) -> Any:
+        def do() -> Any:
+            lib = window.lib
+            if window.indexing is None:
+                raise IndexLocked("the open window cannot change this library (another PhotoSearch process is "
+                                  "updating it)")
+            result = folder_request(args, lib, window.indexing.service if window.indexing.running else None)
+            window.refresh_library()
+            return result
+
+        return runner(do)
+
+    owner = Owner(paths.data_dir, {"window.show": show, "folders": folders})
+    owner.start()
+    return owner
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="photosearch-gui", description="PhotoSearch desktop app")
     parser.add_argument("--data-dir", help="where the catalog, index and models live")
@@ -133,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
         print(problem, file=sys.stderr)
         return preflight.EXIT_CANNOT_START
     paths = Paths.resolve(args.data_dir)
+    if hand_over_launch(paths, similar, add_folders):
+        return 0  # the running window took it
     setup_logging(paths)
     app = create_application([sys.argv[0], *qt_args])
     from PySide6.QtCore import QTimer
@@ -140,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     from photosearch.gui.main_window import MainWindow
 
     window = MainWindow(paths, watch=not args.no_watch)
+    owner = start_owner(window, paths)
     sys.excepthook = make_excepthook(lambda: window)
     report = os.environ.get("PHOTOSEARCH_GUI_SHOWN_FILE")  # benchmarks: wall-clock time the window was up
     if report:  # queued before show(): runs on the first loop turn, after the window's first paint
@@ -151,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quit_after_show:
         QTimer.singleShot(0, window.close)
     code = app.exec()
+    owner.stop()
     window.shutdown()
     return int(code)
 

@@ -263,10 +263,8 @@ def broad_reason(path: str) -> str | None:
     if os.path.dirname(p) == p:
         return "it is the root of a disk"
     home = os.path.realpath(os.path.expanduser("~"))
-    homes = (
-        {"/home", "/Users", "/root", os.path.dirname(home)} if os.name != "nt" else {os.path.dirname(home)}
-    )
-    if p == home or p in homes or os.path.dirname(p) in homes - {"/root"}:
+    homes = {"/home", "/Users", "/var/home"} if os.name != "nt" else {os.path.dirname(home)}
+    if p == home or p == "/root" or p in homes or os.path.dirname(p) in homes:
         return "it is a home folder"
     pc = os.path.normcase(p)
     if any(_inside(pc, s) for s in system_trees()):

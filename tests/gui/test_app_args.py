@@ -73,3 +73,50 @@ def test_a_file_that_is_not_a_photo_says_so(
     assert "not a photo" in w.arguments_box.text()
     apply_arguments(w, str(tmp_path / "gone.jpg"), [])
     assert "not a file" in w.arguments_box.text()
+
+
+def test_a_second_launch_and_the_cli_hand_over_to_the_open_window(
+    qtbot: Any, make_window: Any, tmp_path: Path, data_dir: Path, tiny_model: Path
+) -> None:
+    import threading
+
+    from photosearch.app import handover
+    from photosearch.gui.app import hand_over_launch, start_owner
+    from tests.e2e.helpers import run_cli
+
+    if not handover.supported():
+        import pytest
+
+        pytest.skip("AF_UNIX sockets only")
+    pics = tmp_path / "pics"
+    make_photos(pics, 6)
+    paths = prepare_library(data_dir, model=tiny_model, photos=pics, index=True)
+    w = make_window(paths)
+    wait_results(qtbot, w)
+    owner = start_owner(w, paths)
+    try:
+        assert owner.active
+        # a second launch with a file to search by: handed over (it runs in another thread here, as the
+        # second process would; the window answers on its own thread)
+        done: dict[str, Any] = {}
+        ref = pics / "photo_0004.jpg"
+        t = threading.Thread(target=lambda: done.setdefault("ok", hand_over_launch(paths, str(ref), [])))
+        t.start()
+        qtbot.waitUntil(lambda: "ok" in done, timeout=15000)
+        t.join()
+        assert done["ok"] is True
+        assert w.query_bar.reference is not None and w.query_bar.reference.path == str(ref)
+        # the CLI's `folders add` while the window is open: done by the window, shown at once
+        more = tmp_path / "more"
+        make_photos(more, 2, seed=8)
+        out: dict[str, Any] = {}
+        t = threading.Thread(
+            target=lambda: out.setdefault("r", run_cli(data_dir, "folders", "add", str(more)))
+        )
+        t.start()
+        qtbot.waitUntil(lambda: "r" in out, timeout=60000)
+        t.join()
+        assert "done by the running PhotoSearch" in out["r"].stdout
+        assert str(more) in [f.path for f in w.folders()]
+    finally:
+        owner.stop()
