@@ -201,9 +201,22 @@ def cmd_folders(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    from photosearch.app.handover import NoOwner, hand_over
     from photosearch.indexing.pipeline import Indexer
     from photosearch.progress import WorkControl
 
+    try:  # a running owner (the window, `watch`) indexes: show its progress
+        line = ProgressLine(quiet=args.quiet)
+        fields = set(Progress.__dataclass_fields__)
+        answer = hand_over(_paths(args).data_dir, "index", {"add": [os.path.abspath(p) for p in args.add or []]},
+                           on_progress=lambda d: line(Progress(**{k: v for k, v in d.items() if k in fields})))
+        line.close()
+        c = answer["counts"]
+        _emit(args, answer, lambda: [f"{c['indexed']:,} photos indexed, {c['error']:,} skipped, {c['pending']:,} "
+                                     "pending (done by the running PhotoSearch)"])
+        return 0
+    except NoOwner:
+        pass
     for p in args.add or []:
         with _open(args, write=True, purpose="photosearch folders add") as lib:
             lib.add_folder(p)
@@ -347,9 +360,10 @@ def cmd_watch(args: argparse.Namespace) -> int:
             raise QueryError("no folders to watch: photosearch folders add PATH (or --add PATH)")
         svc = IndexingService(lib, on_progress=on_progress, debounce=args.debounce, poll_interval=args.poll_interval)
         old = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        from photosearch.app.handover import Owner, folder_request
+        from photosearch.app.handover import Owner, folder_request, index_request
 
-        owner = Owner(lib.paths.data_dir, {"folders": lambda a, _p: folder_request(a, lib, svc)})
+        owner = Owner(lib.paths.data_dir, {"folders": lambda a, _p: folder_request(a, lib, svc),
+                                           "index": lambda a, p: index_request(a, lib, svc, p)})
         try:
             svc.start()
             owner.start()  # other processes' `folders add/remove/...` come here

@@ -321,3 +321,17 @@ def folder_request(args: dict[str, Any], lib: Any, service: Any = None) -> dict[
     else:
         raise HandoverError(f"the running PhotoSearch cannot do 'folders {action}'", 2)
     return {"folders": data, "lines": lines}
+
+
+def index_request(args: dict[str, Any], lib: Any, service: Any, progress: Progress) -> dict[str, Any]:
+    """Do ``photosearch index [--add PATH]`` in the owner: its running indexing ``service`` rescans, and
+    its progress is streamed until it is idle. Runs on the hand-over thread (it waits)."""
+    if service is None or not service.running:
+        raise HandoverError("the running PhotoSearch is not indexing yet (it has no search model loaded); "
+                            "set one up there, or close it and run this again", 3)
+    added = [folder_request({"action": "add", "paths": [p], "yes": args.get("yes")}, lib, service)
+             for p in args.get("add") or []]
+    service.request_scan()
+    while not service.wait_idle(0.5):
+        progress(service.progress().to_json())
+    return {"counts": lib.catalog.counts_by_status(), "added": [a["folders"] for a in added]}

@@ -136,7 +136,7 @@ def start_owner(window: Any, paths: Paths) -> Any:
 
     from PySide6.QtCore import QObject, Qt, Signal
 
-    from photosearch.app.handover import Owner, folder_request
+    from photosearch.app.handover import Owner, folder_request, index_request
     from photosearch.errors import IndexLocked
 
     class GuiCall(QObject):
@@ -184,7 +184,12 @@ def start_owner(window: Any, paths: Paths) -> Any:
 
         return runner(do)
 
-    owner = Owner(paths.data_dir, {"window.show": show, "folders": folders})
+    def index(args: dict[str, Any], progress: Any) -> Any:  # waits on this thread; the service is thread-safe
+        bridge = runner(lambda: window.indexing)
+        return index_request(args, window.lib, bridge.service if bridge is not None and bridge.running else None,
+                             progress)
+
+    owner = Owner(paths.data_dir, {"window.show": show, "folders": folders, "index": index})
     owner.start()
     return owner
 

@@ -102,7 +102,9 @@ def test_cli_folder_changes_are_handed_to_a_running_watch(
         assert "done by the running PhotoSearch" in r.stdout and r.returncode == 0
         r = run_cli(data_dir, "folders", "add", str(second / ".." / "second" / "sub"), check=False)
         assert r.returncode == 2 and "already covered" in r.stderr and r.stderr.count("\n") == 1
-        wait_until(lambda: run_json(data_dir, "status")["counts"]["indexed"] == 7, what="the owner to index")
+        r = run_cli(data_dir, "index")  # handed over: returns when the owner is idle again
+        assert "7 photos indexed" in r.stdout and "done by the running PhotoSearch" in r.stdout, r.stdout
+        assert run_json(data_dir, "status")["counts"]["indexed"] == 7
         out = run_json(data_dir, "folders", "remove", str(second))
         assert out == [{"path": str(second), "photos": 4}]
         wait_until(lambda: run_json(data_dir, "status")["counts"]["indexed"] == 3, what="the owner to forget")
