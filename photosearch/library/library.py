@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from photosearch.config import Paths
+from photosearch.config import Paths, default_cache_dir
 from photosearch.errors import (
     CatalogError,
     ConfirmationNeeded,
@@ -112,7 +112,7 @@ class Library:
         if write and not (paths.data_dir / FOLDERS_BACKUP).exists():
             self.backup_folders()
         if write:  # recognised by content by every library: never catalogued, whatever its name
-            write_markers(paths.data_dir, [paths.thumbs_dir])
+            write_markers(paths.data_dir, [paths.thumbs_dir, default_cache_dir()])
         self.settings = settings or RuntimeSettings.default()
         self.thumbs = ThumbnailCache(paths.thumbs_dir)
         self._runtimes: dict[str, ModelRuntime] = {}

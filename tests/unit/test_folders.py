@@ -110,6 +110,20 @@ def test_case_only_difference_is_one_folder_on_a_case_insensitive_disk(lib: Libr
     assert F.real_folder(tmp_path / "pictures") == str(real)
 
 
+def test_a_case_only_difference_is_spelled_as_the_disk_spells_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a case-insensitive disk does, simulated (this machine's kernel has no case-folding file system):
+    the folder named in other case is the same folder, and its one name is the disk's spelling."""
+    (tmp_path / "Pictures").mkdir()
+    monkeypatch.setattr(
+        F, "_same_file", lambda a, b: os.path.basename(a).casefold() == os.path.basename(b).casefold()
+    )
+    assert F._disk_case(str(tmp_path / "PICTURES")) == str(tmp_path / "Pictures")
+    monkeypatch.undo()
+    assert F._disk_case(str(tmp_path / "PICTURES")) == str(tmp_path / "PICTURES")  # a different folder here
+
+
 def test_duplicates_never_lists_one_file_twice(lib: Library, tmp_path: Path) -> None:
     from photosearch.search.duplicates import find_duplicates
 
