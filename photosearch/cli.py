@@ -187,7 +187,7 @@ def cmd_folders(args: argparse.Namespace) -> int:
                 from photosearch.indexing.pipeline import Indexer
 
                 Indexer(lib).collect_garbage()
-            _emit(args, counts, lambda: [f"removed {p} ({n} photos)" for p, n in counts.items()])
+            _emit(args, counts, lambda: [f"removed {p} ({n:,} photo{'' if n == 1 else 's'})" for p, n in counts.items()])
         elif args.action in ("pause", "resume"):
             for p in args.paths:
                 lib.set_folder_paused(p, args.action == "pause")
@@ -212,8 +212,9 @@ def cmd_index(args: argparse.Namespace) -> int:
                            on_progress=lambda d: line(Progress(**{k: v for k, v in d.items() if k in fields})))
         line.close()
         c = answer["counts"]
-        _emit(args, answer, lambda: [f"{c['indexed']:,} photos indexed, {c['error']:,} skipped, {c['pending']:,} "
-                                     "pending (done by the running PhotoSearch)"])
+        _emit(args, answer, lambda: [f"{c['indexed']:,} photo{'' if c['indexed'] == 1 else 's'} indexed, "
+                                     f"{c['error']:,} skipped, {c['pending']:,} pending (done by the running "
+                                     "PhotoSearch)"])
         return 0
     except NoOwner:
         pass

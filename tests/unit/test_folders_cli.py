@@ -38,3 +38,30 @@ def test_cli_folder_rules(tmp_path: Path, data_dir: Path, tiny_model: Path) -> N
     groups = run_json(data_dir, "duplicates")["groups"]
     assert [sorted(Path(f["path"]).name for f in g["files"]) for g in groups] == [["copy.jpg", b.name]]
     assert [f["path"] for f in run_json(data_dir, "folders", "list")] == [str(pics)]
+
+
+def test_three_cli_index_runs_count_only_the_photos_a_person_put_there(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    """Issue 18's case through `photosearch index`: the data folder inside the added folder, a venv, a
+    CACHEDIR.TAG folder and another library's data folder, all under arbitrary names."""
+    from photosearch.config import Paths
+    from photosearch.library.folders import CACHEDIR_TAG_TEXT
+    from photosearch.library.library import Library
+
+    top = tmp_path / "Photos"
+    mine = make_photos(top, 5) + make_photos(top / "2024", 3, seed=2)
+    data = top / "library data"
+    make_photos(top / "py" / "share" / "icons", 3, seed=3)
+    (top / "py" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    make_photos(top / "renders", 2, seed=4)
+    (top / "renders" / "CACHEDIR.TAG").write_text(CACHEDIR_TAG_TEXT)
+    other = Paths(top / "Mum's")
+    with Library(other, write=True) as o:
+        o.add_folder(top / "2024")
+    make_photos(other.thumbs_dir / "aa", 2, seed=5)
+    run_cli(data, "models", "import", str(tiny_model))
+    run_cli(data, "folders", "add", str(top))
+    counts = [run_json(data, "index")["counts"]["indexed"] for _ in range(3)]
+    assert counts == [len(mine)] * 3
+    assert any((data / "thumbs").rglob("*.jpg"))
