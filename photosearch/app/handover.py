@@ -298,7 +298,11 @@ def folder_request(args: dict[str, Any], lib: Any, service: Any = None) -> dict[
     elif action == "remove":
         for p in paths:
             _typed, row = lib._find_folder(p)  # noqa: SLF001 - same module family; counts before removing
-            n = len(lib.catalog.files_in_folder(row.id)) if row is not None else 0
+            covered = row is not None and any(
+                f.id != row.id and (row.path + os.sep).startswith(f.path.rstrip(os.sep) + os.sep)
+                for f in lib.folders()
+            )
+            n = len(lib.catalog.files_in_folder(row.id)) if row is not None and not covered else 0
             removed = service.remove_folder(p) if service is not None else lib.remove_folder(p)
             n = removed if isinstance(removed, int) else n
             data.append({"path": p, "photos": n})
@@ -327,10 +331,15 @@ def index_request(args: dict[str, Any], lib: Any, service: Any, progress: Progre
     """Do ``photosearch index [--add PATH]`` in the owner: its running indexing ``service`` rescans, and
     its progress is streamed until it is idle. Runs on the hand-over thread (it waits)."""
     if service is None or not service.running:
-        raise HandoverError("the running PhotoSearch is not indexing yet (it has no search model loaded); "
-                            "set one up there, or close it and run this again", 3)
-    added = [folder_request({"action": "add", "paths": [p], "yes": args.get("yes")}, lib, service)
-             for p in args.get("add") or []]
+        raise HandoverError(
+            "the running PhotoSearch is not indexing yet (it has no search model loaded); "
+            "set one up there, or close it and run this again",
+            3,
+        )
+    added = [
+        folder_request({"action": "add", "paths": [p], "yes": args.get("yes")}, lib, service)
+        for p in args.get("add") or []
+    ]
     service.request_scan()
     while not service.wait_idle(0.5):
         progress(service.progress().to_json())
