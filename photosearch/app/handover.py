@@ -237,6 +237,8 @@ def hand_over(
     if not supported():
         raise NoOwner
     path = socket_path(data_dir)
+    if not path.exists():  # no owner: not even a connect() to a local socket
+        raise NoOwner
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         s.settimeout(timeout)
