@@ -112,7 +112,10 @@ class Library:
         if write and not (paths.data_dir / FOLDERS_BACKUP).exists():
             self.backup_folders()
         if write:  # recognised by content by every library: never catalogued, whatever its name
-            write_markers(paths.data_dir, [paths.thumbs_dir, default_cache_dir()])
+            caches = [paths.thumbs_dir]
+            with contextlib.suppress(ImportError, OSError):  # the user cache folder, when known and present
+                caches.append(default_cache_dir())
+            write_markers(paths.data_dir, caches)
         self.settings = settings or RuntimeSettings.default()
         self.thumbs = ThumbnailCache(paths.thumbs_dir)
         self._runtimes: dict[str, ModelRuntime] = {}
