@@ -30,6 +30,21 @@ def test_desktop_entry_has_the_find_similar_action() -> None:
     assert action["Name"] == "Find similar photos" and action["Exec"] == "photosearch-gui --similar %f"
 
 
+def test_desktop_entry_is_valid_where_the_validator_is_installed() -> None:
+    import shutil
+    import subprocess
+
+    import pytest
+
+    tool = shutil.which("desktop-file-validate")
+    if tool is None:
+        pytest.skip("desktop-file-validate (Debian: desktop-file-utils) is not installed")
+    r = subprocess.run(
+        [tool, str(ROOT / "resources" / "photosearch.desktop")], capture_output=True, text=True
+    )
+    assert r.returncode == 0 and not r.stdout.strip(), r.stdout + r.stderr
+
+
 def test_plain_paths_split_into_a_file_to_search_by_and_folders_to_add(tmp_path: Path) -> None:
     (tmp_path / "d").mkdir()
     (tmp_path / "a.jpg").write_bytes(b"x")
