@@ -9,7 +9,12 @@ from typing import Any
 
 from photosearch.gui.app import apply_arguments, split_paths
 from tests.e2e.helpers import make_photos
-from tests.gui.conftest import prepare_library, wait_results
+from tests.gui.conftest import wait_results
+
+try:  # tests/support/ holds the shared makers once the app layer lands (issue 16)
+    from tests.support.library import prepare_library  # type: ignore[import-not-found]
+except ImportError:
+    from tests.gui.conftest import prepare_library  # type: ignore[attr-defined,no-redef]
 
 ROOT = Path(__file__).resolve().parents[2]
 
