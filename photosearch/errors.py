@@ -61,6 +61,22 @@ class QueryError(PhotoSearchError):
     exit_code = 2
 
 
+class FolderRefused(QueryError):
+    """A folder that cannot be added or removed as asked: an alias of an added folder, inside one, or not
+    photos (a data folder, a virtual environment, a cache). The message says why; nothing was changed."""
+
+
+class ConfirmationNeeded(PhotoSearchError):
+    """A change that needs the person's yes first (adding a disk's root, a home or a system folder): the CLI
+    asks for ``--yes``, the GUI for a confirmation. ``estimate`` says what would be scanned."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, estimate: object = None) -> None:
+        super().__init__(message)
+        self.estimate = estimate
+
+
 class DiskFull(PhotoSearchError):
     exit_code = 6
 

@@ -4,12 +4,11 @@ it has not yet). Without a service, removing folders also collects the embedding
 
 from __future__ import annotations
 
-import os
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
-from photosearch.library.library import Library
+from photosearch.library.library import AddReport, Library
 from photosearch.store.catalog import FolderRow
 
 
@@ -25,18 +24,52 @@ class FolderListener(Protocol):
     def folder_paused(self, row: FolderRow | None, paused: bool) -> None: ...
 
 
-def add_folder(lib: Library, path: str | Path, service: FolderListener | None = None) -> FolderRow:
+def add_folder_report(
+    lib: Library, path: str | Path, service: FolderListener | None = None, *, confirm: bool = False
+) -> AddReport:
+    """Add a folder (by its real path; refused with FolderRefused when it is an alias of an added folder, inside
+    one, or not photos; a disk's root, a home or a system folder raises ConfirmationNeeded unless ``confirm``).
+    Added folders inside it are absorbed with their embeddings."""
     live = service
     if live is None:
-        return lib.add_folder(path)
+        return lib.add_folder_report(path, confirm=confirm)
     with live.editing():
-        row = lib.add_folder(path)
-    live.folder_added(row)
-    return row
+        report = lib.add_folder_report(path, confirm=confirm)
+    live.folder_added(report.row)
+    if report.absorbed:
+        live.folder_removed()  # the absorbed folders' own watches go; their photos stay with the new one
+    return report
 
 
-def add_folders(lib: Library, paths: list[str], service: FolderListener | None = None) -> list[FolderRow]:
-    return [add_folder(lib, p, service) for p in paths]
+def add_folder(
+    lib: Library, path: str | Path, service: FolderListener | None = None, *, confirm: bool = False
+) -> FolderRow:
+    return add_folder_report(lib, path, service, confirm=confirm).row
+
+
+def add_folders(
+    lib: Library, paths: list[str], service: FolderListener | None = None, *, confirm: bool = False
+) -> list[FolderRow]:
+    return [add_folder(lib, p, service, confirm=confirm) for p in paths]
+
+
+def edit_exclusions(
+    lib: Library, folder: str | Path, patterns: list[str], *, exclude: bool, service: FolderListener | None = None
+) -> tuple[str, ...]:
+    """Leave sub-folders (names or patterns) of an added folder out (``exclude``) or take them back in; with
+    no patterns, the folder's current list. The folder is scanned again so the change shows at once."""
+    if not patterns:
+        return lib.folder_excludes(folder)
+    edit = lib.exclude if exclude else lib.include
+    live = service
+    if live is None:
+        return edit(folder, patterns)
+    with live.editing():
+        result = edit(folder, patterns)
+        row = lib.folder_row(folder)
+    if row is not None:
+        live.folder_added(row)  # watch and scan it again under the new rules
+    return result
 
 
 def remove_folders(lib: Library, paths: list[str], service: FolderListener | None = None) -> dict[str, int]:
@@ -70,7 +103,7 @@ def set_folder_paused(
         return
     with live.editing():
         lib.set_folder_paused(path, paused)
-        row = lib.catalog.folder_by_path(os.path.normpath(os.path.abspath(os.path.expanduser(str(path)))))
+        row = lib.folder_row(path)
     live.folder_paused(row, paused)
 
 

@@ -26,9 +26,17 @@ def watch(
     runs. Returns what the run did: images encoded, files skipped, counts by status, each folder's watch mode."""
     if not lib.folders():
         raise QueryError("no folders to watch: photosearch folders add PATH (or --add PATH)")
+    from photosearch.app.handover import Owner, folder_request, index_request
+
     svc = IndexingService(lib, on_progress=on_progress, debounce=debounce, poll_interval=poll_interval)
+    # other processes' `folders add/remove/...` and `index` are handed to this running owner
+    owner = Owner(
+        lib.paths.data_dir,
+        {"folders": lambda a, _p: folder_request(a, lib, svc), "index": lambda a, p: index_request(a, lib, svc, p)},
+    )
     try:
         svc.start()
+        owner.start()
         if on_started is not None:
             on_started(len(lib.folders()))
         while not stop.wait(0.5):
@@ -37,6 +45,7 @@ def watch(
     except KeyboardInterrupt:  # Ctrl+C is how a person stops it
         pass
     finally:
+        owner.stop()
         svc.stop()
     return {
         "event": "stopped",

@@ -4,31 +4,63 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterable
 
 from photosearch.cli.output import ProgressLine, _emit, _open, _paths
+from photosearch.errors import QueryError
 from photosearch.progress import Progress
+
+
+def _photos(n: int) -> str:
+    return f"{n:,} photo{'' if n == 1 else 's'}"
 
 
 def cmd_folders(args: argparse.Namespace) -> int:
     from photosearch.app import folders
+    from photosearch.app.handover import NoOwner, hand_over
 
-    write = args.action in ("add", "remove", "pause", "resume")
+    write = args.action in ("add", "remove", "pause", "resume", "exclude", "include")
+    if write:  # a running owner (the window, `watch`) does it, so it indexes or forgets at once
+        paths = [
+            p if args.action in ("exclude", "include") and i else os.path.abspath(os.path.expanduser(p))
+            for i, p in enumerate(args.paths)
+        ]
+        try:
+            answer = hand_over(
+                _paths(args).data_dir, "folders", {"action": args.action, "yes": args.yes, "paths": paths}, timeout=300
+            )
+        except NoOwner:
+            pass
+        else:
+            _emit(args, answer["folders"], lambda: [*answer["lines"], "(done by the running PhotoSearch)"])
+            return 0
     with _open(args, write=write, purpose=f"photosearch folders {args.action}") as lib:
         if args.action == "add":
-            rows = folders.add_folders(lib, args.paths)
+            reps = [folders.add_folder_report(lib, p, confirm=args.yes) for p in args.paths]
             _emit(
                 args,
-                [r.__dict__ for r in rows],
-                lambda: (
-                    [f"added {r.path}" for r in rows]
-                    + ["run 'photosearch index' (or 'photosearch watch') to index them"]
-                ),
+                [{**r.row.__dict__, "absorbed": r.absorbed} for r in reps],
+                lambda: [
+                    f"{'already added' if r.existed else 'added'} {r.row.path}"
+                    + "".join(f"\n  it now covers the added folder {a} (its photos are kept)" for a in r.absorbed)
+                    for r in reps
+                ]
+                + ["run 'photosearch index' (or 'photosearch watch') to index them"],
+            )
+        elif args.action in ("exclude", "include"):
+            if not args.paths:
+                raise QueryError(f"folders {args.action} needs an added FOLDER (and the sub-folder patterns)")
+            pats = folders.edit_exclusions(lib, args.paths[0], args.paths[1:], exclude=args.action == "exclude")
+            _emit(
+                args,
+                {"folder": args.paths[0], "exclude": list(pats)},
+                lambda: [f"left out of {args.paths[0]}: {', '.join(pats) or 'nothing'}"],
             )
         elif args.action == "remove":
             counts = folders.remove_folders(lib, args.paths)
-            _emit(args, counts, lambda: [f"removed {p} ({n} photos)" for p, n in counts.items()])
+            _emit(args, counts, lambda: [f"removed {p} ({_photos(n)})" for p, n in counts.items()])
         elif args.action in ("pause", "resume"):
             for p in args.paths:
                 folders.set_folder_paused(lib, p, args.action == "pause")
@@ -52,13 +84,35 @@ def cmd_folders(args: argparse.Namespace) -> int:
 
 def cmd_index(args: argparse.Namespace) -> int:
     from photosearch.app import folders
+    from photosearch.app.handover import NoOwner, hand_over
     from photosearch.app.index import run_index
 
+    line = ProgressLine(quiet=args.quiet)
+    try:  # a running owner (the window, `watch`) indexes: show its progress
+        fields = set(Progress.__dataclass_fields__)
+        answer = hand_over(
+            _paths(args).data_dir,
+            "index",
+            {"add": [os.path.abspath(p) for p in args.add or []]},
+            on_progress=lambda d: line(Progress(**{k: v for k, v in d.items() if k in fields})),
+        )
+        line.close()
+        c = answer["counts"]
+        _emit(
+            args,
+            answer,
+            lambda: [
+                f"{_photos(c['indexed'])} indexed, {c['error']:,} skipped, {c['pending']:,} pending "
+                "(done by the running PhotoSearch)"
+            ],
+        )
+        return 0
+    except NoOwner:
+        pass
     for p in args.add or []:
         with _open(args, write=True, purpose="photosearch folders add") as lib:
             folders.add_folder(lib, p)
     with _open(args, write=True, purpose="photosearch index") as lib:
-        line = ProgressLine(quiet=args.quiet)
         try:
             data = run_index(lib, batch_size=args.batch_size, on_progress=line)
         except KeyboardInterrupt:
@@ -69,7 +123,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             args,
             data,
             lambda: [
-                f"{counts['indexed']:,} photos indexed, {counts['error']:,} skipped, {counts['pending']:,} pending"
+                f"{_photos(counts['indexed'])} indexed, {counts['error']:,} skipped, {counts['pending']:,} pending"
             ],
         )
     return 0
@@ -183,7 +237,6 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_forget(args: argparse.Namespace) -> int:
     from photosearch.app.forget import forget, what_would_go
-    from photosearch.errors import QueryError
 
     paths = _paths(args)
     if not args.yes:

@@ -12,10 +12,33 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from photosearch.config import Paths
-from photosearch.errors import CatalogError, DiskFull, ModelNotInstalled, PhotoSearchError, QueryError
+from photosearch.config import Paths, default_cache_dir
+from photosearch.errors import (
+    CatalogError,
+    ConfirmationNeeded,
+    DiskFull,
+    FolderRefused,
+    ModelNotInstalled,
+    PhotoSearchError,
+    QueryError,
+)
+from photosearch.library.folders import (
+    DEFAULT_EXCLUDES,
+    ancestors,
+    broad_reason,
+    check_pattern,
+    estimate,
+    identity,
+    load_excludes,
+    not_photos_reason,
+    real_folder,
+    save_excludes,
+    write_markers,
+)
 from photosearch.library.thumbs import ThumbnailCache
 from photosearch.models.encoders import ModelRuntime, RuntimeSettings
 from photosearch.models.manifest import ModelPackage, load_package
@@ -26,6 +49,26 @@ from photosearch.store.vectors import VectorIndex
 log = logging.getLogger(__name__)
 
 ACTIVE_MODEL_KEY = "active_model"
+BROAD_ESTIMATE_SECONDS = 1.0  # how long adding a broad folder may look before asking
+
+
+@dataclass(frozen=True)
+class AddReport:
+    row: FolderRow
+    absorbed: list[str]  # added folders inside it, now part of it (their photos kept, not re-embedded)
+    existed: bool  # it was already added under this very name
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _alias_kind(typed: str, real: str) -> str:
+    if os.path.realpath(typed) != typed:
+        return "a link to"
+    if typed.casefold() == real.casefold():
+        return "another spelling (upper/lower case) of"
+    return "the same folder as (mounted or linked at another place)"
 FOLDERS_BACKUP = "folders.json"
 
 
@@ -64,6 +107,11 @@ class Library:
             raise
         if write and not (paths.data_dir / FOLDERS_BACKUP).exists():
             self.backup_folders()
+        if write:  # recognised by content by every library: never catalogued, whatever its name
+            caches = [paths.thumbs_dir]
+            with contextlib.suppress(ImportError, OSError):  # the user cache folder, when known and present
+                caches.append(default_cache_dir())
+            write_markers(paths.data_dir, caches)
         self.settings = settings or RuntimeSettings.default()
         self.thumbs = ThumbnailCache(paths.thumbs_dir)
         self._runtimes: dict[str, ModelRuntime] = {}
@@ -143,33 +191,154 @@ class Library:
         return self._indexes.get(model_id)
 
     # -- folders ----------------------------------------------------------------------------------
-    def add_folder(self, path: str | Path) -> FolderRow:
-        p = os.path.abspath(os.path.expanduser(str(path)))
-        if not os.path.isdir(p):
-            raise QueryError(f"not a folder: {p}")
-        existing = self.catalog.folder_by_path(p)
-        if existing is not None:
-            return existing
-        row = self.catalog.add_folder(p)
+    def add_folder(self, path: str | Path, *, confirm: bool = False) -> FolderRow:
+        """Add a folder by its real path (see ``add_folder_report``); returns its row."""
+        return self.add_folder_report(path, confirm=confirm).row
+
+    def add_folder_report(self, path: str | Path, *, confirm: bool = False) -> AddReport:
+        """Add a folder. Refused (FolderRefused, nothing changed) when it is another name for an added folder,
+        inside one, or not photos; a disk's root, a home or a system folder raises ConfirmationNeeded (with a
+        time-bounded estimate) unless ``confirm``. Added folders inside it are absorbed: their files move
+        to it with their embeddings (nothing is re-embedded)."""
+        typed = os.path.normpath(os.path.abspath(os.path.expanduser(str(path))))
+        if not os.path.isdir(typed):
+            raise QueryError(f"not a folder: {typed}")
+        real = real_folder(typed)
+        folders = self.catalog.folders()
+        ident = identity(real)
+        ids = {f.id: identity(f.path) for f in folders}
+        for f in folders:
+            if f.path == real or (ident is not None and ids[f.id] == ident):
+                if typed == f.path:
+                    return AddReport(f, [], existed=True)
+                raise FolderRefused(f"{typed} is {_alias_kind(typed, f.path)} the added folder {f.path}; "
+                                    "nothing was added")
+        by_path = {f.path: f for f in folders}
+        by_ident = {ids[f.id]: f for f in folders if ids[f.id] is not None}
+        for a in ancestors(real)[1:]:
+            cover = by_path.get(a) or by_ident.get(identity(a))
+            if cover is not None:
+                raise FolderRefused(f"{typed} is inside the added folder {cover.path}, so it is already covered; "
+                                    "nothing was added")
+        data_dir = real_folder(self.paths.data_dir)
+        found: list[tuple[str, str]] = []
+        for a in ancestors(real):
+            why = "it is this library's data folder" if a == data_dir else not_photos_reason(a)
+            if why:
+                found.append((a, why))
+        found.sort(key=lambda f: "data folder" not in f[1])
+        if found:  # a data folder (ours or another library's) is named first: it is the reason that matters
+            a, why = found[0]
+            where = "" if a == real else f" (inside {a})"
+            raise FolderRefused(f"{typed} is not a photo folder{where}: {why}; nothing was added")
+        why = broad_reason(real)
+        if why and not confirm:
+            est = estimate(real, seconds=BROAD_ESTIMATE_SECONDS)
+            raise ConfirmationNeeded(f"{typed}: {why}. Adding it would scan {est.text()}. Add it only if you "
+                                     "mean to (on the command line: folders add --yes)", est)
+        children = [f for f in folders if _inside(f.path, real) or _inside(os.path.realpath(f.path), real)]
+        row = self.catalog.add_folder(real)
+        absorbed: list[str] = []
+        for child in children:
+            moved = self.catalog.move_tree(child.path, child.path, row.id)
+            own = load_excludes(self.catalog, child.path)
+            if own != DEFAULT_EXCLUDES:
+                rel = os.path.relpath(os.path.realpath(child.path), real).replace(os.sep, "/")
+                mine = list(load_excludes(self.catalog, real))
+                mine += [f"{rel}/{p}" for p in own if p not in DEFAULT_EXCLUDES]
+                mine += [f"{rel}/*/{p}" for p in own if p not in DEFAULT_EXCLUDES and "/" not in p]
+                save_excludes(self.catalog, real, mine)
+            save_excludes(self.catalog, child.path, None)
+            self.catalog.remove_folder(child.id)
+            absorbed.append(child.path)
+            log.info("folder %s absorbed %s (%d photos kept with their embeddings)", real, child.path, moved)
         self.backup_folders()
-        return row
+        return AddReport(row, absorbed, existed=False)
+
+    def _find_folder(self, path: str | Path) -> tuple[str, FolderRow | None]:
+        typed = os.path.normpath(os.path.abspath(os.path.expanduser(str(path))))
+        row = self.catalog.folder_by_path(typed)
+        if row is None and os.path.exists(typed):
+            real = real_folder(typed)
+            row = self.catalog.folder_by_path(real)
+            if row is None:
+                ident = identity(real)
+                row = next((f for f in self.catalog.folders() if ident is not None and identity(f.path) == ident),
+                           None)
+        return typed, row
+
+    def folder_row(self, path: str | Path) -> FolderRow | None:
+        """The added folder ``path`` names (by its real path), or None."""
+        return self._find_folder(path)[1]
 
     def remove_folder(self, path: str | Path) -> int:
-        p = os.path.normpath(os.path.abspath(os.path.expanduser(str(path))))
-        row = self.catalog.folder_by_path(p)
+        """Remove an added folder and its photos from the library (never from the disk); returns how many
+        photos left. A folder that another added folder covers removes nothing: its photos move to that one."""
+        typed, row = self._find_folder(path)
         if row is None:
-            raise QueryError(f"not an added folder: {p}")
+            cover = self.catalog.folder_containing(real_folder(typed) if os.path.exists(typed) else typed)
+            if cover is not None:
+                rel = os.path.relpath(typed, cover.path) if _inside(typed, cover.path) else typed
+                raise FolderRefused(f"{typed} is not an added folder: it is part of the added folder {cover.path}, "
+                                    f"so nothing was removed. To leave it out: photosearch folders exclude "
+                                    f"{cover.path} {rel}")
+            raise QueryError(f"not an added folder: {typed}")
+        parent = next((f for f in sorted(self.catalog.folders(), key=lambda f: -len(f.path))
+                       if f.id != row.id and _inside(row.path, f.path)), None)
+        save_excludes(self.catalog, row.path, None)
+        if parent is not None:
+            moved = self.catalog.move_tree(row.path, row.path, parent.id)
+            self.catalog.remove_folder(row.id)
+            log.info("removed %s; its %d photos stay in %s, which covers it", row.path, moved, parent.path)
+            self.backup_folders()
+            return 0
         n = self.catalog.remove_folder(row.id)
         self.backup_folders()
         return n
+
+    # -- exclusions per folder -----------------------------------------------------------------------
+    def folder_excludes(self, path: str | Path) -> tuple[str, ...]:
+        """The sub-folder names/patterns left out of an added folder (starts as DEFAULT_EXCLUDES)."""
+        return load_excludes(self.catalog, self._added(path).path)
+
+    def set_folder_excludes(self, path: str | Path, patterns: Sequence[str] | None) -> tuple[str, ...]:
+        """Replace an added folder's list (None: back to the defaults); the next scan follows it."""
+        row = self._added(path)
+        try:
+            clean = None if patterns is None else list(dict.fromkeys(check_pattern(p) for p in patterns))
+        except ValueError as e:
+            raise QueryError(str(e)) from None
+        save_excludes(self.catalog, row.path, clean)
+        self.backup_folders()
+        return load_excludes(self.catalog, row.path)
+
+    def exclude(self, path: str | Path, patterns: Sequence[str]) -> tuple[str, ...]:
+        return self.set_folder_excludes(path, [*self.folder_excludes(path), *patterns])
+
+    def include(self, path: str | Path, patterns: Sequence[str]) -> tuple[str, ...]:
+        drop = {p.casefold().strip("/") for p in patterns}
+        return self.set_folder_excludes(path, [p for p in self.folder_excludes(path)
+                                               if p.casefold().strip("/") not in drop])
+
+    def _added(self, path: str | Path) -> FolderRow:
+        typed, row = self._find_folder(path)
+        if row is None:
+            raise QueryError(f"not an added folder: {typed}")
+        return row
 
     def backup_folders(self) -> None:
         """Keep the list of added folders beside the catalog as well (``folders.json``, written
         atomically): if the catalog is ever damaged beyond reading, ``doctor --repair`` still knows
         which folders to rescan. Best effort."""
         try:
-            rows = [{"path": f.path, "state": f.state, "watch_mode": f.watch_mode, "added_at": f.added_at}
-                    for f in self.catalog.folders()]
+            rows: list[dict[str, object]] = []
+            for f in self.catalog.folders():
+                row: dict[str, object] = {"path": f.path, "state": f.state, "watch_mode": f.watch_mode,
+                                          "added_at": f.added_at}
+                excludes = load_excludes(self.catalog, f.path)
+                if excludes != DEFAULT_EXCLUDES:
+                    row["exclude"] = list(excludes)
+                rows.append(row)
             dest = self.paths.data_dir / FOLDERS_BACKUP
             tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps(rows, indent=1), encoding="utf-8")
@@ -178,10 +347,7 @@ class Library:
             log.warning("cannot write the folder list backup: %s", e)
 
     def set_folder_paused(self, path: str | Path, paused: bool) -> None:
-        p = os.path.normpath(os.path.abspath(os.path.expanduser(str(path))))
-        row = self.catalog.folder_by_path(p)
-        if row is None:
-            raise QueryError(f"not an added folder: {p}")
+        row = self._added(path)
         self.catalog.set_folder_state(row.id, "paused" if paused else "online")
 
     def folders(self) -> list[FolderRow]:

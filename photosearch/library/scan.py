@@ -11,10 +11,18 @@ import hashlib
 import logging
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from photosearch.library.folders import (
+    DEFAULT_EXCLUDES,
+    excluded_by,
+    excludes_for,
+    load_excludes,
+    not_photos_reason,
+    system_reason,
+)
 from photosearch.library.imaging import format_of, is_image_name
 from photosearch.paths import path_inside
 from photosearch.store.catalog import Catalog, FileRow, FolderRow
@@ -23,11 +31,8 @@ log = logging.getLogger(__name__)
 
 HASH_BLOCK = 64 * 1024
 SCAN_CHUNK = 200  # files registered per transaction
-# Folder names never descended into (besides hidden ones).
-SYSTEM_DIRS = frozenset({
-    "$recycle.bin", "system volume information", "@eadir", "__macosx", "lost+found", "$rmmetadata",
-    ".trash", ".trashes", ".thumbnails", ".cache", "#recycle", "@recycle", ".photosearch",
-})
+# Folder names left out by default (each added folder's list starts from these and can be edited).
+SYSTEM_DIRS = frozenset(DEFAULT_EXCLUDES)
 
 
 @dataclass(frozen=True)
@@ -38,18 +43,26 @@ class DiskEntry:
 
 
 def skip_dir(name: str) -> bool:
-    return name.startswith(".") or name.lower() in SYSTEM_DIRS
+    """Hidden folders: never descended into (other names: see the folder's exclusion list)."""
+    return name.startswith(".")
 
 
 def skip_file(name: str) -> bool:
     return name.startswith(".") or not is_image_name(name)
 
 
-def walk(root: str, on_error: Callable[[str, str], None] | None = None) -> Iterator[DiskEntry]:
+def walk(root: str, on_error: Callable[[str, str], None] | None = None, excludes: Sequence[str] | None = None,
+         on_skip: Callable[[str, str], None] | None = None) -> Iterator[DiskEntry]:
     """Image files under ``root``: hidden and system folders skipped; symlinks followed only when they
-    point inside ``root`` (and never into a loop)."""
+    point inside ``root`` (and never into a loop). Folders that are not photos by their content (a
+    PhotoSearch data folder, a virtual environment, a cache), the system's own trees and sub-folders
+    matching ``excludes`` (default: ``DEFAULT_EXCLUDES``) are left out and reported to ``on_skip``."""
     root = os.path.normpath(os.path.abspath(root))
     real_root = os.path.realpath(root)
+    if excludes is None:  # a sub-tree of an added folder: that folder's list, relative to its root
+        root_of, patterns = excludes_for(root)
+    else:
+        root_of, patterns = root, tuple(excludes)
     seen_dirs: set[tuple[int, int]] = set()
     stack = [root]
     while stack:
@@ -65,6 +78,12 @@ def walk(root: str, on_error: Callable[[str, str], None] | None = None) -> Itera
             if on_error:
                 on_error(d, f"{CANNOT_LIST}: {e.strerror or e}")
             continue
+        why = not_photos_reason(d, [e.name for e in entries]) or (system_reason(d) if d != root else None)
+        if why:
+            log.info("not scanning %s: %s", d, why)
+            if on_skip:
+                on_skip(d, why)
+            continue
         for entry in entries:
             name = entry.name
             try:
@@ -78,6 +97,12 @@ def walk(root: str, on_error: Callable[[str, str], None] | None = None) -> Itera
                         continue
                     if is_link and not _inside(os.path.realpath(entry.path), real_root):
                         continue
+                    if patterns:
+                        hit = excluded_by(os.path.relpath(entry.path, root_of).replace(os.sep, "/"), name, patterns)
+                        if hit:
+                            if on_skip:
+                                on_skip(entry.path, f"left out by the pattern '{hit}'")
+                            continue
                     stack.append(entry.path)
                     continue
                 if skip_file(name) or not entry.is_file(follow_symlinks=True):
@@ -175,7 +200,8 @@ def reconcile_folder(catalog: Catalog, folder: FolderRow, model_id: str | None,
     known = catalog.files_in_folder(folder.id)
     errors: list[tuple[str, str]] = []
     on_disk: dict[str, DiskEntry] = {}
-    for e in walk(folder.path, on_error=lambda p, r: errors.append((p, r))):
+    excludes = load_excludes(catalog, folder.path)
+    for e in walk(folder.path, on_error=lambda p, r: errors.append((p, r)), excludes=excludes):
         on_disk[e.path] = e
         if cancelled():
             return report

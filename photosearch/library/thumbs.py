@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 from PIL import Image
@@ -41,10 +42,19 @@ class ThumbnailCache:
         thumb = self.render(image)
         dest = self.path_for(content_hash)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-        thumb.convert("RGB").save(tmp, "JPEG", quality=QUALITY, optimize=False)
-        os.replace(tmp, dest)
-        return thumb.size[0], thumb.size[1], dest.stat().st_size
+        # a temp name unique to this write (two threads or processes may write the same thumbnail at
+        # once), in the same folder, then an atomic rename: readers see the old file or the whole new one
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                thumb.convert("RGB").save(f, "JPEG", quality=QUALITY, optimize=False)
+                size = f.tell()
+            os.replace(tmp, dest)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return thumb.size[0], thumb.size[1], size
 
     def ensure(self, content_hash: str, source_path: str, catalog: Catalog | None = None) -> Path:
         """The thumbnail's path, making it from the source file when missing (raises UnreadableImage)."""

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from photosearch.config import setting_int
+from photosearch.library.folders import excluded_path
 from photosearch.library.scan import skip_dir, skip_file
 from photosearch.paths import path_inside
 from photosearch.store.catalog import FolderRow
@@ -68,7 +69,10 @@ def relevant_path(path: str, root: str, is_dir: bool) -> bool:
     parts = rel.split(os.sep)
     if any(skip_dir(p) for p in parts[:-1]):
         return False
-    return not skip_dir(parts[-1]) if is_dir else not skip_file(parts[-1])
+    if not (not skip_dir(parts[-1]) if is_dir else not skip_file(parts[-1])):
+        return False
+    # data, venv, cache and system folders, and the folder's own exclusion list (by content, cached)
+    return excluded_path(path, root, is_dir) is None
 
 
 class ChangeQueue:

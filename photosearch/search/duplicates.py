@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from photosearch.errors import UnreadableImage
+from photosearch.library.folders import distinct_files
 from photosearch.store.catalog import FileRow
 
 if TYPE_CHECKING:
@@ -160,6 +161,9 @@ def find_duplicates(engine: SearchEngine, *, threshold: float = DEFAULT_THRESHOL
     by_label: dict[int, list[FileRow]] = {}
     for label, f in cat.visible_files_for_labels(ids.tolist()):
         by_label.setdefault(label, []).append(f)
+    for label, fs in by_label.items():  # one file under two names (hard link, alias) is not two copies
+        if len(fs) > 1:
+            by_label[label] = distinct_files(fs)
     keep = np.fromiter((int(x) in by_label for x in ids), bool, count=len(ids))
     ids, vecs = ids[keep], vecs[keep]
     files = {f.id: f for fs in by_label.values() for f in fs}
