@@ -10,6 +10,7 @@ Settings (environment variables): ``PHOTOSEARCH_DATA_DIR``, ``PHOTOSEARCH_CACHE_
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,16 @@ def setting(name: str, default: str | None = None) -> str | None:
     """The setting ``name`` (an environment variable), or ``default`` when unset or empty."""
     value = os.environ.get(name)
     return value if value else default
+
+
+def environment() -> Mapping[str, str]:
+    """The whole environment, for code that must look at the desktop's own variables (DISPLAY, XDG_*)."""
+    return os.environ
+
+
+def export_setting(name: str, value: str) -> None:
+    """Set an environment variable for this process and its libraries (the telemetry opt-outs)."""
+    os.environ[name] = value
 
 
 def setting_int(name: str) -> int | None:

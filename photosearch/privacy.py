@@ -15,8 +15,9 @@ gets it before ``onnxruntime`` or ``openvino`` can be imported.
 
 from __future__ import annotations
 
-import os
 import sys
+
+from photosearch.config import export_setting
 
 # environment variable -> value: read by the libraries when they start
 OPT_OUTS = {
@@ -31,7 +32,7 @@ BLOCKED_MODULES = ("openvino_telemetry",)
 def silence_telemetry() -> None:
     """Set every opt-out and block the telemetry-only modules. Idempotent; cheap (no imports)."""
     for name, value in OPT_OUTS.items():
-        os.environ[name] = value
+        export_setting(name, value)
     for mod in BLOCKED_MODULES:
         if mod not in sys.modules:
             sys.modules[mod] = None  # type: ignore[assignment]  # "import X" then raises ImportError

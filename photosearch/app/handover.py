@@ -36,6 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from photosearch.config import setting
 from photosearch.errors import PhotoSearchError
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def socket_path(data_dir: str | Path) -> Path:
     if len(os.fsencode(str(inside))) <= MAX_SOCKET_PATH:
         return inside
     digest = hashlib.sha256(os.fsencode(str(data_dir))).hexdigest()[:16]
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    runtime = setting("XDG_RUNTIME_DIR")
     base = Path(runtime) if runtime and os.path.isdir(runtime) else Path(tempfile.gettempdir())
     return base / f"photosearch-{os.getuid()}-{digest}.sock"
 

@@ -16,6 +16,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from photosearch.app.language import (
+    apply_query_language,
+    choose_query_language,
+    saved_query_language,
+)
 from photosearch.config import Paths
 from photosearch.errors import Cancelled, ManifestError, ModelNotInstalled
 from photosearch.indexing.switching import TARGET_MODEL_KEY, begin_switch, cancel_switch, switch_target
@@ -48,7 +53,6 @@ __all__ = [
 ]
 
 LICENCES_FILE = "accepted_licences.json"
-LANGUAGE_FILE = "query_language.json"
 
 
 @dataclass(frozen=True)
@@ -304,32 +308,6 @@ def remove_model(lib: Library, model_id: str) -> None:
 
 # --------------------------------------------------------------------------------------------------
 # the query language (NLLB models prefix the query with its FLORES-200 code)
-
-
-def saved_query_language(paths: Paths) -> str | None:
-    try:
-        data = json.loads((paths.data_dir / LANGUAGE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    lang = data.get("language") if isinstance(data, dict) else None
-    return str(lang) if lang else None
-
-
-def choose_query_language(paths: Paths, language: str | None) -> str:
-    """Remember the person's query language (None: follow the locale) and use it now. Returns the code."""
-    p = paths.data_dir / LANGUAGE_FILE
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"language": language}) + "\n", encoding="utf-8")
-    tmp.replace(p)
-    set_query_language(language)
-    return query_language()
-
-
-def apply_query_language(paths: Paths, override: str | None = None) -> str:
-    """At start (or per command): ``override`` (CLI ``--lang``), else the saved choice, else the locale."""
-    set_query_language(override or saved_query_language(paths))
-    return query_language()
 
 
 # --------------------------------------------------------------------------------------------------

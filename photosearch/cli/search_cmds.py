@@ -65,7 +65,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     images = (args.image,) if args.image else ()
     if not text and not images:  # an empty query browses in the GUI; here it is a mistake
         raise QueryError("give some text to search for, or --image PATH")
-    from photosearch.app.models import apply_query_language
+    from photosearch.app.language import apply_query_language
 
     apply_query_language(_paths(args), getattr(args, "lang", None))  # NLLB: the query's FLORES-200 code
     query = _query(args, text, images, weight=args.weight, fusion=args.fusion)

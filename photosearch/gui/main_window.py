@@ -173,7 +173,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._open_library)
 
     def _open_library(self) -> None:
-        from photosearch.app.models import apply_query_language
+        from photosearch.app.language import apply_query_language
 
         paths = self.paths
         apply_query_language(paths)  # the query language chosen in the model manager

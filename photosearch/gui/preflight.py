@@ -21,6 +21,8 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+from photosearch.config import environment
+
 EXIT_CANNOT_START = 8  # documented in the README ("The desktop app")
 
 # Packages the README names for the GUI on Debian/Ubuntu (one `apt-get install` line).
@@ -253,7 +255,7 @@ def check(
     connect: Callable[[str], bool] | None = None,
 ) -> str | None:
     """None when the window can start as far as we can tell; else the one message to show."""
-    env = os.environ if env is None else env
+    env = environment() if env is None else env
     if (platform or sys.platform) != "linux":
         return None
     name = chosen_platform(env)

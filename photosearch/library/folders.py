@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from photosearch.config import environment
+from photosearch.paths import path_inside
+
 if TYPE_CHECKING:
     from photosearch.store.catalog import Catalog
 
@@ -89,7 +92,7 @@ _POSIX_SYSTEM = (
 def system_trees() -> tuple[str, ...]:
     """The system's own folders: never catalogued below an added folder; adding one needs a yes."""
     if os.name == "nt":
-        env = os.environ
+        env = environment()
         roots = [
             env.get("SystemRoot"),
             env.get("ProgramFiles"),
@@ -101,7 +104,7 @@ def system_trees() -> tuple[str, ...]:
 
 
 def _inside(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+    return path_inside(path, root)
 
 
 # -- identity -------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from photosearch.config import setting
 from photosearch.errors import UnreadableImage
 
 log = logging.getLogger(__name__)
@@ -49,13 +50,19 @@ def photo_formats() -> tuple[str, ...]:
     """The formats of :data:`PHOTO_FORMATS` this Pillow can open (their plugins imported, no others)."""
     global _formats
     if _formats is None:
-        import importlib
+        from PIL import (  # noqa: F401 - importing a plugin registers its decoder
+            BmpImagePlugin,
+            GifImagePlugin,
+            JpegImagePlugin,
+            PngImagePlugin,
+            TiffImagePlugin,
+            WebPImagePlugin,
+        )
 
-        for plugin in ("Jpeg", "Png", "WebP", "Tiff", "Gif", "Bmp", "Avif"):
-            try:
-                importlib.import_module(f"PIL.{plugin}ImagePlugin")
-            except ImportError:  # pragma: no cover - a Pillow built without it
-                pass
+        try:
+            from PIL import AvifImagePlugin  # noqa: F401 - Pillow 11.2 and later
+        except ImportError:  # pragma: no cover - an older Pillow
+            pass
         _formats = tuple(f for f in PHOTO_FORMATS if f in Image.OPEN)
     return _formats
 
@@ -112,7 +119,7 @@ SHRINK_ABOVE_PIXELS = 24_000_000
 
 def decode_budget() -> int:
     try:
-        mb = float(os.environ.get(ENV_DECODE_BUDGET, ""))
+        mb = float(setting(ENV_DECODE_BUDGET) or "")
         return int(mb * 1024 * 1024) if mb > 0 else DEFAULT_DECODE_BUDGET
     except ValueError:
         return DEFAULT_DECODE_BUDGET

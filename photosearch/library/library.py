@@ -42,6 +42,7 @@ from photosearch.library.folders import (
 from photosearch.library.thumbs import ThumbnailCache
 from photosearch.models.encoders import ModelRuntime, RuntimeSettings
 from photosearch.models.manifest import ModelPackage, load_package
+from photosearch.paths import path_inside
 from photosearch.store.catalog import Catalog, FolderRow
 from photosearch.store.lock import WriterLock
 from photosearch.store.vectors import VectorIndex
@@ -60,7 +61,7 @@ class AddReport:
 
 
 def _inside(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+    return path_inside(path, root)
 
 
 def _alias_kind(typed: str, real: str) -> str:

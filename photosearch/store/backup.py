@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from photosearch.config import setting
+
 log = logging.getLogger(__name__)
 
 DIRNAME = "backups"
@@ -46,7 +48,7 @@ def list_backups(data_dir: Path) -> list[Path]:
 
 def interval() -> float:
     try:
-        return float(os.environ.get(ENV_INTERVAL, DEFAULT_INTERVAL))
+        return float(setting(ENV_INTERVAL) or DEFAULT_INTERVAL)
     except ValueError:
         return DEFAULT_INTERVAL
 

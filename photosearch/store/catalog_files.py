@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Sequence
 
+from photosearch.paths import path_inside
 from photosearch.store.schema import (
     _FILE_COLS,
     FILE_STATUSES,
@@ -66,7 +67,7 @@ class FoldersAndFiles(CatalogBase):
         path = os.path.normpath(path)
         best = None
         for f in self.folders():
-            if path == f.path or path.startswith(f.path.rstrip(os.sep) + os.sep):
+            if path_inside(path, f.path):
                 if best is None or len(f.path) > len(best.path):
                     best = f
         return best

@@ -24,6 +24,7 @@ DERIVED_FILES = (
     "catalog.sqlite3.damaged-*",
     "folders.json",
     ".folders.json.*.tmp",
+    ".photosearch-data",  # the data-folder marker; written again when PhotoSearch next opens this folder
 )
 DERIVED_DIRS = ("index", "thumbs", "backups", "logs")
 

@@ -75,7 +75,8 @@ def test_similar_and_add_folder_open_the_window_searching(
     wait_results(qtbot, w)
     ref = pics / "photo_0002.jpg"
     apply_arguments(w, str(ref), [str(more)])
-    assert str(more) in [f.path for f in w.lib.folders()]
+    # folder verbs run on the library worker: the folder arrives a moment later
+    qtbot.waitUntil(lambda: str(more) in [f.path for f in w.lib.folders()], timeout=15000)
     assert w.query_bar.reference is not None and w.query_bar.reference.path == str(ref)
     qtbot.waitUntil(lambda: w.search.calls and w.search.calls[-1].kind == "image", timeout=15000)
     wait_results(qtbot, w)
@@ -137,6 +138,7 @@ def test_a_second_launch_and_the_cli_hand_over_to_the_open_window(
         qtbot.waitUntil(lambda: "r" in out, timeout=60000)
         t.join()
         assert "done by the running PhotoSearch" in out["r"].stdout
-        assert str(more) in [f.path for f in w.folders()]
+        assert str(more) in [f.path for f in w.lib.folders()]
+        qtbot.waitUntil(lambda: str(more) in [f.path for f in w.folders.folders()], timeout=15000)  # the side panel
     finally:
         owner.stop()

@@ -160,5 +160,4 @@ def test_one_path_inside_helper() -> None:
         for p in PACKAGE.rglob("*.py")
         if pattern.search(p.read_text(encoding="utf-8"))
     }
-    # store/catalog.py (being split by another line of work this session) still has its own copy
-    assert copies == {"photosearch/paths.py", "photosearch/store/catalog.py"}
+    assert copies == {"photosearch/paths.py"}
