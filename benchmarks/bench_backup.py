@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import INPUTS, write_result  # noqa: E402
+from _common import INPUTS, write_result
 
-from photosearch.store import backup  # noqa: E402
-from photosearch.store.catalog import Catalog  # noqa: E402
+from photosearch.store import backup
+from photosearch.store.catalog import Catalog
 
 
 def build(path: Path, n: int, dim: int) -> None:
@@ -81,7 +81,7 @@ def writer_waits(cat: Catalog, stop: threading.Event, ids: list[int], pause: flo
 
 def measure(path: Path, pause: float, seconds_alone: float = 3.0) -> dict:
     with Catalog(path) as cat:
-        ids = [r[0] for r in cat._q("SELECT id FROM files LIMIT 1000")]  # noqa: SLF001
+        ids = [r[0] for r in cat._q("SELECT id FROM files LIMIT 1000")]
         stop = threading.Event()
         out: dict[str, list[float]] = {}
         t = threading.Thread(target=lambda: out.setdefault("alone", writer_waits(cat, stop, ids, pause)))

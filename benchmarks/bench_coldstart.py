@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import INPUTS, ROOT, load_avg, require_inputs, stats, write_result  # noqa: E402
+from _common import INPUTS, ROOT, load_avg, require_inputs, stats, write_result
 
 
 def _ours_cmd(query: str) -> list[str]:

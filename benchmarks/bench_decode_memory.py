@@ -29,10 +29,10 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import INPUTS, ROOT, write_result  # noqa: E402
+from _common import INPUTS, ROOT, write_result
 
-from tests.hostile import png_grey16  # noqa: E402
-from tests.reliability._util import install_model, run_cli  # noqa: E402
+from tests.hostile import png_grey16
+from tests.reliability._util import install_model, run_cli
 
 WORK = INPUTS / "decode-memory"
 SHAPES = ROOT / "tests" / "fixtures" / "shapes-model"

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import CORPUS, INPUTS, OUT, max_rss_mb, require_inputs, run_child, write_result  # noqa: E402
+from _common import CORPUS, INPUTS, OUT, max_rss_mb, require_inputs, run_child, write_result
 
 M256, M256Q = "vit-b-32-256-random", "vit-b-32-256-random-int8"
 GOAL_MB = 700

@@ -32,9 +32,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.real_photos import dictionary, ensure  # noqa: E402 - after the path line, as the other benchmarks do
-from photosearch.text.match import TextQuery, index_form  # noqa: E402
-from photosearch.text.ocr import TextReader  # noqa: E402
+from benchmarks.real_photos import dictionary, ensure  # after the path line, as the other benchmarks do
+from photosearch.text.match import TextQuery, index_form
+from photosearch.text.ocr import TextReader
 
 CORPUS = Path(__file__).resolve().parent / "_inputs" / "ocr-corpus"
 SIZE = (4000, 3000)

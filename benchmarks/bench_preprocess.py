@@ -18,8 +18,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from photosearch.models.encoders import ModelRuntime  # noqa: E402
-from tests.photos import make_photo_set  # noqa: E402
+from photosearch.models.encoders import ModelRuntime
+from tests.photos import make_photo_set
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import INPUTS, percentile, require_inputs, run_child, write_result  # noqa: E402
+from _common import INPUTS, percentile, require_inputs, run_child, write_result
 
 SIZES = {"100k": ("lib100k", 100_000), "1m": ("lib1m", 1_000_000)}
 

@@ -105,7 +105,7 @@ class Watcher:
         return self.last
 
 
-def wait_for(pred, timeout: float) -> float | None:  # noqa: ANN001
+def wait_for(pred, timeout: float) -> float | None:
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
         if pred():

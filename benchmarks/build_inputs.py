@@ -82,7 +82,7 @@ def _stamp(path: Path, params: dict) -> None:
 # photos
 
 
-def make_photo(seed: int, width: int = WIDTH, height: int = HEIGHT):  # noqa: ANN201 - PIL Image
+def make_photo(seed: int, width: int = WIDTH, height: int = HEIGHT):  # PIL Image
     """A deterministic photo-like RGB image: sky gradient, horizon, ground, objects, sensor grain."""
     from PIL import Image, ImageDraw, ImageFilter
 

@@ -54,17 +54,17 @@ from PIL import Image
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import datasets  # noqa: E402
-from models.tools import shapes  # noqa: E402
-from models.tools.shapes import Spec  # noqa: E402
-from photosearch.config import Paths  # noqa: E402
-from photosearch.indexing.pipeline import Indexer  # noqa: E402
-from photosearch.library.library import Library  # noqa: E402
-from photosearch.models.install import install_package_dir  # noqa: E402
-from photosearch.search import fusion as fusion_mod  # noqa: E402
-from photosearch.search.cutoff import CutoffRule, calibrate  # noqa: E402
-from photosearch.search.duplicates import find_duplicates  # noqa: E402
-from photosearch.search.engine import SearchEngine  # noqa: E402
+from benchmarks import datasets
+from models.tools import shapes
+from models.tools.shapes import Spec
+from photosearch.config import Paths
+from photosearch.indexing.pipeline import Indexer
+from photosearch.library.library import Library
+from photosearch.models.install import install_package_dir
+from photosearch.search import fusion as fusion_mod
+from photosearch.search.cutoff import CutoffRule, calibrate
+from photosearch.search.duplicates import find_duplicates
+from photosearch.search.engine import SearchEngine
 
 log = logging.getLogger("eval_retrieval")
 
@@ -135,7 +135,7 @@ class Bench:
         self.lib.close()
 
 
-def ranked_paths(resp: Any) -> list[str]:  # noqa: ANN401
+def ranked_paths(resp: Any) -> list[str]:
     return [r.path for r in resp.results]
 
 

@@ -24,9 +24,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.tools import shapes  # noqa: E402 - after the path line
-from photosearch.models.encoders import ModelRuntime  # noqa: E402
-from photosearch.search.steer import rocchio, several, train_album  # noqa: E402
+from models.tools import shapes  # after the path line
+from photosearch.models.encoders import ModelRuntime
+from photosearch.search.steer import rocchio, several, train_album
 
 MODEL = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "shapes-model"
 

@@ -167,7 +167,7 @@ def churn(lib: Path, rng: random.Random, n: int, next_index: int, seed: int) -> 
 
 
 def run_harness(work: Path, *, photos: int = 500, kills: int = 20, seed: int = 0, batch_size: int = 8,
-                save_interval: float = 0.2, churn_per_trial: int = 5, log=print) -> dict:  # noqa: ANN001
+                save_interval: float = 0.2, churn_per_trial: int = 5, log=print) -> dict:
     from tests.tinymodel import build_tiny_model
 
     rng = random.Random(seed)
@@ -208,7 +208,7 @@ def run_harness(work: Path, *, photos: int = 500, kills: int = 20, seed: int = 0
         target_time = rng.uniform(0.05, 5.0)
         base = follower.poll()
         target_count = base + rng.randint(1, max(2, photos // kills))
-        out = open(work / "index.log", "ab")  # noqa: SIM115
+        out = open(work / "index.log", "ab")
         p = subprocess.Popen([sys.executable, "-m", "photosearch", "index", "-q", "--batch-size", str(batch_size)],
                              env=env, stdout=out, stderr=out, cwd=str(REPO))
         leftovers = _tmp_files(index_dir)

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BENCH, INPUTS, OUT, ROOT, load_avg  # noqa: E402
+from _common import BENCH, INPUTS, OUT, ROOT, load_avg
 
 START, END = "<!-- table -->", "<!-- /table -->"
 

@@ -163,7 +163,7 @@ def _check_embeddings(paths: Paths, cat: Catalog, out: list[Finding]) -> None:
             out.append(Finding("embeddings", "info", f"{n} embeddings of model {model_id}, which is not installed",
                                model_id=model_id, count=n))
             continue
-        bad = cat._q("SELECT COUNT(*) FROM embeddings WHERE model_id=? AND length(vector)!=?",  # noqa: SLF001
+        bad = cat._q("SELECT COUNT(*) FROM embeddings WHERE model_id=? AND length(vector)!=?",
                      (model_id, 4 * dim))[0][0]
         if bad:
             out.append(Finding("embeddings", "error", f"{bad} stored embeddings of {model_id} have the wrong size "
@@ -186,7 +186,7 @@ def _index_problem(paths: Paths, cat: Catalog, model_id: str, dim: int) -> str |
     idx = hnswlib.Index(space="ip", dim=dim)
     try:
         idx.load_index(str(path), max_elements=max(meta.count, 1))
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         return f"the index file {meta.file} cannot be loaded ({e})"
     labels = set(np.asarray(idx.get_ids_list(), dtype=np.int64).tolist())
     ids = cat.embedding_ids(model_id)
@@ -216,7 +216,7 @@ def _check_indexes(paths: Paths, cat: Catalog, out: list[Finding]) -> None:
         elif cat.max_embedding_id(model_id) > meta.high_water:
             out.append(Finding("index", "info", f"{model_id}: embeddings added since the last index save are "
                                                 "searched exactly until the next save", model_id=model_id))
-    for m in cat._q("SELECT model_id, file FROM vector_indexes"):  # noqa: SLF001
+    for m in cat._q("SELECT model_id, file FROM vector_indexes"):
         named.add(m[1])
     if paths.index_dir.is_dir():
         for p in paths.index_dir.iterdir():
@@ -243,13 +243,13 @@ def _thumb_path(paths: Paths, content_hash: str) -> Path:
 
 
 def _check_thumbnails(paths: Paths, cat: Catalog, out: list[Finding]) -> None:
-    rows = [r[0] for r in cat._q("SELECT content_hash FROM thumbnails")]  # noqa: SLF001
+    rows = [r[0] for r in cat._q("SELECT content_hash FROM thumbnails")]
     missing = [h for h in rows if not _thumb_path(paths, h).is_file()]
     if missing:
         out.append(Finding("thumbnails", "warning", f"{len(missing)} thumbnails are recorded but their files are "
                                                     "missing (they are made again when shown)", repairable=True,
                            count=len(missing)))
-    known = {r[0] for r in cat._q("SELECT DISTINCT content_hash FROM files WHERE content_hash IS NOT NULL")}  # noqa: SLF001
+    known = {r[0] for r in cat._q("SELECT DISTINCT content_hash FROM files WHERE content_hash IS NOT NULL")}
     stray = 0
     if paths.thumbs_dir.is_dir():
         for p in paths.thumbs_dir.glob("*/*"):
@@ -355,12 +355,12 @@ def _repair(paths: Paths, report: DoctorReport, say: Callable[[str], None]) -> l
                 done.append(f"rebuilt the vector index of {model_id} from {cat.count_embeddings(model_id)} stored "
                             f"embeddings ({problem})")
         if "thumbnails" in kinds:
-            rows = [r[0] for r in cat._q("SELECT content_hash FROM thumbnails")]  # noqa: SLF001
+            rows = [r[0] for r in cat._q("SELECT content_hash FROM thumbnails")]
             missing = [h for h in rows if not lib.thumbs.path_for(h).is_file()]
             if missing:
                 cat.delete_thumbnails(missing)
                 done.append(f"forgot {len(missing)} thumbnails whose files were missing (made again when shown)")
-            known = {r[0] for r in cat._q("SELECT DISTINCT content_hash FROM files "  # noqa: SLF001
+            known = {r[0] for r in cat._q("SELECT DISTINCT content_hash FROM files "
                                           "WHERE content_hash IS NOT NULL")}
             stray = 0
             for p in paths.thumbs_dir.glob("*/*") if paths.thumbs_dir.is_dir() else []:
@@ -371,7 +371,7 @@ def _repair(paths: Paths, report: DoctorReport, say: Callable[[str], None]) -> l
             if stray:
                 done.append(f"removed {stray} stray thumbnail files")
         if "leftovers" in kinds and paths.index_dir.is_dir():
-            named = {r[0] for r in cat._q("SELECT file FROM vector_indexes")}  # noqa: SLF001
+            named = {r[0] for r in cat._q("SELECT file FROM vector_indexes")}
             for p in paths.index_dir.iterdir():
                 if p.is_file() and p.name not in named:
                     with contextlib.suppress(OSError):

@@ -159,8 +159,8 @@ def _reattach_thumbnails(paths: Paths, cat: Catalog) -> int:
 
     if not paths.thumbs_dir.is_dir():
         return 0
-    known = {r[0] for r in cat._q("SELECT DISTINCT content_hash FROM files WHERE content_hash IS NOT NULL")}  # noqa: SLF001
-    have = {r[0] for r in cat._q("SELECT content_hash FROM thumbnails")}  # noqa: SLF001
+    known = {r[0] for r in cat._q("SELECT DISTINCT content_hash FROM files WHERE content_hash IS NOT NULL")}
+    have = {r[0] for r in cat._q("SELECT content_hash FROM thumbnails")}
     n = 0
     with cat.transaction() as c:
         for p in paths.thumbs_dir.glob("*/*.jpg"):

@@ -24,7 +24,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from models.tools.export import _caption_corpus, tower, train_clip_bpe  # noqa: E402 - shared with the speed work
+from models.tools.export import _caption_corpus, tower, train_clip_bpe  # shared with the speed work
 
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
 CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
@@ -281,7 +281,7 @@ def train_spm(kind: str, vocab_size: int = 400, seed: int = 0) -> bytes:
     return buf.getvalue()
 
 
-def spm_tokenizer(spm_bytes: bytes, template: str, specials: list[tuple[str, int]]):  # noqa: ANN201
+def spm_tokenizer(spm_bytes: bytes, template: str, specials: list[tuple[str, int]]):
     """A ``tokenizers.Tokenizer`` equivalent to a SentencePiece unigram model: same pieces and scores,
     the model's own normalisation (precompiled charsmap, extra whitespace removed), Metaspace with a
     dummy prefix, and ``template`` (e.g. "$A </s>") adding the family's special tokens."""

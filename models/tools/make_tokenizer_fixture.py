@@ -53,7 +53,7 @@ def hard_strings(n: int = 1100, seed: int = 0) -> list[str]:
     return out
 
 
-def load_simple_tokenizer():  # noqa: ANN201
+def load_simple_tokenizer():
     spec = importlib.util.find_spec("open_clip")
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit("pip install open_clip_torch (its tokenizer is the reference)")

@@ -38,8 +38,8 @@ from PIL import Image
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from models.tools import shapes  # noqa: E402
-from models.tools.shapes import Spec  # noqa: E402
+from models.tools import shapes
+from models.tools.shapes import Spec
 
 log = logging.getLogger("train_shapes_model")
 

@@ -183,7 +183,7 @@ class Owner:
                     send({"ok": False, "error": str(e), "exit_code": e.exit_code})
             except (OSError, ValueError) as e:
                 log.info("a hand-over connection failed: %s", e)
-            except Exception as e:  # noqa: BLE001 - the caller gets an answer, the owner keeps running
+            except Exception as e:  # the caller gets an answer, the owner keeps running
                 log.exception("hand-over request failed")
                 with contextlib.suppress(OSError):
                     send(
@@ -222,7 +222,7 @@ def owner_running(data_dir: str | Path) -> bool:
     return True
 
 
-class NoOwner(Exception):  # noqa: N818 - a condition, not a failure
+class NoOwner(Exception):  # a condition, not a failure
     """No process owns this data directory: do the work here."""
 
 

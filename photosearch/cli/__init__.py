@@ -213,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class _ShownFormatter(logging.Formatter):
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - the logging API's name
+    def formatMessage(self, record: logging.LogRecord) -> str:  # the logging API's name
         return shown(super().formatMessage(record))  # the message; a traceback after it keeps its lines
 
 

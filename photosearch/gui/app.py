@@ -150,7 +150,7 @@ def start_owner(window: Any, paths: Paths) -> Any:
             fn, fut = job
             try:
                 fut.set_result(fn())
-            except BaseException as e:  # noqa: BLE001 - handed back to the caller's thread
+            except BaseException as e:  # handed back to the caller's thread
                 fut.set_exception(e)
 
         def __call__(self, fn: Any) -> Any:

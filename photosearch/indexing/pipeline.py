@@ -93,7 +93,7 @@ def prepare(file: FileRow, pre: Preprocessor, thumbs: ThumbnailCache | None) -> 
         return Prepared(file, None, None, e.reason)
     except OSError as e:
         return Prepared(file, None, None, f"cannot read: {e.strerror or e}")
-    except Exception as e:  # noqa: BLE001 - one bad file never stops the run
+    except Exception as e:  # one bad file never stops the run
         log.exception("unexpected error preparing %s", file.path)
         return Prepared(file, None, None, f"unexpected error: {type(e).__name__}: {e}")
 
@@ -116,7 +116,7 @@ class Indexer:
         self.model_id = model_id
 
     @property
-    def runtime(self):  # noqa: ANN201
+    def runtime(self):
         return self.library.runtime(self.model_id)
 
     # -- steps ------------------------------------------------------------------------------------
@@ -216,13 +216,13 @@ class Indexer:
                 return Prepared(job.file, None, None,
                                 f"took longer than {budget:g} s to decode (per-file time budget); skipped")
 
-    def _save_index(self, vi) -> None:  # noqa: ANN001
+    def _save_index(self, vi) -> None:
         try:
             vi.save(self.catalog)
         except OSError as e:
             raise data_dir_error(self.library.paths.data_dir, e) from e
 
-    def _commit_batch(self, batch: list[Prepared], rt, vi) -> tuple[int, int]:  # noqa: ANN001
+    def _commit_batch(self, batch: list[Prepared], rt, vi) -> tuple[int, int]:
         ok = [p for p in batch if p.tensor is not None]
         # one encoder run per distinct content (exact duplicates share an embedding)
         by_hash: dict[str, Prepared] = {}
@@ -325,7 +325,7 @@ class Indexer:
 STALE_TMP_SECONDS = 600.0
 
 
-def sweep_thumbnails(catalog, thumbs_dir) -> int:  # noqa: ANN001
+def sweep_thumbnails(catalog, thumbs_dir) -> int:
     """Delete thumbnail files whose content hash no photo in the catalog has (and stale temporary ones).
     Returns how many were removed. Reads the folder once: ~0.2 s at 100k thumbnails."""
     if not os.path.isdir(thumbs_dir):

@@ -181,7 +181,7 @@ class _HeaderGuard:
 
 def _open_guarded(path: str) -> tuple[Image.Image, BinaryIO]:
     """``Image.open`` with the header reads bounded; returns the image and the file to close after it."""
-    f = open(path, "rb")  # noqa: SIM115 - the caller closes it after decoding
+    f = open(path, "rb")  # the caller closes it after decoding
     try:
         guard = _HeaderGuard(f)
         with warnings.catch_warnings():
@@ -363,7 +363,7 @@ def open_image(
         if "truncated" in str(e).lower():
             raise UnreadableImage(path, "file is truncated or incomplete") from e
         raise UnreadableImage(path, f"cannot open: {e.strerror or e}") from e
-    except Exception as e:  # noqa: BLE001 - any decoder failure is a reason, not a crash
+    except Exception as e:  # any decoder failure is a reason, not a crash
         raise UnreadableImage(path, f"cannot open: {type(e).__name__}: {e}") from e
     try:
         return _decode(img, path, draft_short_side, max_pixels, thumb_short_side)
@@ -449,7 +449,7 @@ def _decode(img: Image.Image, path: str, draft_short_side: int | None, max_pixel
         if "truncated" in msg.lower() or isinstance(e, EOFError):
             raise UnreadableImage(path, "file is truncated or incomplete") from e
         raise UnreadableImage(path, f"corrupt image data ({msg})") from e
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         raise UnreadableImage(path, f"decoder error: {type(e).__name__}: {e}") from e
 
 

@@ -122,7 +122,7 @@ class ChangeQueue:
             self._items = []
 
 
-def _handler_class():  # noqa: ANN202 - watchdog is imported lazily
+def _handler_class():  # watchdog is imported lazily
     from watchdog.events import (
         DirCreatedEvent,
         DirDeletedEvent,

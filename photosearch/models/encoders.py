@@ -119,7 +119,7 @@ class RuntimeSettings:
 
         try:
             native_bf16 = core.get_property("CPU", "INFERENCE_PRECISION_HINT") == openvino.Type.bf16
-        except Exception as e:  # noqa: BLE001 - OpenVINO raises RuntimeError subclasses of its own
+        except Exception as e:  # OpenVINO raises RuntimeError subclasses of its own
             log.info("OpenVINO can't describe the CPU (%s); using ONNX Runtime", e)
             return "onnxruntime"
         return "openvino" if native_bf16 else "onnxruntime"
@@ -260,7 +260,7 @@ def _openvino_core() -> Any:
                 _ov_core = openvino.Core()
             except ImportError:
                 _ov_core = False
-            except Exception as e:  # noqa: BLE001 - a broken install (missing libraries …) means: not there
+            except Exception as e:  # a broken install (missing libraries …) means: not there
                 log.warning("OpenVINO is installed but can't start (%s); using ONNX Runtime", e)
                 _ov_core = False
         return _ov_core or None
@@ -314,7 +314,7 @@ class _LazySession:
                         )
                 except ModelLoadError:
                     raise
-                except Exception as e:  # noqa: BLE001 - onnxruntime and OpenVINO raise their own types
+                except Exception as e:  # onnxruntime and OpenVINO raise their own types
                     raise ModelLoadError(f"cannot load model file {self.path.name}: {e}") from e
                 self.backend = backend
             return self._session
@@ -336,7 +336,7 @@ class _LazySession:
                 log.info("no OpenVINO compile cache (%s): compiling every time", e)
         try:
             compiled = core.compile_model(str(self.path.resolve()), "CPU", config)
-        except Exception:  # noqa: BLE001 - a damaged or unwritable cache must not stop encoding
+        except Exception:  # a damaged or unwritable cache must not stop encoding
             if "CACHE_DIR" not in config:
                 raise
             log.warning("OpenVINO failed with its compile cache %s; compiling without it", config["CACHE_DIR"],

@@ -109,7 +109,7 @@ class VectorIndex:
         self._lock = threading.RLock()
 
     # -- construction ---------------------------------------------------------------------------
-    def _new(self, capacity: int):  # noqa: ANN202 - hnswlib has no stubs
+    def _new(self, capacity: int):  # hnswlib has no stubs
         import hnswlib
 
         idx = hnswlib.Index(space="ip", dim=self.dim)
@@ -158,7 +158,7 @@ class VectorIndex:
             # a reader never adds (newer rows are searched exactly): no growth room, ~1/3 less memory
             capacity = int(meta.count * _GROW) + 1024 if headroom else meta.count
             idx.load_index(str(path), max_elements=max(capacity, 1))
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             return f"index file {meta.file} cannot be loaded ({e})"
         if idx.dim != self.dim:
             return f"index file {meta.file} has dimension {idx.dim}, the model {self.dim}"
@@ -315,7 +315,7 @@ class VectorIndex:
         return labels.astype(np.int64), (1.0 - dists).astype(np.float32)
 
     @staticmethod
-    def _knn_shrinking(idx, q: np.ndarray, k: int, filter: Callable[[int], bool] | None):  # noqa: ANN205
+    def _knn_shrinking(idx, q: np.ndarray, k: int, filter: Callable[[int], bool] | None):
         while k > 1:
             k = max(1, k // 2)
             try:

@@ -25,7 +25,7 @@ def _stored(path: str) -> str:
     return printable_path(os.path.normpath(path))
 
 
-def check_corpus_outcome(corpus, data_dir: Path, *, as_root: bool, user: int | None = None) -> dict[str, int]:  # noqa: ANN001
+def check_corpus_outcome(corpus, data_dir: Path, *, as_root: bool, user: int | None = None) -> dict[str, int]:
     """Every corpus entry ended as expected; returns counts. Shared with the unprivileged-user test."""
     status = run_cli(data_dir, "status", "--json", user=user)
     assert status.returncode == 0, status.stderr
@@ -66,12 +66,12 @@ def check_corpus_outcome(corpus, data_dir: Path, *, as_root: bool, user: int | N
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def corpus(tmp_path_factory: pytest.TempPathFactory):
     """One corpus for the module (read only by the tests)."""
     return build_hostile_corpus(tmp_path_factory.mktemp("hostile"), seed=7)
 
 
-def test_hostile_corpus_indexes_to_completion(corpus, data_dir: Path, tiny_model: Path) -> None:  # noqa: ANN001
+def test_hostile_corpus_indexes_to_completion(corpus, data_dir: Path, tiny_model: Path) -> None:
     install_model(data_dir, tiny_model)
     t0 = time.monotonic()
     run = run_cli(data_dir, "index", "-q", "--json", "--add", str(corpus.root), timeout=240)
@@ -96,7 +96,7 @@ def test_hostile_corpus_indexes_to_completion(corpus, data_dir: Path, tiny_model
 
 
 @pytest.mark.parametrize("maker", ["png_bomb", "png_declares", "jpeg_declares", "gif_declares", "tiff_declares"])
-def test_bombs_refused_from_their_declared_size(corpus, maker: str) -> None:  # noqa: ANN001
+def test_bombs_refused_from_their_declared_size(corpus, maker: str) -> None:
     path = next(p for p in corpus.paths("error") if os.path.basename(p).startswith(maker))
     t0 = time.monotonic()
     with pytest.raises(UnreadableImage) as e:
@@ -128,7 +128,7 @@ def test_header_that_never_ends_is_skipped_quickly(tmp_path: Path) -> None:
     assert time.monotonic() - t0 < 5.0
 
 
-def test_extreme_aspect_ratio_never_makes_a_giant_intermediate(tiny_model: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_extreme_aspect_ratio_never_makes_a_giant_intermediate(tiny_model: Path, monkeypatch) -> None:
     from photosearch.library.thumbs import ThumbnailCache
     from photosearch.models.manifest import load_package
     from photosearch.models.preprocess import MAX_ASPECT, Preprocessor
@@ -138,7 +138,7 @@ def test_extreme_aspect_ratio_never_makes_a_giant_intermediate(tiny_model: Path,
     sizes: list[tuple[int, int]] = []
     real_resize = Image.Image.resize
 
-    def spy(self, size, *a, **k):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def spy(self, size, *a, **k):
         sizes.append(tuple(size))
         return real_resize(self, size, *a, **k)
 
@@ -152,7 +152,7 @@ def test_extreme_aspect_ratio_never_makes_a_giant_intermediate(tiny_model: Path,
     assert biggest <= s * s * MAX_ASPECT * 1.01, f"an intermediate of {biggest} pixels was made"
 
 
-def test_symlinks_are_not_followed_out_of_the_folder(corpus) -> None:  # noqa: ANN001
+def test_symlinks_are_not_followed_out_of_the_folder(corpus) -> None:
     found = {e.path for e in walk(str(corpus.root))}
     for p in found:
         real = os.path.realpath(p)
@@ -161,7 +161,7 @@ def test_symlinks_are_not_followed_out_of_the_folder(corpus) -> None:  # noqa: A
     assert not any("private" in p for p in found)
 
 
-def _indexer(data_dir: Path, tiny_model: Path, folder: Path, **kw):  # noqa: ANN202, ANN003
+def _indexer(data_dir: Path, tiny_model: Path, folder: Path, **kw):
     from photosearch.indexing.pipeline import Indexer
     from photosearch.library.library import Library
 
@@ -210,7 +210,7 @@ def test_file_still_being_written_is_indexed_once_complete(tmp_path: Path, data_
 
 
 def test_file_over_the_time_budget_is_skipped_with_a_reason(tmp_path: Path, data_dir: Path, tiny_model: Path,
-                                                            monkeypatch) -> None:  # noqa: ANN001
+                                                            monkeypatch) -> None:
     import photosearch.indexing.pipeline as pipeline
 
     photos = make_photos(tmp_path / "photos", 5)
@@ -218,7 +218,7 @@ def test_file_over_the_time_budget_is_skipped_with_a_reason(tmp_path: Path, data
     release = threading.Event()
     real_prepare = pipeline.prepare
 
-    def prepare(file, pre, thumbs):  # noqa: ANN001, ANN202
+    def prepare(file, pre, thumbs):
         if file.path.endswith(slow_name):
             release.wait(30)  # a decoder stuck on this file (released when the test has seen the skip)
         return real_prepare(file, pre, thumbs)

@@ -63,7 +63,7 @@ def library(tmp_path: Path, data_dir: Path, tiny_model: Path) -> Path:
     return tmp_path / "photos"
 
 
-def _run_all(data_dir: Path, photos: Path, full: bool = True, **kw) -> None:  # noqa: ANN003
+def _run_all(data_dir: Path, photos: Path, full: bool = True, **kw) -> None:
     make_photos(photos, 12, seed=len(list(photos.glob("*"))) if photos.exists() else 0)
     r = run_cli(data_dir, "index", "-q", "--json", "--add", str(photos), **kw)
     assert r.returncode == 0, r.stderr
@@ -170,7 +170,7 @@ def test_download_refuses_to_write_outside_its_folder_before_any_request(name: s
     from photosearch.models import download
     from photosearch.models.registry import RegistryFile, load_registry
 
-    def no_network(*a, **k):  # noqa: ANN002, ANN003, ANN202
+    def no_network(*a, **k):
         raise AssertionError("a request was made for an unsafe file name")
 
     monkeypatch.setattr(socket, "create_connection", no_network)

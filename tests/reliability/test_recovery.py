@@ -64,7 +64,7 @@ def test_damaged_index_is_rebuilt_with_a_log_line_never_loaded(indexed: Path, da
     real = hnswlib.Index
 
     class Spy(real):  # type: ignore[misc, valid-type]
-        def load_index(self, path, *a, **k):  # noqa: ANN001, ANN002, ANN003, ANN202
+        def load_index(self, path, *a, **k):
             loaded.append(str(path))
             return super().load_index(path, *a, **k)
 
@@ -100,7 +100,7 @@ def test_doctor_finds_and_repairs_a_damaged_index(indexed: Path, data_dir: Path)
 def test_damaged_catalog_detected_at_open_and_repaired(indexed: Path, data_dir: Path, where: str) -> None:
     paths = Paths.resolve(data_dir)
     with Catalog(paths.catalog) as cat:  # fold the WAL in so the damage lands on real pages
-        cat._x("PRAGMA wal_checkpoint(TRUNCATE)")  # noqa: SLF001
+        cat._x("PRAGMA wal_checkpoint(TRUNCATE)")
     data = bytearray(paths.catalog.read_bytes())
     page = 4096
     rng = np.random.default_rng(1)

@@ -110,7 +110,7 @@ def dup_library(tmp_path: Path, tiny_model: Path) -> tuple[Library, dict[str, in
     return lib, group
 
 
-def _pairs(groups) -> set[frozenset[str]]:  # noqa: ANN001
+def _pairs(groups) -> set[frozenset[str]]:
     return {frozenset((a.path, b.path)) for g in groups for a in g.files for b in g.files if a.path < b.path}
 
 

@@ -39,7 +39,7 @@ def photos(folder: Path, n: int, prefix: str = "p") -> list[Path]:
 
 
 @pytest.fixture
-def lib(data_dir: Path, tiny_model: Path):  # noqa: ANN201
+def lib(data_dir: Path, tiny_model: Path):
     paths = Paths(data_dir)
     paths.ensure()
     install_package_dir(tiny_model, paths.models_dir)
@@ -60,7 +60,7 @@ def indexed(lib: Library) -> set[str]:
     return {f.path for f in lib.catalog.all_files("indexed")}
 
 
-def _engine(lib: Library):  # noqa: ANN202 - the app layer opens engines once it exists (issue 16)
+def _engine(lib: Library):  # the app layer opens engines once it exists (issue 16)
     try:
         from photosearch.app.search import open_engine  # type: ignore[import-not-found]
     except ImportError:
@@ -96,7 +96,7 @@ def test_bind_mount_alias_is_refused(lib: Library, tmp_path: Path) -> None:
     real, mnt = tmp_path / "Pictures", tmp_path / "mnt"
     photos(real, 1)
     mnt.mkdir()
-    if os.system(f"mount --bind {real} {mnt} 2>/dev/null") != 0:  # noqa: S605
+    if os.system(f"mount --bind {real} {mnt} 2>/dev/null") != 0:
         pytest.skip("bind mounts are not permitted here")
     try:
         lib.add_folder(real)
@@ -104,7 +104,7 @@ def test_bind_mount_alias_is_refused(lib: Library, tmp_path: Path) -> None:
             lib.add_folder(mnt)
         assert len(lib.folders()) == 1
     finally:
-        os.system(f"umount {mnt}")  # noqa: S605
+        os.system(f"umount {mnt}")
 
 
 def test_case_only_difference_is_one_folder_on_a_case_insensitive_disk(lib: Library, tmp_path: Path) -> None:

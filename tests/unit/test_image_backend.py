@@ -107,7 +107,7 @@ def test_auto_follows_the_cpus_native_precision(tiny_model: Path, monkeypatch: p
     assert _settings("auto").resolve_image_backend(vision) == ("openvino" if native_bf16 else "onnxruntime")
 
     class Fp32Cpu:
-        def get_property(self, device: str, name: str):  # noqa: ANN201
+        def get_property(self, device: str, name: str):
             return openvino.Type.f32
 
     monkeypatch.setattr(encoders, "_openvino_core", lambda: Fp32Cpu())

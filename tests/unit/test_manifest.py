@@ -19,7 +19,7 @@ def pkg(tiny_model: Path, tmp_path: Path) -> Path:
     return dest
 
 
-def _edit(pkg: Path, fn) -> None:  # noqa: ANN001
+def _edit(pkg: Path, fn) -> None:
     data = json.loads((pkg / "manifest.json").read_text())
     fn(data)
     (pkg / "manifest.json").write_text(json.dumps(data))

@@ -78,7 +78,7 @@ def brute_top(scores: np.ndarray, k: int, allowed: np.ndarray | None = None,
     return out[:k]
 
 
-def rows_of(results) -> list[int]:  # noqa: ANN001
+def rows_of(results) -> list[int]:
     return [r.label - 1 for r in results]
 
 

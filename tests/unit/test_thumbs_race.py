@@ -21,7 +21,7 @@ def test_two_threads_writing_the_same_thumbnail_1000_times(tmp_path: Path) -> No
         try:
             for _ in range(1000):
                 cache.store("ab" * 16, img)
-        except BaseException as e:  # noqa: BLE001 - collected and reported below
+        except BaseException as e:  # collected and reported below
             errors.append(e)
 
     threads = [threading.Thread(target=writer, args=(img,)) for img in images]
