@@ -27,7 +27,9 @@ RCLIP_DATA = INPUTS / "rclip-data"
 def require_inputs(*paths: Path) -> None:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        raise SystemExit("benchmark inputs missing (run: python benchmarks/build_inputs.py):\n  " + "\n  ".join(missing))
+        raise SystemExit(
+            "benchmark inputs missing (run: python benchmarks/build_inputs.py):\n  " + "\n  ".join(missing)
+        )
 
 
 def max_rss_mb() -> float:
@@ -41,8 +43,9 @@ def run_child(args: list[str], env: dict[str, str] | None = None, timeout: float
     full_env.update(env or {})
     full_env.setdefault("PYTHONPATH", str(ROOT))
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=full_env, timeout=timeout,
-                          cwd=str(ROOT))
+    proc = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=full_env, timeout=timeout, cwd=str(ROOT)
+    )
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"child {args} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -82,8 +85,13 @@ def load_avg() -> float:
 def write_result(name: str, data: dict[str, Any]) -> Path:
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"{name}.json"
-    data = {"benchmark": name, "when": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(),
-            "load_avg_1min_at_end": load_avg(), **data}
+    data = {
+        "benchmark": name,
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "cpus": os.cpu_count(),
+        "load_avg_1min_at_end": load_avg(),
+        **data,
+    }
     path.write_text(json.dumps(data, indent=2, default=float))
     return path
 

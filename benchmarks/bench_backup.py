@@ -40,15 +40,32 @@ def build(path: Path, n: int, dim: int) -> None:
         with cat.transaction() as c:
             for i in range(n):
                 h = f"{i:032x}"
-                c.execute("INSERT INTO files(folder_id, path, size, mtime_ns, content_hash, format, width, height, "
-                          "taken_at, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                          (folder.id, f"/photos/{i // 1000:03d}/IMG_{i:06d}.jpg", 3_500_000 + i, 1_700_000_000 + i,
-                           h, "jpeg", 4000, 3000, 1.6e9 + i, "indexed", time.time()))
+                c.execute(
+                    "INSERT INTO files(folder_id, path, size, mtime_ns, content_hash, format, width, height, "
+                    "taken_at, status, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        folder.id,
+                        f"/photos/{i // 1000:03d}/IMG_{i:06d}.jpg",
+                        3_500_000 + i,
+                        1_700_000_000 + i,
+                        h,
+                        "jpeg",
+                        4000,
+                        3000,
+                        1.6e9 + i,
+                        "indexed",
+                        time.time(),
+                    ),
+                )
                 v = rng.standard_normal(dim).astype("<f4")
-                c.execute("INSERT INTO embeddings(content_hash, model_id, vector, created_at) VALUES (?,?,?,?)",
-                          (h, "model", (v / np.linalg.norm(v)).astype("<f4").tobytes(), time.time()))
-                c.execute("INSERT INTO thumbnails(content_hash, width, height, bytes, created_at) VALUES (?,?,?,?,?)",
-                          (h, 320, 240, 18_000, time.time()))
+                c.execute(
+                    "INSERT INTO embeddings(content_hash, model_id, vector, created_at) VALUES (?,?,?,?)",
+                    (h, "model", (v / np.linalg.norm(v)).astype("<f4").tobytes(), time.time()),
+                )
+                c.execute(
+                    "INSERT INTO thumbnails(content_hash, width, height, bytes, created_at) VALUES (?,?,?,?,?)",
+                    (h, 320, 240, 18_000, time.time()),
+                )
     tmp.rename(path)
 
 
@@ -106,13 +123,19 @@ def measure(path: Path, pause: float, seconds_alone: float = 3.0) -> dict:
     alone, during = out["alone"], out["during"]
     worst = int(np.argmax(during))
     when = stamps[worst] - t0
-    return {"writer_pause_s": pause, "catalog_mb": round(path.stat().st_size / 1e6, 1), "backup_mb": round(dest.stat().st_size / 1e6, 1),
-            "backup_s": round(took, 2), "writer_commits_during_backup": len(during),
-            "writer_max_wait_ms_alone": round(1000 * max(alone), 1),
-            "writer_max_wait_ms_during_backup": round(1000 * max(during), 1),
-            "writer_p99_wait_ms_during_backup": round(1000 * float(np.percentile(during, 99)), 1),
-            "worst_wait_at_s_after_backup_start": round(when, 2),
-            "keep": backup.KEEP, "disk_cost_mb": round(backup.KEEP * dest.stat().st_size / 1e6, 1)}
+    return {
+        "writer_pause_s": pause,
+        "catalog_mb": round(path.stat().st_size / 1e6, 1),
+        "backup_mb": round(dest.stat().st_size / 1e6, 1),
+        "backup_s": round(took, 2),
+        "writer_commits_during_backup": len(during),
+        "writer_max_wait_ms_alone": round(1000 * max(alone), 1),
+        "writer_max_wait_ms_during_backup": round(1000 * max(during), 1),
+        "writer_p99_wait_ms_during_backup": round(1000 * float(np.percentile(during, 99)), 1),
+        "worst_wait_at_s_after_backup_start": round(when, 2),
+        "keep": backup.KEEP,
+        "disk_cost_mb": round(backup.KEEP * dest.stat().st_size / 1e6, 1),
+    }
 
 
 def main() -> int:

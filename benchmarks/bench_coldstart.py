@@ -23,7 +23,17 @@ from _common import INPUTS, ROOT, load_avg, require_inputs, stats, write_result
 
 
 def _ours_cmd(query: str) -> list[str]:
-    return [sys.executable, "-m", "photosearch", "search", "--data-dir", str(INPUTS / "lib100k"), query, "-k", "10"]
+    return [
+        sys.executable,
+        "-m",
+        "photosearch",
+        "search",
+        "--data-dir",
+        str(INPUTS / "lib100k"),
+        query,
+        "-k",
+        "10",
+    ]
 
 
 def _rclip_cmd(query: str) -> list[str]:
@@ -83,13 +93,17 @@ def main(argv: list[str] | None = None) -> int:
         print(msg + f" | load {load_avg():.1f}", flush=True)
     s_ours = stats(ours)
     result = {"ours_s": s_ours, "ours_runs": ours, "photos": 100_000}
-    print(f"photosearch search (fresh process, 100k): median {s_ours['median']:.2f} s "
-          f"(range {s_ours['min']:.2f}–{s_ours['max']:.2f})")
+    print(
+        f"photosearch search (fresh process, 100k): median {s_ours['median']:.2f} s "
+        f"(range {s_ours['min']:.2f}–{s_ours['max']:.2f})"
+    )
     if theirs:
         s_r = stats(theirs)
         result.update({"rclip_s": s_r, "rclip_runs": theirs, "ratio": s_r["median"] / s_ours["median"]})
-        print(f"rclip 3.3.0 -n      (fresh process, 100k): median {s_r['median']:.2f} s "
-              f"(range {s_r['min']:.2f}–{s_r['max']:.2f}); ratio {result['ratio']:.1f}×")
+        print(
+            f"rclip 3.3.0 -n      (fresh process, 100k): median {s_r['median']:.2f} s "
+            f"(range {s_r['min']:.2f}–{s_r['max']:.2f}); ratio {result['ratio']:.1f}×"
+        )
     if args.importtime:
         top = importtime("importtime probe query", env)
         result["importtime_top_ms"] = top

@@ -52,8 +52,14 @@ def build(jpegs: int) -> dict[str, Path]:
         sets["tiff"].mkdir(parents=True, exist_ok=True)
         for i in range(10):
             ramp = np.linspace(i * 10, 255 - i * 10, 20000, dtype=np.float32).astype(np.uint8)
-            arr = np.stack([np.tile(ramp, (3000, 1)), np.tile(ramp[::-1], (3000, 1)),
-                            np.full((3000, 20000), 20 * i, np.uint8)], axis=-1)
+            arr = np.stack(
+                [
+                    np.tile(ramp, (3000, 1)),
+                    np.tile(ramp[::-1], (3000, 1)),
+                    np.full((3000, 20000), 20 * i, np.uint8),
+                ],
+                axis=-1,
+            )
             Image.fromarray(arr).save(sets["tiff"] / f"pano_{i:02d}.tif", compression="tiff_deflate")
             del arr
         (sets["tiff"] / ".done").touch()
@@ -73,7 +79,12 @@ def _png_text(text: str) -> bytes:
     import zlib
 
     body = b"Comment\x00" + text.encode()
-    return struct.pack(">I", len(body)) + b"tEXt" + body + struct.pack(">I", zlib.crc32(b"tEXt" + body) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(body))
+        + b"tEXt"
+        + body
+        + struct.pack(">I", zlib.crc32(b"tEXt" + body) & 0xFFFFFFFF)
+    )
 
 
 def index(folders: list[Path]) -> dict:
@@ -91,8 +102,12 @@ def index(folders: list[Path]) -> dict:
         out = json.loads(r.stdout)
         status = json.loads(run_cli(data, "status", "--json").stdout)
         reasons = sorted({s["reason"] for s in status.get("skipped", [])})
-        return {"peak_rss_mb": round(r.peak_rss_mb), "seconds": round(took, 1), "counts": out["counts"],
-                "skip_reasons": reasons}
+        return {
+            "peak_rss_mb": round(r.peak_rss_mb),
+            "seconds": round(took, 1),
+            "counts": out["counts"],
+            "skip_reasons": reasons,
+        }
     finally:
         shutil.rmtree(data, ignore_errors=True)
 

@@ -68,17 +68,34 @@ def bench_launch(paths: Any, photos: Path, n: int) -> dict[str, Any]:
     times = []
     for _ in range(n):
         marker = Path(tempfile.mktemp(prefix="shown-"))
-        env = dict(os.environ, PHOTOSEARCH_DATA_DIR=str(paths.data_dir), PHOTOSEARCH_GUI_SHOWN_FILE=str(marker),
-                   QT_QPA_PLATFORM="offscreen")
+        env = dict(
+            os.environ,
+            PHOTOSEARCH_DATA_DIR=str(paths.data_dir),
+            PHOTOSEARCH_GUI_SHOWN_FILE=str(marker),
+            QT_QPA_PLATFORM="offscreen",
+        )
         t0 = time.time()
-        subprocess.run([sys.executable, str(ROOT / "main.py"), "--quit-after-show", "--no-watch"], env=env,
-                       check=True, capture_output=True, timeout=120, cwd="/")
+        subprocess.run(
+            [sys.executable, str(ROOT / "main.py"), "--quit-after-show", "--no-watch"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+            cwd="/",
+        )
         shown, visible = marker.read_text().split()
         assert visible == "True"
         times.append(float(shown) - t0)
         marker.unlink()
-    return {"launch_to_visible_s": {"median": sorted(times)[len(times) // 2], "max": max(times),
-                                    "min": min(times), "runs": [round(t, 3) for t in times]}, "goal_s": 1.0}
+    return {
+        "launch_to_visible_s": {
+            "median": sorted(times)[len(times) // 2],
+            "max": max(times),
+            "min": min(times),
+            "runs": [round(t, 3) for t in times],
+        },
+        "goal_s": 1.0,
+    }
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -110,9 +127,13 @@ class Heartbeat:
 
     def summary(self) -> dict[str, float]:
         stalls = [max(0.0, g - self.interval) * 1000 for g in self.gaps]
-        return {"beats": len(self.gaps), "max_stall_ms": round(max(stalls), 1),
-                "p99_stall_ms": round(percentile(stalls, 99), 1), "p50_stall_ms": round(percentile(stalls, 50), 1),
-                "max_ui_cpu_between_beats_ms": round(max(self.cpu) * 1000, 1)}
+        return {
+            "beats": len(self.gaps),
+            "max_stall_ms": round(max(stalls), 1),
+            "p99_stall_ms": round(percentile(stalls, 99), 1),
+            "p50_stall_ms": round(percentile(stalls, 50), 1),
+            "max_ui_cpu_between_beats_ms": round(max(self.cpu) * 1000, 1),
+        }
 
 
 def run_until(app: Any, cond: Any, timeout: float) -> bool:
@@ -172,7 +193,9 @@ def bench_index_stall(app: Any, paths: Any, photos: Path, n: int, slow_disk: boo
     assert run_until(app, lambda: w.search.engine is not None, 60)
     hb = Heartbeat(10)
     progress: list[tuple[int, int]] = []
-    w.indexing.progress.connect(lambda p: progress.append((p.done, p.total)) if p.stage is ProgressPhase.EMBEDDING else None)
+    w.indexing.progress.connect(
+        lambda p: progress.append((p.done, p.total)) if p.stage is ProgressPhase.EMBEDDING else None
+    )
     hb.start()
     t0 = time.perf_counter()
     w.folders.add_folder(str(photos))
@@ -185,9 +208,17 @@ def bench_index_stall(app: Any, paths: Any, photos: Path, n: int, slow_disk: boo
     w.shutdown()
     w.deleteLater()
     app.processEvents()
-    return {"photos": n, "indexed": ok, "index_s": round(elapsed, 2), "photos_per_s": round(n / elapsed, 1),
-            "progress_updates": len(progress), **hb.summary(), "goal_max_stall_ms": 100,
-            "slow_disk_commits": slow, "slow_disk_hold_ms": round(1000 * SLOW_DISK_HOLD_S) if slow_disk else 0}
+    return {
+        "photos": n,
+        "indexed": ok,
+        "index_s": round(elapsed, 2),
+        "photos_per_s": round(n / elapsed, 1),
+        "progress_updates": len(progress),
+        **hb.summary(),
+        "goal_max_stall_ms": 100,
+        "slow_disk_commits": slow,
+        "slow_disk_hold_ms": round(1000 * SLOW_DISK_HOLD_S) if slow_disk else 0,
+    }
 
 
 # -- 3 ------------------------------------------------------------------------------------------------
@@ -239,12 +270,18 @@ def bench_scroll(app: Any, photos: list[Path], n_results: int, thumbs_dir: Path)
     scroll_s = time.perf_counter() - t1
     timer.stop()
     loader.wait()
-    out = {"results": n_results, "set_results_ms": round(set_ms, 1), "scroll_s": round(scroll_s, 1),
-           "frames": len(frames), "max_frame_gap_ms": round(max(frames[1:]) * 1000, 1),
-           "p99_frame_gap_ms": round(percentile(frames[1:], 99) * 1000, 1),
-           "max_ui_cpu_per_frame_ms": round(max(cpu[1:]) * 1000, 1),
-           "p99_ui_cpu_per_frame_ms": round(percentile(cpu[1:], 99) * 1000, 1),
-           "thumbnails_requested": loader.requests, "thumbnails_loaded": len(loader.cache)}
+    out = {
+        "results": n_results,
+        "set_results_ms": round(set_ms, 1),
+        "scroll_s": round(scroll_s, 1),
+        "frames": len(frames),
+        "max_frame_gap_ms": round(max(frames[1:]) * 1000, 1),
+        "p99_frame_gap_ms": round(percentile(frames[1:], 99) * 1000, 1),
+        "max_ui_cpu_per_frame_ms": round(max(cpu[1:]) * 1000, 1),
+        "p99_ui_cpu_per_frame_ms": round(percentile(cpu[1:], 99) * 1000, 1),
+        "thumbnails_requested": loader.requests,
+        "thumbnails_loaded": len(loader.cache),
+    }
     view.close()
     return out
 
@@ -274,10 +311,13 @@ def main() -> None:
         photos = tmp / "photos"
         make_library(photos, args.photos, seed=2, image_size=(1024, 768), fmt="jpg")
         if args.only in (None, "stall"):
-            out["indexing_stall"] = bench_index_stall(app, prepare(tmp / "data-index", model), photos, args.photos)
+            out["indexing_stall"] = bench_index_stall(
+                app, prepare(tmp / "data-index", model), photos, args.photos
+            )
         if args.only in (None, "slow-disk"):
-            out["indexing_stall_slow_disk"] = bench_index_stall(app, prepare(tmp / "data-slow", model), photos,
-                                                                args.photos, slow_disk=True)
+            out["indexing_stall_slow_disk"] = bench_index_stall(
+                app, prepare(tmp / "data-slow", model), photos, args.photos, slow_disk=True
+            )
         if args.only in (None, "scroll"):
             out["scroll"] = bench_scroll(app, sorted(photos.glob("*.jpg")), args.results, tmp / "thumbs")
         out["load_avg_end"] = load_avg()
@@ -292,22 +332,33 @@ def main() -> None:
     print(f"model: {out['model']}   load avg {out['load_avg_start']:.2f} → {out['load_avg_end']:.2f}")
     if "launch" in out:
         la = out["launch"]["launch_to_visible_s"]
-        print(f"launch → visible window     median {la['median']:.3f} s  max {la['max']:.3f} s  (goal ≤ 1 s)  runs {la['runs']}")
+        print(
+            f"launch → visible window     median {la['median']:.3f} s  max {la['max']:.3f} s  (goal ≤ 1 s)  runs {la['runs']}"
+        )
     for key, what in (("indexing_stall", ""), ("indexing_stall_slow_disk", ", slow disk")):
         if key not in out:
             continue
         st = out[key]
-        slow = (f"; catalog lock held {st['slow_disk_hold_ms']} ms × {st['slow_disk_commits']} commits"
-                if st["slow_disk_commits"] else "")
-        print(f"UI stall, indexing {st['photos']} photos{what}   max {st['max_stall_ms']} ms  p99 {st['p99_stall_ms']} ms  "
-              f"(goal ≤ 100 ms)  [{st['index_s']} s, {st['photos_per_s']} photos/s, {st['progress_updates']} updates{slow}]")
+        slow = (
+            f"; catalog lock held {st['slow_disk_hold_ms']} ms × {st['slow_disk_commits']} commits"
+            if st["slow_disk_commits"]
+            else ""
+        )
+        print(
+            f"UI stall, indexing {st['photos']} photos{what}   max {st['max_stall_ms']} ms  p99 {st['p99_stall_ms']} ms  "
+            f"(goal ≤ 100 ms)  [{st['index_s']} s, {st['photos_per_s']} photos/s, {st['progress_updates']} updates{slow}]"
+        )
         print(f"  UI-thread CPU between beats   max {st['max_ui_cpu_between_beats_ms']} ms")
     if "scroll" in out:
         sc = out["scroll"]
-        print(f"scrolling {sc['results']:,} results   max frame gap {sc['max_frame_gap_ms']} ms  p99 "
-              f"{sc['p99_frame_gap_ms']} ms  over {sc['frames']} frames  (set_results {sc['set_results_ms']} ms, "
-              f"{sc['thumbnails_requested']} thumbnails requested)")
-        print(f"  UI-thread CPU per frame    max {sc['max_ui_cpu_per_frame_ms']} ms  p99 {sc['p99_ui_cpu_per_frame_ms']} ms")
+        print(
+            f"scrolling {sc['results']:,} results   max frame gap {sc['max_frame_gap_ms']} ms  p99 "
+            f"{sc['p99_frame_gap_ms']} ms  over {sc['frames']} frames  (set_results {sc['set_results_ms']} ms, "
+            f"{sc['thumbnails_requested']} thumbnails requested)"
+        )
+        print(
+            f"  UI-thread CPU per frame    max {sc['max_ui_cpu_per_frame_ms']} ms  p99 {sc['p99_ui_cpu_per_frame_ms']} ms"
+        )
 
 
 if __name__ == "__main__":

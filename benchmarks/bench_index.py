@@ -40,8 +40,12 @@ from _common import (
 )
 
 CACHE = OUT / "user-cache"
-M256, M256Q, M224, M224Q = ("vit-b-32-256-random", "vit-b-32-256-random-int8", "vit-b-32-224-random",
-                            "vit-b-32-224-random-int8")
+M256, M256Q, M224, M224Q = (
+    "vit-b-32-256-random",
+    "vit-b-32-256-random-int8",
+    "vit-b-32-224-random",
+    "vit-b-32-224-random-int8",
+)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -76,9 +80,16 @@ def child_ours(model: str, corpus: Path, batch: int | None, decode_threads: int 
             thumbs = sum(1 for _ in paths.thumbs_dir.rglob("*.jpg"))
             backend = lib.runtime(model).image.backend
         dt = time.perf_counter() - t0
-        return {"photos": n, "encoded": encoded, "errors": errors, "thumbnails": thumbs, "seconds": dt,
-                "image_backend": backend,
-                "photos_per_s": n / dt, "max_rss_mb": max_rss_mb()}
+        return {
+            "photos": n,
+            "encoded": encoded,
+            "errors": errors,
+            "thumbnails": thumbs,
+            "seconds": dt,
+            "image_backend": backend,
+            "photos_per_s": n / dt,
+            "max_rss_mb": max_rss_mb(),
+        }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -111,7 +122,13 @@ def child_rclip(corpus: Path) -> dict:
         con = sqlite3.connect(tmp / "db.sqlite3")
         encoded = con.execute("SELECT COUNT(*) FROM images WHERE deleted IS NULL").fetchone()[0]
         con.close()
-        return {"photos": n, "encoded": encoded, "seconds": dt, "photos_per_s": n / dt, "max_rss_mb": max_rss_mb()}
+        return {
+            "photos": n,
+            "encoded": encoded,
+            "seconds": dt,
+            "photos_per_s": n / dt,
+            "max_rss_mb": max_rss_mb(),
+        }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -127,7 +144,9 @@ def child_cosine(model: str, corpus: Path, int8_model: str | None) -> dict:
     paths = sorted(corpus.iterdir())
     fast_t, exact_t = [], []
     for p in paths:
-        fast_t.append(pre.to_tensor(pre.decode_fast(p, min_short_side=320).image))  # what the pipeline decodes
+        fast_t.append(
+            pre.to_tensor(pre.decode_fast(p, min_short_side=320).image)
+        )  # what the pipeline decodes
         exact_t.append(pre.exact(p))
     fast = rt.image.encode_tensors(np.stack(fast_t))
     exact = rt.image.encode_tensors(np.stack(exact_t))
@@ -147,35 +166,61 @@ def child_cosine(model: str, corpus: Path, int8_model: str | None) -> dict:
     between = ce @ ce.T
     off = between[~np.eye(len(ce), dtype=bool)]
     raw_between = (exact @ exact.T)[~np.eye(len(ce), dtype=bool)]
-    out = {"model": model, "photos": len(paths), "fast_vs_exact_min": float(cos.min()),
-           "fast_vs_exact_mean": float(cos.mean()), "fast_vs_exact_centred_min": float(cc.min()),
-           "fast_vs_exact_centred_mean": float(cc.mean()), "between_photos_raw_mean": float(raw_between.mean()),
-           "between_photos_centred_mean": float(off.mean()), "draft_factor": FAST_DRAFT_FACTOR,
-           "worst_photo": paths[int(np.argmin(cc))].name,
-           "reduced_decodes": int(sum(pre.decode_fast(p, min_short_side=320).reduced for p in paths))}
+    out = {
+        "model": model,
+        "photos": len(paths),
+        "fast_vs_exact_min": float(cos.min()),
+        "fast_vs_exact_mean": float(cos.mean()),
+        "fast_vs_exact_centred_min": float(cc.min()),
+        "fast_vs_exact_centred_mean": float(cc.mean()),
+        "between_photos_raw_mean": float(raw_between.mean()),
+        "between_photos_centred_mean": float(off.mean()),
+        "draft_factor": FAST_DRAFT_FACTOR,
+        "worst_photo": paths[int(np.argmin(cc))].name,
+        "reduced_decodes": int(sum(pre.decode_fast(p, min_short_side=320).reduced for p in paths)),
+    }
     # what the indexer stores: the fast path through the image backend "auto" picks on this machine
     # (OpenVINO bf16 on a CPU with AMX) — against the exact path in fp32
     auto = ModelRuntime.from_path(MODELS / model)
     stored = auto.image.encode_tensors(np.stack(fast_t))
     cs = np.sum(centred(stored) * ce, axis=1)
     cb = np.sum(centred(stored) * centred(fast), axis=1)
-    out.update({"image_backend": auto.image.backend, "stored_vs_exact_fp32_min": float(np.sum(stored * exact, axis=1).min()),
-                "stored_vs_exact_fp32_centred_min": float(cs.min()), "stored_vs_exact_fp32_centred_mean": float(cs.mean()),
-                "backend_vs_fp32_centred_min": float(cb.min()), "backend_vs_fp32_centred_mean": float(cb.mean())})
+    out.update(
+        {
+            "image_backend": auto.image.backend,
+            "stored_vs_exact_fp32_min": float(np.sum(stored * exact, axis=1).min()),
+            "stored_vs_exact_fp32_centred_min": float(cs.min()),
+            "stored_vs_exact_fp32_centred_mean": float(cs.mean()),
+            "backend_vs_fp32_centred_min": float(cb.min()),
+            "backend_vs_fp32_centred_mean": float(cb.mean()),
+        }
+    )
     if int8_model:
         q = ModelRuntime.from_path(MODELS / int8_model, fp32).image.encode_tensors(np.stack(fast_t))
         c8 = np.sum(q * fast, axis=1)
         c8c = np.sum(centred(q) * centred(fast), axis=1)
-        out.update({"int8_vs_fp32_min": float(c8.min()), "int8_vs_fp32_mean": float(c8.mean()),
-                    "int8_vs_fp32_centred_min": float(c8c.min()), "int8_vs_fp32_centred_mean": float(c8c.mean())})
+        out.update(
+            {
+                "int8_vs_fp32_min": float(c8.min()),
+                "int8_vs_fp32_mean": float(c8.mean()),
+                "int8_vs_fp32_centred_min": float(c8c.min()),
+                "int8_vs_fp32_centred_mean": float(c8c.mean()),
+            }
+        )
     return out
 
 
 # ---------------------------------------------------------------------------------------------------
 
 
-def _run(kind: str, corpus: Path, model: str | None = None, extra: list[str] | None = None,
-         threads: int | None = None, backend: str | None = None) -> dict:
+def _run(
+    kind: str,
+    corpus: Path,
+    model: str | None = None,
+    extra: list[str] | None = None,
+    threads: int | None = None,
+    backend: str | None = None,
+) -> dict:
     args = [str(Path(__file__)), "--child", kind, "--corpus", str(corpus)]
     if model:
         args += ["--model", model]
@@ -221,57 +266,105 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(CACHE, ignore_errors=True)
     cold = _run("ours", jpeg, M256)
     cold["load_avg"] = load_avg()
-    print(f"[cold cache] ours_fp32 {cold['photos_per_s']:6.2f} photos/s ({cold['photos']} photos in "
-          f"{cold['seconds']:.1f} s, {cold.get('image_backend')}, first run after install)", flush=True)
+    print(
+        f"[cold cache] ours_fp32 {cold['photos_per_s']:6.2f} photos/s ({cold['photos']} photos in "
+        f"{cold['seconds']:.1f} s, {cold.get('image_backend')}, first run after install)",
+        flush=True,
+    )
     for r in range(args.repeats):
-        for name, fn in (("rclip_fp32", lambda: _run("rclip", jpeg)),
-                         ("ours_fp32", lambda: _run("ours", jpeg, M256)),
-                         ("ours_fp32_exact", lambda: _run("ours", jpeg, M256, backend="onnxruntime")),
-                         ("ours_int8", lambda: _run("ours", jpeg, M256Q))):
+        for name, fn in (
+            ("rclip_fp32", lambda: _run("rclip", jpeg)),
+            ("ours_fp32", lambda: _run("ours", jpeg, M256)),
+            ("ours_fp32_exact", lambda: _run("ours", jpeg, M256, backend="onnxruntime")),
+            ("ours_int8", lambda: _run("ours", jpeg, M256Q)),
+        ):
             res = fn()
             res["load_avg"] = load_avg()
             runs[name].append(res)
-            print(f"[{r + 1}/{args.repeats}] {name:11} {res['photos_per_s']:6.2f} photos/s "
-                  f"({res['photos']} photos in {res['seconds']:.1f} s, encoded {res['encoded']}, "
-                  f"{res.get('image_backend') or 'rclip'}, "
-                  f"load {res['load_avg']:.1f})", flush=True)
+            print(
+                f"[{r + 1}/{args.repeats}] {name:11} {res['photos_per_s']:6.2f} photos/s "
+                f"({res['photos']} photos in {res['seconds']:.1f} s, encoded {res['encoded']}, "
+                f"{res.get('image_backend') or 'rclip'}, "
+                f"load {res['load_avg']:.1f})",
+                flush=True,
+            )
     summary: dict = {name: stats([x["photos_per_s"] for x in rs]) for name, rs in runs.items()}
-    ratios = [o["photos_per_s"] / b["photos_per_s"] for o, b in zip(runs["ours_fp32"], runs["rclip_fp32"], strict=True)]
+    ratios = [
+        o["photos_per_s"] / b["photos_per_s"]
+        for o, b in zip(runs["ours_fp32"], runs["rclip_fp32"], strict=True)
+    ]
     summary["ratio_fp32_per_pair"] = ratios
     summary["ratio_fp32"] = stats(ratios)
-    exact = [o["photos_per_s"] / b["photos_per_s"] for o, b in zip(runs["ours_fp32_exact"], runs["rclip_fp32"], strict=True)]
+    exact = [
+        o["photos_per_s"] / b["photos_per_s"]
+        for o, b in zip(runs["ours_fp32_exact"], runs["rclip_fp32"], strict=True)
+    ]
     summary["ratio_fp32_exact"] = stats(exact)
     summary["image_backend_fp32"] = runs["ours_fp32"][0].get("image_backend")
     summary["ours_fp32_cold_cache"] = cold["photos_per_s"]
     heic_runs: dict[str, list[dict]] = {}
     if not args.no_heic and heic.is_dir() and any(heic.iterdir()):
-        for name, fn in (("rclip_fp32", lambda: _run("rclip", heic)),
-                         ("ours_fp32_256", lambda: _run("ours", heic, M256)),
-                         ("ours_int8_256", lambda: _run("ours", heic, M256Q)),
-                         ("ours_int8_224", lambda: _run("ours", heic, M224Q))):
+        for name, fn in (
+            ("rclip_fp32", lambda: _run("rclip", heic)),
+            ("ours_fp32_256", lambda: _run("ours", heic, M256)),
+            ("ours_int8_256", lambda: _run("ours", heic, M256Q)),
+            ("ours_int8_224", lambda: _run("ours", heic, M224Q)),
+        ):
             res = fn()
             heic_runs.setdefault(name, []).append(res)
             print(f"HEIC {name:14} {res['photos_per_s']:6.2f} photos/s ({res['photos']} photos)", flush=True)
     cosine = {}
     if not args.no_cosine:
-        cosine["jpeg_256"] = run_child([str(Path(__file__)), "--child", "cosine", "--corpus", str(jpeg), "--model", M256,
-                                        "--int8-model", M256Q])
+        cosine["jpeg_256"] = run_child(
+            [
+                str(Path(__file__)),
+                "--child",
+                "cosine",
+                "--corpus",
+                str(jpeg),
+                "--model",
+                M256,
+                "--int8-model",
+                M256Q,
+            ]
+        )
         print("cosine JPEG  B-32-256:", json.dumps(cosine["jpeg_256"]), flush=True)
         if heic.is_dir() and any(heic.iterdir()):
-            cosine["heic_224"] = run_child([str(Path(__file__)), "--child", "cosine", "--corpus", str(heic), "--model",
-                                            M224, "--int8-model", M224Q])
+            cosine["heic_224"] = run_child(
+                [
+                    str(Path(__file__)),
+                    "--child",
+                    "cosine",
+                    "--corpus",
+                    str(heic),
+                    "--model",
+                    M224,
+                    "--int8-model",
+                    M224Q,
+                ]
+            )
             print("cosine HEIC  B/32-224:", json.dumps(cosine["heic_224"]), flush=True)
     print()
     print(f"rclip 3.3.0 fp32 : {fmt_spread(summary['rclip_fp32'], ' photos/s', 2)}")
     print(f"ours fp32        : {fmt_spread(summary['ours_fp32'], ' photos/s', 2)}")
     print(f"ours fp32 exact  : {fmt_spread(summary['ours_fp32_exact'], ' photos/s', 2)} (ONNX Runtime)")
     print(f"ours int8        : {fmt_spread(summary['ours_int8'], ' photos/s', 2)}")
-    print(f"ratio fp32 (per pair): {fmt_spread(summary['ratio_fp32'], '×', 2)} ({summary['image_backend_fp32']}); "
-          f"exact fp32 compute: {fmt_spread(summary['ratio_fp32_exact'], '×', 2)}")
-    write_result("bench_index", {"runs": runs, "summary": summary, "heic": heic_runs, "cosine": cosine,
-                                 "suite_seconds": time.perf_counter() - t_start,
-                                 "baseline": "rclip 3.3.0 RClip.ensure_index in process (its thread pool, "
-                                             "full decode, preprocess, batch 8) on the same ONNX weights"})
+    print(
+        f"ratio fp32 (per pair): {fmt_spread(summary['ratio_fp32'], '×', 2)} ({summary['image_backend_fp32']}); "
+        f"exact fp32 compute: {fmt_spread(summary['ratio_fp32_exact'], '×', 2)}"
+    )
+    write_result(
+        "bench_index",
+        {
+            "runs": runs,
+            "summary": summary,
+            "heic": heic_runs,
+            "cosine": cosine,
+            "suite_seconds": time.perf_counter() - t_start,
+            "baseline": "rclip 3.3.0 RClip.ensure_index in process (its thread pool, "
+            "full decode, preprocess, batch 8) on the same ONNX weights",
+        },
+    )
     return 0
 
 

@@ -57,8 +57,13 @@ def child_index(model: str, corpus: Path) -> dict:
                 last = p
             assert last is not None and last.phase == "done"
             stored = lib.vector_index(model).stored
-        return {"task": "index", "model": model, "max_rss_mb": max_rss_mb(), "encoded": last.encoded,
-                "photos_after": stored}
+        return {
+            "task": "index",
+            "model": model,
+            "max_rss_mb": max_rss_mb(),
+            "encoded": last.encoded,
+            "photos_after": stored,
+        }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -81,7 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         for model in (M256Q, M256):
             r = run_child([str(Path(__file__)), "--child", task, "--model", model])
             rows.append(r)
-            flag = "" if model != M256Q else ("  (goal ≤ 700 MB: " + ("met" if r["max_rss_mb"] <= GOAL_MB else "MISSED") + ")")
+            flag = (
+                ""
+                if model != M256Q
+                else ("  (goal ≤ 700 MB: " + ("met" if r["max_rss_mb"] <= GOAL_MB else "MISSED") + ")")
+            )
             print(f"{task:6} {model:26} peak RSS {r['max_rss_mb']:7.0f} MB{flag}", flush=True)
     write_result("bench_memory", {"rows": rows, "goal_mb": GOAL_MB})
     return 0

@@ -47,8 +47,10 @@ def main() -> None:
                 pre.fast(p)
             t2 = time.perf_counter()
             n = max(1, len(cams))
-            print(f"{rt.id:32} {cos.min():9.5f} {cos.mean():9.5f} {1000 * (t1 - t0) / n:14.0f} "
-                  f"{1000 * (t2 - t1) / n:13.0f}")
+            print(
+                f"{rt.id:32} {cos.min():9.5f} {cos.mean():9.5f} {1000 * (t1 - t0) / n:14.0f} "
+                f"{1000 * (t2 - t1) / n:13.0f}"
+            )
             worst = photos[int(np.argmin(cos))].name
             print(f"{'':32} worst: {worst}")
 

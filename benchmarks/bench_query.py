@@ -81,7 +81,9 @@ def child(size: str, n_queries: int, k: int) -> dict:
     # recall@10 vs exact
     def recall(qs: np.ndarray) -> tuple[float, float, list[float]]:
         rec, ann_rec, vec_lat = [], [], []
-        ex_labels = np.concatenate([exact_search(qs[i:i + 50], ids, vecs, 10)[0] for i in range(0, len(qs), 50)])
+        ex_labels = np.concatenate(
+            [exact_search(qs[i : i + 50], ids, vecs, 10)[0] for i in range(0, len(qs), 50)]
+        )
         ann_labels, _ = eng.index.search(qs, 10)
         for i, q in enumerate(qs):
             t1 = time.perf_counter()
@@ -98,17 +100,31 @@ def child(size: str, n_queries: int, k: int) -> dict:
     rec_txt, ann_txt, _ = recall(np.stack(text_vecs))
 
     def summ(xs: list[float]) -> dict:
-        return {"p50": percentile(xs, 50), "p90": percentile(xs, 90), "p99": percentile(xs, 99),
-                "mean": float(np.mean(xs)), "n": len(xs)}
+        return {
+            "p50": percentile(xs, 50),
+            "p90": percentile(xs, 90),
+            "p99": percentile(xs, 99),
+            "mean": float(np.mean(xs)),
+            "n": len(xs),
+        }
 
     from photosearch.store import vectors as vmod
 
-    return {"size": size, "photos": int(len(ids)), "open_s": open_s, "ours_text_ms": summ(lat),
-            "text_encode_ms": summ(enc), "ours_vector_ms": summ(vec_lat), "rclip_style_ms": summ(rclip_lat),
-            "numpy_argpartition_ms": summ(numpy_lat), "recall10_offset_queries": rec_off,
-            "ann_only_recall10_offset_queries": ann_off, "recall10_text_queries": rec_txt,
-            "ann_only_recall10_text_queries": ann_txt, "hnsw": {"M": vmod.M, "ef_construction": vmod.EF_CONSTRUCTION,
-                                                                "ef_search_min": vmod.EF_SEARCH_MIN}}
+    return {
+        "size": size,
+        "photos": int(len(ids)),
+        "open_s": open_s,
+        "ours_text_ms": summ(lat),
+        "text_encode_ms": summ(enc),
+        "ours_vector_ms": summ(vec_lat),
+        "rclip_style_ms": summ(rclip_lat),
+        "numpy_argpartition_ms": summ(numpy_lat),
+        "recall10_offset_queries": rec_off,
+        "ann_only_recall10_offset_queries": ann_off,
+        "recall10_text_queries": rec_txt,
+        "ann_only_recall10_text_queries": ann_txt,
+        "hnsw": {"M": vmod.M, "ef_construction": vmod.EF_CONSTRUCTION, "ef_search_min": vmod.EF_SEARCH_MIN},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,15 +145,23 @@ def main(argv: list[str] | None = None) -> int:
                 print("1m library not built (python benchmarks/build_inputs.py --only lib1m); skipped")
                 continue
             require_inputs(libdir / ".stamp")
-        r = run_child([str(Path(__file__)), "--child", size, "--queries", str(args.queries), "--k", str(args.k)])
+        r = run_child(
+            [str(Path(__file__)), "--child", size, "--queries", str(args.queries), "--k", str(args.k)]
+        )
         out[size] = r
         o, rc, npy = r["ours_text_ms"], r["rclip_style_ms"], r["numpy_argpartition_ms"]
-        print(f"{size}: ours text query p50 {o['p50']:.1f} ms p99 {o['p99']:.1f} ms (n={o['n']}); "
-              f"text encode p50 {r['text_encode_ms']['p50']:.1f} ms; vector-only p50 {r['ours_vector_ms']['p50']:.1f} ms")
-        print(f"      rclip-style brute force p50 {rc['p50']:.1f} ms (ratio {rc['p50'] / o['p50']:.1f}×); "
-              f"numpy argpartition p50 {npy['p50']:.1f} ms (ratio {npy['p50'] / o['p50']:.1f}×)")
-        print(f"      Recall@10 vs exact: offset queries {r['recall10_offset_queries']:.4f} "
-              f"(ANN alone {r['ann_only_recall10_offset_queries']:.4f}); text queries {r['recall10_text_queries']:.4f}")
+        print(
+            f"{size}: ours text query p50 {o['p50']:.1f} ms p99 {o['p99']:.1f} ms (n={o['n']}); "
+            f"text encode p50 {r['text_encode_ms']['p50']:.1f} ms; vector-only p50 {r['ours_vector_ms']['p50']:.1f} ms"
+        )
+        print(
+            f"      rclip-style brute force p50 {rc['p50']:.1f} ms (ratio {rc['p50'] / o['p50']:.1f}×); "
+            f"numpy argpartition p50 {npy['p50']:.1f} ms (ratio {npy['p50'] / o['p50']:.1f}×)"
+        )
+        print(
+            f"      Recall@10 vs exact: offset queries {r['recall10_offset_queries']:.4f} "
+            f"(ANN alone {r['ann_only_recall10_offset_queries']:.4f}); text queries {r['recall10_text_queries']:.4f}"
+        )
     write_result("bench_query", {"results": out})
     return 0
 

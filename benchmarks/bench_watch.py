@@ -39,8 +39,9 @@ from tests.support.photos import churn, disk_images, make_image  # noqa: E402
 
 def ps(data: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     env = {**os.environ, "PHOTOSEARCH_DATA_DIR": str(data), "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "photosearch", *args], env=env, capture_output=True, text=True,
-                          check=check)
+    return subprocess.run(
+        [sys.executable, "-m", "photosearch", *args], env=env, capture_output=True, text=True, check=check
+    )
 
 
 def search_first(data: Path, image: Path) -> str | None:
@@ -72,8 +73,13 @@ class Watcher:
         env = {**os.environ, "PHOTOSEARCH_DATA_DIR": str(data), "PYTHONPATH": str(ROOT), **(extra_env or {})}
         # stderr (the watcher's log) goes to a file: an unread pipe fills up and blocks the watcher
         self.log = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen([sys.executable, "-m", "photosearch", "watch", "--json", "--poll-interval",
-                                      str(poll)], env=env, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "photosearch", "watch", "--json", "--poll-interval", str(poll)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
         self.last: dict = {}
         self.encoded = 0
         import threading
@@ -156,9 +162,14 @@ def main() -> int:
                 if time.monotonic() - t0 > 30:
                     break
             lat.append(time.monotonic() - t0)
-        rows.append(("watch latency, copy → separate search process returns it first",
-                     f"p50 {statistics.median(lat):.2f} s · p95 {pct(lat, 0.95):.2f} s · max {max(lat):.2f} s "
-                     f"(n={len(lat)})", "p95 ≤ 3 s"))
+        rows.append(
+            (
+                "watch latency, copy → separate search process returns it first",
+                f"p50 {statistics.median(lat):.2f} s · p95 {pct(lat, 0.95):.2f} s · max {max(lat):.2f} s "
+                f"(n={len(lat)})",
+                "p95 ≤ 3 s",
+            )
+        )
         enc0 = w.encoded
 
         # 2. renames and moves
@@ -170,10 +181,18 @@ def main() -> int:
         expect = disk_images(pics)
         took = wait_for(lambda: catalog_files(data) == (expect, 0), 30)
         time.sleep(1.0)  # let the watcher report its final counts
-        ok = search_first(data, pics / "deep" / "er" / "new" / "n5.jpg") == str(pics / "deep" / "er" / "new" / "n5.jpg")
-        rows.append(("rename/move 2 files + 2 directories (70 photos)",
-                     f"encoder runs {w.encoded - enc0}; paths updated in {took:.2f} s; search by new path ok={ok}"
-                     if took is not None else "catalog did not match", "0 encoder runs"))
+        ok = search_first(data, pics / "deep" / "er" / "new" / "n5.jpg") == str(
+            pics / "deep" / "er" / "new" / "n5.jpg"
+        )
+        rows.append(
+            (
+                "rename/move 2 files + 2 directories (70 photos)",
+                f"encoder runs {w.encoded - enc0}; paths updated in {took:.2f} s; search by new path ok={ok}"
+                if took is not None
+                else "catalog did not match",
+                "0 encoder runs",
+            )
+        )
 
         # 3. delete a folder of photos
         doomed = disk_images(pics / "base-renamed")
@@ -183,8 +202,13 @@ def main() -> int:
         probe_copy = tmp / "probe.jpg"
         shutil.copyfile(make_image(tmp / "p.jpg"), probe_copy)
         gone_after = wait_for(lambda: not (search_paths(data, probe_copy) & doomed), 10)
-        rows.append((f"delete a folder of {len(doomed)} photos → gone from a search process",
-                     f"{(time.monotonic() - t0) if gone_after is None else gone_after:.2f} s", "≤ 3 s"))
+        rows.append(
+            (
+                f"delete a folder of {len(doomed)} photos → gone from a search process",
+                f"{(time.monotonic() - t0) if gone_after is None else gone_after:.2f} s",
+                "≤ 3 s",
+            )
+        )
         del probe
 
         # 4. offline: root renamed away and back
@@ -195,20 +219,32 @@ def main() -> int:
         os.rename(tmp / "unplugged", pics)
         back = wait_for(lambda: search_paths(data, probe_copy) == before, 15)
         time.sleep(1.0)
-        rows.append(("offline: root renamed away, then back",
-                     f"hidden after {hidden if hidden is None else round(hidden, 2)} s, back after "
-                     f"{back if back is None else round(back, 2)} s, encoder runs {w.encoded - enc1}",
-                     "hidden, back, 0 encoder runs"))
+        rows.append(
+            (
+                "offline: root renamed away, then back",
+                f"hidden after {hidden if hidden is None else round(hidden, 2)} s, back after "
+                f"{back if back is None else round(back, 2)} s, encoder runs {w.encoded - enc1}",
+                "hidden, back, 0 encoder runs",
+            )
+        )
 
         # 5. churn
         roots = [pics / "c1", pics / "c2"]
         for r in roots:
             r.mkdir()
         churn(roots, args.churn, duration=10.0)
-        match = wait_for(lambda: catalog_files(data)[0] == disk_images(pics) and catalog_files(data)[1] == 0, 60)
-        rows.append((f"churn: {args.churn} files created/renamed/moved/deleted in 10 bursts over ~10 s",
-                     f"catalog == disk {match:.2f} s after the last change" if match is not None
-                     else "did NOT match within 60 s", "≤ 30 s"))
+        match = wait_for(
+            lambda: catalog_files(data)[0] == disk_images(pics) and catalog_files(data)[1] == 0, 60
+        )
+        rows.append(
+            (
+                f"churn: {args.churn} files created/renamed/moved/deleted in 10 bursts over ~10 s",
+                f"catalog == disk {match:.2f} s after the last change"
+                if match is not None
+                else "did NOT match within 60 s",
+                "≤ 30 s",
+            )
+        )
         w.stop()
 
         # 6. polling fallback with the watch limit forced low
@@ -229,9 +265,14 @@ def main() -> int:
                 pass
             delays.append(time.monotonic() - t0)
         w2.stop()
-        rows.append((f"polling fallback (limit 2 watches; folder mode '{mode['watch']}': {mode['watch_note']})",
-                     f"change searchable after p50 {statistics.median(delays):.2f} s, max {max(delays):.2f} s "
-                     "(poll interval 5 s)", "arrives"))
+        rows.append(
+            (
+                f"polling fallback (limit 2 watches; folder mode '{mode['watch']}': {mode['watch_note']})",
+                f"change searchable after p50 {statistics.median(delays):.2f} s, max {max(delays):.2f} s "
+                "(poll interval 5 s)",
+                "arrives",
+            )
+        )
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -94,12 +94,19 @@ def make_photo(seed: int, width: int = WIDTH, height: int = HEIGHT):  # PIL Imag
     horizon = rng.uniform(0.3, 0.7)
     t_sky = np.clip(yy / horizon, 0, 1)
     t_ground = np.clip((yy - horizon) / (1 - horizon), 0, 1)
-    img = np.where(yy < horizon, sky_top * (1 - t_sky) + sky_bottom * t_sky,
-                   ground_top * (1 - t_ground) + ground_bottom * t_ground)
+    img = np.where(
+        yy < horizon,
+        sky_top * (1 - t_sky) + sky_bottom * t_sky,
+        ground_top * (1 - t_ground) + ground_bottom * t_ground,
+    )
     img = np.broadcast_to(img, (lh, lw, 3)).astype(np.float32)
     # low-frequency structure (clouds, terrain)
-    coarse = rng.normal(0, 18, (lh // 80 + 2, lw // 80 + 2, 1)) + rng.normal(0, 6, (lh // 80 + 2, lw // 80 + 2, 3))
-    coarse_img = Image.fromarray(np.clip(coarse + 128, 0, 255).astype(np.uint8)).resize((lw, lh), Image.BICUBIC)
+    coarse = rng.normal(0, 18, (lh // 80 + 2, lw // 80 + 2, 1)) + rng.normal(
+        0, 6, (lh // 80 + 2, lw // 80 + 2, 3)
+    )
+    coarse_img = Image.fromarray(np.clip(coarse + 128, 0, 255).astype(np.uint8)).resize(
+        (lw, lh), Image.BICUBIC
+    )
     fine = rng.normal(0, 10, (lh // 6 + 1, lw // 6 + 1, 1)) + rng.normal(0, 3, (lh // 6 + 1, lw // 6 + 1, 3))
     fine_img = Image.fromarray(np.clip(fine + 128, 0, 255).astype(np.uint8)).resize((lw, lh), Image.BICUBIC)
     img = img + (np.asarray(coarse_img, np.float32) - 128) + (np.asarray(fine_img, np.float32) - 128)
@@ -118,7 +125,9 @@ def make_photo(seed: int, width: int = WIDTH, height: int = HEIGHT):  # PIL Imag
     # mid-frequency texture + fine sensor grain (what makes real 12 MP JPEGs several MB)
     arr = np.asarray(full, dtype=np.int16)
     tex = rng.normal(0, 7, (height // 2, width // 2)).astype(np.float32)
-    tex_img = Image.fromarray(np.clip(tex + 128, 0, 255).astype(np.uint8)).resize((width, height), Image.BILINEAR)
+    tex_img = Image.fromarray(np.clip(tex + 128, 0, 255).astype(np.uint8)).resize(
+        (width, height), Image.BILINEAR
+    )
     arr = arr + (np.asarray(tex_img, np.int16) - 128)[:, :, None]
     arr += rng.integers(-7, 8, (height, width, 3), dtype=np.int16)
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
@@ -144,7 +153,13 @@ def _write_jpeg(args: tuple[int, str]) -> str:
     seed, dest = args
     img = make_photo(seed)
     tmp = dest + ".tmp"
-    img.save(tmp, "JPEG", quality=90, subsampling="4:2:0", exif=_exif(seed, _ORIENTATIONS[seed % len(_ORIENTATIONS)]))
+    img.save(
+        tmp,
+        "JPEG",
+        quality=90,
+        subsampling="4:2:0",
+        exif=_exif(seed, _ORIENTATIONS[seed % len(_ORIENTATIONS)]),
+    )
     os.replace(tmp, dest)
     return dest
 
@@ -157,8 +172,14 @@ def _write_heic(args: tuple[int, str]) -> str:
     img = make_photo(seed)
     tmp = dest + ".tmp.heic"
     # iPhone-like: HEVC main image + a 320 px thumbnail; ultrafast x265 keeps building bearable
-    img.save(tmp, format="HEIF", quality=80, thumbnails=[320], exif=_exif(seed, 1),
-             enc_params={"preset": "ultrafast"})
+    img.save(
+        tmp,
+        format="HEIF",
+        quality=80,
+        thumbnails=[320],
+        exif=_exif(seed, 1),
+        enc_params={"preset": "ultrafast"},
+    )
     os.replace(tmp, dest)
     return dest
 
@@ -199,7 +220,10 @@ def build_models() -> None:
         log.info("models: cached")
         return
     MODELS.mkdir(parents=True, exist_ok=True)
-    for arch, fp32_id, int8_id in (("vit-b-32-256", MODEL_256, MODEL_256_INT8), ("vit-b-32-224", MODEL_224, MODEL_224_INT8)):
+    for arch, fp32_id, int8_id in (
+        ("vit-b-32-256", MODEL_256, MODEL_256_INT8),
+        ("vit-b-32-224", MODEL_224, MODEL_224_INT8),
+    ):
         fp32 = MODELS / fp32_id
         if fp32.exists():
             shutil.rmtree(fp32)
@@ -241,7 +265,7 @@ def build_vectors(n: int = 1_000_000, seed: int = 7) -> None:
         which = rng.choice(N_CLUSTERS, size=m, p=weights)
         spread = rng.uniform(0.035, 0.06, (m, 1)).astype(np.float32)
         x = centres[which] + rng.standard_normal((m, DIM)).astype(np.float32) * spread
-        out[start:start + m] = _normalize(x)
+        out[start : start + m] = _normalize(x)
     out.flush()
     del out
     # queries: aimed at a cluster but far off it (cosine ≈ 0.3 to the cluster, like text vs image)
@@ -289,9 +313,14 @@ def build_library(n: int, model_ids: list[str], ef_construction: int | None = No
     from photosearch.store.vectors import VectorIndex
 
     d = library_dir(n)
-    params = {"n": n, "models": model_ids, "v": 2, "ef_construction": ef_construction or vmod.EF_CONSTRUCTION,
-              "M": vmod.M,
-              "vectors": json.loads((VECTORS / ".stamp").read_text())}
+    params = {
+        "n": n,
+        "models": model_ids,
+        "v": 2,
+        "ef_construction": ef_construction or vmod.EF_CONSTRUCTION,
+        "M": vmod.M,
+        "vectors": json.loads((VECTORS / ".stamp").read_text()),
+    }
     stamp = d / ".stamp"
     if _reuse_or_wipe(d, params):
         log.info("library %s: cached", d.name)
@@ -308,15 +337,28 @@ def build_library(n: int, model_ids: list[str], ef_construction: int | None = No
     now = time.time()
     for start in range(0, n, chunk):
         m = min(chunk, n - start)
-        block = np.asarray(vecs[start:start + m], dtype=np.float32)
+        block = np.asarray(vecs[start : start + m], dtype=np.float32)
         with cat.transaction() as conn:
             conn.executemany(
                 "INSERT INTO files(folder_id, path, size, mtime_ns, content_hash, format, width, height, taken_at,"
                 " status, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                ((folder.id, f"/synthetic-library-{n}/{(start + i) // 1000:04d}/IMG_{start + i:07d}.jpg",
-                  4_000_000 + i, 1_600_000_000_000_000_000 + i, f"h{start + i:09d}", "jpeg",
-                  4000 if i % 5 else 3000, 3000 if i % 5 else 4000, 1.5e9 + (start + i) * 3600.0, "indexed", now)
-                 for i in range(m)))
+                (
+                    (
+                        folder.id,
+                        f"/synthetic-library-{n}/{(start + i) // 1000:04d}/IMG_{start + i:07d}.jpg",
+                        4_000_000 + i,
+                        1_600_000_000_000_000_000 + i,
+                        f"h{start + i:09d}",
+                        "jpeg",
+                        4000 if i % 5 else 3000,
+                        3000 if i % 5 else 4000,
+                        1.5e9 + (start + i) * 3600.0,
+                        "indexed",
+                        now,
+                    )
+                    for i in range(m)
+                ),
+            )
             for mid in model_ids:
                 for i in range(m):
                     cat.put_embedding(f"h{start + i:09d}", mid, block[i])
@@ -357,10 +399,16 @@ def build_rclip_library(n: int) -> Path:
     database = db.DB(d / "db.sqlite3")
     photos = d / "photos"
     for i in range(n):
-        database.upsert_image(db.NewImage(filepath=str(photos / f"{i // 1000:04d}" / f"IMG_{i:07d}.jpg"),
-                                          modified_at=1.6e9 + i, size=4_000_000 + i,
-                                          vector=np.asarray(vecs[i], np.float32).tobytes(), hash=f"h{i:09d}"),
-                              commit=False)
+        database.upsert_image(
+            db.NewImage(
+                filepath=str(photos / f"{i // 1000:04d}" / f"IMG_{i:07d}.jpg"),
+                modified_at=1.6e9 + i,
+                size=4_000_000 + i,
+                vector=np.asarray(vecs[i], np.float32).tobytes(),
+                hash=f"h{i:09d}",
+            ),
+            commit=False,
+        )
     database.commit()
     database.close()
     _stamp(stamp, params)
@@ -375,8 +423,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jpegs", type=int, default=96)
     ap.add_argument("--heics", type=int, default=12)
     ap.add_argument("--skip-1m", action="store_true", help="don't build the 1M library (slow)")
-    ap.add_argument("--only", choices=("corpus", "models", "vectors", "lib100k", "rclip100k", "lib1m"),
-                    action="append")
+    ap.add_argument(
+        "--only", choices=("corpus", "models", "vectors", "lib100k", "rclip100k", "lib1m"), action="append"
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     INPUTS.mkdir(parents=True, exist_ok=True)

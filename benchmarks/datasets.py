@@ -75,7 +75,9 @@ def _read_json(path: Path) -> object:
 def load_cirr(root: str | Path, split: str = "val") -> ComposedSet:
     root = Path(root)
     if split.startswith("test"):
-        raise DatasetError("CIRR's test split has no public targets (it is scored on the CIRR server); use val")
+        raise DatasetError(
+            "CIRR's test split has no public targets (it is scored on the CIRR server); use val"
+        )
     caps = _read_json(root / "captions" / f"cap.rc2.{split}.json")
     names = _read_json(root / "image_splits" / f"split.rc2.{split}.json")
     if not isinstance(caps, list) or not isinstance(names, dict):
@@ -85,8 +87,15 @@ def load_cirr(root: str | Path, split: str = "val") -> ComposedSet:
     for c in caps:
         try:
             target = str(c["target_hard"])
-            queries.append(ComposedQuery(str(c["pairid"]), str(c["reference"]), str(c["caption"]).strip(),
-                                         [target], [str(m) for m in c.get("img_set", {}).get("members", [])]))
+            queries.append(
+                ComposedQuery(
+                    str(c["pairid"]),
+                    str(c["reference"]),
+                    str(c["caption"]).strip(),
+                    [target],
+                    [str(m) for m in c.get("img_set", {}).get("members", [])],
+                )
+            )
         except (KeyError, TypeError) as e:
             raise DatasetError(f"CIRR: a caption entry lacks {e}") from e
     return ComposedSet(f"cirr-{split}", images, queries)
@@ -111,8 +120,9 @@ def load_fashioniq(root: str | Path, category: str = "dress", split: str = "val"
     for i, c in enumerate(caps):
         try:
             texts = [str(t).strip().rstrip(".") for t in c["captions"] if str(t).strip()]
-            queries.append(ComposedQuery(f"{category}-{i}", str(c["candidate"]), " and ".join(texts),
-                                         [str(c["target"])]))
+            queries.append(
+                ComposedQuery(f"{category}-{i}", str(c["candidate"]), " and ".join(texts), [str(c["target"])])
+            )
         except (KeyError, TypeError) as e:
             raise DatasetError(f"FashionIQ: a caption entry lacks {e}") from e
     return ComposedSet(f"fashioniq-{category}-{split}", images, queries)
@@ -169,7 +179,10 @@ def load_coco(captions_file: str | Path, images_dir: str | Path, split: str = "t
     if isinstance(data, dict) and "annotations" in data:
         files = {int(im["id"]): str(im["file_name"]) for im in data["images"]}
         images = {name: images_dir / name for name in files.values()}
-        captions = [(str(a["caption"]).strip(), files[int(a["image_id"])]) for a in data["annotations"]
-                    if int(a["image_id"]) in files]
+        captions = [
+            (str(a["caption"]).strip(), files[int(a["image_id"])])
+            for a in data["annotations"]
+            if int(a["image_id"]) in files
+        ]
         return CaptionSet(f"coco-{path.stem}", images, captions)
     return _karpathy(path, images_dir, split, f"coco-{split}")

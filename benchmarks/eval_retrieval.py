@@ -160,8 +160,10 @@ def write_specs(folder: Path, specs: list[Spec], prefix: str = "img") -> dict[st
 
 
 def random_bg(rng: np.random.Generator) -> dict[str, Any]:
-    return {"bg_style": shapes.BACKGROUNDS[int(rng.integers(len(shapes.BACKGROUNDS)))],
-            "bg_seed": int(rng.integers(2**31 - 1))}
+    return {
+        "bg_style": shapes.BACKGROUNDS[int(rng.integers(len(shapes.BACKGROUNDS)))],
+        "bg_seed": int(rng.integers(2**31 - 1)),
+    }
 
 
 def change_text(kind: str, value: str) -> str:
@@ -183,8 +185,15 @@ class ComposedCase:
     target: shapes.Combo
 
 
-def composed_cases(rng: np.random.Generator, n: int, kinds: Sequence[str]) -> list[tuple[Spec, str, str, shapes.Combo]]:
-    values = {"shape": shapes.SHAPES, "colour": shapes.COLOURS, "size": shapes.SIZES, "position": shapes.POSITIONS}
+def composed_cases(
+    rng: np.random.Generator, n: int, kinds: Sequence[str]
+) -> list[tuple[Spec, str, str, shapes.Combo]]:
+    values = {
+        "shape": shapes.SHAPES,
+        "colour": shapes.COLOURS,
+        "size": shapes.SIZES,
+        "position": shapes.POSITIONS,
+    }
     out = []
     for i in range(n):
         kind = kinds[i % len(kinds)]
@@ -199,8 +208,15 @@ def composed_cases(rng: np.random.Generator, n: int, kinds: Sequence[str]) -> li
 # -- (a) synthetic suite -----------------------------------------------------------------------------
 
 
-def run_synthetic(model: Path, work: Path, seed: int = 0, n_composed: int = 100, n_mixed: int = 60,
-                  n_text: int = 100, copies: int = 2) -> dict[str, Any]:
+def run_synthetic(
+    model: Path,
+    work: Path,
+    seed: int = 0,
+    n_composed: int = 100,
+    n_mixed: int = 60,
+    n_text: int = 100,
+    copies: int = 2,
+) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     report: dict[str, Any] = {"model": str(model), "seed": seed}
 
@@ -208,7 +224,9 @@ def run_synthetic(model: Path, work: Path, seed: int = 0, n_composed: int = 100,
     root_a = work / "gallery-a"
     shapes.make_library(root_a / "gallery", n=len(shapes.all_combos()) * copies, seed=seed + 1)
     specs_a = {os.path.normpath(str(p.resolve())): s for p, s in shapes.load_labels(root_a / "gallery")}
-    cases = composed_cases(rng, n_composed, ["colour"]) + composed_cases(rng, n_mixed, ["shape", "size", "position"])
+    cases = composed_cases(rng, n_composed, ["colour"]) + composed_cases(
+        rng, n_mixed, ["shape", "size", "position"]
+    )
     ref_specs = [Spec(*c[0].combo, **random_bg(rng)) for c in cases]
     refs = write_specs(root_a / "refs", ref_specs, prefix="ref")
     specs_a.update(refs)
@@ -217,9 +235,12 @@ def run_synthetic(model: Path, work: Path, seed: int = 0, n_composed: int = 100,
     secs = bench.index([root_a])
     eng = bench.engine()
     n_a = eng.catalog.visible_count()
-    report["gallery_a"] = {"photos": n_a, "index_seconds": round(secs, 1),
-                           "composition": f"{copies} per (shape, colour, size, position) combination "
-                                          f"= {len(shapes.all_combos()) * copies}, + {len(refs)} reference photos"}
+    report["gallery_a"] = {
+        "photos": n_a,
+        "index_seconds": round(secs, 1),
+        "composition": f"{copies} per (shape, colour, size, position) combination "
+        f"= {len(shapes.all_combos()) * copies}, + {len(refs)} reference photos",
+    }
     print(f"\n== gallery A: {n_a} photos ({report['gallery_a']['composition']}), indexed in {secs:.0f} s")
     by_combo: dict[shapes.Combo, set[str]] = {}
     for p, s in specs_a.items():
@@ -229,12 +250,22 @@ def run_synthetic(model: Path, work: Path, seed: int = 0, n_composed: int = 100,
     comp = []
     for (ref_spec, kind, text, target), ref in zip(cases, ref_paths, strict=True):
         comp.append(ComposedCase(ref, ref_spec, kind, text, target))
-    methods = {"image only": ("product", 0.0), "text only": ("product", 1.0),
-               **{f"{f} (w={w})": (f, w) for f, w in (("sum", FUSION_WEIGHTS["sum"]),
-                                                     ("slerp", FUSION_WEIGHTS["slerp"]),
-                                                     ("product", FUSION_WEIGHTS["product"]))}}
+    methods = {
+        "image only": ("product", 0.0),
+        "text only": ("product", 1.0),
+        **{
+            f"{f} (w={w})": (f, w)
+            for f, w in (
+                ("sum", FUSION_WEIGHTS["sum"]),
+                ("slerp", FUSION_WEIGHTS["slerp"]),
+                ("product", FUSION_WEIGHTS["product"]),
+            )
+        },
+    }
 
-    def eval_composed(subset: list[ComposedCase], fusion: str, w: float, depth: int = DEPTH) -> dict[str, float]:
+    def eval_composed(
+        subset: list[ComposedCase], fusion: str, w: float, depth: int = DEPTH
+    ) -> dict[str, float]:
         rows = []
         for c in subset:
             resp = eng.search_composed(c.ref, c.text, k=depth, weight=w, fusion=fusion, cutoff=False)
@@ -244,8 +275,10 @@ def run_synthetic(model: Path, work: Path, seed: int = 0, n_composed: int = 100,
         return mean_metrics(rows)
 
     report["composed"] = {}
-    for label, subset in (("colour change (ref + 'red' → red version)", [c for c in comp if c.kind == "colour"]),
-                          ("shape/size/position change", [c for c in comp if c.kind != "colour"])):
+    for label, subset in (
+        ("colour change (ref + 'red' → red version)", [c for c in comp if c.kind == "colour"]),
+        ("shape/size/position change", [c for c in comp if c.kind != "colour"]),
+    ):
         print(f"\n-- composed, {label}: {len(subset)} queries")
         block: dict[str, Any] = {}
         for name, (f, w) in methods.items():
@@ -257,15 +290,20 @@ def run_synthetic(model: Path, work: Path, seed: int = 0, n_composed: int = 100,
             for w in SWEEP:
                 m = eval_composed(subset, f, w, depth=10)
                 sweep[f"{f} w={w}"] = {k: m[k] for k in ("R@1", "R@5")}
-        print("  weight sweep (R@1 / R@5): " + "; ".join(
-            f"{k} {100 * v['R@1']:.0f}/{100 * v['R@5']:.0f}" for k, v in sweep.items()))
+        print(
+            "  weight sweep (R@1 / R@5): "
+            + "; ".join(f"{k} {100 * v['R@1']:.0f}/{100 * v['R@5']:.0f}" for k, v in sweep.items())
+        )
         block["sweep"] = sweep
         default = block[f"product (w={FUSION_WEIGHTS['product']})"]["R@1"]
         block["default_beats_single_modalities_on_R@1"] = bool(
-            default > block["image only"]["R@1"] and default > block["text only"]["R@1"])
+            default > block["image only"]["R@1"] and default > block["text only"]["R@1"]
+        )
         report["composed"][label] = block
-        print(f"  default (product, w=0.5) beats image-only and text-only on R@1: "
-              f"{block['default_beats_single_modalities_on_R@1']}")
+        print(
+            f"  default (product, w=0.5) beats image-only and text-only on R@1: "
+            f"{block['default_beats_single_modalities_on_R@1']}"
+        )
 
     # ---- text → image, image → image
     combos = shapes.all_combos()
@@ -292,8 +330,9 @@ def run_synthetic(model: Path, work: Path, seed: int = 0, n_composed: int = 100,
     return report
 
 
-def eval_negatives(eng: SearchEngine, specs: dict[str, Spec], rng: np.random.Generator,
-                   n: int = 60) -> dict[str, Any]:
+def eval_negatives(
+    eng: SearchEngine, specs: dict[str, Spec], rng: np.random.Generator, n: int = 60
+) -> dict[str, Any]:
     cases = []
     for i in range(n):
         if i % 2 == 0:  # a shape, minus a colour
@@ -311,21 +350,33 @@ def eval_negatives(eng: SearchEngine, specs: dict[str, Spec], rng: np.random.Gen
             out.append(float(np.mean([getattr(specs[r.path], attr) == value for r in resp.results])))
     b, a = float(np.mean(before)), float(np.mean(after))
     drop = 1.0 - a / b if b > 0 else float("nan")
-    print(f"\n-- negative terms ({n} queries: 'a circle - red', 'something red - a circle', …): share of the top 10 "
-          f"carrying the excluded attribute {100 * b:.1f}% → {100 * a:.1f}% (drop {100 * drop:.0f}%)")
-    return {"queries": n, "share_before": b, "share_after": a, "drop": drop,
-            "examples": [f"{p} - {q}" for p, q, _ in cases[:4]]}
+    print(
+        f"\n-- negative terms ({n} queries: 'a circle - red', 'something red - a circle', …): share of the top 10 "
+        f"carrying the excluded attribute {100 * b:.1f}% → {100 * a:.1f}% (drop {100 * drop:.0f}%)"
+    )
+    return {
+        "queries": n,
+        "share_before": b,
+        "share_after": a,
+        "drop": drop,
+        "examples": [f"{p} - {q}" for p, q, _ in cases[:4]],
+    }
 
 
-def _cutoff_queries(rng: np.random.Generator, n: int, present: list[shapes.Combo],
-                    absent: list[shapes.Combo]) -> list[tuple[str, dict[str, str] | None]]:
+def _cutoff_queries(
+    rng: np.random.Generator, n: int, present: list[shapes.Combo], absent: list[shapes.Combo]
+) -> list[tuple[str, dict[str, str] | None]]:
     """n queries with a match (text, attrs) then n without (text, None)."""
     out: list[tuple[str, dict[str, str] | None]] = []
     for i in range(n):
         spec = Spec(*present[int(rng.integers(len(present)))])
         if i % 2 == 0:
-            out.append((shapes.caption(spec), dict(zip(("shape", "colour", "size", "position"), spec.combo,
-                                                        strict=True))))
+            out.append(
+                (
+                    shapes.caption(spec),
+                    dict(zip(("shape", "colour", "size", "position"), spec.combo, strict=True)),
+                )
+            )
         else:
             text, attrs = shapes.partial_caption(spec, rng)
             out.append((text, attrs))
@@ -353,8 +404,10 @@ def eval_cutoff(model: Path, work: Path, seed: int, n: int = 100, copies: int = 
     bench.index([root])
     eng = bench.engine()
     n_b = eng.catalog.visible_count()
-    print(f"\n== gallery B (cutoff): {n_b} photos — no {'/'.join(ABSENT_COLOURS)} and no "
-          f"{'/'.join(ABSENT_SHAPES)} anywhere")
+    print(
+        f"\n== gallery B (cutoff): {n_b} photos — no {'/'.join(ABSENT_COLOURS)} and no "
+        f"{'/'.join(ABSENT_SHAPES)} anywhere"
+    )
 
     def run(queries: list[tuple[str, dict[str, str] | None]]) -> list[tuple[float, bool, bool]]:
         """(z of the best result, best result relevant?, query has a match?)"""
@@ -373,25 +426,35 @@ def eval_cutoff(model: Path, work: Path, seed: int, n: int = 100, copies: int = 
     def rates(rows: list[tuple[float, bool, bool]], th: float) -> dict[str, float]:
         match = [(z, rel) for z, rel, m in rows if m]
         nomatch = [z for z, _, m in rows if not m]
-        return {"correct_answer_rate": float(np.mean([rel and z >= th for z, rel in match])),
-                "correct_no_match_rate": float(np.mean([z < th for z in nomatch])),
-                "top1_relevant_rate": float(np.mean([rel for _, rel in match]))}
+        return {
+            "correct_answer_rate": float(np.mean([rel and z >= th for z, rel in match])),
+            "correct_no_match_rate": float(np.mean([z < th for z in nomatch])),
+            "top1_relevant_rate": float(np.mean([rel for _, rel in match])),
+        }
 
     default_th = CutoffRule().threshold("text")
-    res = {"photos": n_b, "calibration_queries": f"{n} with a match + {n} without",
-           "test_queries": f"{n} with a match + {n} without", "calibrated_threshold": threshold,
-           "test": rates(test, threshold), "test_with_default_threshold": {"threshold": default_th,
-                                                                          **rates(test, default_th)}}
+    res = {
+        "photos": n_b,
+        "calibration_queries": f"{n} with a match + {n} without",
+        "test_queries": f"{n} with a match + {n} without",
+        "calibrated_threshold": threshold,
+        "test": rates(test, threshold),
+        "test_with_default_threshold": {"threshold": default_th, **rates(test, default_th)},
+    }
     # the engine applies the calibrated rule end to end: check no_good_matches on a few test queries
     eng.cutoff = CutoffRule({"text": threshold}, calibrated=True)
     t = res["test"]
     print(f"-- cutoff: z-threshold calibrated on separate queries = {threshold:.2f} (default {default_th})")
-    print(f"   test: correct answers {100 * t['correct_answer_rate']:.0f}% of {n} queries with a match "
-          f"(best result relevant {100 * t['top1_relevant_rate']:.0f}%), correct 'no good matches' "
-          f"{100 * t['correct_no_match_rate']:.0f}% of {n} without")
+    print(
+        f"   test: correct answers {100 * t['correct_answer_rate']:.0f}% of {n} queries with a match "
+        f"(best result relevant {100 * t['top1_relevant_rate']:.0f}%), correct 'no good matches' "
+        f"{100 * t['correct_no_match_rate']:.0f}% of {n} without"
+    )
     d = res["test_with_default_threshold"]
-    print(f"   with the uncalibrated default threshold {default_th}: {100 * d['correct_answer_rate']:.0f}% / "
-          f"{100 * d['correct_no_match_rate']:.0f}%")
+    print(
+        f"   with the uncalibrated default threshold {default_th}: {100 * d['correct_answer_rate']:.0f}% / "
+        f"{100 * d['correct_no_match_rate']:.0f}%"
+    )
     z_match = [z for z, _, m in test if m]
     z_none = [z for z, _, m in test if not m]
     res["z_test_match"] = {"min": float(np.min(z_match)), "median": float(np.median(z_match))}
@@ -426,8 +489,9 @@ def _copy_variants(img: Image.Image, rng: np.random.Generator) -> list[tuple[str
     return [kinds[int(i)] for i in pick]
 
 
-def eval_duplicates(model: Path, work: Path, seed: int, n_orig: int = 240, n_planted: int = 80,
-                    n_lookalike: int = 120) -> dict[str, Any]:
+def eval_duplicates(
+    model: Path, work: Path, seed: int, n_orig: int = 240, n_planted: int = 80, n_lookalike: int = 120
+) -> dict[str, Any]:
     rng = np.random.default_rng(seed + 400)
     root = work / "gallery-c"
     root.mkdir(parents=True, exist_ok=True)
@@ -457,21 +521,41 @@ def eval_duplicates(model: Path, work: Path, seed: int, n_orig: int = 240, n_pla
     bench.index([root])
     eng = bench.engine()
     truth = {frozenset((a, b)) for a in group_of for b in group_of if a < b and group_of[a] == group_of[b]}
-    out: dict[str, Any] = {"photos": len(group_of), "originals": n_orig, "with_planted_copies": n_planted,
-                           "copies": kinds_count, "lookalikes": n_lookalike, "true_pairs": len(truth)}
-    print(f"\n== gallery C (near-duplicates): {len(group_of)} photos — {n_orig} originals, {n_planted} of them with "
-          f"planted copies {kinds_count}, {n_lookalike} look-alikes (same attributes and background style)")
-    for label, kw in (("default", {}), ("no hash pre-filter", {"max_distance": 64}),
-                      ("threshold 0.8", {"threshold": 0.8}), ("threshold 0.95", {"threshold": 0.95})):
+    out: dict[str, Any] = {
+        "photos": len(group_of),
+        "originals": n_orig,
+        "with_planted_copies": n_planted,
+        "copies": kinds_count,
+        "lookalikes": n_lookalike,
+        "true_pairs": len(truth),
+    }
+    print(
+        f"\n== gallery C (near-duplicates): {len(group_of)} photos — {n_orig} originals, {n_planted} of them with "
+        f"planted copies {kinds_count}, {n_lookalike} look-alikes (same attributes and background style)"
+    )
+    for label, kw in (
+        ("default", {}),
+        ("no hash pre-filter", {"max_distance": 64}),
+        ("threshold 0.8", {"threshold": 0.8}),
+        ("threshold 0.95", {"threshold": 0.95}),
+    ):
         t0 = time.perf_counter()
         groups = find_duplicates(eng, **kw)
         secs = time.perf_counter() - t0
-        found = {frozenset((a.path, b.path)) for g in groups for a in g.files for b in g.files if a.path < b.path}
+        found = {
+            frozenset((a.path, b.path)) for g in groups for a in g.files for b in g.files if a.path < b.path
+        }
         tp = len(found & truth)
         prec = tp / len(found) if found else 1.0
         rec = tp / len(truth) if truth else 1.0
-        out[label] = {"groups": len(groups), "pairs_found": len(found), "precision": prec, "recall": rec,
-                      "seconds": round(secs, 2), **kw}
+        out[label] = {
+            "groups": len(groups),
+            "pairs_found": len(found),
+            "precision": prec,
+            "recall": rec,
+            "seconds": round(secs, 2),
+            **kw,
+        }
         missed: dict[str, int] = {}
         if label == "default":
             for pair in truth - found:
@@ -479,8 +563,10 @@ def eval_duplicates(model: Path, work: Path, seed: int, n_orig: int = 240, n_pla
                     if "copy" in p:
                         missed[Path(p).suffix] = missed.get(Path(p).suffix, 0) + 1
             out[label]["missed_by_suffix"] = missed
-        print(f"-- duplicates [{label}]: {len(groups)} groups, pairwise precision {100 * prec:.1f}%, "
-              f"recall {100 * rec:.1f}% ({secs:.1f} s)")
+        print(
+            f"-- duplicates [{label}]: {len(groups)} groups, pairwise precision {100 * prec:.1f}%, "
+            f"recall {100 * rec:.1f}% ({secs:.1f} s)"
+        )
     bench.close()
     return out
 
@@ -505,8 +591,13 @@ def _link_gallery(images: dict[str, Path], folder: Path) -> dict[str, str]:
     return out
 
 
-def run_composed_dataset(ds: datasets.ComposedSet, model: Path, work: Path, limit: int | None = None,
-                         fusions: Sequence[tuple[str, float]] | None = None) -> dict[str, Any]:
+def run_composed_dataset(
+    ds: datasets.ComposedSet,
+    model: Path,
+    work: Path,
+    limit: int | None = None,
+    fusions: Sequence[tuple[str, float]] | None = None,
+) -> dict[str, Any]:
     names = _link_gallery(ds.images, work / "gallery")
     by_name = {v: k for k, v in names.items()}
     bench = Bench(model, work, "ds")
@@ -521,7 +612,9 @@ def run_composed_dataset(ds: datasets.ComposedSet, model: Path, work: Path, limi
         for q in queries:
             if q.reference not in by_name:
                 continue
-            resp = eng.search_composed(by_name[q.reference], q.text, k=depth, weight=w, fusion=f, cutoff=False)
+            resp = eng.search_composed(
+                by_name[q.reference], q.text, k=depth, weight=w, fusion=f, cutoff=False
+            )
             ranked = [names.get(r.path, "") for r in resp.results]
             rows.append(query_metrics(ranked, set(q.targets), ks=(1, 5, 10, 50)))
         key = "image only" if w == 0 else "text only" if w == 1 else f"{f} w={w}"
@@ -531,7 +624,9 @@ def run_composed_dataset(ds: datasets.ComposedSet, model: Path, work: Path, limi
     return res
 
 
-def run_caption_dataset(ds: datasets.CaptionSet, model: Path, work: Path, limit: int | None = None) -> dict[str, Any]:
+def run_caption_dataset(
+    ds: datasets.CaptionSet, model: Path, work: Path, limit: int | None = None
+) -> dict[str, Any]:
     names = _link_gallery(ds.images, work / "gallery")
     bench = Bench(model, work, "ds")
     bench.index([work / "gallery"])
@@ -541,7 +636,12 @@ def run_caption_dataset(ds: datasets.CaptionSet, model: Path, work: Path, limit:
     for text, name in caps:
         resp = eng.search_vector(eng.encode_text(text), k=10, cutoff=False)
         rows.append(query_metrics([names.get(r.path, "") for r in resp.results], {name}))
-    res = {"dataset": ds.name, "images": len(names), "captions": len(caps), "text_to_image": mean_metrics(rows)}
+    res = {
+        "dataset": ds.name,
+        "images": len(names),
+        "captions": len(caps),
+        "text_to_image": mean_metrics(rows),
+    }
     print(f"  text → image: {fmt_metrics(res['text_to_image'])}")
     bench.close()
     return res
@@ -567,8 +667,12 @@ def main(argv: list[str] | None = None) -> int:
         c.add_argument("--images", type=Path, required=True)
         c.add_argument("--split", default="test")
     for c in sub.choices.values():
-        c.add_argument("--model", type=Path, default=Path("tests/fixtures/shapes-model"), help="model package folder")
-        c.add_argument("--work", type=Path, help="working folder (default: a temporary one, removed afterwards)")
+        c.add_argument(
+            "--model", type=Path, default=Path("tests/fixtures/shapes-model"), help="model package folder"
+        )
+        c.add_argument(
+            "--work", type=Path, help="working folder (default: a temporary one, removed afterwards)"
+        )
         c.add_argument("--limit", type=int, help="at most this many queries (datasets)")
         c.add_argument("--json", type=Path, help="write the figures here")
     args = ap.parse_args(argv)
@@ -588,16 +692,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.suite == "synthetic":
             report = run_synthetic(args.model, work, seed=args.seed)
         elif args.suite == "cirr":
-            report = run_composed_dataset(datasets.load_cirr(args.root, args.split), args.model, work, args.limit)
+            report = run_composed_dataset(
+                datasets.load_cirr(args.root, args.split), args.model, work, args.limit
+            )
         elif args.suite == "fashioniq":
-            report = run_composed_dataset(datasets.load_fashioniq(args.root, args.category, args.split), args.model,
-                                          work, args.limit)
+            report = run_composed_dataset(
+                datasets.load_fashioniq(args.root, args.category, args.split), args.model, work, args.limit
+            )
         elif args.suite == "flickr30k":
-            report = run_caption_dataset(datasets.load_flickr30k(args.captions, args.images, args.split), args.model,
-                                         work, args.limit)
+            report = run_caption_dataset(
+                datasets.load_flickr30k(args.captions, args.images, args.split), args.model, work, args.limit
+            )
         else:
-            report = run_caption_dataset(datasets.load_coco(args.captions, args.images, args.split), args.model,
-                                         work, args.limit)
+            report = run_caption_dataset(
+                datasets.load_coco(args.captions, args.images, args.split), args.model, work, args.limit
+            )
     finally:
         if tmp is not None:
             tmp.cleanup()

@@ -53,8 +53,14 @@ def _env(data_dir: Path, save_interval: float) -> dict[str, str]:
 
 
 def _cli(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "photosearch", *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, cwd=str(REPO))
+    return subprocess.run(
+        [sys.executable, "-m", "photosearch", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=str(REPO),
+    )
 
 
 def make_photos(folder: Path, n: int, start: int = 0, seed: int = 0) -> None:
@@ -86,8 +92,10 @@ class CatalogFollower:
         try:
             conn = sqlite3.connect(f"file:{self.catalog}?mode=ro", uri=True, timeout=5)
             try:
-                rows = conn.execute("SELECT id, content_hash, model_id, vector FROM embeddings WHERE id > ? "
-                                    "ORDER BY id", (self.last,)).fetchall()
+                rows = conn.execute(
+                    "SELECT id, content_hash, model_id, vector FROM embeddings WHERE id > ? ORDER BY id",
+                    (self.last,),
+                ).fetchall()
             finally:
                 conn.close()
         except sqlite3.Error:
@@ -101,8 +109,10 @@ class CatalogFollower:
         """Committed embeddings (seen before the kill) that are now missing or changed."""
         conn = sqlite3.connect(f"file:{self.catalog}?mode=ro", uri=True, timeout=5)
         try:
-            now = {int(i): (h, m, bytes(v)) for i, h, m, v in
-                   conn.execute("SELECT id, content_hash, model_id, vector FROM embeddings")}
+            now = {
+                int(i): (h, m, bytes(v))
+                for i, h, m, v in conn.execute("SELECT id, content_hash, model_id, vector FROM embeddings")
+            }
             live = {r[0] for r in conn.execute("SELECT DISTINCT content_hash FROM files")}
         finally:
             conn.close()
@@ -148,7 +158,10 @@ def orphan_thumbnails(data: Path) -> tuple[int, int]:
     """(thumbnail files, thumbnail rows) whose content hash no photo in the catalog has."""
     conn = sqlite3.connect(f"file:{data / 'catalog.sqlite3'}?mode=ro", uri=True, timeout=5)
     try:
-        known = {r[0] for r in conn.execute("SELECT DISTINCT content_hash FROM files WHERE content_hash IS NOT NULL")}
+        known = {
+            r[0]
+            for r in conn.execute("SELECT DISTINCT content_hash FROM files WHERE content_hash IS NOT NULL")
+        }
         rows = [r[0] for r in conn.execute("SELECT content_hash FROM thumbnails")]
     finally:
         conn.close()
@@ -166,8 +179,17 @@ def churn(lib: Path, rng: random.Random, n: int, next_index: int, seed: int) -> 
     return next_index + n, len(gone)
 
 
-def run_harness(work: Path, *, photos: int = 500, kills: int = 20, seed: int = 0, batch_size: int = 8,
-                save_interval: float = 0.2, churn_per_trial: int = 5, log=print) -> dict:
+def run_harness(
+    work: Path,
+    *,
+    photos: int = 500,
+    kills: int = 20,
+    seed: int = 0,
+    batch_size: int = 8,
+    save_interval: float = 0.2,
+    churn_per_trial: int = 5,
+    log=print,
+) -> dict:
     from tests.tinymodel import build_tiny_model
 
     rng = random.Random(seed)
@@ -209,8 +231,13 @@ def run_harness(work: Path, *, photos: int = 500, kills: int = 20, seed: int = 0
         base = follower.poll()
         target_count = base + rng.randint(1, max(2, photos // kills))
         out = open(work / "index.log", "ab")
-        p = subprocess.Popen([sys.executable, "-m", "photosearch", "index", "-q", "--batch-size", str(batch_size)],
-                             env=env, stdout=out, stderr=out, cwd=str(REPO))
+        p = subprocess.Popen(
+            [sys.executable, "-m", "photosearch", "index", "-q", "--batch-size", str(batch_size)],
+            env=env,
+            stdout=out,
+            stderr=out,
+            cwd=str(REPO),
+        )
         leftovers = _tmp_files(index_dir)
         start = time.monotonic()
         deadline = start + 30.0
@@ -223,7 +250,9 @@ def run_harness(work: Path, *, photos: int = 500, kills: int = 20, seed: int = 0
                 follower.poll()
                 continue  # poll as fast as possible: saves are short
             n = follower.poll()
-            if (mode == "time" and time.monotonic() - start >= target_time) or (mode == "count" and n >= target_count):
+            if (mode == "time" and time.monotonic() - start >= target_time) or (
+                mode == "count" and n >= target_count
+            ):
                 fired = True
                 break
             time.sleep(0.002)  # pacing the poll loop, not synchronisation
@@ -249,16 +278,24 @@ def run_harness(work: Path, *, photos: int = 500, kills: int = 20, seed: int = 0
         except ValueError:
             report = {"clean": False, "findings": [{"message": r.stderr.strip()}]}
         if r.returncode != 0 or not report.get("clean"):
-            problems.append("doctor: " + "; ".join(f.get("message", "") for f in report.get("findings", [])
-                                                     if f.get("severity", "error") == "error"))
+            problems.append(
+                "doctor: "
+                + "; ".join(
+                    f.get("message", "")
+                    for f in report.get("findings", [])
+                    if f.get("severity", "error") == "error"
+                )
+            )
         follower.poll()
         orphan_files, orphan_rows = orphan_thumbnails(data) if catalog.exists() else (0, 0)
         orphans_after_kills.append(orphan_files + orphan_rows)
-        log(f"trial {trials:3}: kill {done_kills:2} ({mode:5}{', during a save' if in_save else ''}, "
+        log(
+            f"trial {trials:3}: kill {done_kills:2} ({mode:5}{', during a save' if in_save else ''}, "
             f"{'fired' if fired else 'deadline'}) after {time.monotonic() - start:.2f} s; "
             f"{len(follower.seen)} embeddings committed; doctor warnings {report.get('warnings', '?')}; "
             f"orphaned thumbnails now {orphan_files} files, {orphan_rows} rows (swept by the next completed run)"
-            + (f"; FAILED: {problems}" if problems else ""))
+            + (f"; FAILED: {problems}" if problems else "")
+        )
         if problems:
             failures.append(f"trial {trials}: " + "; ".join(problems))
     # the last run completes
@@ -287,27 +324,39 @@ def run_harness(work: Path, *, photos: int = 500, kills: int = 20, seed: int = 0
     finally:
         conn.close()
     if n_files != total_photos or status.get("indexed", 0) != total_photos or dup_paths:
-        failures.append(f"final: {n_files} file rows, {status} for {total_photos} photos ({dup_paths} duplicates)")
+        failures.append(
+            f"final: {n_files} file rows, {status} for {total_photos} photos ({dup_paths} duplicates)"
+        )
     if n_emb != total_photos or n_hash != total_photos:
         failures.append(f"final: {n_emb} embeddings and {n_hash} distinct contents for {total_photos} photos")
     # with churn, the saved index also counts the entries of deleted photos (marked deleted in hnswlib);
     # that it holds every live embedding is doctor's check below
     count_ok = meta is not None and (meta[0] >= n_emb if churn_per_trial else meta[0] == n_emb)
     if meta is None or not count_ok or meta[1] != max_id:
-        failures.append(f"final: saved index holds {meta} (count, high water), catalog {n_emb} embeddings, max id {max_id}")
+        failures.append(
+            f"final: saved index holds {meta} (count, high water), catalog {n_emb} embeddings, max id {max_id}"
+        )
     r = _cli(env, "doctor", "--json")
     if r.returncode != 0 or not json.loads(r.stdout).get("clean"):
         failures.append(f"final doctor: {r.stdout[-800:]} {r.stderr[-300:]}")
     r = _cli(env, "search", "--json", "-k", "5", "a red circle")
     if r.returncode != 0 or len(json.loads(r.stdout)["results"]) != 5:
         failures.append(f"final search failed: {r.stderr[-300:]}")
-    result = {"photos": total_photos, "photos_deleted_by_churn": deleted,
-              "orphaned_thumbnails_final": sum(final_orphans),
-              "orphaned_thumbnails_after_kills_max": max(orphans_after_kills, default=0),
-              "trials": trials, "kills": done_kills, "kills_by_mode": modes,
-              "kills_during_save": during_save, "failures": len(failures), "failure_details": failures,
-              "embeddings_committed_seen": len(follower.seen), "final": final.get("counts"),
-              "seconds": round(time.monotonic() - t0, 1)}
+    result = {
+        "photos": total_photos,
+        "photos_deleted_by_churn": deleted,
+        "orphaned_thumbnails_final": sum(final_orphans),
+        "orphaned_thumbnails_after_kills_max": max(orphans_after_kills, default=0),
+        "trials": trials,
+        "kills": done_kills,
+        "kills_by_mode": modes,
+        "kills_during_save": during_save,
+        "failures": len(failures),
+        "failure_details": failures,
+        "embeddings_committed_seen": len(follower.seen),
+        "final": final.get("counts"),
+        "seconds": round(time.monotonic() - t0, 1),
+    }
     return result
 
 
@@ -322,20 +371,34 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
     if a.work:
-        res = run_harness(Path(a.work), photos=a.photos, kills=a.kills, seed=a.seed, batch_size=a.batch_size,
-                          churn_per_trial=a.churn)
+        res = run_harness(
+            Path(a.work),
+            photos=a.photos,
+            kills=a.kills,
+            seed=a.seed,
+            batch_size=a.batch_size,
+            churn_per_trial=a.churn,
+        )
     else:
         with tempfile.TemporaryDirectory(prefix="kill-harness-") as d:
-            res = run_harness(Path(d), photos=a.photos, kills=a.kills, seed=a.seed, batch_size=a.batch_size,
-                              churn_per_trial=a.churn)
+            res = run_harness(
+                Path(d),
+                photos=a.photos,
+                kills=a.kills,
+                seed=a.seed,
+                batch_size=a.batch_size,
+                churn_per_trial=a.churn,
+            )
     if a.json:
         print(json.dumps(res, indent=2))
     else:
-        print(f"photos {res['photos']}, trials {res['trials']}, SIGKILLs {res['kills']} "
-              f"(by mode {res['kills_by_mode']}, {res['kills_during_save']} during an index save), "
-              f"failures {res['failures']}, {res['seconds']} s; churn deleted {res['photos_deleted_by_churn']} photos; "
-              f"orphaned thumbnails at the end {res['orphaned_thumbnails_final']} "
-              f"(at most {res['orphaned_thumbnails_after_kills_max']} right after a kill)")
+        print(
+            f"photos {res['photos']}, trials {res['trials']}, SIGKILLs {res['kills']} "
+            f"(by mode {res['kills_by_mode']}, {res['kills_during_save']} during an index save), "
+            f"failures {res['failures']}, {res['seconds']} s; churn deleted {res['photos_deleted_by_churn']} photos; "
+            f"orphaned thumbnails at the end {res['orphaned_thumbnails_final']} "
+            f"(at most {res['orphaned_thumbnails_after_kills_max']} right after a kill)"
+        )
         for f in res["failure_details"]:
             print("  FAILURE:", f)
     return 0 if res["failures"] == 0 else 1

@@ -35,122 +35,174 @@ def _ok(flag: bool) -> str:
 def _query_baselines(x: dict) -> tuple[str, str]:
     """The baseline cell and the ratio cell of a text-query row (rclip-style and argpartition brute force)."""
     o, b, n = x["ours_text_ms"], x["rclip_style_ms"], x["numpy_argpartition_ms"]
-    return (f"rclip-style brute force p50 {b['p50']:.1f} ms; numpy argpartition p50 {n['p50']:.1f} ms",
-            f"{b['p50'] / o['p50']:.1f}× / {n['p50'] / o['p50']:.1f}×")
+    return (
+        f"rclip-style brute force p50 {b['p50']:.1f} ms; numpy argpartition p50 {n['p50']:.1f} ms",
+        f"{b['p50'] / o['p50']:.1f}× / {n['p50'] / o['p50']:.1f}×",
+    )
 
 
 def render_table() -> str:
-    idx, qry, cold, mem = _load("bench_index"), _load("bench_query"), _load("bench_coldstart"), _load("bench_memory")
+    idx, qry, cold, mem = (
+        _load("bench_index"),
+        _load("bench_query"),
+        _load("bench_coldstart"),
+        _load("bench_memory"),
+    )
     rows: list[tuple[str, str, str, str, str]] = []
     if idx:
         s = idx["summary"]
         r, o, q, ratio = s["rclip_fp32"], s["ours_fp32"], s["ours_int8"], s["ratio_fp32"]
         cos = idx.get("cosine", {}).get("jpeg_256", {})
         backend = s.get("image_backend_fp32") or "onnxruntime"
-        engine = ("bf16 image encoder (OpenVINO on AMX; same fp32 model file)" if backend == "openvino"
-                  else "fp32 image encoder (ONNX Runtime)")
-        ours = (f"{o['median']:.2f} photos/s ({o['min']:.2f}–{o['max']:.2f}), {engine}; stored-vs-exact-fp32 "
-                f"centred cosine min {cos.get('stored_vs_exact_fp32_centred_min', float('nan')):.4f} mean "
-                f"{cos.get('stored_vs_exact_fp32_centred_mean', float('nan')):.4f} over {cos.get('photos', '?')} photos "
-                f"(fast decode alone: centred min {cos.get('fast_vs_exact_centred_min', float('nan')):.4f}, "
-                f"raw {cos.get('fast_vs_exact_min', float('nan')):.5f})")
+        engine = (
+            "bf16 image encoder (OpenVINO on AMX; same fp32 model file)"
+            if backend == "openvino"
+            else "fp32 image encoder (ONNX Runtime)"
+        )
+        ours = (
+            f"{o['median']:.2f} photos/s ({o['min']:.2f}–{o['max']:.2f}), {engine}; stored-vs-exact-fp32 "
+            f"centred cosine min {cos.get('stored_vs_exact_fp32_centred_min', float('nan')):.4f} mean "
+            f"{cos.get('stored_vs_exact_fp32_centred_mean', float('nan')):.4f} over {cos.get('photos', '?')} photos "
+            f"(fast decode alone: centred min {cos.get('fast_vs_exact_centred_min', float('nan')):.4f}, "
+            f"raw {cos.get('fast_vs_exact_min', float('nan')):.5f})"
+        )
         ratio_txt = f"{ratio['median']:.2f}× (pairs {ratio['min']:.2f}–{ratio['max']:.2f})"
         if "ours_fp32_exact" in s and backend == "openvino":
             e, re_ = s["ours_fp32_exact"], s["ratio_fp32_exact"]
-            ours += f"; fp32 compute (ONNX Runtime): {e['median']:.2f} photos/s ({e['min']:.2f}–{e['max']:.2f})"
+            ours += (
+                f"; fp32 compute (ONNX Runtime): {e['median']:.2f} photos/s ({e['min']:.2f}–{e['max']:.2f})"
+            )
             if "ours_fp32_cold_cache" in s:
-                ours += (f"; first run after install (OpenVINO compiles the model, empty cache): "
-                         f"{s['ours_fp32_cold_cache']:.2f} photos/s")
+                ours += (
+                    f"; first run after install (OpenVINO compiles the model, empty cache): "
+                    f"{s['ours_fp32_cold_cache']:.2f} photos/s"
+                )
             ratio_txt += f"; fp32 compute {re_['median']:.2f}×"
-        rows.append((
-            "1. Indexing 12 MP JPEG, same fp32 B-32-256: ≥ 3× rclip",
-            f"rclip 3.3.0: {r['median']:.2f} photos/s ({r['min']:.2f}–{r['max']:.2f})",
-            ours, ratio_txt,
-            _ok(ratio["median"] >= 3.0 and cos.get("fast_vs_exact_centred_min", 0) >= 0.995),
-        ))
+        rows.append(
+            (
+                "1. Indexing 12 MP JPEG, same fp32 B-32-256: ≥ 3× rclip",
+                f"rclip 3.3.0: {r['median']:.2f} photos/s ({r['min']:.2f}–{r['max']:.2f})",
+                ours,
+                ratio_txt,
+                _ok(ratio["median"] >= 3.0 and cos.get("fast_vs_exact_centred_min", 0) >= 0.995),
+            )
+        )
         heic = idx.get("heic", {})
         h = "; ".join(f"{k} {v[0]['photos_per_s']:.2f}/s" for k, v in heic.items()) or "not run"
         c224 = idx.get("cosine", {}).get("heic_224", {})
         if c224:
             h += f"; B/32-224 thumbnail-vs-exact centred cosine min {c224.get('fast_vs_exact_centred_min', float('nan')):.4f}"
-        rows.append((
-            "2. Int8 B-32-256: ≥ 15 photos/s end to end",
-            f"rclip 3.3.0 fp32: {r['median']:.2f} photos/s",
-            f"{q['median']:.2f} photos/s ({q['min']:.2f}–{q['max']:.2f}); int8-vs-fp32 cosine: centred min "
-            f"{cos.get('int8_vs_fp32_centred_min', float('nan')):.4f} mean "
-            f"{cos.get('int8_vs_fp32_centred_mean', float('nan')):.4f}, raw min {cos.get('int8_vs_fp32_min', float('nan')):.4f}",
-            f"{q['median'] / r['median']:.2f}×",
-            _ok(q["median"] >= 15.0),
-        ))
-        rows.append((
-            "2b. HEIC (12 MP, 320 px embedded thumbnail) throughput",
-            "rclip 3.3.0 fp32 in the same list", h, "", "report",
-        ))
+        rows.append(
+            (
+                "2. Int8 B-32-256: ≥ 15 photos/s end to end",
+                f"rclip 3.3.0 fp32: {r['median']:.2f} photos/s",
+                f"{q['median']:.2f} photos/s ({q['min']:.2f}–{q['max']:.2f}); int8-vs-fp32 cosine: centred min "
+                f"{cos.get('int8_vs_fp32_centred_min', float('nan')):.4f} mean "
+                f"{cos.get('int8_vs_fp32_centred_mean', float('nan')):.4f}, raw min {cos.get('int8_vs_fp32_min', float('nan')):.4f}",
+                f"{q['median'] / r['median']:.2f}×",
+                _ok(q["median"] >= 15.0),
+            )
+        )
+        rows.append(
+            (
+                "2b. HEIC (12 MP, 320 px embedded thumbnail) throughput",
+                "rclip 3.3.0 fp32 in the same list",
+                h,
+                "",
+                "report",
+            )
+        )
     res = qry.get("results", {})
     if "100k" in res:
         x = res["100k"]
         o = x["ours_text_ms"]
         base, ratio_txt = _query_baselines(x)
-        rows.append((
-            "3. Text query at 100k: p50 ≤ 30 ms, p99 ≤ 60 ms", base,
-            f"p50 {o['p50']:.1f} ms, p99 {o['p99']:.1f} ms (n={o['n']}; text encode p50 "
-            f"{x['text_encode_ms']['p50']:.1f} ms)",
-            ratio_txt, _ok(o["p50"] <= 30 and o["p99"] <= 60),
-        ))
-        rows.append((
-            "3b. Recall@10 vs exact ≥ 0.98 (100k)", "exact: 1.0",
-            f"offset queries {x['recall10_offset_queries']:.4f} (ANN alone "
-            f"{x['ann_only_recall10_offset_queries']:.4f}); text queries {x['recall10_text_queries']:.4f}",
-            "", _ok(x["recall10_offset_queries"] >= 0.98),
-        ))
+        rows.append(
+            (
+                "3. Text query at 100k: p50 ≤ 30 ms, p99 ≤ 60 ms",
+                base,
+                f"p50 {o['p50']:.1f} ms, p99 {o['p99']:.1f} ms (n={o['n']}; text encode p50 "
+                f"{x['text_encode_ms']['p50']:.1f} ms)",
+                ratio_txt,
+                _ok(o["p50"] <= 30 and o["p99"] <= 60),
+            )
+        )
+        rows.append(
+            (
+                "3b. Recall@10 vs exact ≥ 0.98 (100k)",
+                "exact: 1.0",
+                f"offset queries {x['recall10_offset_queries']:.4f} (ANN alone "
+                f"{x['ann_only_recall10_offset_queries']:.4f}); text queries {x['recall10_text_queries']:.4f}",
+                "",
+                _ok(x["recall10_offset_queries"] >= 0.98),
+            )
+        )
     if "1m" in res:
         x = res["1m"]
         o = x["ours_text_ms"]
         base, ratio_txt = _query_baselines(x)
-        rows.append((
-            "3c. Text query at 1M: p50 ≤ 50 ms", base,
-            f"p50 {o['p50']:.1f} ms, p99 {o['p99']:.1f} ms; Recall@10 {x['recall10_offset_queries']:.4f}",
-            ratio_txt, _ok(o["p50"] <= 50),
-        ))
+        rows.append(
+            (
+                "3c. Text query at 1M: p50 ≤ 50 ms",
+                base,
+                f"p50 {o['p50']:.1f} ms, p99 {o['p99']:.1f} ms; Recall@10 {x['recall10_offset_queries']:.4f}",
+                ratio_txt,
+                _ok(o["p50"] <= 50),
+            )
+        )
     if cold:
         o = cold["ours_s"]
         rc = cold.get("rclip_s")
-        rows.append((
-            "4. Cold start `photosearch search` at 100k ≤ 1.5 s",
-            f"rclip 3.3.0 `rclip -n`: {rc['median']:.2f} s ({rc['min']:.2f}–{rc['max']:.2f})" if rc else "rclip not run",
-            f"{o['median']:.2f} s ({o['min']:.2f}–{o['max']:.2f})",
-            f"{cold['ratio']:.1f}×" if rc else "",
-            _ok(o["median"] <= 1.5),
-        ))
+        rows.append(
+            (
+                "4. Cold start `photosearch search` at 100k ≤ 1.5 s",
+                f"rclip 3.3.0 `rclip -n`: {rc['median']:.2f} s ({rc['min']:.2f}–{rc['max']:.2f})"
+                if rc
+                else "rclip not run",
+                f"{o['median']:.2f} s ({o['min']:.2f}–{o['max']:.2f})",
+                f"{cold['ratio']:.1f}×" if rc else "",
+                _ok(o["median"] <= 1.5),
+            )
+        )
     if mem:
         by = {(r["task"], r["model"]): r["max_rss_mb"] for r in mem["rows"]}
         q8 = "vit-b-32-256-random-int8"
         f32 = "vit-b-32-256-random"
-        rows.append((
-            "5. Peak RSS at 100k, int8: ≤ 700 MB",
-            "",
-            f"int8: indexing {by.get(('index', q8), float('nan')):.0f} MB, searching "
-            f"{by.get(('search', q8), float('nan')):.0f} MB; fp32: indexing {by.get(('index', f32), float('nan')):.0f} MB, "
-            f"searching {by.get(('search', f32), float('nan')):.0f} MB",
-            "",
-            _ok(max(by.get(("index", q8), 1e9), by.get(("search", q8), 1e9)) <= 700),
-        ))
+        rows.append(
+            (
+                "5. Peak RSS at 100k, int8: ≤ 700 MB",
+                "",
+                f"int8: indexing {by.get(('index', q8), float('nan')):.0f} MB, searching "
+                f"{by.get(('search', q8), float('nan')):.0f} MB; fp32: indexing {by.get(('index', f32), float('nan')):.0f} MB, "
+                f"searching {by.get(('search', f32), float('nan')):.0f} MB",
+                "",
+                _ok(max(by.get(("index", q8), 1e9), by.get(("search", q8), 1e9)) <= 700),
+            )
+        )
     lines = ["| goal | baseline | ours | ratio | met |", "|---|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows]
     when = idx.get("when") or qry.get("when") or ""
-    loads = ", ".join(f"{n} {d.get('load_avg_1min_at_end', float('nan')):.1f}"
-                      for n, d in (("index", idx), ("query", qry), ("coldstart", cold), ("memory", mem)) if d)
+    loads = ", ".join(
+        f"{n} {d.get('load_avg_1min_at_end', float('nan')):.1f}"
+        for n, d in (("index", idx), ("query", qry), ("coldstart", cold), ("memory", mem))
+        if d
+    )
     lines.append("")
-    lines.append(f"Measured {when} on {idx.get('cpus', '?')} CPUs; 1-minute load average at the end of each "
-                 f"benchmark: {loads} (the machine was shared; see the ranges).")
+    lines.append(
+        f"Measured {when} on {idx.get('cpus', '?')} CPUs; 1-minute load average at the end of each "
+        f"benchmark: {loads} (the machine was shared; see the ranges)."
+    )
     times = {}
     try:
         times = json.loads((INPUTS / "build_times.json").read_text())
     except (OSError, ValueError):
         pass
     if times:
-        lines.append("Input build times (cached step, `build_inputs.py`): "
-                     + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()) + ".")
+        lines.append(
+            "Input build times (cached step, `build_inputs.py`): "
+            + ", ".join(f"{k} {v:.0f} s" for k, v in times.items())
+            + "."
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -175,8 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not args.table:
         t0 = time.perf_counter()
-        steps = [("index", ["bench_index.py", "--repeats", "2"]), ("query", ["bench_query.py"]),
-                 ("coldstart", ["bench_coldstart.py", "--repeats", "5"]), ("memory", ["bench_memory.py"])]
+        steps = [
+            ("index", ["bench_index.py", "--repeats", "2"]),
+            ("query", ["bench_query.py"]),
+            ("coldstart", ["bench_coldstart.py", "--repeats", "5"]),
+            ("memory", ["bench_memory.py"]),
+        ]
         for name, cmd in steps:
             if name in args.skip:
                 continue

@@ -109,6 +109,8 @@ class Paths:
             if d.exists() and not d.is_dir():
                 from photosearch.errors import CatalogError
 
-                raise CatalogError(f"{d} is a file, but PhotoSearch keeps a folder of that name there: move or "
-                                   "rename the file (or choose another data folder with --data-dir)")
+                raise CatalogError(
+                    f"{d} is a file, but PhotoSearch keeps a folder of that name there: move or "
+                    "rename the file (or choose another data folder with --data-dir)"
+                )
             d.mkdir(parents=True, exist_ok=True)

@@ -68,9 +68,15 @@ class DoctorReport:
         return not self.errors
 
     def to_json(self) -> dict:
-        return {"data_dir": self.data_dir, "clean": self.clean, "errors": len(self.errors),
-                "warnings": len(self.warnings), "findings": [asdict(f) for f in self.findings],
-                "repairs": self.repairs, "before": [asdict(f) for f in self.before]}
+        return {
+            "data_dir": self.data_dir,
+            "clean": self.clean,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "findings": [asdict(f) for f in self.findings],
+            "repairs": self.repairs,
+            "before": [asdict(f) for f in self.before],
+        }
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -83,8 +89,14 @@ def check(paths: Paths, *, full: bool = False) -> DoctorReport:
     out = report.findings
     if WriterLock(paths.lock_file).is_locked_elsewhere():
         holder = WriterLock(paths.lock_file).holder() or {}
-        out.append(Finding("writer", "info", f"another process is writing this library (pid {holder.get('pid')}, "
-                                             f"'{holder.get('purpose')}'); results may change while it runs"))
+        out.append(
+            Finding(
+                "writer",
+                "info",
+                f"another process is writing this library (pid {holder.get('pid')}, "
+                f"'{holder.get('purpose')}'); results may change while it runs",
+            )
+        )
     _check_models(paths, out, full)
     if not paths.catalog.exists():
         if (paths.data_dir / Catalog.FOLDERS_FILE).is_file():
@@ -106,8 +118,15 @@ def check(paths: Paths, *, full: bool = False) -> DoctorReport:
         except PhotoSearchError as e:
             problems = [str(e)]
         if problems:
-            out.append(Finding("catalog", "error", f"the catalog fails its integrity check: {'; '.join(problems[:3])}",
-                               repairable=True, count=len(problems)))
+            out.append(
+                Finding(
+                    "catalog",
+                    "error",
+                    f"the catalog fails its integrity check: {'; '.join(problems[:3])}",
+                    repairable=True,
+                    count=len(problems),
+                )
+            )
             return report
         _check_embeddings(paths, cat, out)
         _check_indexes(paths, cat, out)
@@ -143,16 +162,28 @@ def _check_models(paths: Paths, out: list[Finding], full: bool) -> None:
         if not d.is_dir():
             continue
         if d.name.startswith((".incoming-", ".old-", ".removing-")):
-            out.append(Finding("leftovers", "warning", f"leftover of an interrupted model install or removal: {d.name}",
-                               repairable=True))
+            out.append(
+                Finding(
+                    "leftovers",
+                    "warning",
+                    f"leftover of an interrupted model install or removal: {d.name}",
+                    repairable=True,
+                )
+            )
             continue
         if d.name.startswith(".") or not (d / "manifest.json").is_file():
             continue
         try:
             load_package(d, verify="sha256" if full else "size")
         except PhotoSearchError as e:
-            out.append(Finding("models", "error", f"model package {d.name} is damaged ({e}); remove and install it "
-                                                  "again", model_id=d.name))
+            out.append(
+                Finding(
+                    "models",
+                    "error",
+                    f"model package {d.name} is damaged ({e}); remove and install it again",
+                    model_id=d.name,
+                )
+            )
 
 
 def _check_embeddings(paths: Paths, cat: Catalog, out: list[Finding]) -> None:
@@ -160,15 +191,31 @@ def _check_embeddings(paths: Paths, cat: Catalog, out: list[Finding]) -> None:
     for model_id, n in cat.models_with_embeddings().items():
         dim = dims.get(model_id)
         if dim is None:
-            out.append(Finding("embeddings", "info", f"{n} embeddings of model {model_id}, which is not installed",
-                               model_id=model_id, count=n))
+            out.append(
+                Finding(
+                    "embeddings",
+                    "info",
+                    f"{n} embeddings of model {model_id}, which is not installed",
+                    model_id=model_id,
+                    count=n,
+                )
+            )
             continue
-        bad = cat._q("SELECT COUNT(*) FROM embeddings WHERE model_id=? AND length(vector)!=?",
-                     (model_id, 4 * dim))[0][0]
+        bad = cat._q(
+            "SELECT COUNT(*) FROM embeddings WHERE model_id=? AND length(vector)!=?", (model_id, 4 * dim)
+        )[0][0]
         if bad:
-            out.append(Finding("embeddings", "error", f"{bad} stored embeddings of {model_id} have the wrong size "
-                                                      "(damaged); those photos need indexing again",
-                               repairable=True, model_id=model_id, count=int(bad)))
+            out.append(
+                Finding(
+                    "embeddings",
+                    "error",
+                    f"{bad} stored embeddings of {model_id} have the wrong size "
+                    "(damaged); those photos need indexing again",
+                    repairable=True,
+                    model_id=model_id,
+                    count=int(bad),
+                )
+            )
 
 
 def _index_problem(paths: Paths, cat: Catalog, model_id: str, dim: int) -> str | None:
@@ -206,34 +253,74 @@ def _check_indexes(paths: Paths, cat: Catalog, out: list[Finding]) -> None:
         if model_id not in dims:
             continue
         if meta is None:
-            out.append(Finding("index", "info", f"no saved index for {model_id} yet (built when next opened)",
-                               model_id=model_id))
+            out.append(
+                Finding(
+                    "index",
+                    "info",
+                    f"no saved index for {model_id} yet (built when next opened)",
+                    model_id=model_id,
+                )
+            )
             continue
         problem = _index_problem(paths, cat, model_id, dims[model_id])
         if problem:
-            out.append(Finding("index", "error", f"vector index of {model_id}: {problem}; it is rebuilt from the "
-                                                 "stored embeddings", repairable=True, model_id=model_id))
+            out.append(
+                Finding(
+                    "index",
+                    "error",
+                    f"vector index of {model_id}: {problem}; it is rebuilt from the stored embeddings",
+                    repairable=True,
+                    model_id=model_id,
+                )
+            )
         elif cat.max_embedding_id(model_id) > meta.high_water:
-            out.append(Finding("index", "info", f"{model_id}: embeddings added since the last index save are "
-                                                "searched exactly until the next save", model_id=model_id))
+            out.append(
+                Finding(
+                    "index",
+                    "info",
+                    f"{model_id}: embeddings added since the last index save are "
+                    "searched exactly until the next save",
+                    model_id=model_id,
+                )
+            )
     for m in cat._q("SELECT model_id, file FROM vector_indexes"):
         named.add(m[1])
     if paths.index_dir.is_dir():
         for p in paths.index_dir.iterdir():
             if p.is_file() and p.name not in named:
-                out.append(Finding("leftovers", "warning", f"leftover index file {p.name} (an old generation or an "
-                                                           "interrupted save)", repairable=True))
+                out.append(
+                    Finding(
+                        "leftovers",
+                        "warning",
+                        f"leftover index file {p.name} (an old generation or an interrupted save)",
+                        repairable=True,
+                    )
+                )
 
 
 def _check_orphans(cat: Catalog, out: list[Finding]) -> None:
     orphans = cat.orphan_embeddings()
     if orphans:
-        out.append(Finding("orphans", "warning", f"{len(orphans)} embeddings belong to no file any more",
-                           repairable=True, count=len(orphans)))
+        out.append(
+            Finding(
+                "orphans",
+                "warning",
+                f"{len(orphans)} embeddings belong to no file any more",
+                repairable=True,
+                count=len(orphans),
+            )
+        )
     thumbs = cat.orphan_thumbnails()
     if thumbs:
-        out.append(Finding("orphans", "warning", f"{len(thumbs)} thumbnails belong to no file any more",
-                           repairable=True, count=len(thumbs)))
+        out.append(
+            Finding(
+                "orphans",
+                "warning",
+                f"{len(thumbs)} thumbnails belong to no file any more",
+                repairable=True,
+                count=len(thumbs),
+            )
+        )
 
 
 def _thumb_path(paths: Paths, content_hash: str) -> Path:
@@ -246,9 +333,16 @@ def _check_thumbnails(paths: Paths, cat: Catalog, out: list[Finding]) -> None:
     rows = [r[0] for r in cat._q("SELECT content_hash FROM thumbnails")]
     missing = [h for h in rows if not _thumb_path(paths, h).is_file()]
     if missing:
-        out.append(Finding("thumbnails", "warning", f"{len(missing)} thumbnails are recorded but their files are "
-                                                    "missing (they are made again when shown)", repairable=True,
-                           count=len(missing)))
+        out.append(
+            Finding(
+                "thumbnails",
+                "warning",
+                f"{len(missing)} thumbnails are recorded but their files are "
+                "missing (they are made again when shown)",
+                repairable=True,
+                count=len(missing),
+            )
+        )
     known = {r[0] for r in cat._q("SELECT DISTINCT content_hash FROM files WHERE content_hash IS NOT NULL")}
     stray = 0
     if paths.thumbs_dir.is_dir():
@@ -257,8 +351,15 @@ def _check_thumbnails(paths: Paths, cat: Catalog, out: list[Finding]) -> None:
             if p.name.startswith(".") or h not in known:
                 stray += 1
     if stray:
-        out.append(Finding("thumbnails", "warning", f"{stray} thumbnail files belong to no photo (or are left from "
-                                                    "an interrupted write)", repairable=True, count=stray))
+        out.append(
+            Finding(
+                "thumbnails",
+                "warning",
+                f"{stray} thumbnail files belong to no photo (or are left from an interrupted write)",
+                repairable=True,
+                count=stray,
+            )
+        )
 
 
 def _check_files(paths: Paths, cat: Catalog, out: list[Finding]) -> None:
@@ -269,28 +370,44 @@ def _check_files(paths: Paths, cat: Catalog, out: list[Finding]) -> None:
     if active in dims:
         n = len(cat.hashes_missing_embedding(active))
         if n:
-            out.append(Finding("files", "info", f"{n} indexed photos have no embedding for the active model {active} "
-                                                "yet; run 'photosearch index'", model_id=active, count=n))
+            out.append(
+                Finding(
+                    "files",
+                    "info",
+                    f"{n} indexed photos have no embedding for the active model {active} "
+                    "yet; run 'photosearch index'",
+                    model_id=active,
+                    count=n,
+                )
+            )
     counts = cat.counts_by_status()
     if counts.get("pending"):
-        out.append(Finding("files", "info", f"{counts['pending']} photos wait to be indexed; run 'photosearch index'",
-                           count=counts["pending"]))
+        out.append(
+            Finding(
+                "files",
+                "info",
+                f"{counts['pending']} photos wait to be indexed; run 'photosearch index'",
+                count=counts["pending"],
+            )
+        )
 
 
 # ---------------------------------------------------------------------------------------------------
 # repairs
 
 
-def run(paths: Paths, *, repair: bool = False, full: bool = False,
-        on_message: Callable[[str], None] | None = None) -> DoctorReport:
+def run(
+    paths: Paths, *, repair: bool = False, full: bool = False, on_message: Callable[[str], None] | None = None
+) -> DoctorReport:
     """Check; with ``repair``, repair what can be repaired and check again."""
     first = check(paths, full=full)
     if not repair or not any(f.repairable for f in first.findings):
         return first
     repairs = _repair(paths, first, on_message or (lambda _m: None))
     after = check(paths, full=full)
-    if any(f.check == "catalog" for f in first.findings if f.repairable) and \
-            any(f.repairable for f in after.findings):  # the rebuilt catalog: now the rest (index, leftovers)
+    if any(f.check == "catalog" for f in first.findings if f.repairable) and any(
+        f.repairable for f in after.findings
+    ):  # the rebuilt catalog: now the rest (index, leftovers)
         repairs += _repair(paths, after, on_message or (lambda _m: None))
         after = check(paths, full=full)
     after.repairs = repairs
@@ -319,19 +436,30 @@ def _repair(paths: Paths, report: DoctorReport, say: Callable[[str], None]) -> l
                 done.append(f"removed the leftover model folder {d.name}")
     with Library(paths, write=True, purpose="photosearch doctor --repair") as lib:
         cat = lib.catalog
-        bad_models = [f.model_id for f in report.findings if f.check == "embeddings" and f.repairable and f.model_id]
+        bad_models = [
+            f.model_id for f in report.findings if f.check == "embeddings" and f.repairable and f.model_id
+        ]
         dims = _installed(paths)
         for model_id in bad_models:
             dim = dims[model_id]
             with cat.transaction() as c:
-                hashes = [r[0] for r in c.execute("SELECT content_hash FROM embeddings WHERE model_id=? AND "
-                                                  "length(vector)!=?", (model_id, 4 * dim))]
-                c.execute("DELETE FROM embeddings WHERE model_id=? AND length(vector)!=?", (model_id, 4 * dim))
+                hashes = [
+                    r[0]
+                    for r in c.execute(
+                        "SELECT content_hash FROM embeddings WHERE model_id=? AND length(vector)!=?",
+                        (model_id, 4 * dim),
+                    )
+                ]
+                c.execute(
+                    "DELETE FROM embeddings WHERE model_id=? AND length(vector)!=?", (model_id, 4 * dim)
+                )
                 for h in hashes:
                     c.execute("UPDATE files SET status='pending', error=NULL WHERE content_hash=?", (h,))
                 c.execute("DELETE FROM vector_indexes WHERE model_id=?", (model_id,))
-            done.append(f"removed {len(hashes)} damaged embeddings of {model_id}; those photos are indexed again "
-                        "by 'photosearch index'")
+            done.append(
+                f"removed {len(hashes)} damaged embeddings of {model_id}; those photos are indexed again "
+                "by 'photosearch index'"
+            )
         if "orphans" in kinds:
             orphans = cat.orphan_embeddings()
             if orphans:
@@ -340,9 +468,11 @@ def _repair(paths: Paths, report: DoctorReport, say: Callable[[str], None]) -> l
             n = lib.thumbs.clean_orphans(cat)
             if n:
                 done.append(f"removed {n} orphaned thumbnails")
-        for model_id in sorted({f.model_id for f in report.findings if f.check == "index" and f.model_id}
-                               | set(bad_models) | ({m for m in dims if cat.count_embeddings(m)}
-                                                    if "orphans" in kinds else set())):
+        for model_id in sorted(
+            {f.model_id for f in report.findings if f.check == "index" and f.model_id}
+            | set(bad_models)
+            | ({m for m in dims if cat.count_embeddings(m)} if "orphans" in kinds else set())
+        ):
             if model_id not in dims:
                 continue
             problem = _index_problem(paths, cat, model_id, dims[model_id])
@@ -352,16 +482,21 @@ def _repair(paths: Paths, report: DoctorReport, say: Callable[[str], None]) -> l
             if vi.dirty or problem is not None:
                 vi.save(cat)
             if problem is not None:
-                done.append(f"rebuilt the vector index of {model_id} from {cat.count_embeddings(model_id)} stored "
-                            f"embeddings ({problem})")
+                done.append(
+                    f"rebuilt the vector index of {model_id} from {cat.count_embeddings(model_id)} stored "
+                    f"embeddings ({problem})"
+                )
         if "thumbnails" in kinds:
             rows = [r[0] for r in cat._q("SELECT content_hash FROM thumbnails")]
             missing = [h for h in rows if not lib.thumbs.path_for(h).is_file()]
             if missing:
                 cat.delete_thumbnails(missing)
-                done.append(f"forgot {len(missing)} thumbnails whose files were missing (made again when shown)")
-            known = {r[0] for r in cat._q("SELECT DISTINCT content_hash FROM files "
-                                          "WHERE content_hash IS NOT NULL")}
+                done.append(
+                    f"forgot {len(missing)} thumbnails whose files were missing (made again when shown)"
+                )
+            known = {
+                r[0] for r in cat._q("SELECT DISTINCT content_hash FROM files WHERE content_hash IS NOT NULL")
+            }
             stray = 0
             for p in paths.thumbs_dir.glob("*/*") if paths.thumbs_dir.is_dir() else []:
                 if p.name.startswith(".") or p.name.split(".")[0] not in known:

@@ -75,7 +75,9 @@ def _png_bytes(img: Image.Image, **kw: object) -> bytes:
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
 
 
 def png_bomb(width: int = 30000, height: int = 30000) -> bytes:
@@ -94,7 +96,12 @@ def png_bomb(width: int = 30000, height: int = 30000) -> bytes:
     parts.append(comp.flush())
     idat = b"".join(parts)
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def png_grey16(width: int = 12000, height: int = 12000) -> bytes:
@@ -111,15 +118,24 @@ def png_grey16(width: int = 12000, height: int = 12000) -> bytes:
         left -= n
     parts.append(comp.flush())
     ihdr = struct.pack(">IIBBBBB", width, height, 16, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", b"".join(parts))
-            + _png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", b"".join(parts))
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def png_declaring(width: int, height: int) -> bytes:
     """A tiny PNG whose header declares ``width``×``height`` but holds almost no data."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 64)
-    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def jpeg_declaring(width: int, height: int, rng: np.random.Generator) -> bytes:
@@ -139,8 +155,12 @@ def gif_declaring(width: int, height: int) -> bytes:
     return header + desc + data + b"\x3b"
 
 
-def exif_jpeg(rng: np.random.Generator, tags: dict[int, object], ifd: dict[int, object] | None = None,
-              corrupt: bool = False) -> bytes:
+def exif_jpeg(
+    rng: np.random.Generator,
+    tags: dict[int, object],
+    ifd: dict[int, object] | None = None,
+    corrupt: bool = False,
+) -> bytes:
     img = _rng_image(rng, 96, 64)
     exif = Image.Exif()
     for k, v in tags.items():
@@ -187,7 +207,12 @@ def build_hostile_corpus(base: str | Path, seed: int = 0, *, with_special: bool 
 
     # plain good photos, so the run has real work around the bad ones
     for i in range(12):
-        put(f"good/photo_{i:02d}.jpg", _jpeg_bytes(_rng_image(rng, 320 + 8 * i, 240)), "indexed", "ordinary JPEG")
+        put(
+            f"good/photo_{i:02d}.jpg",
+            _jpeg_bytes(_rng_image(rng, 320 + 8 * i, 240)),
+            "indexed",
+            "ordinary JPEG",
+        )
     good_jpeg = _jpeg_bytes(_rng_image(rng, 800, 600))
     good_png = _png_bytes(_rng_image(rng, 400, 300))
 
@@ -196,14 +221,34 @@ def build_hostile_corpus(base: str | Path, seed: int = 0, *, with_special: bool 
     put("broken/zero.png", b"", "error", "zero-byte PNG")
     put("broken/zero.heic", b"", "error", "zero-byte HEIC")
     for k in range(6):
-        put(f"broken/trunc_{k}.jpg", _truncate_at(good_jpeg, prng), "either", "JPEG truncated at a random offset")
-        put(f"broken/trunc_{k}.png", _truncate_at(good_png, prng), "either", "PNG truncated at a random offset")
+        put(
+            f"broken/trunc_{k}.jpg",
+            _truncate_at(good_jpeg, prng),
+            "either",
+            "JPEG truncated at a random offset",
+        )
+        put(
+            f"broken/trunc_{k}.png",
+            _truncate_at(good_png, prng),
+            "either",
+            "PNG truncated at a random offset",
+        )
     put("broken/header_only.jpg", good_jpeg[:20], "error", "JPEG cut inside its header")
     put("broken/magic_only.png", good_png[:8], "error", "PNG signature only")
     for ext in ("jpg", "png", "webp", "tif", "heic", "gif", "bmp", "avif"):
-        put(f"broken/random.{ext}", prng.randbytes(prng.randrange(100, 40_000)), "error", f"random bytes as .{ext}")
+        put(
+            f"broken/random.{ext}",
+            prng.randbytes(prng.randrange(100, 40_000)),
+            "error",
+            f"random bytes as .{ext}",
+        )
     put("broken/text.jpg", b"this is not an image\n" * 50, "error", "text file named .jpg")
-    put("broken/html.png", b"<html><body>404 Not Found</body></html>", "error", "an HTML error page saved as .png")
+    put(
+        "broken/html.png",
+        b"<html><body>404 Not Found</body></html>",
+        "error",
+        "an HTML error page saved as .png",
+    )
     put("wrongext/png_named.jpg", good_png, "indexed", "PNG data with a .jpg name")
     put("wrongext/jpeg_named.png", good_jpeg, "indexed", "JPEG data with a .png name")
     put("wrongext/jpeg_named.heic", good_jpeg, "indexed", "JPEG data with a .heic name")
@@ -216,10 +261,27 @@ def build_hostile_corpus(base: str | Path, seed: int = 0, *, with_special: bool 
     c.add(sparse, "either", "JPEG header then 64 MiB of zeros (sparse)")
 
     # decompression bombs and absurd declared sizes
-    put("bombs/png_bomb_30000x30000.png", png_bomb(30000, 30000), "error", "PNG bomb: 30000×30000 1-bit zeros")
-    put("bombs/png_declares_30000x30000.png", png_declaring(30000, 30000), "error", "tiny PNG declaring 30000×30000")
-    put("bombs/png_declares_max.png", png_declaring(2**31 - 1, 2**31 - 1), "error", "PNG declaring 2^31-1 square")
-    put("bombs/jpeg_declares_65000.jpg", jpeg_declaring(65000, 65000, rng), "error", "JPEG frame declaring 65000²")
+    put(
+        "bombs/png_bomb_30000x30000.png", png_bomb(30000, 30000), "error", "PNG bomb: 30000×30000 1-bit zeros"
+    )
+    put(
+        "bombs/png_declares_30000x30000.png",
+        png_declaring(30000, 30000),
+        "error",
+        "tiny PNG declaring 30000×30000",
+    )
+    put(
+        "bombs/png_declares_max.png",
+        png_declaring(2**31 - 1, 2**31 - 1),
+        "error",
+        "PNG declaring 2^31-1 square",
+    )
+    put(
+        "bombs/jpeg_declares_65000.jpg",
+        jpeg_declaring(65000, 65000, rng),
+        "error",
+        "JPEG frame declaring 65000²",
+    )
     put("bombs/gif_declares_65535.gif", gif_declaring(65535, 65535), "error", "GIF declaring 65535²")
     put("bombs/png_zero_size.png", png_declaring(0, 0), "error", "PNG declaring 0×0")
     tif = io.BytesIO()
@@ -249,7 +311,12 @@ def build_hostile_corpus(base: str | Path, seed: int = 0, *, with_special: bool 
     _rng_image(rng, 120, 90, "CMYK").save(buf, "TIFF")
     put("modes/cmyk.tif", buf.getvalue(), "indexed", "CMYK TIFF")
     pal = _rng_image(rng, 100, 80).convert("P", palette=Image.Palette.ADAPTIVE, colors=16)
-    put("modes/palette_transparent.png", _png_bytes(pal, transparency=0), "indexed", "palette PNG, transparency")
+    put(
+        "modes/palette_transparent.png",
+        _png_bytes(pal, transparency=0),
+        "indexed",
+        "palette PNG, transparency",
+    )
     rgba = _rng_image(rng, 100, 80, "RGBA")
     rgba.putalpha(Image.linear_gradient("L").resize((100, 80)))
     put("modes/rgba.png", _png_bytes(rgba), "indexed", "RGBA PNG")
@@ -285,15 +352,31 @@ def build_hostile_corpus(base: str | Path, seed: int = 0, *, with_special: bool 
     # EXIF with garbage or absurd values
     put("exif/orientation_99.jpg", exif_jpeg(rng, {0x0112: 99}), "indexed", "EXIF orientation 99")
     put("exif/orientation_6.jpg", exif_jpeg(rng, {0x0112: 6}), "indexed", "EXIF orientation 6 (rotated)")
-    put("exif/huge_values.jpg", exif_jpeg(rng, {0x0112: 65535, 0x0100: 2**32 - 1, 0x0101: 2**32 - 1},
-                                          {0x9003: "9999:99:99 99:99:99", 0xA002: 2**32 - 1}),
-        "indexed", "EXIF with huge values and an impossible date")
-    put("exif/garbage_date.jpg", exif_jpeg(rng, {0x0132: "\x00\xff garbage \x01"}, {0x9003: "0000:00:00 00:00:00"}),
-        "indexed", "EXIF with garbage dates")
+    put(
+        "exif/huge_values.jpg",
+        exif_jpeg(
+            rng,
+            {0x0112: 65535, 0x0100: 2**32 - 1, 0x0101: 2**32 - 1},
+            {0x9003: "9999:99:99 99:99:99", 0xA002: 2**32 - 1},
+        ),
+        "indexed",
+        "EXIF with huge values and an impossible date",
+    )
+    put(
+        "exif/garbage_date.jpg",
+        exif_jpeg(rng, {0x0132: "\x00\xff garbage \x01"}, {0x9003: "0000:00:00 00:00:00"}),
+        "indexed",
+        "EXIF with garbage dates",
+    )
     for k in range(3):
-        put(f"exif/corrupt_{k}.jpg", exif_jpeg(rng, {0x0112: 3, 0x0132: "2020:01:02 03:04:05"},
-                                                {0x9003: "2020:01:02 03:04:05"}, corrupt=True),
-            "either", "EXIF block with random bytes flipped")
+        put(
+            f"exif/corrupt_{k}.jpg",
+            exif_jpeg(
+                rng, {0x0112: 3, 0x0132: "2020:01:02 03:04:05"}, {0x9003: "2020:01:02 03:04:05"}, corrupt=True
+            ),
+            "either",
+            "EXIF block with random bytes flipped",
+        )
 
     # extreme shapes
     put("shapes/one_pixel.png", _png_bytes(Image.new("RGB", (1, 1), (200, 30, 30))), "indexed", "1×1 PNG")

@@ -8,8 +8,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-SAMPLES = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry", "retina",
-           "camera")
+SAMPLES = (
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "rocket",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "retina",
+    "camera",
+)
 
 
 def sample_photo(name: str) -> Image.Image:

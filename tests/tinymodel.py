@@ -9,8 +9,29 @@ from pathlib import Path
 import numpy as np
 
 VOCAB = ["<pad>", "<bos>", "<eos>", "<unk>"] + [
-    "a", "the", "photo", "of", "red", "green", "blue", "yellow", "circle", "square", "triangle", "dog", "cat",
-    "beach", "sunset", "night", "at", "small", "large", "top", "left", "right", "bottom",
+    "a",
+    "the",
+    "photo",
+    "of",
+    "red",
+    "green",
+    "blue",
+    "yellow",
+    "circle",
+    "square",
+    "triangle",
+    "dog",
+    "cat",
+    "beach",
+    "sunset",
+    "night",
+    "at",
+    "small",
+    "large",
+    "top",
+    "left",
+    "right",
+    "bottom",
 ]
 
 
@@ -23,9 +44,18 @@ def _tokenizer_json() -> dict:
     return json.loads(tok.to_str())
 
 
-def build_tiny_model(out: Path, *, size: int = 32, dim: int = 16, seed: int = 0, model_id: str = "tiny-random",
-                     dynamic_batch: bool = True, dynamic_sequence: bool = True, context: int = 16,
-                     normalized: bool = False) -> Path:
+def build_tiny_model(
+    out: Path,
+    *,
+    size: int = 32,
+    dim: int = 16,
+    seed: int = 0,
+    model_id: str = "tiny-random",
+    dynamic_batch: bool = True,
+    dynamic_sequence: bool = True,
+    context: int = 16,
+    normalized: bool = False,
+) -> Path:
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -45,7 +75,8 @@ def build_tiny_model(out: Path, *, size: int = 32, dim: int = 16, seed: int = 0,
     if normalized:
         nodes += [helper.make_node("LpNormalization", ["raw"], ["image_embeds"], axis=-1, p=2)]
     g = helper.make_graph(
-        nodes, "vision",
+        nodes,
+        "vision",
         [helper.make_tensor_value_info("pixel_values", TensorProto.FLOAT, [batch, 3, size, size])],
         [helper.make_tensor_value_info("image_embeds", TensorProto.FLOAT, [batch, dim])],
         [numpy_helper.from_array(w, "W")],
@@ -73,7 +104,8 @@ def build_tiny_model(out: Path, *, size: int = 32, dim: int = 16, seed: int = 0,
         helper.make_node("MatMul", ["pooled", "P"], ["text_embeds"]),
     ]
     inits = [
-        numpy_helper.from_array(emb, "E"), numpy_helper.from_array(proj, "P"),
+        numpy_helper.from_array(emb, "E"),
+        numpy_helper.from_array(proj, "P"),
         numpy_helper.from_array(np.array(1, np.int64), "axis1"),
         numpy_helper.from_array(np.array([1], np.int64), "axis1_list"),
         numpy_helper.from_array(np.array([2], np.int64), "axis2_list"),
@@ -82,7 +114,8 @@ def build_tiny_model(out: Path, *, size: int = 32, dim: int = 16, seed: int = 0,
         numpy_helper.from_array(np.array([0, 1, 0], np.int64), "add010"),
     ]
     tg = helper.make_graph(
-        t_nodes, "text",
+        t_nodes,
+        "text",
         [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [batch, seq])],
         [helper.make_tensor_value_info("text_embeds", TensorProto.FLOAT, [batch, dim])],
         inits,
@@ -91,18 +124,40 @@ def build_tiny_model(out: Path, *, size: int = 32, dim: int = 16, seed: int = 0,
     (out / "tokenizer.json").write_text(json.dumps(_tokenizer_json()))
 
     manifest = {
-        "format": "photosearch-model/1", "id": model_id, "name": "Tiny random test model", "family": "clip",
-        "embedding_dim": dim, "licence": "MIT",
-        "vision": {"file": "visual.onnx", "input": {"name": "pixel_values", "dtype": "float32"},
-                   "output": {"name": "image_embeds", "normalized": normalized}, "dynamic_batch": dynamic_batch,
-                   "image_size": size, "resize_mode": "shortest", "interpolation": "bicubic", "crop": "center",
-                   "crop_rounding": "floor", "rescale": 1 / 255, "mean": [0.48145466, 0.4578275, 0.40821073],
-                   "std": [0.26862954, 0.26130258, 0.27577711]},
-        "text": {"file": "textual.onnx", "tokenizer": "tokenizer.json",
-                 "input_ids": {"name": "input_ids", "dtype": "int64"}, "attention_mask": None,
-                 "output": {"name": "text_embeds", "normalized": False}, "dynamic_batch": dynamic_batch,
-                 "dynamic_sequence": dynamic_sequence, "context_length": context, "bos_id": 1, "eos_id": 2,
-                 "pad_id": 0, "normalization": "clip"},
+        "format": "photosearch-model/1",
+        "id": model_id,
+        "name": "Tiny random test model",
+        "family": "clip",
+        "embedding_dim": dim,
+        "licence": "MIT",
+        "vision": {
+            "file": "visual.onnx",
+            "input": {"name": "pixel_values", "dtype": "float32"},
+            "output": {"name": "image_embeds", "normalized": normalized},
+            "dynamic_batch": dynamic_batch,
+            "image_size": size,
+            "resize_mode": "shortest",
+            "interpolation": "bicubic",
+            "crop": "center",
+            "crop_rounding": "floor",
+            "rescale": 1 / 255,
+            "mean": [0.48145466, 0.4578275, 0.40821073],
+            "std": [0.26862954, 0.26130258, 0.27577711],
+        },
+        "text": {
+            "file": "textual.onnx",
+            "tokenizer": "tokenizer.json",
+            "input_ids": {"name": "input_ids", "dtype": "int64"},
+            "attention_mask": None,
+            "output": {"name": "text_embeds", "normalized": False},
+            "dynamic_batch": dynamic_batch,
+            "dynamic_sequence": dynamic_sequence,
+            "context_length": context,
+            "bos_id": 1,
+            "eos_id": 2,
+            "pad_id": 0,
+            "normalization": "clip",
+        },
         "files": file_entries(out, ["visual.onnx", "textual.onnx", "tokenizer.json"]),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2))

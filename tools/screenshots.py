@@ -126,7 +126,10 @@ def main() -> None:
 
         # 2. text results
         w.query_bar.set_text("a red circle")
-        wait(app, lambda: not w.search.busy and w.current_request is not None and w.current_request.kind == "text")
+        wait(
+            app,
+            lambda: not w.search.busy and w.current_request is not None and w.current_request.kind == "text",
+        )
         settle(app, w)
         grab(app, w, out / "2-text-results.png")
 
@@ -142,26 +145,38 @@ def main() -> None:
         # 3. composed query
         w.query_bar.field.setText("green")
         w.query_bar.well.set_path(str(photos / "img_00003.jpg"))
-        wait(app, lambda: not w.search.busy and w.current_response is not None
-             and w.current_response.kind == "composed")
+        wait(
+            app,
+            lambda: (
+                not w.search.busy and w.current_response is not None and w.current_response.kind == "composed"
+            ),
+        )
         settle(app, w)
         grab(app, w, out / "3-composed-query.png")
 
         # 5. no good matches
         w.query_bar.clear()
         w.query_bar.set_text("a giraffe eating birthday cake in the snow")
-        wait(app, lambda: not w.search.busy and w.current_response is not None
-             and w.current_response.kind == "text")
+        wait(
+            app,
+            lambda: (
+                not w.search.busy and w.current_response is not None and w.current_response.kind == "text"
+            ),
+        )
         settle(app, w)
         name = "5-no-good-matches.png"
         if w.stack.currentWidget() is not w.message:
-            print("note: the model found matches for the nonsense query; rendering the state from its results")
+            print(
+                "note: the model found matches for the nonsense query; rendering the state from its results"
+            )
             from photosearch.search.engine import SearchResponse
 
             for r in w.current_response.results:
                 r.passed = False
-            w._search_finished(w.current_request, SearchResponse(w.current_response.results, "text",
-                                                                 w.current_response.library_size))
+            w._search_finished(
+                w.current_request,
+                SearchResponse(w.current_response.results, "text", w.current_response.library_size),
+            )
             name = "5-no-good-matches-simulated.png"
         grab(app, w, out / name)
         w.shutdown()
@@ -174,8 +189,16 @@ def main() -> None:
         wait(app, lambda: w.search.engine is not None)
         w.query_bar.clear()
         w.add_folder(str(more))
-        wait(app, lambda: w.last_progress is not None and w.last_progress.phase == "embedding"
-             and 0 < w.last_progress.done < w.last_progress.total and w.last_progress.rate > 0, 120)
+        wait(
+            app,
+            lambda: (
+                w.last_progress is not None
+                and w.last_progress.phase == "embedding"
+                and 0 < w.last_progress.done < w.last_progress.total
+                and w.last_progress.rate > 0
+            ),
+            120,
+        )
         w.run_query()
         settle(app, w, 0.3)
         grab(app, w, out / "4-indexing.png")

@@ -29,7 +29,9 @@ def check(facts: str) -> tuple[list[str], list[str]]:
             if not ln.startswith(("HEAD", "GET")):
                 continue
             url = urllib.parse.unquote(ln.split()[1])
-            m = re.match(rf"{BASE}/(?:api/models/)?([^/]+/[^/]+)/(resolve|revision|tree)/([^/?]+)/?([^?\s]*)", url)
+            m = re.match(
+                rf"{BASE}/(?:api/models/)?([^/]+/[^/]+)/(resolve|revision|tree)/([^/?]+)/?([^?\s]*)", url
+            )
             if not m:
                 problems.append(f"unparsed: {ln}")
                 continue

@@ -55,11 +55,28 @@ TEXT_VOCAB = 49408  # the architecture's embedding table (real CLIP size), whate
 def _clip_config(image_size: int, act: str, projection_dim: int = 512, eos_token_id: int = 49407) -> Any:
     from transformers import CLIPConfig
 
-    text = {"vocab_size": TEXT_VOCAB, "hidden_size": 512, "intermediate_size": 2048, "num_hidden_layers": 12,
-            "num_attention_heads": 8, "max_position_embeddings": CONTEXT, "hidden_act": act,
-            "bos_token_id": eos_token_id - 1, "eos_token_id": eos_token_id, "pad_token_id": 0}
-    vision = {"hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 12, "num_attention_heads": 12,
-              "image_size": image_size, "patch_size": 32, "hidden_act": act, "num_channels": 3}
+    text = {
+        "vocab_size": TEXT_VOCAB,
+        "hidden_size": 512,
+        "intermediate_size": 2048,
+        "num_hidden_layers": 12,
+        "num_attention_heads": 8,
+        "max_position_embeddings": CONTEXT,
+        "hidden_act": act,
+        "bos_token_id": eos_token_id - 1,
+        "eos_token_id": eos_token_id,
+        "pad_token_id": 0,
+    }
+    vision = {
+        "hidden_size": 768,
+        "intermediate_size": 3072,
+        "num_hidden_layers": 12,
+        "num_attention_heads": 12,
+        "image_size": image_size,
+        "patch_size": 32,
+        "hidden_act": act,
+        "num_channels": 3,
+    }
     return CLIPConfig(text_config=text, vision_config=vision, projection_dim=projection_dim)
 
 
@@ -106,7 +123,9 @@ def _caption_corpus(n: int = 40_000, seed: int = 0) -> list[str]:
     return out
 
 
-_CLIP_SPLIT = r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
+_CLIP_SPLIT = (
+    r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+"""
+)
 
 
 def train_clip_bpe(out_dir: str | Path, vocab_size: int = 8192, seed: int = 0) -> tuple[Path, list[str]]:
@@ -115,17 +134,25 @@ def train_clip_bpe(out_dir: str | Path, vocab_size: int = 8192, seed: int = 0) -
 
     def pipeline(tok: Tokenizer) -> Tokenizer:
         tok.normalizer = normalizers.Sequence(
-            [normalizers.NFC(), normalizers.Replace(Regex(r"\s+"), " "), normalizers.Lowercase()])
-        tok.pre_tokenizer = pre_tokenizers.Sequence([
-            pre_tokenizers.Split(Regex(_CLIP_SPLIT), behavior="removed", invert=True),
-            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-        ])
+            [normalizers.NFC(), normalizers.Replace(Regex(r"\s+"), " "), normalizers.Lowercase()]
+        )
+        tok.pre_tokenizer = pre_tokenizers.Sequence(
+            [
+                pre_tokenizers.Split(Regex(_CLIP_SPLIT), behavior="removed", invert=True),
+                pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+            ]
+        )
         tok.decoder = decoders.ByteLevel()
         return tok
 
     trainer_tok = pipeline(Tokenizer(models.BPE(end_of_word_suffix="</w>", continuing_subword_prefix="")))
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=2, show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), end_of_word_suffix="</w>")
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=2,
+        show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        end_of_word_suffix="</w>",
+    )
     trainer_tok.train_from_iterator(_caption_corpus(seed=seed), trainer=trainer)
     trained = json.loads(trainer_tok.to_str())
     merges = [m if isinstance(m, str) else " ".join(m) for m in trained["model"]["merges"]]
@@ -145,8 +172,14 @@ def train_clip_bpe(out_dir: str | Path, vocab_size: int = 8192, seed: int = 0) -
         vocab_list.append(tok)
     vocab_list += ["<|startoftext|>", "<|endoftext|>"]
     vocab = {t: i for i, t in enumerate(vocab_list)}
-    bpe = models.BPE(vocab=vocab, merges=[tuple(m.split(" ")) for m in kept], unk_token="<|endoftext|>",
-                     end_of_word_suffix="</w>", continuing_subword_prefix="", fuse_unk=False)
+    bpe = models.BPE(
+        vocab=vocab,
+        merges=[tuple(m.split(" ")) for m in kept],
+        unk_token="<|endoftext|>",
+        end_of_word_suffix="</w>",
+        continuing_subword_prefix="",
+        fuse_unk=False,
+    )
     tok = pipeline(Tokenizer(bpe))
     tok.add_special_tokens(["<|startoftext|>", "<|endoftext|>"])
     out = Path(out_dir)
@@ -166,14 +199,29 @@ def write_rclip_vocab(merges: list[str], dest: Path) -> None:
 # ONNX export
 
 
-def _torch_export(module: Any, args: tuple, path: Path, inputs: list[str], outputs: list[str],
-                  dynamic_axes: dict[str, dict[int, str]], opset: int) -> None:
+def _torch_export(
+    module: Any,
+    args: tuple,
+    path: Path,
+    inputs: list[str],
+    outputs: list[str],
+    dynamic_axes: dict[str, dict[int, str]],
+    opset: int,
+) -> None:
     import torch
 
     with torch.no_grad():
-        torch.onnx.export(module, args, str(path), input_names=inputs, output_names=outputs,
-                          dynamic_axes=dynamic_axes, opset_version=opset, do_constant_folding=True,
-                          dynamo=False)
+        torch.onnx.export(
+            module,
+            args,
+            str(path),
+            input_names=inputs,
+            output_names=outputs,
+            dynamic_axes=dynamic_axes,
+            opset_version=opset,
+            do_constant_folding=True,
+            dynamo=False,
+        )
     # keep each graph in one file (our package lists single files)
     import onnx
 
@@ -208,9 +256,14 @@ def tower(model: Any, forward: Any) -> Any:
     return Tower().eval()
 
 
-def export_onnx_pair(config: Any, out_dir: Path, *, seed: int = 0, opset: int = 17,
-                     names: tuple[str, str, str, str] = ("pixel_values", "image_embeds", "input_ids", "text_embeds"),
-                     ) -> tuple[Path, Path]:
+def export_onnx_pair(
+    config: Any,
+    out_dir: Path,
+    *,
+    seed: int = 0,
+    opset: int = 17,
+    names: tuple[str, str, str, str] = ("pixel_values", "image_embeds", "input_ids", "text_embeds"),
+) -> tuple[Path, Path]:
     """Write ``visual.onnx`` and ``textual.onnx`` (dynamic batch; dynamic sequence for text)."""
     import torch
 
@@ -222,34 +275,76 @@ def export_onnx_pair(config: Any, out_dir: Path, *, seed: int = 0, opset: int = 
     out_dir.mkdir(parents=True, exist_ok=True)
     s = config.vision_config.image_size
     vpath, tpath = out_dir / "visual.onnx", out_dir / "textual.onnx"
-    _torch_export(visual, (torch.zeros(2, 3, s, s),), vpath, [img_in], [img_out],
-                  {img_in: {0: "batch"}, img_out: {0: "batch"}}, opset)
+    _torch_export(
+        visual,
+        (torch.zeros(2, 3, s, s),),
+        vpath,
+        [img_in],
+        [img_out],
+        {img_in: {0: "batch"}, img_out: {0: "batch"}},
+        opset,
+    )
     eos = int(config.text_config.eos_token_id)
-    ids = torch.tensor([[eos - 1, 320, 1000, eos, 0, 0], [eos - 1, 400, 500, 600, 700, eos]], dtype=torch.int64)
-    _torch_export(textual, (ids,), tpath, [txt_in], [txt_out],
-                  {txt_in: {0: "batch", 1: "sequence"}, txt_out: {0: "batch"}}, opset)
+    ids = torch.tensor(
+        [[eos - 1, 320, 1000, eos, 0, 0], [eos - 1, 400, 500, 600, 700, eos]], dtype=torch.int64
+    )
+    _torch_export(
+        textual,
+        (ids,),
+        tpath,
+        [txt_in],
+        [txt_out],
+        {txt_in: {0: "batch", 1: "sequence"}, txt_out: {0: "batch"}},
+        opset,
+    )
     return vpath, tpath
 
 
-def _manifest(model_id: str, name: str, config: Any, tokenizer_ids: tuple[int, int], arch: str,
-              extra: dict[str, Any]) -> dict[str, Any]:
+def _manifest(
+    model_id: str, name: str, config: Any, tokenizer_ids: tuple[int, int], arch: str, extra: dict[str, Any]
+) -> dict[str, Any]:
     bos, eos = tokenizer_ids
     return {
-        "format": "photosearch-model/1", "id": model_id, "name": name, "family": "clip",
-        "embedding_dim": int(config.projection_dim), "licence": "MIT", "commercial_use": True, "languages": ["en"],
+        "format": "photosearch-model/1",
+        "id": model_id,
+        "name": name,
+        "family": "clip",
+        "embedding_dim": int(config.projection_dim),
+        "licence": "MIT",
+        "commercial_use": True,
+        "languages": ["en"],
         "description": f"{arch} architecture with RANDOM weights (speed benchmarks only; results are meaningless)",
         "source": "models/tools/export.py (transformers CLIPModel config, random init)",
-        "vision": {"file": "visual.onnx", "input": {"name": "pixel_values", "dtype": "float32"},
-                   "output": {"name": "image_embeds", "normalized": False}, "dynamic_batch": True,
-                   "image_size": int(config.vision_config.image_size), "resize_mode": "shortest",
-                   "interpolation": "bicubic", "crop": "center",
-                   "crop_rounding": "round" if arch.endswith("256") else "floor",
-                   "rescale": 1 / 255, "mean": CLIP_MEAN, "std": CLIP_STD, "fill_color": [0, 0, 0]},
-        "text": {"file": "textual.onnx", "tokenizer": "tokenizer.json",
-                 "input_ids": {"name": "input_ids", "dtype": "int64"}, "attention_mask": None,
-                 "output": {"name": "text_embeds", "normalized": False}, "dynamic_batch": True,
-                 "dynamic_sequence": True, "context_length": CONTEXT, "bos_id": bos, "eos_id": eos, "pad_id": 0,
-                 "normalization": "clip", "add_special_tokens": False},
+        "vision": {
+            "file": "visual.onnx",
+            "input": {"name": "pixel_values", "dtype": "float32"},
+            "output": {"name": "image_embeds", "normalized": False},
+            "dynamic_batch": True,
+            "image_size": int(config.vision_config.image_size),
+            "resize_mode": "shortest",
+            "interpolation": "bicubic",
+            "crop": "center",
+            "crop_rounding": "round" if arch.endswith("256") else "floor",
+            "rescale": 1 / 255,
+            "mean": CLIP_MEAN,
+            "std": CLIP_STD,
+            "fill_color": [0, 0, 0],
+        },
+        "text": {
+            "file": "textual.onnx",
+            "tokenizer": "tokenizer.json",
+            "input_ids": {"name": "input_ids", "dtype": "int64"},
+            "attention_mask": None,
+            "output": {"name": "text_embeds", "normalized": False},
+            "dynamic_batch": True,
+            "dynamic_sequence": True,
+            "context_length": CONTEXT,
+            "bos_id": bos,
+            "eos_id": eos,
+            "pad_id": 0,
+            "normalization": "clip",
+            "add_special_tokens": False,
+        },
         "extra": extra,
     }
 
@@ -257,7 +352,9 @@ def _manifest(model_id: str, name: str, config: Any, tokenizer_ids: tuple[int, i
 def _write_manifest(root: Path, data: dict[str, Any]) -> None:
     from photosearch.models.manifest import file_entries, load_package
 
-    data["files"] = file_entries(root, [data["vision"]["file"], data["text"]["file"], data["text"]["tokenizer"]])
+    data["files"] = file_entries(
+        root, [data["vision"]["file"], data["text"]["file"], data["text"]["tokenizer"]]
+    )
     (root / "manifest.json").write_text(json.dumps(data, indent=2))
     load_package(root, verify="checksum")  # fails loudly if what we wrote is not a valid package
 
@@ -266,9 +363,18 @@ def _arch_name(config: Any) -> str:
     return f"vit-b-32-{int(config.vision_config.image_size)}"
 
 
-def export_clip(config: Any, out_dir: str | Path, layout: str = "photosearch", int8: bool = False, *,
-                model_id: str | None = None, name: str | None = None, seed: int = 0, opset: int = 17,
-                vocab_size: int = 8192) -> Path:
+def export_clip(
+    config: Any,
+    out_dir: str | Path,
+    layout: str = "photosearch",
+    int8: bool = False,
+    *,
+    model_id: str | None = None,
+    name: str | None = None,
+    seed: int = 0,
+    opset: int = 17,
+    vocab_size: int = 8192,
+) -> Path:
     """Export ``config`` (a ``transformers.CLIPConfig``) with random weights.
 
     ``layout="photosearch"``: a model package in ``out_dir`` (manifest, visual.onnx, textual.onnx,
@@ -281,8 +387,9 @@ def export_clip(config: Any, out_dir: str | Path, layout: str = "photosearch", i
     arch = _arch_name(config)
     if layout == "rclip":
         with tempfile.TemporaryDirectory() as tmp:
-            pkg = export_clip(config, Path(tmp) / "pkg", "photosearch", int8, seed=seed, opset=opset,
-                              vocab_size=vocab_size)
+            pkg = export_clip(
+                config, Path(tmp) / "pkg", "photosearch", int8, seed=seed, opset=opset, vocab_size=vocab_size
+            )
             return package_to_rclip(pkg, out, merges=None, seed=seed, vocab_size=vocab_size)
     if layout != "photosearch":
         raise ValueError(f"unknown layout {layout!r} (photosearch | rclip)")
@@ -293,8 +400,14 @@ def export_clip(config: Any, out_dir: str | Path, layout: str = "photosearch", i
     config.text_config.bos_token_id = bos
     export_onnx_pair(config, out, seed=seed, opset=opset)
     model_id = model_id or f"{arch}-random"
-    data = _manifest(model_id, name or f"{arch.upper()} (random weights)", config, (bos, eos), arch,
-                     {"architecture": arch, "weights": "random", "seed": seed, "precision": "fp32"})
+    data = _manifest(
+        model_id,
+        name or f"{arch.upper()} (random weights)",
+        config,
+        (bos, eos),
+        arch,
+        {"architecture": arch, "weights": "random", "seed": seed, "precision": "fp32"},
+    )
     _write_manifest(out, data)
     if int8:
         with tempfile.TemporaryDirectory() as tmp:
@@ -316,7 +429,9 @@ def calibration_batch(size: int, n: int = 8, seed: int = 0) -> np.ndarray:
         img = Image.fromarray(small).resize((size, size), Image.Resampling.BICUBIC)
         arr = np.asarray(img, np.float32) + rng.normal(0, 12, (size, size, 3))
         img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.7))
-        x = (np.asarray(img, np.float32) / 255.0 - np.array(CLIP_MEAN, np.float32)) / np.array(CLIP_STD, np.float32)
+        x = (np.asarray(img, np.float32) / 255.0 - np.array(CLIP_MEAN, np.float32)) / np.array(
+            CLIP_STD, np.float32
+        )
         out.append(x.transpose(2, 0, 1))
     return np.stack(out).astype(np.float32)
 
@@ -333,8 +448,9 @@ def onnx_cosine(a: Path, b: Path, batch: np.ndarray) -> float:
     return float(np.min(np.sum(run(a) * run(b), axis=1)))
 
 
-def quantize_package(src: str | Path, dst: str | Path, *, model_id: str | None = None,
-                     cosine_inputs: np.ndarray | None = None) -> Path:
+def quantize_package(
+    src: str | Path, dst: str | Path, *, model_id: str | None = None, cosine_inputs: np.ndarray | None = None
+) -> Path:
     """Copy package ``src`` to ``dst`` with the image encoder dynamically quantised to int8 (QInt8)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -346,13 +462,20 @@ def quantize_package(src: str | Path, dst: str | Path, *, model_id: str | None =
     shutil.copy2(src / data["text"]["tokenizer"], dst / data["text"]["tokenizer"])
     vis = data["vision"]["file"]
     quantize_dynamic(str(src / vis), str(dst / vis), weight_type=QuantType.QInt8)
-    batch = cosine_inputs if cosine_inputs is not None else calibration_batch(int(data["vision"]["image_size"]))
+    batch = (
+        cosine_inputs if cosine_inputs is not None else calibration_batch(int(data["vision"]["image_size"]))
+    )
     cos = onnx_cosine(src / vis, dst / vis, batch)
     data["id"] = model_id or (data["id"] + "-int8")
     data["name"] = data["name"] + " int8"
     extra = dict(data.get("extra", {}))
-    extra.update({"precision": "int8 image encoder (quantize_dynamic QInt8), fp32 text encoder",
-                  "int8_min_cosine_to_fp32": round(cos, 6), "int8_cosine_inputs": f"{len(batch)} photo-like images"})
+    extra.update(
+        {
+            "precision": "int8 image encoder (quantize_dynamic QInt8), fp32 text encoder",
+            "int8_min_cosine_to_fp32": round(cos, 6),
+            "int8_cosine_inputs": f"{len(batch)} photo-like images",
+        }
+    )
     data["extra"] = extra
     data.pop("files", None)
     _write_manifest(dst, data)
@@ -360,8 +483,14 @@ def quantize_package(src: str | Path, dst: str | Path, *, model_id: str | None =
     return dst
 
 
-def package_to_rclip(pkg: str | Path, datadir: str | Path, merges: list[str] | None = None, *,
-                     seed: int = 0, vocab_size: int = 8192) -> Path:
+def package_to_rclip(
+    pkg: str | Path,
+    datadir: str | Path,
+    merges: list[str] | None = None,
+    *,
+    seed: int = 0,
+    vocab_size: int = 8192,
+) -> Path:
     """Lay a package out where rclip 3.3.0 reads its model (same weights; IO renamed input/output)."""
     import onnx
 
@@ -369,7 +498,10 @@ def package_to_rclip(pkg: str | Path, datadir: str | Path, merges: list[str] | N
     data = json.loads((pkg / "manifest.json").read_text())
     target = datadir / RCLIP_SUBDIR
     target.mkdir(parents=True, exist_ok=True)
-    for src_name, dst_name in ((data["vision"]["file"], "visual.onnx"), (data["text"]["file"], "textual.onnx")):
+    for src_name, dst_name in (
+        (data["vision"]["file"], "visual.onnx"),
+        (data["text"]["file"], "textual.onnx"),
+    ):
         m = onnx.load(str(pkg / src_name))
         _rename_io(m, m.graph.input[0].name, "input")
         _rename_io(m, m.graph.output[0].name, "output")
@@ -410,7 +542,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    out = export_clip(CONFIGS[args.arch](), args.out, args.layout, args.int8, model_id=args.id, seed=args.seed)
+    out = export_clip(
+        CONFIGS[args.arch](), args.out, args.layout, args.int8, model_id=args.id, seed=args.seed
+    )
     print(out)
     return 0
 

@@ -189,7 +189,9 @@ def pin_batch(path: Path, batch: int = 1) -> None:
     onnx.save(m, str(path))
 
 
-def export_immich_clip(out: str | Path, seed: int = 0, image_size: int = 64, patch: int = 16) -> dict[str, Any]:
+def export_immich_clip(
+    out: str | Path, seed: int = 0, image_size: int = 64, patch: int = 16
+) -> dict[str, Any]:
     """CLIP in Immich's layout: fixed batch 1, 77 int32 tokens, normalised ``embedding`` outputs."""
     import torch
 
@@ -200,12 +202,24 @@ def export_immich_clip(out: str | Path, seed: int = 0, image_size: int = 64, pat
     s = model.config.vision_config.image_size
     # Traced with a symbolic batch (so the graph itself is batch-generic), then the inputs/outputs are
     # declared with batch 1 and 77 tokens, as Immich publishes them.
-    _export(clip_vision_tower(model, normalize=True), (torch.zeros(2, 3, s, s),), out / "visual" / "model.onnx",
-            ["image"], ["embedding"], {"image": {0: "batch"}, "embedding": {0: "batch"}})
+    _export(
+        clip_vision_tower(model, normalize=True),
+        (torch.zeros(2, 3, s, s),),
+        out / "visual" / "model.onnx",
+        ["image"],
+        ["embedding"],
+        {"image": {0: "batch"}, "embedding": {0: "batch"}},
+    )
     ids = torch.zeros(2, 77, dtype=torch.int32)
     ids[:, :3] = torch.tensor([bos, 5, eos])
-    _export(clip_text_tower(model, normalize=True, cast=True), (ids,), out / "textual" / "model.onnx", ["text"],
-            ["embedding"], {"text": {0: "batch"}, "embedding": {0: "batch"}})
+    _export(
+        clip_text_tower(model, normalize=True, cast=True),
+        (ids,),
+        out / "textual" / "model.onnx",
+        ["text"],
+        ["embedding"],
+        {"text": {0: "batch"}, "embedding": {0: "batch"}},
+    )
     for f in (out / "visual" / "model.onnx", out / "textual" / "model.onnx"):
         pin_batch(f, 1)
     (out / "visual" / "preprocess_cfg.json").write_text(
@@ -509,8 +523,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    fn = {"immich-clip": export_immich_clip, "xenova-clip": export_xenova_clip,
-          "xenova-siglip": export_xenova_siglip, "xlmr-package": export_xlmr_package}[args.layout]
+    fn = {
+        "immich-clip": export_immich_clip,
+        "xenova-clip": export_xenova_clip,
+        "xenova-siglip": export_xenova_siglip,
+        "xlmr-package": export_xlmr_package,
+    }[args.layout]
     fn(args.out, seed=args.seed)
     for extra in ("vocab.json", "merges.txt"):
         (Path(args.out) / extra).unlink(missing_ok=True)

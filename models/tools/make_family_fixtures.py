@@ -190,7 +190,10 @@ def _save_reference(out: Path, model: Any, processor: Any, photos: dict[str, np.
         img = _np(model.get_image_features(pixel_values=_images(processor, photos)).pooler_output)
         ids = enc["input_ids"]
         txt = np.concatenate(
-            [_np(model.get_text_features(input_ids=ids[i : i + 100]).pooler_output) for i in range(0, len(ids), 100)]
+            [
+                _np(model.get_text_features(input_ids=ids[i : i + 100]).pooler_output)
+                for i in range(0, len(ids), 100)
+            ]
         )
     _save(out, photos, img, txt, enc["input_ids"].numpy(), enc["attention_mask"].numpy())
 

@@ -21,20 +21,60 @@ import numpy as np
 OUT = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "clip-tokenizer"
 
 HARD = [
-    "\ufeffa photo of a dog", "\ufeff\ufeffBOM twice", "ＡＢＣ ｆｕｌｌｗｉｄｔｈ ｃａｔ １２３", "ｐｈｏｔｏ　ｏｆ　ａ　ｄｏｇ",
-    "ﬁne ﬂowers in the ﬁeld", "ﬀ ﬃ ﬄ ligatures", "“curly quotes” and ‘single’", "it’s my dog’s ball",
-    "Tom &amp; Jerry", "&lt;b&gt;bold&lt;/b&gt;", "caf&eacute; &#233; &#x00E9;", "&amp;amp; double escaped",
-    "cafÃ© au lait", "Ã¼ber mojibake â€œquotedâ€\x9d", "The Mona Lisa doesnÃ¢â‚¬â„¢t have eyebrows.",
-    "ΟΔΥΣΣΕΥΣ", "ΣΊΣΥΦΟΣ on a hill", "σοφός ς Σ", "🐶🌊🏖️ beach day", "👨‍👩‍👧‍👦 family", "🇫🇷 flag",
-    "東京タワーの夜景", "海边的日落", "강아지와 고양이", "ÄÖÜ äöü ß ẞ", "İstanbul ıi", "ǅungla", "e\u0301te\u0301",
-    "tab\tand\nnewline\r\n", "\u00a0non\u00a0breaking\u2003em space", "zero\u200bwidth", "soft\u00adhyphen",
-    "<|startoftext|> literal", "<|endoftext|>", "don't won't it's we'll they've I'm you'd",
-    "123 4567 89.5% $100 €20 £5 ¥300", "a" * 300, "word " * 100, "x-y_z/w\\v|u", "",  "   ", "\x00null\x01ctrl",
-    "\u2028line sep\u2029para", "Ⅻ ① ⑵ ½ ² ³", "™ © ® ℃ ℉", "→ ⇒ ∞ ≠ ≤", "𝐁𝐨𝐥𝐝 𝕯𝖔𝖌", "ʻokina ʼapostrophe",
+    "\ufeffa photo of a dog",
+    "\ufeff\ufeffBOM twice",
+    "ＡＢＣ ｆｕｌｌｗｉｄｔｈ ｃａｔ １２３",
+    "ｐｈｏｔｏ　ｏｆ　ａ　ｄｏｇ",
+    "ﬁne ﬂowers in the ﬁeld",
+    "ﬀ ﬃ ﬄ ligatures",
+    "“curly quotes” and ‘single’",
+    "it’s my dog’s ball",
+    "Tom &amp; Jerry",
+    "&lt;b&gt;bold&lt;/b&gt;",
+    "caf&eacute; &#233; &#x00E9;",
+    "&amp;amp; double escaped",
+    "cafÃ© au lait",
+    "Ã¼ber mojibake â€œquotedâ€\x9d",
+    "The Mona Lisa doesnÃ¢â‚¬â„¢t have eyebrows.",
+    "ΟΔΥΣΣΕΥΣ",
+    "ΣΊΣΥΦΟΣ on a hill",
+    "σοφός ς Σ",
+    "🐶🌊🏖️ beach day",
+    "👨‍👩‍👧‍👦 family",
+    "🇫🇷 flag",
+    "東京タワーの夜景",
+    "海边的日落",
+    "강아지와 고양이",
+    "ÄÖÜ äöü ß ẞ",
+    "İstanbul ıi",
+    "ǅungla",
+    "e\u0301te\u0301",
+    "tab\tand\nnewline\r\n",
+    "\u00a0non\u00a0breaking\u2003em space",
+    "zero\u200bwidth",
+    "soft\u00adhyphen",
+    "<|startoftext|> literal",
+    "<|endoftext|>",
+    "don't won't it's we'll they've I'm you'd",
+    "123 4567 89.5% $100 €20 £5 ¥300",
+    "a" * 300,
+    "word " * 100,
+    "x-y_z/w\\v|u",
+    "",
+    "   ",
+    "\x00null\x01ctrl",
+    "\u2028line sep\u2029para",
+    "Ⅻ ① ⑵ ½ ² ³",
+    "™ © ® ℃ ℉",
+    "→ ⇒ ∞ ≠ ≤",
+    "𝐁𝐨𝐥𝐝 𝕯𝖔𝖌",
+    "ʻokina ʼapostrophe",
 ]
 
-_WORDS = ("dog cat beach sunset mountain city night snow kids birthday cake car tree flower river "
-          "Café naïve résumé Straße Ελλάδα Москва 東京 서울 😀 🐱 ﬁsh ﬂy “hi” ‘yo’ &amp; &lt;3 Ã© ΣΑΣ").split()
+_WORDS = (
+    "dog cat beach sunset mountain city night snow kids birthday cake car tree flower river "
+    "Café naïve résumé Straße Ελλάδα Москва 東京 서울 😀 🐱 ﬁsh ﬂy “hi” ‘yo’ &amp; &lt;3 Ã© ΣΑΣ"
+).split()
 
 
 def hard_strings(n: int = 1100, seed: int = 0) -> list[str]:
@@ -48,7 +88,11 @@ def hard_strings(n: int = 1100, seed: int = 0) -> list[str]:
         sep = rng.choice([" ", " ", "  ", "\u3000", "\t", " \ufeff"])
         s = sep.join(words)
         if rng.random() < 0.2:
-            s = rng.choice(["\ufeff", "&quot;", "“", "ＡＢ"]) + s + rng.choice(["", "!", "”", "&#8217;s", "ς"])
+            s = (
+                rng.choice(["\ufeff", "&quot;", "“", "ＡＢ"])
+                + s
+                + rng.choice(["", "!", "”", "&#8217;s", "ς"])
+            )
         out.append(s)
     return out
 

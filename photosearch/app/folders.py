@@ -54,7 +54,12 @@ def add_folders(
 
 
 def edit_exclusions(
-    lib: Library, folder: str | Path, patterns: list[str], *, exclude: bool, service: FolderListener | None = None
+    lib: Library,
+    folder: str | Path,
+    patterns: list[str],
+    *,
+    exclude: bool,
+    service: FolderListener | None = None,
 ) -> tuple[str, ...]:
     """Leave sub-folders (names or patterns) of an added folder out (``exclude``) or take them back in; with
     no patterns, the folder's current list. The folder is scanned again so the change shows at once."""

@@ -32,7 +32,10 @@ def watch(
     # other processes' `folders add/remove/...` and `index` are handed to this running owner
     owner = Owner(
         lib.paths.data_dir,
-        {"folders": lambda a, _p: folder_request(a, lib, svc), "index": lambda a, p: index_request(a, lib, svc, p)},
+        {
+            "folders": lambda a, _p: folder_request(a, lib, svc),
+            "index": lambda a, p: index_request(a, lib, svc, p),
+        },
     )
     try:
         svc.start()

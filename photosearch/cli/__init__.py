@@ -80,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     f = sub.add_parser("folders", parents=[common], help="add, remove, pause or list photo folders")
     f.add_argument("action", choices=["add", "remove", "list", "pause", "resume", "exclude", "include"])
-    f.add_argument("paths", nargs="*", help="folders; for exclude/include: FOLDER then sub-folder names or patterns")
+    f.add_argument(
+        "paths", nargs="*", help="folders; for exclude/include: FOLDER then sub-folder names or patterns"
+    )
     f.add_argument("--yes", action="store_true", help="(add) also a disk's root, a home or a system folder")
     f.add_argument("--json", action="store_true")
     f.set_defaults(func=cmd_folders)

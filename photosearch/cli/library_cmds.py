@@ -29,7 +29,10 @@ def cmd_folders(args: argparse.Namespace) -> int:
         ]
         try:
             answer = hand_over(
-                _paths(args).data_dir, "folders", {"action": args.action, "yes": args.yes, "paths": paths}, timeout=300
+                _paths(args).data_dir,
+                "folders",
+                {"action": args.action, "yes": args.yes, "paths": paths},
+                timeout=300,
             )
         except NoOwner:
             pass
@@ -42,17 +45,24 @@ def cmd_folders(args: argparse.Namespace) -> int:
             _emit(
                 args,
                 [{**r.row.__dict__, "absorbed": r.absorbed} for r in reps],
-                lambda: [
-                    f"{'already added' if r.existed else 'added'} {r.row.path}"
-                    + "".join(f"\n  it now covers the added folder {a} (its photos are kept)" for a in r.absorbed)
-                    for r in reps
-                ]
-                + ["run 'photosearch index' (or 'photosearch watch') to index them"],
+                lambda: (
+                    [
+                        f"{'already added' if r.existed else 'added'} {r.row.path}"
+                        + "".join(
+                            f"\n  it now covers the added folder {a} (its photos are kept)"
+                            for a in r.absorbed
+                        )
+                        for r in reps
+                    ]
+                    + ["run 'photosearch index' (or 'photosearch watch') to index them"]
+                ),
             )
         elif args.action in ("exclude", "include"):
             if not args.paths:
                 raise QueryError(f"folders {args.action} needs an added FOLDER (and the sub-folder patterns)")
-            pats = folders.edit_exclusions(lib, args.paths[0], args.paths[1:], exclude=args.action == "exclude")
+            pats = folders.edit_exclusions(
+                lib, args.paths[0], args.paths[1:], exclude=args.action == "exclude"
+            )
             _emit(
                 args,
                 {"folder": args.paths[0], "exclude": list(pats)},

@@ -54,8 +54,10 @@ def _run_switch(args: argparse.Namespace, lib: Any) -> str | None:
             final = p
     except KeyboardInterrupt:
         control.cancel()
-        print("interrupted; the switch resumes with 'photosearch index' or 'photosearch models use'",
-              file=sys.stderr)
+        print(
+            "interrupted; the switch resumes with 'photosearch index' or 'photosearch models use'",
+            file=sys.stderr,
+        )
         return None
     finally:
         line.close()
@@ -79,18 +81,28 @@ def _models(args: argparse.Namespace) -> int:
     if args.action == "list":
         with _open(args) as lib:
             listing = app_models.list_models(paths, lib)
-        data = {"active": listing.active, "switching_to": listing.switching_to, "default": listing.default,
-                "default_reason": listing.default_reason,
-                "installed": [r.to_json() for r in listing.installed],
-                "available": [r.to_json() for r in listing.available]}
+        data = {
+            "active": listing.active,
+            "switching_to": listing.switching_to,
+            "default": listing.default,
+            "default_reason": listing.default_reason,
+            "installed": [r.to_json() for r in listing.installed],
+            "available": [r.to_json() for r in listing.available],
+        }
 
         def human() -> Iterable[str]:
-            yield "installed:" if listing.installed else "installed: none (photosearch models install NAME, or import PATH)"
+            yield (
+                "installed:"
+                if listing.installed
+                else "installed: none (photosearch models install NAME, or import PATH)"
+            )
             for r in listing.installed:
                 mark = "*" if r.active else ">" if r.switching_to else " "
                 nc = "" if r.commercial_use else ", NOT for commercial use"
-                yield (f" {mark} {r.id:32} {r.name} ({r.family}, {r.dim}-d, {r.licence}{nc}) {_mb(r.size_on_disk)} "
-                       f"on disk, {r.embeddings or 0:,} photos embedded")
+                yield (
+                    f" {mark} {r.id:32} {r.name} ({r.family}, {r.dim}-d, {r.licence}{nc}) {_mb(r.size_on_disk)} "
+                    f"on disk, {r.embeddings or 0:,} photos embedded"
+                )
             if listing.switching_to:
                 yield f"   (> switching to {listing.switching_to}: 'photosearch index' finishes it)"
             yield "available to install (photosearch models install NAME):"
@@ -98,8 +110,10 @@ def _models(args: argparse.Namespace) -> int:
                 nc = "" if r.commercial_use else ", NOT for commercial use"
                 star = " (default)" if r.default else ""
                 unv = " [unverified: file list resolved from the hub at install]" if r.unverified else ""
-                yield (f"   {r.id:32} {r.name}{star} — {r.licence}{nc}, {'/'.join(r.languages)}, "
-                       f"{r.quality or 'quality ?'}, {r.speed_class}, {r.needs}{unv}")
+                yield (
+                    f"   {r.id:32} {r.name}{star} — {r.licence}{nc}, {'/'.join(r.languages)}, "
+                    f"{r.quality or 'quality ?'}, {r.speed_class}, {r.needs}{unv}"
+                )
 
         _emit(args, data, human)
         return 0
@@ -115,24 +129,37 @@ def _models(args: argparse.Namespace) -> int:
             print(f"note: {entry.name}: licence {entry.licence} — not for commercial use", file=sys.stderr)
         bar = DownloadBar(quiet=args.quiet or args.json)
         try:
-            pkg = app_models.install_model(args.name, paths, progress=bar, allow_unverified=args.allow_unverified)
+            pkg = app_models.install_model(
+                args.name, paths, progress=bar, allow_unverified=args.allow_unverified
+            )
         finally:
             bar.close()
         with _open(args, write=True, purpose="photosearch models install") as lib:
             chosen = app_models.activate_if_first(lib, pkg.id, args.use)
         dl = pkg.manifest.extra.get("download") or {}
-        _emit(args, {"installed": pkg.id, "active": chosen, "commit": dl.get("commit"),
-                     "files": dl.get("files", {})}, lambda: [
-            f"installed model {pkg.id}" + (f" (commit {dl['commit'][:12]})" if dl.get("commit") else "")
-            + ("" if chosen else f"; switch with 'photosearch models use {pkg.id}'")])
+        _emit(
+            args,
+            {"installed": pkg.id, "active": chosen, "commit": dl.get("commit"), "files": dl.get("files", {})},
+            lambda: [
+                f"installed model {pkg.id}"
+                + (f" (commit {dl['commit'][:12]})" if dl.get("commit") else "")
+                + ("" if chosen else f"; switch with 'photosearch models use {pkg.id}'")
+            ],
+        )
         return 0
     if args.action == "import":
         pkg, layout = app_models.import_model(args.name, paths)
         with _open(args, write=True, purpose="photosearch models import") as lib:
             app_models.activate_if_first(lib, pkg.id, args.use)
         checks = pkg.manifest.extra.get("import_checks", {})
-        _emit(args, {"installed": pkg.id, "layout": layout, "checks": checks}, lambda: [
-            f"installed model {pkg.id} ({layout} layout)", *[f"  {k}: {v}" for k, v in checks.items()]])
+        _emit(
+            args,
+            {"installed": pkg.id, "layout": layout, "checks": checks},
+            lambda: [
+                f"installed model {pkg.id} ({layout} layout)",
+                *[f"  {k}: {v}" for k, v in checks.items()],
+            ],
+        )
         return 0
     if args.action == "use":
         with _open(args, write=True, purpose="photosearch models use") as lib:
@@ -140,16 +167,29 @@ def _models(args: argparse.Namespace) -> int:
             outcome = "switched" if missing == 0 else None
             if missing and not args.later:
                 if not args.json:
-                    print(f"embedding {missing:,} photos with {args.name}; searches keep using "
-                          f"{lib.active_model_id()} until it is done", file=sys.stderr)
+                    print(
+                        f"embedding {missing:,} photos with {args.name}; searches keep using "
+                        f"{lib.active_model_id()} until it is done",
+                        file=sys.stderr,
+                    )
                 outcome = _run_switch(args, lib)
             active = lib.active_model_id()
             still = len(lib.catalog.hashes_missing_embedding(args.name))
-        _emit(args, {"active": active, "target": args.name, "to_embed": still,
-                     "switched": outcome == "switched" or active == args.name}, lambda: [
-            f"now using {args.name}" if active == args.name else
-            f"still using {active}; {still:,} photos left to embed with {args.name} "
-            "('photosearch index' continues the switch)"])
+        _emit(
+            args,
+            {
+                "active": active,
+                "target": args.name,
+                "to_embed": still,
+                "switched": outcome == "switched" or active == args.name,
+            },
+            lambda: [
+                f"now using {args.name}"
+                if active == args.name
+                else f"still using {active}; {still:,} photos left to embed with {args.name} "
+                "('photosearch index' continues the switch)"
+            ],
+        )
         return 0
     if args.action == "remove":
         with _open(args, write=True, purpose="photosearch models remove") as lib:

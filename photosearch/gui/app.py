@@ -25,8 +25,9 @@ LOG_FILE = "photosearch-gui.log"
 def setup_logging(paths: Paths, level: int = logging.INFO) -> logging.Handler:
     """A rotating log file under ``paths.log_dir`` (1 MB × 3), attached to the root logger."""
     paths.log_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(paths.log_dir / LOG_FILE, maxBytes=1_000_000, backupCount=3,
-                                                   encoding="utf-8")
+    handler = logging.handlers.RotatingFileHandler(
+        paths.log_dir / LOG_FILE, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+    )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
@@ -49,9 +50,14 @@ def make_excepthook(parent_getter: Any = None) -> Any:
             sys.__excepthook__(exc_type, exc, tb)
             return
         parent = parent_getter() if parent_getter else None
-        box = QMessageBox(QMessageBox.Icon.Critical, "Something went wrong",
-                          f"PhotoSearch hit an unexpected problem:\n\n{exc}\n\nYour photos and library are safe. "
-                          "The details were written to the log file.", QMessageBox.StandardButton.Ok, parent)
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            "Something went wrong",
+            f"PhotoSearch hit an unexpected problem:\n\n{exc}\n\nYour photos and library are safe. "
+            "The details were written to the log file.",
+            QMessageBox.StandardButton.Ok,
+            parent,
+        )
         box.setDetailedText("".join(traceback.format_exception(exc_type, exc, tb)))
         box.open()
         hook.last_box = box  # type: ignore[attr-defined]
@@ -81,7 +87,9 @@ def create_application(argv: list[str] | None = None) -> Any:
     return app
 
 
-def split_paths(similar: str | None, add_folders: list[str], paths: list[str]) -> tuple[str | None, list[str]]:
+def split_paths(
+    similar: str | None, add_folders: list[str], paths: list[str]
+) -> tuple[str | None, list[str]]:
     """What the command line asks for: a file to search by and folders to add (plain PATHs, as a file
     manager passes them: a folder is added, the first file is searched by)."""
     folders = [os.path.abspath(os.path.expanduser(d)) for d in add_folders]
@@ -108,8 +116,13 @@ def apply_arguments(window: Any, similar: str | None, add_folders: list[str]) ->
     elif not window.query_bar.well.set_path(similar):  # on success the search runs (once the model is ready)
         problem = f"{os.path.basename(similar)} is not a photo PhotoSearch can read."
     if problem:
-        box = QMessageBox(QMessageBox.Icon.Warning, "Can't search by this file", problem,
-                          QMessageBox.StandardButton.Ok, window)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Can't search by this file",
+            problem,
+            QMessageBox.StandardButton.Ok,
+            window,
+        )
         box.open()
         window.arguments_box = box
 
@@ -176,10 +189,13 @@ def start_owner(window: Any, paths: Paths) -> Any:
         def do() -> Any:
             lib = window.library
             if lib is None:
-                raise HandoverError("the running PhotoSearch is still opening this library: try again in a moment")
+                raise HandoverError(
+                    "the running PhotoSearch is still opening this library: try again in a moment"
+                )
             if window.indexing is None:
-                raise IndexLocked("the open window cannot change this library (another PhotoSearch process is "
-                                  "updating it)")
+                raise IndexLocked(
+                    "the open window cannot change this library (another PhotoSearch process is updating it)"
+                )
             result = folder_request(args, lib, window.indexing.service if window.indexing.running else None)
             window.state.refresh()
             return result
@@ -189,9 +205,12 @@ def start_owner(window: Any, paths: Paths) -> Any:
     def index(args: dict[str, Any], progress: Any) -> Any:  # waits on this thread; the service is thread-safe
         bridge = runner(lambda: window.indexing)
         if window.library is None:
-            raise HandoverError("the running PhotoSearch is still opening this library: try again in a moment")
-        return index_request(args, window.library, bridge.service if bridge is not None and bridge.running else None,
-                             progress)
+            raise HandoverError(
+                "the running PhotoSearch is still opening this library: try again in a moment"
+            )
+        return index_request(
+            args, window.library, bridge.service if bridge is not None and bridge.running else None, progress
+        )
 
     owner = Owner(paths.data_dir, {"window.show": show, "folders": folders, "index": index})
     owner.start()
@@ -204,8 +223,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-watch", action="store_true", help="don't watch folders for changes")
     parser.add_argument("--similar", metavar="FILE", help="open searching for photos like FILE")
     parser.add_argument("--add-folder", action="append", default=[], metavar="DIR", help="add this folder")
-    parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help="an image: search for photos like it; a folder: add it (what a file manager passes)")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="an image: search for photos like it; a folder: add it (what a file manager passes)",
+    )
     parser.add_argument("--quit-after-show", action="store_true", help=argparse.SUPPRESS)
     args, qt_args = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
     similar, add_folders = split_paths(args.similar, args.add_folder, args.paths)

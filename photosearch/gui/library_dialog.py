@@ -32,8 +32,13 @@ class FoldersDialog(QDialog):
         self.setWindowTitle("Folders and models")
         self.resize(560, 360)
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("PhotoSearch indexes the photos in these folders and keeps watching them.\n"
-                             "Nothing leaves this computer.", self))
+        lay.addWidget(
+            QLabel(
+                "PhotoSearch indexes the photos in these folders and keeps watching them.\n"
+                "Nothing leaves this computer.",
+                self,
+            )
+        )
         self.list = QListWidget(self)
         lay.addWidget(self.list, 1)
         row = QHBoxLayout()
@@ -112,8 +117,13 @@ class SkippedDialog(QDialog):
         self.setWindowTitle("Skipped files")
         self.resize(760, 400)
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel(f"{len(rows):,} files could not be indexed. They stay where they are; "
-                             "fix or replace them and they are picked up again.", self))
+        lay.addWidget(
+            QLabel(
+                f"{len(rows):,} files could not be indexed. They stay where they are; "
+                "fix or replace them and they are picked up again.",
+                self,
+            )
+        )
         self.table = QTableWidget(len(rows), 2, self)
         self.table.setHorizontalHeaderLabels(["File", "Reason"])
         self.table.verticalHeader().hide()

@@ -305,10 +305,7 @@ class MainWindow(QMainWindow):
         return QFileDialog.getExistingDirectory(self, title, str(Path.home())) or None
 
     def choose_model_folder(self) -> str | None:
-        return (
-            QFileDialog.getExistingDirectory(self, "Choose a model folder (any supported layout)")
-            or None
-        )
+        return QFileDialog.getExistingDirectory(self, "Choose a model folder (any supported layout)") or None
 
     def error_box(self, title: str, text: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)

@@ -37,7 +37,9 @@ def human_size(n: int) -> str:
 
 
 def describe(file: Any) -> dict[str, str]:
-    taken = dt.datetime.fromtimestamp(file.taken_at).strftime("%Y-%m-%d %H:%M") if file.taken_at else "unknown"
+    taken = (
+        dt.datetime.fromtimestamp(file.taken_at).strftime("%Y-%m-%d %H:%M") if file.taken_at else "unknown"
+    )
     dims = f"{file.width} × {file.height}" if file.width and file.height else "unknown"
     return {"Path": file.path, "Date taken": taken, "Size": human_size(file.size), "Dimensions": dims}
 
@@ -99,9 +101,14 @@ class PreviewPanel(QFrame):
         self.meta.setWordWrap(True)
         lay.addWidget(self.meta)
         grid = QGridLayout()
-        for i, (text, sig) in enumerate((("Open", self.open_requested), ("Show in folder", self.show_requested),
-                                         ("Find similar", self.similar_requested),
-                                         ("Use as reference", self.reference_requested))):
+        for i, (text, sig) in enumerate(
+            (
+                ("Open", self.open_requested),
+                ("Show in folder", self.show_requested),
+                ("Find similar", self.similar_requested),
+                ("Use as reference", self.reference_requested),
+            )
+        ):
             b = QPushButton(text, self)
             b.clicked.connect(lambda _c=False, s=sig: s.emit(self.path))
             grid.addWidget(b, i // 2, i % 2)
@@ -112,12 +119,17 @@ class PreviewPanel(QFrame):
         self.path = result.path
         self.info = describe(result.file)
         self.title.setText(os.path.basename(result.path))
-        self.meta.setText("<br>".join(f"<b>{k}:</b> {v.replace('&', '&amp;').replace('<', '&lt;')}"
-                                      for k, v in self.info.items()))
+        self.meta.setText(
+            "<br>".join(
+                f"<b>{k}:</b> {v.replace('&', '&amp;').replace('<', '&lt;')}" for k, v in self.info.items()
+            )
+        )
         if self.loaded_path == result.path:
             return
         self.loaded_path = ""
-        self._pixmap = QPixmap.fromImage(thumbnail) if thumbnail is not None and not thumbnail.isNull() else QPixmap()
+        self._pixmap = (
+            QPixmap.fromImage(thumbnail) if thumbnail is not None and not thumbnail.isNull() else QPixmap()
+        )
         if self._pixmap.isNull():
             self.image.setPixmap(QPixmap())
             self.image.setText("Loading…")
@@ -153,8 +165,11 @@ class PreviewPanel(QFrame):
         if self._pixmap.isNull():
             return
         dpr = self.devicePixelRatioF()
-        pm = self._pixmap.scaled(self.image.size() * dpr, Qt.AspectRatioMode.KeepAspectRatio,
-                                 Qt.TransformationMode.SmoothTransformation)
+        pm = self._pixmap.scaled(
+            self.image.size() * dpr,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
         pm.setDevicePixelRatio(dpr)
         self.image.setPixmap(pm)
 

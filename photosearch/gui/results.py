@@ -121,7 +121,12 @@ class ResultsModel(QAbstractListModel):
     def flags(self, index: _ModelIndex) -> Qt.ItemFlag:
         base = super().flags(index)
         if index.isValid():
-            return base | Qt.ItemFlag.ItemIsDragEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
+            return (
+                base
+                | Qt.ItemFlag.ItemIsDragEnabled
+                | Qt.ItemFlag.ItemIsSelectable
+                | Qt.ItemFlag.ItemIsEnabled
+            )
         return base
 
     def mimeTypes(self) -> list[str]:
@@ -187,7 +192,9 @@ class ResultDelegate(QStyledItemDelegate):
             painter.fillRect(image_box, veil)
         text_rect = QRect(rect.x() + 4, rect.bottom() - 22, rect.width() - 8, 20)
         painter.setPen(pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text))
-        name = painter.fontMetrics().elidedText(str(index.data()), Qt.TextElideMode.ElideMiddle, text_rect.width())
+        name = painter.fontMetrics().elidedText(
+            str(index.data()), Qt.TextElideMode.ElideMiddle, text_rect.width()
+        )
         painter.drawText(text_rect, int(Qt.AlignmentFlag.AlignCenter), name)
         painter.restore()
 
@@ -247,4 +254,8 @@ class ResultsView(QListView):
         super().keyPressEvent(event)
 
     def selected_rows(self) -> list[int]:
-        return sorted({i.row() for i in self.selectionModel().selectedIndexes()}) if self.selectionModel() else []
+        return (
+            sorted({i.row() for i in self.selectionModel().selectedIndexes()})
+            if self.selectionModel()
+            else []
+        )

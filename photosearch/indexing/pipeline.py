@@ -101,18 +101,28 @@ def prepare(file: FileRow, pre: Preprocessor, thumbs: ThumbnailCache | None) -> 
 class Indexer:
     """Runs indexing work for an open, writable library."""
 
-    def __init__(self, library: Library, *, batch_size: int = 16, decode_threads: int = 2,
-                 save_interval: float | None = None, model_id: str | None = None,
-                 file_budget: float | None = None) -> None:
+    def __init__(
+        self,
+        library: Library,
+        *,
+        batch_size: int = 16,
+        decode_threads: int = 2,
+        save_interval: float | None = None,
+        model_id: str | None = None,
+        file_budget: float | None = None,
+    ) -> None:
         if not library.writable:
             raise PhotoSearchError("indexing needs the library opened for writing")
         self.library = library
         self.catalog = library.catalog
         self.batch_size = batch_size
         self.decode_threads = decode_threads
-        self.save_interval = _env_float(ENV_SAVE_INTERVAL, DEFAULT_SAVE_INTERVAL) if save_interval is None \
-            else save_interval
-        self.file_budget = _env_float(ENV_FILE_BUDGET, DEFAULT_FILE_BUDGET) if file_budget is None else file_budget
+        self.save_interval = (
+            _env_float(ENV_SAVE_INTERVAL, DEFAULT_SAVE_INTERVAL) if save_interval is None else save_interval
+        )
+        self.file_budget = (
+            _env_float(ENV_FILE_BUDGET, DEFAULT_FILE_BUDGET) if file_budget is None else file_budget
+        )
         self.model_id = model_id
 
     @property
@@ -129,12 +139,17 @@ class Indexer:
                 continue
             if control.cancelled:
                 break
-            report.merge(reconcile_folder(self.catalog, folder, model_id, cancelled=lambda: control.cancelled))
+            report.merge(
+                reconcile_folder(self.catalog, folder, model_id, cancelled=lambda: control.cancelled)
+            )
         return report
 
-    def embed_pending(self, control: WorkControl | None = None,
-                      on_batch: Callable[[list[FileRow]], None] | None = None,
-                      files: list[FileRow] | None = None) -> Iterator[Progress]:
+    def embed_pending(
+        self,
+        control: WorkControl | None = None,
+        on_batch: Callable[[list[FileRow]], None] | None = None,
+        files: list[FileRow] | None = None,
+    ) -> Iterator[Progress]:
         """Embed every pending file (or ``files``, in that order). Yields progress after each batch."""
         control = control or WorkControl()
         rt = self.runtime
@@ -188,8 +203,16 @@ class Indexer:
                     self._save_index(vi)
                     last_save = time.monotonic()
                 rate = meter.update(done)
-                yield Progress("embedding", done, total, rate=rate, eta=RateMeter.eta(total - done, rate),
-                               current=batch[-1].file.path, errors=errors, encoded=encoded)
+                yield Progress(
+                    "embedding",
+                    done,
+                    total,
+                    rate=rate,
+                    eta=RateMeter.eta(total - done, rate),
+                    current=batch[-1].file.path,
+                    errors=errors,
+                    encoded=encoded,
+                )
 
     def _result_within_budget(self, job: _Timed, fut: Future[Prepared]) -> Prepared:
         """The job's result, or a skip with a reason once it has run longer than the per-file budget.
@@ -213,8 +236,12 @@ class Indexer:
                     continue
                 job.abandoned.set()
                 log.warning("abandoned %s: decoding took longer than %.0f s", job.file.path, budget)
-                return Prepared(job.file, None, None,
-                                f"took longer than {budget:g} s to decode (per-file time budget); skipped")
+                return Prepared(
+                    job.file,
+                    None,
+                    None,
+                    f"took longer than {budget:g} s to decode (per-file time budget); skipped",
+                )
 
     def _save_index(self, vi) -> None:
         try:
@@ -243,8 +270,14 @@ class Indexer:
                     self.catalog.set_file_error(p.file.id, p.error or "unreadable")
                     continue
                 d = p.decoded
-                self.catalog.set_file_indexed(p.file.id, fmt=d.format, width=d.width, height=d.height,
-                                              taken_at=d.taken_at, phash=p.phash)
+                self.catalog.set_file_indexed(
+                    p.file.id,
+                    fmt=d.format,
+                    width=d.width,
+                    height=d.height,
+                    taken_at=d.taken_at,
+                    phash=p.phash,
+                )
                 if p.thumb is not None and p.file.content_hash:
                     self.catalog.put_thumbnail(p.file.content_hash, *p.thumb)
         if new_ids:
@@ -292,7 +325,9 @@ class Indexer:
             yield Progress("cancelled")
             return
         yield Progress("scanning", done=report.seen, total=report.seen, extra={"scan": report.__dict__})
-        if report.deleted or report.changed:  # the photos are gone: their thumbnails go now, not after embedding
+        if (
+            report.deleted or report.changed
+        ):  # the photos are gone: their thumbnails go now, not after embedding
             self.library.thumbs.clean_orphans(self.catalog)
         _ = self.runtime  # raises ModelNotInstalled before any work when there is no model
         self.library.vector_index()  # open (or rebuild) before embedding
@@ -313,11 +348,18 @@ class Indexer:
         from photosearch.store.backup import wait_for_backup
 
         wait_for_backup(self.library.paths.catalog)  # a scheduled backup started by the clean-up finishes
-        final = Progress("done" if not control.cancelled else "cancelled",
-                         done=last.done if last else 0, total=last.total if last else 0,
-                         errors=last.errors if last else 0, encoded=last.encoded if last else 0,
-                         extra={"scan": report.__dict__, "removed_embeddings": gc_embeddings,
-                                "removed_thumbnails": gc_thumbs})
+        final = Progress(
+            "done" if not control.cancelled else "cancelled",
+            done=last.done if last else 0,
+            total=last.total if last else 0,
+            errors=last.errors if last else 0,
+            encoded=last.encoded if last else 0,
+            extra={
+                "scan": report.__dict__,
+                "removed_embeddings": gc_embeddings,
+                "removed_thumbnails": gc_thumbs,
+            },
+        )
         yield final
 
 
@@ -340,7 +382,10 @@ def sweep_thumbnails(catalog, thumbs_dir) -> int:
             name = e.name
             if name.startswith("."):
                 try:
-                    stale = name.endswith(".tmp") and now - e.stat(follow_symlinks=False).st_mtime > STALE_TMP_SECONDS
+                    stale = (
+                        name.endswith(".tmp")
+                        and now - e.stat(follow_symlinks=False).st_mtime > STALE_TMP_SECONDS
+                    )
                 except OSError:
                     continue
                 if not stale:

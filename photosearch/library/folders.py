@@ -197,8 +197,16 @@ def _is_cachedir_tag(path: str) -> bool:
 def not_photos_reason(directory: str, names: Iterable[str] | None = None) -> str | None:
     """Why a folder is not photos, judged by what it holds (``names``: its entries, when already listed)."""
     if names is None:  # probe the few names that matter (cheaper than listing a folder of 10,000 photos)
-        probe = (DATA_MARKER, "catalog.sqlite3", "folders.json", "writer.lock", "thumbs", "pyvenv.cfg",
-                 "conda-meta", CACHEDIR_TAG)
+        probe = (
+            DATA_MARKER,
+            "catalog.sqlite3",
+            "folders.json",
+            "writer.lock",
+            "thumbs",
+            "pyvenv.cfg",
+            "conda-meta",
+            CACHEDIR_TAG,
+        )
         names = [n for n in probe if os.path.lexists(os.path.join(directory, n))]
     present = set(names)
     if DATA_MARKER in present or (

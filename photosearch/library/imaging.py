@@ -34,9 +34,22 @@ except Exception:  # pragma: no cover - optional at run time
 # File types the library indexes (lower-case suffix → format family). MPO: multi-picture JPEG (3D and
 # some phone cameras), read as its first picture.
 IMAGE_SUFFIXES: dict[str, str] = {
-    ".jpg": "jpeg", ".jpeg": "jpeg", ".jpe": "jpeg", ".jfif": "jpeg", ".mpo": "jpeg",
-    ".png": "png", ".webp": "webp", ".gif": "gif", ".bmp": "bmp", ".dib": "bmp",
-    ".tif": "tiff", ".tiff": "tiff", ".heic": "heic", ".heif": "heic", ".hif": "heic", ".avif": "avif",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".jpe": "jpeg",
+    ".jfif": "jpeg",
+    ".mpo": "jpeg",
+    ".png": "png",
+    ".webp": "webp",
+    ".gif": "gif",
+    ".bmp": "bmp",
+    ".dib": "bmp",
+    ".tif": "tiff",
+    ".tiff": "tiff",
+    ".heic": "heic",
+    ".heif": "heic",
+    ".hif": "heic",
+    ".avif": "avif",
 }
 
 # The only decoders PhotoSearch runs (Pillow format ids; MPO comes through the JPEG decoder, HEIF through
@@ -108,9 +121,32 @@ NEUTRAL_BACKGROUND = (128, 128, 128)
 ENV_DECODE_BUDGET = "PHOTOSEARCH_DECODE_BUDGET_MB"
 DEFAULT_DECODE_BUDGET = 256 * 1024 * 1024
 # bytes per pixel Pillow keeps for each mode ("1" and "P" store a byte per pixel)
-_MODE_BYTES = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2,
-               "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3, "RGBA": 4, "RGBa": 4, "RGBX": 4, "CMYK": 4, "I": 4, "F": 4,
-               "RGB;16": 6, "BGR;16": 6, "RGBA;16": 8, "BGRA;16": 8}
+_MODE_BYTES = {
+    "1": 1,
+    "L": 1,
+    "P": 1,
+    "LA": 2,
+    "La": 2,
+    "PA": 2,
+    "I;16": 2,
+    "I;16B": 2,
+    "I;16L": 2,
+    "I;16N": 2,
+    "RGB": 3,
+    "YCbCr": 3,
+    "LAB": 3,
+    "HSV": 3,
+    "RGBA": 4,
+    "RGBa": 4,
+    "RGBX": 4,
+    "CMYK": 4,
+    "I": 4,
+    "F": 4,
+    "RGB;16": 6,
+    "BGR;16": 6,
+    "RGBA;16": 8,
+    "BGRA;16": 8,
+}
 
 
 # Images decoded at full size that are bigger than this are shrunk right after decoding (fast path).
@@ -142,9 +178,19 @@ def decode_cost(mode: str, width: int, height: int, reduce: int = 1, reducible: 
 
 
 def _describe_mode(mode: str) -> str:
-    return {"I;16": "16-bit grey", "I;16B": "16-bit grey", "I;16L": "16-bit grey", "I;16N": "16-bit grey",
-            "I": "32-bit grey", "F": "32-bit float", "L": "8-bit grey", "RGB": "8-bit colour",
-            "RGBA": "8-bit colour with alpha", "CMYK": "CMYK", "P": "palette"}.get(mode, mode)
+    return {
+        "I;16": "16-bit grey",
+        "I;16B": "16-bit grey",
+        "I;16L": "16-bit grey",
+        "I;16N": "16-bit grey",
+        "I": "32-bit grey",
+        "F": "32-bit float",
+        "L": "8-bit grey",
+        "RGB": "8-bit colour",
+        "RGBA": "8-bit colour with alpha",
+        "CMYK": "CMYK",
+        "P": "palette",
+    }.get(mode, mode)
 
 
 # Pillow refuses "bombs" at 2x its limit and warns above it; we check ourselves first.
@@ -309,8 +355,10 @@ def to_rgb(img: Image.Image) -> Image.Image:
                 strip = arr[r : r + 256].astype(np.int64)
                 arr8[r : r + 256] = np.clip(strip * 255 // max(top, 1), 0, 255)
         return Image.fromarray(arr8, "L").convert("RGB")
-    has_alpha = mode in ("RGBA", "LA", "La", "RGBa", "PA") or (mode == "P" and "transparency" in img.info) or (
-        mode in ("L", "RGB") and "transparency" in img.info
+    has_alpha = (
+        mode in ("RGBA", "LA", "La", "RGBa", "PA")
+        or (mode == "P" and "transparency" in img.info)
+        or (mode in ("L", "RGB") and "transparency" in img.info)
     )
     if has_alpha:
         rgba = img.convert("RGBA")
@@ -354,9 +402,12 @@ def open_image(
             raise UnreadableImage(path, "empty file (0 bytes)") from e
         kind = _foreign_kind(path)
         if kind:
-            raise UnreadableImage(path, f"{kind}, not a photo: PhotoSearch opens only {_FORMAT_NAMES} files") from e
-        raise UnreadableImage(path, f"not an image PhotoSearch can read (unknown or damaged format; it opens "
-                                    f"{_FORMAT_NAMES})") from e
+            raise UnreadableImage(
+                path, f"{kind}, not a photo: PhotoSearch opens only {_FORMAT_NAMES} files"
+            ) from e
+        raise UnreadableImage(
+            path, f"not an image PhotoSearch can read (unknown or damaged format; it opens {_FORMAT_NAMES})"
+        ) from e
     except Image.DecompressionBombError as e:
         raise UnreadableImage(path, "image too large to decode safely (declared size over the limit)") from e
     except OSError as e:
@@ -379,8 +430,13 @@ def _size_or_none(path: str) -> int | None:
         return None
 
 
-def _decode(img: Image.Image, path: str, draft_short_side: int | None, max_pixels: int,
-            thumb_short_side: int | None = None) -> Decoded:
+def _decode(
+    img: Image.Image,
+    path: str,
+    draft_short_side: int | None,
+    max_pixels: int,
+    thumb_short_side: int | None = None,
+) -> Decoded:
     try:
         w, h = img.size
         if w <= 0 or h <= 0:
@@ -416,13 +472,17 @@ def _decode(img: Image.Image, path: str, draft_short_side: int | None, max_pixel
         # integer factor right after decoding, before the RGB conversion and everything downstream
         shrink = max(1, min(dw, dh) // draft_short_side) if draft_short_side and not reduced else 1
         if dw * dh < SHRINK_ABOVE_PIXELS:
-            shrink = 1  # ordinary sizes: decoded as they are (cheap, and identical to the exact path's pixels)
+            shrink = (
+                1  # ordinary sizes: decoded as they are (cheap, and identical to the exact path's pixels)
+            )
         budget = decode_budget()
         need = decode_cost(img.mode, dw, dh, reducible=shrink >= 2)
         if need > budget:
             raise UnreadableImage(
-                path, f"too large to decode within the memory limit ({w}×{h} {_describe_mode(img.mode)} needs about "
-                      f"{need / 2**20:,.0f} MB; the limit per photo is {budget / 2**20:,.0f} MB)")
+                path,
+                f"too large to decode within the memory limit ({w}×{h} {_describe_mode(img.mode)} needs about "
+                f"{need / 2**20:,.0f} MB; the limit per photo is {budget / 2**20:,.0f} MB)",
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             img.load()

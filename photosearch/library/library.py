@@ -70,6 +70,8 @@ def _alias_kind(typed: str, real: str) -> str:
     if typed.casefold() == real.casefold():
         return "another spelling (upper/lower case) of"
     return "the same folder as (mounted or linked at another place)"
+
+
 FOLDERS_BACKUP = "folders.json"
 
 
@@ -78,7 +80,9 @@ def data_dir_error(data_dir: Path, e: OSError) -> PhotoSearchError:
     if e.errno in (errno.ENOSPC, errno.EDQUOT):
         return DiskFull(f"the disk holding {data_dir} is full: free some space and try again")
     if e.errno == errno.EROFS:
-        return CatalogError(f"the data folder {data_dir} is on a read-only disk; choose another with --data-dir")
+        return CatalogError(
+            f"the data folder {data_dir} is on a read-only disk; choose another with --data-dir"
+        )
     if e.errno in (errno.EACCES, errno.EPERM):
         return CatalogError(f"no permission to write in the data folder {data_dir}")
     return CatalogError(f"cannot use the data folder {data_dir}: {e.strerror or e}")
@@ -87,8 +91,14 @@ def data_dir_error(data_dir: Path, e: OSError) -> PhotoSearchError:
 class Library:
     """Opens the catalog; with ``write=True`` also takes the single-writer lock (or raises IndexLocked)."""
 
-    def __init__(self, paths: Paths, *, write: bool = False, purpose: str | None = None,
-                 settings: RuntimeSettings | None = None) -> None:
+    def __init__(
+        self,
+        paths: Paths,
+        *,
+        write: bool = False,
+        purpose: str | None = None,
+        settings: RuntimeSettings | None = None,
+    ) -> None:
         self.paths = paths
         self.writable = write
         self.lock = WriterLock(paths.lock_file, purpose)
@@ -212,15 +222,18 @@ class Library:
             if f.path == real or (ident is not None and ids[f.id] == ident):
                 if typed == f.path:
                     return AddReport(f, [], existed=True)
-                raise FolderRefused(f"{typed} is {_alias_kind(typed, f.path)} the added folder {f.path}; "
-                                    "nothing was added")
+                raise FolderRefused(
+                    f"{typed} is {_alias_kind(typed, f.path)} the added folder {f.path}; nothing was added"
+                )
         by_path = {f.path: f for f in folders}
         by_ident = {ids[f.id]: f for f in folders if ids[f.id] is not None}
         for a in ancestors(real)[1:]:
             cover = by_path.get(a) or by_ident.get(identity(a))
             if cover is not None:
-                raise FolderRefused(f"{typed} is inside the added folder {cover.path}, so it is already covered; "
-                                    "nothing was added")
+                raise FolderRefused(
+                    f"{typed} is inside the added folder {cover.path}, so it is already covered; "
+                    "nothing was added"
+                )
         data_dir = real_folder(self.paths.data_dir)
         found: list[tuple[str, str]] = []
         for a in ancestors(real):
@@ -235,8 +248,11 @@ class Library:
         why = broad_reason(real)
         if why and not confirm:
             est = estimate(real, seconds=BROAD_ESTIMATE_SECONDS)
-            raise ConfirmationNeeded(f"{typed}: {why}. Adding it would scan {est.text()}. Add it only if you "
-                                     "mean to (on the command line: folders add --yes)", est)
+            raise ConfirmationNeeded(
+                f"{typed}: {why}. Adding it would scan {est.text()}. Add it only if you "
+                "mean to (on the command line: folders add --yes)",
+                est,
+            )
         children = [f for f in folders if _inside(f.path, real) or _inside(os.path.realpath(f.path), real)]
         row = self.catalog.add_folder(real)
         absorbed: list[str] = []
@@ -264,8 +280,10 @@ class Library:
             row = self.catalog.folder_by_path(real)
             if row is None:
                 ident = identity(real)
-                row = next((f for f in self.catalog.folders() if ident is not None and identity(f.path) == ident),
-                           None)
+                row = next(
+                    (f for f in self.catalog.folders() if ident is not None and identity(f.path) == ident),
+                    None,
+                )
         return typed, row
 
     def folder_row(self, path: str | Path) -> FolderRow | None:
@@ -280,12 +298,20 @@ class Library:
             cover = self.catalog.folder_containing(real_folder(typed) if os.path.exists(typed) else typed)
             if cover is not None:
                 rel = os.path.relpath(typed, cover.path) if _inside(typed, cover.path) else typed
-                raise FolderRefused(f"{typed} is not an added folder: it is part of the added folder {cover.path}, "
-                                    f"so nothing was removed. To leave it out: photosearch folders exclude "
-                                    f"{cover.path} {rel}")
+                raise FolderRefused(
+                    f"{typed} is not an added folder: it is part of the added folder {cover.path}, "
+                    f"so nothing was removed. To leave it out: photosearch folders exclude "
+                    f"{cover.path} {rel}"
+                )
             raise QueryError(f"not an added folder: {typed}")
-        parent = next((f for f in sorted(self.catalog.folders(), key=lambda f: -len(f.path))
-                       if f.id != row.id and _inside(row.path, f.path)), None)
+        parent = next(
+            (
+                f
+                for f in sorted(self.catalog.folders(), key=lambda f: -len(f.path))
+                if f.id != row.id and _inside(row.path, f.path)
+            ),
+            None,
+        )
         save_excludes(self.catalog, row.path, None)
         if parent is not None:
             moved = self.catalog.move_tree(row.path, row.path, parent.id)
@@ -318,8 +344,9 @@ class Library:
 
     def include(self, path: str | Path, patterns: Sequence[str]) -> tuple[str, ...]:
         drop = {p.casefold().strip("/") for p in patterns}
-        return self.set_folder_excludes(path, [p for p in self.folder_excludes(path)
-                                               if p.casefold().strip("/") not in drop])
+        return self.set_folder_excludes(
+            path, [p for p in self.folder_excludes(path) if p.casefold().strip("/") not in drop]
+        )
 
     def _added(self, path: str | Path) -> FolderRow:
         typed, row = self._find_folder(path)
@@ -334,8 +361,12 @@ class Library:
         try:
             rows: list[dict[str, object]] = []
             for f in self.catalog.folders():
-                row: dict[str, object] = {"path": f.path, "state": f.state, "watch_mode": f.watch_mode,
-                                          "added_at": f.added_at}
+                row: dict[str, object] = {
+                    "path": f.path,
+                    "state": f.state,
+                    "watch_mode": f.watch_mode,
+                    "added_at": f.added_at,
+                }
                 excludes = load_excludes(self.catalog, f.path)
                 if excludes != DEFAULT_EXCLUDES:
                     row["exclude"] = list(excludes)

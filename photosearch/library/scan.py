@@ -51,8 +51,12 @@ def skip_file(name: str) -> bool:
     return name.startswith(".") or not is_image_name(name)
 
 
-def walk(root: str, on_error: Callable[[str, str], None] | None = None, excludes: Sequence[str] | None = None,
-         on_skip: Callable[[str, str], None] | None = None) -> Iterator[DiskEntry]:
+def walk(
+    root: str,
+    on_error: Callable[[str, str], None] | None = None,
+    excludes: Sequence[str] | None = None,
+    on_skip: Callable[[str, str], None] | None = None,
+) -> Iterator[DiskEntry]:
     """Image files under ``root``: hidden and system folders skipped; symlinks followed only when they
     point inside ``root`` (and never into a loop). Folders that are not photos by their content (a
     PhotoSearch data folder, a virtual environment, a cache), the system's own trees and sub-folders
@@ -98,7 +102,9 @@ def walk(root: str, on_error: Callable[[str, str], None] | None = None, excludes
                     if is_link and not _inside(os.path.realpath(entry.path), real_root):
                         continue
                     if patterns:
-                        hit = excluded_by(os.path.relpath(entry.path, root_of).replace(os.sep, "/"), name, patterns)
+                        hit = excluded_by(
+                            os.path.relpath(entry.path, root_of).replace(os.sep, "/"), name, patterns
+                        )
                         if hit:
                             if on_skip:
                                 on_skip(entry.path, f"left out by the pattern '{hit}'")
@@ -181,8 +187,9 @@ def folder_root_present(folder: FolderRow) -> bool:
     return os.path.isdir(folder.path)
 
 
-def reconcile_folder(catalog: Catalog, folder: FolderRow, model_id: str | None,
-                     cancelled: Callable[[], bool] = lambda: False) -> ScanReport:
+def reconcile_folder(
+    catalog: Catalog, folder: FolderRow, model_id: str | None, cancelled: Callable[[], bool] = lambda: False
+) -> ScanReport:
     """Bring one folder's rows in line with the disk. Returns counts; never runs the model."""
     report = ScanReport(folders=1)
     if folder.state == "paused":
@@ -216,8 +223,9 @@ def reconcile_folder(catalog: Catalog, folder: FolderRow, model_id: str | None,
             protected.update(p for p in known if _inside(p, path))
         old = known.get(path)
         if old is None or old.status != "error" or old.error != reason:
-            catalog.upsert_file(folder.id, path, 0, 0, content_hash=None, status="error", error=reason,
-                                fmt=format_of(path))
+            catalog.upsert_file(
+                folder.id, path, 0, 0, content_hash=None, status="error", error=reason, fmt=format_of(path)
+            )
         report.errors += 1
     # A file in a nested added folder belongs to the deepest one; leave it to that folder.
     nested = [f.path for f in catalog.folders() if f.id != folder.id and _inside(f.path, folder.path)]
@@ -229,7 +237,11 @@ def reconcile_folder(catalog: Catalog, folder: FolderRow, model_id: str | None,
         row = known.get(path)
         if row is None:
             changed_entries.append((e, None))
-        elif row.size != e.size or row.mtime_ns != e.mtime_ns or (row.status == "error" and row.content_hash is None):
+        elif (
+            row.size != e.size
+            or row.mtime_ns != e.mtime_ns
+            or (row.status == "error" and row.content_hash is None)
+        ):
             changed_entries.append((e, row))
         else:
             report.unchanged += 1
@@ -249,7 +261,9 @@ def reconcile_folder(catalog: Catalog, folder: FolderRow, model_id: str | None,
                     report.new += 1
                 else:
                     report.changed += 1
-        log.debug("registered %d changed files in %s", min(start + SCAN_CHUNK, len(changed_entries)), folder.path)
+        log.debug(
+            "registered %d changed files in %s", min(start + SCAN_CHUNK, len(changed_entries)), folder.path
+        )
     gone = [r.id for p, r in known.items() if p not in on_disk and p not in protected]
     if gone:
         catalog.delete_files(gone)
@@ -258,34 +272,68 @@ def reconcile_folder(catalog: Catalog, folder: FolderRow, model_id: str | None,
     return report
 
 
-def register_file(catalog: Catalog, folder_id: int, e: DiskEntry, model_id: str | None,
-                  old: FileRow | None = None) -> str:
+def register_file(
+    catalog: Catalog, folder_id: int, e: DiskEntry, model_id: str | None, old: FileRow | None = None
+) -> str:
     """Hash one file and record it. Returns "moved" (content already embedded), "pending", "unchanged"
     (content identical to its old row) or "error"."""
     try:
         digest = content_hash(e.path, e.size)
     except OSError as err:
-        reason = "permission denied" if isinstance(err, PermissionError) else (
-            "file disappeared before it could be read" if isinstance(err, FileNotFoundError)
-            else f"cannot read: {err.strerror or err}")
-        catalog.upsert_file(folder_id, e.path, e.size, e.mtime_ns, content_hash=None, status="error", error=reason,
-                            fmt=format_of(e.path))
+        reason = (
+            "permission denied"
+            if isinstance(err, PermissionError)
+            else (
+                "file disappeared before it could be read"
+                if isinstance(err, FileNotFoundError)
+                else f"cannot read: {err.strerror or err}"
+            )
+        )
+        catalog.upsert_file(
+            folder_id,
+            e.path,
+            e.size,
+            e.mtime_ns,
+            content_hash=None,
+            status="error",
+            error=reason,
+            fmt=format_of(e.path),
+        )
         return "error"
     if e.size == 0:
-        catalog.upsert_file(folder_id, e.path, e.size, e.mtime_ns, content_hash=digest, status="error",
-                            error="empty file (0 bytes)", fmt=format_of(e.path))
+        catalog.upsert_file(
+            folder_id,
+            e.path,
+            e.size,
+            e.mtime_ns,
+            content_hash=digest,
+            status="error",
+            error="empty file (0 bytes)",
+            fmt=format_of(e.path),
+        )
         return "error"
     if old is not None and old.content_hash == digest and old.status == "indexed":
         catalog.upsert_file(folder_id, e.path, e.size, e.mtime_ns, content_hash=digest, status="indexed")
         return "unchanged"
     twin = next((r for r in catalog.files_by_hash(digest) if r.status == "indexed"), None)
     if model_id is not None and twin is not None and catalog.embedding_id(digest, model_id) is not None:
-        catalog.upsert_file(folder_id, e.path, e.size, e.mtime_ns, content_hash=digest, status="indexed",
-                            fmt=twin.format, width=twin.width, height=twin.height, taken_at=twin.taken_at,
-                            phash=twin.phash)
+        catalog.upsert_file(
+            folder_id,
+            e.path,
+            e.size,
+            e.mtime_ns,
+            content_hash=digest,
+            status="indexed",
+            fmt=twin.format,
+            width=twin.width,
+            height=twin.height,
+            taken_at=twin.taken_at,
+            phash=twin.phash,
+        )
         return "moved"
-    catalog.upsert_file(folder_id, e.path, e.size, e.mtime_ns, content_hash=digest, status="pending",
-                        fmt=format_of(e.path))
+    catalog.upsert_file(
+        folder_id, e.path, e.size, e.mtime_ns, content_hash=digest, status="pending", fmt=format_of(e.path)
+    )
     return "pending"
 
 

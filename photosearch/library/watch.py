@@ -32,11 +32,38 @@ log = logging.getLogger(__name__)
 
 ENV_MAX_WATCHES = "PHOTOSEARCH_MAX_WATCHES"
 # File systems where inotify events from other clients don't arrive (or arrive unreliably).
-NETWORK_FS = frozenset({
-    "nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "sshfs", "fuse.sshfs", "9p", "afs", "ncpfs",
-    "fuse.rclone", "fuse.s3fs", "fuse.gcsfuse", "davfs", "fuse.davfs2", "ceph", "fuse.ceph", "glusterfs",
-    "fuse.glusterfs", "lustre", "gpfs", "beegfs", "virtiofs", "fuse.vmhgfs-fuse", "vboxsf", "drvfs",
-})
+NETWORK_FS = frozenset(
+    {
+        "nfs",
+        "nfs4",
+        "cifs",
+        "smb",
+        "smb2",
+        "smb3",
+        "smbfs",
+        "sshfs",
+        "fuse.sshfs",
+        "9p",
+        "afs",
+        "ncpfs",
+        "fuse.rclone",
+        "fuse.s3fs",
+        "fuse.gcsfuse",
+        "davfs",
+        "fuse.davfs2",
+        "ceph",
+        "fuse.ceph",
+        "glusterfs",
+        "fuse.glusterfs",
+        "lustre",
+        "gpfs",
+        "beegfs",
+        "virtiofs",
+        "fuse.vmhgfs-fuse",
+        "vboxsf",
+        "drvfs",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +90,7 @@ def relevant_path(path: str, root: str, is_dir: bool) -> bool:
     """False for paths the library never holds: hidden or non-image files, anything in hidden/system folders."""
     if not _inside(path, root):
         return False
-    rel = path[len(root):].strip(os.sep)
+    rel = path[len(root) :].strip(os.sep)
     if not rel:
         return is_dir
     parts = rel.split(os.sep)
@@ -78,8 +105,9 @@ def relevant_path(path: str, root: str, is_dir: bool) -> bool:
 class ChangeQueue:
     """Thread-safe, debounced. ``put`` from observer threads; ``take_ready`` from the worker."""
 
-    def __init__(self, debounce: float = 0.5, max_delay: float = 2.0,
-                 on_put: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, debounce: float = 0.5, max_delay: float = 2.0, on_put: Callable[[], None] | None = None
+    ) -> None:
         self.debounce = debounce
         self.max_delay = max(max_delay, debounce)
         self.on_put = on_put
@@ -138,14 +166,21 @@ def _handler_class():  # watchdog is imported lazily
     )
 
     kinds: dict[type, str] = {
-        FileCreatedEvent: "created", FileModifiedEvent: "modified", FileAttribEvent: "modified",
-        FileClosedEvent: "closed", FileDeletedEvent: "deleted", FileMovedEvent: "moved",
-        DirCreatedEvent: "created", DirDeletedEvent: "deleted", DirMovedEvent: "moved",
+        FileCreatedEvent: "created",
+        FileModifiedEvent: "modified",
+        FileAttribEvent: "modified",
+        FileClosedEvent: "closed",
+        FileDeletedEvent: "deleted",
+        FileMovedEvent: "moved",
+        DirCreatedEvent: "created",
+        DirDeletedEvent: "deleted",
+        DirMovedEvent: "moved",
     }
 
     class Handler(FileSystemEventHandler):
-        def __init__(self, folder: FolderRow, queue: ChangeQueue,
-                     on_dir: Callable[[int, str, int], None] | None) -> None:
+        def __init__(
+            self, folder: FolderRow, queue: ChangeQueue, on_dir: Callable[[int, str, int], None] | None
+        ) -> None:
             self.folder = folder
             self.root = folder.path
             self.queue = queue
@@ -175,7 +210,9 @@ def _handler_class():  # watchdog is imported lazily
                 elif src_ok:  # renamed to something we don't keep (e.g. ".jpg.bak")
                     self.queue.put(Change("deleted", src, is_dir, self.folder.id))
                 elif relevant_path(dest, self.root, is_dir):  # e.g. "x.jpg.part" → "x.jpg": finished writing
-                    self.queue.put(Change("closed" if not is_dir else "created", dest, is_dir, self.folder.id))
+                    self.queue.put(
+                        Change("closed" if not is_dir else "created", dest, is_dir, self.folder.id)
+                    )
                 return
             if is_dir and self.on_dir is not None and kind in ("created", "deleted"):
                 self.on_dir(self.folder.id, src, 1 if kind == "created" else -1)
@@ -188,8 +225,17 @@ def _handler_class():  # watchdog is imported lazily
     return Handler
 
 
-EVENT_FILTER_NAMES = ("FileCreatedEvent", "FileModifiedEvent", "FileAttribEvent", "FileClosedEvent",
-                      "FileDeletedEvent", "FileMovedEvent", "DirCreatedEvent", "DirDeletedEvent", "DirMovedEvent")
+EVENT_FILTER_NAMES = (
+    "FileCreatedEvent",
+    "FileModifiedEvent",
+    "FileAttribEvent",
+    "FileClosedEvent",
+    "FileDeletedEvent",
+    "FileMovedEvent",
+    "DirCreatedEvent",
+    "DirDeletedEvent",
+    "DirMovedEvent",
+)
 
 
 # -- file systems and watch limits ----------------------------------------------------------------------
@@ -219,7 +265,11 @@ def filesystem_type(path: str, mounts_file: str = "/proc/mounts") -> str | None:
 def is_network_fs(fstype: str | None) -> bool:
     if not fstype:
         return False
-    return fstype in NETWORK_FS or fstype.split(".")[-1] in NETWORK_FS or fstype.startswith(("nfs", "smb", "cifs"))
+    return (
+        fstype in NETWORK_FS
+        or fstype.split(".")[-1] in NETWORK_FS
+        or fstype.startswith(("nfs", "smb", "cifs"))
+    )
 
 
 def count_dirs(root: str) -> int:
@@ -269,8 +319,14 @@ class WatchState:
 class FolderWatcher:
     """Keeps one watchdog observer per folder; decides when a folder must be polled instead."""
 
-    def __init__(self, queue: ChangeQueue, *, max_watches: int | None = None,
-                 mounts_file: str = "/proc/mounts", poll_interval: float = 5.0) -> None:
+    def __init__(
+        self,
+        queue: ChangeQueue,
+        *,
+        max_watches: int | None = None,
+        mounts_file: str = "/proc/mounts",
+        poll_interval: float = 5.0,
+    ) -> None:
         self.queue = queue
         self.budget = watch_budget(max_watches)
         self.mounts_file = mounts_file
@@ -304,14 +360,21 @@ class FolderWatcher:
                 return self._polling(folder, f"network share ({fstype}): changes are {every}")
             dirs = count_dirs(folder.path)
             if self.budget is not None and self.used + dirs > self.budget:
-                return self._polling(folder, f"too many sub-folders to watch ({self.used + dirs:,} > limit "
-                                             f"{self.budget:,}): changes are {every}")
+                return self._polling(
+                    folder,
+                    f"too many sub-folders to watch ({self.used + dirs:,} > limit "
+                    f"{self.budget:,}): changes are {every}",
+                )
             try:
                 observer = self._start_observer(folder)
             except OSError as e:
                 if e.errno == errno.ENOSPC:
-                    return self._polling(folder, f"the system's folder-watch limit is reached: changes are {every}")
-                return self._polling(folder, f"cannot watch this folder ({e.strerror or e}): changes are {every}")
+                    return self._polling(
+                        folder, f"the system's folder-watch limit is reached: changes are {every}"
+                    )
+                return self._polling(
+                    folder, f"cannot watch this folder ({e.strerror or e}): changes are {every}"
+                )
             st = WatchState(folder, "events", None, dirs, observer)
             self.states[folder.id] = st
             return st
@@ -358,8 +421,11 @@ class FolderWatcher:
                     break
                 st = max(events, key=lambda s: s.dirs)
                 self._stop(st)
-                new = self._polling(st.folder, f"too many sub-folders to watch (limit {self.budget:,}): changes are "
-                                               f"checked every {self.poll_interval:g} s")
+                new = self._polling(
+                    st.folder,
+                    f"too many sub-folders to watch (limit {self.budget:,}): changes are "
+                    f"checked every {self.poll_interval:g} s",
+                )
                 out.append(new)
         return out
 

@@ -30,8 +30,18 @@ ENV_IMAGE_BACKEND = "PHOTOSEARCH_IMAGE_BACKEND"
 IMAGE_BACKENDS = ("auto", "onnxruntime", "openvino")
 # Operators that only quantised (int8) ONNX graphs contain. OpenVINO runs such graphs several times
 # slower than ONNX Runtime's int8 kernels here, so "auto" keeps them on ONNX Runtime.
-_QUANTISED_OPS = frozenset({"MatMulInteger", "DynamicQuantizeLinear", "QLinearMatMul", "QLinearConv", "ConvInteger",
-                            "QuantizeLinear", "DequantizeLinear", "MatMulNBits"})
+_QUANTISED_OPS = frozenset(
+    {
+        "MatMulInteger",
+        "DynamicQuantizeLinear",
+        "QLinearMatMul",
+        "QLinearConv",
+        "ConvInteger",
+        "QuantizeLinear",
+        "DequantizeLinear",
+        "MatMulNBits",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,9 @@ class RuntimeSettings:
 
     def __post_init__(self) -> None:
         if self.image_backend not in IMAGE_BACKENDS:
-            raise ValueError(f"image backend must be one of {', '.join(IMAGE_BACKENDS)}, not {self.image_backend!r}")
+            raise ValueError(
+                f"image backend must be one of {', '.join(IMAGE_BACKENDS)}, not {self.image_backend!r}"
+            )
 
     @classmethod
     def default(cls) -> RuntimeSettings:
@@ -69,7 +81,9 @@ class RuntimeSettings:
         threads = int(env) if env and env.isdigit() and int(env) > 0 else max(1, os.cpu_count() or 1)
         backend = os.environ.get(ENV_IMAGE_BACKEND, "auto").strip().lower() or "auto"
         if backend not in IMAGE_BACKENDS:
-            log.warning("%s=%r is not one of %s; using auto", ENV_IMAGE_BACKEND, backend, ", ".join(IMAGE_BACKENDS))
+            log.warning(
+                "%s=%r is not one of %s; using auto", ENV_IMAGE_BACKEND, backend, ", ".join(IMAGE_BACKENDS)
+            )
             backend = "auto"
         return cls(intra_op_threads=threads, image_backend=backend, openvino_cache=True)
 
@@ -169,10 +183,17 @@ def describe_image_backend(settings: RuntimeSettings, vision_file: Path | None =
         backend = settings.resolve_image_backend(vision_file, confirm=False)  # never imports OpenVINO
     hint = None
     if amx and not installed and settings.image_backend != "onnxruntime":
-        hint = ("this CPU has bf16 matrix units (Intel AMX): installing OpenVINO (pip install openvino, or "
-                "the 'accel' extra) makes indexing ≈ 1.8× faster")
-    return {"setting": settings.image_backend, "backend": backend, "openvino_installed": installed,
-            "cpu_amx_bf16": amx, "hint": hint}
+        hint = (
+            "this CPU has bf16 matrix units (Intel AMX): installing OpenVINO (pip install openvino, or "
+            "the 'accel' extra) makes indexing ≈ 1.8× faster"
+        )
+    return {
+        "setting": settings.image_backend,
+        "backend": backend,
+        "openvino_installed": installed,
+        "cpu_amx_bf16": amx,
+        "hint": hint,
+    }
 
 
 def is_quantised_onnx(path: Path) -> bool:
@@ -273,8 +294,13 @@ class _LazySession:
     """One inference session (ONNX Runtime, or OpenVINO for ``backend="auto"|"openvino"``), created on
     first use under a lock. ``run`` is safe to call from several threads."""
 
-    def __init__(self, path: Path, settings: RuntimeSettings, backend: str = "onnxruntime",
-                 content_id: str | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        settings: RuntimeSettings,
+        backend: str = "onnxruntime",
+        content_id: str | None = None,
+    ) -> None:
         self.path = path
         # names the compile-cache folder: OpenVINO keys its cache by the file's path alone, so a model
         # replaced in place would load the old compiled blob; a folder per content can't
@@ -322,8 +348,10 @@ class _LazySession:
     def _load_openvino(self) -> Any:
         core = _openvino_core()
         if core is None:
-            raise ModelLoadError("the image backend is set to OpenVINO, but the 'openvino' package isn't installed "
-                                 f"(pip install openvino, or set {ENV_IMAGE_BACKEND}=onnxruntime)")
+            raise ModelLoadError(
+                "the image backend is set to OpenVINO, but the 'openvino' package isn't installed "
+                f"(pip install openvino, or set {ENV_IMAGE_BACKEND}=onnxruntime)"
+            )
         config = self.settings.openvino_config()
         if self.settings.openvino_cache and self.content_id:
             from photosearch.config import openvino_cache_dir
@@ -339,13 +367,19 @@ class _LazySession:
         except Exception:  # a damaged or unwritable cache must not stop encoding
             if "CACHE_DIR" not in config:
                 raise
-            log.warning("OpenVINO failed with its compile cache %s; compiling without it", config["CACHE_DIR"],
-                        exc_info=True)
+            log.warning(
+                "OpenVINO failed with its compile cache %s; compiling without it",
+                config["CACHE_DIR"],
+                exc_info=True,
+            )
             del config["CACHE_DIR"]
             compiled = core.compile_model(str(self.path.resolve()), "CPU", config)
         self._ov_request = compiled.create_infer_request()
-        log.info("image encoder %s runs on OpenVINO (%s)", self.path.name,
-                 compiled.get_property("INFERENCE_PRECISION_HINT"))
+        log.info(
+            "image encoder %s runs on OpenVINO (%s)",
+            self.path.name,
+            compiled.get_property("INFERENCE_PRECISION_HINT"),
+        )
         return compiled
 
     def run(self, output: str, feeds: dict[str, np.ndarray]) -> np.ndarray:
@@ -376,8 +410,12 @@ class ImageEncoder:
         self.package = package
         self.spec = package.manifest.vision
         self.preprocessor = Preprocessor(self.spec)
-        self._session = _LazySession(package.vision_path, settings, backend=settings.image_backend,
-                                     content_id=package.manifest.files[self.spec.file].sha256[:16])
+        self._session = _LazySession(
+            package.vision_path,
+            settings,
+            backend=settings.image_backend,
+            content_id=package.manifest.files[self.spec.file].sha256[:16],
+        )
         self.max_batch = max_batch if self.spec.dynamic_batch else 1
         self.calls = 0  # images encoded since creation (tests count re-embeds with it)
         self._count_lock = threading.Lock()
@@ -455,7 +493,9 @@ class TextEncoder:
         for start in range(0, len(texts), self.max_batch):
             chunk = texts[start : start + self.max_batch]
             ids, mask = self.tokenizer.encode(chunk, pad_to_context=pad_to_context)
-            feeds: dict[str, Any] = {self.spec.input_ids.name: ids.astype(_NP_DTYPES[self.spec.input_ids.dtype])}
+            feeds: dict[str, Any] = {
+                self.spec.input_ids.name: ids.astype(_NP_DTYPES[self.spec.input_ids.dtype])
+            }
             if self.spec.attention_mask is not None:
                 feeds[self.spec.attention_mask.name] = mask.astype(_NP_DTYPES[self.spec.attention_mask.dtype])
             out = self._session.run(self.spec.output.name, feeds)

@@ -46,9 +46,9 @@ class Preprocessor:
         self.size = spec.image_size
         self.filter = _FILTERS[spec.interpolation]
         self._scale = (np.float32(spec.rescale) / np.asarray(spec.std, dtype=np.float32)).reshape(3, 1, 1)
-        self._offset = (np.asarray(spec.mean, dtype=np.float32) / np.asarray(spec.std, dtype=np.float32)).reshape(
-            3, 1, 1
-        )
+        self._offset = (
+            np.asarray(spec.mean, dtype=np.float32) / np.asarray(spec.std, dtype=np.float32)
+        ).reshape(3, 1, 1)
         self.dtype = np.float16 if spec.input.dtype == "float16" else np.float32
 
     @property
@@ -104,8 +104,10 @@ class Preprocessor:
         return out.astype(self.dtype, copy=False)
 
     def batch(self, images: list[Image.Image]) -> np.ndarray:
-        return np.stack([self.to_tensor(im) for im in images]) if images else np.zeros(
-            (0, 3, self.size, self.size), self.dtype
+        return (
+            np.stack([self.to_tensor(im) for im in images])
+            if images
+            else np.zeros((0, 3, self.size, self.size), self.dtype)
         )
 
     # -- file paths -----------------------------------------------------------------------------
@@ -113,8 +115,9 @@ class Preprocessor:
         return open_image(path, draft_short_side=None)
 
     def decode_fast(self, path: str | Path, min_short_side: int = 0) -> Decoded:
-        return open_image(path, draft_short_side=max(self.draft_short_side, min_short_side),
-                          thumb_short_side=self.size)
+        return open_image(
+            path, draft_short_side=max(self.draft_short_side, min_short_side), thumb_short_side=self.size
+        )
 
     def exact(self, path: str | Path) -> np.ndarray:
         return self.to_tensor(self.decode_exact(path).image)

@@ -105,14 +105,24 @@ class DuplicateGroup:
         return len({f.content_hash for f in self.files}) == 1
 
     def to_json(self) -> dict[str, Any]:
-        return {"size": len(self.files), "identical": self.identical,
-                "files": [{"path": f.path, "size": f.size, "width": f.width, "height": f.height,
-                           "format": f.format} for f in self.files],
-                "pairs": self.pairs}
+        return {
+            "size": len(self.files),
+            "identical": self.identical,
+            "files": [
+                {"path": f.path, "size": f.size, "width": f.width, "height": f.height, "format": f.format}
+                for f in self.files
+            ],
+            "pairs": self.pairs,
+        }
 
 
-def ensure_phashes(engine: SearchEngine, files: Sequence[FileRow], *, store: bool = True,
-                   progress: Callable[[int, int], None] | None = None) -> dict[int, int]:
+def ensure_phashes(
+    engine: SearchEngine,
+    files: Sequence[FileRow],
+    *,
+    store: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[int, int]:
     """{file id: phash} for ``files``, computing (and, with ``store``, recording) missing ones."""
     out: dict[int, int] = {}
     missing = [f for f in files if f.phash is None]
@@ -133,10 +143,16 @@ def ensure_phashes(engine: SearchEngine, files: Sequence[FileRow], *, store: boo
     return out
 
 
-def find_duplicates(engine: SearchEngine, *, threshold: float = DEFAULT_THRESHOLD,
-                    max_distance: int = DEFAULT_MAX_DISTANCE, k: int = DEFAULT_NEIGHBOURS,
-                    pixel_max: float | None = DEFAULT_PIXEL_MAX, store_hashes: bool = True,
-                    progress: Callable[[int, int], None] | None = None) -> list[DuplicateGroup]:
+def find_duplicates(
+    engine: SearchEngine,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    max_distance: int = DEFAULT_MAX_DISTANCE,
+    k: int = DEFAULT_NEIGHBOURS,
+    pixel_max: float | None = DEFAULT_PIXEL_MAX,
+    store_hashes: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[DuplicateGroup]:
     """Groups of near-identical photos in the library, largest first.
 
     ``threshold``: the least embedding cosine for a pair to be considered; ``max_distance``: the most
@@ -174,8 +190,11 @@ def find_duplicates(engine: SearchEngine, *, threshold: float = DEFAULT_THRESHOL
             uf.union(fs[0].id, f.id)
             evidence.append((fs[0].id, f.id, 1.0, 0))
     if len(ids) > 1:
-        hashes = ensure_phashes(engine, list(files.values()), store=store_hashes, progress=progress) \
-            if max_distance < 64 else {}
+        hashes = (
+            ensure_phashes(engine, list(files.values()), store=store_hashes, progress=progress)
+            if max_distance < 64
+            else {}
+        )
         nn_labels, nn_scores = engine.knn(vecs, min(k + 1, len(ids)))
         seen: set[tuple[int, int]] = set()
         for row, label in enumerate(ids.tolist()):
@@ -207,9 +226,13 @@ def find_duplicates(engine: SearchEngine, *, threshold: float = DEFAULT_THRESHOL
     pairs_by_root: dict[int, list[dict[str, Any]]] = {}
     for ida, idb, s, dist in evidence:
         pairs_by_root.setdefault(uf.find(ida), []).append(
-            {"a": files[ida].path, "b": files[idb].path, "cosine": round(s, 6), "distance": dist})
-    out = [DuplicateGroup(sorted(fs, key=lambda f: f.path), pairs_by_root.get(root, []))
-           for root, fs in groups.items() if len(fs) > 1]
+            {"a": files[ida].path, "b": files[idb].path, "cosine": round(s, 6), "distance": dist}
+        )
+    out = [
+        DuplicateGroup(sorted(fs, key=lambda f: f.path), pairs_by_root.get(root, []))
+        for root, fs in groups.items()
+        if len(fs) > 1
+    ]
     out.sort(key=lambda g: (-len(g.files), g.files[0].path))
     return out
 
@@ -235,8 +258,11 @@ def _windows(a: np.ndarray) -> list[np.ndarray]:
         steps = 1 if keep == 1.0 else 3
         for oy in np.linspace(0, PIX_SIDE - side, steps):
             for ox in np.linspace(0, PIX_SIDE - side, steps):
-                win = img.resize((CMP_SIDE, CMP_SIDE), Image.Resampling.BOX,
-                                 box=(float(ox), float(oy), float(ox + side), float(oy + side)))
+                win = img.resize(
+                    (CMP_SIDE, CMP_SIDE),
+                    Image.Resampling.BOX,
+                    box=(float(ox), float(oy), float(ox + side), float(oy + side)),
+                )
                 out.append(np.asarray(win, dtype=np.float32))
     return out
 
@@ -249,8 +275,10 @@ def pixels_match(a: np.ndarray, b: np.ndarray, limit: float = DEFAULT_PIXEL_MAX)
 def pixel_distance(a: np.ndarray, b: np.ndarray, stop_below: float = -1.0) -> float:
     """Mean absolute RGB difference (0–255) between two photos, minimised over the crops one could be of
     the other: small for copies (resized, re-encoded, slightly cropped), large for another shot."""
-    small = {k: np.asarray(Image.fromarray(x).resize((CMP_SIDE, CMP_SIDE), Image.Resampling.BOX), np.float32)
-             for k, x in (("a", a), ("b", b))}
+    small = {
+        k: np.asarray(Image.fromarray(x).resize((CMP_SIDE, CMP_SIDE), Image.Resampling.BOX), np.float32)
+        for k, x in (("a", a), ("b", b))
+    }
     best = float(np.abs(small["a"] - small["b"]).mean())
     if best <= stop_below or best > 80.0:  # close enough already / far beyond what a slight crop explains
         return best

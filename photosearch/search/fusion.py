@@ -62,7 +62,7 @@ def bound(last: np.ndarray, w: float, fusion: str) -> float:
     last = np.asarray(last, dtype=np.float64)
     if fusion == "product":
         sv, st = max(float(last[0]), FLOOR), max(float(last[1]), FLOOR)
-        return float(sv ** (1.0 - w) * st ** w)
+        return float(sv ** (1.0 - w) * st**w)
     return float(last[2])
 
 
@@ -73,5 +73,5 @@ def score(v: np.ndarray, t: np.ndarray, candidates: np.ndarray, w: float, fusion
     if fusion == "product":
         sv = np.maximum(candidates @ normalize(v), FLOOR)
         st = np.maximum(candidates @ normalize(t), FLOOR)
-        return (sv ** (1.0 - w) * st ** w).astype(np.float32)
+        return (sv ** (1.0 - w) * st**w).astype(np.float32)
     return (candidates @ fused_vector(v, t, w, fusion)).astype(np.float32)

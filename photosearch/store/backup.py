@@ -117,7 +117,9 @@ _running: dict[str, threading.Thread] = {}
 _running_lock = threading.Lock()
 
 
-def backup_in_background(catalog: Path, data_dir: Path, every: float | None = None) -> threading.Thread | None:
+def backup_in_background(
+    catalog: Path, data_dir: Path, every: float | None = None
+) -> threading.Thread | None:
     """:func:`maybe_backup` on a low-priority thread of its own, so the writer (indexing, watching) goes
     on while the catalog is copied; None when no backup is due or one is already running."""
     key = str(Path(catalog).resolve())

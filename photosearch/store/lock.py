@@ -43,7 +43,12 @@ class WriterLock:
             holder = self.holder()
             os.close(fd)
             raise IndexLocked(_describe(holder)) from None
-        info = {"pid": os.getpid(), "purpose": self.purpose, "host": socket.gethostname(), "since": time.time()}
+        info = {
+            "pid": os.getpid(),
+            "purpose": self.purpose,
+            "host": socket.gethostname(),
+            "since": time.time(),
+        }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
         with contextlib.suppress(OSError):

@@ -88,7 +88,9 @@ def index_file_problem(directory: Path, meta: IndexMeta) -> str | None:
         return f"index file {meta.file} is missing"
     size = path.stat().st_size
     if size != meta.size:
-        return f"index file {meta.file} has {size} bytes, the catalog recorded {meta.size} (truncated or stale)"
+        return (
+            f"index file {meta.file} has {size} bytes, the catalog recorded {meta.size} (truncated or stale)"
+        )
     if checksum_file(path, meta.checksum.partition(":")[0]) != meta.checksum:
         return f"index file {meta.file} fails its checksum (damaged)"
     return None
@@ -113,7 +115,12 @@ class VectorIndex:
         import hnswlib
 
         idx = hnswlib.Index(space="ip", dim=self.dim)
-        idx.init_index(max_elements=max(capacity, 1024), ef_construction=EF_CONSTRUCTION, M=M, allow_replace_deleted=False)
+        idx.init_index(
+            max_elements=max(capacity, 1024),
+            ef_construction=EF_CONSTRUCTION,
+            M=M,
+            allow_replace_deleted=False,
+        )
         idx.set_num_threads(max(1, os.cpu_count() or 1))
         idx.set_ef(EF_SEARCH_MIN)
         return idx
@@ -122,8 +129,16 @@ class VectorIndex:
         return self.directory / f"{_safe_name(self.model_id)}.g{generation}.hnsw"
 
     @classmethod
-    def open(cls, catalog: Catalog, directory: str | Path, model_id: str, dim: int, *, writer: bool = False,
-             progress: Callable[[int, int], None] | None = None) -> VectorIndex:
+    def open(
+        cls,
+        catalog: Catalog,
+        directory: str | Path,
+        model_id: str,
+        dim: int,
+        *,
+        writer: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> VectorIndex:
         """Load the saved index if it passes its checks; otherwise rebuild it from the catalog.
 
         A writer also brings the index up to date with the catalog (adds newer rows, drops deleted
@@ -169,8 +184,9 @@ class VectorIndex:
         self.generation = meta.generation
         return None
 
-    def rebuild(self, catalog: Catalog, progress: Callable[[int, int], None] | None = None,
-                chunk: int = 10_000) -> None:
+    def rebuild(
+        self, catalog: Catalog, progress: Callable[[int, int], None] | None = None, chunk: int = 10_000
+    ) -> None:
         ids, vecs = catalog.embeddings(self.model_id, dim=self.dim)
         with self._lock:
             self._index = self._new(int(len(ids) * _GROW) + 1024)
@@ -210,8 +226,11 @@ class VectorIndex:
         need = self._index.get_current_count() + len(ids)
         if need > self._index.get_max_elements():
             self._index.resize_index(int(need * _GROW) + 1024)
-        self._index.add_items(np.ascontiguousarray(vecs, dtype=np.float32), np.asarray(ids, dtype=np.int64),
-                              replace_deleted=False)
+        self._index.add_items(
+            np.ascontiguousarray(vecs, dtype=np.float32),
+            np.asarray(ids, dtype=np.int64),
+            replace_deleted=False,
+        )
         self.high_water = max(self.high_water, int(np.max(ids)))
 
     def add(self, ids: np.ndarray, vecs: np.ndarray) -> None:
@@ -269,8 +288,10 @@ class VectorIndex:
             size = tmp.stat().st_size
             if size != expected:
                 # hnswlib does not report write errors (a full disk leaves a short file): never record one
-                raise OSError(errno.ENOSPC, f"the index file was written short ({size} of {expected} bytes); "
-                              "is the disk full?")
+                raise OSError(
+                    errno.ENOSPC,
+                    f"the index file was written short ({size} of {expected} bytes); is the disk full?",
+                )
         except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink()
@@ -278,7 +299,9 @@ class VectorIndex:
         checksum = checksum_file(tmp)
         os.replace(tmp, final)
         _fsync_dir(self.directory)
-        meta = IndexMeta(self.model_id, generation, final.name, high_water, count, size, checksum, time.time())
+        meta = IndexMeta(
+            self.model_id, generation, final.name, high_water, count, size, checksum, time.time()
+        )
         catalog.set_index_meta(meta)
         self.generation = generation
         self.dirty = False
@@ -330,7 +353,9 @@ class VectorIndex:
             return np.asarray(self._index.get_items(labels), dtype=np.float32)
 
 
-def exact_search(query: np.ndarray, ids: np.ndarray, vecs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def exact_search(
+    query: np.ndarray, ids: np.ndarray, vecs: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Brute-force top-k by inner product (used for the small delta and as the evaluation baseline)."""
     q = np.atleast_2d(np.asarray(query, dtype=np.float32))
     if len(ids) == 0 or k <= 0:

@@ -106,7 +106,9 @@ class TextReader:
         the regions found on crops of ``full`` (the same photo at full size, loaded only when text was found;
         ``reduced`` itself when None)."""
         start = time.monotonic()
-        cpu_start = time.thread_time()  # the budget counts this thread's CPU time: a busy machine is no reason to
+        cpu_start = (
+            time.thread_time()
+        )  # the budget counts this thread's CPU time: a busy machine is no reason to
         # stop reading (the ONNX sessions run on the calling thread, one intra-op thread each)
         engine = self._get()
         small = _fit(reduced.convert("RGB"), self.det_side)

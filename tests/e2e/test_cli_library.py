@@ -27,10 +27,14 @@ def library(tmp_path: Path, data_dir: Path, tiny_model: Path) -> tuple[Path, Pat
 def _consistent(data_dir: Path) -> dict:
     """Catalog and index agree: every indexed file has an embedding, the saved index holds them all."""
     conn = sqlite3.connect(data_dir / "catalog.sqlite3")
-    orphans = conn.execute("SELECT COUNT(*) FROM files f WHERE f.status='indexed' AND NOT EXISTS (SELECT 1 FROM "
-                           "embeddings e WHERE e.content_hash=f.content_hash)").fetchone()[0]
-    dup = conn.execute("SELECT COUNT(*) FROM (SELECT content_hash, model_id, COUNT(*) c FROM embeddings "
-                       "GROUP BY 1, 2 HAVING c > 1)").fetchone()[0]
+    orphans = conn.execute(
+        "SELECT COUNT(*) FROM files f WHERE f.status='indexed' AND NOT EXISTS (SELECT 1 FROM "
+        "embeddings e WHERE e.content_hash=f.content_hash)"
+    ).fetchone()[0]
+    dup = conn.execute(
+        "SELECT COUNT(*) FROM (SELECT content_hash, model_id, COUNT(*) c FROM embeddings "
+        "GROUP BY 1, 2 HAVING c > 1)"
+    ).fetchone()[0]
     n_emb = conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
     meta = conn.execute("SELECT count, high_water FROM vector_indexes").fetchone()
     max_id = conn.execute("SELECT max(id) FROM embeddings").fetchone()[0]
@@ -60,7 +64,9 @@ def test_index_search_and_json(library: tuple[Path, Path]) -> None:
     assert len(text["results"]) == 5 and all(-1 <= r["score"] <= 1 for r in text["results"])
     status = run_json(data, "status")
     assert status["counts"]["indexed"] == 12
-    assert status["skipped"] == [{"path": str(photos / "broken.jpg"), "reason": status["skipped"][0]["reason"]}]
+    assert status["skipped"] == [
+        {"path": str(photos / "broken.jpg"), "reason": status["skipped"][0]["reason"]}
+    ]
     assert status["index"]["health"] == "ok"
     # a second run has nothing to do
     again = run_json(data, "index")
@@ -83,7 +89,9 @@ def test_moved_folder_keeps_embeddings_and_edit_reembeds_one(library: tuple[Path
     assert out["extra"]["scan"]["moved"] == 100 and out["extra"]["scan"]["deleted"] == 100
     res = run_json(data, "search", "--image", str(moved / "renamed.jpg"), "-k", "1")
     assert res["results"][0]["path"] == str(moved / "renamed.jpg")
-    assert all(r["path"].startswith(str(moved)) for r in run_json(data, "search", "a dog", "-k", "100")["results"])
+    assert all(
+        r["path"].startswith(str(moved)) for r in run_json(data, "search", "a dog", "-k", "100")["results"]
+    )
 
     # edit one photo: exactly one encoder call
     p = moved / "photo_0042.jpg"
@@ -171,8 +179,9 @@ def test_folders_commands(library: tuple[Path, Path]) -> None:
     assert bad.returncode != 0 and "not a folder" in bad.stderr
 
 
-def test_global_options_before_or_after_the_command(library: tuple[Path, Path], tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_global_options_before_or_after_the_command(
+    library: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     photos, data = library
     make_photos(photos, 2)
     run_cli(data, "folders", "add", str(photos))

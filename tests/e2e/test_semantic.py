@@ -44,14 +44,28 @@ def _precision(engine: SearchEngine, specs: dict, query: str, attrs: dict[str, s
 
 def test_shape_and_colour_queries_precision_at_5(indexed, capsys: pytest.CaptureFixture[str]) -> None:
     engine, specs = indexed
-    p = [_precision(engine, specs, f"a {c} {s}", {"shape": s, "colour": c})
-         for s in shapes.SHAPES for c in shapes.COLOURS]
-    full = [_precision(engine, specs, f"a {z} {c} {s} at the {pos}",
-                       {"shape": s, "colour": c, "size": z, "position": pos})
-            for s in shapes.SHAPES for c in shapes.COLOURS for z in shapes.SIZES for pos in shapes.POSITIONS[:4:3]]
+    p = [
+        _precision(engine, specs, f"a {c} {s}", {"shape": s, "colour": c})
+        for s in shapes.SHAPES
+        for c in shapes.COLOURS
+    ]
+    full = [
+        _precision(
+            engine,
+            specs,
+            f"a {z} {c} {s} at the {pos}",
+            {"shape": s, "colour": c, "size": z, "position": pos},
+        )
+        for s in shapes.SHAPES
+        for c in shapes.COLOURS
+        for z in shapes.SIZES
+        for pos in shapes.POSITIONS[:4:3]
+    ]
     with capsys.disabled():
-        print(f"\nshape×colour mean P@5 = {np.mean(p):.3f} over {len(p)} pairs (min {min(p):.2f}); "
-              f"shape+colour+size+position mean P@k = {np.mean(full):.3f} over {len(full)} queries")
+        print(
+            f"\nshape×colour mean P@5 = {np.mean(p):.3f} over {len(p)} pairs (min {min(p):.2f}); "
+            f"shape+colour+size+position mean P@k = {np.mean(full):.3f} over {len(full)} queries"
+        )
     assert np.mean(p) >= 0.8
 
 

@@ -20,8 +20,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def ps(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "photosearch", *args], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "photosearch", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        timeout=60,
+    )
 
 
 def test_watch_cli_end_to_end(tiny_model: Path, data_dir: Path, tmp_path: Path) -> None:
@@ -34,8 +39,13 @@ def test_watch_cli_end_to_end(tiny_model: Path, data_dir: Path, tmp_path: Path) 
         make_image(polled / f"d{i}" / "x.jpg")
     assert ps("folders", "add", str(pics), str(polled)).returncode == 0
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PHOTOSEARCH_MAX_WATCHES": "2"}
-    proc = subprocess.Popen([sys.executable, "-m", "photosearch", "watch", "--json", "--poll-interval", "0.5"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "photosearch", "watch", "--json", "--poll-interval", "0.5"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         for line in proc.stdout:  # wait for the first "idle" event (start-up scan and embedding done)

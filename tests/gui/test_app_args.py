@@ -139,6 +139,8 @@ def test_a_second_launch_and_the_cli_hand_over_to_the_open_window(
         t.join()
         assert "done by the running PhotoSearch" in out["r"].stdout
         assert str(more) in [f.path for f in w.lib.folders()]
-        qtbot.waitUntil(lambda: str(more) in [f.path for f in w.folders.folders()], timeout=15000)  # the side panel
+        qtbot.waitUntil(
+            lambda: str(more) in [f.path for f in w.folders.folders()], timeout=15000
+        )  # the side panel
     finally:
         owner.stop()

@@ -62,8 +62,14 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(data_dir: Path, *args: str, timeout: float = 120, user: int | None = None,
-            env: dict[str, str] | None = None, prefix: list[str] | None = None) -> Run:
+def run_cli(
+    data_dir: Path,
+    *args: str,
+    timeout: float = 120,
+    user: int | None = None,
+    env: dict[str, str] | None = None,
+    prefix: list[str] | None = None,
+) -> Run:
     """``python -m photosearch ARGS`` in a subprocess; ``user``: run as that uid (and gid).
     Reports the child's own peak RSS (``wait4``) and kills it after ``timeout`` seconds."""
     cmd = [sys.executable, "-m", "photosearch", *args]
@@ -91,8 +97,13 @@ def run_cli(data_dir: Path, *args: str, timeout: float = 120, user: int | None =
         p.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Run(p.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
-                   usage.ru_maxrss / 1024.0, timed_out.is_set())
+        return Run(
+            p.returncode,
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+            usage.ru_maxrss / 1024.0,
+            timed_out.is_set(),
+        )
 
 
 def install_model(data_dir: Path, model_dir: Path) -> None:

@@ -182,8 +182,13 @@ print("peak_mb", int(hwm.split()[1]) / 1024)
 
 
 def _probe(path: Path) -> tuple[str, float]:
-    r = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(path)], env=cli_env(Path("/nonexistent")),
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, str(path)],
+        env=cli_env(Path("/nonexistent")),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     lines = r.stdout.strip().splitlines()
     return lines[0], float(lines[-1].split()[1])

@@ -55,8 +55,10 @@ def check_corpus_outcome(corpus, data_dir: Path, *, as_root: bool, user: int | N
             "absent": row is None,
         }[expectation]
         if not ok:
-            problems.append(f"{corpus.notes[path]} ({path!r}): expected {expectation}, got {state} "
-                            f"{skipped.get(stored, '')}")
+            problems.append(
+                f"{corpus.notes[path]} ({path!r}): expected {expectation}, got {state} "
+                f"{skipped.get(stored, '')}"
+            )
     # nothing from outside the added folder, nothing left pending
     outside = [p for p in rows if not p.startswith(str(corpus.root) + os.sep)]
     assert not outside, f"indexed outside the added folder: {outside}"
@@ -80,8 +82,10 @@ def test_hostile_corpus_indexes_to_completion(corpus, data_dir: Path, tiny_model
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr, run.stderr
     counts = check_corpus_outcome(corpus, data_dir, as_root=os.geteuid() == 0)
-    print(f"\nhostile corpus: {len(corpus.expect)} entries, {counts['indexed']} indexed, {counts['skipped']} skipped "
-          f"with a reason, 0 crashes, 0 hangs, {elapsed:.1f} s, peak RSS {run.peak_rss_mb:.0f} MB")
+    print(
+        f"\nhostile corpus: {len(corpus.expect)} entries, {counts['indexed']} indexed, {counts['skipped']} skipped "
+        f"with a reason, 0 crashes, 0 hangs, {elapsed:.1f} s, peak RSS {run.peak_rss_mb:.0f} MB"
+    )
     assert run.peak_rss_mb < 1500, f"peak RSS {run.peak_rss_mb:.0f} MB: a bomb was decoded?"
 
     # a second run changes nothing, the library is healthy and searchable
@@ -95,7 +99,9 @@ def test_hostile_corpus_indexes_to_completion(corpus, data_dir: Path, tiny_model
     assert len(json.loads(search.stdout)["results"]) == 5
 
 
-@pytest.mark.parametrize("maker", ["png_bomb", "png_declares", "jpeg_declares", "gif_declares", "tiff_declares"])
+@pytest.mark.parametrize(
+    "maker", ["png_bomb", "png_declares", "jpeg_declares", "gif_declares", "tiff_declares"]
+)
 def test_bombs_refused_from_their_declared_size(corpus, maker: str) -> None:
     path = next(p for p in corpus.paths("error") if os.path.basename(p).startswith(maker))
     t0 = time.monotonic()
@@ -188,7 +194,9 @@ def test_file_deleted_between_scan_and_read(tmp_path: Path, data_dir: Path, tiny
         lib.close()
 
 
-def test_file_still_being_written_is_indexed_once_complete(tmp_path: Path, data_dir: Path, tiny_model: Path) -> None:
+def test_file_still_being_written_is_indexed_once_complete(
+    tmp_path: Path, data_dir: Path, tiny_model: Path
+) -> None:
     folder = tmp_path / "photos"
     make_photos(folder, 3)
     full = make_photos(tmp_path / "src", 1, seed=9, size=(640, 480))[0].read_bytes()
@@ -209,8 +217,9 @@ def test_file_still_being_written_is_indexed_once_complete(tmp_path: Path, data_
         lib.close()
 
 
-def test_file_over_the_time_budget_is_skipped_with_a_reason(tmp_path: Path, data_dir: Path, tiny_model: Path,
-                                                            monkeypatch) -> None:
+def test_file_over_the_time_budget_is_skipped_with_a_reason(
+    tmp_path: Path, data_dir: Path, tiny_model: Path, monkeypatch
+) -> None:
     import photosearch.indexing.pipeline as pipeline
 
     photos = make_photos(tmp_path / "photos", 5)

@@ -34,7 +34,9 @@ def _chown_tree(path: Path, uid: int) -> None:
             os.chown(os.path.join(dirpath, n), uid, uid, follow_symlinks=False)
 
 
-def test_unreadable_files_listed_with_a_reason_as_unprivileged_user(shared_dir: Path, tiny_model: Path) -> None:
+def test_unreadable_files_listed_with_a_reason_as_unprivileged_user(
+    shared_dir: Path, tiny_model: Path
+) -> None:
     corpus = build_hostile_corpus(shared_dir / "corpus", seed=3)
     data = shared_dir / "data"
     install_model(data, tiny_model)
@@ -44,8 +46,10 @@ def test_unreadable_files_listed_with_a_reason_as_unprivileged_user(shared_dir: 
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr, r.stderr
     counts = check_corpus_outcome(corpus, data, as_root=False, user=NOBODY)
-    skipped = {s["path"]: s["reason"] for s in json.loads(run_cli(data, "status", "--json", user=NOBODY).stdout)
-               ["skipped"]}
+    skipped = {
+        s["path"]: s["reason"]
+        for s in json.loads(run_cli(data, "status", "--json", user=NOBODY).stdout)["skipped"]
+    }
     root = corpus.root
     assert skipped[str(root / "locked" / "unreadable.jpg")] == "permission denied"
     assert skipped[str(root / "locked" / "closed_folder")].startswith("cannot list folder")

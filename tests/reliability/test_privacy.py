@@ -22,7 +22,7 @@ from photosearch.errors import PhotoSearchError
 from tests.reliability._util import REPO, cli_env, install_model, make_photos, run_cli
 
 # Loaded at interpreter start (PYTHONPATH): every way to reach the network fails and is recorded.
-SITECUSTOMIZE = '''
+SITECUSTOMIZE = """
 import os, socket, traceback
 
 _LOG = os.environ["PHOTOSEARCH_NET_LOG"]
@@ -47,7 +47,7 @@ socket.socket.sendto = lambda self, *a: _refuse("sendto", *a)
 socket.getaddrinfo = lambda *a, **k: _refuse("getaddrinfo", *a)
 socket.gethostbyname = lambda *a: _refuse("gethostbyname", *a)
 socket.create_connection = lambda *a, **k: _refuse("create_connection", *a)
-'''
+"""
 
 COMMANDS = (
     ("status", "--json"),
@@ -69,9 +69,12 @@ def _run_all(data_dir: Path, photos: Path, full: bool = True, **kw) -> None:
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["counts"]["pending"] == 0
     ref = next(photos.glob("*.jpg"))
-    commands = [*COMMANDS, ("search", "--json", "-k", "3", "--image", str(ref)),
-                ("search", "--json", "-k", "3", "--image", str(ref), "at night"),
-                ("similar", "--json", "-k", "3", str(ref))]
+    commands = [
+        *COMMANDS,
+        ("search", "--json", "-k", "3", "--image", str(ref)),
+        ("search", "--json", "-k", "3", "--image", str(ref), "at night"),
+        ("similar", "--json", "-k", "3", str(ref)),
+    ]
     for args in commands if full else commands[1:2] + commands[-2:-1]:
         r = run_cli(data_dir, *args, **kw)
         assert r.returncode == 0, (args, r.stderr)
@@ -86,8 +89,12 @@ def test_index_and_search_with_sockets_blocked(library: Path, data_dir: Path, tm
     env = cli_env(data_dir, PHOTOSEARCH_NET_LOG=str(log))
     env["PYTHONPATH"] = f"{site}:{env['PYTHONPATH']}"
     # the guard really is active in the child
-    probe = subprocess.run([sys.executable, "-c", "import socket; socket.getaddrinfo('example.com', 443)"], env=env,
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import socket; socket.getaddrinfo('example.com', 443)"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert probe.returncode != 0 and "network blocked" in probe.stderr
     log.unlink()
     _run_all(data_dir, library, env=env)
@@ -105,13 +112,22 @@ def test_index_and_search_in_a_network_namespace_without_interfaces(library: Pat
 
 
 def _python_files() -> list[Path]:
-    return sorted(p for p in (REPO / "photosearch").rglob("*.py")) + [REPO / "main.py"] * (REPO / "main.py").exists()
+    return (
+        sorted(p for p in (REPO / "photosearch").rglob("*.py"))
+        + [REPO / "main.py"] * (REPO / "main.py").exists()
+    )
 
 
 def test_no_shell_is_ever_used() -> None:
     """Files and folders are opened with argument lists: no shell=True, os.system, os.popen, getoutput."""
-    banned_calls = {("os", "system"), ("os", "popen"), ("subprocess", "getoutput"), ("subprocess", "getstatusoutput"),
-                    ("os", "execlp"), ("os", "spawnlp")}
+    banned_calls = {
+        ("os", "system"),
+        ("os", "popen"),
+        ("subprocess", "getoutput"),
+        ("subprocess", "getstatusoutput"),
+        ("os", "execlp"),
+        ("os", "spawnlp"),
+    }
     found = []
     for path in _python_files():
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
@@ -119,20 +135,38 @@ def test_no_shell_is_ever_used() -> None:
             if not isinstance(node, ast.Call):
                 continue
             f = node.func
-            if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and (f.value.id, f.attr) in banned_calls:
+            if (
+                isinstance(f, ast.Attribute)
+                and isinstance(f.value, ast.Name)
+                and (f.value.id, f.attr) in banned_calls
+            ):
                 found.append(f"{path.relative_to(REPO)}:{node.lineno}: {f.value.id}.{f.attr}")
             for kw in node.keywords:
                 if kw.arg == "shell" and not (isinstance(kw.value, ast.Constant) and kw.value.value is False):
                     found.append(f"{path.relative_to(REPO)}:{node.lineno}: shell={ast.unparse(kw.value)}")
             # a command given as one string (split by a shell) to subprocess
-            if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "subprocess" \
-                    and node.args and isinstance(node.args[0], (ast.Constant, ast.JoinedStr)):
-                found.append(f"{path.relative_to(REPO)}:{node.lineno}: subprocess.{f.attr} with a command string")
+            if (
+                isinstance(f, ast.Attribute)
+                and isinstance(f.value, ast.Name)
+                and f.value.id == "subprocess"
+                and node.args
+                and isinstance(node.args[0], (ast.Constant, ast.JoinedStr))
+            ):
+                found.append(
+                    f"{path.relative_to(REPO)}:{node.lineno}: subprocess.{f.attr} with a command string"
+                )
     assert not found, "\n".join(found)
 
 
-UNSAFE_NAMES = ["../evil.onnx", "../../etc/cron.d/x", "/etc/passwd", "sub/../../x.onnx", "C:/x.onnx", "a\\..\\b.onnx",
-                ""]
+UNSAFE_NAMES = [
+    "../evil.onnx",
+    "../../etc/cron.d/x",
+    "/etc/passwd",
+    "sub/../../x.onnx",
+    "C:/x.onnx",
+    "a\\..\\b.onnx",
+    "",
+]
 
 
 @pytest.mark.parametrize("name", UNSAFE_NAMES)
@@ -161,8 +195,9 @@ def test_registry_refuses_model_ids_that_leave_the_downloads_folder(model_id: st
 
 
 @pytest.mark.parametrize("name", UNSAFE_NAMES[:5])
-def test_download_refuses_to_write_outside_its_folder_before_any_request(name: str, tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_download_refuses_to_write_outside_its_folder_before_any_request(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("photosearch.models.download")
     import dataclasses
     import socket
@@ -176,7 +211,9 @@ def test_download_refuses_to_write_outside_its_folder_before_any_request(name: s
     monkeypatch.setattr(socket, "create_connection", no_network)
     monkeypatch.setattr(download, "download_file", no_network)
     entry = load_registry(REPO / "photosearch" / "data" / "registry.json").models[0]
-    entry = dataclasses.replace(entry, subfolder="", files=(RegistryFile(path=name, size=3, sha256="0" * 64),))
+    entry = dataclasses.replace(
+        entry, subfolder="", files=(RegistryFile(path=name, size=3, sha256="0" * 64),)
+    )
     staging = tmp_path / "data" / "downloads" / "m"
     with pytest.raises(PhotoSearchError):
         download.download_entry(entry, staging, base_url="http://127.0.0.1:9")
@@ -260,18 +297,33 @@ class Sandbox:
         self.home = root / "home"
         self.home.mkdir(parents=True)
         h = self.home
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith(("XDG_", "PHOTOSEARCH_", "QT_")) and k not in ("ORT_DISABLE_TELEMETRY",
-                                                                                      "DO_NOT_TRACK",
-                                                                                      "HF_HUB_DISABLE_TELEMETRY")}
-        self.env.update(HOME=str(h), XDG_CONFIG_HOME=str(h / ".config"), XDG_DATA_HOME=str(h / ".local/share"),
-                        XDG_CACHE_HOME=str(h / ".cache"), XDG_STATE_HOME=str(h / ".local/state"),
-                        XDG_RUNTIME_DIR=str(root / "run"), PYTHONPATH=str(REPO), PYTHONDONTWRITEBYTECODE="1",
-                        PHOTOSEARCH_IMAGE_BACKEND=backend, PHOTOSEARCH_THREADS="2", QT_QPA_PLATFORM="offscreen")
+        self.env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("XDG_", "PHOTOSEARCH_", "QT_"))
+            and k not in ("ORT_DISABLE_TELEMETRY", "DO_NOT_TRACK", "HF_HUB_DISABLE_TELEMETRY")
+        }
+        self.env.update(
+            HOME=str(h),
+            XDG_CONFIG_HOME=str(h / ".config"),
+            XDG_DATA_HOME=str(h / ".local/share"),
+            XDG_CACHE_HOME=str(h / ".cache"),
+            XDG_STATE_HOME=str(h / ".local/state"),
+            XDG_RUNTIME_DIR=str(root / "run"),
+            PYTHONPATH=str(REPO),
+            PYTHONDONTWRITEBYTECODE="1",
+            PHOTOSEARCH_IMAGE_BACKEND=backend,
+            PHOTOSEARCH_THREADS="2",
+            QT_QPA_PLATFORM="offscreen",
+        )
         (root / "run").mkdir(mode=0o700)
         self.data = h / ".local/share/PhotoSearch"
-        self.allowed = [self.data, h / ".cache/PhotoSearch", h / ".config/PhotoSearch",
-                        h / ".cache/fontconfig"]  # fontconfig's cache, written by Qt: the one exception
+        self.allowed = [
+            self.data,
+            h / ".cache/PhotoSearch",
+            h / ".config/PhotoSearch",
+            h / ".cache/fontconfig",
+        ]  # fontconfig's cache, written by Qt: the one exception
         install_model(self.data, model)
         self.photos = root / "photos"
         make_photos(self.photos, 8)
@@ -283,13 +335,21 @@ class Sandbox:
         from tests.reliability.nettrace import under
 
         # a folder on the way to an allowed one (~/.cache for ~/.cache/PhotoSearch) is fine too
-        return under(path, self.allowed) or any(str(a).startswith(path.rstrip("/") + "/") for a in self.allowed)
+        return under(path, self.allowed) or any(
+            str(a).startswith(path.rstrip("/") + "/") for a in self.allowed
+        )
 
     def run(self, label: str, cmd: list[str], **kw: Any) -> Any:
         from tests.reliability import nettrace
 
-        t = nettrace.run_traced(cmd, env=self.env, cwd=str(REPO), netns=self.netns,
-                                unix_ok=lambda p: nettrace.under(p, [self.data]), **kw)
+        t = nettrace.run_traced(
+            cmd,
+            env=self.env,
+            cwd=str(REPO),
+            netns=self.netns,
+            unix_ok=lambda p: nettrace.under(p, [self.data]),
+            **kw,
+        )
         assert t.returncode == 0, f"{label} failed ({t.returncode}):\n{t.stderr[-2000:]}"
         assert "Traceback" not in t.stderr, t.stderr
         self.problems += [f"{label}: {p}" for p in t.problems(self.allowed_path)]
@@ -332,7 +392,9 @@ def _watch_30s(sb: Sandbox) -> Any:
             time.sleep(1)
         nettrace.stop(pid())
 
-    t = sb.run("watch", [sys.executable, "-m", "photosearch", "watch", "--json"], interact=interact, timeout=100)
+    t = sb.run(
+        "watch", [sys.executable, "-m", "photosearch", "watch", "--json"], interact=interact, timeout=100
+    )
     final = json.loads(t.stdout.strip().splitlines()[-1])
     assert final["event"] == "stopped" and final["encoded"] >= 1, t.stdout[-500:]
     return t
@@ -365,7 +427,8 @@ def _prove_offline(tmp_path: Path, model: Path, backend: str, gui: bool) -> Sand
 
 @pytest.mark.parametrize("backend", ["onnxruntime", "openvino"])
 def test_nothing_leaves_the_machine_and_nothing_is_written_outside_our_folders(
-        tmp_path: Path, shapes_model: Path, backend: str) -> None:
+    tmp_path: Path, shapes_model: Path, backend: str
+) -> None:
     """index, search, status, watch (≥ 30 s, a photo copied in) and the GUI, with HOME an empty folder,
     inside ``unshare -n`` and under ``strace -f``: no connection attempt (a DNS query included), no data
     sent, no child process, no file outside PhotoSearch's data/cache/config folders (and fontconfig's)."""
@@ -376,7 +439,9 @@ def test_nothing_leaves_the_machine_and_nothing_is_written_outside_our_folders(
     assert not problems, "\n".join(problems)
 
 
-def test_the_detector_catches_telemetry_when_it_is_switched_back_on(tmp_path: Path, shapes_model: Path) -> None:
+def test_the_detector_catches_telemetry_when_it_is_switched_back_on(
+    tmp_path: Path, shapes_model: Path
+) -> None:
     """Negative control: the opt-outs undone and OpenVINO imported up front (the old way), the same
     detector reports ONNX Runtime's and OpenVINO's files in the home folder and OpenVINO's connection."""
     pytest.importorskip("openvino")
@@ -419,8 +484,13 @@ def test_openvino_is_imported_only_when_it_will_run_the_model(tiny_model: Path) 
     CPU without bf16 units it never loads, and ``status`` never loads it."""
     pytest.importorskip("openvino")
     env = cli_env(Path("/nonexistent"))
-    r = subprocess.run([sys.executable, "-c", OPENVINO_PROBE, str(tiny_model)], env=env, capture_output=True,
-                       text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", OPENVINO_PROBE, str(tiny_model)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert "openvino imported: False" in r.stdout
 
@@ -428,11 +498,13 @@ def test_openvino_is_imported_only_when_it_will_run_the_model(tiny_model: Path) 
 def test_telemetry_is_switched_off_before_any_library_loads() -> None:
     """Importing photosearch (what every entry point does first) sets the opt-outs and blocks OpenVINO's
     telemetry package; OpenVINO then imports with its no-op stub."""
-    code = ("import os, sys, photosearch\n"
-            "assert os.environ['ORT_DISABLE_TELEMETRY'] == '1'\n"
-            "assert sys.modules['openvino_telemetry'] is None\n"
-            "import onnxruntime\n"
-            "print('ok')")
+    code = (
+        "import os, sys, photosearch\n"
+        "assert os.environ['ORT_DISABLE_TELEMETRY'] == '1'\n"
+        "assert sys.modules['openvino_telemetry'] is None\n"
+        "import onnxruntime\n"
+        "print('ok')"
+    )
     env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
     env["PYTHONPATH"] = str(REPO)
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)

@@ -43,9 +43,13 @@ def _search_labels(data_dir: Path) -> list[int]:
 
 
 @pytest.mark.parametrize("damage", ["truncate", "bitflip", "delete", "garbage"])
-def test_damaged_index_is_rebuilt_with_a_log_line_never_loaded(indexed: Path, data_dir: Path, damage: str,
-                                                               caplog: pytest.LogCaptureFixture,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_damaged_index_is_rebuilt_with_a_log_line_never_loaded(
+    indexed: Path,
+    data_dir: Path,
+    damage: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     before = _search_labels(data_dir)
     f = _index_file(data_dir)
     data = bytearray(f.read_bytes())
@@ -75,8 +79,10 @@ def test_damaged_index_is_rebuilt_with_a_log_line_never_loaded(indexed: Path, da
         assert vi.rebuilt_reason is not None
         assert vi.stored == 40
     assert str(f) not in loaded, "a damaged index file was handed to hnswlib"
-    assert any("rebuilding from stored embeddings" in r.getMessage() and r.levelno >= logging.WARNING
-               for r in caplog.records), caplog.text
+    assert any(
+        "rebuilding from stored embeddings" in r.getMessage() and r.levelno >= logging.WARNING
+        for r in caplog.records
+    ), caplog.text
     assert _search_labels(data_dir) == before
     doctor = run_cli(data_dir, "doctor", "--json")
     assert doctor.returncode == 0 and json.loads(doctor.stdout)["clean"], doctor.stdout
@@ -88,7 +94,9 @@ def test_doctor_finds_and_repairs_a_damaged_index(indexed: Path, data_dir: Path)
     r = run_cli(data_dir, "doctor", "--json")
     assert r.returncode == 1
     found = json.loads(r.stdout)
-    assert not found["clean"] and any(x["check"] == "index" and x["severity"] == "error" for x in found["findings"])
+    assert not found["clean"] and any(
+        x["check"] == "index" and x["severity"] == "error" for x in found["findings"]
+    )
     r = run_cli(data_dir, "doctor", "--repair", "--json")
     assert r.returncode == 0, r.stdout
     fixed = json.loads(r.stdout)

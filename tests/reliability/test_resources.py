@@ -15,8 +15,9 @@ from tests.reliability._util import cli_env, install_model, make_photos, run_cli
 
 
 def _mount(point: Path, *opts: str) -> str | None:
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join(opts), "tmpfs", str(point)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", ",".join(opts), "tmpfs", str(point)], capture_output=True, text=True
+    )
     return None if r.returncode == 0 else (r.stderr.strip() or f"mount exited {r.returncode}")
 
 
@@ -40,7 +41,9 @@ def _free(path: Path) -> int:
     return st.f_bavail * st.f_frsize
 
 
-def test_disk_full_clear_message_no_corruption_and_resume(small_fs: Path, tmp_path: Path, tiny_model: Path) -> None:
+def test_disk_full_clear_message_no_corruption_and_resume(
+    small_fs: Path, tmp_path: Path, tiny_model: Path
+) -> None:
     data = small_fs / "data"
     install_model(data, tiny_model)
     photos = tmp_path / "photos"
@@ -71,7 +74,9 @@ def test_disk_full_clear_message_no_corruption_and_resume(small_fs: Path, tmp_pa
     print(f"\ndisk full after {partial} of 250 photos; resumed to 250 after freeing space")
 
 
-def test_read_only_data_dir_clear_message_no_corruption(small_fs: Path, tmp_path: Path, tiny_model: Path) -> None:
+def test_read_only_data_dir_clear_message_no_corruption(
+    small_fs: Path, tmp_path: Path, tiny_model: Path
+) -> None:
     data = small_fs / "data"
     install_model(data, tiny_model)
     photos = tmp_path / "photos"

@@ -57,7 +57,9 @@ def test_immich_fixed_batch_made_dynamic_and_proven(tmp_path: Path, photos: Path
     fixed = adapt_folder(IMMICH, tmp_path / "fixed", model_id="immich-fixed", make_dynamic=False)
     m = load_package(pkg).manifest
     assert m.vision.dynamic_batch and m.text.dynamic_batch and not m.text.dynamic_sequence
-    assert m.vision.crop_rounding == "round" and m.vision.output.normalized and m.text.input_ids.dtype == "int32"
+    assert (
+        m.vision.crop_rounding == "round" and m.vision.output.normalized and m.text.input_ids.dtype == "int32"
+    )
     assert "made dynamic" in m.extra["import_checks"]["vision_batch"]
     assert not load_package(fixed).manifest.vision.dynamic_batch
 
@@ -98,8 +100,9 @@ def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
 
 
 @pytest.mark.parametrize("layout", ["immich", "xenova"])
-def test_layout_folder_imports_indexes_and_searches(layout: str, photos: Path, tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_layout_folder_imports_indexes_and_searches(
+    layout: str, photos: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = tmp_path / f"{layout}-model"
     shutil.copytree(IMMICH if layout == "immich" else XENOVA, src)
     out = _cli(["models", "import", str(src)], capsys)

@@ -75,10 +75,14 @@ def test_no_good_matches_for_an_absent_colour(tmp_path: Path, shapes_model: Path
             pass
         rt = lib.runtime()
         eng = SearchEngine(lib.catalog, rt, lib.vector_index(rt.id))
-        present = [eng.search_text(t, 5, cutoff=False).results[0].z for t in ("a red circle", "a large green square",
-                                                                              "a blue star", "a yellow cross")]
-        absent = [eng.search_text(t, 5, cutoff=False).results[0].z for t in ("a purple circle", "a large purple square",
-                                                                             "purple", "a purple hexagon")]
+        present = [
+            eng.search_text(t, 5, cutoff=False).results[0].z
+            for t in ("a red circle", "a large green square", "a blue star", "a yellow cross")
+        ]
+        absent = [
+            eng.search_text(t, 5, cutoff=False).results[0].z
+            for t in ("a purple circle", "a large purple square", "purple", "a purple hexagon")
+        ]
         rule = CutoffRule({"text": calibrate(present, absent)}, calibrated=True)
         save_rule(lib.catalog, rt.id, rule)
         eng = SearchEngine(lib.catalog, rt, lib.vector_index(rt.id))  # picks the stored rule up

@@ -52,7 +52,7 @@ def test_phash_survives_copies_and_separates_different_pictures() -> None:
         assert hamming(h, phash(im.resize((80, 80), Image.Resampling.LANCZOS))) <= 6
         assert hamming(h, phash(_jpeg(im))) <= 6
         assert hamming(h, phash(_crop(im, 0.05))) <= DEFAULT_MAX_DISTANCE
-    diff = [hamming(a, b) for i, a in enumerate(hashes) for b in hashes[i + 1:]]
+    diff = [hamming(a, b) for i, a in enumerate(hashes) for b in hashes[i + 1 :]]
     assert np.median(diff) >= 20
     assert hamming(5, 5) == 0 and hamming(-1, 0) == 64 and hamming(3, 0) == hamming(0, 3) == 2
 
@@ -63,8 +63,12 @@ def test_pixel_check_tells_copies_from_another_shot() -> None:
         spec = shapes.random_spec(rng)
         im = shapes.render(spec, 128)
         p = pixels(im)
-        for copy in (im.resize((70, 70), Image.Resampling.LANCZOS), _jpeg(im, 75), _crop(im, 0.05),
-                     _jpeg(_crop(im, 0.04), 80)):
+        for copy in (
+            im.resize((70, 70), Image.Resampling.LANCZOS),
+            _jpeg(im, 75),
+            _crop(im, 0.05),
+            _jpeg(_crop(im, 0.04), 80),
+        ):
             assert pixel_distance(p, pixels(copy)) <= DEFAULT_PIXEL_MAX
         other = shapes.Spec(*spec.combo, bg_style=spec.bg_style, bg_seed=spec.bg_seed + 7)
         assert pixel_distance(p, pixels(shapes.render(other, 128))) > DEFAULT_PIXEL_MAX
@@ -124,7 +128,10 @@ def test_groups_copies_and_not_lookalikes(dup_library: tuple[Library, dict[str, 
     groups = find_duplicates(eng)
     assert _pairs(groups) == truth
     identical = [g for g in groups if g.identical]
-    assert len(identical) == 1 and {Path(f.path).name for f in identical[0].files} == {"o0.png", "o0_copy.png"}
+    assert len(identical) == 1 and {Path(f.path).name for f in identical[0].files} == {
+        "o0.png",
+        "o0_copy.png",
+    }
     # embeddings alone would also join the look-alikes (the tiny random model can't tell them apart
     # reliably): the perceptual hash is what confirms a copy
     loose = find_duplicates(eng, threshold=-1.0, max_distance=64, pixel_max=None)
@@ -142,7 +149,9 @@ def test_hashes_are_computed_lazily_for_an_older_library(dup_library: tuple[Libr
     assert all(f.phash is not None for f in lib.catalog.all_files("indexed"))
 
 
-def test_duplicates_command(dup_library: tuple[Library, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
+def test_duplicates_command(
+    dup_library: tuple[Library, dict[str, int]], capsys: pytest.CaptureFixture[str]
+) -> None:
     from photosearch.cli import main
 
     lib, group = dup_library

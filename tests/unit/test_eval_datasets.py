@@ -42,7 +42,9 @@ def test_flickr30k_token_and_csv(name: str) -> None:
 
 
 def test_flickr30k_karpathy_split() -> None:
-    ds = datasets.load_flickr30k(ROOT / "flickr30k" / "dataset_flickr30k.json", ROOT / "flickr30k" / "images", "test")
+    ds = datasets.load_flickr30k(
+        ROOT / "flickr30k" / "dataset_flickr30k.json", ROOT / "flickr30k" / "images", "test"
+    )
     assert sorted(ds.images) == ["100000.jpg", "100001.jpg", "100002.jpg"]
     assert len(ds.captions) == 6
 

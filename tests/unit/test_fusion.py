@@ -69,8 +69,9 @@ def test_weighted_sum_is_the_normalised_mix() -> None:
     v, t = _unit(rng, 2)
     np.testing.assert_allclose(fusion.weighted_sum(v, t, 0.8), fusion.normalize(0.2 * v + 0.8 * t))
     x = _unit(rng, 50)
-    np.testing.assert_allclose(fusion.score(v, t, x, 0.8, "sum"), x @ fusion.normalize(0.2 * v + 0.8 * t),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        fusion.score(v, t, x, 0.8, "sum"), x @ fusion.normalize(0.2 * v + 0.8 * t), rtol=1e-5
+    )
 
 
 def test_query_vectors_are_v_t_and_the_fused_vector() -> None:

@@ -39,8 +39,9 @@ def test_settings_reject_an_unknown_backend() -> None:
         RuntimeSettings(intra_op_threads=1, image_backend="cuda")
 
 
-def test_default_settings_take_the_backend_from_the_environment(monkeypatch: pytest.MonkeyPatch,
-                                                                caplog: pytest.LogCaptureFixture) -> None:
+def test_default_settings_take_the_backend_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.delenv(encoders.ENV_IMAGE_BACKEND, raising=False)
     assert RuntimeSettings.default().image_backend == "auto"
     assert RuntimeSettings.default().openvino_cache  # the app keeps compiled models
@@ -67,7 +68,9 @@ def test_openvino_encodes_like_onnxruntime(shapes_model: Path) -> None:
     cos = np.sum(got * ref, axis=1)
     assert cos.min() >= 0.99, cos.min()  # bf16 matrix units (AMX) or fp32, as OpenVINO picks for this CPU
     # the same nearest neighbours: retrieval does not change
-    assert (np.argsort(-(got @ got.T), axis=1)[:, :3] == np.argsort(-(ref @ ref.T), axis=1)[:, :3]).mean() >= 0.95
+    assert (
+        np.argsort(-(got @ got.T), axis=1)[:, :3] == np.argsort(-(ref @ ref.T), axis=1)[:, :3]
+    ).mean() >= 0.95
     # batches of any size (the model's batch axis is dynamic), and one image at a time
     np.testing.assert_allclose(ov.image.encode_tensors(x[:5]), got[:5], atol=1e-5)
     np.testing.assert_allclose(ov.image.encode_tensors(x[5:6]), got[5:6], atol=1e-5)
@@ -119,10 +122,14 @@ def test_auto_follows_the_cpus_native_precision(tiny_model: Path, monkeypatch: p
     assert rt.image.backend == "onnxruntime"
 
 
-def test_openvino_asked_for_but_not_installed_says_so(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_openvino_asked_for_but_not_installed_says_so(
+    tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(encoders, "_openvino_core", lambda: None)
     rt = ModelRuntime.from_path(tiny_model, _settings("openvino"))
-    with pytest.raises(ModelLoadError, match="'openvino' package isn't installed .*PHOTOSEARCH_IMAGE_BACKEND=onnxruntime"):
+    with pytest.raises(
+        ModelLoadError, match="'openvino' package isn't installed .*PHOTOSEARCH_IMAGE_BACKEND=onnxruntime"
+    ):
         rt.image.load()
 
 
@@ -146,13 +153,16 @@ def test_a_library_indexed_with_openvino_answers_like_onnxruntime(shapes_model: 
             tops[backend] = [[r.path for r in engine.search_text(q, k=3).results] for q in queries]
     same_first = sum(a[0] == b[0] for a, b in zip(tops["onnxruntime"], tops["openvino"], strict=True))
     assert same_first >= len(queries) - 1, tops
-    hits = [shapes.matches(items[t[0]], {"shape": q.split()[2], "colour": q.split()[1]})
-            for q, t in zip(queries, tops["openvino"], strict=True)]
+    hits = [
+        shapes.matches(items[t[0]], {"shape": q.split()[2], "colour": q.split()[1]})
+        for q, t in zip(queries, tops["openvino"], strict=True)
+    ]
     assert sum(hits) >= len(queries) - 1
 
 
 def test_openvino_compile_cache_per_model_is_reused_and_dropped_with_the_model(
-        shapes_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shapes_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from photosearch.config import openvino_cache_dir
     from photosearch.models.install import remove_package
 
@@ -173,8 +183,9 @@ def test_openvino_compile_cache_per_model_is_reused_and_dropped_with_the_model(
     assert not cache.exists()
 
 
-def test_an_unusable_compile_cache_does_not_stop_encoding(shapes_model: Path, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unusable_compile_cache_does_not_stop_encoding(
+    shapes_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the cache folder should be")
     monkeypatch.setenv("PHOTOSEARCH_CACHE_DIR", str(blocker))
@@ -205,7 +216,8 @@ def test_a_model_replaced_in_place_is_compiled_anew(tmp_path: Path, monkeypatch:
 
 
 def test_status_says_what_runs_the_image_encoder_and_when_openvino_would_help(
-        tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import importlib.util
 
     vision = load_package(tiny_model).vision_path
@@ -214,8 +226,9 @@ def test_status_says_what_runs_the_image_encoder_and_when_openvino_would_help(
     # a CPU with AMX and no openvino installed: say how to get the faster path
     monkeypatch.setattr(encoders, "cpu_has_amx_bf16", lambda: True)
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "openvino" else
-                        real_find_spec(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "openvino" else real_find_spec(name, *a)
+    )
     monkeypatch.setattr(encoders, "_openvino_core", lambda: None)
     info = encoders.describe_image_backend(_settings("auto"), vision)
     assert info["backend"] == "onnxruntime" and not info["openvino_installed"]

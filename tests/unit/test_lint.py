@@ -20,8 +20,9 @@ def test_ruff_clean() -> None:
 
 
 def test_mypy_clean() -> None:
-    proc = subprocess.run([sys.executable, "-m", "mypy", "photosearch"], cwd=REPO, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "photosearch"], cwd=REPO, capture_output=True, text=True, timeout=600
+    )
     if "No module named mypy" in proc.stderr:
         pytest.skip("mypy not installed (pip install -e '.[test]')")
     assert proc.returncode == 0, proc.stdout[-4000:]

@@ -52,7 +52,11 @@ def strings() -> list[str]:
 
 def _package(family: str, tmp: Path) -> ModelRuntime:
     src = FAMILIES / family / "model"
-    root = src if (src / "manifest.json").is_file() else adapt_folder(src, tmp / family, model_id=f"family-{family}")
+    root = (
+        src
+        if (src / "manifest.json").is_file()
+        else adapt_folder(src, tmp / family, model_id=f"family-{family}")
+    )
     return ModelRuntime(load_package(root, verify="sha256"), RuntimeSettings(intra_op_threads=2))
 
 
@@ -67,18 +71,23 @@ class ShiftedCrop(Preprocessor):
 
 
 def _figures(ours_img: np.ndarray, ours_txt: np.ndarray, ref_img: np.ndarray, ref_txt: np.ndarray) -> dict:
-    return {"score_diff": float(np.abs(ours_img @ ours_txt.T - ref_img @ ref_txt.T).max()),
-            "min_image_cos": float((ours_img * ref_img).sum(1).min()),
-            "min_text_cos": float((ours_txt * ref_txt).sum(1).min())}
+    return {
+        "score_diff": float(np.abs(ours_img @ ours_txt.T - ref_img @ ref_txt.T).max()),
+        "min_image_cos": float((ours_img * ref_img).sum(1).min()),
+        "min_text_cos": float((ours_txt * ref_txt).sum(1).min()),
+    }
 
 
 def _passes(f: dict) -> bool:
-    return f["score_diff"] <= SCORE_TOL and f["min_image_cos"] >= COSINE_MIN and f["min_text_cos"] >= COSINE_MIN
+    return (
+        f["score_diff"] <= SCORE_TOL and f["min_image_cos"] >= COSINE_MIN and f["min_text_cos"] >= COSINE_MIN
+    )
 
 
 @pytest.mark.parametrize("family", ["clip", "siglip", "xlmr"])
-def test_family_parity_with_reference(family: str, photo_paths: dict[str, Path], strings: list[str],
-                                      tmp_path: Path) -> None:
+def test_family_parity_with_reference(
+    family: str, photo_paths: dict[str, Path], strings: list[str], tmp_path: Path
+) -> None:
     ref = np.load(FAMILIES / family / "reference.npz")
     names = [str(n) for n in ref["photos"]]
     assert len(strings) >= 1000 and len(names) >= 6
@@ -96,8 +105,10 @@ def test_family_parity_with_reference(family: str, photo_paths: dict[str, Path],
 
     ref_img, ref_txt = l2_normalize(ref["image_embeds"]), l2_normalize(ref["text_embeds"])
     decoded = [rt.preprocessor.decode_exact(p).image for p in paths]  # the exact path: full decode, no draft
-    assert all(np.array_equal(rt.preprocessor.to_tensor(d), rt.preprocessor.exact(p))
-               for d, p in zip(decoded[:2], paths[:2], strict=True))
+    assert all(
+        np.array_equal(rt.preprocessor.to_tensor(d), rt.preprocessor.exact(p))
+        for d, p in zip(decoded[:2], paths[:2], strict=True)
+    )
     ours_img = rt.image.encode_tensors(rt.preprocessor.batch(decoded))
     # encode in length order (less padding; outputs don't depend on padding), then restore the order
     order = np.argsort([len(tok.ids(s)) for s in strings], kind="stable")
@@ -109,21 +120,28 @@ def test_family_parity_with_reference(family: str, photo_paths: dict[str, Path],
     controls = {
         "bilinear": Preprocessor(dataclasses.replace(spec, interpolation="bilinear")),
         "imagenet mean/std": Preprocessor(dataclasses.replace(spec, mean=IMAGENET_MEAN, std=IMAGENET_STD)),
-        "1-px crop shift": ShiftedCrop(spec) if spec.crop == "center" else ShiftedCrop(
-            dataclasses.replace(spec, resize_mode="shortest", crop="center")),
+        "1-px crop shift": ShiftedCrop(spec)
+        if spec.crop == "center"
+        else ShiftedCrop(dataclasses.replace(spec, resize_mode="shortest", crop="center")),
     }
     control_figs = {}
     for name, pre in controls.items():
         img = rt.image.encode_tensors(pre.batch(decoded))
         control_figs[name] = _figures(img, ours_txt, ref_img, ref_txt)
 
-    print(f"\n{family}: {len(names)} photos x {len(strings)} strings; token ids identical {same}/{len(strings)}; "
-          f"max score diff {f['score_diff']:.2e}; min cosine image {f['min_image_cos']:.6f} "
-          f"text {f['min_text_cos']:.6f}")
+    print(
+        f"\n{family}: {len(names)} photos x {len(strings)} strings; token ids identical {same}/{len(strings)}; "
+        f"max score diff {f['score_diff']:.2e}; min cosine image {f['min_image_cos']:.6f} "
+        f"text {f['min_text_cos']:.6f}"
+    )
     for name, cf in control_figs.items():
-        print(f"  control {name:18}: max score diff {cf['score_diff']:.2e}, min image cosine {cf['min_image_cos']:.6f}"
-              f" -> {'PASSES (bad)' if _passes(cf) else 'fails the bar (as it must)'}")
+        print(
+            f"  control {name:18}: max score diff {cf['score_diff']:.2e}, min image cosine {cf['min_image_cos']:.6f}"
+            f" -> {'PASSES (bad)' if _passes(cf) else 'fails the bar (as it must)'}"
+        )
     assert same == len(strings)
     assert _passes(f), f
     for name, cf in control_figs.items():
-        assert not _passes(cf), f"negative control '{name}' passed the bar: the test can't see that slip ({cf})"
+        assert not _passes(cf), (
+            f"negative control '{name}' passed the bar: the test can't see that slip ({cf})"
+        )

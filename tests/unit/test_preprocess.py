@@ -117,7 +117,12 @@ def test_declared_size_checked_before_decoding(tmp_path: Path) -> None:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + chunk(b"IEND", b"")
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 100))
+        + chunk(b"IEND", b"")
+    )
     p = tmp_path / "bomb.png"
     p.write_bytes(png)
     with pytest.raises(UnreadableImage, match="too large"):
@@ -136,8 +141,9 @@ def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(a * b, axis=1)
 
 
-def test_fast_path_matches_exact_on_real_photos(photo_set: list[Path], tiny_model: Path,
-                                                request: pytest.FixtureRequest) -> None:
+def test_fast_path_matches_exact_on_real_photos(
+    photo_set: list[Path], tiny_model: Path, request: pytest.FixtureRequest
+) -> None:
     """Reduced-size JPEG decoding must keep embedding cosine ≥ 0.995 to the exact path on every photo."""
     from tests.conftest import SHAPES_MODEL
 
@@ -147,7 +153,10 @@ def test_fast_path_matches_exact_on_real_photos(photo_set: list[Path], tiny_mode
         exact = rt.image.encode_paths(photo_set, exact=True)
         fast = rt.image.encode_paths(photo_set, exact=False)
         cos = _cos(exact, fast)
-        assert cos.min() >= 0.995, (model.name, dict(zip([p.name for p in photo_set], cos.round(5), strict=True)))
+        assert cos.min() >= 0.995, (
+            model.name,
+            dict(zip([p.name for p in photo_set], cos.round(5), strict=True)),
+        )
     # the camera-size photos really took the reduced path
     d = rt.preprocessor.decode_fast(photo_set[-1])
     assert d.reduced and max(d.image.size) < 4000 and (d.width, d.height) == (4000, 3000)

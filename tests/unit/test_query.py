@@ -14,9 +14,15 @@ def test_single_term() -> None:
 
 def test_weighted_and_negative_terms() -> None:
     assert parse_query("beach + 0.5:sunset - people") == [
-        Term("beach"), Term("sunset", 0.5), Term("people", 1.0, True)]
+        Term("beach"),
+        Term("sunset", 0.5),
+        Term("people", 1.0, True),
+    ]
     assert parse_query("dog - 0.25:grass + .5:ball") == [
-        Term("dog"), Term("grass", 0.25, True), Term("ball", 0.5)]
+        Term("dog"),
+        Term("grass", 0.25, True),
+        Term("ball", 0.5),
+    ]
 
 
 def test_hyphens_and_plus_inside_words_stay_one_term() -> None:

@@ -43,10 +43,18 @@ class Lib:
         return i + 1
 
 
-def build_lib(tmp: Path, model: Path, vecs: np.ndarray, *, folders: int = 10,
-              fmt: callable = lambda i: "jpeg", size: callable = lambda i: (64, 48),
-              taken: callable = lambda i: 1.6e9 + i * 86400.0, cutoff: CutoffRule | None = None,
-              index_upto: int | None = None) -> Lib:
+def build_lib(
+    tmp: Path,
+    model: Path,
+    vecs: np.ndarray,
+    *,
+    folders: int = 10,
+    fmt: callable = lambda i: "jpeg",
+    size: callable = lambda i: (64, 48),
+    taken: callable = lambda i: 1.6e9 + i * 86400.0,
+    cutoff: CutoffRule | None = None,
+    index_upto: int | None = None,
+) -> Lib:
     """A catalog with one file per row of ``vecs`` under ``tmp/lib/f<i % folders>/``; the vector index
     holds the first ``index_upto`` rows (the rest are the unsaved "delta" a reader searches exactly)."""
     rt = ModelRuntime.from_path(model)
@@ -62,8 +70,18 @@ def build_lib(tmp: Path, model: Path, vecs: np.ndarray, *, folders: int = 10,
             assert label == i + 1
             w, hgt = size(i)
             p = os.path.join(str(root), f"f{i % folders}", f"p{i:06d}.{fmt(i)}")
-            cat.upsert_file(folder.id, p, 1000, 0, content_hash=h, status="indexed", fmt=fmt(i), width=w,
-                            height=hgt, taken_at=taken(i))
+            cat.upsert_file(
+                folder.id,
+                p,
+                1000,
+                0,
+                content_hash=h,
+                status="indexed",
+                fmt=fmt(i),
+                width=w,
+                height=hgt,
+                taken_at=taken(i),
+            )
             paths.append(p)
     vi = VectorIndex(tmp / "index", rt.id, rt.dim)
     n = len(vecs) if index_upto is None else index_upto
@@ -71,8 +89,9 @@ def build_lib(tmp: Path, model: Path, vecs: np.ndarray, *, folders: int = 10,
     return Lib(SearchEngine(cat, rt, vi, cutoff=cutoff), cat, root, vecs, paths)
 
 
-def brute_top(scores: np.ndarray, k: int, allowed: np.ndarray | None = None,
-              exclude: set[int] = frozenset()) -> list[int]:
+def brute_top(
+    scores: np.ndarray, k: int, allowed: np.ndarray | None = None, exclude: set[int] = frozenset()
+) -> list[int]:
     order = np.argsort(-scores, kind="stable")
     out = [int(i) for i in order if (allowed is None or allowed[i]) and i not in exclude]
     return out[:k]
@@ -141,8 +160,9 @@ def test_same_picture_is_left_out(random_lib: Lib) -> None:
 
 
 @pytest.mark.parametrize("exact_max", [engine_mod.EXACT_FILTER_MAX, 0])
-def test_a_filter_matching_one_percent_still_fills_k(tmp_path: Path, model64: Path, monkeypatch: pytest.MonkeyPatch,
-                                                     exact_max: int) -> None:
+def test_a_filter_matching_one_percent_still_fills_k(
+    tmp_path: Path, model64: Path, monkeypatch: pytest.MonkeyPatch, exact_max: int
+) -> None:
     """1% of a 5,000-photo library passes the folder filter: k=20 results, the exact best 20 of them —
     both when the allowed set is searched exhaustively and through hnswlib's filter callback."""
     monkeypatch.setattr(engine_mod, "EXACT_FILTER_MAX", exact_max)
@@ -163,10 +183,14 @@ def test_a_filter_matching_one_percent_still_fills_k(tmp_path: Path, model64: Pa
 def test_date_type_and_orientation_filters(tmp_path: Path, model64: Path) -> None:
     rng = np.random.default_rng(4)
     n = 1200
-    lib = build_lib(tmp_path, model64, rng.standard_normal((n, DIM)),
-                    fmt=lambda i: ("png", "jpeg", "heic")[i % 3],
-                    size=lambda i: ((40, 30), (30, 40), (32, 32))[(i // 3) % 3],
-                    taken=lambda i: 1.6e9 + i * 3600.0)
+    lib = build_lib(
+        tmp_path,
+        model64,
+        rng.standard_normal((n, DIM)),
+        fmt=lambda i: ("png", "jpeg", "heic")[i % 3],
+        size=lambda i: ((40, 30), (30, 40), (32, 32))[(i // 3) % 3],
+        taken=lambda i: 1.6e9 + i * 3600.0,
+    )
     q = fusion.normalize(rng.standard_normal(DIM).astype(np.float32))
     cases = [
         (Filters(formats=("heic",)), lambda i: i % 3 == 2),
@@ -208,8 +232,11 @@ def test_a_negative_term_removes_what_it_names(tmp_path: Path, model64: Path) ->
     rng = np.random.default_rng(5)
     n = 400
     is_red = np.arange(n) % 2 == 0
-    vecs = (np.outer(rng.uniform(0.6, 1.0, n), circle) + np.outer(is_red * rng.uniform(0.6, 1.0, n), red)
-            + 0.25 * rng.standard_normal((n, DIM)))
+    vecs = (
+        np.outer(rng.uniform(0.6, 1.0, n), circle)
+        + np.outer(is_red * rng.uniform(0.6, 1.0, n), red)
+        + 0.25 * rng.standard_normal((n, DIM))
+    )
     lib = build_lib(tmp_path, model64, vecs)
     before = lib.engine.search_text("circle", 10, cutoff=False)
     after = lib.engine.search_text("circle - red", 10, cutoff=False)

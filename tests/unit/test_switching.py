@@ -38,8 +38,9 @@ def model_b(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("mb") / "tiny-b", model_id="tiny-b", seed=1, dim=8)
 
 
-def test_switch_in_background_keeps_old_model_searchable(data_dir: Path, tiny_model: Path, model_b: Path,
-                                                          library_folder: Path) -> None:
+def test_switch_in_background_keeps_old_model_searchable(
+    data_dir: Path, tiny_model: Path, model_b: Path, library_folder: Path
+) -> None:
     paths = Paths.resolve(data_dir)
     with Library(paths, write=True) as lib:
         install_package_dir(tiny_model, paths.models_dir)
@@ -89,8 +90,9 @@ def test_switch_in_background_keeps_old_model_searchable(data_dir: Path, tiny_mo
         assert len(SearchEngine(lib.catalog, rt, lib.vector_index(rt.id)).search_text("blue", 3).results) == 3
 
 
-def test_cli_models_use(tiny_model: Path, model_b: Path, library_folder: Path,
-                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_models_use(
+    tiny_model: Path, model_b: Path, library_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from photosearch.cli import main
 
     def run(*args: str) -> dict:

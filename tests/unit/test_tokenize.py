@@ -8,9 +8,20 @@ from photosearch.models.encoders import ModelRuntime
 from photosearch.models.tokenize import clip_normalize, siglip_normalize
 
 STRINGS = [
-    "a red circle", "A RED  Circle\t", "the dog at the beach at sunset", "&amp;lt;b&amp;gt; red", "",
-    "blue square at the top left " * 10, "ﬁne ﬂowers", "ＦＵＬＬＷＩＤＴＨ red", "\ufeffred circle", "â€™mojibake",
-    "“curly” ‘quotes’", "ΟΔΟΣ", "🐶 dog", "海辺の夕日",
+    "a red circle",
+    "A RED  Circle\t",
+    "the dog at the beach at sunset",
+    "&amp;lt;b&amp;gt; red",
+    "",
+    "blue square at the top left " * 10,
+    "ﬁne ﬂowers",
+    "ＦＵＬＬＷＩＤＴＨ red",
+    "\ufeffred circle",
+    "â€™mojibake",
+    "“curly” ‘quotes’",
+    "ΟΔΟΣ",
+    "🐶 dog",
+    "海辺の夕日",
 ]
 
 

@@ -18,10 +18,21 @@ FIX = Path(__file__).resolve().parents[1] / "fixtures" / "clip-tokenizer"
 
 
 def _spec(tokenizer: str = "tokenizer.json") -> TextSpec:
-    return TextSpec(file="textual.onnx", tokenizer=tokenizer, input_ids=TensorSpec("input_ids", "int64"),
-                    attention_mask=None, output=OutputSpec("text_embeds", False), dynamic_batch=True,
-                    dynamic_sequence=False, context_length=77, bos_id=49406, eos_id=49407, pad_id=0,
-                    normalization="clip", add_special_tokens=False)
+    return TextSpec(
+        file="textual.onnx",
+        tokenizer=tokenizer,
+        input_ids=TensorSpec("input_ids", "int64"),
+        attention_mask=None,
+        output=OutputSpec("text_embeds", False),
+        dynamic_batch=True,
+        dynamic_sequence=False,
+        context_length=77,
+        bos_id=49406,
+        eos_id=49407,
+        pad_id=0,
+        normalization="clip",
+        add_special_tokens=False,
+    )
 
 
 def test_clip_ids_identical_to_open_clip(tmp_path: Path) -> None:

@@ -36,8 +36,9 @@ def test_rebuilt_when_missing_then_loaded_when_valid(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", ["truncate", "bitflip", "delete", "stale"])
-def test_damaged_or_stale_index_is_rebuilt_never_loaded(tmp_path: Path, damage: str,
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_damaged_or_stale_index_is_rebuilt_never_loaded(
+    tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
     c, vecs = _catalog_with(tmp_path, 100)
     VectorIndex.open(c, tmp_path / "idx", "m", DIM, writer=True)
     meta = c.index_meta("m")

@@ -46,8 +46,10 @@ def test_queue_debounces_bursts() -> None:
 
 def test_filesystem_type_and_network_detection(tmp_path: Path) -> None:
     mounts = tmp_path / "mounts"
-    mounts.write_text("/dev/sda1 / ext4 rw 0 0\nsrv:/x /mnt/nas nfs4 rw 0 0\n//s/p /mnt/my\\040share cifs rw 0 0\n"
-                      "u@h:/ /mnt/ssh fuse.sshfs rw 0 0\n")
+    mounts.write_text(
+        "/dev/sda1 / ext4 rw 0 0\nsrv:/x /mnt/nas nfs4 rw 0 0\n//s/p /mnt/my\\040share cifs rw 0 0\n"
+        "u@h:/ /mnt/ssh fuse.sshfs rw 0 0\n"
+    )
     assert filesystem_type("/home/u/Pictures", str(mounts)) == "ext4"
     assert filesystem_type("/mnt/nas/2024", str(mounts)) == "nfs4"
     assert filesystem_type("/mnt/my share/a", str(mounts)) == "cifs"
