@@ -1,4 +1,4 @@
-"""ruff and mypy run with the tests, so CI fails on lint or type errors."""
+"""ruff (lint and format) and mypy run with the tests, so CI fails on lint, formatting or type errors."""
 
 from __future__ import annotations
 
@@ -16,6 +16,13 @@ def test_ruff_clean() -> None:
     if shutil.which("ruff") is None:
         pytest.skip("ruff not installed (pip install -e '.[test]')")
     proc = subprocess.run(["ruff", "check", "."], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def test_ruff_format_clean() -> None:
+    if shutil.which("ruff") is None:
+        pytest.skip("ruff not installed (pip install -e '.[test]')")
+    proc = subprocess.run(["ruff", "format", "--check", "."], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout[-4000:]
 
 
