@@ -22,7 +22,9 @@ def test_ruff_clean() -> None:
 def test_ruff_format_clean() -> None:
     if shutil.which("ruff") is None:
         pytest.skip("ruff not installed (pip install -e '.[test]')")
-    proc = subprocess.run(["ruff", "format", "--check", "."], cwd=REPO, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        ["ruff", "format", "--check", "."], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stdout[-4000:]
 
 
