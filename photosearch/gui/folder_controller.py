@@ -133,6 +133,10 @@ class FolderController(QObject):
         """The folders dialog's "Models…" button."""
         return self.host.open_model_manager()  # type: ignore[attr-defined]
 
+    def forget_library(self) -> None:
+        """The folders dialog's "Forget this library…" button."""
+        self.host.forget_library()  # type: ignore[attr-defined]
+
     def show_skipped(self) -> SkippedDialog:
         dlg = SkippedDialog(list(self.state.summary.skipped), self.parent_widget)
         dlg.open()

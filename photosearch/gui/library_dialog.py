@@ -46,10 +46,16 @@ class FoldersDialog(QDialog):
         self.remove_button = QPushButton("Remove", self)
         self.pause_button = QPushButton("Pause", self)
         self.models_button = QPushButton("Models…", self)
+        self.forget_button = QPushButton("Forget this library…", self)
+        self.forget_button.setToolTip(
+            "Delete everything PhotoSearch made from your photos (catalog, index, thumbnails, backups); "
+            "your photos and models stay"
+        )
         row.addWidget(self.add_button)
         row.addWidget(self.remove_button)
         row.addWidget(self.pause_button)
         row.addWidget(self.models_button)
+        row.addWidget(self.forget_button)
         row.addStretch(1)
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         box.rejected.connect(self.reject)
@@ -62,8 +68,16 @@ class FoldersDialog(QDialog):
         self.models_button.setVisible(open_models is not None)
         if open_models is not None:
             self.models_button.clicked.connect(open_models)
+        forget = getattr(controller, "forget_library", None)
+        self.forget_button.setVisible(forget is not None)
+        if forget is not None:
+            self.forget_button.clicked.connect(lambda: self._forget(forget))
         self.list.currentItemChanged.connect(lambda *_: self._update_buttons())
         self.refresh()
+
+    def _forget(self, forget: Any) -> None:
+        self.accept()
+        forget()
 
     def refresh(self) -> None:
         current = self.selected_path()

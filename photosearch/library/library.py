@@ -101,6 +101,7 @@ class Library:
     ) -> None:
         self.paths = paths
         self.writable = write
+        self.read_only_reason: str | None = None  # why a front end opened it read-only (shown to the person)
         self.lock = WriterLock(paths.lock_file, purpose)
         try:
             if write:
