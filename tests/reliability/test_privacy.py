@@ -301,7 +301,8 @@ class Sandbox:
             k: v
             for k, v in os.environ.items()
             if not k.startswith(("XDG_", "PHOTOSEARCH_", "QT_"))
-            and k not in ("ORT_DISABLE_TELEMETRY", "DO_NOT_TRACK", "HF_HUB_DISABLE_TELEMETRY")
+            # CI=true alone silences OpenVINO's telemetry: without it the runs are a person's machine, in CI too
+            and k not in ("ORT_DISABLE_TELEMETRY", "DO_NOT_TRACK", "HF_HUB_DISABLE_TELEMETRY", "CI")
         }
         self.env.update(
             HOME=str(h),

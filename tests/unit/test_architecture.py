@@ -103,7 +103,11 @@ def broken_imports(output: str) -> tuple[set[str], set[tuple[str, str]]]:
 
 def test_the_floors_only_point_down() -> None:
     exe = Path(sys.executable).with_name("lint-imports")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "importlinter.cli"]
+    # the console script beside this interpreter, else the same entry point through it (a venv that sees the
+    # system's packages has no lint-imports of its own)
+    runner = "import sys; from importlinter.cli import lint_imports_command; sys.argv = ['lint-imports']; "
+    runner += "lint_imports_command()"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", runner]
     try:
         out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     except FileNotFoundError:
