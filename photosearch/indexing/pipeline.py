@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from photosearch.errors import PhotoSearchError, UnreadableImage
+from photosearch.library.fingerprint import phash
 from photosearch.library.imaging import Decoded
 from photosearch.library.library import Library, data_dir_error
 from photosearch.library.scan import ScanReport, reconcile_folder
@@ -86,8 +87,6 @@ def prepare(file: FileRow, pre: Preprocessor, thumbs: ThumbnailCache | None) -> 
                 if e.errno in (errno.ENOSPC, errno.EDQUOT):
                     return Prepared(file, tensor, decoded, disk_full=e)
                 log.warning("cannot write the thumbnail of %s: %s", file.path, e)
-        from photosearch.search.duplicates import phash
-
         return Prepared(file, tensor, decoded, thumb=thumb, phash=phash(decoded.image))
     except UnreadableImage as e:
         return Prepared(file, None, None, e.reason)

@@ -87,8 +87,6 @@ WAITING_ON_OWNER = {
     # Indexer.run (indexing/pipeline.py) and cli.cmd_models still import model switching from models/; the
     # code moved to indexing/switching.py and models/switching.py re-exports it until they import it there
     ("photosearch.models.switching", "photosearch.indexing.switching"),
-    # the perceptual hash the pipeline stores comes from search/duplicates.py; it belongs below (imaging)
-    ("photosearch.indexing.pipeline", "photosearch.search.duplicates"),
 }
 
 
