@@ -41,7 +41,7 @@ def format_download(p: Any) -> str:
 
 
 def _run_switch(args: argparse.Namespace, lib: Any) -> str | None:
-    from photosearch.models.switching import continue_switch
+    from photosearch.indexing.switching import continue_switch
     from photosearch.progress import WorkControl
 
     control = WorkControl()

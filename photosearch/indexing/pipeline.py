@@ -315,8 +315,15 @@ class Indexer:
         if vi.dirty or self.catalog.index_meta(rt.id) is None:
             self._save_index(vi)
 
-    def run(self, control: WorkControl | None = None) -> Iterator[Progress]:
-        """Scan every folder, embed what is new, clean up, save. The ``photosearch index`` command."""
+    def run(
+        self,
+        control: WorkControl | None = None,
+        *,
+        before_cleanup: Callable[[WorkControl], Iterator[Progress]] | None = None,
+    ) -> Iterator[Progress]:
+        """Scan every folder, embed what is new, clean up, save. ``before_cleanup`` runs after the embedding
+        (unless cancelled) and before the clean-up: ``photosearch index`` (app/index.py) continues a pending
+        model switch there, so this floor never imports the switching code that runs it."""
         control = control or WorkControl()
         yield Progress("scanning", message="looking for new, changed and removed photos")
         report = self.scan(control)
@@ -336,11 +343,8 @@ class Indexer:
             yield p
             if p.phase == "cancelled":
                 break
-        if self.model_id is None and not control.cancelled:
-            # a pending model switch: embed what the target model lacks, then it becomes active
-            from photosearch.models.switching import continue_switch
-
-            yield from continue_switch(self.library, control, batch_size=self.batch_size)
+        if before_cleanup is not None and not control.cancelled:
+            yield from before_cleanup(control)
         gc_embeddings, gc_thumbs = self.collect_garbage()
         yield Progress("saving", message="saving the search index")
         self.save()

@@ -83,11 +83,7 @@ def test_importing_the_core_loads_no_qt() -> None:
 # Upward imports that remain because the file belongs to another line of work this session; each is a real
 # violation, reported by `lint-imports`, NOT ignored in the contract. Remove an entry when it is fixed (the
 # test fails if an entry no longer happens, so the list cannot go stale).
-WAITING_ON_OWNER = {
-    # Indexer.run (indexing/pipeline.py) and cli.cmd_models still import model switching from models/; the
-    # code moved to indexing/switching.py and models/switching.py re-exports it until they import it there
-    ("photosearch.models.switching", "photosearch.indexing.switching"),
-}
+WAITING_ON_OWNER: set[tuple[str, str]] = set()
 
 
 def broken_imports(output: str) -> tuple[set[str], set[tuple[str, str]]]:
