@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from photosearch.config import setting_float
 from photosearch.errors import PhotoSearchError, UnreadableImage
 from photosearch.library.fingerprint import phash
 from photosearch.library.imaging import Decoded
@@ -38,13 +39,6 @@ DEFAULT_FILE_BUDGET = 60.0
 # Seconds between saves of the vector index while embedding.
 ENV_SAVE_INTERVAL = "PHOTOSEARCH_SAVE_INTERVAL"
 DEFAULT_SAVE_INTERVAL = 30.0
-
-
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
 
 
 @dataclass
@@ -117,10 +111,12 @@ class Indexer:
         self.batch_size = batch_size
         self.decode_threads = decode_threads
         self.save_interval = (
-            _env_float(ENV_SAVE_INTERVAL, DEFAULT_SAVE_INTERVAL) if save_interval is None else save_interval
+            setting_float(ENV_SAVE_INTERVAL, DEFAULT_SAVE_INTERVAL)
+            if save_interval is None
+            else save_interval
         )
         self.file_budget = (
-            _env_float(ENV_FILE_BUDGET, DEFAULT_FILE_BUDGET) if file_budget is None else file_budget
+            setting_float(ENV_FILE_BUDGET, DEFAULT_FILE_BUDGET) if file_budget is None else file_budget
         )
         self.model_id = model_id
 

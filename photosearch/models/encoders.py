@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from photosearch.config import setting, setting_int
 from photosearch.errors import ManifestError, ModelLoadError
 from photosearch.models.manifest import ModelPackage, check_embedding_dim, load_package
 from photosearch.models.preprocess import Preprocessor
@@ -77,9 +78,9 @@ class RuntimeSettings:
 
     @classmethod
     def default(cls) -> RuntimeSettings:
-        env = os.environ.get(ENV_THREADS)
-        threads = int(env) if env and env.isdigit() and int(env) > 0 else max(1, os.cpu_count() or 1)
-        backend = os.environ.get(ENV_IMAGE_BACKEND, "auto").strip().lower() or "auto"
+        wanted = setting_int(ENV_THREADS)
+        threads = wanted if wanted else max(1, os.cpu_count() or 1)
+        backend = (setting(ENV_IMAGE_BACKEND) or "auto").strip().lower() or "auto"
         if backend not in IMAGE_BACKENDS:
             log.warning(
                 "%s=%r is not one of %s; using auto", ENV_IMAGE_BACKEND, backend, ", ".join(IMAGE_BACKENDS)
