@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +31,11 @@ from photosearch.library.thumbs import ThumbnailCache
 from photosearch.models.preprocess import Preprocessor
 from photosearch.progress import Progress, RateMeter, WorkControl
 from photosearch.store.catalog import FileRow
+
+if TYPE_CHECKING:
+    from photosearch.models.encoders import ModelRuntime
+    from photosearch.store.catalog import Catalog
+    from photosearch.store.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +127,7 @@ class Indexer:
         self.model_id = model_id
 
     @property
-    def runtime(self):
+    def runtime(self) -> ModelRuntime:
         return self.library.runtime(self.model_id)
 
     # -- steps ------------------------------------------------------------------------------------
@@ -238,13 +244,13 @@ class Indexer:
                     f"took longer than {budget:g} s to decode (per-file time budget); skipped",
                 )
 
-    def _save_index(self, vi) -> None:
+    def _save_index(self, vi: VectorIndex) -> None:
         try:
             vi.save(self.catalog)
         except OSError as e:
             raise data_dir_error(self.library.paths.data_dir, e) from e
 
-    def _commit_batch(self, batch: list[Prepared], rt, vi) -> tuple[int, int]:
+    def _commit_batch(self, batch: list[Prepared], rt: ModelRuntime, vi: VectorIndex) -> tuple[int, int]:
         ok = [p for p in batch if p.tensor is not None]
         # one encoder run per distinct content (exact duplicates share an embedding)
         by_hash: dict[str, Prepared] = {}
@@ -366,7 +372,7 @@ class Indexer:
 STALE_TMP_SECONDS = 600.0
 
 
-def sweep_thumbnails(catalog, thumbs_dir) -> int:
+def sweep_thumbnails(catalog: Catalog, thumbs_dir: str | os.PathLike[str]) -> int:
     """Delete thumbnail files whose content hash no photo in the catalog has (and stale temporary ones).
     Returns how many were removed. Reads the folder once: ~0.2 s at 100k thumbnails."""
     if not os.path.isdir(thumbs_dir):
