@@ -41,6 +41,14 @@ def setting_int(name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def setting_float(name: str, default: float) -> float:
+    """A number setting; ``default`` when unset or not a number."""
+    try:
+        return float(setting(name) or default)
+    except ValueError:
+        return default
+
+
 def default_data_dir() -> Path:
     env = os.environ.get(ENV_DATA_DIR)
     if env:

@@ -70,7 +70,7 @@ def rebuild_catalog(paths: Paths, say: Callable[[str], None] = lambda _m: None) 
     folder list beside it (``folders.json``), rescan the folders, re-attach the thumbnails on disk. Only
     photos added since the backup (and not salvaged) are embedded again. The caller holds the writer lock.
     Returns what was done, in plain words."""
-    from photosearch.doctor import _installed
+    from photosearch.doctor.checks import _installed
     from photosearch.library.scan import reconcile_folder
     from photosearch.store.backup import newest_good_backup
 

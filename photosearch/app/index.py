@@ -1,12 +1,13 @@
 """A one-shot indexing run (``photosearch index``): scan every folder, embed what is new or changed,
-collect garbage, save — with one progress event per step."""
+continue a pending model switch, collect garbage, save — with one progress event per step."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from photosearch.indexing.pipeline import Indexer
+from photosearch.indexing.switching import continue_switch
 from photosearch.library.library import Library
 from photosearch.progress import Progress, WorkControl
 
@@ -24,8 +25,13 @@ def run_index(
     indexer = Indexer(lib, batch_size=batch_size)
     control = control or WorkControl()
     final: Progress | None = None
+
+    def switch(c: WorkControl) -> Iterator[Progress]:
+        # a pending model switch: embed what the target model lacks, then it becomes active
+        return continue_switch(lib, c, batch_size=batch_size)
+
     try:
-        for p in indexer.run(control):
+        for p in indexer.run(control, before_cleanup=switch):
             if on_progress is not None:
                 on_progress(p)
             final = p

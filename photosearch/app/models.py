@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,19 +23,29 @@ from photosearch.app.language import (
 )
 from photosearch.config import Paths
 from photosearch.errors import Cancelled, ManifestError, ModelNotInstalled
-from photosearch.indexing.switching import TARGET_MODEL_KEY, begin_switch, cancel_switch, switch_target
+from photosearch.indexing.switching import (
+    TARGET_MODEL_KEY,
+    begin_switch,
+    cancel_switch,
+    continue_switch,
+    switch_target,
+)
 from photosearch.library.library import ACTIVE_MODEL_KEY, Library
 from photosearch.models.download import CancelCheck, DownloadProgress
 from photosearch.models.install import import_model_folder, install_from_registry, remove_package
 from photosearch.models.manifest import ModelPackage
 from photosearch.models.registry import Registry, RegistryEntry, load_registry
 from photosearch.models.tokenize import query_language, set_query_language
+from photosearch.progress import Progress, WorkControl
 
 __all__ = [
     "ModelListing",
     "ModelRow",
     "Recommendation",
     "accept_licence",
+    "finish_switch",
+    "photos_to_embed",
+    "registry_entry",
     "apply_query_language",
     "choose_query_language",
     "dry_run",
@@ -293,6 +303,22 @@ def use_model(lib: Library, model_id: str) -> int:
     over (0: active now). Searches keep using the old model meanwhile; the indexing service (or
     ``continue_switch``) does the embedding."""
     return begin_switch(lib, model_id)
+
+
+def finish_switch(lib: Library, control: WorkControl | None = None) -> Iterator[Progress]:
+    """Embed what the model being switched to lacks, then make it active: ``Progress("switching", ...)`` events,
+    then ``"switched"`` (or ``"cancelled"``). Nothing when no switch is pending."""
+    return continue_switch(lib, control)
+
+
+def photos_to_embed(lib: Library, model_id: str) -> int:
+    """How many photos ``model_id`` has no vector for yet (0: it can serve every indexed photo)."""
+    return len(lib.catalog.hashes_missing_embedding(model_id))
+
+
+def registry_entry(model_id: str, registry: Registry | None = None) -> RegistryEntry:
+    """The registry's entry for ``model_id`` (raises ``ManifestError`` for an unknown name)."""
+    return (registry or load_registry()).get(model_id)
 
 
 def remove_model(lib: Library, model_id: str) -> None:

@@ -1,5 +1,5 @@
-"""``photosearch models``: list, install, import, use, remove (H-models' part of the CLI, moved here verbatim
-from cli.py when the CLI became a package)."""
+"""``photosearch models``: list, install, import, use, remove. Parses and prints; every model verb is
+``photosearch.app.models`` (checked by the ``cli-through-app`` import contract)."""
 
 from __future__ import annotations
 
@@ -41,14 +41,14 @@ def format_download(p: Any) -> str:
 
 
 def _run_switch(args: argparse.Namespace, lib: Any) -> str | None:
-    from photosearch.models.switching import continue_switch
+    from photosearch.app.models import finish_switch
     from photosearch.progress import WorkControl
 
     control = WorkControl()
     line = ProgressLine(quiet=getattr(args, "quiet", False) or getattr(args, "json", False))
     final = None
     try:
-        for p in continue_switch(lib, control):
+        for p in finish_switch(lib, control):
             if p.phase == "switching":
                 line(Progress("embedding", p.done, p.total, rate=p.rate, eta=p.eta, errors=p.errors))
             final = p
@@ -118,9 +118,7 @@ def _models(args: argparse.Namespace) -> int:
         _emit(args, data, human)
         return 0
     if args.action == "install":
-        from photosearch.models.registry import load_registry
-
-        entry = load_registry().get(args.name)
+        entry = app_models.registry_entry(args.name)
         if args.dry_run:
             lines = app_models.dry_run(args.name)
             _emit(args, {"model": entry.id, "requests": lines}, lambda: lines)
@@ -174,7 +172,7 @@ def _models(args: argparse.Namespace) -> int:
                     )
                 outcome = _run_switch(args, lib)
             active = lib.active_model_id()
-            still = len(lib.catalog.hashes_missing_embedding(args.name))
+            still = app_models.photos_to_embed(lib, args.name)
         _emit(
             args,
             {

@@ -349,10 +349,8 @@ class ModelManagerDialog(QDialog):
         )
 
         def work() -> str | None:
-            from photosearch.indexing.switching import continue_switch
-
             last = None
-            for p in continue_switch(lib, control):
+            for p in app_models.finish_switch(lib, control):
                 self.relay.switching.emit(p)
                 last = p.phase
             return last

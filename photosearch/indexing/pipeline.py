@@ -17,10 +17,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from photosearch.config import setting_float
 from photosearch.errors import PhotoSearchError, UnreadableImage
+from photosearch.library.fingerprint import phash
 from photosearch.library.imaging import Decoded
 from photosearch.library.library import Library, data_dir_error
 from photosearch.library.scan import ScanReport, reconcile_folder
@@ -28,6 +31,11 @@ from photosearch.library.thumbs import ThumbnailCache
 from photosearch.models.preprocess import Preprocessor
 from photosearch.progress import Progress, RateMeter, WorkControl
 from photosearch.store.catalog import FileRow
+
+if TYPE_CHECKING:
+    from photosearch.models.encoders import ModelRuntime
+    from photosearch.store.catalog import Catalog
+    from photosearch.store.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +45,6 @@ DEFAULT_FILE_BUDGET = 60.0
 # Seconds between saves of the vector index while embedding.
 ENV_SAVE_INTERVAL = "PHOTOSEARCH_SAVE_INTERVAL"
 DEFAULT_SAVE_INTERVAL = 30.0
-
-
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
 
 
 @dataclass
@@ -86,8 +87,6 @@ def prepare(file: FileRow, pre: Preprocessor, thumbs: ThumbnailCache | None) -> 
                 if e.errno in (errno.ENOSPC, errno.EDQUOT):
                     return Prepared(file, tensor, decoded, disk_full=e)
                 log.warning("cannot write the thumbnail of %s: %s", file.path, e)
-        from photosearch.search.duplicates import phash
-
         return Prepared(file, tensor, decoded, thumb=thumb, phash=phash(decoded.image))
     except UnreadableImage as e:
         return Prepared(file, None, None, e.reason)
@@ -118,15 +117,17 @@ class Indexer:
         self.batch_size = batch_size
         self.decode_threads = decode_threads
         self.save_interval = (
-            _env_float(ENV_SAVE_INTERVAL, DEFAULT_SAVE_INTERVAL) if save_interval is None else save_interval
+            setting_float(ENV_SAVE_INTERVAL, DEFAULT_SAVE_INTERVAL)
+            if save_interval is None
+            else save_interval
         )
         self.file_budget = (
-            _env_float(ENV_FILE_BUDGET, DEFAULT_FILE_BUDGET) if file_budget is None else file_budget
+            setting_float(ENV_FILE_BUDGET, DEFAULT_FILE_BUDGET) if file_budget is None else file_budget
         )
         self.model_id = model_id
 
     @property
-    def runtime(self):
+    def runtime(self) -> ModelRuntime:
         return self.library.runtime(self.model_id)
 
     # -- steps ------------------------------------------------------------------------------------
@@ -243,13 +244,13 @@ class Indexer:
                     f"took longer than {budget:g} s to decode (per-file time budget); skipped",
                 )
 
-    def _save_index(self, vi) -> None:
+    def _save_index(self, vi: VectorIndex) -> None:
         try:
             vi.save(self.catalog)
         except OSError as e:
             raise data_dir_error(self.library.paths.data_dir, e) from e
 
-    def _commit_batch(self, batch: list[Prepared], rt, vi) -> tuple[int, int]:
+    def _commit_batch(self, batch: list[Prepared], rt: ModelRuntime, vi: VectorIndex) -> tuple[int, int]:
         ok = [p for p in batch if p.tensor is not None]
         # one encoder run per distinct content (exact duplicates share an embedding)
         by_hash: dict[str, Prepared] = {}
@@ -316,8 +317,15 @@ class Indexer:
         if vi.dirty or self.catalog.index_meta(rt.id) is None:
             self._save_index(vi)
 
-    def run(self, control: WorkControl | None = None) -> Iterator[Progress]:
-        """Scan every folder, embed what is new, clean up, save. The ``photosearch index`` command."""
+    def run(
+        self,
+        control: WorkControl | None = None,
+        *,
+        before_cleanup: Callable[[WorkControl], Iterator[Progress]] | None = None,
+    ) -> Iterator[Progress]:
+        """Scan every folder, embed what is new, clean up, save. ``before_cleanup`` runs after the embedding
+        (unless cancelled) and before the clean-up: ``photosearch index`` (app/index.py) continues a pending
+        model switch there, so this floor never imports the switching code that runs it."""
         control = control or WorkControl()
         yield Progress("scanning", message="looking for new, changed and removed photos")
         report = self.scan(control)
@@ -337,11 +345,8 @@ class Indexer:
             yield p
             if p.phase == "cancelled":
                 break
-        if self.model_id is None and not control.cancelled:
-            # a pending model switch: embed what the target model lacks, then it becomes active
-            from photosearch.models.switching import continue_switch
-
-            yield from continue_switch(self.library, control, batch_size=self.batch_size)
+        if before_cleanup is not None and not control.cancelled:
+            yield from before_cleanup(control)
         gc_embeddings, gc_thumbs = self.collect_garbage()
         yield Progress("saving", message="saving the search index")
         self.save()
@@ -367,7 +372,7 @@ class Indexer:
 STALE_TMP_SECONDS = 600.0
 
 
-def sweep_thumbnails(catalog, thumbs_dir) -> int:
+def sweep_thumbnails(catalog: Catalog, thumbs_dir: str | os.PathLike[str]) -> int:
     """Delete thumbnail files whose content hash no photo in the catalog has (and stale temporary ones).
     Returns how many were removed. Reads the folder once: ~0.2 s at 100k thumbnails."""
     if not os.path.isdir(thumbs_dir):

@@ -11,15 +11,15 @@ import logging
 import os
 import warnings
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from photosearch.config import setting
 from photosearch.errors import UnreadableImage
+from photosearch.library.exif import exif_info, orient
 
 log = logging.getLogger(__name__)
 
@@ -255,13 +255,6 @@ if not any(isinstance(h, _RelayDecoderLog) for h in _pil_log.handlers):
     _pil_log.propagate = False
 
 
-_EXIF_IFD = 0x8769
-_DATETIME_ORIGINAL = 0x9003
-_DATETIME_DIGITIZED = 0x9004
-_DATETIME = 0x0132
-_ORIENTATION = 0x0112
-
-
 _FORMAT_NAMES = "JPEG, PNG, WebP, HEIC/HEIF, AVIF, TIFF, GIF and BMP"
 
 
@@ -288,53 +281,6 @@ class Decoded:
     format: str
     taken_at: float | None
     reduced: bool  # decoded at reduced size (draft or embedded thumbnail)
-
-
-def _exif_info(img: Image.Image) -> tuple[int, float | None]:
-    """(orientation, date taken as a POSIX timestamp in local time) from EXIF; tolerant of garbage."""
-    if img.format == "PNG" and "exif" not in img.info:
-        # Pillow's PNG getexif() decodes the whole image to look for an eXIf chunk after the pixels
-        # (seconds and gigabytes for a big one); EXIF in a PNG comes before them in practice
-        return 1, None
-    try:
-        exif = img.getexif()
-    except Exception:
-        return 1, None
-    orientation = 1
-    try:
-        o = exif.get(_ORIENTATION, 1)
-        orientation = int(o) if isinstance(o, int) and 1 <= int(o) <= 8 else 1
-    except Exception:
-        orientation = 1
-    taken: float | None = None
-    try:
-        ifd = exif.get_ifd(_EXIF_IFD)
-    except Exception:
-        ifd = {}
-    for raw in (ifd.get(_DATETIME_ORIGINAL), ifd.get(_DATETIME_DIGITIZED), exif.get(_DATETIME)):
-        taken = parse_exif_date(raw)
-        if taken is not None:
-            break
-    return orientation, taken
-
-
-def parse_exif_date(raw: object) -> float | None:
-    if isinstance(raw, bytes):
-        raw = raw.decode("ascii", "replace")
-    if not isinstance(raw, str):
-        return None
-    raw = raw.strip("\x00 ").strip()
-    for fmt in ("%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y:%m:%d %H:%M", "%Y:%m:%d"):
-        try:
-            dt = datetime.strptime(raw[: len(datetime(2000, 1, 1).strftime(fmt))], fmt)
-        except (ValueError, OverflowError):
-            continue
-        if 1800 <= dt.year <= 2200:
-            try:
-                return dt.timestamp()
-            except (OverflowError, OSError, ValueError):
-                return None
-    return None
 
 
 def to_rgb(img: Image.Image) -> Image.Image:
@@ -446,7 +392,7 @@ def _decode(
                 path, f"image too large to decode safely ({w}×{h} = {w * h / 1e6:.0f} megapixels declared)"
             )
         fmt = (img.format or "").lower() or format_of(path)
-        orientation, taken = _exif_info(img)
+        orientation, taken = exif_info(img)
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)  # animated GIF/WebP/multi-page TIFF: the first frame
         reduced = False
@@ -492,7 +438,7 @@ def _decode(
             reduced = True
         rgb = to_rgb(img)
         if orientation != 1:
-            rgb = _orient(rgb, orientation)
+            rgb = orient(rgb, orientation)
         if orientation in (5, 6, 7, 8):
             w, h = h, w
         if rgb is img:
@@ -514,24 +460,3 @@ def _decode(
 
 
 _REDUCE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "I", "F", "YCbCr"})
-
-_TRANSPOSE = {
-    2: [Image.Transpose.FLIP_LEFT_RIGHT],
-    3: [Image.Transpose.ROTATE_180],
-    4: [Image.Transpose.FLIP_TOP_BOTTOM],
-    5: [Image.Transpose.TRANSPOSE],
-    6: [Image.Transpose.ROTATE_270],
-    7: [Image.Transpose.TRANSVERSE],
-    8: [Image.Transpose.ROTATE_90],
-}
-
-
-def _orient(img: Image.Image, orientation: int) -> Image.Image:
-    for op in _TRANSPOSE.get(orientation, []):
-        img = img.transpose(op)
-    return img
-
-
-def exif_transpose(img: Image.Image) -> Image.Image:
-    """Pillow's own EXIF orientation, for callers holding an already-open image."""
-    return ImageOps.exif_transpose(img) or img

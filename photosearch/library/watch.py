@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from photosearch.config import setting_int
 from photosearch.library.folders import excluded_path
@@ -150,7 +151,7 @@ class ChangeQueue:
             self._items = []
 
 
-def _handler_class():  # watchdog is imported lazily
+def _handler_class() -> type[Any]:  # watchdog is imported lazily
     from watchdog.events import (
         DirCreatedEvent,
         DirDeletedEvent,

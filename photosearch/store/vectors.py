@@ -111,7 +111,7 @@ class VectorIndex:
         self._lock = threading.RLock()
 
     # -- construction ---------------------------------------------------------------------------
-    def _new(self, capacity: int):  # hnswlib has no stubs
+    def _new(self, capacity: int) -> Any:  # hnswlib has no stubs
         import hnswlib
 
         idx = hnswlib.Index(space="ip", dim=self.dim)
@@ -338,7 +338,9 @@ class VectorIndex:
         return labels.astype(np.int64), (1.0 - dists).astype(np.float32)
 
     @staticmethod
-    def _knn_shrinking(idx, q: np.ndarray, k: int, filter: Callable[[int], bool] | None):
+    def _knn_shrinking(
+        idx: Any, q: np.ndarray, k: int, filter: Callable[[int], bool] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         while k > 1:
             k = max(1, k // 2)
             try:

@@ -83,13 +83,7 @@ def test_importing_the_core_loads_no_qt() -> None:
 # Upward imports that remain because the file belongs to another line of work this session; each is a real
 # violation, reported by `lint-imports`, NOT ignored in the contract. Remove an entry when it is fixed (the
 # test fails if an entry no longer happens, so the list cannot go stale).
-WAITING_ON_OWNER = {
-    # Indexer.run (indexing/pipeline.py) and cli.cmd_models still import model switching from models/; the
-    # code moved to indexing/switching.py and models/switching.py re-exports it until they import it there
-    ("photosearch.models.switching", "photosearch.indexing.switching"),
-    # the perceptual hash the pipeline stores comes from search/duplicates.py; it belongs below (imaging)
-    ("photosearch.indexing.pipeline", "photosearch.search.duplicates"),
-}
+WAITING_ON_OWNER: set[tuple[str, str]] = set()
 
 
 def broken_imports(output: str) -> tuple[set[str], set[tuple[str, str]]]:
@@ -139,10 +133,7 @@ def test_no_dynamic_imports_the_linter_cannot_see() -> None:
 
 
 # settings read elsewhere than config.py, in files owned by other lines of work this session (see config.setting)
-SETTINGS_WAITING_ON_OWNER = {
-    "photosearch/models/encoders.py",  # PHOTOSEARCH_THREADS, PHOTOSEARCH_IMAGE_BACKEND
-    "photosearch/indexing/pipeline.py",  # PHOTOSEARCH_SAVE_INTERVAL, PHOTOSEARCH_FILE_BUDGET
-}
+SETTINGS_WAITING_ON_OWNER: set[str] = set()
 
 
 def test_settings_are_read_only_in_config() -> None:

@@ -15,14 +15,13 @@ from PIL import Image
 from models.tools import shapes
 from photosearch.config import Paths
 from photosearch.indexing.pipeline import Indexer
+from photosearch.library.fingerprint import hamming, phash
 from photosearch.library.library import Library
 from photosearch.models.install import install_package_dir
 from photosearch.search.duplicates import (
     DEFAULT_MAX_DISTANCE,
     DEFAULT_PIXEL_MAX,
     find_duplicates,
-    hamming,
-    phash,
     pixel_distance,
     pixels,
 )

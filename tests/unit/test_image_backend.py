@@ -15,9 +15,10 @@ from photosearch.errors import ModelLoadError
 from photosearch.indexing.pipeline import Indexer
 from photosearch.library.library import Library
 from photosearch.models import encoders
-from photosearch.models.encoders import ModelRuntime, RuntimeSettings, is_quantised_onnx, onnx_op_types
+from photosearch.models.encoders import ModelRuntime, RuntimeSettings
 from photosearch.models.install import install_package_dir
 from photosearch.models.manifest import load_package
+from photosearch.models.onnx_ops import is_quantised_onnx, onnx_op_types
 from photosearch.search.engine import SearchEngine
 
 openvino = pytest.importorskip("openvino", reason="the optional openvino package (pip install '.[accel]')")

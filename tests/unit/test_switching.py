@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from photosearch.app.index import run_index
 from photosearch.config import Paths
 from photosearch.indexing.pipeline import Indexer
 from photosearch.indexing.switching import begin_switch, continue_switch, switch_target
 from photosearch.library.library import Library
 from photosearch.models.install import install_package_dir
-from photosearch.progress import WorkControl
+from photosearch.progress import Progress, WorkControl
 from photosearch.search.engine import SearchEngine
 from tests.tinymodel import build_tiny_model
 
@@ -73,9 +74,10 @@ def test_switch_in_background_keeps_old_model_searchable(
         done_b = lib.catalog.count_embeddings("tiny-b")
         assert 4 <= done_b < N
 
-        # 'photosearch index' (Indexer.run) finishes the switch, embedding only what is missing
+        # 'photosearch index' (app.index.run_index) finishes the switch, embedding only what is missing
         calls = lib.runtime("tiny-b").image.calls
-        events = list(Indexer(lib, batch_size=4).run())
+        events: list[Progress] = []
+        run_index(lib, batch_size=4, on_progress=events.append)
         assert any(e.phase == "switched" for e in events)
         assert lib.active_model_id() == "tiny-b" and switch_target(lib) is None
         assert lib.runtime("tiny-b").image.calls - calls == N - done_b
