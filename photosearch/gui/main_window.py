@@ -328,53 +328,10 @@ class MainWindow(QMainWindow):
 
     # -- shutdown ----------------------------------------------------------------------------------
     def forget_library(self, confirm: bool = True) -> None:
-        """Delete everything PhotoSearch derived from the photos (after the person agrees), then start afresh
-        with an empty library. The service stops, the library closes and the files go on the library worker."""
-        from photosearch.app.forget import forget, what_would_go
+        """Delete everything derived from the photos (after the person agrees), then start afresh."""
+        from photosearch.gui.forget_flow import forget_library
 
-        if self.library is None or self.read_only:
-            self.error_box(
-                "Can't forget this library now", "Another PhotoSearch is using it; close that first."
-            )
-            return
-        if confirm:
-            names = ", ".join(p.name for p in what_would_go(self.paths)) or "nothing"
-            box = QMessageBox(
-                QMessageBox.Icon.Warning,
-                "Forget this library?",
-                f"PhotoSearch will delete what it made from your photos in {self.paths.data_dir} ({names}). "
-                "Your photos and your installed models stay. Indexing starts again from nothing.",
-                QMessageBox.StandardButton.Cancel,
-                self,
-            )
-            go = box.addButton("Forget", QMessageBox.ButtonRole.DestructiveRole)
-            box.exec()
-            if box.clickedButton() is not go:
-                return
-        lib, bridge = self.library, self.indexing
-        self.library, self.indexing = None, None
-        self.search.generation += 1  # answers still on their way belong to the old library
-        self.search.engine = None
-        self.search.catalog = None
-        self.model.clear()
-        self.message.show_message("Forgetting this library…")
-        self.stack.setCurrentWidget(self.message)
-
-        def work() -> Opened:
-            if bridge is not None:
-                bridge.stop()
-            lib.close()
-            forget(self.paths)
-            opened, read_only = open_writable_or_read_only(self.paths, "photosearch-gui")
-            return opened, read_only, summary(opened)
-
-        def done(opened: Opened) -> None:
-            if bridge is not None:
-                bridge.deleteLater()
-            self.status.say("Forgot the library: add your folders again to index them")
-            self._library_ready(opened)
-
-        self.library_tasks.submit(work, done, self._library_failed)
+        forget_library(self, confirm)
 
     def shutdown(self) -> None:
         """Stop every worker and close the library (idempotent)."""
