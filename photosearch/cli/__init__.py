@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("index", parents=[common], help="index new and changed photos in the added folders")
     i.add_argument("--add", action="append", metavar="PATH", help="add this folder first")
     i.add_argument("--batch-size", type=int, default=16)
+    i.add_argument("--no-text", action="store_true", help="skip reading the text in photos (the second pass)")
     i.add_argument("-q", "--quiet", action="store_true", help="no progress line")
     i.add_argument("--json", action="store_true")
     i.set_defaults(func=cmd_index)

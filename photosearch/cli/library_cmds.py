@@ -96,6 +96,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from photosearch.app import folders
     from photosearch.app.handover import NoOwner, hand_over
     from photosearch.app.index import run_index
+    from photosearch.config import read_text_default
 
     line = ProgressLine(quiet=args.quiet)
     try:  # a running owner (the window, `watch`) indexes: show its progress
@@ -124,7 +125,12 @@ def cmd_index(args: argparse.Namespace) -> int:
             folders.add_folder(lib, p)
     with _open(args, write=True, purpose="photosearch index") as lib:
         try:
-            data = run_index(lib, batch_size=args.batch_size, on_progress=line)
+            data = run_index(
+                lib,
+                batch_size=args.batch_size,
+                on_progress=line,
+                read_text=not args.no_text and read_text_default(),
+            )
         except KeyboardInterrupt:
             print("interrupted; what was indexed is kept", file=sys.stderr)
             return 130
@@ -132,9 +138,16 @@ def cmd_index(args: argparse.Namespace) -> int:
         _emit(
             args,
             data,
-            lambda: [
-                f"{_photos(counts['indexed'])} indexed, {counts['error']:,} skipped, {counts['pending']:,} pending"
-            ],
+            lambda: (
+                [
+                    f"{_photos(counts['indexed'])} indexed, {counts['error']:,} skipped, {counts['pending']:,} pending"
+                ]
+                + (
+                    [f"text read in {data['text']['read']:,} / {data['text']['total']:,} photos"]
+                    if data.get("text")
+                    else []
+                )
+            ),
         )
     return 0
 

@@ -11,7 +11,8 @@ must be opened with ``write=True``) and, on its worker thread (at lowered CPU pr
    a file still being written is retried until its size and mtime are stable;
 3. embeds pending photos with :class:`~photosearch.indexing.pipeline.Indexer` — new photos before
    re-embeds, stopping between batches whenever changes arrive, so a new photo never waits for a
-   long backlog;
+   long backlog; then, when there is nothing to embed, reads the text in photos one at a time
+   (``text_steps``; ``read_text``);
 4. polls folders that can't be watched with events (watch limit, network shares), checks offline
    roots every few seconds (their photos are hidden, not deleted, and come back without re-embedding),
    cleans orphans and saves the vector index every ``save_interval`` seconds, not after every photo.
@@ -31,11 +32,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
+from photosearch.config import read_text_default
 from photosearch.errors import PhotoSearchError
 from photosearch.indexing.embed_steps import EmbedSteps
 from photosearch.indexing.events import ChangeEvents
 from photosearch.indexing.folder_steps import FolderSteps
 from photosearch.indexing.pipeline import Indexer
+from photosearch.indexing.text_steps import TextPass, TextSteps
 from photosearch.library.library import Library
 from photosearch.library.watch import (
     ChangeQueue,
@@ -65,7 +68,7 @@ def lower_thread_priority(increment: int = NICE_INCREMENT) -> int | None:
         return None
 
 
-class IndexingService(FolderSteps, EmbedSteps):
+class IndexingService(FolderSteps, EmbedSteps, TextSteps):
     """See the module docstring. All public methods are thread-safe."""
 
     def __init__(
@@ -84,6 +87,7 @@ class IndexingService(FolderSteps, EmbedSteps):
         gc_delay: float = 1.0,
         batch_size: int = 16,
         nice: int = NICE_INCREMENT,
+        read_text: bool | None = None,
     ) -> None:
         if not library.writable:
             raise PhotoSearchError("the indexing service needs the library opened for writing")
@@ -99,6 +103,9 @@ class IndexingService(FolderSteps, EmbedSteps):
         self.gc_delay = gc_delay
         self.nice = nice
         self.indexer = Indexer(library, batch_size=batch_size, save_interval=save_interval)
+        # the text pass (OCR) runs only when embedding has nothing to do (photosearch.indexing.text_steps)
+        self.read_text = read_text_default() if read_text is None else read_text
+        self.text_pass: TextPass | None = None
         self.queue = ChangeQueue(debounce, max_delay=max(4 * debounce, 2.0), on_put=self._wake)
         self.watcher = FolderWatcher(
             self.queue, max_watches=max_watches, mounts_file=mounts_file, poll_interval=poll_interval
@@ -458,6 +465,8 @@ class IndexingService(FolderSteps, EmbedSteps):
             log.debug("removed %d unused embeddings and %d thumbnails", emb, thumbs)
             return True
         if not self._paused and self._embed():
+            return True
+        if not self._paused and self._text_step():  # only when embedding is idle
             return True
         if now - self._last_save >= self.save_interval:
             self._save()
