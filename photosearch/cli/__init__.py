@@ -116,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--weight", type=float, default=0.5, help="image↔text balance for composed queries (0..1)")
     s.add_argument("--fusion", default="product", choices=["product", "slerp", "sum"])
     s.add_argument(
+        "--text-only",
+        action="store_true",
+        help="only photos whose text (read in them) has these words; quotes: an exact phrase (no model needed)",
+    )
+    s.add_argument(
         "--lang",
         help="language of the query, for multilingual models (e.g. de, fr_FR, deu_Latn; default: the locale's)",
     )

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from photosearch.store.schema import _FILE_COLS, CatalogBase, FileRow, _chunks, _file
+from photosearch.store.schema import _FILE_COLS, CatalogBase, FileRow, _chunks, _file, _visible_where
 
 TEXT_STATUSES = ("read", "none", "failed", "too-slow")
 
@@ -144,6 +144,22 @@ class PhotoTexts(CatalogBase):
                 hashes[h] = None
         found = self.texts_for_hashes(list(hashes))
         return [(h, found[h].text) for h in hashes if h in found]
+
+    def visible_files_for_hashes(self, hashes: Sequence[str]) -> list[FileRow]:
+        """The visible (indexed, in a folder that is not offline) files with these content hashes."""
+        where, args = _visible_where(None, None, None, None, None)
+        out: list[FileRow] = []
+        for chunk in _chunks(list(dict.fromkeys(hashes)), 500):
+            out += [
+                _file(r)
+                for r in self._q(
+                    f"SELECT {', '.join('f.' + c.strip() for c in _FILE_COLS.split(','))} FROM files f "
+                    f"JOIN folders d ON d.id = f.folder_id WHERE {where} "
+                    f"AND f.content_hash IN ({','.join('?' * len(chunk))}) ORDER BY f.id",
+                    [*args, *chunk],
+                )
+            ]
+        return out
 
     def text_pending(self, limit: int | None = None) -> list[FileRow]:
         """One indexed file per content hash with no text read yet, in folders that are online and read

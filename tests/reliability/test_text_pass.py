@@ -4,6 +4,7 @@ no finished photo, and recognised text is never logged."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -71,6 +72,21 @@ def test_text_is_read_once_per_content_and_removed_with_the_photo(
         assert len(reads) == 2
         again = lib.catalog.text_for_hash(_hash_of(lib, renamed))
         assert again is not None and again.text == stored.text
+        # a text query finds it by its words, first, passing the relevance line, and says so
+        from photosearch.app.query import Query
+        from photosearch.app.search import open_engine, search
+
+        resp = search(Query.of("boarding pass", k=2), open_engine(lib))
+        top = resp.results[0]
+        assert top.path == str(renamed) and top.passed and top.found_by in ("text", "text+meaning")
+        assert top.text is not None and "BOARDING" in top.text.upper()
+        assert resp.results[1].found_by == "meaning" and not resp.no_good_matches
+        only = search(Query.of('"boarding pass"', text_only=True), None, lib.catalog)
+        assert [r.path for r in only.results] == [str(renamed)]
+        assert search(Query.of('"pass boarding"', text_only=True), None, lib.catalog).results == []
+        assert [r.path for r in search(Query.of("bording", text_only=True), None, lib.catalog).results] == [
+            str(renamed)
+        ]  # an OCR slip or a typo
         # --no-text: nothing read
         photo_with_words(photos / "later.jpg", "VIA ROMA", seed=3)
         out = run_index(lib, read_text=False)
@@ -143,6 +159,36 @@ def test_sigkill_during_the_text_pass_loses_nothing_and_repeats_nothing(
     after = _rows(catalog)
     assert len(after) == len(words)  # nothing lost
     assert all(after[h] == t for h, t in before.items())  # no finished photo read again
+    # a text search from a fresh process finds the receipt first, and never imports the OCR package or OpenCV
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "photosearch",
+            "search",
+            "--json",
+            "-k",
+            "3",
+            "total 42.50",
+        ],
+        env=env,
+        cwd=str(REPO),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    data = json.loads(out.stdout)
+    assert data["results"][0]["path"] == str(photos / "p2.jpg")
+    assert data["results"][0]["found_by"] in ("text", "text+meaning") and data["results"][0]["passed"]
+    assert "42.50" in data["results"][0]["text"]
+    imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if "|" in line}
+    assert not {m for m in imported if m.split(".")[0] in ("rapidocr", "cv2")}
+    r = run_cli(data_dir, "search", "--json", "--text-only", '"via roma"', env=env)
+    assert r.returncode == 0, r.stderr
+    assert [x["path"] for x in json.loads(r.stdout)["results"]] == [str(photos / "p1.jpg")]
 
 
 def test_the_service_reads_text_after_embedding(tmp_path: Path, data_dir: Path, tiny_model: Path) -> None:
