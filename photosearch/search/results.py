@@ -25,7 +25,9 @@ class Result:
     found_by: str | None = None
     text: str | None = None  # the text read in the photo (text queries; None: not read or none found)
     text_score: float | None = None  # how well that text answers the query (0..1), when it matched
-    text_lines: tuple[StoredLine, ...] = ()  # the lines read, with their boxes (the preview outlines them)
+    text_lines: tuple[StoredLine, ...] = ()  # the lines read, with their boxes in full-image pixels
+    # the query's words in the photo: boxes (four corners, full-image pixels) the preview outlines
+    text_boxes: tuple[tuple[tuple[float, float], ...], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         f = self.file

@@ -105,6 +105,8 @@ def blend(
         if r.text is None and r.file.content_hash in texts:
             t = texts[r.file.content_hash]
             r.text, r.text_lines = t.text, t.lines
+        if r.text_lines:
+            r.text_boxes = tuple(matched_boxes(query, r.text_lines))
     if resp is None:
         return SearchResponse(
             out,
