@@ -79,7 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     f = sub.add_parser("folders", parents=[common], help="add, remove, pause or list photo folders")
-    f.add_argument("action", choices=["add", "remove", "list", "pause", "resume", "exclude", "include"])
+    f.add_argument(
+        "action",
+        choices=["add", "remove", "list", "pause", "resume", "exclude", "include", "text-on", "text-off"],
+        help="text-on/text-off: read the text in the folder's photos (on by default) or not",
+    )
     f.add_argument(
         "paths", nargs="*", help="folders; for exclude/include: FOLDER then sub-folder names or patterns"
     )

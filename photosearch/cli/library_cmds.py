@@ -21,8 +21,11 @@ def cmd_folders(args: argparse.Namespace) -> int:
     from photosearch.app import folders
     from photosearch.app.handover import NoOwner, hand_over
 
-    write = args.action in ("add", "remove", "pause", "resume", "exclude", "include")
-    if write:  # a running owner (the window, `watch`) does it, so it indexes or forgets at once
+    write = args.action in ("add", "remove", "pause", "resume", "exclude", "include", "text-on", "text-off")
+    if write and args.action not in (
+        "text-on",
+        "text-off",
+    ):  # a running owner (the window, `watch`) does it, so it indexes or forgets at once
         paths = [
             p if args.action in ("exclude", "include") and i else os.path.abspath(os.path.expanduser(p))
             for i, p in enumerate(args.paths)
@@ -71,6 +74,17 @@ def cmd_folders(args: argparse.Namespace) -> int:
         elif args.action == "remove":
             counts = folders.remove_folders(lib, args.paths)
             _emit(args, counts, lambda: [f"removed {p} ({_photos(n)})" for p, n in counts.items()])
+        elif args.action in ("text-on", "text-off"):
+            for p in args.paths:
+                folders.set_folder_read_text(lib, p, args.action == "text-on")
+            on = args.action == "text-on"
+            _emit(
+                args,
+                {"read_text": on, "folders": args.paths},
+                lambda: [
+                    f"{'reading' if on else 'not reading'} the text in the photos of {p}" for p in args.paths
+                ],
+            )
         elif args.action in ("pause", "resume"):
             for p in args.paths:
                 folders.set_folder_paused(lib, p, args.action == "pause")

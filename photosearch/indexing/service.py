@@ -106,6 +106,7 @@ class IndexingService(FolderSteps, EmbedSteps, TextSteps):
         # the text pass (OCR) runs only when embedding has nothing to do (photosearch.indexing.text_steps)
         self.read_text = read_text_default() if read_text is None else read_text
         self.text_pass: TextPass | None = None
+        self.text_deferred = False  # a cancel during the text pass: no more reading until request_scan
         self.queue = ChangeQueue(debounce, max_delay=max(4 * debounce, 2.0), on_put=self._wake)
         self.watcher = FolderWatcher(
             self.queue, max_watches=max_watches, mounts_file=mounts_file, poll_interval=poll_interval
@@ -207,11 +208,13 @@ class IndexingService(FolderSteps, EmbedSteps, TextSteps):
         return self._paused
 
     def cancel_current(self) -> None:
-        """Stop the current scan or embedding run. Photos it had not reached stay pending until the next
-        ``request_scan`` (new changes are still handled)."""
+        """Stop the current scan, embedding run or text pass. Photos it had not reached stay pending until
+        the next ``request_scan`` (new changes are still handled)."""
         with self._cv:
             self._cancel = True
             ctl = self._control
+            if not self._busy:  # not embedding: the text pass (if any) is what stops
+                self.text_deferred = True
         if ctl is not None:
             ctl.cancel()
         self._wake()
@@ -221,6 +224,7 @@ class IndexingService(FolderSteps, EmbedSteps, TextSteps):
         with self._cv:
             self._scan_requests.add(folder_id)
             self._deferred.clear()
+            self.text_deferred = False
             self._idle = False
             self._cv.notify_all()
 

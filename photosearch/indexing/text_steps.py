@@ -112,10 +112,11 @@ class TextSteps(ServiceState):
 
     text_pass: TextPass | None
     read_text: bool
+    text_deferred: bool
 
     def _text_step(self) -> bool:
         """Read the text of the next pending photo. False when there is none (or text reading is off)."""
-        if not self.read_text:
+        if not self.read_text or self.text_deferred:
             return False
         if self.text_pass is None:
             self.text_pass = TextPass(self.catalog)

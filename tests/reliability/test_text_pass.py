@@ -213,3 +213,63 @@ def test_the_service_reads_text_after_embedding(tmp_path: Path, data_dir: Path, 
         assert stored is not None and "EXIT" in stored.text.upper()
     finally:
         lib.close()
+
+
+def test_the_service_text_pass_pauses_cancels_and_resumes(
+    tmp_path: Path, data_dir: Path, tiny_model: Path
+) -> None:
+    from photosearch.indexing.service import IndexingService
+    from photosearch.progress import Progress, ProgressPhase
+    from tests.support.service import open_test_library, wait_until
+
+    photos = tmp_path / "photos"
+    for i, w in enumerate(["EXIT ONLY", "VIA ROMA", "GATE B12", "HOTEL"]):
+        photo_with_words(photos / f"p{i}.jpg", w, seed=30 + i)
+    lib = open_test_library(tiny_model, data_dir)
+    action: list[str] = ["pause"]
+    svc: IndexingService | None = None
+
+    def on_progress(p: Progress) -> None:  # on the worker: right after the first photo's text is stored
+        if p.stage is ProgressPhase.READING_TEXT and action and svc is not None:
+            what = action.pop()
+            svc.pause() if what == "pause" else svc.cancel_current()
+
+    try:
+        lib.add_folder(photos)
+        svc = IndexingService(lib, watch=False, on_progress=on_progress, read_text=True)
+        svc.start()
+        try:
+            wait_until(lambda: svc.paused and svc.idle, 60, "the paused service to rest")
+            read, total = lib.catalog.text_counts()
+            assert read == 1 and total == 4  # paused after one photo; nothing read while paused
+            action.append("cancel")
+            svc.resume()
+            wait_until(lambda: svc.idle and svc.text_deferred, 60, "the cancelled text pass to rest")
+            assert lib.catalog.text_counts() == (2, 4)  # cancelled after one more: the rest waits
+            svc.request_scan()
+            wait_until(lambda: svc.idle and lib.catalog.text_counts() == (4, 4), 60, "the rest to be read")
+        finally:
+            svc.stop()
+    finally:
+        lib.close()
+
+
+def test_folders_text_off_and_on_from_the_command_line(
+    tmp_path: Path, data_dir: Path, tiny_model: Path
+) -> None:
+    photos = tmp_path / "photos"
+    photo_with_words(photos / "sign.jpg", "VIA ROMA", seed=7)
+    install_model(data_dir, tiny_model)
+    env = cli_env(data_dir, PHOTOSEARCH_READ_TEXT="1")
+    assert run_cli(data_dir, "folders", "add", str(photos), env=env).returncode == 0
+    r = run_cli(data_dir, "folders", "text-off", str(photos), env=env)
+    assert r.returncode == 0, r.stderr
+    r = run_cli(data_dir, "index", "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["text"]["total"] == 0
+    assert json.loads((data_dir / "folders.json").read_text())[0]["read_text"] is False
+    assert run_cli(data_dir, "folders", "text-on", str(photos), env=env).returncode == 0
+    r = run_cli(data_dir, "index", "--json", env=env)
+    assert json.loads(r.stdout)["text"] == {"read": 1, "total": 1, "unavailable": None}
+    r = run_cli(data_dir, "search", "--text-only", "roma", env=env)
+    assert r.returncode == 0 and "sign.jpg" in r.stdout and "found by its text" in r.stdout
