@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from photosearch.errors import PhotoSearchError
 from photosearch.indexing.state import ServiceState
@@ -26,7 +26,7 @@ from photosearch.progress import Progress, ProgressPhase, RateMeter, WorkControl
 from photosearch.store.catalog import Catalog, FileRow
 from photosearch.store.catalog_text import StoredLine
 from photosearch.text.match import index_form
-from photosearch.text.ocr import OcrUnavailable, TextReader
+from photosearch.text.ocr import OcrUnavailable, ReadInterrupted, TextReader
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +42,16 @@ class TextPass:
         self.reader = reader or TextReader(det_side=DET_SIDE, budget_s=BUDGET_S)
         self.unavailable: str | None = None  # why text cannot be read here (the OCR package is missing)
 
-    def read_one(self, f: FileRow) -> str:
-        """Read ``f``'s text and store it under its content hash. Returns the stored status."""
+    def read_one(self, f: FileRow, stop: Callable[[], bool] | None = None) -> str:
+        """Read ``f``'s text and store it under its content hash. Returns the stored status, or
+        "interrupted" (nothing stored: the photo stays pending) when ``stop`` said so midway."""
         assert f.content_hash is not None
         start = time.monotonic()
         try:
             reduced = open_image(f.path, draft_short_side=self.reader.det_side * 3 // 4).image
-            result = self.reader.read(reduced, lambda: open_image(f.path).image)
+            result = self.reader.read(reduced, lambda: open_image(f.path).image, stop)
+        except ReadInterrupted:
+            return "interrupted"
         except OcrUnavailable:
             raise
         except PhotoSearchError as e:  # unreadable now (gone, damaged): recorded, not retried every run
@@ -114,6 +117,9 @@ class TextSteps(ServiceState):
     read_text: bool
     text_deferred: bool
 
+    def _should_yield(self) -> bool:  # EmbedSteps's: more urgent work (changes, scans, pause, stop) arrived
+        raise NotImplementedError
+
     def _text_step(self) -> bool:
         """Read the text of the next pending photo. False when there is none (or text reading is off)."""
         if not self.read_text or self.text_deferred:
@@ -129,7 +135,9 @@ class TextSteps(ServiceState):
             return False
         read, total = self.catalog.text_counts()
         try:  # not under the work lock: reading takes seconds; storing is one transaction
-            tp.read_one(pending[0])
+            # gives way midway when changes, scans, a pause or a stop arrive: new photos are embedded first
+            if tp.read_one(pending[0], stop=self._should_yield) == "interrupted":
+                return True
         except OcrUnavailable as e:
             tp.unavailable = str(e)
             log.warning("text pass skipped: %s", e)

@@ -273,3 +273,27 @@ def test_folders_text_off_and_on_from_the_command_line(
     assert json.loads(r.stdout)["text"] == {"read": 1, "total": 1, "unavailable": None}
     r = run_cli(data_dir, "search", "--text-only", "roma", env=env)
     assert r.returncode == 0 and "sign.jpg" in r.stdout and "found by its text" in r.stdout
+
+
+def test_a_read_told_to_stop_gives_way_and_keeps_nothing(
+    tmp_path: Path, data_dir: Path, tiny_model: Path
+) -> None:
+    from photosearch.indexing.text_steps import TextPass
+
+    photos = tmp_path / "photos"
+    photo_with_words(photos / "sign.jpg", "EXIT ONLY", seed=4)
+    install_model(data_dir, tiny_model)
+    with Library(Paths.resolve(data_dir), write=True, purpose="test") as lib:
+        lib.add_folder(photos)
+        run_index(lib, read_text=False)
+        tp = TextPass(lib.catalog)
+        f = lib.catalog.text_pending()[0]
+        asked: list[int] = []
+
+        def stop() -> bool:  # more urgent work arrives while the photo's regions are being read
+            asked.append(1)
+            return len(asked) >= 3
+
+        assert tp.read_one(f, stop=stop) == "interrupted"
+        assert len(asked) == 3 and lib.catalog.text_pending() == [f]  # nothing stored: still to read
+        assert tp.read_one(f) == "read" and lib.catalog.text_pending() == []
