@@ -228,6 +228,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         yield f"data:    {paths.data_dir}"
         yield f"model:   {model_id or 'none installed'}"
         yield f"photos:  {counts['indexed']:,} indexed, {counts['pending']:,} pending, {counts['error']:,} skipped"
+        if data.get("text") and data["text"]["total"]:
+            yield f"text:    read in {data['text']['read']:,} / {data['text']['total']:,} photos"
         if index:
             yield f"index:   {index['health']} ({index['embeddings']:,} embeddings)"
         chosen = f" ({encoder['setting']})" if encoder["setting"] != encoder["backend"] else ""
