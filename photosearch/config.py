@@ -4,7 +4,8 @@ environment (``setting``; ``tests/unit/test_architecture.py`` checks that nothin
 The data directory comes from platformdirs, overridable by ``--data-dir`` or ``PHOTOSEARCH_DATA_DIR``.
 Settings (environment variables): ``PHOTOSEARCH_DATA_DIR``, ``PHOTOSEARCH_CACHE_DIR``, ``PHOTOSEARCH_THREADS``,
 ``PHOTOSEARCH_IMAGE_BACKEND``, ``PHOTOSEARCH_MAX_WATCHES``, ``PHOTOSEARCH_REGISTRY``, ``PHOTOSEARCH_HUB_URL``,
-``PHOTOSEARCH_SAVE_INTERVAL``, ``PHOTOSEARCH_FILE_BUDGET``, ``PHOTOSEARCH_GUI_SHOWN_FILE`` (benchmarks).
+``PHOTOSEARCH_SAVE_INTERVAL``, ``PHOTOSEARCH_FILE_BUDGET``, ``PHOTOSEARCH_GUI_SHOWN_FILE`` (benchmarks),
+``PHOTOSEARCH_READ_TEXT`` (``0``: the indexing service does not read text in photos; on by default).
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ def environment() -> Mapping[str, str]:
 def export_setting(name: str, value: str) -> None:
     """Set an environment variable for this process and its libraries (the telemetry opt-outs)."""
     os.environ[name] = value
+
+
+def read_text_default() -> bool:
+    """Whether the indexing service reads the text in photos (the second pass) unless told otherwise."""
+    return (setting("PHOTOSEARCH_READ_TEXT") or "1").strip() != "0"
 
 
 def setting_int(name: str) -> int | None:

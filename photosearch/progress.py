@@ -24,6 +24,7 @@ class ProgressPhase(str, Enum):
     ERROR = "error"  # the live service hit an error (``message``)
     SWITCHING = "switching"  # re-embedding for a model switch
     SWITCHED = "switched"  # the model switch finished
+    READING_TEXT = "reading_text"  # the second pass: reading the words in photos (OCR)
 
     def __str__(self) -> str:
         return self.value
@@ -39,6 +40,7 @@ class ProgressPhase(str, Enum):
             ProgressPhase.EMBEDDING,
             ProgressPhase.SAVING,
             ProgressPhase.SWITCHING,
+            ProgressPhase.READING_TEXT,
         )
 
     @property
@@ -138,6 +140,16 @@ def describe(p: Progress) -> str:
             bits.append(f"{format_duration(p.eta)} left")
         if p.errors:
             bits.append(f"{p.errors:,} skipped")
+        text = " · ".join(bits)
+        return f"Paused — {text}" if p.paused else text
+    if ph is ProgressPhase.READING_TEXT:
+        if p.total == 0:
+            return "Reading text…"
+        bits = [f"Reading text: {p.done:,} / {p.total:,}"]
+        if p.rate > 0:
+            bits.append(f"{p.rate:.1f} photos/s")
+        if p.eta is not None and p.done < p.total:
+            bits.append(f"{format_duration(p.eta)} left")
         text = " · ".join(bits)
         return f"Paused — {text}" if p.paused else text
     if ph is ProgressPhase.SAVING:

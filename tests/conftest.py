@@ -12,6 +12,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PHOTOSEARCH_THREADS", "2")
 # exact fp32 everywhere (results identical on every CPU); tests/unit/test_image_backend.py covers OpenVINO
 os.environ.setdefault("PHOTOSEARCH_IMAGE_BACKEND", "onnxruntime")
+# the text pass (OCR) is off unless a test turns it on (tests/*/test_text_*.py): it costs seconds per photo
+os.environ.setdefault("PHOTOSEARCH_READ_TEXT", "0")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHAPES_MODEL = FIXTURES / "shapes-model"

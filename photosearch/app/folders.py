@@ -112,5 +112,25 @@ def set_folder_paused(
     live.folder_paused(row, paused)
 
 
+def set_folder_read_text(
+    lib: Library, path: str | Path, on: bool, service: FolderListener | None = None
+) -> None:
+    """Turn reading the text in a folder's photos on or off (stored with the folder). Text already read
+    stays; a running service reads the folder's photos when it is turned back on."""
+    live = service
+    if live is None:
+        lib.set_folder_read_text(path, on)
+        return
+    with live.editing():
+        row = lib.set_folder_read_text(path, on)
+    if on:
+        live.folder_paused(row, False)  # wakes the service (and checks the folder)
+
+
+def folder_reads_text(lib: Library, path: str | Path) -> bool:
+    row = lib.folder_row(path)
+    return row is not None and lib.catalog.folder_reads_text(row.id)
+
+
 def list_folders(lib: Library) -> list[FolderRow]:
     return lib.folders()

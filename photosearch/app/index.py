@@ -1,5 +1,6 @@
 """A one-shot indexing run (``photosearch index``): scan every folder, embed what is new or changed,
-continue a pending model switch, collect garbage, save — with one progress event per step."""
+continue a pending model switch, collect garbage, save — then read the text in photos not read yet (the
+second pass; ``read_text=False`` skips it) — with one progress event per step."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from photosearch.indexing.pipeline import Indexer
 from photosearch.indexing.switching import continue_switch
+from photosearch.indexing.text_steps import TextPass
 from photosearch.library.library import Library
 from photosearch.progress import Progress, WorkControl
 
@@ -18,10 +20,13 @@ def run_index(
     batch_size: int = 16,
     on_progress: Callable[[Progress], None] | None = None,
     control: WorkControl | None = None,
+    read_text: bool = True,
 ) -> dict[str, Any]:
     """Index the library (opened writable). Returns the last progress event as JSON plus ``counts`` (files by
     status) and ``image_backend`` (what ran the image encoder; None when no model is active). Ctrl+C
-    (``KeyboardInterrupt``) cancels, saves what was indexed, and is raised again."""
+    (``KeyboardInterrupt``) cancels, saves what was indexed, and is raised again. With ``read_text`` the
+    text pass follows (each photo's text is stored as it is read, so an interrupted pass loses nothing);
+    ``text`` in the answer is (photos whose text is read, photos to read), or None when skipped."""
     indexer = Indexer(lib, batch_size=batch_size)
     control = control or WorkControl()
     final: Progress | None = None
@@ -39,6 +44,19 @@ def run_index(
         control.cancel()
         indexer.save()
         raise
+    text: dict[str, Any] | None = None
+    if read_text and not control.cancelled:
+        tp = TextPass(lib.catalog)
+        for p in tp.run(control):
+            if on_progress is not None:
+                on_progress(p)
+        read, total = lib.catalog.text_counts()
+        text = {"read": read, "total": total, "unavailable": tp.unavailable}
     counts = lib.catalog.counts_by_status()
     backend = indexer.runtime.image.backend if lib.active_model_id() else None
-    return {**(final.to_json() if final else {}), "counts": counts, "image_backend": backend}
+    return {
+        **(final.to_json() if final else {}),
+        "counts": counts,
+        "image_backend": backend,
+        "text": text,
+    }

@@ -54,6 +54,7 @@ class Query:
     k: int = 20
     offset: int = 0  # browse: the first row of the page; searches: rows already shown
     label: str = ""  # the query in words, for messages
+    text_only: bool = False  # text queries: only photos whose text (read in them) matches; no model needed
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:

@@ -1,4 +1,5 @@
-"""``search(query, engine)``: the one entry for every kind of query; ``browse``: the library by date;
+"""``search(query, engine)``: the one entry for every kind of query (a text query also finds photos by the
+words read in them, ``photosearch.search.text_match.blend``; ``Query.text_only``: only by those); ``browse``: the library by date;
 ``duplicates``: groups of near-identical photos."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from photosearch.errors import IndexLocked, ModelLoading, PhotoSearchError
 from photosearch.library.library import Library
 from photosearch.search.engine import Filters, Result, SearchEngine, SearchResponse
 from photosearch.search.fusion import normalize
+from photosearch.search.text_match import blend
 from photosearch.store.catalog import Catalog
 
 __all__ = [
@@ -86,10 +88,15 @@ def search(query: Query, engine: SearchEngine | None, catalog: Catalog | None = 
         if cat is None:
             raise PhotoSearchError("the library is not open yet")
         return browse(cat, q.offset, q.k, q.filters)
+    if q.kind is QueryKind.TEXT and q.text_only:  # the words read in photos: the catalog alone
+        cat = catalog if catalog is not None else engine.catalog if engine is not None else None
+        if cat is None:
+            raise PhotoSearchError("the library is not open yet")
+        return blend(None, cat, q.text, q.k, q.filters)
     if engine is None:
         raise ModelLoading("the model is still loading")
-    if q.kind is QueryKind.TEXT:
-        return engine.search_text(q.text, q.k, q.filters)
+    if q.kind is QueryKind.TEXT:  # by meaning and by the words read in photos, together
+        return blend(engine.search_text(q.text, q.k, q.filters), engine.catalog, q.text, q.k, q.filters)
     if q.kind is QueryKind.IMAGE:
         return engine.search_image(q.image, q.k, q.filters)
     if q.kind is QueryKind.SIMILAR:

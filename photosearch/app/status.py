@@ -73,6 +73,7 @@ def status(lib: Library) -> dict[str, Any]:
         "skipped": skipped,
         "writer": holder,
         "image_encoder": encoder,
+        "text": dict(zip(("read", "total"), cat.text_counts(), strict=True)),
     }
 
 

@@ -79,7 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     f = sub.add_parser("folders", parents=[common], help="add, remove, pause or list photo folders")
-    f.add_argument("action", choices=["add", "remove", "list", "pause", "resume", "exclude", "include"])
+    f.add_argument(
+        "action",
+        choices=["add", "remove", "list", "pause", "resume", "exclude", "include", "text-on", "text-off"],
+        help="text-on/text-off: read the text in the folder's photos (on by default) or not",
+    )
     f.add_argument(
         "paths", nargs="*", help="folders; for exclude/include: FOLDER then sub-folder names or patterns"
     )
@@ -90,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("index", parents=[common], help="index new and changed photos in the added folders")
     i.add_argument("--add", action="append", metavar="PATH", help="add this folder first")
     i.add_argument("--batch-size", type=int, default=16)
+    i.add_argument("--no-text", action="store_true", help="skip reading the text in photos (the second pass)")
     i.add_argument("-q", "--quiet", action="store_true", help="no progress line")
     i.add_argument("--json", action="store_true")
     i.set_defaults(func=cmd_index)
@@ -114,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--image", metavar="PATH", help="a reference photo (inside or outside the library)")
     s.add_argument("--weight", type=float, default=0.5, help="image↔text balance for composed queries (0..1)")
     s.add_argument("--fusion", default="product", choices=["product", "slerp", "sum"])
+    s.add_argument(
+        "--text-only",
+        action="store_true",
+        help="only photos whose text (read in them) has these words; quotes: an exact phrase (no model needed)",
+    )
     s.add_argument(
         "--lang",
         help="language of the query, for multilingual models (e.g. de, fr_FR, deu_Latn; default: the locale's)",

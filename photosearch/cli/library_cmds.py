@@ -21,8 +21,11 @@ def cmd_folders(args: argparse.Namespace) -> int:
     from photosearch.app import folders
     from photosearch.app.handover import NoOwner, hand_over
 
-    write = args.action in ("add", "remove", "pause", "resume", "exclude", "include")
-    if write:  # a running owner (the window, `watch`) does it, so it indexes or forgets at once
+    write = args.action in ("add", "remove", "pause", "resume", "exclude", "include", "text-on", "text-off")
+    if write and args.action not in (
+        "text-on",
+        "text-off",
+    ):  # a running owner (the window, `watch`) does it, so it indexes or forgets at once
         paths = [
             p if args.action in ("exclude", "include") and i else os.path.abspath(os.path.expanduser(p))
             for i, p in enumerate(args.paths)
@@ -71,6 +74,17 @@ def cmd_folders(args: argparse.Namespace) -> int:
         elif args.action == "remove":
             counts = folders.remove_folders(lib, args.paths)
             _emit(args, counts, lambda: [f"removed {p} ({_photos(n)})" for p, n in counts.items()])
+        elif args.action in ("text-on", "text-off"):
+            for p in args.paths:
+                folders.set_folder_read_text(lib, p, args.action == "text-on")
+            on = args.action == "text-on"
+            _emit(
+                args,
+                {"read_text": on, "folders": args.paths},
+                lambda: [
+                    f"{'reading' if on else 'not reading'} the text in the photos of {p}" for p in args.paths
+                ],
+            )
         elif args.action in ("pause", "resume"):
             for p in args.paths:
                 folders.set_folder_paused(lib, p, args.action == "pause")
@@ -96,6 +110,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from photosearch.app import folders
     from photosearch.app.handover import NoOwner, hand_over
     from photosearch.app.index import run_index
+    from photosearch.config import read_text_default
 
     line = ProgressLine(quiet=args.quiet)
     try:  # a running owner (the window, `watch`) indexes: show its progress
@@ -124,7 +139,12 @@ def cmd_index(args: argparse.Namespace) -> int:
             folders.add_folder(lib, p)
     with _open(args, write=True, purpose="photosearch index") as lib:
         try:
-            data = run_index(lib, batch_size=args.batch_size, on_progress=line)
+            data = run_index(
+                lib,
+                batch_size=args.batch_size,
+                on_progress=line,
+                read_text=not args.no_text and read_text_default(),
+            )
         except KeyboardInterrupt:
             print("interrupted; what was indexed is kept", file=sys.stderr)
             return 130
@@ -132,9 +152,16 @@ def cmd_index(args: argparse.Namespace) -> int:
         _emit(
             args,
             data,
-            lambda: [
-                f"{_photos(counts['indexed'])} indexed, {counts['error']:,} skipped, {counts['pending']:,} pending"
-            ],
+            lambda: (
+                [
+                    f"{_photos(counts['indexed'])} indexed, {counts['error']:,} skipped, {counts['pending']:,} pending"
+                ]
+                + (
+                    [f"text read in {data['text']['read']:,} / {data['text']['total']:,} photos"]
+                    if data.get("text")
+                    else []
+                )
+            ),
         )
     return 0
 
@@ -201,6 +228,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         yield f"data:    {paths.data_dir}"
         yield f"model:   {model_id or 'none installed'}"
         yield f"photos:  {counts['indexed']:,} indexed, {counts['pending']:,} pending, {counts['error']:,} skipped"
+        if data.get("text") and data["text"]["total"]:
+            yield f"text:    read in {data['text']['read']:,} / {data['text']['total']:,} photos"
         if index:
             yield f"index:   {index['health']} ({index['embeddings']:,} embeddings)"
         chosen = f" ({encoder['setting']})" if encoder["setting"] != encoder["backend"] else ""

@@ -32,7 +32,10 @@ def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> i
 
     query.validate()  # before the model loads: a bad query fails fast
     with _open(args) as lib:
-        _print_results(args, search(query, engine_for(lib, query)), shown)
+        if query.text_only:  # the words read in photos: the catalog alone, no model
+            _print_results(args, search(query, None, lib.catalog), shown)
+        else:
+            _print_results(args, search(query, engine_for(lib, query)), shown)
     return 0
 
 
@@ -55,6 +58,8 @@ def _print_results(args: argparse.Namespace, resp: SearchResponse, query: dict[s
             yield f"no good matches ({resp.message or 'nothing stands out'}); the nearest photos are:"
         for r in resp.results:
             mark = "" if r.passed else "  (weak)"
+            if r.found_by in ("text", "text+meaning"):
+                mark += "  (found by its text)"
             yield f"{r.rank:3}  {r.score:.4f}  {r.path}{mark}"
 
     _emit(args, data, human)
@@ -69,6 +74,10 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     apply_query_language(_paths(args), getattr(args, "lang", None))  # NLLB: the query's FLORES-200 code
     query = _query(args, text, images, weight=args.weight, fusion=args.fusion)
+    if getattr(args, "text_only", False):
+        if images:
+            raise QueryError("--text-only searches the words read in photos: give words, not --image")
+        query = query.with_(text_only=True)
     return _run_query(args, query, {"text": text or None, "image": args.image})
 
 

@@ -1,6 +1,7 @@
 """The preview panel beside the results: the photo larger, its path, date taken, size and dimensions, and
 the actions. The photo is decoded off the UI thread (any format the indexer reads, HEIC included); the
-result's thumbnail stands in until it arrives."""
+result's thumbnail stands in until it arrives. For a text query, the words that matched are outlined on the
+photo, and the text read in the photo is shown below it (selectable, copyable)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import datetime as dt
 import os
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QPointF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QSizePolicy,
     QToolButton,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from photosearch.gui.workers import TaskRunner
 
+OUTLINE = QColor(255, 196, 0)  # the matched words' outline on the photo
 PREVIEW_EDGE = 1600  # longest side decoded for the panel (it is rarely wider than a third of the screen)
 
 
@@ -100,6 +103,18 @@ class PreviewPanel(QFrame):
         self.meta.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.meta.setWordWrap(True)
         lay.addWidget(self.meta)
+        self.text_label = QLabel("Text in the photo:", self)
+        lay.addWidget(self.text_label)
+        self.text_view = QPlainTextEdit(self)  # read-only: select and copy
+        self.text_view.setObjectName("PreviewText")
+        self.text_view.setReadOnly(True)
+        self.text_view.setMaximumHeight(110)
+        lay.addWidget(self.text_view)
+        self.text_label.hide()
+        self.text_view.hide()
+        self.boxes: tuple[tuple[tuple[float, float], ...], ...] = ()  # matched words, full-image pixels
+        self.full_size: tuple[int, int] = (0, 0)
+        self.outlined: list[list[tuple[float, float]]] = []  # the outlines drawn, in the pixmap's pixels
         grid = QGridLayout()
         for i, (text, sig) in enumerate(
             (
@@ -124,10 +139,18 @@ class PreviewPanel(QFrame):
                 f"<b>{k}:</b> {v.replace('&', '&amp;').replace('<', '&lt;')}" for k, v in self.info.items()
             )
         )
-        if self.loaded_path == result.path:
+        text = getattr(result, "text", None) or ""
+        self.text_view.setPlainText(text)
+        self.text_label.setVisible(bool(text))
+        self.text_view.setVisible(bool(text))
+        boxes = tuple(getattr(result, "text_boxes", ()) or ())
+        same_boxes = boxes == self.boxes
+        self.boxes = boxes
+        self.full_size = (result.file.width or 0, result.file.height or 0)
+        if self.loaded_path == result.path and same_boxes:
             return
         self.loaded_path = ""
-        self._pixmap = (
+        self._pixmap = self._outline(
             QPixmap.fromImage(thumbnail) if thumbnail is not None and not thumbnail.isNull() else QPixmap()
         )
         if self._pixmap.isNull():
@@ -148,7 +171,7 @@ class PreviewPanel(QFrame):
     def _arrived(self, path: str, img: QImage) -> None:
         if path != self.path:  # the person moved on meanwhile
             return
-        self._pixmap = QPixmap.fromImage(img)
+        self._pixmap = self._outline(QPixmap.fromImage(img))
         self.loaded_path = path
         self._fit()
         self.image_loaded.emit(path)
@@ -160,6 +183,25 @@ class PreviewPanel(QFrame):
         if self._pixmap.isNull():
             self.image.setPixmap(QPixmap())
             self.image.setText(f"This photo can't be shown: {reason}")
+
+    def _outline(self, pm: QPixmap) -> QPixmap:
+        """``pm`` with the matched words outlined (boxes scaled from the full image to the pixmap)."""
+        self.outlined = []
+        fw, fh = self.full_size
+        if pm.isNull() or not self.boxes or not fw or not fh:
+            return pm
+        sx, sy = pm.width() / fw, pm.height() / fh
+        out = QPixmap(pm)
+        painter = QPainter(out)
+        pen = QPen(OUTLINE)
+        pen.setWidthF(max(2.0, min(pm.width(), pm.height()) / 200))
+        painter.setPen(pen)
+        for box in self.boxes:
+            pts = [(x * sx, y * sy) for x, y in box]
+            painter.drawPolygon(QPolygonF([QPointF(x, y) for x, y in pts]))
+            self.outlined.append(pts)
+        painter.end()
+        return out
 
     def _fit(self) -> None:
         if self._pixmap.isNull():

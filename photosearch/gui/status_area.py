@@ -67,7 +67,11 @@ class StatusArea(QObject):
     @property
     def indexing_busy(self) -> bool:
         p = self.last_progress
-        return p is not None and p.stage in (ProgressPhase.SCANNING, ProgressPhase.EMBEDDING)
+        return p is not None and p.stage in (
+            ProgressPhase.SCANNING,
+            ProgressPhase.EMBEDDING,
+            ProgressPhase.READING_TEXT,
+        )
 
     # -- indexing -----------------------------------------------------------------------------------
     def show_progress(self, p: Progress) -> None:
@@ -75,7 +79,7 @@ class StatusArea(QObject):
         active = p.stage.active
         self.progress_bar.setVisible(active)
         self.pause_button.setVisible(active)
-        if p.stage is ProgressPhase.EMBEDDING and p.total:
+        if p.stage in (ProgressPhase.EMBEDDING, ProgressPhase.READING_TEXT) and p.total:
             self.progress_bar.setRange(0, p.total)
             self.progress_bar.setValue(p.done)
         elif active:

@@ -11,7 +11,8 @@ must be opened with ``write=True``) and, on its worker thread (at lowered CPU pr
    a file still being written is retried until its size and mtime are stable;
 3. embeds pending photos with :class:`~photosearch.indexing.pipeline.Indexer` — new photos before
    re-embeds, stopping between batches whenever changes arrive, so a new photo never waits for a
-   long backlog;
+   long backlog; then, when there is nothing to embed, reads the text in photos one at a time
+   (``text_steps``; ``read_text``);
 4. polls folders that can't be watched with events (watch limit, network shares), checks offline
    roots every few seconds (their photos are hidden, not deleted, and come back without re-embedding),
    cleans orphans and saves the vector index every ``save_interval`` seconds, not after every photo.
@@ -31,11 +32,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
+from photosearch.config import read_text_default
 from photosearch.errors import PhotoSearchError
 from photosearch.indexing.embed_steps import EmbedSteps
 from photosearch.indexing.events import ChangeEvents
 from photosearch.indexing.folder_steps import FolderSteps
 from photosearch.indexing.pipeline import Indexer
+from photosearch.indexing.text_steps import TextPass, TextSteps
 from photosearch.library.library import Library
 from photosearch.library.watch import (
     ChangeQueue,
@@ -65,7 +68,7 @@ def lower_thread_priority(increment: int = NICE_INCREMENT) -> int | None:
         return None
 
 
-class IndexingService(FolderSteps, EmbedSteps):
+class IndexingService(FolderSteps, EmbedSteps, TextSteps):
     """See the module docstring. All public methods are thread-safe."""
 
     def __init__(
@@ -84,6 +87,7 @@ class IndexingService(FolderSteps, EmbedSteps):
         gc_delay: float = 1.0,
         batch_size: int = 16,
         nice: int = NICE_INCREMENT,
+        read_text: bool | None = None,
     ) -> None:
         if not library.writable:
             raise PhotoSearchError("the indexing service needs the library opened for writing")
@@ -99,6 +103,10 @@ class IndexingService(FolderSteps, EmbedSteps):
         self.gc_delay = gc_delay
         self.nice = nice
         self.indexer = Indexer(library, batch_size=batch_size, save_interval=save_interval)
+        # the text pass (OCR) runs only when embedding has nothing to do (photosearch.indexing.text_steps)
+        self.read_text = read_text_default() if read_text is None else read_text
+        self.text_pass: TextPass | None = None
+        self.text_deferred = False  # a cancel during the text pass: no more reading until request_scan
         self.queue = ChangeQueue(debounce, max_delay=max(4 * debounce, 2.0), on_put=self._wake)
         self.watcher = FolderWatcher(
             self.queue, max_watches=max_watches, mounts_file=mounts_file, poll_interval=poll_interval
@@ -200,11 +208,13 @@ class IndexingService(FolderSteps, EmbedSteps):
         return self._paused
 
     def cancel_current(self) -> None:
-        """Stop the current scan or embedding run. Photos it had not reached stay pending until the next
-        ``request_scan`` (new changes are still handled)."""
+        """Stop the current scan, embedding run or text pass. Photos it had not reached stay pending until
+        the next ``request_scan`` (new changes are still handled)."""
         with self._cv:
             self._cancel = True
             ctl = self._control
+            if not self._busy:  # not embedding: the text pass (if any) is what stops
+                self.text_deferred = True
         if ctl is not None:
             ctl.cancel()
         self._wake()
@@ -214,6 +224,7 @@ class IndexingService(FolderSteps, EmbedSteps):
         with self._cv:
             self._scan_requests.add(folder_id)
             self._deferred.clear()
+            self.text_deferred = False
             self._idle = False
             self._cv.notify_all()
 
@@ -458,6 +469,8 @@ class IndexingService(FolderSteps, EmbedSteps):
             log.debug("removed %d unused embeddings and %d thumbnails", emb, thumbs)
             return True
         if not self._paused and self._embed():
+            return True
+        if not self._paused and self._text_step():  # only when embedding is idle
             return True
         if now - self._last_save >= self.save_interval:
             self._save()

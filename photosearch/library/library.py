@@ -368,6 +368,8 @@ class Library:
                     "watch_mode": f.watch_mode,
                     "added_at": f.added_at,
                 }
+                if not self.catalog.folder_reads_text(f.id):
+                    row["read_text"] = False
                 excludes = load_excludes(self.catalog, f.path)
                 if excludes != DEFAULT_EXCLUDES:
                     row["exclude"] = list(excludes)
@@ -378,6 +380,13 @@ class Library:
             os.replace(tmp, dest)
         except (OSError, PhotoSearchError) as e:
             log.warning("cannot write the folder list backup: %s", e)
+
+    def set_folder_read_text(self, path: str | Path, on: bool) -> FolderRow:
+        """Turn reading the text in this folder's photos (the second indexing pass) on or off."""
+        row = self._added(path)
+        self.catalog.set_folder_read_text(row.id, on)
+        self.backup_folders()
+        return row
 
     def set_folder_paused(self, path: str | Path, paused: bool) -> None:
         row = self._added(path)

@@ -8,6 +8,7 @@ from typing import Any
 
 from photosearch.paths import path_inside
 from photosearch.store.catalog import FileRow
+from photosearch.store.catalog_text import StoredLine
 
 
 @dataclass
@@ -19,10 +20,22 @@ class Result:
     label: int
     passed: bool = True
     z: float | None = None  # the score in units of the query's spread over the library (see cutoff)
+    # what found it: "meaning" (the model), "text" (the words read in the photo) or "text+meaning" (both);
+    # None where words play no part (photo queries)
+    found_by: str | None = None
+    text: str | None = None  # the text read in the photo (text queries; None: not read or none found)
+    text_score: float | None = None  # how well that text answers the query (0..1), when it matched
+    text_lines: tuple[StoredLine, ...] = ()  # the lines read, with their boxes in full-image pixels
+    # the query's words in the photo: boxes (four corners, full-image pixels) the preview outlines
+    text_boxes: tuple[tuple[tuple[float, float], ...], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         f = self.file
+        extra: dict[str, Any] = {}
+        if self.found_by is not None:
+            extra = {"found_by": self.found_by, "text": self.text, "text_score": self.text_score}
         return {
+            **extra,
             "rank": self.rank,
             "path": self.path,
             "score": round(float(self.score), 6),

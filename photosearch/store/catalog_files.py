@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from collections.abc import Sequence
 
@@ -34,8 +35,16 @@ class FoldersAndFiles(CatalogBase):
         """Remove a folder and its files. Returns the number of files removed."""
         with self.transaction() as c:
             n = c.execute("SELECT COUNT(*) FROM files WHERE folder_id = ?", (folder_id,)).fetchone()[0]
+            hashes = [
+                r[0]
+                for r in c.execute(
+                    "SELECT DISTINCT content_hash FROM files WHERE folder_id = ? AND content_hash IS NOT NULL",
+                    (folder_id,),
+                )
+            ]
             c.execute("DELETE FROM files WHERE folder_id = ?", (folder_id,))
             c.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
+            _drop_unreferenced_text(c, hashes)
         return int(n)
 
     def folders(self) -> list[FolderRow]:
@@ -216,9 +225,20 @@ class FoldersAndFiles(CatalogBase):
         return len(rows)
 
     def delete_files(self, ids: Sequence[int]) -> None:
+        """Delete file rows; the text read in a photo goes with the last file that has its content."""
         with self.transaction() as c:
             for chunk in _chunks(list(ids), 500):
-                c.execute(f"DELETE FROM files WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+                marks = ",".join("?" * len(chunk))
+                hashes = [
+                    r[0]
+                    for r in c.execute(
+                        f"SELECT DISTINCT content_hash FROM files WHERE id IN ({marks}) "
+                        "AND content_hash IS NOT NULL",
+                        chunk,
+                    )
+                ]
+                c.execute(f"DELETE FROM files WHERE id IN ({marks})", chunk)
+                _drop_unreferenced_text(c, hashes)
 
     def pending_files(self, limit: int | None = None) -> list[FileRow]:
         sql = (
@@ -240,3 +260,21 @@ class FoldersAndFiles(CatalogBase):
         if limit:
             sql += f" LIMIT {int(limit)}"
         return [_file(r) for r in self._q(sql)]
+
+
+def _drop_unreferenced_text(c: sqlite3.Connection, hashes: Sequence[str]) -> None:
+    """Delete the stored text of those content hashes no file has any more (inside the caller's transaction)."""
+    for chunk in _chunks(list(hashes), 500):
+        marks = ",".join("?" * len(chunk))
+        gone = [
+            r[0]
+            for r in c.execute(
+                f"SELECT content_hash FROM photo_text t WHERE content_hash IN ({marks}) AND NOT EXISTS "
+                "(SELECT 1 FROM files f WHERE f.content_hash = t.content_hash)",
+                chunk,
+            )
+        ]
+        if gone:
+            m = ",".join("?" * len(gone))
+            c.execute(f"DELETE FROM photo_text WHERE content_hash IN ({m})", gone)
+            c.execute(f"DELETE FROM photo_text_fts WHERE content_hash IN ({m})", gone)

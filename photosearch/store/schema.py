@@ -14,7 +14,7 @@ import numpy as np
 
 from photosearch.errors import CatalogError
 
-VERSION = 1
+VERSION = 2
 
 FOLDER_STATES = ("online", "offline", "paused")
 FILE_STATUSES = ("pending", "indexed", "error")
@@ -81,8 +81,24 @@ CREATE TABLE thumbnails (
 );
 """
 
+# Version 2: the text read in photos (one row per content hash: lines as JSON — text, confidence, box —,
+# when, and how it went: read / none (no text found) / failed / too-slow), an FTS5 trigram index over
+# ``photosearch.text.match.index_form`` of that text (one row per content hash), and a per-folder switch
+# for reading text.
+_SCHEMA_V2 = """
+CREATE TABLE photo_text (
+    content_hash TEXT PRIMARY KEY,
+    status       TEXT NOT NULL CHECK (status IN ('read', 'none', 'failed', 'too-slow')),
+    lines        TEXT NOT NULL DEFAULT '[]',
+    read_at      REAL NOT NULL,
+    seconds      REAL NOT NULL DEFAULT 0
+);
+CREATE VIRTUAL TABLE photo_text_fts USING fts5(content_hash UNINDEXED, body, tokenize='trigram');
+ALTER TABLE folders ADD COLUMN read_text INTEGER NOT NULL DEFAULT 1
+"""
+
 # Stepwise migrations: MIGRATIONS[n] takes a catalog from version n to n + 1.
-MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1}
+MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2}
 
 
 @dataclass(frozen=True)

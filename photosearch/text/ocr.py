@@ -43,6 +43,10 @@ class OcrUnavailable(RuntimeError):
     """The OCR package or its bundled models are missing."""
 
 
+class ReadInterrupted(Exception):
+    """``TextReader.read`` was told to stop (more urgent work arrived); nothing of the photo is kept."""
+
+
 Box = tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[float, float]]
 
 
@@ -100,23 +104,32 @@ class TextReader:
             return self._engine
 
     def read(
-        self, reduced: Image.Image, full: Callable[[], Image.Image] | Image.Image | None = None
+        self,
+        reduced: Image.Image,
+        full: Callable[[], Image.Image] | Image.Image | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> OcrResult:
         """Detect on ``reduced`` (RGB, oriented; scaled so its long side is about ``det_side``), then recognise
         the regions found on crops of ``full`` (the same photo at full size, loaded only when text was found;
-        ``reduced`` itself when None)."""
+        ``reduced`` itself when None). ``stop`` is asked before detection, before loading ``full`` and
+        between regions: when it says True, ``ReadInterrupted`` is raised (the indexer gives way to
+        embedding at once)."""
         start = time.monotonic()
         cpu_start = (
             time.thread_time()
         )  # the budget counts this thread's CPU time: a busy machine is no reason to
         # stop reading (the ONNX sessions run on the calling thread, one intra-op thread each)
         engine = self._get()
+        if stop is not None and stop():
+            raise ReadInterrupted
         small = _fit(reduced.convert("RGB"), self.det_side)
         det = engine(np.asarray(small)[:, :, ::-1], use_det=True, use_cls=False, use_rec=False)
         boxes = [] if det.boxes is None else [np.asarray(b, dtype=np.float32) for b in det.boxes]
         boxes = [b for b in boxes if not _whole_frame(b, small.size)]
         if not boxes:
             return OcrResult((), 0, time.monotonic() - start, True)
+        if stop is not None and stop():
+            raise ReadInterrupted
         big = full() if callable(full) else (full if full is not None else reduced)
         big = big.convert("RGB")
         sx, sy = big.width / small.width, big.height / small.height
@@ -124,6 +137,8 @@ class TextReader:
         lines: list[TextLine] = []
         complete = True
         for box in _reading_order(boxes):
+            if stop is not None and stop():
+                raise ReadInterrupted
             if time.thread_time() - cpu_start > self.budget_s:
                 complete = False
                 break

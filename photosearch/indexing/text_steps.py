@@ -1,0 +1,155 @@
+"""The second indexing pass: reading the words in photos (OCR), after embedding.
+
+``TextPass`` reads the photos the catalog lists as pending for text (``Catalog.text_pending``: one file per
+content hash with no stored text, in online folders whose ``read_text`` switch is on) and stores each
+result at once, so the catalog is the pass's own state: a killed pass resumes where it stopped and never
+reads a finished photo again; a moved or renamed photo keeps its text (it is keyed by content hash).
+Detection runs on a reduced decode (JPEG draft mode through ``photosearch.library.imaging.open_image``),
+recognition on full-resolution crops of the regions found (``photosearch.text.ocr.TextReader``).
+
+``TextSteps`` is the indexing service's part that runs the pass only while embedding has nothing to do: it
+reads one photo at a time and gives way whenever changes, scans or embedding work arrive.
+
+Privacy: recognised text is never logged (only counts and file paths).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+
+from photosearch.errors import PhotoSearchError
+from photosearch.indexing.state import ServiceState
+from photosearch.library.imaging import open_image
+from photosearch.progress import Progress, ProgressPhase, RateMeter, WorkControl
+from photosearch.store.catalog import Catalog, FileRow
+from photosearch.store.catalog_text import StoredLine
+from photosearch.text.match import index_form
+from photosearch.text.ocr import OcrUnavailable, ReadInterrupted, TextReader
+
+log = logging.getLogger(__name__)
+
+DET_SIDE = 1600  # long side of the image detection runs on (the benchmark's setting)
+BUDGET_S = 8.0  # CPU seconds per photo for recognition; lines read before it runs out are kept
+
+
+class TextPass:
+    """Reads pending photos' text into the catalog (see the module docstring)."""
+
+    def __init__(self, catalog: Catalog, reader: TextReader | None = None) -> None:
+        self.catalog = catalog
+        self.reader = reader or TextReader(det_side=DET_SIDE, budget_s=BUDGET_S)
+        self.unavailable: str | None = None  # why text cannot be read here (the OCR package is missing)
+
+    def read_one(self, f: FileRow, stop: Callable[[], bool] | None = None) -> str:
+        """Read ``f``'s text and store it under its content hash. Returns the stored status, or
+        "interrupted" (nothing stored: the photo stays pending) when ``stop`` said so midway."""
+        assert f.content_hash is not None
+        start = time.monotonic()
+        try:
+            reduced = open_image(f.path, draft_short_side=self.reader.det_side * 3 // 4).image
+            result = self.reader.read(reduced, lambda: open_image(f.path).image, stop)
+        except ReadInterrupted:
+            return "interrupted"
+        except OcrUnavailable:
+            raise
+        except PhotoSearchError as e:  # unreadable now (gone, damaged): recorded, not retried every run
+            log.info("could not read text in %s: %s", f.path, e)
+            self.catalog.put_text(f.content_hash, "failed", [], "", time.monotonic() - start)
+            return "failed"
+        except Exception as e:  # an OCR failure is a skipped photo, never a stopped pass
+            log.warning("reading text in %s failed: %s", f.path, type(e).__name__)
+            self.catalog.put_text(f.content_hash, "failed", [], "", time.monotonic() - start)
+            return "failed"
+        lines = [StoredLine(x.text, x.confidence, x.box) for x in result.lines]
+        if result.regions == 0:
+            status = "none"
+        elif not result.complete:
+            status = "too-slow"
+        else:
+            status = "read"
+        text = "\n".join(x.text for x in lines)
+        self.catalog.put_text(f.content_hash, status, lines, index_form(text), result.seconds)
+        log.debug("text pass: %s → %s (%d lines)", f.path, status, len(lines))
+        return status
+
+    def run(self, control: WorkControl | None = None) -> Iterator[Progress]:
+        """Read every pending photo; one progress event per photo. Stops (with a ``cancelled`` event) when
+        ``control`` is cancelled; blocks while it is paused."""
+        control = control or WorkControl()
+        self.catalog.delete_orphan_texts()
+        files = self.catalog.text_pending()
+        read_before, _ = self.catalog.text_counts()
+        total = read_before + len(files)
+        meter = RateMeter()
+        found = 0
+        yield Progress(ProgressPhase.READING_TEXT, read_before, total)
+        for i, f in enumerate(files):
+            if not control.checkpoint():
+                yield Progress(ProgressPhase.CANCELLED, read_before + i, total, message="cancelled")
+                return
+            try:
+                status = self.read_one(f)
+            except OcrUnavailable as e:
+                self.unavailable = str(e)
+                log.warning("text pass skipped: %s", e)
+                return
+            found += status in ("read", "too-slow")
+            done = read_before + i + 1
+            rate = meter.update(i + 1)
+            yield Progress(
+                ProgressPhase.READING_TEXT,
+                done,
+                total,
+                rate=rate,
+                eta=RateMeter.eta(total - done, rate),
+                current=f.path,
+                paused=control.paused,
+                extra={"with_text": found},
+            )
+
+
+class TextSteps(ServiceState):
+    """The service's text step: one photo at a time, only when nothing else (embedding first) is waiting."""
+
+    text_pass: TextPass | None
+    read_text: bool
+    text_deferred: bool
+
+    def _should_yield(self) -> bool:  # EmbedSteps's: more urgent work (changes, scans, pause, stop) arrived
+        raise NotImplementedError
+
+    def _text_step(self) -> bool:
+        """Read the text of the next pending photo. False when there is none (or text reading is off)."""
+        if not self.read_text or self.text_deferred:
+            return False
+        if self.text_pass is None:
+            self.text_pass = TextPass(self.catalog)
+        tp = self.text_pass
+        if tp.unavailable:
+            return False
+        with self._work_lock:
+            pending = self.catalog.text_pending(limit=1)
+        if not pending:
+            return False
+        read, total = self.catalog.text_counts()
+        try:  # not under the work lock: reading takes seconds; storing is one transaction
+            # gives way midway when changes, scans, a pause or a stop arrive: new photos are embedded first
+            if tp.read_one(pending[0], stop=self._should_yield) == "interrupted":
+                return True
+        except OcrUnavailable as e:
+            tp.unavailable = str(e)
+            log.warning("text pass skipped: %s", e)
+            return False
+        self._emit(
+            Progress(
+                ProgressPhase.READING_TEXT,
+                read + 1,
+                total,
+                current=pending[0].path,
+                errors=self.errors,
+                encoded=self.encoded,
+            )
+        )
+        return True
