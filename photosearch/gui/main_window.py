@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
     engine_ready = Signal()
     results_shown = Signal()
     library_opened = Signal()
+    models_changed_elsewhere = Signal(object)  # a handed-over `models` answer (emitted on another thread)
 
     def __init__(
         self,
@@ -157,6 +158,9 @@ class MainWindow(QMainWindow):
         self.models.engine_loaded.connect(self._engine_loaded)
         self.models.engine_failed.connect(self.presenter.engine_failed)
         self.presenter.results_shown.connect(self.results_shown)
+        self.models_changed_elsewhere.connect(
+            self._models_changed_elsewhere, Qt.ConnectionType.QueuedConnection
+        )
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(700)
@@ -291,6 +295,27 @@ class MainWindow(QMainWindow):
 
     def model_changed(self) -> None:
         self.models.load_engine()  # the old engine serves until the new one is loaded
+
+    def _models_changed_elsewhere(self, answer: dict[str, Any]) -> None:
+        """Another process imported, installed or chose a model through this window's hand-over: show it."""
+        if self.closed:
+            return
+        model_id = str(answer.get("installed") or answer.get("target") or "")
+        active = answer.get("active")
+        dlg = self.models.dialog
+        if dlg is not None and active:  # the first-run "set up a model" prompt is answered
+            dlg.install_finished.emit(True, f"Installed {model_id}")
+        manager = getattr(self, "model_manager", None)
+        if manager is not None and manager.isVisible():
+            manager.refresh(select=model_id or None)
+        if active and answer.get("chosen"):
+            self.status.say(
+                f"Model {model_id} is ready" if active == model_id else f"Switching to {model_id}…"
+            )
+            self.models.load_engine()
+        elif model_id:
+            self.status.say(f"Model {model_id} was added (⚙ → Models… to use it)")
+        self.state.refresh()
 
     def act_on_message(self, action: str) -> None:
         {
