@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,3 +101,33 @@ def summary(lib: Library) -> LibrarySummary:
         lib.active_model_id(),
         tuple(cat.errors(limit=SKIPPED_SHOWN)),
     )
+
+
+def change_stamp(lib: Library) -> tuple[object, ...]:
+    """A cheap signature of what another process may change behind a front end's back — the catalog's files
+    (a commit by any process changes the write-ahead log's size or time) and the installed models (a model
+    folder copied into ``models/``). A few ``stat`` calls: a window polls it off the UI thread and reads a new
+    ``summary`` only when it differs."""
+    paths = lib.paths
+    stamp: list[object] = []
+    for f in (paths.catalog, paths.catalog.with_name(paths.catalog.name + "-wal")):
+        try:
+            st = f.stat()
+        except OSError:
+            stamp.append(None)
+        else:
+            stamp.append((st.st_size, st.st_mtime_ns))
+    try:
+        with os.scandir(paths.models_dir) as it:
+            models = sorted((e.name, _mtime(os.path.join(e.path, "manifest.json"))) for e in it if e.is_dir())
+    except OSError:
+        models = []
+    stamp.append(tuple(models))
+    return tuple(stamp)
+
+
+def _mtime(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photosearch.app.query import QueryKind
 from photosearch.app.session import open_writable_or_read_only
 from photosearch.app.status import LibrarySummary, summary
 from photosearch.config import Paths
@@ -38,7 +37,7 @@ from photosearch.gui.query_bar import QueryBar
 from photosearch.gui.resources import resource_path
 from photosearch.gui.result_actions import ResultActions
 from photosearch.gui.results import ResultsModel, ResultsView
-from photosearch.gui.search_presenter import BROWSE_PAGE, SearchPresenter
+from photosearch.gui.search_presenter import SearchPresenter
 from photosearch.gui.shortcuts import Shortcuts
 from photosearch.gui.status_area import StatusArea
 from photosearch.gui.window_settings import restore_settings, save_settings
@@ -80,6 +79,8 @@ class MainWindow(QMainWindow):
         self.indexing: IndexingBridge | None = None
         self.closed = False
         self._shown_once = False
+        self._visible_seen = 0  # photos that could be found at the last library summary
+        self._model_failed: str | None = None  # the model last loaded on the summary's word
         self.preview_width = 0  # the width the person gave the preview panel (0: a third of the window)
         self.setWindowTitle("PhotoSearch")
         icon = resource_path("icon.svg") or resource_path("icon.png")
@@ -237,19 +238,30 @@ class MainWindow(QMainWindow):
         self.side.set_folders(list(s.folders))
         self.status.set_skipped(s.counts.get(FileStatus.ERROR, 0))
         self.status.set_indexed(s.visible)
-        req = self.presenter.current_request
+        seen, self._visible_seen = self._visible_seen, s.visible
+        self._follow_model(s)
         if not s.folders:
             self.stack.setCurrentWidget(self.welcome)
         elif self.stack.currentWidget() is self.welcome:
             self.stack.setCurrentWidget(self.view)
             self.run_query()
-        elif (
-            req is not None
-            and req.kind is QueryKind.BROWSE
-            and self.model.rowCount() < BROWSE_PAGE
-            and not self.search.busy
-        ):
-            self.run_query()  # browsing a library that is still being indexed: show what arrived
+        elif s.visible != seen:  # photos arrived or left: the current query again, nothing retyped
+            self.presenter.refresh_live()
+
+    def _follow_model(self, s: LibrarySummary) -> None:
+        """The active model changed (here, through the hand-over, or by another process): load it."""
+        if s.active_model is None or self.models.loading:
+            return
+        eng = self.search.engine
+        if eng is not None and eng.runtime.id == s.active_model:
+            return
+        if self.models.error and eng is None and s.active_model == self._model_failed:
+            return  # it failed to load already: the message says so; don't retry on every summary
+        dlg = self.models.dialog
+        if dlg is not None:  # the first-run "set up a model" prompt is answered
+            dlg.install_finished.emit(True, f"Using {s.active_model}")
+        self._model_failed = s.active_model
+        self.models.load_engine()
 
     def _schedule_refresh(self) -> None:
         if not self._refresh_timer.isActive():
@@ -356,6 +368,7 @@ class MainWindow(QMainWindow):
             return
         self.closed = True
         self.state.closed = True
+        self.state.stop()
         with contextlib.suppress(RuntimeError):
             save_settings(self)
         self._refresh_timer.stop()

@@ -64,6 +64,8 @@ class SearchPresenter(QObject):
         self.current_response: SearchResponse | None = None
         self.pending_query = False
         self.message_action = ""
+        self.live_request: Query | None = None  # the current query again, after photos arrived or left
+        self.live_again = False  # more arrived while that ran
         host.search.finished.connect(self.finished)
         host.search.failed.connect(self.failed)
         host.message.action_clicked.connect(lambda: host.act_on_message(self.message_action))
@@ -117,6 +119,47 @@ class SearchPresenter(QObject):
             return
         self.current_request = req
         h.search.submit(req)
+
+    def refresh_live(self) -> None:
+        """Photos arrived or left (indexing, a folder change): run the current query again and show the new
+        answer without moving what is under the pointer (see ``finished``). Nothing is retyped."""
+        h = self.host
+        req = self.current_request
+        if h.closed or req is None or not h.state.summary.folders:
+            return
+        if req.kind is not QueryKind.BROWSE and h.search.engine is None:
+            return
+        if h.search.busy:
+            self.live_again = True
+            return
+        self.live_again = False
+        shown = h.model.rowCount()
+        if req.kind is QueryKind.BROWSE:
+            again = req.with_(offset=0, k=max(BROWSE_PAGE, min(shown, SEARCH_K_MAX)))
+        else:
+            again = req.with_(offset=0, k=max(SEARCH_K, min(shown, SEARCH_K_MAX)))
+        self.live_request = again
+        self.current_request = again
+        h.search.submit(again)
+
+    def _show_live(self, resp: SearchResponse) -> bool:
+        """A live answer over results already shown: with the pointer over the grid, the shown photos keep
+        their places and the new ones are added at the end; otherwise the answer replaces them at the same
+        scroll position. False when the answer is not results (then it is shown as any answer)."""
+        h = self.host
+        if not resp.results or resp.no_good_matches or h.stack.currentWidget() is not h.view:
+            return False
+        if not h.model.rowCount():
+            return False
+        if h.view.underMouse():
+            have = {h.model.result(i).path for i in range(h.model.rowCount())}
+            h.model.append_results([r for r in resp.results if r.path not in have])
+        else:
+            sb = h.view.verticalScrollBar()
+            at = sb.value()
+            h.model.set_results(resp.results, resp.kind)
+            sb.setValue(at)
+        return True
 
     def engine_loaded(self) -> None:
         h = self.host
@@ -175,8 +218,16 @@ class SearchPresenter(QObject):
             have = {h.model.result(i).path for i in range(h.model.rowCount())}
             h.model.append_results([r for r in resp.results if r.path not in have])
             return
+        live = req is self.live_request
+        self.live_request = None
+        if live and self._show_live(resp):
+            self._say_count(req, resp)
+            self.results_shown.emit()
+            if self.live_again:
+                self.refresh_live()
+            return
         h.model.set_results(resp.results, resp.kind)
-        if h.model.rowCount():
+        if h.model.rowCount() and not live:
             h.view.scrollToTop()
         n = resp.library_size
         if not resp.results:
@@ -208,15 +259,20 @@ class SearchPresenter(QObject):
             )
         else:
             h.stack.setCurrentWidget(h.view)
-            kind = KIND_WORDS.get(QueryKind(resp.kind), "")
-            total = resp.extra.get("total") if resp.kind == QueryKind.BROWSE else None
-            count = (
-                f"{total:,} photos" if total is not None else f"{len(resp.results):,} best of {n:,} photos"
-            )
-            p = h.status.last_progress
-            if not (p is not None and p.stage is ProgressPhase.EMBEDDING):
-                h.status.say(f"{kind}{count}")
+            self._say_count(req, resp)
         self.results_shown.emit()
+        if self.live_again:
+            self.refresh_live()
+
+    def _say_count(self, req: Query, resp: SearchResponse) -> None:
+        h = self.host
+        kind = KIND_WORDS.get(QueryKind(resp.kind), "")
+        total = resp.extra.get("total") if resp.kind == QueryKind.BROWSE else None
+        n = resp.library_size
+        count = f"{total:,} photos" if total is not None else f"{len(resp.results):,} best of {n:,} photos"
+        p = h.status.last_progress
+        if not (p is not None and p.stage is ProgressPhase.EMBEDDING):
+            h.status.say(f"{kind}{count}")
 
     def failed(self, req: Query, message: str) -> None:
         self.host.model.clear()
