@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox
 
 from photosearch.app import folders as folder_verbs
-from photosearch.errors import ConfirmationNeeded, PhotoSearchError
+from photosearch.errors import ConfirmationNeeded, FolderRefused, PhotoSearchError
 from photosearch.gui.library_dialog import FoldersDialog, SkippedDialog
 from photosearch.gui.library_state import LibraryState
 from photosearch.gui.workers import IndexingBridge, TaskRunner
@@ -82,6 +82,9 @@ class FolderController(QObject):
             self.host.folder_added()
 
         def needs_yes(e: BaseException) -> bool:
+            if isinstance(e, FolderRefused) and "already covered" in str(e):  # not a failure: it is there
+                self.host.error_box("This folder is already in your library", str(e))
+                return True
             if not isinstance(e, ConfirmationNeeded):
                 return False
             self.ask_to_add(path, e)
