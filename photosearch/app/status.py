@@ -35,6 +35,36 @@ def index_health(lib: Library, model_id: str) -> dict[str, Any]:
     }
 
 
+def why_counts_differ(
+    lib: Library, model_id: str | None, counts: dict[str, int], embeddings: int
+) -> list[str]:
+    """Why "N photos indexed" and "M embeddings" differ, in words (empty when they agree): identical files
+    share one embedding, photos still to embed with this model, embeddings of photos that left the library."""
+    from photosearch.progress import plural
+
+    indexed = int(counts.get(FileStatus.INDEXED, 0))
+    if model_id is None or indexed == embeddings:
+        return []
+    cat = lib.catalog
+    orphans = sum(1 for _id, m in cat.orphan_embeddings() if m == model_id)
+    missing = len(cat.hashes_missing_embedding(model_id))
+    copies = max(0, indexed - (embeddings - orphans) - missing)
+    why = []
+    if copies:
+        why.append(
+            f"{plural(copies, 'photo')} {'is a copy' if copies == 1 else 'are copies'} of another "
+            "(identical files share one embedding)"
+        )
+    if missing:
+        why.append(f"{plural(missing, 'photo')} still to be embedded with this model")
+    if orphans:
+        why.append(
+            f"{plural(orphans, 'embedding')} of photos no longer in the library (dropped at the next "
+            "clean-up)"
+        )
+    return why
+
+
 def status(lib: Library) -> dict[str, Any]:
     """Folders (with photo counts and how each is watched), file counts by status, the model and its
     index, skipped files with reasons, the process holding the writer lock, the image encoder."""
@@ -56,6 +86,10 @@ def status(lib: Library) -> dict[str, Any]:
         for f in lib.folders()
     ]
     index = index_health(lib, model_id) if model_id else {}
+    if index:
+        index["why_counts_differ"] = why_counts_differ(
+            lib, model_id, cat.counts_by_status(), index["embeddings"]
+        )
     vision = None
     if model_id:
         with contextlib.suppress(PhotoSearchError, OSError):

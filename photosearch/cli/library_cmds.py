@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from photosearch.cli.output import ProgressLine, _emit, _open, _paths
 from photosearch.errors import QueryError
-from photosearch.progress import Progress
+from photosearch.progress import Progress, plural
 
 
 def _photos(n: int) -> str:
@@ -181,7 +181,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(data, default=str) + "\n")
     elif not args.quiet:
         print(
-            f"stopped: {counts['indexed']:,} photos indexed, {counts['pending']:,} pending, "
+            f"stopped: {plural(counts['indexed'], 'photo')} indexed, {counts['pending']:,} pending, "
             f"{counts['error']:,} skipped; {data['encoded']:,} embedded this run",
             file=sys.stderr,
         )
@@ -200,9 +200,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     def human() -> Iterable[str]:
         yield f"data:    {paths.data_dir}"
         yield f"model:   {model_id or 'none installed'}"
-        yield f"photos:  {counts['indexed']:,} indexed, {counts['pending']:,} pending, {counts['error']:,} skipped"
+        yield (
+            f"photos:  {plural(counts['indexed'], 'photo')} indexed, {counts['pending']:,} pending, "
+            f"{counts['error']:,} skipped"
+        )
         if index:
-            yield f"index:   {index['health']} ({index['embeddings']:,} embeddings)"
+            yield f"index:   {index['health']} ({plural(index['embeddings'], 'embedding')})"
+            for why in index.get("why_counts_differ") or []:
+                yield f"         {why}"
         chosen = f" ({encoder['setting']})" if encoder["setting"] != encoder["backend"] else ""
         yield f"encoder: images on {encoder['backend']}{chosen}"
         if encoder["hint"]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from photosearch.cli.output import LiveLine, ProgressLine, _emit, _open, _paths
 from photosearch.errors import PhotoSearchError, QueryError
-from photosearch.progress import Progress, format_duration
+from photosearch.progress import Progress, format_duration, plural
 
 
 def _mb(n: float | None) -> str:
@@ -162,7 +162,7 @@ def _models(args: argparse.Namespace) -> int:
                 nc = "" if r.commercial_use else ", NOT for commercial use"
                 yield (
                     f" {mark} {r.id:32} {r.name} ({r.family}, {r.dim}-d, {r.licence}{nc}) {_mb(r.size_on_disk)} "
-                    f"on disk, {r.embeddings or 0:,} photos embedded"
+                    f"on disk, {plural(r.embeddings or 0, 'photo')} embedded"
                 )
             if listing.switching_to:
                 yield f"   (> switching to {listing.switching_to}: 'photosearch index' finishes it)"
@@ -229,7 +229,7 @@ def _models(args: argparse.Namespace) -> int:
             if missing and not args.later:
                 if not args.json:
                     print(
-                        f"embedding {missing:,} photos with {args.name}; searches keep using "
+                        f"embedding {plural(missing, 'photo')} with {args.name}; searches keep using "
                         f"{lib.active_model_id()} until it is done",
                         file=sys.stderr,
                     )
@@ -247,7 +247,7 @@ def _models(args: argparse.Namespace) -> int:
             lambda: [
                 f"now using {args.name}"
                 if active == args.name
-                else f"still using {active}; {still:,} photos left to embed with {args.name} "
+                else f"still using {active}; {plural(still, 'photo')} left to embed with {args.name} "
                 "('photosearch index' continues the switch)"
             ],
         )

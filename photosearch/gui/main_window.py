@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from photosearch.app.library_settings import LibrarySettings
+from photosearch.app.library_settings import load as load_library_settings
 from photosearch.app.session import open_writable_or_read_only
 from photosearch.app.status import LibrarySummary, summary
 from photosearch.config import Paths
@@ -40,7 +42,7 @@ from photosearch.gui.results import ResultsModel, ResultsView
 from photosearch.gui.search_presenter import SearchPresenter
 from photosearch.gui.shortcuts import Shortcuts
 from photosearch.gui.status_area import StatusArea
-from photosearch.gui.window_settings import restore_settings, save_settings
+from photosearch.gui.window_settings import restore_library_settings, restore_settings, save_settings
 from photosearch.gui.workers import IndexingBridge, SearchController, TaskRunner, ThumbnailLoader
 from photosearch.library.library import Library
 from photosearch.progress import Progress
@@ -49,7 +51,7 @@ from photosearch.states import FileStatus
 
 log = logging.getLogger(__name__)
 
-Opened = tuple[Library, bool, LibrarySummary]
+Opened = tuple[Library, bool, LibrarySummary, LibrarySettings]
 
 
 class MainWindow(QMainWindow):
@@ -146,6 +148,7 @@ class MainWindow(QMainWindow):
         qb, folders = self.query_bar, self.folders
         qb.query_changed.connect(self.run_query)
         qb.gear_clicked.connect(folders.open_folders_dialog)
+        qb.problem.connect(self.status.say)
         self.side.changed.connect(self.run_query)
         self.side.add_folder_clicked.connect(folders.add_folder_interactive)
         self.side.manage_folders_clicked.connect(folders.open_folders_dialog)
@@ -185,12 +188,12 @@ class MainWindow(QMainWindow):
 
         def work() -> Opened:
             lib, read_only = open_writable_or_read_only(paths, "photosearch-gui")
-            return lib, read_only, summary(lib)
+            return lib, read_only, summary(lib), load_library_settings(paths)
 
         self.library_tasks.submit(work, self._library_ready, self._library_failed)
 
     def _library_ready(self, opened: Opened) -> None:
-        lib, self.read_only, first = opened
+        lib, self.read_only, first, own = opened
         if self.closed:
             lib.close()
             return
@@ -205,6 +208,7 @@ class MainWindow(QMainWindow):
             )
             self.indexing.progress.connect(self._indexing_progress)
             self.indexing.changed.connect(self._schedule_refresh)
+        restore_library_settings(self, own)
         self.state.attach(lib, first)
         self.library_opened.emit()
         if first.active_model is None:

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Protocol
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QStackedWidget
 
-from photosearch.app.query import Query, QueryKind
+from photosearch.app.query import Query, QueryKind, elide
 from photosearch.gui.filters import FilterPanel
 from photosearch.gui.library_state import LibraryState
 from photosearch.gui.message_panel import MessagePanel
 from photosearch.gui.query_bar import QueryBar
 from photosearch.gui.results import ResultsModel, ResultsView
 from photosearch.gui.workers import SearchController
-from photosearch.progress import ProgressPhase
+from photosearch.progress import ProgressPhase, plural
 from photosearch.search.engine import SearchResponse
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ class SearchPresenter(QObject):
         self.message_action = ""
         self.live_request: Query | None = None  # the current query again, after photos arrived or left
         self.live_again = False  # more arrived while that ran
+        self.result_count = ""  # the count shown for the current results
         host.search.finished.connect(self.finished)
         host.search.failed.connect(self.failed)
         host.message.action_clicked.connect(lambda: host.act_on_message(self.message_action))
@@ -77,12 +78,12 @@ class SearchPresenter(QObject):
         ref = h.query_bar.reference
         filters = h.side.filters()
         if ref is not None:
-            label = f"{ref.name} + “{text}”" if text else f"photos like {ref.name}"
+            label = f"{ref.name} + “{elide(text)}”" if text else f"photos like {ref.name}"
             return Query.of(
                 text, (ref.query_image,), weight=h.query_bar.weight, filters=filters, k=SEARCH_K, label=label
             )
         if text:
-            return Query.of(text, filters=filters, k=SEARCH_K, label=f"“{text}”")
+            return Query.of(text, filters=filters, k=SEARCH_K, label=f"“{elide(text)}”")
         return Query.of(filters=filters, k=BROWSE_PAGE, label="your library")
 
     def run_query(self) -> None:
@@ -159,7 +160,17 @@ class SearchPresenter(QObject):
             at = sb.value()
             h.model.set_results(resp.results, resp.kind)
             sb.setValue(at)
+        self._preview_follows()
         return True
+
+    def _preview_follows(self) -> None:
+        """The preview shows a photo only while it is among the results."""
+        preview = getattr(self.host, "preview", None)
+        if preview is None or not preview.isVisible() or not preview.path:
+            return
+        model = self.host.model
+        if not any(model.result(i).path == preview.path for i in range(model.rowCount())):
+            preview.close()
 
     def engine_loaded(self) -> None:
         h = self.host
@@ -227,6 +238,7 @@ class SearchPresenter(QObject):
                 self.refresh_live()
             return
         h.model.set_results(resp.results, resp.kind)
+        self._preview_follows()
         if h.model.rowCount() and not live:
             h.view.scrollToTop()
         n = resp.library_size
@@ -243,7 +255,7 @@ class SearchPresenter(QObject):
                 )
             elif req.kind is QueryKind.BROWSE or req.filters is not None:
                 self.show_message(
-                    f"No photos match these filters in {n:,} photos",
+                    f"No photos match these filters in {plural(n, 'photo')}",
                     "Try a wider date range or more file types.",
                     "Reset filters",
                     "reset",
@@ -252,7 +264,7 @@ class SearchPresenter(QObject):
                 self.show_message(f"Nothing matched {req.describe()}", "")
         elif resp.no_good_matches:
             self.show_message(
-                resp.message or f"Nothing close to {req.describe()} in {n:,} photos",
+                f"Nothing close to {req.describe()} in {plural(n, 'photo')}",  # names the photo and the words
                 "Try other words, or look at the nearest photos anyway.",
                 "Show the nearest anyway",
                 "nearest",
@@ -269,13 +281,22 @@ class SearchPresenter(QObject):
         kind = KIND_WORDS.get(QueryKind(resp.kind), "")
         total = resp.extra.get("total") if resp.kind == QueryKind.BROWSE else None
         n = resp.library_size
-        count = f"{total:,} photos" if total is not None else f"{len(resp.results):,} best of {n:,} photos"
+        if total is not None:
+            count = plural(total, "photo")
+        else:
+            close = len(resp.passed)
+            rest = len(resp.results) - close
+            count = f"{plural(close, 'close match', 'close matches')} in {plural(n, 'photo')}"
+            if rest:
+                count += f" · {plural(rest, 'less close result')} shown faded"
+        self.result_count = count
         p = h.status.last_progress
         if not (p is not None and p.stage is ProgressPhase.EMBEDDING):
             h.status.say(f"{kind}{count}")
 
     def failed(self, req: Query, message: str) -> None:
         self.host.model.clear()
+        self._preview_follows()
         self.show_message("The search didn't work", message)
         self.results_shown.emit()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSlider, QStyle, QToolButton
 
-from photosearch.progress import Progress, ProgressPhase, describe
+from photosearch.progress import Progress, ProgressPhase, describe, plural
 
 
 class StatusArea(QObject):
@@ -89,7 +89,7 @@ class StatusArea(QObject):
             self.label.setText(text)
 
     def _indexed_text(self, p: Progress) -> str:
-        return f"{self.indexed:,} photos indexed" + (f" · {p.done:,} new" if p.done else "")
+        return f"{plural(self.indexed, 'photo')} indexed" + (f" · {p.done:,} new" if p.done else "")
 
     def set_indexed(self, n: int) -> None:
         """The library summary changed: keep a finished-indexing line's count current."""
