@@ -16,7 +16,7 @@ from photosearch.gui.message_panel import MessagePanel
 from photosearch.gui.query_bar import QueryBar
 from photosearch.gui.results import ResultsModel, ResultsView
 from photosearch.gui.workers import SearchController
-from photosearch.progress import ProgressPhase, plural
+from photosearch.progress import plural
 from photosearch.search.engine import SearchResponse
 
 if TYPE_CHECKING:
@@ -290,9 +290,7 @@ class SearchPresenter(QObject):
             if rest:
                 count += f" · {plural(rest, 'less close result')} shown faded"
         self.result_count = count
-        p = h.status.last_progress
-        if not (p is not None and p.stage is ProgressPhase.EMBEDDING):
-            h.status.say(f"{kind}{count}")
+        h.status.set_count(f"{kind}{count}")  # always shown, indexing or not
 
     def failed(self, req: Query, message: str) -> None:
         self.host.model.clear()
@@ -304,5 +302,7 @@ class SearchPresenter(QObject):
         h = self.host
         h.message.show_message(title, hint, button)
         h.status.say_unless_indexing("")
+        h.status.set_count("")
+        self.result_count = ""
         self.message_action = action
         h.stack.setCurrentWidget(h.message)

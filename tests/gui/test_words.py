@@ -74,6 +74,7 @@ def test_result_count_and_the_preview_follows_the_results(
     wait_results(qtbot, w)
     qtbot.waitUntil(lambda: w.model.rowCount() == 5, timeout=15000)
     assert "in 5 photos" in w.presenter.result_count
+    assert w.status.count_label.text().endswith(w.presenter.result_count)  # shown in the window
     row = next(i for i in range(w.model.rowCount()) if w.model.result(i).path.startswith(str(more)))
     w.actions_.show_preview(row)
     assert w.preview.isVisible()
