@@ -41,12 +41,16 @@ def test_pasting_a_file_that_is_not_a_photo_says_so(
     notes.write_text("not a photo")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(notes))])
-    QGuiApplication.clipboard().setMimeData(mime)
-    w.query_bar.field.setFocus()
-    qtbot.keySequence(w.query_bar.field, QKeySequence.StandardKey.Paste)
-    assert "notes.txt is not a photo" in w.status.text()
-    assert w.query_bar.reference is None
-    assert w.query_bar.field.text() == ""  # not pasted as text either
+    clipboard = QGuiApplication.clipboard()
+    clipboard.setMimeData(mime)  # the clipboard owns it now
+    try:
+        w.query_bar.field.setFocus()
+        qtbot.keySequence(w.query_bar.field, QKeySequence.StandardKey.Paste)
+        assert "notes.txt is not a photo" in w.status.text()
+        assert w.query_bar.reference is None
+        assert w.query_bar.field.text() == ""  # not pasted as text either
+    finally:
+        clipboard.clear()  # released while the application lives (else it is freed twice at exit)
 
 
 def test_no_file_viewer_is_said(
