@@ -113,6 +113,11 @@ class WorkControl:
         return not self._cancelled.is_set()
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 photo``, ``2 photos``, ``1,204 photos`` (``many`` when the plural is not ``word + "s"``)."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
 def format_duration(seconds: float) -> str:
     """Seconds as a person reads them: "40 s", "12 min", "2 h 5 min"."""
     s = int(seconds)
@@ -128,7 +133,7 @@ def describe(p: Progress) -> str:
     to say (idle with no work done, stopped)."""
     ph = p.stage
     if ph is ProgressPhase.SCANNING:
-        return f"Scanned {p.total:,} photos" if p.total else "Looking for new and changed photos…"
+        return f"Scanned {plural(p.total, 'photo')}" if p.total else "Looking for new and changed photos…"
     if ph in (ProgressPhase.EMBEDDING, ProgressPhase.SWITCHING):
         what = "Indexing" if ph is ProgressPhase.EMBEDDING else "Switching model"
         if p.total == 0:
@@ -155,7 +160,7 @@ def describe(p: Progress) -> str:
     if ph is ProgressPhase.SAVING:
         return "Saving the search index…"
     if ph is ProgressPhase.DONE or (ph is ProgressPhase.IDLE and p.done):
-        return f"Done: {p.done:,} photos processed, {p.encoded:,} embedded, {p.errors:,} skipped"
+        return f"Done: {plural(p.done, 'photo')} processed, {p.encoded:,} embedded, {p.errors:,} skipped"
     if ph is ProgressPhase.CANCELLED:
         return "Indexing stopped"
     if ph is ProgressPhase.ERROR:

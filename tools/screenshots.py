@@ -1,14 +1,19 @@
-"""Render screenshots of the real window (offscreen Qt, QWidget.grab) into screenshots/ (git-ignored):
+"""Render screenshots of the real window (QWidget.grab) into screenshots/ (git-ignored). Run it under an X
+server (``xvfb-run -a python tools/screenshots.py``) or without one (Qt's offscreen platform):
 
     python tools/screenshots.py [--out screenshots] [--model DIR]
 
-1-first-run.png          no folders, no model: the welcome panel and the model setup dialog
-2-text-results.png       a text query on an indexed library of shapes photos
-2b-preview.png           the preview panel beside the results (Space)
-3-composed-query.png     a reference photo in the well + a change in words, the balance slider
-4-indexing.png           a folder of photos being indexed (status bar progress, pause button)
-5-no-good-matches.png    a query with nothing close in the library
+1-first-run.png                 no folders, no model: the welcome panel and the model set-up dialog
+2a-indexing-results-early.png   a folder being indexed with a query typed: the first results
+2b-indexing-results-later.png   the same query, nothing retyped, a few seconds later: more results
+3-text-results.png              a text query on the indexed library
+3b-preview.png                  the preview panel beside the results
+4-composed-query.png            a reference photo in the well + a change in words, the balance slider
+5-model-manager.png             the model manager (⚙ → Models…)
+6-no-good-matches.png           a query with nothing close, when the model really finds nothing close
 
+Nothing is simulated: every picture is the window in the state the real library, model and indexer put it in
+(a state the model does not produce is left out with a note, never faked).
 The model: ``--model`` or the shapes test model when trained, else the tiny random test model.
 """
 
@@ -23,7 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -79,9 +85,9 @@ def main() -> None:
         from photosearch.config import Paths
         from photosearch.gui.app import create_application
         from photosearch.gui.main_window import MainWindow
-        from photosearch.indexing.pipeline import Indexer
         from photosearch.library.library import Library
         from photosearch.models.install import install_package_dir
+        from photosearch.progress import ProgressPhase
 
         shapes = ROOT / "tests" / "fixtures" / "shapes-model"
         if args.model:
@@ -99,8 +105,12 @@ def main() -> None:
             w = MainWindow(paths, settings=settings, watch=False, prompt_model=prompt)
             w.resize(1180, 760)
             w.show()
-            wait(app, lambda: w.library is not None)
+            wait(app, lambda: w.library is not None and w.state.loaded)
             return w
+
+        def answered(w: MainWindow, kind: str) -> bool:
+            r = w.current_response
+            return not w.search.busy and r is not None and r.kind == kind
 
         # 1. first run
         w = window(Paths.resolve(tmp / "empty"), prompt=True)
@@ -111,97 +121,103 @@ def main() -> None:
         w.shutdown()
         w.close()
 
-        # an indexed library
+        # 2. results growing while a folder is indexed: the model installed, a folder added in the window,
+        # a query typed once; the real indexer fills the library and the results follow
         photos = tmp / "Pictures"
-        make_library(photos, 160, seed=7, image_size=(320, 240), fmt="jpg")
+        make_library(photos, 1500, seed=7, image_size=(320, 240), fmt="jpg")
         paths = Paths.resolve(tmp / "data")
         with Library(paths, write=True, purpose="screenshots") as lib:
             pkg = install_package_dir(model, paths.models_dir)
             lib.set_active_model(pkg.id)
-            lib.add_folder(photos)
-            for _ in Indexer(lib).run():
-                pass
         w = window(paths)
         wait(app, lambda: w.search.engine is not None)
-
-        # 2. text results
+        w.folders.add_folder(str(photos))
+        wait(app, lambda: bool(w.state.summary.folders))
         w.query_bar.set_text("a red circle")
-        wait(
-            app,
-            lambda: not w.search.busy and w.current_request is not None and w.current_request.kind == "text",
-        )
-        settle(app, w)
-        grab(app, w, out / "2-text-results.png")
+        from PySide6.QtGui import QCursor
 
-        # 2b. the preview panel on the second result
-        w.view.setFocus()
-        w.view.setCurrentIndex(w.model.index(1, 0))
-        w.show_preview(1)
-        wait(app, lambda: w.preview.loaded_path == w.model.result(1).path)
-        settle(app, w)
-        grab(app, w, out / "2b-preview.png")
-        w.preview.close()
+        QCursor.setPos(0, 0)  # the pointer away from the grid: new results take their places by rank
 
-        # 3. composed query
-        w.query_bar.field.setText("green")
-        w.query_bar.well.set_path(str(photos / "img_00003.jpg"))
-        wait(
-            app,
-            lambda: (
-                not w.search.busy and w.current_response is not None and w.current_response.kind == "composed"
-            ),
-        )
-        settle(app, w)
-        grab(app, w, out / "3-composed-query.png")
+        def embedding() -> bool:
+            p = w.status.last_progress
+            return p is not None and p.stage is ProgressPhase.EMBEDDING
 
-        # 5. no good matches
-        w.query_bar.clear()
-        w.query_bar.set_text("a giraffe eating birthday cake in the snow")
-        wait(
-            app,
-            lambda: (
-                not w.search.busy and w.current_response is not None and w.current_response.kind == "text"
-            ),
-        )
-        settle(app, w)
-        name = "5-no-good-matches.png"
-        if w.stack.currentWidget() is not w.message:
-            print(
-                "note: the model found matches for the nonsense query; rendering the state from its results"
-            )
-            from photosearch.search.engine import SearchResponse
+        def shown() -> bool:
+            return w.stack.currentWidget() is w.view and w.model.rowCount() > 0 and answered(w, "text")
 
-            for r in w.current_response.results:
-                r.passed = False
-            w._search_finished(
-                w.current_request,
-                SearchResponse(w.current_response.results, "text", w.current_response.library_size),
-            )
-            name = "5-no-good-matches-simulated.png"
-        grab(app, w, out / name)
+        ok = wait(app, lambda: embedding() and shown(), 180)
+        settle(app, w)
+        if ok and embedding():
+
+            def close_count() -> int:
+                r = w.current_response
+                return len(r.passed) if r is not None else 0
+
+            early_close = close_count()
+            grab(app, w, out / "2a-indexing-results-early.png")
+            grew = wait(app, lambda: shown() and close_count() > early_close, 180)
+            settle(app, w)
+            if grew and embedding():
+                grab(app, w, out / "2b-indexing-results-later.png")
+            else:
+                print("note: indexing ended before more close results arrived; 2b not written")
+        else:
+            print("note: indexing ended before the first results were shown; 2a/2b not written")
+        wait(app, lambda: w.indexing is not None and w.indexing.wait_idle(0.05), 600)
         w.shutdown()
         w.close()
 
-        # 4. indexing in progress
-        more = tmp / "Camera"
-        make_library(more, 400, seed=9, image_size=(1600, 1200), fmt="jpg")
+        # 3. text results on the indexed library
         w = window(paths)
         wait(app, lambda: w.search.engine is not None)
         w.query_bar.clear()
-        w.add_folder(str(more))
+        w.query_bar.set_text("a red circle")
+        wait(app, lambda: answered(w, "text"))
+        settle(app, w)
+        grab(app, w, out / "3-text-results.png")
+
+        # 3b. the preview panel on the second result
+        w.view.setFocus()
+        w.view.setCurrentIndex(w.model.index(1, 0))
+        w.actions_.show_preview(1)
+        wait(app, lambda: w.preview.loaded_path == w.model.result(1).path)
+        settle(app, w)
+        grab(app, w, out / "3b-preview.png")
+        w.preview.close()
+
+        # 4. composed query: a reference photo and a change in words. The first change (of a few real
+        # queries) for which the model finds close photos is shown; if none, the window's answer as it is.
+        ref = str(photos / "img_00003.jpg")
+        for change in ("red", "a red triangle", "a large red triangle", "green"):
+            w.query_bar.clear()
+            w.query_bar.field.setText(change)
+            w.query_bar.well.set_path(ref)
+            wait(app, lambda: answered(w, "composed") and w.query_bar.well.reference is not None)
+            if w.stack.currentWidget() is w.view:
+                break
+            print(f"note: nothing close for the reference + {change!r}; trying another change")
         wait(
-            app,
-            lambda: (
-                w.last_progress is not None
-                and w.last_progress.phase == "embedding"
-                and 0 < w.last_progress.done < w.last_progress.total
-                and w.last_progress.rate > 0
-            ),
-            120,
+            app, lambda: w.query_bar.reference is not None and not w.query_bar.reference.preview.isNull(), 10
         )
-        w.run_query()
+        settle(app, w)
+        grab(app, w, out / "4-composed-query.png")
+
+        # 5. the model manager
+        manager = w.open_model_manager()
+        wait(app, manager.isVisible, 10)
         settle(app, w, 0.3)
-        grab(app, w, out / "4-indexing.png")
+        grab(app, w, out / "5-model-manager.png", manager)
+        manager.close()
+
+        # 6. no good matches (only when the model really finds nothing close)
+        w.query_bar.clear()
+        w.query_bar.set_text("a giraffe eating birthday cake in the snow")
+        wait(app, lambda: answered(w, "text"))
+        settle(app, w)
+        if w.stack.currentWidget() is w.message:
+            grab(app, w, out / "6-no-good-matches.png")
+        else:
+            print("note: the model found matches for the nonsense query; 6-no-good-matches.png not written")
         w.shutdown()
         w.close()
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,36 @@ def index_health(lib: Library, model_id: str) -> dict[str, Any]:
     }
 
 
+def why_counts_differ(
+    lib: Library, model_id: str | None, counts: dict[str, int], embeddings: int
+) -> list[str]:
+    """Why "N photos indexed" and "M embeddings" differ, in words (empty when they agree): identical files
+    share one embedding, photos still to embed with this model, embeddings of photos that left the library."""
+    from photosearch.progress import plural
+
+    indexed = int(counts.get(FileStatus.INDEXED, 0))
+    if model_id is None or indexed == embeddings:
+        return []
+    cat = lib.catalog
+    orphans = sum(1 for _id, m in cat.orphan_embeddings() if m == model_id)
+    missing = len(cat.hashes_missing_embedding(model_id))
+    copies = max(0, indexed - (embeddings - orphans) - missing)
+    why = []
+    if copies:
+        why.append(
+            f"{plural(copies, 'photo')} {'is a copy' if copies == 1 else 'are copies'} of another "
+            "(identical files share one embedding)"
+        )
+    if missing:
+        why.append(f"{plural(missing, 'photo')} still to be embedded with this model")
+    if orphans:
+        why.append(
+            f"{plural(orphans, 'embedding')} of photos no longer in the library (dropped at the next "
+            "clean-up)"
+        )
+    return why
+
+
 def status(lib: Library) -> dict[str, Any]:
     """Folders (with photo counts and how each is watched), file counts by status, the model and its
     index, skipped files with reasons, the process holding the writer lock, the image encoder."""
@@ -55,6 +86,10 @@ def status(lib: Library) -> dict[str, Any]:
         for f in lib.folders()
     ]
     index = index_health(lib, model_id) if model_id else {}
+    if index:
+        index["why_counts_differ"] = why_counts_differ(
+            lib, model_id, cat.counts_by_status(), index["embeddings"]
+        )
     vision = None
     if model_id:
         with contextlib.suppress(PhotoSearchError, OSError):
@@ -101,3 +136,33 @@ def summary(lib: Library) -> LibrarySummary:
         lib.active_model_id(),
         tuple(cat.errors(limit=SKIPPED_SHOWN)),
     )
+
+
+def change_stamp(lib: Library) -> tuple[object, ...]:
+    """A cheap signature of what another process may change behind a front end's back — the catalog's files
+    (a commit by any process changes the write-ahead log's size or time) and the installed models (a model
+    folder copied into ``models/``). A few ``stat`` calls: a window polls it off the UI thread and reads a new
+    ``summary`` only when it differs."""
+    paths = lib.paths
+    stamp: list[object] = []
+    for f in (paths.catalog, paths.catalog.with_name(paths.catalog.name + "-wal")):
+        try:
+            st = f.stat()
+        except OSError:
+            stamp.append(None)
+        else:
+            stamp.append((st.st_size, st.st_mtime_ns))
+    try:
+        with os.scandir(paths.models_dir) as it:
+            models = sorted((e.name, _mtime(os.path.join(e.path, "manifest.json"))) for e in it if e.is_dir())
+    except OSError:
+        models = []
+    stamp.append(tuple(models))
+    return tuple(stamp)
+
+
+def _mtime(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None

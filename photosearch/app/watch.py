@@ -26,15 +26,16 @@ def watch(
     runs. Returns what the run did: images encoded, files skipped, counts by status, each folder's watch mode."""
     if not lib.folders():
         raise QueryError("no folders to watch: photosearch folders add PATH (or --add PATH)")
-    from photosearch.app.handover import Owner, folder_request, index_request
+    from photosearch.app.handover import Owner, folder_request, index_request, models_request
 
     svc = IndexingService(lib, on_progress=on_progress, debounce=debounce, poll_interval=poll_interval)
-    # other processes' `folders add/remove/...` and `index` are handed to this running owner
+    # other processes' `folders add/remove/...`, `models import/install/use` and `index` are handed to this running owner
     owner = Owner(
         lib.paths.data_dir,
         {
             "folders": lambda a, _p: folder_request(a, lib, svc),
             "index": lambda a, p: index_request(a, lib, svc, p),
+            "models": lambda a, p: models_request(a, lib, p),
         },
     )
     try:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from photosearch.cli.output import ProgressLine, _emit, _open, _paths
 from photosearch.errors import QueryError
-from photosearch.progress import Progress
+from photosearch.progress import Progress, plural
 
 
 def _photos(n: int) -> str:
@@ -208,7 +208,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(data, default=str) + "\n")
     elif not args.quiet:
         print(
-            f"stopped: {counts['indexed']:,} photos indexed, {counts['pending']:,} pending, "
+            f"stopped: {plural(counts['indexed'], 'photo')} indexed, {counts['pending']:,} pending, "
             f"{counts['error']:,} skipped; {data['encoded']:,} embedded this run",
             file=sys.stderr,
         )
@@ -227,11 +227,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     def human() -> Iterable[str]:
         yield f"data:    {paths.data_dir}"
         yield f"model:   {model_id or 'none installed'}"
-        yield f"photos:  {counts['indexed']:,} indexed, {counts['pending']:,} pending, {counts['error']:,} skipped"
+        yield (
+            f"photos:  {plural(counts['indexed'], 'photo')} indexed, {counts['pending']:,} pending, "
+            f"{counts['error']:,} skipped"
+        )
         if data.get("text") and data["text"]["total"]:
-            yield f"text:    read in {data['text']['read']:,} / {data['text']['total']:,} photos"
+            yield f"text:    read in {data['text']['read']:,} / {plural(data['text']['total'], 'photo')}"
         if index:
-            yield f"index:   {index['health']} ({index['embeddings']:,} embeddings)"
+            yield f"index:   {index['health']} ({plural(index['embeddings'], 'embedding')})"
+            for why in index.get("why_counts_differ") or []:
+                yield f"         {why}"
         chosen = f" ({encoder['setting']})" if encoder["setting"] != encoder["backend"] else ""
         yield f"encoder: images on {encoder['backend']}{chosen}"
         if encoder["hint"]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from photosearch.cli.output import LiveLine, ProgressLine, _emit, _open, _paths
 from photosearch.errors import PhotoSearchError, QueryError
-from photosearch.progress import Progress, format_duration
+from photosearch.progress import Progress, format_duration, plural
 
 
 def _mb(n: float | None) -> str:
@@ -74,9 +74,70 @@ def cmd_models(args: argparse.Namespace) -> int:
         return e.exit_code
 
 
+def _handed_over(args: argparse.Namespace) -> int | None:
+    """``models import/install/use`` while the window (or ``photosearch watch``) owns the library: the owner
+    does it and shows it at once; we print its answer. None when no process owns the library."""
+    import os
+    from types import SimpleNamespace
+
+    from photosearch.app.handover import NoOwner, hand_over
+
+    if args.action not in ("import", "install", "use") or not args.name or getattr(args, "dry_run", False):
+        return None
+    name = os.path.abspath(os.path.expanduser(args.name)) if args.action == "import" else args.name
+    bar = DownloadBar(quiet=args.quiet or args.json) if args.action == "install" else None
+
+    def relay(d: dict[str, Any]) -> None:
+        if bar is not None and "download" in d:
+            bar(SimpleNamespace(**d["download"]))
+
+    try:
+        answer = hand_over(
+            _paths(args).data_dir,
+            "models",
+            {
+                "action": args.action,
+                "name": name,
+                "use": getattr(args, "use", False),
+                "allow_unverified": getattr(args, "allow_unverified", False),
+            },
+            on_progress=relay,
+            timeout=3600,
+        )
+    except NoOwner:
+        return None
+    finally:
+        if bar is not None:
+            bar.close()
+    by = "(done by the running PhotoSearch)"
+    if args.action == "import":
+        lines = [
+            f"installed model {answer['installed']} ({answer['layout']} layout)",
+            *[f"  {k}: {v}" for k, v in answer["checks"].items()],
+        ]
+    elif args.action == "install":
+        lines = [
+            f"installed model {answer['installed']}"
+            + (f" (commit {answer['commit'][:12]})" if answer.get("commit") else "")
+            + ("" if answer["chosen"] else f"; switch with 'photosearch models use {answer['installed']}'")
+        ]
+    elif answer["active"] == args.name:
+        lines = [f"now using {args.name}"]
+    else:
+        lines = [
+            f"still using {answer['active']}; the running PhotoSearch is embedding {answer['to_embed']:,} "
+            f"{'photo' if answer['to_embed'] == 1 else 'photos'} with {args.name} and switches when it is done"
+        ]
+    _emit(args, answer, lambda: [*lines, by])
+    return 0
+
+
 def _models(args: argparse.Namespace) -> int:
     from photosearch.app import models as app_models
 
+    handed = _handed_over(args)  # first: a running owner does the change
+    if handed is not None:
+        return handed
     paths = _paths(args)
     if args.action == "list":
         with _open(args) as lib:
@@ -101,7 +162,7 @@ def _models(args: argparse.Namespace) -> int:
                 nc = "" if r.commercial_use else ", NOT for commercial use"
                 yield (
                     f" {mark} {r.id:32} {r.name} ({r.family}, {r.dim}-d, {r.licence}{nc}) {_mb(r.size_on_disk)} "
-                    f"on disk, {r.embeddings or 0:,} photos embedded"
+                    f"on disk, {plural(r.embeddings or 0, 'photo')} embedded"
                 )
             if listing.switching_to:
                 yield f"   (> switching to {listing.switching_to}: 'photosearch index' finishes it)"
@@ -166,7 +227,7 @@ def _models(args: argparse.Namespace) -> int:
             if missing and not args.later:
                 if not args.json:
                     print(
-                        f"embedding {missing:,} photos with {args.name}; searches keep using "
+                        f"embedding {plural(missing, 'photo')} with {args.name}; searches keep using "
                         f"{lib.active_model_id()} until it is done",
                         file=sys.stderr,
                     )
@@ -184,7 +245,7 @@ def _models(args: argparse.Namespace) -> int:
             lambda: [
                 f"now using {args.name}"
                 if active == args.name
-                else f"still using {active}; {still:,} photos left to embed with {args.name} "
+                else f"still using {active}; {plural(still, 'photo')} left to embed with {args.name} "
                 "('photosearch index' continues the switch)"
             ],
         )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from photosearch.cli.output import _emit, _open, _paths
 from photosearch.errors import QueryError
+from photosearch.progress import plural
 
 if TYPE_CHECKING:
     from photosearch.app.query import Query
@@ -102,7 +103,7 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
         if not groups:
             yield "no near-duplicates found"
         for i, g in enumerate(groups, 1):
-            yield f"group {i}: {len(g.files)} photos{' (identical files)' if g.identical else ''}"
+            yield f"group {i}: {plural(len(g.files), 'photo')}{' (identical files)' if g.identical else ''}"
             for f in g.files:
                 yield f"  {f.path}"
 

@@ -144,12 +144,13 @@ def hand_over_launch(paths: Paths, similar: str | None, add_folders: list[str]) 
 
 def start_owner(window: Any, paths: Paths) -> Any:
     """Make this window the library's owner for other processes: a second launch's arguments, and the
-    CLI's ``folders`` changes, run here (on the GUI thread) and show at once. Returns the Owner."""
+    CLI's ``folders`` changes (run here, on the GUI thread) and ``models`` changes (run on the hand-over thread,
+    then shown by the window) take effect at once. Returns the Owner."""
     from concurrent.futures import Future
 
     from PySide6.QtCore import QObject, Qt, Signal
 
-    from photosearch.app.handover import HandoverError, Owner, folder_request, index_request
+    from photosearch.app.handover import HandoverError, Owner, folder_request, index_request, models_request
     from photosearch.errors import IndexLocked
 
     class GuiCall(QObject):
@@ -212,7 +213,21 @@ def start_owner(window: Any, paths: Paths) -> Any:
             args, window.library, bridge.service if bridge is not None and bridge.running else None, progress
         )
 
-    owner = Owner(paths.data_dir, {"window.show": show, "folders": folders, "index": index})
+    def models(args: dict[str, Any], progress: Any) -> Any:  # an import or a download: off the UI thread
+        lib = window.library
+        if lib is None:
+            raise HandoverError(
+                "the running PhotoSearch is still opening this library: try again in a moment"
+            )
+        if window.indexing is None:
+            raise IndexLocked(
+                "the open window cannot change this library (another PhotoSearch process is updating it)"
+            )
+        result = models_request(args, lib, progress)
+        window.models_changed_elsewhere.emit(result)  # queued: the window shows it on its own thread
+        return result
+
+    owner = Owner(paths.data_dir, {"window.show": show, "folders": folders, "index": index, "models": models})
     owner.start()
     return owner
 

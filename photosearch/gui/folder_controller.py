@@ -7,9 +7,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QMessageBox
 
 from photosearch.app import folders as folder_verbs
-from photosearch.errors import PhotoSearchError
+from photosearch.errors import ConfirmationNeeded, FolderRefused, PhotoSearchError
 from photosearch.gui.library_dialog import FoldersDialog, SkippedDialog
 from photosearch.gui.library_state import LibraryState
 from photosearch.gui.workers import IndexingBridge, TaskRunner
@@ -59,6 +60,9 @@ class FolderController(QObject):
         self.parent_widget = parent
         self.folders_dialog: FoldersDialog | None = None
         self.skipped_dialog: SkippedDialog | None = None
+        self.confirm_box: QMessageBox | None = (
+            None  # "Add this whole folder?" (a disk, a home, a system folder)
+        )
         state.updated.connect(self._state_updated)
 
     def folders(self) -> list[FolderRow]:
@@ -69,17 +73,60 @@ class FolderController(QObject):
         if path:
             self.add_folder(path)
 
-    def add_folder(self, path: str) -> None:
+    def add_folder(self, path: str, *, confirm: bool = False) -> None:
+        """Add a folder; a disk's root, a home or a system folder is added only after the person says yes to
+        a box that tells what it would scan (the estimate is sampled, bounded in time, on the worker)."""
+
         def after() -> None:
             self.host.status.say(f"Added {path}")
             self.host.folder_added()
 
+        def needs_yes(e: BaseException) -> bool:
+            if isinstance(e, FolderRefused) and "already covered" in str(e):  # not a failure: it is there
+                self.host.error_box("This folder is already in your library", str(e))
+                return True
+            if not isinstance(e, ConfirmationNeeded):
+                return False
+            self.ask_to_add(path, e)
+            return True
+
         self._change(
-            lambda lib, svc: folder_verbs.add_folder(lib, path, svc),
+            lambda lib, svc: folder_verbs.add_folder(lib, path, svc, confirm=confirm),
             "Can't add this folder",
             after,
             refused="Another PhotoSearch is indexing this library; add folders there or close it first.",
+            on_error=needs_yes,
         )
+
+    def ask_to_add(self, path: str, e: ConfirmationNeeded) -> QMessageBox:
+        message = str(e)
+        reason, sep, _rest = message.partition(". Adding it would scan")
+        est = getattr(e.estimate, "text", None)
+        if sep and callable(est):
+            body = f"{reason}.\n\nAdding it would look through {est()}.\n\nAdd it anyway?"
+        else:
+            body = f"{message}\n\nAdd it anyway?"
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Add this whole folder?",
+            body,
+            QMessageBox.StandardButton.Cancel,
+            self.parent_widget,
+        )
+        yes = box.addButton("Add anyway", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+
+        def answered() -> None:
+            self.confirm_box = None
+            if box.clickedButton() is yes:
+                self.add_folder(path, confirm=True)
+            else:
+                self.host.status.say(f"Not added: {path}")
+
+        box.finished.connect(lambda _r: answered())
+        self.confirm_box = box
+        box.open()
+        return box
 
     def remove_folder(self, path: str) -> None:
         self._change(
@@ -101,9 +148,10 @@ class FolderController(QObject):
         failure: str,
         after: Callable[[], None],
         refused: str = "",
+        on_error: Callable[[BaseException], bool] | None = None,
     ) -> None:
         """Run a folder verb on the library worker (through the running indexing service, if any), then read
-        the library summary again; a refusal or an error is shown in a box."""
+        the library summary again; a refusal or an error is shown in a box (unless ``on_error`` takes it)."""
         lib, bridge = self.host.library, self.host.indexing
         if lib is None or bridge is None:  # read-only: another process writes
             if refused:
@@ -116,6 +164,8 @@ class FolderController(QObject):
             after()
 
         def failed(e: BaseException) -> None:
+            if on_error is not None and on_error(e):
+                return
             self.host.error_box(
                 failure, str(e) if isinstance(e, PhotoSearchError) else f"{type(e).__name__}: {e}"
             )

@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from photosearch.progress import plural
+
 
 class FoldersDialog(QDialog):
     """``controller`` is the main window: ``folders()``, ``add_folder_interactive()``,
@@ -133,7 +135,7 @@ class SkippedDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addWidget(
             QLabel(
-                f"{len(rows):,} files could not be indexed. They stay where they are; "
+                f"{plural(len(rows), 'file')} could not be indexed. They stay where they are; "
                 "fix or replace them and they are picked up again.",
                 self,
             )

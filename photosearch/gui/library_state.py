@@ -3,9 +3,9 @@ worker thread whenever something changed: the UI thread never waits on the catal
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
-from photosearch.app.status import LibrarySummary, summary
+from photosearch.app.status import LibrarySummary, change_stamp, summary
 from photosearch.gui.workers import TaskRunner
 from photosearch.library.library import Library
 
@@ -15,6 +15,7 @@ class LibraryState(QObject):
     while one is being read are folded into one more read); ``updated`` carries it to the UI thread."""
 
     updated = Signal(LibrarySummary)
+    CHECK_MS = 1000  # how often the library is checked for changes made by other processes
 
     def __init__(self, runner: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -25,11 +26,43 @@ class LibraryState(QObject):
         self._reading = False
         self._again = False
         self.closed = False
+        self._stamp: tuple[object, ...] | None = None
+        self._checking = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(self.CHECK_MS)
+        self._timer.timeout.connect(self._check)
 
     def attach(self, lib: Library, first: LibrarySummary | None = None) -> None:
         self.library = lib
         if first is not None:
             self._arrived(first)
+        self._timer.start()
+
+    # -- changes by other processes (a model copied into models/, a CLI run without a hand-over): a few
+    # stat calls on the library worker each second; a new summary only when they differ
+    def _check(self) -> None:
+        lib = self.library
+        if lib is None or self.closed:
+            self._timer.stop()
+            return
+        if self._checking:
+            return
+        self._checking = True
+        self.runner.submit(lambda: change_stamp(lib), self._checked, self._check_failed)
+
+    def _checked(self, stamp: tuple[object, ...]) -> None:
+        self._checking = False
+        if self.closed:
+            return
+        if stamp != self._stamp:  # the first time too: a change may have come after the first summary
+            self.refresh()
+        self._stamp = stamp
+
+    def _check_failed(self, _e: BaseException) -> None:
+        self._checking = False
+
+    def stop(self) -> None:
+        self._timer.stop()
 
     def refresh(self) -> None:
         lib = self.library

@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photosearch.app.query import QueryKind
+from photosearch.app.library_settings import LibrarySettings
+from photosearch.app.library_settings import load as load_library_settings
 from photosearch.app.session import open_writable_or_read_only
 from photosearch.app.status import LibrarySummary, summary
 from photosearch.config import Paths
@@ -38,10 +39,10 @@ from photosearch.gui.query_bar import QueryBar
 from photosearch.gui.resources import resource_path
 from photosearch.gui.result_actions import ResultActions
 from photosearch.gui.results import ResultsModel, ResultsView
-from photosearch.gui.search_presenter import BROWSE_PAGE, SearchPresenter
+from photosearch.gui.search_presenter import SearchPresenter
 from photosearch.gui.shortcuts import Shortcuts
 from photosearch.gui.status_area import StatusArea
-from photosearch.gui.window_settings import restore_settings, save_settings
+from photosearch.gui.window_settings import restore_library_settings, restore_settings, save_settings
 from photosearch.gui.workers import IndexingBridge, SearchController, TaskRunner, ThumbnailLoader
 from photosearch.library.library import Library
 from photosearch.progress import Progress
@@ -50,13 +51,14 @@ from photosearch.states import FileStatus
 
 log = logging.getLogger(__name__)
 
-Opened = tuple[Library, bool, LibrarySummary]
+Opened = tuple[Library, bool, LibrarySummary, LibrarySettings]
 
 
 class MainWindow(QMainWindow):
     engine_ready = Signal()
     results_shown = Signal()
     library_opened = Signal()
+    models_changed_elsewhere = Signal(object)  # a handed-over `models` answer (emitted on another thread)
 
     def __init__(
         self,
@@ -79,6 +81,8 @@ class MainWindow(QMainWindow):
         self.indexing: IndexingBridge | None = None
         self.closed = False
         self._shown_once = False
+        self._visible_seen = 0  # photos that could be found at the last library summary
+        self._model_failed: str | None = None  # the model last loaded on the summary's word
         self.preview_width = 0  # the width the person gave the preview panel (0: a third of the window)
         self.setWindowTitle("PhotoSearch")
         icon = resource_path("icon.svg") or resource_path("icon.png")
@@ -144,6 +148,7 @@ class MainWindow(QMainWindow):
         qb, folders = self.query_bar, self.folders
         qb.query_changed.connect(self.run_query)
         qb.gear_clicked.connect(folders.open_folders_dialog)
+        qb.problem.connect(self.status.say)
         self.side.changed.connect(self.run_query)
         self.side.add_folder_clicked.connect(folders.add_folder_interactive)
         self.side.manage_folders_clicked.connect(folders.open_folders_dialog)
@@ -157,6 +162,9 @@ class MainWindow(QMainWindow):
         self.models.engine_loaded.connect(self._engine_loaded)
         self.models.engine_failed.connect(self.presenter.engine_failed)
         self.presenter.results_shown.connect(self.results_shown)
+        self.models_changed_elsewhere.connect(
+            self._models_changed_elsewhere, Qt.ConnectionType.QueuedConnection
+        )
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(700)
@@ -180,12 +188,12 @@ class MainWindow(QMainWindow):
 
         def work() -> Opened:
             lib, read_only = open_writable_or_read_only(paths, "photosearch-gui")
-            return lib, read_only, summary(lib)
+            return lib, read_only, summary(lib), load_library_settings(paths)
 
         self.library_tasks.submit(work, self._library_ready, self._library_failed)
 
     def _library_ready(self, opened: Opened) -> None:
-        lib, self.read_only, first = opened
+        lib, self.read_only, first, own = opened
         if self.closed:
             lib.close()
             return
@@ -202,6 +210,7 @@ class MainWindow(QMainWindow):
             )
             self.indexing.progress.connect(self._indexing_progress)
             self.indexing.changed.connect(self._schedule_refresh)
+        restore_library_settings(self, own)
         self.state.attach(lib, first)
         self.library_opened.emit()
         if first.active_model is None:
@@ -235,19 +244,30 @@ class MainWindow(QMainWindow):
         self.side.set_folders(list(s.folders))
         self.status.set_skipped(s.counts.get(FileStatus.ERROR, 0))
         self.status.set_indexed(s.visible)
-        req = self.presenter.current_request
+        seen, self._visible_seen = self._visible_seen, s.visible
+        self._follow_model(s)
         if not s.folders:
             self.stack.setCurrentWidget(self.welcome)
         elif self.stack.currentWidget() is self.welcome:
             self.stack.setCurrentWidget(self.view)
             self.run_query()
-        elif (
-            req is not None
-            and req.kind is QueryKind.BROWSE
-            and self.model.rowCount() < BROWSE_PAGE
-            and not self.search.busy
-        ):
-            self.run_query()  # browsing a library that is still being indexed: show what arrived
+        elif s.visible != seen:  # photos arrived or left: the current query again, nothing retyped
+            self.presenter.refresh_live()
+
+    def _follow_model(self, s: LibrarySummary) -> None:
+        """The active model changed (here, through the hand-over, or by another process): load it."""
+        if s.active_model is None or self.models.loading:
+            return
+        eng = self.search.engine
+        if eng is not None and eng.runtime.id == s.active_model:
+            return
+        if self.models.error and eng is None and s.active_model == self._model_failed:
+            return  # it failed to load already: the message says so; don't retry on every summary
+        dlg = self.models.dialog
+        if dlg is not None:  # the first-run "set up a model" prompt is answered
+            dlg.install_finished.emit(True, f"Using {s.active_model}")
+        self._model_failed = s.active_model
+        self.models.load_engine()
 
     def _schedule_refresh(self) -> None:
         if not self._refresh_timer.isActive():
@@ -294,6 +314,27 @@ class MainWindow(QMainWindow):
     def model_changed(self) -> None:
         self.models.load_engine()  # the old engine serves until the new one is loaded
 
+    def _models_changed_elsewhere(self, answer: dict[str, Any]) -> None:
+        """Another process imported, installed or chose a model through this window's hand-over: show it."""
+        if self.closed:
+            return
+        model_id = str(answer.get("installed") or answer.get("target") or "")
+        active = answer.get("active")
+        dlg = self.models.dialog
+        if dlg is not None and active:  # the first-run "set up a model" prompt is answered
+            dlg.install_finished.emit(True, f"Installed {model_id}")
+        manager = getattr(self, "model_manager", None)
+        if manager is not None and manager.isVisible():
+            manager.refresh(select=model_id or None)
+        if active and answer.get("chosen"):
+            self.status.say(
+                f"Model {model_id} is ready" if active == model_id else f"Switching to {model_id}…"
+            )
+            self.models.load_engine()
+        elif model_id:
+            self.status.say(f"Model {model_id} was added (⚙ → Models… to use it)")
+        self.state.refresh()
+
     def act_on_message(self, action: str) -> None:
         {
             "nearest": lambda: self.stack.setCurrentWidget(self.view),
@@ -339,6 +380,7 @@ class MainWindow(QMainWindow):
             return
         self.closed = True
         self.state.closed = True
+        self.state.stop()
         with contextlib.suppress(RuntimeError):
             save_settings(self)
         self._refresh_timer.stop()

@@ -35,7 +35,7 @@ from photosearch.errors import Cancelled, PhotoSearchError
 from photosearch.library.library import Library
 from photosearch.models.download import DownloadProgress, UnverifiedDownload
 from photosearch.models.tokenize import FLORES200, flores_code, locale_language
-from photosearch.progress import Progress, WorkControl
+from photosearch.progress import Progress, WorkControl, plural
 
 log = logging.getLogger(__name__)
 
@@ -344,7 +344,7 @@ class ModelManagerDialog(QDialog):
         self._control = control
         self._set_busy(
             "switch",
-            f"Preparing {model_id}: {missing:,} photos to read again. Searches keep "
+            f"Preparing {model_id}: {plural(missing, 'photo')} to read again. Searches keep "
             "using the current model until it is done.",
         )
 
@@ -362,7 +362,7 @@ class ModelManagerDialog(QDialog):
             self.bar.setRange(0, max(1, p.total))
             self.bar.setValue(p.done)
             self.status.setText(
-                f"Preparing the new model: {p.done:,} of {p.total:,} photos. "
+                f"Preparing the new model: {p.done:,} of {plural(p.total, 'photo')}. "
                 "Searches keep using the current model until it is done."
             )
 

@@ -63,6 +63,29 @@ def qimage_to_pil(img: QImage) -> Image.Image:
     return Image.open(io.BytesIO(bytes(buf.data().data())), formats=["PNG"]).convert("RGB")
 
 
+def local_other_paths(mime: QMimeData) -> list[str]:
+    """Local files in ``mime`` that are not photos (a text file, a folder, a missing file)."""
+    from photosearch.library.imaging import is_image_name
+
+    out = []
+    if mime.hasUrls():
+        for url in mime.urls():
+            if url.isLocalFile():
+                p = url.toLocalFile()
+                if not (os.path.isfile(p) and is_image_name(p)):
+                    out.append(p)
+    return out
+
+
+def not_a_photo(path: str) -> str:
+    name = os.path.basename(path.rstrip("/")) or path
+    if not os.path.exists(path):
+        return f"{name} is not there any more"
+    if os.path.isdir(path):
+        return f"{name} is a folder, not a photo"
+    return f"{name} is not a photo PhotoSearch can read"
+
+
 def local_image_paths(mime: QMimeData) -> list[str]:
     from photosearch.library.imaging import is_image_name
 
@@ -109,13 +132,17 @@ class ReferenceWell(QFrame):
     pixels. Shows the thumbnail with a clear (×) button."""
 
     changed = Signal(object)  # Reference, or None when cleared (a Qt signal type cannot say "or None")
+    refused = Signal(str)  # what was given is not a photo: why, in words
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ReferenceWell")
         self.setAcceptDrops(True)
         self.setFixedSize(QSize(64, 48))
-        self.setToolTip("Drop a photo here (or paste one with Ctrl+V) to search for photos like it")
+        self.setToolTip(
+            "Click to choose a photo, drop one here, or paste one with Ctrl+V, to search for photos like it"
+        )
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.reference: Reference | None = None
         from photosearch.gui.workers import TaskRunner
 
@@ -144,7 +171,8 @@ class ReferenceWell(QFrame):
         decoded on a worker thread (a 12 MP photo takes a while) and shown when it arrives."""
         from photosearch.library.imaging import is_image_name
 
-        if not is_image_name(path):
+        if not is_image_name(path) or not os.path.isfile(path):
+            self.refused.emit(not_a_photo(path))
             return False
         path = os.path.abspath(path)
         self._set(Reference(path, None, QImage()))
@@ -159,6 +187,7 @@ class ReferenceWell(QFrame):
         if img.isNull():
             self.image_label.setText("?")
             self.image_label.setToolTip(f"{path}: not an image PhotoSearch can read")
+            self.refused.emit(not_a_photo(path))
         else:
             self._show_preview(ref)
 
@@ -178,7 +207,35 @@ class ReferenceWell(QFrame):
             if isinstance(data, QPixmap):
                 img = data.toImage()
             return self.set_image(img)
+        others = local_other_paths(mime)
+        self.refused.emit(
+            not_a_photo(others[0])
+            if others
+            else "That is not a photo: paste or drop a photo, or a photo file"
+        )
         return False
+
+    # -- choosing a file (a click on the well) ------------------------------------------------------
+    def choose_file(self) -> str | None:
+        """A native file dialog for one photo (tests replace this)."""
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Choose a photo to search by",
+            "",
+            "Photos (*.jpg *.jpeg *.png *.webp *.heic *.heif *.avif *.tif *.tiff *.bmp *.gif);;All files (*)",
+        )
+        return path or None
+
+    def mouseReleaseEvent(self, event: Any) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
+            path = self.choose_file()
+            if path:
+                self.set_path(path)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
 
     def _set(self, ref: Reference) -> None:
         self.reference = ref
@@ -252,8 +309,8 @@ class SearchField(QLineEdit):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Paste):
             mime = QGuiApplication.clipboard().mimeData()
-            if mime is not None and ReferenceWell.accepts(mime):
-                self.paste_image.emit(mime)
+            if mime is not None and (ReferenceWell.accepts(mime) or local_other_paths(mime)):
+                self.paste_image.emit(mime)  # a file that is not a photo: the well says why
                 return
         if event.key() == Qt.Key.Key_Escape:
             event.ignore()  # the window clears the query
@@ -266,6 +323,7 @@ class QueryBar(QWidget):
 
     query_changed = Signal()
     gear_clicked = Signal()
+    problem = Signal(str)  # something given to the query bar could not be used (said in the status bar)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -310,6 +368,7 @@ class QueryBar(QWidget):
         self.field.returnPressed.connect(self.submit_now)
         self.field.paste_image.connect(self.well.set_from_mime)
         self.well.changed.connect(self._reference_changed)
+        self.well.refused.connect(self.problem)
         self.slider.valueChanged.connect(lambda _v: self.debounce.start())
 
     # -- state ----------------------------------------------------------------------------------

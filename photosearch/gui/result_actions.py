@@ -17,6 +17,7 @@ from photosearch.gui import desktop
 from photosearch.gui.preview import PreviewPanel
 from photosearch.gui.results import ResultsModel, ResultsView
 from photosearch.gui.workers import TaskRunner
+from photosearch.progress import plural
 
 if TYPE_CHECKING:
     from photosearch.gui.status_area import StatusArea
@@ -87,10 +88,16 @@ class ResultActions(QObject):
 
     def open_paths(self, paths: list[str]) -> None:
         for p in paths[:20]:
-            desktop.open_file(p)
+            if not desktop.open_file(p):
+                self.host.status.say(
+                    f"No program on this computer opens {os.path.basename(p)}: "
+                    "install a photo viewer, or use Show in folder"
+                )
+                return
 
     def show_in_folder(self, path: str) -> None:
-        desktop.show_in_folder(path)
+        if not desktop.show_in_folder(path):
+            self.host.status.say(f"No file manager could show {os.path.dirname(path)}")
 
     def copy_paths(self, paths: list[str]) -> None:
         QGuiApplication.clipboard().setText("\n".join(paths))
@@ -118,14 +125,14 @@ class ResultActions(QObject):
         paths = paths if paths is not None else self.selected_paths()
         if not paths:
             return
-        folder = folder or self.host.choose_folder(f"Copy {len(paths)} photos to…")
+        folder = folder or self.host.choose_folder(f"Copy {plural(len(paths), 'photo')} to…")
         if not folder:
             return
         status = self.host.status
-        status.say(f"Copying {len(paths)} photos to {folder}…")
+        status.say(f"Copying {plural(len(paths), 'photo')} to {folder}…")
         self.host.tasks.submit(
             lambda: export_files(paths, folder),
-            lambda out: status.say(f"Copied {len(out)} photos to {folder}"),
+            lambda out: status.say(f"Copied {plural(len(out), 'photo')} to {folder}"),
             lambda e: self.host.error_box("Copying failed", str(e)),
         )
 
@@ -175,9 +182,11 @@ class ResultActions(QObject):
         if len(selected) > 1:
             menu.addSeparator()
             n = len(selected)
-            menu.addAction(f"Copy {n} files", lambda: self.copy_files(selected))
+            menu.addAction(f"Copy {plural(n, 'file')}", lambda: self.copy_files(selected))
             menu.addAction(f"Copy {n} paths", lambda: self.copy_paths(selected))
-            menu.addAction(f"Export {n} photos to a folder…", lambda: self.export_selected(selected))
+            menu.addAction(
+                f"Export {plural(n, 'photo')} to a folder…", lambda: self.export_selected(selected)
+            )
         return menu
 
     def _context_menu(self, pos: QPoint) -> None:

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Protocol
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QStackedWidget
 
-from photosearch.app.query import Query, QueryKind
+from photosearch.app.query import Query, QueryKind, elide
 from photosearch.gui.filters import FilterPanel
 from photosearch.gui.library_state import LibraryState
 from photosearch.gui.message_panel import MessagePanel
 from photosearch.gui.query_bar import QueryBar
 from photosearch.gui.results import ResultsModel, ResultsView
 from photosearch.gui.workers import SearchController
-from photosearch.progress import ProgressPhase
+from photosearch.progress import plural
 from photosearch.search.engine import SearchResponse
 
 if TYPE_CHECKING:
@@ -64,6 +64,9 @@ class SearchPresenter(QObject):
         self.current_response: SearchResponse | None = None
         self.pending_query = False
         self.message_action = ""
+        self.live_request: Query | None = None  # the current query again, after photos arrived or left
+        self.live_again = False  # more arrived while that ran
+        self.result_count = ""  # the count shown for the current results
         host.search.finished.connect(self.finished)
         host.search.failed.connect(self.failed)
         host.message.action_clicked.connect(lambda: host.act_on_message(self.message_action))
@@ -75,12 +78,12 @@ class SearchPresenter(QObject):
         ref = h.query_bar.reference
         filters = h.side.filters()
         if ref is not None:
-            label = f"{ref.name} + “{text}”" if text else f"photos like {ref.name}"
+            label = f"{ref.name} + “{elide(text)}”" if text else f"photos like {ref.name}"
             return Query.of(
                 text, (ref.query_image,), weight=h.query_bar.weight, filters=filters, k=SEARCH_K, label=label
             )
         if text:
-            return Query.of(text, filters=filters, k=SEARCH_K, label=f"“{text}”")
+            return Query.of(text, filters=filters, k=SEARCH_K, label=f"“{elide(text)}”")
         return Query.of(filters=filters, k=BROWSE_PAGE, label="your library")
 
     def run_query(self) -> None:
@@ -117,6 +120,57 @@ class SearchPresenter(QObject):
             return
         self.current_request = req
         h.search.submit(req)
+
+    def refresh_live(self) -> None:
+        """Photos arrived or left (indexing, a folder change): run the current query again and show the new
+        answer without moving what is under the pointer (see ``finished``). Nothing is retyped."""
+        h = self.host
+        req = self.current_request
+        if h.closed or req is None or not h.state.summary.folders:
+            return
+        if req.kind is not QueryKind.BROWSE and h.search.engine is None:
+            return
+        if h.search.busy:
+            self.live_again = True
+            return
+        self.live_again = False
+        shown = h.model.rowCount()
+        if req.kind is QueryKind.BROWSE:
+            again = req.with_(offset=0, k=max(BROWSE_PAGE, min(shown, SEARCH_K_MAX)))
+        else:
+            again = req.with_(offset=0, k=max(SEARCH_K, min(shown, SEARCH_K_MAX)))
+        self.live_request = again
+        self.current_request = again
+        h.search.submit(again)
+
+    def _show_live(self, resp: SearchResponse) -> bool:
+        """A live answer over results already shown: with the pointer over the grid, the shown photos keep
+        their places and the new ones are added at the end; otherwise the answer replaces them at the same
+        scroll position. False when the answer is not results (then it is shown as any answer)."""
+        h = self.host
+        if not resp.results or resp.no_good_matches or h.stack.currentWidget() is not h.view:
+            return False
+        if not h.model.rowCount():
+            return False
+        if h.view.underMouse():
+            have = {h.model.result(i).path for i in range(h.model.rowCount())}
+            h.model.append_results([r for r in resp.results if r.path not in have])
+        else:
+            sb = h.view.verticalScrollBar()
+            at = sb.value()
+            h.model.set_results(resp.results, resp.kind)
+            sb.setValue(at)
+        self._preview_follows()
+        return True
+
+    def _preview_follows(self) -> None:
+        """The preview shows a photo only while it is among the results."""
+        preview = getattr(self.host, "preview", None)
+        if preview is None or not preview.isVisible() or not preview.path:
+            return
+        model = self.host.model
+        if not any(model.result(i).path == preview.path for i in range(model.rowCount())):
+            preview.close()
 
     def engine_loaded(self) -> None:
         h = self.host
@@ -175,8 +229,17 @@ class SearchPresenter(QObject):
             have = {h.model.result(i).path for i in range(h.model.rowCount())}
             h.model.append_results([r for r in resp.results if r.path not in have])
             return
+        live = req is self.live_request
+        self.live_request = None
+        if live and self._show_live(resp):
+            self._say_count(req, resp)
+            self.results_shown.emit()
+            if self.live_again:
+                self.refresh_live()
+            return
         h.model.set_results(resp.results, resp.kind)
-        if h.model.rowCount():
+        self._preview_follows()
+        if h.model.rowCount() and not live:
             h.view.scrollToTop()
         n = resp.library_size
         if not resp.results:
@@ -192,7 +255,7 @@ class SearchPresenter(QObject):
                 )
             elif req.kind is QueryKind.BROWSE or req.filters is not None:
                 self.show_message(
-                    f"No photos match these filters in {n:,} photos",
+                    f"No photos match these filters in {plural(n, 'photo')}",
                     "Try a wider date range or more file types.",
                     "Reset filters",
                     "reset",
@@ -201,25 +264,37 @@ class SearchPresenter(QObject):
                 self.show_message(f"Nothing matched {req.describe()}", "")
         elif resp.no_good_matches:
             self.show_message(
-                resp.message or f"Nothing close to {req.describe()} in {n:,} photos",
+                f"Nothing close to {req.describe()} in {plural(n, 'photo')}",  # names the photo and the words
                 "Try other words, or look at the nearest photos anyway.",
                 "Show the nearest anyway",
                 "nearest",
             )
         else:
             h.stack.setCurrentWidget(h.view)
-            kind = KIND_WORDS.get(QueryKind(resp.kind), "")
-            total = resp.extra.get("total") if resp.kind == QueryKind.BROWSE else None
-            count = (
-                f"{total:,} photos" if total is not None else f"{len(resp.results):,} best of {n:,} photos"
-            )
-            p = h.status.last_progress
-            if not (p is not None and p.stage is ProgressPhase.EMBEDDING):
-                h.status.say(f"{kind}{count}")
+            self._say_count(req, resp)
         self.results_shown.emit()
+        if self.live_again:
+            self.refresh_live()
+
+    def _say_count(self, req: Query, resp: SearchResponse) -> None:
+        h = self.host
+        kind = KIND_WORDS.get(QueryKind(resp.kind), "")
+        total = resp.extra.get("total") if resp.kind == QueryKind.BROWSE else None
+        n = resp.library_size
+        if total is not None:
+            count = plural(total, "photo")
+        else:
+            close = len(resp.passed)
+            rest = len(resp.results) - close
+            count = f"{plural(close, 'close match', 'close matches')} in {plural(n, 'photo')}"
+            if rest:
+                count += f" · {plural(rest, 'less close result')} shown faded"
+        self.result_count = count
+        h.status.set_count(f"{kind}{count}")  # always shown, indexing or not
 
     def failed(self, req: Query, message: str) -> None:
         self.host.model.clear()
+        self._preview_follows()
         self.show_message("The search didn't work", message)
         self.results_shown.emit()
 
@@ -227,5 +302,7 @@ class SearchPresenter(QObject):
         h = self.host
         h.message.show_message(title, hint, button)
         h.status.say_unless_indexing("")
+        h.status.set_count("")
+        self.result_count = ""
         self.message_action = action
         h.stack.setCurrentWidget(h.message)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSlider, QStyle, QToolButton
 
-from photosearch.progress import Progress, ProgressPhase, describe
+from photosearch.progress import Progress, ProgressPhase, describe, plural
 
 
 class StatusArea(QObject):
@@ -33,6 +33,10 @@ class StatusArea(QObject):
         self.skipped_button.setToolTip("Files that could not be indexed, with the reasons")
         self.skipped_button.clicked.connect(self.skipped_clicked)
         self.skipped_button.hide()
+        self.count_label = QLabel("", window)  # the current results: how many, and how many are close
+        self.count_label.setToolTip(
+            "Close matches are shown first; fainter thumbnails are less close to the query"
+        )
         self.readonly_label = QLabel(
             "Read-only: another PhotoSearch is indexing this library; search still works", window
         )
@@ -45,6 +49,7 @@ class StatusArea(QObject):
         sb.addWidget(self.label, 1)
         sb.addWidget(self.progress_bar)
         sb.addWidget(self.pause_button)
+        sb.addPermanentWidget(self.count_label)
         sb.addPermanentWidget(self.readonly_label)
         sb.addPermanentWidget(self.skipped_button)
         sb.addPermanentWidget(QLabel("Size", window))
@@ -53,6 +58,9 @@ class StatusArea(QObject):
         self.indexed = 0  # photos that can be found, from the latest library summary
 
     # -- text ---------------------------------------------------------------------------------------
+    def set_count(self, text: str) -> None:
+        self.count_label.setText(text)
+
     def say(self, text: str) -> None:
         self.label.setText(text)
 
@@ -93,7 +101,7 @@ class StatusArea(QObject):
             self.label.setText(text)
 
     def _indexed_text(self, p: Progress) -> str:
-        return f"{self.indexed:,} photos indexed" + (f" · {p.done:,} new" if p.done else "")
+        return f"{plural(self.indexed, 'photo')} indexed" + (f" · {p.done:,} new" if p.done else "")
 
     def set_indexed(self, n: int) -> None:
         """The library summary changed: keep a finished-indexing line's count current."""

@@ -1,5 +1,6 @@
-"""The window's look between runs (geometry, panel widths, thumbnail size, the last query and balance) in
-QSettings."""
+"""The window's look between runs — the person's settings: geometry, panel widths, thumbnail size — in
+QSettings. The last query and the balance belong to the library (``photosearch.app.library_settings``): they
+are read when the library opens and written here when the window closes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import contextlib
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray
+
+from photosearch.app.library_settings import LibrarySettings
+from photosearch.app.library_settings import save as save_library_settings
 
 if TYPE_CHECKING:
     from photosearch.gui.main_window import MainWindow
@@ -25,11 +29,14 @@ def restore_settings(w: MainWindow) -> None:
         w.preview_width = int(s.value("view/preview_width", 0))  # type: ignore[call-overload]
     with contextlib.suppress(TypeError, ValueError):
         w.size_slider.setValue(int(s.value("view/thumb_size", 160)))  # type: ignore[call-overload]
-    with contextlib.suppress(TypeError, ValueError):
-        w.query_bar.set_weight(float(s.value("query/weight", 0.5)))  # type: ignore[arg-type]
-    last = s.value("query/last", "")
-    if isinstance(last, str) and last:
-        w.query_bar.field.setText(last)
+
+
+def restore_library_settings(w: MainWindow, ls: LibrarySettings) -> None:
+    """The opened library's last query and balance (not another library's), unless the person already typed."""
+    if not w.query_bar.field.text() and w.query_bar.reference is None:
+        w.query_bar.set_weight(ls.weight)
+        if ls.last_query:
+            w.query_bar.field.setText(ls.last_query)
 
 
 def save_settings(w: MainWindow) -> None:
@@ -42,6 +49,8 @@ def save_settings(w: MainWindow) -> None:
     if w.preview_width:
         s.setValue("view/preview_width", w.preview_width)
     s.setValue("view/thumb_size", w.size_slider.value())
-    s.setValue("query/last", w.query_bar.field.text())
-    s.setValue("query/weight", w.query_bar.weight)
+    s.remove("query/last")  # kept per library now (older versions kept it here)
+    s.remove("query/weight")
     s.sync()
+    if w.library is not None:
+        save_library_settings(w.paths, LibrarySettings(w.query_bar.field.text()[:1000], w.query_bar.weight))

@@ -76,3 +76,44 @@ def test_watch_cli_end_to_end(tiny_model: Path, data_dir: Path, tmp_path: Path) 
     assert proc.returncode == 0, err
     final = json.loads(rest.strip().splitlines()[-1])
     assert final["event"] == "stopped" and final["encoded"] == 5 and final["counts"]["indexed"] == 5
+
+
+def test_models_import_and_use_are_handed_to_a_running_watch(
+    tiny_model: Path, shapes_model: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    """While `photosearch watch` owns the library, `models import` and `models use` are done by it (exit 0),
+    not refused on the writer lock (exit 4) after the model was already copied."""
+    paths = Paths.resolve(data_dir)
+    paths.ensure()
+    tiny = install_package_dir(tiny_model, paths.models_dir)
+    pics = tmp_path / "pics"
+    make_image(pics / "a.jpg")
+    assert ps("folders", "add", str(pics)).returncode == 0
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "photosearch", "watch", "--json", "--poll-interval", "0.5"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # the owner listens once the service runs
+            if json.loads(line).get("phase") == "idle":
+                break
+        imported = ps("models", "import", str(shapes_model), "--json")
+        assert imported.returncode == 0, imported.stderr
+        answer = json.loads(imported.stdout)
+        assert answer["action"] == "import" and answer["installed"] == "shapes-tiny"
+        assert (paths.models_dir / "shapes-tiny" / "manifest.json").is_file()
+        used = ps("models", "use", tiny.id, "--json")
+        assert used.returncode == 0, used.stderr
+        assert json.loads(used.stdout)["target"] == tiny.id
+        proc.send_signal(signal.SIGTERM)
+        _rest, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
