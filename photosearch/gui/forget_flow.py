@@ -8,8 +8,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QMessageBox
 
-from photosearch.app.session import open_writable_or_read_only
-from photosearch.app.status import summary
+from photosearch.gui.main_window import Opened, open_library
 
 
 def forget_library(window: Any, confirm: bool = True) -> None:
@@ -45,15 +44,14 @@ def forget_library(window: Any, confirm: bool = True) -> None:
     window.message.show_message("Forgetting this library…")
     window.stack.setCurrentWidget(window.message)
 
-    def work() -> tuple[Any, bool, Any]:
+    def work() -> Opened:
         if bridge is not None:
             bridge.stop()
         lib.close()
         forget(window.paths)
-        opened, read_only = open_writable_or_read_only(window.paths, "photosearch-gui")
-        return opened, read_only, summary(opened)
+        return open_library(window.paths)
 
-    def done(opened: tuple[Any, bool, Any]) -> None:
+    def done(opened: Opened) -> None:
         if bridge is not None:
             bridge.deleteLater()
         window.status.say("Forgot the library: add your folders again to index them")

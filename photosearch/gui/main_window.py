@@ -54,6 +54,12 @@ log = logging.getLogger(__name__)
 Opened = tuple[Library, bool, LibrarySummary, LibrarySettings]
 
 
+def open_library(paths: Paths) -> Opened:
+    """Open the library as the window needs it (on the library worker: opening checks the catalog)."""
+    lib, read_only = open_writable_or_read_only(paths, "photosearch-gui")
+    return lib, read_only, summary(lib), load_library_settings(paths)
+
+
 class MainWindow(QMainWindow):
     engine_ready = Signal()
     results_shown = Signal()
@@ -186,11 +192,7 @@ class MainWindow(QMainWindow):
         paths = self.paths
         apply_query_language(paths)  # the query language chosen in the model manager
 
-        def work() -> Opened:
-            lib, read_only = open_writable_or_read_only(paths, "photosearch-gui")
-            return lib, read_only, summary(lib), load_library_settings(paths)
-
-        self.library_tasks.submit(work, self._library_ready, self._library_failed)
+        self.library_tasks.submit(lambda: open_library(paths), self._library_ready, self._library_failed)
 
     def _library_ready(self, opened: Opened) -> None:
         lib, self.read_only, first, own = opened
