@@ -87,10 +87,10 @@ def _png_text(text: str) -> bytes:
     )
 
 
-def index(folders: list[Path]) -> dict:
+def index(folders: list[Path], model: Path = SHAPES) -> dict:
     data = Path(tempfile.mkdtemp(prefix="bench-decode-mem-"))
     try:
-        install_model(data, SHAPES)
+        install_model(data, model)
         args = ["index", "--json", "-q"]
         for f in folders:
             args += ["--add", str(f)]
@@ -115,6 +115,9 @@ def index(folders: list[Path]) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jpegs", type=int, default=200)
+    ap.add_argument(
+        "--model", type=Path, default=SHAPES, help="a model package (default: the shapes test model)"
+    )
     ap.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.build_only:
@@ -128,9 +131,9 @@ def main() -> int:
     print(f"inputs ready ({time.perf_counter() - t:.0f} s)", file=sys.stderr)
     res: dict = {"goal_mb": GOAL_MB}
     for name, folder in sets.items():
-        res[name] = index([folder])
+        res[name] = index([folder], a.model)
         print(name, res[name], file=sys.stderr)
-    res["all"] = index(list(sets.values()))
+    res["all"] = index(list(sets.values()), a.model)
     print("all", res["all"], file=sys.stderr)
     print(json.dumps(res, indent=1))
     write_result("decode_memory", res)
