@@ -29,6 +29,17 @@ def ps(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPro
     )
 
 
+def start_watch(env: dict[str, str]) -> subprocess.Popen:
+    """``photosearch watch --json`` in a subprocess, its events on stdout."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "photosearch", "watch", "--json", "--poll-interval", "0.5"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def test_watch_cli_end_to_end(tiny_model: Path, data_dir: Path, tmp_path: Path) -> None:
     paths = Paths.resolve(data_dir)
     paths.ensure()
@@ -39,13 +50,7 @@ def test_watch_cli_end_to_end(tiny_model: Path, data_dir: Path, tmp_path: Path) 
         make_image(polled / f"d{i}" / "x.jpg")
     assert ps("folders", "add", str(pics), str(polled)).returncode == 0
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PHOTOSEARCH_MAX_WATCHES": "2"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "photosearch", "watch", "--json", "--poll-interval", "0.5"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_watch(env)
     try:
         assert proc.stdout is not None
         for line in proc.stdout:  # wait for the first "idle" event (start-up scan and embedding done)
@@ -90,13 +95,7 @@ def test_models_import_and_use_are_handed_to_a_running_watch(
     make_image(pics / "a.jpg")
     assert ps("folders", "add", str(pics)).returncode == 0
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "photosearch", "watch", "--json", "--poll-interval", "0.5"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_watch(env)
     try:
         assert proc.stdout is not None
         for line in proc.stdout:  # the owner listens once the service runs

@@ -19,6 +19,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# calls that make a path other than by opening a file (their new path is the last quoted argument)
+PATH_MAKERS = (
+    "mkdir",
+    "mkdirat",
+    "rename",
+    "renameat",
+    "renameat2",
+    "link",
+    "linkat",
+    "symlink",
+    "symlinkat",
+)
 SYSCALLS = (
     "connect",
     "sendto",
@@ -32,15 +44,7 @@ SYSCALLS = (
     "vfork",
     "openat",
     "creat",
-    "mkdir",
-    "mkdirat",
-    "rename",
-    "renameat",
-    "renameat2",
-    "link",
-    "linkat",
-    "symlink",
-    "symlinkat",
+    *PATH_MAKERS,
 )
 _LINE = re.compile(r"^(?P<pid>\d+)\s+(?P<call>\w+)\((?P<rest>.*)$")
 _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -134,21 +138,7 @@ def parse(log: str, cwd: str, unix_ok: Callable[[str], bool]) -> Trace:
             s = _STRING.search(rest)
             if s:
                 t.created.append(_abspath(_unescape(s.group(1)), rest, cwd))
-        elif (
-            call
-            in (
-                "mkdir",
-                "mkdirat",
-                "rename",
-                "renameat",
-                "renameat2",
-                "link",
-                "linkat",
-                "symlink",
-                "symlinkat",
-            )
-            and not failed
-        ):
+        elif call in PATH_MAKERS and not failed:
             names = _STRING.findall(rest)
             if names:
                 target = names[-1] if call != "mkdir" and call != "mkdirat" else names[0]
