@@ -64,6 +64,24 @@ def _folders_backup(paths: Paths) -> list[tuple]:
         return []
 
 
+def _folder_settings(paths: Paths) -> dict[str, tuple[bool, list[str] | None]]:
+    """Per folder, the settings ``folders.json`` keeps (reading text on or off, its own exclusions —
+    None for the defaults); newer than any backup, so they win."""
+    from photosearch.library.library import FOLDERS_BACKUP
+
+    try:
+        rows = json.loads((paths.data_dir / FOLDERS_BACKUP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    out: dict[str, tuple[bool, list[str] | None]] = {}
+    for r in rows if isinstance(rows, list) else []:
+        if isinstance(r, dict) and isinstance(r.get("path"), str):
+            excl = r.get("exclude")
+            ok = isinstance(excl, list) and all(isinstance(x, str) for x in excl)
+            out[os.path.normpath(r["path"])] = (r.get("read_text", True) is not False, excl if ok else None)
+    return out
+
+
 def rebuild_catalog(paths: Paths, say: Callable[[str], None] = lambda _m: None) -> str:
     """Rebuild a damaged or missing catalog: start from the newest good backup (``store.backup``) when
     there is one, add what can be salvaged from the damaged file (folders, settings, embeddings) and the
@@ -71,6 +89,7 @@ def rebuild_catalog(paths: Paths, say: Callable[[str], None] = lambda _m: None) 
     photos added since the backup (and not salvaged) are embedded again. The caller holds the writer lock.
     Returns what was done, in plain words."""
     from photosearch.doctor.checks import _installed
+    from photosearch.library.folders import save_excludes
     from photosearch.library.scan import reconcile_folder
     from photosearch.store.backup import newest_good_backup
 
@@ -124,6 +143,12 @@ def rebuild_catalog(paths: Paths, say: Callable[[str], None] = lambda _m: None) 
         dims = _installed(paths)
         active = cat.get_meta("active_model")
         model_id = active if active in dims else (sorted(dims)[0] if dims else None)
+        settings = _folder_settings(paths)
+        for f in cat.folders():  # reading text and exclusions, as the person left them
+            read_text, excludes = settings.get(f.path, (True, None))
+            cat.set_folder_read_text(f.id, read_text)
+            if excludes is not None:
+                save_excludes(cat, f.path, excludes)
         found = 0
         for f in cat.folders():
             found += reconcile_folder(cat, f, model_id).seen

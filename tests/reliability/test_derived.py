@@ -203,3 +203,29 @@ def test_status_never_creates_a_catalog_where_one_is_missing(lib: Path, data_dir
     run_cli(data_dir, "status")
     run_cli(data_dir, "watch", "--json", timeout=20)
     assert not (data_dir / "catalog.sqlite3").exists()
+
+
+def test_repair_keeps_each_folders_settings(lib: Path, data_dir: Path) -> None:
+    """Reading text off and a folder's own exclusions survive a lost catalog (from ``folders.json``)."""
+    for args in (("folders", "text-off", str(lib)), ("folders", "exclude", str(lib), "later", "*.tmp")):
+        r = run_cli(data_dir, *args)
+        assert r.returncode == 0, r.stderr
+
+    def settings() -> tuple[bool, tuple[str, ...]]:
+        from photosearch.library.folders import load_excludes
+
+        with Catalog(Paths.resolve(data_dir).catalog) as c:
+            (row,) = c.folders()
+            return c.folder_reads_text(row.id), load_excludes(c, row.path)
+
+    before = settings()
+    assert before[0] is False and {"later", "*.tmp"} <= set(before[1])
+    cat = data_dir / "catalog.sqlite3"
+    for side in ("-wal", "-shm"):
+        Path(str(cat) + side).unlink(missing_ok=True)
+    cat.unlink()
+    for p in data_dir.glob("backups/*"):  # no backup either: only folders.json knows the settings
+        p.unlink()
+    r = run_cli(data_dir, "doctor", "--repair", "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert settings() == before
