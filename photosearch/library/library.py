@@ -117,7 +117,7 @@ class Library:
         except BaseException:
             self.lock.release()
             raise
-        if write and not (paths.data_dir / FOLDERS_BACKUP).exists():
+        if write and (self._adopt_real_paths() or not (paths.data_dir / FOLDERS_BACKUP).exists()):
             self.backup_folders()
         if write:  # recognised by content by every library: never catalogued, whatever its name
             caches = [paths.thumbs_dir]
@@ -354,6 +354,27 @@ class Library:
         if row is None:
             raise QueryError(f"not an added folder: {typed}")
         return row
+
+    def _adopt_real_paths(self) -> int:
+        """Folders added by an older version under another name for their place (a symlink, ``..``, the
+        wrong case) take their real path, their files with them; an alias of a folder that is also added
+        under its real path is dropped (its photos stay, under the real one). Returns how many changed."""
+        changed = 0
+        for row in self.catalog.folders():
+            try:
+                real = real_folder(row.path)
+            except OSError:
+                continue
+            if real == row.path or not os.path.isdir(real):
+                continue  # already its one name, or offline (kept as it is until it comes back)
+            if self.catalog.folder_by_path(real) is not None:
+                self.catalog.remove_folder(row.id)
+                log.info("dropped %s: the same folder as %s", row.path, real)
+            else:
+                self.catalog.rename_folder(row.id, real)
+                log.info("the folder %s is now known by its real path %s", row.path, real)
+            changed += 1
+        return changed
 
     def backup_folders(self) -> None:
         """Keep the list of added folders beside the catalog as well (``folders.json``, written

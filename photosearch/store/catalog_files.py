@@ -47,6 +47,19 @@ class FoldersAndFiles(CatalogBase):
             _drop_unreferenced_text(c, hashes)
         return int(n)
 
+    def rename_folder(self, folder_id: int, new_path: str) -> int:
+        """Give an added folder another name for the same place (its real path), its files with it, in one
+        transaction. Returns the number of files re-pointed."""
+        row = self.folder(folder_id)
+        assert row is not None
+        old, new = row.path, os.path.normpath(new_path)
+        rows = self.files_under(old)
+        with self.transaction() as c:
+            c.execute("UPDATE folders SET path=? WHERE id=?", (new, folder_id))
+            for r in rows:
+                c.execute("UPDATE files SET path=? WHERE id=?", (new + r.path[len(old) :], r.id))
+        return len(rows)
+
     def folders(self) -> list[FolderRow]:
         return [
             FolderRow(*r)

@@ -229,3 +229,30 @@ def test_repair_keeps_each_folders_settings(lib: Path, data_dir: Path) -> None:
     r = run_cli(data_dir, "doctor", "--repair", "--json")
     assert r.returncode == 0, r.stdout + r.stderr
     assert settings() == before
+
+
+@pytest.mark.parametrize("also_real", [False, True])
+def test_folders_an_older_version_stored_under_an_alias_take_their_real_path(
+    lib: Path, data_dir: Path, tmp_path: Path, also_real: bool
+) -> None:
+    """A catalog written before folders were stored by real path: the alias becomes the real path (its
+    photos with it, nothing embedded again); an alias of a folder also added by its real path goes."""
+    alias = tmp_path / "alias"
+    alias.symlink_to(lib)
+    db = sqlite3.connect(data_dir / "catalog.sqlite3")
+    with db:
+        if also_real:
+            db.execute("INSERT INTO folders(path, added_at) VALUES (?, 0)", (str(alias),))
+        else:
+            db.execute("UPDATE folders SET path=?", (str(alias),))
+            db.execute("UPDATE files SET path=replace(path, ?, ?)", (str(lib), str(alias)))
+    db.close()
+    r = run_cli(data_dir, "index", "-q", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["encoded"] == 0 and out["counts"]["indexed"] == 6, out
+    status = json.loads(run_cli(data_dir, "status", "--json").stdout)
+    assert [f["path"] for f in status["folders"]] == [str(lib)]
+    assert sorted(Path(p).parent for p in _paths_in(data_dir)) == [lib] * 6
+    saved = json.loads((data_dir / "folders.json").read_text(encoding="utf-8"))
+    assert [f["path"] for f in saved] == [str(lib)]
