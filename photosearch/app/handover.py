@@ -310,6 +310,12 @@ def folder_request(args: dict[str, Any], lib: Any, service: Any = None) -> dict[
         pats = verbs.edit_exclusions(lib, paths[0], paths[1:], exclude=action == "exclude", service=service)
         data.append({"folder": paths[0], "exclude": list(pats)})
         lines.append(f"left out of {paths[0]}: {', '.join(pats) or 'nothing'}")
+    elif action in ("text-on", "text-off"):
+        on = action == "text-on"
+        for p in paths:
+            verbs.set_folder_read_text(lib, p, on, service)
+            data.append({"path": p, "read_text": on})
+            lines.append(f"{'reading' if on else 'not reading'} the text in the photos of {p}")
     else:
         raise HandoverError(f"the running PhotoSearch cannot do 'folders {action}'", 2)
     return {"folders": data, "lines": lines}

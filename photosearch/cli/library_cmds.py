@@ -22,10 +22,7 @@ def cmd_folders(args: argparse.Namespace) -> int:
     from photosearch.app.handover import NoOwner, hand_over
 
     write = args.action in ("add", "remove", "pause", "resume", "exclude", "include", "text-on", "text-off")
-    if write and args.action not in (
-        "text-on",
-        "text-off",
-    ):  # a running owner (the window, `watch`) does it, so it indexes or forgets at once
+    if write:  # a running owner (the window, `watch`) does it, so it indexes or forgets at once
         paths = [
             p if args.action in ("exclude", "include") and i else os.path.abspath(os.path.expanduser(p))
             for i, p in enumerate(args.paths)

@@ -116,3 +116,36 @@ def test_models_import_and_use_are_handed_to_a_running_watch(
             proc.kill()
             proc.wait()
     assert proc.returncode == 0, err
+
+
+def test_reading_text_on_and_off_is_handed_to_a_running_watch(
+    tiny_model: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    """`folders text-off/text-on` while `photosearch watch` owns the library: done by it (exit 0, not
+    refused on the writer lock), and kept with the folder."""
+    paths = Paths.resolve(data_dir)
+    paths.ensure()
+    install_package_dir(tiny_model, paths.models_dir)
+    pics = tmp_path / "pics"
+    make_image(pics / "a.jpg")
+    assert ps("folders", "add", str(pics)).returncode == 0
+    proc = start_watch({**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if json.loads(line).get("phase") == "idle":
+                break
+        off = ps("folders", "text-off", str(pics), "--json")
+        assert off.returncode == 0, off.stderr
+        assert json.loads(off.stdout) == [{"path": str(pics), "read_text": False}]
+        assert "(done by the running PhotoSearch)" in ps("folders", "text-on", str(pics)).stdout
+        assert ps("folders", "text-off", str(pics)).returncode == 0
+        proc.send_signal(signal.SIGTERM)
+        _rest, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    saved = json.loads((paths.data_dir / "folders.json").read_text(encoding="utf-8"))
+    assert [f.get("read_text", True) for f in saved] == [False]
