@@ -16,9 +16,11 @@ Privacy: recognised text is never logged (only counts and file paths).
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 
+from photosearch.config import setting_int
 from photosearch.errors import PhotoSearchError
 from photosearch.indexing.state import ServiceState
 from photosearch.library.imaging import open_image
@@ -32,6 +34,13 @@ log = logging.getLogger(__name__)
 
 DET_SIDE = 1600  # long side of the image detection runs on (the benchmark's setting)
 BUDGET_S = 8.0  # CPU seconds per photo for recognition; lines read before it runs out are kept
+ENV_THREADS = "PHOTOSEARCH_TEXT_THREADS"
+
+
+def text_threads() -> int:
+    """Threads for reading text: every core (up to 4). The pass runs only while embedding is idle, so the
+    cores are free; more urgent work interrupts it between steps."""
+    return max(1, setting_int(ENV_THREADS) or min(4, os.cpu_count() or 1))
 
 
 class TextPass:
@@ -39,7 +48,7 @@ class TextPass:
 
     def __init__(self, catalog: Catalog, reader: TextReader | None = None) -> None:
         self.catalog = catalog
-        self.reader = reader or TextReader(det_side=DET_SIDE, budget_s=BUDGET_S)
+        self.reader = reader or TextReader(det_side=DET_SIDE, budget_s=BUDGET_S, threads=text_threads())
         self.unavailable: str | None = None  # why text cannot be read here (the OCR package is missing)
 
     def read_one(self, f: FileRow, stop: Callable[[], bool] | None = None) -> str:
