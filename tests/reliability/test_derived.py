@@ -176,13 +176,20 @@ def test_forget_deletes_every_derived_file_and_nothing_else(
 ) -> None:
     theirs = data_dir / "my-notes.txt"  # a file of someone else's in the data folder
     theirs.write_text("keep me")
+    from photosearch.app import library_settings
+
+    library_settings.save(
+        Paths.resolve(data_dir), library_settings.LibrarySettings(last_query="my private query")
+    )
     photos_before = sorted(p.name for p in lib.rglob("*"))
     r = run_cli(data_dir, "forget")
     assert r.returncode != 0 and "--yes" in r.stderr and (data_dir / "catalog.sqlite3").exists()
     r = run_cli(data_dir, "forget", "--yes", "--json")
     assert r.returncode == 0, r.stderr
     removed = json.loads(r.stdout)["removed"]
-    assert {"catalog.sqlite3", "index", "thumbs", "backups", "folders.json"} <= set(removed)
+    assert {"catalog.sqlite3", "index", "thumbs", "backups", "folders.json", "library-settings.json"} <= set(
+        removed
+    )
     left = sorted(p.name for p in data_dir.iterdir())
     assert left == ["models", "my-notes.txt"], left
     assert sorted(p.name for p in lib.rglob("*")) == photos_before
