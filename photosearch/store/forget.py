@@ -1,8 +1,9 @@
 """Forget a library: delete every file PhotoSearch derived from your photos in one data directory — the
 catalog (and its journal, damaged copies and backups), the vector indexes, thumbnails, the folder list, the
 library's settings (its last query) and logs — and nothing else. Your photos are never touched; installed
-models stay (they are not about your photos; ``photosearch models remove`` deletes them). Only names PhotoSearch itself writes are deleted, so a
-data directory chosen inside another folder loses nothing that is not ours."""
+models stay (they are not about your photos; ``photosearch models remove`` deletes them). Only names
+PhotoSearch itself writes are deleted, so a data directory chosen inside another folder loses nothing that is
+not ours."""
 
 from __future__ import annotations
 
