@@ -214,7 +214,9 @@ def parse(line: str, vocab: Vocabulary, today: dt.date, literal: bool = False) -
         return ParsedQuery(text=line.strip())
     quoted = re.findall(r'"[^"]*"', line)
     bare = re.sub(r'"[^"]*"', " \x00 ", line)
-    toks = [_Tok(m.group(0), fold(m.group(0)).strip(".")) for m in re.finditer(r"\x00|[^\s,;!?]+", bare)]
+    toks = [
+        _Tok(m.group(0), fold(m.group(0)).strip(".()[]{}")) for m in re.finditer(r"\x00|[^\s,;!?]+", bare)
+    ]
     toks = [t for t in toks if t.key or t.raw == "\x00"]
     out = ParsedQuery(text="")
     used = [False] * len(toks)
