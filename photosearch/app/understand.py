@@ -61,9 +61,9 @@ def today() -> dt.date:
 
 def vocabulary(catalog: Catalog) -> Vocabulary:
     """The parser's words for this library: its places and cameras, and every country."""
-    places = [(cc, region, city) for cc, region, city, _ in catalog.place_counts()]
-    cameras = [(mk, md) for mk, md, _ in catalog.camera_counts()]
-    return Vocabulary.build(country_names(), places, cameras, local_names=ENDONYMS)
+    return Vocabulary.build(
+        country_names(), catalog.meta_places(), catalog.meta_cameras(), local_names=ENDONYMS
+    )
 
 
 @dataclass
@@ -201,7 +201,7 @@ def _cameras_named(name: str, vocab: Vocabulary, catalog: Catalog) -> list[Camer
         return [vocab.cameras[key]]
     want = " ".join(key)
     out: list[CameraFilter] = []
-    for make, model, _ in catalog.camera_counts():  # "d750", "pixel 8": a part of the make and model
+    for make, model in catalog.meta_cameras():  # "d750", "pixel 8": a part of the make and model
         mk, md = camera_key(make, model)
         if want and want in f"{mk or ''} {md or ''}":
             out.append(CameraFilter(mk, md, " ".join(x for x in (make, model) if x)))
@@ -228,23 +228,43 @@ def photo_local_time(f: FileRow, m: MetaRow | None) -> dt.datetime | None:
 def _resolve(
     catalog: Catalog, places: list[PlaceFilter], cameras: list[CameraFilter], time_f: TimeFilter | None
 ) -> frozenset[str]:
-    out: set[str] = set()
-    for f, m in catalog.visible_with_meta():
-        if not f.content_hash:
-            continue
-        if places and not (
-            m is not None
-            and m.has_location
-            and any(p.matches(m.country_code, m.region, m.city) for p in places)
+    """Content hashes passing every given filter (SQL over the metadata indexes; times checked in Python
+    on the rows within the filter's coarse date bounds)."""
+    sets: list[set[str]] = []
+    if places:
+        hs: set[str] = set()
+        for p in places:
+            level = p.level.value
+            hs |= catalog.hashes_at_place(
+                p.country_code, p.name if level == "region" else None, p.name if level == "city" else None
+            )
+        sets.append(hs)
+    if cameras:
+        hs = set()
+        for make, model in catalog.meta_cameras():
+            if any(c.matches(make, model) for c in cameras):
+                hs |= catalog.hashes_of_camera(make, model)
+        sets.append(hs)
+    if time_f is not None:
+        lo, hi = time_f.bounds()
+        hs = set()
+        for h, taken, lat in catalog.taken_times(
+            lo.isoformat() if lo else None, hi.isoformat() if hi else None
         ):
-            continue
-        if cameras and not (m is not None and any(c.matches(m.make, m.model) for c in cameras)):
-            continue
-        if time_f is not None and not time_f.matches(
-            photo_local_time(f, m), m.latitude if m is not None else None
-        ):
-            continue
-        out.add(f.content_hash)
+            try:
+                local = dt.datetime.fromisoformat(taken)
+            except ValueError:
+                continue
+            if time_f.matches(local, lat):
+                hs.add(h)
+        for h, taken_at, mtime_ns in catalog.files_without_taken_meta():
+            stamp = taken_at if taken_at is not None else (mtime_ns / 1e9 if mtime_ns else None)
+            if stamp is not None and time_f.matches(dt.datetime.fromtimestamp(stamp), None):
+                hs.add(h)
+        sets.append(hs)
+    out = sets[0]
+    for more in sets[1:]:
+        out &= more
     return frozenset(out)
 
 
@@ -253,7 +273,7 @@ def matching(
 ) -> SearchResponse:
     """Every visible photo passing ``filters``, newest first (date taken, else file time): a filter-only query.
     Each result is marked passed, ``found_by="filters"``, score 1.0; ``extra['total']`` counts them all."""
-    rows = [f for f, _ in catalog.visible_with_meta() if filters.accepts(f)]
+    rows = [f for f in catalog.visible_files_for_hashes(sorted(filters.within or ())) if filters.accepts(f)]
     rows.sort(key=lambda f: (-(f.taken_at if f.taken_at is not None else f.mtime_ns / 1e9), f.path))
     page = rows[offset : offset + limit]
     results = [

@@ -133,6 +133,25 @@ class PhotoMetas(CatalogBase):
             )
         ]
 
+    def meta_places(self) -> list[tuple[str, str | None, str | None]]:
+        """(country code, region, city) of every place in the table (an index-only scan: the query parser's
+        words; includes places of photos in offline folders)."""
+        return [
+            (str(cc), rg, city)
+            for cc, rg, city in self._q(
+                "SELECT DISTINCT country_code, region, city FROM photo_meta WHERE country_code IS NOT NULL"
+            )
+        ]
+
+    def meta_cameras(self) -> list[tuple[str | None, str | None]]:
+        """(make, model) of every camera in the table (an index-only scan)."""
+        return [
+            (mk, md)
+            for mk, md in self._q(
+                "SELECT DISTINCT make, model FROM photo_meta WHERE make IS NOT NULL OR model IS NOT NULL"
+            )
+        ]
+
     def visible_with_meta(self) -> list[tuple[FileRow, MetaRow | None]]:
         """Every visible file with its metadata row (None before the metadata pass reached it)."""
         where, args = _visible_where(None, None, None, None, None)
@@ -147,3 +166,48 @@ class PhotoMetas(CatalogBase):
         ):
             out.append((_file(r[:n]), MetaRow(*r[n:]) if r[n] is not None else None))
         return out
+
+    # -- filter resolution (plain SQL over the indexes; matching rules live above) -------------------------
+    def hashes_at_place(
+        self, country_code: str, region: str | None = None, city: str | None = None
+    ) -> set[str]:
+        """Content hashes of photos with a GPS position assigned to this country (and region, or city)."""
+        sql = "SELECT content_hash FROM photo_meta WHERE country_code=? AND latitude IS NOT NULL"
+        args: list[object] = [country_code]
+        if region is not None:
+            sql, args = sql + " AND region=?", [*args, region]
+        if city is not None:
+            sql, args = sql + " AND city=?", [*args, city]
+        return {r[0] for r in self._q(sql, args)}
+
+    def hashes_of_camera(self, make: str | None, model: str | None) -> set[str]:
+        return {
+            r[0]
+            for r in self._q(
+                "SELECT content_hash FROM photo_meta WHERE make IS ? AND model IS ?", (make, model)
+            )
+        }
+
+    def taken_times(
+        self, first: str | None = None, before: str | None = None
+    ) -> list[tuple[str, str, float | None]]:
+        """(content hash, local taken time, latitude) of photos with a taken time in [first, before) (ISO text,
+        local wall clock; either bound may be None)."""
+        sql = "SELECT content_hash, taken_local, latitude FROM photo_meta WHERE taken_local IS NOT NULL"
+        args: list[object] = []
+        if first is not None:
+            sql, args = sql + " AND taken_local >= ?", [*args, first]
+        if before is not None:
+            sql, args = sql + " AND taken_local < ?", [*args, before]
+        return [(h, t, lat) for h, t, lat in self._q(sql, args)]
+
+    def files_without_taken_meta(self) -> list[tuple[str, float | None, int]]:
+        """(content hash, catalog date taken, mtime_ns) of indexed files whose metadata has no taken time."""
+        return [
+            (h, t, int(m or 0))
+            for h, t, m in self._q(
+                "SELECT f.content_hash, f.taken_at, f.mtime_ns FROM files f WHERE f.status='indexed' "
+                "AND f.content_hash IS NOT NULL AND NOT EXISTS (SELECT 1 FROM photo_meta m "
+                "WHERE m.content_hash = f.content_hash AND m.taken_local IS NOT NULL)"
+            )
+        ]

@@ -123,7 +123,7 @@ CREATE TABLE photo_meta (
     city           TEXT,
     read_at        REAL NOT NULL
 );
-CREATE INDEX photo_meta_place ON photo_meta(country_code, city);
+CREATE INDEX photo_meta_place ON photo_meta(country_code, region, city);
 CREATE INDEX photo_meta_camera ON photo_meta(make, model)
 """
 
