@@ -141,3 +141,17 @@ def test_unknown_place_or_camera_matches_nothing(placed: tuple[Library, dict]) -
     assert got == set() and u.unknown == ("Atlantis",)  # type: ignore[attr-defined]
     got, _ = _found(lib, camera="Hasselblad")
     assert got == set()
+
+
+def test_a_browse_query_with_place_filters_lists_only_those(placed: tuple[Library, dict]) -> None:
+    """The window's path: app.search.search on an understood (or hand-made) browse query honours the filters."""
+    from photosearch.app.query import QueryKind
+    from photosearch.app.search import search
+
+    lib, truth = placed
+    u = understand(Query.of("in Finland"), lib.catalog, today_=TODAY)
+    assert u.query.kind is QueryKind.BROWSE
+    resp = search(u.query, None, lib.catalog)
+    assert {r.path for r in resp.results} == {p for p, t in truth.items() if t["cc"] == "FI"}
+    unresolved = Query(QueryKind.BROWSE, filters=make_filters(place="Finland"))
+    assert search(unresolved, None, lib.catalog).results == []  # a place never resolved passes nothing
