@@ -131,6 +131,39 @@ def main() -> None:
         grow = statistics.median(runs["after: red circle"]) - statistics.median(runs["before: red circle"])
         print(f"cold start growth (after − before, 'red circle'): {grow * 1000:+.0f} ms")
 
+        probe = (
+            "import statistics, sys, time; from photosearch.app.search import search; "
+            "from photosearch.app.query import Query; from photosearch.store.catalog import Catalog; "
+            "t0 = time.perf_counter(); from photosearch.app.understand import understand; "
+            "from photosearch.app.places import results_meta; t1 = time.perf_counter(); "
+            f"c = Catalog({str(new_data / 'catalog.sqlite3')!r}, readonly=True); ts = []\n"
+            "for line in sys.argv[1:]:\n"
+            "    for _ in range(5):\n"
+            "        t = time.perf_counter(); understand(Query.of(line), c); ts.append((line, time.perf_counter() - t))\n"
+            "print(f'import {(t1 - t0) * 1000:.1f}')\n"
+            "for line in sys.argv[1:]:\n"
+            "    print(line, round(statistics.median([x for l, x in ts if l == line]) * 1000, 1))"
+        )
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                probe,
+                "red circle",
+                "red circle in Italy",
+                "Helsinki",
+                "beach last summer",
+            ],
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+        print(f"in-process: importing app.understand + app.places after app.search: {out[0].split()[1]} ms")
+        for line in out[1:]:
+            *words, ms = line.split()
+            print(f"  understand({' '.join(words)!r}) on the 100k catalog: median {ms} ms")
+
         _, _, err = _cli(
             ROOT,
             new_data,

@@ -112,6 +112,8 @@ class MetaSteps(ServiceState):
         """Read the metadata of the next few pending photos. False when there are none."""
         if self.meta_pass is None:
             self.meta_pass = MetaPass(self.catalog)
+            with self._work_lock:  # once a session: rows of contents no file has any more
+                self.catalog.delete_orphan_metas()
         with self._work_lock:
             pending = self.catalog.meta_pending(limit=BATCH)
         if not pending:
