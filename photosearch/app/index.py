@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from photosearch.indexing.meta_steps import MetaPass
 from photosearch.indexing.pipeline import Indexer
 from photosearch.indexing.switching import continue_switch
 from photosearch.indexing.text_steps import TextPass
@@ -44,6 +45,8 @@ def run_index(
         control.cancel()
         indexer.save()
         raise
+    if not control.cancelled:  # when, where, with what: header reads, no re-embedding
+        MetaPass(lib.catalog).run()
     text: dict[str, Any] | None = None
     if read_text and not control.cancelled:
         tp = TextPass(lib.catalog)

@@ -151,13 +151,18 @@ def make_filters(
     date_to: str | None = None,
     types: str | None = None,
     orientation: str | None = None,
+    place: str | None = None,
+    camera: str | None = None,
 ) -> Filters | None:
-    """Filters from their written form (as the CLI takes them); None when nothing filters."""
+    """Filters from their written form (as the CLI takes them); None when nothing filters. ``place`` and
+    ``camera`` are resolved against the library by ``photosearch.app.understand``."""
     f = Filters(
         folder=os.path.abspath(folder) if folder else None,
         date_from=parse_date(date_from),
         date_to=parse_date(date_to, end=True),
         formats=tuple(x.strip().lower() for x in types.split(",")) if types else None,
         orientation=orientation,
+        place=place.strip() or None if place else None,
+        camera=camera.strip() or None if camera else None,
     )
     return f if f.active() else None

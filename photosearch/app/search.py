@@ -87,6 +87,11 @@ def search(query: Query, engine: SearchEngine | None, catalog: Catalog | None = 
         cat = catalog if catalog is not None else engine.catalog if engine is not None else None
         if cat is None:
             raise PhotoSearchError("the library is not open yet")
+        f = q.filters
+        if f is not None and (f.within is not None or f.place or f.camera):  # place/time/camera filters
+            from photosearch.app.understand import matching
+
+            return matching(cat, f, q.offset, q.k)
         return browse(cat, q.offset, q.k, q.filters)
     if q.kind is QueryKind.TEXT and q.text_only:  # the words read in photos: the catalog alone
         cat = catalog if catalog is not None else engine.catalog if engine is not None else None

@@ -16,7 +16,7 @@ import sys
 from photosearch.cli.library_cmds import cmd_doctor, cmd_folders, cmd_forget, cmd_index, cmd_status, cmd_watch
 from photosearch.cli.models_cmd import cmd_models
 from photosearch.cli.output import LiveLine, ProgressLine
-from photosearch.cli.search_cmds import cmd_duplicates, cmd_search, cmd_similar
+from photosearch.cli.search_cmds import cmd_duplicates, cmd_places, cmd_search, cmd_similar
 from photosearch.errors import PhotoSearchError
 from photosearch.terminal import shown
 
@@ -107,6 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--to", dest="date_to", metavar="DATE", help="taken on or before (YYYY[-MM[-DD]])")
         sp.add_argument("--type", help="file types, e.g. jpeg,png,heic")
         sp.add_argument("--orientation", choices=["landscape", "portrait", "square"])
+        sp.add_argument("--place", help="only photos taken in this country, region or city (needs GPS)")
+        sp.add_argument("--camera", help="only photos taken with this camera (make or model)")
+        sp.add_argument(
+            "--literal", action="store_true", help="no place/time/camera words read from the text"
+        )
+        sp.add_argument(
+            "--no-location", action="store_true", help="--json without coordinates or place names"
+        )
 
     s = sub.add_parser(
         "search",
@@ -130,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     query_opts(s)
     s.set_defaults(func=cmd_search)
+
+    pl = sub.add_parser(
+        "places", parents=[common], help="where the photos were taken: country → city, counts"
+    )
+    pl.add_argument("--json", action="store_true")
+    pl.set_defaults(func=cmd_places)
 
     sim = sub.add_parser("similar", parents=[common], help="photos similar to PATH")
     sim.add_argument("path")

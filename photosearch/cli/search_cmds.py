@@ -24,34 +24,55 @@ def _query(args: argparse.Namespace, text: str = "", images: tuple[str, ...] = (
         getattr(args, "date_to", None),
         getattr(args, "type", None),
         getattr(args, "orientation", None),
+        getattr(args, "place", None),
+        getattr(args, "camera", None),
     )
     return Query.of(text, images, filters=filters, k=args.k, **kw)
 
 
 def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> int:
-    from photosearch.app.search import engine_for, search
+    from photosearch.app.places import results_meta
+    from photosearch.app.understand import answer
 
-    query.validate()  # before the model loads: a bad query fails fast
-    with _open(args) as lib:
-        if query.text_only:  # the words read in photos: the catalog alone, no model
-            _print_results(args, search(query, None, lib.catalog), shown)
-        else:
-            _print_results(args, search(query, engine_for(lib, query)), shown)
+    if query.kind.value != "browse":  # a filter-only query (--place alone) has nothing to check
+        query.validate()  # before the model loads: a bad query fails fast
+    no_location = getattr(args, "no_location", False)
+    with _open(args) as lib:  # place, time and camera words become filters (photosearch.app.understand)
+        resp, understood = answer(query, lib, literal=getattr(args, "literal", False))
+        metas = results_meta(lib.catalog, resp.results, no_location) if args.json else []
+    read = understood.to_json(no_location)
+    if no_location:  # the line as typed may name a place: only the remaining meaning is shown
+        shown = {**shown, "text": read["text"] or None}
+    _print_results(args, resp, shown, read, metas)
     return 0
 
 
-def _print_results(args: argparse.Namespace, resp: SearchResponse, query: dict[str, Any]) -> None:
+def _print_results(
+    args: argparse.Namespace,
+    resp: SearchResponse,
+    query: dict[str, Any],
+    understood: dict[str, Any] | None = None,
+    metas: list[Any] | None = None,
+) -> None:
+    results = [r.to_json() for r in resp.results]
+    for r, m in zip(results, metas or [], strict=False):
+        r["meta"] = m
     data = {
         "query": query,
+        "understood": understood,
         "kind": resp.kind,
         "library_size": resp.library_size,
         "no_good_matches": resp.no_good_matches,
         "message": resp.message,
         "cutoff": resp.extra.get("cutoff"),
-        "results": [r.to_json() for r in resp.results],
+        "total": resp.extra.get("total"),
+        "results": results,
     }
 
     def human() -> Iterable[str]:
+        chips = (understood or {}).get("chips") or []
+        if chips:
+            yield "understood: " + ", ".join(f"{c['kind']} {c['label']}" for c in chips)
         if not resp.results:
             yield "no results" if resp.library_size else "the library is empty: add a folder and index it"
             return
@@ -69,8 +90,8 @@ def _print_results(args: argparse.Namespace, resp: SearchResponse, query: dict[s
 def cmd_search(args: argparse.Namespace) -> int:
     text = " ".join(args.text).strip()
     images = (args.image,) if args.image else ()
-    if not text and not images:  # an empty query browses in the GUI; here it is a mistake
-        raise QueryError("give some text to search for, or --image PATH")
+    if not text and not images and not (getattr(args, "place", None) or getattr(args, "camera", None)):
+        raise QueryError("give some text to search for, or --image PATH")  # the GUI browses; here a mistake
     from photosearch.app.language import apply_query_language
 
     apply_query_language(_paths(args), getattr(args, "lang", None))  # NLLB: the query's FLORES-200 code
@@ -108,4 +129,26 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
                 yield f"  {f.path}"
 
     _emit(args, data, human)
+    return 0
+
+
+def cmd_places(args: argparse.Namespace) -> int:
+    from photosearch.app.places import list_places
+
+    with _open(args) as lib:
+        listing = list_places(lib.catalog)
+
+    def human() -> Iterable[str]:
+        if not listing.countries:
+            yield "no photos with a place yet"
+        for c in listing.countries:
+            yield f"{c.name} ({c.code})  {plural(c.count, 'photo')}"
+            for city in c.cities:
+                where = city.name or "(no town nearby)"
+                yield f"    {where}{', ' + city.region if city.region else ''}  {city.count}"
+        yield f"without a location: {plural(listing.without_location, 'photo')}"
+        if listing.not_read:
+            yield f"metadata not read yet: {plural(listing.not_read, 'photo')} (photosearch index reads it)"
+
+    _emit(args, listing.to_json(), human)
     return 0

@@ -37,6 +37,7 @@ from photosearch.errors import PhotoSearchError
 from photosearch.indexing.embed_steps import EmbedSteps
 from photosearch.indexing.events import ChangeEvents
 from photosearch.indexing.folder_steps import FolderSteps
+from photosearch.indexing.meta_steps import MetaSteps
 from photosearch.indexing.pipeline import Indexer
 from photosearch.indexing.text_steps import TextPass, TextSteps
 from photosearch.library.library import Library
@@ -68,7 +69,7 @@ def lower_thread_priority(increment: int = NICE_INCREMENT) -> int | None:
         return None
 
 
-class IndexingService(FolderSteps, EmbedSteps, TextSteps):
+class IndexingService(FolderSteps, EmbedSteps, TextSteps, MetaSteps):
     """See the module docstring. All public methods are thread-safe."""
 
     def __init__(
@@ -469,6 +470,8 @@ class IndexingService(FolderSteps, EmbedSteps, TextSteps):
             log.debug("removed %d unused embeddings and %d thumbnails", emb, thumbs)
             return True
         if not self._paused and self._embed():
+            return True
+        if not self._paused and self._meta_step():  # metadata (header reads) when embedding is idle
             return True
         if not self._paused and self._text_step():  # only when embedding is idle
             return True

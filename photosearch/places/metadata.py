@@ -98,7 +98,9 @@ class PhotoMetadata:
 def read_metadata(img: Image.Image, file_mtime: float | None = None) -> PhotoMetadata:
     """Everything this module knows how to read from ``img``'s EXIF and XMP; never raises."""
     try:
-        exif = img.getexif()
+        # a PNG without an eXIf chunk before its pixels: Pillow's getexif() would decode the whole image
+        # looking for one after them (seconds for a big one); EXIF in a PNG comes first in practice
+        exif = Image.Exif() if img.format == "PNG" and "exif" not in img.info else img.getexif()
     except Exception as e:  # broken EXIF must never fail a photo
         log.debug("unreadable EXIF: %s", e)
         exif = Image.Exif()

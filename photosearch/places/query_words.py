@@ -136,12 +136,18 @@ class Vocabulary:
         countries: dict[str, str],
         library_places: Iterable[tuple[str | None, str | None, str | None]] = (),
         cameras: Iterable[tuple[str | None, str | None]] = (),
+        local_names: dict[str, tuple[str, ...]] | None = None,
     ) -> Vocabulary:
         """``countries``: code -> English name (all of them); ``library_places``: (country code, region, city)
-        of the library's photos; ``cameras``: (make, model) of the library's photos."""
+        of the library's photos; ``cameras``: (make, model) of the library's photos; ``local_names``: code ->
+        the country's own names ("Italia")."""
         vocab = cls()
         for code, name in countries.items():
             vocab._add_place(name, PlaceFilter(PlaceLevel.COUNTRY, code, name))
+        for code, names in (local_names or {}).items():
+            for local in names:
+                if code in countries:
+                    vocab._add_place(local, PlaceFilter(PlaceLevel.COUNTRY, code, countries[code]))
         for alias, code in COUNTRY_ALIASES.items():
             if code in countries:
                 vocab._add_place(alias, PlaceFilter(PlaceLevel.COUNTRY, code, countries[code]))
@@ -153,7 +159,8 @@ class Vocabulary:
             if region:
                 vocab._add_place(region, PlaceFilter(PlaceLevel.REGION, cc, region), in_library=True)
             if cc in countries:
-                vocab.in_library.add(tuple(_words(fold(countries[cc]))))
+                for name in (countries[cc], *(local_names or {}).get(cc, ())):
+                    vocab.in_library.add(tuple(_words(fold(name))))
         for make, model in cameras:
             mk, md = camera_key(make, model)
             label = " ".join(x for x in ((make or "").split()[:1] + [model or ""]) if x).strip() or "camera"
@@ -207,7 +214,9 @@ def parse(line: str, vocab: Vocabulary, today: dt.date, literal: bool = False) -
         return ParsedQuery(text=line.strip())
     quoted = re.findall(r'"[^"]*"', line)
     bare = re.sub(r'"[^"]*"', " \x00 ", line)
-    toks = [_Tok(m.group(0), fold(m.group(0)).strip(".")) for m in re.finditer(r"\x00|[^\s,;!?]+", bare)]
+    toks = [
+        _Tok(m.group(0), fold(m.group(0)).strip(".()[]{}")) for m in re.finditer(r"\x00|[^\s,;!?]+", bare)
+    ]
     toks = [t for t in toks if t.key or t.raw == "\x00"]
     out = ParsedQuery(text="")
     used = [False] * len(toks)

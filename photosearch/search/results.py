@@ -58,13 +58,25 @@ class Filters:
     date_to: float | None = None
     formats: tuple[str, ...] | None = None
     orientation: str | None = None  # "landscape" | "portrait" | "square"
+    # where and with what (as typed: "Italy", "nikon"), resolved by ``photosearch.app.understand`` into
+    # ``within``: the content hashes of the photos that pass them (a place needs a GPS position; the query's
+    # words for times, seasons and places land there too). A place or camera not yet resolved passes nothing.
+    place: str | None = None
+    camera: str | None = None
+    within: frozenset[str] | None = None
 
     def active(self) -> bool:
         return any(
-            v is not None for v in (self.folder, self.date_from, self.date_to, self.formats, self.orientation)
+            v is not None
+            for v in (self.folder, self.date_from, self.date_to, self.formats, self.orientation)
+            + (self.place, self.camera, self.within)
         )
 
     def accepts(self, f: FileRow) -> bool:
+        if (self.place is not None or self.camera is not None) and self.within is None:
+            return False
+        if self.within is not None and f.content_hash not in self.within:
+            return False
         if self.folder is not None:
             if not path_inside(f.path, os.path.normpath(self.folder)):
                 return False

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from photosearch.errors import CatalogCorrupt, CatalogError, CatalogMissing, DiskFull
 from photosearch.store.catalog_files import FoldersAndFiles
+from photosearch.store.catalog_meta import PhotoMetas
 from photosearch.store.catalog_text import PhotoTexts
 from photosearch.store.catalog_vectors import EmbeddingsAndSearch
 from photosearch.store.schema import (  # noqa: F401 - re-exported: the catalog's public names
@@ -35,7 +36,7 @@ from photosearch.store.schema import (  # noqa: F401 - re-exported: the catalog'
 log = logging.getLogger(__name__)
 
 
-class Catalog(FoldersAndFiles, EmbeddingsAndSearch, PhotoTexts):
+class Catalog(FoldersAndFiles, EmbeddingsAndSearch, PhotoTexts, PhotoMetas):
     """The one owner of the SQLite catalog."""
 
     FILENAME = "catalog.sqlite3"

@@ -14,7 +14,7 @@ import numpy as np
 
 from photosearch.errors import CatalogError
 
-VERSION = 2
+VERSION = 3
 
 FOLDER_STATES = ("online", "offline", "paused")
 FILE_STATUSES = ("pending", "indexed", "error")
@@ -97,8 +97,38 @@ CREATE VIRTUAL TABLE photo_text_fts USING fts5(content_hash UNINDEXED, body, tok
 ALTER TABLE folders ADD COLUMN read_text INTEGER NOT NULL DEFAULT 1
 """
 
+# Version 3: what each photo's metadata says (``photosearch.store.catalog_meta``): one row per content hash —
+# taken time (local wall clock, UTC offset, zone, where it came from), camera, lens, exposure, GPS position and
+# altitude, and the place it was assigned (country code, region, city; empty without a position).
+_SCHEMA_PHOTO_META = """
+CREATE TABLE photo_meta (
+    content_hash   TEXT PRIMARY KEY,
+    taken_local    TEXT,
+    utc_offset_min INTEGER,
+    time_zone      TEXT,
+    time_source    TEXT,
+    make           TEXT,
+    model          TEXT,
+    lens           TEXT,
+    focal_mm       REAL,
+    focal_35mm     REAL,
+    f_number       REAL,
+    exposure_s     REAL,
+    iso            INTEGER,
+    latitude       REAL,
+    longitude      REAL,
+    altitude_m     REAL,
+    country_code   TEXT,
+    region         TEXT,
+    city           TEXT,
+    read_at        REAL NOT NULL
+);
+CREATE INDEX photo_meta_place ON photo_meta(country_code, region, city);
+CREATE INDEX photo_meta_camera ON photo_meta(make, model)
+"""
+
 # Stepwise migrations: MIGRATIONS[n] takes a catalog from version n to n + 1.
-MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2}
+MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_PHOTO_META}
 
 
 @dataclass(frozen=True)

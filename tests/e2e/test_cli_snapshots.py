@@ -40,6 +40,8 @@ VOLATILE = {
     "hostname",
     "time",
     "ms",
+    "taken",  # a photo's metadata: without EXIF its file time (and this machine's UTC offset)
+    "utc_offset_min",
 }
 
 

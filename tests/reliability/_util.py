@@ -31,7 +31,7 @@ import photosearch.cli, photosearch.doctor, photosearch.indexing.pipeline, photo
 import photosearch.models.encoders, photosearch.models.preprocess, photosearch.models.tokenize
 import photosearch.search.engine, photosearch.store.vectors, photosearch.library.thumbs
 for _name in ("photosearch.search.duplicates", "photosearch.library.watch", "photosearch.indexing.service",
-              "pillow_heif"):
+              "pillow_heif", "photosearch.app.understand", "photosearch.app.places"):
     try:
         __import__(_name)
     except ImportError:

@@ -4,7 +4,6 @@ exposure and GPS, in JPEG, PNG, TIFF, WebP and HEIC; broken metadata never fails
 from __future__ import annotations
 
 import datetime as dt
-from fractions import Fraction
 from pathlib import Path
 
 import pillow_heif
@@ -12,83 +11,11 @@ import pytest
 from PIL import Image, TiffImagePlugin
 
 from photosearch.places.metadata import PhotoMetadata, TimeSource, read_metadata
+from tests.support.exif_photos import _dms, _r, make_exif, write
 
 FORMATS = ["JPEG", "PNG", "TIFF", "WEBP", "HEIF"]
 EXT = {"JPEG": "jpg", "PNG": "png", "TIFF": "tif", "WEBP": "webp", "HEIF": "heic"}
 pillow_heif.register_heif_opener()
-
-
-def _r(x: float) -> TiffImagePlugin.IFDRational:
-    f = Fraction(x).limit_denominator(100000)
-    return TiffImagePlugin.IFDRational(f.numerator, f.denominator)
-
-
-def _dms(value: float) -> tuple[TiffImagePlugin.IFDRational, ...]:
-    value = abs(value)
-    d = int(value)
-    m = int((value - d) * 60)
-    s = (value - d - m / 60) * 3600
-    return (_r(d), _r(m), _r(round(s, 4)))
-
-
-def make_exif(
-    *,
-    original: str | None = "2025:07:14 18:03:11",
-    offset: str | None = None,
-    gps: tuple[float, float] | None = None,
-    altitude: float | None = None,
-    gps_time: tuple[str, tuple[int, int, int]] | None = None,
-    camera: bool = True,
-) -> Image.Exif:
-    exif = Image.Exif()
-    if camera:
-        exif[0x010F] = "NIKON CORPORATION"
-        exif[0x0110] = "NIKON D750"
-    sub: dict[int, object] = {}
-    if original:
-        sub[0x9003] = original
-    if offset:
-        sub[0x9011] = offset
-    if camera:
-        sub.update(
-            {
-                0xA434: "24.0-120.0 mm f/4.0",
-                0x920A: _r(35.0),
-                0x829D: _r(5.6),
-                0x829A: _r(1 / 250),
-                0x8827: 400,
-            }
-        )
-    if sub:
-        ifd = exif.get_ifd(0x8769)
-        ifd.update(sub)
-    if gps or gps_time:
-        g = exif.get_ifd(0x8825)
-        if gps:
-            lat, lon = gps
-            g.update({1: "N" if lat >= 0 else "S", 2: _dms(lat), 3: "E" if lon >= 0 else "W", 4: _dms(lon)})
-        if altitude is not None:
-            g.update({5: b"\x01" if altitude < 0 else b"\x00", 6: _r(abs(altitude))})
-        if gps_time:
-            g.update({29: gps_time[0], 7: tuple(_r(x) for x in gps_time[1])})
-    return exif
-
-
-def write(path: Path, fmt: str, exif: Image.Exif | None, **extra: object) -> Path:
-    img = Image.new("RGB", (64, 48), (200, 120, 40))
-    kwargs: dict[str, object] = dict(extra)
-    if exif is not None and fmt == "TIFF":  # TIFF keeps EXIF in its own tags; sub-IFDs are written from dicts
-        info = TiffImagePlugin.ImageFileDirectory_v2()
-        for tag, value in exif.items():
-            info[tag] = value
-        for tag in (0x8769, 0x8825):
-            if exif.get_ifd(tag):
-                info[tag] = dict(exif.get_ifd(tag))
-        kwargs["tiffinfo"] = info
-    elif exif is not None:
-        kwargs["exif"] = exif
-    img.save(path, format=fmt, **kwargs)
-    return path
 
 
 def read(path: Path, mtime: float | None = None) -> PhotoMetadata:

@@ -1,0 +1,66 @@
+"""The preview's metadata lines: date with its time zone, camera, lens, exposure, place name and coordinates
+(selectable, so they can be copied). Fed with ``photosearch.app.places.meta_json(...)``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QWidget
+
+
+def meta_lines(meta: dict[str, Any] | None) -> list[str]:
+    """Lines a person reads, in order; empty without metadata."""
+    if not meta:
+        return []
+    out: list[str] = []
+    taken = meta.get("taken")
+    if taken:
+        when = taken.replace("T", " ")
+        off = meta.get("utc_offset_min")
+        if off is not None:
+            sign = "+" if off >= 0 else "−"
+            when += f" (UTC{sign}{abs(off) // 60:02d}:{abs(off) % 60:02d})"
+        if meta.get("time_zone"):
+            when += f" {meta['time_zone']}"
+        out.append(when)
+    make, model = meta.get("make") or "", meta.get("model") or ""
+    camera = (
+        model if make and model.lower().startswith(make.split()[0].lower()) else f"{make} {model}".strip()
+    )
+    if camera:
+        out.append(camera)
+    if meta.get("lens"):
+        out.append(str(meta["lens"]))
+    exposure = []
+    if meta.get("focal_mm"):
+        exposure.append(f"{meta['focal_mm']:g} mm")
+    if meta.get("f_number"):
+        exposure.append(f"f/{meta['f_number']:g}")
+    if meta.get("exposure_s"):
+        s = float(meta["exposure_s"])
+        exposure.append(f"1/{round(1 / s)} s" if s < 1 else f"{s:g} s")
+    if meta.get("iso"):
+        exposure.append(f"ISO {meta['iso']}")
+    if exposure:
+        out.append(" · ".join(exposure))
+    place = ", ".join(x for x in (meta.get("city"), meta.get("region"), meta.get("country")) if x)
+    if place:
+        out.append(place)
+    if meta.get("latitude") is not None and meta.get("longitude") is not None:
+        out.append(f"{meta['latitude']:.6f}, {meta['longitude']:.6f}")
+    return out
+
+
+class MetaLines(QLabel):
+    """The lines in one selectable label (coordinates copyable)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+
+    def set_meta(self, meta: dict[str, Any] | None) -> None:
+        self.setText("\n".join(meta_lines(meta)))
+        self.setVisible(bool(self.text()))

@@ -1,0 +1,50 @@
+"""Browse by place: countries (most photos first) and their cities, with counts. Fed with
+``photosearch.app.places.list_places(...).to_json()``; choosing a row asks to narrow the search to that place
+(``place_chosen``: the name to filter by, as ``--place`` takes it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+
+PLACE_ROLE = Qt.ItemDataRole.UserRole
+
+
+class PlaceList(QTreeWidget):
+    place_chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setColumnCount(2)
+        self.setHeaderLabels(["Place", "Photos"])
+        self.setRootIsDecorated(True)
+        self.setUniformRowHeights(True)
+        self.itemActivated.connect(self._chosen)
+        self.itemClicked.connect(self._chosen)
+
+    def set_places(self, listing: dict[str, Any]) -> None:
+        self.clear()
+        for c in listing.get("countries", []):
+            top = QTreeWidgetItem([c["name"], str(c["count"])])
+            top.setData(0, PLACE_ROLE, c["name"])
+            for city in c.get("cities", []):
+                if not city.get("name"):
+                    continue
+                child = QTreeWidgetItem([city["name"], str(city["count"])])
+                child.setData(0, PLACE_ROLE, city["name"])
+                child.setToolTip(0, ", ".join(x for x in (city["name"], city.get("region"), c["name"]) if x))
+                top.addChild(child)
+            self.addTopLevelItem(top)
+        n = listing.get("without_location", 0)
+        if n:
+            none = QTreeWidgetItem(["Without a location", str(n)])
+            none.setFlags(none.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+            self.addTopLevelItem(none)
+        self.resizeColumnToContents(0)
+
+    def _chosen(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        name = item.data(0, PLACE_ROLE)
+        if name:
+            self.place_chosen.emit(str(name))
