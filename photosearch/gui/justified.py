@@ -156,9 +156,10 @@ def layout(
     y = 0
     start = 0
     for s, (title, count) in enumerate(spans):
-        if sections:
-            out.headers.append(Header(s, y, header_height, title, count))
-            y += header_height
+        if sections:  # an untitled section (the results before a divider) has no header to show
+            hh = header_height if title else 0
+            out.headers.append(Header(s, y, hh, title, count))
+            y += hh
         end = start + count
         i = start
         while i < end:

@@ -30,6 +30,7 @@ from photosearch.app.status import LibrarySummary, summary
 from photosearch.config import Paths
 from photosearch.gui.filters import FilterPanel
 from photosearch.gui.folder_controller import FolderController
+from photosearch.gui.grid import JustifiedView
 from photosearch.gui.library_state import LibraryState
 from photosearch.gui.message_panel import MessagePanel
 from photosearch.gui.model_controller import ModelController
@@ -38,7 +39,7 @@ from photosearch.gui.preview import PreviewPanel
 from photosearch.gui.query_bar import QueryBar
 from photosearch.gui.resources import resource_path
 from photosearch.gui.result_actions import ResultActions
-from photosearch.gui.results import ResultsModel, ResultsView
+from photosearch.gui.results import ResultsModel
 from photosearch.gui.search_presenter import SearchPresenter
 from photosearch.gui.shortcuts import Shortcuts
 from photosearch.gui.status_area import StatusArea
@@ -124,7 +125,7 @@ class MainWindow(QMainWindow):
         self.side = FilterPanel(self.splitter)
         self.stack = QStackedWidget(self.splitter)
         self.model = ResultsModel(self.thumbs, self)
-        self.view = ResultsView(self.stack)
+        self.view = JustifiedView(self.stack)
         self.view.setModel(self.model)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.welcome = MessagePanel(self.stack)
@@ -164,6 +165,7 @@ class MainWindow(QMainWindow):
         self.status.pause_toggled.connect(self.set_indexing_paused)
         self.status.skipped_clicked.connect(folders.show_skipped)
         self.size_slider.valueChanged.connect(self.view.set_thumb_size)
+        self.view.size_changed.connect(self.size_slider.setValue)  # Ctrl+wheel moves the size control
         self.state.updated.connect(self._library_changed)
         self.models.engine_loaded.connect(self._engine_loaded)
         self.models.engine_failed.connect(self.presenter.engine_failed)
@@ -206,6 +208,7 @@ class MainWindow(QMainWindow):
         self.search.catalog = lib.catalog
         self.thumbs.thumbs = lib.thumbs
         self.thumbs.catalog = None if self.read_only else lib.catalog
+        self.thumbs.colour_catalog = lib.catalog
         if not self.read_only:
             self.indexing = IndexingBridge(
                 lib, watch=self.watch, parent=self, service_factory=self.service_factory

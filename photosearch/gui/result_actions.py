@@ -14,8 +14,9 @@ from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QMenu, QSplitter, QWidget
 
 from photosearch.gui import desktop
+from photosearch.gui.grid import JustifiedView
 from photosearch.gui.preview import PreviewPanel
-from photosearch.gui.results import ResultsModel, ResultsView
+from photosearch.gui.results import ResultsModel
 from photosearch.gui.workers import TaskRunner
 from photosearch.progress import plural
 
@@ -46,7 +47,7 @@ def export_files(paths: list[str], folder: str | Path) -> list[Path]:
 
 
 class ActionsHost(Protocol):
-    view: ResultsView
+    view: JustifiedView
     model: ResultsModel
     preview: PreviewPanel
     splitter: QSplitter
@@ -76,6 +77,7 @@ class ResultActions(QObject):
         view.customContextMenuRequested.connect(self._context_menu)
         view.activated_row.connect(lambda row: self.open_paths([host.model.result(row).path]))
         view.preview_requested.connect(self.toggle_preview)
+        view.viewer_requested.connect(self.show_preview)
         host.preview.open_requested.connect(lambda p: self.open_paths([p]))
         host.preview.show_requested.connect(self.show_in_folder)
 

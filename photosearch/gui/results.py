@@ -58,6 +58,7 @@ class ResultsModel(QAbstractListModel):
         self.endResetModel()
         if self.loader is not None:
             self.loader.clear_pending()
+            self.loader.fetch_colours([h for h in self._row_of_hash])
 
     def append_results(self, results: list[Any]) -> None:
         if not results:
@@ -69,6 +70,8 @@ class ResultsModel(QAbstractListModel):
             if r.file.content_hash:
                 self._row_of_hash.setdefault(r.file.content_hash, []).append(i)
         self.endInsertRows()
+        if self.loader is not None:
+            self.loader.fetch_colours([r.file.content_hash for r in results if r.file.content_hash])
 
     def clear(self) -> None:
         self.set_results([], "")

@@ -11,10 +11,11 @@ from PySide6.QtWidgets import QStackedWidget
 
 from photosearch.app.query import Query, QueryKind, elide
 from photosearch.gui.filters import FilterPanel
+from photosearch.gui.grid import JustifiedView, result_time
 from photosearch.gui.library_state import LibraryState
 from photosearch.gui.message_panel import MessagePanel
 from photosearch.gui.query_bar import QueryBar
-from photosearch.gui.results import ResultsModel, ResultsView
+from photosearch.gui.results import ResultsModel
 from photosearch.gui.workers import SearchController
 from photosearch.progress import plural
 from photosearch.search.engine import SearchResponse
@@ -41,7 +42,7 @@ class PresenterHost(Protocol):
     query_bar: QueryBar
     side: FilterPanel
     model: ResultsModel
-    view: ResultsView
+    view: JustifiedView
     stack: QStackedWidget
     message: MessagePanel
     welcome: MessagePanel
@@ -67,6 +68,7 @@ class SearchPresenter(QObject):
         self.live_request: Query | None = None  # the current query again, after photos arrived or left
         self.live_again = False  # more arrived while that ran
         self.result_count = ""  # the count shown for the current results
+        self.by_date = False  # a search's close matches by month instead of best first
         host.search.finished.connect(self.finished)
         host.search.failed.connect(self.failed)
         host.message.action_clicked.connect(lambda: host.act_on_message(self.message_action))
@@ -202,7 +204,7 @@ class SearchPresenter(QObject):
         if req is None or resp is None or h.search.busy or h.stack.currentWidget() is not h.view:
             return
         sb = h.view.verticalScrollBar()
-        if value < sb.maximum() - 2 * h.view.gridSize().height():
+        if value < sb.maximum() - 2 * h.view.thumb_size:
             return
         shown = h.model.rowCount()
         if req.kind is QueryKind.BROWSE:
@@ -237,8 +239,7 @@ class SearchPresenter(QObject):
             if self.live_again:
                 self.refresh_live()
             return
-        h.model.set_results(resp.results, resp.kind)
-        self._preview_follows()
+        self.show_results(resp)
         if h.model.rowCount() and not live:
             h.view.scrollToTop()
         n = resp.library_size
@@ -276,6 +277,25 @@ class SearchPresenter(QObject):
         if self.live_again:
             self.refresh_live()
 
+    def show_results(self, resp: SearchResponse) -> None:
+        """The answer in the grid: the library by month; a search best first with its weaker results below
+        a divider, or — with "by date" on — only its close matches, by month."""
+        h = self.host
+        browse = resp.kind == QueryKind.BROWSE
+        h.view.set_by_date(browse or self.by_date)
+        results = resp.results
+        if self.by_date and not browse:
+            results = sorted(resp.passed, key=result_time, reverse=True)
+        h.model.set_results(results, resp.kind)
+        self._preview_follows()
+
+    def set_by_date(self, on: bool) -> None:
+        """The "by date" switch: show a search's close matches by month (the library is always by date)."""
+        self.by_date = on
+        resp = self.current_response
+        if resp is not None and self.host.stack.currentWidget() is self.host.view:
+            self.show_results(resp)
+
     def _say_count(self, req: Query, resp: SearchResponse) -> None:
         h = self.host
         kind = KIND_WORDS.get(QueryKind(resp.kind), "")
@@ -288,7 +308,7 @@ class SearchPresenter(QObject):
             rest = len(resp.results) - close
             count = f"{plural(close, 'close match', 'close matches')} in {plural(n, 'photo')}"
             if rest:
-                count += f" · {plural(rest, 'less close result')} shown faded"
+                count += f" · {plural(rest, 'less close result')} below the line"
         self.result_count = count
         h.status.set_count(f"{kind}{count}")  # always shown, indexing or not
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from photosearch.errors import CatalogError
 
-VERSION = 2
+VERSION = 3
 
 FOLDER_STATES = ("online", "offline", "paused")
 FILE_STATUSES = ("pending", "indexed", "error")
@@ -97,8 +97,11 @@ CREATE VIRTUAL TABLE photo_text_fts USING fts5(content_hash UNINDEXED, body, tok
 ALTER TABLE folders ADD COLUMN read_text INTEGER NOT NULL DEFAULT 1
 """
 
+# Version 3: each thumbnail's mean colour (0xRRGGBB), the placeholder the grid paints while it loads.
+_SCHEMA_V3_MEAN_RGB = "ALTER TABLE thumbnails ADD COLUMN mean_rgb INTEGER"
+
 # Stepwise migrations: MIGRATIONS[n] takes a catalog from version n to n + 1.
-MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2}
+MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3_MEAN_RGB}
 
 
 @dataclass(frozen=True)
