@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QMainWindow,
     QMessageBox,
@@ -43,6 +44,7 @@ from photosearch.gui.results import ResultsModel
 from photosearch.gui.search_presenter import SearchPresenter
 from photosearch.gui.shortcuts import Shortcuts
 from photosearch.gui.status_area import StatusArea
+from photosearch.gui.theme import ThemeFollower
 from photosearch.gui.window_settings import restore_library_settings, restore_settings, save_settings
 from photosearch.gui.workers import IndexingBridge, SearchController, TaskRunner, ThumbnailLoader
 from photosearch.library.library import Library
@@ -101,6 +103,8 @@ class MainWindow(QMainWindow):
         self.tasks = TaskRunner(1, self)  # model loading, model import, export
         self.library_tasks = TaskRunner(1, self)  # opening the library, folder changes, summaries
         self.thumbs = ThumbnailLoader(None, None, self)
+        app = QApplication.instance()
+        self.theme = ThemeFollower.install(app) if isinstance(app, QApplication) else None
         self.state = LibraryState(self.library_tasks, self)
         self._build()
         self.models = ModelController(self, self)
