@@ -21,6 +21,7 @@ from PySide6.QtCore import (
     QRect,
     QSize,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -40,7 +41,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractItemView, QWidget
 
-from photosearch.gui.justified import Header, Layout, clamp_aspect, layout
+from photosearch.gui.justified import Header, Layout, LayoutBuilder, clamp_aspect, layout
 from photosearch.gui.results import ResultsModel
 from photosearch.gui.scrubber import DateScrubber
 
@@ -49,6 +50,8 @@ WEAKER = "Weaker matches below"
 SPACING = 4
 HEADER_H = 40
 MIN_SIZE, MAX_SIZE = 80, 400
+FIRST_BATCH = 3000  # results laid out before the first paint (~10 ms; many screens)
+NEXT_BATCH = 4000  # then per turn of the event loop (~10 ms each)
 
 
 def result_time(result: Any) -> float:
@@ -57,18 +60,36 @@ def result_time(result: Any) -> float:
     return float(f.taken_at) if f.taken_at else f.mtime_ns / 1e9
 
 
+def _month_bounds(t: float) -> tuple[tuple[int, int], float, float]:
+    lt = time.localtime(t)
+    y, m = lt.tm_year, lt.tm_mon
+    lo = time.mktime((y, m, 1, 0, 0, 0, 0, 0, -1))
+    hi = time.mktime((y + (m == 12), m % 12 + 1, 1, 0, 0, 0, 0, 0, -1))
+    return (y, m), lo, hi
+
+
 def month_sections(results: list[Any], locale: QLocale | None = None) -> list[tuple[str, int]]:
-    """(month title, count) for consecutive runs of results taken in the same month (local time)."""
+    """(month title, count) for consecutive runs of results taken in the same month (local time). A month's
+    bounds are computed once, then each result is two comparisons (100k results in a few ms)."""
     loc = locale or QLocale()
     out: list[tuple[str, int]] = []
-    last: tuple[int, int] | None = None
+    lo = hi = 0.0
+    key: tuple[int, int] | None = None
+    count = 0
     for r in results:
-        t = time.localtime(result_time(r))
-        key = (t.tm_year, t.tm_mon)
-        if key != last:
-            out.append((loc.toString(QDate(key[0], key[1], 1), "MMMM yyyy"), 0))
-            last = key
-        out[-1] = (out[-1][0], out[-1][1] + 1)
+        f = r.file
+        t = float(f.taken_at) if f.taken_at else f.mtime_ns / 1e9
+        if lo <= t < hi:
+            count += 1
+            continue
+        new, lo, hi = _month_bounds(t)
+        if new != key:
+            if key is not None:
+                out.append((loc.toString(QDate(key[0], key[1], 1), "MMMM yyyy"), count))
+            key, count = new, 0
+        count += 1
+    if key is not None:
+        out.append((loc.toString(QDate(key[0], key[1], 1), "MMMM yyyy"), count))
     return out
 
 
@@ -96,11 +117,15 @@ class JustifiedView(QAbstractItemView):
         self.target = 160  # the row height the layout aims at (the size control)
         self.by_date = False
         self.lay = layout([], 1)
-        self._aspects: list[float] = []
         self._hover = -1
         self._rubber: QRect | None = None  # in content coordinates
         self._press: QPoint | None = None
         self._relaying = False
+        self._builder: LayoutBuilder | None = None
+        self._more = QTimer(self)  # lays out the next batch of a long result list between frames
+        self._more.setSingleShot(True)
+        self._more.setInterval(0)
+        self._more.timeout.connect(lambda: self._grow(NEXT_BATCH))
         self.painted_rows = 0  # rows painted by the last paint (benchmarks and tests read it)
         self.paints = 0
         self.scrubber = DateScrubber(self)
@@ -181,12 +206,37 @@ class JustifiedView(QAbstractItemView):
     def _relayout(self) -> None:
         m = self.results_model
         results = m.results if m is not None else []
-        self._aspects = [aspect_of(r) for r in results]
         width = max(1, self.viewport().width())
-        self.lay = layout(self._aspects, width, self.target, SPACING, self.sections(), header_height=HEADER_H)
+        self._builder = LayoutBuilder(
+            len(results),
+            lambda i: aspect_of(results[i]),
+            width,
+            self.target,
+            SPACING,
+            self.sections(),
+            header_height=HEADER_H,
+        )
+        self.lay = self._builder.out
+        self._grow(FIRST_BATCH)  # the first screens now; the rest between frames
+
+    def _grow(self, budget: int) -> None:
+        b = self._builder
+        if b is None:
+            return
+        done = b.run(budget)
+        if done:
+            self._builder = None
+        else:
+            self._more.start()
         self.updateGeometries()
         self.scrubber.set_layout(self.lay if self.by_date else None)
         self.viewport().update()
+
+    def finish_layout(self) -> None:
+        """Complete the layout now (tests and benchmarks; the view does it between frames)."""
+        while self._builder is not None:
+            self._grow(1 << 30)
+        self._more.stop()
 
     def updateGeometries(self) -> None:
         sb = self.verticalScrollBar()
@@ -351,6 +401,9 @@ class JustifiedView(QAbstractItemView):
             return
         if cur.isValid() and event.key() == Qt.Key.Key_Space:
             self.preview_requested.emit(cur.row())
+            return
+        if cur.isValid() and event.key() == Qt.Key.Key_V and not event.modifiers():
+            self.viewer_requested.emit(cur.row())
             return
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier and event.key() in (
             Qt.Key.Key_Plus,

@@ -45,6 +45,7 @@ from photosearch.gui.search_presenter import SearchPresenter
 from photosearch.gui.shortcuts import Shortcuts
 from photosearch.gui.status_area import StatusArea
 from photosearch.gui.theme import ThemeFollower
+from photosearch.gui.viewer import PhotoViewer
 from photosearch.gui.window_settings import restore_library_settings, restore_settings, save_settings
 from photosearch.gui.workers import IndexingBridge, SearchController, TaskRunner, ThumbnailLoader
 from photosearch.library.library import Library
@@ -111,6 +112,7 @@ class MainWindow(QMainWindow):
         self.folders = FolderController(self, self.state, self.library_tasks, self)
         self.presenter = SearchPresenter(self, self)
         self.actions_ = ResultActions(self, self)
+        self.viewer = PhotoViewer(self, self.model)
         self._wire()
         restore_settings(self)
         self.message.show_message("Opening your library…")
@@ -183,6 +185,17 @@ class MainWindow(QMainWindow):
         self._refresh_timer.timeout.connect(self.state.refresh)
 
         self.keys = Shortcuts(self, folders.add_folder_interactive)
+        v = self.viewer
+        self.view.viewer_requested.connect(v.open_row)
+        v.row_changed.connect(self._viewer_moved)
+        v.open_requested.connect(lambda p: self.actions_.open_paths([p]))
+        v.show_requested.connect(self.actions_.show_in_folder)
+        v.similar_requested.connect(self.find_similar)
+        v.reference_requested.connect(self.use_as_reference)
+        v.copy_requested.connect(lambda p: self.actions_.copy_paths([p]))
+        v.help_requested.connect(self.show_shortcuts)
+        v.closed.connect(self.view.setFocus)
+        self.keys.act_help.triggered.connect(self.show_shortcuts)
         self.act_find, self.act_add = self.keys.act_find, self.keys.act_add
 
     # -- start-up: the library opens (and checks its catalog) on the library worker --------------------
@@ -288,6 +301,17 @@ class MainWindow(QMainWindow):
 
     def folder_removed(self) -> None:
         self.run_query()
+
+    def _viewer_moved(self, row: int) -> None:
+        idx = self.model.index(row)
+        self.view.setCurrentIndex(idx)
+        self.view.scrollTo(idx)
+
+    def show_shortcuts(self) -> None:
+        from photosearch.gui.help_dialog import ShortcutsDialog
+
+        self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.open()
 
     # -- what parts and tests reach through the window ---------------------------------------------
     def run_query(self) -> None:
@@ -402,6 +426,7 @@ class MainWindow(QMainWindow):
         self.tasks.wait()
         self.library_tasks.wait()
         self.preview.loader.wait()
+        self.viewer.loader.wait()
         self.query_bar.well.loader.wait()
         self.actions_.release_clipboard()
         if self.library is not None:

@@ -77,7 +77,6 @@ class ResultActions(QObject):
         view.customContextMenuRequested.connect(self._context_menu)
         view.activated_row.connect(lambda row: self.open_paths([host.model.result(row).path]))
         view.preview_requested.connect(self.toggle_preview)
-        view.viewer_requested.connect(self.show_preview)
         host.preview.open_requested.connect(lambda p: self.open_paths([p]))
         host.preview.show_requested.connect(self.show_in_folder)
 

@@ -278,19 +278,21 @@ class ThumbnailLoader(QObject):
             self.bytes -= self.cache.popitem(last=False)[1].sizeInBytes()
         self.loaded.emit(h)
 
-    def fetch_colours(self, hashes: list[str]) -> None:
-        """Read the stored mean colours of these thumbnails on a pool thread (``colours_changed`` follows)."""
+    def fetch_colours(self, results: list[Any]) -> None:
+        """Read the stored mean colours of these results' thumbnails on a pool thread (``colours_changed``
+        follows). The list of hashes is made there too: 100k results cost the UI thread nothing."""
         cat = self.colour_catalog or self.catalog
-        want = [h for h in hashes if h and h not in self.colours]
-        if cat is None or not want:
+        if cat is None or not results:
             return
         self.colour_generation += 1
         gen = self.colour_generation
         signals = self.signals
+        known = self.colours
 
         def work() -> None:
+            want = [h for r in results if (h := r.file.content_hash) and h not in known]
             try:
-                found = cat.thumbnail_colours(want)
+                found = cat.thumbnail_colours(want) if want else {}
             except Exception as e:  # a placeholder colour is never worth an error
                 log.info("no thumbnail colours: %s", e)
                 return
