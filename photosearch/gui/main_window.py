@@ -29,7 +29,7 @@ from photosearch.app.library_settings import load as load_library_settings
 from photosearch.app.session import open_writable_or_read_only
 from photosearch.app.status import LibrarySummary, summary
 from photosearch.config import Paths
-from photosearch.gui.filters import FilterPanel
+from photosearch.gui.filters import FilterBar
 from photosearch.gui.folder_controller import FolderController
 from photosearch.gui.grid import JustifiedView
 from photosearch.gui.library_state import LibraryState
@@ -43,6 +43,7 @@ from photosearch.gui.result_actions import ResultActions
 from photosearch.gui.results import ResultsModel
 from photosearch.gui.search_presenter import SearchPresenter
 from photosearch.gui.shortcuts import Shortcuts
+from photosearch.gui.sidebar import FolderSidebar
 from photosearch.gui.status_area import StatusArea
 from photosearch.gui.theme import ThemeFollower
 from photosearch.gui.viewer import PhotoViewer
@@ -127,8 +128,10 @@ class MainWindow(QMainWindow):
         v.setSpacing(0)
         self.query_bar = QueryBar(central)
         v.addWidget(self.query_bar)
+        self.side = FilterBar(central)  # the filters, above the results
+        v.addWidget(self.side)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
-        self.side = FilterPanel(self.splitter)
+        self.sidebar = FolderSidebar(self.splitter)  # the folders (collapsible)
         self.stack = QStackedWidget(self.splitter)
         self.model = ResultsModel(self.thumbs, self)
         self.view = JustifiedView(self.stack)
@@ -146,7 +149,7 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(w)
         self.preview = PreviewPanel(self.splitter)
         self.preview.hide()
-        for part in (self.side, self.stack, self.preview):
+        for part in (self.sidebar, self.stack, self.preview):
             self.splitter.addWidget(part)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(2, False)
@@ -163,8 +166,11 @@ class MainWindow(QMainWindow):
         qb.gear_clicked.connect(folders.open_folders_dialog)
         qb.problem.connect(self.status.say)
         self.side.changed.connect(self.run_query)
-        self.side.add_folder_clicked.connect(folders.add_folder_interactive)
-        self.side.manage_folders_clicked.connect(folders.open_folders_dialog)
+        self.side.changed.connect(lambda: self.sidebar.set_current(self.side.folder_combo.currentData()))
+        self.side.sidebar_toggled.connect(self.sidebar.setVisible)
+        self.sidebar.add_folder_clicked.connect(folders.add_folder_interactive)
+        self.sidebar.manage_folders_clicked.connect(folders.open_folders_dialog)
+        self.sidebar.folder_chosen.connect(self.side.set_folder)
         self.welcome.action_clicked.connect(folders.add_folder_interactive)
         self.preview.similar_requested.connect(self.find_similar)
         self.preview.reference_requested.connect(self.use_as_reference)
@@ -264,6 +270,7 @@ class MainWindow(QMainWindow):
         if self.closed:
             return
         self.side.set_folders(list(s.folders))
+        self.sidebar.set_folders(list(s.folders), self.side.folder_combo.currentData())
         self.status.set_skipped(s.counts.get(FileStatus.ERROR, 0))
         self.status.set_indexed(s.visible)
         seen, self._visible_seen = self._visible_seen, s.visible

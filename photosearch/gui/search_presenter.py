@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QStackedWidget
 
 from photosearch.app.query import Query, QueryKind, elide
-from photosearch.gui.filters import FilterPanel
+from photosearch.gui.filters import FilterBar
 from photosearch.gui.grid import JustifiedView, result_time
 from photosearch.gui.library_state import LibraryState
 from photosearch.gui.message_panel import MessagePanel
@@ -40,7 +40,7 @@ KIND_WORDS = {
 
 class PresenterHost(Protocol):
     query_bar: QueryBar
-    side: FilterPanel
+    side: FilterBar
     model: ResultsModel
     view: JustifiedView
     stack: QStackedWidget
@@ -73,6 +73,7 @@ class SearchPresenter(QObject):
         host.search.failed.connect(self.failed)
         host.message.action_clicked.connect(lambda: host.act_on_message(self.message_action))
         host.view.verticalScrollBar().valueChanged.connect(self.maybe_load_more)
+        host.side.by_date_toggled.connect(self.set_by_date)
 
     def current_query(self) -> Query:
         h = self.host

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QDate, QLocale, QPoint, QPointF, Qt
+from PySide6.QtCore import QDate, QDateTime, QLocale, QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QAbstractItemView
 
@@ -265,3 +265,22 @@ def test_months_stick_on_top_and_the_scrubber_jumps(grid: Any, qtbot: Any) -> No
     mid = view.verticalScrollBar().value() + view.viewport().height() // 2
     assert abs(mid - lay.height // 2) < lay.height // 20
     assert s.toolTip() == lay.header_at(mid).title  # type: ignore[union-attr]
+
+
+def test_month_sections_by_binary_search_match_a_full_pass() -> None:
+    from photosearch.gui.grid import month_sections
+
+    items = results(5000, months=True)
+    quick = month_sections(items)
+    shuffled = items[:]
+    shuffled[10], shuffled[4000] = shuffled[4000], shuffled[10]  # not newest first: the full pass
+    assert sum(c for _, c in quick) == 5000 and len(quick) >= 12
+    one_by_one = []
+    for r in items:
+        title = QLocale().toString(QDateTime.fromSecsSinceEpoch(int(r.file.taken_at)).date(), "MMMM yyyy")
+        if one_by_one and one_by_one[-1][0] == title:
+            one_by_one[-1] = (title, one_by_one[-1][1] + 1)
+        else:
+            one_by_one.append((title, 1))
+    assert quick == one_by_one
+    assert sum(c for _, c in month_sections(shuffled)) == 5000
