@@ -51,7 +51,7 @@ _ModelIndex = QModelIndex | QPersistentModelIndex
 WEAKER = "Weaker matches below"
 SPACING = 4
 HEADER_H = 40
-MIN_SIZE, MAX_SIZE = 80, 400
+MIN_SIZE, MAX_SIZE = 80, 320  # the size control's range
 FIRST_BATCH = 3000  # results laid out before the first paint (~10 ms; many screens)
 NEXT_BATCH = 4000  # then per turn of the event loop (~10 ms each)
 
