@@ -135,6 +135,7 @@ class JustifiedView(QAbstractItemView):
     preview_requested = Signal(int)  # Space
     viewer_requested = Signal(int)  # double-click
     size_changed = Signal(int)  # Ctrl+wheel changed the row height
+    more_needed = Signal(int)  # the scrubber asked for a photo past the rows loaded: load up to this index
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -161,7 +162,9 @@ class JustifiedView(QAbstractItemView):
         self.painted_rows = 0  # rows painted by the last paint (benchmarks and tests read it)
         self.paints = 0
         self.scrubber = DateScrubber(self)
-        self.scrubber.jump.connect(self._scrub_to)
+        self.scrubber.jump.connect(self.jump_to_index)
+        self.timeline: list[tuple[str, int]] | None = None  # the whole library's months, when known
+        self._pending_jump = -1
         self.scrubber.hide()
         self._place_scrubber()
         self.doubleClicked.connect(lambda idx: self.viewer_requested.emit(idx.row()))
@@ -261,8 +264,10 @@ class JustifiedView(QAbstractItemView):
         else:
             self._more.start()
         self.updateGeometries()
-        self.scrubber.set_layout(self.lay if self.by_date else None)
+        self._update_scrubber()
         self.viewport().update()
+        if 0 <= self._pending_jump < len(self.results_model.results if self.results_model else []):
+            self.jump_to_index(self._pending_jump)
 
     def finish_layout(self) -> None:
         """Complete the layout now (tests and benchmarks; the view does it between frames)."""
@@ -308,12 +313,54 @@ class JustifiedView(QAbstractItemView):
             self.updateGeometries()
             self._place_scrubber()
 
-    def _scrub_to(self, y: int) -> None:
-        self.verticalScrollBar().setValue(y)
+    def set_timeline(self, months: list[tuple[str, int]] | None) -> None:
+        """The whole library's months (title, count), newest first: the scrubber spans all of it, not only
+        the pages loaded so far."""
+        self.timeline = months
+        self._update_scrubber()
+
+    def jump_to_index(self, index: int) -> None:
+        """Show the photo at ``index`` at the top (its month's header above it); past the rows loaded,
+        ask for them (``more_needed``) and go there when they arrive."""
+        m = self.model()
+        n = m.rowCount() if m is not None else 0
+        if index >= n:
+            self._pending_jump = index
+            self.more_needed.emit(index)
+            return
+        self._pending_jump = -1
+        if self.lay.tile_of(index) is None:
+            self.finish_layout()
+        t = self.lay.tile_of(index)
+        if t is None:
+            return
+        h = self.lay.header_at(t.y)
+        top = t.y - (HEADER_H if h is not None and h.title and self.by_date else 0)
+        if h is not None and 0 <= t.y - (h.y + h.h) < SPACING:  # a month's first row: show the header itself
+            top = h.y
+        self.verticalScrollBar().setValue(top)
+
+    def _update_scrubber(self) -> None:
+        if not self.by_date:
+            self.scrubber.set_months([])
+            return
+        months = self.timeline or [(h.title, h.count) for h in self.lay.headers]
+        if [c for _, c in months] != [c for _, c in self.scrubber.months] or len(months) != len(
+            self.scrubber.months
+        ):
+            self.scrubber.set_months(months)
+        self._update_visible()
+
+    def _update_visible(self) -> None:
+        top = self._top()
+        rows = self.lay.rows_between(top, top + self.viewport().height())
+        if rows:
+            self.scrubber.set_visible(rows[0].start, rows[-1].end)
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         self.viewport().update()  # the sticky header moves with every scroll: repaint, not blit
-        self.scrubber.update()
+        if self.by_date:
+            self._update_visible()
 
     # -- QAbstractItemView's geometry ------------------------------------------------------------
     def _top(self) -> int:

@@ -1,28 +1,30 @@
-"""The date scrubber: a strip in place of the scroll bar while the grid is grouped by month. Years are
-labelled where they begin, months are ticks, the visible part is a handle; a click or a drag jumps there and
-names the month under the pointer."""
+"""The date scrubber: a strip in place of the scroll bar while the grid is grouped by month. Its length is the
+photos, in order (the whole library's months when the timeline is known — ``photosearch.app.search.timeline``
+— else the months of the rows shown); years are labelled where they begin, months are ticks, the visible part
+is a handle. A click or a drag jumps to that photo (``jump``: its index, which may be past the rows loaded so
+far) and names its month."""
 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 
-from PySide6.QtCore import QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QLocale, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QAbstractScrollArea, QWidget
-
-from photosearch.gui.justified import Layout
+from PySide6.QtWidgets import QWidget
 
 Role = QPalette.ColorRole
 
 
 class DateScrubber(QWidget):
-    jump = Signal(int)  # the content y to scroll to
+    jump = Signal(int)  # the index of the photo to show
 
-    def __init__(self, area: QAbstractScrollArea) -> None:
-        super().__init__(area)
-        self.area = area
-        self.lay: Layout | None = None
-        self._ys: list[int] = []
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.months: list[tuple[str, int]] = []  # (title "March 2024", count), newest first
+        self._starts: list[int] = []  # the index of each month's first photo
+        self.total = 0
+        self.visible = (0, 0)  # the indexes shown: [first, last)
         self._hover_y: int | None = None
         self.setMouseTracking(True)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -32,31 +34,41 @@ class DateScrubber(QWidget):
     def preferred_width(self) -> int:
         return self.fontMetrics().horizontalAdvance("0000") + 22
 
-    def set_layout(self, lay: Layout | None) -> None:
-        self.lay = lay if lay is not None and lay.headers else None
-        self._ys = [h.y for h in self.lay.headers] if self.lay is not None else []
+    def set_months(self, months: Sequence[tuple[str, int]]) -> None:
+        self.months = [(t, int(c)) for t, c in months]
+        self._starts = []
+        n = 0
+        for _t, c in self.months:
+            self._starts.append(n)
+            n += c
+        self.total = n
         self.update()
 
-    # -- content y ↔ strip y --------------------------------------------------------------------------
-    def _to_strip(self, y: float) -> float:
-        total = self.lay.height if self.lay is not None else 1
-        return 4 + (self.height() - 8) * y / max(1, total)
+    def set_visible(self, first: int, last: int) -> None:
+        if (first, last) != self.visible:
+            self.visible = (first, last)
+            self.update()
 
-    def _to_content(self, sy: float) -> int:
-        total = self.lay.height if self.lay is not None else 1
-        return int((sy - 4) / max(1, self.height() - 8) * total)
+    # -- photo index ↔ strip y ---------------------------------------------------------------------
+    def _to_strip(self, index: float) -> float:
+        return 4 + (self.height() - 8) * index / max(1, self.total)
+
+    def index_at(self, sy: float) -> int:
+        frac = (sy - 4) / max(1, self.height() - 8)
+        return max(0, min(self.total - 1, int(frac * self.total)))
 
     def title_at(self, sy: float) -> str:
-        if self.lay is None:
+        if not self.months:
             return ""
-        i = bisect.bisect_right(self._ys, self._to_content(sy)) - 1
-        return self.lay.headers[max(0, i)].title
+        i = bisect.bisect_right(self._starts, self.index_at(sy)) - 1
+        return self.months[max(0, i)][0]
 
     # -- mouse ------------------------------------------------------------------------------------
     def _go(self, sy: float) -> None:
-        y = self._to_content(sy) - self.area.viewport().height() // 2
-        self.jump.emit(max(0, y))
+        if not self.total:
+            return
         self.setToolTip(self.title_at(sy))
+        self.jump.emit(self.index_at(sy))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
@@ -74,23 +86,18 @@ class DateScrubber(QWidget):
 
     # -- painting -------------------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
-        lay = self.lay
-        if lay is None:
+        if not self.months:
             return
         p = QPainter(self)
         pal = self.palette()
         p.fillRect(self.rect(), pal.color(Role.Window))
         w = self.width()
-        # the visible part: a handle
-        top = self.area.verticalScrollBar().value()
-        page = self.area.viewport().height()
-        y0, y1 = self._to_strip(top), self._to_strip(top + page)
+        y0, y1 = self._to_strip(self.visible[0]), self._to_strip(self.visible[1])
         handle = QColor(pal.color(Role.Highlight))
-        handle.setAlpha(60)
+        handle.setAlpha(70)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(handle)
         p.drawRoundedRect(QRectF(2, y0, w - 4, max(6.0, y1 - y0)), 4, 4)
-        # month ticks and year labels
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 0.9)
         p.setFont(font)
@@ -99,9 +106,9 @@ class DateScrubber(QWidget):
         tick.setAlpha(110)
         last_label = -1000.0
         last_year = ""
-        for h in lay.headers:
-            sy = self._to_strip(h.y)
-            year = h.title.rsplit(" ", 1)[-1]
+        for (title, _count), start in zip(self.months, self._starts, strict=True):
+            sy = self._to_strip(start)
+            year = title.rsplit(" ", 1)[-1]
             p.setPen(QPen(tick, 1))
             p.drawLine(int(w - 6), int(sy), int(w - 2), int(sy))
             if year != last_year and sy - last_label >= fm.height():
@@ -109,7 +116,17 @@ class DateScrubber(QWidget):
                 p.drawText(QRect(2, int(sy), w - 10, fm.height()), int(Qt.AlignmentFlag.AlignRight), year)
                 last_label = sy
             last_year = year
-        if self._hover_y is not None:  # the month under the pointer
+        if self._hover_y is not None:  # where a click goes
             p.setPen(QPen(pal.color(Role.Highlight), 2))
             p.drawLine(0, self._hover_y, w, self._hover_y)
         p.end()
+
+
+def timeline_months(
+    counts: Sequence[tuple[int, int, int]], locale: QLocale | None = None
+) -> list[tuple[str, int]]:
+    """``photosearch.app.search.timeline``'s (year, month, count) as the scrubber's (title, count)."""
+    from PySide6.QtCore import QDate
+
+    loc = locale or QLocale()
+    return [(loc.toString(QDate(y, m, 1), "MMMM yyyy"), n) for y, m, n in counts]

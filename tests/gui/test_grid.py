@@ -17,7 +17,7 @@ from PySide6.QtCore import QDate, QDateTime, QLocale, QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QAbstractItemView
 
-from photosearch.gui.grid import WEAKER, JustifiedView
+from photosearch.gui.grid import HEADER_H, WEAKER, JustifiedView
 from photosearch.gui.results import ResultsModel
 from photosearch.search.engine import Result
 from photosearch.store.catalog import FileRow
@@ -259,12 +259,38 @@ def test_months_stick_on_top_and_the_scrubber_jumps(grid: Any, qtbot: Any) -> No
     view.verticalScrollBar().setValue(third.y + 60)
     header, y = view.sticky_header()  # type: ignore[misc]
     assert header == third and y == 0
-    # a click in the middle of the scrubber jumps to the middle of the library, naming the month there
+    # a click in the middle of the scrubber jumps to the middle of the photos, naming the month there
     s = view.scrubber
+    assert s.total == 600 and [c for _, c in s.months] == [h.count for h in lay.headers]
     qtbot.mouseClick(s, Qt.MouseButton.LeftButton, pos=QPoint(s.width() // 2, s.height() // 2))
-    mid = view.verticalScrollBar().value() + view.viewport().height() // 2
-    assert abs(mid - lay.height // 2) < lay.height // 20
-    assert s.toolTip() == lay.header_at(mid).title  # type: ignore[union-attr]
+    target = s.index_at(s.height() // 2)
+    assert abs(target - 300) <= 2
+    first, last = s.visible
+    assert first <= target < last and target - first < 20  # at the top, under its month's header
+    r = view.visualRect(view.model().index(target, 0))
+    assert 0 <= r.top() <= HEADER_H + r.height()
+    assert s.toolTip() == lay.header_at(view.tile_rect(target).top()).title  # type: ignore[union-attr]
+
+
+def test_the_scrubber_spans_the_whole_library_and_loads_what_it_jumps_to(
+    qtbot: Any, make_window: Any, mixed: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import photosearch.gui.search_presenter as presenter_mod
+
+    monkeypatch.setattr(presenter_mod, "BROWSE_PAGE", 8)  # pages of 8 photos: most of the 40 not loaded yet
+    w = make_window(mixed)
+    wait_results(qtbot, w)
+    assert w.model.rowCount() == 8
+    s = w.view.scrubber
+    qtbot.waitUntil(lambda: s.total == 40)  # the timeline: every month of the library
+    assert len(s.months) >= 12 and s.months[0][0] == w.view.lay.headers[0].title
+    qtbot.mouseClick(s, Qt.MouseButton.LeftButton, pos=QPoint(s.width() // 2, s.height() - 6))
+    target = s.index_at(s.height() - 6)
+    assert target >= 36
+    qtbot.waitUntil(lambda: w.model.rowCount() > target, timeout=15000)  # loaded down to it …
+    qtbot.waitUntil(lambda: s.visible[0] <= target < s.visible[1])  # … and shown
+    paths = [w.model.result(i).path for i in range(w.model.rowCount())]
+    assert len(set(paths)) == len(paths)
 
 
 def test_month_sections_by_binary_search_match_a_full_pass() -> None:
