@@ -48,6 +48,7 @@ PAIRS = [
     (Role.PlaceholderText, Role.Window),
     (Role.ToolTipText, Role.ToolTipBase),
     (Role.Link, Role.Base),
+    (Role.ButtonText, Role.Window),  # the icons of the tool buttons (drawn in ButtonText, auto-raised)
 ]
 
 
@@ -70,6 +71,38 @@ def test_text_contrast_from_the_palette_and_the_style_sheet(dark: bool) -> None:
             ratio = contrast(pal.color(role_named(name)), pal.color(bg))
             assert ratio >= 4.5, (name, bg.name, ratio)
     print("dark" if dark else "light", found)
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_icon_contrast_from_rendered_pixels(qapp: Any, dark: bool) -> None:
+    """Every icon, drawn as the app draws it (in the palette's button text colour) on the window's colour:
+    its strokes keep ≥ 4.5:1 against the background, measured on the rendered pixels."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtGui import QImage, QPainter
+
+    from photosearch.gui.icons import icon
+    from photosearch.gui.resources import resource_dir
+    from photosearch.gui.viewer import BACKDROP, FOREGROUND
+
+    app = QApplication.instance()
+    before = app.palette()
+    app.setPalette(palette_for(dark))
+    try:
+        bg = app.palette().color(Role.Window)
+        names = sorted(p.stem for p in (resource_dir() / "icons").glob("*.svg"))
+        assert len(names) >= 20
+        for name in names:
+            img = QImage(48, 48, QImage.Format.Format_RGB32)
+            img.fill(bg)
+            p = QPainter(img)
+            icon(name).paint(p, 0, 0, 48, 48)
+            p.end()
+            best = max(contrast(QColor(img.pixel(x, y)), bg) for x in range(48) for y in range(48))
+            assert best >= 4.5, (name, best)
+        assert not icon("settings").pixmap(QSize(32, 32)).isNull()
+    finally:
+        app.setPalette(before)
+    assert contrast(FOREGROUND, BACKDROP) >= 4.5  # the viewer's own colours
 
 
 def test_the_window_follows_a_scheme_change_live(
