@@ -423,8 +423,7 @@ def gallery(
                 w.query_bar.clear()
                 wait(app, lambda: answered("browse"))
                 bar = w.side
-                bar.use_from.setChecked(True)
-                bar.date_from.setDate(bar.date_from.date().addYears(-1))
+                bar.orientation_combo.setCurrentIndex(bar.orientation_combo.findData("portrait"))
                 next(cb for cb, fmts in bar.type_boxes if fmts == ("png",)).setChecked(False)
                 wait(app, lambda: answered("browse"))
                 settle(app, w)

@@ -41,8 +41,16 @@ ORIENTATIONS = (
 )
 
 
+def date_format() -> str:
+    """The person's locale's short date; with no locale set (C/POSIX: "5 12 2024"), day, month name, year."""
+    loc = QLocale()
+    if loc.language() == QLocale.Language.C:
+        return "d MMM yyyy"
+    return loc.dateFormat(QLocale.FormatType.ShortFormat)
+
+
 def locale_date(d: QDate) -> str:
-    return QLocale().toString(d, QLocale.FormatType.ShortFormat)
+    return QLocale().toString(d, date_format())
 
 
 class FilterBar(QWidget):
@@ -77,7 +85,7 @@ class FilterBar(QWidget):
         menu = QMenu(self.date_button)
         box = QWidget(menu)
         form = QFormLayout(box)
-        fmt = QLocale().dateFormat(QLocale.FormatType.ShortFormat)
+        fmt = date_format()
         self.use_from = QCheckBox("From", box)
         self.date_from = QDateEdit(QDate.currentDate().addYears(-1), box)
         self.use_to = QCheckBox("To", box)
@@ -177,6 +185,7 @@ class FilterBar(QWidget):
             item = self.chips_layout.takeAt(0)
             w = item.widget() if item is not None else None
             if w is not None:
+                w.hide()  # gone now, deleted when the event loop turns
                 w.deleteLater()
         self.chip_buttons: dict[str, QToolButton] = {}
         for kind, words in self.active():

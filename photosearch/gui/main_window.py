@@ -434,6 +434,7 @@ class MainWindow(QMainWindow):
         self.library_tasks.wait()
         self.preview.loader.wait()
         self.viewer.loader.wait()
+        self.presenter.timeline_tasks.wait()
         self.query_bar.well.loader.wait()
         self.actions_.release_clipboard()
         if self.library is not None:

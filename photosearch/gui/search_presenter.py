@@ -50,7 +50,6 @@ class PresenterHost(Protocol):
     welcome: MessagePanel
     status: StatusArea
     search: SearchController
-    library_tasks: TaskRunner
     state: LibraryState
     models: ModelController
     closed: bool
@@ -78,6 +77,7 @@ class SearchPresenter(QObject):
         host.view.verticalScrollBar().valueChanged.connect(self.maybe_load_more)
         host.side.by_date_toggled.connect(self.set_by_date)
         host.view.more_needed.connect(self.load_until)
+        self.timeline_tasks = TaskRunner(1, self)  # its own worker: never queued behind folder changes
         self.load_target = -1  # the scrubber asked for the library down to this photo
 
     def current_query(self) -> Query:
@@ -302,7 +302,7 @@ class SearchPresenter(QObject):
         h.search.submit(more)
 
     def _fetch_timeline(self, req: Query) -> None:
-        """The whole library's months for the scrubber (read on the library worker)."""
+        """The whole library's months for the scrubber (read on a worker of its own)."""
         h = self.host
         catalog = h.search.catalog
         if catalog is None:
@@ -313,7 +313,7 @@ class SearchPresenter(QObject):
             if self.current_request is not None and self.current_request.kind is QueryKind.BROWSE:
                 h.view.set_timeline(timeline_months(counts))
 
-        h.library_tasks.submit(lambda: timeline(catalog, filters), done)
+        self.timeline_tasks.submit(lambda: timeline(catalog, filters), done)
 
     def show_results(self, resp: SearchResponse) -> None:
         """The answer in the grid: the library by month; a search best first with its weaker results below

@@ -30,7 +30,7 @@ COLOURS: tuple[tuple[QPalette.ColorRole, str, str], ...] = (
     (Role.ToolTipText, "#1b1b1b", "#e8eaed"),
     (Role.Light, "#ffffff", "#4a4c50"),
     (Role.Midlight, "#e3e3e3", "#3c3d41"),
-    (Role.Mid, "#a0a0a0", "#5f6368"),
+    (Role.Mid, "#8a8a8a", "#7c8187"),  # borders: ≥ 3:1 on the window (non-text contrast)
     (Role.Dark, "#7a7a7a", "#111214"),
     (Role.Shadow, "#444444", "#000000"),
 )

@@ -65,6 +65,9 @@ def test_text_contrast_from_the_palette_and_the_style_sheet(dark: bool) -> None:
         ratio = contrast(pal.color(fg), pal.color(bg))
         found.append((fg.name, bg.name, round(ratio, 2)))
         assert ratio >= 4.5, found[-1]
+    # borders (text fields, chips, the divider) are not text: ≥ 3:1 (WCAG 1.4.11)
+    for bg in (Role.Window, Role.Base):
+        assert contrast(pal.color(Role.Mid), pal.color(bg)) >= 3.0, bg.name
     # every text colour the style sheet sets, on the window and on a text field's base
     for name in re.findall(r"(?<![-\w])color:\s*palette\(([\w-]+)\)", style_sheet()):
         for bg in (Role.Window, Role.Base):
