@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -310,3 +311,25 @@ def test_month_sections_by_binary_search_match_a_full_pass() -> None:
             one_by_one.append((title, 1))
     assert quick == one_by_one
     assert sum(c for _, c in month_sections(shuffled)) == 5000
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="None is immortal from Python 3.12")
+def test_painting_the_grid_keeps_none_alive(grid: Any) -> None:
+    """The Qt binding must not drop references to None while the grid paints (see test_qt_binding)."""
+    from PySide6.QtGui import QImage, QPainter
+
+    from photosearch.gui.grid_paint import paint_grid
+
+    view = grid(results(60, passed=20))
+    sel = view.selectionModel()
+    sel.select(view.model().index(1, 0), sel.SelectionFlag.Select)
+    img = QImage(view.viewport().size(), QImage.Format.Format_RGB32)
+    p = QPainter(img)
+    try:
+        before = sys.getrefcount(None)
+        for _ in range(300):
+            paint_grid(view, p, view.viewport().rect())
+        after = sys.getrefcount(None)
+    finally:
+        p.end()
+    assert after >= before, f"the Qt binding dropped {before - after} references to None while painting"
