@@ -201,6 +201,7 @@ class MainWindow(QMainWindow):
         v.copy_requested.connect(lambda p: self.actions_.copy_paths([p]))
         v.help_requested.connect(self.show_shortcuts)
         v.closed.connect(self.view.setFocus)
+        self.preview.view_large_requested.connect(self._view_large)
         self.keys.act_help.triggered.connect(self.show_shortcuts)
         self.act_find, self.act_add = self.keys.act_find, self.keys.act_add
 
@@ -308,6 +309,11 @@ class MainWindow(QMainWindow):
 
     def folder_removed(self) -> None:
         self.run_query()
+
+    def _view_large(self, path: str) -> None:
+        rows = [i for i, r in enumerate(self.model.results) if r.path == path]
+        if rows:
+            self.viewer.open_row(rows[0])
 
     def _viewer_moved(self, row: int) -> None:
         idx = self.model.index(row)

@@ -114,3 +114,13 @@ def test_question_mark_lists_every_shortcut(
             assert what.replace("&", "&amp;") in text
     assert all(a.text in text for a in ACTIONS)
     assert "Ctrl+F" in text and "Move through the results" in text
+
+
+def test_the_preview_photo_opens_the_viewer(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    w = window(make_window, data_dir, tiny_model, tmp_path)
+    wait_results(qtbot, w)
+    w.actions_.show_preview(3)
+    qtbot.mouseClick(w.preview.image, Qt.MouseButton.LeftButton)
+    assert w.viewer.isVisible() and w.viewer.row == 3 and w.viewer.path == w.model.result(3).path
