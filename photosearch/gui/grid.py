@@ -7,16 +7,11 @@ weaker results are set apart by a divider, "Weaker matches below"."""
 
 from __future__ import annotations
 
-import bisect
-import time
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
-    QDate,
     QItemSelection,
     QItemSelectionModel,
-    QLocale,
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
@@ -35,7 +30,6 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPalette,
-    QPen,
     QPixmap,
     QRegion,
     QResizeEvent,
@@ -43,7 +37,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractItemView, QWidget
 
-from photosearch.gui.justified import Header, Layout, LayoutBuilder, clamp_aspect, layout
+from photosearch.gui.justified import Header, LayoutBuilder, layout
+from photosearch.gui.months import aspect_of, month_sections
 from photosearch.gui.results import ResultsModel
 from photosearch.gui.scrubber import DateScrubber
 
@@ -54,80 +49,6 @@ HEADER_H = 40
 MIN_SIZE, MAX_SIZE = 80, 320  # the size control's range
 FIRST_BATCH = 3000  # results laid out before the first paint (~10 ms; many screens)
 NEXT_BATCH = 4000  # then per turn of the event loop (~10 ms each)
-
-
-def result_time(result: Any) -> float:
-    """The date browsing orders by: taken, else modified (the catalog's ``coalesce(taken_at, mtime)``)."""
-    f = result.file
-    return float(f.taken_at) if f.taken_at is not None else f.mtime_ns / 1e9
-
-
-def _month_bounds(t: float) -> tuple[tuple[int, int], float, float]:
-    lt = time.localtime(t)
-    y, m = lt.tm_year, lt.tm_mon
-    lo = time.mktime((y, m, 1, 0, 0, 0, 0, 0, -1))
-    hi = time.mktime((y + (m == 12), m % 12 + 1, 1, 0, 0, 0, 0, 0, -1))
-    return (y, m), lo, hi
-
-
-def _older_than(start: float) -> Callable[[Any], int]:
-    def older(r: Any) -> int:  # 0: at or after ``start``, 1: before it
-        return int(result_time(r) < start)
-
-    return older
-
-
-def _month_runs(results: list[Any]) -> list[tuple[tuple[int, int], int]] | None:
-    """Month runs of results in date order, newest first, found by binary search (a few dozen lookups for
-    100k results); None when the results are not in that order."""
-    out: list[tuple[tuple[int, int], int]] = []
-    i, n = 0, len(results)
-    while i < n:
-        key, lo, _hi = _month_bounds(result_time(results[i]))
-        j = bisect.bisect_left(
-            results, 1, lo=i, key=_older_than(lo)
-        )  # the first result older than this month
-        if j <= i:
-            return None
-        out.append((key, j - i))
-        i = j
-    return out
-
-
-def month_sections(results: list[Any], locale: QLocale | None = None) -> list[tuple[str, int]]:
-    """(month title, count) for consecutive runs of results taken in the same month (local time)."""
-    loc = locale or QLocale()
-    runs = _month_runs(results) if _newest_first(results) else None
-    if runs is None:  # any order: one pass, a month's bounds computed once
-        runs = []
-        lo = hi = 0.0
-        for r in results:
-            t = result_time(r)
-            if lo <= t < hi:
-                runs[-1] = (runs[-1][0], runs[-1][1] + 1)
-                continue
-            key, lo, hi = _month_bounds(t)
-            if runs and runs[-1][0] == key:
-                runs[-1] = (key, runs[-1][1] + 1)
-            else:
-                runs.append((key, 1))
-    return [(loc.toString(QDate(y, m, 1), "MMMM yyyy"), c) for (y, m), c in runs]
-
-
-def _newest_first(results: list[Any], probes: int = 64) -> bool:
-    """A cheap check that the results are newest first (a sample, then the month boundaries are verified by
-    the binary search itself)."""
-    n = len(results)
-    if n < 2:
-        return True
-    step = max(1, n // probes)
-    times = [result_time(results[i]) for i in range(0, n, step)] + [result_time(results[-1])]
-    return all(a >= b for a, b in zip(times, times[1:], strict=False))
-
-
-def aspect_of(result: Any) -> float:
-    f = result.file
-    return clamp_aspect(f.width / f.height) if f.width and f.height else 1.0
 
 
 class JustifiedView(QAbstractItemView):
@@ -601,11 +522,3 @@ class JustifiedView(QAbstractItemView):
         c = QColor(self.palette().color(QPalette.ColorRole.Mid))
         c.setAlpha(90)
         return c
-
-    def focus_pen(self) -> QPen:
-        pen = QPen(self.palette().color(QPalette.ColorRole.Highlight), 3)
-        pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
-        return pen
-
-    def layout_now(self) -> Layout:
-        return self.lay

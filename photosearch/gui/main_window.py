@@ -202,6 +202,7 @@ class MainWindow(QMainWindow):
         v.help_requested.connect(self.show_shortcuts)
         v.closed.connect(self.view.setFocus)
         self.preview.view_large_requested.connect(self._view_large)
+        v.total_of = self._results_total
         self.keys.act_help.triggered.connect(self.show_shortcuts)
         self.act_find, self.act_add = self.keys.act_find, self.keys.act_add
 
@@ -309,6 +310,11 @@ class MainWindow(QMainWindow):
 
     def folder_removed(self) -> None:
         self.run_query()
+
+    def _results_total(self) -> int:
+        resp = self.presenter.current_response
+        total = resp.extra.get("total") if resp is not None and resp.kind == "browse" else None
+        return int(total) if total else self.model.rowCount()
 
     def _view_large(self, path: str) -> None:
         rows = [i for i, r in enumerate(self.model.results) if r.path == path]

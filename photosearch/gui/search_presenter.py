@@ -12,9 +12,10 @@ from PySide6.QtWidgets import QStackedWidget
 from photosearch.app.query import K_MAX, Query, QueryKind, elide
 from photosearch.app.search import timeline
 from photosearch.gui.filters import FilterBar
-from photosearch.gui.grid import JustifiedView, result_time
+from photosearch.gui.grid import JustifiedView
 from photosearch.gui.library_state import LibraryState
 from photosearch.gui.message_panel import MessagePanel
+from photosearch.gui.months import result_time
 from photosearch.gui.query_bar import QueryBar
 from photosearch.gui.results import ResultsModel
 from photosearch.gui.scrubber import timeline_months

@@ -6,6 +6,7 @@ the UI thread; its thumbnail stands in until then."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,6 +177,9 @@ class PhotoViewer(QWidget):
         body.addWidget(self.details)
         lay.addLayout(body, 1)
         self.info: dict[str, str] = {}
+        self.total_of: Callable[[], int] = (
+            model.rowCount
+        )  # how many photos there are (the library's, browsing)
         self.hide()
         window.installEventFilter(self)
 
@@ -199,7 +203,7 @@ class PhotoViewer(QWidget):
         self.path = r.path
         self.info = describe(r.file)
         n = self.model.rowCount()
-        self.title.setText(f"{os.path.basename(r.path)}  ·  {row + 1} of {n}")
+        self.title.setText(f"{os.path.basename(r.path)}  ·  {row + 1:,} of {max(n, self.total_of()):,}")
         self.details.setText(
             "<br><br>".join(
                 f"<b>{k}</b><br>{v.replace('&', '&amp;').replace('<', '&lt;')}" for k, v in self.info.items()

@@ -295,7 +295,7 @@ def test_the_scrubber_spans_the_whole_library_and_loads_what_it_jumps_to(
 
 
 def test_month_sections_by_binary_search_match_a_full_pass() -> None:
-    from photosearch.gui.grid import month_sections
+    from photosearch.gui.months import month_sections
 
     items = results(5000, months=True)
     quick = month_sections(items)
