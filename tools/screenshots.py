@@ -28,7 +28,7 @@ Under Xvfb give the screen room for the largest size (and for QT_SCALE_FACTOR=2)
     PHOTOSEARCH_IMAGE_BACKEND=onnxruntime xvfb-run -a -s "-screen 0 3840x2400x24" \
         python3 tools/screenshots.py --out /tmp/shots
     QT_SCALE_FACTOR=2 PHOTOSEARCH_IMAGE_BACKEND=onnxruntime xvfb-run -a -s "-screen 0 3840x2400x24" \
-        python3 tools/screenshots.py --out /tmp/shots --sizes 1280x800 --schemes light --tag -200pct
+        python3 tools/screenshots.py --out /tmp/shots --sizes 1280x800 --schemes light --tag=-200pct
 
 The library is the shapes photos plus a few dozen real photos (from ``benchmarks/_inputs/debian-photos``
 when present) in several shapes, their files dated over some years (their modification times are set: a real

@@ -53,11 +53,11 @@ class ShortcutsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
         lay = QVBoxLayout(self)
-        html = []
-        for section, rows in all_shortcuts():
-            html.append(f"<h3>{_esc(section)}</h3><table cellspacing='0' cellpadding='3'>")
+        html = ["<table cellspacing='0' cellpadding='3'>"]
+        for section, rows in all_shortcuts():  # one table: the keys line up across the sections
+            html.append(f"<tr><td colspan='2'><h3>{_esc(section)}</h3></td></tr>")
             html += [f"<tr><td><b>{_esc(k)}</b>&nbsp;&nbsp;</td><td>{_esc(t)}</td></tr>" for k, t in rows]
-            html.append("</table>")
+        html.append("</table>")
         self.text = QLabel("".join(html), self)
         self.text.setAccessibleName("Keyboard shortcuts")
         area = QScrollArea(self)
@@ -67,4 +67,4 @@ class ShortcutsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
-        self.resize(520, 620)
+        self.resize(560, 760)
