@@ -19,7 +19,6 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QPalette,
 )
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
@@ -130,14 +129,14 @@ class PhotoViewer(QWidget):
         self._was_fullscreen = False
         self.setObjectName("Viewer")
         self.setAccessibleName("Photo viewer")
-        self.setAutoFillBackground(True)
-        pal = self.palette()
-        for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
-            pal.setColor(group, QPalette.ColorRole.Window, BACKDROP)
-            pal.setColor(group, QPalette.ColorRole.WindowText, FOREGROUND)
-            pal.setColor(group, QPalette.ColorRole.ButtonText, FOREGROUND)
-            pal.setColor(group, QPalette.ColorRole.Button, QColor(40, 40, 44))
-        self.setPalette(pal)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        # always dark around a photo, in either theme (a style sheet: the app's style sheet would override a
+        # palette set here)
+        fg, bg = FOREGROUND.name(), BACKDROP.name()
+        self.setStyleSheet(
+            f"#Viewer {{ background: {bg}; }} #Viewer QLabel {{ color: {fg}; background: transparent; }} "
+            f"#Viewer QToolButton {{ color: {fg}; }} #ViewerDetails {{ background: #1c1c20; }}"
+        )
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)

@@ -173,3 +173,32 @@ def test_qt_colour_scheme_request_switches_the_palette_under_x() -> None:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split()[-3:] == ["Light", "True", "False"], out.stdout
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_the_viewer_is_dark_with_readable_text_in_both_themes(qtbot: Any, dark: bool) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    from photosearch.gui.results import ResultsModel
+    from photosearch.gui.viewer import BACKDROP, PhotoViewer
+
+    app = QApplication.instance()
+    theme = ThemeFollower.install(app)
+    try:
+        theme.follow(Qt.ColorScheme.Dark if dark else Qt.ColorScheme.Light)
+        host = QWidget()
+        qtbot.addWidget(host)
+        host.resize(600, 400)
+        v = PhotoViewer(host, ResultsModel(None))
+        v.title.setText("IMG_0001.jpg · 1 of 1")
+        v.setGeometry(host.rect())
+        host.show()
+        v.show()
+        qtbot.waitExposed(host)
+        img = v.grab().toImage()
+        bg = QColor(img.pixel(300, 300))
+        assert bg == BACKDROP
+        best = max(contrast(QColor(img.pixel(x, y)), bg) for x in range(120) for y in range(30))
+        assert best >= 4.5  # the title, rendered
+    finally:
+        theme.follow(Qt.ColorScheme.Light)
