@@ -86,8 +86,9 @@ def grab(app: Any, w: Any, path: Path, dialog: Any = None) -> None:
         d = dialog.grab()
         p = QPainter(pm)
         p.fillRect(pm.rect(), QColor(0, 0, 0, 60))  # the window behind a modal dialog
-        x, y = (pm.width() - d.width()) // 2, (pm.height() - d.height()) // 3
-        p.fillRect(x - 2, y - 2, d.width() + 4, d.height() + 4, QColor(90, 90, 90))
+        size, dsize = pm.deviceIndependentSize(), d.deviceIndependentSize()  # logical pixels (200 % too)
+        x, y = int(size.width() - dsize.width()) // 2, int(size.height() - dsize.height()) // 3
+        p.fillRect(x - 2, y - 2, int(dsize.width()) + 4, int(dsize.height()) + 4, QColor(90, 90, 90))
         p.drawPixmap(x, y, d)
         p.end()
     pm.save(str(path))
