@@ -1,5 +1,5 @@
-"""The main window: lays out the query bar, the side panel (library + filters), the results grid, the preview
-and the status bar, and wires them to the parts that do the work — ``SearchPresenter`` (queries and what they
+"""The main window: lays out the query bar, the filter bar, the folders side bar, the justified results grid
+(``JustifiedView``), the preview, the viewer over the window and the status bar, and wires them to the parts that do the work — ``SearchPresenter`` (queries and what they
 show), ``FolderController``, ``ModelController``, ``ResultActions``, ``StatusArea`` and ``LibraryState``
 (folders and counts, read off the UI thread after each change). The user's verbs are in ``photosearch.app``."""
 
