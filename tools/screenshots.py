@@ -12,6 +12,28 @@ server (``xvfb-run -a python tools/screenshots.py``) or without one (Qt's offscr
 5-model-manager.png             the model manager (⚙ → Models…)
 6-no-good-matches.png           a query with nothing close, when the model really finds nothing close
 
+and, for every --sizes × --schemes (Qt's colour scheme, QStyleHints.setColorScheme; the run says so when the
+platform can't switch and leaves those out), named ``…-{W}x{H}-{scheme}{--tag}.png``:
+
+1-first-run-…       the first run (welcome + model set-up)
+3-text-results-…    a text query: justified rows, the "Weaker matches below" divider
+4-composed-query-…  a reference photo + a change in words
+7-browse-by-date-…  the library with an empty query: month headers (the top one sticks) and the date scrubber
+8-viewer-…          the viewer (V / double-click) with the details on (I)
+9-filters-…         the filter bar with active filters as chips (first size and scheme only)
+10-shortcuts-…      "?": every shortcut (first size and scheme only)
+
+Under Xvfb give the screen room for the largest size (and for QT_SCALE_FACTOR=2)::
+
+    PHOTOSEARCH_IMAGE_BACKEND=onnxruntime xvfb-run -a -s "-screen 0 3840x2400x24" \
+        python3 tools/screenshots.py --out /tmp/shots
+    QT_SCALE_FACTOR=2 PHOTOSEARCH_IMAGE_BACKEND=onnxruntime xvfb-run -a -s "-screen 0 3840x2400x24" \
+        python3 tools/screenshots.py --out /tmp/shots --sizes 1280x800 --schemes light --tag=-200pct
+
+The library is the shapes photos plus a few dozen real photos (from ``benchmarks/_inputs/debian-photos``
+when present) in several shapes, their files dated over some years (their modification times are set: a real
+state of those files, which browsing orders by).
+
 Nothing is simulated: every picture is the window in the state the real library, model and indexer put it in
 (a state the model does not produce is left out with a note, never faked).
 The model: ``--model`` or the shapes test model when trained, else the tiny random test model.
@@ -30,6 +52,8 @@ from typing import Any
 
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+else:  # a platform theme that honours QStyleHints.setColorScheme (Xvfb has no desktop of its own)
+    os.environ.setdefault("QT_QPA_PLATFORMTHEME", "gnome")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -62,19 +86,115 @@ def grab(app: Any, w: Any, path: Path, dialog: Any = None) -> None:
         d = dialog.grab()
         p = QPainter(pm)
         p.fillRect(pm.rect(), QColor(0, 0, 0, 60))  # the window behind a modal dialog
-        x, y = (pm.width() - d.width()) // 2, (pm.height() - d.height()) // 3
-        p.fillRect(x - 2, y - 2, d.width() + 4, d.height() + 4, QColor(90, 90, 90))
+        size, dsize = pm.deviceIndependentSize(), d.deviceIndependentSize()  # logical pixels (200 % too)
+        x, y = int(size.width() - dsize.width()) // 2, int(size.height() - dsize.height()) // 3
+        p.fillRect(x - 2, y - 2, int(dsize.width()) + 4, int(dsize.height()) + 4, QColor(90, 90, 90))
         p.drawPixmap(x, y, d)
         p.end()
     pm.save(str(path))
     print(f"wrote {path}")
 
 
+REAL_PHOTOS = [
+    "skimage/astronaut.png",
+    "skimage/chelsea.png",
+    "skimage/coffee.png",
+    "skimage/rocket.png",
+    "skimage/stereo_motorcycle.png",
+    "skimage/hubble_deep_field.png",
+]
+OPENCV = "root/usr/share/doc/opencv-doc/examples/"
+REAL_PHOTOS += [
+    OPENCV + n
+    for n in (
+        "alphamat/input_images/plant.jpg",
+        "text/scenetext01.jpg",
+        "text/scenetext02.jpg",
+        "text/scenetext04.jpg",
+        "text/scenetext05.jpg",
+        "text/scenetext06.jpg",
+        "data/fruits.jpg",
+        "data/baboon.jpg",
+        "data/leuvenA.jpg",
+        "data/squirrel_cls.jpg",
+        "data/aloeL.jpg",
+        "data/board.jpg",
+        "data/messi5.jpg",
+        "data/building.jpg",
+        "hfs/data/000.jpg",
+    )
+]
+
+
+def real_inputs() -> Path | None:
+    for parent in [ROOT, *ROOT.parents]:
+        for cand in (
+            parent / "benchmarks" / "_inputs" / "debian-photos",
+            parent / "main" / "benchmarks" / "_inputs" / "debian-photos",
+        ):
+            if cand.is_dir():
+                return cand
+    return None
+
+
+def add_mixed_photos(photos: Path) -> None:
+    """Photos in other shapes (shapes drawings in portrait, wide and square, and real photos), then every
+    file's modification time spread over some years, newest first by name."""
+    import random
+
+    from PIL import Image
+
+    for sub, n, size, seed in (
+        ("portrait", 150, (240, 320), 11),
+        ("wide", 120, (400, 225), 12),
+        ("square", 90, (300, 300), 13),
+    ):
+        make_library(photos / sub, n, seed=seed, image_size=size, fmt="jpg")
+    src = real_inputs()
+    if src is None:
+        print("note: no benchmarks/_inputs/debian-photos: the library has only drawn shapes")
+    else:
+        cam = photos / "camera"
+        cam.mkdir(parents=True, exist_ok=True)
+        for i, rel in enumerate(REAL_PHOTOS):
+            p = src / rel
+            if p.is_file():
+                with Image.open(p) as im:
+                    im.convert("RGB").save(cam / f"IMG_{i:04d}.jpg", quality=90)
+    rng = random.Random(5)
+    now = time.time()
+    files = sorted(f for f in photos.rglob("*") if f.suffix.lower() in (".jpg", ".png"))
+    rng.shuffle(files)
+    for i, f in enumerate(files):
+        t = now - i * 0.4 * 86400 - rng.uniform(0, 3600)
+        os.utime(f, (t, t))
+
+
+def set_scheme(app: Any, dark: bool) -> bool:
+    """Qt's colour scheme, as the system would set it; False when the platform can't switch."""
+    from PySide6.QtCore import Qt
+
+    want = Qt.ColorScheme.Dark if dark else Qt.ColorScheme.Light
+    app.styleHints().setColorScheme(want)
+    wait(app, lambda: False, 0.3)
+    return bool(app.styleHints().colorScheme() == want)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    w, h = text.lower().split("x")
+    return int(w), int(h)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "screenshots"))
     ap.add_argument("--model")
+    ap.add_argument("--sizes", default="1280x800,1920x1080")
+    ap.add_argument("--schemes", default="light,dark")
+    ap.add_argument("--tag", default="", help="added to each file name (e.g. -200pct)")
     args = ap.parse_args()
+    sizes = [parse_size(x) for x in args.sizes.split(",") if x]
+    schemes = [x for x in args.schemes.split(",") if x in ("light", "dark")]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="ps-shots-"))
@@ -103,7 +223,7 @@ def main() -> None:
 
         def window(paths: Paths, prompt: bool = False) -> MainWindow:
             w = MainWindow(paths, settings=settings, watch=False, prompt_model=prompt)
-            w.resize(1180, 760)
+            w.resize(*sizes[0])
             w.show()
             wait(app, lambda: w.library is not None and w.state.loaded)
             return w
@@ -117,6 +237,16 @@ def main() -> None:
         wait(app, lambda: w.model_dialog is not None and w.model_dialog.isVisible(), 10)
         settle(app, w)
         grab(app, w, out / "1-first-run.png", w.model_dialog)
+        for scheme in schemes:
+            if not set_scheme(app, scheme == "dark"):
+                print(f"note: the platform did not switch to the {scheme} scheme; those shots are left out")
+                continue
+            for size in sizes:
+                w.resize(*size)
+                settle(app, w, 0.3)
+                grab(app, w, out / f"1-first-run-{size[0]}x{size[1]}-{scheme}{args.tag}.png", w.model_dialog)
+        set_scheme(app, False)
+        w.resize(*sizes[0])
         w.model_dialog.close()
         w.shutdown()
         w.close()
@@ -125,6 +255,7 @@ def main() -> None:
         # a query typed once; the real indexer fills the library and the results follow
         photos = tmp / "Pictures"
         make_library(photos, 1500, seed=7, image_size=(320, 240), fmt="jpg")
+        add_mixed_photos(photos)
         paths = Paths.resolve(tmp / "data")
         with Library(paths, write=True, purpose="screenshots") as lib:
             pkg = install_package_dir(model, paths.models_dir)
@@ -188,12 +319,14 @@ def main() -> None:
         # 4. composed query: a reference photo and a change in words. The first change (of a few real
         # queries) for which the model finds close photos is shown; if none, the window's answer as it is.
         ref = str(photos / "img_00003.jpg")
+        good_change = "green"
         for change in ("red", "a red triangle", "a large red triangle", "green"):
             w.query_bar.clear()
             w.query_bar.field.setText(change)
             w.query_bar.well.set_path(ref)
             wait(app, lambda: answered(w, "composed") and w.query_bar.well.reference is not None)
             if w.stack.currentWidget() is w.view:
+                good_change = change
                 break
             print(f"note: nothing close for the reference + {change!r}; trying another change")
         wait(
@@ -218,10 +351,91 @@ def main() -> None:
             grab(app, w, out / "6-no-good-matches.png")
         else:
             print("note: the model found matches for the nonsense query; 6-no-good-matches.png not written")
+        gallery(app, w, out, sizes, schemes, args.tag, ref, good_change)
         w.shutdown()
         w.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def gallery(
+    app: Any,
+    w: Any,
+    out: Path,
+    sizes: list[tuple[int, int]],
+    schemes: list[str],
+    tag: str,
+    ref: str,
+    change: str,
+) -> None:
+    """The shots of issue 19 at every size and scheme, on the indexed library."""
+
+    def answered(kind: str) -> bool:
+        r = w.current_response
+        return not w.search.busy and r is not None and r.kind == kind
+
+    first = True
+    for scheme in schemes:
+        if not set_scheme(app, scheme == "dark"):
+            print(f"note: the platform did not switch to the {scheme} scheme; those shots are left out")
+            continue
+        for size in sizes:
+            name = f"{size[0]}x{size[1]}-{scheme}{tag}"
+            w.resize(*size)
+            # the library by month, scrolled into the second month so the top header sticks
+            w.query_bar.clear()
+            wait(app, lambda: answered("browse") and w.stack.currentWidget() is w.view)
+            w.view.finish_layout()
+            heads = w.view.lay.headers
+            if len(heads) > 1:
+                w.view.verticalScrollBar().setValue(heads[1].y + 3 * w.view.thumb_size // 2)
+            settle(app, w)
+            grab(app, w, out / f"7-browse-by-date-{name}.png")
+            # the viewer on a real photo when there is one, with the details
+            rows = [i for i, r in enumerate(w.model.results) if "/camera/" in r.path] or [0]
+            w.viewer.open_row(rows[0])
+            wait(app, lambda: w.viewer.loaded_path == w.viewer.path, 20)
+            if not w.viewer.details.isVisible():
+                w.viewer.act("details")
+            settle(app, w, 0.3)
+            grab(app, w, out / f"8-viewer-{name}.png")
+            w.viewer.act("details")
+            w.viewer.close_viewer()
+            # a text query: close matches, then the divider
+            w.query_bar.set_text("a red circle")
+            wait(app, lambda: answered("text"))
+            w.view.verticalScrollBar().setValue(0)
+            settle(app, w)
+            grab(app, w, out / f"3-text-results-{name}.png")
+            # a composed query
+            w.query_bar.clear()
+            w.query_bar.field.setText(change)
+            w.query_bar.well.set_path(ref)
+            wait(app, lambda: answered("composed") and w.query_bar.well.reference is not None)
+            wait(
+                app,
+                lambda: w.query_bar.reference is not None and not w.query_bar.reference.preview.isNull(),
+                10,
+            )
+            settle(app, w)
+            grab(app, w, out / f"4-composed-query-{name}.png")
+            if first:  # the filter bar with active filters, and "?"
+                first = False
+                w.query_bar.clear()
+                wait(app, lambda: answered("browse"))
+                bar = w.side
+                bar.orientation_combo.setCurrentIndex(bar.orientation_combo.findData("portrait"))
+                next(cb for cb, fmts in bar.type_boxes if fmts == ("png",)).setChecked(False)
+                wait(app, lambda: answered("browse"))
+                settle(app, w)
+                grab(app, w, out / f"9-filters-{name}.png")
+                bar.reset()
+                wait(app, lambda: answered("browse"))
+                w.show_shortcuts()
+                settle(app, w, 0.3)
+                grab(app, w, out / f"10-shortcuts-{name}.png", w.shortcuts_dialog)
+                w.shortcuts_dialog.close()
+    set_scheme(app, False)
 
 
 if __name__ == "__main__":

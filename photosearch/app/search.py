@@ -79,6 +79,19 @@ def browse(
     )
 
 
+def timeline(catalog: Catalog, filters: Filters | None = None) -> list[tuple[int, int, int]]:
+    """(year, month, count) of the photos browsing shows with these filters, newest month first (local
+    time): the date scrubber's months, for the whole library and not only the pages loaded."""
+    f = filters or Filters()
+    return catalog.month_counts(
+        folder=f.folder,
+        date_from=f.date_from,
+        date_to=f.date_to,
+        formats=f.formats,
+        orientation=f.orientation,
+    )
+
+
 def search(query: Query, engine: SearchEngine | None, catalog: Catalog | None = None) -> SearchResponse:
     """Run ``query`` (validated first). Browsing needs only the catalog (``catalog``, or the engine's);
     every other kind needs the engine (``ModelLoading`` while it is None)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 MIN_ASPECT, MAX_ASPECT = 0.25, 5.0  # panoramas and slivers are shown cropped to these
@@ -139,6 +139,114 @@ def _widths(aspects: Sequence[float], height: float, room: int) -> list[int]:
     return floors
 
 
+class LayoutBuilder:
+    """Lays out rows a batch at a time (``run``), so a view can paint the first screen of 100k results at
+    once and finish the rest between frames. ``aspect_of(i)`` gives result i's aspect ratio when needed."""
+
+    def __init__(
+        self,
+        n: int,
+        aspect_of: Callable[[int], float],
+        width: int,
+        target_height: int = 180,
+        spacing: int = 4,
+        sections: Sequence[tuple[str, int]] | None = None,
+        header_height: int = 36,
+        nearly_full: float = 0.85,
+    ) -> None:
+        self.n, self.aspect_of = n, aspect_of
+        self.width = max(1, int(width))
+        self.target, self.spacing, self.header_height, self.nearly_full = (
+            target_height,
+            spacing,
+            header_height,
+            nearly_full,
+        )
+        self.titled = bool(sections)
+        self.spans = list(sections) if sections else [("", n)]
+        self.aspects: list[float] = []
+        self.out = Layout(width=self.width)
+        self.section = 0  # the section being laid out
+        self.start = 0  # its first result
+        self.i = 0  # the next result to place
+        self.y = 0
+        self.header_done = False
+
+    @property
+    def done(self) -> bool:
+        return self.section >= len(self.spans)
+
+    def _aspects_to(self, j: int) -> None:
+        a = self.aspects
+        while len(a) < j:
+            a.append(clamp_aspect(self.aspect_of(len(a))))
+
+    def run(self, budget: int) -> bool:
+        """Lay out at least ``budget`` more results (whole rows); True when the layout is complete."""
+        out, width, spacing, target = self.out, self.width, self.spacing, self.target
+        aspects = self.aspects
+        placed = 0
+        while not self.done and placed < budget:
+            title, count = self.spans[self.section]
+            if self.titled and not self.header_done:  # an untitled section (before a divider) has no header
+                hh = self.header_height if title else 0
+                out.headers.append(Header(self.section, self.y, hh, title, count))
+                self.y += hh
+            self.header_done = True
+            end = self.start + count
+            self._aspects_to(min(end, self.i + budget - placed + 64))
+            i = self.i
+            while i < end and placed < budget:
+                j = i
+                total = 0.0
+                while j < end:
+                    if j >= len(aspects):
+                        self._aspects_to(min(end, j + 256))
+                    total += aspects[j]
+                    j += 1
+                    room = width - spacing * (j - i - 1)
+                    if room / total <= target:
+                        break
+                if j - i > 1 and (width - spacing * (j - i - 1)) / total <= target:
+                    # the photo that tipped the row under the target: kept only if that lands nearer the target
+                    without = total - aspects[j - 1]
+                    h_with = (width - spacing * (j - i - 1)) / total
+                    h_without = (width - spacing * (j - i - 2)) / without
+                    if math.log(h_without / target) < math.log(target / h_with):
+                        j -= 1
+                        total = without
+                n = j - i
+                room = width - spacing * (n - 1)
+                fill_h = room / total
+                last = j >= end
+                if last and fill_h > target / self.nearly_full:  # a short last row keeps the target height
+                    h = target
+                    ws = [max(1, round(a * h)) for a in aspects[i:j]]
+                    if sum(ws) + spacing * (n - 1) > width:  # never wider than the view
+                        ws = _widths(aspects[i:j], room / total, room)
+                else:
+                    h = max(1, round(fill_h))
+                    ws = _widths(aspects[i:j], fill_h, room)
+                xs = []
+                x = 0
+                for w in ws:
+                    xs.append(x)
+                    x += w + spacing
+                out.rows.append(Row(self.y, h, i, tuple(xs), tuple(ws), self.section, last))
+                out._row_tops.append(self.y)
+                out._first_index.append(i)
+                self.y += h + spacing
+                placed += n
+                i = j
+            self.i = i
+            if i >= end:
+                self.section += 1
+                self.start = end
+                self.header_done = False
+        out.height = self.y
+        return self.done
+
+
 def layout(
     aspects: Sequence[float],
     width: int,
@@ -150,56 +258,8 @@ def layout(
 ) -> Layout:
     """Lay out ``aspects`` (width / height per result, in order) in rows ``width`` pixels wide.
     ``sections``: (title, count) in order, counts adding up to ``len(aspects)``; None for one untitled run."""
-    width = max(1, int(width))
-    spans = list(sections) if sections else [("", len(aspects))]
-    out = Layout(width=width)
-    y = 0
-    start = 0
-    for s, (title, count) in enumerate(spans):
-        if sections:
-            out.headers.append(Header(s, y, header_height, title, count))
-            y += header_height
-        end = start + count
-        i = start
-        while i < end:
-            j = i
-            total = 0.0
-            while j < end:
-                total += clamp_aspect(aspects[j])
-                j += 1
-                room = width - spacing * (j - i - 1)
-                if room / total <= target_height:
-                    break
-            if j - i > 1 and (width - spacing * (j - i - 1)) / total <= target_height:
-                # the photo that tipped the row under the target: keep it only if that lands nearer the target
-                without = total - clamp_aspect(aspects[j - 1])
-                h_with = (width - spacing * (j - i - 1)) / total
-                h_without = (width - spacing * (j - i - 2)) / without
-                if math.log(h_without / target_height) < math.log(target_height / h_with):
-                    j -= 1
-                    total = without
-            n = j - i
-            room = width - spacing * (n - 1)
-            fill_h = room / total
-            last = j >= end
-            if last and fill_h > target_height / nearly_full:  # a short last row keeps the target height
-                h = target_height
-                ws = [max(1, round(clamp_aspect(a) * h)) for a in aspects[i:j]]
-                if sum(ws) + spacing * (n - 1) > width:  # never wider than the view
-                    ws = _widths([clamp_aspect(a) for a in aspects[i:j]], room / total, room)
-            else:
-                h = max(1, round(fill_h))
-                ws = _widths([clamp_aspect(a) for a in aspects[i:j]], fill_h, room)
-            xs = []
-            x = 0
-            for w in ws:
-                xs.append(x)
-                x += w + spacing
-            out.rows.append(Row(y, h, i, tuple(xs), tuple(ws), s, last))
-            out._row_tops.append(y)
-            out._first_index.append(i)
-            y += h + spacing
-            i = j
-        start = end
-    out.height = y
-    return out
+    b = LayoutBuilder(
+        len(aspects), aspects.__getitem__, width, target_height, spacing, sections, header_height, nearly_full
+    )
+    b.run(len(aspects) + 1)
+    return b.out

@@ -1,5 +1,5 @@
-"""The main window: lays out the query bar, the side panel (library + filters), the results grid, the preview
-and the status bar, and wires them to the parts that do the work — ``SearchPresenter`` (queries and what they
+"""The main window: lays out the query bar, the filter bar, the folders side bar, the justified results grid
+(``JustifiedView``), the preview, the viewer over the window and the status bar, and wires them to the parts that do the work — ``SearchPresenter`` (queries and what they
 show), ``FolderController``, ``ModelController``, ``ResultActions``, ``StatusArea`` and ``LibraryState``
 (folders and counts, read off the UI thread after each change). The user's verbs are in ``photosearch.app``."""
 
@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QMainWindow,
     QMessageBox,
@@ -28,8 +29,9 @@ from photosearch.app.library_settings import load as load_library_settings
 from photosearch.app.session import open_writable_or_read_only
 from photosearch.app.status import LibrarySummary, summary
 from photosearch.config import Paths
-from photosearch.gui.filters import FilterPanel
+from photosearch.gui.filters import FilterBar
 from photosearch.gui.folder_controller import FolderController
+from photosearch.gui.grid import JustifiedView
 from photosearch.gui.library_state import LibraryState
 from photosearch.gui.message_panel import MessagePanel
 from photosearch.gui.model_controller import ModelController
@@ -38,10 +40,13 @@ from photosearch.gui.preview import PreviewPanel
 from photosearch.gui.query_bar import QueryBar
 from photosearch.gui.resources import resource_path
 from photosearch.gui.result_actions import ResultActions
-from photosearch.gui.results import ResultsModel, ResultsView
+from photosearch.gui.results import ResultsModel
 from photosearch.gui.search_presenter import SearchPresenter
 from photosearch.gui.shortcuts import Shortcuts
+from photosearch.gui.sidebar import FolderSidebar
 from photosearch.gui.status_area import StatusArea
+from photosearch.gui.theme import ThemeFollower
+from photosearch.gui.viewer import PhotoViewer
 from photosearch.gui.window_settings import restore_library_settings, restore_settings, save_settings
 from photosearch.gui.workers import IndexingBridge, SearchController, TaskRunner, ThumbnailLoader
 from photosearch.library.library import Library
@@ -100,12 +105,15 @@ class MainWindow(QMainWindow):
         self.tasks = TaskRunner(1, self)  # model loading, model import, export
         self.library_tasks = TaskRunner(1, self)  # opening the library, folder changes, summaries
         self.thumbs = ThumbnailLoader(None, None, self)
+        app = QApplication.instance()
+        self.theme = ThemeFollower.install(app) if isinstance(app, QApplication) else None
         self.state = LibraryState(self.library_tasks, self)
         self._build()
         self.models = ModelController(self, self)
         self.folders = FolderController(self, self.state, self.library_tasks, self)
         self.presenter = SearchPresenter(self, self)
         self.actions_ = ResultActions(self, self)
+        self.viewer = PhotoViewer(self, self.model)
         self._wire()
         restore_settings(self)
         self.message.show_message("Opening your library…")
@@ -120,11 +128,13 @@ class MainWindow(QMainWindow):
         v.setSpacing(0)
         self.query_bar = QueryBar(central)
         v.addWidget(self.query_bar)
+        self.side = FilterBar(central)  # the filters, above the results
+        v.addWidget(self.side)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
-        self.side = FilterPanel(self.splitter)
+        self.sidebar = FolderSidebar(self.splitter)  # the folders (collapsible)
         self.stack = QStackedWidget(self.splitter)
         self.model = ResultsModel(self.thumbs, self)
-        self.view = ResultsView(self.stack)
+        self.view = JustifiedView(self.stack)
         self.view.setModel(self.model)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.welcome = MessagePanel(self.stack)
@@ -139,7 +149,7 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(w)
         self.preview = PreviewPanel(self.splitter)
         self.preview.hide()
-        for part in (self.side, self.stack, self.preview):
+        for part in (self.sidebar, self.stack, self.preview):
             self.splitter.addWidget(part)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(2, False)
@@ -156,14 +166,18 @@ class MainWindow(QMainWindow):
         qb.gear_clicked.connect(folders.open_folders_dialog)
         qb.problem.connect(self.status.say)
         self.side.changed.connect(self.run_query)
-        self.side.add_folder_clicked.connect(folders.add_folder_interactive)
-        self.side.manage_folders_clicked.connect(folders.open_folders_dialog)
+        self.side.changed.connect(lambda: self.sidebar.set_current(self.side.folder_combo.currentData()))
+        self.side.sidebar_toggled.connect(self.sidebar.setVisible)
+        self.sidebar.add_folder_clicked.connect(folders.add_folder_interactive)
+        self.sidebar.manage_folders_clicked.connect(folders.open_folders_dialog)
+        self.sidebar.folder_chosen.connect(self.side.set_folder)
         self.welcome.action_clicked.connect(folders.add_folder_interactive)
         self.preview.similar_requested.connect(self.find_similar)
         self.preview.reference_requested.connect(self.use_as_reference)
         self.status.pause_toggled.connect(self.set_indexing_paused)
         self.status.skipped_clicked.connect(folders.show_skipped)
         self.size_slider.valueChanged.connect(self.view.set_thumb_size)
+        self.view.size_changed.connect(self.size_slider.setValue)  # Ctrl+wheel moves the size control
         self.state.updated.connect(self._library_changed)
         self.models.engine_loaded.connect(self._engine_loaded)
         self.models.engine_failed.connect(self.presenter.engine_failed)
@@ -177,6 +191,19 @@ class MainWindow(QMainWindow):
         self._refresh_timer.timeout.connect(self.state.refresh)
 
         self.keys = Shortcuts(self, folders.add_folder_interactive)
+        v = self.viewer
+        self.view.viewer_requested.connect(v.open_row)
+        v.row_changed.connect(self._viewer_moved)
+        v.open_requested.connect(lambda p: self.actions_.open_paths([p]))
+        v.show_requested.connect(self.actions_.show_in_folder)
+        v.similar_requested.connect(self.find_similar)
+        v.reference_requested.connect(self.use_as_reference)
+        v.copy_requested.connect(lambda p: self.actions_.copy_paths([p]))
+        v.help_requested.connect(self.show_shortcuts)
+        v.closed.connect(self.view.setFocus)
+        self.preview.view_large_requested.connect(self._view_large)
+        v.total_of = self._results_total
+        self.keys.act_help.triggered.connect(self.show_shortcuts)
         self.act_find, self.act_add = self.keys.act_find, self.keys.act_add
 
     # -- start-up: the library opens (and checks its catalog) on the library worker --------------------
@@ -206,6 +233,7 @@ class MainWindow(QMainWindow):
         self.search.catalog = lib.catalog
         self.thumbs.thumbs = lib.thumbs
         self.thumbs.catalog = None if self.read_only else lib.catalog
+        self.thumbs.colour_catalog = lib.catalog
         if not self.read_only:
             self.indexing = IndexingBridge(
                 lib, watch=self.watch, parent=self, service_factory=self.service_factory
@@ -244,6 +272,7 @@ class MainWindow(QMainWindow):
         if self.closed:
             return
         self.side.set_folders(list(s.folders))
+        self.sidebar.set_folders(list(s.folders), self.side.folder_combo.currentData())
         self.status.set_skipped(s.counts.get(FileStatus.ERROR, 0))
         self.status.set_indexed(s.visible)
         seen, self._visible_seen = self._visible_seen, s.visible
@@ -281,6 +310,27 @@ class MainWindow(QMainWindow):
 
     def folder_removed(self) -> None:
         self.run_query()
+
+    def _results_total(self) -> int:
+        resp = self.presenter.current_response
+        total = resp.extra.get("total") if resp is not None and resp.kind == "browse" else None
+        return int(total) if total else self.model.rowCount()
+
+    def _view_large(self, path: str) -> None:
+        rows = [i for i, r in enumerate(self.model.results) if r.path == path]
+        if rows:
+            self.viewer.open_row(rows[0])
+
+    def _viewer_moved(self, row: int) -> None:
+        idx = self.model.index(row)
+        self.view.setCurrentIndex(idx)
+        self.view.scrollTo(idx)
+
+    def show_shortcuts(self) -> None:
+        from photosearch.gui.help_dialog import ShortcutsDialog
+
+        self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.open()
 
     # -- what parts and tests reach through the window ---------------------------------------------
     def run_query(self) -> None:
@@ -395,6 +445,8 @@ class MainWindow(QMainWindow):
         self.tasks.wait()
         self.library_tasks.wait()
         self.preview.loader.wait()
+        self.viewer.loader.wait()
+        self.presenter.timeline_tasks.wait()
         self.query_bar.well.loader.wait()
         self.actions_.release_clipboard()
         if self.library is not None:

@@ -69,6 +69,7 @@ class PreviewPanel(QFrame):
     similar_requested = Signal(str)
     reference_requested = Signal(str)
     image_loaded = Signal(str)  # the path whose full image is now shown
+    view_large_requested = Signal(str)  # the photo was clicked: the viewer
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,6 +98,9 @@ class PreviewPanel(QFrame):
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image.setMinimumSize(QSize(200, 150))
         self.image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.image.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.image.setToolTip("View large (V)")
+        self.image.mousePressEvent = lambda _e: self.view_large_requested.emit(self.path)  # type: ignore[method-assign]
         lay.addWidget(self.image, 1)
         self.meta = QLabel(self)
         self.meta.setObjectName("PreviewMeta")

@@ -19,6 +19,7 @@ from PySide6.QtGui import (
     QImage,
     QKeyEvent,
     QKeySequence,
+    QPalette,
     QPixmap,
 )
 from PySide6.QtWidgets import (
@@ -31,6 +32,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from photosearch.gui.icons import icon, set_icon
 
 PLACEHOLDER_TEXT = "Describe the photo you want (e.g. kids on a beach at sunset)"
 PLACEHOLDER_CHANGE = "What should be different? (e.g. at night, in winter)"
@@ -149,9 +152,11 @@ class ReferenceWell(QFrame):
         self.loader = TaskRunner(1, self)  # thumbnails of dropped photos, off the UI thread
         lay = QHBoxLayout(self)
         lay.setContentsMargins(3, 3, 3, 3)
-        self.image_label = QLabel("Drop\nphoto", self)
+        self.image_label = QLabel(self)
         self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image_label.setStyleSheet("font-size: 8pt;")
+        self.setAccessibleName("Search by photo")
+        self._show_empty()
         lay.addWidget(self.image_label)
         self.clear_button = QToolButton(self)
         self.clear_button.setText("×")
@@ -160,6 +165,12 @@ class ReferenceWell(QFrame):
         self.clear_button.setFixedSize(18, 18)
         self.clear_button.clicked.connect(self.clear)
         self.clear_button.hide()
+
+    def _show_empty(self) -> None:
+        """No reference: an image-plus icon (drop or click a photo here)."""
+        dpr = self.devicePixelRatioF()
+        pm = icon("image-add", QPalette.ColorRole.PlaceholderText).pixmap(QSize(26, 26), dpr)
+        self.image_label.setPixmap(pm)
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
@@ -262,7 +273,7 @@ class ReferenceWell(QFrame):
             return
         self.reference = None
         self.image_label.clear()
-        self.image_label.setText("Drop\nphoto")
+        self._show_empty()
         self.clear_button.hide()
         self.changed.emit(None)
 
@@ -339,7 +350,11 @@ class QueryBar(QWidget):
         self.well = ReferenceWell(self)
         row.addWidget(self.well)
         self.gear = QToolButton(self)
-        self.gear.setText("⚙")
+        self.gear.setText("Settings")
+        set_icon(self.gear, "settings")
+        self.gear.setIconSize(QSize(22, 22))
+        self.gear.setAutoRaise(True)
+        self.gear.setAccessibleName("Folders and models")
         self.gear.setToolTip("Folders and models")
         self.gear.clicked.connect(self.gear_clicked)
         row.addWidget(self.gear)

@@ -14,8 +14,9 @@ from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QMenu, QSplitter, QWidget
 
 from photosearch.gui import desktop
+from photosearch.gui.grid import JustifiedView
 from photosearch.gui.preview import PreviewPanel
-from photosearch.gui.results import ResultsModel, ResultsView
+from photosearch.gui.results import ResultsModel
 from photosearch.gui.workers import TaskRunner
 from photosearch.progress import plural
 
@@ -46,7 +47,7 @@ def export_files(paths: list[str], folder: str | Path) -> list[Path]:
 
 
 class ActionsHost(Protocol):
-    view: ResultsView
+    view: JustifiedView
     model: ResultsModel
     preview: PreviewPanel
     splitter: QSplitter

@@ -50,25 +50,21 @@ class ResultsModel(QAbstractListModel):
         self.beginResetModel()
         self.results = list(results)
         self.kind = kind
-        self._row_of_hash = {}
-        for i, r in enumerate(self.results):
-            h = r.file.content_hash
-            if h:
-                self._row_of_hash.setdefault(h, []).append(i)
+        self._row_of_hash = {}  # filled as thumbnails are asked for (only those can arrive): cheap at 100k
         self.endResetModel()
         if self.loader is not None:
             self.loader.clear_pending()
+            self.loader.fetch_colours(self.results)
 
     def append_results(self, results: list[Any]) -> None:
         if not results:
             return
         first = len(self.results)
         self.beginInsertRows(QModelIndex(), first, first + len(results) - 1)
-        for i, r in enumerate(results, first):
-            self.results.append(r)
-            if r.file.content_hash:
-                self._row_of_hash.setdefault(r.file.content_hash, []).append(i)
+        self.results.extend(results)
         self.endInsertRows()
+        if self.loader is not None:
+            self.loader.fetch_colours(list(results))
 
     def clear(self) -> None:
         self.set_results([], "")
@@ -110,6 +106,9 @@ class ResultsModel(QAbstractListModel):
             return None
         img = self.loader.get(h)
         if img is None and request:
+            rows = self._row_of_hash.setdefault(h, [])
+            if row not in rows:
+                rows.append(row)
             self.loader.request(h, r.path)
         return img
 

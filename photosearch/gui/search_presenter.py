@@ -9,13 +9,17 @@ from typing import TYPE_CHECKING, Protocol
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QStackedWidget
 
-from photosearch.app.query import Query, QueryKind, elide
-from photosearch.gui.filters import FilterPanel
+from photosearch.app.query import K_MAX, Query, QueryKind, elide
+from photosearch.app.search import timeline
+from photosearch.gui.filters import FilterBar
+from photosearch.gui.grid import JustifiedView
 from photosearch.gui.library_state import LibraryState
 from photosearch.gui.message_panel import MessagePanel
+from photosearch.gui.months import result_time
 from photosearch.gui.query_bar import QueryBar
-from photosearch.gui.results import ResultsModel, ResultsView
-from photosearch.gui.workers import SearchController
+from photosearch.gui.results import ResultsModel
+from photosearch.gui.scrubber import timeline_months
+from photosearch.gui.workers import SearchController, TaskRunner
 from photosearch.progress import plural
 from photosearch.search.engine import SearchResponse
 
@@ -39,9 +43,9 @@ KIND_WORDS = {
 
 class PresenterHost(Protocol):
     query_bar: QueryBar
-    side: FilterPanel
+    side: FilterBar
     model: ResultsModel
-    view: ResultsView
+    view: JustifiedView
     stack: QStackedWidget
     message: MessagePanel
     welcome: MessagePanel
@@ -67,10 +71,15 @@ class SearchPresenter(QObject):
         self.live_request: Query | None = None  # the current query again, after photos arrived or left
         self.live_again = False  # more arrived while that ran
         self.result_count = ""  # the count shown for the current results
+        self.by_date = False  # a search's close matches by month instead of best first
         host.search.finished.connect(self.finished)
         host.search.failed.connect(self.failed)
         host.message.action_clicked.connect(lambda: host.act_on_message(self.message_action))
         host.view.verticalScrollBar().valueChanged.connect(self.maybe_load_more)
+        host.side.by_date_toggled.connect(self.set_by_date)
+        host.view.more_needed.connect(self.load_until)
+        self.timeline_tasks = TaskRunner(1, self)  # its own worker: never queued behind folder changes
+        self.load_target = -1  # the scrubber asked for the library down to this photo
 
     def current_query(self) -> Query:
         h = self.host
@@ -202,7 +211,7 @@ class SearchPresenter(QObject):
         if req is None or resp is None or h.search.busy or h.stack.currentWidget() is not h.view:
             return
         sb = h.view.verticalScrollBar()
-        if value < sb.maximum() - 2 * h.view.gridSize().height():
+        if value < sb.maximum() - 2 * h.view.thumb_size:
             return
         shown = h.model.rowCount()
         if req.kind is QueryKind.BROWSE:
@@ -224,6 +233,8 @@ class SearchPresenter(QObject):
         self.current_response = resp
         if req.kind is QueryKind.BROWSE and req.offset > 0:
             h.model.append_results(resp.results)
+            if self.load_target >= h.model.rowCount():
+                self.load_until(self.load_target)
             return
         if req.offset > 0:  # more of the same search: append what isn't shown yet, in rank order
             have = {h.model.result(i).path for i in range(h.model.rowCount())}
@@ -237,8 +248,7 @@ class SearchPresenter(QObject):
             if self.live_again:
                 self.refresh_live()
             return
-        h.model.set_results(resp.results, resp.kind)
-        self._preview_follows()
+        self.show_results(resp)
         if h.model.rowCount() and not live:
             h.view.scrollToTop()
         n = resp.library_size
@@ -276,6 +286,59 @@ class SearchPresenter(QObject):
         if self.live_again:
             self.refresh_live()
 
+    def load_until(self, index: int) -> None:
+        """The date scrubber jumped past the pages loaded: load the library down to photo ``index`` (in pages
+        of the most a query returns); the grid goes there when it arrives."""
+        h = self.host
+        req, resp = self.current_request, self.current_response
+        if req is None or resp is None or req.kind is not QueryKind.BROWSE:
+            return
+        total = int(resp.extra.get("total", 0))
+        shown = h.model.rowCount()
+        self.load_target = min(index, total - 1)
+        if self.load_target < shown or h.search.busy:
+            return
+        more = req.with_(k=min(K_MAX, self.load_target - shown + BROWSE_PAGE), offset=shown)
+        self.current_request = more
+        h.search.submit(more)
+
+    def _fetch_timeline(self, req: Query) -> None:
+        """The whole library's months for the scrubber (read on a worker of its own)."""
+        h = self.host
+        catalog = h.search.catalog
+        if catalog is None:
+            return
+        filters = req.filters
+
+        def done(counts: list[tuple[int, int, int]]) -> None:
+            if self.current_request is not None and self.current_request.kind is QueryKind.BROWSE:
+                h.view.set_timeline(timeline_months(counts))
+
+        self.timeline_tasks.submit(lambda: timeline(catalog, filters), done)
+
+    def show_results(self, resp: SearchResponse) -> None:
+        """The answer in the grid: the library by month; a search best first with its weaker results below
+        a divider, or — with "by date" on — only its close matches, by month."""
+        h = self.host
+        browse = resp.kind == QueryKind.BROWSE
+        self.load_target = -1
+        h.view.set_timeline(None)
+        h.view.set_by_date(browse or self.by_date)
+        if browse and self.current_request is not None:
+            self._fetch_timeline(self.current_request)
+        results = resp.results
+        if self.by_date and not browse:
+            results = sorted(resp.passed, key=result_time, reverse=True)
+        h.model.set_results(results, resp.kind)
+        self._preview_follows()
+
+    def set_by_date(self, on: bool) -> None:
+        """The "by date" switch: show a search's close matches by month (the library is always by date)."""
+        self.by_date = on
+        resp = self.current_response
+        if resp is not None and self.host.stack.currentWidget() is self.host.view:
+            self.show_results(resp)
+
     def _say_count(self, req: Query, resp: SearchResponse) -> None:
         h = self.host
         kind = KIND_WORDS.get(QueryKind(resp.kind), "")
@@ -288,7 +351,7 @@ class SearchPresenter(QObject):
             rest = len(resp.results) - close
             count = f"{plural(close, 'close match', 'close matches')} in {plural(n, 'photo')}"
             if rest:
-                count += f" · {plural(rest, 'less close result')} shown faded"
+                count += f" · {plural(rest, 'less close result')} below the line"
         self.result_count = count
         h.status.set_count(f"{kind}{count}")  # always shown, indexing or not
 

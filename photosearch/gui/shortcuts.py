@@ -24,6 +24,9 @@ class Shortcuts(QObject):
         self.act_paste = self._act(
             "Paste image as reference", QKeySequence.StandardKey.Paste, self.paste_reference
         )
+        self.act_help = QAction("Keyboard shortcuts", window)
+        self.act_help.setShortcuts([QKeySequence("?"), QKeySequence("F1")])
+        window.addAction(self.act_help)
         window.query_bar.field.installEventFilter(self)
 
     def _act(self, text: str, keys: Any, slot: Any) -> QAction:

@@ -5,8 +5,9 @@ read-only note and the thumbnail size slider. Progress is put in words by ``phot
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSlider, QStyle, QToolButton
+from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSlider, QToolButton
 
+from photosearch.gui.icons import set_icon
 from photosearch.progress import Progress, ProgressPhase, describe, plural
 
 
@@ -34,9 +35,7 @@ class StatusArea(QObject):
         self.skipped_button.clicked.connect(self.skipped_clicked)
         self.skipped_button.hide()
         self.count_label = QLabel("", window)  # the current results: how many, and how many are close
-        self.count_label.setToolTip(
-            "Close matches are shown first; fainter thumbnails are less close to the query"
-        )
+        self.count_label.setToolTip("Close matches are shown first; less close results follow below a line")
         self.readonly_label = QLabel(
             "Read-only: another PhotoSearch is indexing this library; search still works", window
         )
@@ -45,7 +44,8 @@ class StatusArea(QObject):
         self.size_slider.setRange(80, 320)
         self.size_slider.setValue(160)
         self.size_slider.setFixedWidth(110)
-        self.size_slider.setToolTip("Thumbnail size")
+        self.size_slider.setToolTip("Photo size (also Ctrl+wheel over the photos)")
+        self.size_slider.setAccessibleName("Photo size")
         sb.addWidget(self.label, 1)
         sb.addWidget(self.progress_bar)
         sb.addWidget(self.pause_button)
@@ -122,6 +122,6 @@ class StatusArea(QObject):
         self.pause_toggled.emit(paused)
 
     def _show_paused(self, paused: bool) -> None:
-        icon = QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause
-        self.pause_button.setIcon(self.window.style().standardIcon(icon))
+        set_icon(self.pause_button, "play" if paused else "pause")
+        self.pause_button.setAccessibleName("Resume indexing" if paused else "Pause indexing")
         self.pause_button.setToolTip("Resume indexing" if paused else "Pause indexing")

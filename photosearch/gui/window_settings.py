@@ -1,4 +1,5 @@
-"""The window's look between runs — the person's settings: geometry, panel widths, thumbnail size — in
+"""The window's look between runs — the person's settings: geometry, panel widths, thumbnail size, the side
+bar and the "by date" switch — in
 QSettings. The last query and the balance belong to the library (``photosearch.app.library_settings``): they
 are read when the library opens and written here when the window closes."""
 
@@ -29,6 +30,8 @@ def restore_settings(w: MainWindow) -> None:
         w.preview_width = int(s.value("view/preview_width", 0))  # type: ignore[call-overload]
     with contextlib.suppress(TypeError, ValueError):
         w.size_slider.setValue(int(s.value("view/thumb_size", 160)))  # type: ignore[call-overload]
+    w.side.sidebar_button.setChecked(str(s.value("view/sidebar", "true")).lower() != "false")
+    w.side.by_date_button.setChecked(str(s.value("view/by_date", "false")).lower() == "true")
 
 
 def restore_library_settings(w: MainWindow, ls: LibrarySettings) -> None:
@@ -43,7 +46,10 @@ def save_settings(w: MainWindow) -> None:
     s = w.settings
     s.setValue("window/geometry", w.saveGeometry())
     sizes = w.splitter.sizes()
-    s.setValue("view/side_width", sizes[0])
+    if sizes[0] > 0:  # (a hidden side bar keeps the width it had)
+        s.setValue("view/side_width", sizes[0])
+    s.setValue("view/sidebar", w.side.sidebar_button.isChecked())
+    s.setValue("view/by_date", w.side.by_date_button.isChecked())
     if w.preview.isVisible() and sizes[2] > 0:
         w.preview_width = sizes[2]
     if w.preview_width:

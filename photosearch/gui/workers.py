@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -145,6 +146,7 @@ class SearchController(QObject):
 class _ThumbSignals(QObject):
     loaded = Signal(str, QImage)
     missing = Signal(str)
+    colours = Signal(int, dict)  # generation, content hash → 0xRRGGBB
 
 
 class _ThumbJob(QRunnable):
@@ -154,7 +156,22 @@ class _ThumbJob(QRunnable):
         self.setAutoDelete(True)
 
     def run(self) -> None:
+        _lower_thread_priority()
         self.loader._work_one()
+
+
+_niced: set[int] = set()
+
+
+def _lower_thread_priority() -> None:
+    """Thumbnail decoding yields the CPU to the UI thread (a nicer thread, on Linux, where threads have their
+    own nice value): scrolling stays smooth on a busy two-core machine."""
+    tid = threading.get_native_id()
+    if tid in _niced:
+        return
+    _niced.add(tid)
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + 4)
 
 
 class ThumbnailLoader(QObject):
@@ -162,6 +179,7 @@ class ThumbnailLoader(QObject):
     person scrolled past); keeps an in-memory cache of decoded images."""
 
     loaded = Signal(str)  # content hash
+    colours_changed = Signal()  # stored placeholder colours arrived
 
     def __init__(
         self,
@@ -171,6 +189,7 @@ class ThumbnailLoader(QObject):
         *,
         threads: int = 2,
         cache_size: int = 3000,
+        cache_bytes: int = 96 * 1024 * 1024,
         max_pending: int = 256,
     ) -> None:
         super().__init__(parent)
@@ -191,6 +210,12 @@ class ThumbnailLoader(QObject):
         self.requests = 0
         self.edge_px = 0  # scale thumbnails to fit this square (device pixels); 0 = as stored
         self.dpr = 1.0
+        self.cache_bytes = cache_bytes  # the decoded images' memory bound (besides the count bound)
+        self.bytes = 0
+        self.colours: dict[str, int] = {}  # content hash → mean colour 0xRRGGBB (the placeholder)
+        self.colour_catalog: Any = None  # where stored colours are read (also when the library is read-only)
+        self.colour_generation = 0
+        self.signals.colours.connect(self._colours_arrived)
 
     def set_edge(self, edge_px: int, dpr: float = 1.0) -> None:
         """Thumbnails are kept at the displayed size in device pixels (crisp on HiDPI screens); a new size
@@ -201,6 +226,7 @@ class ThumbnailLoader(QObject):
             self.edge_px = edge_px
             self.clear_pending()
             self.cache.clear()
+            self.bytes = 0
             self._failed.clear()
 
     def get(self, content_hash: str) -> QImage | None:
@@ -241,6 +267,11 @@ class ThumbnailLoader(QObject):
                     edge, edge, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
                 )
             img.setDevicePixelRatio(self.dpr)
+            if not img.isNull() and h not in self.colours:  # stored before colours were kept: keep it now
+                rgb = img.scaled(1, 1, mode=Qt.TransformationMode.SmoothTransformation).pixel(0, 0) & 0xFFFFFF
+                self.colours[h] = rgb
+                if self.catalog is not None:
+                    self.catalog.set_thumbnail_colour(h, rgb)
         except (PhotoSearchError, OSError) as e:
             log.info("no thumbnail for %s: %s", path, e)
         except Exception:  # one bad thumbnail never stops the others
@@ -254,10 +285,42 @@ class ThumbnailLoader(QObject):
     def _arrived(self, h: str, img: QImage) -> None:
         with self._lock:
             self._inflight.discard(h)
+        old = self.cache.pop(h, None)
+        if old is not None:
+            self.bytes -= old.sizeInBytes()
         self.cache[h] = img
-        while len(self.cache) > self.cache_size:
-            self.cache.popitem(last=False)
+        self.bytes += img.sizeInBytes()
+        while self.cache and (len(self.cache) > self.cache_size or self.bytes > self.cache_bytes):
+            self.bytes -= self.cache.popitem(last=False)[1].sizeInBytes()
         self.loaded.emit(h)
+
+    def fetch_colours(self, results: list[Any]) -> None:
+        """Read the stored mean colours of these results' thumbnails on a pool thread (``colours_changed``
+        follows). The list of hashes is made there too: 100k results cost the UI thread nothing."""
+        cat = self.colour_catalog or self.catalog
+        if cat is None or not results:
+            return
+        self.colour_generation += 1
+        gen = self.colour_generation
+        signals = self.signals
+        known = self.colours
+
+        def work() -> None:
+            want = [h for r in results if (h := r.file.content_hash) and h not in known]
+            try:
+                found = cat.thumbnail_colours(want) if want else {}
+            except Exception as e:  # a placeholder colour is never worth an error
+                log.info("no thumbnail colours: %s", e)
+                return
+            with contextlib.suppress(RuntimeError):
+                signals.colours.emit(gen, found)
+
+        self.pool.start(work)
+
+    def _colours_arrived(self, gen: int, found: dict[str, int]) -> None:
+        self.colours.update(found)
+        if found:
+            self.colours_changed.emit()
 
     def _gone(self, h: str) -> None:
         with self._lock:

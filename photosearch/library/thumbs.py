@@ -20,6 +20,12 @@ THUMB_EDGE = 320
 QUALITY = 85
 
 
+def mean_rgb(image: Image.Image) -> int:
+    """The image's mean colour as 0xRRGGBB: the placeholder the grid paints while the thumbnail loads."""
+    r, g, b = image.convert("RGB").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))  # type: ignore[misc]
+    return (int(r) << 16) | (int(g) << 8) | int(b)
+
+
 class ThumbnailCache:
     def __init__(self, directory: str | Path, edge: int = THUMB_EDGE) -> None:
         self.directory = Path(directory)
@@ -39,7 +45,9 @@ class ThumbnailCache:
 
     def store(self, content_hash: str, image: Image.Image) -> tuple[int, int, int]:
         """Write the thumbnail atomically; returns (width, height, bytes)."""
-        thumb = self.render(image)
+        return self._write(content_hash, self.render(image))
+
+    def _write(self, content_hash: str, thumb: Image.Image) -> tuple[int, int, int]:
         dest = self.path_for(content_hash)
         dest.parent.mkdir(parents=True, exist_ok=True)
         # a temp name unique to this write (two threads or processes may write the same thumbnail at
@@ -62,10 +70,11 @@ class ThumbnailCache:
         if dest.is_file():
             return dest
         decoded = open_image(source_path, draft_short_side=self.edge)
-        w, h, n = self.store(content_hash, decoded.image)
+        thumb = self.render(decoded.image)
+        w, h, n = self._write(content_hash, thumb)
         if catalog is not None:
             with contextlib.suppress(Exception):
-                catalog.put_thumbnail(content_hash, w, h, n)
+                catalog.put_thumbnail(content_hash, w, h, n, mean_rgb(thumb))
         return dest
 
     def clean_orphans(self, catalog: Catalog) -> int:

@@ -18,6 +18,7 @@ from photosearch.store.schema import (
     _chunks,
     _file,
     _like_escape,
+    _visible_where,
 )
 
 
@@ -273,6 +274,45 @@ class FoldersAndFiles(CatalogBase):
         if limit:
             sql += f" LIMIT {int(limit)}"
         return [_file(r) for r in self._q(sql)]
+
+    # -- the timeline and the grid's placeholders (read-only but for the colour backfill) -------------
+    def month_counts(
+        self,
+        *,
+        folder: str | None = None,
+        date_from: float | None = None,
+        date_to: float | None = None,
+        formats: Sequence[str] | None = None,
+        orientation: str | None = None,
+    ) -> list[tuple[int, int, int]]:
+        """(year, month, count) of the visible files passing the filters, newest month first, by the date
+        browsing orders by (taken, else modified), in local time."""
+        cond, args = _visible_where(folder, date_from, date_to, formats, orientation)
+        rows = self._q(
+            "SELECT strftime('%Y', t, 'unixepoch', 'localtime') AS y, "
+            "strftime('%m', t, 'unixepoch', 'localtime') AS m, COUNT(*) FROM "
+            f"(SELECT coalesce(f.taken_at, f.mtime_ns / 1e9) AS t FROM files f JOIN folders d "
+            f"ON d.id=f.folder_id WHERE {cond}) GROUP BY y, m ORDER BY y DESC, m DESC",
+            args,
+        )
+        return [(int(y), int(m), int(n)) for y, m, n in rows if y is not None]
+
+    def thumbnail_colours(self, hashes: Sequence[str]) -> dict[str, int]:
+        """The stored mean colour (0xRRGGBB) of those thumbnails that have one."""
+        out: dict[str, int] = {}
+        for chunk in _chunks(list(dict.fromkeys(hashes)), 500):
+            marks = ",".join("?" * len(chunk))
+            for h, rgb in self._q(
+                f"SELECT content_hash, mean_rgb FROM thumbnails WHERE content_hash IN ({marks}) "
+                "AND mean_rgb IS NOT NULL",
+                chunk,
+            ):
+                out[h] = int(rgb)
+        return out
+
+    def set_thumbnail_colour(self, content_hash: str, mean_rgb: int) -> None:
+        """Record a thumbnail's mean colour (thumbnails stored before colours were kept get it when shown)."""
+        self._x("UPDATE thumbnails SET mean_rgb=? WHERE content_hash=?", (int(mean_rgb), content_hash))
 
 
 def _drop_unreferenced_text(c: sqlite3.Connection, hashes: Sequence[str]) -> None:

@@ -226,11 +226,13 @@ class EmbeddingsAndSearch(CatalogBase):
         self._x("DELETE FROM vector_indexes WHERE model_id=?", (model_id,))
 
     # -- thumbnails -------------------------------------------------------------------------------
-    def put_thumbnail(self, content_hash: str, width: int, height: int, nbytes: int) -> None:
+    def put_thumbnail(
+        self, content_hash: str, width: int, height: int, nbytes: int, mean_rgb: int | None = None
+    ) -> None:
         self._x(
-            "INSERT OR REPLACE INTO thumbnails(content_hash, width, height, bytes, created_at) "
-            "VALUES (?,?,?,?,?)",
-            (content_hash, width, height, nbytes, time.time()),
+            "INSERT OR REPLACE INTO thumbnails(content_hash, width, height, bytes, created_at, mean_rgb) "
+            "VALUES (?,?,?,?,?,?)",
+            (content_hash, width, height, nbytes, time.time(), mean_rgb),
         )
 
     def has_thumbnail(self, content_hash: str) -> bool:

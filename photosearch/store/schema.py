@@ -14,7 +14,7 @@ import numpy as np
 
 from photosearch.errors import CatalogError
 
-VERSION = 3
+VERSION = 4
 
 FOLDER_STATES = ("online", "offline", "paused")
 FILE_STATUSES = ("pending", "indexed", "error")
@@ -127,8 +127,16 @@ CREATE INDEX photo_meta_place ON photo_meta(country_code, region, city);
 CREATE INDEX photo_meta_camera ON photo_meta(make, model)
 """
 
+# Version 4: each thumbnail's mean colour (0xRRGGBB), the placeholder the grid paints while it loads.
+_SCHEMA_V4_MEAN_RGB = "ALTER TABLE thumbnails ADD COLUMN mean_rgb INTEGER"
+
 # Stepwise migrations: MIGRATIONS[n] takes a catalog from version n to n + 1.
-MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_PHOTO_META}
+MIGRATIONS: dict[int, str] = {
+    0: _SCHEMA_V1,
+    1: _SCHEMA_V2,
+    2: _SCHEMA_PHOTO_META,
+    3: _SCHEMA_V4_MEAN_RGB,
+}
 
 
 @dataclass(frozen=True)

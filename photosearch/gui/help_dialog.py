@@ -1,0 +1,70 @@
+"""``?`` (or F1): every keyboard shortcut, in one list — the window's, the results grid's and the viewer's."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from photosearch.gui.viewer import ACTIONS
+
+WINDOW_KEYS = (
+    ("Ctrl+F", "Go to the search field"),
+    ("Esc", "Clear the search (in the viewer: close it)"),
+    ("Down", "From the search field into the results"),
+    ("Ctrl+V", "Paste an image to search by"),
+    ("Ctrl+O", "Add a folder"),
+    ("?", "This list of shortcuts (also F1)"),
+)
+GRID_KEYS = (
+    ("Left, Right, Up, Down", "Move through the results"),
+    ("Shift+arrows, Shift+click", "Select a run of photos"),
+    ("Ctrl+click", "Add a photo to the selection, or take it out"),
+    ("Ctrl+A", "Select all"),
+    ("Home, End, PgUp, PgDown", "First, last, a screen up or down"),
+    ("Space", "Preview beside the results"),
+    ("V", "View large (also double-click)"),
+    ("Return", "Open in another app"),
+    ("Ctrl++, Ctrl+-", "Larger or smaller photos (also Ctrl+wheel)"),
+)
+
+
+def native(keys: str) -> str:
+    if "," in keys or keys == "?":
+        return keys
+    return QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText) or keys
+
+
+def all_shortcuts() -> list[tuple[str, list[tuple[str, str]]]]:
+    """(section, [(keys, what they do)]) — what the dialog lists."""
+    viewer = [(native(a.keys), a.text) for a in ACTIONS]
+    return [
+        ("Window", [(native(k), t) for k, t in WINDOW_KEYS]),
+        ("Results", [(native(k), t) for k, t in GRID_KEYS]),
+        ("Viewer", viewer),
+    ]
+
+
+def _esc(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;")
+
+
+class ShortcutsDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        lay = QVBoxLayout(self)
+        html = ["<table cellspacing='0' cellpadding='3'>"]
+        for section, rows in all_shortcuts():  # one table: the keys line up across the sections
+            html.append(f"<tr><td colspan='2'><h3>{_esc(section)}</h3></td></tr>")
+            html += [f"<tr><td><b>{_esc(k)}</b>&nbsp;&nbsp;</td><td>{_esc(t)}</td></tr>" for k, t in rows]
+        html.append("</table>")
+        self.text = QLabel("".join(html), self)
+        self.text.setAccessibleName("Keyboard shortcuts")
+        area = QScrollArea(self)
+        area.setWidget(self.text)
+        area.setWidgetResizable(True)
+        lay.addWidget(area)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+        self.resize(560, 760)
