@@ -37,12 +37,11 @@ from photosearch.places.query_words import (
 )
 from photosearch.places.timewords import TimeFilter
 from photosearch.search.results import Filters, Result, SearchResponse
-from photosearch.store.catalog_meta import MetaRow
 
 if TYPE_CHECKING:
     from photosearch.library.library import Library
     from photosearch.search.engine import SearchEngine
-    from photosearch.store.catalog import Catalog, FileRow
+    from photosearch.store.catalog import Catalog
 
 FOUND_BY_FILTERS = "filters"
 #: the most photos a filter-only query lists at once (the query's page size for meaning searches)
@@ -206,23 +205,6 @@ def _cameras_named(name: str, vocab: Vocabulary, catalog: Catalog) -> list[Camer
         if want and want in f"{mk or ''} {md or ''}":
             out.append(CameraFilter(mk, md, " ".join(x for x in (make, model) if x)))
     return out
-
-
-def photo_local_time(f: FileRow, m: MetaRow | None) -> dt.datetime | None:
-    """The photo's local wall-clock time: its metadata's, else the catalog's date taken (local), else the
-    file's modification time."""
-    if m is not None and m.taken_local:
-        try:
-            return dt.datetime.fromisoformat(m.taken_local)
-        except ValueError:
-            pass
-    stamp = f.taken_at if f.taken_at is not None else (f.mtime_ns / 1e9 if f.mtime_ns else None)
-    if stamp is None:
-        return None
-    try:
-        return dt.datetime.fromtimestamp(stamp)
-    except (OverflowError, OSError, ValueError):
-        return None
 
 
 def _resolve(

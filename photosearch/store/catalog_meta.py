@@ -152,6 +152,17 @@ class PhotoMetas(CatalogBase):
             )
         ]
 
+    def visible_meta_unread(self) -> int:
+        """Visible files whose metadata is not read yet."""
+        where, args = _visible_where(None, None, None, None, None)
+        return int(
+            self._q(
+                f"SELECT COUNT(*) FROM files f JOIN folders d ON d.id = f.folder_id WHERE {where} AND NOT EXISTS "
+                "(SELECT 1 FROM photo_meta m WHERE m.content_hash = f.content_hash)",
+                args,
+            )[0][0]
+        )
+
     def visible_with_meta(self) -> list[tuple[FileRow, MetaRow | None]]:
         """Every visible file with its metadata row (None before the metadata pass reached it)."""
         where, args = _visible_where(None, None, None, None, None)
