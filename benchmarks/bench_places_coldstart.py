@@ -76,6 +76,11 @@ def _inflate(catalog: Path, extra: int, seed: int = 7) -> None:
     )
     con.commit()
     con.close()
+    from photosearch.store.catalog import Catalog
+
+    c = Catalog(catalog)  # the summary of places and cameras the metadata pass keeps, as it would have
+    c._store_vocabulary(*c._scan_vocabulary())
+    c.close()
 
 
 def main() -> None:

@@ -60,9 +60,8 @@ def today() -> dt.date:
 
 def vocabulary(catalog: Catalog) -> Vocabulary:
     """The parser's words for this library: its places and cameras, and every country."""
-    return Vocabulary.build(
-        country_names(), catalog.meta_places(), catalog.meta_cameras(), local_names=ENDONYMS
-    )
+    places, cameras = catalog.meta_vocabulary()
+    return Vocabulary.build(country_names(), places, cameras, local_names=ENDONYMS)
 
 
 @dataclass
