@@ -229,8 +229,9 @@ def _resolve(
     if time_f is not None:
         lo, hi = time_f.bounds()
         hs = set()
+        months = _months_of(time_f)
         for h, taken, lat in catalog.taken_times(
-            lo.isoformat() if lo else None, hi.isoformat() if hi else None
+            lo.isoformat() if lo else None, hi.isoformat() if hi else None, months
         ):
             try:
                 local = dt.datetime.fromisoformat(taken)
@@ -247,6 +248,17 @@ def _resolve(
     for more in sets[1:]:
         out &= more
     return frozenset(out)
+
+
+def _months_of(t: TimeFilter) -> list[int] | None:
+    """The months a filter can match in either hemisphere (a coarse SQL filter), or None for any."""
+    if t.months is not None:
+        return sorted(t.months)
+    if t.season is not None and t.season_year is None and t.relative is None:
+        from photosearch.places.timewords import season_months
+
+        return sorted(set(season_months(t.season)) | set(season_months(t.season, southern=True)))
+    return None
 
 
 def matching(

@@ -249,20 +249,33 @@ class PhotoMetas(CatalogBase):
         }
 
     def taken_times(
-        self, first: str | None = None, before: str | None = None
+        self, first: str | None = None, before: str | None = None, months: Sequence[int] | None = None
     ) -> list[tuple[str, str, float | None]]:
         """(content hash, local taken time, latitude) of photos with a taken time in [first, before) (ISO text,
-        local wall clock; either bound may be None)."""
+        local wall clock; either bound may be None) and, given ``months``, in one of those months."""
         sql = "SELECT content_hash, taken_local, latitude FROM photo_meta WHERE taken_local IS NOT NULL"
         args: list[object] = []
         if first is not None:
             sql, args = sql + " AND taken_local >= ?", [*args, first]
         if before is not None:
             sql, args = sql + " AND taken_local < ?", [*args, before]
+        if months is not None:
+            marks = ",".join("?" * len(months))
+            sql, args = (
+                sql + f" AND CAST(substr(taken_local, 6, 2) AS INTEGER) IN ({marks})",
+                [*args, *months],
+            )
         return [(h, t, lat) for h, t, lat in self._q(sql, args)]
 
     def files_without_taken_meta(self) -> list[tuple[str, float | None, int]]:
         """(content hash, catalog date taken, mtime_ns) of indexed files whose metadata has no taken time."""
+        (missing_time,) = self._q("SELECT COUNT(*) FROM photo_meta WHERE taken_local IS NULL")[0]
+        (rows,) = self._q("SELECT COUNT(*) FROM photo_meta")[0]
+        (contents,) = self._q(
+            "SELECT COUNT(DISTINCT content_hash) FROM files WHERE status='indexed' AND content_hash IS NOT NULL"
+        )[0]
+        if not missing_time and rows == contents:  # every content has a row with a time (no orphans): none
+            return []
         return [
             (h, t, int(m or 0))
             for h, t, m in self._q(
