@@ -80,10 +80,8 @@ def list_places(catalog: Catalog) -> PlaceList:
         c.cities.append(CityCount(city, region, n))
     for c in by_country.values():
         c.cities.sort(key=lambda x: (-x.count, x.name is None, x.name or ""))
-    rows = catalog.visible_with_meta()
-    not_read = sum(1 for _, m in rows if m is None)
     countries = sorted(by_country.values(), key=lambda c: (-c.count, c.name))
-    return PlaceList(countries, len(rows) - located, not_read)
+    return PlaceList(countries, catalog.visible_count() - located, catalog.visible_meta_unread())
 
 
 def meta_json(m: MetaRow | None, no_location: bool = False) -> dict[str, Any] | None:

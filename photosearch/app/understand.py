@@ -37,12 +37,11 @@ from photosearch.places.query_words import (
 )
 from photosearch.places.timewords import TimeFilter
 from photosearch.search.results import Filters, Result, SearchResponse
-from photosearch.store.catalog_meta import MetaRow
 
 if TYPE_CHECKING:
     from photosearch.library.library import Library
     from photosearch.search.engine import SearchEngine
-    from photosearch.store.catalog import Catalog, FileRow
+    from photosearch.store.catalog import Catalog
 
 FOUND_BY_FILTERS = "filters"
 #: the most photos a filter-only query lists at once (the query's page size for meaning searches)
@@ -61,9 +60,8 @@ def today() -> dt.date:
 
 def vocabulary(catalog: Catalog) -> Vocabulary:
     """The parser's words for this library: its places and cameras, and every country."""
-    return Vocabulary.build(
-        country_names(), catalog.meta_places(), catalog.meta_cameras(), local_names=ENDONYMS
-    )
+    places, cameras = catalog.meta_vocabulary()
+    return Vocabulary.build(country_names(), places, cameras, local_names=ENDONYMS)
 
 
 @dataclass
@@ -208,23 +206,6 @@ def _cameras_named(name: str, vocab: Vocabulary, catalog: Catalog) -> list[Camer
     return out
 
 
-def photo_local_time(f: FileRow, m: MetaRow | None) -> dt.datetime | None:
-    """The photo's local wall-clock time: its metadata's, else the catalog's date taken (local), else the
-    file's modification time."""
-    if m is not None and m.taken_local:
-        try:
-            return dt.datetime.fromisoformat(m.taken_local)
-        except ValueError:
-            pass
-    stamp = f.taken_at if f.taken_at is not None else (f.mtime_ns / 1e9 if f.mtime_ns else None)
-    if stamp is None:
-        return None
-    try:
-        return dt.datetime.fromtimestamp(stamp)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
 def _resolve(
     catalog: Catalog, places: list[PlaceFilter], cameras: list[CameraFilter], time_f: TimeFilter | None
 ) -> frozenset[str]:
@@ -248,8 +229,9 @@ def _resolve(
     if time_f is not None:
         lo, hi = time_f.bounds()
         hs = set()
+        months = _months_of(time_f)
         for h, taken, lat in catalog.taken_times(
-            lo.isoformat() if lo else None, hi.isoformat() if hi else None
+            lo.isoformat() if lo else None, hi.isoformat() if hi else None, months
         ):
             try:
                 local = dt.datetime.fromisoformat(taken)
@@ -266,6 +248,17 @@ def _resolve(
     for more in sets[1:]:
         out &= more
     return frozenset(out)
+
+
+def _months_of(t: TimeFilter) -> list[int] | None:
+    """The months a filter can match in either hemisphere (a coarse SQL filter), or None for any."""
+    if t.months is not None:
+        return sorted(t.months)
+    if t.season is not None and t.season_year is None and t.relative is None:
+        from photosearch.places.timewords import season_months
+
+        return sorted(set(season_months(t.season)) | set(season_months(t.season, southern=True)))
+    return None
 
 
 def matching(

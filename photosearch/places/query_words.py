@@ -107,6 +107,8 @@ class ParsedQuery:
 
 def fold(text: str) -> str:
     """Lower case without accents ("Reykjavík" -> "reykjavik")."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

@@ -12,6 +12,7 @@ fills them) and leave as rows; matching a query's words happens above (``photose
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
@@ -47,6 +48,9 @@ class MetaRow:
 
 
 META_COLS = [f.name for f in fields(MetaRow)]
+# the places and cameras in photo_meta, kept as one JSON value in the ``meta`` table by the writer (a search reads
+# one row instead of scanning the table's indexes: the query parser's words at cold start)
+VOCAB_KEY = "photo_meta.vocabulary"
 _SELECT = f"SELECT {', '.join('m.' + c for c in META_COLS)} FROM photo_meta m"
 
 
@@ -62,6 +66,48 @@ class PhotoMetas(CatalogBase):
                 f"INSERT OR REPLACE INTO photo_meta({', '.join(META_COLS)}, read_at) VALUES ({marks})",
                 [(*astuple(r), now) for r in rows],
             )
+            places, cameras = self._stored_vocabulary() or self._scan_vocabulary()
+            places |= {(r.country_code, r.region, r.city) for r in rows if r.country_code}
+            cameras |= {(r.make, r.model) for r in rows if r.make or r.model}
+            self._store_vocabulary(places, cameras)
+
+    def _scan_vocabulary(self) -> tuple[set[tuple], set[tuple]]:
+        places = set(
+            self._q(
+                "SELECT DISTINCT country_code, region, city FROM photo_meta WHERE country_code IS NOT NULL"
+            )
+        )
+        cameras = set(
+            self._q("SELECT DISTINCT make, model FROM photo_meta WHERE make IS NOT NULL OR model IS NOT NULL")
+        )
+        return places, cameras
+
+    def _stored_vocabulary(self) -> tuple[set[tuple], set[tuple]] | None:
+        rows = self._q("SELECT value FROM meta WHERE key = ?", (VOCAB_KEY,))
+        if not rows:
+            return None
+        try:
+            d = json.loads(rows[0][0])
+            return {tuple(x) for x in d["places"]}, {tuple(x) for x in d["cameras"]}
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def _store_vocabulary(self, places: set[tuple], cameras: set[tuple]) -> None:
+        value = json.dumps(
+            {"places": sorted(places, key=str), "cameras": sorted(cameras, key=str)}, ensure_ascii=False
+        )
+        self._x(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (VOCAB_KEY, value),
+        )
+
+    def meta_vocabulary(
+        self,
+    ) -> tuple[list[tuple[str, str | None, str | None]], list[tuple[str | None, str | None]]]:
+        """(places, cameras) of the photos' metadata: (country code, region, city) and (make, model) — the
+        stored summary when there is one, else a scan."""
+        places, cameras = self._stored_vocabulary() or self._scan_vocabulary()
+        return sorted(places, key=str), sorted(cameras, key=str)
 
     def meta_for_hash(self, content_hash: str) -> MetaRow | None:
         rows = self._q(f"{_SELECT} WHERE m.content_hash=?", (content_hash,))
@@ -104,7 +150,10 @@ class PhotoMetas(CatalogBase):
                 "DELETE FROM photo_meta WHERE NOT EXISTS "
                 "(SELECT 1 FROM files f WHERE f.content_hash = photo_meta.content_hash)"
             )
-            return int(cur.rowcount or 0)
+            gone = int(cur.rowcount or 0)
+            if gone or self._stored_vocabulary() is None:
+                self._store_vocabulary(*self._scan_vocabulary())
+            return gone
 
     # -- what the library holds (the query parser's vocabulary, the place list) -------------------------
     def place_counts(self) -> list[tuple[str, str | None, str | None, int]]:
@@ -152,6 +201,17 @@ class PhotoMetas(CatalogBase):
             )
         ]
 
+    def visible_meta_unread(self) -> int:
+        """Visible files whose metadata is not read yet."""
+        where, args = _visible_where(None, None, None, None, None)
+        return int(
+            self._q(
+                f"SELECT COUNT(*) FROM files f JOIN folders d ON d.id = f.folder_id WHERE {where} AND NOT EXISTS "
+                "(SELECT 1 FROM photo_meta m WHERE m.content_hash = f.content_hash)",
+                args,
+            )[0][0]
+        )
+
     def visible_with_meta(self) -> list[tuple[FileRow, MetaRow | None]]:
         """Every visible file with its metadata row (None before the metadata pass reached it)."""
         where, args = _visible_where(None, None, None, None, None)
@@ -189,20 +249,33 @@ class PhotoMetas(CatalogBase):
         }
 
     def taken_times(
-        self, first: str | None = None, before: str | None = None
+        self, first: str | None = None, before: str | None = None, months: Sequence[int] | None = None
     ) -> list[tuple[str, str, float | None]]:
         """(content hash, local taken time, latitude) of photos with a taken time in [first, before) (ISO text,
-        local wall clock; either bound may be None)."""
+        local wall clock; either bound may be None) and, given ``months``, in one of those months."""
         sql = "SELECT content_hash, taken_local, latitude FROM photo_meta WHERE taken_local IS NOT NULL"
         args: list[object] = []
         if first is not None:
             sql, args = sql + " AND taken_local >= ?", [*args, first]
         if before is not None:
             sql, args = sql + " AND taken_local < ?", [*args, before]
+        if months is not None:
+            marks = ",".join("?" * len(months))
+            sql, args = (
+                sql + f" AND CAST(substr(taken_local, 6, 2) AS INTEGER) IN ({marks})",
+                [*args, *months],
+            )
         return [(h, t, lat) for h, t, lat in self._q(sql, args)]
 
     def files_without_taken_meta(self) -> list[tuple[str, float | None, int]]:
         """(content hash, catalog date taken, mtime_ns) of indexed files whose metadata has no taken time."""
+        (missing_time,) = self._q("SELECT COUNT(*) FROM photo_meta WHERE taken_local IS NULL")[0]
+        (rows,) = self._q("SELECT COUNT(*) FROM photo_meta")[0]
+        (contents,) = self._q(
+            "SELECT COUNT(DISTINCT content_hash) FROM files WHERE status='indexed' AND content_hash IS NOT NULL"
+        )[0]
+        if not missing_time and rows == contents:  # every content has a row with a time (no orphans): none
+            return []
         return [
             (h, t, int(m or 0))
             for h, t, m in self._q(

@@ -124,7 +124,8 @@ CREATE TABLE photo_meta (
     read_at        REAL NOT NULL
 );
 CREATE INDEX photo_meta_place ON photo_meta(country_code, region, city);
-CREATE INDEX photo_meta_camera ON photo_meta(make, model)
+CREATE INDEX photo_meta_camera ON photo_meta(make, model);
+CREATE INDEX photo_meta_taken ON photo_meta(taken_local)
 """
 
 # Version 4: each thumbnail's mean colour (0xRRGGBB), the placeholder the grid paints while it loads.

@@ -128,3 +128,26 @@ def test_an_existing_library_is_filled_in_without_re_embedding(shapes_model: Pat
         assert lib.catalog.meta_pending() == [] and lib.catalog.meta_counts() == (17, 17)
     finally:
         lib.close()
+
+
+def test_the_stored_vocabulary_follows_puts_and_removals(tmp_path: Path) -> None:
+    from photosearch.store.catalog_meta import MetaRow
+
+    cat = Catalog(tmp_path / "c.sqlite3")
+    fid = cat.add_folder(str(tmp_path)).id
+    a = _indexed_row(cat, fid, write(tmp_path / "a.jpg", "JPEG", None), "ha")
+    _indexed_row(cat, fid, write(tmp_path / "b.jpg", "JPEG", None), "hb")
+    cat.put_metas(
+        [MetaRow("ha", country_code="IT", region="Tuscany", city="Florence", make="Apple", model="iPhone")]
+    )
+    cat.put_metas([MetaRow("hb", country_code="FI", region="Uusimaa", city="Helsinki")])
+    assert cat.meta_vocabulary() == (
+        [("FI", "Uusimaa", "Helsinki"), ("IT", "Tuscany", "Florence")],
+        [("Apple", "iPhone")],
+    )
+    assert cat.meta_vocabulary() == (sorted(cat.meta_places(), key=str), cat.meta_cameras())  # = a scan
+    with cat.transaction() as c:
+        c.execute("DELETE FROM files WHERE id=?", (a.id,))
+    assert cat.delete_orphan_metas() == 1
+    assert cat.meta_vocabulary() == ([("FI", "Uusimaa", "Helsinki")], [])
+    cat.close()
