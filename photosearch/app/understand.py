@@ -146,11 +146,18 @@ def _place_json(p: PlaceFilter) -> dict[str, str]:
 
 
 def understand(
-    query: Query, catalog: Catalog, *, today_: dt.date | None = None, literal: bool = False
+    query: Query,
+    catalog: Catalog,
+    *,
+    today_: dt.date | None = None,
+    literal: bool = False,
+    drop: frozenset[str] = frozenset(),
 ) -> Understood:
     """Read filters out of ``query``'s words (unless ``literal``) and resolve every place, camera and time
     filter into ``Filters.within``. The query returned has the remaining meaning as its text; with no words
-    left (and no photo) it becomes a filter-only listing (``Understood.filters_only``)."""
+    left (and no photo) it becomes a filter-only listing (``Understood.filters_only``). ``drop`` names kinds of
+    filter read from the words ("place", "time", "camera") that the person removed (a chip's ✕): their words
+    are left out, not searched as meaning."""
     f = query.filters or Filters()
     vocab: Vocabulary | None = None
     places: list[PlaceFilter] = []
@@ -164,9 +171,9 @@ def understand(
         vocab = vocabulary(catalog)
         parsed = parse(text, vocab, today_ or today())
         text = parsed.text
-        places += parsed.places
-        cameras += parsed.cameras
-        time_f = parsed.time
+        places += [] if "place" in drop else parsed.places
+        cameras += [] if "camera" in drop else parsed.cameras
+        time_f = None if "time" in drop else parsed.time
     if f.place:
         vocab = vocab or vocabulary(catalog)
         found = vocab.places.get(tuple(_words(fold(f.place))))

@@ -155,3 +155,18 @@ def test_a_browse_query_with_place_filters_lists_only_those(placed: tuple[Librar
     assert {r.path for r in resp.results} == {p for p, t in truth.items() if t["cc"] == "FI"}
     unresolved = Query(QueryKind.BROWSE, filters=make_filters(place="Finland"))
     assert search(unresolved, None, lib.catalog).results == []  # a place never resolved passes nothing
+
+
+def test_a_removed_chip_drops_its_filter_and_its_words(placed: tuple[Library, dict]) -> None:
+    """The window's chip ✕: the filter goes, the others stay, and its words are not searched as meaning."""
+    lib, _ = placed
+    u = understand(Query.of("red circle in Italy last summer"), lib.catalog, today_=TODAY)
+    assert [k for k, _ in u.chips()] == ["place", "time"]
+    less = understand(
+        Query.of("red circle in Italy last summer"), lib.catalog, today_=TODAY, drop=frozenset({"place"})
+    )
+    assert [k for k, _ in less.chips()] == ["time"] and less.query.text == "red circle"
+    got, _ = _found(lib, "last summer")
+    assert less.query.filters is not None and less.query.filters.within == frozenset(
+        f.content_hash for f in lib.catalog.all_files() if f.path in got
+    )
