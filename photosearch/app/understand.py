@@ -302,6 +302,24 @@ def search_understood(u: Understood, engine: SearchEngine | None, catalog: Catal
     return search(u.query, engine, catalog)
 
 
+DROP_KEY = "drop"  # Query.extra: kinds of filter the person removed (the window's chip ✕)
+CHIPS_KEY = "chips"  # SearchResponse.extra: how the line was understood, [(kind, label)…]
+
+
+def run(query: Query, engine: SearchEngine | None, catalog: Catalog | None) -> SearchResponse:
+    """The window's road for every query: understood (minus the kinds in ``query.extra[DROP_KEY]``), then
+    run as ``answer`` runs it; the chips go in ``extra[CHIPS_KEY]``."""
+    from photosearch.app.search import search
+
+    cat = catalog if catalog is not None else engine.catalog if engine is not None else None
+    if cat is None:
+        return search(query, engine, catalog)  # says why it cannot run
+    u = understand(query, cat, drop=frozenset(query.extra.get(DROP_KEY, ())))
+    resp = search_understood(u, engine, cat)
+    resp.extra[CHIPS_KEY] = u.chips()
+    return resp
+
+
 def answer(
     query: Query, lib: Library, *, literal: bool = False, today_: dt.date | None = None
 ) -> tuple[SearchResponse, Understood]:

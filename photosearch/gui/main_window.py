@@ -36,6 +36,7 @@ from photosearch.gui.library_state import LibraryState
 from photosearch.gui.message_panel import MessagePanel
 from photosearch.gui.model_controller import ModelController
 from photosearch.gui.model_dialog import ModelDialog
+from photosearch.gui.places_controller import PlacesController
 from photosearch.gui.preview import PreviewPanel
 from photosearch.gui.query_bar import QueryBar
 from photosearch.gui.resources import resource_path
@@ -114,6 +115,7 @@ class MainWindow(QMainWindow):
         self.presenter = SearchPresenter(self, self)
         self.actions_ = ResultActions(self, self)
         self.viewer = PhotoViewer(self, self.model)
+        self.places = PlacesController(self)  # chips, the place list, the photo's metadata
         self._wire()
         restore_settings(self)
         self.message.show_message("Opening your library…")

@@ -21,6 +21,7 @@ from photosearch.gui.workers import TaskRunner
 from photosearch.progress import plural
 
 if TYPE_CHECKING:
+    from photosearch.gui.places_controller import PlacesController
     from photosearch.gui.status_area import StatusArea
 
 
@@ -54,6 +55,7 @@ class ActionsHost(Protocol):
     status: StatusArea
     tasks: TaskRunner
     preview_width: int
+    places: PlacesController
 
     def choose_folder(self, title: str) -> str | None: ...
 
@@ -152,6 +154,7 @@ class ResultActions(QObject):
         h = self.host
         was_visible = h.preview.isVisible()
         h.preview.show_result(h.model.result(row), h.model.thumbnail(row, request=False))
+        h.places.show_meta(h.model.result(row))
         if not was_visible:
             h.preview.show()
             sizes = h.splitter.sizes()

@@ -25,6 +25,7 @@ from photosearch.search.engine import SearchResponse
 
 if TYPE_CHECKING:
     from photosearch.gui.model_controller import ModelController
+    from photosearch.gui.places_controller import PlacesController
     from photosearch.gui.status_area import StatusArea
 
 SEARCH_K = 200  # results per page of a search
@@ -53,6 +54,7 @@ class PresenterHost(Protocol):
     search: SearchController
     state: LibraryState
     models: ModelController
+    places: PlacesController
     closed: bool
 
     def act_on_message(self, action: str) -> None: ...
@@ -82,6 +84,9 @@ class SearchPresenter(QObject):
         self.load_target = -1  # the scrubber asked for the library down to this photo
 
     def current_query(self) -> Query:
+        return self.host.places.narrow(self._typed_query())
+
+    def _typed_query(self) -> Query:
         h = self.host
         text = h.query_bar.text
         ref = h.query_bar.reference

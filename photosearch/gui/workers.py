@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from photosearch.app.query import Query
-from photosearch.app.search import search
+from photosearch.app.understand import run
 from photosearch.errors import PhotoSearchError
 from photosearch.progress import Progress
 from photosearch.search.engine import SearchEngine, SearchResponse
@@ -122,7 +122,7 @@ class SearchController(QObject):
         def work() -> SearchResponse | None:
             if gen != self.generation:
                 return None  # already overtaken: don't spend the time
-            return search(req, engine, catalog)
+            return run(req, engine, catalog)  # place, time and camera words read as filters
 
         def done(resp: SearchResponse | None) -> None:
             if gen == self.generation and resp is not None:
