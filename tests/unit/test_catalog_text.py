@@ -29,7 +29,9 @@ def test_v1_catalog_is_upgraded_with_the_text_tables(tmp_path: Path, monkeypatch
         m.setattr(catalog_mod, "VERSION", 1)
         Catalog(path).close()
     c = Catalog(path)
-    assert c.schema_version == 2
+    assert (
+        c.schema_version == catalog_mod.VERSION
+    )  # upgraded from 1 to the current version (2 added the text)
     tables = {r[0] for r in c._q("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"photo_text", "photo_text_fts"} <= tables
     f = c.add_folder(str(tmp_path))
