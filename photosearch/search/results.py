@@ -80,9 +80,10 @@ class Filters:
         if self.folder is not None:
             if not path_inside(f.path, os.path.normpath(self.folder)):
                 return False
-        if self.date_from is not None and (f.taken_at is None or f.taken_at < self.date_from):
+        when = f.taken_at if f.taken_at is not None else f.mtime_ns / 1e9  # as shown and sorted by date
+        if self.date_from is not None and when < self.date_from:
             return False
-        if self.date_to is not None and (f.taken_at is None or f.taken_at > self.date_to):
+        if self.date_to is not None and when > self.date_to:
             return False
         if self.formats is not None and (f.format or "") not in self.formats:
             return False

@@ -250,11 +250,12 @@ def _visible_where(
         root = os.path.normpath(folder)
         where.append("(f.path = ? OR f.path LIKE ? ESCAPE '\\')")
         args += [root, _like_escape(root.rstrip(os.sep) + os.sep) + "%"]
+    # the date a photo is shown and sorted under: taken, else the file's time (FileRow.date)
     if date_from is not None:
-        where.append("f.taken_at >= ?")
+        where.append("coalesce(f.taken_at, f.mtime_ns / 1e9) >= ?")
         args.append(date_from)
     if date_to is not None:
-        where.append("f.taken_at <= ?")
+        where.append("coalesce(f.taken_at, f.mtime_ns / 1e9) <= ?")
         args.append(date_to)
     if formats is not None:
         where.append(f"coalesce(f.format, '') IN ({','.join('?' * len(formats))})" if formats else "0")
