@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from photosearch.library.library import AddReport, Library
+from photosearch.paths import path_inside
 from photosearch.store.catalog import FolderRow
 
 
@@ -134,3 +135,55 @@ def folder_reads_text(lib: Library, path: str | Path) -> bool:
 
 def list_folders(lib: Library) -> list[FolderRow]:
     return lib.folders()
+
+
+# -- where photos usually are (the first run's suggestions) -------------------------------------------------
+
+
+def _media_roots() -> list[Path]:
+    """Where attached phones and cards appear: /media/USER/*, /run/media/USER/* (Linux), /Volumes/* (macOS),
+    other drive letters (Windows)."""
+    import getpass
+    import os
+    import string
+    import sys
+
+    if sys.platform == "win32":
+        return [Path(f"{d}:\\") for d in string.ascii_uppercase[3:]]
+    user = getpass.getuser()
+    parents = [Path("/media") / user, Path("/run/media") / user, Path("/media"), Path("/Volumes")]
+    roots: list[Path] = []
+    for p in parents:
+        try:
+            roots += [p / name for name in sorted(os.listdir(p))]
+        except OSError:
+            continue
+    return roots
+
+
+def suggested_folders(
+    lib: Library | None = None, *, pictures: Path | None = None, media_roots: list[Path] | None = None
+) -> list[str]:
+    """Folders where a person's photos usually are and that exist here: the Pictures folder, and DCIM on an
+    attached phone or card. Folders an added folder already covers are left out. Only a few named places are
+    looked at (never a walk)."""
+    import os
+
+    if pictures is None:
+        from platformdirs import user_pictures_dir
+
+        pictures = Path(user_pictures_dir())
+    found = [pictures] if pictures.is_dir() else []
+    for root in _media_roots() if media_roots is None else media_roots:
+        for name in ("DCIM", "dcim"):
+            d = root / name
+            if d.is_dir():
+                found.append(d)
+                break
+    added = [f.path for f in lib.folders()] if lib is not None else []
+    out: list[str] = []
+    for p in found:
+        real = os.path.realpath(p)
+        if real not in out and not any(path_inside(real, a) for a in added):
+            out.append(real)
+    return out

@@ -1,6 +1,7 @@
-"""First-run model setup: one model recommended for this computer (RAM, CPU) with the reason in plain words
-and the figures in a details line; the registry's other models (install with a progress bar) or "Import a
-model folder…" (any supported layout)."""
+"""First run: one model recommended for this computer (RAM, CPU) with the reason in plain words, its figures
+in a details line and one button; the registry's other models under "Other models" (install with a progress
+bar) or "Import a model folder…" (any supported layout); and the folders where photos usually are (Pictures,
+DCIM on an attached phone or card) to add with one click."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -106,9 +110,16 @@ class ModelDialog(QDialog):
     def __init__(self, controller: Any, parent: QWidget | None = None, *, offline_note: str = "") -> None:
         super().__init__(parent)
         self.controller = controller
-        self.setWindowTitle("Set up a search model")
-        self.resize(600, 380)
+        self.setWindowTitle("Welcome to PhotoSearch")
+        self.resize(640, 460)
         lay = QVBoxLayout(self)
+        title = QLabel("Welcome to PhotoSearch", self)
+        title.setObjectName("DialogTitle")
+        font = title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        title.setFont(font)
+        lay.addWidget(title)
         intro = QLabel(
             "PhotoSearch needs a model to understand photos and words. It runs on this computer; "
             "nothing leaves it.",
@@ -118,45 +129,92 @@ class ModelDialog(QDialog):
         lay.addWidget(intro)
         self.entries = registry_entries()
         self.installer = registry_installer()
+        rec_id, reason, details = recommendation(self.entries)
+        self.recommended = rec_id
+        rec_entry = next((e for e in self.entries if _field(e, "id") == rec_id), None)
+
+        # the recommended model: its name, why, and one button
+        self.card = QFrame(self)
+        self.card.setObjectName("RecommendedModel")
+        self.card.setFrameShape(QFrame.Shape.StyledPanel)
+        card = QVBoxLayout(self.card)
+        self.rec_name = QLabel(str(_field(rec_entry, "name", default="")) if rec_entry else "", self.card)
+        bold = self.rec_name.font()
+        bold.setBold(True)
+        self.rec_name.setFont(bold)
+        self.reason = QLabel(reason, self.card)
+        self.reason.setWordWrap(True)
+        self.details = QLabel(details, self.card)
+        self.details.setWordWrap(True)
+        self.details.setStyleSheet("color: palette(placeholder-text);")
+        for w in (self.rec_name, self.reason, self.details):
+            w.setVisible(bool(w.text()))
+            card.addWidget(w)
+        self.install_button = QPushButton("Install", self.card)
+        self.install_button.setEnabled(bool(self.entries) and self.installer is not None)
+        self.install_button.setDefault(self.install_button.isEnabled())
+        row = QHBoxLayout()
+        row.addWidget(self.install_button)
+        row.addStretch(1)
+        card.addLayout(row)
+        lay.addWidget(self.card)
+        self.card.setVisible(bool(self.entries))
+
+        # the others, folded away
         self.list = QListWidget(self)
+        self.list.setAccessibleName("Other models")
         for e in self.entries:
             item = QListWidgetItem(describe_entry(e))
             item.setData(Qt.ItemDataRole.UserRole, e)
             self.list.addItem(item)
-        rec_id, reason, details = recommendation(self.entries)
-        self.recommended = rec_id
-        self.reason = QLabel(reason, self)
-        self.reason.setWordWrap(True)
-        self.details = QLabel(details, self)
-        self.details.setWordWrap(True)
-        self.details.setStyleSheet("color: palette(mid);")
-        for w in (self.reason, self.details):
-            w.setVisible(bool(w.text()))
-            lay.addWidget(w)
+        self.others_button = QToolButton(self)
+        self.others_button.setText("Other models")
+        self.others_button.setCheckable(True)
+        self.others_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.others_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.others_button.setAutoRaise(True)
+        self.others_button.toggled.connect(self._show_others)
         if self.entries:
             ids = [_field(e, "id") for e in self.entries]
             self.list.setCurrentRow(
                 ids.index(rec_id) if rec_id in ids else 0
             )  # else the default, listed first
+            lay.addWidget(self.others_button, 0, Qt.AlignmentFlag.AlignLeft)
             lay.addWidget(self.list, 1)
+            self.list.setVisible(rec_entry is None)  # no recommendation: the list is the choice
+            self.others_button.setVisible(rec_entry is not None)
         else:
             self.list.hide()
+            self.others_button.hide()
+        self.list.currentItemChanged.connect(lambda *_: self._name_install_button())
+        self._name_install_button()
         self.note = QLabel(offline_note or self._note(), self)
         self.note.setWordWrap(True)
         lay.addWidget(self.note)
         self.bar = QProgressBar(self)
         self.bar.hide()
         lay.addWidget(self.bar)
+
+        # where photos usually are (found off the UI thread)
+        self.folders_box = QFrame(self)
+        fl = QVBoxLayout(self.folders_box)
+        fl.setContentsMargins(0, 6, 0, 0)
+        fl.addWidget(QLabel("Your photos are probably here:", self.folders_box))
+        self.folder_checks: list[QCheckBox] = []
+        self._folders_layout = fl
+        self.add_folders_button = QPushButton("Add these folders", self.folders_box)
+        self.add_folders_button.clicked.connect(self._add_folders)
+        fl.addWidget(self.add_folders_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.folders_box.hide()
+        lay.addWidget(self.folders_box)
+        self._find_folders()
+
         row = QHBoxLayout()
-        self.install_button = QPushButton("Install", self)
-        self.install_button.setEnabled(bool(self.entries) and self.installer is not None)
-        self.install_button.setDefault(self.install_button.isEnabled())
         self.import_button = QPushButton("Import a model folder…", self)
         self.import_button.setToolTip(
             "A PhotoSearch package, or an Immich, transformers.js or rclip model folder"
         )
         self.later_button = QPushButton("Later", self)
-        row.addWidget(self.install_button)
         row.addWidget(self.import_button)
         row.addStretch(1)
         row.addWidget(self.later_button)
@@ -165,6 +223,45 @@ class ModelDialog(QDialog):
         self.import_button.clicked.connect(self._import)
         self.later_button.clicked.connect(self.reject)
         self.install_finished.connect(self._finished)
+
+    def _show_others(self, on: bool) -> None:
+        self.list.setVisible(on)
+        self.others_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+
+    def _name_install_button(self) -> None:
+        item = self.list.currentItem()
+        name = _field(item.data(Qt.ItemDataRole.UserRole), "name", default="") if item is not None else ""
+        self.install_button.setText(f"Install {name}" if name else "Install")
+
+    # -- suggested folders --------------------------------------------------------------------------
+    def _find_folders(self) -> None:
+        from photosearch.app.folders import suggested_folders
+        from photosearch.gui.workers import TaskRunner
+
+        host = getattr(self.controller, "host", None)
+        lib = getattr(host, "library", None)
+        self._folder_tasks = TaskRunner(1, self)
+        self._folder_tasks.submit(lambda: suggested_folders(lib), self._show_folders)
+
+    def _show_folders(self, found: list[str]) -> None:
+        for path in found:
+            box = QCheckBox(path, self.folders_box)
+            box.setChecked(True)
+            self.folder_checks.append(box)
+            self._folders_layout.insertWidget(self._folders_layout.count() - 1, box)
+        self.folders_box.setVisible(bool(found))
+
+    def _add_folders(self) -> None:
+        host = getattr(self.controller, "host", None)
+        folders = getattr(host, "folders", None)
+        if folders is None:
+            return
+        for box in self.folder_checks:
+            if box.isChecked() and box.isEnabled():
+                folders.add_folder(box.text())
+                box.setEnabled(False)
+                box.setText(f"{box.text()} — added")
+        self.add_folders_button.setEnabled(any(b.isEnabled() for b in self.folder_checks))
 
     def _note(self) -> str:
         if not self.entries:

@@ -333,3 +333,33 @@ def test_a_file_without_any_hash_is_installed_only_after_the_person_agrees(
     pkg = Paths.resolve(data_dir).models_dir / "tiny-b" / "manifest.json"
     record = json.loads(pkg.read_text())["extra"]["download"]["files"]
     assert record["textual/tokenizer.json"]["verified_by"] == "unverified (allowed by the person)"
+
+
+def test_first_run_offers_one_model_and_the_usual_photo_folders(
+    qtbot: Any, make_window: Any, data_dir: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The welcome: the recommended model by name with one button, the others folded under "Other models",
+    and the folders where photos usually are (here a Pictures folder and a card's DCIM) added with one click."""
+    import photosearch.app.folders as app_folders
+
+    pictures, card = tmp_path / "Pictures", tmp_path / "CARD"
+    (pictures / "2024").mkdir(parents=True)
+    (card / "DCIM").mkdir(parents=True)
+    real = app_folders.suggested_folders
+    monkeypatch.setattr(
+        app_folders, "suggested_folders", lambda lib=None: real(lib, pictures=pictures, media_roots=[card])
+    )
+    w = make_window(Paths.resolve(data_dir), prompt_model=True)
+    qtbot.waitUntil(lambda: w.model_dialog is not None and w.model_dialog.isVisible())
+    dlg = w.model_dialog
+    assert dlg.rec_name.isVisibleTo(dlg) and dlg.rec_name.text()
+    assert dlg.install_button.text() == f"Install {dlg.rec_name.text()}"
+    assert not dlg.list.isVisibleTo(dlg)  # the others are folded away
+    dlg.others_button.click()
+    assert dlg.list.isVisibleTo(dlg) and dlg.list.count() == 8
+    qtbot.waitUntil(lambda: len(dlg.folder_checks) == 2, timeout=5000)
+    assert [b.text() for b in dlg.folder_checks] == [str(pictures), str(card / "DCIM")]
+    dlg.folder_checks[1].setChecked(False)  # not the card this time
+    dlg.add_folders_button.click()
+    qtbot.waitUntil(lambda: [f.path for f in w.state.summary.folders] == [str(pictures)], timeout=10000)
+    assert not dlg.folder_checks[0].isEnabled() and dlg.add_folders_button.isEnabled()
