@@ -15,6 +15,42 @@ if TYPE_CHECKING:
     from photosearch.app.search import SearchResponse
 
 
+def steering_opts(sp: argparse.ArgumentParser) -> None:
+    """Options every search takes: the line's strictness, the date order, 👍/👎 feedback."""
+    sp.add_argument(
+        "--strictness",
+        type=int,
+        default=3,
+        choices=range(1, 6),
+        metavar="1-5",
+        help="how clear a match must be: 1 loosest … 5 strictest (default 3, the model's calibrated line)",
+    )
+    sp.add_argument(
+        "--sort",
+        default="relevance",
+        choices=["relevance", "date", "newest", "oldest"],
+        help="date (= newest) / oldest: only the good matches, by date taken",
+    )
+    sp.add_argument(
+        "--like", action="append", default=[], metavar="PATH", help="👍 more like this (repeatable)"
+    )
+    sp.add_argument(
+        "--unlike", action="append", default=[], metavar="PATH", help="👎 less like this (repeatable)"
+    )
+
+
+def _steering(args: argparse.Namespace) -> dict[str, Any]:
+    from photosearch.search.steering import SortOrder
+
+    sort = getattr(args, "sort", "relevance")
+    return {
+        "strictness": getattr(args, "strictness", 3),
+        "sort": SortOrder.NEWEST if sort == "date" else SortOrder(sort),
+        "like": tuple(getattr(args, "like", None) or ()),
+        "unlike": tuple(getattr(args, "unlike", None) or ()),
+    }
+
+
 def _query(args: argparse.Namespace, text: str = "", images: tuple[str, ...] = (), **kw: Any) -> Query:
     from photosearch.app.query import Query, make_filters
 
@@ -25,7 +61,7 @@ def _query(args: argparse.Namespace, text: str = "", images: tuple[str, ...] = (
         getattr(args, "type", None),
         getattr(args, "orientation", None),
     )
-    return Query.of(text, images, filters=filters, k=args.k, **kw)
+    return Query.of(text, images, filters=filters, k=args.k, **{**_steering(args), **kw})
 
 
 def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> int:
@@ -48,6 +84,7 @@ def _print_results(args: argparse.Namespace, resp: SearchResponse, query: dict[s
         "no_good_matches": resp.no_good_matches,
         "message": resp.message,
         "cutoff": resp.extra.get("cutoff"),
+        "sort": resp.extra.get("sort", "relevance"),
         "results": [r.to_json() for r in resp.results],
     }
 
@@ -55,20 +92,26 @@ def _print_results(args: argparse.Namespace, resp: SearchResponse, query: dict[s
         if not resp.results:
             yield "no results" if resp.library_size else "the library is empty: add a folder and index it"
             return
+        line = resp.extra.get("cutoff") or {}
+        if line and not line.get("calibrated", True):
+            yield "(the relevance line of this model is uncalibrated: weak/good marks are a rough guess)"
         if resp.no_good_matches:
             yield f"no good matches ({resp.message or 'nothing stands out'}); the nearest photos are:"
         for r in resp.results:
             mark = "" if r.passed else "  (weak)"
             if r.found_by in ("text", "text+meaning"):
                 mark += "  (found by its text)"
-            yield f"{r.rank:3}  {r.score:.4f}  {r.path}{mark}"
+            when = ""
+            if resp.extra.get("sort") in ("newest", "oldest"):
+                when = f"  {_date(r.file.taken_at)}"
+            yield f"{r.rank:3}  {r.score:.4f}{when}  {r.path}{mark}"
 
     _emit(args, data, human)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     text = " ".join(args.text).strip()
-    images = (args.image,) if args.image else ()
+    images = tuple(args.image or ())
     if not text and not images:  # an empty query browses in the GUI; here it is a mistake
         raise QueryError("give some text to search for, or --image PATH")
     from photosearch.app.language import apply_query_language
@@ -79,7 +122,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         if images:
             raise QueryError("--text-only searches the words read in photos: give words, not --image")
         query = query.with_(text_only=True)
-    return _run_query(args, query, {"text": text or None, "image": args.image})
+    shown = {"text": text or None, "image": images[0] if len(images) == 1 else (list(images) or None)}
+    return _run_query(args, query, shown)
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
@@ -87,6 +131,12 @@ def cmd_similar(args: argparse.Namespace) -> int:
 
     query = _query(args, "", (args.path,)).with_(kind=QueryKind.SIMILAR)
     return _run_query(args, query, {"similar": args.path})
+
+
+def _date(ts: float | None) -> str:
+    from datetime import datetime
+
+    return "(no date)  " if ts is None else datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 
 def cmd_duplicates(args: argparse.Namespace) -> int:
