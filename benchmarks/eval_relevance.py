@@ -59,9 +59,11 @@ from photosearch.search.engine import SearchEngine
 from photosearch.search.line import ModelCalibration, Strictness
 
 MODEL = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "shapes-model"
-#: Colours and shapes no photo of the mixed libraries has (absent attributes by construction).
+#: Colours and shapes no photo of the mixed libraries has (absent attributes by construction). Not the hexagon:
+#: the 64-pixel shapes model barely tells a hexagon from a circle (its README), so "hexagon" would measure the
+#: model's eyesight, not the line.
 ABSENT_COLOURS = ("purple",)
-ABSENT_SHAPES = ("hexagon",)
+ABSENT_SHAPES = ("cross",)
 EMPTY_MEANING = ("a photo", "a picture", "an image", "something", "a photograph", "photo", "picture", "stuff",
                  "a thing", "the", "image of something", "things")  # fmt: skip
 EVERYDAY = ("a dog on the beach", "birthday cake", "my family on holiday", "a city street at night", "snow",
@@ -186,10 +188,9 @@ class TextQuery:
 
 
 def phrases(rng: np.random.Generator) -> list[tuple[str, dict[str, str]]]:
+    # (no colour on its own: a real photograph of a yellow flower rightly answers "yellow", so the ground truth
+    # of a colour word is unknown in a library of real photographs)
     out: list[tuple[str, dict[str, str]]] = []
-    for c in shapes.COLOURS:
-        out.append((c, {"colour": c}))
-        out.append((f"something {c}", {"colour": c}))
     for s in shapes.SHAPES:
         out.append((f"a {s}", {"shape": s}))
         for c in shapes.COLOURS:
@@ -234,6 +235,7 @@ def text_queries(lib: LibrarySet, rng: np.random.Generator, n_match: int, n_abse
 
 @dataclass
 class Outcome:
+    text: str
     group: str
     kind: str  # "text" or "photo"
     expect_match: bool
@@ -268,7 +270,9 @@ def run_text(
             correct = relevant and top.passed
         else:
             correct = resp.no_good_matches
-        out.append(Outcome(q.group, "text", q.group == "match", correct, float(top.z or 0.0), relevant))
+        out.append(
+            Outcome(q.text, q.group, "text", q.group == "match", correct, float(top.z or 0.0), relevant)
+        )
     return out
 
 
@@ -292,7 +296,9 @@ def run_photos(
             resp = eng.search_image(ref, 5, strictness=strictness)
             top = resp.results[0]
             same = lib.photo_of.get(Path(top.path).name) == key
-            out.append(Outcome(group, "photo", True, same and top.passed, float(top.z or 0.0), same))
+            out.append(
+                Outcome(ref.name, group, "photo", True, same and top.passed, float(top.z or 0.0), same)
+            )
     return out
 
 
@@ -325,6 +331,7 @@ def main() -> None:
     ap.add_argument("--shapes", type=int, default=240, help="rendered shapes per mixed library")
     ap.add_argument("--write-calibration", action="store_true", help="store the line in the model's manifest")
     ap.add_argument("--strictness", type=int, default=int(Strictness.CALIBRATED))
+    ap.add_argument("--verbose", action="store_true", help="list every wrong answer")
     args = ap.parse_args()
     print(f"CPU: {cpu_line()}")
     photos = [*real_photos.ensure(), *real_photos.scene_text()]
@@ -387,6 +394,12 @@ def main() -> None:
             print(f"  library '{lib.name}' ({eng.catalog.visible_count()} files):")
             for label, (rate, n) in rates(outs).items():
                 print(f"    {label:<48} {rate:.3f}  (n={n})")
+            if args.verbose:
+                for o in outs:
+                    if not o.correct:
+                        print(
+                            f"      wrong: [{o.group}] {o.text!r} z={o.top_z:.2f} first is a match: {o.top_relevant}"
+                        )
         for library in opened:
             library.close()
 

@@ -508,10 +508,21 @@ def export(
         "description": (
             "Tiny CLIP-style dual encoder trained on synthetic images of one coloured shape "
             "(shapes x colours x sizes x positions). For tests and benchmarks only."
+            + (
+                " Also shown crops of real photographs (the training half of benchmarks/real_photos.py) as "
+                "'a photo', and shapes pasted onto them."
+                if args.photo_frac > 0
+                else ""
+            )
         ),
         "source": (
             f"Trained from scratch by models/tools/train_shapes_model.py --seed {args.seed} "
             f"(data: models/tools/shapes.py, held-out combos excluded)."
+            + (
+                f" --batch {args.batch} --photo-frac {args.photo_frac} --photo-shape-frac {args.photo_shape_frac}"
+                if args.photo_frac > 0
+                else ""
+            )
         ),
         "vision": {
             "file": "visual.onnx",

@@ -16,7 +16,7 @@ import sys
 from photosearch.cli.library_cmds import cmd_doctor, cmd_folders, cmd_forget, cmd_index, cmd_status, cmd_watch
 from photosearch.cli.models_cmd import cmd_models
 from photosearch.cli.output import LiveLine, ProgressLine
-from photosearch.cli.search_cmds import cmd_duplicates, cmd_search, cmd_similar, steering_opts
+from photosearch.cli.search_cmds import album_parser, cmd_duplicates, cmd_search, cmd_similar, steering_opts
 from photosearch.errors import PhotoSearchError
 from photosearch.terminal import shown
 
@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("path")
     query_opts(sim)
     sim.set_defaults(func=cmd_similar)
+    album_parser(sub, common)
 
     from photosearch.app.defaults import DEFAULT_MAX_DISTANCE, DEFAULT_THRESHOLD
 

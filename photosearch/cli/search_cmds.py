@@ -40,7 +40,7 @@ def steering_opts(sp: argparse.ArgumentParser) -> None:
 
 
 def _steering(args: argparse.Namespace) -> dict[str, Any]:
-    from photosearch.search.steering import SortOrder
+    from photosearch.app.query import SortOrder
 
     sort = getattr(args, "sort", "relevance")
     return {
@@ -159,3 +159,57 @@ def cmd_duplicates(args: argparse.Namespace) -> int:
 
     _emit(args, data, human)
     return 0
+
+
+def album_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``photosearch album save|list|show|export|delete``: albums taught by example."""
+    a = sub.add_parser(
+        "album",
+        parents=[common],
+        help="albums taught by example: save one from photos that belong (and don't), list, show, export",
+    )
+    a.add_argument("action", choices=["save", "list", "show", "export", "delete"])
+    a.add_argument("name", nargs="?", help="the album's name")
+    a.add_argument("--like", action="append", default=[], metavar="PATH", help="(save) a photo that belongs")
+    a.add_argument(
+        "--unlike", action="append", default=[], metavar="PATH", help="(save) a photo that doesn't"
+    )
+    a.add_argument("-k", type=int, default=None, help="(show) at most this many members")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_album)
+
+
+def cmd_album(args: argparse.Namespace) -> int:
+    from photosearch.app import albums
+
+    if args.action != "list" and not args.name:
+        raise QueryError(f"album {args.action} needs the album's name")
+    with _open(
+        args, write=args.action in ("save", "delete"), purpose=f"photosearch album {args.action}"
+    ) as lib:
+        if args.action == "list":
+            found = albums.list_albums(lib)
+            _emit(
+                args,
+                {"albums": [a.to_json() for a in found]},
+                lambda: [f"{a.name}: {plural(a.members, 'photo')}" for a in found] or ["no albums yet"],
+            )
+            return 0
+        if args.action == "save":
+            s = albums.save_album(lib, args.name, args.like, args.unlike)
+            _emit(args, s.to_json(), lambda: [f"album {s.name!r}: {plural(s.members, 'photo')} now"])
+            return 0
+        if args.action == "delete":
+            albums.delete_album(lib, args.name)
+            _emit(args, {"deleted": args.name}, lambda: [f"deleted the album {args.name!r}"])
+            return 0
+        resp = albums.album_members(lib, args.name, args.k)
+    if args.action == "export":  # the members' paths, one a line (a list to copy, print or open elsewhere)
+        _emit(args, {"album": args.name, "paths": [r.path for r in resp.results]}, lambda: resp_paths(resp))
+        return 0
+    _print_results(args, resp, {"album": args.name})
+    return 0
+
+
+def resp_paths(resp: SearchResponse) -> list[str]:
+    return [r.path for r in resp.results]

@@ -216,7 +216,7 @@ class RelevanceCutoff:
         """The line as a response reports it (``calibrated`` False: the model has no calibration yet)."""
         threshold, calibrated = self.line(kind, strictness)
         rule = (
-            "z = (score - mean of the 3 best everyday captions' scores for the photo) / their spread"
+            "z = (score - the best everyday caption's score for the photo) / the captions' spread"
             if kind == "text"
             else "z = (score - median) / (1.4826 MAD) of the query's scores over a library sample"
             + ("" if kind == "composed" else "; a copy of the reference (score >= 0.95) always passes")

@@ -22,9 +22,12 @@ def test_margin_is_scale_free_and_compares_with_the_best_captions() -> None:
     bank = np.array([[0.1, 0.2, 0.3, 0.4, 0.5], [0.1, 0.2, 0.3, 0.4, 0.5]])
     q = np.array([0.6, 0.35])
     m = bank_margin(q, bank)
-    top3 = 0.4
-    assert m[0] == pytest.approx((0.6 - top3) / bank[0].std())
-    assert m[1] < 0  # below the bank's best captions: not a match
+    assert m[0] == pytest.approx((0.6 - 0.5) / bank[0].std())  # against the best caption
+    assert bank_margin(q, bank, top=3)[0] == pytest.approx((0.6 - 0.4) / bank[0].std())
+    assert m[1] < 0  # below the bank's best caption: not a match
+    assert (
+        bank_margin(np.array([0.5]), bank[:1])[0] == 0
+    )  # a query that *is* the best caption: never above it
     # the same photo under a model whose cosines sit elsewhere (scaled and shifted): the same margins
     assert bank_margin(q * 3 + 1, bank * 3 + 1) == pytest.approx(m)
     with pytest.raises(ValueError):
