@@ -61,6 +61,7 @@ class Query:
     sort: SortOrder = SortOrder.RELEVANCE  # newest / oldest: the good matches only, by date taken
     like: tuple[ImageRef, ...] = ()  # 👍: photos the query should move toward (relevance feedback)
     unlike: tuple[ImageRef, ...] = ()  # 👎: photos it should move away from (they are left out)
+    bursts: bool = False  # near-identical shots shown once, with a count (extra["bursts"] lists them)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from photosearch.app.query import Query, QueryKind
+from photosearch.app.query import K_MAX, Query, QueryKind
 from photosearch.errors import IndexLocked, ModelLoading, PhotoSearchError
 from photosearch.library.library import Library
+from photosearch.search.bursts import collapse
 from photosearch.search.engine import Filters, Result, SearchEngine, SearchResponse
 from photosearch.search.fusion import fused_vector
 from photosearch.search.steer import several
@@ -103,8 +104,13 @@ def search(query: Query, engine: SearchEngine | None, catalog: Catalog | None = 
     if engine is None:
         raise ModelLoading("the model is still loading")
     if q.sort is not SortOrder.RELEVANCE:  # the date view lists every good match, not only the k best
-        return by_date(_ranked(engine, q.with_(k=max(q.k, DATE_POOL), offset=0)), q.sort, q.k)
-    return _ranked(engine, q)
+        resp = by_date(_ranked(engine, q.with_(k=max(q.k, DATE_POOL), offset=0)), q.sort, K_MAX)
+    else:  # collapsing bursts needs more rows than it shows
+        resp = _ranked(engine, q.with_(k=min(K_MAX, 3 * q.k + 20)) if q.bursts else q)
+    if q.bursts:
+        return collapse(resp, engine.catalog, engine.runtime.dim, q.k)
+    del resp.results[q.k :]
+    return resp
 
 
 def _ranked(engine: SearchEngine, q: Query) -> SearchResponse:

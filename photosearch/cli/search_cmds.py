@@ -32,6 +32,11 @@ def steering_opts(sp: argparse.ArgumentParser) -> None:
         help="date (= newest) / oldest: only the good matches, by date taken",
     )
     sp.add_argument(
+        "--bursts",
+        action="store_true",
+        help="near-identical shots as one result with a count (--json lists them)",
+    )
+    sp.add_argument(
         "--like", action="append", default=[], metavar="PATH", help="👍 more like this (repeatable)"
     )
     sp.add_argument(
@@ -48,6 +53,7 @@ def _steering(args: argparse.Namespace) -> dict[str, Any]:
         "sort": SortOrder.NEWEST if sort == "date" else SortOrder(sort),
         "like": tuple(getattr(args, "like", None) or ()),
         "unlike": tuple(getattr(args, "unlike", None) or ()),
+        "bursts": bool(getattr(args, "bursts", False)),
     }
 
 
@@ -76,7 +82,13 @@ def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> i
     return 0
 
 
+def _with_burst(row: dict[str, Any], bursts: dict[str, list[str]]) -> dict[str, Any]:
+    shots = bursts.get(row["path"])
+    return {**row, "burst": len(shots)} if shots else row
+
+
 def _print_results(args: argparse.Namespace, resp: SearchResponse, query: dict[str, Any]) -> None:
+    bursts: dict[str, list[str]] = resp.extra.get("bursts") or {}
     data = {
         "query": query,
         "kind": resp.kind,
@@ -85,8 +97,10 @@ def _print_results(args: argparse.Namespace, resp: SearchResponse, query: dict[s
         "message": resp.message,
         "cutoff": resp.extra.get("cutoff"),
         "sort": resp.extra.get("sort", "relevance"),
-        "results": [r.to_json() for r in resp.results],
+        "results": [_with_burst(r.to_json(), bursts) for r in resp.results],
     }
+    if "bursts" in resp.extra:
+        data["bursts"] = bursts
 
     def human() -> Iterable[str]:
         if not resp.results:
@@ -101,6 +115,8 @@ def _print_results(args: argparse.Namespace, resp: SearchResponse, query: dict[s
             mark = "" if r.passed else "  (weak)"
             if r.found_by in ("text", "text+meaning"):
                 mark += "  (found by its text)"
+            if r.path in bursts:
+                mark += f"  (a burst of {len(bursts[r.path])} shots; --json lists them)"
             when = ""
             if resp.extra.get("sort") in ("newest", "oldest"):
                 when = f"  {_date(r.file.taken_at)}"

@@ -178,3 +178,41 @@ def test_album_taught_by_example_lists_exports_and_keeps_filling(shapes_model: P
     Path(reds[1]).unlink()
     assert invoke(data, "index").code == 0
     assert invoke(data, "album", "list", "--json").json()["albums"][0]["liked"] == 4
+
+
+def test_a_burst_of_ten_shows_as_one_result_with_its_count(shapes_model: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    photos, data = tmp_path / "photos", tmp_path / "data"
+    photos.mkdir()
+    rng = np.random.default_rng(5)
+    base = np.asarray(
+        shapes.render(shapes.Spec("star", "yellow", "large", "centre", bg_seed=42), 128), np.float32
+    )
+    burst = []
+    for i in range(10):  # ten shots a second apart: a little sensor noise and exposure drift
+        shot = np.clip(base * rng.uniform(0.97, 1.03) + rng.normal(0, 2.0, base.shape), 0, 255).astype(
+            np.uint8
+        )
+        img = Image.fromarray(shot)
+        exif = img.getexif()
+        exif[0x0132] = f"2024:05:01 10:00:{i:02d}"
+        path = photos / f"burst{i}.jpg"
+        img.save(path, quality=93, exif=exif)
+        burst.append(str(path))
+    for i in range(40):
+        c = shapes.all_combos()[int(rng.integers(len(shapes.all_combos())))]
+        shapes.render(shapes.Spec(*c, bg_seed=100 + i), 128).save(photos / f"other{i}.png")
+    assert invoke(data, "models", "import", str(shapes_model), "--use").code == 0
+    assert invoke(data, "index", "--add", str(photos)).code == 0
+    out = invoke(data, "search", "a yellow star", "-k", "20", "--json")
+    assert out.code == 0, (out.stderr, out.error)
+    plain = out.json()
+    assert sum(r["path"] in burst for r in plain["results"]) == 10  # expanded: all ten shots
+    res = invoke(data, "search", "a yellow star", "-k", "20", "--bursts", "--json").json()
+    top = res["results"][0]
+    assert top["path"] in burst and top["burst"] == 10
+    assert sorted(res["bursts"][top["path"]]) == sorted(burst)  # expands to every shot
+    assert sum(r["path"] in burst for r in res["results"]) == 1
+    human = invoke(data, "search", "a yellow star", "--bursts").stdout
+    assert "a burst of 10 shots" in human
