@@ -107,8 +107,10 @@ def _print_results(args: argparse.Namespace, resp: SearchResponse, query: dict[s
             yield "no results" if resp.library_size else "the library is empty: add a folder and index it"
             return
         line = resp.extra.get("cutoff") or {}
-        if line and not line.get("calibrated", True):
-            yield "(the relevance line of this model is uncalibrated: weak/good marks are a rough guess)"
+        if line and line.get("threshold", 0) is None:
+            yield "(no relevance line: this model is uncalibrated, so its results are not sorted into good and weak)"
+        elif line and not line.get("calibrated", True):
+            yield "(this model's relevance line is uncalibrated: a default one)"
         if resp.no_good_matches:
             yield f"no good matches ({resp.message or 'nothing stands out'}); the nearest photos are:"
         for r in resp.results:

@@ -23,8 +23,9 @@ through, 5 only the clearest matches.
 
 **Calibration** is per model: ``manifest.json``'s ``extra.relevance`` (``{"text": θ, "image": θ,
 "composed": θ, "source": "…"}``), written by ``benchmarks/eval_relevance.py --write-calibration`` from
-labelled queries on libraries the reported figures never use. A model without one uses the defaults and is
-reported as *uncalibrated*. A per-library rule stored in the catalog (``cutoff.save_rule``) overrides it.
+labelled queries on libraries the reported figures never use. A model without one is reported as
+*uncalibrated*: its text results are not cut at all (where a margin means "a clear match" depends on the model,
+and a guessed line misfires), its photo queries use the defaults below. A per-library rule stored in the catalog (``cutoff.save_rule``) overrides it.
 
 **Passing** is decided once, here and in :mod:`photosearch.search.relevance`: a result passes when it is above
 the line, when it was found by a filter alone (browsing: every match of a pure filter passes), or by the

@@ -171,6 +171,10 @@ class RelevanceCutoff:
             base, calibrated = rule.threshold(rule_kind), rule.calibrated
         else:
             cal = self.calibration
+            if not cal.calibrated and rule_kind == "text":
+                # a text line is only as good as its calibration: a model without one draws none (every
+                # result passes) and says it is uncalibrated, rather than guess — a misfiring line is worse
+                return -np.inf, False
             base, calibrated = cal.thresholds.get(rule_kind, DEFAULT_LINE.get(rule_kind, 3.0)), cal.calibrated
         return base + shift(rule_kind, strictness), calibrated
 
@@ -222,8 +226,10 @@ class RelevanceCutoff:
             + ("" if kind == "composed" else "; a copy of the reference (score >= 0.95) always passes")
         )
         return {
-            "rule": rule + "; passed when z >= threshold",
-            "threshold": threshold,
+            "rule": rule
+            + "; passed when z >= threshold"
+            + ("" if np.isfinite(threshold) else " (no line: uncalibrated)"),
+            "threshold": float(threshold) if np.isfinite(threshold) else None,
             "strictness": int(strictness),
             "calibrated": calibrated,
             "applied": use,
