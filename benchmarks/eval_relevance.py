@@ -390,6 +390,15 @@ def main() -> None:
                 qs = [TextQuery(q.text, "shape phrase (no shape in this library)" if q.group == "match" else q.group)
                       for q in qs]  # fmt: skip
             outs = run_text(eng, lib, qs, use=True, strictness=args.strictness)
+            sweep = []
+            for st in Strictness:  # how the scale moves both rates (text queries)
+                o = run_text(eng, lib, qs, use=True, strictness=int(st))
+                r = rates(o)
+                sweep.append(
+                    f"{int(st)}: match {r['match, text'][0]:.2f}" if "match, text" in r else f"{int(st)}:"
+                )
+                sweep[-1] += f" no-match {r['no match'][0]:.2f}"
+            print(f"  library '{lib.name}', text rates by strictness: " + " | ".join(sweep))
             outs += run_photos(eng, lib, tmp, rng, args.strictness)
             print(f"  library '{lib.name}' ({eng.catalog.visible_count()} files):")
             for label, (rate, n) in rates(outs).items():

@@ -311,6 +311,7 @@ def train(args: argparse.Namespace, out: Path) -> tuple[object, object, float]:
 
     photos: list[Image.Image] = []
     photo_crops = np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8)
+    photo_of_crop = np.zeros(0, np.int64)  # which photograph each crop was cut from
     if args.photo_frac > 0:
         from models.tools import photo_negatives
 
@@ -323,6 +324,7 @@ def train(args: argparse.Namespace, out: Path) -> tuple[object, object, float]:
                 for i in range(args.photo_crops)
             ]
         )
+        photo_of_crop = np.arange(args.photo_crops) % len(photos)
         log.info("%d real photographs (training half), %d crops", len(photos), len(photo_crops))
     pool = make_pool(args.pool, args.seed, photos, args.photo_shape_frac)
     codes = torch.from_numpy(_attr_codes(pool.specs))  # [N, 4]
@@ -371,11 +373,23 @@ def train(args: argparse.Namespace, out: Path) -> tuple[object, object, float]:
         gain = torch.from_numpy(rng.uniform(0.9, 1.1, size=(b, 1, 1, 1)).astype(np.float32))
         bias = torch.from_numpy(rng.uniform(-0.05, 0.05, size=(b, 1, 1, 1)).astype(np.float32))
         if n_photo:
-            pidx = rng.choice(len(photo_crops), size=n_photo, replace=False)
+            if args.photo_instance > 0:  # pairs: two crops of each of n_photo/2 photographs
+                which = rng.choice(int(photo_of_crop.max()) + 1, size=n_photo // 2, replace=False)
+                pidx = np.concatenate(
+                    [rng.choice(np.flatnonzero(photo_of_crop == w), size=2, replace=False) for w in which]
+                )
+                pidx = np.concatenate([pidx, rng.choice(len(photo_crops), size=n_photo - len(pidx))])
+            else:
+                pidx = rng.choice(len(photo_crops), size=n_photo, replace=False)
             px = torch.from_numpy(photo_crops[pidx]).permute(0, 3, 1, 2).float() / 255.0
             x = torch.cat([x, px])
-        gain = gain if not n_photo else torch.cat([gain, torch.ones(n_photo, 1, 1, 1)])
-        bias = bias if not n_photo else torch.cat([bias, torch.zeros(n_photo, 1, 1, 1)])
+        if n_photo and args.photo_instance > 0:  # re-exposures: a wider brightness/contrast jitter
+            pgain = torch.from_numpy(rng.uniform(0.7, 1.3, size=(n_photo, 1, 1, 1)).astype(np.float32))
+            pbias = torch.from_numpy(rng.uniform(-0.08, 0.08, size=(n_photo, 1, 1, 1)).astype(np.float32))
+        else:
+            pgain, pbias = torch.ones(n_photo, 1, 1, 1), torch.zeros(n_photo, 1, 1, 1)
+        gain = gain if not n_photo else torch.cat([gain, pgain])
+        bias = bias if not n_photo else torch.cat([bias, pbias])
         x = ((x * gain + bias).clamp(0, 1) - mean) / std
 
         # captions: ~40% full captions, the rest name a subset of attributes
@@ -419,6 +433,13 @@ def train(args: argparse.Namespace, out: Path) -> tuple[object, object, float]:
             # photo plus a colour word (product of cosines) prefers "same everything but colour"
             shared = (img_codes.unsqueeze(0) == img_codes.unsqueeze(1)).float().mean(dim=2)
             loss = loss + args.geo_weight * (img[:b] @ img[:b].t() - shared).pow(2).mean()
+        if n_photo and args.photo_instance > 0:
+            # one photograph, two crops: close (0.9); two photographs: apart (0.4) — so that "photos like this"
+            # finds a crop or a re-exposure of a real photograph among other real photographs
+            pid = torch.from_numpy(photo_of_crop[pidx])
+            same = (pid.unsqueeze(0) == pid.unsqueeze(1)).float()
+            target = 0.4 + 0.5 * same
+            loss = loss + args.photo_instance * (img[b:] @ img[b:].t() - target).pow(2).mean()
 
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -520,6 +541,7 @@ def export(
             f"(data: models/tools/shapes.py, held-out combos excluded)."
             + (
                 f" --batch {args.batch} --photo-frac {args.photo_frac} --photo-shape-frac {args.photo_shape_frac}"
+                + (f" --photo-instance {args.photo_instance}" if args.photo_instance else "")
                 if args.photo_frac > 0
                 else ""
             )
@@ -770,6 +792,12 @@ def main(argv: list[str] | None = None) -> int:
         "model cannot read (training half of benchmarks/real_photos.py; 0 = shapes only)",
     )
     ap.add_argument("--photo-crops", type=int, default=3000, help="pre-cut crops of real photographs")
+    ap.add_argument(
+        "--photo-instance",
+        type=float,
+        default=0.0,
+        help="weight of a loss that keeps two crops of one real photograph close and two photographs apart",
+    )
     ap.add_argument(
         "--photo-shape-frac",
         type=float,

@@ -48,7 +48,7 @@ BANK_TOP = 1
 #: Defaults for a model without a calibration (margins for text, z-values for photo queries).
 DEFAULT_LINE: dict[str, float] = {"text": 1.0, "image": 3.0, "composed": 3.0}
 #: How far one strictness step moves the line, in the kind's units.
-STEP: dict[str, float] = {"text": 0.5, "image": 1.0, "composed": 1.0}
+STEP: dict[str, float] = {"text": 0.25, "image": 1.0, "composed": 1.0}
 CALIBRATION_KEY = "relevance"
 
 
