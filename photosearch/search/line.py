@@ -13,9 +13,11 @@ screenshots give a photo the same margin), and the scale of a model's cosines ca
 empty query ("xyzzy", "🙈", "a photo") does not describe a photo better than "a picture" does; a query naming
 something absent describes its nearest photo only partly and stays below the line.
 
-**Photo queries** (a photo, several photos, a photo changed by words) keep the library-relative z-value of
-:mod:`photosearch.search.cutoff` (a photo has no caption bank), and an exact or near-exact copy of the
-reference (cosine ≥ :data:`NEAR_COPY`) always passes.
+**Photo queries** (a photo, several photos) keep the library-relative z-value of :mod:`photosearch.search.cutoff`
+(a photo has no caption bank), and an exact or near-exact copy of the reference (cosine ≥ :data:`NEAR_COPY`)
+always passes. **A photo changed by words** ("this, but red") passes when the words alone pass the text line on
+the result (they describe it better than everyday captions) and the result still looks like the reference
+(its z-value against the reference over the library reaches the *composed* line).
 
 **Strictness** 1–5 moves the line: 3 is the model's calibrated point, each step up or down moves it by
 :data:`STEP` of the kind's units (text: margins in bank spreads; photos: z-values). 1 lets almost everything
@@ -46,7 +48,7 @@ NEAR_COPY = 0.95
 #: (a mean of the top 3 let a query that *is* a bank caption, "a photo", pass; measured in eval_relevance).
 BANK_TOP = 1
 #: Defaults for a model without a calibration (margins for text, z-values for photo queries).
-DEFAULT_LINE: dict[str, float] = {"text": 1.0, "image": 3.0, "composed": 3.0}
+DEFAULT_LINE: dict[str, float] = {"text": 1.0, "image": 3.0, "composed": 1.0}
 #: How far one strictness step moves the line, in the kind's units.
 STEP: dict[str, float] = {"text": 0.25, "image": 1.0, "composed": 1.0}
 CALIBRATION_KEY = "relevance"

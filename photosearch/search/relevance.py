@@ -23,6 +23,7 @@ from photosearch.search.cutoff import (
     load_rule,
 )
 from photosearch.search.line import (
+    BANK_TOP,
     DEFAULT_LINE,
     DEFAULT_STRICTNESS,
     NEAR_COPY,
@@ -178,7 +179,9 @@ class RelevanceCutoff:
             base, calibrated = cal.thresholds.get(rule_kind, DEFAULT_LINE.get(rule_kind, 3.0)), cal.calibrated
         return base + shift(rule_kind, strictness), calibrated
 
-    def bank_margins(self, results: list[Result], scores: np.ndarray | None = None) -> np.ndarray:
+    def bank_margins(
+        self, results: list[Result], scores: np.ndarray | None = None, top: int = BANK_TOP
+    ) -> np.ndarray:
         """The zero-shot margin of each result (see :mod:`photosearch.search.line`)."""
         if not results:
             return np.zeros(0)
@@ -191,7 +194,7 @@ class RelevanceCutoff:
             caps = self._caption_vectors()
             x = fusion_mod.normalize(np.stack([by_id[results[i].label] for i in keep]).astype(np.float32))
             q = np.array([results[i].score if scores is None else scores[i] for i in keep])
-            out[keep] = bank_margin(q, x @ caps.T)
+            out[keep] = bank_margin(q, x @ caps.T, top)
         return out
 
     def judge(
@@ -252,9 +255,36 @@ class RelevanceCutoff:
                 r.z = float(m)
                 r.passed = (not use) or bool(m >= threshold)
             return QueryStats(0.0, 1.0, len(self._caption_vectors()))
+        if kind == "composed" and len(scorer.queries) >= 2:
+            return self._apply_composed(results, scorer, use, strictness)
         stats = self.query_stats(scorer)
         copies = kind in ("image", "similar", "several")
         for r in results:
             r.z = float(stats.z(r.score))
             r.passed = (not use) or r.z >= threshold or (copies and r.score >= NEAR_COPY)
+        return stats
+
+    def _apply_composed(
+        self, results: list[Result], scorer: Scorer, use: bool, strictness: int
+    ) -> QueryStats:
+        """A photo changed by words: the words must describe the result (the text line, on the words alone)
+        and the result must still look like the reference (its z over the library, against the composed line).
+        ``z`` holds the words' margin."""
+        v, t = scorer.queries[0], scorer.queries[1]
+        text_line, _ = self.line("text", strictness)
+        image_line, _ = self.line("composed", strictness)
+        stats = self.query_stats(cosine_scorer(v))
+        if not results:
+            return stats
+        _, vecs = self.catalog.embeddings_by_ids([r.label for r in results], self.runtime.dim)
+        if len(vecs) != len(results):  # a row vanished meanwhile: judge by the fused score alone
+            for r in results:
+                r.z, r.passed = None, not use
+            return stats
+        x = fusion_mod.normalize(vecs)
+        margins = self.bank_margins(results, x @ t)
+        z_img = stats.z(x @ v)
+        for r, m, zi in zip(results, margins, np.atleast_1d(z_img), strict=True):
+            r.z = float(m)
+            r.passed = (not use) or bool(m >= text_line and zi >= image_line)
         return stats
