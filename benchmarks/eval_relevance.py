@@ -349,7 +349,8 @@ def rates(outcomes: list[Outcome]) -> dict[str, tuple[float, int]]:
         ("match, text", lambda o: o.expect_match and o.kind == "text"),
         ("match, photo", lambda o: o.expect_match and o.kind == "photo"),
         ("match, composed", lambda o: o.expect_match and o.kind == "composed"),
-        ("no match", lambda o: not o.expect_match),
+        ("no match, text", lambda o: not o.expect_match and o.kind == "text"),
+        ("no match, composed", lambda o: not o.expect_match and o.kind == "composed"),
     ):
         sel = [o for o in outcomes if pick(o)]
         if sel:
@@ -448,7 +449,7 @@ def main() -> None:
                 sweep.append(
                     f"{int(st)}: match {r['match, text'][0]:.2f}" if "match, text" in r else f"{int(st)}:"
                 )
-                sweep[-1] += f" no-match {r['no match'][0]:.2f}"
+                sweep[-1] += f" no-match {r['no match, text'][0]:.2f}"
             print(f"  library '{lib.name}', text rates by strictness: " + " | ".join(sweep))
             outs += run_photos(eng, lib, tmp, rng, args.strictness)
             if lib.name == "mixed":
