@@ -255,6 +255,9 @@ def main() -> None:
         # a query typed once; the real indexer fills the library and the results follow
         photos = tmp / "Pictures"
         make_library(photos, 1500, seed=7, image_size=(320, 240), fmt="jpg")
+        from tests.support.exif_photos import make_place_library
+
+        make_place_library(photos / "travel")  # shapes with GPS and camera EXIF, in several countries
         add_mixed_photos(photos)
         paths = Paths.resolve(tmp / "data")
         with Library(paths, write=True, purpose="screenshots") as lib:
@@ -351,11 +354,50 @@ def main() -> None:
             grab(app, w, out / "6-no-good-matches.png")
         else:
             print("note: the model found matches for the nonsense query; 6-no-good-matches.png not written")
+        places(app, w, out)
         gallery(app, w, out, sizes, schemes, args.tag, ref, good_change)
         w.shutdown()
         w.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def places(app: Any, w: Any, out: Path) -> None:
+    """Where and when: a place typed in the line becomes a chip, the side bar lists the places, the preview
+    shows the photo's metadata; and a text query's close matches by month."""
+
+    def answered(kind: str) -> bool:
+        r = w.current_response
+        return not w.search.busy and r is not None and r.kind == kind
+
+    def metadata_read() -> bool:
+        done, total = w.lib.catalog.meta_counts()
+        return total > 0 and done >= total
+
+    if not wait(app, metadata_read, 120):
+        print("note: the metadata pass had not finished; 11-places shots not written")
+        return
+    w.places.refresh_places()
+    wait(app, lambda: w.places.places.topLevelItemCount() > 0, 10)
+    w.places.places.expandAll()
+    w.query_bar.clear()
+    w.query_bar.set_text("Italy")
+    wait(app, lambda: answered("filters") or (w.current_response is not None and not w.search.busy))
+    wait(app, lambda: bool(w.places.chips.chips()), 10)
+    w.view.setCurrentIndex(w.model.index(0, 0))
+    w.actions_.show_preview(0)
+    wait(app, lambda: w.preview.loaded_path == w.model.result(0).path and bool(w.places.meta.text()), 20)
+    settle(app, w)
+    grab(app, w, out / "11-places-chips-list-preview.png")
+    w.preview.close()
+    w.query_bar.clear()
+    w.query_bar.set_text("a red circle")
+    wait(app, lambda: answered("text"))
+    w.side.by_date_button.setChecked(True)
+    settle(app, w)
+    grab(app, w, out / "12-text-results-by-date.png")
+    w.side.by_date_button.setChecked(False)
+    w.query_bar.clear()
 
 
 def gallery(

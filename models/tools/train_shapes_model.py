@@ -56,7 +56,7 @@ EVAL_SEED = 12345
 #: Extra words so that the tokenizer knows some ordinary English (they are not trained on).
 EXTRA_WORDS = (
     "a an the of and or with on in at to for is are this that my our your one two three some "
-    "photo photos picture pictures image images shape shapes something thing object colour color "
+    "photo photos photograph snapshot real place picture pictures image images shape shapes something thing object colour color "
     "coloured colored centre center middle corner side upper lower big tiny little huge bright dark light "
     "white black grey gray pink brown cyan magenta gold silver round "
     "circles squares triangles stars crosses hexagons "
@@ -177,15 +177,23 @@ class Pool:
     specs: list[Spec]
 
 
-def make_pool(n: int, seed: int) -> Pool:
-    """Render ``n`` training images (held-out combos excluded) at assorted sizes, some JPEG-compressed."""
+def make_pool(n: int, seed: int, photos: list[Image.Image] | None = None, on_photo: float = 0.0) -> Pool:
+    """Render ``n`` training images (held-out combos excluded) at assorted sizes, some JPEG-compressed;
+    a share ``on_photo`` of them drawn onto random crops of ``photos`` instead of a plain background."""
+    from models.tools import photo_negatives
+
     rng = np.random.default_rng(seed)
     specs = shapes.balanced_specs(n, seed=seed * 1000 + 7, exclude_held_out=True)
     images = np.empty((n, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
     sizes = (64, 72, 80, 96, 112, 128)
     t0 = time.time()
     for i, spec in enumerate(specs):
-        img = shapes.render(spec, int(sizes[int(rng.integers(len(sizes)))]))
+        side = int(sizes[int(rng.integers(len(sizes)))])
+        if photos and rng.random() < on_photo:
+            bg = photo_negatives.random_crop(photos[int(rng.integers(len(photos)))], rng, side)
+            img = photo_negatives.paste_shape(spec, bg, rng)
+        else:
+            img = shapes.render(spec, side)
         if rng.random() < 0.3:
             buf = io.BytesIO()
             img.save(buf, "JPEG", quality=int(rng.integers(70, 96)))
@@ -301,7 +309,24 @@ def train(args: argparse.Namespace, out: Path) -> tuple[object, object, float]:
     text_enc = TextEncoderNp(tok_path)
     vocab_size = text_enc.tok.get_vocab_size()
 
-    pool = make_pool(args.pool, args.seed)
+    photos: list[Image.Image] = []
+    photo_crops = np.zeros((0, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8)
+    photo_of_crop = np.zeros(0, np.int64)  # which photograph each crop was cut from
+    if args.photo_frac > 0:
+        from models.tools import photo_negatives
+
+        paths = photo_negatives.split(_real_photo_paths())[0]  # the training half only
+        photos = [photo_negatives.load_small(p) for p in paths]
+        crng = np.random.default_rng(args.seed + 99)
+        photo_crops = np.stack(
+            [
+                np.asarray(photo_negatives.random_crop(photos[i % len(photos)], crng, IMAGE_SIZE))
+                for i in range(args.photo_crops)
+            ]
+        )
+        photo_of_crop = np.arange(args.photo_crops) % len(photos)
+        log.info("%d real photographs (training half), %d crops", len(photos), len(photo_crops))
+    pool = make_pool(args.pool, args.seed, photos, args.photo_shape_frac)
     codes = torch.from_numpy(_attr_codes(pool.specs))  # [N, 4]
     images_u8 = torch.from_numpy(pool.images).permute(0, 3, 1, 2).contiguous()  # [N,3,64,64]
     mean = torch.tensor(MEAN).view(1, 3, 1, 1)
@@ -335,6 +360,8 @@ def train(args: argparse.Namespace, out: Path) -> tuple[object, object, float]:
             break
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
+        n_photo = int(round(b * args.photo_frac)) if len(photo_crops) else 0
+        b_all, b = b, b - n_photo
         idx = rng.choice(len(pool.specs), size=b, replace=False)
         # images: small random translation (edge pad + crop) and mild brightness/contrast jitter
         x = images_u8[torch.from_numpy(idx)].float() / 255.0
@@ -345,6 +372,24 @@ def train(args: argparse.Namespace, out: Path) -> tuple[object, object, float]:
         )
         gain = torch.from_numpy(rng.uniform(0.9, 1.1, size=(b, 1, 1, 1)).astype(np.float32))
         bias = torch.from_numpy(rng.uniform(-0.05, 0.05, size=(b, 1, 1, 1)).astype(np.float32))
+        if n_photo:
+            if args.photo_instance > 0:  # pairs: two crops of each of n_photo/2 photographs
+                which = rng.choice(int(photo_of_crop.max()) + 1, size=n_photo // 2, replace=False)
+                pidx = np.concatenate(
+                    [rng.choice(np.flatnonzero(photo_of_crop == w), size=2, replace=False) for w in which]
+                )
+                pidx = np.concatenate([pidx, rng.choice(len(photo_crops), size=n_photo - len(pidx))])
+            else:
+                pidx = rng.choice(len(photo_crops), size=n_photo, replace=False)
+            px = torch.from_numpy(photo_crops[pidx]).permute(0, 3, 1, 2).float() / 255.0
+            x = torch.cat([x, px])
+        if n_photo and args.photo_instance > 0:  # re-exposures: a wider brightness/contrast jitter
+            pgain = torch.from_numpy(rng.uniform(0.7, 1.3, size=(n_photo, 1, 1, 1)).astype(np.float32))
+            pbias = torch.from_numpy(rng.uniform(-0.08, 0.08, size=(n_photo, 1, 1, 1)).astype(np.float32))
+        else:
+            pgain, pbias = torch.ones(n_photo, 1, 1, 1), torch.zeros(n_photo, 1, 1, 1)
+        gain = gain if not n_photo else torch.cat([gain, pgain])
+        bias = bias if not n_photo else torch.cat([bias, pbias])
         x = ((x * gain + bias).clamp(0, 1) - mean) / std
 
         # captions: ~40% full captions, the rest name a subset of attributes
@@ -361,12 +406,18 @@ def train(args: argparse.Namespace, out: Path) -> tuple[object, object, float]:
                 for k, a in enumerate(ATTRS):
                     if a in attrs:
                         want[i, k] = codes[int(j), k]
+        if n_photo:
+            from models.tools import photo_negatives
+
+            texts += [photo_negatives.photo_caption(rng, text_enc.tok) for _ in range(n_photo)]
         ids = torch.from_numpy(text_enc.batch(texts))
         img_codes = codes[torch.from_numpy(idx)]  # [b,4]
         want_t = torch.from_numpy(want)  # [b,4]
         # positives[i, j]: image i satisfies every attribute named by caption j
         ok = (want_t.unsqueeze(0) < 0) | (img_codes.unsqueeze(1) == want_t.unsqueeze(0))
-        positives = ok.all(dim=2).float()
+        positives = torch.zeros(b_all, b_all)
+        positives[:b, :b] = ok.all(dim=2).float()
+        positives[b:, b:] = 1.0  # a real photograph is "a photo" (or words the model cannot read)
 
         img = F.normalize(visual(x), dim=-1)
         txt = F.normalize(textual(ids), dim=-1)
@@ -381,12 +432,20 @@ def train(args: argparse.Namespace, out: Path) -> tuple[object, object, float]:
             # image-image geometry: cosine ~ (number of shared attributes) / 4, so that a reference
             # photo plus a colour word (product of cosines) prefers "same everything but colour"
             shared = (img_codes.unsqueeze(0) == img_codes.unsqueeze(1)).float().mean(dim=2)
-            loss = loss + args.geo_weight * (img @ img.t() - shared).pow(2).mean()
+            loss = loss + args.geo_weight * (img[:b] @ img[:b].t() - shared).pow(2).mean()
+        if n_photo and args.photo_instance > 0:
+            # one photograph, two crops: close (0.9); two photographs: apart (0.4) — so that "photos like this"
+            # finds a crop or a re-exposure of a real photograph among other real photographs
+            pid = torch.from_numpy(photo_of_crop[pidx])
+            same = (pid.unsqueeze(0) == pid.unsqueeze(1)).float()
+            target = 0.4 + 0.5 * same
+            loss = loss + args.photo_instance * (img[b:] @ img[b:].t() - target).pow(2).mean()
 
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
+        b = b_all
         if step % 100 == 0 or step == args.steps - 1:
             log.info(
                 "step %d/%d loss %.4f scale %.1f lr %.2e (%.0fs)",
@@ -470,10 +529,22 @@ def export(
         "description": (
             "Tiny CLIP-style dual encoder trained on synthetic images of one coloured shape "
             "(shapes x colours x sizes x positions). For tests and benchmarks only."
+            + (
+                " Also shown crops of real photographs (the training half of benchmarks/real_photos.py) as "
+                "'a photo', and shapes pasted onto them."
+                if args.photo_frac > 0
+                else ""
+            )
         ),
         "source": (
             f"Trained from scratch by models/tools/train_shapes_model.py --seed {args.seed} "
             f"(data: models/tools/shapes.py, held-out combos excluded)."
+            + (
+                f" --batch {args.batch} --photo-frac {args.photo_frac} --photo-shape-frac {args.photo_shape_frac}"
+                + (f" --photo-instance {args.photo_instance}" if args.photo_instance else "")
+                if args.photo_frac > 0
+                else ""
+            )
         ),
         "vision": {
             "file": "visual.onnx",
@@ -682,6 +753,13 @@ def evaluate(package: Path, n_images: int = 600, seed: int = EVAL_SEED) -> dict[
     return res
 
 
+def _real_photo_paths() -> list[Path]:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from benchmarks import real_photos
+
+    return [*real_photos.ensure(), *real_photos.scene_text()]
+
+
 def caption_short(spec: Spec) -> str:
     return f"{spec.size} {spec.colour} {spec.shape} @ {spec.position}"
 
@@ -706,6 +784,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--pool", type=int, default=20000, help="number of pre-rendered training images")
     ap.add_argument("--full-frac", type=float, default=0.4, help="share of full captions in a batch")
+    ap.add_argument(
+        "--photo-frac",
+        type=float,
+        default=0.0,
+        help="share of each batch that is a crop of a real photograph captioned 'a photo' or with words the "
+        "model cannot read (training half of benchmarks/real_photos.py; 0 = shapes only)",
+    )
+    ap.add_argument("--photo-crops", type=int, default=3000, help="pre-cut crops of real photographs")
+    ap.add_argument(
+        "--photo-instance",
+        type=float,
+        default=0.0,
+        help="weight of a loss that keeps two crops of one real photograph close and two photographs apart",
+    )
+    ap.add_argument(
+        "--photo-shape-frac",
+        type=float,
+        default=0.0,
+        help="share of the shape pool drawn onto real photographs",
+    )
     ap.add_argument("--eval-only", action="store_true", help="only evaluate an existing package")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

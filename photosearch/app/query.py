@@ -12,6 +12,8 @@ from typing import Any
 from photosearch.errors import QueryError
 from photosearch.search.engine import Filters
 from photosearch.search.fusion import DEFAULT_FUSION, DEFAULT_WEIGHT, FUSIONS
+from photosearch.search.line import DEFAULT_STRICTNESS, Strictness
+from photosearch.search.steering import SortOrder
 
 K_MIN, K_MAX = 1, 5000
 #: A longer query is refused (the text model reads at most 77 tokens; this is far beyond any real query).
@@ -25,7 +27,7 @@ class QueryKind(str, Enum):
     IMAGE = "image"  # photos like one reference photo
     COMPOSED = "composed"  # a reference photo changed as the words say
     SIMILAR = "similar"  # photos like one library photo, itself left out
-    SEVERAL = "several"  # photos like several reference photos together
+    SEVERAL = "several"  # photos like several reference photos together (changed as words say, if given)
     BROWSE = "browse"  # no query: the library by date, newest first
 
     def __str__(self) -> str:
@@ -55,15 +57,21 @@ class Query:
     offset: int = 0  # browse: the first row of the page; searches: rows already shown
     label: str = ""  # the query in words, for messages
     text_only: bool = False  # text queries: only photos whose text (read in them) matches; no model needed
+    strictness: int = DEFAULT_STRICTNESS  # 1 (loosest) … 5 (strictest); 3: the model's calibrated line
+    sort: SortOrder = SortOrder.RELEVANCE  # newest / oldest: the good matches only, by date taken
+    like: tuple[ImageRef, ...] = ()  # 👍: photos the query should move toward (relevance feedback)
+    unlike: tuple[ImageRef, ...] = ()  # 👎: photos it should move away from (they are left out)
+    bursts: bool = False  # near-identical shots shown once, with a count (extra["bursts"] lists them)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", QueryKind(self.kind))  # "text" is accepted for QueryKind.TEXT
+        object.__setattr__(self, "sort", SortOrder(self.sort))
 
     @classmethod
     def of(cls, text: str = "", images: tuple[ImageRef, ...] | list[ImageRef] = (), **kw: Any) -> Query:
         """The kind a person means: words only → text; one photo → image; a photo and words → composed;
-        several photos → several; nothing → browse."""
+        several photos (with or without words) → several; nothing → browse."""
         text = text.strip()
         imgs = tuple(i for i in images if i is not None and i != "")
         if len(imgs) > 1:
@@ -99,12 +107,18 @@ class Query:
             raise QueryError(f"a {kind} search needs exactly one photo")
         if kind is QueryKind.SEVERAL and len(self.images) < 2:
             raise QueryError("a search by several photos needs at least two")
-        if kind is QueryKind.COMPOSED:
+        try:
+            Strictness.of(self.strictness)
+        except ValueError as e:
+            raise QueryError(str(e)) from None
+        if (self.like or self.unlike) and kind is QueryKind.BROWSE:
+            raise QueryError("👍/👎 steer a search: give words or a photo to search for")
+        if kind in (QueryKind.COMPOSED, QueryKind.SEVERAL) and self.text:
             if self.fusion not in FUSIONS:
                 raise QueryError(f"unknown fusion {self.fusion!r}; choose one of {', '.join(FUSIONS)}")
             if not 0.0 <= self.weight <= 1.0:
                 raise QueryError("the image/text balance must be between 0 and 1")
-        for img in self.images:
+        for img in (*self.images, *self.like, *self.unlike):
             if isinstance(img, str | Path) and not os.path.exists(img):
                 raise QueryError(f"no such image: {os.path.normpath(os.path.abspath(str(img)))}")
         return self
@@ -119,7 +133,8 @@ class Query:
             QueryKind.IMAGE: f"photos like {name}",
             QueryKind.SIMILAR: f"photos like {name}",
             QueryKind.COMPOSED: f"{name} + “{elide(self.text)}”",
-            QueryKind.SEVERAL: f"photos like these {len(self.images)}",
+            QueryKind.SEVERAL: f"photos like these {len(self.images)}"
+            + (f" + “{elide(self.text)}”" if self.text else ""),
             QueryKind.BROWSE: "your library",
         }[self.kind]
 

@@ -7,13 +7,21 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from photosearch.app.query import Query, QueryKind
+from photosearch.app.query import K_MAX, Query, QueryKind
 from photosearch.errors import IndexLocked, ModelLoading, PhotoSearchError
 from photosearch.library.library import Library
+from photosearch.search.bursts import collapse
 from photosearch.search.engine import Filters, Result, SearchEngine, SearchResponse
-from photosearch.search.fusion import normalize
+from photosearch.search.fusion import fused_vector
+from photosearch.search.steer import several
+from photosearch.search.steering import (
+    DATE_POOL,
+    SortOrder,
+    by_date,
+    reference_vectors,
+    several_photos,
+    steer,
+)
 from photosearch.search.text_match import blend
 from photosearch.store.catalog import Catalog
 
@@ -113,34 +121,69 @@ def search(query: Query, engine: SearchEngine | None, catalog: Catalog | None = 
         return blend(None, cat, q.text, q.k, q.filters)
     if engine is None:
         raise ModelLoading("the model is still loading")
+    if q.sort is not SortOrder.RELEVANCE:  # the date view lists every good match, not only the k best
+        resp = by_date(_ranked(engine, q.with_(k=max(q.k, DATE_POOL), offset=0)), q.sort, K_MAX)
+    else:  # collapsing bursts needs more rows than it shows
+        resp = _ranked(engine, q.with_(k=min(K_MAX, 3 * q.k + 20)) if q.bursts else q)
+    if q.bursts:
+        return collapse(resp, engine.catalog, engine.runtime.dim, q.k)
+    del resp.results[q.k :]
+    return resp
+
+
+def _ranked(engine: SearchEngine, q: Query) -> SearchResponse:
+    """The query's results by relevance (steered by 👍/👎 when given), each marked passed or not."""
+    st = q.strictness
+    if q.like or q.unlike:
+        return _steered(engine, q)
     if q.kind is QueryKind.TEXT:  # by meaning and by the words read in photos, together
-        return blend(engine.search_text(q.text, q.k, q.filters), engine.catalog, q.text, q.k, q.filters)
+        return blend(
+            engine.search_text(q.text, q.k, q.filters, strictness=st), engine.catalog, q.text, q.k, q.filters
+        )
     if q.kind is QueryKind.IMAGE:
-        return engine.search_image(q.image, q.k, q.filters)
+        return engine.search_image(q.image, q.k, q.filters, strictness=st)
     if q.kind is QueryKind.SIMILAR:
-        return engine.search_image(q.image, q.k, q.filters, exclude_self=True)
+        return engine.search_image(q.image, q.k, q.filters, exclude_self=True, strictness=st)
     if q.kind is QueryKind.COMPOSED:
         return engine.search_composed(
-            q.image, q.text, q.k, weight=q.weight, fusion=q.fusion, filters=q.filters
+            q.image, q.text, q.k, weight=q.weight, fusion=q.fusion, filters=q.filters, strictness=st
         )
     if q.kind is QueryKind.SEVERAL:
-        return _several(engine, q)
+        resp = several_photos(
+            engine, q.images, q.text, q.k, q.filters, weight=q.weight, fusion=q.fusion, strictness=st
+        )
+        resp.kind = QueryKind.SEVERAL.value
+        return resp
     raise ValueError(q.kind)
 
 
-def _several(engine: SearchEngine, q: Query) -> SearchResponse:
-    """Photos like all of the references together: the mean of their normalised embeddings; the
-    references themselves are left out."""
-    vecs, labels = [], set()
-    for img in q.images:
-        v, label = engine.image_vector(img)
-        vecs.append(normalize(np.asarray(v, dtype=np.float32)))
-        if label is not None:
-            labels.add(label)
-    mean = normalize(np.mean(np.stack(vecs), axis=0))
-    resp = engine.search_vector(mean, q.k, q.filters, kind="image", exclude=labels or None)
-    resp.kind = QueryKind.SEVERAL.value
-    return resp
+def _steered(engine: SearchEngine, q: Query) -> SearchResponse:
+    """👍/👎: the query's own vector moved toward the liked photos and away from the disliked (Rocchio); good
+    matches are still judged by the query as given."""
+    exclude: set[int] = set()
+    if q.kind is QueryKind.TEXT:
+        base, kind = engine.text_vector(q.text), "text"
+    else:
+        vecs, labels = reference_vectors(engine, q.images)
+        base = several(vecs)
+        kind = {QueryKind.IMAGE: "image", QueryKind.SIMILAR: "similar"}.get(q.kind, "several")
+        if q.kind is not QueryKind.IMAGE:  # "more like this/these": the references themselves are left out
+            exclude = labels
+        if q.text:  # a photo (or several) changed by words: the blend of the two, as one vector
+            base = fused_vector(base, engine.text_vector(q.text), q.weight, "sum")
+            kind = "composed"
+    return steer(
+        engine,
+        base,
+        kind,
+        q.like,
+        q.unlike,
+        q.k,
+        q.filters,
+        exclude=exclude,
+        strictness=q.strictness,
+        what=q.text or "these photos",
+    )
 
 
 def duplicates(paths: Paths, threshold: float, max_distance: int) -> list[DuplicateGroup]:

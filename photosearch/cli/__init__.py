@@ -16,7 +16,14 @@ import sys
 from photosearch.cli.library_cmds import cmd_doctor, cmd_folders, cmd_forget, cmd_index, cmd_status, cmd_watch
 from photosearch.cli.models_cmd import cmd_models
 from photosearch.cli.output import LiveLine, ProgressLine
-from photosearch.cli.search_cmds import cmd_duplicates, cmd_places, cmd_search, cmd_similar
+from photosearch.cli.search_cmds import (
+    album_parser,
+    cmd_duplicates,
+    cmd_places,
+    cmd_search,
+    cmd_similar,
+    steering_opts,
+)
 from photosearch.errors import PhotoSearchError
 from photosearch.terminal import shown
 
@@ -37,10 +44,16 @@ query syntax:
                              --weight sets the image↔text balance (0 = image only, 1 = text only),
                              --fusion product (default) | slerp | sum
 
-relevance cutoff:
-  each result's score is compared with the same query's scores over a random sample of the library
-  (z = (score - median) / robust spread); results below the model's threshold are marked weak
-  ("passed": false in --json), and a query with no result above it says "no good matches".
+  --image a.jpg --image b.jpg   photos like both (what they share); with text: "these, but in winter"
+  --like x.jpg --unlike y.jpg    steer the results toward x and away from y (👍/👎, repeatable)
+  --sort date | newest | oldest  the good matches only, by date taken (date = newest first)
+
+relevance line:
+  text: does the query describe the photo better than everyday captions ("a picture", "a dog") do?
+  photos: how far a result stands out from the query's scores over the library; a copy always passes.
+  Results below the line are marked weak ("passed": false in --json); a query with none above it says
+  "no good matches". --strictness 1 (loosest) … 5 (strictest); 3, the default, is the model's calibrated
+  line (a model without a calibration says "uncalibrated").
 """
 
 
@@ -115,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument(
             "--no-location", action="store_true", help="--json without coordinates or place names"
         )
+        steering_opts(sp)
 
     s = sub.add_parser(
         "search",
@@ -124,7 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     s.add_argument("text", nargs="*", help="what to look for (with --image: what should be different)")
-    s.add_argument("--image", metavar="PATH", help="a reference photo (inside or outside the library)")
+    s.add_argument(
+        "--image", metavar="PATH", action="append", help="a reference photo (repeat it for several photos)"
+    )
     s.add_argument("--weight", type=float, default=0.5, help="image↔text balance for composed queries (0..1)")
     s.add_argument("--fusion", default="product", choices=["product", "slerp", "sum"])
     s.add_argument(
@@ -149,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("path")
     query_opts(sim)
     sim.set_defaults(func=cmd_similar)
+    album_parser(sub, common)
 
     from photosearch.app.defaults import DEFAULT_MAX_DISTANCE, DEFAULT_THRESHOLD
 

@@ -15,6 +15,48 @@ if TYPE_CHECKING:
     from photosearch.app.search import SearchResponse
 
 
+def steering_opts(sp: argparse.ArgumentParser) -> None:
+    """Options every search takes: the line's strictness, the date order, 👍/👎 feedback."""
+    sp.add_argument(
+        "--strictness",
+        type=int,
+        default=3,
+        choices=range(1, 6),
+        metavar="1-5",
+        help="how clear a match must be: 1 loosest … 5 strictest (default 3, the model's calibrated line)",
+    )
+    sp.add_argument(
+        "--sort",
+        default="relevance",
+        choices=["relevance", "date", "newest", "oldest"],
+        help="date (= newest) / oldest: only the good matches, by date taken",
+    )
+    sp.add_argument(
+        "--bursts",
+        action="store_true",
+        help="near-identical shots as one result with a count (--json lists them)",
+    )
+    sp.add_argument(
+        "--like", action="append", default=[], metavar="PATH", help="👍 more like this (repeatable)"
+    )
+    sp.add_argument(
+        "--unlike", action="append", default=[], metavar="PATH", help="👎 less like this (repeatable)"
+    )
+
+
+def _steering(args: argparse.Namespace) -> dict[str, Any]:
+    from photosearch.app.query import SortOrder
+
+    sort = getattr(args, "sort", "relevance")
+    return {
+        "strictness": getattr(args, "strictness", 3),
+        "sort": SortOrder.NEWEST if sort == "date" else SortOrder(sort),
+        "like": tuple(getattr(args, "like", None) or ()),
+        "unlike": tuple(getattr(args, "unlike", None) or ()),
+        "bursts": bool(getattr(args, "bursts", False)),
+    }
+
+
 def _query(args: argparse.Namespace, text: str = "", images: tuple[str, ...] = (), **kw: Any) -> Query:
     from photosearch.app.query import Query, make_filters
 
@@ -27,7 +69,7 @@ def _query(args: argparse.Namespace, text: str = "", images: tuple[str, ...] = (
         getattr(args, "place", None),
         getattr(args, "camera", None),
     )
-    return Query.of(text, images, filters=filters, k=args.k, **kw)
+    return Query.of(text, images, filters=filters, k=args.k, **{**_steering(args), **kw})
 
 
 def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> int:
@@ -50,6 +92,11 @@ def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> i
     return 0
 
 
+def _with_burst(row: dict[str, Any], bursts: dict[str, list[str]]) -> dict[str, Any]:
+    shots = bursts.get(row["path"])
+    return {**row, "burst": len(shots)} if shots else row
+
+
 def _print_results(
     args: argparse.Namespace,
     resp: SearchResponse,
@@ -57,7 +104,8 @@ def _print_results(
     understood: dict[str, Any] | None = None,
     metas: list[Any] | None = None,
 ) -> None:
-    results = [r.to_json() for r in resp.results]
+    bursts: dict[str, list[str]] = resp.extra.get("bursts") or {}
+    results = [_with_burst(r.to_json(), bursts) for r in resp.results]
     for r, m in zip(results, metas or [], strict=False):
         r["meta"] = m
     data = {
@@ -69,8 +117,11 @@ def _print_results(
         "message": resp.message,
         "cutoff": resp.extra.get("cutoff"),
         "total": resp.extra.get("total"),
+        "sort": resp.extra.get("sort", "relevance"),
         "results": results,
     }
+    if "bursts" in resp.extra:
+        data["bursts"] = bursts
 
     def human() -> Iterable[str]:
         chips = (understood or {}).get("chips") or []
@@ -79,20 +130,30 @@ def _print_results(
         if not resp.results:
             yield "no results" if resp.library_size else "the library is empty: add a folder and index it"
             return
+        line = resp.extra.get("cutoff") or {}
+        if line and line.get("threshold", 0) is None:
+            yield "(no relevance line: this model is uncalibrated, so its results are not sorted into good and weak)"
+        elif line and not line.get("calibrated", True):
+            yield "(this model's relevance line is uncalibrated: a default one)"
         if resp.no_good_matches:
             yield f"no good matches ({resp.message or 'nothing stands out'}); the nearest photos are:"
         for r in resp.results:
             mark = "" if r.passed else "  (weak)"
             if r.found_by in ("text", "text+meaning"):
                 mark += "  (found by its text)"
-            yield f"{r.rank:3}  {r.score:.4f}  {r.path}{mark}"
+            if r.path in bursts:
+                mark += f"  (a burst of {len(bursts[r.path])} shots; --json lists them)"
+            when = ""
+            if resp.extra.get("sort") in ("newest", "oldest"):
+                when = f"  {_date(r.file.taken_at)}"
+            yield f"{r.rank:3}  {r.score:.4f}{when}  {r.path}{mark}"
 
     _emit(args, data, human)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     text = " ".join(args.text).strip()
-    images = (args.image,) if args.image else ()
+    images = tuple(args.image or ())
     if not text and not images and not (getattr(args, "place", None) or getattr(args, "camera", None)):
         raise QueryError("give some text to search for, or --image PATH")  # the GUI browses; here a mistake
     from photosearch.app.language import apply_query_language
@@ -103,7 +164,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         if images:
             raise QueryError("--text-only searches the words read in photos: give words, not --image")
         query = query.with_(text_only=True)
-    return _run_query(args, query, {"text": text or None, "image": args.image})
+    shown = {"text": text or None, "image": images[0] if len(images) == 1 else (list(images) or None)}
+    return _run_query(args, query, shown)
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
@@ -111,6 +173,12 @@ def cmd_similar(args: argparse.Namespace) -> int:
 
     query = _query(args, "", (args.path,)).with_(kind=QueryKind.SIMILAR)
     return _run_query(args, query, {"similar": args.path})
+
+
+def _date(ts: float | None) -> str:
+    from datetime import datetime
+
+    return "(no date)  " if ts is None else datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 
 def cmd_duplicates(args: argparse.Namespace) -> int:
@@ -155,3 +223,57 @@ def cmd_places(args: argparse.Namespace) -> int:
 
     _emit(args, listing.to_json(), human)
     return 0
+
+
+def album_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``photosearch album save|list|show|export|delete``: albums taught by example."""
+    a = sub.add_parser(
+        "album",
+        parents=[common],
+        help="albums taught by example: save one from photos that belong (and don't), list, show, export",
+    )
+    a.add_argument("action", choices=["save", "list", "show", "export", "delete"])
+    a.add_argument("name", nargs="?", help="the album's name")
+    a.add_argument("--like", action="append", default=[], metavar="PATH", help="(save) a photo that belongs")
+    a.add_argument(
+        "--unlike", action="append", default=[], metavar="PATH", help="(save) a photo that doesn't"
+    )
+    a.add_argument("-k", type=int, default=None, help="(show) at most this many members")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_album)
+
+
+def cmd_album(args: argparse.Namespace) -> int:
+    from photosearch.app import albums
+
+    if args.action != "list" and not args.name:
+        raise QueryError(f"album {args.action} needs the album's name")
+    with _open(
+        args, write=args.action in ("save", "delete"), purpose=f"photosearch album {args.action}"
+    ) as lib:
+        if args.action == "list":
+            found = albums.list_albums(lib)
+            _emit(
+                args,
+                {"albums": [a.to_json() for a in found]},
+                lambda: [f"{a.name}: {plural(a.members, 'photo')}" for a in found] or ["no albums yet"],
+            )
+            return 0
+        if args.action == "save":
+            s = albums.save_album(lib, args.name, args.like, args.unlike)
+            _emit(args, s.to_json(), lambda: [f"album {s.name!r}: {plural(s.members, 'photo')} now"])
+            return 0
+        if args.action == "delete":
+            albums.delete_album(lib, args.name)
+            _emit(args, {"deleted": args.name}, lambda: [f"deleted the album {args.name!r}"])
+            return 0
+        resp = albums.album_members(lib, args.name, args.k)
+    if args.action == "export":  # the members' paths, one a line (a list to copy, print or open elsewhere)
+        _emit(args, {"album": args.name, "paths": [r.path for r in resp.results]}, lambda: resp_paths(resp))
+        return 0
+    _print_results(args, resp, {"album": args.name})
+    return 0
+
+
+def resp_paths(resp: SearchResponse) -> list[str]:
+    return [r.path for r in resp.results]

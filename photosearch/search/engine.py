@@ -37,7 +37,8 @@ from PIL import Image
 from photosearch.errors import QueryError, UnreadableImage
 from photosearch.models.encoders import ModelRuntime
 from photosearch.search import fusion as fusion_mod
-from photosearch.search.cutoff import Background, CutoffRule, QueryStats
+from photosearch.search.cutoff import Background, CutoffRule
+from photosearch.search.line import DEFAULT_STRICTNESS
 from photosearch.search.query import Term, parse_query
 from photosearch.search.relevance import RelevanceCutoff, Scorer, cosine_scorer
 from photosearch.search.results import Filters, Result, SearchResponse
@@ -72,7 +73,6 @@ class SearchEngine(RelevanceCutoff):
         self._cutoff = cutoff
         self._background: Background | None = None
         self._background_count = -1
-        self._text_bg: tuple[int, QueryStats] | None = None
         from photosearch.search.cutoff import BACKGROUND_SIZE
 
         self.background_size = background_size or BACKGROUND_SIZE
@@ -268,7 +268,13 @@ class SearchEngine(RelevanceCutoff):
 
     # -- public queries -------------------------------------------------------------------------------
     def search_text(
-        self, text: str, k: int = 20, filters: Filters | None = None, *, cutoff: bool = True
+        self,
+        text: str,
+        k: int = 20,
+        filters: Filters | None = None,
+        *,
+        cutoff: bool = True,
+        strictness: int = DEFAULT_STRICTNESS,
     ) -> SearchResponse:
         """Text search; ``text`` may weight terms and exclude some: ``beach + 0.5:sunset - people``."""
         terms = parse_query(text)
@@ -276,7 +282,9 @@ class SearchEngine(RelevanceCutoff):
             raise QueryError("type what you are looking for")
         scorer = cosine_scorer(self.text_vector(text))
         results = self.run(scorer, k, filters)
-        return self._respond(results, scorer, "text", cutoff, text, {"terms": [t.__dict__ for t in terms]})
+        return self._respond(
+            results, scorer, "text", cutoff, text, {"terms": [t.__dict__ for t in terms]}, strictness
+        )
 
     def search_vector(
         self,
@@ -287,11 +295,12 @@ class SearchEngine(RelevanceCutoff):
         kind: str = "text",
         exclude: set[int] | None = None,
         cutoff: bool = True,
+        strictness: int = DEFAULT_STRICTNESS,
     ) -> SearchResponse:
         """Search for an embedding-space vector directly (benchmarks, "more like these" from a mean)."""
         scorer = cosine_scorer(q)
         results = self.run(scorer, k, filters, exclude)
-        return self._respond(results, scorer, kind, cutoff, "the query", {})
+        return self._respond(results, scorer, kind, cutoff, "the query", {}, strictness)
 
     def search_image(
         self,
@@ -301,6 +310,7 @@ class SearchEngine(RelevanceCutoff):
         exclude_self: bool = False,
         *,
         cutoff: bool = True,
+        strictness: int = DEFAULT_STRICTNESS,
     ) -> SearchResponse:
         v, label = self.image_vector(image)
         v = fusion_mod.normalize(np.asarray(v, dtype=np.float32))
@@ -315,6 +325,7 @@ class SearchEngine(RelevanceCutoff):
             cutoff,
             str(image) if not isinstance(image, Image.Image) else "the image",
             {},
+            strictness,
         )
 
     def composed_scorer(self, v: np.ndarray, t: np.ndarray, weight: float, fusion: str) -> Scorer:
@@ -340,28 +351,64 @@ class SearchEngine(RelevanceCutoff):
         filters: Filters | None = None,
         pool: int | None = None,
         cutoff: bool = True,
+        strictness: int = DEFAULT_STRICTNESS,
     ) -> SearchResponse:
         """Photos like ``image`` but changed as ``text`` says. ``weight`` is the image↔text balance
         (0 = image only, 1 = text only); ``fusion`` one of product (default), slerp, sum."""
         if not text.strip():
-            return self.search_image(image, k, filters, exclude_self=True, cutoff=cutoff)
+            return self.search_image(
+                image, k, filters, exclude_self=True, cutoff=cutoff, strictness=strictness
+            )
         if fusion not in fusion_mod.FUSIONS:
             raise QueryError(f"unknown fusion {fusion!r}; choose one of {', '.join(fusion_mod.FUSIONS)}")
         if not 0.0 <= weight <= 1.0:
             raise QueryError("the image/text balance must be between 0 and 1")
         v, label = self.image_vector(image)
+        return self.search_composed_vector(
+            v,
+            text,
+            k,
+            weight=weight,
+            fusion=fusion,
+            filters=filters,
+            pool=pool,
+            cutoff=cutoff,
+            exclude={label} if label is not None else set(),
+            strictness=strictness,
+        )
+
+    def search_composed_vector(
+        self,
+        v: np.ndarray,
+        text: str,
+        k: int = 20,
+        *,
+        weight: float = fusion_mod.DEFAULT_WEIGHT,
+        fusion: str = fusion_mod.DEFAULT_FUSION,
+        filters: Filters | None = None,
+        pool: int | None = None,
+        cutoff: bool = True,
+        exclude: set[int] | None = None,
+        strictness: int = DEFAULT_STRICTNESS,
+        extra: dict[str, Any] | None = None,
+    ) -> SearchResponse:
+        """A composed query from a reference *vector* (one photo's, or what several photos share)."""
+        if fusion not in fusion_mod.FUSIONS:
+            raise QueryError(f"unknown fusion {fusion!r}; choose one of {', '.join(fusion_mod.FUSIONS)}")
+        if not 0.0 <= weight <= 1.0:
+            raise QueryError("the image/text balance must be between 0 and 1")
         v = fusion_mod.normalize(np.asarray(v, dtype=np.float32))
         t = self.text_vector(text.strip())
-        exclude = {label} if label is not None else set()
         scorer = self.composed_scorer(v, t, weight, fusion)
-        results = self.run(scorer, k, filters, exclude, pool=pool, same_as=v)
+        results = self.run(scorer, k, filters, set(exclude or ()), pool=pool, same_as=v)
         return self._respond(
             results,
             scorer,
             "composed",
             cutoff,
             text.strip(),
-            {"weight": weight, "fusion": fusion, "pool": self.last_pool},
+            {**(extra or {}), "weight": weight, "fusion": fusion, "pool": self.last_pool},
+            strictness,
         )
 
     def _respond(
@@ -372,27 +419,12 @@ class SearchEngine(RelevanceCutoff):
         use_cutoff: bool,
         what: str,
         extra: dict[str, Any],
+        strictness: int = DEFAULT_STRICTNESS,
     ) -> SearchResponse:
-        stats = self._apply_cutoff(results, scorer, kind, use_cutoff)
+        stats = self._apply_cutoff(results, scorer, kind, use_cutoff, strictness)
         n = self._cached_count("visible", self.catalog.visible_count)
-        rule_kind = "image" if kind == "similar" else kind
-        rule = (
-            "z = (score - mean) / std of everyday captions' scores over a library sample"
-            if kind == "text"
-            else "z = (score - median) / (1.4826 MAD) of the query's scores over a library sample"
-        )
-        extra = {
-            **extra,
-            "cutoff": {
-                "rule": rule + "; passed when z >= threshold",
-                "threshold": self.cutoff.threshold(rule_kind),
-                "median": stats.centre,
-                "scale": stats.scale,
-                "sample": stats.n,
-                "calibrated": self.cutoff.calibrated,
-                "applied": use_cutoff,
-            },
-        }
+        info = self.line_info(kind, strictness, use_cutoff)
+        extra = {**extra, "cutoff": {**info, "median": stats.centre, "scale": stats.scale, "sample": stats.n}}
         resp = SearchResponse(results, kind, n, extra=extra)
         if resp.no_good_matches:
             resp.message = f"Nothing close to {what!r} in {n:,} photos"

@@ -1,6 +1,6 @@
-"""The engine's relevance cut-off: a fixed random sample of the library, each query's scores over it (or,
-for text, everyday captions' scores), and the z-value that marks each result ``passed``; plus the
-``Scorer`` every query becomes."""
+"""The engine's relevance line (:mod:`photosearch.search.line`): for text, each result's zero-shot margin over
+a bank of everyday captions; for photo queries, the z-value of its score against the query's scores over a
+fixed random sample of the library. It marks each result ``passed``. Plus the ``Scorer`` every query becomes."""
 
 from __future__ import annotations
 
@@ -8,12 +8,29 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from photosearch.models.encoders import ModelRuntime
 from photosearch.search import fusion as fusion_mod
-from photosearch.search.cutoff import BACKGROUND_CAPTIONS, Background, CutoffRule, QueryStats, load_rule
+from photosearch.search.cutoff import (
+    BACKGROUND_CAPTIONS,
+    DEFAULT_THRESHOLDS,
+    Background,
+    CutoffRule,
+    QueryStats,
+    load_rule,
+)
+from photosearch.search.line import (
+    BANK_TOP,
+    DEFAULT_LINE,
+    DEFAULT_STRICTNESS,
+    NEAR_COPY,
+    ModelCalibration,
+    bank_margin,
+    shift,
+)
 from photosearch.search.results import Result
 from photosearch.store.catalog import Catalog
 
@@ -49,7 +66,6 @@ class RelevanceCutoff:
     _cutoff: CutoffRule | None
     _background: Background | None
     _background_count: int
-    _text_bg: tuple[int, QueryStats] | None
     _counts: dict[str, tuple[tuple[int, int], int]]
 
     @property
@@ -100,24 +116,6 @@ class RelevanceCutoff:
         bg = self.background()
         return QueryStats.of(scorer.score(bg.vecs) if len(bg) else np.zeros(0, np.float32))
 
-    def text_background(self) -> QueryStats:
-        """Mean and spread of everyday captions' scores over the library sample (the per-model
-        background text queries are measured against); computed once per engine."""
-        with self._lock:
-            hit = self._text_bg
-        bg = self.background()
-        if hit is not None and hit[0] == len(bg):
-            return hit[1]
-        caps = self._caption_vectors()
-        scores = (bg.vecs @ caps.T).ravel() if len(bg) else np.zeros(0, np.float32)
-        s = np.asarray(scores, dtype=np.float64)
-        stats = (
-            QueryStats(float(s.mean()), float(max(s.std(), 1e-6)), len(s)) if len(s) else QueryStats(0, 1, 0)
-        )
-        with self._lock:
-            self._text_bg = (len(bg), stats)
-        return stats
-
     def _caption_vectors(self) -> np.ndarray:
         """The background captions' normalised text embeddings. Encoding them costs seconds (dozens of
         texts), so they are kept in the catalog (meta, per model, keyed by the text model file and the
@@ -159,10 +157,134 @@ class RelevanceCutoff:
             log.debug("could not cache the background captions", exc_info=True)
         return caps
 
-    def _apply_cutoff(self, results: list[Result], scorer: Scorer, kind: str, use: bool = True) -> QueryStats:
-        stats = self.text_background() if kind == "text" else self.query_stats(scorer)
-        rule_kind = "image" if kind == "similar" else kind
+    @property
+    def calibration(self) -> ModelCalibration:
+        """The model's own line (its manifest's ``extra.relevance``), or the defaults, uncalibrated."""
+        return ModelCalibration.from_extra(self.runtime.package.manifest.extra)
+
+    def line(self, kind: str, strictness: int = DEFAULT_STRICTNESS) -> tuple[float, bool]:
+        """(threshold, calibrated) for a query kind at ``strictness``: a rule calibrated on this library
+        (stored in the catalog) first, else the model's calibration, else the defaults."""
+        rule_kind = "image" if kind in ("similar", "several") else kind
+        rule = self.cutoff
+        default = DEFAULT_THRESHOLDS.get(rule_kind)
+        if rule.calibrated or rule.thresholds.get(rule_kind, default) != default:
+            base, calibrated = rule.threshold(rule_kind), rule.calibrated
+        else:
+            cal = self.calibration
+            if not cal.calibrated and rule_kind == "text":
+                # a text line is only as good as its calibration: a model without one draws none (every
+                # result passes) and says it is uncalibrated, rather than guess — a misfiring line is worse
+                return -np.inf, False
+            base, calibrated = cal.thresholds.get(rule_kind, DEFAULT_LINE.get(rule_kind, 3.0)), cal.calibrated
+        return base + shift(rule_kind, strictness), calibrated
+
+    def bank_margins(
+        self, results: list[Result], scores: np.ndarray | None = None, top: int = BANK_TOP
+    ) -> np.ndarray:
+        """The zero-shot margin of each result (see :mod:`photosearch.search.line`)."""
+        if not results:
+            return np.zeros(0)
+        labels = [r.label for r in results]
+        ids, vecs = self.catalog.embeddings_by_ids(labels, self.runtime.dim)
+        by_id = {int(i): v for i, v in zip(ids.tolist(), vecs, strict=True)}
+        keep = [i for i, r in enumerate(results) if r.label in by_id]
+        out = np.full(len(results), -np.inf)
+        if keep:
+            caps = self._caption_vectors()
+            x = fusion_mod.normalize(np.stack([by_id[results[i].label] for i in keep]).astype(np.float32))
+            q = np.array([results[i].score if scores is None else scores[i] for i in keep])
+            out[keep] = bank_margin(q, x @ caps.T, top)
+        return out
+
+    def judge(
+        self,
+        results: list[Result],
+        scorer: Scorer,
+        kind: str,
+        *,
+        strictness: int = DEFAULT_STRICTNESS,
+        always: set[int] | None = None,
+    ) -> None:
+        """Mark ``results`` (ranked by anything, e.g. a steered query) by how ``scorer`` — the query the person
+        gave — scores them; labels in ``always`` pass (photos the person marked as good)."""
+        _, vecs = self.catalog.embeddings_by_ids([r.label for r in results], self.runtime.dim)
+        original = [r.score for r in results]
+        if len(vecs) == len(results):
+            for r, s in zip(results, scorer.score(fusion_mod.normalize(vecs)).tolist(), strict=True):
+                r.score = float(s)
+        self._apply_cutoff(results, scorer, kind, True, strictness)
+        for r, s in zip(results, original, strict=True):
+            r.score = s
+            if always and r.label in always:
+                r.passed = True
+
+    def line_info(self, kind: str, strictness: int = DEFAULT_STRICTNESS, use: bool = True) -> dict[str, Any]:
+        """The line as a response reports it (``calibrated`` False: the model has no calibration yet)."""
+        threshold, calibrated = self.line(kind, strictness)
+        rule = (
+            "z = (score - the best everyday caption's score for the photo) / the captions' spread"
+            if kind == "text"
+            else "z = (score - median) / (1.4826 MAD) of the query's scores over a library sample"
+            + ("" if kind == "composed" else "; a copy of the reference (score >= 0.95) always passes")
+        )
+        return {
+            "rule": rule
+            + "; passed when z >= threshold"
+            + ("" if np.isfinite(threshold) else " (no line: uncalibrated)"),
+            "threshold": float(threshold) if np.isfinite(threshold) else None,
+            "strictness": int(strictness),
+            "calibrated": calibrated,
+            "applied": use,
+        }
+
+    def _apply_cutoff(
+        self,
+        results: list[Result],
+        scorer: Scorer,
+        kind: str,
+        use: bool = True,
+        strictness: int = DEFAULT_STRICTNESS,
+    ) -> QueryStats:
+        """Mark each result ``passed`` (the one definition of a good match, see :mod:`photosearch.search.line`);
+        ``z`` holds the value compared with the line (text: the zero-shot margin; photos: the z-value)."""
+        threshold, _ = self.line(kind, strictness)
+        if kind == "text":
+            margins = self.bank_margins(results)
+            for r, m in zip(results, margins, strict=True):
+                r.z = float(m)
+                r.passed = (not use) or bool(m >= threshold)
+            return QueryStats(0.0, 1.0, len(self._caption_vectors()))
+        if kind == "composed" and len(scorer.queries) >= 2:
+            return self._apply_composed(results, scorer, use, strictness)
+        stats = self.query_stats(scorer)
+        copies = kind in ("image", "similar", "several")
         for r in results:
             r.z = float(stats.z(r.score))
-            r.passed = (not use) or self.cutoff.passes(rule_kind, r.z)
+            r.passed = (not use) or r.z >= threshold or (copies and r.score >= NEAR_COPY)
+        return stats
+
+    def _apply_composed(
+        self, results: list[Result], scorer: Scorer, use: bool, strictness: int
+    ) -> QueryStats:
+        """A photo changed by words: the words must describe the result (the text line, on the words alone)
+        and the result must still look like the reference (its z over the library, against the composed line).
+        ``z`` holds the words' margin."""
+        v, t = scorer.queries[0], scorer.queries[1]
+        text_line, _ = self.line("text", strictness)
+        image_line, _ = self.line("composed", strictness)
+        stats = self.query_stats(cosine_scorer(v))
+        if not results:
+            return stats
+        _, vecs = self.catalog.embeddings_by_ids([r.label for r in results], self.runtime.dim)
+        if len(vecs) != len(results):  # a row vanished meanwhile: judge by the fused score alone
+            for r in results:
+                r.z, r.passed = None, not use
+            return stats
+        x = fusion_mod.normalize(vecs)
+        margins = self.bank_margins(results, x @ t)
+        z_img = stats.z(x @ v)
+        for r, m, zi in zip(results, margins, np.atleast_1d(z_img), strict=True):
+            r.z = float(m)
+            r.passed = (not use) or bool(m >= text_line and zi >= image_line)
         return stats
