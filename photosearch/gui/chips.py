@@ -6,10 +6,13 @@ and says which (``removed``), so the window can run the query again without that
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
-ICONS = {"place": "📍", "time": "📅", "camera": "📷"}
+from photosearch.gui.icons import set_icon
+
+ICONS = {"place": "📍", "time": "📅", "camera": "📷"}  # in the chips' text (what a screen reader says)
+ICON_FILES = {"place": "place", "time": "calendar", "camera": "camera"}  # drawn: fonts may lack the emoji
 
 
 class QueryChips(QWidget):
@@ -48,7 +51,10 @@ class QueryChips(QWidget):
             if i:
                 self._layout.addWidget(QLabel("·", self))
             b = QToolButton(self)
-            b.setText(chip_text(kind, label))
+            b.setText(f"{label} ✕")
+            if kind in ICON_FILES:
+                set_icon(b, ICON_FILES[kind])
+                b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             b.setToolTip(f"Remove the {kind} filter")
             b.setAccessibleName(f"{kind} filter {label}, click to remove")
             b.clicked.connect(lambda _=False, k=kind, v=label: self._remove(k, v))
