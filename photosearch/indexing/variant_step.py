@@ -25,10 +25,10 @@ from photosearch.models.variants import (
     FP32,
     INT8,
     MIN_PHOTOS,
-    PROBE_QUERIES,
     int8_path,
     int8_record,
     make_int8,
+    probe_queries,
 )
 from photosearch.progress import Progress, WorkControl
 
@@ -116,7 +116,7 @@ def _first_index(
     del exact
     if control.cancelled:
         return None
-    queries = rt.text.encode(PROBE_QUERIES)
+    queries = rt.text.encode(probe_queries(rt.package))
     yield Progress("embedding", 0, total, message=MAKING_MESSAGE)
     rec = make_int8(rt.package, batch, fp32, queries, made_on=f"{facts.cpu_model} ({facts.isa})")
     return INT8 if rec.accepted else FP32

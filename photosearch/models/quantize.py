@@ -86,7 +86,12 @@ class _Reader:
 
 
 def quantize_image_tower(
-    fp32_path: Path, out_path: Path, input_name: str, batches: Iterable[np.ndarray], per_channel: bool = True
+    fp32_path: Path,
+    out_path: Path,
+    input_name: str,
+    batches: Iterable[np.ndarray],
+    per_channel: bool = True,
+    preprocess: bool = True,
 ) -> QuantReport:
     """Write an int8 QDQ copy of ``fp32_path`` to ``out_path`` (atomically), calibrated on ``batches``
     (float32 NCHW, preprocessed exactly as the fp32 model expects)."""
@@ -99,6 +104,8 @@ def quantize_image_tower(
     with tempfile.TemporaryDirectory(dir=out_path.parent) as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         try:
+            if not preprocess:
+                raise RuntimeError("not asked for")
             quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
         except Exception as e:  # pre-processing is an optimisation; quantise the graph as it is
             log.info("quantisation pre-processing skipped: %s", e)

@@ -5,9 +5,9 @@ for retrieval. Its file and measured quality are recorded in the installed manif
 catalog, so an index never mixes variants.
 
 How it is made (``make_int8``, called by the indexer at a model's first ``index`` in a library): the first
-photos (up to :data:`CALIBRATION_PHOTOS`) are embedded in fp32; the first two thirds calibrate a static QDQ
-int8 tower (per-channel weights, patch embedding and projection kept fp32); on the last third, which
-calibration never saw, its 10 nearest neighbours and the top 10 of :data:`PROBE_QUERIES` are compared
+photos (up to :data:`CALIBRATION_PHOTOS`) are embedded in fp32; the first half (at most 200) calibrate a
+static QDQ int8 tower (per-channel weights; patch embedding, projection and attention's activation×activation
+MatMuls kept fp32); on the rest, which calibration never saw, its 10 nearest neighbours and the top 10 of :data:`PROBE_QUERIES` are compared
 with fp32. Accepted (≥ :data:`GOAL_OVERLAP` and ≥ :data:`GOAL_RECALL`): the library is embedded with it,
 the calibration photos included (their fp32 vectors are never stored). Refused: the file is deleted, the
 figures stay in the manifest and the library runs fp32.
@@ -19,17 +19,22 @@ import logging
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from photosearch.models.machine import Precision
 from photosearch.models.manifest import FileEntry, ModelPackage, file_entries, load_package, write_manifest
+
+if TYPE_CHECKING:
+    from photosearch.models.machine import BackendChoice, MachineFacts
 
 log = logging.getLogger(__name__)
 
 INT8 = "int8"
 FP32 = "fp32"
-CALIBRATION_PHOTOS = 300
+CALIBRATION_PHOTOS = 300  # photos sampled: up to 200 calibrate, the rest (at least half) judge
+CALIBRATION_MAX = 200
 MIN_PHOTOS = 48  # fewer pending photos at the first index: no int8 tower (too few to judge it by)
 GOAL_OVERLAP = 0.95
 GOAL_RECALL = 0.97
@@ -45,6 +50,15 @@ PROBE_QUERIES = [
     "a house with a garden", "a family dinner", "a football match", "autumn leaves", "a dog in the snow",
     "a night sky with stars", "an airplane wing above clouds", "a horse", "a concert", "a kitchen",
 ]  # fmt: skip
+
+
+def probe_queries(package: ModelPackage) -> list[str]:
+    """The text queries the int8 tower is judged by: the model's own (``extra.probe_queries``: a model
+    trained on a narrow domain names queries it understands) or everyday photo searches."""
+    own = package.manifest.extra.get("probe_queries")
+    if isinstance(own, list) and len(own) >= 10 and all(isinstance(q, str) for q in own):
+        return own
+    return PROBE_QUERIES
 
 
 @dataclass(frozen=True)
@@ -110,7 +124,7 @@ def make_int8(
 
     t0 = time.monotonic()
     n = len(tensors)
-    n_cal = max(1, (2 * n) // 3)
+    n_cal = max(1, min(CALIBRATION_MAX, n // 2))
     name = _int8_name(package)
     out = package.root / name
     report = quantize_image_tower(
@@ -176,3 +190,42 @@ def _entries(root: Path, name: str) -> dict[str, FileEntry]:
 
 def reload(package: ModelPackage) -> ModelPackage:
     return load_package(package.root, verify="size")
+
+
+def choice_for(
+    package: ModelPackage | None,
+    library_variant: str | None,
+    *,
+    setting: str = "auto",
+    threads: int | None = None,
+    facts: MachineFacts | None = None,
+) -> BackendChoice:
+    """What runs (or, before the first index, would run) ``package``'s image tower in a library whose photos
+    were embedded with ``library_variant`` (catalog meta; None before the first), and why."""
+    from photosearch.models.machine import MachineFacts, choose
+    from photosearch.models.onnx_ops import is_quantised_onnx
+
+    facts = facts or MachineFacts.probe()
+    quantised = package is not None and is_quantised_onnx(package.vision_path)
+    rec = int8_record(package) if package is not None else None
+    int8: bool | None
+    note = ""
+    if rec is not None and not rec.accepted:
+        int8, note = False, rec.summary
+    elif library_variant == FP32:
+        int8 = False
+        note = (
+            "this library was embedded in fp32 before an int8 tower existed (kept: an index never mixes variants)"
+            if rec is None or rec.accepted
+            else rec.summary
+        )
+    elif rec is not None:
+        int8, note = True, ""
+    else:
+        int8 = None
+    made = choose(
+        facts, setting=setting, threads=threads, int8=int8, int8_note=note, quantised_model=quantised
+    )
+    if made.precision is Precision.INT8 and rec is not None and rec.accepted:
+        made = replace(made, reason=f"{made.reason}; {rec.summary}")
+    return made
