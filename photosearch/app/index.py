@@ -45,7 +45,10 @@ def run_index(
         indexer.save()
         raise
     text: dict[str, Any] | None = None
+    backend = indexer.runtime.image.backend if lib.active_model_id() else None
     if read_text and not control.cancelled:
+        if lib.active_model_id():  # the image session's memory goes before the OCR models load
+            indexer.runtime.image.release()
         tp = TextPass(lib.catalog)
         for p in tp.run(control):
             if on_progress is not None:
@@ -53,7 +56,6 @@ def run_index(
         read, total = lib.catalog.text_counts()
         text = {"read": read, "total": total, "unavailable": tp.unavailable}
     counts = lib.catalog.counts_by_status()
-    backend = indexer.runtime.image.backend if lib.active_model_id() else None
     return {
         **(final.to_json() if final else {}),
         "counts": counts,
