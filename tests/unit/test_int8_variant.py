@@ -73,7 +73,13 @@ def test_first_index_makes_the_int8_tower_and_embeds_everything_with_it(
     paths, folder = _library(tmp_path, shapes_model, 240, seed=5)
     calls, seen = _index(paths, folder)
     rec = int8_record(load_package(paths.models_dir / MODEL))
-    assert rec is not None and rec.held_out_photos == 120 and rec.calibration_photos == 120
+    assert (
+        rec is not None
+        and rec.judged_photos == 240
+        and rec.calibration_photos == 200
+        and rec.held_out_photos == 40
+    )
+    assert rec.held_out_overlap_10 is not None and rec.held_out_recall_10 is not None
     assert rec.made_on.startswith("test CPU")
     assert rec.accepted == (rec.neighbour_overlap_10 >= GOAL_OVERLAP and rec.text_recall_10 >= GOAL_RECALL)
     assert rec.accepted, rec.summary  # the shapes model quantises well (tests/unit/test_quantize.py)
