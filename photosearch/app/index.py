@@ -4,6 +4,7 @@ second pass; ``read_text=False`` skips it) — with one progress event per step.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,6 +13,8 @@ from photosearch.indexing.switching import continue_switch
 from photosearch.indexing.text_steps import TextPass
 from photosearch.library.library import Library
 from photosearch.progress import Progress, WorkControl
+
+log = logging.getLogger(__name__)
 
 
 def run_index(
@@ -46,9 +49,11 @@ def run_index(
         raise
     text: dict[str, Any] | None = None
     backend = indexer.runtime.image.backend if lib.active_model_id() else None
+    if lib.active_model_id():  # the image session's memory goes before the text model and OCR load
+        indexer.runtime.image.release()
+        if final is not None and final.encoded and not control.cancelled:
+            warm_first_search(lib)
     if read_text and not control.cancelled:
-        if lib.active_model_id():  # the image session's memory goes before the OCR models load
-            indexer.runtime.image.release()
         tp = TextPass(lib.catalog)
         for p in tp.run(control):
             if on_progress is not None:
@@ -62,3 +67,16 @@ def run_index(
         "image_backend": backend,
         "text": text,
     }
+
+
+def warm_first_search(lib: Library) -> None:
+    """Store the relevance line's caption embeddings now (the catalog keeps them per text model), so the first
+    search after indexing does not encode dozens of captions on the query path; then free the text model."""
+    from photosearch.app.search import open_engine
+
+    try:
+        open_engine(lib).text_background()
+    except Exception:  # a convenience: the first search computes them itself if this fails
+        log.warning("could not prepare the first search", exc_info=True)
+    finally:
+        lib.runtime().text.release()

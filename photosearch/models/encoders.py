@@ -440,6 +440,10 @@ class TextEncoder:
         self.max_batch = max_batch if self.spec.dynamic_batch else 1
         self.calls = 0
 
+    def release(self) -> None:
+        """Drop the loaded session (its memory) — it loads again on next use."""
+        self._session = _LazySession(self.package.text_path, self._session.settings)
+
     @property
     def tokenizer(self) -> TextTokenizer:
         if self._tokenizer is None:
