@@ -129,7 +129,10 @@ def main() -> int:
     subprocess.run([sys.executable, __file__, "--build-only", "--jpegs", str(a.jpegs)], check=True)
     sets = build(a.jpegs)  # already there: just the paths
     print(f"inputs ready ({time.perf_counter() - t:.0f} s)", file=sys.stderr)
-    res: dict = {"goal_mb": GOAL_MB}
+    from _common import cpu_header
+
+    print(cpu_header(), file=sys.stderr)
+    res: dict = {"goal_mb": GOAL_MB, "model": a.model.name, "cpu": cpu_header()}
     for name, folder in sets.items():
         res[name] = index([folder], a.model)
         print(name, res[name], file=sys.stderr)
