@@ -116,6 +116,11 @@ class RuntimeSettings:
             return self.image_backend
         if is_quantised_onnx(model_file):  # first: it takes ms, and spares loading OpenVINO (≈ 60 MB RSS)
             return "onnxruntime"
+        if not self.providers:  # a GPU that ONNX Runtime reports runs it (machine.choose), never OpenVINO
+            from photosearch.models.machine import MachineFacts, gpu_provider
+
+            if gpu_provider(MachineFacts.probe()) is not None:
+                return "onnxruntime"
         if not openvino_installed():
             return "onnxruntime"
         native = cpu_has_native_bf16()

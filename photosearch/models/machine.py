@@ -232,14 +232,14 @@ def choose(
         precision = Precision.BF16 if facts.amx or "avx512_bf16" in facts.flags else own
         return cpu_choice(Backend.OPENVINO, precision, "OpenVINO asked for (PHOTOSEARCH_IMAGE_BACKEND)")
     if setting == Backend.ONNXRUNTIME.value:
-        gpu = _gpu(facts)
+        gpu = gpu_provider(facts)
         if gpu is None:
             return cpu_choice(
                 Backend.ONNXRUNTIME,
                 own,
                 "the model's own precision asked for (PHOTOSEARCH_IMAGE_BACKEND=onnxruntime)",
             )
-    gpu = _gpu(facts)
+    gpu = gpu_provider(facts)
     if gpu is not None:
         provider, acc = gpu
         return BackendChoice(
@@ -291,12 +291,12 @@ def choose(
 def wants_int8(facts: MachineFacts, setting: str = "auto") -> bool:
     """Whether an int8 tower would be chosen here once made (so it is worth making at the first index):
     ``auto`` on a CPU without AMX+OpenVINO, and no GPU."""
-    if setting != "auto" or _gpu(facts) is not None:
+    if setting != "auto" or gpu_provider(facts) is not None:
         return False
     return not (facts.amx and facts.openvino_installed)
 
 
-def _gpu(facts: MachineFacts) -> tuple[str, Accelerator] | None:
+def gpu_provider(facts: MachineFacts) -> tuple[str, Accelerator] | None:
     for provider, acc in GPU_PROVIDERS:
         if provider in facts.providers:
             return provider, acc

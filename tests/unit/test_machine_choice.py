@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +137,26 @@ def test_probe_reads_this_machine_without_importing_openvino() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert " on CPU " in out.stdout or " on CUDA " in out.stdout
+
+
+def test_a_gpu_provider_that_does_not_load_falls_back_to_the_cpu_with_a_message(
+    tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ONNX Runtime said CUDA (as onnxruntime-gpu does without a working CUDA): the image encoder still runs,
+    on the CPU, and says why; the text encoder never tries the GPU."""
+    import numpy as np
+
+    from photosearch.models import machine
+    from photosearch.models.encoders import ModelRuntime, RuntimeSettings
+
+    cuda = facts(AVX2, ("CUDAExecutionProvider", CPU_PROVIDER))
+    monkeypatch.setattr(machine.MachineFacts, "probe", classmethod(lambda cls: cuda))
+    settings = RuntimeSettings(intra_op_threads=1, providers=(), image_backend="auto")
+    assert settings.available_providers() == ["CUDAExecutionProvider", CPU_PROVIDER]
+    assert settings.available_providers(gpu=False) == [CPU_PROVIDER]
+    rt = ModelRuntime.from_path(tiny_model, settings)
+    out = rt.image.encode_tensors(np.zeros((2, 3, 32, 32), np.float32))
+    assert out.shape[0] == 2 and rt.image.backend == "onnxruntime"
+    assert rt.image.note is not None and "CUDAExecutionProvider" in rt.image.note and "CPU" in rt.image.note
+    rt.text.encode(["a photo"])
+    assert rt.text._session.note is None
