@@ -89,15 +89,15 @@ class RuntimeSettings:
     def available_providers(self, gpu: bool = True) -> list[str]:
         """The providers a session is created with. ``gpu=False``: the CPU only (the text encoder: one short
         query at a time, where starting a GPU costs more than it saves)."""
-        import onnxruntime as ort
-
-        from photosearch.models.machine import MachineFacts, choose
-
         if not self.providers:
-            if not gpu:
+            if not gpu:  # (no import: a search's text session loads on this path)
                 return ["CPUExecutionProvider"]
+            from photosearch.models.machine import MachineFacts, choose
+
             facts = MachineFacts.probe()
             return list(choose(facts, setting=self.image_backend, threads=self.intra_op_threads).providers)
+        import onnxruntime as ort
+
         have = set(ort.get_available_providers())
         chosen = [p for p in self.providers if p in have and (gpu or p == "CPUExecutionProvider")]
         return chosen or ["CPUExecutionProvider"]
