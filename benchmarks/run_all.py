@@ -72,8 +72,8 @@ def _index_rows(idx: dict) -> list[tuple[str, str, str, str, str]]:
             ours += (
                 f"; stored vs exact fp32 over {q.get('photos')} photos: 10-NN overlap {i8['overlap10']:.3f}, "
                 f"text recall@10 {i8['recall10']:.3f} ({q.get('queries')} queries); the int8 tower's own check "
-                f"on {rec.get('held_out_photos')} held-out photos: {rec.get('neighbour_overlap_10')} / "
-                f"{rec.get('text_recall_10')}"
+                f"when it was made (int8 vs fp32 on the same pixels, {rec.get('judged_photos')} photos): "
+                f"{rec.get('neighbour_overlap_10')} / {rec.get('text_recall_10')}"
             )
             first = s.get("first_index") or {}
             if first:
@@ -132,7 +132,8 @@ def _more_rows() -> list[tuple[str, str, str, str, str]]:
             (
                 f"Peak RSS of `photosearch index` ({mem.get('model', 'shapes model')}): ≤ 1 GB",
                 "",
-                "; ".join(f"{k} {mem[k]['peak_rss_mb']} MB" for k in sets),
+                "; ".join(f"{k} {mem[k]['peak_rss_mb']} MB" for k in sets)
+                + (f" ({mem['note']})" if mem.get("note") else ""),
                 "",
                 _ok(all(mem[k]["peak_rss_mb"] <= 1024 for k in sets)),
             )
