@@ -327,9 +327,11 @@ def main(argv: list[str] | None = None) -> int:
     # the first index of a library with a model on this machine makes the int8 tower (once per model)
     first = _run("ours", jpeg, args.model)
     first["load_avg"] = load_avg()
+    first["made_int8"] = not args.keep_int8
+    made = "includes making the int8 tower, once" if first["made_int8"] else "the int8 tower was already made"
     print(
         f"[first index] ours_default {first['photos_per_s']:6.2f} photos/s ({first['photos']} photos in "
-        f"{first['seconds']:.1f} s, path: {first.get('image_backend')}; includes making the int8 tower, once)",
+        f"{first['seconds']:.1f} s, path: {first.get('image_backend')}; {made})",
         flush=True,
     )
     rows = {

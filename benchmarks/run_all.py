@@ -76,8 +76,11 @@ def _index_rows(idx: dict) -> list[tuple[str, str, str, str, str]]:
                 f"{rec.get('neighbour_overlap_10')} / {rec.get('text_recall_10')}"
             )
             first = s.get("first_index") or {}
-            if first:
-                ours += f"; first index, making the int8 tower once: {first['photos_per_s']:.2f} photos/s"
+            if first and first.get("made_int8", True):
+                ours += (
+                    f"; first index, making the int8 tower once: {first['photos_per_s']:.2f} photos/s, "
+                    f"peak RSS {first['max_rss_mb']:.0f} MB"
+                )
         elif name == "ours_fp32_onnxruntime" and f32:
             ours += f"; fast decode vs exact: overlap {f32['overlap10']:.3f}, recall {f32['recall10']:.3f}"
         out.append(
