@@ -98,3 +98,16 @@ def write_result(name: str, data: dict[str, Any]) -> Path:
 
 def fmt_spread(s: dict[str, float], unit: str = "", digits: int = 1) -> str:
     return f"{s['median']:.{digits}f}{unit} (range {s['min']:.{digits}f}–{s['max']:.{digits}f}, n={s['n']})"
+
+
+def cpu_header() -> str:
+    """The CPU model and the flags that decide the speed (AVX2, AVX-512, VNNI, BF16, AMX), for the top of every
+    benchmark's output."""
+    from photosearch.models.machine import MachineFacts
+
+    f = MachineFacts.probe()
+    flags = " ".join(sorted(f.flags)) or "unknown"
+    return (
+        f"CPU: {f.cpu_model}, {f.cores} cores; flags: {flags} ({f.isa}); ONNX Runtime providers: "
+        f"{', '.join(f.providers)}; load average {load_avg():.1f}"
+    )

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import INPUTS, ROOT, write_result
 
 from tests.hostile import png_grey16
-from tests.reliability._util import install_model, run_cli
+from tests.reliability._util import run_cli
 
 WORK = INPUTS / "decode-memory"
 SHAPES = ROOT / "tests" / "fixtures" / "shapes-model"
@@ -90,7 +90,14 @@ def _png_text(text: str) -> bytes:
 def index(folders: list[Path], model: Path = SHAPES) -> dict:
     data = Path(tempfile.mkdtemp(prefix="bench-decode-mem-"))
     try:
-        install_model(data, model)
+        # installed from another process: installing runs both towers once, and Linux keeps a process's peak
+        # RSS across fork+exec, so a parent grown by it would inflate the child's figure (it did: 744 MB
+        # for a run whose own peak is 288 MB)
+        subprocess.run(
+            [sys.executable, "-c", "import sys; from tests.reliability._util import install_model; "
+             "from pathlib import Path; install_model(Path(sys.argv[1]), Path(sys.argv[2]))", str(data), str(model)],
+            check=True, cwd=str(ROOT),
+        )  # fmt: skip
         args = ["index", "--json", "-q"]
         for f in folders:
             args += ["--add", str(f)]
@@ -129,7 +136,10 @@ def main() -> int:
     subprocess.run([sys.executable, __file__, "--build-only", "--jpegs", str(a.jpegs)], check=True)
     sets = build(a.jpegs)  # already there: just the paths
     print(f"inputs ready ({time.perf_counter() - t:.0f} s)", file=sys.stderr)
-    res: dict = {"goal_mb": GOAL_MB}
+    from _common import cpu_header
+
+    print(cpu_header(), file=sys.stderr)
+    res: dict = {"goal_mb": GOAL_MB, "model": a.model.name, "cpu": cpu_header()}
     for name, folder in sets.items():
         res[name] = index([folder], a.model)
         print(name, res[name], file=sys.stderr)

@@ -78,7 +78,8 @@ def child_ours(model: str, corpus: Path, batch: int | None, decode_threads: int 
             assert last is not None and last.phase == "done", last
             encoded, errors = last.encoded, last.errors
             thumbs = sum(1 for _ in paths.thumbs_dir.rglob("*.jpg"))
-            backend = lib.runtime(model).image.backend
+            image = lib.runtime(model).image
+            backend = f"{image.variant} {image.path.name} on {image.backend}"
         dt = time.perf_counter() - t0
         return {
             "photos": n,
@@ -231,17 +232,75 @@ def _run(
     return run_child(args + (extra or []), env=env or None)
 
 
+def reset_int8(root: Path) -> None:
+    """Forget the model folder's int8 tower (file and manifest record): the next first index makes it again."""
+    mpath = root / "manifest.json"
+    m = json.loads(mpath.read_text())
+    (m.get("extra") or {}).pop("variants", None)
+    for name in [n for n in m.get("files", {}) if n.endswith(".int8.onnx")]:
+        m["files"].pop(name)
+        (root / name).unlink(missing_ok=True)
+    mpath.write_text(json.dumps(m, indent=2) + "\n")
+
+
+def child_quality(model: str, corpus: Path) -> dict:
+    """What the default path stores (fast decode + the variant this machine runs) against exact fp32 (full
+    decode, the published graph on ONNX Runtime), over the whole corpus: each photo's 10 nearest neighbours,
+    and the top 10 of everyday text queries — plus the int8 tower alone on the same fast-decoded pixels."""
+    from photosearch.models.encoders import ModelRuntime, RuntimeSettings
+    from photosearch.models.manifest import load_package
+    from photosearch.models.quantize import neighbour_overlap, query_recall
+    from photosearch.models.variants import PROBE_QUERIES, int8_path, int8_record
+
+    exact_settings = dataclasses.replace(RuntimeSettings.default(), image_backend="onnxruntime", providers=())
+    rt = ModelRuntime.from_path(MODELS / model, exact_settings)
+    pre = rt.preprocessor
+    paths = sorted(corpus.iterdir())
+    fast_t = np.stack([pre.to_tensor(pre.decode_fast(p, min_short_side=320).image) for p in paths])
+    exact = np.concatenate(
+        [
+            rt.image.encode_tensors(np.stack([pre.exact(p) for p in paths[i : i + 16]]))
+            for i in range(0, len(paths), 16)
+        ]
+    )
+    fast32 = rt.image.encode_tensors(fast_t)
+    texts = rt.text.encode(PROBE_QUERIES)
+    out: dict = {"photos": len(paths), "queries": len(PROBE_QUERIES)}
+    out["fast_fp32_vs_exact"] = {
+        "overlap10": neighbour_overlap(exact, fast32),
+        "recall10": query_recall(exact, fast32, texts),
+    }
+    pkg = load_package(MODELS / model, verify="none")
+    q8 = int8_path(pkg)
+    if q8 is not None:
+        rt.image.use_variant("int8", q8.name)
+        stored = rt.image.encode_tensors(fast_t)
+        out["int8_fast_vs_exact_fp32"] = {
+            "overlap10": neighbour_overlap(exact, stored),
+            "recall10": query_recall(exact, stored, texts),
+        }
+        out["int8_vs_fp32_same_pixels"] = {
+            "overlap10": neighbour_overlap(fast32, stored),
+            "recall10": query_recall(fast32, stored, texts),
+        }
+        rec = int8_record(pkg)
+        out["int8_record"] = rec.to_json() if rec else None
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--child", choices=("ours", "rclip", "cosine"))
+    ap.add_argument("--child", choices=("ours", "rclip", "cosine", "quality"))
     ap.add_argument("--corpus", type=Path, default=CORPUS / "jpeg")
     ap.add_argument("--model", default=M256)
     ap.add_argument("--int8-model", default=None)
     ap.add_argument("--batch", type=int, default=None)
     ap.add_argument("--decode-threads", type=int, default=None)
-    ap.add_argument("--no-heic", action="store_true")
-    ap.add_argument("--no-cosine", action="store_true")
+    ap.add_argument(
+        "--keep-int8", action="store_true", help="don't make the int8 tower again in the first run"
+    )
+    ap.add_argument("--no-openvino", action="store_true", help="skip the OpenVINO bf16 row")
     args = ap.parse_args(argv)
     if args.child == "ours":
         print(json.dumps(child_ours(args.model, args.corpus, args.batch, args.decode_threads)))
@@ -252,114 +311,76 @@ def main(argv: list[str] | None = None) -> int:
     if args.child == "cosine":
         print(json.dumps(child_cosine(args.model, args.corpus, args.int8_model)))
         return 0
+    if args.child == "quality":
+        print(json.dumps(child_quality(args.model, args.corpus)))
+        return 0
 
-    jpeg, heic = args.corpus, CORPUS / "heic"
-    require_inputs(jpeg, MODELS / M256, MODELS / M256Q, RCLIP_DATA)
+    from _common import cpu_header
+
+    jpeg = args.corpus
+    require_inputs(jpeg, MODELS / args.model, RCLIP_DATA)
     OUT.mkdir(parents=True, exist_ok=True)
-    # ours_fp32: the app's default image backend ("auto": OpenVINO bf16 on a CPU with AMX when the
-    # 'accel' extra is installed); ours_fp32_exact: fp32 compute on ONNX Runtime, whatever the CPU
-    runs: dict[str, list[dict]] = {"rclip_fp32": [], "ours_fp32": [], "ours_fp32_exact": [], "ours_int8": []}
+    print(cpu_header(), flush=True)
     t_start = time.perf_counter()
-    # The first run after installing a model compiles it for OpenVINO (1–2.5 s) and caches the result in
-    # the user's cache dir; later runs — every other run here — load it (≈ 0.3 s). Measure that first run
-    # on its own, with an empty cache.
-    shutil.rmtree(CACHE, ignore_errors=True)
-    cold = _run("ours", jpeg, M256)
-    cold["load_avg"] = load_avg()
+    if not args.keep_int8:
+        reset_int8(MODELS / args.model)
+    # the first index of a library with a model on this machine makes the int8 tower (once per model)
+    first = _run("ours", jpeg, args.model)
+    first["load_avg"] = load_avg()
+    first["made_int8"] = not args.keep_int8
+    made = "includes making the int8 tower, once" if first["made_int8"] else "the int8 tower was already made"
     print(
-        f"[cold cache] ours_fp32 {cold['photos_per_s']:6.2f} photos/s ({cold['photos']} photos in "
-        f"{cold['seconds']:.1f} s, {cold.get('image_backend')}, first run after install)",
+        f"[first index] ours_default {first['photos_per_s']:6.2f} photos/s ({first['photos']} photos in "
+        f"{first['seconds']:.1f} s, path: {first.get('image_backend')}; {made})",
         flush=True,
     )
+    rows = {
+        "rclip_fp32": lambda: _run("rclip", jpeg),
+        "ours_default": lambda: _run("ours", jpeg, args.model),
+        "ours_fp32_onnxruntime": lambda: _run("ours", jpeg, args.model, backend="onnxruntime"),
+    }
+    if not args.no_openvino:
+        rows["ours_bf16_openvino"] = lambda: _run("ours", jpeg, args.model, backend="openvino")
+    runs: dict[str, list[dict]] = {name: [] for name in rows}
     for r in range(args.repeats):
-        for name, fn in (
-            ("rclip_fp32", lambda: _run("rclip", jpeg)),
-            ("ours_fp32", lambda: _run("ours", jpeg, M256)),
-            ("ours_fp32_exact", lambda: _run("ours", jpeg, M256, backend="onnxruntime")),
-            ("ours_int8", lambda: _run("ours", jpeg, M256Q)),
-        ):
+        for name, fn in rows.items():
             res = fn()
             res["load_avg"] = load_avg()
             runs[name].append(res)
             print(
-                f"[{r + 1}/{args.repeats}] {name:11} {res['photos_per_s']:6.2f} photos/s "
+                f"[{r + 1}/{args.repeats}] {name:22} {res['photos_per_s']:6.2f} photos/s "
                 f"({res['photos']} photos in {res['seconds']:.1f} s, encoded {res['encoded']}, "
-                f"{res.get('image_backend') or 'rclip'}, "
-                f"load {res['load_avg']:.1f})",
+                f"path: {res.get('image_backend') or 'rclip 3.3.0 (ONNX Runtime fp32, full decode)'}, "
+                f"peak RSS {res['max_rss_mb']:.0f} MB, load {res['load_avg']:.1f})",
                 flush=True,
             )
     summary: dict = {name: stats([x["photos_per_s"] for x in rs]) for name, rs in runs.items()}
-    ratios = [
-        o["photos_per_s"] / b["photos_per_s"]
-        for o, b in zip(runs["ours_fp32"], runs["rclip_fp32"], strict=True)
-    ]
-    summary["ratio_fp32_per_pair"] = ratios
-    summary["ratio_fp32"] = stats(ratios)
-    exact = [
-        o["photos_per_s"] / b["photos_per_s"]
-        for o, b in zip(runs["ours_fp32_exact"], runs["rclip_fp32"], strict=True)
-    ]
-    summary["ratio_fp32_exact"] = stats(exact)
-    summary["image_backend_fp32"] = runs["ours_fp32"][0].get("image_backend")
-    summary["ours_fp32_cold_cache"] = cold["photos_per_s"]
-    heic_runs: dict[str, list[dict]] = {}
-    if not args.no_heic and heic.is_dir() and any(heic.iterdir()):
-        for name, fn in (
-            ("rclip_fp32", lambda: _run("rclip", heic)),
-            ("ours_fp32_256", lambda: _run("ours", heic, M256)),
-            ("ours_int8_256", lambda: _run("ours", heic, M256Q)),
-            ("ours_int8_224", lambda: _run("ours", heic, M224Q)),
-        ):
-            res = fn()
-            heic_runs.setdefault(name, []).append(res)
-            print(f"HEIC {name:14} {res['photos_per_s']:6.2f} photos/s ({res['photos']} photos)", flush=True)
-    cosine = {}
-    if not args.no_cosine:
-        cosine["jpeg_256"] = run_child(
-            [
-                str(Path(__file__)),
-                "--child",
-                "cosine",
-                "--corpus",
-                str(jpeg),
-                "--model",
-                M256,
-                "--int8-model",
-                M256Q,
-            ]
-        )
-        print("cosine JPEG  B-32-256:", json.dumps(cosine["jpeg_256"]), flush=True)
-        if heic.is_dir() and any(heic.iterdir()):
-            cosine["heic_224"] = run_child(
-                [
-                    str(Path(__file__)),
-                    "--child",
-                    "cosine",
-                    "--corpus",
-                    str(heic),
-                    "--model",
-                    M224,
-                    "--int8-model",
-                    M224Q,
-                ]
-            )
-            print("cosine HEIC  B/32-224:", json.dumps(cosine["heic_224"]), flush=True)
-    print()
-    print(f"rclip 3.3.0 fp32 : {fmt_spread(summary['rclip_fp32'], ' photos/s', 2)}")
-    print(f"ours fp32        : {fmt_spread(summary['ours_fp32'], ' photos/s', 2)}")
-    print(f"ours fp32 exact  : {fmt_spread(summary['ours_fp32_exact'], ' photos/s', 2)} (ONNX Runtime)")
-    print(f"ours int8        : {fmt_spread(summary['ours_int8'], ' photos/s', 2)}")
-    print(
-        f"ratio fp32 (per pair): {fmt_spread(summary['ratio_fp32'], '×', 2)} ({summary['image_backend_fp32']}); "
-        f"exact fp32 compute: {fmt_spread(summary['ratio_fp32_exact'], '×', 2)}"
+    for name in runs:
+        if name == "rclip_fp32":
+            continue
+        ratios = [
+            o["photos_per_s"] / b["photos_per_s"] for o, b in zip(runs[name], runs["rclip_fp32"], strict=True)
+        ]
+        summary[f"ratio_{name}"] = stats(ratios)
+        summary[f"path_{name}"] = runs[name][0].get("image_backend")
+    summary["first_index"] = first
+    quality = run_child(
+        [str(Path(__file__)), "--child", "quality", "--corpus", str(jpeg), "--model", args.model]
     )
+    print("quality:", json.dumps(quality), flush=True)
+    print()
+    for name in runs:
+        line = f"{name:22}: {fmt_spread(summary[name], ' photos/s', 2)}"
+        if name != "rclip_fp32":
+            line += f"  ratio {fmt_spread(summary['ratio_' + name], '×', 2)}  path: {summary['path_' + name]}"
+        print(line)
     write_result(
         "bench_index",
         {
+            "cpu": cpu_header(),
             "runs": runs,
             "summary": summary,
-            "heic": heic_runs,
-            "cosine": cosine,
+            "quality": quality,
             "suite_seconds": time.perf_counter() - t_start,
             "baseline": "rclip 3.3.0 RClip.ensure_index in process (its thread pool, "
             "full decode, preprocess, batch 8) on the same ONNX weights",

@@ -4,6 +4,7 @@ second pass; ``read_text=False`` skips it) — with one progress event per step.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -13,6 +14,8 @@ from photosearch.indexing.switching import continue_switch
 from photosearch.indexing.text_steps import TextPass
 from photosearch.library.library import Library
 from photosearch.progress import Progress, WorkControl
+
+log = logging.getLogger(__name__)
 
 
 def run_index(
@@ -48,6 +51,11 @@ def run_index(
     if not control.cancelled:  # when, where, with what: header reads, no re-embedding
         MetaPass(lib.catalog).run()
     text: dict[str, Any] | None = None
+    backend = indexer.runtime.image.backend if lib.active_model_id() else None
+    if lib.active_model_id():  # the image session's memory goes before the text model and OCR load
+        indexer.runtime.image.release()
+        if final is not None and final.encoded and not control.cancelled:
+            warm_first_search(lib)
     if read_text and not control.cancelled:
         tp = TextPass(lib.catalog)
         for p in tp.run(control):
@@ -56,10 +64,22 @@ def run_index(
         read, total = lib.catalog.text_counts()
         text = {"read": read, "total": total, "unavailable": tp.unavailable}
     counts = lib.catalog.counts_by_status()
-    backend = indexer.runtime.image.backend if lib.active_model_id() else None
     return {
         **(final.to_json() if final else {}),
         "counts": counts,
         "image_backend": backend,
         "text": text,
     }
+
+
+def warm_first_search(lib: Library) -> None:
+    """Store the relevance line's caption embeddings now (the catalog keeps them per text model), so the first
+    search after indexing does not encode dozens of captions on the query path; then free the text model."""
+    from photosearch.app.search import open_engine
+
+    try:
+        open_engine(lib).text_background()
+    except Exception:  # a convenience: the first search computes them itself if this fails
+        log.warning("could not prepare the first search", exc_info=True)
+    finally:
+        lib.runtime().text.release()

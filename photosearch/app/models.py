@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from photosearch.app.language import (
     apply_query_language,
@@ -37,6 +37,9 @@ from photosearch.models.manifest import ModelPackage
 from photosearch.models.registry import Registry, RegistryEntry, load_registry
 from photosearch.models.tokenize import query_language, set_query_language
 from photosearch.progress import Progress, WorkControl
+
+if TYPE_CHECKING:
+    from photosearch.models.machine import MachineFacts
 
 __all__ = [
     "ModelListing",
@@ -90,6 +93,8 @@ class ModelRow:
     embeddings: int | None = None
     commit: str | None = None  # the hub commit an installed model came from
     dim: int | None = None
+    runs: str = ""  # which image tower runs on this machine and why (``machine.BackendChoice.line``)
+    int8: dict[str, Any] | None = None  # the int8 tower made here: accepted or refused, with its quality
 
     @property
     def needs(self) -> str:
@@ -163,8 +168,20 @@ def _row_for_package(
     active: str | None,
     target: str | None,
     default: str,
+    facts: MachineFacts | None = None,
 ) -> ModelRow:
     m = pkg.manifest
+    from photosearch.indexing.variant_step import library_variant
+    from photosearch.models.variants import choice_for, int8_record
+
+    choice = choice_for(
+        pkg,
+        library_variant(lib, pkg.id) if lib is not None else None,
+        setting=lib.settings.image_backend if lib is not None else "auto",
+        threads=lib.settings.intra_op_threads if lib is not None else None,
+        facts=facts,
+    )
+    rec = int8_record(pkg)
     dl = m.extra.get("download") or {}
     plain, details = _quality(entry)
     return ModelRow(
@@ -188,6 +205,8 @@ def _row_for_package(
         embeddings=lib.catalog.count_embeddings(pkg.id) if lib is not None else None,
         commit=dl.get("commit"),
         dim=m.embedding_dim,
+        runs=choice.line(),
+        int8=rec.to_json() if rec is not None else None,
     )
 
 
@@ -238,10 +257,15 @@ def list_models(paths: Paths, lib: Library | None = None, registry: Registry | N
     by_id = {e.id: e for e in registry.models}
     rows = []
     have: set[str] = set()
+    facts = None
     for pkg in _installed(paths, lib):
         reg_id = (pkg.manifest.extra.get("download") or {}).get("registry_id") or pkg.id
         have.update({pkg.id, reg_id})
-        rows.append(_row_for_package(pkg, by_id.get(reg_id), lib, active, target, registry.default))
+        if facts is None:
+            from photosearch.models.machine import MachineFacts
+
+            facts = MachineFacts.probe()
+        rows.append(_row_for_package(pkg, by_id.get(reg_id), lib, active, target, registry.default, facts))
     rows += [_row_for_entry(e, registry.default) for e in registry.models if e.id not in have]
     return ModelListing(tuple(rows), active, target, registry.default, registry.default_reason)
 

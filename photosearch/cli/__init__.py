@@ -241,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument(
         "--full", action="store_true", help="full SQLite integrity check and model checksums (slower)"
     )
+    d.add_argument(
+        "--speed", action="store_true", help="a 10-second indexing self-test: photos/s on this machine"
+    )
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=cmd_doctor)
     fg = sub.add_parser(

@@ -256,11 +256,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from photosearch.app.doctor import check
+    from photosearch.app.doctor import check, machine
 
     report = check(_paths(args), repair=args.repair, full=args.full)
+    speed = machine(_paths(args), speed_seconds=10.0 if getattr(args, "speed", False) else None)
 
     def human() -> Iterable[str]:
+        yield from speed.lines()
         for line in report.repairs:
             yield f"repaired: {line}"
         if not report.findings:
@@ -272,7 +274,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             f", {len(report.warnings)} warnings" if report.warnings else ""
         )
 
-    _emit(args, report.to_json(), human)
+    _emit(args, {**report.to_json(), "machine": speed.to_json()}, human)
     return 0 if report.clean else 1
 
 

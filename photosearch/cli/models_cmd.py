@@ -164,6 +164,8 @@ def _models(args: argparse.Namespace) -> int:
                     f" {mark} {r.id:32} {r.name} ({r.family}, {r.dim}-d, {r.licence}{nc}) {_mb(r.size_on_disk)} "
                     f"on disk, {plural(r.embeddings or 0, 'photo')} embedded"
                 )
+                if r.runs:
+                    yield f"   {'':32} runs: {r.runs}"
             if listing.switching_to:
                 yield f"   (> switching to {listing.switching_to}: 'photosearch index' finishes it)"
             yield "available to install (photosearch models install NAME):"

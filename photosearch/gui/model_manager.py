@@ -207,7 +207,7 @@ class ModelManagerDialog(QDialog):
         if r is None:
             self.details.setText("")
             return
-        bits = [r.quality_details, r.licence_note]
+        bits = [r.quality_details, r.licence_note, f"Runs here as {r.runs}" if r.runs else ""]
         if r.unverified:
             bits.append(
                 "Unverified: its file list is not known in advance; the files are listed from the hub and "

@@ -161,6 +161,9 @@ class Indexer:
         meter = RateMeter()
         last_save = time.monotonic()
         yield Progress("embedding", 0, total)
+        from photosearch.indexing.variant_step import prepare_variant
+
+        yield from prepare_variant(self.library, rt, pending, control, self.decode_threads)
         if not pending:
             return
         pre = rt.preprocessor

@@ -50,6 +50,7 @@ class RuntimeSettings:
 
     intra_op_threads: int
     inter_op_threads: int = 1
+    # empty: chosen from what ONNX Runtime reports (``machine.choose``: a GPU provider first, the CPU behind it)
     providers: tuple[str, ...] = ("CPUExecutionProvider",)
     image_backend: str = "onnxruntime"
     # OpenVINO keeps compiled models here (one folder per model package): a fp32 ViT-B/32 compiles in
@@ -72,7 +73,7 @@ class RuntimeSettings:
                 "%s=%r is not one of %s; using auto", ENV_IMAGE_BACKEND, backend, ", ".join(IMAGE_BACKENDS)
             )
             backend = "auto"
-        return cls(intra_op_threads=threads, image_backend=backend, openvino_cache=True)
+        return cls(intra_op_threads=threads, providers=(), image_backend=backend, openvino_cache=True)
 
     def session_options(self) -> ort.SessionOptions:
         import onnxruntime as ort
@@ -85,11 +86,20 @@ class RuntimeSettings:
         so.log_severity_level = 3
         return so
 
-    def available_providers(self) -> list[str]:
+    def available_providers(self, gpu: bool = True) -> list[str]:
+        """The providers a session is created with. ``gpu=False``: the CPU only (the text encoder: one short
+        query at a time, where starting a GPU costs more than it saves)."""
+        if not self.providers:
+            if not gpu:  # (no import: a search's text session loads on this path)
+                return ["CPUExecutionProvider"]
+            from photosearch.models.machine import MachineFacts, choose
+
+            facts = MachineFacts.probe()
+            return list(choose(facts, setting=self.image_backend, threads=self.intra_op_threads).providers)
         import onnxruntime as ort
 
         have = set(ort.get_available_providers())
-        chosen = [p for p in self.providers if p in have]
+        chosen = [p for p in self.providers if p in have and (gpu or p == "CPUExecutionProvider")]
         return chosen or ["CPUExecutionProvider"]
 
     def openvino_config(self) -> dict[str, Any]:
@@ -106,6 +116,11 @@ class RuntimeSettings:
             return self.image_backend
         if is_quantised_onnx(model_file):  # first: it takes ms, and spares loading OpenVINO (≈ 60 MB RSS)
             return "onnxruntime"
+        if not self.providers:  # a GPU that ONNX Runtime reports runs it (machine.choose), never OpenVINO
+            from photosearch.models.machine import MachineFacts, gpu_provider
+
+            if gpu_provider(MachineFacts.probe()) is not None:
+                return "onnxruntime"
         if not openvino_installed():
             return "onnxruntime"
         native = cpu_has_native_bf16()
@@ -217,8 +232,11 @@ class _LazySession:
         settings: RuntimeSettings,
         backend: str = "onnxruntime",
         content_id: str | None = None,
+        gpu: bool = False,
     ) -> None:
         self.path = path
+        self.gpu = gpu
+        self.note: str | None = None  # set when a GPU provider failed and the CPU took over
         # names the compile-cache folder: OpenVINO keys its cache by the file's path alone, so a model
         # replaced in place would load the old compiled blob; a folder per content can't
         self.content_id = content_id
@@ -248,19 +266,32 @@ class _LazySession:
                     if backend == "openvino":
                         self._session = self._load_openvino()
                     else:
-                        import onnxruntime as ort
-
-                        self._session = ort.InferenceSession(
-                            str(self.path),
-                            sess_options=self.settings.session_options(),
-                            providers=self.settings.available_providers(),
-                        )
+                        self._session = self._load_onnxruntime()
                 except ModelLoadError:
                     raise
                 except Exception as e:  # onnxruntime and OpenVINO raise their own types
                     raise ModelLoadError(f"cannot load model file {self.path.name}: {e}") from e
                 self.backend = backend
             return self._session
+
+    def _load_onnxruntime(self) -> Any:
+        import onnxruntime as ort
+
+        providers = self.settings.available_providers(gpu=self.gpu)
+        options = self.settings.session_options()
+        if providers[0] == "CPUExecutionProvider":
+            return ort.InferenceSession(str(self.path), sess_options=options, providers=providers)
+        try:  # a GPU provider: fall back to the CPU, with a message, when it does not start
+            session = ort.InferenceSession(str(self.path), sess_options=options, providers=providers)
+        except Exception as e:  # onnxruntime raises its own types (missing CUDA libraries, driver …)
+            self.note = f"{providers[0]} failed to start ({str(e).splitlines()[0][:200]}); using the CPU"
+        else:
+            if providers[0] in session.get_providers():
+                log.info("image encoder %s runs on %s", self.path.name, providers[0])
+                return session
+            self.note = f"{providers[0]} did not load (see ONNX Runtime's log); using the CPU"
+        log.warning("%s", self.note)
+        return ort.InferenceSession(str(self.path), sess_options=options, providers=["CPUExecutionProvider"])
 
     def _load_openvino(self) -> Any:
         core = _openvino_core()
@@ -327,20 +358,48 @@ class ImageEncoder:
         self.package = package
         self.spec = package.manifest.vision
         self.preprocessor = Preprocessor(self.spec)
-        self._session = _LazySession(
-            package.vision_path,
-            settings,
-            backend=settings.image_backend,
-            content_id=package.manifest.files[self.spec.file].sha256[:16],
-        )
+        self.settings = settings
+        self._session = self._new_session(self.spec.file)
+        self.variant = "fp32" if not is_quantised_onnx(package.vision_path) else "int8"  # the model's own
         self.max_batch = max_batch if self.spec.dynamic_batch else 1
         self.calls = 0  # images encoded since creation (tests count re-embeds with it)
         self._count_lock = threading.Lock()
+
+    def _new_session(self, file: str) -> _LazySession:
+        entry = self.package.manifest.files.get(file)
+        return _LazySession(
+            self.package.root / file,
+            self.settings,
+            backend=self.settings.image_backend,
+            content_id=entry.sha256[:16] if entry else None,
+            gpu=True,
+        )
+
+    def use_variant(self, variant: str, file: str | None = None) -> None:
+        """Run the ``"int8"`` tower in ``file`` (made by ``variants.make_int8``) or the published graph
+        (``"fp32"``) from now on; the session loads again on next use when that changes the file."""
+        file = file or self.spec.file
+        if self._session.path != self.package.root / file:
+            self._session = self._new_session(file)
+        self.variant = variant
+
+    @property
+    def path(self) -> Path:
+        return self._session.path
 
     @property
     def backend(self) -> str | None:
         """What runs the encoder once loaded: ``"onnxruntime"`` or ``"openvino"`` (None before)."""
         return self._session.backend
+
+    @property
+    def note(self) -> str | None:
+        """Why the encoder runs on the CPU though a GPU provider was chosen (None when it didn't fail)."""
+        return self._session.note
+
+    def release(self) -> None:
+        """Drop the loaded session (its memory) — it loads again on next use."""
+        self._session = self._new_session(self._session.path.relative_to(self.package.root).as_posix())
 
     def load(self) -> None:
         names = self._session.input_names()
@@ -385,6 +444,10 @@ class TextEncoder:
         self._tok_lock = threading.Lock()
         self.max_batch = max_batch if self.spec.dynamic_batch else 1
         self.calls = 0
+
+    def release(self) -> None:
+        """Drop the loaded session (its memory) — it loads again on next use."""
+        self._session = _LazySession(self.package.text_path, self._session.settings)
 
     @property
     def tokenizer(self) -> TextTokenizer:

@@ -1,0 +1,187 @@
+"""``photosearch doctor``'s speed lines: what runs the image encoder on this machine and why, and
+``doctor --speed``: a 10-second self-test of the indexing path (12 MP JPEG decode on the decode threads ∥
+the image encoder as this library runs it), in photos per second.
+
+The self-test's photos are made in a temporary folder inside the data folder and deleted after; nothing of
+the library changes.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from photosearch.models.machine import BackendChoice, MachineFacts
+from photosearch.models.variants import FP32, INT8, choice_for, int8_path
+
+if TYPE_CHECKING:
+    from photosearch.library.library import Library
+    from photosearch.models.preprocess import Preprocessor
+
+SELF_TEST_PHOTOS = 8  # distinct 12 MP JPEGs, decoded over and over
+SELF_TEST_SIZE = (4000, 3000)
+
+
+@dataclass(frozen=True)
+class SpeedReport:
+    cpu: str
+    isa: str
+    cores: int
+    providers: tuple[str, ...]
+    model: str | None
+    choice: BackendChoice | None
+    photos_per_s: float | None = None
+    photos: int = 0
+    seconds: float = 0.0
+    ran: str = ""  # what actually ran in the self-test: "int8 on onnxruntime", …
+    note: str | None = None  # a GPU that failed to start, …
+    load_average: float | None = None
+
+    def lines(self) -> list[str]:
+        out = [
+            f"CPU: {self.cpu}, {self.cores} core{'' if self.cores == 1 else 's'} ({self.isa})",
+            f"ONNX Runtime providers: {', '.join(self.providers)}",
+        ]
+        if self.choice is None:
+            out.append("image encoder: no model installed")
+        else:
+            out.append(f"image encoder ({self.model}): {self.choice.line()}")
+        if self.photos_per_s is not None:
+            load = f", load average {self.load_average:.1f}" if self.load_average is not None else ""
+            out.append(
+                f"speed self-test: {self.photos_per_s:.1f} photos/s ({self.photos} 12 MP JPEGs decoded and "
+                f"embedded in {self.seconds:.1f} s, {self.ran}{load})"
+            )
+        if self.note:
+            out.append(f"note: {self.note}")
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "cpu": self.cpu,
+            "isa": self.isa,
+            "cores": self.cores,
+            "providers": list(self.providers),
+            "model": self.model,
+            "choice": self.choice.to_json() if self.choice else None,
+            "photos_per_s": self.photos_per_s,
+            "photos": self.photos,
+            "seconds": self.seconds,
+            "ran": self.ran,
+            "note": self.note,
+            "load_average": self.load_average,
+        }
+
+
+def describe(library: Library) -> SpeedReport:
+    """The machine and the image encoder's choice for the library's active model (loads no model)."""
+    from photosearch.indexing.variant_step import library_variant
+
+    facts = MachineFacts.probe()
+    model_id = library.active_model_id()
+    choice = None
+    if model_id is not None:
+        from photosearch.models.manifest import load_package
+
+        pkg = load_package(library.paths.models_dir / model_id, verify="none")
+        choice = choice_for(
+            pkg,
+            library_variant(library, model_id),
+            setting=library.settings.image_backend,
+            threads=library.settings.intra_op_threads,
+            facts=facts,
+        )
+    return SpeedReport(facts.cpu_model, facts.isa, facts.cores, facts.providers, model_id, choice)
+
+
+def self_test(library: Library, seconds: float = 10.0, decode_threads: int = 2) -> SpeedReport:
+    """Decode and embed 12 MP JPEGs for ``seconds`` the way ``index`` does, with the variant this library
+    uses (or would use at its first index); photos/s over the timed part (the model is loaded first)."""
+    from photosearch.indexing.variant_step import library_variant
+
+    base = describe(library)
+    if base.model is None or base.choice is None:
+        return base
+    rt = library.runtime(base.model)
+    variant = library_variant(library, base.model)
+    from photosearch.models.manifest import load_package
+
+    path = int8_path(load_package(rt.package.root, verify="none"))
+    if path is not None and variant in (None, INT8) and rt.image.variant == FP32:
+        rt.image.use_variant(INT8, path.relative_to(rt.package.root).as_posix())
+    pre = rt.preprocessor
+    batch = base.choice.batch_size
+    with tempfile.TemporaryDirectory(prefix=".speed-test-", dir=library.paths.data_dir) as tmp:
+        files = _photos(Path(tmp))
+        rt.image.load()
+        rt.image.encode_tensors(np.stack([pre.to_tensor(pre.decode_fast(files[0]).image)] * 2))  # warm-up
+        done = 0
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(decode_threads, thread_name_prefix="speed-decode") as pool:
+            window: deque[Future[np.ndarray]] = deque()
+            k = 0
+
+            def fill() -> None:
+                nonlocal k
+                while len(window) < 2 * batch:
+                    f = files[k % len(files)]
+                    k += 1
+                    window.append(pool.submit(_tensor, pre, f))
+
+            fill()
+            while time.perf_counter() - t0 < seconds:
+                tensors = [window.popleft().result() for _ in range(batch)]
+                fill()
+                rt.image.encode_tensors(np.stack(tensors))
+                done += len(tensors)
+            took = time.perf_counter() - t0
+            for fut in window:
+                fut.cancel()
+    ran = f"{rt.image.variant} on {rt.image.backend}"
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = None
+    return SpeedReport(
+        base.cpu,
+        base.isa,
+        base.cores,
+        base.providers,
+        base.model,
+        base.choice,
+        photos_per_s=done / took,
+        photos=done,
+        seconds=took,
+        ran=ran,
+        note=rt.image.note,
+        load_average=load,
+    )
+
+
+def _tensor(pre: Preprocessor, path: Path) -> np.ndarray:
+    return pre.to_tensor(pre.decode_fast(path).image)
+
+
+def _photos(folder: Path) -> list[Path]:
+    """Photo-like 12 MP JPEGs (smooth gradients, shapes and grain; quality 90, 4:2:0 like a phone)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    out = []
+    w, h = SELF_TEST_SIZE
+    for i in range(SELF_TEST_PHOTOS):
+        small = Image.fromarray(rng.integers(0, 256, (12, 16, 3), dtype=np.uint8))
+        img = np.asarray(small.resize((w, h), Image.Resampling.BICUBIC), dtype=np.int16)
+        img = np.clip(img + rng.integers(-10, 11, (h, w, 1), dtype=np.int16), 0, 255).astype(np.uint8)
+        path = folder / f"self-test-{i}.jpg"
+        Image.fromarray(img).save(path, "JPEG", quality=90, subsampling="4:2:0")
+        out.append(path)
+    return out

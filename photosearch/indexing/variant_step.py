@@ -1,0 +1,122 @@
+"""Which image tower embeds this library: decided once per model and library, before its first photo is
+embedded, and kept (catalog meta ``image_variant:<model>``) so that an index never mixes variants.
+
+At a model's first ``index`` in a library, on a machine where ``machine.wants_int8`` (no GPU, no AMX with
+OpenVINO, the ``auto`` backend): the int8 tower is made from the first pending photos
+(``models/variants.make_int8``) unless the installed model already has one, accepted or refused. Those
+photos are then embedded by the normal loop like every other — with the int8 tower when it was accepted;
+their fp32 embeddings served only to judge it and are never stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from photosearch.models.manifest import load_package
+from photosearch.models.variants import (
+    CALIBRATION_PHOTOS,
+    CATALOG_KEY,
+    FP32,
+    INT8,
+    MIN_PHOTOS,
+    int8_path,
+    int8_record,
+    make_int8,
+    probe_queries,
+)
+from photosearch.progress import Progress, WorkControl
+
+if TYPE_CHECKING:
+    from photosearch.library.library import Library
+    from photosearch.models.encoders import ModelRuntime
+    from photosearch.store.catalog import FileRow
+
+log = logging.getLogger(__name__)
+
+MAKING_MESSAGE = "making a faster int8 image encoder for this computer from your first photos (once)"
+
+
+def library_variant(library: Library, model_id: str) -> str | None:
+    """``"int8"``/``"fp32"``: what embedded this library's photos with ``model_id``; None before the first."""
+    return library.catalog.get_meta(CATALOG_KEY + model_id)
+
+
+def prepare_variant(
+    library: Library,
+    rt: ModelRuntime,
+    pending: list[FileRow],
+    control: WorkControl,
+    decode_threads: int = 2,
+) -> Iterator[Progress]:
+    """Set ``rt.image`` to this library's variant, making the int8 tower first when this is the model's
+    first index here and the machine would run it."""
+    catalog = library.catalog
+    chosen = library_variant(library, rt.id)
+    if chosen is None:
+        if rt.image.variant == INT8 or catalog.count_embeddings(rt.id) > 0:
+            chosen = rt.image.variant if rt.image.variant == INT8 else FP32  # published int8, or made before
+        else:
+            chosen = yield from _first_index(rt, pending, control, decode_threads, len(pending))
+            if chosen is None:  # cancelled while making it: decided again next time
+                return
+        if pending or catalog.count_embeddings(rt.id):  # nothing embedded yet: nothing to keep consistent
+            catalog.set_meta(CATALOG_KEY + rt.id, chosen)
+    path = None
+    if chosen == INT8 and rt.image.variant != INT8:  # the manifest may have changed since rt loaded it
+        path = int8_path(load_package(rt.package.root, verify="none"))
+    if chosen == INT8 and rt.image.variant != INT8 and path is None:
+        log.warning("this library was embedded with the int8 tower of %s, which is gone; using fp32", rt.id)
+    if path is not None:
+        rt.image.use_variant(INT8, path.relative_to(rt.package.root).as_posix())
+
+
+def _first_index(
+    rt: ModelRuntime, pending: list[FileRow], control: WorkControl, threads: int, total: int
+) -> Generator[Progress, None, str | None]:
+    from photosearch.models.machine import MachineFacts, wants_int8
+
+    facts = MachineFacts.probe()
+    if not wants_int8(facts, rt.settings.image_backend):
+        return FP32
+    rec = int8_record(rt.package)
+    if rec is not None:
+        return INT8 if rec.accepted else FP32
+    if len(pending) < MIN_PHOTOS:
+        return FP32
+    yield Progress("embedding", 0, total, message=MAKING_MESSAGE)
+    pre = rt.preprocessor
+
+    def tensor(f: FileRow) -> np.ndarray | None:
+        try:
+            return pre.to_tensor(pre.decode_fast(f.path, min_short_side=pre.draft_short_side).image)
+        except Exception as e:  # an unreadable photo is left for the normal loop to record
+            log.debug("calibration: %s skipped (%s)", f.path, e)
+            return None
+
+    with ThreadPoolExecutor(threads, thread_name_prefix="calibrate") as pool:
+        tensors = [t for t in pool.map(tensor, pending[:CALIBRATION_PHOTOS]) if t is not None]
+    if len(tensors) < MIN_PHOTOS or control.cancelled:
+        return None if control.cancelled else FP32
+    from photosearch.models.encoders import ImageEncoder
+
+    exact = ImageEncoder(  # the reference: the published graph in fp32 on the CPU, whatever runs later
+        rt.package,
+        dataclasses.replace(rt.settings, image_backend="onnxruntime", providers=("CPUExecutionProvider",)),
+    )
+    batch = np.stack(tensors)
+    del tensors
+    fp32 = np.concatenate([exact.encode_tensors(batch[i : i + 16]) for i in range(0, len(batch), 16)])
+    exact.release()
+    del exact
+    if control.cancelled:
+        return None
+    queries = rt.text.encode(probe_queries(rt.package))
+    yield Progress("embedding", 0, total, message=MAKING_MESSAGE)
+    rec = make_int8(rt.package, batch, fp32, queries, made_on=f"{facts.cpu_model} ({facts.isa})")
+    return INT8 if rec.accepted else FP32
