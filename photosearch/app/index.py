@@ -78,7 +78,7 @@ def warm_first_search(lib: Library) -> None:
     from photosearch.app.search import open_engine
 
     try:
-        open_engine(lib).text_background()
+        open_engine(lib).warm()
     except Exception:  # a convenience: the first search computes them itself if this fails
         log.warning("could not prepare the first search", exc_info=True)
     finally:

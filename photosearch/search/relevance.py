@@ -116,6 +116,11 @@ class RelevanceCutoff:
         bg = self.background()
         return QueryStats.of(scorer.score(bg.vecs) if len(bg) else np.zeros(0, np.float32))
 
+    def warm(self) -> None:
+        """Encode and store the caption bank now (``photosearch index`` does, so the first search after it
+        encodes only its query)."""
+        self._caption_vectors()
+
     def _caption_vectors(self) -> np.ndarray:
         """The background captions' normalised text embeddings. Encoding them costs seconds (dozens of
         texts), so they are kept in the catalog (meta, per model, keyed by the text model file and the
