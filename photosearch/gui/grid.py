@@ -53,7 +53,7 @@ NEXT_BATCH = 4000  # then per turn of the event loop (~10 ms each)
 
 class JustifiedView(QAbstractItemView):
     activated_row = Signal(int)  # Enter
-    preview_requested = Signal(int)  # Space
+    preview_requested = Signal(int)  # P
     viewer_requested = Signal(int)  # double-click
     size_changed = Signal(int)  # Ctrl+wheel changed the row height
     more_needed = Signal(int)  # the scrubber asked for a photo past the rows loaded: load up to this index
@@ -399,11 +399,12 @@ class JustifiedView(QAbstractItemView):
         if cur.isValid() and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.activated_row.emit(cur.row())
             return
-        if cur.isValid() and event.key() == Qt.Key.Key_Space:
-            self.preview_requested.emit(cur.row())
+        plain = not event.modifiers()
+        if cur.isValid() and plain and event.key() in (Qt.Key.Key_Space, Qt.Key.Key_V):
+            self.viewer_requested.emit(cur.row())  # large, as Space opens a photo in a file manager
             return
-        if cur.isValid() and event.key() == Qt.Key.Key_V and not event.modifiers():
-            self.viewer_requested.emit(cur.row())
+        if cur.isValid() and plain and event.key() == Qt.Key.Key_P:
+            self.preview_requested.emit(cur.row())
             return
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier and event.key() in (
             Qt.Key.Key_Plus,

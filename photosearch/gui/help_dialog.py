@@ -21,8 +21,8 @@ GRID_KEYS = (
     ("Ctrl+click", "Add a photo to the selection, or take it out"),
     ("Ctrl+A", "Select all"),
     ("Home, End, PgUp, PgDown", "First, last, a screen up or down"),
-    ("Space", "Preview beside the results"),
-    ("V", "View large (also double-click)"),
+    ("Space, V", "View large (also double-click); Space again closes it"),
+    ("P", "Preview beside the results: details, words in the photo, place"),
     ("Return", "Open in another app"),
     ("Ctrl++, Ctrl+-", "Larger or smaller photos (also Ctrl+wheel)"),
 )

@@ -61,7 +61,7 @@ def load_preview_image(path: str, edge: int = PREVIEW_EDGE) -> QImage:
 
 
 class PreviewPanel(QFrame):
-    """Shown at the right of the results (Space, or "Preview" in the context menu); follows the current
+    """Shown at the right of the results (P, or "Preview" in the context menu); follows the current
     result while open."""
 
     open_requested = Signal(str)
@@ -90,7 +90,7 @@ class PreviewPanel(QFrame):
         self.close_button = QToolButton(self)
         self.close_button.setText("×")
         self.close_button.setAutoRaise(True)
-        self.close_button.setToolTip("Close the preview (Space)")
+        self.close_button.setToolTip("Close the preview (P)")
         self.close_button.clicked.connect(self.close)
         top.addWidget(self.close_button)
         lay.addLayout(top)

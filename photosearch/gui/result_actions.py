@@ -141,7 +141,7 @@ class ResultActions(QObject):
 
     # -- preview ------------------------------------------------------------------------------------
     def toggle_preview(self, row: int) -> None:
-        """Space: open the preview panel on this result, or close it."""
+        """P: open the preview panel on this result, or close it."""
         h = self.host
         if h.preview.isVisible():
             h.preview_width = h.splitter.sizes()[2] or h.preview_width

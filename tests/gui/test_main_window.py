@@ -307,7 +307,7 @@ def test_bulk_actions_on_a_selection(
     assert (dest / os.path.basename(chosen[0])).read_bytes() == b"already here"
 
 
-def test_keyboard_enter_opens_space_previews_arrows_move(
+def test_keyboard_enter_opens_p_previews_arrows_move(
     qtbot: Any, make_window: Any, indexed: Any, handed_off: list[str]
 ) -> None:
     w = make_window(indexed)
@@ -320,7 +320,7 @@ def test_keyboard_enter_opens_space_previews_arrows_move(
     path = w.model.result(1).path
     qtbot.keyClick(w.view, Qt.Key.Key_Return)
     assert handed_off == [path]
-    qtbot.keyClick(w.view, Qt.Key.Key_Space)
+    qtbot.keyClick(w.view, Qt.Key.Key_P)
     # the preview panel opens beside the results; the photo is decoded off the UI thread
     assert w.preview.isVisible() and w.splitter.sizes()[2] >= 240
     info = w.preview.info
@@ -335,10 +335,10 @@ def test_keyboard_enter_opens_space_previews_arrows_move(
     nxt = w.model.result(2).path
     assert w.preview.info["Path"] == nxt
     qtbot.waitUntil(lambda: w.preview.loaded_path == nxt, timeout=10000)
-    # Space closes it again; the buttons act on the shown photo
-    qtbot.keyClick(w.view, Qt.Key.Key_Space)
+    # P closes it again; the buttons act on the shown photo
+    qtbot.keyClick(w.view, Qt.Key.Key_P)
     assert not w.preview.isVisible()
-    qtbot.keyClick(w.view, Qt.Key.Key_Space)
+    qtbot.keyClick(w.view, Qt.Key.Key_P)
     assert w.preview.isVisible()
     with qtbot.waitSignal(w.preview.open_requested, timeout=2000) as sig:
         next(b for b in w.preview.findChildren(QPushButton) if b.text() == "Open").click()

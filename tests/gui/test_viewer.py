@@ -26,8 +26,12 @@ def test_the_viewer_opens_large_and_the_arrow_keys_move_through_the_results(
     wait_results(qtbot, w)
     w.view.setFocus()
     w.view.setCurrentIndex(w.model.index(0))
-    qtbot.keyClick(w.view, Qt.Key.Key_V)
+    qtbot.keyClick(w.view, Qt.Key.Key_Space)  # Space (or V) opens the photo large; Space closes it again
     v = w.viewer
+    assert v.isVisible() and v.hasFocus() and v.row == 0
+    qtbot.keyClick(v, Qt.Key.Key_Space)
+    assert not v.isVisible() and w.view.hasFocus()
+    qtbot.keyClick(w.view, Qt.Key.Key_V)
     assert v.isVisible() and v.hasFocus() and v.row == 0
     assert v.geometry() == w.rect()  # over the whole window
     first = w.model.result(0).path
