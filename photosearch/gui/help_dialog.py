@@ -24,6 +24,9 @@ GRID_KEYS = (
     ("Space, V", "View large (also double-click); Space again closes it"),
     ("P", "Preview beside the results: details, words in the photo, place"),
     ("Return", "Open in another app"),
+    ("L, D", "👍 more like this, 👎 less like this (steers the search at once)"),
+    ("Ctrl+Z", "Take back the last 👍 or 👎"),
+    ("M", "More like these: search by the selected photos together"),
     ("Ctrl++, Ctrl+-", "Larger or smaller photos (also Ctrl+wheel)"),
 )
 

@@ -46,6 +46,7 @@ from photosearch.gui.search_presenter import SearchPresenter
 from photosearch.gui.shortcuts import Shortcuts
 from photosearch.gui.sidebar import FolderSidebar
 from photosearch.gui.status_area import StatusArea
+from photosearch.gui.steer_controller import SteerController
 from photosearch.gui.theme import ThemeFollower
 from photosearch.gui.viewer import PhotoViewer
 from photosearch.gui.window_settings import restore_library_settings, restore_settings, save_settings
@@ -116,6 +117,7 @@ class MainWindow(QMainWindow):
         self.actions_ = ResultActions(self, self)
         self.viewer = PhotoViewer(self, self.model)
         self.places = PlacesController(self)  # chips, the place list, the photo's metadata
+        self.steer = SteerController(self)  # 👍/👎, "more like these", strictness
         self._wire()
         restore_settings(self)
         self.message.show_message("Opening your library…")

@@ -23,6 +23,7 @@ from photosearch.progress import plural
 if TYPE_CHECKING:
     from photosearch.gui.places_controller import PlacesController
     from photosearch.gui.status_area import StatusArea
+    from photosearch.gui.steer_controller import SteerController
 
 
 def unique_destination(folder: Path, name: str) -> Path:
@@ -56,6 +57,7 @@ class ActionsHost(Protocol):
     tasks: TaskRunner
     preview_width: int
     places: PlacesController
+    steer: SteerController
 
     def choose_folder(self, title: str) -> str | None: ...
 
@@ -191,6 +193,7 @@ class ResultActions(QObject):
             menu.addAction(
                 f"Export {plural(n, 'photo')} to a folder…", lambda: self.export_selected(selected)
             )
+        h.steer.add_to_menu(menu, selected if len(selected) > 1 else [path] if path else [])
         return menu
 
     def _context_menu(self, pos: QPoint) -> None:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from photosearch.gui.model_controller import ModelController
     from photosearch.gui.places_controller import PlacesController
     from photosearch.gui.status_area import StatusArea
+    from photosearch.gui.steer_controller import SteerController
 
 SEARCH_K = 200  # results per page of a search
 SEARCH_K_MAX = 5000  # scrolling further re-runs the search for up to this many
@@ -55,6 +56,7 @@ class PresenterHost(Protocol):
     state: LibraryState
     models: ModelController
     places: PlacesController
+    steer: SteerController
     closed: bool
 
     def act_on_message(self, action: str) -> None: ...
@@ -84,7 +86,7 @@ class SearchPresenter(QObject):
         self.load_target = -1  # the scrubber asked for the library down to this photo
 
     def current_query(self) -> Query:
-        return self.host.places.narrow(self._typed_query())
+        return self.host.steer.apply(self.host.places.narrow(self._typed_query()))
 
     def _typed_query(self) -> Query:
         h = self.host
