@@ -34,6 +34,8 @@ class FolderActions(Protocol):
 
     def set_folder_paused(self, path: str, paused: bool) -> None: ...
 
+    def set_folder_read_text(self, path: str, on: bool) -> None: ...
+
 
 class FolderHost(Protocol):
     """What the controller needs of the window."""
@@ -138,6 +140,14 @@ class FolderController(QObject):
     def set_folder_paused(self, path: str, paused: bool) -> None:
         self._change(
             lambda lib, svc: folder_verbs.set_folder_paused(lib, path, paused, svc),
+            "Can't change this folder",
+            lambda: None,
+        )
+
+    def set_folder_read_text(self, path: str, on: bool) -> None:
+        """Reading the text in a folder's photos on or off (the second indexing pass)."""
+        self._change(
+            lambda lib, svc: folder_verbs.set_folder_read_text(lib, path, on, svc),
             "Can't change this folder",
             lambda: None,
         )

@@ -25,7 +25,7 @@ from photosearch.progress import plural
 
 class FoldersDialog(QDialog):
     """``controller`` is the main window: ``folders()``, ``add_folder_interactive()``,
-    ``remove_folder(path)``, ``set_folder_paused(path, paused)``, and ``open_model_manager()`` (the
+    ``remove_folder(path)``, ``set_folder_paused(path, paused)``, ``set_folder_read_text(path, on)`` and ``open_model_manager()`` (the
     "Models…" button: installed and available models, install, import, switch, remove)."""
 
     def __init__(self, controller: Any, parent: QWidget | None = None) -> None:
@@ -47,6 +47,11 @@ class FoldersDialog(QDialog):
         self.add_button = QPushButton("Add folder…", self)
         self.remove_button = QPushButton("Remove", self)
         self.pause_button = QPushButton("Pause", self)
+        self.text_button = QPushButton("Read text: on", self)
+        self.text_button.setCheckable(True)
+        self.text_button.setToolTip(
+            "Read the words in this folder's photos (signs, receipts, screens) so a search finds them"
+        )
         self.models_button = QPushButton("Models…", self)
         self.forget_button = QPushButton("Forget this library…", self)
         self.forget_button.setToolTip(
@@ -56,6 +61,7 @@ class FoldersDialog(QDialog):
         row.addWidget(self.add_button)
         row.addWidget(self.remove_button)
         row.addWidget(self.pause_button)
+        row.addWidget(self.text_button)
         row.addWidget(self.models_button)
         row.addWidget(self.forget_button)
         row.addStretch(1)
@@ -66,6 +72,7 @@ class FoldersDialog(QDialog):
         self.add_button.clicked.connect(self._add)
         self.remove_button.clicked.connect(self._remove)
         self.pause_button.clicked.connect(self._toggle_pause)
+        self.text_button.clicked.connect(self._toggle_text)
         open_models = getattr(controller, "open_model_manager", None)
         self.models_button.setVisible(open_models is not None)
         if open_models is not None:
@@ -86,9 +93,12 @@ class FoldersDialog(QDialog):
         self.list.clear()
         for f in self.controller.folders():
             note = {"paused": "  — paused", "offline": "  — offline (not reachable)"}.get(f.state, "")
+            reads = getattr(f, "read_text", True)
+            note += "" if reads else "  — text in photos not read"
             item = QListWidgetItem(f"{f.path}{note}")
             item.setData(Qt.ItemDataRole.UserRole, f.path)
             item.setData(Qt.ItemDataRole.UserRole + 1, f.state)
+            item.setData(Qt.ItemDataRole.UserRole + 2, reads)
             self.list.addItem(item)
             if f.path == current:
                 self.list.setCurrentItem(item)
@@ -106,6 +116,10 @@ class FoldersDialog(QDialog):
         self.pause_button.setEnabled(item is not None)
         paused = item is not None and item.data(Qt.ItemDataRole.UserRole + 1) == "paused"
         self.pause_button.setText("Resume" if paused else "Pause")
+        reads = item is None or bool(item.data(Qt.ItemDataRole.UserRole + 2))
+        self.text_button.setEnabled(item is not None and hasattr(self.controller, "set_folder_read_text"))
+        self.text_button.setChecked(reads)
+        self.text_button.setText("Read text: on" if reads else "Read text: off")
 
     def _add(self) -> None:
         self.controller.add_folder_interactive()
@@ -115,6 +129,13 @@ class FoldersDialog(QDialog):
         p = self.selected_path()
         if p:
             self.controller.remove_folder(p)
+            self.refresh()
+
+    def _toggle_text(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            on = not bool(item.data(Qt.ItemDataRole.UserRole + 2))
+            self.controller.set_folder_read_text(item.data(Qt.ItemDataRole.UserRole), on)
             self.refresh()
 
     def _toggle_pause(self) -> None:

@@ -65,13 +65,13 @@ class FoldersAndFiles(CatalogBase):
         return [
             FolderRow(*r)
             for r in self._q(
-                "SELECT id, path, state, watch_mode, watch_note, added_at, last_scan_at FROM folders ORDER BY path"
+                "SELECT id, path, state, watch_mode, watch_note, added_at, last_scan_at, read_text FROM folders ORDER BY path"
             )
         ]
 
     def folder_by_path(self, path: str) -> FolderRow | None:
         rows = self._q(
-            "SELECT id, path, state, watch_mode, watch_note, added_at, last_scan_at FROM folders "
+            "SELECT id, path, state, watch_mode, watch_note, added_at, last_scan_at, read_text FROM folders "
             "WHERE path = ?",
             (os.path.normpath(path),),
         )
@@ -79,7 +79,7 @@ class FoldersAndFiles(CatalogBase):
 
     def folder(self, folder_id: int) -> FolderRow | None:
         rows = self._q(
-            "SELECT id, path, state, watch_mode, watch_note, added_at, last_scan_at FROM folders "
+            "SELECT id, path, state, watch_mode, watch_note, added_at, last_scan_at, read_text FROM folders "
             "WHERE id = ?",
             (folder_id,),
         )

@@ -149,6 +149,10 @@ class FolderRow:
     watch_note: str | None
     added_at: float
     last_scan_at: float | None
+    read_text: bool = True  # the second indexing pass reads the words in its photos
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "read_text", bool(self.read_text))
 
 
 @dataclass(frozen=True)
