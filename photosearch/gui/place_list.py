@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 PLACE_ROLE = Qt.ItemDataRole.UserRole
 
@@ -21,6 +21,10 @@ class PlaceList(QTreeWidget):
         self.setHeaderLabels(["Place", "Photos"])
         self.setRootIsDecorated(True)
         self.setUniformRowHeights(True)
+        head = self.header()
+        head.setStretchLastSection(False)
+        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the names take the room
+        head.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)  # the counts stay whole
         self.itemActivated.connect(self._chosen)
         self.itemClicked.connect(self._chosen)
 
@@ -42,7 +46,6 @@ class PlaceList(QTreeWidget):
             none = QTreeWidgetItem(["Without a location", str(n)])
             none.setFlags(none.flags() & ~Qt.ItemFlag.ItemIsSelectable)
             self.addTopLevelItem(none)
-        self.resizeColumnToContents(0)
 
     def _chosen(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         name = item.data(0, PLACE_ROLE)
