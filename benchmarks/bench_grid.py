@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -36,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _common import max_rss_mb, percentile, write_result  # noqa: E402
+from _common import cpu_header, max_rss_mb, percentile, write_result  # noqa: E402
 
 REAL = ROOT / "benchmarks" / "_inputs" / "debian-photos"
 for parent in [ROOT, *ROOT.parents]:  # a worktree uses the main checkout's inputs
@@ -46,20 +45,6 @@ for parent in [ROOT, *ROOT.parents]:  # a worktree uses the main checkout's inpu
     if (parent / "benchmarks" / "_inputs" / "debian-photos").is_dir():
         REAL = parent / "benchmarks" / "_inputs" / "debian-photos"
         break
-
-
-def cpu_line() -> str:
-    model, flags = "unknown", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and model == "unknown":
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        model = platform.processor() or model
-    marks = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_bf16") if f in flags]
-    return f"{model} ({', '.join(marks) or 'no AVX2'})"
 
 
 def source_photos(tmp: Path, n: int = 40) -> tuple[list[tuple[Path, int, int]], str]:
@@ -328,7 +313,7 @@ def main() -> None:
     args = ap.parse_args()
     from photosearch.gui.app import create_application
 
-    print(f"CPU: {cpu_line()} · {os.cpu_count()} cores · Qt platform {os.environ.get('QT_QPA_PLATFORM')}")
+    print(f"{cpu_header()} · Qt platform {os.environ.get('QT_QPA_PLATFORM')}")
     tmp = Path(tempfile.mkdtemp(prefix="bench-grid-"))
     try:
         t = time.perf_counter()
@@ -337,7 +322,7 @@ def main() -> None:
             f"inputs: {args.results} results, thumbnails from {what} ({time.perf_counter() - t:.1f} s to make)"
         )
         app = create_application(["bench-grid"])
-        out: dict[str, Any] = {"cpu": cpu_line(), "inputs": what}
+        out: dict[str, Any] = {"cpu": cpu_header(), "inputs": what}
         out["grid"] = bench_grid(app, results, thumbs_dir, colours, args.steps)
         if not args.no_baseline:
             out["baseline"] = bench_baseline(app, results, thumbs_dir, args.steps)

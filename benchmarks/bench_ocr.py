@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
 import random
 import sqlite3
 import sys
@@ -31,6 +30,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import cpu_header
 
 from benchmarks.real_photos import dictionary, ensure  # after the path line, as the other benchmarks do
 from photosearch.text.match import TextQuery, index_form
@@ -42,21 +43,6 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONTS = ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSansMono.ttf",
          "DejaVuSansCondensed-Oblique.ttf"]  # fmt: skip
 BUCKETS = [(10, 20), (20, 40), (40, 81)]
-
-
-def cpu_line() -> str:
-    model = "unknown"
-    flags: set[str] = set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and model == "unknown":
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        model = platform.processor() or model
-    marks = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_bf16") if f in flags]
-    return f"{model} ({', '.join(marks) or 'no AVX2'})"
 
 
 def words_list() -> list[str]:
@@ -215,7 +201,7 @@ def main() -> None:
     ap.add_argument("--speed-sample", type=int, default=40, help="photos of each kind timed on their own")
     args = ap.parse_args()
     print(
-        f"CPU: {cpu_line()}; workers {args.workers} × {args.threads} threads; detection at {args.det_side} px",
+        f"{cpu_header()}; workers {args.workers} × {args.threads} threads; detection at {args.det_side} px",
         flush=True,
     )
     items = build(args.text, args.plain)
@@ -297,7 +283,7 @@ def main() -> None:
     out = Path(__file__).resolve().parent / "_out"
     out.mkdir(exist_ok=True)
     (out / "bench_ocr.json").write_text(json.dumps({
-        "cpu": cpu_line(), "recall": rows, "occluded": [occ_hit, len(occ)], "search_tall": success[True],
+        "cpu": cpu_header(), "recall": rows, "occluded": [occ_hit, len(occ)], "search_tall": success[True],
         "search_short": success[False], "plain_in_top3": plain_returned, "queries": queries,
         "photos_per_s_plain": tp_plain, "photos_per_s_text": tp_text, "det_side": args.det_side,
     }, indent=1))  # fmt: skip

@@ -25,8 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT
-from bench_ocr import cpu_line
+from _common import ROOT, cpu_header
 
 sys.path.insert(0, str(ROOT))
 
@@ -89,7 +88,7 @@ def main() -> None:
     ap.add_argument("--extra", type=int, default=100_000)
     ap.add_argument("--base", default="e8e267797e543278d28c9e285782f0d8be3a7ce2")
     a = ap.parse_args()
-    print(cpu_line())
+    print(cpu_header())
     from tests.support.exif_photos import make_place_library
 
     work = Path(tempfile.mkdtemp(prefix="bench-places-"))

@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import platform
 import sys
 import tempfile
 import time
@@ -46,6 +45,8 @@ import numpy as np
 from PIL import Image, ImageEnhance
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import cpu_header
 
 from benchmarks import real_photos  # after the path line
 from models.tools import photo_negatives, shapes
@@ -68,20 +69,6 @@ EMPTY_MEANING = ("a photo", "a picture", "an image", "something", "a photograph"
                  "a thing", "the", "image of something", "things")  # fmt: skip
 EVERYDAY = ("a dog on the beach", "birthday cake", "my family on holiday", "a city street at night", "snow",
             "a wedding", "a cat", "sunset over the sea", "a man riding a bike", "friends at a party")  # fmt: skip
-
-
-def cpu_line() -> str:
-    model, flags = "unknown", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and model == "unknown":
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        model = platform.processor() or model
-    marks = [f for f in ("avx2", "avx512f", "avx512_vnni") if f in flags]
-    return f"{model} ({', '.join(marks) or 'no AVX2'})"
 
 
 def subsplit(paths: list[Path]) -> tuple[list[Path], list[Path]]:
@@ -376,7 +363,7 @@ def main() -> None:
     ap.add_argument("--strictness", type=int, default=int(Strictness.CALIBRATED))
     ap.add_argument("--verbose", action="store_true", help="list every wrong answer")
     args = ap.parse_args()
-    print(f"CPU: {cpu_line()}")
+    print(cpu_header())
     photos = [*real_photos.ensure(), *real_photos.scene_text()]
     train_half, held = photo_negatives.split(photos)
     cal_photos, rep_photos = subsplit(held)
