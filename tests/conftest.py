@@ -14,6 +14,7 @@ os.environ.setdefault("PHOTOSEARCH_THREADS", "2")
 os.environ.setdefault("PHOTOSEARCH_IMAGE_BACKEND", "onnxruntime")
 # the text pass (OCR) is off unless a test turns it on (tests/*/test_text_*.py): it costs seconds per photo
 os.environ.setdefault("PHOTOSEARCH_READ_TEXT", "0")
+os.environ.setdefault("PHOTOSEARCH_PAUSE_ON_BATTERY", "0")  # a laptop on battery must not stall the tests
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHAPES_MODEL = FIXTURES / "shapes-model"

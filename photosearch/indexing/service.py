@@ -39,6 +39,7 @@ from photosearch.indexing.events import ChangeEvents
 from photosearch.indexing.folder_steps import FolderSteps
 from photosearch.indexing.meta_steps import MetaSteps
 from photosearch.indexing.pipeline import Indexer
+from photosearch.indexing.power_steps import ON_BATTERY_MESSAGE, PowerSteps, pause_on_battery_default
 from photosearch.indexing.text_steps import TextPass, TextSteps
 from photosearch.library.library import Library
 from photosearch.library.watch import (
@@ -69,7 +70,7 @@ def lower_thread_priority(increment: int = NICE_INCREMENT) -> int | None:
         return None
 
 
-class IndexingService(FolderSteps, EmbedSteps, TextSteps, MetaSteps):
+class IndexingService(FolderSteps, EmbedSteps, TextSteps, MetaSteps, PowerSteps):
     """See the module docstring. All public methods are thread-safe."""
 
     def __init__(
@@ -89,6 +90,7 @@ class IndexingService(FolderSteps, EmbedSteps, TextSteps, MetaSteps):
         batch_size: int = 16,
         nice: int = NICE_INCREMENT,
         read_text: bool | None = None,
+        pause_on_battery: bool | None = None,
     ) -> None:
         if not library.writable:
             raise PhotoSearchError("the indexing service needs the library opened for writing")
@@ -106,6 +108,8 @@ class IndexingService(FolderSteps, EmbedSteps, TextSteps, MetaSteps):
         self.indexer = Indexer(library, batch_size=batch_size, save_interval=save_interval)
         # the text pass (OCR) runs only when embedding has nothing to do (photosearch.indexing.text_steps)
         self.read_text = read_text_default() if read_text is None else read_text
+        # background indexing waits for mains power (photosearch.indexing.power_steps)
+        self.pause_on_battery = pause_on_battery_default() if pause_on_battery is None else pause_on_battery
         self.text_pass: TextPass | None = None
         self.text_deferred = False  # a cancel during the text pass: no more reading until request_scan
         self.queue = ChangeQueue(debounce, max_delay=max(4 * debounce, 2.0), on_put=self._wake)
@@ -397,13 +401,18 @@ class IndexingService(FolderSteps, EmbedSteps, TextSteps, MetaSteps):
                         self._session_done,
                         errors=self.errors,
                         encoded=self.encoded,
-                        paused=self._paused,
-                        message="paused" if self._paused and self._has_pending() else "up to date",
+                        paused=self._paused or self._on_battery,
+                        message=self._idle_message(),
                     )
                 )
                 self._session_done = 0
                 self._meter = RateMeter()
             self._cv.wait(timeout)
+
+    def _idle_message(self) -> str:
+        if self._has_pending() and (self._paused or self._on_battery):
+            return "paused" if self._paused else ON_BATTERY_MESSAGE
+        return "up to date"
 
     def _step(self) -> bool:
         """One unit of work; False when there was nothing to do."""
@@ -469,11 +478,12 @@ class IndexingService(FolderSteps, EmbedSteps, TextSteps, MetaSteps):
                 emb, thumbs = self.indexer.collect_garbage()
             log.debug("removed %d unused embeddings and %d thumbnails", emb, thumbs)
             return True
-        if not self._paused and self._embed():
+        held = self._paused or self._power_hold()
+        if not held and self._embed():
             return True
-        if not self._paused and self._meta_step():  # metadata (header reads) when embedding is idle
+        if not held and self._meta_step():  # metadata (header reads) when embedding is idle
             return True
-        if not self._paused and self._text_step():  # only when embedding is idle
+        if not held and self._text_step():  # only when embedding is idle
             return True
         if now - self._last_save >= self.save_interval:
             self._save()
