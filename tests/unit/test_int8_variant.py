@@ -162,3 +162,19 @@ def test_doctor_prints_the_choice_and_a_speed_self_test(
     assert "speed self-test" in "\n".join(timed.lines()) and timed.ran == "fp32 on onnxruntime"
     assert not any(p.name.startswith(".speed-test-") for p in paths.data_dir.iterdir())  # cleaned up
     assert np.isfinite(timed.photos_per_s)
+
+
+def test_the_tower_is_not_made_when_memory_is_short(
+    ordinary_cpu: None, shapes_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Making the tower holds several copies of the model: with less than 3 GB free, the library stays fp32."""
+    from photosearch.indexing import variant_step
+
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:  4000000 kB\nMemAvailable:  1500000 kB\n")
+    assert variant_step.memory_available(str(meminfo)) == 1500000 * 1024
+    monkeypatch.setattr(variant_step, "memory_available", lambda: 1500000 * 1024)
+    paths, folder = _library(tmp_path, shapes_model, 60, seed=6)
+    _calls, seen = _index(paths, folder)
+    assert int8_record(load_package(paths.models_dir / MODEL)) is None
+    assert variant_step.MAKING_MESSAGE not in seen and "visual.onnx" in seen
