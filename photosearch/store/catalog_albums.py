@@ -2,32 +2,16 @@
 liked (members) and disliked (not members) — kept by **content hash**, so an example survives a rename, a move
 and a model switch, and drops out when its photo is gone. No classifier is stored: it is retrained from the
 examples' embeddings under the active model whenever the album is listed (milliseconds), so the album keeps
-filling as new photos are indexed. Plain SQL through the catalog's own transactions.
+filling as new photos are indexed. Plain SQL through the catalog's own transactions;
+the tables are the schema's version 5 (``photosearch.store.schema``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass
 
 from photosearch.store.schema import CatalogBase
-
-#: The tables, created by the first album saved (a writer); a catalog without them simply has no albums, so
-#: the schema version does not change and readers never write.
-ALBUM_TABLES = """
-CREATE TABLE IF NOT EXISTS albums (
-    id         INTEGER PRIMARY KEY,
-    name       TEXT NOT NULL UNIQUE,
-    created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS album_examples (
-    album_id     INTEGER NOT NULL REFERENCES albums(id) ON DELETE CASCADE,
-    content_hash TEXT NOT NULL,
-    liked        INTEGER NOT NULL CHECK (liked IN (0, 1)),
-    PRIMARY KEY (album_id, content_hash)
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -42,9 +26,6 @@ class AlbumRow:
 def save_album(cat: CatalogBase, name: str, liked: list[str], disliked: list[str]) -> int:
     """Create album ``name`` or add examples to it (a photo given again takes its latest 👍/👎)."""
     with cat.transaction() as c:
-        for stmt in ALBUM_TABLES.split(";"):
-            if stmt.strip():
-                c.execute(stmt)
         c.execute("INSERT OR IGNORE INTO albums(name, created_at) VALUES (?, ?)", (name, time.time()))
         album_id = int(c.execute("SELECT id FROM albums WHERE name = ?", (name,)).fetchone()[0])
         for h, flag in [(h, 1) for h in liked] + [(h, 0) for h in disliked]:
@@ -57,10 +38,7 @@ def save_album(cat: CatalogBase, name: str, liked: list[str], disliked: list[str
 
 
 def albums(cat: CatalogBase) -> list[AlbumRow]:
-    try:
-        rows = cat._q("SELECT id, name, created_at FROM albums ORDER BY name")
-    except sqlite3.OperationalError:  # no album was ever saved in this catalog
-        return []
+    rows = cat._q("SELECT id, name, created_at FROM albums ORDER BY name")
     out = []
     for aid, name, created in rows:
         ex = cat._q("SELECT content_hash, liked FROM album_examples WHERE album_id = ?", (aid,))

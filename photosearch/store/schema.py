@@ -14,7 +14,7 @@ import numpy as np
 
 from photosearch.errors import CatalogError
 
-VERSION = 4
+VERSION = 5
 
 FOLDER_STATES = ("online", "offline", "paused")
 FILE_STATUSES = ("pending", "indexed", "error")
@@ -131,12 +131,29 @@ CREATE INDEX photo_meta_taken ON photo_meta(taken_local)
 # Version 4: each thumbnail's mean colour (0xRRGGBB), the placeholder the grid paints while it loads.
 _SCHEMA_V4_MEAN_RGB = "ALTER TABLE thumbnails ADD COLUMN mean_rgb INTEGER"
 
+# Version 5: albums taught by example (``photosearch.store.catalog_albums``): names and their examples by
+# content hash (liked: members, disliked: not)
+_SCHEMA_V5_ALBUMS = """
+CREATE TABLE IF NOT EXISTS albums (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS album_examples (
+    album_id     INTEGER NOT NULL REFERENCES albums(id) ON DELETE CASCADE,
+    content_hash TEXT NOT NULL,
+    liked        INTEGER NOT NULL CHECK (liked IN (0, 1)),
+    PRIMARY KEY (album_id, content_hash)
+)
+"""
+
 # Stepwise migrations: MIGRATIONS[n] takes a catalog from version n to n + 1.
 MIGRATIONS: dict[int, str] = {
     0: _SCHEMA_V1,
     1: _SCHEMA_V2,
     2: _SCHEMA_PHOTO_META,
     3: _SCHEMA_V4_MEAN_RGB,
+    4: _SCHEMA_V5_ALBUMS,
 }
 
 

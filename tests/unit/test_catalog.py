@@ -89,3 +89,15 @@ def test_offline_folders_hidden_from_search_rows(tmp_path: Path) -> None:
     assert c.visible_files_for_labels([label]) == []
     assert c.file_by_path(str(tmp_path / "a.jpg")) is not None  # kept, just hidden
     c.close()
+
+
+def test_a_version_4_catalog_gains_the_album_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "c.sqlite3"
+    with monkeypatch.context() as m:
+        m.setattr(catalog_mod, "VERSION", 4)  # the last version without albums
+        Catalog(path).close()
+    with Catalog(path) as c:
+        assert c.schema_version == VERSION
+        assert {"albums", "album_examples"} <= {
+            r[0] for r in c._q("SELECT name FROM sqlite_master WHERE type='table'")
+        }
