@@ -11,8 +11,22 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from photosearch.gui.icons import set_icon
 
-ICONS = {"place": "📍", "time": "📅", "camera": "📷"}  # in the chips' text (what a screen reader says)
-ICON_FILES = {"place": "place", "time": "calendar", "camera": "camera"}  # drawn: fonts may lack the emoji
+ICONS = {
+    "place": "📍",
+    "time": "📅",
+    "camera": "📷",
+    "like": "👍",
+    "unlike": "👎",
+    "several": "🖼",
+}  # in the chips' text (what a screen reader says)
+ICON_FILES = {
+    "place": "place",
+    "time": "calendar",
+    "camera": "camera",
+    "like": "thumb-up",
+    "unlike": "thumb-down",
+    "several": "similar",
+}  # drawn: fonts may lack the emoji
 
 
 class QueryChips(QWidget):

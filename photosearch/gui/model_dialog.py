@@ -111,7 +111,7 @@ class ModelDialog(QDialog):
         super().__init__(parent)
         self.controller = controller
         self.setWindowTitle("Welcome to PhotoSearch")
-        self.resize(640, 460)
+        self.setMinimumWidth(640)  # the height follows what is shown (the list unfolds, folders appear)
         lay = QVBoxLayout(self)
         title = QLabel("Welcome to PhotoSearch", self)
         title.setObjectName("DialogTitle")
@@ -223,10 +223,12 @@ class ModelDialog(QDialog):
         self.import_button.clicked.connect(self._import)
         self.later_button.clicked.connect(self.reject)
         self.install_finished.connect(self._finished)
+        self.adjustSize()
 
     def _show_others(self, on: bool) -> None:
         self.list.setVisible(on)
         self.others_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+        self.adjustSize()
 
     def _name_install_button(self) -> None:
         item = self.list.currentItem()
@@ -250,6 +252,7 @@ class ModelDialog(QDialog):
             self.folder_checks.append(box)
             self._folders_layout.insertWidget(self._folders_layout.count() - 1, box)
         self.folders_box.setVisible(bool(found))
+        self.adjustSize()
 
     def _add_folders(self) -> None:
         host = getattr(self.controller, "host", None)

@@ -82,6 +82,9 @@ class PlacesController(QObject):
         return q
 
     def _chip_removed(self, kind: str, _label: str) -> None:
+        if kind in self.w.steer.CHIP_KINDS:  # 👍/👎 and "like these" show as chips too
+            self.w.steer.remove(kind)
+            return
         if kind == "place" and self.place is not None:
             self.place = None
         self.dropped.add(kind)
@@ -95,7 +98,7 @@ class PlacesController(QObject):
         self.w.run_query()
 
     def _answered(self, _req: Query, resp: SearchResponse) -> None:
-        self.chips.set_chips(list(resp.extra.get(CHIPS_KEY) or []))
+        self.chips.set_chips(list(resp.extra.get(CHIPS_KEY) or []) + self.w.steer.chips())
 
     # -- the place list -----------------------------------------------------------------------------
     def refresh_places(self) -> None:

@@ -37,7 +37,7 @@ class SteerController(QObject):
         self.strictness = QComboBox(window)
         for level, label in STRICTNESS_LABELS.items():
             self.strictness.addItem(label, level)
-        self.strictness.setCurrentIndex(self.strictness.findData(DEFAULT_STRICTNESS))
+        self.strictness.setCurrentIndex(self.strictness.findData(int(DEFAULT_STRICTNESS)))
         self.strictness.setToolTip(
             "How close a photo must be to count as a good match (3: the model's calibrated line)"
         )
@@ -85,6 +85,27 @@ class SteerController(QObject):
         if (self.feedback.liked or self.feedback.disliked) and q.kind is not QueryKind.BROWSE:
             q = self.feedback.apply(q)
         return q
+
+    # -- shown as chips beside the understood filters (their ✕ takes them away) ----------------------
+    CHIP_KINDS = ("several", "like", "unlike")
+
+    def chips(self) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        if self.several:
+            out.append(("several", f"like these {len(self.several)}"))
+        if self.feedback.liked:
+            out.append(("like", f"{len(self.feedback.liked)} liked"))
+        if self.feedback.disliked:
+            out.append(("unlike", f"{len(self.feedback.disliked)} not wanted"))
+        return out
+
+    def remove(self, kind: str) -> None:
+        if kind == "several":
+            self.several = ()
+        elif kind in ("like", "unlike"):
+            for p in list(self.feedback.liked if kind == "like" else self.feedback.disliked):
+                self.feedback.verdicts.pop(p, None)
+        self.w.run_query()
 
     # -- verdicts -----------------------------------------------------------------------------------
     def mark(self, verdict: Verdict, paths: list[str] | None = None) -> None:

@@ -47,6 +47,7 @@ def test_feedback_several_photos_and_strictness(qtbot: Any, make_window: Any, in
     qtbot.waitUntil(lambda: w.current_request.unlike == (gone,) and not w.search.busy, timeout=10000)
     wait_results(qtbot, w)
     assert gone not in _paths(w)
+    assert ("unlike", "1 not wanted") in w.places.chips.chips()  # shown beside the understood filters
     # 👍 on another (L): the query moves toward it
     liked = _paths(w)[3]
     w.view.setCurrentIndex(w.model.index(3, 0))
@@ -63,6 +64,7 @@ def test_feedback_several_photos_and_strictness(qtbot: Any, make_window: Any, in
     qtbot.waitUntil(lambda: w.current_request.unlike == (), timeout=10000)
     wait_results(qtbot, w)
     assert gone in _paths(w)
+    assert not [c for c in w.places.chips.chips() if c[0] in ("like", "unlike")]
     # several photos: select two, M
     sel = w.view.selectionModel()
     sel.clearSelection()
