@@ -397,21 +397,23 @@ def places(app: Any, w: Any, out: Path) -> None:
     settle(app, w)
     grab(app, w, out / "12-text-results-by-date.png")
     w.side.by_date_button.setChecked(False)
-    # 👍/👎 applied: three liked and three disliked photos steer "a circle" (the window's own keys' road)
+    # 👍/👎 applied: three liked and three disliked photos steer "a circle" (the window's own road)
     from photosearch.app.feedback import Verdict
 
-    w.query_bar.clear()
-    w.query_bar.set_text("a circle")
-    wait(app, lambda: answered("text"))
+    def answer_after(act: Any) -> None:
+        before = w.current_response
+        act()
+        wait(app, lambda: w.current_response is not before and not w.search.busy)
+
+    answer_after(lambda: w.query_bar.set_text("a circle"))
     settle(app, w)
+    grab(app, w, out / "13a-feedback-before.png")
     paths = [w.model.result(i).path for i in range(min(12, w.model.rowCount()))]
     if len(paths) >= 6:
-        w.steer.mark(Verdict.LIKE, [paths[i] for i in (2, 4, 5)])
-        wait(app, lambda: answered("text") and bool(w.current_request.like))
-        w.steer.mark(Verdict.UNLIKE, [paths[i] for i in (0, 1, 3)])
-        wait(app, lambda: answered("text") and bool(w.current_request.unlike))
+        answer_after(lambda: w.steer.mark(Verdict.LIKE, [paths[i] for i in (2, 4, 5)]))
+        answer_after(lambda: w.steer.mark(Verdict.UNLIKE, [paths[i] for i in (0, 1, 3)]))
         settle(app, w)
-        grab(app, w, out / "13-feedback-applied.png")
+        grab(app, w, out / "13b-feedback-applied.png")
     w.query_bar.clear()
 
 
