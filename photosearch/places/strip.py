@@ -14,6 +14,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from photosearch.library.imaging import photo_formats
+
 _GPS_IFD = 0x8825
 _SOI, _SOS, _APP1, _APP13 = 0xD8, 0xDA, 0xE1, 0xED
 _XMP_PREFIXES = (b"http://ns.adobe.com/xap/1.0/", b"http://ns.adobe.com/xmp/extension/")
@@ -66,7 +68,7 @@ def copy_without_location(src: str | Path, dst: str | Path) -> None:
     if data[:3] == b"\xff\xd8\xff":
         Path(dst).write_bytes(strip_jpeg(data))
         return
-    with Image.open(src) as img:
+    with Image.open(src, formats=photo_formats()) as img:  # only the decoders PhotoSearch runs
         fmt = img.format or "PNG"
         exif = img.getexif()
         body = exif_without_gps(exif)

@@ -50,3 +50,14 @@ def test_jpeg_image_data_is_untouched(tmp_path: Path) -> None:
     assert out.endswith(data[sos:])  # everything from the image data on, byte for byte
     with pytest.raises(StripError):
         strip_jpeg(b"not a jpeg")
+
+
+def test_a_file_outside_the_photo_formats_is_never_decoded(tmp_path: Path) -> None:
+    """An EPS named like a photo is refused by the export, not handed to Pillow's EPS decoder (Ghostscript)."""
+    from PIL import UnidentifiedImageError
+
+    eps = tmp_path / "holiday.png"
+    eps.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
+    with pytest.raises(UnidentifiedImageError):
+        copy_without_location(eps, tmp_path / "out.png")
+    assert not (tmp_path / "out.png").exists()
