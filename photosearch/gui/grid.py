@@ -38,12 +38,11 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractItemView, QWidget
 
 from photosearch.gui.justified import Header, LayoutBuilder, layout
-from photosearch.gui.months import aspect_of, month_sections
+from photosearch.gui.months import aspect_of, result_sections
 from photosearch.gui.results import ResultsModel
 from photosearch.gui.scrubber import DateScrubber
 
 _ModelIndex = QModelIndex | QPersistentModelIndex
-WEAKER = "Weaker matches below"
 SPACING = 4
 HEADER_H = 40
 MIN_SIZE, MAX_SIZE = 80, 320  # the size control's range
@@ -141,15 +140,7 @@ class JustifiedView(QAbstractItemView):
 
     def sections(self) -> list[tuple[str, int]] | None:
         m = self.results_model
-        if m is None or not m.results:
-            return None
-        if self.by_date:
-            return month_sections(m.results)
-        if m.kind and m.kind != "browse":
-            passed = sum(1 for r in m.results if r.passed)
-            if 0 < passed < len(m.results):
-                return [("", passed), (WEAKER, len(m.results) - passed)]
-        return None
+        return result_sections(m.results, m.kind, self.by_date) if m is not None else None
 
     def relayout(self) -> None:
         self._relaying = True
@@ -357,14 +348,7 @@ class JustifiedView(QAbstractItemView):
         elif action == A.MoveDown:
             row = self.lay.neighbour(row, 0, 1)
         elif action in (A.MovePageUp, A.MovePageDown):
-            sign = -1 if action == A.MovePageUp else 1
-            r = self.tile_rect(row)
-            target = r.center().y() + sign * self.viewport().height()
-            for _ in range(200):
-                nxt = self.lay.neighbour(row, 0, sign)
-                if nxt == row or sign * (self.tile_rect(nxt).center().y() - target) > 0:
-                    break
-                row = nxt
+            row = self.lay.page(row, -1 if action == A.MovePageUp else 1, self.viewport().height())
         elif action == A.MoveHome:
             row = 0
         elif action == A.MoveEnd:
@@ -375,19 +359,10 @@ class JustifiedView(QAbstractItemView):
         m, sel = self.model(), self.selectionModel()
         if m is None or sel is None:
             return
-        area = rect.normalized().translated(0, self._top())
+        a = rect.normalized().translated(0, self._top())
         selection = QItemSelection()
-        run: list[int] = []
-        for t in self.lay.tiles_between(area.top(), area.bottom() + 1):
-            if QRect(t.x, t.y, t.w, t.h).intersects(area):
-                if run and t.index == run[-1] + 1:
-                    run[-1] = t.index
-                else:
-                    if run:
-                        selection.select(m.index(run[0], 0), m.index(run[1], 0))
-                    run = [t.index, t.index]
-        if run:
-            selection.select(m.index(run[0], 0), m.index(run[1], 0))
+        for first, last in self.lay.runs_in(a.left(), a.top(), a.right(), a.bottom()):
+            selection.select(m.index(first, 0), m.index(last, 0))
         sel.select(selection, command)
 
     def visualRegionForSelection(self, selection: QItemSelection) -> QRegion:

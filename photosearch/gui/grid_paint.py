@@ -111,7 +111,7 @@ def _check(p: QPainter, r: QRect, bg: QColor, fg: QColor) -> None:
 
 
 def _header(view: JustifiedView, p: QPainter, title: str, y: int, h: int, *, sticky: bool) -> None:
-    from photosearch.gui.grid import WEAKER
+    from photosearch.gui.months import WEAKER
 
     if not title:
         return

@@ -104,6 +104,32 @@ class Layout:
                     return row.start + k
         return None
 
+    def runs_in(self, left: int, top: int, right: int, bottom: int) -> list[tuple[int, int]]:
+        """The tiles meeting the rectangle (inclusive edges, as a QRect's), as runs of consecutive indexes
+        (first, last): a rubber band's selection."""
+        runs: list[list[int]] = []
+        for t in self.tiles_between(top, bottom + 1):
+            if t.x <= right and t.x + t.w > left:
+                if runs and t.index == runs[-1][1] + 1:
+                    runs[-1][1] = t.index
+                else:
+                    runs.append([t.index, t.index])
+        return [(a, b) for a, b in runs]
+
+    def page(self, index: int, sign: int, height: int) -> int:
+        """The result a page up (``sign`` -1) or down (1) from ``index``: the furthest row whose tile centre is
+        within ``height`` of this one's."""
+        tile = self.tile_of(index)
+        if tile is None:
+            return index
+        target = tile.y + tile.h / 2 + sign * height
+        while True:
+            nxt = self.neighbour(index, 0, sign)
+            t = self.tile_of(nxt)
+            if nxt == index or t is None or sign * (t.y + t.h / 2 - target) > 0:
+                return index
+            index = nxt
+
     def neighbour(self, index: int, dx: int, dy: int) -> int:
         """The result reached from ``index`` by an arrow key: left/right in reading order, up/down to the tile
         of the row above or below that overlaps it most."""

@@ -85,3 +85,20 @@ def _newest_first(results: list[Any], probes: int = 64) -> bool:
 def aspect_of(result: Any) -> float:
     f = result.file
     return clamp_aspect(f.width / f.height) if f.width and f.height else 1.0
+
+
+WEAKER = "Weaker matches below"  # the relevance line, drawn as a section title
+
+
+def result_sections(results: list[Any], kind: str, by_date: bool) -> list[tuple[str, int]] | None:
+    """How the grid groups ``results``: by month in the date view; a search's close matches, then the weaker
+    ones under the relevance line; else one run without a title (None)."""
+    if not results:
+        return None
+    if by_date:
+        return month_sections(results)
+    if kind and kind != "browse":
+        passed = sum(1 for r in results if r.passed)
+        if 0 < passed < len(results):
+            return [("", passed), (WEAKER, len(results) - passed)]
+    return None

@@ -18,7 +18,8 @@ from PySide6.QtCore import QDate, QDateTime, QLocale, QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QAbstractItemView
 
-from photosearch.gui.grid import HEADER_H, WEAKER, JustifiedView
+from photosearch.gui.grid import HEADER_H, JustifiedView
+from photosearch.gui.months import WEAKER
 from photosearch.gui.results import ResultsModel
 from photosearch.search.engine import Result
 from photosearch.store.catalog import FileRow
