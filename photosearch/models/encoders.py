@@ -14,6 +14,7 @@ import numpy as np
 
 from photosearch.config import setting, setting_int
 from photosearch.errors import ManifestError, ModelLoadError
+from photosearch.models.machine import cpuinfo, openvino_installed
 from photosearch.models.manifest import ModelPackage, check_embedding_dim, load_package
 from photosearch.models.onnx_ops import is_quantised_onnx
 from photosearch.models.preprocess import Preprocessor
@@ -141,25 +142,10 @@ class RuntimeSettings:
         return "openvino" if native_bf16 else "onnxruntime"
 
 
-def openvino_installed() -> bool:
-    """Whether the optional ``openvino`` package is installed (found, not imported)."""
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec("openvino") is not None
-    except (ImportError, ValueError):
-        return False
-
-
 def _cpu_flags() -> set[bytes] | None:
-    try:
-        with open("/proc/cpuinfo", "rb") as f:  # bytes: no codec lookup (it fails in odd environments)
-            for line in f:
-                if line.startswith(b"flags"):
-                    return set(line.split())
-    except OSError:
-        return None
-    return None
+    """The CPU's speed-deciding flags as ``models.machine`` reads them; None where it cannot tell."""
+    model, flags = cpuinfo()
+    return {f.encode() for f in flags} if model or flags else None
 
 
 def cpu_has_amx_bf16() -> bool | None:

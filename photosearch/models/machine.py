@@ -117,7 +117,7 @@ class MachineFacts:
 
     @classmethod
     def probe(cls) -> MachineFacts:
-        model, flags = _cpuinfo()
+        model, flags = cpuinfo()
         try:
             cores = len(os.sched_getaffinity(0))
         except (AttributeError, OSError):
@@ -131,7 +131,7 @@ class MachineFacts:
         )
 
 
-def _cpuinfo() -> tuple[str, frozenset[str]]:
+def cpuinfo() -> tuple[str, frozenset[str]]:
     model, flags = "", frozenset[str]()
     try:
         with open("/proc/cpuinfo", "rb") as f:  # bytes: no codec lookup (it fails in odd environments)
