@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from models.tools.manifest_parts import clip_text_section
+
 VOCAB = ["<pad>", "<bos>", "<eos>", "<unk>"] + [
     "a",
     "the",
@@ -144,20 +146,14 @@ def build_tiny_model(
             "mean": [0.48145466, 0.4578275, 0.40821073],
             "std": [0.26862954, 0.26130258, 0.27577711],
         },
-        "text": {
-            "file": "textual.onnx",
-            "tokenizer": "tokenizer.json",
-            "input_ids": {"name": "input_ids", "dtype": "int64"},
-            "attention_mask": None,
-            "output": {"name": "text_embeds", "normalized": False},
-            "dynamic_batch": dynamic_batch,
-            "dynamic_sequence": dynamic_sequence,
-            "context_length": context,
-            "bos_id": 1,
-            "eos_id": 2,
-            "pad_id": 0,
-            "normalization": "clip",
-        },
+        "text": clip_text_section(
+            context,
+            1,
+            2,
+            dynamic_batch=dynamic_batch,
+            dynamic_sequence=dynamic_sequence,
+            add_special_tokens=None,
+        ),
         "files": file_entries(out, ["visual.onnx", "textual.onnx", "tokenizer.json"]),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2))

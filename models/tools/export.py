@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from models.tools.manifest_parts import clip_text_section
+
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -330,21 +332,7 @@ def _manifest(
             "std": CLIP_STD,
             "fill_color": [0, 0, 0],
         },
-        "text": {
-            "file": "textual.onnx",
-            "tokenizer": "tokenizer.json",
-            "input_ids": {"name": "input_ids", "dtype": "int64"},
-            "attention_mask": None,
-            "output": {"name": "text_embeds", "normalized": False},
-            "dynamic_batch": True,
-            "dynamic_sequence": True,
-            "context_length": CONTEXT,
-            "bos_id": bos,
-            "eos_id": eos,
-            "pad_id": 0,
-            "normalization": "clip",
-            "add_special_tokens": False,
-        },
+        "text": clip_text_section(CONTEXT, bos, eos),
         "extra": extra,
     }
 

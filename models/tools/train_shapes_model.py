@@ -39,6 +39,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from models.tools import shapes
+from models.tools.manifest_parts import clip_text_section
 from models.tools.shapes import Spec
 
 log = logging.getLogger("train_shapes_model")
@@ -561,21 +562,7 @@ def export(
             "std": STD,
             "fill_color": [0, 0, 0],
         },
-        "text": {
-            "file": "textual.onnx",
-            "tokenizer": "tokenizer.json",
-            "input_ids": {"name": "input_ids", "dtype": "int64"},
-            "attention_mask": None,
-            "output": {"name": "text_embeds", "normalized": False},
-            "dynamic_batch": True,
-            "dynamic_sequence": True,
-            "context_length": CONTEXT_LENGTH,
-            "bos_id": BOS_ID,
-            "eos_id": EOS_ID,
-            "pad_id": PAD_ID,
-            "normalization": "clip",
-            "add_special_tokens": False,
-        },
+        "text": clip_text_section(CONTEXT_LENGTH, BOS_ID, EOS_ID, PAD_ID),
         "files": files,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
