@@ -177,8 +177,12 @@ class Owner:
         """Become the owner; False when another process already is (or this platform has no channel)."""
         if not supported():
             return False
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        fd = open_lock_file(self.data_dir / LOCK_NAME, 0o600)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = open_lock_file(self.data_dir / LOCK_NAME, 0o600)
+        except OSError as e:  # a read-only data folder: this process only reads, it owns nothing
+            log.info("cannot own %s: %s", self.data_dir, e)
+            return False
         if not try_lock(fd):
             os.close(fd)
             return False
@@ -241,10 +245,11 @@ class Owner:
         while not self._stopping.is_set():
             try:
                 conn = listener.accept()
-            except OSError:
-                if self._stopping.is_set():
+            except OSError as e:  # a caller gone before it was accepted, or no file handle left
+                if self._stopping.wait(0.05):  # (a pause, so that a lasting failure cannot spin)
                     return
-                continue  # one failed connection (a caller gone before it was accepted)
+                log.info("a hand-over connection could not be accepted: %s", e)
+                continue
             if self._stopping.is_set():
                 conn.close()
                 return
@@ -254,10 +259,13 @@ class Owner:
         from multiprocessing import AuthenticationError
         from multiprocessing.connection import answer_challenge, deliver_challenge
 
+        sending = threading.Lock()  # a handler may report progress from threads of its own
         with conn:
 
             def send(msg: dict[str, Any]) -> None:
-                conn.send_bytes(json.dumps(msg, default=str).encode())
+                data = json.dumps(msg, default=str).encode()
+                with sending:
+                    conn.send_bytes(data)
 
             try:
                 if not _same_user(conn):
