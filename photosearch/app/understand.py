@@ -19,6 +19,8 @@ the catalog.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -58,10 +60,27 @@ def today() -> dt.date:
     return dt.date.today()
 
 
+_vocabularies: weakref.WeakKeyDictionary[Catalog, tuple[tuple[int, int], Vocabulary]] = (
+    weakref.WeakKeyDictionary()
+)
+_vocabularies_lock = threading.Lock()
+
+
 def vocabulary(catalog: Catalog) -> Vocabulary:
-    """The parser's words for this library: its places and cameras, and every country."""
+    """The parser's words for this library: its places and cameras, and every country. Built once per change
+    of the catalog (its ``change_counter``: another process's commit or this connection's own writes), not on
+    every query: building it (~250 countries plus the library's places) costs a few milliseconds. The
+    vocabulary is never changed once built, so every thread may share it."""
+    stamp = catalog.change_counter()
+    with _vocabularies_lock:
+        hit = _vocabularies.get(catalog)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
     places, cameras = catalog.meta_vocabulary()
-    return Vocabulary.build(country_names(), places, cameras, local_names=ENDONYMS)
+    vocab = Vocabulary.build(country_names(), places, cameras, local_names=ENDONYMS)
+    with _vocabularies_lock:
+        _vocabularies[catalog] = (stamp, vocab)
+    return vocab
 
 
 @dataclass

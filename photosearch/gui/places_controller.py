@@ -5,14 +5,22 @@ and the photo's metadata in the preview (date with its zone, camera, lens, expos
 Every query already goes through ``photosearch.app.understand.run`` (``gui.workers.SearchController``); this
 controller only adds what the person removed or chose to the query (``narrow``) and binds the widgets.
 Reads of the catalog run on the window's library worker, never on the UI thread.
+
+The place list is read again only when places may have changed: a library summary arrives after every change
+the window hears of (each indexing batch, a model copied in, a folder paused), but the list is re-read only
+when the catalog itself changed since the list shown was read (its ``change_counter``: this connection's
+writes or another process's commits), at most once per ``RELIST_MS`` while changes keep coming (the last one is
+always read), one read at a time; the widget is rebuilt only when the listing differs.
 """
 
 from __future__ import annotations
 
+import time
+import weakref
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 from photosearch.app.places import list_places, meta_json
@@ -28,6 +36,8 @@ if TYPE_CHECKING:
 
 
 class PlacesController(QObject):
+    RELIST_MS = 2000  # while the catalog keeps changing (indexing), the place list is read at most this often
+
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.w = window
@@ -55,6 +65,15 @@ class PlacesController(QObject):
         side.insertWidget(side.count() - 1, self.places_title)  # below the folders, above their buttons
         side.insertWidget(side.count() - 1, self.places, 1)
         self.places.place_chosen.connect(self._place_chosen)
+        self._shown: dict[str, Any] | None = None
+        self._listed_from: tuple[weakref.ref[Any], object] | None = None  # (catalog, change counter) shown
+        self._listing = False  # a read is running
+        self._again = False  # a refresh arrived while it ran
+        self._listed_at: float | None = None  # monotonic time the last read started
+        self._later = QTimer(self)
+        self._later.setSingleShot(True)
+        self._later.timeout.connect(self.refresh_places)
+        self.lists_read = 0  # how many times the catalog was read for the list (tests count them)
         self._show_places(None)
 
         self.meta = MetaLines(window.preview)
@@ -102,13 +121,50 @@ class PlacesController(QObject):
 
     # -- the place list -----------------------------------------------------------------------------
     def refresh_places(self) -> None:
+        """Read the place list again if the catalog changed since the one shown (off the UI thread)."""
         lib = getattr(self.w, "library", None)
         if lib is None:
             return
+        if self._listing:
+            self._again = True
+            return
+        since = None if self._listed_at is None else time.monotonic() - self._listed_at
+        wait_ms = 0 if since is None else int(self.RELIST_MS - since * 1000)
+        if wait_ms > 0:  # read not long ago: once more when the pause is over (changes in between fold in)
+            if not self._later.isActive():
+                self._later.start(wait_ms)
+            return
         catalog = lib.catalog
-        self.w.library_tasks.submit(lambda: list_places(catalog).to_json(), self._show_places)
+        before = self._listed_from
+        shown_here = before is not None and before[0]() is catalog
+        seen = before[1] if before is not None and shown_here else None
+
+        def read() -> tuple[object, dict[str, Any] | None]:
+            stamp = catalog.change_counter()
+            if seen is not None and stamp == seen:
+                return stamp, None  # nothing changed in the catalog: the places shown are current
+            return stamp, list_places(catalog).to_json()
+
+        def done(out: tuple[object, dict[str, Any] | None]) -> None:
+            self._finished()
+            stamp, listing = out
+            self._listed_from = (weakref.ref(catalog), stamp)
+            self.lists_read += listing is not None
+            if listing is not None and listing != self._shown:
+                self._show_places(listing)
+
+        self._listing = True
+        self._listed_at = time.monotonic()
+        self.w.library_tasks.submit(read, done, lambda _e: self._finished())
+
+    def _finished(self) -> None:
+        self._listing = False
+        if self._again:
+            self._again = False
+            self.refresh_places()
 
     def _show_places(self, listing: dict[str, Any] | None) -> None:
+        self._shown = listing
         has = bool(listing and listing.get("countries"))
         self.places.set_places(listing or {})
         self.places.setVisible(has)

@@ -14,15 +14,17 @@ from pathlib import Path
 
 from PIL import Image
 
-from photosearch.library.imaging import photo_formats
+from photosearch.errors import PhotoSearchError, UnreadableImage
+from photosearch.library.imaging import open_image, photo_formats
 
 _GPS_IFD = 0x8825
 _SOI, _SOS, _APP1, _APP13 = 0xD8, 0xDA, 0xE1, 0xED
 _XMP_PREFIXES = (b"http://ns.adobe.com/xap/1.0/", b"http://ns.adobe.com/xmp/extension/")
 
 
-class StripError(ValueError):
-    """The photo could not be copied without its location (nothing was written)."""
+class StripError(PhotoSearchError, ValueError):
+    """The photo could not be copied without its location (nothing was written); the message is in plain
+    words, like the reasons indexing gives for a file it skips."""
 
 
 def exif_without_gps(exif: Image.Exif) -> bytes:
@@ -39,7 +41,7 @@ def strip_jpeg(data: bytes) -> bytes:
     i = 2
     while i + 4 <= len(data):
         if data[i] != 0xFF:
-            raise StripError("damaged JPEG marker")
+            raise StripError("a marker is damaged")
         marker = data[i + 1]
         if marker == 0xFF:  # fill byte
             i += 1
@@ -59,21 +61,45 @@ def strip_jpeg(data: bytes) -> bytes:
             segment = b""
         out.append(segment)
         i += 2 + length
-    raise StripError("a JPEG without image data")
+    raise StripError("it has no image data")
 
 
 def copy_without_location(src: str | Path, dst: str | Path) -> None:
     """Write a copy of the photo at ``src`` to ``dst`` without anything that says where it was taken."""
     data = Path(src).read_bytes()
     if data[:3] == b"\xff\xd8\xff":
-        Path(dst).write_bytes(strip_jpeg(data))
+        try:
+            stripped = strip_jpeg(data)
+        except (StripError, struct.error) as e:
+            raise StripError(f"{src}: not copied without its location: a damaged JPEG ({e})") from e
+        Path(dst).write_bytes(stripped)
         return
-    with Image.open(src, formats=photo_formats()) as img:  # only the decoders PhotoSearch runs
-        fmt = img.format or "PNG"
-        exif = img.getexif()
-        body = exif_without_gps(exif)
-        pixels = img.copy()  # a plain image: no format-specific tags (a TIFF's own GPS tag) come along
+    try:
+        with Image.open(src, formats=photo_formats()) as img:  # only the decoders PhotoSearch runs
+            fmt = img.format or "PNG"
+            exif = img.getexif()
+            body = exif_without_gps(exif)
+            pixels = img.copy()  # a plain image: no format-specific tags (a TIFF's own GPS tag) come along
+    except Exception as e:  # Pillow's words ("cannot identify image file …") become the app's own
+        raise StripError(f"{src}: not copied without its location: {_reason(src)}") from e
     kwargs: dict[str, object] = {"exif": body}
     if fmt in ("WEBP", "HEIF", "AVIF"):
         kwargs["quality"] = 95
-    pixels.save(dst, format=fmt, **kwargs)
+    try:
+        pixels.save(dst, format=fmt, **kwargs)
+    except (OSError, ValueError, KeyError) as e:
+        Path(dst).unlink(missing_ok=True)
+        raise StripError(
+            f"{src}: not copied without its location: its format ({fmt}) cannot be written here"
+        ) from e
+
+
+def _reason(src: str | Path) -> str:
+    """Why ``src`` cannot be opened, in the words indexing uses for a file it skips (``open_image``'s
+    reasons: "a PDF document, not a photo: PhotoSearch opens only JPEG, PNG, … files"). Only called after
+    Pillow refused the file (a rare path: the second attempt's cost does not matter)."""
+    try:
+        open_image(src)
+    except UnreadableImage as e:
+        return e.reason
+    return "not an image PhotoSearch can read"

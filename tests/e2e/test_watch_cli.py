@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from photosearch.config import Paths
@@ -40,6 +42,40 @@ def start_watch(env: dict[str, str]) -> subprocess.Popen:
     )
 
 
+@contextlib.contextmanager
+def running_watch(env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    """``start_watch``, then its first "idle" event waited for (the start-up scan and embedding done, the
+    owner listening); killed on the way out if the test did not stop it (``stop_watch``)."""
+    proc = start_watch(env)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if json.loads(line).get("phase") == "idle":
+                break
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def stop_watch(proc: subprocess.Popen) -> tuple[str, str]:
+    """SIGTERM, then the rest of its stdout and its stderr."""
+    proc.send_signal(signal.SIGTERM)
+    return proc.communicate(timeout=30)
+
+
+def one_photo_library(model: Path, data_dir: Path, tmp_path: Path) -> tuple[Paths, Path, str]:
+    """A library with ``model`` installed and one folder of one photo added: (paths, the folder, model id)."""
+    paths = Paths.resolve(data_dir)
+    paths.ensure()
+    installed = install_package_dir(model, paths.models_dir)
+    pics = tmp_path / "pics"
+    make_image(pics / "a.jpg")
+    assert ps("folders", "add", str(pics)).returncode == 0
+    return paths, pics, installed.id
+
+
 def test_watch_cli_end_to_end(tiny_model: Path, data_dir: Path, tmp_path: Path) -> None:
     paths = Paths.resolve(data_dir)
     paths.ensure()
@@ -50,12 +86,7 @@ def test_watch_cli_end_to_end(tiny_model: Path, data_dir: Path, tmp_path: Path) 
         make_image(polled / f"d{i}" / "x.jpg")
     assert ps("folders", "add", str(pics), str(polled)).returncode == 0
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PHOTOSEARCH_MAX_WATCHES": "2"}
-    proc = start_watch(env)
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:  # wait for the first "idle" event (start-up scan and embedding done)
-            if json.loads(line).get("phase") == "idle":
-                break
+    with running_watch(env) as proc:
         new = make_image(tmp_path / "src" / "new.jpg")
         shutil.copyfile(new, pics / "new.jpg")
         deadline = time.monotonic() + 10
@@ -72,12 +103,7 @@ def test_watch_cli_end_to_end(tiny_model: Path, data_dir: Path, tmp_path: Path) 
         assert "polling" in ps("status").stdout or "limit" in ps("status").stdout
         second = ps("watch")
         assert second.returncode == 4 and "another PhotoSearch process" in second.stderr
-        proc.send_signal(signal.SIGTERM)
-        rest, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        rest, err = stop_watch(proc)
     assert proc.returncode == 0, err
     final = json.loads(rest.strip().splitlines()[-1])
     assert final["event"] == "stopped" and final["encoded"] == 5 and final["counts"]["indexed"] == 5
@@ -88,33 +114,17 @@ def test_models_import_and_use_are_handed_to_a_running_watch(
 ) -> None:
     """While `photosearch watch` owns the library, `models import` and `models use` are done by it (exit 0),
     not refused on the writer lock (exit 4) after the model was already copied."""
-    paths = Paths.resolve(data_dir)
-    paths.ensure()
-    tiny = install_package_dir(tiny_model, paths.models_dir)
-    pics = tmp_path / "pics"
-    make_image(pics / "a.jpg")
-    assert ps("folders", "add", str(pics)).returncode == 0
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = start_watch(env)
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:  # the owner listens once the service runs
-            if json.loads(line).get("phase") == "idle":
-                break
+    paths, _pics, tiny_id = one_photo_library(tiny_model, data_dir, tmp_path)
+    with running_watch({**os.environ, "PYTHONPATH": str(ROOT)}) as proc:  # the owner listens once idle
         imported = ps("models", "import", str(shapes_model), "--json")
         assert imported.returncode == 0, imported.stderr
         answer = json.loads(imported.stdout)
         assert answer["action"] == "import" and answer["installed"] == "shapes-tiny"
         assert (paths.models_dir / "shapes-tiny" / "manifest.json").is_file()
-        used = ps("models", "use", tiny.id, "--json")
+        used = ps("models", "use", tiny_id, "--json")
         assert used.returncode == 0, used.stderr
-        assert json.loads(used.stdout)["target"] == tiny.id
-        proc.send_signal(signal.SIGTERM)
-        _rest, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        assert json.loads(used.stdout)["target"] == tiny_id
+        _rest, err = stop_watch(proc)
     assert proc.returncode == 0, err
 
 
@@ -123,29 +133,14 @@ def test_reading_text_on_and_off_is_handed_to_a_running_watch(
 ) -> None:
     """`folders text-off/text-on` while `photosearch watch` owns the library: done by it (exit 0, not
     refused on the writer lock), and kept with the folder."""
-    paths = Paths.resolve(data_dir)
-    paths.ensure()
-    install_package_dir(tiny_model, paths.models_dir)
-    pics = tmp_path / "pics"
-    make_image(pics / "a.jpg")
-    assert ps("folders", "add", str(pics)).returncode == 0
-    proc = start_watch({**os.environ, "PYTHONPATH": str(ROOT)})
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if json.loads(line).get("phase") == "idle":
-                break
+    paths, pics, _model = one_photo_library(tiny_model, data_dir, tmp_path)
+    with running_watch({**os.environ, "PYTHONPATH": str(ROOT)}) as proc:
         off = ps("folders", "text-off", str(pics), "--json")
         assert off.returncode == 0, off.stderr
         assert json.loads(off.stdout) == [{"path": str(pics), "read_text": False}]
         assert "(done by the running PhotoSearch)" in ps("folders", "text-on", str(pics)).stdout
         assert ps("folders", "text-off", str(pics)).returncode == 0
-        proc.send_signal(signal.SIGTERM)
-        _rest, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _rest, err = stop_watch(proc)
     assert proc.returncode == 0, err
     saved = json.loads((paths.data_dir / "folders.json").read_text(encoding="utf-8"))
     assert [f.get("read_text", True) for f in saved] == [False]

@@ -53,11 +53,24 @@ def test_jpeg_image_data_is_untouched(tmp_path: Path) -> None:
 
 
 def test_a_file_outside_the_photo_formats_is_never_decoded(tmp_path: Path) -> None:
-    """An EPS named like a photo is refused by the export, not handed to Pillow's EPS decoder (Ghostscript)."""
+    """An EPS named like a photo is refused by the export, not handed to Pillow's EPS decoder (Ghostscript),
+    and the reason is the app's plain words (those indexing gives for a file it skips), not Pillow's."""
     from PIL import UnidentifiedImageError
+
+    from photosearch.errors import PhotoSearchError
 
     eps = tmp_path / "holiday.png"
     eps.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
-    with pytest.raises(UnidentifiedImageError):
+    with pytest.raises(StripError) as e:
         copy_without_location(eps, tmp_path / "out.png")
     assert not (tmp_path / "out.png").exists()
+    assert isinstance(e.value, PhotoSearchError)  # the CLI prints it as one line, the GUI as a dialog
+    assert isinstance(e.value.__cause__, UnidentifiedImageError)  # refused by Pillow's allowed decoders
+    msg = str(e.value)
+    assert "not a photo" in msg and "JPEG" in msg and str(eps) in msg, msg
+    assert "PIL" not in msg and "Pillow" not in msg and "cannot identify" not in msg, msg
+    text = tmp_path / "notes.jpg"
+    text.write_bytes(b"\xff\xd8\xff" + b"shopping list")
+    with pytest.raises(StripError, match="damaged JPEG"):
+        copy_without_location(text, tmp_path / "notes-out.jpg")
+    assert not (tmp_path / "notes-out.jpg").exists()

@@ -1,0 +1,76 @@
+"""The ``models`` verb of the hand-over: ``photosearch models import/install/use`` done by the running owner
+(``photosearch.app.handover.models_request`` calls it), through ``photosearch.app.models``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from photosearch.app.handover import HandoverError, Progress
+
+
+def _download_dict(p: Any) -> dict[str, Any]:
+    return {
+        k: getattr(p, k, None)
+        for k in (
+            "file",
+            "file_index",
+            "file_count",
+            "file_done",
+            "file_total",
+            "done",
+            "total",
+            "rate",
+            "eta",
+        )
+    }
+
+
+def models_request(args: dict[str, Any], lib: Any, progress: Progress) -> dict[str, Any]:
+    """Do ``photosearch models import/install/use`` in the owner, through ``photosearch.app.models`` (runs on
+    the hand-over thread: an import or a download takes a while). Download progress is streamed. Returns
+    what the CLI prints: ``action``, ``installed``/``layout``/``checks`` or ``target``/``to_embed``, and
+    ``active`` (the model searches use afterwards) and ``chosen`` (this model became, or is becoming, it)."""
+    from photosearch.app import models as app_models
+
+    action = str(args.get("action"))
+    name = str(args.get("name") or "")
+    paths = lib.paths
+    if action == "import":
+        pkg, layout = app_models.import_model(name, paths)
+        chosen = app_models.activate_if_first(lib, pkg.id, bool(args.get("use")))
+        checks = pkg.manifest.extra.get("import_checks", {})
+        return {
+            "action": action,
+            "installed": pkg.id,
+            "layout": layout,
+            "checks": checks,
+            "chosen": chosen,
+            "active": lib.active_model_id(),
+        }
+    if action == "install":
+        pkg = app_models.install_model(
+            name,
+            paths,
+            progress=lambda p: progress({"download": _download_dict(p)}),
+            allow_unverified=bool(args.get("allow_unverified")),
+        )
+        chosen = app_models.activate_if_first(lib, pkg.id, bool(args.get("use")))
+        dl = pkg.manifest.extra.get("download") or {}
+        return {
+            "action": action,
+            "installed": pkg.id,
+            "chosen": chosen,
+            "active": lib.active_model_id(),
+            "commit": dl.get("commit"),
+            "files": dl.get("files", {}),
+        }
+    if action == "use":
+        missing = app_models.use_model(lib, name)
+        return {
+            "action": action,
+            "target": name,
+            "to_embed": missing,
+            "chosen": True,
+            "active": lib.active_model_id(),
+        }
+    raise HandoverError(f"the running PhotoSearch cannot do 'models {action}'", 2)
