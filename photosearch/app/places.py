@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from photosearch.errors import PhotoSearchError
 from photosearch.places.countries import country_name
+from photosearch.progress import plural
 
 if TYPE_CHECKING:
     from photosearch.search.results import Result
@@ -123,22 +125,61 @@ def results_meta(
     return [meta_json(metas.get(r.file.content_hash or ""), no_location) for r in results]
 
 
+def unique_destination(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``folder/stem (1).ext``, ``(2)``… when a file of that name is already there."""
+    dest = folder / name
+    stem, suffix = os.path.splitext(name)
+    n = 1
+    while dest.exists():
+        dest = folder / f"{stem} ({n}){suffix}"
+        n += 1
+    return dest
+
+
+class ExportError(PhotoSearchError):
+    """Some photos of an export were not copied; ``copied`` holds those that were, ``failures`` the others
+    with their reason in plain words."""
+
+    def __init__(self, copied: list[Path], failures: list[tuple[str, str]]) -> None:
+        lines = [f"{os.path.basename(p)}: {reason}" for p, reason in failures[:5]]
+        more = f"\n… and {len(failures) - 5} more" if len(failures) > 5 else ""
+        super().__init__(
+            f"Copied {plural(len(copied), 'photo')}; {plural(len(failures), 'photo')} not copied:\n"
+            + "\n".join(lines)
+            + more
+        )
+        self.copied = copied
+        self.failures = failures
+
+
 def export_photos(paths: list[str], folder: str | Path, *, no_location: bool = False) -> list[Path]:
-    """Copy photos into ``folder`` (a name already there gets a number); with ``no_location`` each copy has
-    its GPS data, XMP and IPTC removed (``photosearch.places.strip``: JPEG without re-encoding)."""
+    """Copy photos into ``folder`` (keeping their dates; a name already there gets " (1)"); with
+    ``no_location`` each copy has its GPS data, XMP and IPTC removed (``photosearch.places.strip``: JPEG
+    without re-encoding). The one road for every export: the window's, an album's, the CLI's ``--export-to``.
+
+    Every photo that can be copied is; if some can't, :class:`ExportError` lists them with the reason."""
     from photosearch.places.strip import copy_without_location
 
     dest = Path(folder)
     dest.mkdir(parents=True, exist_ok=True)
     out: list[Path] = []
+    failures: list[tuple[str, str]] = []
     for p in paths:
-        stem, ext = os.path.splitext(os.path.basename(p))
-        target, n = dest / f"{stem}{ext}", 1
-        while target.exists():
-            target, n = dest / f"{stem}-{n}{ext}", n + 1
-        if no_location:
-            copy_without_location(p, target)
-        else:
-            shutil.copy2(p, target)
+        target = unique_destination(dest, os.path.basename(p))
+        try:
+            if no_location:
+                copy_without_location(p, target)
+                shutil.copystat(p, target)
+            else:
+                shutil.copy2(p, target)
+        except PhotoSearchError as e:
+            failures.append((p, str(e).removeprefix(f"{p}: ")))
+            continue
+        except OSError as e:
+            target.unlink(missing_ok=True)
+            failures.append((p, f"cannot copy: {e.strerror or e}"))
+            continue
         out.append(target)
+    if failures:
+        raise ExportError(out, failures)
     return out

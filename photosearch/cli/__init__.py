@@ -126,8 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
             "--literal", action="store_true", help="no place/time/camera words read from the text"
         )
         sp.add_argument(
-            "--no-location", action="store_true", help="--json without coordinates or place names"
+            "--no-location",
+            action="store_true",
+            help="--json without coordinates or place names; --export-to: copies without them",
         )
+        sp.add_argument("--export-to", metavar="FOLDER", help="also copy the good matches into this folder")
         steering_opts(sp)
 
     s = sub.add_parser(

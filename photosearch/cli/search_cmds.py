@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from photosearch.cli.output import _emit, _open, _paths
 from photosearch.errors import QueryError
 from photosearch.progress import plural
+from photosearch.terminal import shown as printable
 
 if TYPE_CHECKING:
     from photosearch.app.query import Query
@@ -89,7 +91,24 @@ def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> i
     if no_location:  # the line as typed may name a place: only the remaining meaning is shown
         shown = {**shown, "text": read["text"] or None}
     _print_results(args, resp, shown, read, metas)
+    _export(args, [r.path for r in resp.passed], no_location)
     return 0
+
+
+def _export(args: argparse.Namespace, paths: list[str], no_location: bool) -> None:
+    """``--export-to FOLDER``: copy these photos there (``app.places.export_photos``, the window's road too);
+    the line that says so goes to stderr, so ``--json`` stays one document."""
+    folder = getattr(args, "export_to", None)
+    if not folder:
+        return
+    from photosearch.app.places import export_photos
+
+    how = " without location" if no_location else ""
+    if not paths:
+        print(f"nothing copied to {printable(folder)}: no good matches", file=sys.stderr)
+        return
+    out = export_photos(paths, folder, no_location=no_location)
+    print(f"copied {plural(len(out), 'photo')}{how} to {printable(folder)}", file=sys.stderr)
 
 
 def _with_burst(row: dict[str, Any], bursts: dict[str, list[str]]) -> dict[str, Any]:
@@ -239,6 +258,8 @@ def album_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "--unlike", action="append", default=[], metavar="PATH", help="(save) a photo that doesn't"
     )
     a.add_argument("-k", type=int, default=None, help="(show) at most this many members")
+    a.add_argument("--export-to", metavar="FOLDER", help="(export) also copy the members into this folder")
+    a.add_argument("--no-location", action="store_true", help="(export) copies without where they were taken")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_album)
 
@@ -268,8 +289,9 @@ def cmd_album(args: argparse.Namespace) -> int:
             _emit(args, {"deleted": args.name}, lambda: [f"deleted the album {args.name!r}"])
             return 0
         resp = albums.album_members(lib, args.name, args.k)
-    if args.action == "export":  # the members' paths, one a line (a list to copy, print or open elsewhere)
+    if args.action == "export":  # the members' paths, one a line; with --export-to copies of the photos too
         _emit(args, {"album": args.name, "paths": [r.path for r in resp.results]}, lambda: resp_paths(resp))
+        _export(args, resp_paths(resp), args.no_location)
         return 0
     _print_results(args, resp, {"album": args.name})
     return 0

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QMimeData, QModelIndex, QObject, QPoint
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QMenu, QSplitter, QWidget
 
+from photosearch.app.places import export_photos
 from photosearch.gui import desktop
 from photosearch.gui.grid import JustifiedView
 from photosearch.gui.preview import PreviewPanel
@@ -24,28 +23,6 @@ if TYPE_CHECKING:
     from photosearch.gui.places_controller import PlacesController
     from photosearch.gui.status_area import StatusArea
     from photosearch.gui.steer_controller import SteerController
-
-
-def unique_destination(folder: Path, name: str) -> Path:
-    dest = folder / name
-    stem, suffix = os.path.splitext(name)
-    n = 1
-    while dest.exists():
-        dest = folder / f"{stem} ({n}){suffix}"
-        n += 1
-    return dest
-
-
-def export_files(paths: list[str], folder: str | Path) -> list[Path]:
-    """Copy files into ``folder`` (keeping dates; never overwriting: a clash gets " (1)")."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    out = []
-    for p in paths:
-        dest = unique_destination(folder, os.path.basename(p))
-        shutil.copy2(p, dest)
-        out.append(dest)
-    return out
 
 
 class ActionsHost(Protocol):
@@ -126,19 +103,24 @@ class ResultActions(QObject):
         QGuiApplication.clipboard().setImage(img)
         self.host.status.say("Copied the image")
 
-    def export_selected(self, paths: list[str] | None = None, folder: str | None = None) -> None:
+    def export_selected(
+        self, paths: list[str] | None = None, folder: str | None = None, *, no_location: bool = False
+    ) -> None:
+        """Copy the photos to a folder through the application's export (``app.places.export_photos``);
+        ``no_location``: the copies carry nothing that says where they were taken."""
         paths = paths if paths is not None else self.selected_paths()
         if not paths:
             return
-        folder = folder or self.host.choose_folder(f"Copy {plural(len(paths), 'photo')} to…")
+        how = " without location" if no_location else ""
+        folder = folder or self.host.choose_folder(f"Copy {plural(len(paths), 'photo')}{how} to…")
         if not folder:
             return
         status = self.host.status
-        status.say(f"Copying {plural(len(paths), 'photo')} to {folder}…")
+        status.say(f"Copying {plural(len(paths), 'photo')}{how} to {folder}…")
         self.host.tasks.submit(
-            lambda: export_files(paths, folder),
-            lambda out: status.say(f"Copied {plural(len(out), 'photo')} to {folder}"),
-            lambda e: self.host.error_box("Copying failed", str(e)),
+            lambda: export_photos(paths, folder, no_location=no_location),
+            lambda out: status.say(f"Copied {plural(len(out), 'photo')}{how} to {folder}"),
+            lambda e: self.host.error_box("Some photos were not copied", str(e)),
         )
 
     # -- preview ------------------------------------------------------------------------------------
@@ -190,8 +172,13 @@ class ResultActions(QObject):
             n = len(selected)
             menu.addAction(f"Copy {plural(n, 'file')}", lambda: self.copy_files(selected))
             menu.addAction(f"Copy {n} paths", lambda: self.copy_paths(selected))
+        chosen = selected if len(selected) > 1 else [path] if path else []
+        if chosen:
+            menu.addSeparator()
+            what = plural(len(chosen), "photo") if len(chosen) > 1 else "photo"
+            menu.addAction(f"Export {what} to a folder…", lambda: self.export_selected(chosen))
             menu.addAction(
-                f"Export {plural(n, 'photo')} to a folder…", lambda: self.export_selected(selected)
+                f"Export {what} without location…", lambda: self.export_selected(chosen, no_location=True)
             )
         h.steer.add_to_menu(menu, selected if len(selected) > 1 else [path] if path else [])
         return menu

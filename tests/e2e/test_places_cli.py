@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from photosearch.app.places import export_photos
+from photosearch.app.places import ExportError, export_photos
 from photosearch.places.countries import country_names
 from tests.e2e.helpers import run_cli, run_json
 from tests.support.exif_photos import SPOTS, make_place_library
@@ -130,3 +130,41 @@ def test_export_without_location(cli_library: tuple[Path, dict], tmp_path: Path)
     kept = export_photos(paths[:1], tmp_path / "kept")
     with Image.open(kept[0]) as k:
         assert k.getexif().get_ifd(0x8825)  # without the option the copy is exact
+
+
+def test_cli_export_to_copies_the_good_matches_without_location(
+    cli_library: tuple[Path, dict], tmp_path: Path
+) -> None:
+    """``--export-to`` goes through the same export as the window (``app.places.export_photos``): the good
+    matches are copied, and with ``--no-location`` no copy says where it was taken."""
+    data, truth = cli_library
+    out_dir = tmp_path / "finland"
+    proc = run_cli(
+        data, "search", "--place", "Finland", "--json", "--no-location", "--export-to", str(out_dir)
+    )
+    found = json.loads(proc.stdout)["results"]
+    want = {Path(p).name for p, t in truth.items() if t["cc"] == "FI"}
+    assert want and {Path(r["path"]).name for r in found} == want
+    assert {p.name for p in out_dir.iterdir()} == want
+    for copy in out_dir.iterdir():
+        with Image.open(copy) as img:
+            assert not img.getexif().get_ifd(0x8825)  # no GPS IFD
+    assert f"copied {len(want)} photos without location" in proc.stderr
+    kept = tmp_path / "kept"
+    run_cli(data, "search", "--place", "Finland", "--export-to", str(kept))
+    for copy in kept.iterdir():
+        with Image.open(copy) as img:
+            assert img.getexif().get_ifd(0x8825)  # without the option the copies are exact
+
+
+def test_an_export_copies_what_it_can_and_names_the_rest(tmp_path: Path) -> None:
+    good = tmp_path / "good.png"
+    Image.new("RGB", (8, 8), "red").save(good)
+    eps = tmp_path / "holiday.jpg"  # a PostScript file in disguise
+    eps.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
+    with pytest.raises(ExportError) as err:
+        export_photos([str(eps), str(good)], tmp_path / "out", no_location=True)
+    assert [p.name for p in err.value.copied] == ["good.png"]
+    assert "holiday.jpg" in str(err.value) and "PostScript" in str(err.value)
+    assert "Traceback" not in str(err.value) and "PIL" not in str(err.value)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good.png"]

@@ -307,6 +307,31 @@ def test_bulk_actions_on_a_selection(
     assert (dest / os.path.basename(chosen[0])).read_bytes() == b"already here"
 
 
+def test_export_without_location_from_the_menu_of_one_photo(
+    qtbot: Any, make_window: Any, indexed: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window exports through the application's export (the CLI's ``--export-to`` road): one photo's
+    menu offers it too, and "without location" writes a copy with no GPS data."""
+    from PIL import Image
+
+    from tests.support.exif_photos import make_exif, write
+
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    with Image.open(w.model.result(0).path) as img:
+        tagged = write(tmp_path / "tagged.jpg", "JPEG", make_exif(gps=(60.17, 24.94)), img.convert("RGB"))
+    assert Image.open(tagged).getexif().get_ifd(0x8825)  # the check below can fail
+    dest = tmp_path / "out"
+    monkeypatch.setattr(w, "choose_folder", lambda title: str(dest))
+    w.actions_.export_selected([str(tagged)], no_location=True)
+    qtbot.waitUntil(lambda: dest.exists() and len(list(dest.iterdir())) == 1, timeout=10000)
+    w.tasks.wait()
+    with Image.open(dest / tagged.name) as copy:
+        assert not copy.getexif().get_ifd(0x8825)
+    labels = [a.text() for a in w.actions_.build_context_menu(w.model.index(0)).actions()]
+    assert "Export photo to a folder…" in labels and "Export photo without location…" in labels
+
+
 def test_keyboard_enter_opens_p_previews_arrows_move(
     qtbot: Any, make_window: Any, indexed: Any, handed_off: list[str]
 ) -> None:
