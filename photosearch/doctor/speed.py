@@ -148,7 +148,7 @@ def self_test(library: Library, seconds: float = 10.0, decode_threads: int = 2) 
     ran = f"{rt.image.variant} on {rt.image.backend}"
     try:
         load = os.getloadavg()[0]
-    except OSError:
+    except (OSError, AttributeError):  # AttributeError: Windows has no load average
         load = None
     return SpeedReport(
         base.cpu,
