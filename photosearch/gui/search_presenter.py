@@ -232,8 +232,10 @@ class SearchPresenter(QObject):
                 self.current_request = more
                 h.search.submit(more)
             return
-        # a search returned a full page: there may be more (filters and the relevance cut-off return fewer)
-        if len(resp.results) >= req.k and req.k < SEARCH_K_MAX and shown < resp.library_size:
+        # a search returned a full page: there may be more (filters and the relevance cut-off return fewer;
+        # stacked bursts count with all their shots)
+        ranked = len(resp.results) + sum(len(s) - 1 for s in (resp.extra.get("bursts") or {}).values())
+        if ranked >= req.k and req.k < SEARCH_K_MAX and shown < resp.library_size:
             more = req.with_(k=min(SEARCH_K_MAX, req.k + SEARCH_K), offset=shown)
             self.current_request = more
             h.search.submit(more)

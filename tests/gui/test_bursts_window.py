@@ -1,6 +1,7 @@
 """Bursts in the real window (shapes model, a real library): a burst of ten near-identical shots shows as one
 tile with the count 10; a click on the count expands it to ten tiles in a row, B stacks it again, the context
-menu offers "Show all 10 shots"; the "Bursts" switch (on by default) turns stacking off and on."""
+menu offers "Show all 10 shots"; the "Bursts" switch (off by default: the window then answers as
+``photosearch search`` does) turns stacking on and off, and is remembered."""
 
 from __future__ import annotations
 
@@ -43,8 +44,12 @@ def test_a_burst_of_ten_is_one_tile_with_its_count_and_expands(
     paths, burst = burst_library
     w = make_window(paths)
     wait_results(qtbot, w)
-    assert w.bursts.button.isChecked()  # stacked by default, as photo apps stack bursts
+    assert not w.bursts.button.isChecked()  # off by default: every photo, as `photosearch search` shows
     _search(qtbot, w, "a yellow star")
+    assert not w.current_request.bursts and sum(p in burst for p in _paths(w)) == 10
+    before = w.current_response
+    w.bursts.button.setChecked(True)  # the switch runs the search again, bursts stacked
+    qtbot.waitUntil(lambda: w.current_response is not before and not w.search.busy, timeout=15000)
     assert w.current_request.bursts
     shown = _paths(w)
     assert sum(p in burst for p in shown) == 1  # one tile for the ten shots
@@ -91,11 +96,13 @@ def test_a_burst_of_ten_is_one_tile_with_its_count_and_expands(
     qtbot.waitUntil(lambda: w.current_request.bursts and not w.search.busy, timeout=10000)
     wait_results(qtbot, w)
     assert sum(p in burst for p in _paths(w)) == 1
+    assert str(w.settings.value("view/stack_bursts")).lower() == "true"  # remembered for the next start
 
 
 def test_browsing_never_stacks(qtbot: Any, make_window: Any, burst_library: tuple[Paths, list[str]]) -> None:
     paths, burst = burst_library
     w = make_window(paths)
     wait_results(qtbot, w)
-    assert not w.current_request.bursts  # the library by date shows every photo
+    w.bursts.button.setChecked(True)
+    assert not w.current_request.bursts  # the library by date shows every photo, stacked or not
     assert sum(p in burst for p in _paths(w)) == 10
