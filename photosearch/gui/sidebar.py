@@ -39,6 +39,7 @@ class FolderSidebar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("Sidebar")
+        self._folder: str | None = None  # the folder shown (None: all)
         self.setMinimumWidth(150)
         self.setMaximumWidth(360)
         lay = QVBoxLayout(self)
@@ -96,6 +97,10 @@ class FolderSidebar(QWidget):
         self.set_current(current)
 
     def set_current(self, path: str | None) -> None:
+        self._folder = path
+        if self.albums.selectedItems():  # an album is shown: no folder is
+            self.list.clearSelection()
+            return
         for i in range(self.list.count()):
             if self.list.item(i).data(Qt.ItemDataRole.UserRole) == path:
                 self.list.setCurrentRow(i)
@@ -144,7 +149,9 @@ class FolderSidebar(QWidget):
         self.albums.customContextMenuRequested.connect(self._album_menu)
         lay.addWidget(self.albums)
         self.albums_hint = QLabel(
-            "No albums yet: mark photos of a search 👍 (and 👎), then Save as album…", self
+            "No albums yet: in a search, mark photos that belong (L) and some that don't (D), "
+            "then Save as album…",
+            self,
         )
         self.albums_hint.setObjectName("SidebarHint")
         self.albums_hint.setWordWrap(True)
@@ -184,12 +191,15 @@ class FolderSidebar(QWidget):
         return None
 
     def set_current_album(self, name: str | None) -> None:
+        """Mark album ``name`` as the one shown (None: none is; the folder shown is marked again)."""
         self.albums.clearSelection()
         for item in self._album_items():
             if name is not None and item.data(0, Qt.ItemDataRole.UserRole) == name:
                 item.setSelected(True)
                 self.albums.setCurrentItem(item)
                 self.list.clearSelection()
+                return
+        self.set_current(self._folder)
 
     def _album_clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         self.list.clearSelection()

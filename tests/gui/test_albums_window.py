@@ -72,6 +72,7 @@ def test_an_album_saved_from_feedback_is_listed_shown_and_keeps_filling(
     with qtbot.waitSignal(w.albums.shown, timeout=20000):
         qtbot.mouseClick(w.sidebar.albums.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert w.albums.current == "red circles" and w.stack.currentWidget() is w.view
+    assert not w.sidebar.list.selectedItems()  # the album is marked as shown, no folder is
     assert sorted(_paths(w)) == sorted(members)
     assert "red circles" in w.presenter.result_count and str(len(members)) in w.presenter.result_count
     # a photo like the 👍 ones (a small red circle, top right) arrives and is indexed: it joins the open
@@ -95,6 +96,7 @@ def test_an_album_saved_from_feedback_is_listed_shown_and_keeps_filling(
     # typing a search leaves the album
     _answered_after(qtbot, w, lambda: w.query_bar.set_text("a blue square"))
     assert w.albums.current is None and not w.sidebar.albums.selectedItems()
+    assert [i.text() for i in w.sidebar.list.selectedItems()] == ["All photos"]
     # delete from the album's context menu, after a question
     menu = w.albums.build_menu("red circles")
     next(a for a in menu.actions() if a.text() == "Delete album…").trigger()
