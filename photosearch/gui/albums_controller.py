@@ -1,6 +1,6 @@
 """Albums taught by example, in the window: the side bar lists the library's albums with their number of photos;
-a click shows an album's photos in the grid (they keep filling: the list and the open album are read again
-when the library changes); "Save as album…" (the side bar, the results' context menu) makes one from the 👍 and
+a click shows an album's photos in the grid, named in a chip above them whose ✕ goes back to the search (they
+keep filling: the list and the open album are read again when the library changes); "Save as album…" (the side bar, the results' context menu) makes one from the 👍 and
 👎 of the current search; an album's context menu exports its photos to a folder or deletes it.
 
 Every verb is the application's (``photosearch.app.albums``, ``photosearch.app.places.export_photos``), the
@@ -144,6 +144,8 @@ class AlbumsController(QObject):
             w.view.scrollToTop()
         else:
             sb.setValue(at)
+        # named above the photos, as the chips name what a search understood; its ✕ runs the line again
+        w.places.chips.set_chips([("album", f"Album “{name}”")])
         p.result_count = f"Album “{name}” · {plural(len(resp.results), 'photo')}"
         w.status.set_count(p.result_count)
         p.results_shown.emit()

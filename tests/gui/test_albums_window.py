@@ -73,6 +73,7 @@ def test_an_album_saved_from_feedback_is_listed_shown_and_keeps_filling(
         qtbot.mouseClick(w.sidebar.albums.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert w.albums.current == "red circles" and w.stack.currentWidget() is w.view
     assert not w.sidebar.list.selectedItems()  # the album is marked as shown, no folder is
+    assert w.places.chips.chips() == [("album", "Album “red circles”")]  # named above the photos
     assert sorted(_paths(w)) == sorted(members)
     assert "red circles" in w.presenter.result_count and str(len(members)) in w.presenter.result_count
     # a photo like the 👍 ones (a small red circle, top right) arrives and is indexed: it joins the open
@@ -93,7 +94,12 @@ def test_an_album_saved_from_feedback_is_listed_shown_and_keeps_filling(
     menu = w.albums.build_menu("red circles")
     next(a for a in menu.actions() if a.text() == "Export to a folder…").trigger()
     qtbot.waitUntil(lambda: out.is_dir() and len(list(out.iterdir())) == len(members), timeout=20000)
-    # typing a search leaves the album
+    # the chip's ✕ goes back to the search in the line (still steered); typing a search leaves the album too
+    _answered_after(qtbot, w, lambda: w.places.chips.buttons()[0].click())
+    assert w.albums.current is None and w.current_request.text == "a red circle"
+    assert len(w.current_request.like) == 3 and len(w.current_request.unlike) == 3
+    qtbot.mouseClick(w.sidebar.albums.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: w.albums.current == "red circles", timeout=5000)
     _answered_after(qtbot, w, lambda: w.query_bar.set_text("a blue square"))
     assert w.albums.current is None and not w.sidebar.albums.selectedItems()
     assert [i.text() for i in w.sidebar.list.selectedItems()] == ["All photos"]
