@@ -11,16 +11,21 @@ import numpy as np
 from models.tools import shapes
 
 
-def make_burst(folder: Path, n: int = 10, *, seed: int = 5, name: str = "burst") -> list[str]:
-    """``n`` shots of one yellow star a second apart (JPEG, dated in EXIF): a little sensor noise and exposure
-    drift, as a camera's burst mode gives. Returns their paths."""
+def make_burst(
+    folder: Path, n: int = 10, *, seed: int = 5, name: str = "burst", base: Any = None
+) -> list[str]:
+    """``n`` shots of one scene a second apart (JPEG, dated in EXIF): a little sensor noise and exposure drift,
+    as a camera's burst mode gives. The scene: ``base`` (a PIL image), else a yellow star. Returns the paths."""
     from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    base = np.asarray(
-        shapes.render(shapes.Spec("star", "yellow", "large", "centre", bg_seed=42), 128), np.float32
+    scene = (
+        base.convert("RGB")
+        if base is not None
+        else shapes.render(shapes.Spec("star", "yellow", "large", "centre", bg_seed=42), 128)
     )
+    base = np.asarray(scene, np.float32)
     out = []
     for i in range(n):
         shot = np.clip(base * rng.uniform(0.97, 1.03) + rng.normal(0, 2.0, base.shape), 0, 255)
