@@ -514,7 +514,7 @@ def bursts_and_albums(app: Any, w: Any, out: Path, only: set[str]) -> None:
             if len(w.albums.albums) >= 2:
                 break
             answer_after(lambda t=text: w.query_bar.set_text(t))
-            shown = [w.model.result(i).path for i in range(min(30, w.model.rowCount()))]
+            shown = [w.model.result(i).path for i in range(min(80, w.model.rowCount()))]
             labels = {p: _drawn(p) for p in shown}
             good = [p for p in shown if labels[p] == want][:3]
             bad = [p for p in shown if labels[p] is not None and labels[p] != want][:3]
