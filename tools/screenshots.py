@@ -23,6 +23,14 @@ platform can't switch and leaves those out), named ``…-{W}x{H}-{scheme}{--tag}
 9-filters-…         the filter bar with active filters as chips (first size and scheme only)
 10-shortcuts-…      "?": every shortcut (first size and scheme only)
 
+and, on the same library (which holds a burst of ten near-identical shots):
+
+14a-burst-collapsed.png         bursts stacked: the ten shots as one tile with their count
+14b-burst-expanded.png          the same burst expanded in place (a click on the count)
+15-albums-open.png              albums saved from 3 👍 + 3 👎 in the side bar, one open in the grid
+
+``--only bursts,albums`` takes just those, on a small library (quicker to look at while working on them).
+
 Under Xvfb give the screen room for the largest size (and for QT_SCALE_FACTOR=2)::
 
     PHOTOSEARCH_IMAGE_BACKEND=onnxruntime xvfb-run -a -s "-screen 0 3840x2400x24" \
@@ -192,6 +200,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="1280x800,1920x1080")
     ap.add_argument("--schemes", default="light,dark")
     ap.add_argument("--tag", default="", help="added to each file name (e.g. -200pct)")
+    ap.add_argument("--only", default="", help="bursts,albums: only those shots, on a small library")
     args = ap.parse_args()
     sizes = [parse_size(x) for x in args.sizes.split(",") if x]
     schemes = [x for x in args.schemes.split(",") if x in ("light", "dark")]
@@ -220,6 +229,7 @@ def main() -> None:
             model = build_tiny_model(tmp / "tiny-random")
         app = create_application(["screenshots"])
         settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
+        only = {x for x in args.only.split(",") if x}
 
         def window(paths: Paths, prompt: bool = False) -> MainWindow:
             w = MainWindow(paths, settings=settings, watch=False, prompt_model=prompt)
@@ -231,6 +241,27 @@ def main() -> None:
         def answered(w: MainWindow, kind: str) -> bool:
             r = w.current_response
             return not w.search.busy and r is not None and r.kind == kind
+
+        if only:
+            photos = tmp / "Pictures"
+            make_library(photos, 300, seed=7, image_size=(320, 240), fmt="jpg")
+            add_mixed_photos(photos)
+            add_burst(photos)
+            paths = Paths.resolve(tmp / "data")
+            with Library(paths, write=True, purpose="screenshots") as lib:
+                pkg = install_package_dir(model, paths.models_dir)
+                lib.set_active_model(pkg.id)
+            w = window(paths)
+            wait(app, lambda: w.search.engine is not None)
+            w.folders.add_folder(str(photos))
+            wait(app, lambda: bool(w.state.summary.folders))
+            wait(app, lambda: w.indexing is not None and w.indexing.wait_idle(0.05), 600)
+            n = sum(1 for f in photos.rglob("*") if f.suffix.lower() in (".jpg", ".png"))
+            wait(app, lambda: w.state.summary.visible >= n, 120)
+            bursts_and_albums(app, w, out, only)
+            w.shutdown()
+            w.close()
+            return
 
         # 1. first run
         w = window(Paths.resolve(tmp / "empty"), prompt=True)
@@ -259,6 +290,7 @@ def main() -> None:
 
         make_place_library(photos / "travel")  # shapes with GPS and camera EXIF, in several countries
         add_mixed_photos(photos)
+        add_burst(photos)
         paths = Paths.resolve(tmp / "data")
         with Library(paths, write=True, purpose="screenshots") as lib:
             pkg = install_package_dir(model, paths.models_dir)
@@ -355,6 +387,7 @@ def main() -> None:
         else:
             print("note: the model found matches for the nonsense query; 6-no-good-matches.png not written")
         places(app, w, out)
+        bursts_and_albums(app, w, out, {"bursts", "albums"})
         gallery(app, w, out, sizes, schemes, args.tag, ref, good_change)
         w.shutdown()
         w.close()
@@ -415,6 +448,120 @@ def places(app: Any, w: Any, out: Path) -> None:
         settle(app, w)
         grab(app, w, out / "13b-feedback-applied.png")
     w.query_bar.clear()
+
+
+def add_burst(photos: Path) -> None:
+    """A burst: ten shots of one real scene a second apart (a yellow star without the real photos), dated in
+    EXIF (after ``add_mixed_photos``: their own dates). A real scene, because the drawn shapes of one kind
+    look alike to the burst detector when they carry no date taken (see the note the shot prints)."""
+    from PIL import Image
+
+    from tests.gui.steer_photos import make_burst
+
+    src = real_inputs()
+    scene = src / OPENCV / "data" / "HappyFish.jpg" if src is not None else None  # not among REAL_PHOTOS
+    if scene is not None and scene.is_file():
+        with Image.open(scene) as im:
+            make_burst(photos / "burst", base=im.convert("RGB").resize((320, 240)))
+    else:
+        make_burst(photos / "burst")
+
+
+def bursts_and_albums(app: Any, w: Any, out: Path, only: set[str]) -> None:
+    """Bursts stacked with their count, then expanded; albums saved from 3 👍 + 3 👎 (the window's own road:
+    the 👍/👎 of a search, "Save as album…"), listed in the side bar, one open."""
+    from photosearch.app.feedback import Verdict
+
+    def answer_after(act: Any) -> None:
+        before = w.current_response
+        act()
+        wait(app, lambda: w.current_response is not before and not w.search.busy)
+
+    if "bursts" in only:  # "photos like" one shot of the burst, bursts stacked
+        w.bursts.button.setChecked(True)
+        shot = str(_burst_folder(w) / "burst0.jpg")
+        w.query_bar.clear()
+        answer_after(lambda: w.query_bar.well.set_path(shot))
+        rows = [i for i in range(w.model.rowCount()) if w.model.burst_info(i) is not None]
+        if not rows:
+            print("note: no burst among the photos like a shot of the burst; 14a/14b not written")
+        else:
+            row = rows[0]
+            info = w.model.burst_info(row)
+            print(
+                f"burst: the first stacked tile holds {info.size} shots; "
+                f"{len(rows)} of {w.model.rowCount()} tiles are stacked bursts"
+            )
+            w.view.verticalScrollBar().setValue(max(0, w.view.tile_rect(row).top() - 40))
+            settle(app, w)
+            grab(app, w, out / "14a-burst-collapsed.png")
+            wait(app, lambda: w.model.ready(w.model.burst_info(row).leader), 10)
+            w.bursts.toggle_row(row)
+            wait(app, lambda: bool(w.model.burst_info(row).expanded), 10)
+            w.view.verticalScrollBar().setValue(max(0, w.view.tile_rect(row).top() - 40))
+            settle(app, w)
+            grab(app, w, out / "14b-burst-expanded.png")
+            w.bursts.toggle_row(row)
+        w.bursts.button.setChecked(False)
+        w.query_bar.clear()
+    if "albums" in only:
+        for text, name, want in (
+            ("a red circle", "red circles", ("circle", "red")),
+            ("a blue square", "blue squares", ("square", "blue")),
+            ("a green triangle", "green triangles", ("triangle", "green")),
+            ("a yellow star", "yellow stars", ("star", "yellow")),
+        ):
+            if len(w.albums.albums) >= 2:
+                break
+            answer_after(lambda t=text: w.query_bar.set_text(t))
+            shown = [w.model.result(i).path for i in range(min(80, w.model.rowCount()))]
+            labels = {p: _drawn(p) for p in shown}
+            good = [p for p in shown if labels[p] == want][:3]
+            bad = [p for p in shown if labels[p] is not None and labels[p] != want][:3]
+            if len(good) < 3 or len(bad) < 3:
+                print(f"note: not 3 + 3 examples for {name!r} among the first results; album left out")
+                continue
+            answer_after(lambda g=good: w.steer.mark(Verdict.LIKE, g))
+            answer_after(lambda b=bad: w.steer.mark(Verdict.UNLIKE, b))
+            n = len(w.albums.albums)
+            w.albums.save_from_feedback(name)
+            wait(app, lambda n=n: len(w.albums.albums) > n and not w.albums.tasks.busy, 60)
+        if "red circles" in w.sidebar.album_names():
+            answer_after(lambda: w.query_bar.clear())
+            opened: list[str] = []
+            w.albums.shown.connect(opened.append)
+            w.albums.open("red circles")
+            wait(app, lambda: bool(opened), 60)
+            settle(app, w)
+            grab(app, w, out / "15-albums-open.png")
+            w.albums.shown.disconnect(opened.append)
+        else:
+            print("note: no album was saved; 15-albums-open.png not written")
+    w.query_bar.clear()
+
+
+def _burst_folder(w: Any) -> Path:
+    folder = next(f.path for f in w.state.summary.folders)
+    return Path(folder) / "burst"
+
+
+def _drawn(path: str) -> tuple[str, str] | None:
+    """(shape, colour) of a drawn photo, from the labels file ``make_library`` writes beside it; None for
+    other photos."""
+    from models.tools.shapes import load_labels
+
+    folder = Path(path).parent
+    labels = _LABELS.get(folder)
+    if labels is None:
+        try:
+            labels = {str(f): (v.shape, v.colour) for f, v in load_labels(folder)}
+        except (OSError, ValueError, KeyError):
+            labels = {}
+        _LABELS[folder] = labels
+    return labels.get(path)
+
+
+_LABELS: dict[Path, dict[str, tuple[str, str]]] = {}
 
 
 def gallery(

@@ -1,6 +1,6 @@
 """Painting the justified grid (``photosearch.gui.grid.JustifiedView``): the visible tiles only (a thumbnail
 cropped to its tile, else the photo's mean colour), hover, selection and focus, section headers (the month
-on top sticks), the "Weaker matches below" divider and the rubber band."""
+on top sticks), the "Weaker matches below" divider, a burst's count (``burst_badge``) and the rubber band."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPen
+
+from photosearch.gui.burst_badge import paint_badge
 
 if TYPE_CHECKING:
     from photosearch.gui.grid import JustifiedView
@@ -70,6 +72,9 @@ def paint_grid(view: JustifiedView, p: QPainter, clip: QRect) -> int:
                 p.setPen(QPen(pal.color(Role.Text), 1))
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.drawRect(r.adjusted(0, 0, -1, -1))
+            burst = model.burst_info(i)
+            if burst is not None:
+                paint_badge(p, r, burst, pal, view.font())
             if i == current and focused:  # the keyboard's place: a ring both light and dark photos show
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.setPen(QPen(pal.color(Role.Base), 5))

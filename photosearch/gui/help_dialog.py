@@ -27,6 +27,7 @@ GRID_KEYS = (
     ("L, D", "👍 more like this, 👎 less like this (steers the search at once)"),
     ("Ctrl+Z", "Take back the last 👍 or 👎"),
     ("M", "More like these: search by the selected photos together"),
+    ("B", "Show all shots of a burst, or stack them again"),
     ("Ctrl++, Ctrl+-", "Larger or smaller photos (also Ctrl+wheel)"),
 )
 

@@ -29,6 +29,8 @@ from photosearch.app.library_settings import load as load_library_settings
 from photosearch.app.session import open_writable_or_read_only
 from photosearch.app.status import LibrarySummary, summary
 from photosearch.config import Paths
+from photosearch.gui.albums_controller import AlbumsController
+from photosearch.gui.bursts_view import BurstController
 from photosearch.gui.filters import FilterBar
 from photosearch.gui.folder_controller import FolderController
 from photosearch.gui.grid import JustifiedView
@@ -118,6 +120,8 @@ class MainWindow(QMainWindow):
         self.viewer = PhotoViewer(self, self.model)
         self.places = PlacesController(self)  # chips, the place list, the photo's metadata
         self.steer = SteerController(self)  # 👍/👎, "more like these", strictness
+        self.bursts = BurstController(self)  # bursts stacked, with their count; expanded on a click
+        self.albums = AlbumsController(self)  # the albums in the side bar; "Save as album…"
         self._wire()
         restore_settings(self)
         self.message.show_message("Opening your library…")
@@ -451,6 +455,7 @@ class MainWindow(QMainWindow):
         self.preview.loader.wait()
         self.viewer.loader.wait()
         self.presenter.timeline_tasks.wait()
+        self.albums.tasks.wait()
         self.query_bar.well.loader.wait()
         self.actions_.release_clipboard()
         if self.library is not None:

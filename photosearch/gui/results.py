@@ -1,11 +1,16 @@
 """The results grid: a list model over search results, a delegate that paints thumbnails (asking the
-loader only for rows that are actually painted, i.e. visible), and an icon-mode list view."""
+loader only for rows that are actually painted, i.e. visible), and an icon-mode list view.
+
+A search that stacks bursts (``Query.bursts``) shows each burst as its best shot; the model keeps the rest
+(``SearchResponse.extra["bursts"]``: leader path → every shot's path, best first) and inserts them after
+their leader when the burst is expanded (``expand``), removing them again when it is stacked (``collapse``).
+The other shots' rows come from the catalog, looked up off the UI thread (``gui.bursts_view``)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -30,8 +35,19 @@ ScoreRole = Qt.ItemDataRole.UserRole + 3
 _ModelIndex = QModelIndex | QPersistentModelIndex
 
 
+class BurstInfo(NamedTuple):
+    """A row's place in a burst: the leader's path, the shot's place in it (0: the leader), the burst's size."""
+
+    leader: str
+    shot: int
+    size: int
+    expanded: bool
+
+
 class ResultsModel(QAbstractListModel):
     """Rows are ``photosearch.search.engine.Result`` objects, best first."""
+
+    bursts_changed = Signal()  # bursts arrived whose other shots are not looked up yet
 
     def __init__(self, loader: ThumbnailLoader | None = None, parent: Any = None) -> None:
         super().__init__(parent)
@@ -39,6 +55,11 @@ class ResultsModel(QAbstractListModel):
         self.kind = ""
         self.loader = loader
         self._row_of_hash: dict[str, list[int]] = {}
+        self.bursts: dict[str, list[str]] = {}  # leader path → every shot's path, best first
+        self.expanded: set[str] = set()  # leaders whose shots are shown
+        self.shots: dict[str, Any] = {}  # a burst's other shot (path) → its row, once looked up
+        self.looked_up: set[str] = set()  # paths looked up (found or not)
+        self._burst_of: dict[str, tuple[str, int]] = {}  # shot path → (leader, index)
         if loader is not None:
             loader.loaded.connect(self._thumb_arrived)
 
@@ -46,17 +67,43 @@ class ResultsModel(QAbstractListModel):
         self.loader = loader
         loader.loaded.connect(self._thumb_arrived)
 
-    def set_results(self, results: list[Any], kind: str = "") -> None:
+    def set_results(
+        self, results: list[Any], kind: str = "", bursts: dict[str, list[str]] | None = None
+    ) -> None:
+        """Show ``results``; ``bursts`` (leader path → every shot's path) stacks those: a burst expanded
+        before stays expanded while its leader leads it."""
+        self.bursts = {k: list(v) for k, v in (bursts or {}).items() if len(v) > 1}
+        self.expanded &= {r.path for r in results if r.path in self.bursts}
+        self._index_bursts()
+        self.shots = {p: v for p, v in self.shots.items() if p in self._burst_of}  # only bursts shown
+        self.looked_up &= set(self._burst_of)
+        rows: list[Any] = []
+        for r in results:
+            rows.append(r)
+            if r.path in self.expanded:
+                rows.extend(self._followers(r))
         self.beginResetModel()
-        self.results = list(results)
+        self.results = rows
         self.kind = kind
         self._row_of_hash = {}  # filled as thumbnails are asked for (only those can arrive): cheap at 100k
         self.endResetModel()
         if self.loader is not None:
             self.loader.clear_pending()
             self.loader.fetch_colours(self.results)
+        self._want_shots()
 
-    def append_results(self, results: list[Any]) -> None:
+    def append_results(self, results: list[Any], bursts: dict[str, list[str]] | None = None) -> None:
+        if bursts:
+            have = {r.path for r in self.results}
+            self.bursts.update(
+                {
+                    k: list(v)
+                    for k, v in bursts.items()
+                    if len(v) > 1 and k not in self.bursts and k not in have
+                }
+            )
+            self._index_bursts()
+            self._want_shots()
         if not results:
             return
         first = len(self.results)
@@ -65,6 +112,93 @@ class ResultsModel(QAbstractListModel):
         self.endInsertRows()
         if self.loader is not None:
             self.loader.fetch_colours(list(results))
+
+    # -- bursts ---------------------------------------------------------------------------------------
+    def _index_bursts(self) -> None:
+        self._burst_of = {p: (lead, i) for lead, shots in self.bursts.items() for i, p in enumerate(shots)}
+
+    def _want_shots(self) -> None:
+        if self.missing_shots():
+            self.bursts_changed.emit()
+
+    def missing_shots(self) -> list[str]:
+        """The bursts' other shots not looked up yet."""
+        return [p for shots in self.bursts.values() for p in shots[1:] if p not in self.looked_up]
+
+    def add_shots(self, looked_up: list[str], rows: dict[str, Any]) -> None:
+        """The catalog's answer for ``looked_up`` paths: ``rows`` (path → a ``Result`` of its own file)."""
+        self.looked_up.update(looked_up)
+        self.shots.update(rows)
+
+    def burst_info(self, row: int) -> BurstInfo | None:
+        if not 0 <= row < len(self.results):
+            return None
+        where = self._burst_of.get(self.results[row].path)
+        if where is None:
+            return None
+        lead, i = where
+        return BurstInfo(lead, i, len(self.bursts[lead]), lead in self.expanded)
+
+    def ready(self, leader: str) -> bool:
+        """Every other shot of the burst has been looked up (its rows can be shown)."""
+        return all(p in self.looked_up for p in self.bursts.get(leader, [])[1:])
+
+    def _followers(self, leader: Any) -> list[Any]:
+        """The burst's other shots as rows after ``leader``: each shot's own file, ranked with its leader."""
+        out = []
+        for p in self.bursts.get(leader.path, [])[1:]:
+            shot = self.shots.get(p)
+            if shot is not None:
+                shot.rank, shot.score, shot.passed, shot.z = (
+                    leader.rank,
+                    leader.score,
+                    leader.passed,
+                    leader.z,
+                )
+                out.append(shot)
+        return out
+
+    def _row_of(self, path: str) -> int:
+        return next((i for i, r in enumerate(self.results) if r.path == path), -1)
+
+    def expand(self, leader: str) -> bool:
+        """Show every shot of the burst led by ``leader`` after it; False when it can't be (yet)."""
+        row = self._row_of(leader)
+        if row < 0 or leader not in self.bursts or leader in self.expanded or not self.ready(leader):
+            return False
+        self.expanded.add(leader)
+        have = {r.path for r in self.results}
+        rows = [r for r in self._followers(self.results[row]) if r.path not in have]
+        if rows:
+            self._shift_thumb_rows(row + 1, len(rows))
+            self.beginInsertRows(QModelIndex(), row + 1, row + len(rows))
+            self.results[row + 1 : row + 1] = rows
+            self.endInsertRows()
+            if self.loader is not None:
+                self.loader.fetch_colours(rows)
+        return True
+
+    def collapse(self, leader: str) -> bool:
+        """Stack the burst led by ``leader`` again (its other shots leave the rows)."""
+        if leader not in self.expanded:
+            return False
+        self.expanded.discard(leader)
+        row = self._row_of(leader)
+        others = set(self.bursts.get(leader, [])[1:])
+        n = 0
+        while row >= 0 and row + 1 + n < len(self.results) and self.results[row + 1 + n].path in others:
+            n += 1
+        if n:
+            self.beginRemoveRows(QModelIndex(), row + 1, row + n)
+            del self.results[row + 1 : row + 1 + n]
+            self._shift_thumb_rows(row + 1 + n, -n)
+            self.endRemoveRows()
+        return True
+
+    def _shift_thumb_rows(self, at: int, n: int) -> None:
+        """Rows from ``at`` on moved by ``n`` (inserted > 0, removed < 0): where arriving thumbnails go."""
+        for rows in self._row_of_hash.values():
+            rows[:] = [r + n if r >= at else r for r in rows if not (n < 0 and at + n <= r < at)]
 
     def clear(self) -> None:
         self.set_results([], "")
@@ -85,6 +219,14 @@ class ResultsModel(QAbstractListModel):
             if self.kind == "browse":
                 return r.path
             weak = "" if r.passed else " (weak match)"
+            burst = self.burst_info(index.row())
+            if burst is not None and burst.shot:
+                return f"#{r.rank} · shot {burst.shot + 1} of a burst of {burst.size}{weak}\n{r.path}"
+            if burst is not None:
+                more = "click the count or press B to " + ("stack them" if burst.expanded else "see them all")
+                return (
+                    f"#{r.rank} · score {r.score:.3f}{weak}\na burst of {burst.size} shots ({more})\n{r.path}"
+                )
             return f"#{r.rank} · score {r.score:.3f}{weak}\n{r.path}"
         if role == PathRole:
             return r.path

@@ -24,6 +24,7 @@ from photosearch.progress import plural
 from photosearch.search.engine import SearchResponse
 
 if TYPE_CHECKING:
+    from photosearch.gui.bursts_view import BurstController
     from photosearch.gui.model_controller import ModelController
     from photosearch.gui.places_controller import PlacesController
     from photosearch.gui.status_area import StatusArea
@@ -57,6 +58,7 @@ class PresenterHost(Protocol):
     models: ModelController
     places: PlacesController
     steer: SteerController
+    bursts: BurstController
     closed: bool
 
     def act_on_message(self, action: str) -> None: ...
@@ -86,7 +88,7 @@ class SearchPresenter(QObject):
         self.load_target = -1  # the scrubber asked for the library down to this photo
 
     def current_query(self) -> Query:
-        return self.host.steer.apply(self.host.places.narrow(self._typed_query()))
+        return self.host.bursts.apply(self.host.steer.apply(self.host.places.narrow(self._typed_query())))
 
     def _typed_query(self) -> Query:
         h = self.host
@@ -168,13 +170,14 @@ class SearchPresenter(QObject):
             return False
         if not h.model.rowCount():
             return False
+        bursts = resp.extra.get("bursts")
         if h.view.underMouse():
             have = {h.model.result(i).path for i in range(h.model.rowCount())}
-            h.model.append_results([r for r in resp.results if r.path not in have])
+            h.model.append_results([r for r in resp.results if r.path not in have], bursts)
         else:
             sb = h.view.verticalScrollBar()
             at = sb.value()
-            h.model.set_results(resp.results, resp.kind)
+            h.model.set_results(resp.results, resp.kind, bursts)
             sb.setValue(at)
         self._preview_follows()
         return True
@@ -201,12 +204,14 @@ class SearchPresenter(QObject):
 
     def find_similar(self, path: str) -> None:
         self.submit(
-            Query(
-                QueryKind.SIMILAR,
-                images=(path,),
-                filters=self.host.side.filters(),
-                k=SEARCH_K,
-                label=f"photos like {os.path.basename(path)}",
+            self.host.bursts.apply(
+                Query(
+                    QueryKind.SIMILAR,
+                    images=(path,),
+                    filters=self.host.side.filters(),
+                    k=SEARCH_K,
+                    label=f"photos like {os.path.basename(path)}",
+                )
             )
         )
 
@@ -227,8 +232,10 @@ class SearchPresenter(QObject):
                 self.current_request = more
                 h.search.submit(more)
             return
-        # a search returned a full page: there may be more (filters and the relevance cut-off return fewer)
-        if len(resp.results) >= req.k and req.k < SEARCH_K_MAX and shown < resp.library_size:
+        # a search returned a full page: there may be more (filters and the relevance cut-off return fewer;
+        # stacked bursts count with all their shots)
+        ranked = len(resp.results) + sum(len(s) - 1 for s in (resp.extra.get("bursts") or {}).values())
+        if ranked >= req.k and req.k < SEARCH_K_MAX and shown < resp.library_size:
             more = req.with_(k=min(SEARCH_K_MAX, req.k + SEARCH_K), offset=shown)
             self.current_request = more
             h.search.submit(more)
@@ -245,7 +252,7 @@ class SearchPresenter(QObject):
             return
         if req.offset > 0:  # more of the same search: append what isn't shown yet, in rank order
             have = {h.model.result(i).path for i in range(h.model.rowCount())}
-            h.model.append_results([r for r in resp.results if r.path not in have])
+            h.model.append_results([r for r in resp.results if r.path not in have], resp.extra.get("bursts"))
             return
         live = req is self.live_request
         self.live_request = None
@@ -336,7 +343,7 @@ class SearchPresenter(QObject):
         results = resp.results
         if self.by_date and not browse:
             results = sorted(resp.passed, key=result_time, reverse=True)
-        h.model.set_results(results, resp.kind)
+        h.model.set_results(results, resp.kind, resp.extra.get("bursts"))
         self._preview_follows()
 
     def set_by_date(self, on: bool) -> None:
@@ -359,6 +366,7 @@ class SearchPresenter(QObject):
             count = f"{plural(close, 'close match', 'close matches')} in {plural(n, 'photo')}"
             if rest:
                 count += f" · {plural(rest, 'less close result')} below the line"
+            count += h.bursts.count_words(resp.extra.get("bursts") or {})
         self.result_count = count
         h.status.set_count(f"{kind}{count}")  # always shown, indexing or not
 

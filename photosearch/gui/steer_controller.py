@@ -150,3 +150,5 @@ class SteerController(QObject):
             menu.addAction(f"More like these {len(paths)}", lambda: self.more_like_selected(paths))
         menu.addAction("👍 More like this", lambda: self.mark(Verdict.LIKE, paths))
         menu.addAction("👎 Less like this", lambda: self.mark(Verdict.UNLIKE, paths))
+        self.w.albums.add_to_menu(menu)  # "Save 👍/👎 as album…"
+        self.w.bursts.add_to_menu(menu, paths)  # "Show all n shots"
