@@ -1,9 +1,8 @@
 """Bursts in the window: near-identical shots taken seconds apart show as one tile (the best-ranked shot) with
 their count; a click on the count, B, or the context menu's "Show all n shots" expands the burst in place, and
 the same again stacks it. The "Bursts" switch in the filter bar (remembered) asks every search for stacked
-bursts. It starts off: the window's answer to a query is then the same as ``photosearch search`` (``--bursts``
-is the switch), and the detector groups look-alike photos without a date taken by their look alone, which can
-hide distinct photos in a library of similar ones.
+bursts. It starts on, as photo apps stack bursts (``photosearch search --bursts`` is the same answer); only
+shots with a date taken, seconds apart, are ever stacked (:mod:`photosearch.search.bursts`).
 
 The grouping is the application's (``Query.bursts`` → ``photosearch.app.search.search`` →
 ``SearchResponse.extra["bursts"]``); this controller only adds the flag to the window's queries, looks up the
@@ -48,7 +47,7 @@ class BurstController(QObject):
         b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         b.setAutoRaise(True)
         b.setCheckable(True)
-        b.setChecked(str(window.settings.value(SETTING, "false")).lower() in ("true", "1"))
+        b.setChecked(str(window.settings.value(SETTING, "true")).lower() in ("true", "1"))
         b.toggled.connect(self._toggled)
         bar = window.side.layout()
         assert isinstance(bar, QHBoxLayout)

@@ -2,9 +2,11 @@
 
 The signals are the duplicate detector's (:mod:`photosearch.search.duplicates`): embeddings close (cosine ≥ its
 ``DEFAULT_THRESHOLD``) and 64-bit perceptual hashes within its ``DEFAULT_MAX_DISTANCE`` bits (when both photos
-have one), plus, when both photos carry a date taken, at most :data:`BURST_SECONDS` apart (a burst is shot in
-seconds; two look-alike photos a year apart are two moments). No pixel check: shots of a burst differ by more
-than copies do, which is the point. Each burst is led by its best-ranked shot; the others follow it in
+have one), and both photos dated (a date taken) at most :data:`BURST_SECONDS` apart: a burst is shot in seconds,
+two look-alike photos a year apart are two moments, and photos without a date taken are never stacked — drawn
+shapes, screenshots and scans look alike to these signals without being one moment (in a library of drawn
+shapes, 98 of 200 results were stacked, a star with a cross, before this rule). No pixel check: shots of a burst
+differ by more than copies do, which is the point; undated copies are the duplicate finder's. Each burst is led by its best-ranked shot; the others follow it in
 ``SearchResponse.extra["bursts"]`` (leader path → every shot's path, best first), which is how a view expands it.
 """
 
@@ -31,9 +33,9 @@ def same_burst(a: Result, b: Result, cosine: float) -> bool:
         and hamming(int(fa.phash), int(fb.phash)) > DEFAULT_MAX_DISTANCE
     ):
         return False
-    if fa.taken_at is not None and fb.taken_at is not None and abs(fa.taken_at - fb.taken_at) > BURST_SECONDS:
+    if fa.taken_at is None or fb.taken_at is None:
         return False
-    return True
+    return abs(fa.taken_at - fb.taken_at) <= BURST_SECONDS
 
 
 def collapse(resp: SearchResponse, catalog: Catalog, dim: int, k: int | None = None) -> SearchResponse:

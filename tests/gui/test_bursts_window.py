@@ -1,7 +1,7 @@
 """Bursts in the real window (shapes model, a real library): a burst of ten near-identical shots shows as one
 tile with the count 10; a click on the count expands it to ten tiles in a row, B stacks it again, the context
-menu offers "Show all 10 shots"; the "Bursts" switch (off by default: the window then answers as
-``photosearch search`` does) turns stacking on and off, and is remembered."""
+menu offers "Show all 10 shots"; the "Bursts" switch (on by default, as photo apps stack bursts; off,
+the window answers as ``photosearch search`` does) turns stacking on and off, and is remembered."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ def test_a_burst_of_ten_is_one_tile_with_its_count_and_expands(
     paths, burst = burst_library
     w = make_window(paths)
     wait_results(qtbot, w)
-    assert not w.bursts.button.isChecked()  # off by default: every photo, as `photosearch search` shows
+    assert w.bursts.button.isChecked()  # on by default, as photo apps stack bursts
+    w.bursts.button.setChecked(False)  # off: every shot, as `photosearch search` without --bursts shows
     _search(qtbot, w, "a yellow star")
     assert not w.current_request.bursts and sum(p in burst for p in _paths(w)) == 10
     before = w.current_response
