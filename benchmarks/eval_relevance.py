@@ -352,6 +352,18 @@ def rates(outcomes: list[Outcome]) -> dict[str, tuple[float, int]]:
             float(np.mean([o.top_relevant for o in sel])),
             len(sel),
         )
+    sel = [o for o in outcomes if o.expect_match and o.kind == "composed"]
+    if sel:  # the same split for composed queries alone: retrieval (the model) against the line
+        res["  (composed match queries whose first result is a match)"] = (
+            float(np.mean([o.top_relevant for o in sel])),
+            len(sel),
+        )
+        res["  (composed: first result a match and it passes / first result a match)"] = (
+            float(np.mean([o.correct for o in sel if o.top_relevant]))
+            if any(o.top_relevant for o in sel)
+            else 0.0,
+            sum(o.top_relevant for o in sel),
+        )
     return res
 
 

@@ -29,7 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.tools import shapes  # after the path line
+from benchmarks._common import cpu_header  # after the path line
+from models.tools import shapes
 from photosearch.models.encoders import ModelRuntime
 from photosearch.search.steer import rocchio, several, train_album
 
@@ -112,19 +113,13 @@ def album_watch(n_new: int = 10) -> list[float]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def cpu_line() -> str:
-    from benchmarks.eval_relevance import cpu_line as line
-
-    return line()
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--photos", type=int, default=3240)
     ap.add_argument("--seed", type=int, default=1, help="the feedback weights were chosen on seed 0")
     ap.add_argument("--watch", action="store_true", help="only the album-while-watch-runs latency")
     args = ap.parse_args()
-    print(f"CPU: {cpu_line()}")
+    print(cpu_header())
     if args.watch:
         got = album_watch()
         print("  in order: " + ", ".join(f"{x:.2f}" for x in got))
