@@ -184,6 +184,17 @@ class RelevanceCutoff:
             base, calibrated = cal.thresholds.get(rule_kind, DEFAULT_LINE.get(rule_kind, 3.0)), cal.calibrated
         return base + shift(rule_kind, strictness), calibrated
 
+    def vectors_in_order(self, labels: list[int]) -> np.ndarray | None:
+        """The stored embeddings of ``labels``, row for row (the catalog returns rows in its own order, not the
+        order asked for); None when one of them is gone."""
+        ids, vecs = self.catalog.embeddings_by_ids(labels, self.runtime.dim)
+        by_id = {int(i): v for i, v in zip(ids.tolist(), vecs, strict=True)}
+        if any(int(lab) not in by_id for lab in labels):
+            return None
+        if not labels:
+            return np.zeros((0, self.runtime.dim), np.float32)
+        return np.stack([by_id[int(lab)] for lab in labels]).astype(np.float32)
+
     def bank_margins(
         self, results: list[Result], scores: np.ndarray | None = None, top: int = BANK_TOP
     ) -> np.ndarray:
@@ -213,9 +224,9 @@ class RelevanceCutoff:
     ) -> None:
         """Mark ``results`` (ranked by anything, e.g. a steered query) by how ``scorer`` — the query the person
         gave — scores them; labels in ``always`` pass (photos the person marked as good)."""
-        _, vecs = self.catalog.embeddings_by_ids([r.label for r in results], self.runtime.dim)
+        vecs = self.vectors_in_order([r.label for r in results])
         original = [r.score for r in results]
-        if len(vecs) == len(results):
+        if vecs is not None:
             for r, s in zip(results, scorer.score(fusion_mod.normalize(vecs)).tolist(), strict=True):
                 r.score = float(s)
         self._apply_cutoff(results, scorer, kind, True, strictness)
@@ -281,8 +292,8 @@ class RelevanceCutoff:
         stats = self.query_stats(cosine_scorer(v))
         if not results:
             return stats
-        _, vecs = self.catalog.embeddings_by_ids([r.label for r in results], self.runtime.dim)
-        if len(vecs) != len(results):  # a row vanished meanwhile: judge by the fused score alone
+        vecs = self.vectors_in_order([r.label for r in results])
+        if vecs is None:  # a row vanished meanwhile: judge by the fused score alone
             for r in results:
                 r.z, r.passed = None, not use
             return stats
