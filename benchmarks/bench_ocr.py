@@ -28,6 +28,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -188,6 +189,47 @@ def throughput(
     return len(items) / (time.perf_counter() - start)
 
 
+def profile(items: list[dict], first_side: int, threads: int) -> dict[str, float]:
+    """Milliseconds per photo in each step of the product's one-look reading (as ``TextReader.read`` does it):
+    the draft decode, the detector's input, its run, its boxes, and — for photos where it found some — the
+    full decode, the crops and recognition (direction classifier + recogniser, batched)."""
+    from photosearch.text.ocr import _crop, _whole_frame
+
+    reader = TextReader(det_side=first_side, first_side=first_side, threads=threads)
+    engine = reader._get()
+    engine.detect(
+        np.asarray(open_image(items[0]["path"], draft_short_side=first_side * 3 // 4).image), first_side
+    )
+    acc: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def lap(step: str) -> None:
+        now = time.perf_counter()
+        acc[step] = acc.get(step, 0.0) + now - clock[0]
+        clock[0] = now
+
+    for it in items:
+        path = it["path"]
+        clock[0] = time.perf_counter()
+        small = np.asarray(open_image(path, draft_short_side=first_side * 3 // 4).image)[:, :, ::-1]
+        lap("decode (draft)")
+        prob, _ = engine.detect(small, first_side)
+        lap("detection (scale + run)")
+        seen = [b for b in engine.boxes(prob, prob.shape) if not _whole_frame(b, prob.shape)]
+        lap("detection boxes")
+        if not seen:
+            continue
+        pixels = np.asarray(open_image(path).image)[:, :, ::-1]
+        lap("decode (full, text found)")
+        per = np.array([pixels.shape[1] / prob.shape[1], pixels.shape[0] / prob.shape[0]], dtype=np.float32)
+        crops = [c for b in seen if (c := _crop(pixels, b * per)) is not None]
+        lap("crops")
+        if crops:
+            engine.recognise(crops)
+            lap("recognition")
+    return {k: 1000 * v / len(items) for k, v in acc.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--text", type=int, default=320)
@@ -199,6 +241,7 @@ def main() -> None:
         "--threads", type=int, default=1, help="ONNX threads per reader (the product: 1 reader, every core)"
     )
     ap.add_argument("--speed-only", action="store_true", help="only the throughput figures")
+    ap.add_argument("--profile", action="store_true", help="only the time per step (one reader, the sample)")
     ap.add_argument("--speed-sample", type=int, default=40, help="photos of each kind timed on their own")
     args = ap.parse_args()
     print(
@@ -209,6 +252,13 @@ def main() -> None:
     items = build(args.text, args.plain)
     text_items = [it for it in items if it["words"]]
     plain_items = [it for it in items if not it["words"]]
+
+    if args.profile:
+        for kind, group in (("no text", plain_items), ("with text", text_items)):
+            steps = profile(group[: args.speed_sample], args.first_side, args.threads)
+            print(f"{kind}: " + ", ".join(f"{k} {v:.0f} ms" for k, v in steps.items())
+                  + f" per photo; load average {os.getloadavg()}")  # fmt: skip
+        return
 
     # throughput first, on their own, each kind separately
     sides = (args.det_side, args.threads, args.first_side)

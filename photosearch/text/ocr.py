@@ -2,8 +2,11 @@
 (detection, recognition, and a text-direction classifier; models by Baidu's PaddleOCR team, Apache-2.0).
 
 Cost is kept down in two ways: detection runs on a reduced image (the caller decodes with JPEG draft mode to
-about ``det_side`` px; most photos stop here, with nothing found), and recognition runs on full-resolution crops
-of the found regions only. Each photo has a time budget in CPU seconds of the reading thread (so a machine busy with other work does not
+about ``first_side`` px, 1000×750 for a 12 MP JPEG; photos where it finds nothing stop there), and recognition
+runs on full-resolution crops of the found regions only. In bench_ocr one look at 960 px both costs less and
+finds more than one at 1600 px: at 1600 the detector misses lines 8–13 px tall there (20–32 px on the
+12 MP photo) that it finds at 960, and a whole-photo look at 1920 after the first finds a few more but costs
+too much on photos without text (benchmarks/README.md). Each photo has a time budget in CPU seconds of the reading thread (so a machine busy with other work does not
 cut reading short): lines read before it runs out are kept.
 
 Privacy: only the bundled model files are used (each path is given explicitly, so rapidocr's downloader never
