@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import sqlite3
 import sys
@@ -27,6 +28,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -34,8 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import cpu_header
 
 from benchmarks.real_photos import dictionary, ensure  # after the path line, as the other benchmarks do
+from photosearch.library.imaging import open_image
 from photosearch.text.match import TextQuery, index_form
-from photosearch.text.ocr import TextReader
+from photosearch.text.ocr import DET_SIDE, FIRST_SIDE, TextReader
 
 CORPUS = Path(__file__).resolve().parent / "_inputs" / "ocr-corpus"
 SIZE = (4000, 3000)
@@ -152,26 +155,22 @@ def build(n_text: int, n_plain: int, seed: int = 7) -> list[dict]:
 
 
 def read_all(
-    items: list[dict], workers: int, det_side: int, threads: int = 1
+    items: list[dict], workers: int, det_side: int, threads: int = 1, first_side: int = FIRST_SIDE
 ) -> tuple[dict[str, str], dict[str, float]]:
     local = threading.local()
 
     def reader() -> TextReader:
         if not hasattr(local, "r"):
-            local.r = TextReader(det_side=det_side, threads=threads)
+            local.r = TextReader(det_side=det_side, threads=threads, first_side=first_side)
         return local.r
 
     def one(item: dict) -> tuple[str, str, float]:
+        # as the product's text pass reads a photo (TextPass.read_one): a draft-mode decode for the first
+        # look, the full decode only when it saw something
         t = time.perf_counter()
-        with Image.open(item["path"], formats=["JPEG"]) as im:
-            im.draft("RGB", (det_side, det_side))
-            reduced = im.convert("RGB")
-
-        def full() -> Image.Image:
-            with Image.open(item["path"], formats=["JPEG"]) as big:
-                return big.convert("RGB")
-
-        result = reader().read(reduced, full)
+        r = reader()
+        reduced = open_image(item["path"], draft_short_side=r.first_side * 3 // 4).image
+        result = r.read(reduced, lambda: open_image(item["path"]).image)
         return item["path"], result.text, time.perf_counter() - t
 
     texts: dict[str, str] = {}
@@ -182,10 +181,53 @@ def read_all(
     return texts, times
 
 
-def throughput(items: list[dict], workers: int, det_side: int, threads: int = 1) -> float:
+def throughput(
+    items: list[dict], workers: int, det_side: int, threads: int = 1, first_side: int = FIRST_SIDE
+) -> float:
     start = time.perf_counter()
-    read_all(items, workers, det_side, threads)
+    read_all(items, workers, det_side, threads, first_side)
     return len(items) / (time.perf_counter() - start)
+
+
+def profile(items: list[dict], first_side: int, threads: int) -> dict[str, float]:
+    """Milliseconds per photo in each step of the product's one-look reading (as ``TextReader.read`` does it):
+    the draft decode, the detector's input, its run, its boxes, and — for photos where it found some — the
+    full decode, the crops and recognition (direction classifier + recogniser, batched)."""
+    from photosearch.text.ocr import _crop, _whole_frame
+
+    reader = TextReader(det_side=first_side, first_side=first_side, threads=threads)
+    engine = reader._get()
+    engine.detect(
+        np.asarray(open_image(items[0]["path"], draft_short_side=first_side * 3 // 4).image), first_side
+    )
+    acc: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def lap(step: str) -> None:
+        now = time.perf_counter()
+        acc[step] = acc.get(step, 0.0) + now - clock[0]
+        clock[0] = now
+
+    for it in items:
+        path = it["path"]
+        clock[0] = time.perf_counter()
+        small = np.asarray(open_image(path, draft_short_side=first_side * 3 // 4).image)[:, :, ::-1]
+        lap("decode (draft)")
+        prob, _ = engine.detect(small, first_side)
+        lap("detection (scale + run)")
+        seen = [b for b in engine.boxes(prob, prob.shape) if not _whole_frame(b, prob.shape)]
+        lap("detection boxes")
+        if not seen:
+            continue
+        pixels = np.asarray(open_image(path).image)[:, :, ::-1]
+        lap("decode (full, text found)")
+        per = np.array([pixels.shape[1] / prob.shape[1], pixels.shape[0] / prob.shape[0]], dtype=np.float32)
+        crops = [c for b in seen if (c := _crop(pixels, b * per)) is not None]
+        lap("crops")
+        if crops:
+            engine.recognise(crops)
+            lap("recognition")
+    return {k: 1000 * v / len(items) for k, v in acc.items()}
 
 
 def main() -> None:
@@ -193,31 +235,42 @@ def main() -> None:
     ap.add_argument("--text", type=int, default=320)
     ap.add_argument("--plain", type=int, default=320)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--det-side", type=int, default=1600)
+    ap.add_argument("--det-side", type=int, default=DET_SIDE, help="long side of the second (closer) look")
+    ap.add_argument("--first-side", type=int, default=FIRST_SIDE, help="long side of the first look")
     ap.add_argument(
         "--threads", type=int, default=1, help="ONNX threads per reader (the product: 1 reader, every core)"
     )
     ap.add_argument("--speed-only", action="store_true", help="only the throughput figures")
+    ap.add_argument("--profile", action="store_true", help="only the time per step (one reader, the sample)")
     ap.add_argument("--speed-sample", type=int, default=40, help="photos of each kind timed on their own")
     args = ap.parse_args()
     print(
-        f"{cpu_header()}; workers {args.workers} × {args.threads} threads; detection at {args.det_side} px",
+        f"{cpu_header()}; workers {args.workers} × {args.threads} threads; first look at {args.first_side} px, "
+        f"second at {args.det_side} px; load average {os.getloadavg()}",
         flush=True,
     )
     items = build(args.text, args.plain)
     text_items = [it for it in items if it["words"]]
     plain_items = [it for it in items if not it["words"]]
 
+    if args.profile:
+        for kind, group in (("no text", plain_items), ("with text", text_items)):
+            steps = profile(group[: args.speed_sample], args.first_side, args.threads)
+            print(f"{kind}: " + ", ".join(f"{k} {v:.0f} ms" for k, v in steps.items())
+                  + f" per photo; load average {os.getloadavg()}")  # fmt: skip
+        return
+
     # throughput first, on their own, each kind separately
-    tp_plain = throughput(plain_items[: args.speed_sample], args.workers, args.det_side, args.threads)
-    tp_text = throughput(text_items[: args.speed_sample], args.workers, args.det_side, args.threads)
+    sides = (args.det_side, args.threads, args.first_side)
+    tp_plain = throughput(plain_items[: args.speed_sample], args.workers, *sides)
+    tp_text = throughput(text_items[: args.speed_sample], args.workers, *sides)
     if args.speed_only:
         print(f"throughput ({args.workers} workers × {args.threads} threads): no text {tp_plain:.2f} photos/s "
-              f"(goal >= 2), with text {tp_text:.2f} photos/s (goal >= 0.5)")  # fmt: skip
+              f"(goal >= 2), with text {tp_text:.2f} photos/s (goal >= 0.5); load average {os.getloadavg()}")  # fmt: skip
         return
 
     t0 = time.perf_counter()
-    texts, _ = read_all(items, args.workers, args.det_side)
+    texts, _ = read_all(items, args.workers, args.det_side, 1, args.first_side)
     read_s = time.perf_counter() - t0
 
     # word recall by height
@@ -279,14 +332,17 @@ def main() -> None:
     print(f"photos without text in a query's top 3: {plain_returned} over {queries} queries "
           f"= {plain_returned / max(queries * 3, 1):.4f} of the top-3 slots (goal <= 0.01)")  # fmt: skip
     print(f"throughput ({args.workers} workers): no text {tp_plain:.2f} photos/s (goal >= 2), "
-          f"with text {tp_text:.2f} photos/s (goal >= 0.5); whole corpus read in {read_s:.0f} s")  # fmt: skip
+          f"with text {tp_text:.2f} photos/s (goal >= 0.5); whole corpus read in {read_s:.0f} s; "
+          f"load average {os.getloadavg()}")  # fmt: skip
     out = Path(__file__).resolve().parent / "_out"
     out.mkdir(exist_ok=True)
     (out / "bench_ocr.json").write_text(json.dumps({
         "cpu": cpu_header(), "recall": rows, "occluded": [occ_hit, len(occ)], "search_tall": success[True],
         "search_short": success[False], "plain_in_top3": plain_returned, "queries": queries,
         "photos_per_s_plain": tp_plain, "photos_per_s_text": tp_text, "det_side": args.det_side,
+        "first_side": args.first_side,
     }, indent=1))  # fmt: skip
+    (out / "bench_ocr_texts.json").write_text(json.dumps(texts))  # what was read, for looking into misses
 
 
 if __name__ == "__main__":

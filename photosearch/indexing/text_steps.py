@@ -28,11 +28,10 @@ from photosearch.progress import Progress, ProgressPhase, RateMeter, WorkControl
 from photosearch.store.catalog import Catalog, FileRow
 from photosearch.store.catalog_text import StoredLine
 from photosearch.text.match import index_form
-from photosearch.text.ocr import OcrUnavailable, ReadInterrupted, TextReader
+from photosearch.text.ocr import DET_SIDE, OcrUnavailable, ReadInterrupted, TextReader
 
 log = logging.getLogger(__name__)
 
-DET_SIDE = 1600  # long side of the image detection runs on (the benchmark's setting)
 BUDGET_S = 8.0  # CPU seconds per photo for recognition; lines read before it runs out are kept
 ENV_THREADS = "PHOTOSEARCH_TEXT_THREADS"
 
@@ -57,7 +56,8 @@ class TextPass:
         assert f.content_hash is not None
         start = time.monotonic()
         try:
-            reduced = open_image(f.path, draft_short_side=self.reader.det_side * 3 // 4).image
+            # the first look's draft-mode decode (1000×750 for a 12 MP JPEG); the full decode only if it saw text
+            reduced = open_image(f.path, draft_short_side=self.reader.first_side * 3 // 4).image
             result = self.reader.read(reduced, lambda: open_image(f.path).image, stop)
         except ReadInterrupted:
             return "interrupted"

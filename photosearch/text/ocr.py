@@ -2,8 +2,11 @@
 (detection, recognition, and a text-direction classifier; models by Baidu's PaddleOCR team, Apache-2.0).
 
 Cost is kept down in two ways: detection runs on a reduced image (the caller decodes with JPEG draft mode to
-about ``det_side`` px; most photos stop here, with nothing found), and recognition runs on full-resolution crops
-of the found regions only. Each photo has a time budget in CPU seconds of the reading thread (so a machine busy with other work does not
+about ``first_side`` px, 1000×750 for a 12 MP JPEG; photos where it finds nothing stop there), and recognition
+runs on full-resolution crops of the found regions only. In bench_ocr one look at 960 px both costs less and
+finds more than one at 1600 px: at 1600 the detector misses lines 8–13 px tall there (20–32 px on the
+12 MP photo) that it finds at 960, and a whole-photo look at 1920 after the first finds a few more but costs
+too much on photos without text (benchmarks/README.md). Each photo has a time budget in CPU seconds of the reading thread (so a machine busy with other work does not
 cut reading short): lines read before it runs out are kept.
 
 Privacy: only the bundled model files are used (each path is given explicitly, so rapidocr's downloader never
@@ -37,6 +40,17 @@ MODEL_FILES = {
 }
 CREDIT = "Text recognition: PP-OCRv6 models by the PaddleOCR team (Baidu), Apache-2.0, run through RapidOCR."
 SCRIPTS = "Latin and CJK (Chinese, Japanese kana and kanji); not Cyrillic, Hangul or Arabic"
+
+
+FIRST_SIDE = 960  # long side of the first look (the whole photo, for every photo)
+DET_SIDE = 960  # long side of the second look (as if on the whole photo); at most 1.2 × FIRST_SIDE: one look
+WEAK_RESPONSE = 0.15  # a first-look map value from which a spot is looked at again, closer
+MIN_SPOT = 4  # map pixels a spot needs to be looked at again
+TILE_MARGIN = 2.0  # a spot's tile reaches this many of its heights beyond it (a line seen only in part)
+WHOLE_PHOTO = 0.5  # tiles covering more of the photo than this: the second look takes the whole photo
+BOX_THRESHOLD = 0.4  # a region's mean detection score from which it is read (rapidocr: 0.5; 0.4 finds more
+# of the small, thin-lettered and tilted lines in bench_ocr at no cost in false returns)
+RECOGNITION_BATCH = 6  # crops per recognition call (the budget and ``stop`` are checked between calls)
 
 
 class OcrUnavailable(RuntimeError):
@@ -85,12 +99,27 @@ def model_dir() -> Path:
 
 
 class TextReader:
-    """One OCR engine, loaded on first use and shared by threads (calls are serialised per engine)."""
+    """One OCR engine, loaded on first use and shared by threads (calls are serialised per engine).
+
+    Detection looks once or twice. The first look runs on the whole ``reduced`` image at ``first_side`` px
+    (long side): a photo whose detection map shows nothing there has no text and costs only that look. When
+    ``det_side`` is larger, the spots of that map with a weak response but no box (small or faint text) get a
+    second look at ``det_side`` px (as if the whole photo were that size), on tiles of the full image around
+    them only (the whole photo when those cover most of it). The boxes found are recognised on
+    full-resolution crops."""
 
     def __init__(
-        self, det_side: int = 960, budget_s: float = 8.0, min_confidence: float = 0.5, threads: int = 1
+        self,
+        det_side: int = DET_SIDE,
+        budget_s: float = 8.0,
+        min_confidence: float = 0.5,
+        threads: int = 1,
+        first_side: int = FIRST_SIDE,
+        weak: float = WEAK_RESPONSE,
     ) -> None:
         self.det_side = det_side
+        self.first_side = min(first_side, det_side)
+        self.weak = weak
         self.budget_s = budget_s
         self.min_confidence = min_confidence
         self.threads = threads
@@ -100,7 +129,7 @@ class TextReader:
     def _get(self) -> Any:
         with self._lock:
             if self._engine is None:
-                self._engine = _make_engine(self.threads, self.det_side)
+                self._engine = _Engine(self.threads)
             return self._engine
 
     def read(
@@ -109,52 +138,112 @@ class TextReader:
         full: Callable[[], Image.Image] | Image.Image | None = None,
         stop: Callable[[], bool] | None = None,
     ) -> OcrResult:
-        """Detect on ``reduced`` (RGB, oriented; scaled so its long side is about ``det_side``), then recognise
-        the regions found on crops of ``full`` (the same photo at full size, loaded only when text was found;
-        ``reduced`` itself when None). ``stop`` is asked before detection, before loading ``full`` and
-        between regions: when it says True, ``ReadInterrupted`` is raised (the indexer gives way to
-        embedding at once)."""
+        """Detect on ``reduced`` (RGB, oriented; its long side at least ``first_side`` when the photo is that
+        big), then on tiles of ``full`` (the same photo at full size, loaded only when the first look saw
+        something; ``reduced`` itself when None), and recognise the regions found on crops of ``full``.
+        ``stop`` is asked before each look, before loading ``full`` and between batches of regions: when it
+        says True, ``ReadInterrupted`` is raised (the indexer gives way to embedding at once)."""
         start = time.monotonic()
-        cpu_start = (
-            time.thread_time()
-        )  # the budget counts this thread's CPU time: a busy machine is no reason to
-        # stop reading (the ONNX sessions run on the calling thread, one intra-op thread each)
+        # the budget counts this thread's CPU time: a busy machine is no reason to stop reading
+        cpu_start = time.thread_time()
         engine = self._get()
         if stop is not None and stop():
             raise ReadInterrupted
-        small = _fit(reduced.convert("RGB"), self.det_side)
-        det = engine(np.asarray(small)[:, :, ::-1], use_det=True, use_cls=False, use_rec=False)
-        boxes = [] if det.boxes is None else [np.asarray(b, dtype=np.float32) for b in det.boxes]
-        boxes = [b for b in boxes if not _whole_frame(b, small.size)]
-        if not boxes:
+        small = np.asarray(reduced.convert("RGB"))[:, :, ::-1]
+        prob, _ = engine.detect(small, self.first_side)
+        seen = [b for b in engine.boxes(prob, prob.shape) if not _whole_frame(b, prob.shape)]
+        closer = full is not None and self.det_side > self.first_side * 1.2
+        spots = [s for s in _weak_regions(prob, self.weak) if not _covered(s, seen)] if closer else []
+        if not seen and not spots:
             return OcrResult((), 0, time.monotonic() - start, True)
         if stop is not None and stop():
             raise ReadInterrupted
         big = full() if callable(full) else (full if full is not None else reduced)
-        big = big.convert("RGB")
-        sx, sy = big.width / small.width, big.height / small.height
-        pixels = np.asarray(big)[:, :, ::-1]
+        pixels = np.asarray(big.convert("RGB"))[:, :, ::-1]
+        fh, fw = pixels.shape[:2]
+        per = np.array(
+            [fw / prob.shape[1], fh / prob.shape[0]], dtype=np.float32
+        )  # full pixels per map pixel
+        boxes = [b * per for b in seen]
+        fine = min(1.0, self.det_side / max(fw, fh))
+        for x0, y0, x1, y1 in _tiles(spots, float(per[0]), float(per[1]), fw, fh):
+            if stop is not None and stop():
+                raise ReadInterrupted
+            tile = pixels[y0:y1, x0:x1]
+            tprob, _ = engine.detect(tile, max(32, round(max(x1 - x0, y1 - y0) * fine)))
+            for b in engine.boxes(tprob, tile.shape[:2]):
+                if not _whole_frame(b, tile.shape[:2]):
+                    box = b + np.array([x0, y0], dtype=np.float32)
+                    if not any(_inside(box.mean(axis=0), other) for other in boxes):
+                        boxes.append(box)
+        if not boxes:
+            return OcrResult((), 0, time.monotonic() - start, True)
         lines: list[TextLine] = []
         complete = True
-        for box in _reading_order(boxes):
+        ordered = _reading_order(boxes)
+        for i in range(0, len(ordered), RECOGNITION_BATCH):
             if stop is not None and stop():
                 raise ReadInterrupted
             if time.thread_time() - cpu_start > self.budget_s:
                 complete = False
                 break
-            corners = box * np.array([sx, sy], dtype=np.float32)
-            crop = _crop(pixels, corners)
-            if crop is None:
+            batch = [
+                (c, crop)
+                for c in ordered[i : i + RECOGNITION_BATCH]
+                if (crop := _crop(pixels, c)) is not None
+            ]
+            if not batch:
                 continue
-            rec = engine(crop, use_det=False, use_cls=True, use_rec=True)
-            txts = rec.txts or ()
-            scores = rec.scores or ()
-            for text, score in zip(txts, scores, strict=False):
+            for (corners, _), (text, score) in zip(
+                batch, engine.recognise([c for _, c in batch]), strict=True
+            ):
                 text = " ".join(str(text).split())
                 if text and float(score) >= self.min_confidence:
                     c = [(round(float(x), 1), round(float(y), 1)) for x, y in corners]
                     lines.append(TextLine(text, round(float(score), 4), (c[0], c[1], c[2], c[3])))
         return OcrResult(tuple(lines), len(boxes), time.monotonic() - start, complete)
+
+
+class _Engine:
+    """rapidocr's three models, called step by step: detection on an image we scale ourselves (in float32,
+    to a size divisible by 32), the direction classifier and recognition on batches of crops."""
+
+    def __init__(self, threads: int) -> None:
+        ocr = _make_engine(threads, 2000)
+        try:
+            self.det = ocr._load_det_model()
+            self.cls = ocr._load_cls_model()
+            self.rec = ocr._load_rec_model()
+            self.det.postprocess_op.box_thresh = BOX_THRESHOLD
+            from rapidocr.ch_ppocr_rec import TextRecInput
+        except (AttributeError, ImportError) as e:  # a rapidocr whose insides moved: say so plainly
+            raise OcrUnavailable(f"this version of the OCR package is not supported ({e})") from e
+        self._rec_input = TextRecInput
+
+    def detect(self, bgr: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+        """The detector's text probability map for ``bgr`` scaled so its long side is about ``side``, and
+        that scale."""
+        import cv2
+
+        h, w = bgr.shape[:2]
+        scale = min(1.0, side / max(h, w))
+        rh, rw = max(32, round(h * scale / 32) * 32), max(32, round(w * scale / 32) * 32)
+        x = cv2.resize(bgr, (rw, rh), interpolation=cv2.INTER_AREA) if (rh, rw) != (h, w) else bgr
+        x = x.astype(np.float32)
+        x *= 1 / 127.5
+        x -= 1.0
+        prob = self.det.session(np.ascontiguousarray(x.transpose(2, 0, 1)[None]))
+        return prob[0, 0], scale
+
+    def boxes(self, prob: np.ndarray, shape: tuple[int, ...]) -> list[np.ndarray]:
+        """Text boxes (four corners each) from a probability map, in the pixels of an image of ``shape``."""
+        found, _ = self.det.postprocess_op(prob[None, None], (int(shape[0]), int(shape[1])))
+        return [np.asarray(b, dtype=np.float32) for b in found]
+
+    def recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        upright = self.cls(crops).img_list
+        out = self.rec(self._rec_input(img=upright))
+        return list(zip(out.txts, out.scores, strict=True))
 
 
 def _make_engine(threads: int, det_side: int) -> Any:
@@ -190,20 +279,69 @@ def _quiet_rapidocr_logs() -> None:
     rlog.propagate = True
 
 
-def _fit(img: Image.Image, side: int) -> Image.Image:
-    scale = side / max(img.size)
-    if scale >= 1.0:
-        return img
-    return img.resize(
-        (max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.Resampling.BILINEAR
-    )
-
-
-def _whole_frame(box: np.ndarray, size: tuple[int, int]) -> bool:
-    """The detector answers a smooth, featureless photo (a clear sky) with one box around the whole frame."""
+def _whole_frame(box: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """The detector answers a smooth, featureless photo (a clear sky) with one box around the whole frame
+    (``shape``: the image's height and width)."""
     w = float(box[:, 0].max() - box[:, 0].min())
     h = float(box[:, 1].max() - box[:, 1].min())
-    return w >= 0.9 * size[0] and h >= 0.9 * size[1]
+    return w >= 0.9 * shape[1] and h >= 0.9 * shape[0]
+
+
+def _weak_regions(prob: np.ndarray, weak: float) -> list[tuple[int, int, int, int]]:
+    """Spots of the first look's map at or above ``weak`` (x0, y0, x1, y1 in map pixels), the small specks
+    left out."""
+    import cv2
+
+    mask = (prob >= weak).astype(np.uint8)
+    if not mask.any():
+        return []
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return [(int(x), int(y), int(x + w), int(y + h)) for x, y, w, h, area in stats[1:n] if area >= MIN_SPOT]
+
+
+def _covered(spot: tuple[int, int, int, int], boxes: list[np.ndarray]) -> bool:
+    """A spot of the first look holds one of the boxes it found (it was read already)."""
+    return any(_inside(b.mean(axis=0), spot) for b in boxes)
+
+
+def _inside(point: np.ndarray, area: np.ndarray | tuple[int, int, int, int]) -> bool:
+    """``point`` (x, y) within ``area``: a box's corners (its bounding rectangle) or (x0, y0, x1, y1)."""
+    if isinstance(area, np.ndarray):
+        x0, y0 = area.min(axis=0)
+        x1, y1 = area.max(axis=0)
+    else:
+        x0, y0, x1, y1 = area
+    return bool(x0 <= point[0] <= x1 and y0 <= point[1] <= y1)
+
+
+def _tiles(
+    spots: list[tuple[int, int, int, int]], per_x: float, per_y: float, fw: int, fh: int
+) -> list[tuple[int, int, int, int]]:
+    """The full image's tiles for the second look: each spot with a margin of ``TILE_MARGIN`` of its height
+    (at least 8 map pixels), overlapping tiles merged; the whole photo when they cover most of it."""
+    rects = []
+    for x0, y0, x1, y1 in spots:
+        m = max(8.0, TILE_MARGIN * (y1 - y0))
+        rects.append([
+            max(0, int((x0 - m) * per_x)), max(0, int((y0 - m) * per_y)),
+            min(fw, int((x1 + m) * per_x) + 1), min(fh, int((y1 + m) * per_y) + 1),
+        ])  # fmt: skip
+    merged = True
+    while merged:
+        merged = False
+        out: list[list[int]] = []
+        for r in rects:
+            for o in out:
+                if r[0] < o[2] and o[0] < r[2] and r[1] < o[3] and o[1] < r[3]:
+                    o[:] = [min(o[0], r[0]), min(o[1], r[1]), max(o[2], r[2]), max(o[3], r[3])]
+                    merged = True
+                    break
+            else:
+                out.append(r)
+        rects = out
+    if sum((r[2] - r[0]) * (r[3] - r[1]) for r in rects) > WHOLE_PHOTO * fw * fh:
+        return [(0, 0, fw, fh)]
+    return [(r[0], r[1], r[2], r[3]) for r in rects]
 
 
 def _reading_order(boxes: list[np.ndarray]) -> list[np.ndarray]:
