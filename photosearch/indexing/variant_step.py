@@ -41,9 +41,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAKING_MESSAGE = "making a faster int8 image encoder for this computer from your first photos (once)"
-#: ONNX Runtime's quantiser holds several copies of the fp32 model while it makes the int8 tower (measured
-#: for ViT-B/32: 1.8-2.3 GB peak RSS); with less memory free than this it is not made (the library stays fp32)
-MAKE_INT8_MIN_AVAILABLE = 3 * 1024**3
+#: making the tower holds one copy of the fp32 model at a time (``quantize.quantize_image_tower``'s stages):
+#: for ViT-B/32 the whole first ``index`` peaked at 789 MB RSS while making it (2.1-2.3 GB before); with less
+#: memory free than this it is not made (the library stays fp32)
+MAKE_INT8_MIN_AVAILABLE = 3 * 1024**3 // 2
 
 
 def memory_available(meminfo: str = "/proc/meminfo") -> int | None:
@@ -107,7 +108,7 @@ def _first_index(
         return FP32
     free = memory_available()
     if free is not None and free < MAKE_INT8_MIN_AVAILABLE:
-        log.info("not making the int8 tower: %.1f GB of memory free, it needs about 3", free / 1024**3)
+        log.info("not making the int8 tower: %.1f GB of memory free, it needs about 1.5", free / 1024**3)
         return FP32
     yield Progress("embedding", 0, total, message=MAKING_MESSAGE)
     pre = rt.preprocessor
