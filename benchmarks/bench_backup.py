@@ -112,7 +112,7 @@ def measure(path: Path, pause: float, seconds_alone: float = 3.0) -> dict:
         t0 = time.perf_counter()
         before = set(backup.list_backups(path.parent))
         # as the app does it: on its own low-priority thread (backup_in_background), due now (every=0)
-        started = backup.backup_in_background(path, path.parent, every=0)
+        started = backup.backup_in_background(path, path.parent, every=0, writer=cat)
         assert started is not None
         backup.wait_for_backup(path)
         took = time.perf_counter() - t0

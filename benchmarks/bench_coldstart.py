@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     require_inputs(LIB / ".stamp")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("PHOTOSEARCH_DATA_DIR", None)
+    # as installed: pip compiles the bytecode of both packages at install; with PYTHONDONTWRITEBYTECODE (set
+    # in some shells here) every fresh process compiled our ~80 modules from source (~0.1 s), rclip's not
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     renv = dict(env, RCLIP_DATADIR=str(rlib))
     queries = query_strings(2 * args.repeats + 2, seed=4242)
     # one run of each first: the page cache holds the files afterwards (a warm disk, cold process). Ours is

@@ -39,6 +39,9 @@ from _common import (
     write_result,
 )
 
+# a private copy of the models folder (its first run writes the int8 tower into the model's folder): set
+# BENCH_MODELS_DIR to leave the shared inputs untouched
+MODELS = Path(os.environ.get("BENCH_MODELS_DIR") or MODELS)
 CACHE = OUT / "user-cache"
 M256, M256Q, M224, M224Q = (
     "vit-b-32-256-random",

@@ -311,7 +311,7 @@ class Indexer:
         from photosearch.store.backup import backup_in_background
 
         # the writer goes on while it is copied (its own connection: WAL readers never block the writer)
-        backup_in_background(self.library.paths.catalog, self.library.paths.data_dir)
+        backup_in_background(self.library.paths.catalog, self.library.paths.data_dir, writer=self.catalog)
         return len(orphans), thumbs
 
     def save(self) -> None:

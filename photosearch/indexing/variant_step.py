@@ -10,13 +10,13 @@ their fp32 embeddings served only to judge it and are never stored.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
+from PIL import Image
 
 from photosearch.models.manifest import load_package
 from photosearch.models.variants import (
@@ -25,6 +25,7 @@ from photosearch.models.variants import (
     FP32,
     INT8,
     MIN_PHOTOS,
+    embed_fp32,
     int8_path,
     int8_record,
     make_int8,
@@ -40,9 +41,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAKING_MESSAGE = "making a faster int8 image encoder for this computer from your first photos (once)"
-#: ONNX Runtime's quantiser holds several copies of the fp32 model while it makes the int8 tower (measured
-#: for ViT-B/32: 1.8-2.3 GB peak RSS); with less memory free than this it is not made (the library stays fp32)
-MAKE_INT8_MIN_AVAILABLE = 3 * 1024**3
+#: making the tower holds one copy of the fp32 model at a time (``quantize.quantize_image_tower``'s stages):
+#: for ViT-B/32 the whole first ``index`` peaked at 789 MB RSS while making it (2.1-2.3 GB before); with less
+#: memory free than this it is not made (the library stays fp32)
+MAKE_INT8_MIN_AVAILABLE = 3 * 1024**3 // 2
 
 
 def memory_available(meminfo: str = "/proc/meminfo") -> int | None:
@@ -106,36 +108,40 @@ def _first_index(
         return FP32
     free = memory_available()
     if free is not None and free < MAKE_INT8_MIN_AVAILABLE:
-        log.info("not making the int8 tower: %.1f GB of memory free, it needs about 3", free / 1024**3)
+        log.info("not making the int8 tower: %.1f GB of memory free, it needs about 1.5", free / 1024**3)
         return FP32
     yield Progress("embedding", 0, total, message=MAKING_MESSAGE)
     pre = rt.preprocessor
 
-    def tensor(f: FileRow) -> np.ndarray | None:
-        try:
-            return pre.to_tensor(pre.decode_fast(f.path, min_short_side=pre.draft_short_side).image)
+    def crop(f: FileRow) -> np.ndarray | None:
+        try:  # the model's square input as 8-bit pixels: a quarter of its float tensor
+            return np.asarray(
+                pre.resize_crop(pre.decode_fast(f.path, min_short_side=pre.draft_short_side).image)
+            )
         except Exception as e:  # an unreadable photo is left for the normal loop to record
             log.debug("calibration: %s skipped (%s)", f.path, e)
             return None
 
     with ThreadPoolExecutor(threads, thread_name_prefix="calibrate") as pool:
-        tensors = [t for t in pool.map(tensor, pending[:CALIBRATION_PHOTOS]) if t is not None]
-    if len(tensors) < MIN_PHOTOS or control.cancelled:
+        crops = [c for c in pool.map(crop, pending[:CALIBRATION_PHOTOS]) if c is not None]
+    if len(crops) < MIN_PHOTOS or control.cancelled:
         return None if control.cancelled else FP32
-    from photosearch.models.encoders import ImageEncoder
 
-    exact = ImageEncoder(  # the reference: the published graph in fp32 on the CPU, whatever runs later
-        rt.package,
-        dataclasses.replace(rt.settings, image_backend="onnxruntime", providers=("CPUExecutionProvider",)),
-    )
-    batch = np.stack(tensors)
-    del tensors
-    fp32 = np.concatenate([exact.encode_tensors(batch[i : i + 16]) for i in range(0, len(batch), 16)])
-    exact.release()
-    del exact
+    def tensors(
+        start: int, stop: int
+    ) -> np.ndarray:  # exactly what the model is given: to_tensor of the crop
+        return np.stack([pre.to_tensor(Image.fromarray(c)) for c in crops[start:stop]])
+
+    text_loaded = rt.text._session.loaded
+    queries = rt.text.encode(probe_queries(rt.package))
+    if not text_loaded:  # indexing does not need it: its memory back before the tower is made
+        rt.text.release()
+    # the reference: the published graph in fp32 on the CPU, whatever runs later
+    fp32 = embed_fp32(rt.package, tensors, len(crops))
     if control.cancelled:
         return None
-    queries = rt.text.encode(probe_queries(rt.package))
     yield Progress("embedding", 0, total, message=MAKING_MESSAGE)
-    rec = make_int8(rt.package, batch, fp32, queries, made_on=f"{facts.cpu_model} ({facts.isa})")
+    rec = make_int8(
+        rt.package, tensors, len(crops), fp32, queries, made_on=f"{facts.cpu_model} ({facts.isa})"
+    )
     return INT8 if rec.accepted else FP32

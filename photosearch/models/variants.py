@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -120,42 +121,53 @@ def _int8_name(package: ModelPackage) -> str:
     return str(Path(package.manifest.vision.file).with_suffix(".int8.onnx"))
 
 
+#: preprocessed photos ``start:stop`` of the ones the tower is made from (N×3×S×S float32), made on demand
+TensorSlices = Callable[[int, int], np.ndarray]
+
+
+def _embed(path: Path, package: ModelPackage, tensors: TensorSlices, n: int, batch: int = 16) -> np.ndarray:
+    """L2-normalised embeddings of the ``n`` photos by the image graph at ``path``, in a lean session."""
+    from photosearch.models.quantize import lean_session, release_memory
+
+    spec = package.manifest.vision
+    sess = lean_session(path)
+    outs = []
+    for i in range(0, n, batch):
+        chunk = np.ascontiguousarray(tensors(i, min(n, i + batch)), np.float32)
+        outs.append(
+            np.asarray(sess.run([spec.output.name], {spec.input.name: chunk})[0]).reshape(len(chunk), -1)
+        )
+    del sess
+    release_memory()
+    q = np.concatenate(outs).astype(np.float32)
+    return q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
+
+
+def embed_fp32(package: ModelPackage, tensors: TensorSlices, n: int) -> np.ndarray:
+    """The reference the int8 tower is judged against: the published fp32 graph on ONNX Runtime's CPU."""
+    return _embed(package.vision_path, package, tensors, n)
+
+
 def make_int8(
     package: ModelPackage,
-    tensors: np.ndarray,
+    tensors: TensorSlices,
+    n: int,
     fp32: np.ndarray,
     queries: np.ndarray,
     made_on: str,
 ) -> Int8Record:
-    """Make, measure and record the int8 tower from ``tensors`` (preprocessed photos, N×3×S×S) whose exact
-    fp32 embeddings are ``fp32``; ``queries`` are text embeddings of :data:`PROBE_QUERIES`."""
-    from photosearch.models.quantize import batches_of, neighbour_overlap, quantize_image_tower, query_recall
+    """Make, measure and record the int8 tower from ``n`` photos (``tensors``: preprocessed, made a batch at a
+    time) whose exact fp32 embeddings are ``fp32``; ``queries`` are text embeddings of the probe queries."""
+    from photosearch.models.quantize import neighbour_overlap, quantize_image_tower, query_recall
 
     t0 = time.monotonic()
-    n = len(tensors)
     n_cal = max(1, min(CALIBRATION_MAX, n))
     name = _int8_name(package)
     out = package.root / name
     report = quantize_image_tower(
-        package.vision_path, out, package.manifest.vision.input.name, batches_of(list(tensors[:n_cal]), 4)
+        package.vision_path, out, package.manifest.vision.input.name, _calibration_batches(tensors, n_cal)
     )
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.log_severity_level = 3
-    sess = ort.InferenceSession(str(out), sess_options=so, providers=["CPUExecutionProvider"])
-    outs = [
-        np.asarray(
-            sess.run(
-                [package.manifest.vision.output.name],
-                {package.manifest.vision.input.name: np.ascontiguousarray(tensors[i : i + 16], np.float32)},
-            )[0]
-        ).reshape(len(tensors[i : i + 16]), -1)
-        for i in range(0, n, 16)
-    ]
-    del sess
-    q = np.concatenate(outs).astype(np.float32)
-    q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
+    q = _embed(out, package, tensors, n)
     overlap = neighbour_overlap(fp32, q)
     recall = query_recall(fp32, q, queries)
     held = n - n_cal
@@ -185,6 +197,15 @@ def make_int8(
     record(package, rec)
     log.info("%s: %s", package.id, rec.summary)
     return rec
+
+
+def _calibration_batches(tensors: TensorSlices, n: int, size: int = 4) -> Iterator[np.ndarray]:
+    """Equal batches of ``size`` (a short last batch is dropped unless it is the only one), made lazily, their
+    pixels rounded to float16 as the calibration has always read them (the ranges, and so the tower, are the
+    ones measured in ``benchmarks/README.md``)."""
+    full = n - n % size if n >= size else n
+    for i in range(0, full, size):
+        yield tensors(i, min(full, i + size)).astype(np.float16)
 
 
 def record(package: ModelPackage, rec: Int8Record) -> None:

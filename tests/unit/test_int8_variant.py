@@ -167,7 +167,7 @@ def test_doctor_prints_the_choice_and_a_speed_self_test(
 def test_the_tower_is_not_made_when_memory_is_short(
     ordinary_cpu: None, shapes_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Making the tower holds several copies of the model: with less than 3 GB free, the library stays fp32."""
+    """Making the tower needs memory for a copy of the model: with less than 1.5 GB free, the library stays fp32."""
     from photosearch.indexing import variant_step
 
     meminfo = tmp_path / "meminfo"
