@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from photosearch.search.duplicates import DEFAULT_MAX_DISTANCE, DEFAULT_THRESHOLD
+from photosearch.search.duplicate_defaults import DEFAULT_MAX_DISTANCE, DEFAULT_THRESHOLD
 
 __all__ = ["DEFAULT_MAX_DISTANCE", "DEFAULT_THRESHOLD"]

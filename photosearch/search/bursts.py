@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from photosearch.library.fingerprint import hamming
-from photosearch.search.duplicates import DEFAULT_MAX_DISTANCE, DEFAULT_THRESHOLD
+from photosearch.search.duplicate_defaults import DEFAULT_MAX_DISTANCE, DEFAULT_THRESHOLD
 from photosearch.search.fusion import normalize
 from photosearch.search.results import Result, SearchResponse
 from photosearch.store.catalog import Catalog

@@ -27,6 +27,7 @@ from PIL import Image
 from photosearch.errors import UnreadableImage
 from photosearch.library.fingerprint import hamming, phash_file
 from photosearch.library.folders import distinct_files
+from photosearch.search.duplicate_defaults import DEFAULT_MAX_DISTANCE, DEFAULT_THRESHOLD
 from photosearch.store.catalog import FileRow
 
 if TYPE_CHECKING:
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_THRESHOLD = 0.90
-DEFAULT_MAX_DISTANCE = 32
 #: the most mean absolute RGB difference (0–255, after the best crop alignment) two copies may show
 DEFAULT_PIXEL_MAX = 5.5
 DEFAULT_NEIGHBOURS = 8
