@@ -242,9 +242,15 @@ def main() -> None:
             r = w.current_response
             return not w.search.busy and r is not None and r.kind == kind
 
-        if only:
+        def library_window(n: int, places: bool) -> tuple[Path, Paths, MainWindow]:
+            """A library of ``n`` drawn photos (+ real ones, a burst; + GPS photos with ``places``) with the model
+            installed, and the window on it with the folder just added (its indexing starts)."""
             photos = tmp / "Pictures"
-            make_library(photos, 300, seed=7, image_size=(320, 240), fmt="jpg")
+            make_library(photos, n, seed=7, image_size=(320, 240), fmt="jpg")
+            if places:
+                from tests.support.exif_photos import make_place_library
+
+                make_place_library(photos / "travel")  # shapes with GPS and camera EXIF, in several countries
             add_mixed_photos(photos)
             add_burst(photos)
             paths = Paths.resolve(tmp / "data")
@@ -255,6 +261,10 @@ def main() -> None:
             wait(app, lambda: w.search.engine is not None)
             w.folders.add_folder(str(photos))
             wait(app, lambda: bool(w.state.summary.folders))
+            return photos, paths, w
+
+        if only:
+            photos, _paths, w = library_window(300, places=False)
             wait(app, lambda: w.indexing is not None and w.indexing.wait_idle(0.05), 600)
             n = sum(1 for f in photos.rglob("*") if f.suffix.lower() in (".jpg", ".png"))
             wait(app, lambda: w.state.summary.visible >= n, 120)
@@ -284,21 +294,7 @@ def main() -> None:
 
         # 2. results growing while a folder is indexed: the model installed, a folder added in the window,
         # a query typed once; the real indexer fills the library and the results follow
-        photos = tmp / "Pictures"
-        make_library(photos, 1500, seed=7, image_size=(320, 240), fmt="jpg")
-        from tests.support.exif_photos import make_place_library
-
-        make_place_library(photos / "travel")  # shapes with GPS and camera EXIF, in several countries
-        add_mixed_photos(photos)
-        add_burst(photos)
-        paths = Paths.resolve(tmp / "data")
-        with Library(paths, write=True, purpose="screenshots") as lib:
-            pkg = install_package_dir(model, paths.models_dir)
-            lib.set_active_model(pkg.id)
-        w = window(paths)
-        wait(app, lambda: w.search.engine is not None)
-        w.folders.add_folder(str(photos))
-        wait(app, lambda: bool(w.state.summary.folders))
+        photos, paths, w = library_window(1500, places=True)
         w.query_bar.set_text("a red circle")
         from PySide6.QtGui import QCursor
 
