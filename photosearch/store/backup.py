@@ -82,23 +82,11 @@ def _writer_checkpoints_paused(writer: Catalog | None) -> Iterator[None]:
     checkpoint all of it inside the commit (a multi-second stall with commits back to back, measured at
     100k photos). With the writer's automatic checkpoints off, the backup's own connection checkpoints
     that backlog (PASSIVE: the writer keeps committing meanwhile), and the writer takes over again."""
-    conn = getattr(writer, "_conn", None)
-    lock = getattr(writer, "_lock", None)
-    if conn is None or lock is None:
+    if writer is None:
         yield
         return
-    try:
-        with lock:  # between the writer's transactions
-            before = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
-            conn.execute("PRAGMA wal_autocheckpoint = 0")
-    except sqlite3.Error:
+    with writer.automatic_checkpoints_paused():
         yield
-        return
-    try:
-        yield
-    finally:
-        with contextlib.suppress(sqlite3.Error), lock:
-            conn.execute(f"PRAGMA wal_autocheckpoint = {before}")
 
 
 def backup_catalog(

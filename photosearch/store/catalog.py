@@ -200,6 +200,25 @@ class Catalog(FoldersAndFiles, EmbeddingsAndSearch, PhotoTexts, PhotoMetas):
         self.close()
 
     @contextlib.contextmanager
+    def automatic_checkpoints_paused(self) -> Iterator[None]:
+        """This connection's automatic WAL checkpoints off for the block (restored after), set between
+        transactions: while another connection holds a long read snapshot (a backup), what is committed
+        meanwhile cannot be checkpointed, and the first commit after it would checkpoint it all inside the
+        commit. Best effort: a connection that cannot change it is left as it is."""
+        try:
+            with self._lock:
+                before = int(self._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+                self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+        except sqlite3.Error:
+            yield
+            return
+        try:
+            yield
+        finally:
+            with contextlib.suppress(sqlite3.Error), self._lock:
+                self._conn.execute(f"PRAGMA wal_autocheckpoint = {before}")
+
+    @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic state change. Nested use joins the outer transaction."""
         with self._lock:
