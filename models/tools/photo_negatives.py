@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from models.tools import shapes
 from models.tools.shapes import Spec
@@ -96,15 +96,7 @@ def paste_shape(spec: Spec, photo: Image.Image, rng: np.random.Generator) -> Ima
     cy = (fy + rng.uniform(-0.035, 0.035)) * h
     r = 0.5 * shapes.SIZE_FRACTION[spec.size] * side * rng.uniform(0.9, 1.1)
     rot = math.radians(rng.uniform(-12, 12))
-    ss = 4
-    mask = Image.new("L", (w * ss, h * ss), 0)
-    draw = ImageDraw.Draw(mask)
-    pts = shapes._outline(spec.shape, r, rot)
-    if pts is None:
-        draw.ellipse([(cx - r) * ss, (cy - r) * ss, (cx + r) * ss, (cy + r) * ss], fill=255)
-    else:
-        draw.polygon([((cx + x) * ss, (cy + y) * ss) for x, y in pts], fill=255)
-    alpha = np.asarray(mask.resize((w, h), Image.BOX), dtype=np.float32)[..., None] / 255.0
+    alpha = shapes.shape_alpha(spec.shape, cx, cy, r, rot, w, h)
     colour = np.clip(
         np.array(shapes.COLOUR_RGB[spec.colour], np.float32) + rng.uniform(-18, 18, size=3), 0, 255
     )

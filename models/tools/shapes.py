@@ -328,6 +328,21 @@ def _outline(shape: str, r: float, rot: float) -> list[tuple[float, float]] | No
 _SUPERSAMPLE = 4
 
 
+def shape_alpha(shape: str, cx: float, cy: float, r: float, rot: float, w: int, h: int) -> np.ndarray:
+    """The anti-aliased coverage (h×w×1, 0–1) of ``shape`` of radius ``r`` centred at (cx, cy), rotated by
+    ``rot``: drawn at ``_SUPERSAMPLE``× and box-filtered down (used by :func:`render` and by the
+    photo-negatives tool that pastes shapes onto real photos)."""
+    ss = _SUPERSAMPLE
+    mask = Image.new("L", (w * ss, h * ss), 0)
+    draw = ImageDraw.Draw(mask)
+    pts = _outline(shape, r, rot)
+    if pts is None:
+        draw.ellipse([(cx - r) * ss, (cy - r) * ss, (cx + r) * ss, (cy + r) * ss], fill=255)
+    else:
+        draw.polygon([((cx + x) * ss, (cy + y) * ss) for x, y in pts], fill=255)
+    return np.asarray(mask.resize((w, h), Image.BOX), dtype=np.float32)[..., None] / 255.0
+
+
 def render(
     spec: Spec,
     image_size: int | tuple[int, int] = DEFAULT_IMAGE_SIZE,
@@ -350,15 +365,7 @@ def render(
     r = 0.5 * SIZE_FRACTION[spec.size] * side * rng.uniform(0.9, 1.1)
     rot = math.radians(rng.uniform(-12, 12))
 
-    ss = _SUPERSAMPLE
-    mask = Image.new("L", (w * ss, h * ss), 0)
-    draw = ImageDraw.Draw(mask)
-    pts = _outline(spec.shape, r, rot)
-    if pts is None:
-        draw.ellipse([(cx - r) * ss, (cy - r) * ss, (cx + r) * ss, (cy + r) * ss], fill=255)
-    else:
-        draw.polygon([((cx + x) * ss, (cy + y) * ss) for x, y in pts], fill=255)
-    alpha = np.asarray(mask.resize((w, h), Image.BOX), dtype=np.float32)[..., None] / 255.0
+    alpha = shape_alpha(spec.shape, cx, cy, r, rot, w, h)
 
     colour = np.clip(
         np.array(COLOUR_RGB[spec.colour], dtype=np.float32) + rng.uniform(-18, 18, size=3), 0, 255
