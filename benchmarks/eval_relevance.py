@@ -42,6 +42,7 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,15 +124,21 @@ class LibrarySet:
     )  # file name -> the real photo's key (photos, variants)
 
 
+def _add_photos(lib: LibrarySet, photos: list[Path]) -> Iterator[tuple[str, Image.Image]]:
+    """Each real photo saved into ``lib``'s folder at 480 px (recorded as that photo); yields its key and image."""
+    for p in photos:
+        key = photo_negatives.photo_key(p)
+        img = photo_negatives.load_small(p, 480)
+        img.save(lib.folder / f"{key}.jpg", quality=92)
+        lib.photo_of[f"{key}.jpg"] = key
+        yield key, img
+
+
 def build_mixed(photos: list[Path], folder: Path, seed: int, n_shapes: int) -> LibrarySet:
     rng = np.random.default_rng(seed)
     lib = LibrarySet("mixed", folder)
     folder.mkdir(parents=True)
-    for p in photos:
-        key = photo_negatives.photo_key(p)
-        img = photo_negatives.load_small(p, 480)
-        img.save(folder / f"{key}.jpg", quality=92)
-        lib.photo_of[f"{key}.jpg"] = key
+    for key, img in _add_photos(lib, photos):
         for j in range(2):
             spec = allowed_spec(rng)
             name = f"{key}-shape{j}.jpg"
@@ -157,11 +164,7 @@ def build_real(photos: list[Path], folder: Path, seed: int) -> LibrarySet:
     rng = np.random.default_rng(seed)
     lib = LibrarySet("real only", folder)
     folder.mkdir(parents=True)
-    for p in photos:
-        key = photo_negatives.photo_key(p)
-        img = photo_negatives.load_small(p, 480)
-        img.save(folder / f"{key}.jpg", quality=92)
-        lib.photo_of[f"{key}.jpg"] = key
+    for key, img in _add_photos(lib, photos):
         for j, v in enumerate(variants(img, rng)[:2]):
             v.save(folder / f"{key}-v{j}.jpg", quality=88)
             lib.photo_of[f"{key}-v{j}.jpg"] = key
