@@ -8,6 +8,12 @@ reading on vs off, on 12 MP JPEGs of the OCR corpus (half with rendered text), i
   with text on, the photo being read gives way — ``TextReader.read``'s ``stop`` — and is read again later).
 
     python benchmarks/bench_text_pass.py [--photos 40] [--repeats 2]
+    python benchmarks/bench_text_pass.py --throughput [--photos 40] [--repeats 2]
+
+``--throughput``: the text pass's own photos/s inside the indexing service (what ``photosearch index``
+runs: draft decode, detection, recognition, one catalog transaction per photo), on N photos without text and
+N with text, each in a library of its own: from the moment the last photo is embedded (the pass starts
+then) to the moment the catalog counts every photo's text as read.
 
 The embedding model is the small shapes test model (tests/fixtures/shapes-model), so the figures are
 dominated by decoding; runs alternate off/on so load changes hit both. The machine may be shared: the
@@ -27,6 +33,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from _common import cpu_header  # noqa: E402
 
 from photosearch.config import Paths  # noqa: E402
 from photosearch.indexing.service import IndexingService  # noqa: E402
@@ -110,6 +118,34 @@ def run(photos: list[Path], read_text: bool, burst: bool) -> dict[str, float]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def text_throughput(photos: list[Path]) -> float:
+    """Photos/s of the service's text pass over ``photos`` (see the module docstring)."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench-text-"))
+    try:
+        folder = tmp / "photos"
+        folder.mkdir()
+        for p in photos:
+            os.link(p, folder / p.name) if _same_fs(p, folder) else shutil.copy(p, folder / p.name)
+        paths = Paths.resolve(tmp / "data")
+        paths.ensure()
+        with Library(paths, write=True, purpose="bench") as lib:
+            pkg = install_package_dir(MODEL, paths.models_dir)
+            lib.set_active_model(pkg.id)
+            lib.add_folder(folder)
+            svc = IndexingService(lib, watch=False, read_text=True)
+            svc.start()
+            try:
+                _wait(lambda: lib.catalog.counts_by_status().get("indexed", 0) >= len(photos))
+                t0 = time.monotonic()
+                _wait(lambda: lib.catalog.text_counts()[0] >= len(photos), 1800)
+                t1 = time.monotonic()
+            finally:
+                svc.stop(60)
+        return len(photos) / (t1 - t0)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _same_fs(a: Path, b: Path) -> bool:
     return a.stat().st_dev == b.stat().st_dev
 
@@ -118,7 +154,25 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--photos", type=int, default=40)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--throughput", action="store_true", help="the text pass's own photos/s (see above)")
     args = ap.parse_args()
+    if args.throughput:
+        print(cpu_header(), flush=True)
+        kinds = {
+            "no text": sorted(CORPUS.glob("plain_*.jpg"))[: args.photos],
+            "with text": sorted(CORPUS.glob("text_*.jpg"))[: args.photos],
+        }
+        rates: dict[str, list[float]] = {k: [] for k in kinds}
+        for _ in range(args.repeats):
+            for kind, photos in kinds.items():
+                rates[kind].append(text_throughput(photos))
+                print(f"  {kind}: {rates[kind][-1]:.2f} photos/s; load {os.getloadavg()[0]:.2f}", flush=True)
+        for kind, goal in (("no text", 2.0), ("with text", 0.5)):
+            print(
+                f"text pass, {len(kinds[kind])} photos {kind}: median {statistics.median(rates[kind]):.2f} "
+                f"photos/s (runs {', '.join(f'{r:.2f}' for r in rates[kind])}; goal >= {goal})"
+            )
+        return
     photos = _photos(args.photos)
     print(f"{len(photos)} photos (12 MP, half with text); load average {os.getloadavg()}", flush=True)
     for burst in (False, True):
