@@ -10,39 +10,53 @@ Written to ``_inputs/corpus/heic-iphone/`` (git-ignored), once.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from multiprocessing import Pool
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import CORPUS, INPUTS
 
+if TYPE_CHECKING:
+    from PIL import Image
+
 OUT = CORPUS / "heic-iphone"
 
 
-def _one(args: tuple[str, str]) -> str:
+def save_heic(img: Image.Image, dest: str, exif: bytes, **options: Any) -> str:
+    """Write ``img`` to ``dest`` as HEIC the way an iPhone does (HEVC main image, a 320 px embedded
+    thumbnail; ``options``: more of pillow-heif's, e.g. ``tile_size``), via a temporary file renamed into
+    place. Both HEIC corpora are saved by it (this one and ``build_inputs.py``'s ``corpus/heic``); ultrafast
+    x265 keeps building bearable."""
     import pillow_heif
-    from PIL import Image
 
     pillow_heif.register_heif_opener()
-    src, dest = args
-    img = Image.open(src).convert("RGB").resize((4032, 3024), Image.Resampling.BICUBIC)
-    exif = Image.Exif()
-    exif[0x010F] = "Apple"
-    exif[0x0110] = "iPhone (benchmark)"
-    exif[0x0112] = 6
     tmp = dest + ".tmp.heic"
     img.save(
         tmp,
         format="HEIF",
         quality=80,
         thumbnails=[320],
-        tile_size=512,
-        exif=exif.tobytes(),
+        exif=exif,
         enc_params={"preset": "ultrafast"},
+        **options,
     )
-    Path(tmp).replace(dest)
+    os.replace(tmp, dest)
     return dest
+
+
+def _one(args: tuple[str, str]) -> str:
+    from PIL import Image
+
+    src, dest = args
+    img = Image.open(src).convert("RGB").resize((4032, 3024), Image.Resampling.BICUBIC)
+    exif = Image.Exif()
+    exif[0x010F] = "Apple"
+    exif[0x0110] = "iPhone (benchmark)"
+    exif[0x0112] = 6
+    return save_heic(img, dest, exif.tobytes(), tile_size=512)
 
 
 def build(n: int) -> Path:

@@ -165,23 +165,10 @@ def _write_jpeg(args: tuple[int, str]) -> str:
 
 
 def _write_heic(args: tuple[int, str]) -> str:
-    import pillow_heif
+    from build_heic import save_heic
 
-    pillow_heif.register_heif_opener()
     seed, dest = args
-    img = make_photo(seed)
-    tmp = dest + ".tmp.heic"
-    # iPhone-like: HEVC main image + a 320 px thumbnail; ultrafast x265 keeps building bearable
-    img.save(
-        tmp,
-        format="HEIF",
-        quality=80,
-        thumbnails=[320],
-        exif=_exif(seed, 1),
-        enc_params={"preset": "ultrafast"},
-    )
-    os.replace(tmp, dest)
-    return dest
+    return save_heic(make_photo(seed), dest, _exif(seed, 1))
 
 
 def build_corpus(n_jpeg: int, n_heic: int, procs: int = 2) -> None:

@@ -27,7 +27,6 @@ def machine(paths: Paths, *, speed_seconds: float | None = None) -> SpeedReport:
         lib = open_library(paths)
     except PhotoSearchError as e:  # a damaged or missing catalog: the checks above say so
         log.info("no library to describe the encoder for: %s", e)
-        f = MachineFacts.probe()
-        return SpeedReport(f.cpu_model, f.isa, f.cores, f.providers, None, None)
+        return SpeedReport(MachineFacts.probe(), None, None)
     with lib:
         return describe(lib) if speed_seconds is None else self_test(lib, speed_seconds)

@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,10 +32,7 @@ SELF_TEST_SIZE = (4000, 3000)
 
 @dataclass(frozen=True)
 class SpeedReport:
-    cpu: str
-    isa: str
-    cores: int
-    providers: tuple[str, ...]
+    machine: MachineFacts  # the CPU, its flags and cores, ONNX Runtime's providers
     model: str | None
     choice: BackendChoice | None
     photos_per_s: float | None = None
@@ -46,9 +43,10 @@ class SpeedReport:
     load_average: float | None = None
 
     def lines(self) -> list[str]:
+        m = self.machine
         out = [
-            f"CPU: {self.cpu}, {self.cores} core{'' if self.cores == 1 else 's'} ({self.isa})",
-            f"ONNX Runtime providers: {', '.join(self.providers)}",
+            f"CPU: {m.cpu_model}, {m.cores} core{'' if m.cores == 1 else 's'} ({m.isa})",
+            f"ONNX Runtime providers: {', '.join(m.providers)}",
         ]
         if self.choice is None:
             out.append("image encoder: no model installed")
@@ -66,10 +64,10 @@ class SpeedReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "cpu": self.cpu,
-            "isa": self.isa,
-            "cores": self.cores,
-            "providers": list(self.providers),
+            "cpu": self.machine.cpu_model,
+            "isa": self.machine.isa,
+            "cores": self.machine.cores,
+            "providers": list(self.machine.providers),
             "model": self.model,
             "choice": self.choice.to_json() if self.choice else None,
             "photos_per_s": self.photos_per_s,
@@ -99,7 +97,7 @@ def describe(library: Library) -> SpeedReport:
             threads=library.settings.intra_op_threads,
             facts=facts,
         )
-    return SpeedReport(facts.cpu_model, facts.isa, facts.cores, facts.providers, model_id, choice)
+    return SpeedReport(facts, model_id, choice)
 
 
 def self_test(library: Library, seconds: float = 10.0, decode_threads: int = 2) -> SpeedReport:
@@ -150,13 +148,8 @@ def self_test(library: Library, seconds: float = 10.0, decode_threads: int = 2) 
         load = os.getloadavg()[0]
     except (OSError, AttributeError):  # AttributeError: Windows has no load average
         load = None
-    return SpeedReport(
-        base.cpu,
-        base.isa,
-        base.cores,
-        base.providers,
-        base.model,
-        base.choice,
+    return replace(
+        base,
         photos_per_s=done / took,
         photos=done,
         seconds=took,

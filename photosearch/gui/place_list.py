@@ -27,9 +27,11 @@ class PlaceList(QTreeWidget):
         head.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)  # the counts stay whole
         self.itemActivated.connect(self._chosen)
         self.itemClicked.connect(self._chosen)
+        self._unplaced: QTreeWidgetItem | None = None  # the "Without a location" row
 
     def set_places(self, listing: dict[str, Any]) -> None:
         self.clear()
+        self._unplaced = None
         for c in listing.get("countries", []):
             top = QTreeWidgetItem([c["name"], str(c["count"])])
             top.setData(0, PLACE_ROLE, c["name"])
@@ -41,11 +43,19 @@ class PlaceList(QTreeWidget):
                 child.setToolTip(0, ", ".join(x for x in (city["name"], city.get("region"), c["name"]) if x))
                 top.addChild(child)
             self.addTopLevelItem(top)
-        n = listing.get("without_location", 0)
-        if n:
-            none = QTreeWidgetItem(["Without a location", str(n)])
-            none.setFlags(none.flags() & ~Qt.ItemFlag.ItemIsSelectable)
-            self.addTopLevelItem(none)
+        self.set_without_location(listing.get("without_location", 0))
+
+    def set_without_location(self, n: int) -> None:
+        """The last row: how many photos have no place (none when there are none); the rest stays as it is."""
+        if self._unplaced is not None and not n:
+            self.takeTopLevelItem(self.indexOfTopLevelItem(self._unplaced))
+            self._unplaced = None
+        elif self._unplaced is not None:
+            self._unplaced.setText(1, str(n))
+        elif n:
+            self._unplaced = QTreeWidgetItem(["Without a location", str(n)])
+            self._unplaced.setFlags(self._unplaced.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+            self.addTopLevelItem(self._unplaced)
 
     def _chosen(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         name = item.data(0, PLACE_ROLE)

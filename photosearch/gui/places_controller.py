@@ -8,9 +8,13 @@ Reads of the catalog run on the window's library worker, never on the UI thread.
 
 The place list is read again only when places may have changed: a library summary arrives after every change
 the window hears of (each indexing batch, a model copied in, a folder paused), but the list is re-read only
-when the catalog itself changed since the list shown was read (its ``change_counter``: this connection's
-writes or another process's commits), at most once per ``RELIST_MS`` while changes keep coming (the last one is
-always read), one read at a time; the widget is rebuilt only when the listing differs.
+when the catalog's place stamp moved since the list shown was read (``Catalog.places_stamp``: a photo's place
+written or replaced — by this connection or another process —, a folder added, removed, gone offline), at
+most once per ``RELIST_MS`` while changes keep coming (the last one is always read), one read at a time; the
+widget is rebuilt only when the listing differs. Photos indexed or read without a place don't move the stamp:
+the "Without a location" count follows each summary's visible photos (no read). Other changes of the catalog
+(its ``change_counter``: a placed photo deleted, copied or edited) are read once they have stopped for
+``QUIET_MS`` — after indexing, not during it.
 """
 
 from __future__ import annotations
@@ -32,11 +36,13 @@ from photosearch.gui.place_list import PlaceList
 from photosearch.search.results import Filters, SearchResponse
 
 if TYPE_CHECKING:
+    from photosearch.app.status import LibrarySummary
     from photosearch.gui.main_window import MainWindow
 
 
 class PlacesController(QObject):
-    RELIST_MS = 2000  # while the catalog keeps changing (indexing), the place list is read at most this often
+    RELIST_MS = 2000  # while places keep changing (metadata pass), the place list is read at most this often
+    QUIET_MS = 5000  # other changes of the catalog are read once they have stopped this long
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -66,13 +72,18 @@ class PlacesController(QObject):
         side.insertWidget(side.count() - 1, self.places, 1)
         self.places.place_chosen.connect(self._place_chosen)
         self._shown: dict[str, Any] | None = None
-        self._listed_from: tuple[weakref.ref[Any], object] | None = None  # (catalog, change counter) shown
+        # (catalog, its place stamp, its change counter) when the list shown was read
+        self._listed_from: tuple[weakref.ref[Any], object, object] | None = None
         self._listing = False  # a read is running
         self._again = False  # a refresh arrived while it ran
         self._listed_at: float | None = None  # monotonic time the last read started
         self._later = QTimer(self)
         self._later.setSingleShot(True)
         self._later.timeout.connect(self.refresh_places)
+        self._settle = False  # the next read also reads changes other than places (they have stopped)
+        self._quiet = QTimer(self)
+        self._quiet.setSingleShot(True)
+        self._quiet.timeout.connect(self._settled)
         self.lists_read = 0  # how many times the catalog was read for the list (tests count them)
         self._show_places(None)
 
@@ -85,7 +96,7 @@ class PlacesController(QObject):
         self._meta_for = ""
 
         window.search.finished.connect(self._answered)
-        window.state.updated.connect(lambda _s: self.refresh_places())
+        window.state.updated.connect(self._summary_arrived)
 
     # -- the query ----------------------------------------------------------------------------------
     def narrow(self, q: Query) -> Query:
@@ -120,8 +131,22 @@ class PlacesController(QObject):
         self.chips.set_chips(list(resp.extra.get(CHIPS_KEY) or []) + self.w.steer.chips())
 
     # -- the place list -----------------------------------------------------------------------------
+    def _summary_arrived(self, s: LibrarySummary) -> None:
+        shown = self._shown
+        if shown is not None:  # the photos without a place: the visible ones less the placed ones listed
+            unplaced = max(0, s.visible - sum(int(c["count"]) for c in shown.get("countries", [])))
+            if unplaced != shown.get("without_location"):
+                self._shown = {**shown, "without_location": unplaced}
+                self.places.set_without_location(unplaced)
+        self.refresh_places()
+
+    def _settled(self) -> None:
+        self._settle = True
+        self.refresh_places()
+
     def refresh_places(self) -> None:
-        """Read the place list again if the catalog changed since the one shown (off the UI thread)."""
+        """Read the place list again if its places may have changed since the one shown, or other changes
+        of the catalog have settled (off the UI thread)."""
         lib = getattr(self.w, "library", None)
         if lib is None:
             return
@@ -137,21 +162,25 @@ class PlacesController(QObject):
         catalog = lib.catalog
         before = self._listed_from
         shown_here = before is not None and before[0]() is catalog
-        seen = before[1] if before is not None and shown_here else None
+        seen = before[1:] if before is not None and shown_here else None
+        settle, self._settle = self._settle, False
 
-        def read() -> tuple[object, dict[str, Any] | None]:
-            stamp = catalog.change_counter()
-            if seen is not None and stamp == seen:
-                return stamp, None  # nothing changed in the catalog: the places shown are current
-            return stamp, list_places(catalog).to_json()
+        def read() -> tuple[object, object, dict[str, Any] | None]:
+            places, changes = catalog.places_stamp(), catalog.change_counter()
+            if seen is not None and places == seen[0] and (changes == seen[1] or not settle):
+                return places, changes, None  # the places shown are current (other changes wait to settle)
+            return places, changes, list_places(catalog).to_json()
 
-        def done(out: tuple[object, dict[str, Any] | None]) -> None:
+        def done(out: tuple[object, object, dict[str, Any] | None]) -> None:
+            places, changes, listing = out
+            if listing is not None:
+                self._listed_from = (weakref.ref(catalog), places, changes)
+                self.lists_read += 1
+                if listing != self._shown:
+                    self._show_places(listing)
+            elif seen is not None and changes != seen[1]:  # read once they stop
+                self._quiet.start(self.QUIET_MS)
             self._finished()
-            stamp, listing = out
-            self._listed_from = (weakref.ref(catalog), stamp)
-            self.lists_read += listing is not None
-            if listing is not None and listing != self._shown:
-                self._show_places(listing)
 
         self._listing = True
         self._listed_at = time.monotonic()

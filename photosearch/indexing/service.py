@@ -360,7 +360,7 @@ class IndexingService(FolderSteps, EmbedSteps, TextSteps, MetaSteps, PowerSteps)
         inherits the priority. No-op when no model is installed or it is already loaded."""
         try:
             rt = self.library.runtime()
-            if not rt.image._session.loaded:
+            if not rt.image.loaded:
                 rt.image.load()
         except PhotoSearchError as e:
             log.info("no model to index with yet: %s", e)

@@ -132,7 +132,7 @@ def _first_index(
     ) -> np.ndarray:  # exactly what the model is given: to_tensor of the crop
         return np.stack([pre.to_tensor(Image.fromarray(c)) for c in crops[start:stop]])
 
-    text_loaded = rt.text._session.loaded
+    text_loaded = rt.text.loaded
     queries = rt.text.encode(probe_queries(rt.package))
     if not text_loaded:  # indexing does not need it: its memory back before the tower is made
         rt.text.release()

@@ -51,6 +51,8 @@ META_COLS = [f.name for f in fields(MetaRow)]
 # the places and cameras in photo_meta, kept as one JSON value in the ``meta`` table by the writer (a search reads
 # one row instead of scanning the table's indexes: the query parser's words at cold start)
 VOCAB_KEY = "photo_meta.vocabulary"
+# moved by put_metas in the transaction that writes (or replaces) a photo's place: the place list's stamp
+PLACES_KEY = "photo_meta.places_version"
 _SELECT = f"SELECT {', '.join('m.' + c for c in META_COLS)} FROM photo_meta m"
 
 
@@ -62,6 +64,9 @@ class PhotoMetas(CatalogBase):
         now = time.time()
         marks = ",".join("?" * (len(META_COLS) + 1))
         with self.transaction() as c:
+            placed = any(r.country_code for r in rows) or self._have_places(
+                [r.content_hash for r in rows if not r.country_code]
+            )
             c.executemany(
                 f"INSERT OR REPLACE INTO photo_meta({', '.join(META_COLS)}, read_at) VALUES ({marks})",
                 [(*astuple(r), now) for r in rows],
@@ -70,6 +75,35 @@ class PhotoMetas(CatalogBase):
             places |= {(r.country_code, r.region, r.city) for r in rows if r.country_code}
             cameras |= {(r.make, r.model) for r in rows if r.make or r.model}
             self._store_vocabulary(places, cameras)
+            if placed:  # a place written, or one replaced: the place list changes (places_stamp)
+                c.execute(
+                    "INSERT INTO meta(key, value) VALUES (?, '1') "
+                    "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                    (PLACES_KEY,),
+                )
+
+    def _have_places(self, hashes: Sequence[str]) -> bool:
+        """Whether any of these photos has a place stored (primary-key lookups)."""
+        return any(
+            self._q(
+                f"SELECT 1 FROM photo_meta WHERE content_hash IN ({','.join('?' * len(chunk))}) "
+                "AND country_code IS NOT NULL LIMIT 1",
+                chunk,
+            )
+            for chunk in _chunks(list(hashes), 500)
+        )
+
+    def places_stamp(self) -> tuple[str | None, str | None]:
+        """A cheap stamp of the place list (``photosearch.app.places.list_places``): the counter ``put_metas``
+        moves when it writes or replaces a photo's place, and the folders with their states. Photos read
+        without a place leave it as it is. What it does not see: files of placed photos appearing or going
+        (a copy indexed, a photo deleted or edited) — the catalog's ``change_counter`` does."""
+        row = self._q(
+            "SELECT (SELECT value FROM meta WHERE key = ?), "
+            "(SELECT group_concat(id || ':' || state) FROM (SELECT id, state FROM folders ORDER BY id))",
+            (PLACES_KEY,),
+        )[0]
+        return row[0], row[1]
 
     def _scan_vocabulary(self) -> tuple[set[tuple], set[tuple]]:
         places = set(

@@ -464,14 +464,14 @@ def test_the_detector_catches_telemetry_when_it_is_switched_back_on(
 OPENVINO_PROBE = """
 import sys
 from pathlib import Path
-from photosearch.models import encoders
+from photosearch.models import encoders, runtime_settings
 from photosearch.models.manifest import load_package
 
 vision = load_package(Path(sys.argv[1])).vision_path
 settings = encoders.RuntimeSettings(intra_op_threads=1, image_backend="auto")
 info = encoders.describe_image_backend(settings, vision)  # photosearch status
 assert "openvino" not in sys.modules, "status imported openvino"
-encoders._cpu_flags = lambda: {b"avx2"}  # a CPU without bf16 units
+runtime_settings._cpu_flags = lambda: {b"avx2"}  # a CPU without bf16 units
 assert settings.resolve_image_backend(vision) == "onnxruntime"
 rt = encoders.ModelRuntime.from_path(Path(sys.argv[1]), settings)
 rt.image.load()

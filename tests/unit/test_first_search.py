@@ -25,7 +25,7 @@ def test_the_first_search_after_index_encodes_only_the_query(shapes_model: Path,
         out = run_index(lib, read_text=False)
         assert out["counts"]["indexed"] == 12
         rt = lib.runtime()
-        assert not rt.text._session.loaded and not rt.image._session.loaded  # freed after indexing
+        assert not rt.text.loaded and not rt.image.loaded  # freed after indexing
         assert lib.catalog.get_meta("text_background:shapes-tiny")
     with Library(paths) as lib:  # a fresh process's first search
         engine = open_engine(lib)

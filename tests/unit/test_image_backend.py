@@ -14,7 +14,7 @@ from photosearch.config import Paths
 from photosearch.errors import ModelLoadError
 from photosearch.indexing.pipeline import Indexer
 from photosearch.library.library import Library
-from photosearch.models import encoders
+from photosearch.models import runtime_settings
 from photosearch.models.encoders import ModelRuntime, RuntimeSettings
 from photosearch.models.install import install_package_dir
 from photosearch.models.manifest import load_package
@@ -43,12 +43,12 @@ def test_settings_reject_an_unknown_backend() -> None:
 def test_default_settings_take_the_backend_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.delenv(encoders.ENV_IMAGE_BACKEND, raising=False)
+    monkeypatch.delenv(runtime_settings.ENV_IMAGE_BACKEND, raising=False)
     assert RuntimeSettings.default().image_backend == "auto"
     assert RuntimeSettings.default().openvino_cache  # the app keeps compiled models
-    monkeypatch.setenv(encoders.ENV_IMAGE_BACKEND, "OpenVINO")
+    monkeypatch.setenv(runtime_settings.ENV_IMAGE_BACKEND, "OpenVINO")
     assert RuntimeSettings.default().image_backend == "openvino"
-    monkeypatch.setenv(encoders.ENV_IMAGE_BACKEND, "tpu")
+    monkeypatch.setenv(runtime_settings.ENV_IMAGE_BACKEND, "tpu")
     with caplog.at_level(logging.WARNING):
         assert RuntimeSettings.default().image_backend == "auto"
     assert "PHOTOSEARCH_IMAGE_BACKEND='tpu' is not one of" in caplog.text
@@ -106,7 +106,7 @@ def test_auto_keeps_quantised_models_on_onnxruntime(tiny_model: Path, tmp_path: 
 
 def test_auto_follows_the_cpus_native_precision(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     vision = load_package(tiny_model).vision_path
-    core = encoders._openvino_core()
+    core = runtime_settings.openvino_core()
     native_bf16 = core.get_property("CPU", "INFERENCE_PRECISION_HINT") == openvino.Type.bf16
     assert _settings("auto").resolve_image_backend(vision) == ("openvino" if native_bf16 else "onnxruntime")
 
@@ -114,9 +114,9 @@ def test_auto_follows_the_cpus_native_precision(tiny_model: Path, monkeypatch: p
         def get_property(self, device: str, name: str):
             return openvino.Type.f32
 
-    monkeypatch.setattr(encoders, "_openvino_core", lambda: Fp32Cpu())
+    monkeypatch.setattr(runtime_settings, "openvino_core", lambda: Fp32Cpu())
     assert _settings("auto").resolve_image_backend(vision) == "onnxruntime"
-    monkeypatch.setattr(encoders, "_openvino_core", lambda: None)  # openvino not installed
+    monkeypatch.setattr(runtime_settings, "openvino_core", lambda: None)  # openvino not installed
     assert _settings("auto").resolve_image_backend(vision) == "onnxruntime"
     rt = ModelRuntime.from_path(tiny_model, _settings("auto"))
     rt.image.encode_tensors(np.zeros((2, 3, 32, 32), np.float32))
@@ -126,7 +126,7 @@ def test_auto_follows_the_cpus_native_precision(tiny_model: Path, monkeypatch: p
 def test_openvino_asked_for_but_not_installed_says_so(
     tiny_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(encoders, "_openvino_core", lambda: None)
+    monkeypatch.setattr(runtime_settings, "openvino_core", lambda: None)
     rt = ModelRuntime.from_path(tiny_model, _settings("openvino"))
     with pytest.raises(
         ModelLoadError, match="'openvino' package isn't installed .*PHOTOSEARCH_IMAGE_BACKEND=onnxruntime"
@@ -222,20 +222,20 @@ def test_status_says_what_runs_the_image_encoder_and_when_openvino_would_help(
     import importlib.util
 
     vision = load_package(tiny_model).vision_path
-    info = encoders.describe_image_backend(_settings("onnxruntime"), vision)
+    info = runtime_settings.describe_image_backend(_settings("onnxruntime"), vision)
     assert info["backend"] == "onnxruntime" and info["hint"] is None
     # a CPU with AMX and no openvino installed: say how to get the faster path
-    monkeypatch.setattr(encoders, "cpu_has_amx_bf16", lambda: True)
+    monkeypatch.setattr(runtime_settings, "cpu_has_amx_bf16", lambda: True)
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "openvino" else real_find_spec(name, *a)
     )
-    monkeypatch.setattr(encoders, "_openvino_core", lambda: None)
-    info = encoders.describe_image_backend(_settings("auto"), vision)
+    monkeypatch.setattr(runtime_settings, "openvino_core", lambda: None)
+    info = runtime_settings.describe_image_backend(_settings("auto"), vision)
     assert info["backend"] == "onnxruntime" and not info["openvino_installed"]
     assert "installing OpenVINO" in info["hint"]
-    monkeypatch.setattr(encoders, "cpu_has_amx_bf16", lambda: False)
-    assert encoders.describe_image_backend(_settings("auto"), vision)["hint"] is None
+    monkeypatch.setattr(runtime_settings, "cpu_has_amx_bf16", lambda: False)
+    assert runtime_settings.describe_image_backend(_settings("auto"), vision)["hint"] is None
 
 
 def test_cli_status_reports_the_image_encoder(tiny_model: Path, tmp_path: Path) -> None:

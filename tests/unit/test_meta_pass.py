@@ -151,3 +151,34 @@ def test_the_stored_vocabulary_follows_puts_and_removals(tmp_path: Path) -> None
     assert cat.delete_orphan_metas() == 1
     assert cat.meta_vocabulary() == ([("FI", "Uusimaa", "Helsinki")], [])
     cat.close()
+
+
+def test_the_place_stamp_moves_with_places_and_folders_only(tmp_path: Path) -> None:
+    """``places_stamp`` moves when a place is written or replaced (by any connection) or a folder is added,
+    removed or goes offline — not when photos without a place are read, nor with other writes."""
+    from photosearch.store.catalog_meta import MetaRow
+
+    cat = Catalog(tmp_path / "c.sqlite3")
+    fid = cat.add_folder(str(tmp_path)).id
+    for h in ("ha", "hb", "hc"):
+        _indexed_row(cat, fid, write(tmp_path / f"{h}.jpg", "JPEG", None), h)
+    s0 = cat.places_stamp()
+    cat.put_metas([MetaRow("ha", make="Apple"), MetaRow("hb")])  # read, no place
+    cat.set_thumbnail_colour("ha", 0x808080)
+    cat.set_folder_scanned(fid)
+    assert cat.places_stamp() == s0
+    cat.put_metas([MetaRow("hc", latitude=43.7, longitude=11.2, country_code="IT", city="Florence")])
+    s1 = cat.places_stamp()
+    assert s1 != s0
+    cat.put_metas([MetaRow("hb")])  # read again, still no place
+    assert cat.places_stamp() == s1
+    other = Catalog(tmp_path / "c.sqlite3")  # another process: its commit is seen
+    try:
+        other.put_metas([MetaRow("hc")])  # the place is gone (replaced by a row without one)
+    finally:
+        other.close()
+    s2 = cat.places_stamp()
+    assert s2 != s1
+    cat.set_folder_state(fid, "offline")
+    assert cat.places_stamp() != s2
+    cat.close()
