@@ -101,3 +101,17 @@ def test_exact_search_matches_bruteforce() -> None:
     want = np.argsort(-(q @ v.T), axis=1)[:, :7] + 1000
     np.testing.assert_array_equal(labels, want)
     assert np.all(np.diff(scores, axis=1) <= 0)
+
+
+@pytest.mark.parametrize("filtered", [False, True])
+def test_asking_for_more_than_the_live_photos_gives_every_live_photo(tmp_path: Path, filtered: bool) -> None:
+    """hnswlib counts labels marked deleted and refuses a k it cannot fill: the index must still give every
+    live photo (61 of 62; halving k gave 31), with a filter too."""
+    c, vecs = _catalog_with(tmp_path, 62)
+    vi = VectorIndex.open(c, tmp_path / "idx", "m", DIM, writer=True)
+    vi.delete([1])
+    keep = (lambda label: label % 2 == 0) if filtered else None
+    labels, scores = vi.search(vecs[3], 100, filter=keep)
+    want = {i for i in range(2, 63) if keep is None or keep(i)}
+    assert set(labels[0].tolist()) == want and len(labels[0]) == len(want)
+    assert list(scores[0]) == sorted(scores[0], reverse=True)
