@@ -61,11 +61,32 @@ relevance line:
 # parser
 
 
+class _CommandParser(argparse.ArgumentParser):
+    """A sub-command's parser: options may come anywhere among its values (``folders add --yes PATH``,
+    ``models import --use PATH``). Plain argparse binds an optional positional to nothing when an option
+    comes between the verb and the value, then refuses the value as an unrecognized argument. A line with
+    ``--`` is parsed as before: argparse's intermixed parsing would drop the ``--`` and read what follows
+    it as options (``search -- -people``)."""
+
+    _intermixing = False
+
+    def parse_known_args(  # type: ignore[override]  # argparse's own signature, typed
+        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if self._intermixing or (args is not None and "--" in args):  # intermixed: calls back here twice
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+
 def build_parser() -> argparse.ArgumentParser:
-    def global_options(defaults: bool) -> argparse.ArgumentParser:
+    def global_options(defaults: bool) -> _CommandParser:
         # Sub-commands take the same options, but must not overwrite a value given before the
         # sub-command with their own default: theirs are SUPPRESSed.
-        g = argparse.ArgumentParser(add_help=False)
+        g = _CommandParser(add_help=False)
         g.add_argument(
             "--data-dir",
             default=None if defaults else argparse.SUPPRESS,
@@ -89,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=QUERY_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_CommandParser)
 
     f = sub.add_parser("folders", parents=[common], help="add, remove, pause or list photo folders")
     f.add_argument(

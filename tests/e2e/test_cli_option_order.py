@@ -1,0 +1,50 @@
+"""Options go anywhere on a sub-command's line, as a person types them: `folders add --yes ~/`, as the
+refusal itself suggests, `models import --use PATH`, `folders add --json PATH`. argparse alone binds an
+optional positional (`paths`, `name`) to nothing when an option comes between the verb and the value, and
+then refuses the value as "unrecognized arguments"."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from tests.e2e.helpers import make_photos, run_cli
+
+
+def test_options_between_the_verb_and_its_paths(tmp_path: Path, data_dir: Path, tiny_model: Path) -> None:
+    r = run_cli(data_dir, "models", "import", "--use", str(tiny_model), check=False)
+    assert r.returncode == 0, r.stderr
+    listed = json.loads(run_cli(data_dir, "models", "list", "--json").stdout)
+    assert listed["active"] == "tiny-random", listed["active"]
+
+    home = Path(os.environ["HOME"])  # the test's own (tests/conftest.py), holding its data folder
+    make_photos(home / "Pictures", 2)
+    refused = run_cli(data_dir, "folders", "add", str(home), check=False)
+    assert refused.returncode == 2 and "folders add --yes" in refused.stderr, refused.stderr
+    # what the refusal suggests, typed as a person reads it
+    r = run_cli(data_dir, "folders", "add", "--yes", str(home), check=False)
+    assert r.returncode == 0, r.stderr
+    pics = tmp_path / "Other"
+    make_photos(pics, 1)
+    r = run_cli(data_dir, "folders", "add", "--json", str(pics), check=False)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)
+    folders = json.loads(run_cli(data_dir, "folders", "list", "--json").stdout)
+    assert sorted(f["path"] for f in folders) == sorted([str(home), str(pics)])
+
+
+def test_search_words_around_options(tmp_path: Path, data_dir: Path, tiny_model: Path) -> None:
+    """`search red -k 2 circle` is the query "red circle"; "--" still ends the options."""
+    from tests.support.cli import invoke
+
+    run_cli(data_dir, "models", "import", str(tiny_model))
+    pics = tmp_path / "Pictures"
+    make_photos(pics, 3)
+    run_cli(data_dir, "index", "-q", "--add", str(pics))
+    out = invoke(data_dir, "search", "red", "-k", "2", "circle", "--json")
+    assert out.code == 0, out.stderr
+    assert out.json()["query"]["text"] == "red circle"
+    dashed = invoke(data_dir, "search", "--json", "-k", "1", "--", "red", "--json")
+    assert dashed.code == 0, dashed.stderr
+    assert dashed.json()["query"]["text"] == "red --json"
