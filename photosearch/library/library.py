@@ -178,7 +178,8 @@ class Library:
         model_id = model_id or self.active_model_id()
         if model_id is None:
             raise ModelNotInstalled(
-                "no model is installed: run 'photosearch models install' or 'photosearch models import PATH'"
+                "no model is installed: pick one in 'photosearch models list', then run "
+                "'photosearch models install NAME' (or 'photosearch models import PATH')"
             )
         with self._mutex:
             rt = self._runtimes.get(model_id)

@@ -1,0 +1,28 @@
+"""A new user's first commands, before any model: the message names commands that work as written (with
+NAME / PATH filled in), not a bare 'photosearch models install', which only says it "needs a NAME"."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from tests.e2e.helpers import run_cli
+
+
+def test_the_no_model_message_suggests_commands_that_run(
+    tmp_path: Path, data_dir: Path, tiny_model: Path
+) -> None:
+    r = run_cli(data_dir, "search", "a dog", check=False)
+    assert r.returncode == 3, r.stderr
+    suggested = re.findall(r"'photosearch ([^']+)'", r.stderr)
+    assert any(s.startswith("models install") for s in suggested), r.stderr
+    assert any(s.startswith("models import") for s in suggested), r.stderr
+    default = json.loads(run_cli(data_dir, "models", "list", "--json").stdout)["default"]
+    fill = {"NAME": default, "PATH": str(tiny_model)}
+    for line in suggested:
+        args = [fill.get(word, word) for word in line.split()]
+        if args[:2] == ["models", "install"]:
+            args.append("--dry-run")  # the URLs it would request: nothing downloaded
+        done = run_cli(data_dir, *args, check=False)
+        assert done.returncode == 0, f"photosearch {' '.join(args)}: {done.stderr}"
