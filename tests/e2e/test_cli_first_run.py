@@ -26,3 +26,24 @@ def test_the_no_model_message_suggests_commands_that_run(
             args.append("--dry-run")  # the URLs it would request: nothing downloaded
         done = run_cli(data_dir, *args, check=False)
         assert done.returncode == 0, f"photosearch {' '.join(args)}: {done.stderr}"
+
+
+def test_a_reference_photo_whose_name_is_not_utf8(tmp_path: Path, data_dir: Path, tiny_model: Path) -> None:
+    """`similar`, `search --image` and `--like` with a photo named in another encoding (an old camera
+    card's Latin-1 'é') crashed with a UnicodeEncodeError traceback from the catalog lookup; each now says
+    in one line what is wrong and what to do."""
+    import os
+
+    from tests.e2e.helpers import make_photos
+    from tests.support.cli import invoke
+
+    pics = tmp_path / "Pictures"
+    make_photos(pics, 3)
+    run_cli(data_dir, "models", "import", str(tiny_model))
+    run_cli(data_dir, "index", "-q", "--add", str(pics))
+    odd = os.fsdecode(bytes(tmp_path) + b"/caf\xe9.jpg")
+    Path(odd).write_bytes(next(pics.glob("*.jpg")).read_bytes())
+    for args in (("similar", odd), ("search", "--image", odd), ("search", "red", "--like", odd)):
+        out = invoke(data_dir, *args)
+        assert out.error is None and out.code == 2, (args, out)
+        assert "caf\\xe9.jpg" in out.stderr and "UTF-8" in out.stderr and "rename" in out.stderr, out.stderr
