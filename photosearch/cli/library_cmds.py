@@ -275,8 +275,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         for f in report.findings:
             hint = " (doctor --repair fixes this)" if f.repairable and not args.repair else ""
             yield f"{f.severity:7}  {f.check:10} {f.message}{hint}"
-        yield ("clean" if report.clean else f"{len(report.errors)} problems found") + (
-            f", {len(report.warnings)} warnings" if report.warnings else ""
+        yield ("clean" if report.clean else f"{plural(len(report.errors), 'problem')} found") + (
+            f", {plural(len(report.warnings), 'warning')}" if report.warnings else ""
         )
 
     _emit(args, {**report.to_json(), "machine": speed.to_json()}, human)
