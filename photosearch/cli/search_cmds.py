@@ -75,6 +75,7 @@ def _query(args: argparse.Namespace, text: str = "", images: tuple[str, ...] = (
 
 
 def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> int:
+    from photosearch.app.status import empty_library_words
     from photosearch.app.understand import answer
 
     if query.kind.value != "browse":  # a filter-only query (--place alone) has nothing to check
@@ -82,6 +83,7 @@ def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> i
     no_location = getattr(args, "no_location", False)
     with _open(args) as lib:  # place, time and camera words become filters (photosearch.app.understand)
         resp, understood = answer(query, lib, literal=getattr(args, "literal", False))
+        empty = "" if resp.library_size else empty_library_words(lib)
         metas: list[Any] = []
         if args.json:
             from photosearch.app.places import results_meta
@@ -90,7 +92,7 @@ def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> i
     read = understood.to_json(no_location)
     if no_location:  # the line as typed may name a place: only the remaining meaning is shown
         shown = {**shown, "text": read["text"] or None}
-    _print_results(args, resp, shown, read, metas)
+    _print_results(args, resp, shown, read, metas, empty)
     _export(args, [r.path for r in resp.passed], no_location)
     return 0
 
@@ -122,7 +124,9 @@ def _print_results(
     query: dict[str, Any],
     understood: dict[str, Any] | None = None,
     metas: list[Any] | None = None,
+    empty: str = "",
 ) -> None:
+    """``empty``: what to say when the library has no photo to search (``app.status.empty_library_words``)."""
     bursts: dict[str, list[str]] = resp.extra.get("bursts") or {}
     results = [_with_burst(r.to_json(), bursts) for r in resp.results]
     for r, m in zip(results, metas or [], strict=False):
@@ -147,7 +151,7 @@ def _print_results(
         if chips:
             yield "understood: " + ", ".join(f"{c['kind']} {c['label']}" for c in chips)
         if not resp.results:
-            yield "no results" if resp.library_size else "the library is empty: add a folder and index it"
+            yield "no results" if resp.library_size else empty or "the library is empty"
             return
         line = resp.extra.get("cutoff") or {}
         if line and line.get("threshold", 0) is None:

@@ -47,3 +47,25 @@ def test_a_reference_photo_whose_name_is_not_utf8(tmp_path: Path, data_dir: Path
         out = invoke(data_dir, *args)
         assert out.error is None and out.code == 2, (args, out)
         assert "caf\\xe9.jpg" in out.stderr and "UTF-8" in out.stderr and "rename" in out.stderr, out.stderr
+
+
+def test_an_empty_library_says_what_to_do_next(tmp_path: Path, data_dir: Path, tiny_model: Path) -> None:
+    """`search` on a library with nothing indexed said "the library is empty: add a folder and index it"
+    even after the person had added a folder and indexed it — a camera folder of RAW files, which
+    PhotoSearch does not read. It says what is actually missing."""
+    from tests.e2e.helpers import make_photos
+
+    run_cli(data_dir, "models", "import", str(tiny_model))
+    assert "folders add" in run_cli(data_dir, "search", "a dog").stdout  # no folder yet
+    raw = tmp_path / "Camera"
+    raw.mkdir()
+    for name in ("IMG_0001.CR2", "IMG_0002.NEF"):
+        (raw / name).write_bytes(bytes(range(256)) * 64)
+    run_cli(data_dir, "index", "-q", "--add", str(raw))
+    said = run_cli(data_dir, "search", "a dog").stdout
+    assert "add a folder" not in said and "no photos PhotoSearch can read" in said, said
+    pics = tmp_path / "Pictures"
+    make_photos(pics, 2)
+    run_cli(data_dir, "folders", "add", str(pics))
+    said = run_cli(data_dir, "search", "a dog").stdout  # added, not indexed yet
+    assert "photosearch index" in said and "add a folder" not in said, said
