@@ -177,12 +177,12 @@ def _print_results(
 def cmd_search(args: argparse.Namespace) -> int:
     text = " ".join(args.text).strip()
     images = tuple(args.image or ())
-    if not text and not images and not (getattr(args, "place", None) or getattr(args, "camera", None)):
+    query = _query(args, text, images, weight=args.weight, fusion=args.fusion)
+    if not text and not images and query.filters is None:  # a filter alone browses (every match)
         raise QueryError("give some text to search for, or --image PATH")  # the GUI browses; here a mistake
     from photosearch.app.language import apply_query_language
 
     apply_query_language(_paths(args), getattr(args, "lang", None))  # NLLB: the query's FLORES-200 code
-    query = _query(args, text, images, weight=args.weight, fusion=args.fusion)
     if getattr(args, "text_only", False):
         if images:
             raise QueryError("--text-only searches the words read in photos: give words, not --image")

@@ -48,3 +48,28 @@ def test_search_words_around_options(tmp_path: Path, data_dir: Path, tiny_model:
     dashed = invoke(data_dir, "search", "--json", "-k", "1", "--", "red", "--json")
     assert dashed.code == 0, dashed.stderr
     assert dashed.json()["query"]["text"] == "red --json"
+
+
+def test_a_filter_alone_browses_like_a_place_alone(tmp_path: Path, data_dir: Path, tiny_model: Path) -> None:
+    """`search --place Italy` lists every match, but `search --type png`, `--from 2019`, `--folder F` or
+    `--orientation portrait` alone said "give some text to search for" (while the words "2019" alone do
+    browse). Any filter alone is a browse; nothing at all is still the plain error."""
+    from PIL import Image
+
+    from tests.support.cli import invoke
+
+    run_cli(data_dir, "models", "import", str(tiny_model))
+    pics = tmp_path / "Pictures"
+    make_photos(pics, 3)
+    Image.new("RGB", (40, 80), (200, 30, 30)).save(pics / "tall.png")
+    run_cli(data_dir, "index", "-q", "--add", str(pics))
+    for args, expected in (
+        (("--type", "png"), {"tall.png"}),
+        (("--orientation", "portrait"), {"tall.png"}),
+        (("--folder", str(pics)), {p.name for p in pics.iterdir()}),
+    ):
+        out = invoke(data_dir, "search", *args, "--json")
+        assert out.code == 0 and out.error is None, (args, out.stderr)
+        assert {Path(r["path"]).name for r in out.json()["results"]} == expected, args
+    nothing = invoke(data_dir, "search")
+    assert nothing.code == 2 and "give some text" in nothing.stderr
