@@ -1,13 +1,16 @@
-"""Options go anywhere on a sub-command's line, as a person types them: `folders add --yes ~/`, as the
-refusal itself suggests, `models import --use PATH`, `folders add --json PATH`. argparse alone binds an
-optional positional (`paths`, `name`) to nothing when an option comes between the verb and the value, and
-then refuses the value as "unrecognized arguments"."""
+"""The command line's arguments as a person types them. Options go anywhere on a sub-command's line:
+`folders add --yes ~/`, as the refusal itself suggests, `models import --use PATH`, `folders add --json
+PATH` (argparse alone binds an optional positional to nothing when an option comes between the verb and the
+value, then refuses the value as "unrecognized arguments"); a filter alone browses; a number outside its
+range is refused."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
+
+import pytest
 
 from tests.e2e.helpers import make_photos, run_cli
 
@@ -73,3 +76,27 @@ def test_a_filter_alone_browses_like_a_place_alone(tmp_path: Path, data_dir: Pat
         assert {Path(r["path"]).name for r in out.json()["results"]} == expected, args
     nothing = invoke(data_dir, "search")
     assert nothing.code == 2 and "give some text" in nothing.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("index", "--batch-size", "0"),
+        ("index", "--batch-size", "-5"),
+        ("duplicates", "--threshold", "5"),
+        ("duplicates", "--threshold", "-1"),
+        ("duplicates", "--max-distance", "-1"),
+        ("duplicates", "--max-distance", "65"),
+        ("watch", "--debounce", "-1"),
+        ("watch", "--poll-interval", "0"),
+    ],
+)
+def test_a_number_out_of_its_range_is_refused(data_dir: Path, args: tuple[str, ...]) -> None:
+    """`index --batch-size 0` indexed nothing and exited 0 ("1 pending"); `duplicates --threshold 5` (0.95
+    mistyped) said "no near-duplicates found"; each is now refused with the option's range, exit code 2,
+    before anything runs."""
+    from tests.support.cli import invoke
+
+    out = invoke(data_dir, *args)
+    assert out.code == 2 and out.error is None, (args, out)
+    assert args[1] in out.stderr and "must be" in out.stderr, out.stderr
