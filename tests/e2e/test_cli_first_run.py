@@ -69,3 +69,20 @@ def test_an_empty_library_says_what_to_do_next(tmp_path: Path, data_dir: Path, t
     run_cli(data_dir, "folders", "add", str(pics))
     said = run_cli(data_dir, "search", "a dog").stdout  # added, not indexed yet
     assert "photosearch index" in said and "add a folder" not in said, said
+
+
+def test_a_library_whose_only_folder_is_offline_says_so(
+    tmp_path: Path, data_dir: Path, tiny_model: Path
+) -> None:
+    """Its disk unplugged (the folder gone), the photos are hidden, not deleted: search says the folder
+    can't be reached, not that it holds no photos PhotoSearch can read."""
+    from tests.e2e.helpers import make_photos
+
+    run_cli(data_dir, "models", "import", str(tiny_model))
+    pics = tmp_path / "Disk" / "Pictures"
+    make_photos(pics, 2)
+    run_cli(data_dir, "index", "-q", "--add", str(pics))
+    (tmp_path / "Disk").rename(tmp_path / "Unplugged")
+    run_cli(data_dir, "index", "-q")
+    said = run_cli(data_dir, "search", "a dog").stdout
+    assert "can't be reached" in said and str(pics) in said and "can read" not in said, said
