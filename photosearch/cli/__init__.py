@@ -12,12 +12,10 @@ import argparse
 import errno
 import logging
 import sys
-from collections.abc import Callable
-from typing import Any
 
 from photosearch.cli.library_cmds import cmd_doctor, cmd_folders, cmd_forget, cmd_index, cmd_status, cmd_watch
 from photosearch.cli.models_cmd import cmd_models
-from photosearch.cli.output import LiveLine, ProgressLine
+from photosearch.cli.output import LiveLine, ProgressLine, ranged
 from photosearch.cli.search_cmds import (
     album_parser,
     cmd_duplicates,
@@ -61,28 +59,6 @@ relevance line:
 
 # ---------------------------------------------------------------------------------------------------
 # parser
-
-
-def _ranged(
-    cast: Callable[[str], float], low: float, high: float | None = None, *, above: bool = False
-) -> Any:
-    """An argparse ``type``: a number from ``low`` (excluded with ``above``) to ``high``; outside, the usage
-    error says the range (``index --batch-size 0`` indexed nothing; ``--threshold 5`` found nothing)."""
-
-    def parse(text: str) -> float:
-        try:
-            value = cast(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
-        if (value <= low if above else value < low) or (high is not None and value > high):
-            if high is not None:
-                raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}, not {text}")
-            raise argparse.ArgumentTypeError(
-                f"must be {'more than' if above else 'at least'} {low:g}, not {text}"
-            )
-        return value
-
-    return parse
 
 
 class _CommandParser(argparse.ArgumentParser):
@@ -151,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("index", parents=[common], help="index new and changed photos in the added folders")
     i.add_argument("--add", action="append", metavar="PATH", help="add this folder first")
-    i.add_argument("--batch-size", type=_ranged(int, 1), default=16)
+    i.add_argument("--batch-size", type=ranged(int, 1), default=16)
     i.add_argument("--no-text", action="store_true", help="skip reading the text in photos (the second pass)")
     i.add_argument("-q", "--quiet", action="store_true", help="no progress line")
     i.add_argument("--json", action="store_true")
@@ -224,13 +200,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dup.add_argument(
         "--threshold",
-        type=_ranged(float, 0.0, 1.0),
+        type=ranged(float, 0.0, 1.0),
         default=DEFAULT_THRESHOLD,
         help=f"least embedding similarity of two copies, 0..1 (default {DEFAULT_THRESHOLD})",
     )
     dup.add_argument(
         "--max-distance",
-        type=_ranged(int, 0, 64),
+        type=ranged(int, 0, 64),
         default=DEFAULT_MAX_DISTANCE,
         help=f"most perceptual-hash bits two copies may differ in, of 64 (default {DEFAULT_MAX_DISTANCE}; "
         "64 = embeddings only)",
@@ -250,13 +226,13 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--add", action="append", metavar="PATH", help="add this folder first")
     w.add_argument(
         "--debounce",
-        type=_ranged(float, 0.0),
+        type=ranged(float, 0.0),
         default=0.5,
         help="seconds of quiet before changes are applied",
     )
     w.add_argument(
         "--poll-interval",
-        type=_ranged(float, 0.0, above=True),
+        type=ranged(float, 0.0, above=True),
         default=5.0,
         help="seconds between checks of folders that can't be watched (network shares, watch limit)",
     )

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from photosearch.cli.output import _emit, _open, _paths
+from photosearch.cli.output import _emit, _open, _paths, ranged
 from photosearch.errors import QueryError
 from photosearch.progress import plural
 from photosearch.terminal import shown as printable
@@ -261,7 +261,7 @@ def album_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     a.add_argument(
         "--unlike", action="append", default=[], metavar="PATH", help="(save) a photo that doesn't"
     )
-    a.add_argument("-k", type=int, default=None, help="(show) at most this many members")
+    a.add_argument("-k", type=ranged(int, 1), default=None, help="(show) at most this many members")
     a.add_argument("--export-to", metavar="FOLDER", help="(export) also copy the members into this folder")
     a.add_argument("--no-location", action="store_true", help="(export) copies without where they were taken")
     a.add_argument("--json", action="store_true")
