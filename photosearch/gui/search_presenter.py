@@ -370,7 +370,7 @@ class SearchPresenter(QObject):
             if self.by_date:  # only the close matches are shown, by month: no line, nothing below it
                 count += ", by date"
             elif rest:
-                count += f" · {plural(rest, 'less close result')} below the line"
+                count += f" · {plural(rest, 'weaker match', 'weaker matches')} below the line"
             count += h.bursts.count_words(resp.extra.get("bursts") or {})
         self.result_count = count
         self._counted = (req, resp)

@@ -1,7 +1,8 @@
 """With "By date" on, a search shows only its close matches, by month — the weaker results and their
 divider are gone — yet the status line still said "… · 100 less close results below the line" (and kept
 saying it after the switch). The count now says what the grid shows: the close matches, by date; switched
-off again, the weaker results and their count come back."""
+off again, the weaker results and their count come back, named as the grid's divider names them ("weaker
+matches", not "less close results")."""
 
 from __future__ import annotations
 
@@ -34,3 +35,5 @@ def test_the_count_matches_what_by_date_shows(
     w.presenter.set_by_date(False)
     assert w.model.rowCount() == len(resp.results)
     assert "below the line" in w.status.count_label.text()
+    # the same words as the divider the person sees in the grid ("Weaker matches below")
+    assert f"{weaker} weaker match" in w.status.count_label.text(), w.status.count_label.text()
