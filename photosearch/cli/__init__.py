@@ -119,7 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="text-on/text-off: read the text in the folder's photos (on by default) or not",
     )
     f.add_argument(
-        "paths", nargs="*", help="folders; for exclude/include: FOLDER then sub-folder names or patterns"
+        "paths",
+        nargs="*",
+        default=[],  # not "required" (intermixed parsing would name it missing beside a missing action)
+        help="folders; for exclude/include: FOLDER then sub-folder names or patterns",
     )
     f.add_argument("--yes", action="store_true", help="(add) also a disk's root, a home or a system folder")
     f.add_argument("--json", action="store_true")

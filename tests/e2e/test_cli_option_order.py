@@ -102,3 +102,11 @@ def test_a_number_out_of_its_range_is_refused(data_dir: Path, args: tuple[str, .
     out = invoke(data_dir, *args)
     assert out.code == 2 and out.error is None, (args, out)
     assert [a for a in args if a.startswith("-")][0] in out.stderr and "must be" in out.stderr, out.stderr
+
+
+def test_a_bare_verb_names_only_what_is_missing(data_dir: Path) -> None:
+    """`photosearch folders` alone: the action is missing, not the (optional) folders."""
+    from tests.support.cli import invoke
+
+    out = invoke(data_dir, "folders")
+    assert out.code == 2 and "required: action" in out.stderr and "paths" not in out.stderr, out.stderr
