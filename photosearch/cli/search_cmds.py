@@ -150,6 +150,7 @@ def _print_results(
         chips = (understood or {}).get("chips") or []
         if chips:
             yield "understood: " + ", ".join(f"{c['kind']} {c['label']}" for c in chips)
+        yield from _unknown_filters(args, (understood or {}).get("unknown") or [])
         if not resp.results:
             yield "no results" if resp.library_size else empty or "the library is empty"
             return
@@ -299,6 +300,19 @@ def cmd_album(args: argparse.Namespace) -> int:
         return 0
     _print_results(args, resp, {"album": args.name})
     return 0
+
+
+def _unknown_filters(args: argparse.Namespace, unknown: list[str]) -> Iterable[str]:
+    """A --place or --camera value no photo of the library has (``understood.unknown``), in words."""
+    camera = (getattr(args, "camera", None) or "").strip().lower()
+    for value in unknown:
+        if camera and value.strip().lower() == camera:
+            yield f"no photo of this library was taken with a camera called {value!r}"
+        else:
+            yield (
+                f"no photo of this library was taken in {value!r} "
+                "('photosearch places' lists where they were)"
+            )
 
 
 def resp_paths(resp: SearchResponse) -> list[str]:

@@ -86,3 +86,20 @@ def test_a_library_whose_only_folder_is_offline_says_so(
     run_cli(data_dir, "index", "-q")
     said = run_cli(data_dir, "search", "a dog").stdout
     assert "can't be reached" in said and str(pics) in said and "can read" not in said, said
+
+
+def test_a_place_or_camera_the_library_does_not_know_is_named(
+    tmp_path: Path, data_dir: Path, tiny_model: Path
+) -> None:
+    """`search --place Aarhus` (GeoNames calls it Århus) answered a bare "no results"; --json knew the value
+    was unknown (`understood.unknown`). The words now say so and where to look."""
+    from tests.e2e.helpers import make_photos
+
+    run_cli(data_dir, "models", "import", str(tiny_model))
+    pics = tmp_path / "Pictures"
+    make_photos(pics, 2)
+    run_cli(data_dir, "index", "-q", "--add", str(pics))
+    said = run_cli(data_dir, "search", "--place", "Aarhus").stdout
+    assert "Aarhus" in said and "photosearch places" in said, said
+    said = run_cli(data_dir, "search", "a dog", "--camera", "Hasselblad").stdout
+    assert "Hasselblad" in said and "camera" in said, said
