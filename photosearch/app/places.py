@@ -152,6 +152,10 @@ class ExportError(PhotoSearchError):
         self.failures = failures
 
 
+class ExportFolderError(PhotoSearchError):
+    """The folder to copy into is a file, or can't be made; nothing was copied."""
+
+
 def export_photos(paths: list[str], folder: str | Path, *, no_location: bool = False) -> list[Path]:
     """Copy photos into ``folder`` (keeping their dates; a name already there gets " (1)"); with
     ``no_location`` each copy has its GPS data, XMP and IPTC removed (``photosearch.places.strip``: JPEG
@@ -161,7 +165,14 @@ def export_photos(paths: list[str], folder: str | Path, *, no_location: bool = F
     from photosearch.places.strip import copy_without_location
 
     dest = Path(folder)
-    dest.mkdir(parents=True, exist_ok=True)
+    if dest.exists() and not dest.is_dir():
+        raise ExportFolderError(f"cannot copy the photos to {dest}: it is a file, not a folder")
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ExportFolderError(
+            f"cannot make the folder {dest} to copy the photos to: {e.strerror or e}"
+        ) from e
     out: list[Path] = []
     failures: list[tuple[str, str]] = []
     for p in paths:

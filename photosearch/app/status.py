@@ -9,7 +9,7 @@ from typing import Any
 
 from photosearch.errors import PhotoSearchError
 from photosearch.library.library import Library
-from photosearch.states import FileStatus
+from photosearch.states import FileStatus, FolderState
 from photosearch.store.catalog import FileRow, FolderRow
 from photosearch.store.lock import WriterLock
 
@@ -166,3 +166,23 @@ def _mtime(path: str) -> int | None:
         return os.stat(path).st_mtime_ns
     except OSError:
         return None
+
+
+def empty_library_words(lib: Library) -> str:
+    """Why a library has no photo to search yet, and the next step: no folder, folders that can't be reached
+    (an unplugged disk), folders not indexed yet, or folders that hold nothing PhotoSearch reads (a camera
+    folder of RAW files)."""
+    folders = lib.folders()
+    if not folders:
+        return "the library is empty: add a folder ('photosearch folders add PATH'), then run 'photosearch index'"
+    if all(f.state == FolderState.OFFLINE for f in folders):  # photos hidden, not deleted
+        names = ", ".join(f.path for f in folders)
+        return f"the added folders can't be reached now ({names}); their photos come back when they can be"
+    counts = lib.catalog.counts_by_status()
+    if counts.get(FileStatus.PENDING, 0) or any(f.last_scan_at is None for f in folders):
+        return "no photo is indexed yet: run 'photosearch index'"
+    skipped = counts.get(FileStatus.ERROR, 0)
+    return (
+        "no photos PhotoSearch can read in the added folders (it reads JPEG, PNG, WebP, HEIC/HEIF, AVIF, TIFF, "
+        "GIF and BMP)" + (f"; {skipped:,} skipped: 'photosearch status' says why" if skipped else "")
+    )

@@ -15,7 +15,7 @@ import sys
 
 from photosearch.cli.library_cmds import cmd_doctor, cmd_folders, cmd_forget, cmd_index, cmd_status, cmd_watch
 from photosearch.cli.models_cmd import cmd_models
-from photosearch.cli.output import LiveLine, ProgressLine
+from photosearch.cli.output import LiveLine, ProgressLine, ranged
 from photosearch.cli.search_cmds import (
     album_parser,
     cmd_duplicates,
@@ -61,11 +61,32 @@ relevance line:
 # parser
 
 
+class _CommandParser(argparse.ArgumentParser):
+    """A sub-command's parser: options may come anywhere among its values (``folders add --yes PATH``,
+    ``models import --use PATH``). Plain argparse binds an optional positional to nothing when an option
+    comes between the verb and the value, then refuses the value as an unrecognized argument. A line with
+    ``--`` is parsed as before: argparse's intermixed parsing would drop the ``--`` and read what follows
+    it as options (``search -- -people``)."""
+
+    _intermixing = False
+
+    def parse_known_args(  # type: ignore[override]  # argparse's own signature, typed
+        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        if self._intermixing or (args is not None and "--" in args):  # intermixed: calls back here twice
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+
 def build_parser() -> argparse.ArgumentParser:
-    def global_options(defaults: bool) -> argparse.ArgumentParser:
+    def global_options(defaults: bool) -> _CommandParser:
         # Sub-commands take the same options, but must not overwrite a value given before the
         # sub-command with their own default: theirs are SUPPRESSed.
-        g = argparse.ArgumentParser(add_help=False)
+        g = _CommandParser(add_help=False)
         g.add_argument(
             "--data-dir",
             default=None if defaults else argparse.SUPPRESS,
@@ -89,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=QUERY_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_CommandParser)
 
     f = sub.add_parser("folders", parents=[common], help="add, remove, pause or list photo folders")
     f.add_argument(
@@ -98,7 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="text-on/text-off: read the text in the folder's photos (on by default) or not",
     )
     f.add_argument(
-        "paths", nargs="*", help="folders; for exclude/include: FOLDER then sub-folder names or patterns"
+        "paths",
+        nargs="*",
+        default=[],  # not "required" (intermixed parsing would name it missing beside a missing action)
+        help="folders; for exclude/include: FOLDER then sub-folder names or patterns",
     )
     f.add_argument("--yes", action="store_true", help="(add) also a disk's root, a home or a system folder")
     f.add_argument("--json", action="store_true")
@@ -106,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("index", parents=[common], help="index new and changed photos in the added folders")
     i.add_argument("--add", action="append", metavar="PATH", help="add this folder first")
-    i.add_argument("--batch-size", type=int, default=16)
+    i.add_argument("--batch-size", type=ranged(int, 1), default=16)
     i.add_argument("--no-text", action="store_true", help="skip reading the text in photos (the second pass)")
     i.add_argument("-q", "--quiet", action="store_true", help="no progress line")
     i.add_argument("--json", action="store_true")
@@ -179,13 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dup.add_argument(
         "--threshold",
-        type=float,
+        type=ranged(float, 0.0, 1.0),
         default=DEFAULT_THRESHOLD,
         help=f"least embedding similarity of two copies, 0..1 (default {DEFAULT_THRESHOLD})",
     )
     dup.add_argument(
         "--max-distance",
-        type=int,
+        type=ranged(int, 0, 64),
         default=DEFAULT_MAX_DISTANCE,
         help=f"most perceptual-hash bits two copies may differ in, of 64 (default {DEFAULT_MAX_DISTANCE}; "
         "64 = embeddings only)",
@@ -203,10 +227,15 @@ def build_parser() -> argparse.ArgumentParser:
         "watch", parents=[common], help="keep the index up to date as folders change (foreground)"
     )
     w.add_argument("--add", action="append", metavar="PATH", help="add this folder first")
-    w.add_argument("--debounce", type=float, default=0.5, help="seconds of quiet before changes are applied")
+    w.add_argument(
+        "--debounce",
+        type=ranged(float, 0.0),
+        default=0.5,
+        help="seconds of quiet before changes are applied",
+    )
     w.add_argument(
         "--poll-interval",
-        type=float,
+        type=ranged(float, 0.0, above=True),
         default=5.0,
         help="seconds between checks of folders that can't be watched (network shares, watch limit)",
     )

@@ -22,6 +22,13 @@ def cmd_folders(args: argparse.Namespace) -> int:
     from photosearch.app.handover import NoOwner, hand_over
 
     write = args.action in ("add", "remove", "pause", "resume", "exclude", "include", "text-on", "text-off")
+    if write and not args.paths:
+        what = (
+            "an added FOLDER (and the sub-folder patterns)"
+            if args.action in ("exclude", "include")
+            else "a FOLDER"
+        )
+        raise QueryError(f"folders {args.action} needs {what}")
     if write:  # a running owner (the window, `watch`) does it, so it indexes or forgets at once
         paths = [
             p if args.action in ("exclude", "include") and i else os.path.abspath(os.path.expanduser(p))
@@ -58,8 +65,6 @@ def cmd_folders(args: argparse.Namespace) -> int:
                 ),
             )
         elif args.action in ("exclude", "include"):
-            if not args.paths:
-                raise QueryError(f"folders {args.action} needs an added FOLDER (and the sub-folder patterns)")
             pats = folders.edit_exclusions(
                 lib, args.paths[0], args.paths[1:], exclude=args.action == "exclude"
             )
@@ -270,8 +275,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         for f in report.findings:
             hint = " (doctor --repair fixes this)" if f.repairable and not args.repair else ""
             yield f"{f.severity:7}  {f.check:10} {f.message}{hint}"
-        yield ("clean" if report.clean else f"{len(report.errors)} problems found") + (
-            f", {len(report.warnings)} warnings" if report.warnings else ""
+        yield ("clean" if report.clean else f"{plural(len(report.errors), 'problem')} found") + (
+            f", {plural(len(report.warnings), 'warning')}" if report.warnings else ""
         )
 
     _emit(args, {**report.to_json(), "machine": speed.to_json()}, human)

@@ -78,3 +78,25 @@ class ProgressLine(LiveLine):
             self.show(
                 lambda: text, final=p.stage in self.FINAL or (p.stage is ProgressPhase.IDLE and p.done > 0)
             )
+
+
+def ranged(
+    cast: Callable[[str], float], low: float, high: float | None = None, *, above: bool = False
+) -> Any:
+    """An argparse ``type``: a number from ``low`` (excluded with ``above``) to ``high``; outside, the usage
+    error says the range (``index --batch-size 0`` indexed nothing; ``--threshold 5`` found nothing)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+        if (value <= low if above else value < low) or (high is not None and value > high):
+            if high is not None:
+                raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}, not {text}")
+            raise argparse.ArgumentTypeError(
+                f"must be {'more than' if above else 'at least'} {low:g}, not {text}"
+            )
+        return value
+
+    return parse

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from photosearch.cli.output import _emit, _open, _paths
+from photosearch.cli.output import _emit, _open, _paths, ranged
 from photosearch.errors import QueryError
 from photosearch.progress import plural
 from photosearch.terminal import shown as printable
@@ -75,6 +75,7 @@ def _query(args: argparse.Namespace, text: str = "", images: tuple[str, ...] = (
 
 
 def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> int:
+    from photosearch.app.status import empty_library_words
     from photosearch.app.understand import answer
 
     if query.kind.value != "browse":  # a filter-only query (--place alone) has nothing to check
@@ -82,6 +83,7 @@ def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> i
     no_location = getattr(args, "no_location", False)
     with _open(args) as lib:  # place, time and camera words become filters (photosearch.app.understand)
         resp, understood = answer(query, lib, literal=getattr(args, "literal", False))
+        empty = "" if resp.library_size else empty_library_words(lib)
         metas: list[Any] = []
         if args.json:
             from photosearch.app.places import results_meta
@@ -90,7 +92,7 @@ def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> i
     read = understood.to_json(no_location)
     if no_location:  # the line as typed may name a place: only the remaining meaning is shown
         shown = {**shown, "text": read["text"] or None}
-    _print_results(args, resp, shown, read, metas)
+    _print_results(args, resp, shown, read, metas, empty)
     _export(args, [r.path for r in resp.passed], no_location)
     return 0
 
@@ -122,7 +124,9 @@ def _print_results(
     query: dict[str, Any],
     understood: dict[str, Any] | None = None,
     metas: list[Any] | None = None,
+    empty: str = "",
 ) -> None:
+    """``empty``: what to say when the library has no photo to search (``app.status.empty_library_words``)."""
     bursts: dict[str, list[str]] = resp.extra.get("bursts") or {}
     results = [_with_burst(r.to_json(), bursts) for r in resp.results]
     for r, m in zip(results, metas or [], strict=False):
@@ -146,8 +150,9 @@ def _print_results(
         chips = (understood or {}).get("chips") or []
         if chips:
             yield "understood: " + ", ".join(f"{c['kind']} {c['label']}" for c in chips)
+        yield from _unknown_filters(args, (understood or {}).get("unknown") or [])
         if not resp.results:
-            yield "no results" if resp.library_size else "the library is empty: add a folder and index it"
+            yield "no results" if resp.library_size else empty or "the library is empty"
             return
         line = resp.extra.get("cutoff") or {}
         if line and line.get("threshold", 0) is None:
@@ -173,12 +178,12 @@ def _print_results(
 def cmd_search(args: argparse.Namespace) -> int:
     text = " ".join(args.text).strip()
     images = tuple(args.image or ())
-    if not text and not images and not (getattr(args, "place", None) or getattr(args, "camera", None)):
+    query = _query(args, text, images, weight=args.weight, fusion=args.fusion)
+    if not text and not images and query.filters is None:  # a filter alone browses (every match)
         raise QueryError("give some text to search for, or --image PATH")  # the GUI browses; here a mistake
     from photosearch.app.language import apply_query_language
 
     apply_query_language(_paths(args), getattr(args, "lang", None))  # NLLB: the query's FLORES-200 code
-    query = _query(args, text, images, weight=args.weight, fusion=args.fusion)
     if getattr(args, "text_only", False):
         if images:
             raise QueryError("--text-only searches the words read in photos: give words, not --image")
@@ -257,7 +262,7 @@ def album_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     a.add_argument(
         "--unlike", action="append", default=[], metavar="PATH", help="(save) a photo that doesn't"
     )
-    a.add_argument("-k", type=int, default=None, help="(show) at most this many members")
+    a.add_argument("-k", type=ranged(int, 1), default=None, help="(show) at most this many members")
     a.add_argument("--export-to", metavar="FOLDER", help="(export) also copy the members into this folder")
     a.add_argument("--no-location", action="store_true", help="(export) copies without where they were taken")
     a.add_argument("--json", action="store_true")
@@ -295,6 +300,19 @@ def cmd_album(args: argparse.Namespace) -> int:
         return 0
     _print_results(args, resp, {"album": args.name})
     return 0
+
+
+def _unknown_filters(args: argparse.Namespace, unknown: list[str]) -> Iterable[str]:
+    """A --place or --camera value no photo of the library has (``understood.unknown``), in words."""
+    camera = (getattr(args, "camera", None) or "").strip().lower()
+    for value in unknown:
+        if camera and value.strip().lower() == camera:
+            yield f"no photo of this library was taken with a camera called {value!r}"
+        else:
+            yield (
+                f"no photo of this library was taken in {value!r} "
+                "('photosearch places' lists where they were)"
+            )
 
 
 def resp_paths(resp: SearchResponse) -> list[str]:

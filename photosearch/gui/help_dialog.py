@@ -71,4 +71,14 @@ class ShortcutsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
-        self.resize(560, 760)
+        # as wide as the table (its lines don't wrap), within the screen: no scrolling sideways to read one
+        m = lay.contentsMargins()
+        need = (
+            self.text.sizeHint().width()
+            + area.verticalScrollBar().sizeHint().width()
+            + 2 * area.frameWidth()
+            + m.left()
+            + m.right()
+        )
+        screen = (parent.screen() if parent is not None else self.screen()).availableGeometry()
+        self.resize(min(max(560, need), int(screen.width() * 0.95)), min(760, int(screen.height() * 0.95)))

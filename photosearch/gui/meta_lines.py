@@ -8,6 +8,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
+from photosearch.places.metadata import TimeSource
+
 
 def meta_lines(meta: dict[str, Any] | None) -> list[str]:
     """Lines a person reads, in order; empty without metadata."""
@@ -23,7 +25,8 @@ def meta_lines(meta: dict[str, Any] | None) -> list[str]:
             when += f" (UTC{sign}{abs(off) // 60:02d}:{abs(off) % 60:02d})"
         if meta.get("time_zone"):
             when += f" {meta['time_zone']}"
-        out.append(when)
+        # the file's modification time, the last resort: not a date taken (the panel says "unknown" above)
+        out.append(f"File date {when}" if meta.get("time_source") == TimeSource.FILE_TIME else when)
     make, model = meta.get("make") or "", meta.get("model") or ""
     camera = (
         model if make and model.lower().startswith(make.split()[0].lower()) else f"{make} {model}".strip()

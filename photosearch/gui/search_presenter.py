@@ -77,6 +77,7 @@ class SearchPresenter(QObject):
         self.live_request: Query | None = None  # the current query again, after photos arrived or left
         self.live_again = False  # more arrived while that ran
         self.result_count = ""  # the count shown for the current results
+        self._counted: tuple[Query, SearchResponse] | None = None  # what result_count was said for
         self.by_date = False  # a search's close matches by month instead of best first
         host.search.finished.connect(self.finished)
         host.search.failed.connect(self.failed)
@@ -352,6 +353,8 @@ class SearchPresenter(QObject):
         resp = self.current_response
         if resp is not None and self.host.stack.currentWidget() is self.host.view:
             self.show_results(resp)
+            if self._counted is not None and self._counted[1] is resp:  # a search's count (not an album's)
+                self._say_count(self._counted[0], resp)  # says what the grid now shows
 
     def _say_count(self, req: Query, resp: SearchResponse) -> None:
         h = self.host
@@ -364,10 +367,13 @@ class SearchPresenter(QObject):
             close = len(resp.passed)
             rest = len(resp.results) - close
             count = f"{plural(close, 'close match', 'close matches')} in {plural(n, 'photo')}"
-            if rest:
-                count += f" · {plural(rest, 'less close result')} below the line"
+            if self.by_date:  # only the close matches are shown, by month: no line, nothing below it
+                count += ", by date"
+            elif rest:
+                count += f" · {plural(rest, 'weaker match', 'weaker matches')} below the line"
             count += h.bursts.count_words(resp.extra.get("bursts") or {})
         self.result_count = count
+        self._counted = (req, resp)
         h.status.set_count(f"{kind}{count}")  # always shown, indexing or not
 
     def failed(self, req: Query, message: str) -> None:

@@ -35,7 +35,7 @@ class StatusArea(QObject):
         self.skipped_button.clicked.connect(self.skipped_clicked)
         self.skipped_button.hide()
         self.count_label = QLabel("", window)  # the current results: how many, and how many are close
-        self.count_label.setToolTip("Close matches are shown first; less close results follow below a line")
+        self.count_label.setToolTip("Close matches are shown first; weaker matches follow below a line")
         self.readonly_label = QLabel(
             "Read-only: another PhotoSearch is indexing this library; search still works", window
         )

@@ -39,6 +39,7 @@ from photosearch.library.folders import (
     save_excludes,
     write_markers,
 )
+from photosearch.library.scan import printable_path
 from photosearch.library.thumbs import ThumbnailCache
 from photosearch.models.encoders import ModelRuntime, RuntimeSettings
 from photosearch.models.manifest import ModelPackage, load_package
@@ -178,7 +179,8 @@ class Library:
         model_id = model_id or self.active_model_id()
         if model_id is None:
             raise ModelNotInstalled(
-                "no model is installed: run 'photosearch models install' or 'photosearch models import PATH'"
+                "no model is installed: pick one in 'photosearch models list', then run "
+                "'photosearch models install NAME' (or 'photosearch models import PATH')"
             )
         with self._mutex:
             rt = self._runtimes.get(model_id)
@@ -216,6 +218,13 @@ class Library:
         if not os.path.isdir(typed):
             raise QueryError(f"not a folder: {typed}")
         real = real_folder(typed)
+        try:
+            real.encode("utf-8")
+        except UnicodeEncodeError:  # a name from another encoding: the catalog stores text
+            raise FolderRefused(
+                f"{printable_path(typed)}: the folder's name is not valid text (UTF-8); rename it to add it; "
+                "nothing was added"
+            ) from None
         folders = self.catalog.folders()
         ident = identity(real)
         ids = {f.id: identity(f.path) for f in folders}

@@ -31,6 +31,11 @@ PATH_MAKERS = (
     "symlink",
     "symlinkat",
 )
+# calls that change or remove an existing path (the path is the first quoted argument)
+PATH_CHANGERS = ("unlink", "unlinkat", "rmdir", "truncate")
+# opening for writing: an existing file changed in place (a photo rewritten, a dotfile appended to)
+_WRITE_FLAGS = re.compile(r"\bO_(?:WRONLY|RDWR|TRUNC|APPEND)\b")
+_DEVICES = ("/dev/", "/proc/", "/sys/")  # /dev/null, /dev/tty, /proc/self/…: not files in a folder
 SYSCALLS = (
     "connect",
     "sendto",
@@ -45,6 +50,7 @@ SYSCALLS = (
     "openat",
     "creat",
     *PATH_MAKERS,
+    *PATH_CHANGERS,
 )
 _LINE = re.compile(r"^(?P<pid>\d+)\s+(?P<call>\w+)\((?P<rest>.*)$")
 _STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -89,6 +95,7 @@ class Trace:
     sends: list[str] = field(default_factory=list)  # sendto/sendmsg on a network (not AF_UNIX) socket
     children: list[str] = field(default_factory=list)  # execve beyond the first, fork/vfork/non-thread clone
     created: list[str] = field(default_factory=list)  # paths created (O_CREAT, mkdir, rename/link target)
+    changed: list[str] = field(default_factory=list)  # opened for writing, truncated, removed, renamed away
 
     def problems(self, allowed: Callable[[str], bool]) -> list[str]:
         out = [f"connection attempt: {c}" for c in self.connects]
@@ -98,6 +105,11 @@ class Trace:
             f"file created outside the allowed folders: {p}"
             for p in sorted(set(self.created))
             if not allowed(p)
+        ]
+        out += [
+            f"file changed or removed outside the allowed folders: {p}"
+            for p in sorted(set(self.changed) - set(self.created))
+            if not allowed(p) and not p.startswith(_DEVICES)
         ]
         return out
 
@@ -133,16 +145,25 @@ def parse(log: str, cwd: str, unix_ok: Callable[[str], bool]) -> Trace:
             if "UNIX" not in fd:
                 t.sends.append(raw[:300])
         elif call in ("openat", "creat") and not failed:
-            if call == "openat" and "O_CREAT" not in rest and "O_TMPFILE" not in rest:
-                continue
             s = _STRING.search(rest)
-            if s:
-                t.created.append(_abspath(_unescape(s.group(1)), rest, cwd))
+            if not s:
+                continue
+            path = _abspath(_unescape(s.group(1)), rest, cwd)
+            if call == "creat" or "O_CREAT" in rest or "O_TMPFILE" in rest:
+                t.created.append(path)
+            elif _WRITE_FLAGS.search(rest):
+                t.changed.append(path)
         elif call in PATH_MAKERS and not failed:
             names = _STRING.findall(rest)
             if names:
                 target = names[-1] if call != "mkdir" and call != "mkdirat" else names[0]
                 t.created.append(_abspath(_unescape(target), rest, cwd))
+                if call.startswith("rename") and len(names) > 1:  # the old name is gone
+                    t.changed.append(_abspath(_unescape(names[0]), rest, cwd))
+        elif call in PATH_CHANGERS and not failed:
+            s = _STRING.search(rest)
+            if s:
+                t.changed.append(_abspath(_unescape(s.group(1)), rest, cwd))
     return t
 
 

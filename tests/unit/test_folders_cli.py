@@ -65,3 +65,30 @@ def test_three_cli_index_runs_count_only_the_photos_a_person_put_there(
     counts = [run_json(data, "index")["counts"]["indexed"] for _ in range(3)]
     assert counts == [len(mine)] * 3
     assert any((data / "thumbs").rglob("*.jpg"))
+
+
+def test_a_folder_verb_without_a_folder_says_so(data_dir: Path) -> None:
+    """`folders add` (or remove, pause, …) with no folder did nothing and exited 0 — `add` even said "run
+    'photosearch index' to index them". Each says what it needs, exit code 2, nothing changed."""
+    from tests.support.cli import invoke
+
+    for action in ("add", "remove", "pause", "resume", "exclude", "include", "text-on", "text-off"):
+        out = invoke(data_dir, "folders", action)
+        assert out.code == 2 and out.error is None, (action, out)
+        assert f"folders {action} needs" in out.stderr and "FOLDER" in out.stderr, (action, out.stderr)
+        assert out.stdout == "", (action, out.stdout)
+    assert invoke(data_dir, "folders", "list", "--json").json() == []
+
+
+def test_a_folder_whose_name_is_not_utf8_is_refused_in_one_line(tmp_path: Path, data_dir: Path) -> None:
+    """A folder named in another encoding (Latin-1 'é' from an old disk) crashed `folders add` with a
+    UnicodeEncodeError traceback from SQLite; it is refused like such a file is skipped: rename it."""
+    from tests.support.cli import invoke
+
+    odd = os.fsdecode(bytes(tmp_path) + b"/fold\xe9r")
+    make_photos(Path(odd), 1)
+    out = invoke(data_dir, "folders", "add", odd)
+    assert out.code == 2 and out.error is None, out
+    assert "not valid text (UTF-8)" in out.stderr and "rename" in out.stderr, out.stderr
+    assert "fold\\xe9r" in out.stderr, out.stderr  # shown escaped, as skipped files are
+    assert invoke(data_dir, "folders", "list", "--json").json() == []
