@@ -1,21 +1,16 @@
 """After a photo is deleted, a search asking for more results than the library holds must still list every
 photo. The hnswlib index keeps a deleted photo's label (marked deleted) in its count, so it is asked for
-k = min(k, count incl. deleted); hnswlib refuses ("fewer than k"), and ``VectorIndex._knn_shrinking``
-halves k (20 → 10 → 5 …) instead of finding the largest k that works: 3 live photos of 4 give 2 results,
-61 of 62 give 31. The fix belongs in ``photosearch/store/vectors.py`` (``search``/``_knn_shrinking``),
-outside this test's author's files: marked xfail(strict) until it is fixed."""
+k = min(k, count incl. deleted); hnswlib refuses ("fewer than k"), and ``VectorIndex._knn_shrinking`` used to
+halve k (20 → 10 → 5 …): 6 live photos of 7 gave 3, 61 of 62 gave 31. It now bisects to the largest k."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.e2e.helpers import make_photos, run_cli
 
 
-@pytest.mark.xfail(strict=True, reason="store/vectors.py halves k when hnswlib has deleted labels")
 def test_every_photo_is_listed_after_one_is_deleted(tmp_path: Path, data_dir: Path, tiny_model: Path) -> None:
     pics = tmp_path / "Pictures"
     photos = make_photos(pics, 7)
