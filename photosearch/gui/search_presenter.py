@@ -366,7 +366,14 @@ class SearchPresenter(QObject):
         else:
             close = len(resp.passed)
             rest = len(resp.results) - close
-            count = f"{plural(close, 'close match', 'close matches')} in {plural(n, 'photo')}"
+            line = resp.extra.get("cutoff") or {}
+            if line and line.get("threshold", 0) is None:  # an uncalibrated model: no line at all
+                count = f"{plural(close, 'match', 'matches')} in {plural(n, 'photo')} · no relevance line "
+                count += "(this model is uncalibrated)"
+            else:
+                count = f"{plural(close, 'close match', 'close matches')} in {plural(n, 'photo')}"
+                if line and not line.get("calibrated", True):
+                    count += " (uncalibrated line)"
             if self.by_date:  # only the close matches are shown, by month: no line, nothing below it
                 count += ", by date"
             elif rest:
@@ -374,6 +381,8 @@ class SearchPresenter(QObject):
             count += h.bursts.count_words(resp.extra.get("bursts") or {})
         self.result_count = count
         self._counted = (req, resp)
+        if resp.extra.get("cutoff"):
+            h.steer.show_calibrated(bool(resp.extra["cutoff"].get("calibrated", True)))
         h.status.set_count(f"{kind}{count}")  # always shown, indexing or not
 
     def failed(self, req: Query, message: str) -> None:

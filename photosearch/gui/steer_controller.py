@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from photosearch.gui.main_window import MainWindow
 
 STRICTNESS_LABELS = {1: "1 · loosest", 2: "2", 3: "3 · calibrated", 4: "4", 5: "5 · strictest"}
+UNCALIBRATED = "3 · uncalibrated"  # the default point of a model without a calibration
 
 
 class SteerController(QObject):
@@ -38,9 +39,7 @@ class SteerController(QObject):
         for level, label in STRICTNESS_LABELS.items():
             self.strictness.addItem(label, level)
         self.strictness.setCurrentIndex(self.strictness.findData(int(DEFAULT_STRICTNESS)))
-        self.strictness.setToolTip(
-            "How close a photo must be to count as a good match (3: the model's calibrated line)"
-        )
+        self.show_calibrated(True)
         self.strictness.setAccessibleName("Strictness")
         self.strictness.currentIndexChanged.connect(lambda _i: self.w.run_query())
         sb = window.statusBar()
@@ -53,6 +52,20 @@ class SteerController(QObject):
             "Take back the last 👍/👎", QKeySequence.StandardKey.Undo, lambda: self.undo()
         )
         self.act_several = self._act("More like these", "M", lambda: self.more_like_selected())
+
+    def show_calibrated(self, calibrated: bool) -> None:
+        """Say on the strictness control whether the model's line is calibrated (the last search's answer):
+        an uncalibrated model's 3 is a default, not a measured point."""
+        i = self.strictness.findData(int(DEFAULT_STRICTNESS))
+        self.strictness.setItemText(
+            i, STRICTNESS_LABELS[int(DEFAULT_STRICTNESS)] if calibrated else UNCALIBRATED
+        )
+        self.strictness.setToolTip(
+            "How close a photo must be to count as a good match (3: the model's calibrated line)"
+            if calibrated
+            else "How close a photo must be to count as a good match. This model has no calibration: "
+            "its words are not cut at all, and photo queries use a default line"
+        )
 
     def _act(self, text: str, keys: str | QKeySequence.StandardKey, slot: object) -> QAction:
         a = QAction(text, self.w.view)

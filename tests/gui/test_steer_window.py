@@ -85,3 +85,42 @@ def test_feedback_several_photos_and_strictness(qtbot: Any, make_window: Any, in
         and w.current_request.like == ()
         and w.current_request.strictness == 5
     )
+
+
+def test_an_uncalibrated_model_is_marked_where_the_line_is_shown(
+    qtbot: Any, make_window: Any, data_dir: Path, shapes_model: Path, tmp_path: Path
+) -> None:
+    """Issue 20: a model without a calibration is marked "uncalibrated" where the line is shown — the count
+    of results and the strictness control (whose 3 is then a default, not a measured point)."""
+    import json
+    import shutil
+
+    from models.tools.shapes import make_library
+
+    model = tmp_path / "uncalibrated-model"
+    shutil.copytree(shapes_model, model)
+    manifest = json.loads((model / "manifest.json").read_text())
+    manifest.get("extra", {}).pop("relevance")
+    manifest["id"] = manifest["id"] + "-uncalibrated"
+    (model / "manifest.json").write_text(json.dumps(manifest))
+    photos = tmp_path / "photos"
+    make_library(photos, 12, seed=4, image_size=(160, 120), fmt="jpg")
+    w = make_window(prepare_library(data_dir, model=model, photos=photos, index=True))
+    wait_results(qtbot, w)
+    combo = w.steer.strictness
+    assert combo.itemText(combo.findData(3)) == "3 · calibrated"  # nothing searched yet: nothing to say
+    _run(qtbot, w, "a red circle")
+    assert "no relevance line (this model is uncalibrated)" in w.presenter.result_count
+    assert combo.itemText(combo.findData(3)) == "3 · uncalibrated"
+    assert "no calibration" in combo.toolTip()
+
+
+def test_a_calibrated_model_says_so_on_the_strictness_control(
+    qtbot: Any, make_window: Any, indexed: Any
+) -> None:
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    _run(qtbot, w, "a red circle")
+    combo = w.steer.strictness
+    assert combo.itemText(combo.findData(3)) == "3 · calibrated"
+    assert "uncalibrated" not in w.presenter.result_count
