@@ -132,7 +132,14 @@ def search(query: Query, engine: SearchEngine | None, catalog: Catalog | None = 
 
 
 def _ranked(engine: SearchEngine, q: Query) -> SearchResponse:
-    """The query's results by relevance (steered by 👍/👎 when given), each marked passed or not."""
+    """The query's results by relevance (steered by 👍/👎 when given), each marked passed or not, the good
+    matches first (see ``SearchResponse.good_matches_first``)."""
+    resp = _by_relevance(engine, q)
+    resp.good_matches_first()
+    return resp
+
+
+def _by_relevance(engine: SearchEngine, q: Query) -> SearchResponse:
     st = q.strictness
     if q.like or q.unlike:
         return _steered(engine, q)

@@ -109,6 +109,19 @@ class SearchResponse:
         """True when there are results but none passed the relevance cutoff."""
         return bool(self.results) and not any(r.passed for r in self.results)
 
+    def good_matches_first(self) -> None:
+        """Put the results that pass the line before those that don't, each group in its order, and number
+        them again. The line is not a cut of the ranking by score: a text query's line is judged per photo
+        (its margin over everyday captions) and a photo query's copies always pass, so a weaker result can
+        score above a good match; the window's "Weaker matches below" divider and the CLI's list must not
+        show it among the good ones."""
+        good = [r for r in self.results if r.passed]
+        if not good or len(good) == len(self.results) or all(r.passed for r in self.results[: len(good)]):
+            return
+        self.results = good + [r for r in self.results if not r.passed]
+        for i, r in enumerate(self.results, 1):
+            r.rank = i
+
     @property
     def passed(self) -> list[Result]:
         return [r for r in self.results if r.passed]

@@ -221,3 +221,19 @@ def test_a_burst_of_ten_shows_as_one_result_with_its_count(shapes_model: Path, t
     assert sum(r["path"] in burst for r in res["results"]) == 1
     human = invoke(data, "search", "a yellow star", "--bursts").stdout
     assert "a burst of 10 shots" in human
+
+
+def test_good_matches_come_before_weaker_ones_at_every_strictness(library: tuple[Path, dict]) -> None:
+    """A text query's line is judged per photo (its margin over everyday captions), so a weaker photo can
+    score above a good match; the list (and the window's "Weaker matches below" divider) must still show every
+    good match first, numbered in that order."""
+    data, _ = library
+    mixed = 0
+    for text in ("a red circle", "a blue square", "a green triangle", "a circle", "a yellow star"):
+        for level in ("1", "2", "3", "4"):
+            res = search(data, text, "-k", "60", "--strictness", level)
+            flags = [r["passed"] for r in res["results"]]
+            assert flags == sorted(flags, reverse=True), (text, level, flags)
+            assert [r["rank"] for r in res["results"]] == list(range(1, len(flags) + 1))
+            mixed += 0 < sum(flags) < len(flags)
+    assert mixed >= 5  # the rule was tested where good and weaker matches are both in the list
