@@ -160,7 +160,14 @@ def describe(p: Progress) -> str:
     if ph is ProgressPhase.SAVING:
         return "Saving the search index…"
     if ph is ProgressPhase.DONE or (ph is ProgressPhase.IDLE and p.done):
-        return f"Done: {plural(p.done, 'photo')} processed, {p.encoded:,} embedded, {p.errors:,} skipped"
+        # files the scan already turned away (empty, a name that is not UTF-8, unreadable) never reach the
+        # model: they are counted here too, or this line said "3 skipped" above a summary of "5 skipped"
+        scan = p.extra.get("scan") if isinstance(p.extra, dict) else None
+        at_scan = int(scan.get("errors", 0)) if isinstance(scan, dict) else 0
+        processed, skipped = p.done + at_scan, p.errors + at_scan
+        if not processed:
+            return "Done: no new or changed photos"
+        return f"Done: {plural(processed, 'photo')} processed, {p.encoded:,} embedded, {skipped:,} skipped"
     if ph is ProgressPhase.CANCELLED:
         return "Indexing stopped"
     if ph is ProgressPhase.ERROR:

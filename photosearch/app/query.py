@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from photosearch.errors import QueryError
-from photosearch.library.scan import printable_path
 from photosearch.search.engine import Filters
 from photosearch.search.fusion import DEFAULT_FUSION, DEFAULT_WEIGHT, FUSIONS
 from photosearch.search.line import DEFAULT_STRICTNESS, Strictness
@@ -122,11 +121,6 @@ class Query:
         for img in (*self.images, *self.like, *self.unlike):
             if isinstance(img, str | Path) and not os.path.exists(img):
                 raise QueryError(f"no such image: {os.path.normpath(os.path.abspath(str(img)))}")
-            if isinstance(img, str | Path) and not _valid_text(str(img)):  # the catalog stores text
-                raise QueryError(
-                    f"can't use {printable_path(os.path.abspath(str(img)))} as a reference: its name is not "
-                    "valid text (UTF-8); rename it"
-                )
         return self
 
     def describe(self) -> str:
@@ -143,14 +137,6 @@ class Query:
             + (f" + “{elide(self.text)}”" if self.text else ""),
             QueryKind.BROWSE: "your library",
         }[self.kind]
-
-
-def _valid_text(name: str) -> bool:
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def parse_date(s: str | None, end: bool = False) -> float | None:

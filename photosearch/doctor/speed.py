@@ -143,7 +143,12 @@ def self_test(library: Library, seconds: float = 10.0, decode_threads: int = 2) 
             took = time.perf_counter() - t0
             for fut in window:
                 fut.cancel()
-    ran = f"{rt.image.variant} on {rt.image.backend}"
+    ran = _what_ran(rt.image.variant, rt.image.backend)
+    note = rt.image.note
+    if base.choice.backend.value != rt.image.backend or not ran.startswith(f"{base.choice.precision.value} "):
+        # the line above is a prediction made without loading the model; say so when the run differed
+        differs = f"the self-test ran {ran}, not {base.choice.precision.value} on {base.choice.backend.value}"
+        note = f"{note}; {differs}" if note else differs
     try:
         load = os.getloadavg()[0]
     except (OSError, AttributeError):  # AttributeError: Windows has no load average
@@ -154,9 +159,32 @@ def self_test(library: Library, seconds: float = 10.0, decode_threads: int = 2) 
         photos=done,
         seconds=took,
         ran=ran,
-        note=rt.image.note,
+        note=note,
         load_average=load,
     )
+
+
+# OpenVINO's element type names as this app writes precisions
+_OV_PRECISIONS = {"bf16": "bf16", "f32": "fp32", "f16": "fp16"}
+
+
+def _what_ran(variant: str, backend: str | None) -> str:
+    """The precision the encoder computed in and what ran it: ``"bf16 on openvino"``. OpenVINO runs the fp32
+    model file in its CPU plugin's inference precision (bf16 on a CPU with AVX512-BF16 or AMX; the session
+    sets no precision hint, models/runtime_settings.openvino_config), so the file's variant alone said
+    "fp32 on openvino" under a line that rightly said bf16."""
+    precision = variant
+    if backend == "openvino" and variant == FP32:
+        from photosearch.models.runtime_settings import openvino_core
+
+        core = openvino_core()
+        try:
+            hint = core.get_property("CPU", "INFERENCE_PRECISION_HINT") if core is not None else None
+            name = hint.get_type_name() if hint is not None else None
+        except Exception:  # OpenVINO raises RuntimeError subclasses of its own
+            name = None
+        precision = _OV_PRECISIONS.get(str(name), precision)
+    return f"{precision} on {backend}"
 
 
 def _tensor(pre: Preprocessor, path: Path) -> np.ndarray:

@@ -72,14 +72,36 @@ def detect_layout(folder: str | Path) -> str:
         return "immich"
     if _xenova_file(f, "vision_model") and _xenova_file(f, "text_model"):
         return "xenova"
-    if (f / "visual.onnx").is_file() and (f / "textual.onnx").is_file():
+    if _rclip_model(f) is not None:
         return "rclip"
     raise ManifestError(
         f"{f}: not a model folder PhotoSearch knows. Expected one of: a PhotoSearch package (manifest.json); "
         "the Immich layout (config.json, visual/model.onnx, textual/model.onnx, textual/tokenizer.json); "
         "the transformers.js layout (onnx/vision_model.onnx, onnx/text_model.onnx, tokenizer.json, "
-        "preprocessor_config.json); or rclip's (visual.onnx, textual.onnx, tokenizer/)"
+        "preprocessor_config.json); or rclip's (visual.onnx, textual.onnx, tokenizer/, or its data folder)"
     )
+
+
+def _rclip_model(folder: Path) -> Path | None:
+    """The folder holding rclip's ``visual.onnx`` and ``textual.onnx``: ``folder`` itself, or the one model
+    folder inside rclip's data folder (``~/.local/share/rclip``: ``ViT-B-32-256-…/``, ``tokenizer/``, its
+    database). Several model folders inside: ManifestError naming them (which one is meant is not known)."""
+
+    def holds(d: Path) -> bool:
+        return (d / "visual.onnx").is_file() and (d / "textual.onnx").is_file()
+
+    if holds(folder):
+        return folder
+    try:
+        inside = sorted(d for d in folder.iterdir() if d.is_dir() and holds(d))
+    except OSError:
+        return None
+    if len(inside) > 1:
+        raise ManifestError(
+            f"{folder}: holds {len(inside)} rclip model folders ({', '.join(d.name for d in inside)}); "
+            "import the one you mean"
+        )
+    return inside[0] if inside else None
 
 
 def _xenova_file(folder: Path, stem: str) -> Path | None:
@@ -349,6 +371,7 @@ def _xenova(src: Path, out: Path) -> dict[str, Any]:
 
 
 def _rclip(src: Path, out: Path) -> dict[str, Any]:
+    src = _rclip_model(src) or src  # rclip's data folder: its model folder
     v_in, v_out = _vision_io(src / "visual.onnx")
     ids, mask, t_out = _text_io(src / "textual.onnx")
     merges = None

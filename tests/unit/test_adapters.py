@@ -92,6 +92,28 @@ def test_rclip_layout_imports_with_converted_bpe(tmp_path: Path) -> None:
     assert float(np.abs(rc.text.encode(texts) - xen.text.encode(texts)).max()) < 1e-5
 
 
+def test_rclip_data_folder_imports_its_model(tmp_path: Path, data_dir: Path) -> None:
+    """`models import ~/.local/share/rclip` (rclip's own data folder: the model folder, tokenizer/ and its
+    database) was refused as "not a model folder PhotoSearch knows"; only the model subfolder imported. The
+    data folder now imports the one model inside it, the same model as its subfolder gives."""
+    from models.tools.export import RCLIP_SUBDIR, package_to_rclip
+    from tests.e2e.helpers import run_json
+
+    xen = _rt(adapt_folder(XENOVA, tmp_path / "xen", model_id="xen"))
+    datadir = package_to_rclip(xen.package.root, tmp_path / "share" / "rclip")
+    (datadir / "db.sqlite3").write_bytes(b"SQLite format 3\x00")  # rclip's catalog lies beside the model
+    assert detect_layout(datadir) == "rclip"
+    out = run_json(data_dir, "models", "import", str(datadir))
+    assert out["layout"] == "rclip", out
+    rc = _rt(data_dir / "models" / out["installed"])
+    assert rc.package.manifest.name == RCLIP_SUBDIR
+    texts = json.loads((FIX / "families" / "strings.json").read_text(encoding="utf-8"))[:50]
+    assert float(np.abs(rc.text.encode(texts) - xen.text.encode(texts)).max()) < 1e-5
+    shutil.copytree(datadir / RCLIP_SUBDIR, datadir / "another-model")  # two models: which is not guessed
+    with pytest.raises(ManifestError, match="2 rclip model folders"):
+        detect_layout(datadir)
+
+
 def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> dict:
     from photosearch.cli import main
 

@@ -20,6 +20,8 @@ CASES = {
     "cancelled": Progress("cancelled", 40, 120),
     "error": Progress("error", message="disk full"),
     "idle": Progress("idle", 5, 5),
+    "done-scan-rejects": Progress("done", 5, 5, errors=3, encoded=2, extra={"scan": {"errors": 2}}),
+    "done-nothing-new": Progress("done", 0, 0, extra={"scan": {"errors": 0}}),
     "stopped": Progress("stopped"),
 }
 
@@ -39,6 +41,8 @@ def test_one_renderer_for_the_cli_and_the_gui() -> None:
         "cancelled": "Indexing stopped",
         "error": "Indexing stopped: disk full",
         "idle": "Done: 5 photos processed, 0 embedded, 0 skipped",
+        "done-scan-rejects": "Done: 7 photos processed, 2 embedded, 5 skipped",
+        "done-nothing-new": "Done: no new or changed photos",
         "stopped": "",
     }
 

@@ -51,3 +51,25 @@ def test_vocabulary_is_built_once_per_catalog_change(tmp_path: Path, monkeypatch
     finally:
         other.close()
         catalog.close()
+
+
+def test_a_place_is_known_by_each_way_its_name_is_typed() -> None:
+    """GeoNames gives one name per place (Århus, Göteborg, Tromsø, Zürich); people also type them spelled out
+    (Aarhus, Goeteborg, Tromsoe, Zuerich) or with bare letters (Arhus, Goteborg, Tromso, Zurich)."""
+    vocab = Vocabulary.build(
+        {"DK": "Denmark"},
+        [("DK", None, "Århus"), ("SE", None, "Göteborg"), ("NO", None, "Tromsø"), ("CH", None, "Zürich")],
+    )
+    for typed in (
+        "Aarhus",
+        "Arhus",
+        "ÅRHUS",
+        "Goeteborg",
+        "Goteborg",
+        "Tromsoe",
+        "Tromso",
+        "Zuerich",
+        "Zurich",
+    ):
+        assert _knows(vocab, typed), typed
+    assert fold("Tromsø") == "tromso" and fold("Århus") == fold("A\u030arhus") == "arhus"
