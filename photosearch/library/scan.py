@@ -226,7 +226,9 @@ def reconcile_folder(
             catalog.upsert_file(
                 folder.id, path, 0, 0, content_hash=None, status="error", error=reason, fmt=format_of(path)
             )
-        report.errors += 1
+            report.errors += (
+                1  # counted when first (or newly) turned away, as a damaged file is, not every run
+            )
     # A file in a nested added folder belongs to the deepest one; leave it to that folder.
     nested = [f.path for f in catalog.folders() if f.id != folder.id and _inside(f.path, folder.path)]
     if nested:
