@@ -295,9 +295,12 @@ def diagnose(rt: ModelRuntime, n: int, seed: int) -> None:
     background, draws = album_draws(X, specs, seed)
     kinds: Counter[str] = Counter()
     mistaken: Counter[tuple[str, str]] = Counter()
+    by_shape: dict[str, list[float]] = {}
     for members, ex, _ in draws["colour + shape + size"]:
         want = specs[members[0]]
-        for i in _ranked(train_album(X[ex], background=background).score(X), set(ex))[:20]:
+        first = _ranked(train_album(X[ex], background=background).score(X), set(ex))[:20]
+        by_shape.setdefault(want.shape, []).append(sum(i in members for i in first) / 20)
+        for i in first:
             o = specs[i]
             if i in members:
                 continue
@@ -309,6 +312,9 @@ def diagnose(rt: ModelRuntime, n: int, seed: int) -> None:
     print(f"colour+shape+size albums from 5 examples, seed {seed}: {total} wrong photos among the first 20s:")
     for k, c in kinds.most_common():
         print(f"  {k}: {c} ({c / total:.0%})")
+    print(
+        "  recall@20 by the album's shape: " + ", ".join(f"{k} {np.mean(v):.3f}" for k, v in by_shape.items())
+    )
     print(
         "  shapes taken for the album's shape: "
         + ", ".join(f"{a}->{b} {c}" for (a, b), c in mistaken.most_common(6))
