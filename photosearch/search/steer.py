@@ -10,7 +10,8 @@ scores for given photos. Nothing here touches disk or the network.
 - **Several photos** are their normalised mean (what they share), optionally fused with a text change as a
   composed query is.
 - **An album** is an L2-regularised logistic regression: the liked examples against the disliked ones and a
-  sample of the library (weighted down, as most of a library is simply "not this"). A photo is a member when
+  sample of the library (weighted down, as most of a library is simply "not this"; a disliked photo weighs as
+  much as one photo of that sample, :data:`DISLIKED_WEIGHT`). A photo is a member when
   its probability reaches ``threshold``: each example in turn is left out of training and scored against the
   library sample; the line sits at the lowest share of the sample that a left-out example outranks.
 """
@@ -27,6 +28,14 @@ ALPHA, BETA, GAMMA = (
     1.5,
     0.3,
 )  # chosen on one shapes library (benchmarks/eval_steer.py), reported on another
+
+#: The weight of one disliked example in an album's fit, and of one photo of the library sample. Chosen on the
+#: calibration libraries of ``benchmarks/eval_steer.py --calibrate`` (seeds 0, 2, 3, 4), with 5 👍 and the 👎 a
+#: person gives on the album's first page: weights 0.1 / 0.2 / 0.3 / 1 / 3 gave recall@20 0.845 / 0.852 / 0.852
+#: / 0.803 / 0.743 on the colour+shape+size sets. Heavier 👎 lose: a handful of dislikes then outweighs the
+#: library sample, and the fit chases what sets those few photos apart instead of what sets the album apart.
+DISLIKED_WEIGHT = 0.3
+BACKGROUND_WEIGHT = 0.3
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -90,8 +99,9 @@ def train_album(
     background: np.ndarray | None = None,
     l2: float = 0.3,
     steps: int = 25,
-    background_weight: float = 0.3,
+    background_weight: float = BACKGROUND_WEIGHT,
     scale: float = 20.0,
+    disliked_weight: float = DISLIKED_WEIGHT,
 ) -> AlbumModel:
     """Fit the album's classifier. ``background``: a random sample of the library (it may hold members too:
     its low weight lets a few of them through); ``scale`` stretches cosines into logits."""
@@ -101,7 +111,7 @@ def train_album(
     parts = [pos]
     labels = [np.ones(len(pos))]
     weights = [np.full(len(pos), 1.0)]
-    for extra, wgt in ((disliked, 1.0), (background, background_weight)):
+    for extra, wgt in ((disliked, disliked_weight), (background, background_weight)):
         if extra is not None and len(extra):
             arr = np.asarray(extra, dtype=np.float32).reshape(-1, pos.shape[1])
             parts.append(arr)

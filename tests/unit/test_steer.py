@@ -51,3 +51,32 @@ def test_an_album_finds_its_kind_in_a_library() -> None:
     assert members[labels == 0].mean() >= 0.8  # recall
     alone = train_album(x[ex])  # no background: a ball around the examples
     assert alone.members(x[ex]).all()
+
+
+def test_an_albums_dislikes_push_a_look_alike_kind_down() -> None:
+    """5 👍 of a kind with a look-alike (as a hexagon is to a circle for the shapes model), then 👎 on the
+    look-alikes among the album's first 20: the album's own kind fills more of its top places."""
+    gains = []
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        centres = _norm(rng.normal(size=(20, 64)))
+        centres[1] = _norm(centres[0] + 0.25 * _norm(rng.normal(size=64)))
+        labels = rng.integers(0, 20, 1000)
+        x = _norm(centres[labels] + 0.08 * rng.normal(size=(1000, 64)))
+        ex = np.flatnonzero(labels == 0)[:5]
+        bg = x[rng.choice(1000, 300, replace=False)]
+        n = int((labels == 0).sum()) - 5
+
+        def top(scores: np.ndarray, judged: set[int], n: int = n) -> np.ndarray:
+            return np.array([i for i in np.argsort(-scores) if i not in judged][:n])
+
+        first = top(train_album(x[ex], background=bg).score(x), set(ex.tolist()))
+        dislikes = [int(i) for i in first[:20] if labels[i] != 0]
+        assert dislikes and set(labels[dislikes].tolist()) == {
+            1
+        }  # the only kind it mistakes is the look-alike
+        album = train_album(x[ex], disliked=x[dislikes], background=bg)
+        after = top(album.score(x), set(ex.tolist()) | set(dislikes))
+        gains.append((labels[after] == 0).mean() - (labels[first] == 0).mean())
+        assert album.members(x[ex]).all()  # (a disliked photo is left out of the list by albums.members)
+    assert min(gains) > 0 and np.mean(gains) >= 0.05
