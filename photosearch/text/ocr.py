@@ -19,11 +19,12 @@ Scripts read: Latin and CJK (the shipped recognition model); not Cyrillic, Hangu
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,9 @@ WHOLE_PHOTO = 0.5  # tiles covering more of the photo than this: the second look
 BOX_THRESHOLD = 0.4  # a region's mean detection score from which it is read (rapidocr: 0.5; 0.4 finds more
 # of the small, thin-lettered and tilted lines in bench_ocr at no cost in false returns)
 RECOGNITION_BATCH = 6  # crops per recognition call (the budget and ``stop`` are checked between calls)
+STOP_POLL_S = (
+    0.01  # while a read runs, ``stop`` is asked this often (and a model run aborted when it says so)
+)
 
 
 class OcrUnavailable(RuntimeError):
@@ -123,10 +127,11 @@ class TextReader:
         self.budget_s = budget_s
         self.min_confidence = min_confidence
         self.threads = threads
-        self._engine: Any = None
+        self._engine: _Engine | None = None
         self._lock = threading.Lock()
+        self._stopper: _Stopper | None = None  # the read in progress (for ``interrupt``)
 
-    def _get(self) -> Any:
+    def _get(self) -> _Engine:
         with self._lock:
             if self._engine is None:
                 self._engine = _Engine(self.threads)
@@ -141,13 +146,32 @@ class TextReader:
         """Detect on ``reduced`` (RGB, oriented; its long side at least ``first_side`` when the photo is that
         big), then on tiles of ``full`` (the same photo at full size, loaded only when the first look saw
         something; ``reduced`` itself when None), and recognise the regions found on crops of ``full``.
-        ``stop`` is asked before each look, before loading ``full`` and between batches of regions: when it
-        says True, ``ReadInterrupted`` is raised (the indexer gives way to embedding at once)."""
+        ``stop`` is asked before each look, before loading ``full`` and between batches of regions, and every
+        ``STOP_POLL_S`` by a watcher thread while a model runs (so it must be safe to call from another
+        thread), which then aborts that run (ONNX Runtime's ``RunOptions.terminate``): when it says True,
+        ``ReadInterrupted`` is raised (the indexer gives way to embedding at once). ``interrupt()`` does the
+        same from any thread."""
+        engine = self._get()
+        with _Stopper(stop, self) as stopper, engine.running(stopper.options):
+            return self._read(engine, reduced, full, stopper.asked)
+
+    def interrupt(self) -> None:
+        """Stop the read in progress now (from any thread; it raises ``ReadInterrupted``). Never waits."""
+        stopper = self._stopper
+        if stopper is not None:
+            stopper.fire()
+
+    def _read(
+        self,
+        engine: _Engine,
+        reduced: Image.Image,
+        full: Callable[[], Image.Image] | Image.Image | None,
+        stop: Callable[[], bool],
+    ) -> OcrResult:
         start = time.monotonic()
         # the budget counts this thread's CPU time: a busy machine is no reason to stop reading
         cpu_start = time.thread_time()
-        engine = self._get()
-        if stop is not None and stop():
+        if stop():
             raise ReadInterrupted
         small = np.asarray(reduced.convert("RGB"))[:, :, ::-1]
         prob, _ = engine.detect(small, self.first_side)
@@ -156,7 +180,7 @@ class TextReader:
         spots = [s for s in _weak_regions(prob, self.weak) if not _covered(s, seen)] if closer else []
         if not seen and not spots:
             return OcrResult((), 0, time.monotonic() - start, True)
-        if stop is not None and stop():
+        if stop():
             raise ReadInterrupted
         big = full() if callable(full) else (full if full is not None else reduced)
         pixels = np.asarray(big.convert("RGB"))[:, :, ::-1]
@@ -167,7 +191,7 @@ class TextReader:
         boxes = [b * per for b in seen]
         fine = min(1.0, self.det_side / max(fw, fh))
         for x0, y0, x1, y1 in _tiles(spots, float(per[0]), float(per[1]), fw, fh):
-            if stop is not None and stop():
+            if stop():
                 raise ReadInterrupted
             tile = pixels[y0:y1, x0:x1]
             tprob, _ = engine.detect(tile, max(32, round(max(x1 - x0, y1 - y0) * fine)))
@@ -182,7 +206,7 @@ class TextReader:
         complete = True
         ordered = _reading_order(boxes)
         for i in range(0, len(ordered), RECOGNITION_BATCH):
-            if stop is not None and stop():
+            if stop():
                 raise ReadInterrupted
             if time.thread_time() - cpu_start > self.budget_s:
                 complete = False
@@ -210,15 +234,27 @@ class _Engine:
 
     def __init__(self, threads: int) -> None:
         ocr = _make_engine(threads, 2000)
+        self._local = threading.local()  # .options: the RunOptions of the read on this thread
         try:
             self.det = ocr._load_det_model()
             self.cls = ocr._load_cls_model()
             self.rec = ocr._load_rec_model()
             self.det.postprocess_op.box_thresh = BOX_THRESHOLD
+            for model in (self.det, self.cls, self.rec):  # every model run can be stopped midway
+                model.session = _Run(model.session, self._local)
             from rapidocr.ch_ppocr_rec import TextRecInput
         except (AttributeError, ImportError) as e:  # a rapidocr whose insides moved: say so plainly
             raise OcrUnavailable(f"this version of the OCR package is not supported ({e})") from e
         self._rec_input = TextRecInput
+
+    @contextlib.contextmanager
+    def running(self, options: Any) -> Iterator[None]:
+        """Model runs on this thread use ``options`` (an ``onnxruntime.RunOptions``) until the block ends."""
+        self._local.options = options
+        try:
+            yield
+        finally:
+            self._local.options = None
 
     def detect(self, bgr: np.ndarray, side: int) -> tuple[np.ndarray, float]:
         """The detector's text probability map for ``bgr`` scaled so its long side is about ``side``, and
@@ -232,7 +268,7 @@ class _Engine:
         x = x.astype(np.float32)
         x *= 1 / 127.5
         x -= 1.0
-        prob = self.det.session(np.ascontiguousarray(x.transpose(2, 0, 1)[None]))
+        prob = self.det.session(np.ascontiguousarray(x.transpose(2, 0, 1)[None]))  # a _Run
         return prob[0, 0], scale
 
     def boxes(self, prob: np.ndarray, shape: tuple[int, ...]) -> list[np.ndarray]:
@@ -244,6 +280,81 @@ class _Engine:
         upright = self.cls(crops).img_list
         out = self.rec(self._rec_input(img=upright))
         return list(zip(out.txts, out.scores, strict=True))
+
+
+class _Run:
+    """A rapidocr model session, run through ONNX Runtime with the calling read's ``RunOptions``: when the
+    read is stopped (``options.terminate``), the run in progress ends within one operator and
+    ``ReadInterrupted`` is raised."""
+
+    def __init__(self, wrapped: Any, local: threading.local) -> None:
+        self._wrapped = wrapped  # rapidocr's OrtInferSession (other attributes are looked up there)
+        self._session = wrapped.session  # its onnxruntime.InferenceSession
+        self._input = self._session.get_inputs()[0].name
+        self._outputs = [o.name for o in self._session.get_outputs()]
+        self._local = local
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        options = getattr(self._local, "options", None)
+        try:
+            return self._session.run(self._outputs, {self._input: x}, options)[0]
+        except Exception:
+            if options is not None and options.terminate:
+                raise ReadInterrupted from None
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wrapped, name)
+
+
+class _Stopper:
+    """One read's stop signal. A watcher thread asks ``stop`` every ``STOP_POLL_S`` while the read runs;
+    when it (or ``fire``, from ``TextReader.interrupt``) says stop, the read's ``RunOptions.terminate`` is set,
+    which aborts the model run in progress, and ``asked`` answers True from then on."""
+
+    def __init__(self, stop: Callable[[], bool] | None, reader: TextReader) -> None:
+        import onnxruntime
+
+        self.options = onnxruntime.RunOptions()
+        self._stop = stop
+        self._reader = reader
+        self._fired = False
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> _Stopper:
+        self._reader._stopper = self
+        if self._stop is not None:
+            self._thread = threading.Thread(target=self._watch, name="photosearch-ocr-stop", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        if self._reader._stopper is self:
+            self._reader._stopper = None
+        if self._thread is not None:
+            self._thread.join()
+
+    def _watch(self) -> None:
+        assert self._stop is not None
+        while not self._done.wait(STOP_POLL_S):
+            try:
+                if self._stop():
+                    self.fire()
+                    return
+            except Exception:  # a broken ``stop`` never stops reading; the reading thread asks it too
+                log.exception("asking whether to stop reading failed")
+                return
+
+    def fire(self) -> None:
+        self._fired = True
+        self.options.terminate = True
+
+    def asked(self) -> bool:
+        if not self._fired and self._stop is not None and self._stop():
+            self.fire()
+        return self._fired
 
 
 def _make_engine(threads: int, det_side: int) -> Any:
