@@ -36,6 +36,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from photosearch.text.runs import ModelRun, ReadInterrupted, Stopper
+
+__all__ = ["ReadInterrupted"]  # re-exported: callers catch it from here
+
 log = logging.getLogger(__name__)
 
 MODEL_FILES = {
@@ -62,17 +66,10 @@ WHOLE_PHOTO = 0.5  # tiles covering more of the photo than this: the second look
 BOX_THRESHOLD = 0.4  # a region's mean detection score from which it is read (rapidocr: 0.5; 0.4 finds more
 # of the small, thin-lettered and tilted lines in bench_ocr at no cost in false returns)
 RECOGNITION_BATCH = 6  # crops per recognition call (the budget and ``stop`` are checked between calls)
-STOP_POLL_S = (
-    0.01  # while a read runs, ``stop`` is asked this often (and a model run aborted when it says so)
-)
 
 
 class OcrUnavailable(RuntimeError):
     """The OCR package or its bundled models are missing."""
-
-
-class ReadInterrupted(Exception):
-    """``TextReader.read`` was told to stop (more urgent work arrived); nothing of the photo is kept."""
 
 
 Box = tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[float, float]]
@@ -139,7 +136,7 @@ class TextReader:
         self.threads = threads
         self._engine: _Engine | None = None
         self._lock = threading.Lock()
-        self._stopper: _Stopper | None = None  # the read in progress (for ``interrupt``)
+        self._stopper: Stopper | None = None  # the read in progress (for ``interrupt``)
 
     def _get(self) -> _Engine:
         with self._lock:
@@ -157,13 +154,17 @@ class TextReader:
         big), then on tiles of ``full`` (the same photo at full size, loaded only when the first look saw
         something; ``reduced`` itself when None), and recognise the regions found on crops of ``full``.
         ``stop`` is asked before each look, before loading ``full`` and between batches of regions, and every
-        ``STOP_POLL_S`` by a watcher thread while a model runs (so it must be safe to call from another
+        ``runs.STOP_POLL_S`` by a watcher thread while a model runs (so it must be safe to call from another
         thread), which then aborts that run (ONNX Runtime's ``RunOptions.terminate``): when it says True,
         ``ReadInterrupted`` is raised (the indexer gives way to embedding at once). ``interrupt()`` does the
         same from any thread."""
         engine = self._get()
-        with _Stopper(stop, self) as stopper, engine.running(stopper.options):
-            return self._read(engine, reduced, full, stopper.asked)
+        with Stopper(stop) as stopper, engine.running(stopper.options):
+            self._stopper = stopper
+            try:
+                return self._read(engine, reduced, full, stopper.asked)
+            finally:
+                self._stopper = None
 
     def interrupt(self) -> None:
         """Stop the read in progress now (from any thread; it raises ``ReadInterrupted``). Never waits."""
@@ -254,7 +255,7 @@ class _Engine:
             self.rec = ocr._load_rec_model()
             self.det.postprocess_op.box_thresh = BOX_THRESHOLD
             for model in (self.det, self.cls, self.rec):  # every model run can be stopped midway
-                model.session = _Run(model.session, self._local)
+                model.session = ModelRun(model.session, self._local)
             from rapidocr.ch_ppocr_rec import TextRecInput
         except (AttributeError, ImportError) as e:  # a rapidocr whose insides moved: say so plainly
             raise OcrUnavailable(f"this version of the OCR package is not supported ({e})") from e
@@ -281,7 +282,7 @@ class _Engine:
         x = x.astype(np.float32)
         x *= 1 / 127.5
         x -= 1.0
-        prob = self.det.session(np.ascontiguousarray(x.transpose(2, 0, 1)[None]))  # a _Run
+        prob = self.det.session(np.ascontiguousarray(x.transpose(2, 0, 1)[None]))  # a ModelRun
         return prob[0, 0], scale
 
     def boxes(self, prob: np.ndarray, shape: tuple[int, ...]) -> list[np.ndarray]:
@@ -293,81 +294,6 @@ class _Engine:
         upright = self.cls(crops).img_list
         out = self.rec(self._rec_input(img=upright))
         return list(zip(out.txts, out.scores, strict=True))
-
-
-class _Run:
-    """A rapidocr model session, run through ONNX Runtime with the calling read's ``RunOptions``: when the
-    read is stopped (``options.terminate``), the run in progress ends within one operator and
-    ``ReadInterrupted`` is raised."""
-
-    def __init__(self, wrapped: Any, local: threading.local) -> None:
-        self._wrapped = wrapped  # rapidocr's OrtInferSession (other attributes are looked up there)
-        self._session = wrapped.session  # its onnxruntime.InferenceSession
-        self._input = self._session.get_inputs()[0].name
-        self._outputs = [o.name for o in self._session.get_outputs()]
-        self._local = local
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        options = getattr(self._local, "options", None)
-        try:
-            return self._session.run(self._outputs, {self._input: x}, options)[0]
-        except Exception:
-            if options is not None and options.terminate:
-                raise ReadInterrupted from None
-            raise
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._wrapped, name)
-
-
-class _Stopper:
-    """One read's stop signal. A watcher thread asks ``stop`` every ``STOP_POLL_S`` while the read runs;
-    when it (or ``fire``, from ``TextReader.interrupt``) says stop, the read's ``RunOptions.terminate`` is set,
-    which aborts the model run in progress, and ``asked`` answers True from then on."""
-
-    def __init__(self, stop: Callable[[], bool] | None, reader: TextReader) -> None:
-        import onnxruntime
-
-        self.options = onnxruntime.RunOptions()
-        self._stop = stop
-        self._reader = reader
-        self._fired = False
-        self._done = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> _Stopper:
-        self._reader._stopper = self
-        if self._stop is not None:
-            self._thread = threading.Thread(target=self._watch, name="photosearch-ocr-stop", daemon=True)
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._done.set()
-        if self._reader._stopper is self:
-            self._reader._stopper = None
-        if self._thread is not None:
-            self._thread.join()
-
-    def _watch(self) -> None:
-        assert self._stop is not None
-        while not self._done.wait(STOP_POLL_S):
-            try:
-                if self._stop():
-                    self.fire()
-                    return
-            except Exception:  # a broken ``stop`` never stops reading; the reading thread asks it too
-                log.exception("asking whether to stop reading failed")
-                return
-
-    def fire(self) -> None:
-        self._fired = True
-        self.options.terminate = True
-
-    def asked(self) -> bool:
-        if not self._fired and self._stop is not None and self._stop():
-            self.fire()
-        return self._fired
 
 
 def _make_engine(threads: int, det_side: int) -> Any:

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photosearch.text import ocr
 from photosearch.text.ocr import ReadInterrupted, TextReader, available
+from photosearch.text.runs import ModelRun
 from tests.unit.test_text_ocr import photo_with_text
 
 pytestmark = pytest.mark.skipif(not available(), reason="rapidocr is not installed")
@@ -24,9 +24,9 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[threading.Event, lis
     """Every model run's outcome ("finished" / "aborted"), and an event set when the first one starts."""
     started = threading.Event()
     outcomes: list[str] = []
-    real_call = ocr._Run.__call__
+    real_call = ModelRun.__call__
 
-    def watched(self: ocr._Run, x: np.ndarray) -> np.ndarray:
+    def watched(self: ModelRun, x: np.ndarray) -> np.ndarray:
         started.set()
         try:
             out = real_call(self, x)
@@ -36,7 +36,7 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[threading.Event, lis
         outcomes.append("finished")
         return out
 
-    monkeypatch.setattr(ocr._Run, "__call__", watched)
+    monkeypatch.setattr(ModelRun, "__call__", watched)
     yield started, outcomes
 
 
