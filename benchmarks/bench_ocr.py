@@ -306,6 +306,29 @@ def evaluate(items: list[dict], texts: dict[str, str]) -> dict[str, dict]:
     return out
 
 
+def cpu_compare(groups: dict[str, list[dict]], other: int, first_side: int, rounds: int = 2) -> None:
+    """The reading thread's CPU seconds per photo (``time.thread_time``; ONNX Runtime on one thread, so no
+    helper threads and no spinning) of the product's reader and of one whose second look is at ``other`` px
+    (960: one look only), alternated photo set by photo set: a shared machine's load barely changes it."""
+    readers = {
+        "product": TextReader(det_side=DET_SIDE, budget_s=BUDGET_S, threads=1, first_side=first_side),
+        f"second look at {other} px": TextReader(det_side=other, budget_s=BUDGET_S, threads=1, first_side=first_side),
+    }  # fmt: skip
+    warm = next(iter(groups.values()))[0]["path"]
+    for r in readers.values():
+        r.read(open_image(warm, draft_short_side=r.first_side * 3 // 4).image, lambda: open_image(warm).image)
+    for rnd in range(rounds):
+        for kind, group in groups.items():
+            for name, r in readers.items():
+                c0, t0 = time.thread_time(), time.perf_counter()
+                for it in group:
+                    reduced = open_image(it["path"], draft_short_side=r.first_side * 3 // 4).image
+                    r.read(reduced, lambda it=it: open_image(it["path"]).image)
+                print(f"round {rnd + 1}, {kind}, {name}: {(time.thread_time() - c0) / len(group):.3f} CPU s/photo "
+                      f"(wall {(time.perf_counter() - t0) / len(group):.3f} s/photo; load {os.getloadavg()[0]:.1f})",
+                      flush=True)  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--text", type=int, default=320)
@@ -323,6 +346,12 @@ def main() -> None:
     ap.add_argument("--speed-only", action="store_true", help="only the throughput figures")
     ap.add_argument("--profile", action="store_true", help="only the time per step (one reader, the sample)")
     ap.add_argument("--speed-sample", type=int, default=40, help="photos of each kind timed on their own")
+    ap.add_argument(
+        "--cpu-compare",
+        type=int,
+        metavar="DET_SIDE",
+        help="only the reading thread's CPU s/photo, the product's reader vs a second look at DET_SIDE px",
+    )
     args = ap.parse_args()
     print(
         f"{cpu_header()}; workers {args.workers} × {args.threads} threads; first look at {args.first_side} px, "
@@ -333,6 +362,13 @@ def main() -> None:
     text_items = [it for it in items if it["words"]]
     plain_items = [it for it in items if not it["words"]]
 
+    if args.cpu_compare:
+        cpu_compare(
+            {"no text": plain_items[: args.speed_sample], "with text": text_items[: args.speed_sample]},
+            args.cpu_compare,
+            args.first_side,
+        )
+        return
     if args.profile:
         for kind, group in (("no text", plain_items), ("with text", text_items)):
             steps = profile(group[: args.speed_sample], args.first_side, args.threads)

@@ -9,7 +9,7 @@ reading on vs off, on 12 MP JPEGs of the OCR corpus (half with rendered text), i
   detection or recognition already running — and is read again later).
 
     python benchmarks/bench_text_pass.py [--photos 40] [--burst 80] [--repeats 5] [--model shapes|vit]
-    python benchmarks/bench_text_pass.py --throughput [--photos 40] [--repeats 2]
+    python benchmarks/bench_text_pass.py --throughput [--photos 40] [--repeats 2] [--compare-det-side 960]
 
 ``--model vit``: the benchmark-size embedding model (benchmarks/_inputs/models/vit-b-32-256-random, a
 random-weight ViT-B-32 at 256 px, built by build_inputs.py), so embedding costs what a real model's does;
@@ -44,9 +44,11 @@ from _common import cpu_header  # noqa: E402
 
 from photosearch.config import Paths  # noqa: E402
 from photosearch.indexing.service import IndexingService  # noqa: E402
+from photosearch.indexing.text_steps import BUDGET_S, TextPass, text_threads  # noqa: E402
 from photosearch.library.library import Library  # noqa: E402
 from photosearch.models.install import install_package_dir  # noqa: E402
 from photosearch.progress import Progress, ProgressPhase  # noqa: E402
+from photosearch.text.ocr import TextReader  # noqa: E402
 
 CORPUS = REPO / "benchmarks" / "_inputs" / "ocr-corpus"
 MODEL = REPO / "tests" / "fixtures" / "shapes-model"
@@ -138,7 +140,7 @@ def run(photos: list[Path], read_text: bool, n_first: int, model: str = "shapes"
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def text_throughput(photos: list[Path]) -> tuple[float, float]:
+def text_throughput(photos: list[Path], det_side: int | None = None) -> tuple[float, float]:
     """Photos/s of the service's text pass over ``photos`` (see the module docstring), and the process's CPU
     seconds per photo meanwhile (the pass is all it runs then)."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-text-"))
@@ -154,6 +156,10 @@ def text_throughput(photos: list[Path]) -> tuple[float, float]:
             lib.set_active_model(pkg.id)
             lib.add_folder(folder)
             svc = IndexingService(lib, watch=False, read_text=True)
+            if det_side is not None:  # another second look than the product's (for side-by-side runs)
+                svc.text_pass = TextPass(
+                    lib.catalog, TextReader(det_side=det_side, budget_s=BUDGET_S, threads=text_threads())
+                )
             svc.start()
             try:
                 _wait(lambda: lib.catalog.counts_by_status().get("indexed", 0) >= len(photos))
@@ -165,6 +171,10 @@ def text_throughput(photos: list[Path]) -> tuple[float, float]:
         return len(photos) / (t1 - t0), (c1 - c0) / len(photos)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _reader_name(det_side: int | None) -> str:
+    return "the product's reader" if det_side is None else f"second look at {det_side} px"
 
 
 def _cpu() -> float:
@@ -184,6 +194,12 @@ def main() -> None:
     ap.add_argument("--model", choices=("shapes", "vit"), default="shapes", help="the embedding model")
     ap.add_argument("--only", choices=("batch", "burst"), help="one of the two situations")
     ap.add_argument("--throughput", action="store_true", help="the text pass's own photos/s (see above)")
+    ap.add_argument(
+        "--compare-det-side",
+        type=int,
+        help="with --throughput: also a reader whose second look is at this many px (960: one look only), "
+        "alternated with the product's in the same run",
+    )
     args = ap.parse_args()
     if args.throughput:
         print(cpu_header(), flush=True)
@@ -191,21 +207,25 @@ def main() -> None:
             "no text": sorted(CORPUS.glob("plain_*.jpg"))[: args.photos],
             "with text": sorted(CORPUS.glob("text_*.jpg"))[: args.photos],
         }
-        rates: dict[str, list[float]] = {k: [] for k in kinds}
-        cpus: dict[str, list[float]] = {k: [] for k in kinds}
+        readers: list[int | None] = [None] + ([args.compare_det_side] if args.compare_det_side else [])
+        rates: dict[tuple[str, int | None], list[float]] = {(k, r): [] for k in kinds for r in readers}
+        cpus: dict[tuple[str, int | None], list[float]] = {(k, r): [] for k in kinds for r in readers}
         for _ in range(args.repeats):
             for kind, photos in kinds.items():
-                rate, cpu = text_throughput(photos)
-                rates[kind].append(rate)
-                cpus[kind].append(cpu)
-                print(f"  {kind}: {rate:.2f} photos/s, {cpu:.2f} CPU s/photo; load {os.getloadavg()[0]:.2f}",
-                      flush=True)  # fmt: skip
+                for det in readers:
+                    rate, cpu = text_throughput(photos, det)
+                    rates[kind, det].append(rate)
+                    cpus[kind, det].append(cpu)
+                    print(f"  {kind} ({_reader_name(det)}): {rate:.2f} photos/s, {cpu:.2f} CPU s/photo; "
+                          f"load {os.getloadavg()[0]:.2f}", flush=True)  # fmt: skip
         for kind, goal in (("no text", 2.0), ("with text", 0.5)):
-            print(
-                f"text pass, {len(kinds[kind])} photos {kind}: median {statistics.median(rates[kind]):.2f} "
-                f"photos/s (runs {', '.join(f'{r:.2f}' for r in rates[kind])}; goal >= {goal}); "
-                f"CPU {statistics.median(cpus[kind]):.2f} s/photo"
-            )
+            for det in readers:
+                r, c = rates[kind, det], cpus[kind, det]
+                print(
+                    f"text pass ({_reader_name(det)}), {len(kinds[kind])} photos {kind}: median "
+                    f"{statistics.median(r):.2f} photos/s (runs {', '.join(f'{x:.2f}' for x in r)}; goal >= "
+                    f"{goal}); CPU {statistics.median(c):.2f} s/photo"
+                )
         return
     photos = _photos(args.photos + args.burst)
     model = f"{VIT} (random weights)" if args.model == "vit" else "the shapes test model"
