@@ -6,7 +6,8 @@ reading on vs off, on 12 MP JPEGs of the OCR corpus (half with rendered text), i
 - ``burst``: N photos, then — once the text pass is reading (on) or the service is idle (off) — ``--burst``
   more arrive: their embedding photos/s (arrival to last embedded) and their wait (arrival to first
   embedded: with text on, the photo being read gives way — ``TextReader.read``'s ``stop``, which aborts a
-  detection or recognition already running — and is read again later).
+  detection or recognition already running — and is read again later); with text on, also how long after
+  the arrival the read in progress gave way.
 
     python benchmarks/bench_text_pass.py [--photos 40] [--burst 80] [--repeats 5] [--model shapes|vit]
     python benchmarks/bench_text_pass.py --throughput [--photos 40] [--repeats 2] [--compare-det-side 960]
@@ -86,6 +87,20 @@ def _install(paths: Paths, model: str) -> str:
     return install_package_dir(MODEL, paths.models_dir).id
 
 
+class _TimedPass(TextPass):
+    """The product's text pass, noting when a read gave way (returned "interrupted")."""
+
+    def __init__(self, catalog) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(catalog)
+        self.gave_way: list[float] = []
+
+    def read_one(self, f, stop=None) -> str:  # type: ignore[no-untyped-def]
+        status = super().read_one(f, stop)
+        if status == "interrupted":
+            self.gave_way.append(time.monotonic())
+        return status
+
+
 def run(photos: list[Path], read_text: bool, n_first: int, model: str = "shapes") -> dict[str, float]:
     """One library: ``n_first`` photos added at once (batch), then — when there are more — the rest arrive
     as a burst."""
@@ -109,6 +124,8 @@ def run(photos: list[Path], read_text: bool, n_first: int, model: str = "shapes"
             lib.set_active_model(_install(paths, model))
             lib.add_folder(folder)
             svc = IndexingService(lib, watch=False, on_progress=on_progress, read_text=read_text)
+            timed = _TimedPass(lib.catalog)
+            svc.text_pass = timed
 
             def indexed() -> int:
                 return lib.catalog.counts_by_status().get("indexed", 0)
@@ -133,6 +150,8 @@ def run(photos: list[Path], read_text: bool, n_first: int, model: str = "shapes"
                         "burst_wait_s": t3 - t2,
                         "burst_embed_photos_per_s": len(second) / (t4 - t2),
                     }
+                    if read_text:  # arrival to the moment the read in progress gave way
+                        out["gave_way_s"] = min((t for t in timed.gave_way if t >= t2), default=t3) - t2
             finally:
                 svc.stop(60)
         return out
@@ -240,6 +259,10 @@ def main() -> None:
                 r = run(photos if burst else photos[: args.photos], on, args.photos, args.model)
                 results[on].append(r)
                 print(f"  {'burst' if burst else 'batch'} text {'on ' if on else 'off'}: {r}", flush=True)
+        if burst and results[True]:
+            gave = [r["gave_way_s"] for r in results[True]]
+            print(f"burst: the read in progress gave way {statistics.median(gave) * 1000:.0f} ms (median; runs "
+                  f"{', '.join(f'{g * 1000:.0f}' for g in gave)} ms) after the photos arrived", flush=True)  # fmt: skip
         for key in results[False][0]:
             off = statistics.median(r[key] for r in results[False])
             on = statistics.median(r[key] for r in results[True])

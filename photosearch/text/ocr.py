@@ -8,8 +8,8 @@ finds more than one at 1600 px: at 1600 the detector misses lines 8–13 px tall
 12 MP photo) that it finds at 960. Lines 20–30 px tall on the 12 MP photo (5–7 px at 960), often tilted,
 show in the first look's map as strong but thin, broken spots that yield no box: those spots alone get a
 second look at 1920 px, on tiles around them (benchmarks/README.md: it lifts search success for text
-≥ 20 px from 0.88 to 0.92 for ~2 % more CPU on photos without text, whose spots — sky, glare, foliage —
-are broad and faint). Each photo has a time budget in CPU seconds of the reading thread (so a machine
+≥ 20 px from 0.88 to 0.92 for 4–7 % more CPU of the reading thread on photos without text, whose spots —
+sky, glare, foliage — are mostly broad and faint). Each photo has a time budget in CPU seconds of the reading thread (so a machine
 busy with other work does not cut reading short): lines read before it runs out are kept.
 
 Privacy: only the bundled model files are used (each path is given explicitly, so rapidocr's downloader never
@@ -58,7 +58,8 @@ MIN_SPOT = 4  # map pixels a spot needs to be looked at again
 # a spot is looked at again when it is text-shaped: a strong response somewhere, and thin (the short side of
 # its rotated bounding rectangle, in map pixels: 12 at 960 px is ~50 px on a 12 MP photo). In bench_ocr's
 # "tune" half any STRONG 0.4–0.9 with THIN 6–24 gives the same search success as looking at every spot
-# again; these are mid-plateau values. Photos without text rarely have such a spot.
+# again; these are mid-plateau values. Few photos without text have such a spot (6 of bench_ocr's first 40),
+# and its tile is small.
 STRONG_RESPONSE = 0.6
 THIN_SPOT = 12.0
 TILE_MARGIN = 2.0  # a spot's tile reaches this many of its heights beyond it (a line seen only in part)
