@@ -8,7 +8,7 @@ finds more than one at 1600 px: at 1600 the detector misses lines 8–13 px tall
 12 MP photo) that it finds at 960. Lines 20–30 px tall on the 12 MP photo (5–7 px at 960), often tilted,
 show in the first look's map as strong but thin, broken spots that yield no box: those spots alone get a
 second look at 1920 px, on tiles around them (benchmarks/README.md: it lifts search success for text
-≥ 20 px from 0.88 to 0.92 for 4–7 % more CPU of the reading thread on photos without text, whose spots —
+≥ 20 px from 0.88 to 0.92 for 2–7 % more CPU of the reading thread on photos without text, whose spots —
 sky, glare, foliage — are mostly broad and faint). Each photo has a time budget in CPU seconds of the reading thread (so a machine
 busy with other work does not cut reading short): lines read before it runs out are kept.
 
