@@ -11,7 +11,14 @@ and queries of 1–3 of a photo's words are answered with ``photosearch.text.mat
 Prints: word recall by text height (occluded words apart), search success (the photo in the top 3), how often a
 photo without text comes back, and the pass's photos/s on photos with and without text, with the CPU.
 
-    python benchmarks/bench_ocr.py [--text 320 --plain 320 --workers 2 --det-side 1600]
+    python benchmarks/bench_ocr.py [--text 320 --plain 320] [--det-side 1920 --first-side 960]
+
+By default it reads as the product's text pass does (``TextPass``'s reader: one reader with every core, up
+to 4, the product's looks and budget), so its throughput is the product's; ``--workers``/``--threads``/
+``--det-side``/``--first-side`` change that. The whole-corpus read for recall and search success uses
+``--read-workers`` readers of one thread each (what is read does not depend on it; it only goes faster).
+Throughput is printed with the process's CPU seconds per photo, which the load of a shared machine barely
+changes.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import json
 import math
 import os
 import random
+import resource
 import sqlite3
 import sys
 import threading
@@ -36,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import cpu_header
 
 from benchmarks.real_photos import dictionary, ensure  # after the path line, as the other benchmarks do
+from photosearch.indexing.text_steps import BUDGET_S, text_threads
 from photosearch.library.imaging import open_image
 from photosearch.text.match import TextQuery, index_form
 from photosearch.text.ocr import DET_SIDE, FIRST_SIDE, TextReader
@@ -161,7 +170,7 @@ def read_all(
 
     def reader() -> TextReader:
         if not hasattr(local, "r"):
-            local.r = TextReader(det_side=det_side, threads=threads, first_side=first_side)
+            local.r = TextReader(det_side=det_side, budget_s=BUDGET_S, threads=threads, first_side=first_side)
         return local.r
 
     def one(item: dict) -> tuple[str, str, float]:
@@ -183,10 +192,16 @@ def read_all(
 
 def throughput(
     items: list[dict], workers: int, det_side: int, threads: int = 1, first_side: int = FIRST_SIDE
-) -> float:
-    start = time.perf_counter()
+) -> tuple[float, float]:
+    """Photos/s, and the process's CPU seconds per photo."""
+    start, cpu = time.perf_counter(), _cpu()
     read_all(items, workers, det_side, threads, first_side)
-    return len(items) / (time.perf_counter() - start)
+    return len(items) / (time.perf_counter() - start), (_cpu() - cpu) / len(items)
+
+
+def _cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
 
 
 def profile(items: list[dict], first_side: int, threads: int) -> dict[str, float]:
@@ -230,60 +245,35 @@ def profile(items: list[dict], first_side: int, threads: int) -> dict[str, float
     return {k: 1000 * v / len(items) for k, v in acc.items()}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--text", type=int, default=320)
-    ap.add_argument("--plain", type=int, default=320)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--det-side", type=int, default=DET_SIDE, help="long side of the second (closer) look")
-    ap.add_argument("--first-side", type=int, default=FIRST_SIDE, help="long side of the first look")
-    ap.add_argument(
-        "--threads", type=int, default=1, help="ONNX threads per reader (the product: 1 reader, every core)"
-    )
-    ap.add_argument("--speed-only", action="store_true", help="only the throughput figures")
-    ap.add_argument("--profile", action="store_true", help="only the time per step (one reader, the sample)")
-    ap.add_argument("--speed-sample", type=int, default=40, help="photos of each kind timed on their own")
-    args = ap.parse_args()
-    print(
-        f"{cpu_header()}; workers {args.workers} × {args.threads} threads; first look at {args.first_side} px, "
-        f"second at {args.det_side} px; load average {os.getloadavg()}",
-        flush=True,
-    )
-    items = build(args.text, args.plain)
+def part_of(item: dict) -> str:
+    """ "tune" or "report": the corpus split in two by background photograph (every other source photo), so
+    a threshold tuned on one part is reported on photos whose backgrounds it never saw."""
+    return "tune" if SOURCES.index(item["source"]) % 2 == 0 else "report"
+
+
+SOURCES: list[str] = []  # the corpus's source photographs, sorted (filled by evaluate)
+
+
+def evaluate(items: list[dict], texts: dict[str, str]) -> dict[str, dict]:
+    """Word recall by height and search success for ``texts`` (photo path → what was read), over the whole
+    corpus ("all") and each of its two parts ("tune", "report"; queries always run against every photo)."""
+    SOURCES[:] = sorted({it["source"] for it in items})
     text_items = [it for it in items if it["words"]]
-    plain_items = [it for it in items if not it["words"]]
-
-    if args.profile:
-        for kind, group in (("no text", plain_items), ("with text", text_items)):
-            steps = profile(group[: args.speed_sample], args.first_side, args.threads)
-            print(f"{kind}: " + ", ".join(f"{k} {v:.0f} ms" for k, v in steps.items())
-                  + f" per photo; load average {os.getloadavg()}")  # fmt: skip
-        return
-
-    # throughput first, on their own, each kind separately
-    sides = (args.det_side, args.threads, args.first_side)
-    tp_plain = throughput(plain_items[: args.speed_sample], args.workers, *sides)
-    tp_text = throughput(text_items[: args.speed_sample], args.workers, *sides)
-    if args.speed_only:
-        print(f"throughput ({args.workers} workers × {args.threads} threads): no text {tp_plain:.2f} photos/s "
-              f"(goal >= 2), with text {tp_text:.2f} photos/s (goal >= 0.5); load average {os.getloadavg()}")  # fmt: skip
-        return
-
-    t0 = time.perf_counter()
-    texts, _ = read_all(items, args.workers, args.det_side, 1, args.first_side)
-    read_s = time.perf_counter() - t0
-
-    # word recall by height
+    plain_set = {it["path"] for it in items if not it["words"]}
+    parts = ("all", "tune", "report")
+    out: dict[str, dict] = {k: {} for k in parts}
     tokens = {p: set(index_form(t).replace("\n", " ").split()) for p, t in texts.items()}
-    rows = []
-    for lo, hi in BUCKETS:
-        clear = [
-            (it, w) for it in text_items for w in it["words"] if lo <= w["px"] < hi and not w["occluded"]
-        ]
-        hit = sum(index_form(w["word"]) in tokens[it["path"]] for it, w in clear)
-        rows.append((f"{lo}-{min(hi, 80)} px", hit, len(clear)))
-    occ = [(it, w) for it in text_items for w in it["words"] if w["occluded"]]
-    occ_hit = sum(index_form(w["word"]) in tokens[it["path"]] for it, w in occ)
+    for part in parts:
+        mine = [it for it in text_items if part == "all" or part_of(it) == part]
+        rows = []
+        for lo, hi in BUCKETS:
+            clear = [(it, w) for it in mine for w in it["words"] if lo <= w["px"] < hi and not w["occluded"]]
+            hit = sum(index_form(w["word"]) in tokens[it["path"]] for it, w in clear)
+            rows.append((f"{lo}-{min(hi, 80)} px", hit, len(clear)))
+        occ = [(it, w) for it in mine for w in it["words"] if w["occluded"]]
+        out[part]["recall"] = rows
+        out[part]["occluded"] = (sum(index_form(w["word"]) in tokens[it["path"]] for it, w in occ), len(occ))
+        out[part].update(success={True: [0, 0], False: [0, 0]}, plain_in_top3=0, queries=0, misses=[])
 
     # search: queries of 1-3 words of a photo; success = that photo in the top 3
     con = sqlite3.connect(":memory:")
@@ -291,11 +281,7 @@ def main() -> None:
     paths = [it["path"] for it in items]
     for rowid, p in enumerate(paths):
         con.execute("INSERT INTO t(rowid, body) VALUES (?, ?)", (rowid, index_form(texts[p])))
-    plain_set = {it["path"] for it in plain_items}
     rng = random.Random(11)
-    success = {True: [0, 0], False: [0, 0]}  # tall (all words >= 20 px) -> [hits, queries]
-    plain_returned = 0
-    queries = 0
     for it in text_items:
         clear = [w for w in it["words"] if not w["occluded"]]
         if not clear:
@@ -309,10 +295,106 @@ def main() -> None:
         own = next((s for s, p in passing if p == it["path"]), None)
         ok = own is not None and sum(1 for s, p in passing if s > own) < 3
         tall = all(w["px"] >= 20 for w in chosen)
-        success[tall][0] += ok
-        success[tall][1] += 1
-        plain_returned += sum(1 for _, p in passing[:3] if p in plain_set)
-        queries += 1
+        for part in ("all", part_of(it)):
+            ev = out[part]
+            ev["success"][tall][0] += ok
+            ev["success"][tall][1] += 1
+            ev["plain_in_top3"] += sum(1 for _, p in passing[:3] if p in plain_set)
+            ev["queries"] += 1
+            if tall and not ok:
+                ev["misses"].append((it["path"], [w["word"] for w in chosen]))
+    return out
+
+
+def cpu_compare(groups: dict[str, list[dict]], other: int, first_side: int, rounds: int = 2) -> None:
+    """The reading thread's CPU seconds per photo (``time.thread_time``; ONNX Runtime on one thread, so no
+    helper threads and no spinning) of the product's reader and of one whose second look is at ``other`` px
+    (960: one look only), alternated photo set by photo set: a shared machine's load barely changes it."""
+    readers = {
+        "product": TextReader(det_side=DET_SIDE, budget_s=BUDGET_S, threads=1, first_side=first_side),
+        f"second look at {other} px": TextReader(det_side=other, budget_s=BUDGET_S, threads=1, first_side=first_side),
+    }  # fmt: skip
+    warm = next(iter(groups.values()))[0]["path"]
+    for r in readers.values():
+        r.read(open_image(warm, draft_short_side=r.first_side * 3 // 4).image, lambda: open_image(warm).image)
+    for rnd in range(rounds):
+        for kind, group in groups.items():
+            for name, r in readers.items():
+                c0, t0 = time.thread_time(), time.perf_counter()
+                for it in group:
+                    reduced = open_image(it["path"], draft_short_side=r.first_side * 3 // 4).image
+                    r.read(reduced, lambda it=it: open_image(it["path"]).image)
+                print(f"round {rnd + 1}, {kind}, {name}: {(time.thread_time() - c0) / len(group):.3f} CPU s/photo "
+                      f"(wall {(time.perf_counter() - t0) / len(group):.3f} s/photo; load {os.getloadavg()[0]:.1f})",
+                      flush=True)  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--text", type=int, default=320)
+    ap.add_argument("--plain", type=int, default=320)
+    ap.add_argument("--workers", type=int, default=1, help="readers side by side (the product: 1)")
+    ap.add_argument("--read-workers", type=int, default=2, help="readers for the whole-corpus read")
+    ap.add_argument("--det-side", type=int, default=DET_SIDE, help="long side of the second (closer) look")
+    ap.add_argument("--first-side", type=int, default=FIRST_SIDE, help="long side of the first look")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=text_threads(),
+        help="ONNX threads per reader (the product: every core)",
+    )
+    ap.add_argument("--speed-only", action="store_true", help="only the throughput figures")
+    ap.add_argument("--profile", action="store_true", help="only the time per step (one reader, the sample)")
+    ap.add_argument("--speed-sample", type=int, default=40, help="photos of each kind timed on their own")
+    ap.add_argument(
+        "--cpu-compare",
+        type=int,
+        metavar="DET_SIDE",
+        help="only the reading thread's CPU s/photo, the product's reader vs a second look at DET_SIDE px",
+    )
+    args = ap.parse_args()
+    print(
+        f"{cpu_header()}; workers {args.workers} × {args.threads} threads; first look at {args.first_side} px, "
+        f"second at {args.det_side} px; load average {os.getloadavg()}",
+        flush=True,
+    )
+    items = build(args.text, args.plain)
+    text_items = [it for it in items if it["words"]]
+    plain_items = [it for it in items if not it["words"]]
+
+    if args.cpu_compare:
+        cpu_compare(
+            {"no text": plain_items[: args.speed_sample], "with text": text_items[: args.speed_sample]},
+            args.cpu_compare,
+            args.first_side,
+        )
+        return
+    if args.profile:
+        for kind, group in (("no text", plain_items), ("with text", text_items)):
+            steps = profile(group[: args.speed_sample], args.first_side, args.threads)
+            print(f"{kind}: " + ", ".join(f"{k} {v:.0f} ms" for k, v in steps.items())
+                  + f" per photo; load average {os.getloadavg()}")  # fmt: skip
+        return
+
+    # throughput first, on their own, each kind separately
+    sides = (args.det_side, args.threads, args.first_side)
+    tp_plain, cpu_plain = throughput(plain_items[: args.speed_sample], args.workers, *sides)
+    tp_text, cpu_text = throughput(text_items[: args.speed_sample], args.workers, *sides)
+    speed = (f"throughput ({args.workers} readers × {args.threads} threads): no text {tp_plain:.2f} photos/s "
+             f"(goal >= 2; CPU {cpu_plain:.2f} s/photo), with text {tp_text:.2f} photos/s (goal >= 0.5; CPU "
+             f"{cpu_text:.2f} s/photo); load average {os.getloadavg()}")  # fmt: skip
+    if args.speed_only:
+        print(speed)
+        return
+
+    t0 = time.perf_counter()
+    texts, _ = read_all(items, args.read_workers, args.det_side, 1, args.first_side)
+    read_s = time.perf_counter() - t0
+
+    scores = evaluate(items, texts)
+    ev = scores["all"]
+    rows, (occ_hit, occ_n), success = ev["recall"], ev["occluded"], ev["success"]
+    plain_returned, queries = ev["plain_in_top3"], ev["queries"]
 
     print()
     print(
@@ -322,24 +404,27 @@ def main() -> None:
     print("|---|---|---|")
     for label, hit, n in rows:
         print(f"| {label} | {hit}/{n} | {hit / max(n, 1):.3f} |")
-    print(f"| partly covered (any height) | {occ_hit}/{len(occ)} | {occ_hit / max(len(occ), 1):.3f} |")
+    print(f"| partly covered (any height) | {occ_hit}/{occ_n} | {occ_hit / max(occ_n, 1):.3f} |")
     tall_hit, tall_n = success[True]
     print(
         f"search success, words >= 20 px: {tall_hit}/{tall_n} = {tall_hit / max(tall_n, 1):.3f} (goal >= 0.9)"
     )
+    for part in ("tune", "report"):
+        hit, n = scores[part]["success"][True]
+        print(f"  {part} part (every other background photograph): {hit}/{n} = {hit / max(n, 1):.3f}; photos "
+              f"without text in a top 3: {scores[part]['plain_in_top3']} over {scores[part]['queries']} queries")  # fmt: skip
     all_hit = success[True][0] + success[False][0]
     print(f"search success, all queries: {all_hit}/{queries} = {all_hit / max(queries, 1):.3f}")
     print(f"photos without text in a query's top 3: {plain_returned} over {queries} queries "
           f"= {plain_returned / max(queries * 3, 1):.4f} of the top-3 slots (goal <= 0.01)")  # fmt: skip
-    print(f"throughput ({args.workers} workers): no text {tp_plain:.2f} photos/s (goal >= 2), "
-          f"with text {tp_text:.2f} photos/s (goal >= 0.5); whole corpus read in {read_s:.0f} s; "
-          f"load average {os.getloadavg()}")  # fmt: skip
+    print(f"{speed}; whole corpus read in {read_s:.0f} s")
     out = Path(__file__).resolve().parent / "_out"
     out.mkdir(exist_ok=True)
     (out / "bench_ocr.json").write_text(json.dumps({
-        "cpu": cpu_header(), "recall": rows, "occluded": [occ_hit, len(occ)], "search_tall": success[True],
+        "cpu": cpu_header(), "recall": rows, "occluded": [occ_hit, occ_n], "search_tall": success[True],
         "search_short": success[False], "plain_in_top3": plain_returned, "queries": queries,
-        "photos_per_s_plain": tp_plain, "photos_per_s_text": tp_text, "det_side": args.det_side,
+        "photos_per_s_plain": tp_plain, "photos_per_s_text": tp_text, "cpu_s_plain": cpu_plain,
+        "cpu_s_text": cpu_text, "readers": args.workers, "threads": args.threads, "det_side": args.det_side,
         "first_side": args.first_side,
     }, indent=1))  # fmt: skip
     (out / "bench_ocr_texts.json").write_text(json.dumps(texts))  # what was read, for looking into misses

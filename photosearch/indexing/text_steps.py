@@ -144,7 +144,9 @@ class TextSteps(ServiceState):
             return False
         read, total = self.catalog.text_counts()
         try:  # not under the work lock: reading takes seconds; storing is one transaction
-            # gives way midway when changes, scans, a pause or a stop arrive: new photos are embedded first
+            # gives way midway when changes, scans, a pause or a stop arrive: new photos are embedded first.
+            # The reader asks _should_yield from a watcher thread too (it only takes the service's locks
+            # briefly), and aborts the model run in progress when it says so
             if tp.read_one(pending[0], stop=self._should_yield) == "interrupted":
                 return True
         except OcrUnavailable as e:

@@ -5,9 +5,12 @@ Cost is kept down in two ways: detection runs on a reduced image (the caller dec
 about ``first_side`` px, 1000×750 for a 12 MP JPEG; photos where it finds nothing stop there), and recognition
 runs on full-resolution crops of the found regions only. In bench_ocr one look at 960 px both costs less and
 finds more than one at 1600 px: at 1600 the detector misses lines 8–13 px tall there (20–32 px on the
-12 MP photo) that it finds at 960, and a whole-photo look at 1920 after the first finds a few more but costs
-too much on photos without text (benchmarks/README.md). Each photo has a time budget in CPU seconds of the reading thread (so a machine busy with other work does not
-cut reading short): lines read before it runs out are kept.
+12 MP photo) that it finds at 960. Lines 20–30 px tall on the 12 MP photo (5–7 px at 960), often tilted,
+show in the first look's map as strong but thin, broken spots that yield no box: those spots alone get a
+second look at 1920 px, on tiles around them (benchmarks/README.md: it lifts search success for text
+≥ 20 px from 0.88 to 0.92 for 2–7 % more CPU of the reading thread on photos without text, whose spots —
+sky, glare, foliage — are mostly broad and faint). Each photo has a time budget in CPU seconds of the reading thread (so a machine
+busy with other work does not cut reading short): lines read before it runs out are kept.
 
 Privacy: only the bundled model files are used (each path is given explicitly, so rapidocr's downloader never
 runs); its errors go to our log, never to the terminal, and recognised text is never
@@ -19,17 +22,23 @@ Scripts read: Latin and CJK (the shipped recognition model); not Cyrillic, Hangu
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
+import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
+
+from photosearch.text.runs import ModelRun, ReadInterrupted, Stopper
+
+__all__ = ["ReadInterrupted"]  # re-exported: callers catch it from here
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +52,16 @@ SCRIPTS = "Latin and CJK (Chinese, Japanese kana and kanji); not Cyrillic, Hangu
 
 
 FIRST_SIDE = 960  # long side of the first look (the whole photo, for every photo)
-DET_SIDE = 960  # long side of the second look (as if on the whole photo); at most 1.2 × FIRST_SIDE: one look
-WEAK_RESPONSE = 0.15  # a first-look map value from which a spot is looked at again, closer
+DET_SIDE = 1920  # long side of the second look (as if on the whole photo); at most 1.2 × FIRST_SIDE: one look
+WEAK_RESPONSE = 0.15  # a spot of the first look's map: where it is at least this
 MIN_SPOT = 4  # map pixels a spot needs to be looked at again
+# a spot is looked at again when it is text-shaped: a strong response somewhere, and thin (the short side of
+# its rotated bounding rectangle, in map pixels: 12 at 960 px is ~50 px on a 12 MP photo). In bench_ocr's
+# "tune" half any STRONG 0.4–0.9 with THIN 6–24 gives the same search success as looking at every spot
+# again; these are mid-plateau values. Few photos without text have such a spot (6 of bench_ocr's first 40),
+# and its tile is small.
+STRONG_RESPONSE = 0.6
+THIN_SPOT = 12.0
 TILE_MARGIN = 2.0  # a spot's tile reaches this many of its heights beyond it (a line seen only in part)
 WHOLE_PHOTO = 0.5  # tiles covering more of the photo than this: the second look takes the whole photo
 BOX_THRESHOLD = 0.4  # a region's mean detection score from which it is read (rapidocr: 0.5; 0.4 finds more
@@ -55,10 +71,6 @@ RECOGNITION_BATCH = 6  # crops per recognition call (the budget and ``stop`` are
 
 class OcrUnavailable(RuntimeError):
     """The OCR package or its bundled models are missing."""
-
-
-class ReadInterrupted(Exception):
-    """``TextReader.read`` was told to stop (more urgent work arrived); nothing of the photo is kept."""
 
 
 Box = tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[float, float]]
@@ -103,10 +115,10 @@ class TextReader:
 
     Detection looks once or twice. The first look runs on the whole ``reduced`` image at ``first_side`` px
     (long side): a photo whose detection map shows nothing there has no text and costs only that look. When
-    ``det_side`` is larger, the spots of that map with a weak response but no box (small or faint text) get a
-    second look at ``det_side`` px (as if the whole photo were that size), on tiles of the full image around
-    them only (the whole photo when those cover most of it). The boxes found are recognised on
-    full-resolution crops."""
+    ``det_side`` is larger, the text-shaped spots of that map (strong, thin) that yielded no box — lines too
+    small for the first look — get a second look at ``det_side`` px (as if the whole photo were that size),
+    on tiles of the full image around them only (the whole photo when those cover most of it). The boxes
+    found are recognised on full-resolution crops."""
 
     def __init__(
         self,
@@ -123,10 +135,11 @@ class TextReader:
         self.budget_s = budget_s
         self.min_confidence = min_confidence
         self.threads = threads
-        self._engine: Any = None
+        self._engine: _Engine | None = None
         self._lock = threading.Lock()
+        self._stopper: Stopper | None = None  # the read in progress (for ``interrupt``)
 
-    def _get(self) -> Any:
+    def _get(self) -> _Engine:
         with self._lock:
             if self._engine is None:
                 self._engine = _Engine(self.threads)
@@ -141,22 +154,48 @@ class TextReader:
         """Detect on ``reduced`` (RGB, oriented; its long side at least ``first_side`` when the photo is that
         big), then on tiles of ``full`` (the same photo at full size, loaded only when the first look saw
         something; ``reduced`` itself when None), and recognise the regions found on crops of ``full``.
-        ``stop`` is asked before each look, before loading ``full`` and between batches of regions: when it
-        says True, ``ReadInterrupted`` is raised (the indexer gives way to embedding at once)."""
+        ``stop`` is asked before each look, before loading ``full`` and between batches of regions, and every
+        ``runs.STOP_POLL_S`` by a watcher thread while a model runs (so it must be safe to call from another
+        thread), which then aborts that run (ONNX Runtime's ``RunOptions.terminate``): when it says True,
+        ``ReadInterrupted`` is raised (the indexer gives way to embedding at once). ``interrupt()`` does the
+        same from any thread."""
+        engine = self._get()
+        with Stopper(stop) as stopper, engine.running(stopper.options):
+            self._stopper = stopper
+            try:
+                return self._read(engine, reduced, full, stopper.asked)
+            finally:
+                self._stopper = None
+
+    def interrupt(self) -> None:
+        """Stop the read in progress now (from any thread; it raises ``ReadInterrupted``). Never waits."""
+        stopper = self._stopper
+        if stopper is not None:
+            stopper.fire()
+
+    def _read(
+        self,
+        engine: _Engine,
+        reduced: Image.Image,
+        full: Callable[[], Image.Image] | Image.Image | None,
+        stop: Callable[[], bool],
+    ) -> OcrResult:
         start = time.monotonic()
         # the budget counts this thread's CPU time: a busy machine is no reason to stop reading
         cpu_start = time.thread_time()
-        engine = self._get()
-        if stop is not None and stop():
+        if stop():
             raise ReadInterrupted
         small = np.asarray(reduced.convert("RGB"))[:, :, ::-1]
         prob, _ = engine.detect(small, self.first_side)
         seen = [b for b in engine.boxes(prob, prob.shape) if not _whole_frame(b, prob.shape)]
         closer = full is not None and self.det_side > self.first_side * 1.2
-        spots = [s for s in _weak_regions(prob, self.weak) if not _covered(s, seen)] if closer else []
+        spots = []
+        if closer:
+            shaped = _weak_regions(prob, self.weak, STRONG_RESPONSE, THIN_SPOT)
+            spots = [s for s in shaped if not _covered(s, seen)]
         if not seen and not spots:
             return OcrResult((), 0, time.monotonic() - start, True)
-        if stop is not None and stop():
+        if stop():
             raise ReadInterrupted
         big = full() if callable(full) else (full if full is not None else reduced)
         pixels = np.asarray(big.convert("RGB"))[:, :, ::-1]
@@ -167,7 +206,7 @@ class TextReader:
         boxes = [b * per for b in seen]
         fine = min(1.0, self.det_side / max(fw, fh))
         for x0, y0, x1, y1 in _tiles(spots, float(per[0]), float(per[1]), fw, fh):
-            if stop is not None and stop():
+            if stop():
                 raise ReadInterrupted
             tile = pixels[y0:y1, x0:x1]
             tprob, _ = engine.detect(tile, max(32, round(max(x1 - x0, y1 - y0) * fine)))
@@ -182,7 +221,7 @@ class TextReader:
         complete = True
         ordered = _reading_order(boxes)
         for i in range(0, len(ordered), RECOGNITION_BATCH):
-            if stop is not None and stop():
+            if stop():
                 raise ReadInterrupted
             if time.thread_time() - cpu_start > self.budget_s:
                 complete = False
@@ -210,15 +249,27 @@ class _Engine:
 
     def __init__(self, threads: int) -> None:
         ocr = _make_engine(threads, 2000)
+        self._local = threading.local()  # .options: the RunOptions of the read on this thread
         try:
             self.det = ocr._load_det_model()
             self.cls = ocr._load_cls_model()
             self.rec = ocr._load_rec_model()
             self.det.postprocess_op.box_thresh = BOX_THRESHOLD
+            for model in (self.det, self.cls, self.rec):  # every model run can be stopped midway
+                model.session = ModelRun(model.session, self._local)
             from rapidocr.ch_ppocr_rec import TextRecInput
         except (AttributeError, ImportError) as e:  # a rapidocr whose insides moved: say so plainly
             raise OcrUnavailable(f"this version of the OCR package is not supported ({e})") from e
         self._rec_input = TextRecInput
+
+    @contextlib.contextmanager
+    def running(self, options: Any) -> Iterator[None]:
+        """Model runs on this thread use ``options`` (an ``onnxruntime.RunOptions``) until the block ends."""
+        self._local.options = options
+        try:
+            yield
+        finally:
+            self._local.options = None
 
     def detect(self, bgr: np.ndarray, side: int) -> tuple[np.ndarray, float]:
         """The detector's text probability map for ``bgr`` scaled so its long side is about ``side``, and
@@ -232,7 +283,7 @@ class _Engine:
         x = x.astype(np.float32)
         x *= 1 / 127.5
         x -= 1.0
-        prob = self.det.session(np.ascontiguousarray(x.transpose(2, 0, 1)[None]))
+        prob = self.det.session(np.ascontiguousarray(x.transpose(2, 0, 1)[None]))  # a ModelRun
         return prob[0, 0], scale
 
     def boxes(self, prob: np.ndarray, shape: tuple[int, ...]) -> list[np.ndarray]:
@@ -287,16 +338,35 @@ def _whole_frame(box: np.ndarray, shape: tuple[int, ...]) -> bool:
     return w >= 0.9 * shape[1] and h >= 0.9 * shape[0]
 
 
-def _weak_regions(prob: np.ndarray, weak: float) -> list[tuple[int, int, int, int]]:
+def _weak_regions(
+    prob: np.ndarray, weak: float, strong: float = 0.0, thin: float = math.inf
+) -> list[tuple[int, int, int, int]]:
     """Spots of the first look's map at or above ``weak`` (x0, y0, x1, y1 in map pixels), the small specks
-    left out."""
+    left out; with ``strong`` and ``thin``, only the text-shaped ones: reaching ``strong`` somewhere and at
+    most ``thin`` map pixels across (the short side of their rotated bounding rectangle)."""
     import cv2
 
     mask = (prob >= weak).astype(np.uint8)
     if not mask.any():
         return []
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    return [(int(x), int(y), int(x + w), int(y + h)) for x, y, w, h, area in stats[1:n] if area >= MIN_SPOT]
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    keep = stats[:, 4] >= MIN_SPOT
+    keep[0] = False  # the background
+    if strong > 0:
+        reached = np.zeros(n, dtype=bool)
+        reached[np.unique(labels[prob >= strong])] = True
+        keep &= reached
+    out = []
+    for k in np.flatnonzero(keep):
+        x, y, w, h, area = (int(v) for v in stats[k])
+        if thin < math.inf:
+            if area > thin * (w + h):  # too much area for a strip at most ``thin`` across: broad
+                continue
+            pts = np.argwhere(labels[y : y + h, x : x + w] == k)[:, ::-1].astype(np.float32)
+            if min(cv2.minAreaRect(pts)[1]) > thin:
+                continue
+        out.append((x, y, x + w, y + h))
+    return out
 
 
 def _covered(spot: tuple[int, int, int, int], boxes: list[np.ndarray]) -> bool:

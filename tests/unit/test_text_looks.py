@@ -22,6 +22,23 @@ def test_weak_spots_are_the_map_regions_above_the_threshold_without_specks() -> 
     assert _weak_regions(prob, 0.95) == []
 
 
+def test_only_text_shaped_spots_strong_and_thin_are_kept_for_a_closer_look() -> None:
+    import cv2
+
+    prob = np.zeros((300, 400), dtype=np.float32)
+    prob[10:14, 20:80] = 0.9  # a small line of words: strong and 4 map pixels across
+    tilted = np.zeros_like(prob, dtype=np.uint8)
+    cv2.line(tilted, (100, 150), (200, 120), 1, thickness=5)  # the same, tilted by ~17°
+    prob[tilted > 0] = 0.8
+    prob[40:44, 200:260] = 0.3  # thin but faint throughout
+    prob[150:290, 250:390] = 0.35  # a broad faint spot (a sky, foliage)
+    prob[200:210, 300:310] = 0.9  # ... with a strong speck inside: still broad
+    spots = ocr._weak_regions(prob, 0.15, strong=0.6, thin=12)
+    x, y, w, h = cv2.boundingRect(tilted)
+    assert sorted(spots) == [(20, 10, 80, 14), (x, y, x + w, y + h)]
+    assert len(ocr._weak_regions(prob, 0.15)) == 4  # without the shape test: every spot
+
+
 def test_a_spot_holding_a_box_of_the_first_look_is_not_looked_at_again() -> None:
     box = np.array([[100, 50], [180, 50], [180, 53], [100, 53]], dtype=np.float32)
     assert _covered((98, 48, 182, 55), [box])
