@@ -260,6 +260,7 @@ def run_text(
     out = []
     for q in qs:
         resp = eng.search_text(q.text, 10, cutoff=use, strictness=strictness)
+        resp.good_matches_first()  # in the order app.search shows them: good matches first
         top = resp.results[0]
         spec = lib.specs.get(Path(top.path).name)
         relevant = spec is not None and shapes.matches(spec, q.attrs) if q.group == "match" else False
@@ -303,6 +304,7 @@ def run_composed(
     out = []
     for ref, q in qs:
         resp = eng.search_composed(lib.folder / ref, q.text, 10, cutoff=use, strictness=strictness)
+        resp.good_matches_first()  # in the order app.search shows them: good matches first
         top = resp.results[0]
         spec = lib.specs.get(Path(top.path).name)
         match = q.group == "composed: match"
@@ -372,6 +374,7 @@ def run_photos(
             refs.append(("crop / re-exposure of a library photo", p))
         for group, ref in refs:
             resp = eng.search_image(ref, 5, strictness=strictness)
+            resp.good_matches_first()  # in the order app.search shows them: good matches first
             top = resp.results[0]
             same = lib.photo_of.get(Path(top.path).name) == key
             out.append(
