@@ -21,6 +21,7 @@ from photosearch.app.language import (
     choose_query_language,
     saved_query_language,
 )
+from photosearch.app.text_readers import TextReaderRow, is_text_reader, text_reader_rows, use_text_reader
 from photosearch.config import Paths
 from photosearch.errors import Cancelled, ManifestError, ModelNotInstalled
 from photosearch.indexing.switching import (
@@ -37,16 +38,11 @@ from photosearch.models.manifest import ModelPackage
 from photosearch.models.registry import Registry, RegistryEntry, load_registry
 from photosearch.models.text_reader_pkg import (
     BUNDLED_ID,
-    BUNDLED_NAME,
-    BUNDLED_SCRIPTS,
     CHOICE_KEY,
     TEXT_READER_LAYOUT,
     TextReaderPackage,
     import_text_reader,
-    installed_text_readers,
-    load_text_reader,
     looks_like_text_reader,
-    readers_dir,
     remove_text_reader,
 )
 from photosearch.models.tokenize import query_language, set_query_language
@@ -128,25 +124,6 @@ class ModelRow:
         d = asdict(self)
         d["languages"] = list(self.languages)
         d["needs"] = self.needs
-        return d
-
-
-@dataclass(frozen=True)
-class TextReaderRow:
-    """A text-recognition model (the bundled one, or one added with ``models import``)."""
-
-    id: str
-    name: str
-    scripts: tuple[str, ...]
-    licence: str
-    chosen: bool  # the text pass reads with it
-    bundled: bool = False
-    size_on_disk: int | None = None
-    published: str | None = None  # the RapidOCR model its file matches, when it does
-
-    def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["scripts"] = list(self.scripts)
         return d
 
 
@@ -305,45 +282,8 @@ def list_models(paths: Paths, lib: Library | None = None, registry: Registry | N
         rows.append(_row_for_package(pkg, by_id.get(reg_id), lib, active, target, registry.default, facts))
     rows += [_row_for_entry(e, registry.default) for e in registry.models if e.id not in have]
     return ModelListing(
-        tuple(rows), active, target, registry.default, registry.default_reason, _text_readers(paths, lib)
+        tuple(rows), active, target, registry.default, registry.default_reason, text_reader_rows(paths, lib)
     )
-
-
-def _text_readers(paths: Paths, lib: Library | None) -> tuple[TextReaderRow, ...]:
-    chosen = (lib.catalog.get_meta(CHOICE_KEY) if lib is not None else None) or BUNDLED_ID
-    rows = [
-        TextReaderRow(BUNDLED_ID, BUNDLED_NAME, BUNDLED_SCRIPTS, "Apache-2.0", chosen == BUNDLED_ID, True)
-    ]
-    for pkg in installed_text_readers(paths.models_dir):
-        m = pkg.manifest
-        rows.append(
-            TextReaderRow(
-                m.id,
-                m.name,
-                m.scripts,
-                m.licence,
-                chosen == m.id,
-                size_on_disk=_disk_size(pkg.root),
-                published=m.extra.get("rapidocr_model"),
-            )
-        )
-    return tuple(rows)
-
-
-def is_text_reader(paths: Paths, model_id: str) -> bool:
-    """``model_id`` names a text reader (the bundled one or an added one), not a search model."""
-    return model_id == BUNDLED_ID or (readers_dir(paths.models_dir) / model_id / "manifest.json").is_file()
-
-
-def use_text_reader(lib: Library, reader_id: str) -> TextReaderPackage | None:
-    """Make the text pass read with ``reader_id`` (its files checked now); the bundled one: None. Photos
-    already read keep their text."""
-    if reader_id == BUNDLED_ID:
-        lib.catalog.set_meta(CHOICE_KEY, None)
-        return None
-    pkg = load_text_reader(lib.paths.models_dir, reader_id)
-    lib.catalog.set_meta(CHOICE_KEY, reader_id)
-    return pkg
 
 
 def dry_run(model_id: str, registry: Registry | None = None, base_url: str | None = None) -> list[str]:

@@ -385,11 +385,6 @@ def import_text_reader(
             raise ManifestError(
                 f"{src}: more than one .txt ({', '.join(t.name for t in txts)}); keep the dictionary only"
             )
-        if not given:
-            raise ManifestError(
-                f"say which scripts {onnxs[0].name} reads, e.g. --script cyrillic{_suggest(onnxs[0])}; "
-                f"known: {', '.join(SCRIPTS)}"
-            )
         model, dictionary = onnxs[0].name, (txts[0].name if txts else None)
         names = [model] + ([dictionary] if dictionary else [])
         reader_id = reader_id or _slug(onnxs[0].stem)
@@ -400,6 +395,11 @@ def import_text_reader(
     if reader_id == BUNDLED_ID or not reader_id:
         raise ManifestError(f"'{reader_id}' is the bundled text reader's name; choose another")
     n, where = _characters(onnx, src / dictionary if dictionary else None)
+    if not given:  # checked after the file itself: a folder that is no text reader is told so first
+        raise ManifestError(
+            f"say which scripts {onnx.name} reads, e.g. --script cyrillic{_suggest(onnx)}; "
+            f"known: {', '.join(SCRIPTS)}"
+        )
     if dictionary and where != dictionary:
         names.remove(dictionary)  # the ONNX carries its list: the .txt is not used
         dictionary = None

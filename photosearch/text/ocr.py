@@ -12,12 +12,14 @@ second look at 1920 px, on tiles around them (benchmarks/README.md: it lifts sea
 sky, glare, foliage — are mostly broad and faint). Each photo has a time budget in CPU seconds of the reading thread (so a machine
 busy with other work does not cut reading short): lines read before it runs out are kept.
 
-Privacy: only the bundled model files are used (each path is given explicitly, so rapidocr's downloader never
+Privacy: only the bundled model files are used, or a recognition model added with ``photosearch models
+import`` (``photosearch.models.text_reader_pkg``; each path is given explicitly, so rapidocr's downloader never
 runs); its errors go to our log, never to the terminal, and recognised text is never
 logged. rapidocr, OpenCV and the OCR ONNX sessions are imported on first use only, so a text search from a fresh
 process never pays for them.
 
 Scripts read: Latin and CJK (the shipped recognition model); not Cyrillic, Hangul or Arabic.
+Another script: a text reader added with ``models import FOLDER --script …`` and chosen with ``models use``.
 """
 
 from __future__ import annotations

@@ -83,3 +83,28 @@ def test_a_dictionary_file_is_installed_and_read_with(tmp_path: Path) -> None:
     (loaded.root / "dict.txt").write_text("\n".join(chars[::-1]) + "\n", encoding="utf-8")
     with pytest.raises(ManifestError, match="dict.txt' is not the file that was imported"):
         trp.load_text_reader(models, "with-dict")
+
+
+def test_the_running_owner_imports_and_chooses_a_text_reader(tmp_path: Path, data_dir: Path) -> None:
+    """``models import --script … --use`` handed to the window: the scripts travel with the request."""
+    from photosearch.app.handover_models import models_request
+    from photosearch.config import Paths
+    from photosearch.library.library import Library
+
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy2(ocr.model_dir() / REC, src / REC)
+    with Library(Paths.resolve(data_dir), write=True, purpose="test") as lib:
+        with pytest.raises(ManifestError, match="say which scripts"):
+            models_request({"action": "import", "name": str(src)}, lib, lambda d: None)
+        answer = models_request(
+            {"action": "import", "name": str(src), "scripts": ["latin", "cjk"], "use": True},
+            lib,
+            lambda d: None,
+        )
+        assert answer["layout"] == "text-recognition" and answer["chosen"]
+        assert answer["checks"]["published"] == "matches rapidocr's published multi_PP-OCRv6_rec_small"
+        assert lib.catalog.get_meta(trp.CHOICE_KEY) == answer["installed"] == "pp-ocrv6-rec-small"
+        assert lib.active_model_id() is None  # no search model became active by it
+        back = models_request({"action": "use", "name": trp.BUNDLED_ID}, lib, lambda d: None)
+        assert back["text_reader"] and lib.catalog.get_meta(trp.CHOICE_KEY) is None
