@@ -129,3 +129,37 @@ def test_a_text_reader_changed_after_import_is_refused_and_the_pass_says_why(
         assert row is not None and row.content_hash
         assert lib.catalog.text_for_hash(row.content_hash) is None  # still to read once it is fixed
     assert out["text"]["read"] == 0
+
+
+def test_the_service_reads_with_the_chosen_text_reader(
+    tmp_path: Path, data_dir: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The background service's text step (``TextSteps``) reads with the text reader chosen, too."""
+    from photosearch.app.models import use_text_reader
+    from photosearch.models.text_reader_pkg import import_text_reader
+    from tests.support.service import Running, open_test_library, wait_until
+
+    used: list[Any] = []
+    real = ocr._make_engine
+
+    def spy(threads: int, det_side: int, recognition: Any = None) -> Any:
+        used.append(recognition)
+        return real(threads, det_side, recognition)
+
+    monkeypatch.setattr(ocr, "_make_engine", spy)
+    photos = tmp_path / "photos"
+    sign = photo_with_words(photos / "sign.jpg", "EXIT ONLY", seed=4)
+    lib = open_test_library(tiny_model, data_dir)
+    try:
+        pkg = import_text_reader(_rec_folder(tmp_path), lib.paths.models_dir, scripts=["latin"])
+        use_text_reader(lib, pkg.id)
+        lib.add_folder(photos)
+        with Running(lib, read_text=True) as svc:
+            wait_until(lambda: svc.idle and lib.catalog.text_counts() == (1, 1), 60, "the text pass")
+        assert used == [(pkg.model_path, None)]
+        row = lib.catalog.file_by_path(str(sign))
+        assert row is not None and row.content_hash
+        stored = lib.catalog.text_for_hash(row.content_hash)
+        assert stored is not None and "EXIT" in stored.text.upper()
+    finally:
+        lib.close()
