@@ -36,7 +36,7 @@ def models_request(args: dict[str, Any], lib: Any, progress: Progress) -> dict[s
     name = str(args.get("name") or "")
     paths = lib.paths
     if action == "import":
-        pkg, layout = app_models.import_model(name, paths)
+        pkg, layout = app_models.import_model(name, paths, list(args.get("scripts") or ()))
         chosen = app_models.activate_if_first(lib, pkg.id, bool(args.get("use")))
         checks = pkg.manifest.extra.get("import_checks", {})
         return {
@@ -66,6 +66,15 @@ def models_request(args: dict[str, Any], lib: Any, progress: Progress) -> dict[s
         }
     if action == "use":
         missing = app_models.use_model(lib, name)
+        if app_models.is_text_reader(paths, name):
+            return {
+                "action": action,
+                "target": name,
+                "to_embed": 0,
+                "chosen": True,
+                "active": name,
+                "text_reader": True,
+            }
         return {
             "action": action,
             "target": name,

@@ -57,7 +57,7 @@ def run_index(
         if final is not None and final.encoded and not control.cancelled:
             warm_first_search(lib)
     if read_text and not control.cancelled:
-        tp = TextPass(lib.catalog)
+        tp = TextPass(lib.catalog, models_dir=lib.paths.models_dir)
         for p in tp.run(control):
             if on_progress is not None:
                 on_progress(p)

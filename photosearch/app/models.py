@@ -21,6 +21,7 @@ from photosearch.app.language import (
     choose_query_language,
     saved_query_language,
 )
+from photosearch.app.text_readers import TextReaderRow, is_text_reader, text_reader_rows, use_text_reader
 from photosearch.config import Paths
 from photosearch.errors import Cancelled, ManifestError, ModelNotInstalled
 from photosearch.indexing.switching import (
@@ -35,6 +36,15 @@ from photosearch.models.download import CancelCheck, DownloadProgress
 from photosearch.models.install import import_model_folder, install_from_registry, remove_package
 from photosearch.models.manifest import ModelPackage
 from photosearch.models.registry import Registry, RegistryEntry, load_registry
+from photosearch.models.text_reader_pkg import (
+    BUNDLED_ID,
+    CHOICE_KEY,
+    TEXT_READER_LAYOUT,
+    TextReaderPackage,
+    import_text_reader,
+    looks_like_text_reader,
+    remove_text_reader,
+)
 from photosearch.models.tokenize import query_language, set_query_language
 from photosearch.progress import Progress, WorkControl
 
@@ -44,6 +54,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ModelListing",
     "ModelRow",
+    "TextReaderRow",
+    "is_text_reader",
     "Recommendation",
     "accept_licence",
     "finish_switch",
@@ -63,6 +75,7 @@ __all__ = [
     "saved_query_language",
     "set_query_language",
     "use_model",
+    "use_text_reader",
 ]
 
 LICENCES_FILE = "accepted_licences.json"
@@ -121,6 +134,7 @@ class ModelListing:
     switching_to: str | None
     default: str
     default_reason: str
+    text_readers: tuple[TextReaderRow, ...] = ()
 
     @property
     def installed(self) -> list[ModelRow]:
@@ -267,7 +281,9 @@ def list_models(paths: Paths, lib: Library | None = None, registry: Registry | N
             facts = MachineFacts.probe()
         rows.append(_row_for_package(pkg, by_id.get(reg_id), lib, active, target, registry.default, facts))
     rows += [_row_for_entry(e, registry.default) for e in registry.models if e.id not in have]
-    return ModelListing(tuple(rows), active, target, registry.default, registry.default_reason)
+    return ModelListing(
+        tuple(rows), active, target, registry.default, registry.default_reason, text_reader_rows(paths, lib)
+    )
 
 
 def dry_run(model_id: str, registry: Registry | None = None, base_url: str | None = None) -> list[str]:
@@ -305,16 +321,29 @@ def install_model(
         raise
 
 
-def import_model(folder: str | Path, paths: Paths) -> tuple[ModelPackage, str]:
-    """Install a model folder of any supported layout. Returns (package, layout)."""
+def import_model(
+    folder: str | Path, paths: Paths, scripts: tuple[str, ...] | list[str] = ()
+) -> tuple[ModelPackage | TextReaderPackage, str]:
+    """Install a model folder of any supported layout. Returns (package, layout). A folder holding one
+    text-recognition ONNX (or a text reader package) becomes a text reader; ``scripts``: the scripts it reads
+    (required for a bare ONNX: they are never guessed)."""
     from photosearch.models.adapters import detect_layout
 
+    if looks_like_text_reader(folder):
+        return import_text_reader(folder, paths.models_dir, scripts=scripts), TEXT_READER_LAYOUT
+    if scripts:
+        raise ManifestError("--script is for text readers (a folder holding one recognition .onnx)")
     layout = detect_layout(folder)
     return import_model_folder(folder, paths.models_dir, work_dir=paths.downloads_dir), layout
 
 
 def activate_if_first(lib: Library, model_id: str, use: bool = False) -> bool:
-    """After an install/import: the first model becomes active (or any, with ``use``). True if chosen."""
+    """After an install/import: the first model becomes active (or any, with ``use``). True if chosen. A text
+    reader is chosen only with ``use``."""
+    if is_text_reader(lib.paths, model_id):
+        if use:
+            use_text_reader(lib, model_id)
+        return use
     first = lib.catalog.get_meta(ACTIVE_MODEL_KEY) is None
     if first or use:
         begin_switch(lib, model_id)
@@ -325,7 +354,10 @@ def activate_if_first(lib: Library, model_id: str, use: bool = False) -> bool:
 def use_model(lib: Library, model_id: str) -> int:
     """Begin the background switch to ``model_id``: returns how many photos must be embedded before it takes
     over (0: active now). Searches keep using the old model meanwhile; the indexing service (or
-    ``continue_switch``) does the embedding."""
+    ``continue_switch``) does the embedding. A text reader is chosen at once (0)."""
+    if is_text_reader(lib.paths, model_id):
+        use_text_reader(lib, model_id)
+        return 0
     return begin_switch(lib, model_id)
 
 
@@ -346,6 +378,13 @@ def registry_entry(model_id: str, registry: Registry | None = None) -> RegistryE
 
 
 def remove_model(lib: Library, model_id: str) -> None:
+    if model_id == BUNDLED_ID:
+        raise ManifestError("the bundled text reader ships with the OCR package and cannot be removed")
+    if is_text_reader(lib.paths, model_id):
+        remove_text_reader(lib.paths.models_dir, model_id)
+        if lib.catalog.get_meta(CHOICE_KEY) == model_id:
+            lib.catalog.set_meta(CHOICE_KEY, None)
+        return
     if not (lib.paths.models_dir / model_id / "manifest.json").is_file():
         raise ModelNotInstalled(f"model '{model_id}' is not installed")
     remove_package(model_id, lib.paths.models_dir)

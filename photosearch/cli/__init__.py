@@ -254,6 +254,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     m.add_argument("--dry-run", action="store_true", help="(install) print the exact URLs it would request")
     m.add_argument(
+        "--script",
+        action="append",
+        default=[],
+        help="(import of a text-recognition model) a script it reads, e.g. cyrillic; repeat for several",
+    )
+    m.add_argument(
         "--allow-unverified",
         action="store_true",
         help="(install) accept files for which neither the registry nor the hub gives a hash",

@@ -163,6 +163,11 @@ def cmd_index(args: argparse.Namespace) -> int:
                     if data.get("text")
                     else []
                 )
+                + (
+                    [f"text not read: {data['text']['unavailable']}"]
+                    if data.get("text") and data["text"].get("unavailable")
+                    else []
+                )
             ),
         )
     return 0

@@ -12,6 +12,8 @@ from photosearch.cli.output import LiveLine, ProgressLine, _emit, _open, _paths
 from photosearch.errors import PhotoSearchError, QueryError
 from photosearch.progress import Progress, format_duration, plural
 
+_TEXT_NOTE = " to read text in photos not read yet; photos already read keep their text"
+
 
 def _mb(n: float | None) -> str:
     return "?" if n is None else f"{n / 1e6:,.1f} MB"
@@ -100,6 +102,7 @@ def _handed_over(args: argparse.Namespace) -> int | None:
                 "name": name,
                 "use": getattr(args, "use", False),
                 "allow_unverified": getattr(args, "allow_unverified", False),
+                "scripts": list(getattr(args, "script", None) or []),
             },
             on_progress=relay,
             timeout=3600,
@@ -122,7 +125,7 @@ def _handed_over(args: argparse.Namespace) -> int | None:
             + ("" if answer["chosen"] else f"; switch with 'photosearch models use {answer['installed']}'")
         ]
     elif answer["active"] == args.name:
-        lines = [f"now using {args.name}"]
+        lines = [f"now using {args.name}" + (_TEXT_NOTE if answer.get("text_reader") else "")]
     else:
         lines = [
             f"still using {answer['active']}; the running PhotoSearch is embedding {answer['to_embed']:,} "
@@ -149,6 +152,7 @@ def _models(args: argparse.Namespace) -> int:
             "default_reason": listing.default_reason,
             "installed": [r.to_json() for r in listing.installed],
             "available": [r.to_json() for r in listing.available],
+            "text_readers": [r.to_json() for r in listing.text_readers],
         }
 
         def human() -> Iterable[str]:
@@ -177,6 +181,14 @@ def _models(args: argparse.Namespace) -> int:
                     f"   {r.id:32} {r.name}{star} — {r.licence}{nc}, {'/'.join(r.languages)}, "
                     f"{r.quality or 'quality ?'}, {r.speed_class}, {r.needs}{unv}"
                 )
+            yield "text readers (the text pass reads with the one marked *; photosearch models use NAME):"
+            for t in listing.text_readers:
+                where = "ships with the OCR package" if t.bundled else f"{_mb(t.size_on_disk)} on disk"
+                pub = f", matches rapidocr's {t.published}" if t.published else ""
+                yield (
+                    f" {'*' if t.chosen else ' '} {t.id:32} {t.name} — text reader, reads "
+                    f"{', '.join(t.scripts)}; {t.licence}, {where}{pub}"
+                )
 
         _emit(args, data, human)
         return 0
@@ -200,7 +212,12 @@ def _models(args: argparse.Namespace) -> int:
         dl = pkg.manifest.extra.get("download") or {}
         _emit(
             args,
-            {"installed": pkg.id, "active": chosen, "commit": dl.get("commit"), "files": dl.get("files", {})},
+            {
+                "installed": pkg.id,
+                "active": chosen,
+                "commit": dl.get("commit"),
+                "files": dl.get("files", {}),
+            },
             lambda: [
                 f"installed model {pkg.id}"
                 + (f" (commit {dl['commit'][:12]})" if dl.get("commit") else "")
@@ -209,18 +226,23 @@ def _models(args: argparse.Namespace) -> int:
         )
         return 0
     if args.action == "import":
-        pkg, layout = app_models.import_model(args.name, paths)
+        imported, layout = app_models.import_model(args.name, paths, args.script)
         with _open(args, write=True, purpose="photosearch models import") as lib:
-            app_models.activate_if_first(lib, pkg.id, args.use)
-        checks = pkg.manifest.extra.get("import_checks", {})
+            app_models.activate_if_first(lib, imported.id, args.use)
+        checks = imported.manifest.extra.get("import_checks", {})
         _emit(
             args,
-            {"installed": pkg.id, "layout": layout, "checks": checks},
+            {"installed": imported.id, "layout": layout, "checks": checks},
             lambda: [
-                f"installed model {pkg.id} ({layout} layout)",
+                f"installed model {imported.id} ({layout} layout)",
                 *[f"  {k}: {v}" for k, v in checks.items()],
             ],
         )
+        return 0
+    if args.action == "use" and app_models.is_text_reader(paths, args.name):
+        with _open(args, write=True, purpose="photosearch models use") as lib:
+            app_models.use_text_reader(lib, args.name)
+        _emit(args, {"text_reader": args.name}, lambda: [f"now using {args.name}{_TEXT_NOTE}"])
         return 0
     if args.action == "use":
         with _open(args, write=True, purpose="photosearch models use") as lib:

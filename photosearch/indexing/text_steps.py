@@ -19,11 +19,13 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from photosearch.config import setting_int
-from photosearch.errors import PhotoSearchError
+from photosearch.errors import ManifestError, PhotoSearchError
 from photosearch.indexing.state import ServiceState
 from photosearch.library.imaging import open_image
+from photosearch.models.text_reader_pkg import BUNDLED_ID, CHOICE_KEY, load_text_reader
 from photosearch.progress import Progress, ProgressPhase, RateMeter, WorkControl
 from photosearch.store.catalog import Catalog, FileRow
 from photosearch.store.catalog_text import StoredLine
@@ -45,10 +47,25 @@ def text_threads() -> int:
 class TextPass:
     """Reads pending photos' text into the catalog (see the module docstring)."""
 
-    def __init__(self, catalog: Catalog, reader: TextReader | None = None) -> None:
+    def __init__(
+        self, catalog: Catalog, reader: TextReader | None = None, models_dir: Path | None = None
+    ) -> None:
         self.catalog = catalog
-        self.reader = reader or TextReader(det_side=DET_SIDE, budget_s=BUDGET_S, threads=text_threads())
         self.unavailable: str | None = None  # why text cannot be read here (the OCR package is missing)
+        # the text reader chosen with 'photosearch models use' (an added recognition model), checked now:
+        # a changed or missing file stops the pass with the reason, never a read with another model
+        recognition = None
+        self.chosen = catalog.get_meta(CHOICE_KEY)
+        if reader is None and self.chosen and self.chosen != BUNDLED_ID and models_dir is not None:
+            try:
+                pkg = load_text_reader(models_dir, self.chosen)
+                recognition = (pkg.model_path, pkg.dict_path)
+            except ManifestError as e:
+                self.unavailable = str(e)
+                log.warning("text pass skipped: %s", e)
+        self.reader = reader or TextReader(
+            det_side=DET_SIDE, budget_s=BUDGET_S, threads=text_threads(), recognition=recognition
+        )
 
     def read_one(self, f: FileRow, stop: Callable[[], bool] | None = None) -> str:
         """Read ``f``'s text and store it under its content hash. Returns the stored status, or
@@ -87,6 +104,8 @@ class TextPass:
         """Read every pending photo; one progress event per photo. Stops (with a ``cancelled`` event) when
         ``control`` is cancelled; blocks while it is paused."""
         control = control or WorkControl()
+        if self.unavailable:
+            return
         self.catalog.delete_orphan_texts()
         files = self.catalog.text_pending()
         read_before, _ = self.catalog.text_counts()
@@ -133,8 +152,8 @@ class TextSteps(ServiceState):
         """Read the text of the next pending photo. False when there is none (or text reading is off)."""
         if not self.read_text or self.text_deferred:
             return False
-        if self.text_pass is None:
-            self.text_pass = TextPass(self.catalog)
+        if self.text_pass is None or self.text_pass.chosen != self.catalog.get_meta(CHOICE_KEY):
+            self.text_pass = TextPass(self.catalog, models_dir=self.library.paths.models_dir)
         tp = self.text_pass
         if tp.unavailable:
             return False

@@ -12,12 +12,14 @@ second look at 1920 px, on tiles around them (benchmarks/README.md: it lifts sea
 sky, glare, foliage — are mostly broad and faint). Each photo has a time budget in CPU seconds of the reading thread (so a machine
 busy with other work does not cut reading short): lines read before it runs out are kept.
 
-Privacy: only the bundled model files are used (each path is given explicitly, so rapidocr's downloader never
+Privacy: only the bundled model files are used, or a recognition model added with ``photosearch models
+import`` (``photosearch.models.text_reader_pkg``; each path is given explicitly, so rapidocr's downloader never
 runs); its errors go to our log, never to the terminal, and recognised text is never
 logged. rapidocr, OpenCV and the OCR ONNX sessions are imported on first use only, so a text search from a fresh
 process never pays for them.
 
 Scripts read: Latin and CJK (the shipped recognition model); not Cyrillic, Hangul or Arabic.
+Another script: a text reader added with ``models import FOLDER --script …`` and chosen with ``models use``.
 """
 
 from __future__ import annotations
@@ -128,8 +130,10 @@ class TextReader:
         threads: int = 1,
         first_side: int = FIRST_SIDE,
         weak: float = WEAK_RESPONSE,
+        recognition: tuple[Path, Path | None] | None = None,
     ) -> None:
         self.det_side = det_side
+        self.recognition = recognition  # an added text reader's (ONNX, dictionary or None); None: the bundled
         self.first_side = min(first_side, det_side)
         self.weak = weak
         self.budget_s = budget_s
@@ -142,7 +146,7 @@ class TextReader:
     def _get(self) -> _Engine:
         with self._lock:
             if self._engine is None:
-                self._engine = _Engine(self.threads)
+                self._engine = _Engine(self.threads, self.recognition)
             return self._engine
 
     def read(
@@ -247,8 +251,8 @@ class _Engine:
     """rapidocr's three models, called step by step: detection on an image we scale ourselves (in float32,
     to a size divisible by 32), the direction classifier and recognition on batches of crops."""
 
-    def __init__(self, threads: int) -> None:
-        ocr = _make_engine(threads, 2000)
+    def __init__(self, threads: int, recognition: tuple[Path, Path | None] | None = None) -> None:
+        ocr = _make_engine(threads, 2000, recognition)
         self._local = threading.local()  # .options: the RunOptions of the read on this thread
         try:
             self.det = ocr._load_det_model()
@@ -297,7 +301,7 @@ class _Engine:
         return list(zip(out.txts, out.scores, strict=True))
 
 
-def _make_engine(threads: int, det_side: int) -> Any:
+def _make_engine(threads: int, det_side: int, recognition: tuple[Path, Path | None] | None = None) -> Any:
     root = model_dir()
     try:
         from rapidocr import RapidOCR
@@ -316,6 +320,10 @@ def _make_engine(threads: int, det_side: int) -> Any:
     }
     for part, name in MODEL_FILES.items():
         params[f"{part}.model_path"] = str(root / name)  # an explicit file: rapidocr's downloader never runs
+    if recognition is not None:  # an added text reader (photosearch.models.text_reader_pkg), checked at load
+        params["Rec.model_path"] = str(recognition[0])
+        if recognition[1] is not None:
+            params["Rec.rec_keys_path"] = str(recognition[1])
     engine = RapidOCR(params=params)
     _quiet_rapidocr_logs()
     return engine
