@@ -74,14 +74,7 @@ def test_an_imported_text_reader_is_listed_chosen_and_reads_the_photos(
     assert r.returncode == 0 and f"now using {READER}" in r.stdout, r.stderr
     assert _readers(data_dir)[READER]["chosen"]
 
-    used: list[Any] = []
-    real = ocr._make_engine
-
-    def spy(threads: int, det_side: int, recognition: Any = None) -> Any:
-        used.append(recognition)
-        return real(threads, det_side, recognition)
-
-    monkeypatch.setattr(ocr, "_make_engine", spy)
+    used = _spy_on_engines(monkeypatch)
     photos = tmp_path / "photos"
     sign = photo_with_words(photos / "sign.jpg", "BOARDING PASS", seed=1)
     with Library(Paths.resolve(data_dir), write=True, purpose="test") as lib:
@@ -139,14 +132,7 @@ def test_the_service_reads_with_the_chosen_text_reader(
     from photosearch.models.text_reader_pkg import import_text_reader
     from tests.support.service import Running, open_test_library, wait_until
 
-    used: list[Any] = []
-    real = ocr._make_engine
-
-    def spy(threads: int, det_side: int, recognition: Any = None) -> Any:
-        used.append(recognition)
-        return real(threads, det_side, recognition)
-
-    monkeypatch.setattr(ocr, "_make_engine", spy)
+    used = _spy_on_engines(monkeypatch)
     photos = tmp_path / "photos"
     sign = photo_with_words(photos / "sign.jpg", "EXIT ONLY", seed=4)
     lib = open_test_library(tiny_model, data_dir)
@@ -163,3 +149,16 @@ def test_the_service_reads_with_the_chosen_text_reader(
         assert stored is not None and "EXIT" in stored.text.upper()
     finally:
         lib.close()
+
+
+def _spy_on_engines(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The recognition model each OCR engine built from now on was given (None: the bundled one)."""
+    used: list[Any] = []
+    real = ocr._make_engine
+
+    def spy(threads: int, det_side: int, recognition: Any = None) -> Any:
+        used.append(recognition)
+        return real(threads, det_side, recognition)
+
+    monkeypatch.setattr(ocr, "_make_engine", spy)
+    return used
