@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
 from photosearch.app import models as app_models
 from photosearch.config import Paths
 from photosearch.errors import Cancelled, PhotoSearchError
+from photosearch.gui.text_readers_panel import IMPORT as IMPORT_READER
+from photosearch.gui.text_readers_panel import TextReadersPanel
 from photosearch.library.library import Library
 from photosearch.models.download import DownloadProgress, UnverifiedDownload
 from photosearch.models.tokenize import FLORES200, flores_code, locale_language
@@ -72,7 +74,7 @@ class ModelManagerDialog(QDialog):
         super().__init__(parent)
         self.host = host
         self.setWindowTitle("Search models")
-        self.resize(900, 440)
+        self.resize(900, 600)
         self.rows: list[app_models.ModelRow] = []
         self.busy: str | None = None  # "install", "import", "switch"
         self._cancel = threading.Event()
@@ -122,6 +124,8 @@ class ModelManagerDialog(QDialog):
         lang_row.addWidget(self.language)
         lang_row.addStretch(1)
         lay.addLayout(lang_row)
+        self.readers = TextReadersPanel(self)  # the text pass's recognition models (other scripts)
+        lay.addWidget(self.readers)
         row = QHBoxLayout()
         self.install_button = QPushButton("Install", self)
         self.cancel_button = QPushButton("Cancel", self)
@@ -178,6 +182,7 @@ class ModelManagerDialog(QDialog):
                 self.table.setItem(i, c, item)
         active = next((r for r in self.rows if r.active), None)
         self.active_label.setText(f"Searching with: {active.name}" if active else "No model is active yet.")
+        self.readers.show_rows(listing.text_readers)
         if select:
             self.select(select)
         elif self.rows:
@@ -227,6 +232,7 @@ class ModelManagerDialog(QDialog):
         if text:
             self.status.setText(text)
         self._selection_changed()
+        self.readers.update_buttons()
 
     def _language_changed(self) -> None:
         code = app_models.choose_query_language(self.host.paths, self.language.currentData())
@@ -245,6 +251,14 @@ class ModelManagerDialog(QDialog):
             QMessageBox.question(self, "Install without a checksum?", message)
             == QMessageBox.StandardButton.Yes
         )
+
+    def confirm_remove_reader(self, name: str) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Remove the text reader",
+            f"Remove {name}? New photos' text is then read with the bundled one.",
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def confirm_remove(self, row: app_models.ModelRow) -> bool:
         return (
@@ -320,6 +334,12 @@ class ModelManagerDialog(QDialog):
 
     def import_folder(self, folder: str) -> None:
         paths = self.host.paths
+        if app_models.looks_like_text_reader(folder):  # its scripts are asked for, never guessed
+            self.status.setText(
+                "That folder holds a text reader (a model that reads words in photos): choose the script it "
+                "reads under “Text readers” and import it there."
+            )
+            return
         self._set_busy("import", "Checking and copying the model…")
         self._run("import", lambda: app_models.import_model(folder, paths)[0])
 
@@ -387,7 +407,15 @@ class ModelManagerDialog(QDialog):
         self._control = None
         self._set_busy(None)
         lib = self.host.library
-        if what in ("install", "import"):
+        if what == IMPORT_READER:  # a text reader: chosen on purpose, never made the reader by importing it
+            m = result.manifest
+            self.status.setText(
+                f"Installed the text reader {m.name} (reads {', '.join(m.scripts)}). Choose “Read text with "
+                "this one” to read new photos' text with it."
+            )
+            self.refresh()
+            self.readers.show_rows(self.listing.text_readers, select=result.id)
+        elif what in ("install", "import"):
             chosen = lib is not None and app_models.activate_if_first(lib, result.id)
             self.status.setText(
                 f"Installed {result.manifest.name}."

@@ -363,3 +363,46 @@ def test_first_run_offers_one_model_and_the_usual_photo_folders(
     dlg.add_folders_button.click()
     qtbot.waitUntil(lambda: [f.path for f in w.state.summary.folders] == [str(pictures)], timeout=10000)
     assert not dlg.folder_checks[0].isEnabled() and dlg.add_folders_button.isEnabled()
+
+
+def test_a_text_reader_for_another_script_is_added_chosen_and_removed_in_the_window(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, photos: Path, tmp_path: Path
+) -> None:
+    """Issue 22: a recognition model is added like any other model — here in the window's model manager,
+    the same road as ``photosearch models import FOLDER --script S`` / ``models use`` / ``models remove``.
+    The stand-in is the bundled PP-OCRv6 recognition file, copied (no other script's model can reach this
+    machine)."""
+    from photosearch.models.text_reader_pkg import BUNDLED_ID, CHOICE_KEY
+    from photosearch.text.ocr import model_dir
+
+    folder = tmp_path / "rec-model"
+    folder.mkdir()
+    shutil.copy(model_dir() / "PP-OCRv6_rec_small.onnx", folder / "PP-OCRv6_rec_small.onnx")
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=photos, index=False))
+    w.query_bar.gear.click()
+    dlg_f = getattr(w, "folders_dialog", None) or w.folders.folders_dialog
+    dlg_f.models_button.click()
+    dlg = w.model_manager
+    panel = dlg.readers
+    assert [r.id for r in panel.rows] == [BUNDLED_ID] and panel.rows[0].chosen
+    # through the search models' import: told it is a text reader and where to add it (scripts are asked for)
+    dlg.choose_folder = lambda: str(folder)
+    dlg.import_button.click()
+    assert "Text readers" in dlg.status.text() and dlg.busy is None
+    # through the text readers' import, with the script chosen
+    panel.script.setCurrentIndex(panel.script.findData("latin"))
+    panel.import_button.click()
+    qtbot.waitUntil(lambda: dlg.busy is None, timeout=60000)
+    assert "Installed the text reader" in dlg.status.text(), dlg.status.text()
+    added = next(r for r in panel.rows if not r.bundled)
+    assert added.scripts == ("latin",) and not added.chosen and panel.selected() == added
+    assert w.lib.active_model_id() == "tiny-random"  # a text reader never becomes the search model
+    panel.use_button.click()
+    assert w.lib.catalog.get_meta(CHOICE_KEY) == added.id
+    assert next(r for r in panel.rows if r.id == added.id).chosen
+    assert not panel.use_button.isEnabled()
+    dlg.confirm_remove_reader = lambda name: True
+    panel.table.selectRow([r.id for r in panel.rows].index(added.id))
+    panel.remove_button.click()
+    assert [r.id for r in panel.rows] == [BUNDLED_ID] and panel.rows[0].chosen
+    assert "Removed" in dlg.status.text()

@@ -1,0 +1,141 @@
+"""The model manager's "Text readers" part: the text-recognition models the text pass can read with (the
+bundled PP-OCRv6 one and those added for other scripts), which one is in use, and the same three verbs as
+``photosearch models import FOLDER --script S`` / ``models use ID`` / ``models remove ID`` — all through
+``photosearch.app.models``; the import runs on the dialog's worker thread."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from photosearch.app import models as app_models
+from photosearch.errors import PhotoSearchError
+from photosearch.models.text_reader_pkg import SCRIPTS
+
+if TYPE_CHECKING:
+    from photosearch.gui.model_manager import ModelManagerDialog
+
+COLUMNS = ("Text reader", "Reads", "State")
+IMPORT = "import-reader"  # the dialog's busy/done name for a text reader's import
+
+
+class TextReadersPanel(QGroupBox):
+    def __init__(self, dialog: ModelManagerDialog) -> None:
+        super().__init__("Text readers (reading the words in photos)", dialog)
+        self.dialog = dialog
+        self.rows: list[app_models.TextReaderRow] = []
+        lay = QVBoxLayout(self)
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in range(1, len(COLUMNS)):
+            hh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setMaximumHeight(110)
+        lay.addWidget(self.table)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Add one for", self))
+        self.script = QComboBox(self)
+        for s in SCRIPTS:
+            self.script.addItem(s, s)
+        self.script.setToolTip("The script the added model reads (never guessed from its file name)")
+        self.script.setAccessibleName("Script of the text reader to add")
+        row.addWidget(self.script)
+        self.import_button = QPushButton("Import a text reader…", self)
+        self.use_button = QPushButton("Read text with this one", self)
+        self.remove_button = QPushButton("Remove", self)
+        for b in (self.import_button, self.use_button, self.remove_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self.import_button.clicked.connect(self.import_interactive)
+        self.use_button.clicked.connect(self.use_selected)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.table.itemSelectionChanged.connect(self.update_buttons)
+
+    def show_rows(self, rows: tuple[app_models.TextReaderRow, ...], select: str | None = None) -> None:
+        current = self.selected()
+        select = select or (current.id if current is not None else None)
+        self.rows = list(rows)
+        self.table.setRowCount(len(self.rows))
+        for i, r in enumerate(self.rows):
+            name = r.name + (f" (RapidOCR's {r.published})" if r.published else "")
+            state = "● reads the text" if r.chosen else ("bundled" if r.bundled else "installed")
+            for c, text in enumerate((name, ", ".join(r.scripts), state)):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, r.id)
+                self.table.setItem(i, c, item)
+        ids = [r.id for r in self.rows]
+        self.table.selectRow(ids.index(select) if select in ids else 0)
+        self.update_buttons()
+
+    def selected(self) -> app_models.TextReaderRow | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        i = rows[0].row() if rows else -1
+        return self.rows[i] if 0 <= i < len(self.rows) else None
+
+    def update_buttons(self) -> None:
+        r = self.selected()
+        idle = self.dialog.busy is None
+        has_lib = self.dialog.host.library is not None
+        self.import_button.setEnabled(idle)
+        self.use_button.setEnabled(idle and has_lib and r is not None and not r.chosen)
+        self.remove_button.setEnabled(idle and has_lib and r is not None and not r.bundled)
+
+    # -- the verbs ----------------------------------------------------------------------------------
+    def import_interactive(self) -> None:
+        folder = self.dialog.choose_folder()
+        if folder:
+            self.import_folder(folder, str(self.script.currentData()))
+
+    def import_folder(self, folder: str, script: str) -> None:
+        """``photosearch models import FOLDER --script SCRIPT``, on the dialog's worker thread."""
+        paths = self.dialog.host.paths
+        self.dialog._set_busy(IMPORT, "Checking and copying the text reader…")
+        self.dialog._run(IMPORT, lambda: app_models.import_model(folder, paths, (script,))[0])
+
+    def use_selected(self) -> None:
+        r = self.selected()
+        lib = self.dialog.host.library
+        if r is None or lib is None or self.dialog.busy:
+            return
+        try:
+            app_models.use_text_reader(lib, r.id)
+        except PhotoSearchError as e:
+            self.dialog.status.setText(f"Could not read text with it: {e}")
+            return
+        self.dialog.status.setText(
+            f"New photos' text is now read with {r.name}; photos already read keep their text."
+        )
+        self.dialog.refresh()
+
+    def remove_selected(self) -> None:
+        r = self.selected()
+        lib = self.dialog.host.library
+        if r is None or r.bundled or lib is None or self.dialog.busy:
+            return
+        if not self.dialog.confirm_remove_reader(r.name):
+            return
+        try:
+            app_models.remove_model(lib, r.id)
+        except PhotoSearchError as e:
+            self.dialog.status.setText(f"Could not remove it: {e}")
+            return
+        self.dialog.status.setText(f"Removed {r.name}.")
+        self.dialog.refresh()
