@@ -317,7 +317,8 @@ class Sandbox:
             PHOTOSEARCH_THREADS="2",
             QT_QPA_PLATFORM="offscreen",
         )
-        (root / "run").mkdir(mode=0o700)
+        self.runtime_dir = root / "run"
+        self.runtime_dir.mkdir(mode=0o700)
         self.data = h / ".local/share/PhotoSearch"
         self.allowed = [
             self.data,
@@ -335,6 +336,11 @@ class Sandbox:
     def allowed_path(self, path: str) -> bool:
         from tests.reliability.nettrace import under
 
+        # the running owner's socket when the data folder's path is too long for one (a deep pytest folder):
+        # the README's short one in the runtime folder, exactly that name (app.handover.socket_path)
+        p = Path(path)
+        if p.parent == self.runtime_dir and p.name.startswith("photosearch-") and p.suffix == ".sock":
+            return True
         # a folder on the way to an allowed one (~/.cache for ~/.cache/PhotoSearch) is fine too
         return under(path, self.allowed) or any(
             str(a).startswith(path.rstrip("/") + "/") for a in self.allowed
