@@ -18,12 +18,10 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -33,7 +31,7 @@ from photosearch.app import models as app_models
 from photosearch.config import Paths
 from photosearch.errors import Cancelled, PhotoSearchError
 from photosearch.gui.text_readers_panel import IMPORT as IMPORT_READER
-from photosearch.gui.text_readers_panel import TextReadersPanel
+from photosearch.gui.text_readers_panel import TextReadersPanel, row_table
 from photosearch.library.library import Library
 from photosearch.models.download import DownloadProgress, UnverifiedDownload
 from photosearch.models.tokenize import FLORES200, flores_code, locale_language
@@ -89,16 +87,7 @@ class ModelManagerDialog(QDialog):
         lay = QVBoxLayout(self)
         self.active_label = QLabel(self)
         lay.addWidget(self.active_label)
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
-        hh = self.table.horizontalHeader()
-        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for c in range(1, len(COLUMNS)):
-            hh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.table = row_table(self, COLUMNS)
         lay.addWidget(self.table, 1)
         self.details = QLabel(self)
         self.details.setWordWrap(True)

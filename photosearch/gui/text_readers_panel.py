@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from photosearch.app import models as app_models
@@ -31,22 +32,29 @@ COLUMNS = ("Text reader", "Reads", "State")
 IMPORT = "import-reader"  # the dialog's busy/done name for a text reader's import
 
 
+def row_table(parent: QWidget, columns: tuple[str, ...]) -> QTableWidget:
+    """A read-only table of models, one selected row at a time, its first column taking the spare width (the
+    model manager's search models and text readers)."""
+    table = QTableWidget(0, len(columns), parent)
+    table.setHorizontalHeaderLabels(columns)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+    hh = table.horizontalHeader()
+    hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    for c in range(1, len(columns)):
+        hh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+    return table
+
+
 class TextReadersPanel(QGroupBox):
     def __init__(self, dialog: ModelManagerDialog) -> None:
         super().__init__("Text readers (reading the words in photos)", dialog)
         self.dialog = dialog
         self.rows: list[app_models.TextReaderRow] = []
         lay = QVBoxLayout(self)
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
-        hh = self.table.horizontalHeader()
-        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for c in range(1, len(COLUMNS)):
-            hh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.table = row_table(self, COLUMNS)
         self.table.setMaximumHeight(110)
         lay.addWidget(self.table)
         row = QHBoxLayout()
