@@ -46,6 +46,7 @@ from photosearch.models.text_reader_pkg import (
     remove_text_reader,
 )
 from photosearch.models.tokenize import query_language, set_query_language
+from photosearch.paths import disk_size
 from photosearch.progress import Progress, WorkControl
 
 if TYPE_CHECKING:
@@ -171,10 +172,6 @@ def _quality(entry: RegistryEntry | None) -> tuple[str, str]:
     return plain, "; ".join(details)
 
 
-def _disk_size(root: Path) -> int:
-    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
-
-
 def _row_for_package(
     pkg: ModelPackage,
     entry: RegistryEntry | None,
@@ -213,7 +210,7 @@ def _row_for_package(
         languages=m.languages,
         quality=plain,
         quality_details=details,
-        size_on_disk=_disk_size(pkg.root),
+        size_on_disk=disk_size(pkg.root),
         ram_mb=entry.ram_mb if entry else None,
         speed_class=entry.speed_class if entry else "",
         embeddings=lib.catalog.count_embeddings(pkg.id) if lib is not None else None,

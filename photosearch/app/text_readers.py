@@ -5,7 +5,6 @@ Re-exported by ``photosearch.app.models``, where the model verbs are."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from photosearch.config import Paths
@@ -17,13 +16,10 @@ from photosearch.models.text_reader_pkg import (
     CHOICE_KEY,
     TextReaderPackage,
     installed_text_readers,
+    is_installed,
     load_text_reader,
-    readers_dir,
 )
-
-
-def _disk_size(root: Path) -> int:
-    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+from photosearch.paths import disk_size
 
 
 @dataclass(frozen=True)
@@ -59,7 +55,7 @@ def text_reader_rows(paths: Paths, lib: Library | None) -> tuple[TextReaderRow, 
                 m.scripts,
                 m.licence,
                 chosen == m.id,
-                size_on_disk=_disk_size(pkg.root),
+                size_on_disk=disk_size(pkg.root),
                 published=m.extra.get("rapidocr_model"),
             )
         )
@@ -68,7 +64,7 @@ def text_reader_rows(paths: Paths, lib: Library | None) -> tuple[TextReaderRow, 
 
 def is_text_reader(paths: Paths, model_id: str) -> bool:
     """``model_id`` names a text reader (the bundled one or an added one), not a search model."""
-    return model_id == BUNDLED_ID or (readers_dir(paths.models_dir) / model_id / "manifest.json").is_file()
+    return is_installed(paths.models_dir, model_id)
 
 
 def use_text_reader(lib: Library, reader_id: str) -> TextReaderPackage | None:

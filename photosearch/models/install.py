@@ -98,13 +98,18 @@ def install_package_dir(src: str | Path, models_dir: Path, *, replace: bool = Tr
 
 
 def remove_package(model_id: str, models_dir: Path) -> None:
-    dest = models_dir / model_id
+    remove_package_dir(models_dir / model_id, f"model '{model_id}'")
+    drop_compile_cache(model_id)
+
+
+def remove_package_dir(dest: Path, what: str) -> None:
+    """Delete an installed package folder: renamed aside first (one atomic step: a crash leaves either the
+    package or a ``.removing-…`` folder that is never listed), then removed."""
     if not (dest / "manifest.json").is_file():
-        raise ManifestError(f"model '{model_id}' is not installed")
-    trash = models_dir / f".removing-{model_id}-{uuid.uuid4().hex[:8]}"
+        raise ManifestError(f"{what} is not installed")
+    trash = dest.parent / f".removing-{dest.name}-{uuid.uuid4().hex[:8]}"
     dest.rename(trash)
     shutil.rmtree(trash, ignore_errors=True)
-    drop_compile_cache(model_id)
 
 
 def drop_compile_cache(model_id: str) -> None:

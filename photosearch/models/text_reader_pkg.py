@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from photosearch.errors import ManifestError
+from photosearch.models.install import remove_package_dir
 from photosearch.models.manifest import FileEntry, sha256_file
 
 log = logging.getLogger(__name__)
@@ -259,12 +260,7 @@ def is_installed(models_dir: Path, reader_id: str) -> bool:
 
 
 def remove_text_reader(models_dir: Path, reader_id: str) -> None:
-    dest = readers_dir(models_dir) / reader_id
-    if not (dest / MANIFEST_NAME).is_file():
-        raise ManifestError(f"text reader '{reader_id}' is not installed")
-    trash = readers_dir(models_dir) / f".removing-{reader_id}-{uuid.uuid4().hex[:8]}"
-    dest.rename(trash)
-    shutil.rmtree(trash, ignore_errors=True)
+    remove_package_dir(readers_dir(models_dir) / reader_id, f"text reader '{reader_id}'")
 
 
 # --------------------------------------------------------------------------------------------------
