@@ -31,7 +31,7 @@ from typing import Any
 
 from photosearch.errors import ManifestError
 from photosearch.models.install import remove_package_dir
-from photosearch.models.manifest import FileEntry, sha256_file
+from photosearch.models.manifest import FileEntry, sha256_file, verify_files
 
 log = logging.getLogger(__name__)
 
@@ -204,24 +204,6 @@ def parse_manifest(data: Any) -> TextReaderManifest:
     )
 
 
-def _verify(root: Path, m: TextReaderManifest, checksums: bool) -> None:
-    for name, entry in m.files.items():
-        p = root / name
-        if not p.is_file():
-            raise ManifestError(f"text reader '{m.id}': its file '{name}' is missing")
-        if p.stat().st_size != entry.size:
-            raise ManifestError(
-                f"text reader '{m.id}': its file '{name}' has {p.stat().st_size} bytes, the manifest says "
-                f"{entry.size} (changed or damaged since it was imported)"
-            )
-        if checksums and sha256_file(p) != entry.sha256:
-            raise ManifestError(
-                f"text reader '{m.id}': its file '{name}' is not the file that was imported (checksum "
-                "mismatch: changed or damaged); import it again, or go back to the bundled reader with "
-                f"'photosearch models use {BUNDLED_ID}'"
-            )
-
-
 def load_package_dir(root: Path, verify: str = "sha256") -> TextReaderPackage:
     mpath = root / MANIFEST_NAME
     try:
@@ -230,7 +212,14 @@ def load_package_dir(root: Path, verify: str = "sha256") -> TextReaderPackage:
         raise ManifestError(f"{mpath}: cannot read the text reader manifest: {e}") from e
     m = parse_manifest(data)
     if verify != "none":
-        _verify(root, m, checksums=verify == "sha256")
+        verify_files(
+            root,
+            m.files,
+            verify == "sha256",
+            owner=f"text reader '{m.id}'",
+            origin="imported",
+            advice=f"; import it again, or go back to the bundled reader with 'photosearch models use {BUNDLED_ID}'",
+        )
     return TextReaderPackage(root, m)
 
 
