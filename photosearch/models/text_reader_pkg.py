@@ -31,7 +31,7 @@ from typing import Any
 
 from photosearch.errors import ManifestError
 from photosearch.models.install import remove_package_dir
-from photosearch.models.manifest import FileEntry, sha256_file, verify_files
+from photosearch.models.manifest import FileEntry, file_entries, verify_files
 
 log = logging.getLogger(__name__)
 
@@ -388,7 +388,7 @@ def import_text_reader(
     if dictionary and where != dictionary:
         names.remove(dictionary)  # the ONNX carries its list: the .txt is not used
         dictionary = None
-    files = {x: FileEntry(size=(src / x).stat().st_size, sha256=sha256_file(src / x)) for x in names}
+    files = {x: FileEntry(**e) for x, e in file_entries(src, names).items()}
     published = rapidocr_published(files[model].sha256)
     checks = {
         "scripts": ", ".join(given),

@@ -167,3 +167,18 @@ def test_a_text_reader_and_a_search_model_are_checked_by_one_function_and_say_th
             f"{owner}: its file '{name}', listed in the manifest, is missing from {folder}{tail}"
         )
         load()  # the file put back: it loads again
+
+
+def test_the_import_lists_its_files_as_a_search_models_manifest_does(tmp_path: Path) -> None:
+    """The imported manifest's ``files`` are ``manifest.file_entries`` of the source folder (size and sha256,
+    the one function that writes them for search models too), the unused dictionary left out."""
+    from photosearch.models.manifest import file_entries
+
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy2(ocr.model_dir() / REC, src / REC)
+    (src / "dict.txt").write_text("a\nb\n", encoding="utf-8")  # not used: the ONNX carries its list
+    pkg = trp.import_text_reader(src, tmp_path / "models", scripts=["cjk"])
+    written = json.loads((pkg.root / "manifest.json").read_text())["files"]
+    assert written == file_entries(src, [REC]) == file_entries(pkg.root, [REC])
+    assert written[REC]["size"] == (ocr.model_dir() / REC).stat().st_size
