@@ -24,10 +24,11 @@ import importlib.util
 import json
 import logging
 import shutil
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from photosearch.errors import ManifestError
 from photosearch.models.install import remove_package_dir
@@ -126,6 +127,39 @@ class TextReaderPackage:
     def dict_path(self) -> Path | None:
         d = self.manifest.dictionary
         return self.root / d if d else None
+
+
+class MetaStore(Protocol):
+    """Where the choice is kept: the catalog's meta table (``Catalog.get_meta``/``set_meta``)."""
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None: ...
+
+    def set_meta(self, key: str, value: str | None) -> None: ...
+
+
+_choice_lock = threading.Lock()
+_choices_made = 0  # changes of the choice made in this process (``choose``), in any library
+
+
+def chosen(catalog: MetaStore) -> str | None:
+    """The id of the text reader chosen with ``models use`` (None: the bundled one). The text pass reads it
+    when it starts and again only after ``choices_made()`` moved."""
+    return catalog.get_meta(CHOICE_KEY)
+
+
+def choose(catalog: MetaStore, reader_id: str | None) -> None:
+    """Make the text pass read with ``reader_id`` (None or BUNDLED_ID: the bundled reader). Every change of
+    the choice goes through here: a running text pass in this process (the running owner takes other
+    processes' ``models use``) sees ``choices_made()`` move and reads the choice again before its next photo."""
+    global _choices_made
+    catalog.set_meta(CHOICE_KEY, None if reader_id in (None, BUNDLED_ID) else reader_id)
+    with _choice_lock:  # after the write: a pass that sees the new count reads the new choice
+        _choices_made += 1
+
+
+def choices_made() -> int:
+    """How many times ``choose`` changed a choice in this process (to notice a change without the catalog)."""
+    return _choices_made
 
 
 def readers_dir(models_dir: Path) -> Path:
