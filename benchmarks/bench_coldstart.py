@@ -74,8 +74,8 @@ def importtime(query: str, env: dict[str, str]) -> list[tuple[float, str]]:
 
 
 def composed_library(lib: Path, photos: int, model: Path, env: dict[str, str]) -> tuple[Path, Path]:
-    """A small real library in ``lib`` (made unless its stamp says it was made the same way): ``photos`` corpus
-    JPEGs, ``model`` linked in, indexed without the text pass. Returns (a photo in it, a photo outside it)."""
+    """A small real library in ``lib`` (made unless its stamp says it was made the same way): ``photos``
+    corpus JPEGs, ``model`` linked in, indexed without the text pass. Returns (a photo in it, one outside)."""
     corpus = sorted((CORPUS / "jpeg").glob("*.jpg"))
     if len(corpus) <= photos:
         raise SystemExit(f"--photos must be under the corpus's {len(corpus)} photos")

@@ -389,8 +389,8 @@ def verify_files(
             digest = sha256_file(p)
             if digest != entry.sha256:
                 raise ManifestError(
-                    f"{what} is not the file that was {origin} (checksum mismatch: sha256 {digest[:12]}…, the "
-                    f"manifest says {entry.sha256[:12]}…; changed or damaged){advice}"
+                    f"{what} is not the file that was {origin} (checksum mismatch: sha256 {digest[:12]}…, "
+                    f"the manifest says {entry.sha256[:12]}…; changed or damaged){advice}"
                 )
 
 

@@ -150,7 +150,8 @@ def chosen(catalog: MetaStore) -> str | None:
 def choose(catalog: MetaStore, reader_id: str | None) -> None:
     """Make the text pass read with ``reader_id`` (None or BUNDLED_ID: the bundled reader). Every change of
     the choice goes through here: a running text pass in this process (the running owner takes other
-    processes' ``models use``) sees ``choices_made()`` move and reads the choice again before its next photo."""
+    processes' ``models use``) sees ``choices_made()`` move and reads the choice again before its next
+    photo."""
     global _choices_made
     catalog.set_meta(CHOICE_KEY, None if reader_id in (None, BUNDLED_ID) else reader_id)
     with _choice_lock:  # after the write: a pass that sees the new count reads the new choice
@@ -252,7 +253,8 @@ def load_package_dir(root: Path, verify: str = "sha256") -> TextReaderPackage:
             verify == "sha256",
             owner=f"text reader '{m.id}'",
             origin="imported",
-            advice=f"; import it again, or go back to the bundled reader with 'photosearch models use {BUNDLED_ID}'",
+            advice="; import it again, or go back to the bundled reader with "
+            f"'photosearch models use {BUNDLED_ID}'",
         )
     return TextReaderPackage(root, m)
 

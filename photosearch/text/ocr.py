@@ -160,10 +160,10 @@ class TextReader:
         big), then on tiles of ``full`` (the same photo at full size, loaded only when the first look saw
         something; ``reduced`` itself when None), and recognise the regions found on crops of ``full``.
         ``stop`` is asked before each look, before loading ``full`` and between batches of regions, and every
-        ``runs.STOP_POLL_S`` by the reader's watcher thread while a model runs (so it must be safe to call from
-        another thread), which then aborts that run (ONNX Runtime's ``RunOptions.terminate``): when it says
-        True, ``ReadInterrupted`` is raised (the indexer gives way to embedding at once). ``interrupt()`` does the
-        same from any thread."""
+        ``runs.STOP_POLL_S`` by the reader's watcher thread while a model runs (so it must be safe to call
+        from another thread), which then aborts that run (ONNX Runtime's ``RunOptions.terminate``): when it
+        says True, ``ReadInterrupted`` is raised (the indexer gives way to embedding at once).
+        ``interrupt()`` does the same from any thread."""
         engine = self._get()
         with self.watcher.watching(Stopper(stop)) as stopper, engine.running(stopper.options):
             self._stopper = stopper
