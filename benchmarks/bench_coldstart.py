@@ -3,39 +3,48 @@ time, side by side with rclip 3.3.0's CLI (``rclip -n "…"``, offline, on the s
 same ONNX text model), alternating, distinct queries each run.
 
     python benchmarks/bench_coldstart.py [--repeats 5] [--importtime]
+    python benchmarks/bench_coldstart.py --composed [--photos 60] [--repeats 5] [--library DIR] [--model DIR]
 
 ``--importtime`` also prints the slowest imports of one ``photosearch search`` run (``python -X importtime``).
+
+``--composed``: what a composed query ("this photo, but …") costs cold, beside its two halves, each a fresh
+``photosearch search`` process on a small real library: ``"at night"`` (text), ``--image X`` (the photo
+alone) and ``--image X "at night"`` (composed), with X a photo of the library (the usual "this one, but …"
+from a result) and X a photo outside it, alternating in rounds. The library: ``--photos`` 12 MP JPEGs of the
+benchmark corpus indexed (``photosearch index --no-text``) with the benchmark-size random-weight ViT-B-32-256
+export (``benchmarks/_inputs/models/vit-b-32-256-random``, built by build_inputs.py; linked in, as
+bench_index.py does; its int8 image tower already made there), in a temporary folder — or in ``--library
+DIR``, built once and reused by later runs (to compare two versions of the code on the same library).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import INPUTS, ROOT, load_avg, require_inputs, stats, write_result
+from _common import CORPUS, INPUTS, MODELS, ROOT, load_avg, require_inputs, stats, write_result
 
 LIB = INPUTS / "lib100k"
+VIT = "vit-b-32-256-random"
+CHANGE = "at night"  # the composed query's change (and the text query beside it)
+
+
+def _search(data: Path, *args: str) -> list[str]:
+    """A fresh ``photosearch search`` on the library in ``data``."""
+    return [sys.executable, "-m", "photosearch", "search", "--data-dir", str(data), *args, "-k", "10"]
 
 
 def _ours_cmd(query: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "photosearch",
-        "search",
-        "--data-dir",
-        str(LIB),
-        query,
-        "-k",
-        "10",
-    ]
+    return _search(LIB, query)
 
 
 def _rclip_cmd(query: str) -> list[str]:
@@ -64,6 +73,89 @@ def importtime(query: str, env: dict[str, str]) -> list[tuple[float, str]]:
     return sorted(rows, reverse=True)[:12]
 
 
+def composed_library(lib: Path, photos: int, model: Path, env: dict[str, str]) -> tuple[Path, Path]:
+    """A small real library in ``lib`` (made unless its stamp says it was made the same way): ``photos``
+    corpus JPEGs, ``model`` linked in, indexed without the text pass. Returns (a photo in it, one outside)."""
+    corpus = sorted((CORPUS / "jpeg").glob("*.jpg"))
+    if len(corpus) <= photos:
+        raise SystemExit(f"--photos must be under the corpus's {len(corpus)} photos")
+    inside, outside = lib / "photos" / corpus[photos // 2].name, corpus[-1]
+    stamp = {"photos": photos, "model": str(model.resolve()), "v": 1}
+    if (lib / ".stamp").is_file() and json.loads((lib / ".stamp").read_text()) == stamp:
+        print(f"library {lib}: made before, reused", flush=True)
+        return inside, outside
+    shutil.rmtree(lib, ignore_errors=True)
+    (lib / "photos").mkdir(parents=True)
+    (lib / "data" / "models").mkdir(parents=True)
+    for p in corpus[:photos]:
+        try:
+            os.link(p, lib / "photos" / p.name)
+        except OSError:  # another file system
+            shutil.copy2(p, lib / "photos" / p.name)
+    (lib / "data" / "models" / model.name).symlink_to(model.resolve(), target_is_directory=True)
+    t0 = time.perf_counter()
+    cmd = [sys.executable, "-m", "photosearch", "--data-dir", str(lib / "data"), "index", "--no-text", "-q"]
+    p = subprocess.run([*cmd, "--add", str(lib / "photos")], env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"indexing the library failed: {p.stderr[-2000:]}")
+    print(
+        f"library {lib}: {photos} photos indexed with {model.name} in {time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
+    (lib / ".stamp").write_text(json.dumps(stamp))
+    return inside, outside
+
+
+def composed(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """``--composed`` (see the module docstring)."""
+    model = Path(args.model) if args.model else MODELS / VIT
+    require_inputs(model / "manifest.json", CORPUS / ".stamp")
+    lib = Path(args.library) if args.library else Path(tempfile.mkdtemp(prefix="bench-composed-")) / "lib"
+    tmp = None if args.library else lib.parent
+    try:
+        inside, outside = composed_library(lib, args.photos, model, env)
+        data = lib / "data"
+        cases = {
+            "text": _search(data, CHANGE),
+            "image (library photo)": _search(data, "--image", str(inside)),
+            "composed (library photo)": _search(data, "--image", str(inside), CHANGE),
+            "image (outside photo)": _search(data, "--image", str(outside)),
+            "composed (outside photo)": _search(data, "--image", str(outside), CHANGE),
+        }
+        for cmd in cases.values():  # once each, untimed: files in the page cache, first-search caches stored
+            _time(cmd, ROOT, env)
+        print(f"reference photos: {inside} (in the library), {outside} (outside it)", flush=True)
+        times: dict[str, list[float]] = {name: [] for name in cases}
+        names = list(cases)
+        for i in range(args.repeats):  # each round in another order: a drift in load hits every case
+            row = []
+            for name in names[i % len(names) :] + names[: i % len(names)]:
+                dt, out = _time(cases[name], ROOT, env)
+                if not out.strip():
+                    raise RuntimeError(f"{name}: no results")
+                times[name].append(dt)
+                row.append(f"{name} {dt:.2f}")
+            print(f"[{i + 1}/{args.repeats}] " + " | ".join(row) + f" s | load {load_avg():.1f}", flush=True)
+        summary = {name: stats(v) for name, v in times.items()}
+        print(f"fresh 'photosearch search' processes, {args.photos} photos, {model.name}; median (range), s:")
+        for name, st in summary.items():
+            print(f"  {name:26s} {st['median']:.2f} ({st['min']:.2f}–{st['max']:.2f})")
+        extra = {}
+        text = summary["text"]["median"]
+        for where in ("library photo", "outside photo"):
+            c, im = summary[f"composed ({where})"]["median"], summary[f"image ({where})"]["median"]
+            extra[where] = {"composed_minus_text_s": c - text, "composed_minus_image_s": c - im}
+            print(f"  composed ({where}) − text: {c - text:+.2f} s; − image alone: {c - im:+.2f} s")
+        write_result(
+            "bench_coldstart_composed",
+            {"photos": args.photos, "model": model.name, "runs": times, "summary": summary, "extra": extra},
+        )
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from build_inputs import query_strings
 
@@ -72,19 +164,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--importtime", action="store_true")
     ap.add_argument("--no-rclip", action="store_true")
     ap.add_argument("--n", type=int, default=100_000, help="library size (lib<n/1000>k, rclip<n/1000>k)")
+    ap.add_argument("--composed", action="store_true", help="a composed query against its halves (see above)")
+    ap.add_argument("--photos", type=int, default=60, help="with --composed: the library's photos")
+    ap.add_argument("--library", help="with --composed: build the library here once, reuse it after")
+    ap.add_argument("--model", help=f"with --composed: the model folder (default _inputs/models/{VIT})")
     args = ap.parse_args(argv)
     global LIB
     from _common import cpu_header
 
     print(cpu_header(), flush=True)
-    LIB = INPUTS / f"lib{args.n // 1000}k"
-    rlib = INPUTS / f"rclip{args.n // 1000}k"
-    require_inputs(LIB / ".stamp")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("PHOTOSEARCH_DATA_DIR", None)
     # as installed: pip compiles the bytecode of both packages at install; with PYTHONDONTWRITEBYTECODE (set
     # in some shells here) every fresh process compiled our ~80 modules from source (~0.1 s), rclip's not
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if args.composed:
+        return composed(args, env)
+    LIB = INPUTS / f"lib{args.n // 1000}k"
+    rlib = INPUTS / f"rclip{args.n // 1000}k"
+    require_inputs(LIB / ".stamp")
     renv = dict(env, RCLIP_DATADIR=str(rlib))
     queries = query_strings(2 * args.repeats + 2, seed=4242)
     # one run of each first: the page cache holds the files afterwards (a warm disk, cold process). Ours is

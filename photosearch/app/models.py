@@ -380,7 +380,7 @@ def remove_model(lib: Library, model_id: str) -> None:
     if is_text_reader(lib.paths, model_id):
         remove_text_reader(lib.paths.models_dir, model_id)
         if lib.catalog.get_meta(CHOICE_KEY) == model_id:
-            lib.catalog.set_meta(CHOICE_KEY, None)
+            use_text_reader(lib, BUNDLED_ID)
         return
     if not (lib.paths.models_dir / model_id / "manifest.json").is_file():
         raise ModelNotInstalled(f"model '{model_id}' is not installed")

@@ -13,8 +13,9 @@ from photosearch.models.text_reader_pkg import (
     BUNDLED_ID,
     BUNDLED_NAME,
     BUNDLED_SCRIPTS,
-    CHOICE_KEY,
     TextReaderPackage,
+    choose,
+    chosen,
     installed_text_readers,
     is_installed,
     load_text_reader,
@@ -42,9 +43,9 @@ class TextReaderRow:
 
 
 def text_reader_rows(paths: Paths, lib: Library | None) -> tuple[TextReaderRow, ...]:
-    chosen = (lib.catalog.get_meta(CHOICE_KEY) if lib is not None else None) or BUNDLED_ID
+    in_use = (chosen(lib.catalog) if lib is not None else None) or BUNDLED_ID
     rows = [
-        TextReaderRow(BUNDLED_ID, BUNDLED_NAME, BUNDLED_SCRIPTS, "Apache-2.0", chosen == BUNDLED_ID, True)
+        TextReaderRow(BUNDLED_ID, BUNDLED_NAME, BUNDLED_SCRIPTS, "Apache-2.0", in_use == BUNDLED_ID, True)
     ]
     for pkg in installed_text_readers(paths.models_dir):
         m = pkg.manifest
@@ -54,7 +55,7 @@ def text_reader_rows(paths: Paths, lib: Library | None) -> tuple[TextReaderRow, 
                 m.name,
                 m.scripts,
                 m.licence,
-                chosen == m.id,
+                in_use == m.id,
                 size_on_disk=disk_size(pkg.root),
                 published=m.extra.get("rapidocr_model"),
             )
@@ -71,8 +72,8 @@ def use_text_reader(lib: Library, reader_id: str) -> TextReaderPackage | None:
     """Make the text pass read with ``reader_id`` (its files checked now); the bundled one: None. Photos
     already read keep their text."""
     if reader_id == BUNDLED_ID:
-        lib.catalog.set_meta(CHOICE_KEY, None)
+        choose(lib.catalog, None)
         return None
     pkg = load_text_reader(lib.paths.models_dir, reader_id)
-    lib.catalog.set_meta(CHOICE_KEY, reader_id)
+    choose(lib.catalog, reader_id)
     return pkg

@@ -20,12 +20,13 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import EllipsisType
 
 from photosearch.config import setting_int
 from photosearch.errors import ManifestError, PhotoSearchError
 from photosearch.indexing.state import ServiceState
 from photosearch.library.imaging import open_image
-from photosearch.models.text_reader_pkg import BUNDLED_ID, CHOICE_KEY, load_text_reader
+from photosearch.models.text_reader_pkg import BUNDLED_ID, choices_made, chosen, load_text_reader
 from photosearch.progress import Progress, ProgressPhase, RateMeter, WorkControl
 from photosearch.store.catalog import Catalog, FileRow
 from photosearch.store.catalog_text import StoredLine
@@ -48,14 +49,18 @@ class TextPass:
     """Reads pending photos' text into the catalog (see the module docstring)."""
 
     def __init__(
-        self, catalog: Catalog, reader: TextReader | None = None, models_dir: Path | None = None
+        self,
+        catalog: Catalog,
+        reader: TextReader | None = None,
+        models_dir: Path | None = None,
+        choice: str | None | EllipsisType = ...,
     ) -> None:
         self.catalog = catalog
         self.unavailable: str | None = None  # why text cannot be read here (the OCR package is missing)
         # the text reader chosen with 'photosearch models use' (an added recognition model), checked now:
         # a changed or missing file stops the pass with the reason, never a read with another model
         recognition = None
-        self.chosen = catalog.get_meta(CHOICE_KEY)
+        self.chosen = chosen(catalog) if choice is ... else choice  # given: read by the caller just now
         if reader is None and self.chosen and self.chosen != BUNDLED_ID and models_dir is not None:
             try:
                 pkg = load_text_reader(models_dir, self.chosen)
@@ -144,6 +149,7 @@ class TextSteps(ServiceState):
     text_pass: TextPass | None
     read_text: bool
     text_deferred: bool
+    _choices_seen = -1  # ``choices_made()`` when the chosen text reader was last read from the catalog
 
     def _should_yield(self) -> bool:  # EmbedSteps's: more urgent work (changes, scans, pause, stop) arrived
         raise NotImplementedError
@@ -152,9 +158,18 @@ class TextSteps(ServiceState):
         """Read the text of the next pending photo. False when there is none (or text reading is off)."""
         if not self.read_text or self.text_deferred:
             return False
-        if self.text_pass is None or self.text_pass.chosen != self.catalog.get_meta(CHOICE_KEY):
-            self.text_pass = TextPass(self.catalog, models_dir=self.library.paths.models_dir)
+        made = choices_made()  # the choice is read once, and again only after 'models use' changed it here
+        if self.text_pass is None or made != self._choices_seen:
+            self._choices_seen = made
+            old, choice = self.text_pass, chosen(self.catalog)
+            if old is None or old.chosen != choice:
+                self.text_pass = TextPass(
+                    self.catalog, models_dir=self.library.paths.models_dir, choice=choice
+                )
+                if old is not None:
+                    old.reader.watcher.close()
         tp = self.text_pass
+        assert tp is not None
         if tp.unavailable:
             return False
         with self._work_lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -356,24 +357,40 @@ def load_package(root: str | Path, verify: str = "size") -> ModelPackage:
         raise ManifestError(f"{mpath}: cannot read manifest: {e}") from e
     manifest = parse_manifest(data)
     if verify != "none":
-        verify_files(root, manifest, checksums=(verify == "sha256"))
+        verify_files(root, manifest.files, verify == "sha256", owner=f"model '{manifest.id}'")
     return ModelPackage(root=root, manifest=manifest)
 
 
-def verify_files(root: Path, manifest: Manifest, checksums: bool = True) -> None:
-    for name, entry in manifest.files.items():
+def verify_files(
+    root: Path,
+    files: Mapping[str, FileEntry],
+    checksums: bool = True,
+    *,
+    owner: str,
+    origin: str = "packaged",
+    advice: str = "",
+) -> None:
+    """Every file of ``files`` is in ``root`` with the manifest's size (and sha256 when ``checksums``), or
+    ManifestError naming ``owner`` (e.g. "model 'x'"), the file, what differs and how it came to differ since
+    it was ``origin`` (packaged, imported), then ``advice`` (what to do about it). Search models' packages
+    (``load_package``) and text readers (``text_reader_pkg``) are checked by this one function."""
+    for name, entry in files.items():
         p = root / name
+        what = f"{owner}: its file '{name}'"
         if not p.is_file():
-            raise ManifestError(f"model file '{name}' listed in the manifest is missing from {root}")
+            raise ManifestError(f"{what}, listed in the manifest, is missing from {root}{advice}")
         size = p.stat().st_size
         if size != entry.size:
-            raise ManifestError(f"model file '{name}' has {size} bytes; the manifest says {entry.size}")
+            raise ManifestError(
+                f"{what} has {size} bytes, the manifest says {entry.size} (changed or damaged since it was "
+                f"{origin}){advice}"
+            )
         if checksums:
             digest = sha256_file(p)
             if digest != entry.sha256:
                 raise ManifestError(
-                    f"checksum mismatch for model file '{name}': sha256 {digest[:12]}…, "
-                    f"manifest says {entry.sha256[:12]}…"
+                    f"{what} is not the file that was {origin} (checksum mismatch: sha256 {digest[:12]}…, "
+                    f"the manifest says {entry.sha256[:12]}…; changed or damaged){advice}"
                 )
 
 

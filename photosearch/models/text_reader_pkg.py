@@ -24,14 +24,15 @@ import importlib.util
 import json
 import logging
 import shutil
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from photosearch.errors import ManifestError
 from photosearch.models.install import remove_package_dir
-from photosearch.models.manifest import FileEntry, sha256_file
+from photosearch.models.manifest import FileEntry, file_entries, verify_files
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,40 @@ class TextReaderPackage:
         return self.root / d if d else None
 
 
+class MetaStore(Protocol):
+    """Where the choice is kept: the catalog's meta table (``Catalog.get_meta``/``set_meta``)."""
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None: ...
+
+    def set_meta(self, key: str, value: str | None) -> None: ...
+
+
+_choice_lock = threading.Lock()
+_choices_made = 0  # changes of the choice made in this process (``choose``), in any library
+
+
+def chosen(catalog: MetaStore) -> str | None:
+    """The id of the text reader chosen with ``models use`` (None: the bundled one). The text pass reads it
+    when it starts and again only after ``choices_made()`` moved."""
+    return catalog.get_meta(CHOICE_KEY)
+
+
+def choose(catalog: MetaStore, reader_id: str | None) -> None:
+    """Make the text pass read with ``reader_id`` (None or BUNDLED_ID: the bundled reader). Every change of
+    the choice goes through here: a running text pass in this process (the running owner takes other
+    processes' ``models use``) sees ``choices_made()`` move and reads the choice again before its next
+    photo."""
+    global _choices_made
+    catalog.set_meta(CHOICE_KEY, None if reader_id in (None, BUNDLED_ID) else reader_id)
+    with _choice_lock:  # after the write: a pass that sees the new count reads the new choice
+        _choices_made += 1
+
+
+def choices_made() -> int:
+    """How many times ``choose`` changed a choice in this process (to notice a change without the catalog)."""
+    return _choices_made
+
+
 def readers_dir(models_dir: Path) -> Path:
     return models_dir / SUBDIR
 
@@ -204,24 +239,6 @@ def parse_manifest(data: Any) -> TextReaderManifest:
     )
 
 
-def _verify(root: Path, m: TextReaderManifest, checksums: bool) -> None:
-    for name, entry in m.files.items():
-        p = root / name
-        if not p.is_file():
-            raise ManifestError(f"text reader '{m.id}': its file '{name}' is missing")
-        if p.stat().st_size != entry.size:
-            raise ManifestError(
-                f"text reader '{m.id}': its file '{name}' has {p.stat().st_size} bytes, the manifest says "
-                f"{entry.size} (changed or damaged since it was imported)"
-            )
-        if checksums and sha256_file(p) != entry.sha256:
-            raise ManifestError(
-                f"text reader '{m.id}': its file '{name}' is not the file that was imported (checksum "
-                "mismatch: changed or damaged); import it again, or go back to the bundled reader with "
-                f"'photosearch models use {BUNDLED_ID}'"
-            )
-
-
 def load_package_dir(root: Path, verify: str = "sha256") -> TextReaderPackage:
     mpath = root / MANIFEST_NAME
     try:
@@ -230,7 +247,15 @@ def load_package_dir(root: Path, verify: str = "sha256") -> TextReaderPackage:
         raise ManifestError(f"{mpath}: cannot read the text reader manifest: {e}") from e
     m = parse_manifest(data)
     if verify != "none":
-        _verify(root, m, checksums=verify == "sha256")
+        verify_files(
+            root,
+            m.files,
+            verify == "sha256",
+            owner=f"text reader '{m.id}'",
+            origin="imported",
+            advice="; import it again, or go back to the bundled reader with "
+            f"'photosearch models use {BUNDLED_ID}'",
+        )
     return TextReaderPackage(root, m)
 
 
@@ -399,7 +424,7 @@ def import_text_reader(
     if dictionary and where != dictionary:
         names.remove(dictionary)  # the ONNX carries its list: the .txt is not used
         dictionary = None
-    files = {x: FileEntry(size=(src / x).stat().st_size, sha256=sha256_file(src / x)) for x in names}
+    files = {x: FileEntry(**e) for x, e in file_entries(src, names).items()}
     published = rapidocr_published(files[model].sha256)
     checks = {
         "scripts": ", ".join(given),

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from photosearch.text.runs import ModelRun, ReadInterrupted, Stopper
+from photosearch.text.runs import ModelRun, ReadInterrupted, Stopper, StopWatcher
 
 __all__ = ["ReadInterrupted"]  # re-exported: callers catch it from here
 
@@ -142,6 +142,7 @@ class TextReader:
         self._engine: _Engine | None = None
         self._lock = threading.Lock()
         self._stopper: Stopper | None = None  # the read in progress (for ``interrupt``)
+        self.watcher = StopWatcher()  # asks the reads' ``stop`` while a model runs: one thread for many reads
 
     def _get(self) -> _Engine:
         with self._lock:
@@ -159,12 +160,12 @@ class TextReader:
         big), then on tiles of ``full`` (the same photo at full size, loaded only when the first look saw
         something; ``reduced`` itself when None), and recognise the regions found on crops of ``full``.
         ``stop`` is asked before each look, before loading ``full`` and between batches of regions, and every
-        ``runs.STOP_POLL_S`` by a watcher thread while a model runs (so it must be safe to call from another
-        thread), which then aborts that run (ONNX Runtime's ``RunOptions.terminate``): when it says True,
-        ``ReadInterrupted`` is raised (the indexer gives way to embedding at once). ``interrupt()`` does the
-        same from any thread."""
+        ``runs.STOP_POLL_S`` by the reader's watcher thread while a model runs (so it must be safe to call
+        from another thread), which then aborts that run (ONNX Runtime's ``RunOptions.terminate``): when it
+        says True, ``ReadInterrupted`` is raised (the indexer gives way to embedding at once).
+        ``interrupt()`` does the same from any thread."""
         engine = self._get()
-        with Stopper(stop) as stopper, engine.running(stopper.options):
+        with self.watcher.watching(Stopper(stop)) as stopper, engine.running(stopper.options):
             self._stopper = stopper
             try:
                 return self._read(engine, reduced, full, stopper.asked)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +148,62 @@ def test_the_service_reads_with_the_chosen_text_reader(
         assert row is not None and row.content_hash
         stored = lib.catalog.text_for_hash(row.content_hash)
         assert stored is not None and "EXIT" in stored.text.upper()
+    finally:
+        lib.close()
+
+
+def test_the_running_service_reads_the_choice_once_and_takes_a_handed_over_models_use_at_the_next_photo(
+    tmp_path: Path, data_dir: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service's text step reads which text reader is chosen (the catalog's CHOICE_KEY) once, not for
+    every photo; a ``models use`` handed over to the running owner (``models_request``, as the window and
+    ``photosearch watch`` run it) is read again before the next photo, which is read with the new reader."""
+    from photosearch.app.handover import models_request
+    from photosearch.models.text_reader_pkg import CHOICE_KEY, import_text_reader
+    from tests.support.service import Running, open_test_library, wait_until
+
+    used = _spy_on_engines(monkeypatch)
+    photos = tmp_path / "photos"
+    later = tmp_path / "later"
+    for i, words in enumerate(("EXIT ONLY", "NO PARKING", "PLATFORM NINE")):
+        photo_with_words(photos / f"first{i}.jpg", words, seed=10 + i)
+    for i, words in enumerate(("OPEN DAILY", "TICKETS HERE")):
+        photo_with_words(later / f"later{i}.jpg", words, seed=20 + i)
+    lib = open_test_library(tiny_model, data_dir)
+    asked: list[str] = []  # the worker thread's reads of the choice
+    real_get_meta = lib.catalog.get_meta
+
+    def get_meta(key: str, default: str | None = None) -> str | None:
+        if key == CHOICE_KEY and threading.current_thread().name == "photosearch-indexer":
+            asked.append(key)
+        return real_get_meta(key, default)
+
+    monkeypatch.setattr(lib.catalog, "get_meta", get_meta)
+    try:
+        pkg = import_text_reader(_rec_folder(tmp_path), lib.paths.models_dir, scripts=["latin"])
+        lib.add_folder(photos)
+        with Running(lib, read_text=True) as svc:
+            wait_until(
+                lambda: svc.idle and lib.catalog.text_counts() == (3, 3), 120, "the first photos' text"
+            )
+            assert (
+                used == [None] and len(asked) == 1
+            )  # three photos, the bundled reader, one read of the choice
+            answer = models_request({"action": "use", "name": pkg.id}, lib, lambda d: None)
+            assert answer["text_reader"] and answer["chosen"]
+            for p in sorted(later.iterdir()):
+                shutil.copy2(p, photos / p.name)
+            svc.request_scan()
+            wait_until(
+                lambda: svc.idle and lib.catalog.text_counts() == (5, 5), 120, "the later photos' text"
+            )
+        assert used == [None, (pkg.model_path, None)]  # the later photos: with the reader chosen meanwhile
+        assert len(asked) == 2
+        for name, words in (("later0.jpg", "OPEN"), ("later1.jpg", "TICKETS")):
+            row = lib.catalog.file_by_path(str(photos / name))
+            assert row is not None and row.content_hash
+            stored = lib.catalog.text_for_hash(row.content_hash)
+            assert stored is not None and words in stored.text.upper()
     finally:
         lib.close()
 

@@ -108,3 +108,77 @@ def test_the_running_owner_imports_and_chooses_a_text_reader(tmp_path: Path, dat
         assert lib.active_model_id() is None  # no search model became active by it
         back = models_request({"action": "use", "name": trp.BUNDLED_ID}, lib, lambda d: None)
         assert back["text_reader"] and lib.catalog.get_meta(trp.CHOICE_KEY) is None
+
+
+def test_a_text_reader_and_a_search_model_are_checked_by_one_function_and_say_the_same(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    """One file check (``manifest.verify_files``) for both kinds of package: a missing file, a file of
+    another size and a changed file of the same size are each named with whose file it is, what differs
+    and since when; the text reader's message also says what to do."""
+    from photosearch.models.manifest import load_package
+
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy2(ocr.model_dir() / REC, src / REC)
+    models = tmp_path / "models"
+    reader = trp.import_text_reader(src, models, scripts=["latin"], reader_id="added").root
+    search = tmp_path / "search-model"
+    shutil.copytree(tiny_model, search)
+    model_id = json.loads((search / "manifest.json").read_text())["id"]
+    advice = (
+        "; import it again, or go back to the bundled reader with 'photosearch models use pp-ocrv6-bundled'"
+    )
+
+    def why(load, folder: Path, name: str, change) -> str:  # type: ignore[no-untyped-def]
+        original = (folder / name).read_bytes()
+        change(folder / name, original)
+        try:
+            with pytest.raises(ManifestError) as e:
+                load()
+            return str(e.value)
+        finally:
+            (folder / name).write_bytes(original)
+
+    def flip(p: Path, data: bytes) -> None:
+        p.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
+
+    def cut(p: Path, data: bytes) -> None:
+        p.write_bytes(data[:-10])
+
+    def gone(p: Path, data: bytes) -> None:
+        p.unlink()
+
+    for load, folder, name, owner, origin, tail in (
+        (lambda: trp.load_text_reader(models, "added"), reader, REC, "text reader 'added'", "imported", advice),
+        (lambda: load_package(search, verify="sha256"), search, "visual.onnx", f"model '{model_id}'", "packaged", ""),
+    ):  # fmt: skip
+        size = (folder / name).stat().st_size
+        changed = why(load, folder, name, flip)
+        assert changed.startswith(
+            f"{owner}: its file '{name}' is not the file that was {origin} (checksum mismatch: sha256 "
+        )
+        assert changed.endswith(f"; changed or damaged){tail}")
+        assert why(load, folder, name, cut) == (
+            f"{owner}: its file '{name}' has {size - 10} bytes, the manifest says {size} "
+            f"(changed or damaged since it was {origin}){tail}"
+        )
+        assert why(load, folder, name, gone) == (
+            f"{owner}: its file '{name}', listed in the manifest, is missing from {folder}{tail}"
+        )
+        load()  # the file put back: it loads again
+
+
+def test_the_import_lists_its_files_as_a_search_models_manifest_does(tmp_path: Path) -> None:
+    """The imported manifest's ``files`` are ``manifest.file_entries`` of the source folder (size and sha256,
+    the one function that writes them for search models too), the unused dictionary left out."""
+    from photosearch.models.manifest import file_entries
+
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy2(ocr.model_dir() / REC, src / REC)
+    (src / "dict.txt").write_text("a\nb\n", encoding="utf-8")  # not used: the ONNX carries its list
+    pkg = trp.import_text_reader(src, tmp_path / "models", scripts=["cjk"])
+    written = json.loads((pkg.root / "manifest.json").read_text())["files"]
+    assert written == file_entries(src, [REC]) == file_entries(pkg.root, [REC])
+    assert written[REC]["size"] == (ocr.model_dir() / REC).stat().st_size

@@ -111,3 +111,56 @@ def test_the_text_pass_stores_nothing_for_an_interrupted_photo_and_reads_it_late
         stored = lib.catalog.text_for_hash(pending.content_hash or "")
         assert stored is not None and "BOARDING" in stored.text.upper()
         assert lib.catalog.text_pending() == []
+
+
+def test_many_reads_are_watched_by_one_long_lived_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text pass reads photo after photo: the reader's one watcher thread asks every read's ``stop``; 20
+    reads do not start 20 threads. With no read for ``IDLE_EXIT_S`` the thread ends; the next read starts
+    one again, and that one still stops a read in progress."""
+    from photosearch.text import runs
+
+    monkeypatch.setattr(runs, "IDLE_EXIT_S", 0.5)
+    reader = TextReader(det_side=960, first_side=960, threads=1)
+    full = photo_with_text([("BOARDING PASS", 110)], size=(1600, 1200))
+    reduced = full.resize((960, 720))
+    reader.read(reduced, lambda: full)  # the engine is loaded (no stop: nothing to watch, no thread)
+    assert reader.watcher.threads_started == 0 and reader.watcher.thread is None
+    me = threading.get_ident()
+    asked_by: set[int | None] = set()
+    counts: list[int] = []
+    before = threading.active_count()
+
+    def stop() -> bool:
+        if threading.get_ident() != me:
+            asked_by.add(threading.get_ident())
+            counts.append(threading.active_count())
+        return False
+
+    for _ in range(20):
+        assert any("BOARDING" in line.text.upper() for line in reader.read(reduced, lambda: full, stop).lines)
+    watcher = reader.watcher.thread
+    assert watcher is not None and reader.watcher.threads_started == 1
+    assert asked_by == {watcher.ident}  # every read was asked while it ran, by the one watcher thread
+    assert len(counts) >= 20 and max(counts) <= before + 1
+    watcher.join(30)  # idle: it ends by itself
+    assert not watcher.is_alive() and reader.watcher.thread is None
+
+    # the next read starts a watcher again, which aborts a detection in progress
+    started = threading.Event()
+    real_call = ModelRun.__call__
+
+    def watched(self: ModelRun, x: np.ndarray) -> np.ndarray:
+        started.set()
+        return real_call(self, x)
+
+    monkeypatch.setattr(ModelRun, "__call__", watched)
+    big = TextReader(det_side=1920, first_side=1920, threads=1)
+    big.read(reduced, lambda: full)  # the engine is loaded
+    started.clear()
+    reduced_big, full_big = _big_photo()
+    with pytest.raises(ReadInterrupted):
+        big.read(reduced_big, lambda: full_big, stop=started.is_set)
+    second = big.watcher.thread
+    assert big.watcher.threads_started == 1 and second is not None
+    big.watcher.close()
+    assert not second.is_alive() and big.watcher.thread is None
