@@ -244,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.set_defaults(func=cmd_watch)
 
     m = sub.add_parser("models", parents=[common], help="list, import, use or remove models")
-    m.add_argument("action", choices=["list", "install", "import", "use", "remove"])
+    m.add_argument("action", choices=["list", "install", "import", "use", "remove", "calibrate"])
     m.add_argument("name", nargs="?", help="model id, or a folder for import")
     m.add_argument("--use", action="store_true", help="(import, install) make it the active model")
     m.add_argument(
@@ -253,6 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="(use) only choose the model; 'photosearch index' or 'watch' re-embeds and switches",
     )
     m.add_argument("--dry-run", action="store_true", help="(install) print the exact URLs it would request")
+    m.add_argument(
+        "--model", help="(calibrate) the model to calibrate on this library (default: the one in use)"
+    )
     m.add_argument(
         "--script",
         action="append",
@@ -312,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
-    if args.command == "models" and args.action != "list" and not args.name:
+    if args.command == "models" and args.action not in ("list", "calibrate") and not args.name:
         parser.error(f"models {args.action} needs a NAME")
     try:
         return int(args.func(args) or 0)

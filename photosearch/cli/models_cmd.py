@@ -1,4 +1,4 @@
-"""``photosearch models``: list, install, import, use, remove. Parses and prints; every model verb is
+"""``photosearch models``: list, install, import, use, remove, calibrate. Parses and prints; every model verb is
 ``photosearch.app.models`` (checked by the ``cli-through-app`` import contract)."""
 
 from __future__ import annotations
@@ -84,7 +84,9 @@ def _handed_over(args: argparse.Namespace) -> int | None:
 
     from photosearch.app.handover import NoOwner, hand_over
 
-    if args.action not in ("import", "install", "use") or not args.name or getattr(args, "dry_run", False):
+    if args.action == "calibrate":
+        args.name = getattr(args, "model", None) or args.name
+    elif args.action not in ("import", "install", "use") or not args.name or getattr(args, "dry_run", False):
         return None
     name = os.path.abspath(os.path.expanduser(args.name)) if args.action == "import" else args.name
     bar = DownloadBar(quiet=args.quiet or args.json) if args.action == "install" else None
@@ -113,6 +115,12 @@ def _handed_over(args: argparse.Namespace) -> int | None:
         if bar is not None:
             bar.close()
     by = "(done by the running PhotoSearch)"
+    if args.action == "calibrate":
+        from photosearch.app.calibrate import Calibrated
+
+        done = Calibrated(**{k: v for k, v in answer.items() if k != "action"})
+        _emit(args, done.to_json(), lambda: [*done.lines(), by])
+        return 0
     if args.action == "import":
         lines = [
             f"installed model {answer['installed']} ({answer['layout']} layout)",
@@ -273,6 +281,13 @@ def _models(args: argparse.Namespace) -> int:
                 "('photosearch index' continues the switch)"
             ],
         )
+        return 0
+    if args.action == "calibrate":
+        from photosearch.app.calibrate import calibrate_model
+
+        with _open(args, write=True, purpose="photosearch models calibrate") as lib:
+            done = calibrate_model(lib, getattr(args, "model", None) or args.name)
+        _emit(args, done.to_json(), done.lines)
         return 0
     if args.action == "remove":
         with _open(args, write=True, purpose="photosearch models remove") as lib:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Protocol
 
 import numpy as np
@@ -146,27 +147,57 @@ class QueryStats:
         return (score - self.centre) / self.scale
 
 
+class RuleSource(str, Enum):
+    """Where a stored rule's thresholds came from."""
+
+    LABELLED = "labelled"  # labelled queries (a benchmark, a test)
+    LIBRARY = "library"  # ``photosearch models calibrate``: generated queries on this library, no labels
+
+
 @dataclass
 class CutoffRule:
-    """z-value thresholds per query kind; ``calibrated`` says whether they came from labelled queries."""
+    """z-value thresholds per query kind; ``calibrated`` says whether they came from a calibration.
+
+    ``kinds``: the query kinds the rule sets (None: every kind; a self-calibration sets only ``text``, and the
+    other kinds keep the model's line); ``source`` and ``details``: how it was reached, for the person."""
 
     thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     calibrated: bool = False
+    kinds: tuple[str, ...] | None = None
+    source: RuleSource = RuleSource.LABELLED
+    details: dict[str, Any] = field(default_factory=dict)
 
     def threshold(self, kind: str) -> float:
         return float(self.thresholds.get(kind, DEFAULT_THRESHOLDS.get(kind, 3.0)))
+
+    def sets(self, kind: str) -> bool:
+        """Whether this rule (rather than the model's own line) decides ``kind``."""
+        return self.kinds is None or kind in self.kinds
 
     def passes(self, kind: str, z: float) -> bool:
         return bool(z >= self.threshold(kind))
 
     def to_json(self) -> dict[str, Any]:
-        return {"thresholds": self.thresholds, "calibrated": self.calibrated}
+        out: dict[str, Any] = {"thresholds": self.thresholds, "calibrated": self.calibrated}
+        if self.kinds is not None:
+            out["kinds"] = list(self.kinds)
+        if self.source is not RuleSource.LABELLED or self.details:
+            out["source"] = self.source.value
+            out["details"] = self.details
+        return out
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> CutoffRule:
         th = dict(DEFAULT_THRESHOLDS)
         th.update({str(k): float(v) for k, v in dict(d.get("thresholds", {})).items()})
-        return cls(th, bool(d.get("calibrated", False)))
+        kinds = d.get("kinds")
+        return cls(
+            th,
+            bool(d.get("calibrated", False)),
+            None if kinds is None else tuple(str(k) for k in kinds),
+            RuleSource(d.get("source", RuleSource.LABELLED.value)),
+            dict(d.get("details") or {}),
+        )
 
 
 def calibrate(match_z: list[float] | np.ndarray, nomatch_z: list[float] | np.ndarray) -> float:
