@@ -97,8 +97,9 @@ _ALPHABETS: tuple[tuple[int, int], ...] = (
     (0x0905, 0x0939),  # Devanagari
     (0x1100, 0x1112),  # Hangul initial jamo
 )
-#: Emoji and symbols that picture nothing a photo shows (no animals, faces, food, places, shapes or colours).
-_SYMBOLS = "♈♉♊♋♌♍♎♏♐♑♒♓⏩⏪⏫⏬⏯🔀🔁🔂🔣🔤🔢🔡🆒🆕🆗🆙🆖🈁🈂🈶🈯™©®‼⁉〰➰➿〽✳✴❇§¶†‡※⁂℮№℗"
+#: Emoji and symbols that picture nothing a photo shows (no animals, faces, food, places, shapes or colours), and
+#: that a tokenizer's Unicode normalisation (NFKC) leaves symbols: not 🈶 (→ 有, a word), ™ (→ TM) or № (→ No).
+_SYMBOLS = "♈♉♊♋♌♍♎♏♐♑♒♓⏩⏪⏫⏬⏯🔀🔁🔂🔣🔤🔢🔡🆒🆕🆗🆙🆖©®‼⁉〰➰➿〽✳✴❇§¶†‡※⁂℮℗"
 _FILE_STEMS = ("IMG_", "DSC_", "DSCN", "P10", "PXL_", "VID_", "Screenshot_", "scan", "image", "DCIM")
 #: Words and phrases that say nothing about what is in a photo.
 _NO_MEANING = ("anything", "whatever", "untitled", "misc", "this one", "that", "here", "nothing", "random",
@@ -223,8 +224,9 @@ def top_margins(
 
 
 def line_for(margins: np.ndarray, share: float = FALSE_PASS_SHARE) -> float:
-    """The lowest line that at most ``share`` of ``margins`` reach (a result passes at margin ≥ line): the
-    middle between the highest margin that must fail and the next one up."""
+    """A line that at most ``share`` of ``margins`` reach (a result passes at margin ≥ line): the middle
+    between the highest margin that must fail and the next one up (just above the highest when none may
+    pass)."""
     m = np.sort(np.asarray(margins, dtype=np.float64))[::-1]
     if len(m) == 0:
         raise ValueError("no margins to set a line from")
@@ -232,8 +234,9 @@ def line_for(margins: np.ndarray, share: float = FALSE_PASS_SHARE) -> float:
     if allowed >= len(m):
         return float(m[-1])
     must_fail = m[allowed]
-    above = m[allowed - 1] if allowed >= 1 else must_fail + 0.1
-    return float((must_fail + above) / 2) if above > must_fail else float(np.nextafter(must_fail, np.inf))
+    if allowed == 0 or m[allowed - 1] <= must_fail:
+        return float(np.nextafter(must_fail, np.inf))
+    return float((must_fail + m[allowed - 1]) / 2)
 
 
 @dataclass(frozen=True)
