@@ -72,11 +72,8 @@ def calibrate_model(lib: Library, model_id: str | None = None) -> Calibrated:
     catalog (``cutoff:<model id>``; photo queries keep the model's own line). Raises ``LibraryTooSmall``
     below :data:`selfcal.MIN_PHOTOS` photos embedded with the model, ``ModelNotInstalled`` for an unknown
     model."""
-    from photosearch.app.search import open_engine
-
     t0 = time.perf_counter()
-    model = model_id or lib.active_model_id()
-    engine = open_engine(lib, model)
+    engine = selfcal.LibraryLine(lib.catalog, lib.runtime(model_id))
     n = len(lib.catalog.visible_labels(engine.runtime.id))
     if n < selfcal.MIN_PHOTOS:
         raise LibraryTooSmall(

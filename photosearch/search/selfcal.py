@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -32,9 +33,11 @@ from typing import Any
 import numpy as np
 
 from photosearch.errors import QueryError
-from photosearch.search.cutoff import CutoffRule, RuleSource
+from photosearch.models.encoders import ModelRuntime
+from photosearch.search.cutoff import BACKGROUND_SIZE, CutoffRule, RuleSource
 from photosearch.search.line import BANK_TOP
 from photosearch.search.relevance import RelevanceCutoff
+from photosearch.store.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -183,8 +186,9 @@ def no_match_queries(
     for i in range(n):
         kind = kinds[i % len(kinds)]
         words = int(rng.integers(1, 4))
-        if kind is NoMatchKind.NO_MEANING:
-            text = _NO_MEANING[int(rng.integers(len(_NO_MEANING)))]
+        if kind is NoMatchKind.NO_MEANING:  # one phrase, or two (fewer repeats of the same few)
+            picks = rng.choice(len(_NO_MEANING), size=1 + int(rng.random() < 0.6), replace=False)
+            text = " ".join(_NO_MEANING[int(j)] for j in picks)
         elif kind is NoMatchKind.FILE_NAMES:
             text = _file_name(rng)
         else:
@@ -294,6 +298,21 @@ def self_calibrate(
         by_kind=by_kind,
         highest=float(margins.max()),
     )
+
+
+class LibraryLine(RelevanceCutoff):
+    """The relevance line of one library and model, without a search engine's vector index: what a
+    calibration needs (the caption bank, the line in force, the stored embeddings)."""
+
+    def __init__(self, catalog: Catalog, runtime: ModelRuntime) -> None:
+        self.catalog = catalog
+        self.runtime = runtime
+        self.background_size = BACKGROUND_SIZE
+        self._lock = threading.Lock()
+        self._cutoff = None
+        self._background = None
+        self._background_count = -1
+        self._counts = {}
 
 
 def library_vectors(engine: RelevanceCutoff, limit: int = MAX_PHOTOS, seed: int = SEED) -> np.ndarray:

@@ -14,7 +14,6 @@ import pytest
 from photosearch.search import selfcal
 from photosearch.search.cutoff import CutoffRule, RuleSource, load_rule, save_rule
 from photosearch.search.line import DEFAULT_LINE, LineSource, bank_margin
-from photosearch.search.relevance import RelevanceCutoff
 from photosearch.store.catalog import Catalog
 
 SHAPES_TOKENIZER = Path(__file__).parents[1] / "fixtures" / "shapes-model" / "tokenizer.json"
@@ -100,20 +99,17 @@ def test_the_stored_rule_keeps_its_kinds_and_source(tmp_path: Path) -> None:
     cat.close()
 
 
-class _Lines(RelevanceCutoff):
-    """The line-choosing part of a search engine over a real catalog, with a model's manifest ``extra``."""
-
-    def __init__(self, catalog: Catalog, extra: dict[str, Any]) -> None:
-        self.catalog = catalog
-        self.runtime = SimpleNamespace(id="m", package=SimpleNamespace(manifest=SimpleNamespace(extra=extra)))  # type: ignore[assignment]
-        self._cutoff = None
+def _lines(catalog: Catalog, extra: dict[str, Any]) -> selfcal.LibraryLine:
+    """The line of a library (a real catalog) and a model with this manifest ``extra``."""
+    model = SimpleNamespace(id="m", package=SimpleNamespace(manifest=SimpleNamespace(extra=extra)))
+    return selfcal.LibraryLine(catalog, model)  # type: ignore[arg-type]
 
 
 def test_a_search_uses_and_reports_the_library_line_at_once(tmp_path: Path) -> None:
     cat = Catalog(tmp_path / "c.sqlite3")
-    uncal = _Lines(cat, {})
+    uncal = _lines(cat, {})
     assert uncal.line_and_source("text") == (-np.inf, LineSource.UNCALIBRATED)
-    modelled = _Lines(cat, {"relevance": {"text": 0.45, "image": 2.5, "composed": 1.0, "source": "eval"}})
+    modelled = _lines(cat, {"relevance": {"text": 0.45, "image": 2.5, "composed": 1.0, "source": "eval"}})
     assert modelled.line_and_source("text") == (0.45, LineSource.MODEL)
     sc = selfcal.SelfCalibration(0.9, 0.15, 0.15, 0.75, 120, 480, 0.01, 0.004, {}, 0.3)
     save_rule(cat, "m", selfcal.rule_for(sc, 1.0))  # as `models calibrate` in another process, or the owner
