@@ -17,7 +17,7 @@ from photosearch.library.library import Library
 from photosearch.search import selfcal
 from photosearch.search.cutoff import save_rule
 
-__all__ = ["Calibrated", "LibraryTooSmall", "calibrate_model"]
+__all__ = ["Calibrated", "LibraryTooSmall", "calibrate_model", "text_line_source"]
 
 LibraryTooSmall = selfcal.LibraryTooSmall
 
@@ -98,3 +98,9 @@ def calibrate_model(lib: Library, model_id: str | None = None) -> Calibrated:
         before_line=float(before) if np.isfinite(before) else None,
         seconds=time.perf_counter() - t0,
     )
+
+
+def text_line_source(lib: Library, model_id: str) -> str:
+    """Where ``model_id``'s text line comes from in ``lib``, in words (``LineSource``: "calibrated on this
+    library", "calibrated for this model", "uncalibrated")."""
+    return selfcal.LibraryLine(lib.catalog, lib.runtime(model_id)).line_and_source("text")[1].value

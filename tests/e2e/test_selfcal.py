@@ -5,45 +5,21 @@ index → the app's verb), with an uncalibrated copy of the shapes test model on
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from models.tools import shapes
 from tests.photos import SAMPLES, sample_photo
 from tests.support.cli import invoke
+from tests.support.uncalibrated import shape_photos, uncalibrated_model
 
 SHAPES = 44
 
 
-def _uncalibrated_model(shapes_model: Path, dest: Path) -> Path:
-    """The shapes model without its calibration (``extra.relevance``): what every real model is here."""
-    shutil.copytree(shapes_model, dest)
-    manifest = json.loads((dest / "manifest.json").read_text())
-    manifest["id"] = "shapes-uncalibrated"
-    manifest.get("extra", {}).pop("relevance", None)
-    (dest / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    return dest
-
-
 def _library(root: Path, model: Path, n_shapes: int, real: bool) -> tuple[Path, dict[str, shapes.Spec]]:
     photos, data = root / "photos", root / "data"
-    photos.mkdir()
-    rng = np.random.default_rng(11)
-    combos = [c for c in shapes.all_combos() if c[1] != "purple"]  # purple: an absent colour
-    specs: dict[str, shapes.Spec] = {}
-    for i in range(n_shapes):
-        spec = shapes.Spec(*combos[int(rng.integers(len(combos)))], bg_seed=2000 + i)
-        if i < 4:  # a few red circles
-            spec = shapes.Spec(
-                "circle", "red", shapes.SIZES[i % 3], shapes.POSITIONS[i % 5], bg_seed=2000 + i
-            )
-        path = photos / f"s{i:03d}.png"
-        shapes.render(spec, 96).save(path)
-        specs[str(path)] = spec
+    specs = shape_photos(photos, n_shapes)
     if real:
         for name in SAMPLES:
             sample_photo(name).save(photos / f"{name}.jpg", quality=90)
@@ -55,7 +31,7 @@ def _library(root: Path, model: Path, n_shapes: int, real: bool) -> tuple[Path, 
 
 @pytest.fixture(scope="module")
 def uncalibrated(shapes_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _uncalibrated_model(shapes_model, tmp_path_factory.mktemp("models") / "shapes-uncalibrated")
+    return uncalibrated_model(shapes_model, tmp_path_factory.mktemp("models") / "shapes-uncalibrated")
 
 
 def search(data: Path, *args: str) -> dict:
