@@ -53,7 +53,8 @@ relevance line:
   photos: how far a result stands out from the query's scores over the library; a copy always passes.
   Results below the line are marked weak ("passed": false in --json); a query with none above it says
   "no good matches". --strictness 1 (loosest) … 5 (strictest); 3, the default, is the model's calibrated
-  line (a model without a calibration says "uncalibrated").
+  line (a model without a calibration says "uncalibrated"; 'photosearch models calibrate' sets its text
+  line on your own library, without labels).
 """
 
 
