@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from photosearch.errors import PhotoSearchError
 from photosearch.library.library import Library
 from photosearch.search import selfcal
 from photosearch.search.cutoff import save_rule
@@ -102,5 +103,8 @@ def calibrate_model(lib: Library, model_id: str | None = None) -> Calibrated:
 
 def text_line_source(lib: Library, model_id: str) -> str:
     """Where ``model_id``'s text line comes from in ``lib``, in words (``LineSource``: "calibrated on this
-    library", "calibrated for this model", "uncalibrated")."""
-    return selfcal.LibraryLine(lib.catalog, lib.runtime(model_id)).line_and_source("text")[1].value
+    library", "calibrated for this model", "uncalibrated"); "" when the model cannot be read."""
+    try:
+        return selfcal.LibraryLine(lib.catalog, lib.runtime(model_id)).line_and_source("text")[1].value
+    except PhotoSearchError:
+        return ""

@@ -151,8 +151,11 @@ def _models(args: argparse.Namespace) -> int:
         return handed
     paths = _paths(args)
     if args.action == "list":
+        from photosearch.app.calibrate import text_line_source
+
         with _open(args) as lib:
             listing = app_models.list_models(paths, lib)
+            sources = {r.id: text_line_source(lib, r.id) for r in listing.installed}
         data = {
             "active": listing.active,
             "switching_to": listing.switching_to,
@@ -161,6 +164,7 @@ def _models(args: argparse.Namespace) -> int:
             "installed": [r.to_json() for r in listing.installed],
             "available": [r.to_json() for r in listing.available],
             "text_readers": [r.to_json() for r in listing.text_readers],
+            "relevance_lines": sources,  # installed model -> where its text line comes from in this library
         }
 
         def human() -> Iterable[str]:
@@ -178,6 +182,9 @@ def _models(args: argparse.Namespace) -> int:
                 )
                 if r.runs:
                     yield f"   {'':32} runs: {r.runs}"
+                if sources.get(r.id):
+                    hint = " ('photosearch models calibrate')" if sources[r.id] == "uncalibrated" else ""
+                    yield f"   {'':32} relevance line for text: {sources[r.id]}{hint}"
             if listing.switching_to:
                 yield f"   (> switching to {listing.switching_to}: 'photosearch index' finishes it)"
             yield "available to install (photosearch models install NAME):"

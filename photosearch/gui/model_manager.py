@@ -215,11 +215,9 @@ class ModelManagerDialog(QDialog):
             self.details.setText("")
             return
         bits = [r.quality_details, r.licence_note, f"Runs here as {r.runs}" if r.runs else ""]
-        if r.installed and lib is not None:
-            try:
-                bits.append(f"Relevance line for text: {text_line_source(lib, r.id)}")
-            except PhotoSearchError:  # a broken package: its row says so elsewhere
-                log.debug("no line source for %s", r.id, exc_info=True)
+        source = text_line_source(lib, r.id) if r.installed and lib is not None else ""
+        if source:
+            bits.append(f"Relevance line for text: {source}")
         if r.unverified:
             bits.append(
                 "Unverified: its file list is not known in advance; the files are listed from the hub and "

@@ -48,6 +48,9 @@ def test_calibrate_on_this_library_draws_a_text_line_that_holds(uncalibrated: Pa
     nonsense = search(data, "xyzzy qwerty")
     assert not nonsense["no_good_matches"]  # no line: everything "passes", nonsense too
 
+    listed = invoke(data, "models", "list", "--json").json()
+    assert listed["relevance_lines"] == {"shapes-uncalibrated": "uncalibrated"}
+
     out = invoke(data, "models", "calibrate")
     assert out.code == 0, out.stderr
     said = out.stdout
@@ -66,6 +69,9 @@ def test_calibrate_on_this_library_draws_a_text_line_that_holds(uncalibrated: Pa
     assert rule.calibrated and rule.source is RuleSource.LIBRARY and rule.kinds == ("text",)
     assert rule.details["photos"] == n and rule.details["queries"] == 480
     assert f"margin of {rule.threshold('text'):.2f}" in said
+
+    listed = invoke(data, "models", "list").stdout
+    assert "relevance line for text: calibrated on this library" in listed
 
     res = search(data, "a red circle")
     line = res["cutoff"]
