@@ -104,8 +104,14 @@ def answer(
     eng: SearchEngine, lib: er.LibrarySet, qs: list[er.TextQuery], line: float | None
 ) -> list[er.Outcome]:
     """The text queries answered through the engine with ``line`` (None: no line, every result passes)."""
-    eng.cutoff = CutoffRule({"text": -1e9 if line is None else line}, calibrated=True)
+    use_line(eng, line)
     return er.run_text(eng, lib, qs, use=True, strictness=3)
+
+
+def use_line(eng: SearchEngine, line: float | None) -> None:
+    """The engine's text line as ``models calibrate`` stores it: the text kind only (photo and composed queries
+    keep the model's own lines)."""
+    eng.cutoff = CutoffRule({"text": -1e9 if line is None else line}, calibrated=True, kinds=("text",))
 
 
 def by_group(outs: list[er.Outcome]) -> str:
@@ -116,14 +122,16 @@ def by_group(outs: list[er.Outcome]) -> str:
     )
 
 
-def consume_like_eval_relevance(lib: er.LibrarySet, rng: np.random.Generator) -> None:
+def consume_like_eval_relevance(
+    lib: er.LibrarySet, rng: np.random.Generator
+) -> list[tuple[str, er.TextQuery]]:
     """Draw from ``rng`` what eval_relevance.py's report draws after a library's text queries (the variants of
-    its photo queries; the composed queries of the mixed library), so the next library's queries are the same."""
+    its photo queries; the composed queries of the mixed library), so the next library's queries are the same;
+    returns the composed queries (its own)."""
     for name, key in lib.photo_of.items():
         if name == f"{key}.jpg":
             er.variants(Image.open(lib.folder / name).convert("RGB"), rng)
-    if lib.name == "mixed":
-        er.composed_queries(lib, rng, 150)
+    return er.composed_queries(lib, rng, 150) if lib.name == "mixed" else []
 
 
 def report(
@@ -135,6 +143,7 @@ def report(
     theta: float,
     verbose: bool,
     name: str,
+    composed: list[tuple[str, er.TextQuery]] | None = None,
 ) -> str:
     """One report library: self-calibrate it (no labels), answer its queries with each line; a summary line."""
     if lib.name == "real only":
@@ -166,6 +175,14 @@ def report(
             for o in outs:
                 if not o.correct:
                     print(f"      wrong: [{o.group}] {o.text!r} margin {o.top_z:.2f}")
+    if composed:  # a photo changed by words: the words meet the text line (eval_relevance's composed queries)
+        for label, line in (("labelled line", theta), ("self-calibrated", sc.line), ("no line", None)):
+            use_line(eng, line)
+            outs = er.run_composed(eng, lib, composed, True, 3)
+            m = [o.correct for o in outs if o.expect_match]
+            n = [o.correct for o in outs if not o.expect_match]
+            print(f"    composed, {label:<16}: match {np.mean(m):.3f} (n={len(m)})  no match {np.mean(n):.3f} "
+                  f"(n={len(n)})")  # fmt: skip
     # photo queries keep their own line: every library photo as the query finds itself first, passing
     ids, _ = eng.catalog.embeddings(eng.runtime.id, dim=eng.runtime.dim)
     files = [f.path for _, f in eng.catalog.visible_files_for_labels(ids.tolist())]
@@ -263,8 +280,8 @@ def main() -> None:
         for lib in sets["rep"]:
             eng = engine(lib)
             qs = er.text_queries(lib, rng, 120, 60)
-            consume_like_eval_relevance(lib, rng)
-            summary.append(report(eng, lib, qs, share, guard, theta, args.verbose, f"seed 2, {lib.name}"))
+            cq = consume_like_eval_relevance(lib, rng)
+            summary.append(report(eng, lib, qs, share, guard, theta, args.verbose, f"seed 2, {lib.name}", cq))
         for seed in args.extra_seeds:  # other shapes, other pastes, other queries on the same report photos
             rng = np.random.default_rng(seed)
             print(f"report, another draw (seed {seed}) of the report libraries and queries:")
