@@ -16,9 +16,9 @@ import numpy as np
 from photosearch.errors import PhotoSearchError
 from photosearch.library.library import Library
 from photosearch.search import selfcal
-from photosearch.search.cutoff import save_rule
+from photosearch.search.cutoff import forget_rule, save_rule
 
-__all__ = ["Calibrated", "LibraryTooSmall", "calibrate_model", "text_line_source"]
+__all__ = ["Calibrated", "LibraryTooSmall", "calibrate_model", "forget_calibration", "text_line_source"]
 
 LibraryTooSmall = selfcal.LibraryTooSmall
 
@@ -108,3 +108,12 @@ def text_line_source(lib: Library, model_id: str) -> str:
         return selfcal.LibraryLine(lib.catalog, lib.runtime(model_id)).line_and_source("text")[1].value
     except PhotoSearchError:
         return ""
+
+
+def forget_calibration(lib: Library, model_id: str | None = None) -> dict[str, Any]:
+    """Undo ``calibrate_model``: drop this library's line for ``model_id`` (default: the model in use); the
+    model's own line (or none: uncalibrated) applies again. Returns ``model``, ``forgotten`` (there was one)
+    and ``now`` (where the text line comes from afterwards)."""
+    rt = lib.runtime(model_id)
+    forgotten = forget_rule(lib.catalog, rt.id)
+    return {"model": rt.id, "forgotten": forgotten, "now": text_line_source(lib, rt.id)}

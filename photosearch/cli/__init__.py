@@ -258,6 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", help="(calibrate) the model to calibrate on this library (default: the one in use)"
     )
     m.add_argument(
+        "--forget",
+        action="store_true",
+        help="(calibrate) drop this library's calibration: the model's own line again",
+    )
+    m.add_argument(
         "--script",
         action="append",
         default=[],

@@ -76,6 +76,13 @@ def cmd_models(args: argparse.Namespace) -> int:
         return e.exit_code
 
 
+def _forgot(gone: dict[str, Any]) -> str:
+    """``models calibrate --forget`` in words."""
+    if not gone["forgotten"]:
+        return f"{gone['model']} had no calibration on this library; its text line: {gone['now']}"
+    return f"forgot this library's calibration of {gone['model']}; its text line now: {gone['now']}"
+
+
 def _handed_over(args: argparse.Namespace) -> int | None:
     """``models import/install/use`` while the window (or ``photosearch watch``) owns the library: the owner
     does it and shows it at once; we print its answer. None when no process owns the library."""
@@ -105,6 +112,7 @@ def _handed_over(args: argparse.Namespace) -> int | None:
                 "use": getattr(args, "use", False),
                 "allow_unverified": getattr(args, "allow_unverified", False),
                 "scripts": list(getattr(args, "script", None) or []),
+                "forget": getattr(args, "forget", False),
             },
             on_progress=relay,
             timeout=3600,
@@ -115,6 +123,10 @@ def _handed_over(args: argparse.Namespace) -> int | None:
         if bar is not None:
             bar.close()
     by = "(done by the running PhotoSearch)"
+    if args.action == "calibrate" and "forgotten" in answer:
+        gone = {k: v for k, v in answer.items() if k != "action"}
+        _emit(args, gone, lambda: [_forgot(gone), by])
+        return 0
     if args.action == "calibrate":
         from photosearch.app.calibrate import Calibrated
 
@@ -290,9 +302,13 @@ def _models(args: argparse.Namespace) -> int:
         )
         return 0
     if args.action == "calibrate":
-        from photosearch.app.calibrate import calibrate_model
+        from photosearch.app.calibrate import calibrate_model, forget_calibration
 
         with _open(args, write=True, purpose="photosearch models calibrate") as lib:
+            if getattr(args, "forget", False):
+                gone = forget_calibration(lib, getattr(args, "model", None) or args.name)
+                _emit(args, gone, lambda: [_forgot(gone)])
+                return 0
             done = calibrate_model(lib, getattr(args, "model", None) or args.name)
         _emit(args, done.to_json(), done.lines)
         return 0

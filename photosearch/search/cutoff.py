@@ -247,3 +247,11 @@ def load_rule(meta: _Meta, model_id: str) -> CutoffRule:
 
 def save_rule(meta: _Meta, model_id: str, rule: CutoffRule) -> None:
     meta.set_meta(META_KEY.format(model_id=model_id), json.dumps(rule.to_json()))
+
+
+def forget_rule(meta: _Meta, model_id: str) -> bool:
+    """Drop the library's own rule for ``model_id`` (the model's line applies again); False: there was none."""
+    key = META_KEY.format(model_id=model_id)
+    had = meta.get_meta(key) is not None
+    meta.set_meta(key, None)
+    return had

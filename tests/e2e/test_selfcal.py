@@ -96,6 +96,12 @@ def test_calibrate_on_this_library_draws_a_text_line_that_holds(uncalibrated: Pa
     assert done["before"] == "calibrated on this library"
     assert done["line"] == pytest.approx(rule.threshold("text"), abs=1e-3)  # the same library: the same line
 
+    # and undone: the model's own line (none) again
+    gone = invoke(data, "models", "calibrate", "--forget")
+    assert gone.code == 0 and "forgot this library's calibration of shapes-uncalibrated" in gone.stdout
+    assert search(data, "a red circle")["cutoff"]["calibration"] == "uncalibrated"
+    assert "had no calibration" in invoke(data, "models", "calibrate", "--forget").stdout
+
 
 def test_a_library_too_small_is_refused_in_plain_words(uncalibrated: Path, tmp_path: Path) -> None:
     data, _ = _library(tmp_path, uncalibrated, 12, real=False)
