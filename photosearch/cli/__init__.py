@@ -244,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--json", action="store_true", help="progress events as JSON lines on stdout")
     w.set_defaults(func=cmd_watch)
 
-    m = sub.add_parser("models", parents=[common], help="list, import, use or remove models")
+    m = sub.add_parser("models", parents=[common], help="list, import, use, remove or calibrate models")
     m.add_argument("action", choices=["list", "install", "import", "use", "remove", "calibrate"])
     m.add_argument("name", nargs="?", help="model id, or a folder for import")
     m.add_argument("--use", action="store_true", help="(import, install) make it the active model")
