@@ -13,14 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from photosearch.errors import PhotoSearchError
+from photosearch.errors import LibraryTooSmall, PhotoSearchError
 from photosearch.library.library import Library
 from photosearch.search import selfcal
 from photosearch.search.cutoff import forget_rule, save_rule
 
 __all__ = ["Calibrated", "LibraryTooSmall", "calibrate_model", "forget_calibration", "text_line_source"]
-
-LibraryTooSmall = selfcal.LibraryTooSmall
 
 
 @dataclass(frozen=True)

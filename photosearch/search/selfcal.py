@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 
-from photosearch.errors import QueryError
 from photosearch.models.encoders import ModelRuntime
 from photosearch.search.cutoff import BACKGROUND_SIZE, CutoffRule, RuleSource
 from photosearch.search.line import BANK_TOP
@@ -65,10 +64,6 @@ MIN_PHOTOS = 2 * TOP_K
 #: depend on the others, only which photos are a query's top ``k`` does).
 MAX_PHOTOS = 50_000
 SEED = 20_261_206
-
-
-class LibraryTooSmall(QueryError):
-    """Too few photos to calibrate on (:data:`MIN_PHOTOS`)."""
 
 
 class NoMatchKind(str, Enum):
