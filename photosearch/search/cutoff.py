@@ -22,7 +22,9 @@ something absent (its best photo only half-matching) does not.
 Thresholds are per query kind (``text``, ``image``, ``composed``). Defaults suit CLIP-style models; a
 model's own thresholds can be calibrated from labelled queries (:func:`calibrate`: queries that have a
 match and queries that don't) and stored in the catalog (:func:`save_rule`, key ``cutoff:<model id>``),
-where the search engine finds them.
+where the search engine finds them. ``photosearch models calibrate`` stores such a rule without labels
+(:mod:`photosearch.search.selfcal`): it sets the text kind only (``CutoffRule.kinds``) and says where it came
+from (``RuleSource.LIBRARY``).
 """
 
 from __future__ import annotations

@@ -6,14 +6,18 @@ that *cannot* describe any photo — pronounceable nonsense, keyboard mashes, wo
 model's own tokenizer vocabulary, random letters of other alphabets, non-pictorial emoji, file names, words
 without meaning. Each runs through the same margin as a real query (:func:`photosearch.search.line.bank_margin`
 over the query's top ``k`` photos by score, exactly as a search ranks them), and the line is set where at most
-a small share of them would pass (Neyman–Pearson: the false-pass rate is what is controlled; the share was
-chosen on the calibration split of ``benchmarks/eval_relevance.py``, see ``benchmarks/eval_selfcal.py``).
+a small share of them would pass (Neyman–Pearson: the false-pass rate is what is controlled), never below 0
+(:data:`FLOOR`), plus a :data:`GUARD`. The share and the guard were chosen on the calibration split of
+``benchmarks/eval_relevance.py`` (``benchmarks/eval_selfcal.py``, which also reports the result).
 
-What this does not see: queries that *mean* something the library lacks (an absent colour, an everyday scene
-in a library without one). Nothing label-free can tell "absent" from "present" — it would need to know the
-library's content. Such queries are judged by the line set from nonsense; how well that holds is measured in
-``benchmarks/eval_selfcal.py``. Nor does it see the match side (real queries with matches): a line set from
-negatives alone can only be too strict if the model's matches sit no higher than its nonsense.
+What generated queries cannot stand for: queries that *mean* something the library lacks (an absent colour, an
+everyday scene in a library without one). Telling "absent" from "present" needs to know the library's content,
+which is what labels are. The guard stands in for them; it is one constant, chosen on one model (the shapes test
+model), so how it carries to another model is an assumption. Nor is the match side seen (real queries with
+matches): a line set from negatives can only be too strict where a model's matches sit near its nonsense. On the
+shapes model the generated queries' margins sit near 0 (it was trained to read nonsense as "a photo"), so there
+the floor and the guard carry the line; the generated part matters for a model whose nonsense reaches positive
+margins in some library.
 
 The generator here is the product's own, with its own alphabets and seed: the evaluation's no-match queries
 (``models/tools/photo_negatives.py``) stay unseen by it.
