@@ -66,6 +66,10 @@ class FolderRefused(QueryError):
     photos (a data folder, a virtual environment, a cache). The message says why; nothing was changed."""
 
 
+class LibraryTooSmall(QueryError):
+    """Too few photos to calibrate a model's relevance line on (``photosearch models calibrate``)."""
+
+
 class ConfirmationNeeded(PhotoSearchError):
     """A change that needs the person's yes first (adding a disk's root, a home or a system folder): the CLI
     asks for ``--yes``, the GUI for a confirmation. ``estimate`` says what would be scanned."""

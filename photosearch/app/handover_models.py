@@ -82,4 +82,10 @@ def models_request(args: dict[str, Any], lib: Any, progress: Progress) -> dict[s
             "chosen": True,
             "active": lib.active_model_id(),
         }
+    if action == "calibrate":
+        from photosearch.app.calibrate import calibrate_model, forget_calibration
+
+        if args.get("forget"):
+            return {"action": action, **forget_calibration(lib, name or None)}
+        return {"action": action, **calibrate_model(lib, name or None).to_json()}
     raise HandoverError(f"the running PhotoSearch cannot do 'models {action}'", 2)

@@ -53,7 +53,8 @@ relevance line:
   photos: how far a result stands out from the query's scores over the library; a copy always passes.
   Results below the line are marked weak ("passed": false in --json); a query with none above it says
   "no good matches". --strictness 1 (loosest) … 5 (strictest); 3, the default, is the model's calibrated
-  line (a model without a calibration says "uncalibrated").
+  line (a model without a calibration says "uncalibrated"; 'photosearch models calibrate' sets its text
+  line on your own library, without labels).
 """
 
 
@@ -243,8 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--json", action="store_true", help="progress events as JSON lines on stdout")
     w.set_defaults(func=cmd_watch)
 
-    m = sub.add_parser("models", parents=[common], help="list, import, use or remove models")
-    m.add_argument("action", choices=["list", "install", "import", "use", "remove"])
+    m = sub.add_parser("models", parents=[common], help="list, import, use, remove or calibrate models")
+    m.add_argument("action", choices=["list", "install", "import", "use", "remove", "calibrate"])
     m.add_argument("name", nargs="?", help="model id, or a folder for import")
     m.add_argument("--use", action="store_true", help="(import, install) make it the active model")
     m.add_argument(
@@ -253,6 +254,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="(use) only choose the model; 'photosearch index' or 'watch' re-embeds and switches",
     )
     m.add_argument("--dry-run", action="store_true", help="(install) print the exact URLs it would request")
+    m.add_argument(
+        "--model", help="(calibrate) the model to calibrate on this library (default: the one in use)"
+    )
+    m.add_argument(
+        "--forget",
+        action="store_true",
+        help="(calibrate) drop this library's calibration: the model's own line again",
+    )
     m.add_argument(
         "--script",
         action="append",
@@ -312,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
-    if args.command == "models" and args.action != "list" and not args.name:
+    if args.command == "models" and args.action not in ("list", "calibrate") and not args.name:
         parser.error(f"models {args.action} needs a NAME")
     try:
         return int(args.func(args) or 0)

@@ -1,4 +1,4 @@
-"""``photosearch models``: list, install, import, use, remove. Parses and prints; every model verb is
+"""``photosearch models``: list, install, import, use, remove, calibrate. Parses and prints; every model verb is
 ``photosearch.app.models`` (checked by the ``cli-through-app`` import contract)."""
 
 from __future__ import annotations
@@ -76,6 +76,13 @@ def cmd_models(args: argparse.Namespace) -> int:
         return e.exit_code
 
 
+def _forgot(gone: dict[str, Any]) -> str:
+    """``models calibrate --forget`` in words."""
+    if not gone["forgotten"]:
+        return f"{gone['model']} had no calibration on this library; its text line: {gone['now']}"
+    return f"forgot this library's calibration of {gone['model']}; its text line now: {gone['now']}"
+
+
 def _handed_over(args: argparse.Namespace) -> int | None:
     """``models import/install/use`` while the window (or ``photosearch watch``) owns the library: the owner
     does it and shows it at once; we print its answer. None when no process owns the library."""
@@ -84,7 +91,9 @@ def _handed_over(args: argparse.Namespace) -> int | None:
 
     from photosearch.app.handover import NoOwner, hand_over
 
-    if args.action not in ("import", "install", "use") or not args.name or getattr(args, "dry_run", False):
+    if args.action == "calibrate":
+        args.name = getattr(args, "model", None) or args.name
+    elif args.action not in ("import", "install", "use") or not args.name or getattr(args, "dry_run", False):
         return None
     name = os.path.abspath(os.path.expanduser(args.name)) if args.action == "import" else args.name
     bar = DownloadBar(quiet=args.quiet or args.json) if args.action == "install" else None
@@ -103,6 +112,7 @@ def _handed_over(args: argparse.Namespace) -> int | None:
                 "use": getattr(args, "use", False),
                 "allow_unverified": getattr(args, "allow_unverified", False),
                 "scripts": list(getattr(args, "script", None) or []),
+                "forget": getattr(args, "forget", False),
             },
             on_progress=relay,
             timeout=3600,
@@ -113,6 +123,16 @@ def _handed_over(args: argparse.Namespace) -> int | None:
         if bar is not None:
             bar.close()
     by = "(done by the running PhotoSearch)"
+    if args.action == "calibrate" and "forgotten" in answer:
+        gone = {k: v for k, v in answer.items() if k != "action"}
+        _emit(args, gone, lambda: [_forgot(gone), by])
+        return 0
+    if args.action == "calibrate":
+        from photosearch.app.calibrate import Calibrated
+
+        done = Calibrated(**{k: v for k, v in answer.items() if k != "action"})
+        _emit(args, done.to_json(), lambda: [*done.lines(), by])
+        return 0
     if args.action == "import":
         lines = [
             f"installed model {answer['installed']} ({answer['layout']} layout)",
@@ -143,8 +163,11 @@ def _models(args: argparse.Namespace) -> int:
         return handed
     paths = _paths(args)
     if args.action == "list":
+        from photosearch.app.calibrate import text_line_source
+
         with _open(args) as lib:
             listing = app_models.list_models(paths, lib)
+            sources = {r.id: text_line_source(lib, r.id) for r in listing.installed}
         data = {
             "active": listing.active,
             "switching_to": listing.switching_to,
@@ -153,6 +176,7 @@ def _models(args: argparse.Namespace) -> int:
             "installed": [r.to_json() for r in listing.installed],
             "available": [r.to_json() for r in listing.available],
             "text_readers": [r.to_json() for r in listing.text_readers],
+            "relevance_lines": sources,  # installed model -> where its text line comes from in this library
         }
 
         def human() -> Iterable[str]:
@@ -170,6 +194,9 @@ def _models(args: argparse.Namespace) -> int:
                 )
                 if r.runs:
                     yield f"   {'':32} runs: {r.runs}"
+                if sources.get(r.id):
+                    hint = " ('photosearch models calibrate')" if sources[r.id] == "uncalibrated" else ""
+                    yield f"   {'':32} relevance line for text: {sources[r.id]}{hint}"
             if listing.switching_to:
                 yield f"   (> switching to {listing.switching_to}: 'photosearch index' finishes it)"
             yield "available to install (photosearch models install NAME):"
@@ -273,6 +300,17 @@ def _models(args: argparse.Namespace) -> int:
                 "('photosearch index' continues the switch)"
             ],
         )
+        return 0
+    if args.action == "calibrate":
+        from photosearch.app.calibrate import calibrate_model, forget_calibration
+
+        with _open(args, write=True, purpose="photosearch models calibrate") as lib:
+            if getattr(args, "forget", False):
+                gone = forget_calibration(lib, getattr(args, "model", None) or args.name)
+                _emit(args, gone, lambda: [_forgot(gone)])
+                return 0
+            done = calibrate_model(lib, getattr(args, "model", None) or args.name)
+        _emit(args, done.to_json(), done.lines)
         return 0
     if args.action == "remove":
         with _open(args, write=True, purpose="photosearch models remove") as lib:

@@ -156,7 +156,10 @@ def _print_results(
             return
         line = resp.extra.get("cutoff") or {}
         if line and line.get("threshold", 0) is None:
-            yield "(no relevance line: this model is uncalibrated, so its results are not sorted into good and weak)"
+            yield (
+                "(no relevance line: this model is uncalibrated, so its results are not sorted into good and weak; "
+                "'photosearch models calibrate' sets one on this library)"
+            )
         elif line and not line.get("calibrated", True):
             yield "(this model's relevance line is uncalibrated: a default one)"
         if resp.no_good_matches:

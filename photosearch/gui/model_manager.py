@@ -1,8 +1,8 @@
 """The model manager (⚙ → Models…): the installed models with the active one marked, size on disk, licence,
 languages, published quality and what each needs; install from the registry with progress and cancel;
 import a folder of any supported layout; switch (the background re-embed, the old model serving until it
-is done); remove. Every verb is ``photosearch.app.models``; this module only binds widgets and runs the
-long ones on a worker thread.
+is done); remove; calibrate the relevance line on this library (``photosearch.app.calibrate``). Every verb is
+``photosearch.app``'s; this module only binds widgets and runs the long ones on a worker thread.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from photosearch.app import models as app_models
+from photosearch.app.calibrate import calibrate_model, text_line_source
 from photosearch.config import Paths
 from photosearch.errors import Cancelled, PhotoSearchError
 from photosearch.gui.text_readers_panel import IMPORT as IMPORT_READER
@@ -119,6 +120,11 @@ class ModelManagerDialog(QDialog):
         self.use_button = QPushButton("Use this model", self)
         self.import_button = QPushButton("Import a model folder…", self)
         self.remove_button = QPushButton("Remove", self)
+        self.calibrate_button = QPushButton("Calibrate on this library", self)
+        self.calibrate_button.setToolTip(
+            "Set the line between good and weak matches for text searches on your own photos, with queries "
+            "made up to match nothing (no labels, nothing leaves the computer)"
+        )
         self.close_button = QPushButton("Close", self)
         for b in (
             self.install_button,
@@ -126,6 +132,7 @@ class ModelManagerDialog(QDialog):
             self.use_button,
             self.import_button,
             self.remove_button,
+            self.calibrate_button,
         ):
             row.addWidget(b)
         row.addStretch(1)
@@ -142,6 +149,7 @@ class ModelManagerDialog(QDialog):
         self.use_button.clicked.connect(self.use_selected)
         self.import_button.clicked.connect(self.import_interactive)
         self.remove_button.clicked.connect(self.remove_selected)
+        self.calibrate_button.clicked.connect(self.calibrate_selected)
         self.close_button.clicked.connect(self.reject)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.refresh()
@@ -200,11 +208,16 @@ class ModelManagerDialog(QDialog):
         self.install_button.setEnabled(idle and r is not None and not r.installed)
         self.use_button.setEnabled(idle and r is not None and r.installed and not r.active)
         self.remove_button.setEnabled(idle and r is not None and r.installed)
+        lib = self.host.library
+        self.calibrate_button.setEnabled(idle and r is not None and r.installed and lib is not None)
         self.import_button.setEnabled(idle)
         if r is None:
             self.details.setText("")
             return
         bits = [r.quality_details, r.licence_note, f"Runs here as {r.runs}" if r.runs else ""]
+        source = text_line_source(lib, r.id) if r.installed and lib is not None else ""
+        if source:
+            bits.append(f"Relevance line for text: {source}")
         if r.unverified:
             bits.append(
                 "Unverified: its file list is not known in advance; the files are listed from the hub and "
@@ -394,6 +407,16 @@ class ModelManagerDialog(QDialog):
         if r.active:
             self.host.model_changed()
 
+    # -- calibrate ---------------------------------------------------------------------------------
+    def calibrate_selected(self) -> None:
+        """``photosearch models calibrate`` for the selected model, on a worker thread."""
+        r = self.selected()
+        lib = self.host.library
+        if r is None or not r.installed or lib is None or self.busy:
+            return
+        self._set_busy("calibrate", f"Calibrating {r.name} on this library…")
+        self._run("calibrate", lambda: calibrate_model(lib, r.id))
+
     # -- results -----------------------------------------------------------------------------------
     def _done(self, what: str, result: Any) -> None:
         self._control = None
@@ -416,6 +439,12 @@ class ModelManagerDialog(QDialog):
             self.refresh(result.id)
             if chosen:
                 self.host.model_changed()
+        elif what == "calibrate":
+            self.status.setText(
+                f"Calibrated on this library: {plural(result.photos, 'photo')}, {result.queries} made-up queries "
+                f"of which {100 * result.passed:.1f} % pass; the line for text searches is now {result.line:.2f}."
+            )
+            self.refresh(result.model)
         elif what == "switch":
             if result == "switched":
                 self.status.setText("Switched: searches now use the new model.")

@@ -22,7 +22,9 @@ something absent (its best photo only half-matching) does not.
 Thresholds are per query kind (``text``, ``image``, ``composed``). Defaults suit CLIP-style models; a
 model's own thresholds can be calibrated from labelled queries (:func:`calibrate`: queries that have a
 match and queries that don't) and stored in the catalog (:func:`save_rule`, key ``cutoff:<model id>``),
-where the search engine finds them.
+where the search engine finds them. ``photosearch models calibrate`` stores such a rule without labels
+(:mod:`photosearch.search.selfcal`): it sets the text kind only (``CutoffRule.kinds``) and says where it came
+from (``RuleSource.LIBRARY``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Protocol
 
 import numpy as np
@@ -146,27 +149,57 @@ class QueryStats:
         return (score - self.centre) / self.scale
 
 
+class RuleSource(str, Enum):
+    """Where a stored rule's thresholds came from."""
+
+    LABELLED = "labelled"  # labelled queries (a benchmark, a test)
+    LIBRARY = "library"  # ``photosearch models calibrate``: generated queries on this library, no labels
+
+
 @dataclass
 class CutoffRule:
-    """z-value thresholds per query kind; ``calibrated`` says whether they came from labelled queries."""
+    """z-value thresholds per query kind; ``calibrated`` says whether they came from a calibration.
+
+    ``kinds``: the query kinds the rule sets (None: every kind; a self-calibration sets only ``text``, and the
+    other kinds keep the model's line); ``source`` and ``details``: how it was reached, for the person."""
 
     thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     calibrated: bool = False
+    kinds: tuple[str, ...] | None = None
+    source: RuleSource = RuleSource.LABELLED
+    details: dict[str, Any] = field(default_factory=dict)
 
     def threshold(self, kind: str) -> float:
         return float(self.thresholds.get(kind, DEFAULT_THRESHOLDS.get(kind, 3.0)))
+
+    def sets(self, kind: str) -> bool:
+        """Whether this rule (rather than the model's own line) decides ``kind``."""
+        return self.kinds is None or kind in self.kinds
 
     def passes(self, kind: str, z: float) -> bool:
         return bool(z >= self.threshold(kind))
 
     def to_json(self) -> dict[str, Any]:
-        return {"thresholds": self.thresholds, "calibrated": self.calibrated}
+        out: dict[str, Any] = {"thresholds": self.thresholds, "calibrated": self.calibrated}
+        if self.kinds is not None:
+            out["kinds"] = list(self.kinds)
+        if self.source is not RuleSource.LABELLED or self.details:
+            out["source"] = self.source.value
+            out["details"] = self.details
+        return out
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> CutoffRule:
         th = dict(DEFAULT_THRESHOLDS)
         th.update({str(k): float(v) for k, v in dict(d.get("thresholds", {})).items()})
-        return cls(th, bool(d.get("calibrated", False)))
+        kinds = d.get("kinds")
+        return cls(
+            th,
+            bool(d.get("calibrated", False)),
+            None if kinds is None else tuple(str(k) for k in kinds),
+            RuleSource(d.get("source", RuleSource.LABELLED.value)),
+            dict(d.get("details") or {}),
+        )
 
 
 def calibrate(match_z: list[float] | np.ndarray, nomatch_z: list[float] | np.ndarray) -> float:
@@ -216,3 +249,11 @@ def load_rule(meta: _Meta, model_id: str) -> CutoffRule:
 
 def save_rule(meta: _Meta, model_id: str, rule: CutoffRule) -> None:
     meta.set_meta(META_KEY.format(model_id=model_id), json.dumps(rule.to_json()))
+
+
+def forget_rule(meta: _Meta, model_id: str) -> bool:
+    """Drop the library's own rule for ``model_id`` (the model's line applies again); False: there was none."""
+    key = META_KEY.format(model_id=model_id)
+    had = meta.get_meta(key) is not None
+    meta.set_meta(key, None)
+    return had

@@ -27,7 +27,10 @@ through, 5 only the clearest matches.
 "composed": θ, "source": "…"}``), written by ``benchmarks/eval_relevance.py --write-calibration`` from
 labelled queries on libraries the reported figures never use. A model without one is reported as
 *uncalibrated*: its text results are not cut at all (where a margin means "a clear match" depends on the model,
-and a guessed line misfires), its photo queries use the defaults below. A per-library rule stored in the catalog (``cutoff.save_rule``) overrides it.
+and a guessed line misfires), its photo queries use the defaults below. A per-library rule stored in the catalog
+(``cutoff.save_rule``) overrides it for the kinds it sets: ``photosearch models calibrate`` sets the text line
+from queries generated to match nothing, run on the person's own library (:mod:`photosearch.search.selfcal`; no
+labels), and the line is then reported as "calibrated on this library".
 
 **Passing** is decided once, here and in :mod:`photosearch.search.relevance`: a result passes when it is above
 the line, when it was found by a filter alone (browsing: every match of a pure filter passes), or by the
@@ -37,7 +40,7 @@ words read in the photo (:mod:`photosearch.search.text_match`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import Enum, IntEnum
 from typing import Any
 
 import numpy as np
@@ -74,6 +77,15 @@ class Strictness(IntEnum):
 
 
 DEFAULT_STRICTNESS = Strictness.CALIBRATED
+
+
+class LineSource(str, Enum):
+    """Where a query kind's line comes from, in the words a response reports (``line_info``'s
+    ``calibration``)."""
+
+    LIBRARY = "calibrated on this library"  # photosearch models calibrate (no labels, generated queries)
+    MODEL = "calibrated for this model"  # the model package's own calibration (labelled queries)
+    UNCALIBRATED = "uncalibrated"
 
 
 def shift(kind: str, strictness: int) -> float:

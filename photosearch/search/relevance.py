@@ -20,6 +20,7 @@ from photosearch.search.cutoff import (
     Background,
     CutoffRule,
     QueryStats,
+    RuleSource,
     load_rule,
 )
 from photosearch.search.line import (
@@ -27,6 +28,7 @@ from photosearch.search.line import (
     DEFAULT_LINE,
     DEFAULT_STRICTNESS,
     NEAR_COPY,
+    LineSource,
     ModelCalibration,
     bank_margin,
     shift,
@@ -64,19 +66,29 @@ class RelevanceCutoff:
     background_size: int
     _lock: threading.Lock
     _cutoff: CutoffRule | None
+    _cutoff_given: bool
+    _cutoff_key: tuple[int, int] | None
     _background: Background | None
     _background_count: int
     _counts: dict[str, tuple[tuple[int, int], int]]
 
     @property
     def cutoff(self) -> CutoffRule:
-        if self._cutoff is None:
+        """The library's own rule for this model (catalog meta), read again when the catalog changed — a
+        ``photosearch models calibrate`` handed to a running window takes effect at its next search. A rule
+        given to the engine (its constructor, this property's setter) stays."""
+        given = getattr(self, "_cutoff_given", self._cutoff is not None)
+        if given and self._cutoff is not None:
+            return self._cutoff
+        key = self.catalog.change_counter()
+        if self._cutoff is None or getattr(self, "_cutoff_key", None) != key:
             self._cutoff = load_rule(self.catalog, self.runtime.id)
+            self._cutoff_key, self._cutoff_given = key, False
         return self._cutoff
 
     @cutoff.setter
     def cutoff(self, rule: CutoffRule) -> None:
-        self._cutoff = rule
+        self._cutoff, self._cutoff_given = rule, True
 
     def _cached_count(self, name: str, compute: Callable[[], int]) -> int:
         """A COUNT over the catalog, recomputed only when the catalog changed (a full count costs
@@ -170,19 +182,31 @@ class RelevanceCutoff:
     def line(self, kind: str, strictness: int = DEFAULT_STRICTNESS) -> tuple[float, bool]:
         """(threshold, calibrated) for a query kind at ``strictness``: a rule calibrated on this library
         (stored in the catalog) first, else the model's calibration, else the defaults."""
+        threshold, source = self.line_and_source(kind, strictness)
+        return threshold, source is not LineSource.UNCALIBRATED
+
+    def line_and_source(self, kind: str, strictness: int = DEFAULT_STRICTNESS) -> tuple[float, LineSource]:
+        """:meth:`line`, saying where the line came from."""
         rule_kind = "image" if kind in ("similar", "several") else kind
         rule = self.cutoff
         default = DEFAULT_THRESHOLDS.get(rule_kind)
-        if rule.calibrated or rule.thresholds.get(rule_kind, default) != default:
-            base, calibrated = rule.threshold(rule_kind), rule.calibrated
+        if rule.sets(rule_kind) and (rule.calibrated or rule.thresholds.get(rule_kind, default) != default):
+            base = rule.threshold(rule_kind)
+            if not rule.calibrated:
+                source = LineSource.UNCALIBRATED
+            elif rule.source is RuleSource.LIBRARY:
+                source = LineSource.LIBRARY
+            else:
+                source = LineSource.MODEL
         else:
             cal = self.calibration
             if not cal.calibrated and rule_kind == "text":
                 # a text line is only as good as its calibration: a model without one draws none (every
                 # result passes) and says it is uncalibrated, rather than guess — a misfiring line is worse
-                return -np.inf, False
-            base, calibrated = cal.thresholds.get(rule_kind, DEFAULT_LINE.get(rule_kind, 3.0)), cal.calibrated
-        return base + shift(rule_kind, strictness), calibrated
+                return -np.inf, LineSource.UNCALIBRATED
+            base = cal.thresholds.get(rule_kind, DEFAULT_LINE.get(rule_kind, 3.0))
+            source = LineSource.MODEL if cal.calibrated else LineSource.UNCALIBRATED
+        return base + shift(rule_kind, strictness), source
 
     def vectors_in_order(self, labels: list[int]) -> np.ndarray | None:
         """The stored embeddings of ``labels``, row for row (the catalog returns rows in its own order, not the
@@ -237,7 +261,7 @@ class RelevanceCutoff:
 
     def line_info(self, kind: str, strictness: int = DEFAULT_STRICTNESS, use: bool = True) -> dict[str, Any]:
         """The line as a response reports it (``calibrated`` False: the model has no calibration yet)."""
-        threshold, calibrated = self.line(kind, strictness)
+        threshold, source = self.line_and_source(kind, strictness)
         rule = (
             "z = (score - the best everyday caption's score for the photo) / the captions' spread"
             if kind == "text"
@@ -250,7 +274,8 @@ class RelevanceCutoff:
             + ("" if np.isfinite(threshold) else " (no line: uncalibrated)"),
             "threshold": float(threshold) if np.isfinite(threshold) else None,
             "strictness": int(strictness),
-            "calibrated": calibrated,
+            "calibrated": source is not LineSource.UNCALIBRATED,
+            "calibration": source.value,
             "applied": use,
         }
 
