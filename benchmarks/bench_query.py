@@ -10,6 +10,14 @@ Python ``sorted`` over every (score, index) pair — ``rclip.model.Model.compute
 and a best-case numpy brute force (``argpartition``). Recall@10 vs exact is measured on 500 query
 vectors offset from the clusters (``vectors/queries.npy``) through ``SearchEngine.search_vector`` and on
 the text queries' own vectors.
+
+``--composed`` (issue 20): the cost of a composed query ("this photo, but …") on the benchmark-size random-weight
+ViT-B-32-256 at 10k photos, the reference a 12 MP JPEG not in the library: the previous reference encoding (the
+photo and its mirror image: two image-tower calls, ``fusion.mirrored`` + ``fusion.with_mirror``) against the
+current one (the photo and its views: ``fusion.views``, one batch of ``fusion.N_VIEWS``), end to end and the
+reference's encoding alone, alternating old/new per query in one process (so load changes hit both).
+
+    python benchmarks/bench_query.py --composed [--queries 20]
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import INPUTS, percentile, require_inputs, run_child, write_result
+from _common import INPUTS, cpu_header, load_avg, percentile, require_inputs, run_child, write_result
 
 SIZES = {"100k": ("lib100k", 100_000), "1m": ("lib1m", 1_000_000)}
 
@@ -127,15 +135,92 @@ def child(size: str, n_queries: int, k: int) -> dict:
     }
 
 
+def composed_child(n_queries: int, k: int) -> dict:
+    from photosearch.config import Paths
+    from photosearch.library.library import Library
+    from photosearch.search import fusion
+    from photosearch.search.engine import SearchEngine
+
+    lib = Library(Paths.resolve(INPUTS / "lib10k"))
+    rt = lib.runtime()
+    eng = SearchEngine(lib.catalog, rt, lib.vector_index(rt.id))
+    refs = sorted((INPUTS / "corpus" / "jpeg").glob("*.jpg"))
+    words = ("at night", "in winter", "but red", "with people", "at the beach", "in black and white")
+
+    def old(ref: Path, text: str) -> tuple[float, float]:
+        t0 = time.perf_counter()
+        v, label = eng.image_vector(ref)
+        m = fusion.mirrored(rt.image, ref)
+        enc = time.perf_counter() - t0
+        resp = eng.search_composed_vector(
+            fusion.with_mirror(v, m), text, k, exclude={label} if label else set()
+        )
+        assert resp.results
+        return enc * 1000, (time.perf_counter() - t0) * 1000
+
+    def new(ref: Path, text: str) -> tuple[float, float]:
+        t0 = time.perf_counter()
+        eng.image_vector(ref)
+        fusion.views(rt.image, ref)
+        enc = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        resp = eng.search_composed(ref, text, k)
+        assert resp.results
+        return enc * 1000, (time.perf_counter() - t0) * 1000
+
+    for i in range(2):  # warm up: sessions, background sample, caption bank
+        old(refs[i], f"{words[i]} warm old")
+        new(refs[i], f"{words[i]} warm new")
+    res: dict[str, dict[str, list[float]]] = {"old": {"enc": [], "e2e": []}, "new": {"enc": [], "e2e": []}}
+    for i in range(n_queries):
+        ref = refs[(2 + i) % len(refs)]
+        order = (("old", old), ("new", new)) if i % 2 == 0 else (("new", new), ("old", old))
+        for name, fn in order:  # distinct words per call: each pays its text encoding
+            enc, e2e = fn(ref, f"{words[i % len(words)]} {name} {i}")
+            res[name]["enc"].append(enc)
+            res[name]["e2e"].append(e2e)
+    out: dict = {"photos": lib.catalog.visible_count(), "variant": rt.image.variant, "views": fusion.N_VIEWS}
+    for name, r in res.items():
+        for part, xs in r.items():
+            out[f"{name}_{part}_ms"] = {"p50": percentile(xs, 50), "mean": float(np.mean(xs)), "n": len(xs)}
+    lib.close()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", nargs="+", choices=sorted(SIZES), default=["100k", "1m"])
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--child", choices=sorted(SIZES))
+    ap.add_argument("--composed", action="store_true", help="the composed query's cost (issue 20), see above")
+    ap.add_argument("--composed-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child, args.queries, args.k)))
+        return 0
+    if args.composed_child:
+        print(json.dumps(composed_child(args.queries, args.k)))
+        return 0
+    if args.composed:
+        print(cpu_header())
+        require_inputs(INPUTS / "lib10k" / ".stamp", INPUTS / "corpus")
+        n = min(args.queries, 40)
+        r = run_child([str(Path(__file__)), "--composed-child", "--queries", str(n), "--k", str(args.k)])
+        print(
+            f"composed query at {r['photos']:,} photos (image tower: {r['variant']}), {n} references "
+            f"(12 MP JPEGs, not in the library), alternating; load average {load_avg():.1f}:"
+        )
+        for name, what in (
+            ("old", "photo + mirror image (2 tower calls)"),
+            ("new", f"photo + {r['views']} views (2 calls)"),
+        ):
+            e, t = r[f"{name}_enc_ms"], r[f"{name}_e2e_ms"]
+            print(
+                f"  {what:<38} reference encoding p50 {e['p50']:.0f} ms (mean {e['mean']:.0f}); "
+                f"whole query p50 {t['p50']:.0f} ms (mean {t['mean']:.0f})"
+            )
+        write_result("bench_query_composed", r)
         return 0
     out = {}
     for size in args.sizes:

@@ -330,12 +330,14 @@ class SearchEngine(RelevanceCutoff):
             strictness,
         )
 
-    def composed_scorer(self, v: np.ndarray, t: np.ndarray, weight: float, fusion: str) -> Scorer:
-        qs = fusion_mod.query_vectors(v, t, weight, fusion)
-        vn, tn = qs[0], qs[1]
+    def composed_scorer(
+        self, v: np.ndarray, t: np.ndarray, weight: float, fusion: str, views: np.ndarray | None = None
+    ) -> Scorer:
+        qs = fusion_mod.query_vectors(v, t, weight, fusion, views)
+        vn, tn = fusion_mod.normalize(v), qs[1]
 
         def score(vecs: np.ndarray) -> np.ndarray:
-            return fusion_mod.score(vn, tn, vecs, weight, fusion)
+            return fusion_mod.score(vn, tn, vecs, weight, fusion, views)
 
         def bound(last: np.ndarray) -> float:
             return fusion_mod.bound(last, weight, fusion)
@@ -377,7 +379,7 @@ class SearchEngine(RelevanceCutoff):
             cutoff=cutoff,
             exclude={label} if label is not None else set(),
             strictness=strictness,
-            mirror=fusion_mod.mirrored(self.runtime.image, image),
+            views=fusion_mod.views(self.runtime.image, image),
         )
 
     def search_composed_vector(
@@ -394,17 +396,17 @@ class SearchEngine(RelevanceCutoff):
         exclude: set[int] | None = None,
         strictness: int = DEFAULT_STRICTNESS,
         extra: dict[str, Any] | None = None,
-        mirror: np.ndarray | None = None,
+        views: np.ndarray | None = None,
     ) -> SearchResponse:
-        """A composed query from a reference *vector* (one photo's, or what several photos share); ``mirror``:
-        the reference photo's mirror image's vector (:func:`fusion.with_mirror`)."""
+        """A composed query from a reference *vector* (one photo's, or what several photos share); ``views``:
+        the reference photo's views' vectors (:func:`fusion.views`)."""
         if fusion not in fusion_mod.FUSIONS:
             raise QueryError(f"unknown fusion {fusion!r}; choose one of {', '.join(fusion_mod.FUSIONS)}")
         if not 0.0 <= weight <= 1.0:
             raise QueryError("the image/text balance must be between 0 and 1")
         v = fusion_mod.normalize(np.asarray(v, dtype=np.float32))
         t = self.text_vector(text.strip())
-        scorer = self.composed_scorer(fusion_mod.with_mirror(v, mirror), t, weight, fusion)
+        scorer = self.composed_scorer(v, t, weight, fusion, views)
         results = self.run(scorer, k, filters, set(exclude or ()), pool=pool, same_as=v)
         return self._respond(
             results,
