@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 EXACT_FILTER_MAX = 4096
 #: Embeddings this close to the reference count as the same picture (left out of composed/similar results).
 SAME_PICTURE = 1.0 - 1e-5
+#: How many composed-query references' views are kept (:meth:`SearchEngine.reference_views`).
+VIEWS_CACHE = 16
 
 
 class SearchEngine(RelevanceCutoff):
@@ -67,6 +69,7 @@ class SearchEngine(RelevanceCutoff):
         self.runtime = runtime
         self.index = index
         self._text_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._views_cache: OrderedDict[tuple[Any, ...], np.ndarray | None] = OrderedDict()
         self._lock = threading.Lock()
         self._delta_ids = np.zeros(0, np.int64)
         self._delta_vecs = np.zeros((0, runtime.dim), np.float32)
@@ -379,8 +382,30 @@ class SearchEngine(RelevanceCutoff):
             cutoff=cutoff,
             exclude={label} if label is not None else set(),
             strictness=strictness,
-            views=fusion_mod.views(self.runtime.image, image),
+            views=self.reference_views(image),
         )
+
+    def reference_views(self, image: str | Path | Image.Image) -> np.ndarray | None:
+        """:func:`fusion.views` of a composed query's reference; a file's are kept for the next queries with it
+        (the image/text balance moved, other words, more results) until the file changes."""
+        if isinstance(image, Image.Image):
+            return fusion_mod.views(self.runtime.image, image)
+        path = os.path.normpath(os.path.abspath(str(image)))
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        key = (self.runtime.id, self.runtime.image.variant, path, st.st_size, st.st_mtime_ns)
+        with self._lock:
+            if key in self._views_cache:
+                self._views_cache.move_to_end(key)
+                return self._views_cache[key]
+        vv = fusion_mod.views(self.runtime.image, path)
+        with self._lock:
+            self._views_cache[key] = vv
+            while len(self._views_cache) > VIEWS_CACHE:
+                self._views_cache.popitem(last=False)
+        return vv
 
     def search_composed_vector(
         self,

@@ -207,3 +207,31 @@ def test_the_exact_change_still_comes_first(shapes_model: Path, tmp_path: Path) 
             assert Path(first) == files[_exact_change(ref, words)], (ref, words)
     finally:
         lib.close()
+
+
+def test_a_reference_is_seen_in_its_views_once_until_it_changes(shapes_model: Path, tmp_path: Path) -> None:
+    """Moving the image/text balance or changing the words re-runs the query without encoding the views again;
+    an edited reference is seen afresh."""
+    case = VIEW_CASES[0]
+    lib, files = _library(tmp_path, shapes_model, [case[0], case[2], case[3]])
+    try:
+        eng = SearchEngine(lib.catalog, lib.runtime(), lib.vector_index())
+        enc = eng.runtime.image
+        ref = files[case[0]]
+        first = eng.search_composed(ref, "blue", 3, cutoff=False)
+        before = enc.calls
+        again = eng.search_composed(ref, "blue", 3, weight=0.3, cutoff=False)
+        eng.search_composed(ref, "green", 3, cutoff=False)
+        assert enc.calls == before  # the stored embedding and the kept views: no image-tower call
+        assert [r.label for r in again.results] and first.results
+        kept = eng.reference_views(ref)
+        assert kept is not None and enc.calls == before
+        np.testing.assert_allclose(kept, fusion.views(enc, ref), rtol=1e-5, atol=1e-6)
+        shapes.render(Spec("circle", "red", "large", "centre", "plain", 3), 128).save(ref)  # edited in place
+        before = enc.calls
+        changed = eng.reference_views(ref)
+        assert changed is not None and enc.calls == before + fusion.N_VIEWS
+        assert not np.allclose(changed, kept, atol=1e-3)
+        np.testing.assert_allclose(changed, fusion.views(enc, ref), rtol=1e-5, atol=1e-6)
+    finally:
+        lib.close()
