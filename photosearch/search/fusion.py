@@ -26,8 +26,8 @@ Chosen on the shapes test model's calibration library of ``benchmarks/eval_relev
 asked colour first / the exact change first where the library has one (n = 509), by ``benchmarks/eval_composed.py``:
 
 * the photo alone 0.536 / 0.870; with its mirror image averaged in at weight 0.25 / 0.5 / 1: 0.590 / 0.652 /
-  0.675 and 0.866 / 0.862 / 0.695 (the previous search: 0.5). All four flips and rotations averaged: 0.589;
-  modality-gap corrections: 0.544 at best.
+  0.675 and 0.866 / 0.862 / 0.695 (the previous search: 0.5). Measured before, not in that script: all four
+  flips and rotations averaged 0.589; modality-gap corrections 0.544 at best.
 * views *averaged* into the reference do not help: 4 moves by 1/8, 1/4, 3/8 of the side 0.280–0.562 (exact
   change 0.155–0.851); zooms 0.483–0.556; even the same shape actually rendered at every other place, averaged
   in, reaches only 0.748 with the exact change at 0.251 (0.688 / 0.843 at a weight that keeps it).
@@ -35,9 +35,9 @@ asked colour first / the exact change first where the library has one (n = 509),
   mirror's 0.862): mirror + 4 diagonal moves by 1/4 + zoom in/out **0.726 / 0.862**; without the zooms 0.717 /
   0.861; moves by 1/5 0.721 / 0.859, by 3/10 0.690 / 0.859; discount 0.85 / 0.9 / 0.95: 0.699 / 0.730 / 0.738
   and 0.866 / 0.857 / 0.733. Ideal views (the same shape actually rendered at every other place and size,
-  the best one discounted by 0.8–1) would reach 0.709 / 0.864 to 0.825 / 0.340. Other composed-query changes tried and dropped: whitening the image space with the
-  library's covariance (0.211–0.486), capping the words' score at a library percentile (no change), the fusion
-  weight 0.6 / 0.7 (no gain).
+  the best one discounted by 0.8–1) would reach 0.709 / 0.864 to 0.825 / 0.340. Dropped: whitening the image
+  space with the library's covariance (0.211–0.435), capping the words' score at a library percentile (0.721–
+  0.726, exact change 0.851–0.859), the fusion weight 0.6 / 0.7 with the mirror (0.643 / 0.626; a one-off run, not in the script).
 
 On the report library (other photos, other shapes) the same 960-query measure went 0.655 / 0.878 (mirror) →
 0.732 / 0.865; the report's 50 composed match queries 0.600 → 0.640. What stands in the way of more: this test
