@@ -26,6 +26,9 @@ Queries:
   result has the reference's shape in that colour and passes. Printed apart: how often the first result is such
   a match (retrieval), how often a match first passes (the line), and what the model's image embedding allows
   (among the photos of the asked colour, by ground truth, is the one most like the reference of its shape?).
+  Also, on each mixed library, every rendered shape × every other colour it exists in, through the search
+  (ranking only): the right shape first, and the exact change first where the library has one — the measure
+  ``benchmarks/eval_composed.py`` chooses the reference's views on.
 
 Calibration picks the text line (zero-shot margin, :mod:`photosearch.search.line`) that best separates the
 calibration queries (balanced accuracy, ``cutoff.calibrate``), pooled over both library kinds — one calibration
