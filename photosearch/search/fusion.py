@@ -46,6 +46,13 @@ model's eyesight: its image embedding gives a shared shape 0.18 of cosine and a 
 queries still wrong, 178 put the circle's hexagon twin first or the reverse; counting those two as one shape the
 rate would be 0.911 (report 0.895), and references of the other shapes come out right in 0.861 of queries on
 both libraries. With the views, the image part's own ceiling (words made perfect) is 0.66 of the report queries.
+
+Cost (``python benchmarks/bench_query.py --composed``, ViT-B-32-256 random weights, 12 MP JPEGs, 2 threads on a
+shared 2-core AMD EPYC at load 7–8, two runs of 20 and 30 references): the views take 952–1290 ms (fp32) and
+996–1158 ms (int8) against the mirror image's 227–322 / 268–305 ms, 3.7–4.2× — about 0.7–1 s more on the first
+query with a reference; a reference not in the library costs its own encoding (552–682 ms) either way. The views
+of a reference file are kept (``SearchEngine.reference_views``), so the next queries with it (the image/text
+balance moved, other words) encode nothing.
 """
 
 from __future__ import annotations
