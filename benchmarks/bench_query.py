@@ -10,6 +10,16 @@ Python ``sorted`` over every (score, index) pair — ``rclip.model.Model.compute
 and a best-case numpy brute force (``argpartition``). Recall@10 vs exact is measured on 500 query
 vectors offset from the clusters (``vectors/queries.npy``) through ``SearchEngine.search_vector`` and on
 the text queries' own vectors.
+
+``--composed`` (issue 20): what a composed query ("this photo, but …") adds for its reference on the
+benchmark-size random-weight ViT-B-32-256 (``_inputs/models``; fp32 and, when made, its int8 tower): the previous
+encoding (its mirror image, one more image-tower call: ``fusion.mirrored``) against the current one (its views:
+``fusion.views``, one decode and one batch of ``fusion.N_VIEWS``), on 12 MP JPEGs from ``_inputs/corpus``,
+alternating old/new per photo in one process (so load changes hit both); and, for a reference not in the library,
+its own encoding (``image_vector``), which both pay. The rest of the query (ANN over a few more vectors, exact
+re-scoring) is not timed here.
+
+    python benchmarks/bench_query.py --composed [--queries 20]
 """
 
 from __future__ import annotations
@@ -23,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import INPUTS, percentile, require_inputs, run_child, write_result
+from _common import INPUTS, cpu_header, load_avg, percentile, require_inputs, run_child, write_result
 
 SIZES = {"100k": ("lib100k", 100_000), "1m": ("lib1m", 1_000_000)}
 
@@ -127,15 +137,86 @@ def child(size: str, n_queries: int, k: int) -> dict:
     }
 
 
+def composed_child(n_queries: int, model: str) -> dict:
+    """The reference's encoding, old and new, alternating per reference photo; per image-tower variant."""
+    from photosearch.models.encoders import ModelRuntime
+    from photosearch.search import fusion
+
+    rt = ModelRuntime.from_path(INPUTS / "models" / model)
+    refs = sorted((INPUTS / "corpus" / "jpeg").glob("*.jpg"))
+    variants = [("fp32", rt.package.manifest.vision.file)]
+    int8 = rt.package.root / "visual.int8.onnx"
+    if int8.exists():
+        variants.append(("int8", int8.name))
+
+    def old(ref: Path) -> float:  # the mirror image: a second tower call
+        t0 = time.perf_counter()
+        assert fusion.mirrored(rt.image, ref) is not None
+        return (time.perf_counter() - t0) * 1000
+
+    def new(ref: Path) -> float:  # the views: one batch of N_VIEWS
+        t0 = time.perf_counter()
+        assert fusion.views(rt.image, ref) is not None
+        return (time.perf_counter() - t0) * 1000
+
+    def photo(ref: Path) -> float:  # the photo itself when it is not in the library (image_vector)
+        t0 = time.perf_counter()
+        rt.image.encode_paths([ref], exact=True)
+        return (time.perf_counter() - t0) * 1000
+
+    out: dict = {"model": model, "views": fusion.N_VIEWS, "threads": rt.settings.intra_op_threads}
+    for variant, file in variants:
+        rt.image.use_variant(variant, file)
+        for ref in refs[:2]:  # warm up: the session, the allocator
+            old(ref), new(ref), photo(ref)
+        res: dict[str, list[float]] = {"old": [], "new": [], "photo": []}
+        for i in range(n_queries):
+            ref = refs[(2 + i) % len(refs)]
+            order = (("old", old), ("new", new)) if i % 2 == 0 else (("new", new), ("old", old))
+            for name, fn in order:
+                res[name].append(fn(ref))
+            res["photo"].append(photo(ref))
+        out[variant] = {
+            name: {"p50": percentile(xs, 50), "mean": float(np.mean(xs)), "n": len(xs)}
+            for name, xs in res.items()
+        }
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", nargs="+", choices=sorted(SIZES), default=["100k", "1m"])
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--child", choices=sorted(SIZES))
+    ap.add_argument("--composed", action="store_true", help="the composed query's cost (issue 20), see above")
+    ap.add_argument("--composed-child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--model", default="vit-b-32-256-random", help="with --composed: a model in _inputs/models"
+    )
     args = ap.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child, args.queries, args.k)))
+        return 0
+    if args.composed_child:
+        print(json.dumps(composed_child(args.queries, args.model)))
+        return 0
+    if args.composed:
+        print(cpu_header())
+        require_inputs(INPUTS / "models" / args.model / "manifest.json", INPUTS / "corpus")
+        n = min(args.queries, 40)
+        r = run_child([str(Path(__file__)), "--composed-child", "--queries", str(n), "--model", args.model])
+        print(f"composed query, the reference's encoding on {args.model} ({r['threads']} threads), {n} references "
+              f"(12 MP JPEGs), old and new alternating; load average {load_avg():.1f}:")  # fmt: skip
+        for variant in ("fp32", "int8"):
+            if variant not in r:
+                continue
+            o, w, ph = r[variant]["old"], r[variant]["new"], r[variant]["photo"]
+            print(f"  {variant}: mirror image (old) p50 {o['p50']:.0f} ms (mean {o['mean']:.0f}); {r['views']} views "
+                  f"(new) p50 {w['p50']:.0f} ms (mean {w['mean']:.0f}); ratio {w['p50'] / o['p50']:.2f}x. "
+                  f"A reference not in the library also costs its own encoding, p50 {ph['p50']:.0f} ms: "
+                  f"{o['p50'] + ph['p50']:.0f} -> {w['p50'] + ph['p50']:.0f} ms")  # fmt: skip
+        write_result("bench_query_composed", r)
         return 0
     out = {}
     for size in args.sizes:

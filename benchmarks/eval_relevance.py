@@ -26,6 +26,9 @@ Queries:
   result has the reference's shape in that colour and passes. Printed apart: how often the first result is such
   a match (retrieval), how often a match first passes (the line), and what the model's image embedding allows
   (among the photos of the asked colour, by ground truth, is the one most like the reference of its shape?).
+  Also, on each mixed library, every rendered shape × every other colour it exists in, through the search
+  (ranking only): the right shape first, and the exact change first where the library has one — the measure
+  ``benchmarks/eval_composed.py`` chooses the reference's views on.
 
 Calibration picks the text line (zero-shot margin, :mod:`photosearch.search.line`) that best separates the
 calibration queries (balanced accuracy, ``cutoff.calibrate``), pooled over both library kinds — one calibration
@@ -329,11 +332,13 @@ def run_composed(
 
 
 def composed_ceiling(
-    eng: SearchEngine, lib: LibrarySet, qs: list[tuple[str, TextQuery]], mirror: bool = False
+    eng: SearchEngine, lib: LibrarySet, qs: list[tuple[str, TextQuery]], reference: str = "photo"
 ) -> tuple[float, int]:
     """What the model's image embedding allows a composed query: with the words' part made perfect (only photos
-    of the asked colour, by ground truth), how often the one most like the reference (cosine) has its shape.
-    ``mirror``: the reference as composed queries use it (with its mirror image, :func:`fusion.with_mirror`)."""
+    of the asked colour, by ground truth), how often the one most like the reference has its shape.
+    ``reference``: "photo" (the photo's own vector, cosine), "mirror" (with its mirror image at
+    :data:`fusion.MIRROR_WEIGHT`, the previous search) or "views" (:func:`fusion.likeness` over its views, as the
+    search does now)."""
     ids, vecs = eng.catalog.embeddings(eng.runtime.id, dim=eng.runtime.dim)
     files = dict(eng.catalog.visible_files_for_labels(ids.tolist()))
     names = [Path(files[int(i)].path).name if int(i) in files else "" for i in ids]
@@ -349,11 +354,41 @@ def composed_ceiling(
             if n != ref and (s := lib.specs.get(n)) and s.colour == q.attrs["colour"]
         ]
         v = x[row[ref]]
-        if mirror:
-            v = fusion.with_mirror(v, fusion.mirrored(eng.runtime.image, lib.folder / ref))
-        best = cand[int(np.argmax(x[cand] @ v))]
+        views = fusion.views(eng.runtime.image, lib.folder / ref) if reference != "photo" else None
+        if reference == "mirror":
+            like = x[cand] @ fusion.reference(v, views)
+        else:
+            like = fusion.likeness(v, views, x[cand])
+        best = cand[int(np.argmax(like))]
         hits.append(lib.specs[names[best]].shape == q.attrs["shape"])
     return float(np.mean(hits)) if hits else 0.0, len(hits)
+
+
+def composed_all(eng: SearchEngine, lib: LibrarySet) -> tuple[float, int, float, int]:
+    """Every rendered shape as the reference × every other colour that some photo has that shape in ("this, but
+    <colour>"), through the search (ranking only, no line): how often the first result has the reference's shape
+    in that colour, and — where the library has the reference changed exactly as asked (same shape, size and
+    place in that colour) — how often that exact change comes first. (rate, n, exact rate, n exact)"""
+    specs = lib.specs
+    colours = sorted({s.colour for s in specs.values()})
+    hit: list[bool] = []
+    exact_first: list[bool] = []
+    for ref in (n for n in specs if n.startswith("shape")):
+        sp = specs[ref]
+        for c in colours:
+            attrs = {"shape": sp.shape, "colour": c}
+            if c == sp.colour or not any(shapes.matches(s, attrs) for s in specs.values()):
+                continue
+            top = Path(eng.search_composed(lib.folder / ref, c, 1, cutoff=False).results[0].path).name
+            hit.append(top in specs and shapes.matches(specs[top], attrs))
+            exact = {
+                n
+                for n, s in specs.items()
+                if n != ref and (s.shape, s.colour, s.size, s.position) == (sp.shape, c, sp.size, sp.position)
+            }
+            if exact:
+                exact_first.append(top in exact)
+    return float(np.mean(hit)), len(hit), float(np.mean(exact_first)), len(exact_first)
 
 
 def run_photos(
@@ -466,6 +501,9 @@ def main() -> None:
             cal_out += run_text(eng, lib, qs, use=False, strictness=3)
             if lib.name == "mixed":
                 comp_out += run_composed(eng, lib, composed_queries(lib, rng, 150), use=False, strictness=3)
+                a, na, e, ne = composed_all(eng, lib)
+                print(f"composed, every rendered shape x every other colour (calibration library): right shape "
+                      f"first {a:.3f} (n={na}), the exact change first {e:.3f} (n={ne})")  # fmt: skip
         # a photo changed by words: the words meet the text line; the result's likeness to the reference keeps the
         # default composed line (not calibrated here: comp_out only reports how the text margins spread)
         cpos = [o.top_z for o in comp_out if o.expect_match and o.top_relevant]
@@ -516,10 +554,15 @@ def main() -> None:
                 cq = composed_queries(lib, rng, 150)
                 outs += run_composed(eng, lib, cq, True, args.strictness)
                 rate, n = composed_ceiling(eng, lib, cq)
-                mrate, _ = composed_ceiling(eng, lib, cq, mirror=True)
+                mrate, _ = composed_ceiling(eng, lib, cq, "mirror")
+                vrate, _ = composed_ceiling(eng, lib, cq, "views")
                 print(f"  composed, what the model's image embedding allows: among the photos of the asked colour "
                       f"(ground truth), the one most like the reference has its shape in {rate:.3f} of {n} queries "
-                      f"({mrate:.3f} with the reference counted with its mirror image, as the search does)")  # fmt: skip
+                      f"({mrate:.3f} with the reference counted with its mirror image; {vrate:.3f} by its likeness "
+                      f"over its views, as the search does)")  # fmt: skip
+                a, na, e, ne = composed_all(eng, lib)
+                print(f"  composed, every rendered shape x every other colour (report library): right shape first "
+                      f"{a:.3f} (n={na}), the exact change first {e:.3f} (n={ne})")  # fmt: skip
             print(f"  library '{lib.name}' ({eng.catalog.visible_count()} files):")
             for label, (rate, n) in rates(outs).items():
                 print(f"    {label:<48} {rate:.3f}  (n={n})")

@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 EXACT_FILTER_MAX = 4096
 #: Embeddings this close to the reference count as the same picture (left out of composed/similar results).
 SAME_PICTURE = 1.0 - 1e-5
+#: How many composed-query references' views are kept (:meth:`SearchEngine.reference_views`).
+VIEWS_CACHE = 16
 
 
 class SearchEngine(RelevanceCutoff):
@@ -67,6 +69,7 @@ class SearchEngine(RelevanceCutoff):
         self.runtime = runtime
         self.index = index
         self._text_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._views_cache: OrderedDict[tuple[Any, ...], np.ndarray | None] = OrderedDict()
         self._lock = threading.Lock()
         self._delta_ids = np.zeros(0, np.int64)
         self._delta_vecs = np.zeros((0, runtime.dim), np.float32)
@@ -330,12 +333,14 @@ class SearchEngine(RelevanceCutoff):
             strictness,
         )
 
-    def composed_scorer(self, v: np.ndarray, t: np.ndarray, weight: float, fusion: str) -> Scorer:
-        qs = fusion_mod.query_vectors(v, t, weight, fusion)
-        vn, tn = qs[0], qs[1]
+    def composed_scorer(
+        self, v: np.ndarray, t: np.ndarray, weight: float, fusion: str, views: np.ndarray | None = None
+    ) -> Scorer:
+        qs = fusion_mod.query_vectors(v, t, weight, fusion, views)
+        vn, tn = fusion_mod.normalize(v), qs[1]
 
         def score(vecs: np.ndarray) -> np.ndarray:
-            return fusion_mod.score(vn, tn, vecs, weight, fusion)
+            return fusion_mod.score(vn, tn, vecs, weight, fusion, views)
 
         def bound(last: np.ndarray) -> float:
             return fusion_mod.bound(last, weight, fusion)
@@ -377,8 +382,30 @@ class SearchEngine(RelevanceCutoff):
             cutoff=cutoff,
             exclude={label} if label is not None else set(),
             strictness=strictness,
-            mirror=fusion_mod.mirrored(self.runtime.image, image),
+            views=self.reference_views(image),
         )
+
+    def reference_views(self, image: str | Path | Image.Image) -> np.ndarray | None:
+        """:func:`fusion.views` of a composed query's reference; a file's are kept for the next queries with it
+        (the image/text balance moved, other words, more results) until the file changes."""
+        if isinstance(image, Image.Image):
+            return fusion_mod.views(self.runtime.image, image)
+        path = os.path.normpath(os.path.abspath(str(image)))
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        key = (self.runtime.id, self.runtime.image.variant, path, st.st_size, st.st_mtime_ns)
+        with self._lock:
+            if key in self._views_cache:
+                self._views_cache.move_to_end(key)
+                return self._views_cache[key]
+        vv = fusion_mod.views(self.runtime.image, path)
+        with self._lock:
+            self._views_cache[key] = vv
+            while len(self._views_cache) > VIEWS_CACHE:
+                self._views_cache.popitem(last=False)
+        return vv
 
     def search_composed_vector(
         self,
@@ -394,17 +421,17 @@ class SearchEngine(RelevanceCutoff):
         exclude: set[int] | None = None,
         strictness: int = DEFAULT_STRICTNESS,
         extra: dict[str, Any] | None = None,
-        mirror: np.ndarray | None = None,
+        views: np.ndarray | None = None,
     ) -> SearchResponse:
-        """A composed query from a reference *vector* (one photo's, or what several photos share); ``mirror``:
-        the reference photo's mirror image's vector (:func:`fusion.with_mirror`)."""
+        """A composed query from a reference *vector* (one photo's, or what several photos share); ``views``:
+        the reference photo's views' vectors (:func:`fusion.views`)."""
         if fusion not in fusion_mod.FUSIONS:
             raise QueryError(f"unknown fusion {fusion!r}; choose one of {', '.join(fusion_mod.FUSIONS)}")
         if not 0.0 <= weight <= 1.0:
             raise QueryError("the image/text balance must be between 0 and 1")
         v = fusion_mod.normalize(np.asarray(v, dtype=np.float32))
         t = self.text_vector(text.strip())
-        scorer = self.composed_scorer(fusion_mod.with_mirror(v, mirror), t, weight, fusion)
+        scorer = self.composed_scorer(v, t, weight, fusion, views)
         results = self.run(scorer, k, filters, set(exclude or ()), pool=pool, same_as=v)
         return self._respond(
             results,
