@@ -168,3 +168,23 @@ def test_an_int8_library_whose_tower_is_gone_falls_back_to_fp32_with_the_indexer
             pass
         assert indexer.runtime.image.path.name == "visual.onnx"
     assert any("which is gone; using fp32" in r.getMessage() for r in caplog.records)
+
+
+def test_the_background_indexer_preloads_the_librarys_tower(
+    ordinary_cpu: None, shapes_model: Path, tmp_path: Path, loads: list[str]
+) -> None:
+    """The window's indexing service loads the image tower on its low-priority thread before any work: the one
+    that embedded the library (not the fp32 graph, loaded for nothing and then replaced)."""
+    from photosearch.indexing.service import IndexingService
+
+    paths, _folder = _library(tmp_path, shapes_model, 240, seed=5)
+    loads.clear()
+    with Library(paths, write=True) as lib:
+        svc = IndexingService(lib, watch=False, read_text=False, pause_on_battery=False)
+        svc.start()
+        try:
+            assert svc.wait_idle(30)
+        finally:
+            svc.stop()
+        assert lib.runtime().image.path.name == "visual.int8.onnx"
+    assert loads == ["visual.int8.onnx"]
