@@ -172,7 +172,13 @@ def composed(args: argparse.Namespace, env: dict[str, str]) -> int:
             line = f"  {name:26s} {st['median']:.2f} ({st['min']:.2f}–{st['max']:.2f})"
             if args.against:
                 a = stats(against[name])
-                line += f"   against: {a['median']:.2f} ({a['min']:.2f}–{a['max']:.2f}); {st['median'] - a['median']:+.2f} s"
+                pairs = [
+                    t - b for t, b in zip(times[name], against[name], strict=True)
+                ]  # same round, back to back
+                line += (
+                    f"   against: {a['median']:.2f} ({a['min']:.2f}–{a['max']:.2f}); paired difference median "
+                    f"{stats(pairs)['median']:+.2f} s, this faster in {sum(d < 0 for d in pairs)}/{len(pairs)} rounds"
+                )
             print(line)
         extra = {}
         text = summary["text"]["median"]
