@@ -4,6 +4,7 @@ same ONNX text model), alternating, distinct queries each run.
 
     python benchmarks/bench_coldstart.py [--repeats 5] [--importtime]
     python benchmarks/bench_coldstart.py --composed [--photos 60] [--repeats 5] [--library DIR] [--model DIR]
+        [--against CHECKOUT]
 
 ``--importtime`` also prints the slowest imports of one ``photosearch search`` run (``python -X importtime``).
 
@@ -15,6 +16,10 @@ benchmark corpus indexed (``photosearch index --no-text``) with the benchmark-si
 export (``benchmarks/_inputs/models/vit-b-32-256-random``, built by build_inputs.py; linked in, as
 bench_index.py does; its int8 image tower already made there), in a temporary folder — or in ``--library
 DIR``, built once and reused by later runs (to compare two versions of the code on the same library).
+``--against CHECKOUT`` (another checkout of the code, e.g. ``git worktree add /tmp/before <commit>``) times
+each case with that code too, back to back with this one in every round (which goes first alternates), on the
+same library: a before/after under the same load. The library's queries encode their photos with the tower
+that embedded it (``image_variant`` in its catalog: int8 when made on this CPU), which is printed.
 """
 
 from __future__ import annotations
@@ -106,6 +111,18 @@ def composed_library(lib: Path, photos: int, model: Path, env: dict[str, str]) -
     return inside, outside
 
 
+def _variant(data: Path, model_id: str) -> str:
+    """What embedded the library's photos (its catalog's ``image_variant:<model>``; "not recorded" before)."""
+    import sqlite3
+
+    con = sqlite3.connect(f"file:{data / 'catalog.sqlite3'}?mode=ro", uri=True)
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = ?", (f"image_variant:{model_id}",)).fetchone()
+    finally:
+        con.close()
+    return str(row[0]) if row else "not recorded"
+
+
 def composed(args: argparse.Namespace, env: dict[str, str]) -> int:
     """``--composed`` (see the module docstring)."""
     model = Path(args.model) if args.model else MODELS / VIT
@@ -115,6 +132,7 @@ def composed(args: argparse.Namespace, env: dict[str, str]) -> int:
     try:
         inside, outside = composed_library(lib, args.photos, model, env)
         data = lib / "data"
+        print(f"library embedded with: {_variant(data, model.name)} image tower", flush=True)
         cases = {
             "text": _search(data, CHANGE),
             "image (library photo)": _search(data, "--image", str(inside)),
@@ -122,34 +140,62 @@ def composed(args: argparse.Namespace, env: dict[str, str]) -> int:
             "image (outside photo)": _search(data, "--image", str(outside)),
             "composed (outside photo)": _search(data, "--image", str(outside), CHANGE),
         }
+        trees = {"this": (ROOT, env)}
+        if args.against:
+            other = Path(args.against).resolve()
+            trees["against"] = (other, dict(env, PYTHONPATH=str(other)))
+            print(f"this code: {ROOT}; against: {other} (each case back to back, alternating)", flush=True)
         for cmd in cases.values():  # once each, untimed: files in the page cache, first-search caches stored
-            _time(cmd, ROOT, env)
+            for cwd, tenv in trees.values():
+                _time(cmd, cwd, tenv)
         print(f"reference photos: {inside} (in the library), {outside} (outside it)", flush=True)
         times: dict[str, list[float]] = {name: [] for name in cases}
+        against: dict[str, list[float]] = {name: [] for name in cases}
         names = list(cases)
         for i in range(args.repeats):  # each round in another order: a drift in load hits every case
             row = []
             for name in names[i % len(names) :] + names[: i % len(names)]:
-                dt, out = _time(cases[name], ROOT, env)
-                if not out.strip():
-                    raise RuntimeError(f"{name}: no results")
-                times[name].append(dt)
-                row.append(f"{name} {dt:.2f}")
+                order = list(trees) if i % 2 == 0 else list(reversed(trees))
+                for tree in order:
+                    cwd, tenv = trees[tree]
+                    dt, out = _time(cases[name], cwd, tenv)
+                    if not out.strip():
+                        raise RuntimeError(f"{name}: no results ({tree})")
+                    (times if tree == "this" else against)[name].append(dt)
+                row.append(
+                    f"{name} {times[name][-1]:.2f}" + (f"/{against[name][-1]:.2f}" if args.against else "")
+                )
             print(f"[{i + 1}/{args.repeats}] " + " | ".join(row) + f" s | load {load_avg():.1f}", flush=True)
         summary = {name: stats(v) for name, v in times.items()}
         print(f"fresh 'photosearch search' processes, {args.photos} photos, {model.name}; median (range), s:")
         for name, st in summary.items():
-            print(f"  {name:26s} {st['median']:.2f} ({st['min']:.2f}–{st['max']:.2f})")
+            line = f"  {name:26s} {st['median']:.2f} ({st['min']:.2f}–{st['max']:.2f})"
+            if args.against:
+                a = stats(against[name])
+                pairs = [
+                    t - b for t, b in zip(times[name], against[name], strict=True)
+                ]  # same round, back to back
+                line += (
+                    f"   against: {a['median']:.2f} ({a['min']:.2f}–{a['max']:.2f}); paired difference median "
+                    f"{stats(pairs)['median']:+.2f} s, this faster in {sum(d < 0 for d in pairs)}/{len(pairs)} rounds"
+                )
+            print(line)
         extra = {}
         text = summary["text"]["median"]
         for where in ("library photo", "outside photo"):
             c, im = summary[f"composed ({where})"]["median"], summary[f"image ({where})"]["median"]
             extra[where] = {"composed_minus_text_s": c - text, "composed_minus_image_s": c - im}
             print(f"  composed ({where}) − text: {c - text:+.2f} s; − image alone: {c - im:+.2f} s")
-        write_result(
-            "bench_coldstart_composed",
-            {"photos": args.photos, "model": model.name, "runs": times, "summary": summary, "extra": extra},
-        )
+        result = {
+            "photos": args.photos,
+            "model": model.name,
+            "runs": times,
+            "summary": summary,
+            "extra": extra,
+        }
+        if args.against:
+            result["against"] = {"code": str(Path(args.against).resolve()), "runs": against}
+        write_result("bench_coldstart_composed", result)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -168,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--photos", type=int, default=60, help="with --composed: the library's photos")
     ap.add_argument("--library", help="with --composed: build the library here once, reuse it after")
     ap.add_argument("--model", help=f"with --composed: the model folder (default _inputs/models/{VIT})")
+    ap.add_argument(
+        "--against", help="with --composed: another checkout of the code, timed alternately (see above)"
+    )
     args = ap.parse_args(argv)
     global LIB
     from _common import cpu_header

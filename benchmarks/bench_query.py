@@ -16,8 +16,12 @@ benchmark-size random-weight ViT-B-32-256 (``_inputs/models``; fp32 and, when ma
 encoding (its mirror image, one more image-tower call: ``fusion.mirrored``) against the current one (its views:
 ``fusion.views``, one decode and one batch of ``fusion.N_VIEWS``), on 12 MP JPEGs from ``_inputs/corpus``,
 alternating old/new per photo in one process (so load changes hit both); and, for a reference not in the library,
-its own encoding (``image_vector``), which both pay. The rest of the query (ANN over a few more vectors, exact
-re-scoring) is not timed here.
+its own encoding (``image_vector``), which both pay. Then whole queries at 10k photos (``lib10k``, built by
+``build_inputs.py --only lib10k``, whose ``models/`` links lead to ``_inputs/models``), in a library opened
+read-only as ``photosearch search`` opens it (``open_engine``), for each of its models (the fp32 export and the
+published int8 one): per reference photo (12 MP, not in the library; a new one each query, so no views are
+cached) a composed query (``search_composed``: the photo, its views, the words, ANN, exact re-scoring,
+cutoff), the photo alone (``search_image``) and words alone (``search_text``), distinct words each time.
 
     python benchmarks/bench_query.py --composed [--queries 20]
 """
@@ -183,6 +187,49 @@ def composed_child(n_queries: int, model: str) -> dict:
     return out
 
 
+def whole_child(n_queries: int, k: int) -> dict:
+    """Whole queries at 10k (``lib10k``): composed, image and text, per model of the library (see above)."""
+    from build_inputs import query_strings
+
+    from photosearch.app.search import open_engine
+    from photosearch.config import Paths
+    from photosearch.library.library import Library
+
+    refs = sorted((INPUTS / "corpus" / "jpeg").glob("*.jpg"))
+    n = min(n_queries, len(refs) - 2)
+    texts = query_strings(2 * n + 4, seed=2020)
+    out: dict = {}
+    with Library(Paths.resolve(INPUTS / "lib10k")) as lib:
+        for model in sorted(p.id for p in lib.installed_models()):
+            eng = open_engine(lib, model)
+            timed = {
+                "composed": lambda i, e=eng: e.search_composed(refs[i], texts[2 * i], k),
+                "image": lambda i, e=eng: e.search_image(refs[i], k),
+                "text": lambda i, e=eng: e.search_text(texts[2 * i + 1], k),
+            }
+            for i in range(2):  # warm up: the sessions, the background sample, the allocator
+                for fn in timed.values():
+                    fn(i)
+            res: dict[str, list[float]] = {name: [] for name in timed}
+            for i in range(2, n + 2):
+                for name, fn in timed.items():
+                    t0 = time.perf_counter()
+                    resp = fn(i)
+                    res[name].append((time.perf_counter() - t0) * 1000)
+                    assert len(resp.results) == k, (name, len(resp.results))
+            out[model] = {
+                "photos": eng.index.stored,
+                "tower": f"{eng.runtime.image.variant} {eng.runtime.image.path.name} on {eng.runtime.image.backend}",
+                **{
+                    name: {"p50": percentile(xs, 50), "mean": float(np.mean(xs)), "n": len(xs)}
+                    for name, xs in res.items()
+                },
+            }
+            eng.runtime.image.release()
+            eng.runtime.text.release()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", nargs="+", choices=sorted(SIZES), default=["100k", "1m"])
@@ -191,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--child", choices=sorted(SIZES))
     ap.add_argument("--composed", action="store_true", help="the composed query's cost (issue 20), see above")
     ap.add_argument("--composed-child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--whole-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument(
         "--model", default="vit-b-32-256-random", help="with --composed: a model in _inputs/models"
     )
@@ -200,6 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.composed_child:
         print(json.dumps(composed_child(args.queries, args.model)))
+        return 0
+    if args.whole_child:
+        print(json.dumps(whole_child(args.queries, args.k)))
         return 0
     if args.composed:
         print(cpu_header())
@@ -216,6 +267,22 @@ def main(argv: list[str] | None = None) -> int:
                   f"(new) p50 {w['p50']:.0f} ms (mean {w['mean']:.0f}); ratio {w['p50'] / o['p50']:.2f}x. "
                   f"A reference not in the library also costs its own encoding, p50 {ph['p50']:.0f} ms: "
                   f"{o['p50'] + ph['p50']:.0f} -> {w['p50'] + ph['p50']:.0f} ms")  # fmt: skip
+        lib10k = INPUTS / "lib10k"
+        if (lib10k / ".stamp").exists():
+            w = run_child([str(Path(__file__)), "--whole-child", "--queries", str(n), "--k", str(args.k)])
+            r["whole_10k"] = w
+            print(f"whole queries at 10k photos (lib10k, read-only, k={args.k}), a new reference photo each query; "
+                  f"load average {load_avg():.1f}:")  # fmt: skip
+            for model, m in w.items():
+                if not isinstance(m, dict):  # run_child's process_wall_s
+                    continue
+                print(f"  {model} ({m['tower']}, {m['photos']:,} photos): composed p50 {m['composed']['p50']:.0f} ms "
+                      f"(mean {m['composed']['mean']:.0f}); image p50 {m['image']['p50']:.0f} ms; "
+                      f"text p50 {m['text']['p50']:.0f} ms (n={m['text']['n']})")  # fmt: skip
+        else:
+            print(
+                f"no {lib10k.name} (python benchmarks/build_inputs.py --only lib10k): whole queries not timed"
+            )
         write_result("bench_query_composed", r)
         return 0
     out = {}

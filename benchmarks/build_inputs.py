@@ -78,6 +78,31 @@ def _stamp(path: Path, params: dict) -> None:
     path.write_text(json.dumps(params))
 
 
+def _link(link: Path, target: Path) -> None:
+    """``link`` → ``target``, both inside ``_inputs``, as a *relative* link (``../../models/<id>``): it resolves
+    from every worktree, whose ``benchmarks/_inputs`` is a symlink to the shared folder. (An absolute link made
+    through one worktree's path broke when that worktree was removed.) An existing link is replaced atomically,
+    so a benchmark running meanwhile never finds it missing."""
+    rel = os.path.relpath(target.resolve(), link.parent.resolve())
+    if link.is_symlink() and os.readlink(link) == rel:
+        return
+    tmp = link.with_name(f".{link.name}.relink")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(rel, target_is_directory=target.is_dir())
+    os.replace(tmp, link)
+
+
+def relink(d: Path) -> None:
+    """Point a built library's model links (``models/<id>``) and an rclip data dir's links at this ``_inputs``'s
+    ``models/`` and ``rclip-data/``, relatively (see ``_link``): repairs a library built with absolute links."""
+    for folder, source in ((d / "models", MODELS), (d, RCLIP_DATA)):
+        if not folder.is_dir():
+            continue
+        for link in folder.iterdir():
+            if link.is_symlink() and (source / link.name).exists():
+                _link(link, source / link.name)
+
+
 # ---------------------------------------------------------------------------------------------------
 # photos
 
@@ -310,12 +335,13 @@ def build_library(n: int, model_ids: list[str], ef_construction: int | None = No
     }
     stamp = d / ".stamp"
     if _reuse_or_wipe(d, params):
+        relink(d)
         log.info("library %s: cached", d.name)
         return d
     paths = Paths.resolve(d)
     paths.ensure()
     for mid in set(model_ids) | {MODEL_256_INT8}:
-        (paths.models_dir / mid).symlink_to(MODELS / mid, target_is_directory=True)
+        _link(paths.models_dir / mid, MODELS / mid)
     vecs = np.load(VECTORS / "vectors.npy", mmap_mode="r")
     cat = Catalog(paths.catalog)
     folder = cat.add_folder(f"/synthetic-library-{n}")
@@ -377,11 +403,12 @@ def build_rclip_library(n: int) -> Path:
     params = {"n": n, "v": 1, "vectors": json.loads((VECTORS / ".stamp").read_text())}
     stamp = d / ".stamp"
     if _reuse_or_wipe(d, params):
+        relink(d)
         log.info("rclip library %s: cached", d.name)
         return d
     (d / "photos").mkdir(parents=True)
     for item in RCLIP_DATA.iterdir():
-        (d / item.name).symlink_to(item, target_is_directory=item.is_dir())
+        _link(d / item.name, item)
     vecs = np.load(VECTORS / "vectors.npy", mmap_mode="r")
     database = db.DB(d / "db.sqlite3")
     photos = d / "photos"

@@ -358,8 +358,13 @@ class IndexingService(FolderSteps, EmbedSteps, TextSteps, MetaSteps, PowerSteps)
     def _load_model_here(self) -> None:
         """Create the image encoder's ONNX session on this (low-priority) thread, so its thread pool
         inherits the priority. No-op when no model is installed or it is already loaded."""
+        from photosearch.indexing.variant_step import library_variant
+
         try:
             rt = self.library.runtime()
+            rt.use_library_variant(
+                library_variant(self.library, rt.id)
+            )  # the tower its photos were embedded with
             if not rt.image.loaded:
                 rt.image.load()
         except PhotoSearchError as e:

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from photosearch.models.manifest import load_package
 from photosearch.models.variants import (
     CALIBRATION_PHOTOS,
     CATALOG_KEY,
@@ -26,7 +25,6 @@ from photosearch.models.variants import (
     INT8,
     MIN_PHOTOS,
     embed_fp32,
-    int8_path,
     int8_record,
     make_int8,
     probe_queries,
@@ -84,13 +82,7 @@ def prepare_variant(
                 return
         if pending or catalog.count_embeddings(rt.id):  # nothing embedded yet: nothing to keep consistent
             catalog.set_meta(CATALOG_KEY + rt.id, chosen)
-    path = None
-    if chosen == INT8 and rt.image.variant != INT8:  # the manifest may have changed since rt loaded it
-        path = int8_path(load_package(rt.package.root, verify="none"))
-    if chosen == INT8 and rt.image.variant != INT8 and path is None:
-        log.warning("this library was embedded with the int8 tower of %s, which is gone; using fp32", rt.id)
-    if path is not None:
-        rt.image.use_variant(INT8, path.relative_to(rt.package.root).as_posix())
+    rt.use_library_variant(chosen)  # the one place that decides (search encodes its photos the same way)
 
 
 def _first_index(

@@ -4,6 +4,7 @@ lazily loaded :class:`~photosearch.models.session.LazySession`; where and how th
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,8 @@ __all__ = [
     "describe_image_backend",
     "l2_normalize",
 ]
+
+log = logging.getLogger(__name__)
 
 _NP_DTYPES = {"float32": np.float32, "float16": np.float16, "int32": np.int32, "int64": np.int64}
 
@@ -193,6 +196,41 @@ class ModelRuntime:
         self.settings = settings or RuntimeSettings.default()
         self.image = ImageEncoder(package, self.settings)
         self.text = TextEncoder(package, self.settings)
+        self._variant_lock = threading.Lock()
+        self._gone_warned = False
+
+    def use_library_variant(self, library_variant: str | None) -> None:
+        """Run the image tower that embedded the library's photos — ``library_variant`` is the library's record
+        (catalog meta ``variants.CATALOG_KEY`` + model id; None before its first index: left as it is).
+        The one place that decides which tower, and so which backend (``RuntimeSettings``, from the file), encodes
+        a library's images: its photos at ``index``, a query's outside photo and a composed query's views at
+        search — so query vectors come from the tower the index holds. An int8 library whose int8 file is gone
+        (the model reinstalled) falls back to the published graph, with a warning, as the indexer always has."""
+        from photosearch.models.variants import FP32, INT8, int8_path
+
+        own = self.package.vision_path
+        with self._variant_lock:
+            if (
+                library_variant is None
+            ):  # not decided yet: the first index decides (a search must not undo it)
+                return
+            if library_variant != INT8:  # fp32: the model's own graph
+                if self.image.path != own:
+                    self.image.use_variant(INT8 if is_quantised_onnx(own) else FP32)
+                return
+            if self.image.variant == INT8:  # the published graph is int8, or the made tower runs already
+                return
+            # the manifest may have changed since this runtime loaded it (the tower made by this process)
+            path = int8_path(self.package) or int8_path(load_package(self.package.root, verify="none"))
+            if path is None:
+                if not self._gone_warned:
+                    log.warning(
+                        "this library was embedded with the int8 tower of %s, which is gone; using fp32",
+                        self.id,
+                    )
+                    self._gone_warned = True
+                return
+            self.image.use_variant(INT8, path.relative_to(self.package.root).as_posix())
 
     @classmethod
     def from_path(cls, root: str | Path, settings: RuntimeSettings | None = None) -> ModelRuntime:

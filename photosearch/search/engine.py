@@ -35,7 +35,7 @@ import numpy as np
 from PIL import Image
 
 from photosearch.errors import QueryError, UnreadableImage
-from photosearch.models.encoders import ModelRuntime
+from photosearch.models.encoders import ImageEncoder, ModelRuntime
 from photosearch.search import fusion as fusion_mod
 from photosearch.search.cutoff import Background, CutoffRule
 from photosearch.search.line import DEFAULT_STRICTNESS
@@ -120,10 +120,18 @@ class SearchEngine(RelevanceCutoff):
             raise QueryError("the things to avoid cancel out what to look for")
         return fusion_mod.normalize(u).astype(np.float32)
 
+    def image_encoder(self) -> ImageEncoder:
+        """The image tower as it embedded this library (catalog meta; ``ModelRuntime.use_library_variant``):
+        every photo a query encodes goes through it, so its vector is comparable with the index's."""
+        from photosearch.models.variants import CATALOG_KEY
+
+        self.runtime.use_library_variant(self.catalog.get_meta(CATALOG_KEY + self.runtime.id))
+        return self.runtime.image
+
     def image_vector(self, image: str | Path | Image.Image) -> tuple[np.ndarray, int | None]:
         """(embedding, label in the library or None). Library photos use their stored embedding."""
         if isinstance(image, Image.Image):
-            return self.runtime.image.encode_images([image.convert("RGB")])[0], None
+            return self.image_encoder().encode_images([image.convert("RGB")])[0], None
         path = os.path.normpath(os.path.abspath(str(image)))
         # A name that is not UTF-8 (a Latin-1 'caf\xe9.jpg') cannot be a catalog key: the scan stores such a
         # file only as a skipped row under its escaped name, never as a photo. It is encoded from the file.
@@ -137,7 +145,7 @@ class SearchEngine(RelevanceCutoff):
         if not os.path.exists(path):
             raise QueryError(f"no such image: {path}")
         try:
-            vec = self.runtime.image.encode_paths([path], exact=True)[0]
+            vec = self.image_encoder().encode_paths([path], exact=True)[0]
         except UnreadableImage as e:
             raise QueryError(f"can't use {path} as the reference: {e.reason}") from e
         from photosearch.library.scan import content_hash
@@ -388,19 +396,20 @@ class SearchEngine(RelevanceCutoff):
     def reference_views(self, image: str | Path | Image.Image) -> np.ndarray | None:
         """:func:`fusion.views` of a composed query's reference; a file's are kept for the next queries with it
         (the image/text balance moved, other words, more results) until the file changes."""
+        encoder = self.image_encoder()
         if isinstance(image, Image.Image):
-            return fusion_mod.views(self.runtime.image, image)
+            return fusion_mod.views(encoder, image)
         path = os.path.normpath(os.path.abspath(str(image)))
         try:
             st = os.stat(path)
         except OSError:
             return None
-        key = (self.runtime.id, self.runtime.image.variant, path, st.st_size, st.st_mtime_ns)
+        key = (self.runtime.id, encoder.path.name, path, st.st_size, st.st_mtime_ns)
         with self._lock:
             if key in self._views_cache:
                 self._views_cache.move_to_end(key)
                 return self._views_cache[key]
-        vv = fusion_mod.views(self.runtime.image, path)
+        vv = fusion_mod.views(encoder, path)
         with self._lock:
             self._views_cache[key] = vv
             while len(self._views_cache) > VIEWS_CACHE:
