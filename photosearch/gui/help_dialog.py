@@ -12,6 +12,7 @@ WINDOW_KEYS = (
     ("Esc", "Clear the search (in the viewer: close it)"),
     ("Down", "From the search field into the results"),
     ("Ctrl+V", "Paste an image to search by"),
+    ("Tab, then Space", "From the search field to the photo box: choose a photo file to search by"),
     ("Ctrl+O", "Add a folder"),
     ("?", "This list of shortcuts (also F1)"),
 )

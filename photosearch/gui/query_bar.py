@@ -156,6 +156,9 @@ class ReferenceWell(QFrame):
         self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image_label.setStyleSheet("font-size: 8pt;")
         self.setAccessibleName("Search by photo")
+        self.setAccessibleDescription("Space or Enter: choose a photo to search for photos like it")
+        # reached with Tab (then Space or Enter chooses a photo); a click still leaves the typing alone
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self._show_empty()
         lay.addWidget(self.image_label)
         self.clear_button = QToolButton(self)
@@ -239,14 +242,31 @@ class ReferenceWell(QFrame):
         )
         return path or None
 
+    def choose(self) -> None:
+        path = self.choose_file()
+        if path:
+            self.set_path(path)
+
     def mouseReleaseEvent(self, event: Any) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
-            path = self.choose_file()
-            if path:
-                self.set_path(path)
+            self.choose()
             event.accept()
             return
         super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Space or Enter chooses a photo, as a click does (the well is reached with Tab); Delete or
+        Backspace clears the one chosen."""
+        key = event.key()
+        if not event.modifiers() and key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.choose()
+            event.accept()
+            return
+        if not event.modifiers() and key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.reference:
+            self.clear()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _set(self, ref: Reference) -> None:
         self.reference = ref
@@ -255,6 +275,7 @@ class ReferenceWell(QFrame):
         else:
             self._show_preview(ref)
         self.image_label.setToolTip(ref.path or "pasted image")
+        self.setAccessibleName(f"Search by photo: {ref.name}")
         self.clear_button.show()
         self.clear_button.raise_()
         self.changed.emit(ref)
@@ -274,6 +295,7 @@ class ReferenceWell(QFrame):
         self.reference = None
         self.image_label.clear()
         self._show_empty()
+        self.setAccessibleName("Search by photo")
         self.clear_button.hide()
         self.changed.emit(None)
 

@@ -1,0 +1,65 @@
+"""The window for a keyboard-only and a screen-reader user (found by the third audit): what Qt's accessibility
+interface — what a screen reader reads — says of the search field, the photo box and the results grid, and
+that a photo to search by can be chosen without a mouse. Real window, real catalog and index (pytest-qt)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAccessible
+from PySide6.QtWidgets import QApplication
+
+from models.tools.shapes import make_library
+from photosearch.gui.help_dialog import all_shortcuts
+from tests.gui.conftest import prepare_library, wait_results
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    folder = tmp_path / "photos"
+    make_library(folder, 12, seed=5)
+    return folder
+
+
+@pytest.fixture
+def indexed(data_dir: Path, tiny_model: Path, photos: Path):
+    return prepare_library(data_dir, model=tiny_model, photos=photos, index=True)
+
+
+def spoken_name(widget: Any) -> str:
+    iface = QAccessible.queryAccessibleInterface(widget)
+    assert iface is not None
+    return iface.text(QAccessible.Text.Name)
+
+
+def focus_window(qtbot: Any, w: Any) -> None:
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
+
+
+def test_tab_reaches_the_photo_box_and_space_chooses_a_photo_to_search_by(
+    qtbot: Any, make_window: Any, indexed: Any, photos: Path
+) -> None:
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    focus_window(qtbot, w)
+    well = w.query_bar.well
+    chosen = str(photos / "img_00003.png")
+    asked: list[bool] = []
+    well.choose_file = lambda: asked.append(True) or chosen  # the native file dialog
+    w.query_bar.field.setFocus()
+    qtbot.keyClick(w.query_bar.field, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is well  # before: Tab went from the field to the settings button
+    qtbot.keyClick(well, Qt.Key.Key_Space)
+    assert asked == [True]
+    assert well.reference is not None and well.reference.path == chosen
+    assert spoken_name(well) == "Search by photo: img_00003.png"
+    wait_results(qtbot, w)
+    assert w.search.calls[-1].kind == "image"
+    qtbot.keyClick(well, Qt.Key.Key_Delete)
+    assert well.reference is None and spoken_name(well) == "Search by photo"
+    listed = [keys for _section, rows in all_shortcuts() for keys, _t in rows]
+    assert "Tab, then Space" in listed  # the shortcuts list says how
