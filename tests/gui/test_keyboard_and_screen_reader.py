@@ -40,6 +40,15 @@ def focus_window(qtbot: Any, w: Any) -> None:
     qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
 
 
+def test_the_search_field_has_a_name_a_screen_reader_reads(
+    qtbot: Any, make_window: Any, indexed: Any
+) -> None:
+    w = make_window(indexed)
+    assert spoken_name(w.query_bar.field) == "Search"  # before: '' (the placeholder is only a hint)
+    assert spoken_name(w.query_bar.slider) != ""
+    assert spoken_name(w.query_bar.well.clear_button) == "Clear the reference photo"  # not '×'
+
+
 def test_tab_reaches_the_photo_box_and_space_chooses_a_photo_to_search_by(
     qtbot: Any, make_window: Any, indexed: Any, photos: Path
 ) -> None:
@@ -63,3 +72,22 @@ def test_tab_reaches_the_photo_box_and_space_chooses_a_photo_to_search_by(
     assert well.reference is None and spoken_name(well) == "Search by photo"
     listed = [keys for _section, rows in all_shortcuts() for keys, _t in rows]
     assert "Tab, then Space" in listed  # the shortcuts list says how
+
+
+def test_the_grid_names_the_photo_the_keyboard_is_on(qtbot: Any, make_window: Any, indexed: Any) -> None:
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    w.query_bar.set_text("a purple cross")
+    wait_results(qtbot, w)
+    w.query_bar.field.setFocus()
+    qtbot.keyClick(w.query_bar.field, Qt.Key.Key_Down)
+    first = w.model.result(0)
+    name = spoken_name(w.view)
+    assert name.startswith("Photos — 1: ") and Path(first.path).name in name  # before: just 'Photos'
+    assert name.endswith("a good match" if first.passed else "a weak match")
+    qtbot.keyClick(w.view, Qt.Key.Key_Right)
+    assert spoken_name(w.view).startswith(f"Photos — 2: {Path(w.model.result(1).path).name}")
+    assert w.model.data(w.model.index(1), Qt.ItemDataRole.AccessibleTextRole).startswith("2: ")
+    w.query_bar.clear()  # a new list: no current photo until the keyboard goes in again
+    wait_results(qtbot, w)
+    assert spoken_name(w.view) in ("Photos", f"Photos — 1: {Path(w.model.result(0).path).name}")
