@@ -308,6 +308,14 @@ def setup_logging(verbose: int) -> None:
         h.setFormatter(_ShownFormatter("%(levelname)s %(name)s: %(message)s"))
 
 
+DISK_ERRORS = {
+    errno.ENOSPC: "the disk is full: free some space and try again",
+    errno.EDQUOT: "the disk is full: free some space and try again",
+    errno.EROFS: "the disk is read-only",
+    errno.EFBIG: "a file is larger than the disk or a file-size limit allows",  # FAT32's 4 GB, ulimit -f
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -324,9 +332,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except OSError as e:  # a full or read-only disk that no layer below turned into a clear message
-        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
-            what = "is full: free some space and try again" if e.errno != errno.EROFS else "is read-only"
-            print(f"photosearch: the disk {what} ({shown(e.filename or e)})", file=sys.stderr)
+        if e.errno in DISK_ERRORS:
+            # a copy or a rename names its source first: the file being written is the second one
+            print(
+                f"photosearch: {DISK_ERRORS[e.errno]} ({shown(e.filename2 or e.filename or e)})",
+                file=sys.stderr,
+            )
             return 6
         raise
 
