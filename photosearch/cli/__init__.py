@@ -137,8 +137,26 @@ def build_parser() -> argparse.ArgumentParser:
     i.set_defaults(func=cmd_index)
 
     def query_opts(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("-k", type=int, default=20, help="how many results (default 20)")
+        sp.add_argument(
+            "-k",
+            "-t",
+            "--top",
+            "--limit",
+            dest="k",
+            type=int,
+            default=20,
+            help="how many results (default 20)",
+        )
         sp.add_argument("--json", action="store_true", help="rank, path, score (cosine), passed, … as JSON")
+        sp.add_argument(
+            "-f",
+            "--filepath-only",
+            action="store_true",
+            help="print only the good matches' paths, one a line, as they are on disk (for xargs, feh, …)",
+        )
+        sp.add_argument(
+            "--null", action="store_true", help="with -f: end each path with NUL, not newline (for xargs -0)"
+        )
         sp.add_argument("--folder", help="only photos under this folder")
         sp.add_argument("--from", dest="date_from", metavar="DATE", help="taken on or after (YYYY[-MM[-DD]])")
         sp.add_argument("--to", dest="date_to", metavar="DATE", help="taken on or before (YYYY[-MM[-DD]])")

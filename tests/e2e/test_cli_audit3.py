@@ -60,3 +60,29 @@ def test_a_file_too_large_to_write_is_said_with_the_file_being_written_not_a_tra
     assert proc.stderr.startswith("photosearch: a file is larger than the disk or a file-size limit allows (")
     assert str(data / "models") in proc.stderr and str(SHAPES_MODEL) not in proc.stderr
     assert not [p for p in (data / "models").iterdir()]  # nothing half-copied is left
+
+
+def test_rclip_habits_paths_only_top_and_a_photo_path_as_the_query(
+    library: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """An rclip user's 'rclip -f -t 3 QUERY | xargs …' and 'rclip ./photo.jpg': before, -f, -t and --top were
+    'unrecognized arguments', and a photo's path was searched for as words (no good matches)."""
+    photos, data = library
+    odd = photos / "new\nline.jpg"  # a name another program must get byte for byte
+    ref = photos / "photo_0001.jpg"
+    odd.write_bytes(ref.read_bytes())  # an identical copy: a good match of the reference
+    run_cli(data, "index")
+    full = run_json(data, "search", "--image", str(ref), "-k", "3")
+    good = [r["path"] for r in full["results"] if r["passed"]]
+    assert good and str(odd) in good
+    out = run_cli(data, "search", "-f", "--null", "--top", "3", "--image", str(ref)).stdout
+    assert out.split("\0")[:-1] == good and out.endswith("\0")
+    assert run_cli(data, "search", "-t", "3", "--filepath-only", "--image", str(ref)).stdout == "".join(
+        p + "\n" for p in good
+    )
+    by_path = run_cli(data, "search", "-f", "-k", "3", str(ref))  # rclip takes a photo's path as the query
+    assert by_path.stdout == "".join(p + "\n" for p in good)
+    assert "searching for photos like" in by_path.stderr
+    assert len(run_json(data, "search", "--limit", "2", "photo")["results"]) == 2
+    clash = run_cli(data, "search", "-f", "--json", "photo", check=False)
+    assert clash.returncode != 0 and "choose one" in clash.stderr
