@@ -86,3 +86,21 @@ def test_rclip_habits_paths_only_top_and_a_photo_path_as_the_query(
     assert len(run_json(data, "search", "--limit", "2", "photo")["results"]) == 2
     clash = run_cli(data, "search", "-f", "--json", "photo", check=False)
     assert clash.returncode != 0 and "choose one" in clash.stderr
+
+
+def test_an_album_refuses_a_photo_given_as_belonging_and_not(library: tuple[Path, Path]) -> None:
+    """'album save NAME --like A --unlike A' (or A's identical copy): before, saved as 'album NAME: 0 photos
+    now', a contradiction kept in silence."""
+    photos, data = library
+    a = photos / "photo_0000.jpg"
+    copy = photos / "copy of photo_0000.jpg"
+    copy.write_bytes(a.read_bytes())
+    run_cli(data, "index")
+    for unlike in (a, photos / ".." / photos.name / a.name, copy):
+        proc = run_cli(data, "album", "save", "mine", "--like", str(a), "--unlike", str(unlike), check=False)
+        assert proc.returncode == 2 and "can't both belong in the album and not" in proc.stderr, proc.stderr
+    assert "mine" not in run_cli(data, "album", "list").stdout  # nothing was saved
+    saved = run_cli(
+        data, "album", "save", "mine", "--like", str(a), "--unlike", str(photos / "photo_0001.jpg")
+    )
+    assert "album 'mine'" in saved.stdout
