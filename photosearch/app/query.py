@@ -160,6 +160,25 @@ def parse_date(s: str | None, end: bool = False) -> float | None:
     raise QueryError(f"can't read the date {s!r}; use YYYY, YYYY-MM or YYYY-MM-DD")
 
 
+def file_formats(types: str) -> tuple[str, ...]:
+    """``--type jpg,TIFF,.heif`` as the formats the catalog records (jpeg, tiff, heic): a file name's ending
+    means its format; a word that is neither is refused (it would match nothing, in silence)."""
+    from photosearch.library.imaging import IMAGE_SUFFIXES
+
+    known = sorted(set(IMAGE_SUFFIXES.values()))
+    out: list[str] = []
+    for word in types.split(","):
+        w = word.strip().lower().lstrip(".")
+        if not w:
+            continue
+        fmt = w if w in known else IMAGE_SUFFIXES.get("." + w)
+        if fmt is None:
+            raise QueryError(f"unknown file type {word.strip()!r}: PhotoSearch reads {', '.join(known)}")
+        if fmt not in out:
+            out.append(fmt)
+    return tuple(out)
+
+
 def make_filters(
     folder: str | None = None,
     date_from: str | None = None,
@@ -171,11 +190,16 @@ def make_filters(
 ) -> Filters | None:
     """Filters from their written form (as the CLI takes them); None when nothing filters. ``place`` and
     ``camera`` are resolved against the library by ``photosearch.app.understand``."""
+    if folder and not os.path.isdir(folder):
+        raise QueryError(f"no such folder: {os.path.abspath(folder)}")
+    start, end = parse_date(date_from), parse_date(date_to, end=True)
+    if start is not None and end is not None and start > end:
+        raise QueryError(f"--from {date_from} is after --to {date_to}: no photo is taken in between")
     f = Filters(
         folder=os.path.abspath(folder) if folder else None,
-        date_from=parse_date(date_from),
-        date_to=parse_date(date_to, end=True),
-        formats=tuple(x.strip().lower() for x in types.split(",")) if types else None,
+        date_from=start,
+        date_to=end,
+        formats=file_formats(types) if types else None,
         orientation=orientation,
         place=place.strip() or None if place else None,
         camera=camera.strip() or None if camera else None,

@@ -104,3 +104,22 @@ def test_an_album_refuses_a_photo_given_as_belonging_and_not(library: tuple[Path
         data, "album", "save", "mine", "--like", str(a), "--unlike", str(photos / "photo_0001.jpg")
     )
     assert "album 'mine'" in saved.stdout
+
+
+def test_filters_take_a_file_ending_as_its_type_and_refuse_what_matches_nothing_in_silence(
+    library: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """'--type jpg' (the ending everyone knows) found nothing, as did '--type foo', '--folder' of a folder that
+    does not exist and '--from' after '--to': each said only 'no results'."""
+    photos, data = library
+    jpeg = run_json(data, "search", "photo", "--type", "jpeg")["results"]
+    assert len(jpeg) == 4
+    for spelled in ("jpg", "JPG", ".jpg", "jpg,tif"):
+        assert run_json(data, "search", "photo", "--type", spelled)["results"] == jpeg, spelled
+    for args, words in (
+        (("--type", "foo"), "unknown file type 'foo'"),
+        (("--folder", str(tmp_path / "nowhere")), "no such folder"),
+        (("--from", "2026", "--to", "2020"), "--from 2026 is after --to 2020"),
+    ):
+        proc = run_cli(data, "search", "photo", *args, check=False)
+        assert proc.returncode == 2 and words in proc.stderr, (args, proc.stderr)
