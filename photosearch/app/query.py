@@ -121,6 +121,10 @@ class Query:
         for img in (*self.images, *self.like, *self.unlike):
             if isinstance(img, str | Path) and not os.path.exists(img):
                 raise QueryError(f"no such image: {os.path.normpath(os.path.abspath(str(img)))}")
+        liked = {os.path.realpath(p) for p in self.like if isinstance(p, str | Path)}
+        both = [p for p in self.unlike if isinstance(p, str | Path) and os.path.realpath(p) in liked]
+        if both:
+            raise QueryError(f"a photo can't be both 👍 and 👎: {both[0]} (given to --like and to --unlike)")
         return self
 
     def describe(self) -> str:

@@ -123,3 +123,15 @@ def test_filters_take_a_file_ending_as_its_type_and_refuse_what_matches_nothing_
     ):
         proc = run_cli(data, "search", "photo", *args, check=False)
         assert proc.returncode == 2 and words in proc.stderr, (args, proc.stderr)
+
+
+def test_a_search_refuses_a_photo_given_as_both_thumbs_up_and_down(library: tuple[Path, Path]) -> None:
+    """'search WORDS --like A --unlike A': before, the contradiction was searched with (results steered by
+    neither and A left out), in silence."""
+    photos, data = library
+    a = photos / "photo_0000.jpg"
+    for unlike in (a, photos / ".." / photos.name / a.name):
+        proc = run_cli(data, "search", "photo", "--like", str(a), "--unlike", str(unlike), check=False)
+        assert proc.returncode == 2 and "can't be both 👍 and 👎" in proc.stderr, proc.stderr
+    ok = run_json(data, "search", "photo", "--like", str(a), "--unlike", str(photos / "photo_0001.jpg"))
+    assert ok["results"]
