@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
         qb, folders = self.query_bar, self.folders
         qb.query_changed.connect(self.run_query)
         qb.gear_clicked.connect(folders.open_folders_dialog)
+        qb.help_clicked.connect(self.show_shortcuts)
         qb.problem.connect(self.status.say)
         self.side.changed.connect(self.run_query)
         self.side.changed.connect(lambda: self.sidebar.set_current(self.side.folder_combo.currentData()))

@@ -357,6 +357,7 @@ class QueryBar(QWidget):
 
     query_changed = Signal()
     gear_clicked = Signal()
+    help_clicked = Signal()  # the ? button: the keyboard shortcuts
     problem = Signal(str)  # something given to the query bar could not be used (said in the status bar)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -382,6 +383,15 @@ class QueryBar(QWidget):
         self.gear.setToolTip("Folders and models")
         self.gear.clicked.connect(self.gear_clicked)
         row.addWidget(self.gear)
+        self.help = QToolButton(self)  # where a person looks for help: the keyboard shortcuts (also ? and F1)
+        self.help.setText("?")
+        set_icon(self.help, "keyboard")
+        self.help.setIconSize(QSize(22, 22))
+        self.help.setAutoRaise(True)
+        self.help.setAccessibleName("Keyboard shortcuts")
+        self.help.setToolTip("Keyboard shortcuts (F1)")
+        self.help.clicked.connect(self.help_clicked)
+        row.addWidget(self.help)
 
         self.balance_row = QWidget(self)
         bl = QHBoxLayout(self.balance_row)

@@ -91,3 +91,23 @@ def test_the_grid_names_the_photo_the_keyboard_is_on(qtbot: Any, make_window: An
     w.query_bar.clear()  # a new list: no current photo until the keyboard goes in again
     wait_results(qtbot, w)
     assert spoken_name(w.view) in ("Photos", f"Photos — 1: {Path(w.model.result(0).path).name}")
+
+
+def test_the_keyboard_shortcuts_are_one_visible_button_away(
+    qtbot: Any, make_window: Any, indexed: Any
+) -> None:
+    """Before, the list of shortcuts opened only with ? or F1, keys nothing on the screen mentioned."""
+    from photosearch.gui.help_dialog import ShortcutsDialog
+
+    w = make_window(indexed)
+    focus_window(qtbot, w)
+    button = w.query_bar.help
+    assert button.isVisible() and spoken_name(button) == "Keyboard shortcuts" and "F1" in button.toolTip()
+    w.query_bar.gear.setFocus()
+    qtbot.keyClick(w.query_bar.gear, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is button  # next after the settings button
+    qtbot.keyClick(button, Qt.Key.Key_Space)
+    qtbot.waitUntil(
+        lambda: isinstance(w.shortcuts_dialog, ShortcutsDialog) and w.shortcuts_dialog.isVisible()
+    )
+    w.shortcuts_dialog.reject()
