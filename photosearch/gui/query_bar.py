@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from photosearch.gui.icons import icon, set_icon
+from photosearch.terminal import bidi_safe
 
 PLACEHOLDER_TEXT = "Describe the photo you want (e.g. kids on a beach at sunset)"
 PLACEHOLDER_CHANGE = "What should be different? (e.g. at night, in winter)"
@@ -461,7 +462,7 @@ class QueryBar(QWidget):
             self.balance_row.hide()
         else:
             self.field.setPlaceholderText(PLACEHOLDER_CHANGE)
-            self.ref_caption.setText(f"Like “{ref.name}”, changed as the text says:")
+            self.ref_caption.setText(f"Like “{bidi_safe(ref.name)}”, changed as the text says:")
             self.balance_row.show()
 
     def _reference_changed(self, ref: Reference | None) -> None:

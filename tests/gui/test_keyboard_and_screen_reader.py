@@ -111,3 +111,22 @@ def test_the_keyboard_shortcuts_are_one_visible_button_away(
         lambda: isinstance(w.shortcuts_dialog, ShortcutsDialog) and w.shortcuts_dialog.isVisible()
     )
     w.shortcuts_dialog.reject()
+
+
+def test_a_bidi_override_in_a_query_or_a_file_name_cannot_reorder_the_windows_words(
+    qtbot: Any, make_window: Any, indexed: Any, tmp_path: Path
+) -> None:
+    """A query (or a file name) holding U+202E RIGHT-TO-LEFT OVERRIDE: before, the window drew 'Nothing close to
+    “a‮cross” in 81 photos' as 'Nothing close to “asotohp 18 ni ”ssorc' — its own words reversed by the user's
+    text (the command line already escaped it)."""
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    w.query_bar.set_text("zz\u202ecross " * 200)  # too long: the message quotes its start
+    qtbot.waitUntil(lambda: w.message.isVisible() and "too long" in w.message.hint.text())
+    shown = w.message.hint.text()
+    assert "\u202e" not in shown and "\\u202e" in shown
+    odd = tmp_path / "notes\u202etxt.exe"  # not a photo: the status line says so, naming it
+    odd.write_text("x")
+    w.query_bar.well.set_path(str(odd))
+    said = w.status.text()
+    assert str(odd.name).replace("\u202e", "\\u202e") in said and "\u202e" not in said
