@@ -135,3 +135,20 @@ def test_a_search_refuses_a_photo_given_as_both_thumbs_up_and_down(library: tupl
         assert proc.returncode == 2 and "can't be both 👍 and 👎" in proc.stderr, proc.stderr
     ok = run_json(data, "search", "photo", "--like", str(a), "--unlike", str(photos / "photo_0001.jpg"))
     assert ok["results"]
+
+
+def test_removing_the_model_in_use_and_installing_one_again_embeds_the_library_again(
+    library: tuple[Path, Path], tiny_model: Path
+) -> None:
+    """'models remove' of the model in use deletes its embeddings; before, the photos stayed 'indexed' with no
+    vector, so after importing a model again 'index' said 'no new or changed photos' and every search said
+    'no results' for ever ('doctor' said 'run photosearch index', which did nothing)."""
+    photos, data = library
+    assert len(run_json(data, "search", "photo")["results"]) == 4
+    run_cli(data, "models", "remove", "tiny-random")
+    assert run_json(data, "status")["counts"]["pending"] == 4  # waiting for a model, not 'indexed'
+    run_cli(data, "models", "import", str(tiny_model))
+    done = run_json(data, "index")
+    assert done["encoded"] == 4 and done["counts"]["indexed"] == 4
+    assert len(run_json(data, "search", "photo")["results"]) == 4  # before: 0
+    assert "no embedding for the active model" not in run_cli(data, "doctor").stdout
