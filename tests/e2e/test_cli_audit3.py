@@ -152,3 +152,20 @@ def test_removing_the_model_in_use_and_installing_one_again_embeds_the_library_a
     assert done["encoded"] == 4 and done["counts"]["indexed"] == 4
     assert len(run_json(data, "search", "photo")["results"]) == 4  # before: 0
     assert "no embedding for the active model" not in run_cli(data, "doctor").stdout
+
+
+def test_index_embeds_indexed_photos_the_model_in_use_has_no_vector_for(library: tuple[Path, Path]) -> None:
+    """A library left by the defect above (its photos 'indexed', their vectors gone): 'doctor' says 'run
+    photosearch index'; before, 'index' found nothing to do and the library stayed unsearchable."""
+    import sqlite3
+
+    photos, data = library
+    with sqlite3.connect(data / "catalog.sqlite3") as c:  # as 'models remove' + import left it before
+        c.execute("DELETE FROM embeddings")
+        c.execute("DELETE FROM vector_indexes")
+    assert run_json(data, "search", "photo")["results"] == []
+    assert "run 'photosearch index'" in run_cli(data, "doctor").stdout
+    done = run_json(data, "index")
+    assert done["counts"]["indexed"] == 4
+    assert len(run_json(data, "search", "photo")["results"]) == 4  # before: 0
+    assert "no embedding for the active model" not in run_cli(data, "doctor").stdout
