@@ -164,6 +164,14 @@ def parse_date(s: str | None, end: bool = False) -> float | None:
     raise QueryError(f"can't read the date {s!r}; use YYYY, YYYY-MM or YYYY-MM-DD")
 
 
+def image_named_by(text: str) -> str | None:
+    """The query is a photo's path (``photosearch search ./cat.jpg``, as rclip takes it): that photo."""
+    from photosearch.library.imaging import is_image_name
+
+    path = os.path.expanduser(text)
+    return path if is_image_name(path) and os.path.isfile(path) else None
+
+
 def file_formats(types: str) -> tuple[str, ...]:
     """``--type jpg,TIFF,.heif`` as the formats the catalog records (jpeg, tiff, heic): a file name's ending
     means its format; a word that is neither is refused (it would match nothing, in silence)."""

@@ -192,14 +192,6 @@ def _print_paths(resp: SearchResponse, null: bool) -> None:
         print(f"photosearch: no good matches{': ' + resp.message if resp.message else ''}", file=sys.stderr)
 
 
-def _image_named_by(text: str) -> str | None:
-    """The query is a photo's path (``photosearch search ./cat.jpg``, as rclip takes it): that photo."""
-    from photosearch.library.imaging import is_image_name
-
-    path = os.path.expanduser(text)
-    return path if is_image_name(path) and os.path.isfile(path) else None
-
-
 def check_output_options(args: argparse.Namespace) -> None:
     if getattr(args, "filepath_only", False) and args.json:
         raise QueryError("-f prints paths only and --json prints everything: choose one")
@@ -208,10 +200,12 @@ def check_output_options(args: argparse.Namespace) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from photosearch.app.query import image_named_by
+
     check_output_options(args)
     text = " ".join(args.text).strip()
     images = tuple(args.image or ())
-    named = None if images or len(args.text) != 1 else _image_named_by(text)
+    named = None if images or len(args.text) != 1 else image_named_by(text)
     if named is not None:
         print(
             f"searching for photos like {printable(named)} (a photo's path; --image PATH says so)",
