@@ -130,3 +130,25 @@ def test_a_bidi_override_in_a_query_or_a_file_name_cannot_reorder_the_windows_wo
     w.query_bar.well.set_path(str(odd))
     said = w.status.text()
     assert str(odd.name).replace("\u202e", "\\u202e") in said and "\u202e" not in said
+
+
+def test_every_control_a_keyboard_reaches_has_a_name(qtbot: Any, make_window: Any, indexed: Any) -> None:
+    """What Tab reaches in the window, the folders dialog and the model manager has an accessible name;
+    before, the folders dialog's list and the model manager's two tables were read as a nameless 'list' and
+    'table'."""
+    from PySide6.QtWidgets import QWidget
+
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    folders = w.folders.open_folders_dialog()
+    manager = w.open_model_manager()
+    qtbot.waitUntil(lambda: folders.isVisible() and manager.isVisible())
+    for root in (w, folders, manager):
+        unnamed = [
+            type(x).__name__
+            for x in root.findChildren(QWidget)
+            if x.isVisible() and x.focusPolicy() != Qt.FocusPolicy.NoFocus and not spoken_name(x)
+        ]
+        assert unnamed == [], (type(root).__name__, unnamed)
+    manager.reject()
+    folders.reject()
