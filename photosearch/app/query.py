@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
@@ -119,6 +120,8 @@ class Query:
             if not 0.0 <= self.weight <= 1.0:
                 raise QueryError("the image/text balance must be between 0 and 1")
         for img in (*self.images, *self.like, *self.unlike):
+            if isinstance(img, str) and is_web_address(img):
+                raise QueryError(OFFLINE_WORDS.format(img))
             if isinstance(img, str | Path) and not os.path.exists(img):
                 raise QueryError(f"no such image: {os.path.normpath(os.path.abspath(str(img)))}")
         liked = {os.path.realpath(p) for p in self.like if isinstance(p, str | Path)}
@@ -164,10 +167,23 @@ def parse_date(s: str | None, end: bool = False) -> float | None:
     raise QueryError(f"can't read the date {s!r}; use YYYY, YYYY-MM or YYYY-MM-DD")
 
 
+_WEB_ADDRESS = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+OFFLINE_WORDS = (
+    "{} is a web address: PhotoSearch works offline and opens none; save the photo and give its path"
+)
+
+
+def is_web_address(text: str) -> bool:
+    return bool(_WEB_ADDRESS.match(text.strip()))
+
+
 def image_named_by(text: str) -> str | None:
-    """The query is a photo's path (``photosearch search ./cat.jpg``, as rclip takes it): that photo."""
+    """The query is a photo's path (``photosearch search ./cat.jpg``, as rclip takes it): that photo. A photo's
+    web address (rclip downloads one) is refused: nothing is opened on the network."""
     from photosearch.library.imaging import is_image_name
 
+    if is_web_address(text) and is_image_name(text.split("?")[0]):
+        raise QueryError(OFFLINE_WORDS.format(text.strip()))
     path = os.path.expanduser(text)
     return path if is_image_name(path) and os.path.isfile(path) else None
 

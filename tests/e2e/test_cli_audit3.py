@@ -169,3 +169,22 @@ def test_index_embeds_indexed_photos_the_model_in_use_has_no_vector_for(library:
     assert done["counts"]["indexed"] == 4
     assert len(run_json(data, "search", "photo")["results"]) == 4  # before: 0
     assert "no embedding for the active model" not in run_cli(data, "doctor").stdout
+
+
+def test_a_photos_web_address_is_refused_in_words_not_mangled_into_a_path(library: tuple[Path, Path]) -> None:
+    """rclip searches by a photo's URL (downloading it); before, PhotoSearch said 'no such image:
+    /current/folder/https:/example.com/cat.jpg', or searched for the address as words."""
+    _photos, data = library
+    url = "https://example.com/cat.jpg"
+    for args in (
+        ("search", "--image", url),
+        ("similar", url),
+        ("search", url),
+        ("search", "--like", url, "x"),
+    ):
+        proc = run_cli(data, *args, check=False)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert (
+            proc.stderr.strip()
+            == f"photosearch: {url} is a web address: PhotoSearch works offline and opens none; save the photo and give its path"
+        )
