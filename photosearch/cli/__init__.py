@@ -9,9 +9,12 @@ duplicates) and ``models_cmd``; output helpers in ``output``.
 from __future__ import annotations
 
 import argparse
+import difflib
 import errno
 import logging
+import re
 import sys
+from typing import NoReturn
 
 from photosearch.cli.library_cmds import cmd_doctor, cmd_folders, cmd_forget, cmd_index, cmd_status, cmd_watch
 from photosearch.cli.models_cmd import cmd_models
@@ -61,7 +64,20 @@ relevance line:
 # parser
 
 
-class _CommandParser(argparse.ArgumentParser):
+class _SuggestingParser(argparse.ArgumentParser):
+    """A mistyped command or action gets the nearest one suggested ('albums' → 'album', 'serch' → 'search')."""
+
+    def error(self, message: str) -> NoReturn:
+        m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if m:
+            choices = re.findall(r"'([^']*)'", m.group(2)) or [c.strip() for c in m.group(2).split(",")]
+            near = difflib.get_close_matches(m.group(1).lower(), choices, n=1, cutoff=0.6)
+            if near:
+                message += f"; did you mean '{near[0]}'?"
+        super().error(message)
+
+
+class _CommandParser(_SuggestingParser):
     """A sub-command's parser: options may come anywhere among its values (``folders add --yes PATH``,
     ``models import --use PATH``). Plain argparse binds an optional positional to nothing when an option
     comes between the verb and the value, then refuses the value as an unrecognized argument. A line with
@@ -103,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         return g
 
     common = global_options(defaults=False)
-    p = argparse.ArgumentParser(
+    p = _SuggestingParser(
         prog="photosearch",
         parents=[global_options(defaults=True)],
         description="Find photos in your own library by meaning — offline and private.",

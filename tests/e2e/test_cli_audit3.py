@@ -188,3 +188,16 @@ def test_a_photos_web_address_is_refused_in_words_not_mangled_into_a_path(librar
             proc.stderr.strip()
             == f"photosearch: {url} is a web address: PhotoSearch works offline and opens none; save the photo and give its path"
         )
+
+
+def test_a_mistyped_command_gets_the_nearest_one_suggested(data_dir: Path) -> None:
+    """An Immich user's 'albums' (the command is 'album'), 'serch', 'folders ad': before, only the list of
+    every choice."""
+    for args, near in (
+        (("albums", "list"), "album"),
+        (("serch", "cat"), "search"),
+        (("folders", "ad"), "add"),
+    ):
+        proc = run_cli(data_dir, *args, check=False)
+        assert proc.returncode == 2 and proc.stderr.rstrip().endswith(f"did you mean '{near}'?"), proc.stderr
+    assert "did you mean" not in run_cli(data_dir, "xyz", check=False).stderr  # nothing near: no guess
