@@ -146,7 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("index", parents=[common], help="index new and changed photos in the added folders")
     i.add_argument("--add", action="append", metavar="PATH", help="add this folder first")
-    i.add_argument("--batch-size", type=ranged(int, 1), default=16)
+    i.add_argument(
+        "--batch-size",
+        type=ranged(int, 1, 256),  # 256 photos at 224 px are ~150 MB of tensors, twice over while decoding
+        default=16,
+        help="photos per encoder run (1..256, default 16)",
+    )
     i.add_argument("--no-text", action="store_true", help="skip reading the text in photos (the second pass)")
     i.add_argument("-q", "--quiet", action="store_true", help="no progress line")
     i.add_argument("--json", action="store_true")

@@ -201,3 +201,16 @@ def test_a_mistyped_command_gets_the_nearest_one_suggested(data_dir: Path) -> No
         proc = run_cli(data_dir, *args, check=False)
         assert proc.returncode == 2 and proc.stderr.rstrip().endswith(f"did you mean '{near}'?"), proc.stderr
     assert "did you mean" not in run_cli(data_dir, "xyz", check=False).stderr  # nothing near: no guess
+
+
+def test_numbers_that_are_not_finite_or_too_large_are_refused(data_dir: Path) -> None:
+    """'nan' passed every range check ('duplicates --threshold nan' ran), 'inf' too ('watch --debounce inf'
+    would never apply a change), and 'index --batch-size 100000' would stack 100,000 decoded photos at once."""
+    for args, words in (
+        (("duplicates", "--threshold", "nan"), "must be a finite number, not nan"),
+        (("watch", "--debounce", "inf"), "must be a finite number, not inf"),
+        (("watch", "--poll-interval", "nan"), "must be a finite number, not nan"),
+        (("index", "--batch-size", "100000"), "must be between 1 and 256, not 100000"),
+    ):
+        proc = run_cli(data_dir, *args, check=False)
+        assert proc.returncode == 2 and words in proc.stderr, (args, proc.stderr)
