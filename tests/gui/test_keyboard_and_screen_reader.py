@@ -152,3 +152,23 @@ def test_every_control_a_keyboard_reaches_has_a_name(qtbot: Any, make_window: An
         assert unnamed == [], (type(root).__name__, unnamed)
     manager.reject()
     folders.reject()
+
+
+def test_down_from_the_field_reaches_the_button_under_no_good_matches(
+    qtbot: Any, make_window: Any, data_dir: Path, photos: Path
+) -> None:
+    """'Nothing close to …' with its one next step, 'Show the nearest anyway': before, Down from the search
+    field did nothing there (the results it moves into are hidden) and the button was 14 Tabs away."""
+    from tests.conftest import SHAPES_MODEL  # calibrated: emoji are no good match for any photo
+
+    w = make_window(prepare_library(data_dir, model=SHAPES_MODEL, photos=photos, index=True))
+    wait_results(qtbot, w)
+    focus_window(qtbot, w)
+    w.query_bar.set_text("🐶🐱")
+    wait_results(qtbot, w)
+    assert w.stack.currentWidget() is w.message and w.message.button.isVisible()
+    w.query_bar.field.setFocus()
+    qtbot.keyClick(w.query_bar.field, Qt.Key.Key_Down)
+    assert QApplication.focusWidget() is w.message.button
+    qtbot.keyClick(w.message.button, Qt.Key.Key_Space)
+    assert w.stack.currentWidget() is w.view and w.model.rowCount() > 0
