@@ -16,6 +16,7 @@ and which of its sub-folders are left out.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import time
@@ -223,6 +224,31 @@ def not_photos_reason(directory: str, names: Iterable[str] | None = None) -> str
 def system_reason(directory: str) -> str | None:
     d = os.path.normcase(os.path.normpath(directory))
     return "it is one of the system's own folders" if d in system_trees() else None
+
+
+# A data folder's own sub-folders: anything else in a folder without a catalog is someone's folder
+DATA_SUBFOLDERS = frozenset({"index", "models", "thumbs", "logs", "backups", "downloads"})
+
+
+def foreign_contents(data_dir: Path) -> str | None:
+    """What in ``data_dir`` (no catalog in it yet) says it is not to become a data folder: a photo, or a folder
+    a data folder never has. A mistyped ``--data-dir ~/Pictures/2024`` would otherwise put a catalog among the
+    photos, and every library would then leave that folder out as a PhotoSearch data folder."""
+    from photosearch.library.imaging import is_image_name
+
+    try:
+        entries = list(os.scandir(data_dir))
+    except OSError:
+        return None
+    for e in sorted(entries, key=lambda e: e.name):
+        if e.name.startswith("."):
+            continue
+        if is_image_name(e.name):
+            return e.name
+        with contextlib.suppress(OSError):
+            if e.is_dir(follow_symlinks=False) and e.name not in DATA_SUBFOLDERS:
+                return e.name + os.sep
+    return None
 
 
 def write_markers(data_dir: Path, cache_dirs: Iterable[Path] = ()) -> None:

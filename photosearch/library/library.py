@@ -32,6 +32,7 @@ from photosearch.library.folders import (
     broad_reason,
     check_pattern,
     estimate,
+    foreign_contents,
     identity,
     load_excludes,
     not_photos_reason,
@@ -104,6 +105,13 @@ class Library:
         self.writable = write
         self.read_only_reason: str | None = None  # why a front end opened it read-only (shown to the person)
         self.lock = WriterLock(paths.lock_file, purpose)
+        foreign = None if paths.catalog.exists() else foreign_contents(paths.data_dir)
+        if foreign is not None:
+            raise CatalogError(
+                f"{paths.data_dir} is not a PhotoSearch data folder and holds files of its own ({foreign}); "
+                "PhotoSearch writes nothing there: choose an empty or new folder for --data-dir "
+                "(or PHOTOSEARCH_DATA_DIR)"
+            )
         try:
             if write:
                 paths.ensure()

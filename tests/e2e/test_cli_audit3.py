@@ -214,3 +214,19 @@ def test_numbers_that_are_not_finite_or_too_large_are_refused(data_dir: Path) ->
     ):
         proc = run_cli(data_dir, *args, check=False)
         assert proc.returncode == 2 and words in proc.stderr, (args, proc.stderr)
+
+
+def test_a_data_dir_pointed_at_a_photo_folder_writes_nothing_there(library: tuple[Path, Path]) -> None:
+    """'photosearch --data-dir ~/Pictures/2024 status' (a typo for another library): before, even that
+    read-only command made a catalog.sqlite3 and writer.lock among the photos, and the next 'index' of the real
+    library dropped every photo of that folder from it, as a PhotoSearch data folder (81 → 38 photos here)."""
+    photos, data = library
+    before = sorted(p.name for p in photos.iterdir())
+    for folder in (photos, photos.parent):  # the photos' folder, and a folder of photo folders
+        proc = run_cli(data, "--data-dir", str(folder), "status", check=False)
+        assert proc.returncode != 0 and "is not a PhotoSearch data folder" in proc.stderr, proc.stderr
+    assert sorted(p.name for p in photos.iterdir()) == before
+    assert not (photos.parent / "catalog.sqlite3").exists()
+    assert run_json(data, "index")["counts"]["indexed"] == 4  # the real library keeps them all
+    fresh = photos.parent.parent / "new-library"
+    assert run_cli(data, "--data-dir", str(fresh), "status").returncode == 0  # a new folder is fine
