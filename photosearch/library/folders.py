@@ -228,12 +228,14 @@ def system_reason(directory: str) -> str | None:
 
 # A data folder's own sub-folders: anything else in a folder without a catalog is someone's folder
 DATA_SUBFOLDERS = frozenset({"index", "models", "thumbs", "logs", "backups", "downloads"})
+CACHE_SUBFOLDERS = frozenset({"openvino"})  # the user cache folder's (config.openvino_cache_dir)
 
 
-def foreign_contents(data_dir: Path) -> str | None:
+def foreign_contents(data_dir: Path, subfolders: frozenset[str] = DATA_SUBFOLDERS) -> str | None:
     """What in ``data_dir`` (no catalog in it yet) says it is not to become a data folder: a photo, or a folder
     a data folder never has. A mistyped ``--data-dir ~/Pictures/2024`` would otherwise put a catalog among the
-    photos, and every library would then leave that folder out as a PhotoSearch data folder."""
+    photos, and every library would then leave that folder out as a PhotoSearch data folder. ``subfolders``:
+    the folders it may hold (a cache folder's differ)."""
     from photosearch.library.imaging import is_image_name
 
     try:
@@ -246,7 +248,7 @@ def foreign_contents(data_dir: Path) -> str | None:
         if is_image_name(e.name):
             return e.name
         with contextlib.suppress(OSError):
-            if e.is_dir(follow_symlinks=False) and e.name not in DATA_SUBFOLDERS:
+            if e.is_dir(follow_symlinks=False) and e.name not in subfolders:
                 return e.name + os.sep
     return None
 

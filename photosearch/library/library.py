@@ -27,6 +27,7 @@ from photosearch.errors import (
     QueryError,
 )
 from photosearch.library.folders import (
+    CACHE_SUBFOLDERS,
     DEFAULT_EXCLUDES,
     ancestors,
     broad_reason,
@@ -131,7 +132,16 @@ class Library:
         if write:  # recognised by content by every library: never catalogued, whatever its name
             caches = [paths.thumbs_dir]
             with contextlib.suppress(ImportError, OSError):  # the user cache folder, when known and present
-                caches.append(default_cache_dir())
+                cache = default_cache_dir()
+                foreign = foreign_contents(cache, CACHE_SUBFOLDERS)
+                if foreign is None:
+                    caches.append(cache)
+                else:  # PHOTOSEARCH_CACHE_DIR set to a photo folder: never marked (its photos would go)
+                    log.warning(
+                        "the cache folder %s holds files of its own (%s): not marked as a cache",
+                        cache,
+                        foreign,
+                    )
             write_markers(paths.data_dir, caches)
         self.settings = settings or RuntimeSettings.default()
         self.thumbs = ThumbnailCache(paths.thumbs_dir)

@@ -230,3 +230,16 @@ def test_a_data_dir_pointed_at_a_photo_folder_writes_nothing_there(library: tupl
     assert run_json(data, "index")["counts"]["indexed"] == 4  # the real library keeps them all
     fresh = photos.parent.parent / "new-library"
     assert run_cli(data, "--data-dir", str(fresh), "status").returncode == 0  # a new folder is fine
+
+
+def test_a_cache_dir_pointed_at_a_photo_folder_is_not_marked_as_a_cache(
+    library: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PHOTOSEARCH_CACHE_DIR set to a photo folder (a typo): before, the next command that wrote wrote a
+    CACHEDIR.TAG among the photos, and from then on the folder was refused ('it is marked as a cache folder')
+    and its photos left out of every library."""
+    photos, data = library
+    monkeypatch.setenv("PHOTOSEARCH_CACHE_DIR", str(photos))
+    run_cli(data, "index")
+    assert not (photos / "CACHEDIR.TAG").exists()
+    assert run_json(data, "index")["counts"]["indexed"] == 4
