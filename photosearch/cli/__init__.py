@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--folder", help="only photos under this folder")
         sp.add_argument("--from", dest="date_from", metavar="DATE", help="taken on or after (YYYY[-MM[-DD]])")
         sp.add_argument("--to", dest="date_to", metavar="DATE", help="taken on or before (YYYY[-MM[-DD]])")
-        sp.add_argument("--type", help="file types, e.g. jpeg,png,heic")
+        sp.add_argument("--type", help="file types, e.g. jpg,png,heic (a file ending or a format)")
         sp.add_argument("--orientation", choices=["landscape", "portrait", "square"])
         sp.add_argument("--place", help="only photos taken in this country, region or city (needs GPS)")
         sp.add_argument("--camera", help="only photos taken with this camera (make or model)")
