@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from PIL import Image
 
-from PySide6.QtCore import QBuffer, QIODevice, QMimeData, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QBuffer, QIODevice, QMimeData, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
@@ -91,6 +91,8 @@ def not_a_photo(path: str) -> str:
 
 
 def local_image_paths(mime: QMimeData) -> list[str]:
+    """The photos in ``mime``: its file URLs, or its text when that is one photo's path (copied from a terminal
+    or a file manager's address bar: searched by that photo, not for its words)."""
     from photosearch.library.imaging import is_image_name
 
     out = []
@@ -100,6 +102,11 @@ def local_image_paths(mime: QMimeData) -> list[str]:
                 p = url.toLocalFile()
                 if os.path.isfile(p) and is_image_name(p):
                     out.append(p)
+    elif mime.hasText():
+        text = mime.text().strip()
+        p = QUrl(text).toLocalFile() if text.startswith("file://") else os.path.expanduser(text)
+        if "\n" not in text and os.path.isabs(p) and os.path.isfile(p) and is_image_name(p):
+            out.append(p)
     return out
 
 

@@ -172,3 +172,29 @@ def test_down_from_the_field_reaches_the_button_under_no_good_matches(
     assert QApplication.focusWidget() is w.message.button
     qtbot.keyClick(w.message.button, Qt.Key.Key_Space)
     assert w.stack.currentWidget() is w.view and w.model.rowCount() > 0
+
+
+def test_pasting_a_photos_path_as_text_searches_by_that_photo(
+    qtbot: Any, make_window: Any, indexed: Any, photos: Path
+) -> None:
+    """A photo's path copied as text (a terminal, a file manager's address bar) and pasted into the search
+    field: before, the path was searched for as words ('no good matches'), as the command line did."""
+    from PySide6.QtGui import QGuiApplication
+
+    w = make_window(indexed)
+    wait_results(qtbot, w)
+    photo = str(photos / "img_00004.png")
+    for text in (photo, "file://" + photo):
+        w.query_bar.clear()
+        wait_results(qtbot, w)
+        QGuiApplication.clipboard().setText(text)
+        w.query_bar.field.setFocus()
+        qtbot.keyClick(w.query_bar.field, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+        assert w.query_bar.field.text() == "" and w.query_bar.reference is not None
+        assert w.query_bar.reference.path == photo
+        wait_results(qtbot, w)
+        assert w.search.calls[-1].kind == "image"
+    w.query_bar.clear()
+    QGuiApplication.clipboard().setText("red circle")  # words stay words
+    qtbot.keyClick(w.query_bar.field, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert w.query_bar.field.text() == "red circle" and w.query_bar.reference is None
