@@ -9,11 +9,14 @@ duplicates) and ``models_cmd``; output helpers in ``output``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import errno
 import logging
+import os
 import re
 import sys
+import threading
 from typing import NoReturn
 
 from photosearch.cli.library_cmds import cmd_doctor, cmd_folders, cmd_forget, cmd_index, cmd_status, cmd_watch
@@ -367,6 +370,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"photosearch: {shown(e)}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
+        if threading.active_count() > 1:  # a loader thread (ONNX Runtime, an import) may still be running:
+            # the interpreter's shutdown would wait for it or tear its native objects down under it (an abort,
+            # 'terminate called without an active exception'); what had to be saved was saved on the way out
+            with contextlib.suppress(OSError, ValueError):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(130)
         return 130
     except BrokenPipeError:
         return 0
