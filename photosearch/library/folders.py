@@ -285,7 +285,9 @@ def excluded_by(rel: str, name: str, patterns: Sequence[str]) -> str | None:
 
 def check_pattern(pattern: str) -> str:
     p = pattern.strip()
-    if not p or p in (".", "..") or p.startswith("/") or os.path.isabs(p):
+    parts = p.replace(os.sep, "/").split("/")
+    if not p or any(part in (".", "..", "") for part in parts) or os.path.isabs(p):
+        # '../..', 'a//b', './x': a sub-folder pattern never climbs out, and such a one matches nothing
         raise ValueError(
             f"'{pattern}' is not a sub-folder name or pattern (e.g. Screenshots, 'tmp*', 2019/raw)"
         )

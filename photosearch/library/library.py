@@ -359,8 +359,13 @@ class Library:
     def set_folder_excludes(self, path: str | Path, patterns: Sequence[str] | None) -> tuple[str, ...]:
         """Replace an added folder's list (None: back to the defaults); the next scan follows it."""
         row = self._added(path)
+        kept = set(load_excludes(self.catalog, row.path))  # stored before: kept as they are, not re-judged
         try:
-            clean = None if patterns is None else list(dict.fromkeys(check_pattern(p) for p in patterns))
+            clean = (
+                None
+                if patterns is None
+                else list(dict.fromkeys(p if p in kept else check_pattern(p) for p in patterns))
+            )
         except ValueError as e:
             raise QueryError(str(e)) from None
         save_excludes(self.catalog, row.path, clean)

@@ -243,3 +243,16 @@ def test_a_cache_dir_pointed_at_a_photo_folder_is_not_marked_as_a_cache(
     run_cli(data, "index")
     assert not (photos / "CACHEDIR.TAG").exists()
     assert run_json(data, "index")["counts"]["indexed"] == 4
+
+
+def test_an_exclusion_pattern_that_climbs_out_or_matches_nothing_is_refused(
+    library: tuple[Path, Path],
+) -> None:
+    """'folders exclude DIR ../..' (or 'a/../b', './x', 'a//b'): before, stored and listed as left out, though
+    a sub-folder pattern never matches it."""
+    photos, data = library
+    for pattern in ("../..", "a/../b", "./x", "a//b"):
+        proc = run_cli(data, "folders", "exclude", str(photos), pattern, check=False)
+        assert proc.returncode == 2 and "is not a sub-folder name or pattern" in proc.stderr, pattern
+    ok = run_cli(data, "folders", "exclude", str(photos), "2019/raw", "tmp*").stdout
+    assert "2019/raw" in ok and "tmp*" in ok
