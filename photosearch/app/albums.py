@@ -3,8 +3,10 @@ member counts, list (export) one's members, delete one. The work is :mod:`photos
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
+from photosearch.errors import QueryError
 from photosearch.library.library import Library
 from photosearch.search import albums as albums_mod
 from photosearch.search.albums import AlbumSummary
@@ -19,7 +21,20 @@ def _engine(lib: Library) -> SearchEngine:
     return SearchEngine(lib.catalog, rt, lib.vector_index(rt.id))
 
 
+def _content(lib: Library, path: str) -> str:
+    """What a photo is, for comparing examples: its content hash (copies are one photo), else its real path."""
+    real = os.path.realpath(path)
+    row = lib.catalog.file_by_path(real)
+    return row.content_hash if row is not None and row.content_hash else real
+
+
 def save_album(lib: Library, name: str, liked: Sequence[str], disliked: Sequence[str] = ()) -> AlbumSummary:
+    both = {_content(lib, p) for p in liked} & {_content(lib, p) for p in disliked}
+    if both:
+        which = next(p for p in disliked if _content(lib, p) in both)
+        raise QueryError(
+            f"a photo can't both belong in the album and not: {which} (given to --like and --unlike)"
+        )
     eng = _engine(lib)
     albums_mod.save(eng, name, liked, disliked)
     resp = albums_mod.members(eng, name)

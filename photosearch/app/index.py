@@ -10,7 +10,7 @@ from typing import Any
 
 from photosearch.indexing.meta_steps import MetaPass
 from photosearch.indexing.pipeline import Indexer
-from photosearch.indexing.switching import continue_switch
+from photosearch.indexing.switching import continue_switch, embed_missing
 from photosearch.indexing.text_steps import TextPass
 from photosearch.library.library import Library
 from photosearch.progress import Progress, WorkControl
@@ -36,8 +36,11 @@ def run_index(
     final: Progress | None = None
 
     def switch(c: WorkControl) -> Iterator[Progress]:
-        # a pending model switch: embed what the target model lacks, then it becomes active
-        return continue_switch(lib, c, batch_size=batch_size)
+        # a pending model switch: embed what the target model lacks, then it becomes active; else what the
+        # active model lacks
+        yield from continue_switch(lib, c, batch_size=batch_size)
+        if not c.cancelled:
+            yield from embed_missing(lib, c, batch_size=batch_size)
 
     try:
         for p in indexer.run(control, before_cleanup=switch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
@@ -119,8 +120,14 @@ class Query:
             if not 0.0 <= self.weight <= 1.0:
                 raise QueryError("the image/text balance must be between 0 and 1")
         for img in (*self.images, *self.like, *self.unlike):
+            if isinstance(img, str) and is_web_address(img):
+                raise QueryError(OFFLINE_WORDS.format(img))
             if isinstance(img, str | Path) and not os.path.exists(img):
                 raise QueryError(f"no such image: {os.path.normpath(os.path.abspath(str(img)))}")
+        liked = {os.path.realpath(p) for p in self.like if isinstance(p, str | Path)}
+        both = [p for p in self.unlike if isinstance(p, str | Path) and os.path.realpath(p) in liked]
+        if both:
+            raise QueryError(f"a photo can't be both 👍 and 👎: {both[0]} (given to --like and to --unlike)")
         return self
 
     def describe(self) -> str:
@@ -160,6 +167,46 @@ def parse_date(s: str | None, end: bool = False) -> float | None:
     raise QueryError(f"can't read the date {s!r}; use YYYY, YYYY-MM or YYYY-MM-DD")
 
 
+_WEB_ADDRESS = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+OFFLINE_WORDS = (
+    "{} is a web address: PhotoSearch works offline and opens none; save the photo and give its path"
+)
+
+
+def is_web_address(text: str) -> bool:
+    return bool(_WEB_ADDRESS.match(text.strip()))
+
+
+def image_named_by(text: str) -> str | None:
+    """The query is a photo's path (``photosearch search ./cat.jpg``, as rclip takes it): that photo. A photo's
+    web address (rclip downloads one) is refused: nothing is opened on the network."""
+    from photosearch.library.imaging import is_image_name
+
+    if is_web_address(text) and is_image_name(text.split("?")[0]):
+        raise QueryError(OFFLINE_WORDS.format(text.strip()))
+    path = os.path.expanduser(text)
+    return path if is_image_name(path) and os.path.isfile(path) else None
+
+
+def file_formats(types: str) -> tuple[str, ...]:
+    """``--type jpg,TIFF,.heif`` as the formats the catalog records (jpeg, tiff, heic): a file name's ending
+    means its format; a word that is neither is refused (it would match nothing, in silence)."""
+    from photosearch.library.imaging import IMAGE_SUFFIXES
+
+    known = sorted(set(IMAGE_SUFFIXES.values()))
+    out: list[str] = []
+    for word in types.split(","):
+        w = word.strip().lower().lstrip(".")
+        if not w:
+            continue
+        fmt = w if w in known else IMAGE_SUFFIXES.get("." + w)
+        if fmt is None:
+            raise QueryError(f"unknown file type {word.strip()!r}: PhotoSearch reads {', '.join(known)}")
+        if fmt not in out:
+            out.append(fmt)
+    return tuple(out)
+
+
 def make_filters(
     folder: str | None = None,
     date_from: str | None = None,
@@ -171,11 +218,16 @@ def make_filters(
 ) -> Filters | None:
     """Filters from their written form (as the CLI takes them); None when nothing filters. ``place`` and
     ``camera`` are resolved against the library by ``photosearch.app.understand``."""
+    if folder and not os.path.isdir(folder):
+        raise QueryError(f"no such folder: {os.path.abspath(folder)}")
+    start, end = parse_date(date_from), parse_date(date_to, end=True)
+    if start is not None and end is not None and start > end:
+        raise QueryError(f"--from {date_from} is after --to {date_to}: no photo is taken in between")
     f = Filters(
         folder=os.path.abspath(folder) if folder else None,
-        date_from=parse_date(date_from),
-        date_to=parse_date(date_to, end=True),
-        formats=tuple(x.strip().lower() for x in types.split(",")) if types else None,
+        date_from=start,
+        date_to=end,
+        formats=file_formats(types) if types else None,
         orientation=orientation,
         place=place.strip() or None if place else None,
         camera=camera.strip() or None if camera else None,

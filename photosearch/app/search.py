@@ -51,10 +51,10 @@ def open_engine(lib: Library, model_id: str | None = None, *, overlap_loads: boo
     if overlap_loads:
         warm = threading.Thread(target=rt.text.load, name="warm-text-model", daemon=True)
         warm.start()
-        try:
-            index = lib.vector_index(rt.id)
-        finally:
-            warm.join()
+        index = lib.vector_index(rt.id)
+        # joined only when the index loaded: after Ctrl+C (KeyboardInterrupt here, perhaps in the middle of an
+        # import that leaves the import lock held) the loader may never finish, and a join would wait for ever
+        warm.join()
     else:
         rt.text.load()
         index = lib.vector_index(rt.id)

@@ -9,6 +9,7 @@ from typing import Any
 
 from photosearch.errors import PhotoSearchError
 from photosearch.library.library import Library
+from photosearch.library.scan import folder_root_present
 from photosearch.states import FileStatus, FolderState
 from photosearch.store.catalog import FileRow, FolderRow
 from photosearch.store.lock import WriterLock
@@ -65,6 +66,14 @@ def why_counts_differ(
     return why
 
 
+def state_now(folder: FolderRow) -> str:
+    """The folder's state as it is now: one recorded online whose root is gone (a disk unplugged since the
+    last scan) is offline, as the next scan will record it."""
+    if folder.state == FolderState.ONLINE and not folder_root_present(folder):
+        return FolderState.OFFLINE.value
+    return str(folder.state)
+
+
 def status(lib: Library) -> dict[str, Any]:
     """Folders (with photo counts and how each is watched), file counts by status, the model and its
     index, skipped files with reasons, the process holding the writer lock, the image encoder."""
@@ -77,7 +86,7 @@ def status(lib: Library) -> dict[str, Any]:
     folders = [
         {
             "path": f.path,
-            "state": f.state,
+            "state": state_now(f),
             "watch": f.watch_mode,
             "watch_note": f.watch_note,
             "photos": len(cat.files_in_folder(f.id)),

@@ -9,9 +9,15 @@ duplicates) and ``models_cmd``; output helpers in ``output``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import difflib
 import errno
 import logging
+import os
+import re
 import sys
+import threading
+from typing import NoReturn
 
 from photosearch.cli.library_cmds import cmd_doctor, cmd_folders, cmd_forget, cmd_index, cmd_status, cmd_watch
 from photosearch.cli.models_cmd import cmd_models
@@ -62,7 +68,20 @@ relevance line:
 # parser
 
 
-class _CommandParser(argparse.ArgumentParser):
+class _SuggestingParser(argparse.ArgumentParser):
+    """A mistyped command or action gets the nearest one suggested ('albums' → 'album', 'serch' → 'search')."""
+
+    def error(self, message: str) -> NoReturn:
+        m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if m:
+            choices = re.findall(r"'([^']*)'", m.group(2)) or [c.strip() for c in m.group(2).split(",")]
+            near = difflib.get_close_matches(m.group(1).lower(), choices, n=1, cutoff=0.6)
+            if near:
+                message += f"; did you mean '{near[0]}'?"
+        super().error(message)
+
+
+class _CommandParser(_SuggestingParser):
     """A sub-command's parser: options may come anywhere among its values (``folders add --yes PATH``,
     ``models import --use PATH``). Plain argparse binds an optional positional to nothing when an option
     comes between the verb and the value, then refuses the value as an unrecognized argument. A line with
@@ -104,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         return g
 
     common = global_options(defaults=False)
-    p = argparse.ArgumentParser(
+    p = _SuggestingParser(
         prog="photosearch",
         parents=[global_options(defaults=True)],
         description="Find photos in your own library by meaning — offline and private.",
@@ -131,19 +150,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("index", parents=[common], help="index new and changed photos in the added folders")
     i.add_argument("--add", action="append", metavar="PATH", help="add this folder first")
-    i.add_argument("--batch-size", type=ranged(int, 1), default=16)
+    i.add_argument(
+        "--batch-size",
+        type=ranged(int, 1, 256),  # 256 photos at 224 px are ~150 MB of tensors, twice over while decoding
+        default=16,
+        help="photos per encoder run (1..256, default 16)",
+    )
     i.add_argument("--no-text", action="store_true", help="skip reading the text in photos (the second pass)")
     i.add_argument("-q", "--quiet", action="store_true", help="no progress line")
     i.add_argument("--json", action="store_true")
     i.set_defaults(func=cmd_index)
 
     def query_opts(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("-k", type=int, default=20, help="how many results (default 20)")
+        sp.add_argument(
+            "-k",
+            "-t",
+            "--top",
+            "--limit",
+            dest="k",
+            type=int,
+            default=20,
+            help="how many results (default 20)",
+        )
         sp.add_argument("--json", action="store_true", help="rank, path, score (cosine), passed, … as JSON")
+        sp.add_argument(
+            "-f",
+            "--filepath-only",
+            action="store_true",
+            help="print only the good matches' paths, one a line, as they are on disk (for xargs, feh, …)",
+        )
+        sp.add_argument(
+            "--null", action="store_true", help="with -f: end each path with NUL, not newline (for xargs -0)"
+        )
         sp.add_argument("--folder", help="only photos under this folder")
         sp.add_argument("--from", dest="date_from", metavar="DATE", help="taken on or after (YYYY[-MM[-DD]])")
         sp.add_argument("--to", dest="date_to", metavar="DATE", help="taken on or before (YYYY[-MM[-DD]])")
-        sp.add_argument("--type", help="file types, e.g. jpeg,png,heic")
+        sp.add_argument("--type", help="file types, e.g. jpg,png,heic (a file ending or a format)")
         sp.add_argument("--orientation", choices=["landscape", "portrait", "square"])
         sp.add_argument("--place", help="only photos taken in this country, region or city (needs GPS)")
         sp.add_argument("--camera", help="only photos taken with this camera (make or model)")
@@ -317,6 +359,14 @@ def setup_logging(verbose: int) -> None:
         h.setFormatter(_ShownFormatter("%(levelname)s %(name)s: %(message)s"))
 
 
+DISK_ERRORS = {
+    errno.ENOSPC: "the disk is full: free some space and try again",
+    errno.EDQUOT: "the disk is full: free some space and try again",
+    errno.EROFS: "the disk is read-only",
+    errno.EFBIG: "a file is larger than the disk or a file-size limit allows",  # FAT32's 4 GB, ulimit -f
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -329,13 +379,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"photosearch: {shown(e)}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
+        if threading.active_count() > 1:  # a loader thread (ONNX Runtime, an import) may still be running:
+            # the interpreter's shutdown would wait for it or tear its native objects down under it (an abort,
+            # 'terminate called without an active exception'); what had to be saved was saved on the way out
+            with contextlib.suppress(OSError, ValueError):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(130)
         return 130
     except BrokenPipeError:
         return 0
     except OSError as e:  # a full or read-only disk that no layer below turned into a clear message
-        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
-            what = "is full: free some space and try again" if e.errno != errno.EROFS else "is read-only"
-            print(f"photosearch: the disk {what} ({shown(e.filename or e)})", file=sys.stderr)
+        if e.errno in DISK_ERRORS:
+            # a copy or a rename names its source first: the file being written is the second one
+            print(
+                f"photosearch: {DISK_ERRORS[e.errno]} ({shown(e.filename2 or e.filename or e)})",
+                file=sys.stderr,
+            )
             return 6
         raise
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -91,6 +92,8 @@ def ranged(
             value = cast(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+        if not math.isfinite(value):  # 'nan' passes every comparison; 'inf' waits or allocates for ever
+            raise argparse.ArgumentTypeError(f"must be a finite number, not {text}")
         if (value <= low if above else value < low) or (high is not None and value > high):
             if high is not None:
                 raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}, not {text}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -127,6 +128,9 @@ def _print_results(
     empty: str = "",
 ) -> None:
     """``empty``: what to say when the library has no photo to search (``app.status.empty_library_words``)."""
+    if getattr(args, "filepath_only", False):
+        _print_paths(resp, null=args.null)
+        return
     bursts: dict[str, list[str]] = resp.extra.get("bursts") or {}
     results = [_with_burst(r.to_json(), bursts) for r in resp.results]
     for r, m in zip(results, metas or [], strict=False):
@@ -178,9 +182,39 @@ def _print_results(
     _emit(args, data, human)
 
 
+def _print_paths(resp: SearchResponse, null: bool) -> None:
+    """``-f`` (rclip's ``--filepath-only``): the good matches' paths, byte for byte as on disk (a name that is
+    not UTF-8 too), for another program; ``--null`` ends each with NUL, for a name with a newline in it. Why
+    there is none goes to stderr."""
+    end = b"\0" if null else b"\n"
+    out = sys.stdout.buffer
+    for r in resp.passed:
+        out.write(os.fsencode(r.path) + end)
+    out.flush()
+    if not resp.passed:
+        print(f"photosearch: no good matches{': ' + resp.message if resp.message else ''}", file=sys.stderr)
+
+
+def check_output_options(args: argparse.Namespace) -> None:
+    if getattr(args, "filepath_only", False) and args.json:
+        raise QueryError("-f prints paths only and --json prints everything: choose one")
+    if getattr(args, "null", False) and not getattr(args, "filepath_only", False):
+        raise QueryError("--null ends the paths of -f with NUL: give -f too")
+
+
 def cmd_search(args: argparse.Namespace) -> int:
+    from photosearch.app.query import image_named_by
+
+    check_output_options(args)
     text = " ".join(args.text).strip()
     images = tuple(args.image or ())
+    named = None if images or len(args.text) != 1 else image_named_by(text)
+    if named is not None:
+        print(
+            f"searching for photos like {printable(named)} (a photo's path; --image PATH says so)",
+            file=sys.stderr,
+        )
+        text, images = "", (named,)
     query = _query(args, text, images, weight=args.weight, fusion=args.fusion)
     if not text and not images and query.filters is None:  # a filter alone browses (every match)
         raise QueryError("give some text to search for, or --image PATH")  # the GUI browses; here a mistake
@@ -198,6 +232,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_similar(args: argparse.Namespace) -> int:
     from photosearch.app.query import QueryKind
 
+    check_output_options(args)
     query = _query(args, "", (args.path,)).with_(kind=QueryKind.SIMILAR)
     return _run_query(args, query, {"similar": args.path})
 

@@ -10,8 +10,9 @@ from photosearch.gui.viewer import ACTIONS
 WINDOW_KEYS = (
     ("Ctrl+F", "Go to the search field"),
     ("Esc", "Clear the search (in the viewer: close it)"),
-    ("Down", "From the search field into the results"),
+    ("Down", "From the search field into the results (or to the button under a message)"),
     ("Ctrl+V", "Paste an image to search by"),
+    ("Tab, then Space", "From the search field to the photo box: choose a photo file to search by"),
     ("Ctrl+O", "Add a folder"),
     ("?", "This list of shortcuts (also F1)"),
 )

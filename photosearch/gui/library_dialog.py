@@ -42,6 +42,7 @@ class FoldersDialog(QDialog):
             )
         )
         self.list = QListWidget(self)
+        self.list.setAccessibleName("Photo folders")
         lay.addWidget(self.list, 1)
         row = QHBoxLayout()
         self.add_button = QPushButton("Add folder…", self)

@@ -29,6 +29,7 @@ from photosearch.app.library_settings import load as load_library_settings
 from photosearch.app.session import open_writable_or_read_only
 from photosearch.app.status import LibrarySummary, summary
 from photosearch.config import Paths
+from photosearch.gui.accessible import CurrentPhotoName
 from photosearch.gui.albums_controller import AlbumsController
 from photosearch.gui.bursts_view import BurstController
 from photosearch.gui.filters import FilterBar
@@ -144,6 +145,7 @@ class MainWindow(QMainWindow):
         self.model = ResultsModel(self.thumbs, self)
         self.view = JustifiedView(self.stack)
         self.view.setModel(self.model)
+        CurrentPhotoName(self.view)  # a screen reader hears which photo the keyboard is on
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.welcome = MessagePanel(self.stack)
         self.welcome.show_message(
@@ -172,6 +174,7 @@ class MainWindow(QMainWindow):
         qb, folders = self.query_bar, self.folders
         qb.query_changed.connect(self.run_query)
         qb.gear_clicked.connect(folders.open_folders_dialog)
+        qb.help_clicked.connect(self.show_shortcuts)
         qb.problem.connect(self.status.say)
         self.side.changed.connect(self.run_query)
         self.side.changed.connect(lambda: self.sidebar.set_current(self.side.folder_combo.currentData()))

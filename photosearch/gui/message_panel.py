@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from photosearch.terminal import bidi_safe
+
 
 class MessagePanel(QWidget):
     action_clicked = Signal()
@@ -34,8 +36,8 @@ class MessagePanel(QWidget):
         lay.addStretch(3)
 
     def show_message(self, title: str, hint: str = "", button: str = "") -> None:
-        self.title.setText(title)
-        self.hint.setText(hint)
+        self.title.setText(bidi_safe(title))  # a query or a file name in it can't reorder the sentence
+        self.hint.setText(bidi_safe(hint))
         self.hint.setVisible(bool(hint))
         self.button.setText(button)
         self.button.setVisible(bool(button))

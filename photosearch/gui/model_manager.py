@@ -89,6 +89,7 @@ class ModelManagerDialog(QDialog):
         self.active_label = QLabel(self)
         lay.addWidget(self.active_label)
         self.table = row_table(self, COLUMNS)
+        self.table.setAccessibleName("Search models")
         lay.addWidget(self.table, 1)
         self.details = QLabel(self)
         self.details.setWordWrap(True)

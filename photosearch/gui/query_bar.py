@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from PIL import Image
 
-from PySide6.QtCore import QBuffer, QIODevice, QMimeData, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QBuffer, QIODevice, QMimeData, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from photosearch.gui.icons import icon, set_icon
+from photosearch.terminal import bidi_safe
 
 PLACEHOLDER_TEXT = "Describe the photo you want (e.g. kids on a beach at sunset)"
 PLACEHOLDER_CHANGE = "What should be different? (e.g. at night, in winter)"
@@ -90,6 +91,8 @@ def not_a_photo(path: str) -> str:
 
 
 def local_image_paths(mime: QMimeData) -> list[str]:
+    """The photos in ``mime``: its file URLs, or its text when that is one photo's path (copied from a terminal
+    or a file manager's address bar: searched by that photo, not for its words)."""
     from photosearch.library.imaging import is_image_name
 
     out = []
@@ -99,6 +102,11 @@ def local_image_paths(mime: QMimeData) -> list[str]:
                 p = url.toLocalFile()
                 if os.path.isfile(p) and is_image_name(p):
                     out.append(p)
+    elif mime.hasText():
+        text = mime.text().strip()
+        p = QUrl(text).toLocalFile() if text.startswith("file://") else os.path.expanduser(text)
+        if "\n" not in text and os.path.isabs(p) and os.path.isfile(p) and is_image_name(p):
+            out.append(p)
     return out
 
 
@@ -156,11 +164,15 @@ class ReferenceWell(QFrame):
         self.image_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image_label.setStyleSheet("font-size: 8pt;")
         self.setAccessibleName("Search by photo")
+        self.setAccessibleDescription("Space or Enter: choose a photo to search for photos like it")
+        # reached with Tab (then Space or Enter chooses a photo); a click still leaves the typing alone
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self._show_empty()
         lay.addWidget(self.image_label)
         self.clear_button = QToolButton(self)
         self.clear_button.setText("×")
         self.clear_button.setToolTip("Clear the reference photo")
+        self.clear_button.setAccessibleName("Clear the reference photo")
         self.clear_button.setAutoRaise(True)
         self.clear_button.setFixedSize(18, 18)
         self.clear_button.clicked.connect(self.clear)
@@ -239,14 +251,31 @@ class ReferenceWell(QFrame):
         )
         return path or None
 
+    def choose(self) -> None:
+        path = self.choose_file()
+        if path:
+            self.set_path(path)
+
     def mouseReleaseEvent(self, event: Any) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(event.position().toPoint()):
-            path = self.choose_file()
-            if path:
-                self.set_path(path)
+            self.choose()
             event.accept()
             return
         super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Space or Enter chooses a photo, as a click does (the well is reached with Tab); Delete or
+        Backspace clears the one chosen."""
+        key = event.key()
+        if not event.modifiers() and key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.choose()
+            event.accept()
+            return
+        if not event.modifiers() and key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.reference:
+            self.clear()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _set(self, ref: Reference) -> None:
         self.reference = ref
@@ -255,6 +284,7 @@ class ReferenceWell(QFrame):
         else:
             self._show_preview(ref)
         self.image_label.setToolTip(ref.path or "pasted image")
+        self.setAccessibleName(f"Search by photo: {ref.name}")
         self.clear_button.show()
         self.clear_button.raise_()
         self.changed.emit(ref)
@@ -274,6 +304,7 @@ class ReferenceWell(QFrame):
         self.reference = None
         self.image_label.clear()
         self._show_empty()
+        self.setAccessibleName("Search by photo")
         self.clear_button.hide()
         self.changed.emit(None)
 
@@ -334,6 +365,7 @@ class QueryBar(QWidget):
 
     query_changed = Signal()
     gear_clicked = Signal()
+    help_clicked = Signal()  # the ? button: the keyboard shortcuts
     problem = Signal(str)  # something given to the query bar could not be used (said in the status bar)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -346,6 +378,7 @@ class QueryBar(QWidget):
         self.field.setPlaceholderText(PLACEHOLDER_TEXT)
         self.field.setClearButtonEnabled(True)
         self.field.setMinimumHeight(32)
+        self.field.setAccessibleName("Search")  # what a screen reader calls it (the placeholder is a hint)
         row.addWidget(self.field, 1)
         self.well = ReferenceWell(self)
         row.addWidget(self.well)
@@ -358,6 +391,15 @@ class QueryBar(QWidget):
         self.gear.setToolTip("Folders and models")
         self.gear.clicked.connect(self.gear_clicked)
         row.addWidget(self.gear)
+        self.help = QToolButton(self)  # where a person looks for help: the keyboard shortcuts (also ? and F1)
+        self.help.setText("?")
+        set_icon(self.help, "keyboard")
+        self.help.setIconSize(QSize(22, 22))
+        self.help.setAutoRaise(True)
+        self.help.setAccessibleName("Keyboard shortcuts")
+        self.help.setToolTip("Keyboard shortcuts (F1)")
+        self.help.clicked.connect(self.help_clicked)
+        row.addWidget(self.help)
 
         self.balance_row = QWidget(self)
         bl = QHBoxLayout(self.balance_row)
@@ -370,6 +412,7 @@ class QueryBar(QWidget):
         self.slider.setValue(50)
         self.slider.setFixedWidth(180)
         self.slider.setToolTip("How much the result should follow the photo (left) or the words (right)")
+        self.slider.setAccessibleName("Photo and words balance")
         bl.addWidget(self.slider)
         bl.addWidget(QLabel("text", self.balance_row))
         outer.addWidget(self.balance_row)
@@ -426,7 +469,7 @@ class QueryBar(QWidget):
             self.balance_row.hide()
         else:
             self.field.setPlaceholderText(PLACEHOLDER_CHANGE)
-            self.ref_caption.setText(f"Like “{ref.name}”, changed as the text says:")
+            self.ref_caption.setText(f"Like “{bidi_safe(ref.name)}”, changed as the text says:")
             self.balance_row.show()
 
     def _reference_changed(self, ref: Reference | None) -> None:

@@ -228,6 +228,10 @@ class ResultsModel(QAbstractListModel):
                     f"#{r.rank} · score {r.score:.3f}{weak}\na burst of {burst.size} shots ({more})\n{r.path}"
                 )
             return f"#{r.rank} · score {r.score:.3f}{weak}\n{r.path}"
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            from photosearch.gui.accessible import describe
+
+            return describe(self, index.row())
         if role == PathRole:
             return r.path
         if role == ResultRole:

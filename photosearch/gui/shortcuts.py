@@ -55,10 +55,14 @@ class Shortcuts(QObject):
             and isinstance(event, QKeyEvent)
             and event.type() == QEvent.Type.KeyPress
             and event.key() == Qt.Key.Key_Down
-            and self.w.model.rowCount()
         ):
-            self.w.view.setFocus()
-            if not self.w.view.currentIndex().isValid():
-                self.w.view.setCurrentIndex(self.w.model.index(0))
-            return True
+            button = self.w.message.button
+            if self.w.stack.currentWidget() is self.w.message and button.isVisible():
+                button.setFocus()  # "no good matches": Down reaches its one next step (show the nearest)
+                return True
+            if self.w.model.rowCount() and self.w.stack.currentWidget() is self.w.view:
+                self.w.view.setFocus()
+                if not self.w.view.currentIndex().isValid():
+                    self.w.view.setCurrentIndex(self.w.model.index(0))
+                return True
         return super().eventFilter(obj, event)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSlider, QToolB
 
 from photosearch.gui.icons import set_icon
 from photosearch.progress import Progress, ProgressPhase, describe, plural
+from photosearch.terminal import bidi_safe
 
 
 class StatusArea(QObject):
@@ -59,10 +60,10 @@ class StatusArea(QObject):
 
     # -- text ---------------------------------------------------------------------------------------
     def set_count(self, text: str) -> None:
-        self.count_label.setText(text)
+        self.count_label.setText(bidi_safe(text))
 
     def say(self, text: str) -> None:
-        self.label.setText(text)
+        self.label.setText(bidi_safe(text))  # a file name in it can't reorder the sentence
 
     def text(self) -> str:
         return self.label.text()
@@ -70,7 +71,7 @@ class StatusArea(QObject):
     def say_unless_indexing(self, text: str) -> None:
         """Show ``text`` unless indexing progress is on the line (it has priority)."""
         if not self.indexing_busy:
-            self.label.setText(text)
+            self.label.setText(bidi_safe(text))
 
     @property
     def indexing_busy(self) -> bool:

@@ -55,6 +55,7 @@ class TextReadersPanel(QGroupBox):
         self.rows: list[app_models.TextReaderRow] = []
         lay = QVBoxLayout(self)
         self.table = row_table(self, COLUMNS)
+        self.table.setAccessibleName("Text readers")
         self.table.setMaximumHeight(110)
         lay.addWidget(self.table)
         row = QHBoxLayout()

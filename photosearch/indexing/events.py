@@ -14,23 +14,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from photosearch.library.scan import DiskEntry, content_hash, register_file, walk
+from photosearch.library.scan import DiskEntry, content_hash, register_file, retry_error, walk
 from photosearch.library.watch import Change, relevant_path
 from photosearch.paths import path_inside as _inside
 from photosearch.states import FileStatus, FolderState
 from photosearch.store.catalog import Catalog, FileRow, FolderRow
 
 log = logging.getLogger(__name__)
-
-TRANSIENT_ERRORS = ("file disappeared", "cannot read")
-
-
-def _retry_error(row: FileRow) -> bool:
-    """An error row worth another try when its file is touched again: it could not be read at all
-    (no hash), or it vanished / failed to read mid-way (e.g. renamed while being indexed)."""
-    return row.status == FileStatus.ERROR and (
-        row.content_hash is None or (row.error or "").startswith(TRANSIENT_ERRORS)
-    )
 
 
 @dataclass
@@ -227,7 +217,7 @@ class ChangeEvents:
                     and row.size == e.size
                     and row.mtime_ns == e.mtime_ns
                     and row.folder_id == folder.id
-                    and not _retry_error(row)
+                    and not retry_error(row)
                 ):
                     self.observed.pop(path, None)
                     continue

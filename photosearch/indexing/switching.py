@@ -123,3 +123,23 @@ def continue_switch(
         extra=extra,
         message=f"now using {target}",
     )
+
+
+def embed_missing(
+    lib: Library, control: WorkControl | None = None, *, batch_size: int = 16
+) -> Iterator[Progress]:
+    """Indexed photos the active model has no vector for (with no switch pending) are embedded now, as
+    'doctor' says 'index' does: a library whose model was removed and installed again before removing a
+    model made its photos pending again, or whose chosen model went and another took its place."""
+    from photosearch.indexing.pipeline import Indexer
+
+    model_id = lib.active_model_id()
+    if model_id is None or switch_target(lib) is not None:
+        return
+    files = files_missing_embedding(lib, model_id)
+    if not files:
+        return
+    log.info("%d indexed photos have no vector of %s: embedding them", len(files), model_id)
+    indexer = Indexer(lib, batch_size=batch_size)
+    yield from indexer.embed_pending(control, files=files)
+    indexer.save()

@@ -16,6 +16,7 @@ and which of its sub-folders are left out.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import time
@@ -225,6 +226,33 @@ def system_reason(directory: str) -> str | None:
     return "it is one of the system's own folders" if d in system_trees() else None
 
 
+# A data folder's own sub-folders: anything else in a folder without a catalog is someone's folder
+DATA_SUBFOLDERS = frozenset({"index", "models", "thumbs", "logs", "backups", "downloads"})
+CACHE_SUBFOLDERS = frozenset({"openvino"})  # the user cache folder's (config.openvino_cache_dir)
+
+
+def foreign_contents(data_dir: Path, subfolders: frozenset[str] = DATA_SUBFOLDERS) -> str | None:
+    """What in ``data_dir`` (no catalog in it yet) says it is not to become a data folder: a photo, or a folder
+    a data folder never has. A mistyped ``--data-dir ~/Pictures/2024`` would otherwise put a catalog among the
+    photos, and every library would then leave that folder out as a PhotoSearch data folder. ``subfolders``:
+    the folders it may hold (a cache folder's differ)."""
+    from photosearch.library.imaging import is_image_name
+
+    try:
+        entries = list(os.scandir(data_dir))
+    except OSError:
+        return None
+    for e in sorted(entries, key=lambda e: e.name):
+        if e.name.startswith("."):
+            continue
+        if is_image_name(e.name):
+            return e.name
+        with contextlib.suppress(OSError):
+            if e.is_dir(follow_symlinks=False) and e.name not in subfolders:
+                return e.name + os.sep
+    return None
+
+
 def write_markers(data_dir: Path, cache_dirs: Iterable[Path] = ()) -> None:
     """Mark a data folder (and its caches) so no library ever catalogues them. Best effort."""
     for path, text in [(data_dir / DATA_MARKER, DATA_MARKER_TEXT)] + [
@@ -257,7 +285,9 @@ def excluded_by(rel: str, name: str, patterns: Sequence[str]) -> str | None:
 
 def check_pattern(pattern: str) -> str:
     p = pattern.strip()
-    if not p or p in (".", "..") or p.startswith("/") or os.path.isabs(p):
+    parts = p.replace(os.sep, "/").split("/")
+    if not p or any(part in (".", "..", "") for part in parts) or os.path.isabs(p):
+        # '../..', 'a//b', './x': a sub-folder pattern never climbs out, and such a one matches nothing
         raise ValueError(
             f"'{pattern}' is not a sub-folder name or pattern (e.g. Screenshots, 'tmp*', 2019/raw)"
         )

@@ -27,11 +27,13 @@ from photosearch.errors import (
     QueryError,
 )
 from photosearch.library.folders import (
+    CACHE_SUBFOLDERS,
     DEFAULT_EXCLUDES,
     ancestors,
     broad_reason,
     check_pattern,
     estimate,
+    foreign_contents,
     identity,
     load_excludes,
     not_photos_reason,
@@ -104,6 +106,13 @@ class Library:
         self.writable = write
         self.read_only_reason: str | None = None  # why a front end opened it read-only (shown to the person)
         self.lock = WriterLock(paths.lock_file, purpose)
+        foreign = None if paths.catalog.exists() else foreign_contents(paths.data_dir)
+        if foreign is not None:
+            raise CatalogError(
+                f"{paths.data_dir} is not a PhotoSearch data folder and holds files of its own ({foreign}); "
+                "PhotoSearch writes nothing there: choose an empty or new folder for --data-dir "
+                "(or PHOTOSEARCH_DATA_DIR)"
+            )
         try:
             if write:
                 paths.ensure()
@@ -123,7 +132,16 @@ class Library:
         if write:  # recognised by content by every library: never catalogued, whatever its name
             caches = [paths.thumbs_dir]
             with contextlib.suppress(ImportError, OSError):  # the user cache folder, when known and present
-                caches.append(default_cache_dir())
+                cache = default_cache_dir()
+                foreign = foreign_contents(cache, CACHE_SUBFOLDERS)
+                if foreign is None:
+                    caches.append(cache)
+                else:  # PHOTOSEARCH_CACHE_DIR set to a photo folder: never marked (its photos would go)
+                    log.warning(
+                        "the cache folder %s holds files of its own (%s): not marked as a cache",
+                        cache,
+                        foreign,
+                    )
             write_markers(paths.data_dir, caches)
         self.settings = settings or RuntimeSettings.default()
         self.thumbs = ThumbnailCache(paths.thumbs_dir)
@@ -341,8 +359,13 @@ class Library:
     def set_folder_excludes(self, path: str | Path, patterns: Sequence[str] | None) -> tuple[str, ...]:
         """Replace an added folder's list (None: back to the defaults); the next scan follows it."""
         row = self._added(path)
+        kept = set(load_excludes(self.catalog, row.path))  # stored before: kept as they are, not re-judged
         try:
-            clean = None if patterns is None else list(dict.fromkeys(check_pattern(p) for p in patterns))
+            clean = (
+                None
+                if patterns is None
+                else list(dict.fromkeys(p if p in kept else check_pattern(p) for p in patterns))
+            )
         except ValueError as e:
             raise QueryError(str(e)) from None
         save_excludes(self.catalog, row.path, clean)

@@ -35,6 +35,19 @@ SCAN_CHUNK = 200  # files registered per transaction
 SYSTEM_DIRS = frozenset(DEFAULT_EXCLUDES)
 
 
+# Errors that say nothing about the file itself: it vanished or could not be read for a moment (a folder
+# renamed or a disk unplugged while it was being indexed). Such a row is tried again when it is seen again.
+TRANSIENT_ERRORS = ("file disappeared", "cannot read")
+
+
+def retry_error(row: FileRow) -> bool:
+    """An error row worth another try: it could not be read at all (no hash), or it vanished or failed to
+    read mid-way (e.g. renamed while being indexed)."""
+    return row.status == "error" and (
+        row.content_hash is None or (row.error or "").startswith(TRANSIENT_ERRORS)
+    )
+
+
 @dataclass(frozen=True)
 class DiskEntry:
     path: str
@@ -239,11 +252,7 @@ def reconcile_folder(
         row = known.get(path)
         if row is None:
             changed_entries.append((e, None))
-        elif (
-            row.size != e.size
-            or row.mtime_ns != e.mtime_ns
-            or (row.status == "error" and row.content_hash is None)
-        ):
+        elif row.size != e.size or row.mtime_ns != e.mtime_ns or retry_error(row):
             changed_entries.append((e, row))
         else:
             report.unchanged += 1

@@ -91,9 +91,16 @@ class EmbeddingsAndSearch(CatalogBase):
                 c.execute(f"DELETE FROM embeddings WHERE id IN ({','.join('?' * len(chunk))})", chunk)
 
     def delete_model_embeddings(self, model_id: str) -> None:
+        """Forget a model's vectors (its package is removed). An indexed photo left with no vector of any
+        model is pending again: the next model embeds it (else 'index' would find nothing to do, and no
+        search would ever find it)."""
         with self.transaction() as c:
             c.execute("DELETE FROM embeddings WHERE model_id=?", (model_id,))
             c.execute("DELETE FROM vector_indexes WHERE model_id=?", (model_id,))
+            c.execute(
+                "UPDATE files SET status='pending' WHERE status='indexed' AND (content_hash IS NULL OR NOT "
+                "EXISTS (SELECT 1 FROM embeddings e WHERE e.content_hash=files.content_hash))"
+            )
 
     def hashes_missing_embedding(self, model_id: str) -> list[str]:
         """Content hashes of indexed files with no embedding for ``model_id`` (model switching)."""
