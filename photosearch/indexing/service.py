@@ -184,6 +184,9 @@ class IndexingService(FolderSteps, EmbedSteps, TextSteps, MetaSteps, PowerSteps)
             if t.is_alive():
                 log.warning("the indexing worker did not stop within %.0f s", timeout)
         self._thread = None
+        tp = self.text_pass
+        if tp is not None:  # the text reader's stop watcher (it would end by itself within IDLE_EXIT_S)
+            tp.reader.watcher.close()
         self.watcher.close()
         self._overflow.remove()
 

@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -201,9 +202,13 @@ def test_the_service_reads_text_after_embedding(tmp_path: Path, data_dir: Path, 
     lib = open_test_library(tiny_model, data_dir)
     try:
         lib.add_folder(photos)
+        before = set(threading.enumerate())
         r = Running(lib, read_text=True)
         with r as svc:
             wait_until(lambda: svc.idle and lib.catalog.text_counts() == (2, 2), 60, "the text pass")
+        # stopping the service ends every thread it started, the text reader's stop watcher too
+        left = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
+        assert not left, left
         phases = [e.stage for e in r.events]
         first_text = phases.index(ProgressPhase.READING_TEXT)
         assert ProgressPhase.EMBEDDING in phases[:first_text]  # embedding first

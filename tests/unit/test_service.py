@@ -300,8 +300,11 @@ def test_worker_runs_at_lower_priority_and_onnx_threads_inherit_it(library: Libr
     make_images(pics, 2)
     library.add_folder(pics)
 
-    def nice_of(tid: int) -> int:
-        fields = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+    def nice_of(tid: int) -> int | None:
+        try:
+            fields = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # the thread ended between listing and reading (e.g. an idle watcher)
+            return None
         return int(fields[16])  # field 19 of stat, counted after the comm field
 
     main_nice = os.getpriority(os.PRIO_PROCESS, 0)
