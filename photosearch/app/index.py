@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from photosearch.indexing.meta_steps import MetaPass
@@ -13,7 +14,7 @@ from photosearch.indexing.pipeline import Indexer
 from photosearch.indexing.switching import continue_switch, embed_missing
 from photosearch.indexing.text_steps import TextPass
 from photosearch.library.library import Library
-from photosearch.progress import Progress, WorkControl
+from photosearch.progress import Progress, ProgressPhase, WorkControl
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +36,35 @@ def run_index(
     control = control or WorkControl()
     final: Progress | None = None
 
+    caught_up = [0, 0, 0]  # photos processed, embedded, failed by the catch-up below (for the Done line)
+
+    def counted(events: Iterator[Progress]) -> Iterator[Progress]:
+        last: Progress | None = None
+        for ev in events:
+            if ev.stage is ProgressPhase.EMBEDDING:
+                last = ev
+            yield ev
+        if last is not None:
+            caught_up[0] += last.done
+            caught_up[1] += last.encoded
+            caught_up[2] += last.errors
+
     def switch(c: WorkControl) -> Iterator[Progress]:
         # a pending model switch: embed what the target model lacks, then it becomes active; else what the
         # active model lacks
-        yield from continue_switch(lib, c, batch_size=batch_size)
+        yield from counted(continue_switch(lib, c, batch_size=batch_size))
         if not c.cancelled:
-            yield from embed_missing(lib, c, batch_size=batch_size)
+            yield from counted(embed_missing(lib, c, batch_size=batch_size))
 
     try:
         for p in indexer.run(control, before_cleanup=switch):
+            if p.stage is ProgressPhase.DONE and any(caught_up):  # the Done line counts the catch-up too
+                p = replace(
+                    p,
+                    done=p.done + caught_up[0],
+                    encoded=p.encoded + caught_up[1],
+                    errors=p.errors + caught_up[2],
+                )
             if on_progress is not None:
                 on_progress(p)
             final = p

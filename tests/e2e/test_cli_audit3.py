@@ -167,6 +167,7 @@ def test_index_embeds_indexed_photos_the_model_in_use_has_no_vector_for(library:
     assert "run 'photosearch index'" in run_cli(data, "doctor").stdout
     done = run_json(data, "index")
     assert done["counts"]["indexed"] == 4
+    assert done["encoded"] == 4  # the Done line counts the catch-up ('no new or changed photos' before)
     assert len(run_json(data, "search", "photo")["results"]) == 4  # before: 0
     assert "no embedding for the active model" not in run_cli(data, "doctor").stdout
 
