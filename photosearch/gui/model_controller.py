@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
     from photosearch.gui.status_area import StatusArea
+    from photosearch.gui.steer_controller import SteerController
     from photosearch.library.library import Library
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class ModelHost(Protocol):
     indexing: IndexingBridge | None
     status: StatusArea
     search: SearchController
+    steer: SteerController
     tasks: TaskRunner
     closed: bool
 
@@ -59,6 +61,7 @@ class ModelController(QObject):
         self.loading = False
         self.error = ""
         self.dialog: ModelDialog | None = None
+        self.text_line_calibrated = True  # the active model's text line (read when its engine loads)
 
     # -- the engine ---------------------------------------------------------------------------------
     def load_engine(self) -> None:
@@ -72,6 +75,9 @@ class ModelController(QObject):
         def work() -> SearchEngine:
             eng = open_engine(lib)
             eng.encode_text("a photo")  # the first run of the text encoder is the slow one
+            # whether the text line is calibrated (this library's rule is read from the catalog here, off
+            # the UI thread), so the strictness control says so before the first search
+            self.text_line_calibrated = bool(eng.line_info("text")["calibrated"])
             return eng
 
         self.host.tasks.submit(work, self._loaded, self._failed)
@@ -80,6 +86,7 @@ class ModelController(QObject):
         self.loading = False
         h = self.host
         h.search.engine = engine
+        h.steer.show_calibrated(self.text_line_calibrated)
         if h.status.text().startswith("Loading the search model"):
             h.status.say("")
         if h.indexing is not None and not h.closed:

@@ -108,7 +108,8 @@ def test_an_uncalibrated_model_is_marked_where_the_line_is_shown(
     w = make_window(prepare_library(data_dir, model=model, photos=photos, index=True))
     wait_results(qtbot, w)
     combo = w.steer.strictness
-    assert combo.itemText(combo.findData(3)) == "3 · calibrated"  # nothing searched yet: nothing to say
+    # said before any search (before, "3 · calibrated" until the first search answered otherwise)
+    assert combo.itemText(combo.findData(3)) == "3 · uncalibrated"
     _run(qtbot, w, "a red circle")
     assert "no relevance line (this model is uncalibrated)" in w.presenter.result_count
     assert combo.itemText(combo.findData(3)) == "3 · uncalibrated"
