@@ -14,7 +14,7 @@ known by construction. Everything runs on stored vectors, as the product does.
   20 that does not belong (and, apart, at most 3 of them); recall@20 over the photos not yet judged.
 
 Calibration and report: the weights (feedback's α/β/γ, the album's dislike weight) are chosen on libraries of
-seeds 0, 2, 3, 4 (``--calibrate`` sweeps the dislike weight there); every figure is reported on seed 1, the
+seeds 0, 2, 3, 4 (``--calibrate`` sweeps the album's three there); every figure is reported on seed 1, the
 default, which no choice saw. ``--diagnose`` shows why narrow albums miss on the report library: what the wrong
 photos among an album's first 20 are, and whether size and shape are linearly recoverable from the embedding at
 all (probes trained on the calibration libraries' labelled photos: a diagnosis, never the product).
@@ -306,15 +306,17 @@ def _library(rt: ModelRuntime, n: int, seed: int) -> tuple[np.ndarray, list[shap
 
 
 def calibrate(rt: ModelRuntime, n: int) -> None:
-    """The album's weights on the calibration seeds only (the report seed never enters): how much the fit discounts
-    the directions in which the examples differ from each other (``SCATTER_SHRINK``; 0 = off), then the weight of
-    a dislike (``DISLIKED_WEIGHT``) at the chosen scatter shrink."""
+    """The album's weights on the calibration seeds only (the report seed never enters), each swept with the others
+    at their chosen values (0.08, 3, 0.3): how much the fit discounts the directions in which the examples differ
+    from each other (``SCATTER_SHRINK``; 0 = off), how many nearest photos of each example come first (``NEAREST``;
+    0 = none), the weight of a dislike (``DISLIKED_WEIGHT``)."""
     libs = [_library(rt, n, seed) for seed in CALIBRATION_SEEDS]
-    sweep = [("scatter shrink", sh, DISLIKED_WEIGHT, sh) for sh in (0.0, 0.04, 0.08, 0.16)]
-    sweep += [("dislike weight", w, w, SCATTER_SHRINK) for w in (0.1, 0.3, 1.0)]
-    for what, value, w, sh in sweep:
+    sweep = [("scatter shrink", sh, DISLIKED_WEIGHT, sh, NEAREST) for sh in (0.0, 0.04, 0.08, 0.16)]
+    sweep += [("nearest first", k, DISLIKED_WEIGHT, SCATTER_SHRINK, k) for k in (0, 2, 4, 5, 10)]
+    sweep += [("dislike weight", w, w, SCATTER_SHRINK, NEAREST) for w in (0.1, 1.0)]
+    for what, value, w, sh, k in sweep:
         figs = [
-            album_figures(X, specs, seed, w, sh)
+            album_figures(X, specs, seed, w, sh, k)
             for (X, specs), seed in zip(libs, CALIBRATION_SEEDS, strict=True)
         ]
         row = " | ".join(
