@@ -19,7 +19,7 @@ from photosearch.errors import QueryError
 from photosearch.search import fusion as fusion_mod
 from photosearch.search.engine import SearchEngine
 from photosearch.search.results import Result, SearchResponse
-from photosearch.search.steer import train_album
+from photosearch.search.steer import Nearest, train_album
 from photosearch.store import catalog_albums as store
 from photosearch.store.catalog_albums import AlbumRow
 
@@ -75,7 +75,8 @@ def _labels(engine: SearchEngine, hashes: tuple[str, ...]) -> list[int]:
 
 
 def members(engine: SearchEngine, name: str, k: int | None = None) -> SearchResponse:
-    """The album's members now, most certain first (its examples included), as search results."""
+    """The album's members now, as search results: its examples, then each example's nearest photos
+    (:data:`photosearch.search.steer.NEAREST`) that are members, then the rest, most certain first."""
     row = store.album(engine.catalog, name)
     if row is None:
         raise QueryError(f"no album named {name!r}")
@@ -86,7 +87,7 @@ def members(engine: SearchEngine, name: str, k: int | None = None) -> SearchResp
         resp.extra["album"] = {"name": name, "liked": 0, "disliked": len(disliked)}
         return resp
     dim = engine.runtime.dim
-    _, pos = engine.catalog.embeddings_by_ids(liked, dim)
+    pos_ids, pos = engine.catalog.embeddings_by_ids(liked, dim)
     _, neg = engine.catalog.embeddings_by_ids(disliked, dim)
     bg = engine.background()
     sample = bg.vecs
@@ -98,6 +99,7 @@ def members(engine: SearchEngine, name: str, k: int | None = None) -> SearchResp
         fusion_mod.normalize(sample),
     )
     scored: dict[int, float] = {}
+    near = Nearest(fusion_mod.normalize(pos), pos_ids.tolist())
     # every embedding stored under the model now (a photo indexed a moment ago included), scored in chunks
     ids, vecs = engine.catalog.embeddings(engine.runtime.id, dim=dim)
     for start in range(0, len(ids), CHUNK):
@@ -105,14 +107,17 @@ def members(engine: SearchEngine, name: str, k: int | None = None) -> SearchResp
         p = model.score(part)
         keep = p >= model.threshold
         scored.update(zip(part_ids[keep].tolist(), p[keep].tolist(), strict=True))
+        near.add(part_ids, part)
     scored.update({lab: 1.0 for lab in liked})
     for lab in disliked:
         scored.pop(lab, None)
+    # the examples, then each example's nearest photos that are members too, then the rest, most certain first
+    tier = {lab: 1 for lab in near.ids() if lab in scored} | {lab: 2 for lab in liked}
     results = [
         Result(0, f.path, scored[label], f, label, passed=True)
         for label, f in engine.catalog.visible_files_for_labels(list(scored))
     ]
-    results.sort(key=lambda r: (-r.score, r.path))
+    results.sort(key=lambda r: (-tier.get(r.label, 0), -r.score, r.path))
     if k is not None:
         results = results[:k]
     for i, r in enumerate(results, 1):

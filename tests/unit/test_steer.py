@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from photosearch.search.steer import rocchio, several, train_album
+from photosearch.search.steer import (
+    SCATTER_SHRINK,
+    Nearest,
+    _scatter_transform,
+    rocchio,
+    several,
+    train_album,
+)
 
 
 def _norm(v: np.ndarray) -> np.ndarray:
@@ -80,3 +87,45 @@ def test_an_albums_dislikes_push_a_look_alike_kind_down() -> None:
         gains.append((labels[after] == 0).mean() - (labels[first] == 0).mean())
         assert album.members(x[ex]).all()  # (a disliked photo is left out of the list by albums.members)
     assert min(gains) > 0 and np.mean(gains) >= 0.05
+
+
+def test_an_albums_fit_discounts_what_varies_among_its_examples() -> None:
+    """The fit's features shrink along the directions in which the liked examples differ from each other (where
+    in the frame each was taken, say) by sqrt(λ / (σ² + λ)) and stay as they are in every other direction; the
+    album still takes in every example and tells the kind from the rest of the library. 0 turns it off."""
+    rng = np.random.default_rng(3)
+    dim = 32
+    kind, place, other = _norm(rng.normal(size=(3, dim)))
+    place = _norm(place - (place @ kind) * kind)  # orthogonal to the kind
+    other = _norm(other - (other @ kind) * kind - (other @ place) * place)
+    spread = np.array([-0.2, -0.1, 0.0, 0.1, 0.2])
+    ex = kind + spread[:, None] * place
+    t = _scatter_transform(ex, 0.01)
+    sigma2 = float(np.var(spread))
+    assert np.isclose(np.linalg.norm(t @ place), np.sqrt(0.01 / (sigma2 + 0.01)), atol=1e-6)
+    assert np.allclose(t @ kind, kind, atol=1e-6) and np.allclose(t @ other, other, atol=1e-6)
+    assert np.allclose(_scatter_transform(ex, 0.0), np.eye(dim)) and np.allclose(
+        _scatter_transform(ex[:2], 0.01), np.eye(dim)
+    )
+    library = _norm(rng.normal(size=(1000, dim)))
+    for shrink in (0.0, SCATTER_SHRINK):
+        album = train_album(_norm(ex), background=library[:300], scatter_shrink=shrink)
+        assert album.members(_norm(ex)).all()
+        assert album.members(library).mean() < 0.05
+        assert album.members(_norm(kind + 0.15 * place)[None])[0]  # the kind, somewhere between the examples
+
+
+def test_an_examples_nearest_photos_fed_in_chunks() -> None:
+    """Each example's k nearest library photos (itself aside), the library fed chunk by chunk as albums.members
+    scores it: the same as sorting every cosine at once."""
+    x, _ = clusters(seed=5, n=500)
+    ids = np.arange(1000, 1500)
+    ex = [3, 77, 410]
+    near = Nearest(x[ex], ids[ex].tolist(), k=3)
+    for start in range(0, 500, 64):
+        near.add(ids[start : start + 64], x[start : start + 64])
+    want = set()
+    for e in ex:
+        order = [int(i) for i in np.argsort(-(x @ x[e])) if i != e]
+        want.update(int(ids[i]) for i in order[:3])
+    assert near.ids() == want
