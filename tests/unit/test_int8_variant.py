@@ -17,26 +17,10 @@ from photosearch.config import Paths
 from photosearch.indexing.pipeline import Indexer
 from photosearch.indexing.variant_step import library_variant
 from photosearch.library.library import Library
-from photosearch.models import machine, runtime_settings
 from photosearch.models.manifest import load_package
 from photosearch.models.variants import GOAL_OVERLAP, GOAL_RECALL, int8_record
 
 MODEL = "shapes-tiny"
-ZEN4 = machine.MachineFacts(
-    cpu_model="test CPU",
-    flags=frozenset({"avx2", "avx512f", "avx512_vnni"}),
-    cores=2,
-    providers=(machine.CPU_PROVIDER,),
-    openvino_installed=False,
-    arch="x86_64",
-)
-
-
-@pytest.fixture
-def ordinary_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PHOTOSEARCH_IMAGE_BACKEND", "auto")
-    monkeypatch.setattr(machine.MachineFacts, "probe", classmethod(lambda cls: ZEN4))
-    monkeypatch.setattr(runtime_settings, "_cpu_flags", lambda: {f.encode() for f in ZEN4.flags})
 
 
 def _library(
