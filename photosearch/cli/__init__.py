@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import errno
 import logging
 import os
@@ -74,6 +73,8 @@ class _SuggestingParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
         if m:
+            import difflib  # only on a mistake: a correct command line never loads it
+
             choices = re.findall(r"'([^']*)'", m.group(2)) or [c.strip() for c in m.group(2).split(",")]
             near = difflib.get_close_matches(m.group(1).lower(), choices, n=1, cutoff=0.6)
             if near:
