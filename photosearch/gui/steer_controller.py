@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 STRICTNESS_LABELS = {1: "1 · loosest", 2: "2", 3: "3 · calibrated", 4: "4", 5: "5 · strictest"}
 UNCALIBRATED = "3 · uncalibrated"  # the default point of a model without a calibration
+UNKNOWN = "3 · default"  # no model loaded yet: nothing to say about its calibration
 
 
 class SteerController(QObject):
@@ -39,7 +40,7 @@ class SteerController(QObject):
         for level, label in STRICTNESS_LABELS.items():
             self.strictness.addItem(label, level)
         self.strictness.setCurrentIndex(self.strictness.findData(int(DEFAULT_STRICTNESS)))
-        self.show_calibrated(True)
+        self.show_calibrated(None)
         self.strictness.setAccessibleName("Strictness")
         self.strictness.currentIndexChanged.connect(lambda _i: self.w.run_query())
         sb = window.statusBar()
@@ -53,10 +54,17 @@ class SteerController(QObject):
         )
         self.act_several = self._act("More like these", "M", lambda: self.more_like_selected())
 
-    def show_calibrated(self, calibrated: bool) -> None:
-        """Say on the strictness control whether the model's line is calibrated (the last search's answer):
-        an uncalibrated model's 3 is a default, not a measured point."""
+    def show_calibrated(self, calibrated: bool | None) -> None:
+        """Say on the strictness control whether the model's line is calibrated (when its engine loads, and
+        each search's answer): an uncalibrated model's 3 is a default, not a measured point. None: no model
+        is loaded yet, so nothing is claimed."""
         i = self.strictness.findData(int(DEFAULT_STRICTNESS))
+        if calibrated is None:
+            self.strictness.setItemText(i, UNKNOWN)
+            self.strictness.setToolTip(
+                "How close a photo must be to count as a good match (3: the model's line)"
+            )
+            return
         self.strictness.setItemText(
             i, STRICTNESS_LABELS[int(DEFAULT_STRICTNESS)] if calibrated else UNCALIBRATED
         )

@@ -86,6 +86,8 @@ def test_the_first_hour(
         qtbot.waitUntil(lambda: w.model_dialog is not None, timeout=10000)
         assert w.stack.currentWidget() is w.welcome
         assert w.status.text() == "No search model yet"
+        strict = w.steer.strictness  # no model: its line is neither calibrated nor uncalibrated yet
+        assert strict.itemText(strict.findData(3)) == "3 · default"
 
         # -- import the test model from the prompt
         monkeypatch.setattr(w, "choose_model_folder", lambda: str(shapes_model))
@@ -93,6 +95,7 @@ def test_the_first_hour(
         qtbot.waitUntil(lambda: w.search.engine is not None, timeout=30000)
         qtbot.waitUntil(lambda: w.model_dialog is None, timeout=10000)
         assert w.search.engine.runtime.package.manifest.name in w.windowTitle()
+        assert strict.itemText(strict.findData(3)) == "3 · calibrated"  # the shapes model's own line
 
         # -- add a folder (the welcome's button) and type a query at once: indexing starts by itself
         monkeypatch.setattr(w, "choose_folder", lambda _title: str(photos))
