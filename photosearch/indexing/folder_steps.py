@@ -1,12 +1,14 @@
 """The indexing service's folder steps: which folders are watched (events or polling), roots that go
-offline and come back, and scans that reconcile folders with the disk."""
+offline and come back, scans that reconcile folders with the disk, and what the application layer tells the
+service when it changes the folder list (``editing``, ``folder_added``, ``folder_removed``, ``folder_paused``)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from photosearch.indexing.state import ServiceState
 from photosearch.library.scan import ScanReport, reconcile_folder
@@ -18,6 +20,41 @@ log = logging.getLogger("photosearch.indexing.service")
 
 
 class FolderSteps(ServiceState):
+    # -- told about changes made by the application layer (photosearch.app.folders) ----------------------
+    @contextlib.contextmanager
+    def editing(self) -> Iterator[None]:
+        """Hold the worker off the catalog while the caller changes the folder list."""
+        with self._work_lock:
+            yield
+
+    def folder_added(self, row: FolderRow) -> None:
+        """A folder was added: watch it and scan it soon."""
+        with self._cv:
+            self._folders_dirty = True
+        self.request_scan(row.id)
+
+    def folder_removed(self) -> None:
+        """A folder was removed: stop watching it and collect what only it used."""
+        with self._cv:
+            self._folders_dirty = True
+            self._gc_due = time.monotonic()
+            self._idle = False
+            self._cv.notify_all()
+        self._changed()
+
+    def folder_paused(self, row: FolderRow | None, paused: bool) -> None:
+        """A folder was paused (not watched, not indexed) or resumed (scanned again soon)."""
+        with self._cv:
+            self._folders_dirty = True
+        if not paused and row is not None:
+            self.request_scan(row.id)
+        else:
+            self._wake()
+
+    def watch_modes(self) -> dict[str, tuple[str, str | None]]:
+        """{folder path: (mode "events" | "polling", note)} for the folders being watched."""
+        return {s.folder.path: (s.mode, s.note) for s in list(self.watcher.states.values())}
+
     def _sync_folders(self) -> None:
         rows = self.catalog.folders()
         self.events.folders = rows

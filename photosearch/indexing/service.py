@@ -30,7 +30,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from photosearch.config import read_text_default
 from photosearch.errors import PhotoSearchError
@@ -49,7 +49,6 @@ from photosearch.library.watch import (
 )
 from photosearch.progress import Progress, ProgressPhase, RateMeter, WorkControl
 from photosearch.states import WatchMode
-from photosearch.store.catalog import FolderRow
 
 log = logging.getLogger(__name__)
 
@@ -236,37 +235,6 @@ class IndexingService(FolderSteps, EmbedSteps, TextSteps, MetaSteps, PowerSteps)
             self._idle = False
             self._cv.notify_all()
 
-    # -- told about changes made by the application layer (photosearch.app.folders) ----------------------
-    @contextlib.contextmanager
-    def editing(self) -> Iterator[None]:
-        """Hold the worker off the catalog while the caller changes the folder list."""
-        with self._work_lock:
-            yield
-
-    def folder_added(self, row: FolderRow) -> None:
-        """A folder was added: watch it and scan it soon."""
-        with self._cv:
-            self._folders_dirty = True
-        self.request_scan(row.id)
-
-    def folder_removed(self) -> None:
-        """A folder was removed: stop watching it and collect what only it used."""
-        with self._cv:
-            self._folders_dirty = True
-            self._gc_due = time.monotonic()
-            self._idle = False
-            self._cv.notify_all()
-        self._changed()
-
-    def folder_paused(self, row: FolderRow | None, paused: bool) -> None:
-        """A folder was paused (not watched, not indexed) or resumed (scanned again soon)."""
-        with self._cv:
-            self._folders_dirty = True
-        if not paused and row is not None:
-            self.request_scan(row.id)
-        else:
-            self._wake()
-
     @property
     def progress(self) -> Progress:
         return self._progress
@@ -290,10 +258,6 @@ class IndexingService(FolderSteps, EmbedSteps, TextSteps, MetaSteps, PowerSteps)
                     return self._idle and len(self.queue) == 0
                 self._cv.wait(min(left, 0.5))
             return True
-
-    def watch_modes(self) -> dict[str, tuple[str, str | None]]:
-        """{folder path: (mode "events" | "polling", note)} for the folders being watched."""
-        return {s.folder.path: (s.mode, s.note) for s in list(self.watcher.states.values())}
 
     # -- worker -------------------------------------------------------------------------------------
     def _wake(self) -> None:

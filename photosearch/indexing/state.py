@@ -35,6 +35,7 @@ class ServiceState:
     _work_lock: threading.RLock
     _stopping: threading.Event
     _busy: bool
+    _idle: bool
     _cancel: bool
     _paused: bool
     _control: WorkControl | None
@@ -56,4 +57,10 @@ class ServiceState:
         raise NotImplementedError
 
     def _model_id(self) -> str | None:
+        raise NotImplementedError
+
+    def _wake(self) -> None:
+        raise NotImplementedError
+
+    def request_scan(self, folder_id: int | None = None) -> None:
         raise NotImplementedError
