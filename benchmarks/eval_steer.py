@@ -144,7 +144,9 @@ def main() -> None:
     )
     ap.add_argument("--watch", action="store_true", help="only the album-while-watch-runs latency")
     ap.add_argument(
-        "--calibrate", action="store_true", help="only the album's dislike weight, calibration seeds"
+        "--calibrate",
+        action="store_true",
+        help="only the sweeps that chose the album's settings (scatter shrink, nearest first, dislike weight), calibration seeds",
     )
     ap.add_argument(
         "--diagnose", action="store_true", help="only why narrow albums miss (report seed + probes)"

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ from PIL import Image
 from photosearch.errors import QueryError, UnreadableImage
 from photosearch.models.encoders import ImageEncoder, ModelRuntime
 from photosearch.search import fusion as fusion_mod
-from photosearch.search.cutoff import Background, CutoffRule
+from photosearch.search.cutoff import CutoffRule
 from photosearch.search.line import DEFAULT_STRICTNESS
 from photosearch.search.query import Term, parse_query
 from photosearch.search.relevance import RelevanceCutoff, Scorer, cosine_scorer
@@ -65,22 +64,13 @@ class SearchEngine(RelevanceCutoff):
         cutoff: CutoffRule | None = None,
         background_size: int | None = None,
     ) -> None:
-        self.catalog = catalog
-        self.runtime = runtime
+        self._init_relevance(catalog, runtime, cutoff, background_size)
         self.index = index
         self._text_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._views_cache: OrderedDict[tuple[Any, ...], np.ndarray | None] = OrderedDict()
-        self._lock = threading.Lock()
         self._delta_ids = np.zeros(0, np.int64)
         self._delta_vecs = np.zeros((0, runtime.dim), np.float32)
-        self._cutoff = cutoff
-        self._background: Background | None = None
-        self._background_count = -1
-        from photosearch.search.cutoff import BACKGROUND_SIZE
-
-        self.background_size = background_size or BACKGROUND_SIZE
         self.last_pool = 0  # size of the candidate pool the last query settled on (for tests/benchmarks)
-        self._counts: dict[str, tuple[tuple[int, int], int]] = {}
 
     # -- encoding -----------------------------------------------------------------------------------
     def encode_text(self, text: str) -> np.ndarray:

@@ -16,6 +16,7 @@ from photosearch.models.encoders import ModelRuntime
 from photosearch.search import fusion as fusion_mod
 from photosearch.search.cutoff import (
     BACKGROUND_CAPTIONS,
+    BACKGROUND_SIZE,
     DEFAULT_THRESHOLDS,
     Background,
     CutoffRule,
@@ -59,7 +60,8 @@ def cosine_scorer(q: np.ndarray) -> Scorer:
 
 
 class RelevanceCutoff:
-    """The cut-off part of ``SearchEngine`` (its attributes are set by the engine's constructor)."""
+    """The cut-off part of ``SearchEngine`` (and of ``selfcal.LibraryLine``); :meth:`_init_relevance` sets its
+    state."""
 
     catalog: Catalog
     runtime: ModelRuntime
@@ -72,16 +74,25 @@ class RelevanceCutoff:
     _background_count: int
     _counts: dict[str, tuple[tuple[int, int], int]]
 
+    def _init_relevance(
+        self, catalog: Catalog, runtime: ModelRuntime, cutoff: CutoffRule | None, background_size: int | None
+    ) -> None:
+        self.catalog, self.runtime = catalog, runtime
+        self.background_size = background_size or BACKGROUND_SIZE
+        self._lock = threading.Lock()
+        self._cutoff, self._cutoff_given, self._cutoff_key = cutoff, cutoff is not None, None
+        self._background, self._background_count = None, -1
+        self._counts = {}
+
     @property
     def cutoff(self) -> CutoffRule:
         """The library's own rule for this model (catalog meta), read again when the catalog changed — a
         ``photosearch models calibrate`` handed to a running window takes effect at its next search. A rule
         given to the engine (its constructor, this property's setter) stays."""
-        given = getattr(self, "_cutoff_given", self._cutoff is not None)
-        if given and self._cutoff is not None:
+        if self._cutoff_given and self._cutoff is not None:
             return self._cutoff
         key = self.catalog.change_counter()
-        if self._cutoff is None or getattr(self, "_cutoff_key", None) != key:
+        if self._cutoff is None or self._cutoff_key != key:
             self._cutoff = load_rule(self.catalog, self.runtime.id)
             self._cutoff_key, self._cutoff_given = key, False
         return self._cutoff

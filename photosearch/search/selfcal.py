@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -37,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from photosearch.models.encoders import ModelRuntime
-from photosearch.search.cutoff import BACKGROUND_SIZE, CutoffRule, RuleSource
+from photosearch.search.cutoff import CutoffRule, RuleSource
 from photosearch.search.line import BANK_TOP
 from photosearch.search.relevance import RelevanceCutoff
 from photosearch.store.catalog import Catalog
@@ -304,14 +303,7 @@ class LibraryLine(RelevanceCutoff):
     calibration needs (the caption bank, the line in force, the stored embeddings)."""
 
     def __init__(self, catalog: Catalog, runtime: ModelRuntime) -> None:
-        self.catalog = catalog
-        self.runtime = runtime
-        self.background_size = BACKGROUND_SIZE
-        self._lock = threading.Lock()
-        self._cutoff = None
-        self._background = None
-        self._background_count = -1
-        self._counts = {}
+        self._init_relevance(catalog, runtime, None, None)
 
 
 def library_vectors(engine: RelevanceCutoff, limit: int = MAX_PHOTOS, seed: int = SEED) -> np.ndarray:
