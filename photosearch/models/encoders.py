@@ -218,7 +218,9 @@ class ModelRuntime:
                 if self.image.path != own:
                     self.image.use_variant(INT8 if is_quantised_onnx(own) else FP32)
                 return
-            if self.image.variant == INT8:  # the published graph is int8, or the made tower runs already
+            if (
+                self.image.variant == INT8 or self._gone_warned
+            ):  # int8 runs already, or its file is known gone
                 return
             # the manifest may have changed since this runtime loaded it (the tower made by this process)
             path = int8_path(self.package) or int8_path(load_package(self.package.root, verify="none"))
