@@ -136,6 +136,9 @@ class ModelListing:
     default: str
     default_reason: str
     text_readers: tuple[TextReaderRow, ...] = ()
+    #: installed model id -> where its text relevance line comes from in this library (``LineSource`` words;
+    #: empty without a library)
+    text_lines: dict[str, str] = field(default_factory=dict)
 
     @property
     def installed(self) -> list[ModelRow]:
@@ -278,8 +281,19 @@ def list_models(paths: Paths, lib: Library | None = None, registry: Registry | N
             facts = MachineFacts.probe()
         rows.append(_row_for_package(pkg, by_id.get(reg_id), lib, active, target, registry.default, facts))
     rows += [_row_for_entry(e, registry.default) for e in registry.models if e.id not in have]
+    lines: dict[str, str] = {}
+    if lib is not None:
+        from photosearch.app.calibrate import text_line_source
+
+        lines = {r.id: text_line_source(lib, r.id) for r in rows if r.installed}
     return ModelListing(
-        tuple(rows), active, target, registry.default, registry.default_reason, text_reader_rows(paths, lib)
+        tuple(rows),
+        active,
+        target,
+        registry.default,
+        registry.default_reason,
+        text_reader_rows(paths, lib),
+        lines,
     )
 
 

@@ -163,11 +163,9 @@ def _models(args: argparse.Namespace) -> int:
         return handed
     paths = _paths(args)
     if args.action == "list":
-        from photosearch.app.calibrate import text_line_source
-
         with _open(args) as lib:
             listing = app_models.list_models(paths, lib)
-            sources = {r.id: text_line_source(lib, r.id) for r in listing.installed}
+        sources = listing.text_lines
         data = {
             "active": listing.active,
             "switching_to": listing.switching_to,

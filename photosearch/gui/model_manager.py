@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from photosearch.app import models as app_models
-from photosearch.app.calibrate import calibrate_model, text_line_source
+from photosearch.app.calibrate import calibrate_model
 from photosearch.config import Paths
 from photosearch.errors import Cancelled, PhotoSearchError
 from photosearch.gui.text_readers_panel import IMPORT as IMPORT_READER
@@ -216,7 +216,7 @@ class ModelManagerDialog(QDialog):
             self.details.setText("")
             return
         bits = [r.quality_details, r.licence_note, f"Runs here as {r.runs}" if r.runs else ""]
-        source = text_line_source(lib, r.id) if r.installed and lib is not None else ""
+        source = self.listing.text_lines.get(r.id, "") if r.installed else ""
         if source:
             bits.append(f"Relevance line for text: {source}")
         if r.unverified:
