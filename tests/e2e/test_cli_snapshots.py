@@ -158,7 +158,7 @@ def _scenario(tmp_path: Path, data: Path, tiny_model: Path) -> dict[str, Any]:
             rec["stdout"] = normalise(o.stdout, subs)
         err = [ln for ln in o.stderr.splitlines() if ln.strip()]
         if o.code != 0 and err:
-            rec["stderr"] = normalise(err[-1][:200], subs)
+            rec["stderr"] = normalise(err[-1], subs)[:200]
         out[name] = rec
     return out
 
