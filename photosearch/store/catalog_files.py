@@ -275,6 +275,29 @@ class FoldersAndFiles(CatalogBase):
             sql += f" LIMIT {int(limit)}"
         return [_file(r) for r in self._q(sql)]
 
+    # -- search by name ---------------------------------------------------------------------------
+    def visible_files_named(
+        self, parts: Sequence[Sequence[str]], limit: int = 5000
+    ) -> list[tuple[FileRow, str]]:
+        """(file, its added folder's path) of visible files whose path *below* their added folder contains
+        every group of ``parts`` (one of each group's spellings: SQLite's LIKE ignores case for ASCII letters
+        only, so a word with other letters comes in its case forms), at most ``limit``, in path order. A
+        candidate list: ``photosearch.search.name_match`` decides what matches."""
+        where, args = _visible_where(None, None, None, None, None)
+        rel = "substr(f.path, length(d.path) + 2)"
+        conds: list[str] = []
+        for spellings in parts:
+            ors = " OR ".join(f"{rel} LIKE ? ESCAPE '\\'" for _ in spellings)
+            conds.append(f"({ors})")
+            args += ["%" + _like_escape(s) + "%" for s in spellings]
+        cols = ", ".join("f." + c.strip() for c in _FILE_COLS.split(","))
+        rows = self._q(
+            f"SELECT {cols}, d.path FROM files f JOIN folders d ON d.id = f.folder_id "
+            f"WHERE {where}{''.join(' AND ' + c for c in conds)} LIMIT ?",
+            [*args, int(limit)],
+        )
+        return [(_file(r[:-1]), str(r[-1])) for r in rows]
+
     # -- the timeline and the grid's placeholders (read-only but for the colour backfill) -------------
     def month_counts(
         self,
@@ -284,10 +307,11 @@ class FoldersAndFiles(CatalogBase):
         date_to: float | None = None,
         formats: Sequence[str] | None = None,
         orientation: str | None = None,
+        hidden_roots: Sequence[str] = (),
     ) -> list[tuple[int, int, int]]:
         """(year, month, count) of the visible files passing the filters, newest month first, by the date
-        browsing orders by (taken, else modified), in local time."""
-        cond, args = _visible_where(folder, date_from, date_to, formats, orientation)
+        browsing orders by (taken, else modified), in local time; ``hidden_roots`` as ``_visible_where``."""
+        cond, args = _visible_where(folder, date_from, date_to, formats, orientation, hidden_roots)
         rows = self._q(
             "SELECT strftime('%Y', t, 'unixepoch', 'localtime') AS y, "
             "strftime('%m', t, 'unixepoch', 'localtime') AS m, COUNT(*) FROM "

@@ -263,10 +263,15 @@ def _visible_where(
     date_to: float | None,
     formats: Sequence[str] | None,
     orientation: str | None,
+    hidden_roots: Sequence[str] = (),
 ) -> tuple[str, list]:
-    """SQL condition (over ``files f`` joined with ``folders d``) for visible files passing the filters."""
+    """SQL condition (over ``files f`` joined with ``folders d``) for visible files passing the filters;
+    ``hidden_roots``: added folders (their paths) whose files are left out too (not there now)."""
     where = ["f.status = 'indexed'", "d.state != 'offline'"]
     args: list = []
+    if hidden_roots:
+        where.append(f"d.path NOT IN ({','.join('?' * len(hidden_roots))})")
+        args += list(hidden_roots)
     if folder is not None:
         root = os.path.normpath(folder)
         where.append("(f.path = ? OR f.path LIKE ? ESCAPE '\\')")
