@@ -379,6 +379,12 @@ class SearchPresenter(QObject):
             elif rest:
                 count += f" · {plural(rest, 'weaker match', 'weaker matches')} below the line"
             count += h.bursts.count_words(resp.extra.get("bursts") or {})
+            named = int(resp.extra.get("name_matches") or 0)
+            if named:
+                count += f" · {plural(named, 'found by name', 'found by name')}"
+        gone = resp.extra.get("unreachable_folders") or []  # photosearch.app.search.UNREACHABLE_KEY
+        if gone:
+            count += f" · not shown: {plural(len(gone), 'folder')} not there now ({', '.join(gone)})"
         self.result_count = count
         self._counted = (req, resp)
         if resp.extra.get("cutoff"):
