@@ -17,8 +17,9 @@ only. Matching never depends on the query looking like a file name: any query wh
 those photos, and they pass the relevance line (:mod:`photosearch.search.line`), listed first
 (``Result.found_by`` "name" or "name+meaning", ``Result.matched_name`` the name).
 
-Candidates come from one scan of the catalog's paths (``Catalog.visible_files_named``: SQLite ``LIKE`` per
-word, on the path below the added folder); the rule above is then checked here.
+Candidates come from the catalog's ``file_names`` table (each file's path below its added folder in an FTS5
+trigram index, kept in step with every insert, rename, move and delete by triggers; ``Catalog.visible_files_named``);
+the rule above is then checked here.
 """
 
 from __future__ import annotations
@@ -99,23 +100,21 @@ class NameQuery:
         )
         return share * (1.0 if is_file else 0.9)
 
-    def spellings(self) -> list[list[str]]:
-        """What the catalog's scan looks for: each word in the case forms SQLite's LIKE needs (it folds ASCII
-        letters only)."""
-        out = []
-        for w in self.words:
-            forms = [w] if w.isascii() else list(dict.fromkeys([w, w.upper(), w.capitalize(), w.title()]))
-            out.append(forms)
-        return out
-
-    def match(self, f: FileRow, root: str) -> NameHit | None:
-        """The best of the file's names that matches (its own, then its folders' below ``root``)."""
+    def match(
+        self, f: FileRow, root: str, scores: dict[tuple[str, bool], float] | None = None
+    ) -> NameHit | None:
+        """The best of the file's names that matches (its own, then its folders' below ``root``); ``scores``
+        keeps the names' scores across the files of one query (their folders repeat)."""
         if not path_inside(f.path, root) or f.path == root:
             return None
-        rel = os.path.relpath(f.path, root).split(os.sep)
+        rel = f.path[len(root.rstrip(os.sep)) + 1 :].split(os.sep)
+        scores = {} if scores is None else scores
         best: NameHit | None = None
         for j, part in enumerate(reversed(rel)):
-            s = self.score(part, is_file=j == 0)
+            key = (part, j == 0)
+            s = scores.get(key)
+            if s is None:
+                s = scores[key] = self.score(part, is_file=j == 0)
             if s > 0 and (best is None or s > best.score):
                 best = NameHit(f, part, s, j == 0)
         return best
@@ -129,10 +128,11 @@ def name_hits(catalog: Catalog, query: str, filters: Filters | None = None) -> l
         return []
     f = filters or Filters()
     hits = []
-    for row, root in catalog.visible_files_named(nq.spellings(), SCAN_MAX):
+    scores: dict[tuple[str, bool], float] = {}
+    for row, root in catalog.visible_files_named(nq.words, SCAN_MAX):
         if not f.accepts(row):
             continue
-        hit = nq.match(row, root)
+        hit = nq.match(row, root, scores)
         if hit is not None:
             hits.append(hit)
     hits.sort(key=lambda h: (-h.score, not h.in_file_name, h.file.path))

@@ -275,26 +275,32 @@ class FoldersAndFiles(CatalogBase):
             sql += f" LIMIT {int(limit)}"
         return [_file(r) for r in self._q(sql)]
 
-    # -- search by name ---------------------------------------------------------------------------
-    def visible_files_named(
-        self, parts: Sequence[Sequence[str]], limit: int = 5000
-    ) -> list[tuple[FileRow, str]]:
-        """(file, its added folder's path) of visible files whose path *below* their added folder contains
-        every group of ``parts`` (one of each group's spellings: SQLite's LIKE ignores case for ASCII letters
-        only, so a word with other letters comes in its case forms), at most ``limit``, in path order. A
-        candidate list: ``photosearch.search.name_match`` decides what matches."""
-        where, args = _visible_where(None, None, None, None, None)
-        rel = "substr(f.path, length(d.path) + 2)"
+    # -- search by name (the file_names table, kept in step by triggers: store.schema, version 6) -------
+    def visible_files_named(self, words: Sequence[str], limit: int = 5000) -> list[tuple[FileRow, str]]:
+        """(file, its added folder's path) of visible files whose path *below* their added folder contains every
+        one of ``words`` (case folded), at most ``limit``. A candidate list, from the ``file_names`` trigram table
+        (schema 6): words of three characters or more through its index, shorter ones by a scan of the
+        candidates (SQLite's LIKE, which folds ASCII letters only: such a word comes in its case forms).
+        ``photosearch.search.name_match`` decides what matches."""
         conds: list[str] = []
-        for spellings in parts:
-            ors = " OR ".join(f"{rel} LIKE ? ESCAPE '\\'" for _ in spellings)
-            conds.append(f"({ors})")
-            args += ["%" + _like_escape(s) + "%" for s in spellings]
+        args: list = []
+        long = [w for w in words if len(w) >= 3]
+        if long:
+            conds.append("n.name MATCH ?")
+            args.append(" AND ".join('"' + w.replace('"', '""') + '"' for w in long))
+        for w in words:
+            if len(w) < 3:
+                forms = list(dict.fromkeys([w, w.lower(), w.upper(), w.capitalize()]))
+                conds.append("(" + " OR ".join("n.name LIKE ? ESCAPE '\\'" for _ in forms) + ")")
+                args += ["%" + _like_escape(x) + "%" for x in forms]
+        where, wargs = _visible_where(None, None, None, None, None)
         cols = ", ".join("f." + c.strip() for c in _FILE_COLS.split(","))
         rows = self._q(
-            f"SELECT {cols}, d.path FROM files f JOIN folders d ON d.id = f.folder_id "
-            f"WHERE {where}{''.join(' AND ' + c for c in conds)} LIMIT ?",
-            [*args, int(limit)],
+            # CROSS JOIN: the names first (the planner would walk every indexed file and run the full-text
+            # query once per file otherwise — minutes at 100k)
+            f"SELECT {cols}, d.path FROM file_names n CROSS JOIN files f ON f.id = n.rowid "
+            f"JOIN folders d ON d.id = f.folder_id WHERE {' AND '.join([*conds, where])} LIMIT ?",
+            [*args, *wargs, int(limit)],
         )
         return [(_file(r[:-1]), str(r[-1])) for r in rows]
 
