@@ -117,8 +117,10 @@ def unreachable_roots(catalog: Catalog) -> set[str]:
     return ROOTS.absent(f.path for f in catalog.folders() if f.state != FolderState.OFFLINE)
 
 
-def _reachable_only(q: Query, catalog: Catalog) -> tuple[Query, list[str]]:
-    """``q`` leaving out the photos of folders that are not there now, and those folders."""
+def reachable_only(q: Query, catalog: Catalog) -> tuple[Query, list[str]]:
+    """``q`` leaving out the photos of folders that are not there now, and those folders (for
+    ``extra[UNREACHABLE_KEY]``). Every listing of photos goes through it: ``search`` and the filter-only listing
+    (``photosearch.app.understand.search_understood``)."""
     gone = unreachable_roots(catalog)
     if not gone:
         return q, []
@@ -134,7 +136,7 @@ def search(query: Query, engine: SearchEngine | None, catalog: Catalog | None = 
         if q.kind is QueryKind.BROWSE or q.text_only:
             raise PhotoSearchError("the library is not open yet")
         raise ModelLoading("the model is still loading")
-    q, gone = _reachable_only(q, cat)
+    q, gone = reachable_only(q, cat)
     resp = _search(q, engine, cat)
     if gone:
         resp.extra[UNREACHABLE_KEY] = gone

@@ -202,3 +202,24 @@ def test_a_root_whose_stat_hangs_does_not_hold_a_search_up(
         finally:
             release.set()
             monkeypatch.undo()
+
+
+def test_a_filter_only_line_leaves_out_a_folder_not_there_now(
+    data_dir: Path, lib_dirs: tuple[Path, Path]
+) -> None:
+    from datetime import datetime
+
+    _, usb = lib_dirs
+    year = str(
+        datetime.fromtimestamp((usb / "IMG_7777.JPG").stat().st_mtime).year
+    )  # no EXIF: the file's time
+    data = search_json(data_dir, year)
+    assert [c["kind"] for c in data["understood"]["chips"]] == [
+        "time"
+    ]  # a filter alone: every match, no model
+    assert str(usb / "IMG_7777.JPG") in {r["path"] for r in data["results"]}
+    os.rename(usb, usb.with_name("gone"))
+    roots_mod.ROOTS.forget()
+    data = search_json(data_dir, year)
+    assert data["results"] and not any(r["path"].startswith(str(usb) + os.sep) for r in data["results"])
+    assert data["unreachable_folders"] == [str(usb)]
