@@ -25,12 +25,15 @@ queries that match no name (everyday words). Swamping: how many photos a query's
 
 ``--cold N``: N rounds of fresh ``photosearch search`` processes on the copy, a name-matching and a non-matching
 query, this code against ``--before`` (default: the commit before name search, extracted with ``git archive`` into
-a temporary folder), alternating which goes first.
+a temporary folder), alternating which goes first; and, in a fresh process each round, the two steps this change
+adds to a search (the folder-root check, the name step) timed as the first thing it does. The cold wall times
+spread by seconds on a loaded machine; the steps' own times say what the change adds.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sqlite3
@@ -288,6 +291,30 @@ def cold(data: Path, rounds: int, before: str, tmp: Path) -> dict:
             raise RuntimeError(f"{cmd} in {tree} failed: {p.stderr[-2000:]}")
         return dt
 
+    steps: dict[str, dict[str, list[float]]] = {q: {"roots": [], "names": []} for q in queries}
+    probe = (
+        "import json, sys, time\n"
+        "from photosearch.app.search import unreachable_roots\n"
+        "from photosearch.search.name_match import name_hits\n"
+        "from photosearch.store.catalog import Catalog\n"
+        "c = Catalog(sys.argv[1], readonly=True)\n"
+        "t0 = time.perf_counter(); unreachable_roots(c); t1 = time.perf_counter()\n"
+        "n = len(name_hits(c, sys.argv[2])); t2 = time.perf_counter()\n"
+        "print(json.dumps({'roots': (t1 - t0) * 1000, 'names': (t2 - t1) * 1000, 'hits': n}))\n"
+    )
+
+    def first_steps(q: str) -> dict:
+        """The two steps this change adds, timed as the first of a fresh process (nothing cached in it)."""
+        p = subprocess.run(
+            [sys.executable, "-c", probe, str(data / "catalog.sqlite3"), q],
+            cwd=str(ROOT),
+            env=dict(env, PYTHONPATH=str(ROOT)),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return json.loads(p.stdout.strip().splitlines()[-1])
+
     for q in queries.values():  # once each, untimed: files in the page cache
         for tree in trees.values():
             run(tree, q)
@@ -296,6 +323,9 @@ def cold(data: Path, rounds: int, before: str, tmp: Path) -> dict:
             order = list(trees) if i % 2 == 0 else list(reversed(trees))
             for name in order:
                 times[kind][name].append(run(trees[name], q))
+            first = first_steps(q)
+            steps[kind]["roots"].append(first["roots"])
+            steps[kind]["names"].append(first["names"])
         print(
             f"[{i + 1}/{rounds}] "
             + " | ".join(
@@ -308,11 +338,20 @@ def cold(data: Path, rounds: int, before: str, tmp: Path) -> dict:
     out = {}
     for kind in queries:
         s_this, s_before = stats(times[kind]["this"]), stats(times[kind]["before"])
-        out[kind] = {"this_s": s_this, "before_s": s_before, "added_s": s_this["median"] - s_before["median"]}
+        out[kind] = {
+            "this_s": s_this,
+            "before_s": s_before,
+            "added_s": s_this["median"] - s_before["median"],
+            "first_root_check_ms": stats(steps[kind]["roots"]),
+            "first_name_step_ms": stats(steps[kind]["names"]),
+        }
         print(
             f"cold photosearch search, query {kind} a name ({queries[kind]!r}): this {s_this['median']:.2f} s "
             f"(range {s_this['min']:.2f}–{s_this['max']:.2f}), before {s_before['median']:.2f} s "
-            f"(range {s_before['min']:.2f}–{s_before['max']:.2f}): {out[kind]['added_s'] * 1000:+.0f} ms",
+            f"(range {s_before['min']:.2f}–{s_before['max']:.2f}): {out[kind]['added_s'] * 1000:+.0f} ms; "
+            f"the added steps, first in a fresh process: folder roots "
+            f"{out[kind]['first_root_check_ms']['median']:.2f} ms, names {out[kind]['first_name_step_ms']['median']:.2f} ms "
+            f"(max {out[kind]['first_root_check_ms']['max']:.2f} / {out[kind]['first_name_step_ms']['max']:.2f})",
             flush=True,
         )
     return out
