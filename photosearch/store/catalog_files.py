@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+import unicodedata
 from collections.abc import Sequence
 
 from photosearch.paths import path_inside
@@ -285,12 +286,21 @@ class FoldersAndFiles(CatalogBase):
         conds: list[str] = []
         args: list = []
         long = [w for w in words if len(w) >= 3]
-        if long:
+        if long:  # each word as composed and decomposed (a name written on macOS: "café" as "cafe" + U+0301)
             conds.append("n.name MATCH ?")
-            args.append(" AND ".join('"' + w.replace('"', '""') + '"' for w in long))
+            args.append(
+                " AND ".join(
+                    "(" + " OR ".join('"' + x.replace('"', '""') + '"' for x in _unicode_forms(w)) + ")"
+                    for w in long
+                )
+            )
         for w in words:
             if len(w) < 3:
-                forms = list(dict.fromkeys([w, w.lower(), w.upper(), w.capitalize()]))
+                forms = list(
+                    dict.fromkeys(
+                        x for f in _unicode_forms(w) for x in (f, f.lower(), f.upper(), f.capitalize())
+                    )
+                )
                 conds.append("(" + " OR ".join("n.name LIKE ? ESCAPE '\\'" for _ in forms) + ")")
                 args += ["%" + _like_escape(x) + "%" for x in forms]
         where, wargs = _visible_where(None, None, None, None, None)
@@ -343,6 +353,11 @@ class FoldersAndFiles(CatalogBase):
     def set_thumbnail_colour(self, content_hash: str, mean_rgb: int) -> None:
         """Record a thumbnail's mean colour (thumbnails stored before colours were kept get it when shown)."""
         self._x("UPDATE thumbnails SET mean_rgb=? WHERE content_hash=?", (int(mean_rgb), content_hash))
+
+
+def _unicode_forms(word: str) -> list[str]:
+    """``word`` composed (NFC) and decomposed (NFD), once each: a file system keeps a name as it was written."""
+    return list(dict.fromkeys([unicodedata.normalize("NFC", word), unicodedata.normalize("NFD", word)]))
 
 
 def _drop_unreferenced_text(c: sqlite3.Connection, hashes: Sequence[str]) -> None:

@@ -75,3 +75,16 @@ def test_a_disk_root_as_the_added_folder(tmp_path: Path) -> None:
         folder = c.add_folder("/")
         fid = add(c, folder.id, Path("/photos/IMG_1.jpg"), "h1")
         assert names(c)[fid] == "photos/IMG_1.jpg"
+
+
+def test_a_decomposed_name_is_found_by_a_composed_query(tmp_path: Path) -> None:
+    import unicodedata
+
+    from photosearch.search.name_match import name_hits
+
+    with Catalog(tmp_path / "c.sqlite3") as c:
+        folder = c.add_folder(str(tmp_path))
+        nfd = unicodedata.normalize("NFD", str(tmp_path / "Café Zürich" / "x.jpg"))  # as macOS writes it
+        add(c, folder.id, Path(nfd), "h1")
+        for query in ("café", "CAFÉ zürich", unicodedata.normalize("NFD", "café")):
+            assert [h.file.path for h in name_hits(c, query)] == [nfd], query
