@@ -29,7 +29,6 @@ from photosearch.search.steering import (
     steer,
 )
 from photosearch.search.text_match import blend
-from photosearch.states import FolderState
 from photosearch.store.catalog import Catalog
 
 __all__ = [
@@ -113,8 +112,9 @@ def timeline(catalog: Catalog, filters: Filters | None = None) -> list[tuple[int
 
 
 def unreachable_roots(catalog: Catalog) -> set[str]:
-    """The added folders (not yet recorded offline) whose root is not there now (``photosearch.app.roots``)."""
-    return ROOTS.absent(f.path for f in catalog.folders() if f.state != FolderState.OFFLINE)
+    """The added folders whose root is not there now (``photosearch.app.roots``), whether or not a scan or the
+    running indexer has recorded them offline yet (whoever noticed first, the answer names the same folders)."""
+    return ROOTS.absent(f.path for f in catalog.folders())
 
 
 def reachable_only(q: Query, catalog: Catalog) -> tuple[Query, list[str]]:

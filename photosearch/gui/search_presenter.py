@@ -278,6 +278,12 @@ class SearchPresenter(QObject):
                     "" if busy else "Add folder…",
                     "" if busy else "add",
                 )
+            elif req.kind is QueryKind.BROWSE and req.filters is None and _not_there(resp):
+                gone = resp.extra["unreachable_folders"]
+                self.show_message(
+                    f"{'Your photo folder is' if len(gone) == 1 else 'Your photo folders are'} not there now",
+                    f"{', '.join(gone)}: plug the drive in or connect the share, and the photos show again.",
+                )
             elif req.kind is QueryKind.BROWSE or req.filters is not None:
                 self.show_message(
                     f"No photos match these filters in {plural(n, 'photo')}",

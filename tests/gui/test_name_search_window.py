@@ -64,3 +64,24 @@ def test_the_count_line_says_found_by_name_and_folders_not_there(
     wait_results(qtbot, w)
     said = w.status.count_label.text()
     assert "1 found by name" in said and f"not shown: 1 folder not there now ({usb})" in said, said
+
+
+def test_a_library_whose_only_folder_is_not_there_says_so(
+    qtbot: Any,
+    make_window: Any,
+    data_dir: Path,
+    shapes_model: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(roots_mod, "ROOTS", roots_mod.RootCheck())
+    monkeypatch.setattr("photosearch.app.search.ROOTS", roots_mod.ROOTS)
+    usb = tmp_path / "usb"
+    write_shapes(usb, ["a.jpg", "b.jpg"])
+    paths = prepare_library(data_dir, model=shapes_model, photos=usb, index=True)
+    os.rename(usb, tmp_path / "unplugged")  # before the window opens: it browses the library at once
+    w = make_window(paths)
+    wait_results(qtbot, w)
+    assert w.model.rowCount() == 0 and w.stack.currentWidget() is w.message
+    assert w.message.title.text() == "Your photo folder is not there now", w.message.title.text()
+    assert str(usb) in w.message.hint.text()
