@@ -178,7 +178,7 @@ def in_process(data: Path, repeats: int) -> dict:
         return sum(1 for r in resp.results if r.matched_name)
 
     def step(q: str) -> int:
-        return len(name_match.name_hits(lib.catalog, q))
+        return len(name_match.name_hits(lib.catalog, q, None, engine.runtime.id))
 
     def like_scan(q: str) -> int:
         """The alternative to the index: the candidates by a LIKE scan of the paths below the root (as the first
@@ -299,7 +299,7 @@ def cold(data: Path, rounds: int, before: str, tmp: Path) -> dict:
         "from photosearch.store.catalog import Catalog\n"
         "c = Catalog(sys.argv[1], readonly=True)\n"
         "t0 = time.perf_counter(); unreachable_roots(c); t1 = time.perf_counter()\n"
-        "n = len(name_hits(c, sys.argv[2])); t2 = time.perf_counter()\n"
+        "n = len(name_hits(c, sys.argv[2], None, c.get_meta('active_model'))); t2 = time.perf_counter()\n"
         "print(json.dumps({'roots': (t1 - t0) * 1000, 'names': (t2 - t1) * 1000, 'hits': n}))\n"
     )
 

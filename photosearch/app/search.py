@@ -179,7 +179,12 @@ def _by_relevance(engine: SearchEngine, q: Query) -> SearchResponse:
         return _steered(engine, q)
     if q.kind is QueryKind.TEXT:  # by meaning and by the words read in photos, together
         return blend(
-            engine.search_text(q.text, q.k, q.filters, strictness=st), engine.catalog, q.text, q.k, q.filters
+            engine.search_text(q.text, q.k, q.filters, strictness=st),
+            engine.catalog,
+            q.text,
+            q.k,
+            q.filters,
+            engine.runtime.id,
         )
     if q.kind is QueryKind.IMAGE:
         return engine.search_image(q.image, q.k, q.filters, strictness=st)

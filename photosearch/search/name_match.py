@@ -52,6 +52,7 @@ def name_words(text: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class NameHit:
     file: FileRow
+    label: int | None  # its embedding id with the model searched (None: not asked)
     name: str  # the name that matched: the file's, or one of its folders' below the added folder
     score: (
         float  # 1.0: the whole file name (without its ending); less: the share of the name the query covers
@@ -101,7 +102,11 @@ class NameQuery:
         return share * (1.0 if is_file else 0.9)
 
     def match(
-        self, f: FileRow, root: str, scores: dict[tuple[str, bool], float] | None = None
+        self,
+        f: FileRow,
+        root: str,
+        scores: dict[tuple[str, bool], float] | None = None,
+        label: int | None = None,
     ) -> NameHit | None:
         """The best of the file's names that matches (its own, then its folders' below ``root``); ``scores``
         keeps the names' scores across the files of one query (their folders repeat)."""
@@ -116,23 +121,27 @@ class NameQuery:
             if s is None:
                 s = scores[key] = self.score(part, is_file=j == 0)
             if s > 0 and (best is None or s > best.score):
-                best = NameHit(f, part, s, j == 0)
+                best = NameHit(f, label, part, s, j == 0)
         return best
 
 
-def name_hits(catalog: Catalog, query: str, filters: Filters | None = None) -> list[NameHit]:
+def name_hits(
+    catalog: Catalog, query: str, filters: Filters | None = None, model_id: str | None = None
+) -> list[NameHit]:
     """Visible photos a name of which matches ``query`` (see the module's rule), best first: the whole file
-    name, then by the share of the name covered, file names before folders' names, then by path."""
+    name, then by the share of the name covered, file names before folders' names, then by path. With
+    ``model_id``: only photos embedded with that model — those its search covers (a photo still waiting to be
+    embedded, or whose vector is gone, is found by name once it is embedded, as it is by meaning)."""
     nq = NameQuery.of(query)
     if nq is None:
         return []
     f = filters or Filters()
     hits = []
     scores: dict[tuple[str, bool], float] = {}
-    for row, root in catalog.visible_files_named(nq.words, SCAN_MAX):
+    for row, root, label in catalog.visible_files_named(nq.words, SCAN_MAX, model_id):
         if not f.accepts(row):
             continue
-        hit = nq.match(row, root, scores)
+        hit = nq.match(row, root, scores, label)
         if hit is not None:
             hits.append(hit)
     hits.sort(key=lambda h: (-h.score, not h.in_file_name, h.file.path))

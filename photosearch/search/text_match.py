@@ -66,12 +66,18 @@ def text_hits(catalog: Catalog, query: str, filters: Filters | None = None) -> l
 
 
 def blend(
-    resp: SearchResponse | None, catalog: Catalog, query: str, k: int, filters: Filters | None = None
+    resp: SearchResponse | None,
+    catalog: Catalog,
+    query: str,
+    k: int,
+    filters: Filters | None = None,
+    model_id: str | None = None,
 ) -> SearchResponse:
     """Name matches first (by name score), then text matches (by text score), then ``resp``'s results (by
     meaning; None: the words read in photos only, no names), k in all. Each result gets its photo's text;
-    ``found_by`` says what found it (``FoundBy``)."""
-    named = name_hits(catalog, query, filters) if resp is not None else []
+    ``found_by`` says what found it (``FoundBy``). ``model_id``: the model ``resp`` searched with (names are
+    matched among the photos it covers)."""
+    named = name_hits(catalog, query, filters, model_id) if resp is not None else []
     hits = text_hits(catalog, query, filters)
     by_meaning = {r.path: r for r in resp.results} if resp is not None else {}
     out: list[Result] = []
@@ -86,7 +92,7 @@ def blend(
                 nh.file.path,
                 r.score if r is not None else nh.score,
                 nh.file,
-                r.label if r is not None else -1,
+                r.label if r is not None else nh.label if nh.label is not None else -1,
                 passed=True,
                 z=r.z if r is not None else None,
                 found_by=FoundBy.NAME_AND_MEANING if r is not None else FoundBy.NAME,

@@ -277,9 +277,12 @@ class FoldersAndFiles(CatalogBase):
         return [_file(r) for r in self._q(sql)]
 
     # -- search by name (the file_names table, kept in step by triggers: store.schema, version 6) -------
-    def visible_files_named(self, words: Sequence[str], limit: int = 5000) -> list[tuple[FileRow, str]]:
-        """(file, its added folder's path) of visible files whose path *below* their added folder contains every
-        one of ``words`` (case folded), at most ``limit``. A candidate list, from the ``file_names`` trigram table
+    def visible_files_named(
+        self, words: Sequence[str], limit: int = 5000, model_id: str | None = None
+    ) -> list[tuple[FileRow, str, int | None]]:
+        """(file, its added folder's path, its embedding id with ``model_id``) of visible files whose path *below*
+        their added folder contains every one of ``words`` (case folded), at most ``limit``; with ``model_id``
+        only the files embedded with that model (what its search covers). A candidate list, from the ``file_names`` trigram table
         (schema 6): words of three characters or more through its index, shorter ones by a scan of the
         candidates (SQLite's LIKE, which folds ASCII letters only: such a word comes in its case forms).
         ``photosearch.search.name_match`` decides what matches."""
@@ -305,14 +308,18 @@ class FoldersAndFiles(CatalogBase):
                 args += ["%" + _like_escape(x) + "%" for x in forms]
         where, wargs = _visible_where(None, None, None, None, None)
         cols = ", ".join("f." + c.strip() for c in _FILE_COLS.split(","))
+        embedded = (
+            "JOIN embeddings e ON e.content_hash = f.content_hash AND e.model_id = ? " if model_id else ""
+        )
         rows = self._q(
             # CROSS JOIN: the names first (the planner would walk every indexed file and run the full-text
             # query once per file otherwise — minutes at 100k)
-            f"SELECT {cols}, d.path FROM file_names n CROSS JOIN files f ON f.id = n.rowid "
-            f"JOIN folders d ON d.id = f.folder_id WHERE {' AND '.join([*conds, where])} LIMIT ?",
-            [*args, *wargs, int(limit)],
+            f"SELECT {cols}, d.path, {'e.id' if model_id else 'NULL'} FROM file_names n CROSS JOIN files f "
+            f"ON f.id = n.rowid JOIN folders d ON d.id = f.folder_id {embedded}"
+            f"WHERE {' AND '.join([*conds, where])} LIMIT ?",
+            [*([model_id] if model_id else []), *args, *wargs, int(limit)],
         )
-        return [(_file(r[:-1]), str(r[-1])) for r in rows]
+        return [(_file(r[:-2]), str(r[-2]), None if r[-1] is None else int(r[-1])) for r in rows]
 
     # -- the timeline and the grid's placeholders (read-only but for the colour backfill) -------------
     def month_counts(

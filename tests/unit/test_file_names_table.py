@@ -25,7 +25,7 @@ def names(c: Catalog) -> dict[int, str]:
 
 
 def found(c: Catalog, *words: str) -> set[str]:
-    return {f.path for f, _ in c.visible_files_named(words)}
+    return {f.path for f, _, _ in c.visible_files_named(words)}
 
 
 def test_the_step_fills_the_table_from_the_files_already_there(
@@ -88,3 +88,17 @@ def test_a_decomposed_name_is_found_by_a_composed_query(tmp_path: Path) -> None:
         add(c, folder.id, Path(nfd), "h1")
         for query in ("café", "CAFÉ zürich", unicodedata.normalize("NFD", "café")):
             assert [h.file.path for h in name_hits(c, query)] == [nfd], query
+
+
+def test_with_a_model_only_photos_it_embedded_are_candidates(tmp_path: Path) -> None:
+    import numpy as np
+
+    with Catalog(tmp_path / "c.sqlite3") as c:
+        folder = c.add_folder(str(tmp_path))
+        add(c, folder.id, tmp_path / "IMG_1.jpg", "h1")
+        add(c, folder.id, tmp_path / "IMG_2.jpg", "h2")  # its vector is gone (or not made yet)
+        label = c.put_embedding("h1", "m", np.ones(4, np.float32))
+        assert len(c.visible_files_named(["img"])) == 2
+        assert [(f.path, lab) for f, _, lab in c.visible_files_named(["img"], model_id="m")] == [
+            (str(tmp_path / "IMG_1.jpg"), label)
+        ]
