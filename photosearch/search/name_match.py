@@ -18,8 +18,9 @@ those photos, and they pass the relevance line (:mod:`photosearch.search.line`),
 (``Result.found_by`` "name" or "name+meaning", ``Result.matched_name`` the name).
 
 Candidates come from the catalog's ``file_names`` table (each file's path below its added folder in an FTS5
-trigram index, kept in step with every insert, rename, move and delete by triggers; ``Catalog.visible_files_named``);
-the rule above is then checked here.
+trigram index, kept in step with every insert, rename, move and delete by triggers; ``Catalog.visible_files_named``),
+among the photos the model searched with has embedded (what its search covers); the rule above is then checked
+here.
 """
 
 from __future__ import annotations
@@ -54,9 +55,8 @@ class NameHit:
     file: FileRow
     label: int | None  # its embedding id with the model searched (None: not asked)
     name: str  # the name that matched: the file's, or one of its folders' below the added folder
-    score: (
-        float  # 1.0: the whole file name (without its ending); less: the share of the name the query covers
-    )
+    # 1.0: the whole file name (without its ending); less: the share of the name the query covers
+    score: float
     in_file_name: bool
 
 
