@@ -25,14 +25,6 @@ class FoundBy(str, Enum):
     def __str__(self) -> str:
         return self.value
 
-    @property
-    def by_name(self) -> bool:
-        return self in (FoundBy.NAME, FoundBy.NAME_AND_MEANING)
-
-    @property
-    def by_text(self) -> bool:
-        return self in (FoundBy.TEXT, FoundBy.TEXT_AND_MEANING)
-
 
 @dataclass
 class Result:
