@@ -1,13 +1,19 @@
 """``search(query, engine)``: the one entry for every kind of query (a text query also finds photos by the
-words read in them, ``photosearch.search.text_match.blend``; ``Query.text_only``: only by those); ``browse``: the library by date;
-``duplicates``: groups of near-identical photos."""
+words read in them and by their file and folder names, ``photosearch.search.text_match.blend``; ``Query.text_only``:
+only by the words); ``browse``: the library by date; ``duplicates``: groups of near-identical photos.
+
+Every search and every page of browsing leaves out the photos of added folders whose root is not there now
+(``photosearch.app.roots``: checked per root, briefly kept, never waited on for long); the response names those
+folders in ``extra[UNREACHABLE_KEY]``."""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from photosearch.app.query import K_MAX, Query, QueryKind
+from photosearch.app.roots import ROOTS
 from photosearch.errors import IndexLocked, ModelLoading, PhotoSearchError
 from photosearch.library.library import Library
 from photosearch.search.bursts import collapse
@@ -33,6 +39,9 @@ __all__ = [
     "open_engine",
     "search",
 ]
+
+#: ``SearchResponse.extra``: the added folders whose photos were left out because their root is not there now.
+UNREACHABLE_KEY = "unreachable_folders"
 
 if TYPE_CHECKING:
     from photosearch.config import Paths
@@ -80,6 +89,7 @@ def browse(
         date_to=f.date_to,
         formats=f.formats,
         orientation=f.orientation,
+        hidden_roots=sorted(f.hidden_roots),
     )
     results = [Result(offset + i + 1, r.path, 0.0, r, -1) for i, r in enumerate(rows)]
     return SearchResponse(
@@ -97,17 +107,44 @@ def timeline(catalog: Catalog, filters: Filters | None = None) -> list[tuple[int
         date_to=f.date_to,
         formats=f.formats,
         orientation=f.orientation,
+        hidden_roots=sorted(unreachable_roots(catalog)),
     )
+
+
+def unreachable_roots(catalog: Catalog) -> set[str]:
+    """The added folders whose root is not there now (``photosearch.app.roots``), whether or not a scan or the
+    running indexer has recorded them offline yet (whoever noticed first, the answer names the same folders)."""
+    return ROOTS.absent(f.path for f in catalog.folders())
+
+
+def reachable_only(q: Query, catalog: Catalog) -> tuple[Query, list[str]]:
+    """``q`` leaving out the photos of folders that are not there now, and those folders (for
+    ``extra[UNREACHABLE_KEY]``). Every listing of photos goes through it: ``search`` and the filter-only listing
+    (``photosearch.app.understand.search_understood``)."""
+    gone = unreachable_roots(catalog)
+    if not gone:
+        return q, []
+    return q.with_(filters=replace(q.filters or Filters(), hidden_roots=frozenset(gone))), sorted(gone)
 
 
 def search(query: Query, engine: SearchEngine | None, catalog: Catalog | None = None) -> SearchResponse:
     """Run ``query`` (validated first). Browsing needs only the catalog (``catalog``, or the engine's);
     every other kind needs the engine (``ModelLoading`` while it is None)."""
     q = query.validate()
-    if q.kind is QueryKind.BROWSE:
-        cat = catalog if catalog is not None else engine.catalog if engine is not None else None
-        if cat is None:
+    cat = catalog if catalog is not None else engine.catalog if engine is not None else None
+    if cat is None:
+        if q.kind is QueryKind.BROWSE or q.text_only:
             raise PhotoSearchError("the library is not open yet")
+        raise ModelLoading("the model is still loading")
+    q, gone = reachable_only(q, cat)
+    resp = _search(q, engine, cat)
+    if gone:
+        resp.extra[UNREACHABLE_KEY] = gone
+    return resp
+
+
+def _search(q: Query, engine: SearchEngine | None, cat: Catalog) -> SearchResponse:
+    if q.kind is QueryKind.BROWSE:
         f = q.filters
         if f is not None and (f.within is not None or f.place or f.camera):  # place/time/camera filters
             from photosearch.app.understand import matching
@@ -115,9 +152,6 @@ def search(query: Query, engine: SearchEngine | None, catalog: Catalog | None = 
             return matching(cat, f, q.offset, q.k)
         return browse(cat, q.offset, q.k, q.filters)
     if q.kind is QueryKind.TEXT and q.text_only:  # the words read in photos: the catalog alone
-        cat = catalog if catalog is not None else engine.catalog if engine is not None else None
-        if cat is None:
-            raise PhotoSearchError("the library is not open yet")
         return blend(None, cat, q.text, q.k, q.filters)
     if engine is None:
         raise ModelLoading("the model is still loading")
@@ -145,7 +179,12 @@ def _by_relevance(engine: SearchEngine, q: Query) -> SearchResponse:
         return _steered(engine, q)
     if q.kind is QueryKind.TEXT:  # by meaning and by the words read in photos, together
         return blend(
-            engine.search_text(q.text, q.k, q.filters, strictness=st), engine.catalog, q.text, q.k, q.filters
+            engine.search_text(q.text, q.k, q.filters, strictness=st),
+            engine.catalog,
+            q.text,
+            q.k,
+            q.filters,
+            engine.runtime.id,
         )
     if q.kind is QueryKind.IMAGE:
         return engine.search_image(q.image, q.k, q.filters, strictness=st)

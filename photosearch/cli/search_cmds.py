@@ -149,12 +149,17 @@ def _print_results(
     }
     if "bursts" in resp.extra:
         data["bursts"] = bursts
+    gone: list[str] = resp.extra.get("unreachable_folders") or []
+    if gone:  # photosearch.app.search.UNREACHABLE_KEY
+        data["unreachable_folders"] = gone
 
     def human() -> Iterable[str]:
         chips = (understood or {}).get("chips") or []
         if chips:
             yield "understood: " + ", ".join(f"{c['kind']} {c['label']}" for c in chips)
         yield from _unknown_filters(args, (understood or {}).get("unknown") or [])
+        for folder in gone:
+            yield f"(not there now, so its photos are not listed: {printable(folder)})"
         if not resp.results:
             yield "no results" if resp.library_size else empty or "the library is empty"
             return
@@ -172,6 +177,8 @@ def _print_results(
             mark = "" if r.passed else "  (weak)"
             if r.found_by in ("text", "text+meaning"):
                 mark += "  (found by its text)"
+            elif r.matched_name is not None:
+                mark += f"  (found by its {_name_reason(r)})"
             if r.path in bursts:
                 mark += f"  (a burst of {len(bursts[r.path])} shots; --json lists them)"
             when = ""
@@ -180,6 +187,13 @@ def _print_results(
             yield f"{r.rank:3}  {r.score:.4f}{when}  {r.path}{mark}"
 
     _emit(args, data, human)
+
+
+def _name_reason(r: Any) -> str:
+    """Which of a result's names matched the query (``Result.matched_name``), in words."""
+    if r.matched_name == os.path.basename(r.path):
+        return "file name"
+    return f"folder's name: {printable(r.matched_name)}"
 
 
 def _print_paths(resp: SearchResponse, null: bool) -> None:

@@ -278,19 +278,25 @@ class SearchPresenter(QObject):
                     "" if busy else "Add folder…",
                     "" if busy else "add",
                 )
+            elif req.kind is QueryKind.BROWSE and req.filters is None and _not_there(resp):
+                gone = resp.extra["unreachable_folders"]
+                self.show_message(
+                    f"{'Your photo folder is' if len(gone) == 1 else 'Your photo folders are'} not there now",
+                    f"{', '.join(gone)}: plug the drive in or connect the share, and the photos show again.",
+                )
             elif req.kind is QueryKind.BROWSE or req.filters is not None:
                 self.show_message(
                     f"No photos match these filters in {plural(n, 'photo')}",
-                    "Try a wider date range or more file types.",
+                    "Try a wider date range or more file types." + _not_there(resp),
                     "Reset filters",
                     "reset",
                 )
             else:
-                self.show_message(f"Nothing matched {req.describe()}", "")
+                self.show_message(f"Nothing matched {req.describe()}", _not_there(resp).strip())
         elif resp.no_good_matches:
             self.show_message(
                 f"Nothing close to {req.describe()} in {plural(n, 'photo')}",  # names the photo and the words
-                "Try other words, or look at the nearest photos anyway.",
+                "Try other words, or look at the nearest photos anyway." + _not_there(resp),
                 "Show the nearest anyway",
                 "nearest",
             )
@@ -379,6 +385,10 @@ class SearchPresenter(QObject):
             elif rest:
                 count += f" · {plural(rest, 'weaker match', 'weaker matches')} below the line"
             count += h.bursts.count_words(resp.extra.get("bursts") or {})
+            named = int(resp.extra.get("name_matches") or 0)
+            if named:
+                count += f" · {plural(named, 'found by name', 'found by name')}"
+        count += _not_there(resp, " · ")
         self.result_count = count
         self._counted = (req, resp)
         if resp.extra.get("cutoff"):
@@ -399,3 +409,10 @@ class SearchPresenter(QObject):
         self.result_count = ""
         self.message_action = action
         h.stack.setCurrentWidget(h.message)
+
+
+def _not_there(resp: SearchResponse, sep: str = " ") -> str:
+    """Which added folders' photos the answer leaves out because their root is not there now (an unplugged drive;
+    ``photosearch.app.search.UNREACHABLE_KEY``), in words; "" when none."""
+    gone = resp.extra.get("unreachable_folders") or []
+    return f"{sep}not shown: {plural(len(gone), 'folder')} not there now ({', '.join(gone)})" if gone else ""

@@ -202,7 +202,9 @@ class SearchEngine(RelevanceCutoff):
         return out
 
     def _allowed(self, filters: Filters | None) -> np.ndarray | None:
-        if filters is None or not filters.active():
+        """The labels ``filters`` allow (None: every one); folders not there now are left out here too, so
+        their photos never fill the candidate pool."""
+        if filters is None or not (filters.active() or filters.hidden_roots):
             return None
         return self.catalog.visible_labels(
             self.runtime.id,
@@ -211,6 +213,7 @@ class SearchEngine(RelevanceCutoff):
             date_to=filters.date_to,
             formats=filters.formats,
             orientation=filters.orientation,
+            hidden_roots=sorted(filters.hidden_roots),
         )
 
     def run(

@@ -33,8 +33,9 @@ from queries generated to match nothing, run on the person's own library (:mod:`
 labels), and the line is then reported as "calibrated on this library".
 
 **Passing** is decided once, here and in :mod:`photosearch.search.relevance`: a result passes when it is above
-the line, when it was found by a filter alone (browsing: every match of a pure filter passes), or by the
-words read in the photo (:mod:`photosearch.search.text_match`).
+the line, when it was found by a filter alone (browsing: every match of a pure filter passes), by the
+words read in the photo (:mod:`photosearch.search.text_match`), or by its file name or a folder's name
+(:mod:`photosearch.search.name_match`; its rule is about names, never about what the query looks like).
 """
 
 from __future__ import annotations

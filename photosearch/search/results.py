@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from photosearch.paths import path_inside
 from photosearch.store.catalog import FileRow
 from photosearch.store.catalog_text import StoredLine
+
+
+class FoundBy(str, Enum):
+    """Why a result is there, in the words ``--json`` carries (``Result.found_by``)."""
+
+    MEANING = "meaning"  # the model: the query describes the photo
+    TEXT = "text"  # the words read in the photo
+    TEXT_AND_MEANING = "text+meaning"
+    NAME = "name"  # its file name or a folder's name (photosearch.search.name_match)
+    NAME_AND_MEANING = "name+meaning"
+    FILTERS = "filters"  # a filter alone (place, time, camera)
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass
@@ -20,9 +35,10 @@ class Result:
     label: int
     passed: bool = True
     z: float | None = None  # the score in units of the query's spread over the library (see cutoff)
-    # what found it: "meaning" (the model), "text" (the words read in the photo) or "text+meaning" (both);
-    # None where words play no part (photo queries)
+    # what found it (a ``FoundBy``: the model, the words read in the photo, its name, or both); None where
+    # words play no part (photo queries)
     found_by: str | None = None
+    matched_name: str | None = None  # found by name: the file's or folder's name that matched
     text: str | None = None  # the text read in the photo (text queries; None: not read or none found)
     text_score: float | None = None  # how well that text answers the query (0..1), when it matched
     text_lines: tuple[StoredLine, ...] = ()  # the lines read, with their boxes in full-image pixels
@@ -33,7 +49,9 @@ class Result:
         f = self.file
         extra: dict[str, Any] = {}
         if self.found_by is not None:
-            extra = {"found_by": self.found_by, "text": self.text, "text_score": self.text_score}
+            extra = {"found_by": str(self.found_by), "text": self.text, "text_score": self.text_score}
+            if self.matched_name is not None:
+                extra["matched_name"] = self.matched_name
         return {
             **extra,
             "rank": self.rank,
@@ -64,6 +82,9 @@ class Filters:
     place: str | None = None
     camera: str | None = None
     within: frozenset[str] | None = None
+    # added folders whose root is not there now (``photosearch.app.roots``): their photos are not listed. Not a
+    # filter the person chose: ``active`` leaves it out.
+    hidden_roots: frozenset[str] = frozenset()
 
     def active(self) -> bool:
         return any(
@@ -73,6 +94,8 @@ class Filters:
         )
 
     def accepts(self, f: FileRow) -> bool:
+        if self.hidden_roots and any(path_inside(f.path, root) for root in self.hidden_roots):
+            return False
         if (self.place is not None or self.camera is not None) and self.within is None:
             return False
         if self.within is not None and f.content_hash not in self.within:

@@ -1,10 +1,12 @@
-"""Search by the words in photos, and blending it with search by meaning.
+"""Search by the words in photos and by names, and blending them with search by meaning.
 
 ``text_hits`` finds the visible photos whose recognised text answers a query (candidates from the catalog's
 FTS5 trigram table, then scored by ``photosearch.text.match.TextQuery``: tolerant of OCR slips and word
-order, quoted text an exact phrase). ``blend`` puts them first (best text score first) ahead of the CLIP
-results, which follow in their order with duplicates left out; a photo found by its text passes the
-relevance line and says so (``Result.found_by``). Every result of a text query carries its photo's text.
+order, quoted text an exact phrase); ``photosearch.search.name_match.name_hits`` those whose file name or
+folder's name does. ``blend`` puts the name matches first (best first), then the text matches (best text score
+first), ahead of the CLIP results, which follow in their order with duplicates left out; a photo found by its
+name or its text passes the relevance line and says so (``Result.found_by``). Every result of a text query
+carries its photo's text.
 
 Plain SQLite and Python only: a text search never imports the OCR package or OpenCV.
 """
@@ -14,8 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from photosearch.search.name_match import name_hits
 from photosearch.search.query import parse_query
-from photosearch.search.results import Filters, Result, SearchResponse
+from photosearch.search.results import Filters, FoundBy, Result, SearchResponse
 from photosearch.store.catalog import Catalog, FileRow
 from photosearch.store.catalog_text import PhotoText, StoredLine
 from photosearch.text.match import TextQuery, normalise
@@ -63,17 +66,45 @@ def text_hits(catalog: Catalog, query: str, filters: Filters | None = None) -> l
 
 
 def blend(
-    resp: SearchResponse | None, catalog: Catalog, query: str, k: int, filters: Filters | None = None
+    resp: SearchResponse | None,
+    catalog: Catalog,
+    query: str,
+    k: int,
+    filters: Filters | None = None,
+    model_id: str | None = None,
 ) -> SearchResponse:
-    """Text matches first (by text score), then ``resp``'s results (by meaning; None: text only), k in all.
-    Each result gets its photo's text; ``found_by`` is "text", "text+meaning" or "meaning"."""
+    """Name matches first (by name score), then text matches (by text score), then ``resp``'s results (by
+    meaning; None: the words read in photos only, no names), k in all. Each result gets its photo's text;
+    ``found_by`` says what found it (``FoundBy``). ``model_id``: the model ``resp`` searched with (names are
+    matched among the photos it covers)."""
+    named = name_hits(catalog, query, filters, model_id) if resp is not None else []
     hits = text_hits(catalog, query, filters)
     by_meaning = {r.path: r for r in resp.results} if resp is not None else {}
     out: list[Result] = []
     seen: set[str] = set()
+    for nh in named:
+        if len(out) >= k:
+            break
+        r = by_meaning.get(nh.file.path)
+        out.append(
+            Result(
+                0,
+                nh.file.path,
+                r.score if r is not None else nh.score,
+                nh.file,
+                r.label if r is not None else nh.label if nh.label is not None else -1,
+                passed=True,
+                z=r.z if r is not None else None,
+                found_by=FoundBy.NAME_AND_MEANING if r is not None else FoundBy.NAME,
+                matched_name=nh.name,
+            )
+        )
+        seen.add(nh.file.path)
     for hit in hits:
         if len(out) >= k:
             break
+        if hit.file.path in seen:
+            continue
         r = by_meaning.get(hit.file.path)
         out.append(
             Result(
@@ -84,7 +115,7 @@ def blend(
                 r.label if r is not None else -1,
                 passed=True,
                 z=r.z if r is not None else None,
-                found_by="text+meaning" if r is not None else "text",
+                found_by=FoundBy.TEXT_AND_MEANING if r is not None else FoundBy.TEXT,
                 text=hit.text.text,
                 text_score=round(hit.score, 4),
                 text_lines=hit.text.lines,
@@ -95,7 +126,7 @@ def blend(
         if len(out) >= k:
             break
         if r.path not in seen:
-            r.found_by = "meaning"
+            r.found_by = FoundBy.MEANING
             out.append(r)
     texts = catalog.texts_for_hashes(
         [r.file.content_hash for r in out if r.text is None and r.file.content_hash]
@@ -117,7 +148,9 @@ def blend(
         )
     resp.results = out
     resp.extra["text_matches"] = len(hits)
-    if hits and resp.message and not resp.no_good_matches:
+    if named:
+        resp.extra["name_matches"] = len(named)
+    if (hits or named) and resp.message and not resp.no_good_matches:
         resp.message = ""
     return resp
 

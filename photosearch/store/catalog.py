@@ -31,6 +31,7 @@ from photosearch.store.schema import (  # noqa: F401 - re-exported: the catalog'
     FolderRow,
     IndexMeta,
     _is_disk_full,
+    statements,
 )
 
 log = logging.getLogger(__name__)
@@ -176,9 +177,8 @@ class Catalog(FoldersAndFiles, EmbeddingsAndSearch, PhotoTexts, PhotoMetas):
             log.info("migrating catalog %s from schema %d to %d", self.path, version, version + 1)
             try:
                 conn.execute("BEGIN IMMEDIATE")
-                for stmt in script.split(";"):
-                    if stmt.strip():
-                        conn.execute(stmt)
+                for stmt in statements(script):  # a trigger's body has semicolons of its own
+                    conn.execute(stmt)
                 conn.execute(f"PRAGMA user_version = {version + 1}")
                 conn.execute("COMMIT")
             except sqlite3.DatabaseError as e:

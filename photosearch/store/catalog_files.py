@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+import unicodedata
 from collections.abc import Sequence
 
 from photosearch.paths import path_inside
@@ -275,6 +276,51 @@ class FoldersAndFiles(CatalogBase):
             sql += f" LIMIT {int(limit)}"
         return [_file(r) for r in self._q(sql)]
 
+    # -- search by name (the file_names table, kept in step by triggers: store.schema, version 6) -------
+    def visible_files_named(
+        self, words: Sequence[str], limit: int = 5000, model_id: str | None = None
+    ) -> list[tuple[FileRow, str, int | None]]:
+        """(file, its added folder's path, its embedding id with ``model_id``) of visible files whose path *below*
+        their added folder contains every one of ``words`` (case folded), at most ``limit``; with ``model_id``
+        only the files embedded with that model (what its search covers). A candidate list, from the ``file_names`` trigram table
+        (schema 6): words of three characters or more through its index, shorter ones by a scan of the
+        candidates (SQLite's LIKE, which folds ASCII letters only: such a word comes in its case forms).
+        ``photosearch.search.name_match`` decides what matches."""
+        conds: list[str] = []
+        args: list = []
+        long = [w for w in words if len(w) >= 3]
+        if long:  # each word as composed and decomposed (a name written on macOS: "café" as "cafe" + U+0301)
+            conds.append("n.name MATCH ?")
+            args.append(
+                " AND ".join(
+                    "(" + " OR ".join('"' + x.replace('"', '""') + '"' for x in _unicode_forms(w)) + ")"
+                    for w in long
+                )
+            )
+        for w in words:
+            if len(w) < 3:
+                forms = list(
+                    dict.fromkeys(
+                        x for f in _unicode_forms(w) for x in (f, f.lower(), f.upper(), f.capitalize())
+                    )
+                )
+                conds.append("(" + " OR ".join("n.name LIKE ? ESCAPE '\\'" for _ in forms) + ")")
+                args += ["%" + _like_escape(x) + "%" for x in forms]
+        where, wargs = _visible_where(None, None, None, None, None)
+        cols = ", ".join("f." + c.strip() for c in _FILE_COLS.split(","))
+        embedded = (
+            "JOIN embeddings e ON e.content_hash = f.content_hash AND e.model_id = ? " if model_id else ""
+        )
+        rows = self._q(
+            # CROSS JOIN: the names first (the planner would walk every indexed file and run the full-text
+            # query once per file otherwise — minutes at 100k)
+            f"SELECT {cols}, d.path, {'e.id' if model_id else 'NULL'} FROM file_names n CROSS JOIN files f "
+            f"ON f.id = n.rowid JOIN folders d ON d.id = f.folder_id {embedded}"
+            f"WHERE {' AND '.join([*conds, where])} LIMIT ?",
+            [*([model_id] if model_id else []), *args, *wargs, int(limit)],
+        )
+        return [(_file(r[:-2]), str(r[-2]), None if r[-1] is None else int(r[-1])) for r in rows]
+
     # -- the timeline and the grid's placeholders (read-only but for the colour backfill) -------------
     def month_counts(
         self,
@@ -284,10 +330,11 @@ class FoldersAndFiles(CatalogBase):
         date_to: float | None = None,
         formats: Sequence[str] | None = None,
         orientation: str | None = None,
+        hidden_roots: Sequence[str] = (),
     ) -> list[tuple[int, int, int]]:
         """(year, month, count) of the visible files passing the filters, newest month first, by the date
-        browsing orders by (taken, else modified), in local time."""
-        cond, args = _visible_where(folder, date_from, date_to, formats, orientation)
+        browsing orders by (taken, else modified), in local time; ``hidden_roots`` as ``_visible_where``."""
+        cond, args = _visible_where(folder, date_from, date_to, formats, orientation, hidden_roots)
         rows = self._q(
             "SELECT strftime('%Y', t, 'unixepoch', 'localtime') AS y, "
             "strftime('%m', t, 'unixepoch', 'localtime') AS m, COUNT(*) FROM "
@@ -313,6 +360,11 @@ class FoldersAndFiles(CatalogBase):
     def set_thumbnail_colour(self, content_hash: str, mean_rgb: int) -> None:
         """Record a thumbnail's mean colour (thumbnails stored before colours were kept get it when shown)."""
         self._x("UPDATE thumbnails SET mean_rgb=? WHERE content_hash=?", (int(mean_rgb), content_hash))
+
+
+def _unicode_forms(word: str) -> list[str]:
+    """``word`` composed (NFC) and decomposed (NFD), once each: a file system keeps a name as it was written."""
+    return list(dict.fromkeys([unicodedata.normalize("NFC", word), unicodedata.normalize("NFD", word)]))
 
 
 def _drop_unreferenced_text(c: sqlite3.Connection, hashes: Sequence[str]) -> None:

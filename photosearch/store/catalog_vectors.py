@@ -141,10 +141,11 @@ class EmbeddingsAndSearch(CatalogBase):
         date_to: float | None = None,
         formats: Sequence[str] | None = None,
         orientation: str | None = None,
+        hidden_roots: Sequence[str] = (),
     ) -> np.ndarray:
         """Embedding ids of ``model_id`` having at least one visible file that passes these filters
         (folder subtree, date-taken range, file formats, orientation); ``None`` doesn't filter."""
-        cond, args = _visible_where(folder, date_from, date_to, formats, orientation)
+        cond, args = _visible_where(folder, date_from, date_to, formats, orientation, hidden_roots)
         rows = self._q(
             "SELECT DISTINCT e.id FROM embeddings e JOIN files f ON f.content_hash = e.content_hash "
             f"JOIN folders d ON d.id = f.folder_id WHERE e.model_id = ? AND {cond}",
@@ -188,10 +189,11 @@ class EmbeddingsAndSearch(CatalogBase):
         date_to: float | None = None,
         formats: Sequence[str] | None = None,
         orientation: str | None = None,
+        hidden_roots: Sequence[str] = (),
     ) -> tuple[list[FileRow], int]:
         """One page of the visible files (indexed, folder not offline), newest first by date taken (else
         modification time), and how many match in all. Browsing the library with an empty query."""
-        cond, args = _visible_where(folder, date_from, date_to, formats, orientation)
+        cond, args = _visible_where(folder, date_from, date_to, formats, orientation, hidden_roots)
         base = f"FROM files f JOIN folders d ON d.id=f.folder_id WHERE {cond}"
         total = int(self._q(f"SELECT COUNT(*) {base}", args)[0][0])
         cols = ", ".join("f." + c.strip() for c in _FILE_COLS.split(","))

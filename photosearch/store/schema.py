@@ -14,7 +14,7 @@ import numpy as np
 
 from photosearch.errors import CatalogError
 
-VERSION = 5
+VERSION = 6
 
 FOLDER_STATES = ("online", "offline", "paused")
 FILE_STATUSES = ("pending", "indexed", "error")
@@ -147,6 +147,35 @@ CREATE TABLE IF NOT EXISTS album_examples (
 )
 """
 
+# Version 6: the files' names for search by name (``photosearch.search.name_match``): each file's path below its
+# added folder, in an FTS5 trigram table (rowid = files.id; substrings, case folded), kept in step with ``files``
+# and ``folders`` by triggers — so every insert, rename, move and delete, from any code, updates it — and filled
+# from the files already there. Self-contained (IF NOT EXISTS; a step of its own).
+_FILE_NAME_REL = "substr({f}.path, length(rtrim({d}.path, '/\\')) + 2)"
+_SCHEMA_V6_FILE_NAMES = f"""
+CREATE VIRTUAL TABLE IF NOT EXISTS file_names USING fts5(name, tokenize='trigram');
+DELETE FROM file_names;
+INSERT INTO file_names(rowid, name)
+    SELECT f.id, {_FILE_NAME_REL.format(f="f", d="d")} FROM files f JOIN folders d ON d.id = f.folder_id;
+CREATE TRIGGER IF NOT EXISTS file_names_insert AFTER INSERT ON files BEGIN
+    INSERT INTO file_names(rowid, name)
+        SELECT NEW.id, {_FILE_NAME_REL.format(f="NEW", d="d")} FROM folders d WHERE d.id = NEW.folder_id;
+END;
+CREATE TRIGGER IF NOT EXISTS file_names_update AFTER UPDATE OF path, folder_id ON files BEGIN
+    DELETE FROM file_names WHERE rowid = OLD.id;
+    INSERT INTO file_names(rowid, name)
+        SELECT NEW.id, {_FILE_NAME_REL.format(f="NEW", d="d")} FROM folders d WHERE d.id = NEW.folder_id;
+END;
+CREATE TRIGGER IF NOT EXISTS file_names_delete AFTER DELETE ON files BEGIN
+    DELETE FROM file_names WHERE rowid = OLD.id;
+END;
+CREATE TRIGGER IF NOT EXISTS file_names_folder AFTER UPDATE OF path ON folders BEGIN
+    DELETE FROM file_names WHERE rowid IN (SELECT id FROM files WHERE folder_id = NEW.id);
+    INSERT INTO file_names(rowid, name)
+        SELECT f.id, {_FILE_NAME_REL.format(f="f", d="NEW")} FROM files f WHERE f.folder_id = NEW.id;
+END
+"""
+
 # Stepwise migrations: MIGRATIONS[n] takes a catalog from version n to n + 1.
 MIGRATIONS: dict[int, str] = {
     0: _SCHEMA_V1,
@@ -154,7 +183,22 @@ MIGRATIONS: dict[int, str] = {
     2: _SCHEMA_PHOTO_META,
     3: _SCHEMA_V4_MEAN_RGB,
     4: _SCHEMA_V5_ALBUMS,
+    5: _SCHEMA_V6_FILE_NAMES,
 }
+
+
+def statements(script: str) -> Iterator[str]:
+    """The SQL statements of a migration script, one by one (split at the semicolons that end a statement, not
+    at those inside a trigger's body)."""
+    buf = ""
+    for piece in script.split(";"):
+        buf += piece + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \t\n;"):
+                yield buf
+            buf = ""
+    if buf.strip(" \t\n;"):
+        yield buf
 
 
 @dataclass(frozen=True)
@@ -263,10 +307,15 @@ def _visible_where(
     date_to: float | None,
     formats: Sequence[str] | None,
     orientation: str | None,
+    hidden_roots: Sequence[str] = (),
 ) -> tuple[str, list]:
-    """SQL condition (over ``files f`` joined with ``folders d``) for visible files passing the filters."""
+    """SQL condition (over ``files f`` joined with ``folders d``) for visible files passing the filters;
+    ``hidden_roots``: added folders (their paths) whose files are left out too (not there now)."""
     where = ["f.status = 'indexed'", "d.state != 'offline'"]
     args: list = []
+    if hidden_roots:
+        where.append(f"d.path NOT IN ({','.join('?' * len(hidden_roots))})")
+        args += list(hidden_roots)
     if folder is not None:
         root = os.path.normpath(folder)
         where.append("(f.path = ? OR f.path LIKE ? ESCAPE '\\')")
