@@ -32,6 +32,36 @@ def require_inputs(*paths: Path) -> None:
         )
 
 
+def synthetic_root(lib_dir: Path) -> Path:
+    """The folder a benchmark library's made-up photos sit under: a real, empty folder inside ``_inputs``.
+
+    Searches leave out the photos of an added folder that is not there now (``app.roots``), so a library whose
+    folder does not exist would answer every query with nothing. Libraries built before that rule recorded
+    ``/synthetic-library-N``, which does not exist; their folder and file paths are moved here, once, in one
+    transaction (the files' ids, and so the vectors and the index, stay as they are)."""
+    import sqlite3
+
+    root = INPUTS / f"synthetic-library-{lib_dir.name}"
+    root.mkdir(parents=True, exist_ok=True)
+    catalog = lib_dir / "catalog.sqlite3"
+    if not catalog.exists():
+        return root
+    conn = sqlite3.connect(catalog)
+    try:
+        rows = conn.execute("SELECT path FROM folders").fetchall()
+        for (old,) in rows:
+            if old.startswith("/synthetic-library-") and not Path(old).exists():
+                with conn:
+                    conn.execute("UPDATE folders SET path = ? WHERE path = ?", (str(root), old))
+                    conn.execute(
+                        "UPDATE files SET path = ? || substr(path, ?) WHERE substr(path, 1, ?) = ?",
+                        (str(root), len(old) + 1, len(old) + 1, old + "/"),
+                    )
+    finally:
+        conn.close()
+    return root
+
+
 def max_rss_mb() -> float:
     """Peak resident set size of this process so far, in MB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

@@ -36,7 +36,17 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import CORPUS, INPUTS, MODELS, ROOT, load_avg, require_inputs, stats, write_result
+from _common import (
+    CORPUS,
+    INPUTS,
+    MODELS,
+    ROOT,
+    load_avg,
+    require_inputs,
+    stats,
+    synthetic_root,
+    write_result,
+)
 
 LIB = INPUTS / "lib100k"
 VIT = "vit-b-32-256-random"
@@ -232,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     LIB = INPUTS / f"lib{args.n // 1000}k"
     rlib = INPUTS / f"rclip{args.n // 1000}k"
     require_inputs(LIB / ".stamp")
+    synthetic_root(LIB)
     renv = dict(env, RCLIP_DATADIR=str(rlib))
     queries = query_strings(2 * args.repeats + 2, seed=4242)
     # one run of each first: the page cache holds the files afterwards (a warm disk, cold process). Ours is

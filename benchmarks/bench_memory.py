@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import CORPUS, INPUTS, OUT, max_rss_mb, require_inputs, run_child, write_result
+from _common import CORPUS, INPUTS, OUT, max_rss_mb, require_inputs, run_child, synthetic_root, write_result
 
 M256, M256Q = "vit-b-32-256-random", "vit-b-32-256-random-int8"
 GOAL_MB = 700
@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child_index(args.model, args.corpus)))
         return 0
     require_inputs(INPUTS / "lib100k" / ".stamp", CORPUS / "jpeg")
+    synthetic_root(INPUTS / "lib100k")
     rows = []
     for task in ("search", "index"):
         for model in (M256Q, M256):

@@ -37,7 +37,16 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import INPUTS, cpu_header, load_avg, percentile, require_inputs, run_child, write_result
+from _common import (
+    INPUTS,
+    cpu_header,
+    load_avg,
+    percentile,
+    require_inputs,
+    run_child,
+    synthetic_root,
+    write_result,
+)
 
 SIZES = {"100k": ("lib100k", 100_000), "1m": ("lib1m", 1_000_000)}
 
@@ -293,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
                 print("1m library not built (python benchmarks/build_inputs.py --only lib1m); skipped")
                 continue
             require_inputs(libdir / ".stamp")
+        synthetic_root(libdir)
         r = run_child(
             [str(Path(__file__)), "--child", size, "--queries", str(args.queries), "--k", str(args.k)]
         )

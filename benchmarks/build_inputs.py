@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from _common import synthetic_root  # noqa: E402  (after the path set-up above)
+
 INPUTS = ROOT / "benchmarks" / "_inputs"
 CORPUS = INPUTS / "corpus"
 MODELS = INPUTS / "models"
@@ -336,6 +338,7 @@ def build_library(n: int, model_ids: list[str], ef_construction: int | None = No
     stamp = d / ".stamp"
     if _reuse_or_wipe(d, params):
         relink(d)
+        synthetic_root(d)
         log.info("library %s: cached", d.name)
         return d
     paths = Paths.resolve(d)
@@ -344,7 +347,8 @@ def build_library(n: int, model_ids: list[str], ef_construction: int | None = No
         _link(paths.models_dir / mid, MODELS / mid)
     vecs = np.load(VECTORS / "vectors.npy", mmap_mode="r")
     cat = Catalog(paths.catalog)
-    folder = cat.add_folder(f"/synthetic-library-{n}")
+    root = synthetic_root(d)  # a real, empty folder: searches leave out the photos of a folder not there
+    folder = cat.add_folder(str(root))
     t0 = time.monotonic()
     chunk = 50_000
     now = time.time()
@@ -358,7 +362,7 @@ def build_library(n: int, model_ids: list[str], ef_construction: int | None = No
                 (
                     (
                         folder.id,
-                        f"/synthetic-library-{n}/{(start + i) // 1000:04d}/IMG_{start + i:07d}.jpg",
+                        f"{root}/{(start + i) // 1000:04d}/IMG_{start + i:07d}.jpg",
                         4_000_000 + i,
                         1_600_000_000_000_000_000 + i,
                         f"h{start + i:09d}",
