@@ -460,6 +460,8 @@ class MainWindow(QMainWindow):
         self.presenter.timeline_tasks.wait()
         self.albums.tasks.wait()
         self.query_bar.well.loader.wait()
+        if getattr(self, "model_manager", None) is not None:
+            self.model_manager.wait_idle()
         self.actions_.release_clipboard()
         if self.library is not None:
             self.library.close()

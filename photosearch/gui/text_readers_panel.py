@@ -101,7 +101,7 @@ class TextReadersPanel(QGroupBox):
 
     def update_buttons(self) -> None:
         r = self.selected()
-        idle = self.dialog.busy is None
+        idle = self.dialog.busy is None and not self.dialog.loading
         has_lib = self.dialog.host.library is not None
         self.import_button.setEnabled(idle)
         self.use_button.setEnabled(idle and has_lib and r is not None and not r.chosen)
