@@ -37,6 +37,8 @@ class SteerController(QObject):
         self._line = ""
 
         self.strictness = QComboBox(window)
+        # its width follows its labels: '3 · default' until the model says whether it is calibrated
+        self.strictness.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         for level, label in STRICTNESS_LABELS.items():
             self.strictness.addItem(label, level)
         self.strictness.setCurrentIndex(self.strictness.findData(int(DEFAULT_STRICTNESS)))

@@ -1,0 +1,41 @@
+"""What the window says fits where it says it (the audit of issue 20's window): each test resizes or changes
+the real window the way a person's use does and checks that no text is clipped or truncated without a way to
+read it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import QComboBox, QStyle, QStyleOptionComboBox
+
+from tests.gui.conftest import prepare_library, wait_results
+from tests.support.photos import make_photos
+
+
+def combo_text_room(combo: QComboBox) -> int:
+    """The width the combo box's style gives its current text (the field left of the arrow)."""
+    opt = QStyleOptionComboBox()
+    combo.initStyleOption(opt)
+    field = combo.style().subControlRect(
+        QStyle.ComplexControl.CC_ComboBox, opt, QStyle.SubControl.SC_ComboBoxEditField, combo
+    )
+    return field.width()
+
+
+def test_the_strictness_control_shows_its_whole_label_once_the_model_says_if_it_is_calibrated(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    """Before: the control took the width of '3 · default' (its text when the window first showed, before the
+    model loaded) and then read '3 · calibrate' / '3 · uncalibrat' once the model had loaded."""
+    make_photos(tmp_path / "photos", 2)
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=tmp_path / "photos", index=True))
+    wait_results(qtbot, w)
+    combo = w.steer.strictness
+    for calibrated in (True, False):
+        w.steer.show_calibrated(calibrated)
+        qtbot.waitUntil(
+            lambda: combo_text_room(combo) >= combo.fontMetrics().horizontalAdvance(combo.currentText()),
+            timeout=3000,
+        )
+        assert combo.currentText() in ("3 · calibrated", "3 · uncalibrated")
