@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from photosearch.gui.elided import ElidedLabel
 from photosearch.gui.icons import icon, set_icon
 from photosearch.terminal import bidi_safe
 
@@ -404,7 +405,7 @@ class QueryBar(QWidget):
         self.balance_row = QWidget(self)
         bl = QHBoxLayout(self.balance_row)
         bl.setContentsMargins(0, 0, 0, 0)
-        self.ref_caption = QLabel("", self.balance_row)
+        self.ref_caption = ElidedLabel("", self.balance_row, Qt.TextElideMode.ElideMiddle)  # a long name
         bl.addWidget(self.ref_caption, 1)
         bl.addWidget(QLabel("image", self.balance_row))
         self.slider = QSlider(Qt.Orientation.Horizontal, self.balance_row)

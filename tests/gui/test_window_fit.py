@@ -39,3 +39,32 @@ def test_the_strictness_control_shows_its_whole_label_once_the_model_says_if_it_
             timeout=3000,
         )
         assert combo.currentText() in ("3 · calibrated", "3 · uncalibrated")
+
+
+LONG = "Bridge_by_Sander_Klootwijk_a_rather_long_file_name_from_a_camera_export_2023-07-14_18-22-05"
+
+
+def _long_named_library(tmp_path: Path) -> Path:
+    photos = tmp_path / "photos"
+    make_photos(photos, 6)
+    (photos / "photo_0000.jpg").rename(photos / f"{LONG}.jpg")
+    return photos
+
+
+def test_a_long_reference_file_name_does_not_widen_the_window(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    """Before: the line 'Like “<file name>”, changed as the text says:' under the search field asked for its
+    whole width, so a reference photo with a long name widened an 800 px window to 1101 px (past a small
+    screen's edge). Now the caption gives up width: it ends in '…' and its tooltip holds the whole line."""
+    photos = _long_named_library(tmp_path)
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=photos, index=True))
+    w.resize(800, 600)
+    wait_results(qtbot, w)
+    w.query_bar.well.set_path(str(photos / f"{LONG}.jpg"))
+    w.query_bar.field.setText("at night")
+    caption = w.query_bar.ref_caption
+    qtbot.waitUntil(lambda: caption.isVisible() and LONG in caption.text())
+    assert w.minimumSizeHint().width() <= 800 and w.width() == 800
+    assert caption.geometry().right() < w.query_bar.slider.geometry().left()
+    assert caption.elided and LONG in caption.toolTip()

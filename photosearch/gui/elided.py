@@ -1,0 +1,72 @@
+"""A one-line label that gives up width instead of taking it: a text too long for its room ends (or is cut in
+the middle) with "…", and its tooltip then holds the whole text. A plain QLabel asks for its whole text's
+width as its minimum, so a long file name or sentence widened the window past the screen or clipped the
+widgets beside it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+MIN_CHARS = 6  # the least it shrinks to, in average characters
+
+
+class ElidedLabel(QLabel):
+    def __init__(
+        self,
+        text: str = "",
+        parent: QWidget | None = None,
+        mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
+    ) -> None:
+        super().__init__(text, parent)
+        self.mode = mode
+        self._hint = ""  # a tooltip of its own, kept below the whole text when elided
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setWordWrap(False)
+        self._update_tip()
+
+    # -- what it says -------------------------------------------------------------------------------
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._update_tip()
+
+    def setToolTip(self, tip: str) -> None:
+        self._hint = tip
+        self._update_tip()
+
+    def shown_text(self) -> str:
+        """The text as drawn: the whole text, or its elided form."""
+        return self.fontMetrics().elidedText(self.text(), self.mode, max(0, self.contentsRect().width()))
+
+    @property
+    def elided(self) -> bool:
+        return self.shown_text() != self.text()
+
+    def _update_tip(self) -> None:
+        tip = self.text() if self.text() and self.elided else ""
+        super().setToolTip("\n\n".join(t for t in (tip, self._hint) if t))
+
+    # -- size and drawing ---------------------------------------------------------------------------
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        m = self.contentsMargins()
+        room = MIN_CHARS * self.fontMetrics().averageCharWidth() + m.left() + m.right()
+        return QSize(min(hint.width(), room), hint.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._update_tip()
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        p = QPainter(self)
+        self.style().drawItemText(
+            p,
+            self.contentsRect(),
+            int(self.alignment()),
+            self.palette(),
+            self.isEnabled(),
+            self.shown_text(),
+            self.foregroundRole(),
+        )
+        p.end()
