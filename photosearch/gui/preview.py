@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from photosearch.gui.elided import ElidedLabel
 from photosearch.gui.workers import TaskRunner
 
 OUTLINE = QColor(255, 196, 0)  # the matched words' outline on the photo
@@ -83,9 +84,10 @@ class PreviewPanel(QFrame):
         self.loader = TaskRunner(1, self)
         lay = QVBoxLayout(self)
         top = QHBoxLayout()
-        self.title = QLabel(self)
+        self.title = ElidedLabel(
+            "", self, Qt.TextElideMode.ElideMiddle
+        )  # the whole name: its tooltip, the Path
         self.title.setObjectName("PreviewTitle")
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         top.addWidget(self.title, 1)
         self.close_button = QToolButton(self)
         self.close_button.setText("×")

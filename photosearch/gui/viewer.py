@@ -22,6 +22,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
+from photosearch.gui.elided import ElidedLabel
 from photosearch.gui.icons import set_icon
 from photosearch.gui.preview import describe, load_preview_image
 from photosearch.gui.results import ResultsModel
@@ -143,7 +144,7 @@ class PhotoViewer(QWidget):
         lay.setSpacing(0)
         bar = QHBoxLayout()
         bar.setContentsMargins(10, 6, 10, 6)
-        self.title = QLabel(self)
+        self.title = ElidedLabel("", self, Qt.TextElideMode.ElideMiddle)  # a long name: '…' and a tooltip
         self.title.setObjectName("ViewerTitle")
         bar.addWidget(self.title, 1)
         self.buttons: dict[str, QToolButton] = {}

@@ -68,3 +68,32 @@ def test_a_long_reference_file_name_does_not_widen_the_window(
     assert w.minimumSizeHint().width() <= 800 and w.width() == 800
     assert caption.geometry().right() < w.query_bar.slider.geometry().left()
     assert caption.elided and LONG in caption.toolTip()
+
+
+def test_a_long_file_name_in_the_viewer_or_the_preview_does_not_widen_the_window(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    """Before: the viewer's title ('<file name>  ·  3 of 6') and the preview's title asked for their whole
+    width, so a photo with a long name widened an 800 px window. Now they end in '…' with the whole name in
+    their tooltip (the count stays readable: the name is cut in its middle)."""
+    photos = _long_named_library(tmp_path)
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=photos, index=True))
+    w.resize(800, 600)
+    wait_results(qtbot, w)
+    row = next(i for i in range(w.model.rowCount()) if LONG in w.model.result(i).path)
+    w.actions_.show_preview(row)
+    qtbot.waitUntil(lambda: w.preview.isVisible() and LONG in w.preview.title.text())
+    assert w.minimumSizeHint().width() <= 800 and w.width() == 800
+    assert w.preview.title.elided and LONG in w.preview.title.toolTip()
+    assert w.preview.title.geometry().right() < w.preview.close_button.geometry().left()
+    w.preview.close()
+    w.viewer.open_row(row)
+    qtbot.waitUntil(lambda: w.viewer.isVisible() and LONG in w.viewer.title.text())
+    assert w.minimumSizeHint().width() <= 800 and w.width() == 800
+    title = w.viewer.title
+    assert (
+        title.elided and LONG in title.toolTip() and title.shown_text().endswith(f"of {w.model.rowCount()}")
+    )
+    first_button = min(b.geometry().left() for b in w.viewer.buttons.values())
+    assert title.geometry().right() < first_button
+    w.viewer.close_viewer()
