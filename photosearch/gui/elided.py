@@ -9,7 +9,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-MIN_CHARS = 6  # the least it shrinks to, in average characters
+MIN_CHARS = 6  # the least it shrinks to, in average characters (unless told otherwise)
 
 
 class ElidedLabel(QLabel):
@@ -18,9 +18,11 @@ class ElidedLabel(QLabel):
         text: str = "",
         parent: QWidget | None = None,
         mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
+        min_chars: int = MIN_CHARS,
     ) -> None:
         super().__init__(text, parent)
         self.mode = mode
+        self.min_chars = min_chars
         self._hint = ""  # a tooltip of its own, kept below the whole text when elided
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.setWordWrap(False)
@@ -51,7 +53,7 @@ class ElidedLabel(QLabel):
     def minimumSizeHint(self) -> QSize:
         hint = super().minimumSizeHint()
         m = self.contentsMargins()
-        room = MIN_CHARS * self.fontMetrics().averageCharWidth() + m.left() + m.right()
+        room = self.min_chars * self.fontMetrics().averageCharWidth() + m.left() + m.right()
         return QSize(min(hint.width(), room), hint.height())
 
     def resizeEvent(self, event: QResizeEvent) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSlider, QToolButton
 
+from photosearch.gui.elided import ElidedLabel
 from photosearch.gui.icons import set_icon
 from photosearch.progress import Progress, ProgressPhase, describe, plural
 from photosearch.terminal import bidi_safe
@@ -20,7 +21,8 @@ class StatusArea(QObject):
         super().__init__(window)
         self.window = window
         sb = window.statusBar()
-        self.label = QLabel("", window)
+        # the line and the count give up width first (an 800 px window), the line keeping the most
+        self.label = ElidedLabel("", window, min_chars=24)
         self.progress_bar = QProgressBar(window)
         self.progress_bar.setMaximumWidth(220)
         self.progress_bar.setTextVisible(False)
@@ -35,7 +37,9 @@ class StatusArea(QObject):
         self.skipped_button.setToolTip("Files that could not be indexed, with the reasons")
         self.skipped_button.clicked.connect(self.skipped_clicked)
         self.skipped_button.hide()
-        self.count_label = QLabel("", window)  # the current results: how many, and how many are close
+        self.count_label = ElidedLabel(
+            "", window, min_chars=12
+        )  # the current results: how many, and how many are close
         self.count_label.setToolTip("Close matches are shown first; weaker matches follow below a line")
         self.readonly_label = QLabel(
             "Read-only: another PhotoSearch is indexing this library; search still works", window

@@ -97,3 +97,38 @@ def test_a_long_file_name_in_the_viewer_or_the_preview_does_not_widen_the_window
     first_button = min(b.geometry().left() for b in w.viewer.buttons.values())
     assert title.geometry().right() < first_button
     w.viewer.close_viewer()
+
+
+def test_the_status_bar_fits_an_800_px_window(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    """Before: at 800 px the status bar's line and its count ('1 close match in 66 photos · 65 weaker matches
+    below t') were cut mid-word with no way to read the rest, and the strictness control was squeezed to
+    '3 · calibrate'. Now the two texts give up width first, ending in '…' with the whole text in their
+    tooltip, and the controls keep theirs."""
+    from PySide6.QtWidgets import QWidget
+
+    photos = _long_named_library(tmp_path)
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=photos, index=True))
+    w.resize(800, 600)
+    w.query_bar.set_text("a photo of a bridge over a river in the evening light")
+    qtbot.waitUntil(lambda: not w.search.busy and w.current_request.text.startswith("a photo of a bridge"))
+    wait_results(qtbot, w)
+    w.status.say("Indexing 1,234 / 40,211 · 14.2 photos/s · 33 min left")
+    w.status.set_count("12 close matches in 40,211 photos · 188 weaker matches below the line")
+    sb = w.statusBar()
+    qtbot.waitUntil(lambda: w.status.count_label.elided)
+    assert w.minimumSizeHint().width() <= 800 and w.width() == 800
+    combo = w.steer.strictness
+    assert combo_text_room(combo) >= combo.fontMetrics().horizontalAdvance(combo.currentText())
+    for label in (w.status.label, w.status.count_label):
+        assert label.elided is (label.width() < label.fontMetrics().horizontalAdvance(label.text()))
+        if label.elided:
+            assert label.text() in label.toolTip()
+    shown = sorted(
+        (x for x in sb.findChildren(QWidget) if x.isVisible() and x.parentWidget() is sb and x.width() > 0),
+        key=lambda x: x.geometry().left(),
+    )
+    for a, b in zip(shown, shown[1:], strict=False):
+        assert a.geometry().right() < b.geometry().left(), (a, b)
+    assert shown[-1].geometry().right() <= sb.width()
