@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -51,7 +50,8 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         super().__init__(parent)
         self.host = host
         self.setWindowTitle("Search models")
-        self.resize(900, 600)
+        room = self.screen().availableGeometry().width() if self.screen() is not None else 900
+        self.resize(max(900, min(1200, room * 9 // 10)), 600)  # wide enough for most of the columns
         self.rows: list[app_models.ModelRow] = []
         self.listing: app_models.ModelListing | None = None
         self.lister = TaskRunner(1, self)  # the listing is read here, never on the UI thread
@@ -200,10 +200,7 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         self.rows = list(listing.rows)
         self.table.setRowCount(len(self.rows))
         for i, r in enumerate(self.rows):
-            for c, text in enumerate(row_cells(r)):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, r.id)
-                self.table.setItem(i, c, item)
+            self.table.set_row(i, row_cells(r), r.id)
         active = next((r for r in self.rows if r.active), None)
         self.active_label.setText(f"Searching with: {active.name}" if active else "No model is active yet.")
         self.readers.show_rows(listing.text_readers)

@@ -132,3 +132,27 @@ def test_the_status_bar_fits_an_800_px_window(
     for a, b in zip(shown, shown[1:], strict=False):
         assert a.geometry().right() < b.geometry().left(), (a, b)
     assert shown[-1].geometry().right() <= sb.width()
+
+
+def test_the_model_managers_columns_fit_its_width_and_a_cut_cell_has_its_whole_text_in_a_tooltip(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path
+) -> None:
+    """Before: at the manager's own size (900×600) the Model column took half the width and Licence, Languages,
+    Quality and Needs sat behind a horizontal scroll bar ('none declare' cut at the edge). Now every column is
+    on screen; a cell too long for its column ends in '…' and says the whole text in its tooltip."""
+    from tests.gui.conftest import wait_listed
+
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=None, index=False))
+    dlg = wait_listed(qtbot, w.open_model_manager())
+    qtbot.waitExposed(dlg)
+    for width in (900, 760):
+        dlg.resize(width, 600)
+        for table in (dlg.table, dlg.readers.table):
+            qtbot.waitUntil(lambda t=table: t.horizontalScrollBar().maximum() == 0, timeout=3000)
+            hh = table.horizontalHeader()
+            assert sum(hh.sectionSize(c) for c in range(table.columnCount())) <= table.viewport().width()
+            for c in range(table.columnCount()):
+                assert hh.sectionSize(c) >= 40, (width, c)  # no column squeezed to nothing
+                for r in range(table.rowCount()):
+                    item = table.item(r, c)
+                    assert item.toolTip() == item.text()
