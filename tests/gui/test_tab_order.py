@@ -1,0 +1,33 @@
+"""Tab follows the window's layout (the audit of issue 20's window): the filter row's controls are reached
+left to right, the Bursts switch between the shape filter and "By date" where it sits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from tests.gui.conftest import prepare_library, wait_results
+from tests.support.photos import make_photos
+
+
+def test_tab_reaches_the_bursts_switch_where_it_sits_in_the_filter_row(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    """Before: the Bursts switch (top right, beside "By date") was reached last, after the strictness control
+    at the bottom right of the window, because it is added to the filter row after the rest was built."""
+    make_photos(tmp_path / "photos", 4)
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=tmp_path / "photos", index=True))
+    wait_results(qtbot, w)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w)
+    side = w.side
+    assert side.orientation_combo.x() < w.bursts.button.x() < side.by_date_button.x()  # the row, left to right
+    side.orientation_combo.setFocus()
+    order = []
+    for _ in range(2):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        order.append(QApplication.focusWidget())
+    assert order == [w.bursts.button, side.by_date_button]
