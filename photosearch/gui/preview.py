@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QPointF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -71,6 +72,7 @@ class PreviewPanel(QFrame):
     reference_requested = Signal(str)
     image_loaded = Signal(str)  # the path whose full image is now shown
     view_large_requested = Signal(str)  # the photo was clicked: the viewer
+    closed_by_person = Signal(bool)  # its × was used; True when the keyboard focus was inside the panel
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -93,7 +95,7 @@ class PreviewPanel(QFrame):
         self.close_button.setText("×")
         self.close_button.setAutoRaise(True)
         self.close_button.setToolTip("Close the preview (P)")
-        self.close_button.clicked.connect(self.close)
+        self.close_button.clicked.connect(self._close_clicked)
         top.addWidget(self.close_button)
         lay.addLayout(top)
         self.image = QLabel(self)
@@ -134,6 +136,12 @@ class PreviewPanel(QFrame):
             b.clicked.connect(lambda _c=False, s=sig: s.emit(self.path))
             grid.addWidget(b, i // 2, i % 2)
         lay.addLayout(grid)
+
+    def _close_clicked(self) -> None:
+        focus = QApplication.focusWidget()
+        had_focus = focus is not None and self.isAncestorOf(focus)
+        self.close()
+        self.closed_by_person.emit(had_focus)
 
     def show_result(self, result: Any, thumbnail: QImage | None = None) -> None:
         """Show ``result`` now (its thumbnail, if any, until the photo is decoded)."""

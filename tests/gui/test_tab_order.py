@@ -31,3 +31,23 @@ def test_tab_reaches_the_bursts_switch_where_it_sits_in_the_filter_row(
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         order.append(QApplication.focusWidget())
     assert order == [w.bursts.button, side.by_date_button]
+
+
+def test_closing_the_preview_from_the_keyboard_gives_the_focus_back_to_the_photos(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    """Before: Tab to the preview's × and Space closed it, and the focus fell to the next control in the chain
+    (the status bar's photo size slider): the arrows then moved the slider, not through the photos."""
+    make_photos(tmp_path / "photos", 6)
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=tmp_path / "photos", index=True))
+    wait_results(qtbot, w)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w)
+    w.view.setFocus()
+    w.view.setCurrentIndex(w.model.index(2, 0))
+    qtbot.keyClick(w.view, Qt.Key.Key_P)
+    qtbot.waitUntil(w.preview.isVisible)
+    w.preview.close_button.setFocus()
+    qtbot.keyClick(w.preview.close_button, Qt.Key.Key_Space)
+    assert not w.preview.isVisible()
+    assert QApplication.focusWidget() is w.view and w.view.currentIndex().row() == 2
