@@ -5,8 +5,10 @@ widgets beside it."""
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtGui import QFontMetrics, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 MIN_CHARS = 6  # the least it shrinks to, in average characters (unless told otherwise)
@@ -72,3 +74,36 @@ class ElidedLabel(QLabel):
             self.foregroundRole(),
         )
         p.end()
+
+
+def fit_path(path: str, metrics: QFontMetrics, width: int) -> str:
+    """``path`` with each part (between separators) too wide for ``width`` cut in its middle with '…'. A
+    word-wrapped label breaks a path after a separator, never inside a part: a long file name ran past the
+    label's edge."""
+    parts = re.split(r"([/\\])", path)
+    return "".join(
+        p
+        if metrics.horizontalAdvance(p) <= width
+        else metrics.elidedText(p, Qt.TextElideMode.ElideMiddle, width)
+        for p in parts
+    )
+
+
+def details_html(info: dict[str, str], label: QLabel, stacked: bool = False) -> str:
+    """The details of a photo (``preview.describe``) as rich text for ``label``: 'Name: value' lines, or with
+    ``stacked`` each name in bold above its value; the path fitted to the label's width (``fit_path``), and
+    the whole path in the label's tooltip when it was cut."""
+    room = max(40, label.contentsRect().width() - 4)
+    bold = label.font()
+    bold.setBold(True)
+    lines = []
+    tip = ""
+    for k, v in info.items():
+        if k == "Path":
+            fitted = fit_path(v, QFontMetrics(bold), room)  # measured in bold: the widest its letters can be
+            tip = v if fitted != v else ""
+            v = fitted
+        v = v.replace("&", "&amp;").replace("<", "&lt;")
+        lines.append(f"<b>{k}</b><br>{v}" if stacked else f"<b>{k}:</b> {v}")
+    label.setToolTip(tip)
+    return ("<br><br>" if stacked else "<br>").join(lines)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photosearch.gui.elided import ElidedLabel
+from photosearch.gui.elided import ElidedLabel, details_html
 from photosearch.gui.workers import TaskRunner
 
 OUTLINE = QColor(255, 196, 0)  # the matched words' outline on the photo
@@ -148,11 +148,7 @@ class PreviewPanel(QFrame):
         self.path = result.path
         self.info = describe(result.file)
         self.title.setText(os.path.basename(result.path))
-        self.meta.setText(
-            "<br>".join(
-                f"<b>{k}:</b> {v.replace('&', '&amp;').replace('<', '&lt;')}" for k, v in self.info.items()
-            )
-        )
+        self._show_details()
         text = getattr(result, "text", None) or ""
         self.text_view.setPlainText(text)
         self.text_label.setVisible(bool(text))
@@ -232,3 +228,8 @@ class PreviewPanel(QFrame):
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         self._fit()
+        if self.info:
+            self._show_details()  # the path is fitted to the width
+
+    def _show_details(self) -> None:
+        self.meta.setText(details_html(self.info, self.meta))

@@ -24,7 +24,9 @@ def test_tab_reaches_the_bursts_switch_where_it_sits_in_the_filter_row(
     w.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is w)
     side = w.side
-    assert side.orientation_combo.x() < w.bursts.button.x() < side.by_date_button.x()  # the row, left to right
+    assert (
+        side.orientation_combo.x() < w.bursts.button.x() < side.by_date_button.x()
+    )  # the row, left to right
     side.orientation_combo.setFocus()
     order = []
     for _ in range(2):

@@ -156,3 +156,50 @@ def test_the_model_managers_columns_fit_its_width_and_a_cut_cell_has_its_whole_t
                 for r in range(table.rowCount()):
                     item = table.item(r, c)
                     assert item.toolTip() == item.text()
+
+
+def _widest_line(label: Any) -> float:
+    """The widest line of a word-wrapped rich-text label as laid out in its width (wider than the label: a
+    word that could not be broken, drawn past its edge)."""
+    from PySide6.QtGui import QTextDocument, QTextOption
+
+    doc = QTextDocument()
+    doc.setDefaultTextOption(QTextOption(label.alignment()))  # wraps at word boundaries only, as QLabel does
+    opt = doc.defaultTextOption()
+    opt.setWrapMode(QTextOption.WrapMode.WordWrap)
+    doc.setDefaultTextOption(opt)
+    doc.setDefaultFont(label.font())
+    doc.setDocumentMargin(0)
+    doc.setHtml(label.text())
+    doc.setTextWidth(label.contentsRect().width())
+    return doc.idealWidth()
+
+
+def test_a_long_file_name_in_the_details_is_cut_in_its_middle_not_at_the_edge(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    """Before: the viewer's details (I) and the preview's details drew a file name too long for their width
+    past their edge ('…/trips/scenetext06_a_rather_long_file_name_from_a'), with no way to read the rest.
+    Now such a part of the path is cut in its middle with '…' and the whole path is the details' tooltip
+    (Ctrl+C in the viewer copies it)."""
+    photos = _long_named_library(tmp_path)
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=photos, index=True))
+    w.resize(800, 600)
+    wait_results(qtbot, w)
+    row = next(i for i in range(w.model.rowCount()) if LONG in w.model.result(i).path)
+    path = w.model.result(row).path
+    w.actions_.show_preview(row)
+    meta = w.preview.meta
+    qtbot.waitUntil(lambda: w.preview.isVisible() and "Path" in meta.text())
+    qtbot.waitUntil(lambda: _widest_line(meta) <= meta.contentsRect().width(), timeout=3000)
+    assert "…" in meta.text() and path in meta.toolTip()
+    w.preview.close()
+    w.viewer.open_row(row)
+    qtbot.waitUntil(w.viewer.isVisible)
+    if not w.viewer.details.isVisible():
+        w.viewer.act("details")
+    details = w.viewer.details
+    qtbot.waitUntil(lambda: "Path" in details.text())
+    assert _widest_line(details) <= details.contentsRect().width()
+    assert "…" in details.text() and path in details.toolTip()
+    w.viewer.close_viewer()
