@@ -151,6 +151,10 @@ class FilterBar(QWidget):
         b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         b.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         b.setAutoRaise(True)
+        # a menu's arrow level with the text, like the combo boxes' (Qt draws it in the bottom right corner)
+        b.setStyleSheet(
+            "QToolButton::menu-indicator { subcontrol-origin: padding; subcontrol-position: center right; }"
+        )
         return b
 
     def _changed(self) -> None:

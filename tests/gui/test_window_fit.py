@@ -203,3 +203,30 @@ def test_a_long_file_name_in_the_details_is_cut_in_its_middle_not_at_the_edge(
     assert _widest_line(details) <= details.contentsRect().width()
     assert "…" in details.text() and path in details.toolTip()
     w.viewer.close_viewer()
+
+
+def test_the_date_and_type_filters_arrows_sit_level_with_their_text(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    """Before: 'Any date' and 'All types' drew their drop-down arrow in the button's bottom right corner, below
+    the text (Qt's default for a tool button with a menu), beside the shape filter's centred arrow. The arrow
+    (the marks in the button's last 14 px, read off the real button's pixels) is now centred on the text."""
+    from PySide6.QtGui import QColor
+
+    make_photos(tmp_path / "photos", 2)
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=tmp_path / "photos", index=True))
+    wait_results(qtbot, w)
+    for b in (w.side.date_button, w.side.type_button):
+        img = b.grab().toImage()
+        dpr = img.devicePixelRatio()
+        width, height = img.width(), img.height()
+        back = QColor(img.pixel(width - 1, 1)).lightness()
+        ys = [
+            y
+            for x in range(width - int(14 * dpr), width)
+            for y in range(height)
+            if abs(QColor(img.pixel(x, y)).lightness() - back) > 60
+        ]
+        assert ys, b.text()
+        centre = sum(ys) / len(ys) / dpr
+        assert abs(centre - height / dpr / 2) <= 3, (b.text(), centre, height / dpr)
