@@ -70,10 +70,12 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         lay = QVBoxLayout(self)
         top = QHBoxLayout()
         self.active_label = QLabel(self)
-        top.addWidget(self.active_label, 1)
+        self.active_label.hide()  # until the listing says which model is active
+        top.addWidget(self.active_label)
         self.loading_label = QLabel("Loading the list of models…", self)
         self.loading_label.hide()
-        top.addWidget(self.loading_label)
+        top.addWidget(self.loading_label)  # beside it (alone, at the first load)
+        top.addStretch(1)
         lay.addLayout(top)
         self.table = row_table(self, COLUMNS)
         self.table.setAccessibleName("Search models")
@@ -203,6 +205,7 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
             self.table.set_row(i, row_cells(r), r.id)
         active = next((r for r in self.rows if r.active), None)
         self.active_label.setText(f"Searching with: {active.name}" if active else "No model is active yet.")
+        self.active_label.show()
         self.readers.show_rows(listing.text_readers)
         if select:
             self.select(select)

@@ -142,7 +142,7 @@ class TextReadersPanel(QGroupBox):
         r = self.selected()
         idle = self.dialog.busy is None and not self.dialog.loading
         has_lib = self.dialog.host.library is not None
-        self.import_button.setEnabled(idle)
+        self.import_button.setEnabled(self.dialog.busy is None)  # needs no row: not held by loading
         self.use_button.setEnabled(idle and has_lib and r is not None and not r.chosen)
         self.remove_button.setEnabled(idle and has_lib and r is not None and not r.bundled)
 

@@ -446,6 +446,7 @@ def test_the_listing_is_read_off_the_ui_thread_and_a_stale_one_is_never_shown(
         assert dlg.isVisible() and dlg.loading and dlg.loading_label.isVisibleTo(dlg)
         assert "Loading" in dlg.loading_label.text()
         assert not dlg.install_button.isEnabled() and not dlg.remove_button.isEnabled()
+        assert dlg.import_button.isEnabled() and dlg.readers.import_button.isEnabled()  # they need no row
         applied: list[Any] = []
         real_apply = dlg._apply
         dlg._apply = lambda listing, select: applied.append(listing) or real_apply(listing, select)
