@@ -167,6 +167,9 @@ class MainWindow(QMainWindow):
         v.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self.status = StatusArea(self)
+        bar_layout = self.query_bar.layout()  # where the field and the filter row start
+        edge = bar_layout.contentsMargins().left() if bar_layout is not None else 2
+        self.status.label.setContentsMargins(max(0, edge - 2), 0, 0, 0)  # (QStatusBar puts 2 px before it)
         self.progress_bar, self.skipped_button = self.status.progress_bar, self.status.skipped_button
         self.readonly_label, self.size_slider = self.status.readonly_label, self.status.size_slider
 

@@ -230,3 +230,20 @@ def test_the_date_and_type_filters_arrows_sit_level_with_their_text(
         assert ys, b.text()
         centre = sum(ys) / len(ys) / dpr
         assert abs(centre - height / dpr / 2) <= 3, (b.text(), centre, height / dpr)
+
+
+def test_the_status_line_starts_level_with_the_side_bar(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    """Before: the status line's text began 2 px from the window's edge while everything above it (side bar,
+    filter row, search field) starts 8 px in: a ragged left edge at the bottom of the window."""
+    from PySide6.QtCore import QPoint
+
+    make_photos(tmp_path / "photos", 2)
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=tmp_path / "photos", index=True))
+    wait_results(qtbot, w)
+    label = w.status.label
+    text_left = label.mapTo(w, label.contentsRect().topLeft()).x()
+    above = [w.query_bar.field, w.side.sidebar_button]  # the search field, the filter row
+    lefts = {x.mapTo(w, QPoint(0, 0)).x() for x in above}
+    assert len(lefts) == 1 and abs(text_left - lefts.pop()) <= 1, (text_left, lefts)
