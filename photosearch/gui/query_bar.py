@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from photosearch.gui.elided import ElidedLabel
 from photosearch.gui.icons import icon, set_icon
+from photosearch.gui.theme import SLIDER_FOCUS, WELL_FOCUS
 from photosearch.terminal import bidi_safe
 
 PLACEHOLDER_TEXT = "Describe the photo you want (e.g. kids on a beach at sunset)"
@@ -149,6 +150,7 @@ class ReferenceWell(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ReferenceWell")
+        self.setStyleSheet(WELL_FOCUS)  # its dashed frame turns solid with the focus (Tab, then Space)
         self.setAcceptDrops(True)
         self.setFixedSize(QSize(64, 48))
         self.setToolTip(
@@ -414,6 +416,7 @@ class QueryBar(QWidget):
         self.slider.setFixedWidth(180)
         self.slider.setToolTip("How much the result should follow the photo (left) or the words (right)")
         self.slider.setAccessibleName("Photo and words balance")
+        self.slider.setStyleSheet(SLIDER_FOCUS)
         bl.addWidget(self.slider)
         bl.addWidget(QLabel("text", self.balance_row))
         outer.addWidget(self.balance_row)

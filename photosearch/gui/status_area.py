@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSlider, QToolB
 
 from photosearch.gui.elided import ElidedLabel
 from photosearch.gui.icons import set_icon
+from photosearch.gui.theme import SLIDER_FOCUS
 from photosearch.progress import Progress, ProgressPhase, describe, plural
 from photosearch.terminal import bidi_safe
 
@@ -51,6 +52,7 @@ class StatusArea(QObject):
         self.size_slider.setFixedWidth(110)
         self.size_slider.setToolTip("Photo size (also Ctrl+wheel over the photos)")
         self.size_slider.setAccessibleName("Photo size")
+        self.size_slider.setStyleSheet(SLIDER_FOCUS)  # a ring with the focus (Fusion draws none)
         sb.addWidget(self.label, 1)
         sb.addWidget(self.progress_bar)
         sb.addWidget(self.pause_button)

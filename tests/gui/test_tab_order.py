@@ -53,3 +53,44 @@ def test_closing_the_preview_from_the_keyboard_gives_the_focus_back_to_the_photo
     qtbot.keyClick(w.preview.close_button, Qt.Key.Key_Space)
     assert not w.preview.isVisible()
     assert QApplication.focusWidget() is w.view and w.view.currentIndex().row() == 2
+
+
+def test_every_control_tab_reaches_in_the_window_shows_that_it_has_the_focus(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    """Walk the window with Tab; at each stop the control must look different with the focus than without it
+    (its region of the real window, grabbed both ways, with the app's own style sheet as ``main.py`` sets it).
+    Before: the photo box (its dashed frame), the folder list and the photo size slider looked the same either
+    way, so a keyboard user lost their place there."""
+    from PySide6.QtCore import QPoint, QRect
+
+    from photosearch.gui.app import create_application
+
+    app = create_application()  # the running QApplication, given the app's style sheet
+    make_photos(tmp_path / "photos", 4)
+    try:
+        w = make_window(prepare_library(data_dir, model=tiny_model, photos=tmp_path / "photos", index=True))
+        wait_results(qtbot, w)
+        w.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is w)
+        w.query_bar.field.setFocus()
+        stops = []
+        for _ in range(40):
+            qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+            f = QApplication.focusWidget()
+            if f is w.query_bar.field:
+                break
+            stops.append(f)
+        assert len(stops) > 10
+        unseen = []
+        for f in stops:
+            rect = QRect(f.mapTo(w, QPoint(0, 0)), f.size()).adjusted(-3, -3, 3, 3)
+            f.setFocus()
+            with_focus = w.grab(rect).toImage()
+            w.query_bar.field.setFocus()  # the focus elsewhere (the field is never one of the stops)
+            without = w.grab(rect).toImage()
+            if with_focus == without:
+                unseen.append(f"{type(f).__name__}:{f.accessibleName()}")
+        assert unseen == []
+    finally:
+        app.setStyleSheet("")  # as the other tests expect it
