@@ -139,6 +139,9 @@ class MainWindow(QMainWindow):
         v.addWidget(self.query_bar)
         self.side = FilterBar(central)  # the filters, above the results
         v.addWidget(self.side)
+        v.addWidget(
+            self.side.chips
+        )  # the active filters' chips: a row under the bar, shown when there are any
         self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
         self.sidebar = FolderSidebar(self.splitter)  # the folders (collapsible)
         self.stack = QStackedWidget(self.splitter)

@@ -247,3 +247,33 @@ def test_the_status_line_starts_level_with_the_side_bar(
     above = [w.query_bar.field, w.side.sidebar_button]  # the search field, the filter row
     lefts = {x.mapTo(w, QPoint(0, 0)).x() for x in above}
     assert len(lefts) == 1 and abs(text_left - lefts.pop()) <= 1, (text_left, lefts)
+
+
+def test_active_filters_do_not_widen_an_800_px_window(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    """Before: with a date range, a file type and a shape chosen, the filter row held the date range and the
+    list of types twice (on their buttons and again as chips beside them) and asked for 1,323 px: an 800 px
+    window grew past a small screen. Now the chips have a row of their own under the bar, the buttons say
+    briefly that they are set (the chip and the button's tooltip have the words), and a type filter that
+    leaves out fewer types than it keeps names those ('All but PNG')."""
+    make_photos(tmp_path / "photos", 4)
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=tmp_path / "photos", index=True))
+    w.resize(800, 600)
+    wait_results(qtbot, w)
+    bar = w.side
+    bar.orientation_combo.setCurrentIndex(bar.orientation_combo.findData("portrait"))
+    next(cb for cb, fmts in bar.type_boxes if fmts == ("png",)).setChecked(False)
+    bar.use_from.setChecked(True)
+    bar.use_to.setChecked(True)
+    qtbot.waitUntil(lambda: {"date", "type", "orientation"} <= set(bar.chip_buttons))
+    qtbot.waitUntil(lambda: all(c.isVisible() for c in bar.chip_buttons.values()))
+    assert w.minimumSizeHint().width() <= 800 and w.width() == 800
+    assert bar.chip_buttons["type"].text().startswith("All but PNG")
+    assert bar.type_button.text() != "All types" and "All but PNG" in bar.type_button.toolTip()
+    dates = bar.chip_buttons["date"].text().removesuffix("×").strip()
+    assert bar.date_button.text() != "Any date" and dates in bar.date_button.toolTip()
+    for chip in bar.chip_buttons.values():  # each chip whole, inside the window
+        assert chip.isVisible() and chip.width() >= chip.sizeHint().width()
+        right = chip.mapTo(w, chip.rect().topRight()).x()
+        assert right < w.width(), chip.text()
