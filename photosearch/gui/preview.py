@@ -95,6 +95,7 @@ class PreviewPanel(QFrame):
         self.close_button.setText("×")
         self.close_button.setAutoRaise(True)
         self.close_button.setToolTip("Close the preview (P)")
+        self.close_button.setAccessibleName("Close the preview")  # not '×' (read 'multiplication sign')
         self.close_button.clicked.connect(self._close_clicked)
         top.addWidget(self.close_button)
         lay.addLayout(top)

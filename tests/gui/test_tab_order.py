@@ -94,3 +94,19 @@ def test_every_control_tab_reaches_in_the_window_shows_that_it_has_the_focus(
         assert unseen == []
     finally:
         app.setStyleSheet("")  # as the other tests expect it
+
+
+def test_the_previews_close_button_is_named_for_a_screen_reader(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    """Before: the preview's close button was read as '×' (its text: 'multiplication sign' to a screen
+    reader); it is 'Close the preview' now, like the viewer's buttons are named for what they do."""
+    from PySide6.QtGui import QAccessible
+
+    make_photos(tmp_path / "photos", 3)
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=tmp_path / "photos", index=True))
+    wait_results(qtbot, w)
+    w.actions_.show_preview(0)
+    qtbot.waitUntil(w.preview.isVisible)
+    iface = QAccessible.queryAccessibleInterface(w.preview.close_button)
+    assert iface.text(QAccessible.Text.Name) == "Close the preview"
