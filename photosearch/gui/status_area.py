@@ -59,7 +59,9 @@ class StatusArea(QObject):
         sb.addPermanentWidget(self.count_label)
         sb.addPermanentWidget(self.readonly_label)
         sb.addPermanentWidget(self.skipped_button)
-        sb.addPermanentWidget(QLabel("Size", window))
+        size_label = QLabel("Size", window)
+        size_label.setBuddy(self.size_slider)
+        sb.addPermanentWidget(size_label)
         sb.addPermanentWidget(self.size_slider)
         self.last_progress: Progress | None = None
         self.indexed = 0  # photos that can be found, from the latest library summary

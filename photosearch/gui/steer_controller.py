@@ -47,7 +47,9 @@ class SteerController(QObject):
         self.strictness.setAccessibleName("Strictness")
         self.strictness.currentIndexChanged.connect(lambda _i: self.w.run_query())
         sb = window.statusBar()
-        sb.addPermanentWidget(QLabel("Strictness", window))
+        caption = QLabel("Strictness", window)
+        caption.setBuddy(self.strictness)  # what a screen reader says the control is (its name is its text)
+        sb.addPermanentWidget(caption)
         sb.addPermanentWidget(self.strictness)
 
         self.act_like = self._act("More like this (👍)", "L", lambda: self.mark(Verdict.LIKE))

@@ -110,3 +110,23 @@ def test_the_previews_close_button_is_named_for_a_screen_reader(
     qtbot.waitUntil(w.preview.isVisible)
     iface = QAccessible.queryAccessibleInterface(w.preview.close_button)
     assert iface.text(QAccessible.Text.Name) == "Close the preview"
+
+
+def test_the_strictness_control_is_labelled_for_a_screen_reader(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    """On Linux a combo box's accessible name is its current text ('3 · calibrated'); what it is comes from the
+    label that labels it. Before, the 'Strictness' label beside it was not tied to it, so a screen reader said
+    only '3 · calibrated, combo box'. The label is its buddy now (the 'labelled by' relation)."""
+    from PySide6.QtGui import QAccessible
+
+    make_photos(tmp_path / "photos", 2)
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=tmp_path / "photos", index=True))
+    wait_results(qtbot, w)
+    iface = QAccessible.queryAccessibleInterface(w.steer.strictness)
+    labels = [
+        other.text(QAccessible.Text.Name)
+        for other, relation in iface.relations(QAccessible.Relation.Label)
+        if other is not None
+    ]
+    assert "Strictness" in labels
