@@ -277,3 +277,30 @@ def test_active_filters_do_not_widen_an_800_px_window(
         assert chip.isVisible() and chip.width() >= chip.sizeHint().width()
         right = chip.mapTo(w, chip.rect().topRight()).x()
         assert right < w.width(), chip.text()
+
+
+def test_the_two_rows_of_chips_look_alike_and_line_up(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    """A search's chips (a place, a date, 👍/👎 from the query) and the filter bar's chips (a shape, a date
+    range) are the same kind of thing, removed the same way. Before, they were drawn two ways: square raised
+    buttons 10 px in, and rounded pills 8 px in. Now both rows draw pills that start level with the bar."""
+    from PySide6.QtCore import QPoint
+
+    from photosearch.app.feedback import Verdict
+
+    make_photos(tmp_path / "photos", 6)
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=tmp_path / "photos", index=True))
+    wait_results(qtbot, w)
+    w.query_bar.set_text("a photo")
+    qtbot.waitUntil(lambda: w.current_request.text == "a photo" and not w.search.busy)
+    wait_results(qtbot, w)
+    w.steer.mark(Verdict.LIKE, [w.model.result(0).path])
+    bar = w.side
+    bar.orientation_combo.setCurrentIndex(bar.orientation_combo.findData("landscape"))
+    qtbot.waitUntil(lambda: bool(w.places.chips.buttons()) and "orientation" in bar.chip_buttons)
+    query_chip, filter_chip = w.places.chips.buttons()[0], bar.chip_buttons["orientation"]
+    qtbot.waitUntil(lambda: query_chip.isVisible() and filter_chip.isVisible())
+    assert query_chip.objectName() == filter_chip.objectName() == "FilterChip"
+    lefts = [c.mapTo(w, QPoint(0, 0)).x() for c in (query_chip, filter_chip)]
+    assert lefts[0] == lefts[1] == bar.sidebar_button.mapTo(w, QPoint(0, 0)).x(), lefts
