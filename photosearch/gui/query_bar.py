@@ -409,7 +409,8 @@ class QueryBar(QWidget):
         bl.setContentsMargins(0, 0, 0, 0)
         self.ref_caption = ElidedLabel("", self.balance_row, Qt.TextElideMode.ElideMiddle)  # a long name
         bl.addWidget(self.ref_caption, 1)
-        bl.addWidget(QLabel("image", self.balance_row))
+        self.balance_ends = (QLabel("image", self.balance_row), QLabel("text", self.balance_row))
+        bl.addWidget(self.balance_ends[0])
         self.slider = QSlider(Qt.Orientation.Horizontal, self.balance_row)
         self.slider.setRange(0, 100)
         self.slider.setValue(50)
@@ -418,7 +419,7 @@ class QueryBar(QWidget):
         self.slider.setAccessibleName("Photo and words balance")
         self.slider.setStyleSheet(SLIDER_FOCUS)
         bl.addWidget(self.slider)
-        bl.addWidget(QLabel("text", self.balance_row))
+        bl.addWidget(self.balance_ends[1])
         outer.addWidget(self.balance_row)
         self.balance_row.hide()
 
@@ -427,6 +428,7 @@ class QueryBar(QWidget):
         self.debounce.setInterval(DEBOUNCE_MS)
         self.debounce.timeout.connect(self.query_changed)
         self.field.textEdited.connect(lambda _t: self.debounce.start())
+        self.field.textChanged.connect(lambda _t: self._say_reference())
         self.field.returnPressed.connect(self.submit_now)
         self.field.paste_image.connect(self.well.set_from_mime)
         self.well.changed.connect(self._reference_changed)
@@ -473,8 +475,22 @@ class QueryBar(QWidget):
             self.balance_row.hide()
         else:
             self.field.setPlaceholderText(PLACEHOLDER_CHANGE)
-            self.ref_caption.setText(f"Like “{bidi_safe(ref.name)}”, changed as the text says:")
+            self._say_reference()
             self.balance_row.show()
+
+    def _say_reference(self) -> None:
+        """The line under the field: the photo alone, or changed by the words typed (only then is there a
+        balance between the two to move)."""
+        ref = self.well.reference
+        if ref is None:
+            return
+        words = bool(self.field.text().strip())
+        name = bidi_safe(ref.name)
+        self.ref_caption.setText(
+            f"Like “{name}”, changed as the text says:" if words else f"Photos like “{name}”"
+        )
+        for x in (self.slider, *self.balance_ends):
+            x.setEnabled(words)
 
     def _reference_changed(self, ref: Reference | None) -> None:
         self._show_reference(ref)
