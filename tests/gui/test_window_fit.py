@@ -304,3 +304,24 @@ def test_the_two_rows_of_chips_look_alike_and_line_up(
     assert query_chip.objectName() == filter_chip.objectName() == "FilterChip"
     lefts = [c.mapTo(w, QPoint(0, 0)).x() for c in (query_chip, filter_chip)]
     assert lefts[0] == lefts[1] == bar.sidebar_button.mapTo(w, QPoint(0, 0)).x(), lefts
+
+
+def test_a_country_name_cut_in_the_place_list_can_be_read_in_its_tooltip(qtbot: Any) -> None:
+    """Before: in the side bar's place list (220 px) 'Holy See (Vatican City State)' showed as
+    'Holy See (Vatican C…' with no way to read the rest (only the cities had tooltips)."""
+    from photosearch.gui.place_list import PlaceList
+
+    places = PlaceList()
+    qtbot.addWidget(places)
+    places.resize(220, 200)
+    places.show()
+    places.set_places(
+        {
+            "countries": [{"name": "Holy See (Vatican City State)", "count": 1, "cities": []}],
+            "without_location": 3,
+        }
+    )
+    item = places.topLevelItem(0)
+    rect = places.visualItemRect(item)
+    assert places.fontMetrics().horizontalAdvance(item.text(0)) > places.columnWidth(0) - 20  # it is cut
+    assert rect.isValid() and item.toolTip(0) == "Holy See (Vatican City State)"
