@@ -91,8 +91,12 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         self.status.setWordWrap(True)
         lay.addWidget(self.status)
         lang_row = QHBoxLayout()
-        lang_row.addWidget(QLabel("Language of your searches (for multilingual models):", self))
+        lang_label = QLabel("Language of your searches (for multilingual models):", self)
+        lang_row.addWidget(lang_label)
         self.language = QComboBox(self)
+        lang_label.setBuddy(
+            self.language
+        )  # a screen reader says what the combo box is (its name is its text)
         self.language.addItem("As this computer (" + flores_code(locale_language()) + ")", None)
         for code in sorted(set(FLORES200.values())):
             self.language.addItem(code, code)

@@ -101,8 +101,10 @@ class TextReadersPanel(QGroupBox):
         self.table.setMaximumHeight(110)
         lay.addWidget(self.table)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Add one for", self))
+        add_label = QLabel("Add one for", self)
+        row.addWidget(add_label)
         self.script = QComboBox(self)
+        add_label.setBuddy(self.script)
         for s in SCRIPTS:
             self.script.addItem(s, s)
         self.script.setToolTip("The script the added model reads (never guessed from its file name)")

@@ -130,3 +130,21 @@ def test_the_strictness_control_is_labelled_for_a_screen_reader(
         if other is not None
     ]
     assert "Strictness" in labels
+
+
+def test_the_model_managers_combo_boxes_are_labelled_for_a_screen_reader(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path
+) -> None:
+    """The same for the model manager's two combo boxes: before, the search language read only as 'As this
+    computer (eng_Latn), combo box' and the text reader's script as 'latin, combo box'."""
+    from PySide6.QtGui import QAccessible
+
+    from tests.gui.conftest import wait_listed
+
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=None, index=False))
+    dlg = wait_listed(qtbot, w.open_model_manager())
+    for combo, caption in ((dlg.language, "Language of your searches"), (dlg.readers.script, "Add one for")):
+        iface = QAccessible.queryAccessibleInterface(combo)
+        labels = [o.text(QAccessible.Text.Name) for o, _r in iface.relations(QAccessible.Relation.Label) if o]
+        assert any(label.startswith(caption) for label in labels), labels
+    dlg.reject()
