@@ -148,3 +148,27 @@ def test_the_model_managers_combo_boxes_are_labelled_for_a_screen_reader(
         labels = [o.text(QAccessible.Text.Name) for o, _r in iface.relations(QAccessible.Relation.Label) if o]
         assert any(label.startswith(caption) for label in labels), labels
     dlg.reject()
+
+
+def test_esc_closes_the_preview_before_it_clears_the_search(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    """Esc closes what is open over the photos first, as it does the viewer. Before, with the preview open
+    (P) Esc cleared the search under it: the photos being looked at were gone and the preview stayed."""
+    make_photos(tmp_path / "photos", 6)
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=tmp_path / "photos", index=True))
+    wait_results(qtbot, w)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w)
+    w.query_bar.set_text("a photo")
+    qtbot.waitUntil(lambda: w.current_request.text == "a photo" and not w.search.busy)
+    wait_results(qtbot, w)
+    w.view.setFocus()
+    w.view.setCurrentIndex(w.model.index(1, 0))
+    qtbot.keyClick(w.view, Qt.Key.Key_P)
+    qtbot.waitUntil(w.preview.isVisible)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
+    assert not w.preview.isVisible() and w.query_bar.text == "a photo"
+    assert QApplication.focusWidget() is w.view and w.view.currentIndex().row() == 1
+    qtbot.keyClick(w.view, Qt.Key.Key_Escape)  # nothing open: Esc clears the search, as before
+    assert w.query_bar.text == "" and QApplication.focusWidget() is w.query_bar.field
