@@ -51,7 +51,7 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         self.host = host
         self.setWindowTitle("Search models")
         room = self.screen().availableGeometry().width() if self.screen() is not None else 900
-        self.resize(max(900, min(1200, room * 9 // 10)), 600)  # wide enough for most of the columns
+        self.resize(min(1200, max(min(900, room), room * 9 // 10)), 600)  # most columns, within the screen
         self.rows: list[app_models.ModelRow] = []
         self.listing: app_models.ModelListing | None = None
         self.lister = TaskRunner(1, self)  # the listing is read here, never on the UI thread
