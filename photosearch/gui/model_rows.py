@@ -58,7 +58,8 @@ def row_cells(r: app_models.ModelRow) -> tuple[str, ...]:
     )
     size = _mb(r.size_on_disk) if r.installed else (f"~{r.download_mb:,.0f} MB" if r.download_mb else "?")
     licence = r.licence + ("" if r.commercial_use else " — not for commercial use")
-    return (name, state, size, licence, ", ".join(r.languages), r.quality or "—", r.needs)
+    cells = (name, state, size, licence, ", ".join(r.languages), r.quality, r.needs)
+    return tuple(c or "—" for c in cells)  # never a blank cell: '—' where there is nothing to say
 
 
 def _w(x: object) -> QWidget:

@@ -325,3 +325,22 @@ def test_a_country_name_cut_in_the_place_list_can_be_read_in_its_tooltip(qtbot: 
     rect = places.visualItemRect(item)
     assert places.fontMetrics().horizontalAdvance(item.text(0)) > places.columnWidth(0) - 20  # it is cut
     assert rect.isValid() and item.toolTip(0) == "Holy See (Vatican City State)"
+
+
+def test_no_cell_of_the_model_manager_is_left_blank(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path
+) -> None:
+    """Before: an installed model's 'Needs' cell was empty while its 'Quality' said '—': a blank read as
+    something missing. Every cell says something now ('—' for nothing to say)."""
+    from tests.gui.conftest import wait_listed
+
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=None, index=False))
+    dlg = wait_listed(qtbot, w.open_model_manager())
+    blank = [
+        (dlg.table.item(r, 0).text(), dlg.table.horizontalHeaderItem(c).text())
+        for r in range(dlg.table.rowCount())
+        for c in range(dlg.table.columnCount())
+        if not dlg.table.item(r, c).text().strip()
+    ]
+    assert blank == []
+    dlg.reject()
