@@ -38,11 +38,12 @@ class RowTable(QTableWidget):
     what its cells need while there is room; when there is not, the widest give up width (never below their
     header's) and a cut cell ends in '…' with its whole text in its tooltip (``set_row``)."""
 
-    def set_row(self, row: int, cells: tuple[str, ...], data: str) -> None:
+    def set_row(self, row: int, cells: tuple[str, ...], data: str, tips: tuple[str, ...] = ()) -> None:
+        """One row's cells; each cell's tooltip is its text, or its entry in ``tips`` when there is one."""
         for c, text in enumerate(cells):
             item = QTableWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, data)
-            item.setToolTip(text)
+            item.setToolTip(tips[c] if c < len(tips) and tips[c] else text)
             self.setItem(row, c, item)
         self.fit_columns()
 
@@ -69,6 +70,8 @@ class RowTable(QTableWidget):
             want[0] -= excess  # room to spare: the first column (the name) takes it
         for c, w in enumerate(want):
             hh.resizeSection(c, max(w, 1))
+        if self.wordWrap():  # a table that wraps its cells instead of cutting them: rows as tall as they need
+            self.resizeRowsToContents()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

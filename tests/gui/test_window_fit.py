@@ -344,3 +344,40 @@ def test_no_cell_of_the_model_manager_is_left_blank(
     ]
     assert blank == []
     dlg.reject()
+
+
+def test_the_skipped_files_list_names_each_file_and_its_whole_reason_without_scrolling_sideways(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    """Before: the skipped files' list put each file's whole path in a narrow first column, wrapped so that
+    the file's own name was cut off ('/tmp/gui-audit/ photos/zz-…'), and the reason ran past the dialog's edge
+    behind a horizontal scroll bar. Now the file's name has a column of its own (its folder beside it, the whole
+    path in the tooltip) and the reason wraps within the dialog."""
+    from PySide6.QtCore import QRect, Qt
+
+    from photosearch.gui.library_dialog import SkippedDialog
+
+    bad = "IMG_2044_a_download_that_stopped_half_way_through_the_transfer.jpg"
+    reason = (
+        "not an image PhotoSearch can read (unknown or damaged format; it opens JPEG, PNG, WebP, HEIC/HEIF, "
+        "AVIF, TIFF, BMP and GIF)"
+    )
+
+    class Row:
+        path = f"/home/someone/Pictures/Holidays 2023/Camera uploads/{bad}"
+        error = reason
+
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=None, index=False))
+    dlg = SkippedDialog([Row()], w)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    t = dlg.table
+    qtbot.waitUntil(lambda: t.horizontalScrollBar().maximum() == 0, timeout=3000)
+    headers = [t.horizontalHeaderItem(c).text() for c in range(t.columnCount())]
+    name = t.item(0, headers.index("File"))
+    assert name.text() == bad and name.toolTip() == Row.path
+    why = t.item(0, headers.index("Reason"))
+    width = t.columnWidth(headers.index("Reason")) - 8
+    needed = t.fontMetrics().boundingRect(QRect(0, 0, width, 10000), Qt.TextFlag.TextWordWrap, why.text())
+    assert why.text() == reason and needed.height() <= t.rowHeight(0)
