@@ -381,3 +381,25 @@ def test_the_skipped_files_list_names_each_file_and_its_whole_reason_without_scr
     width = t.columnWidth(headers.index("Reason")) - 8
     needed = t.fontMetrics().boundingRect(QRect(0, 0, width, 10000), Qt.TextFlag.TextWordWrap, why.text())
     assert why.text() == reason and needed.height() <= t.rowHeight(0)
+
+
+def test_the_first_runs_other_models_are_read_whole_without_scrolling_sideways(
+    qtbot: Any, make_window: Any, data_dir: Path
+) -> None:
+    """Before: under 'Other models' in the first-run dialog the longer entries ran past the list's edge behind
+    a horizontal scroll bar ('… · unverified (files list', '… · CC-BY-NC-4.0 —'). They wrap now, and each
+    says its whole line in its tooltip."""
+    from photosearch.config import Paths
+
+    w = make_window(Paths.resolve(data_dir), prompt_model=True)
+    w.resize(800, 600)
+    qtbot.waitUntil(lambda: w.model_dialog is not None and w.model_dialog.isVisible())
+    dlg = w.model_dialog
+    dlg.others_button.click()
+    lst = dlg.list
+    qtbot.waitUntil(lst.isVisible)
+    qtbot.waitUntil(lambda: lst.horizontalScrollBar().maximum() == 0, timeout=3000)
+    for i in range(lst.count()):
+        item = lst.item(i)
+        assert item.toolTip() == item.text()
+        assert lst.visualItemRect(item).right() <= lst.viewport().width()
