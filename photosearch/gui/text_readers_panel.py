@@ -88,6 +88,7 @@ def row_table(parent: QWidget, columns: tuple[str, ...]) -> RowTable:
     table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
     table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the columns fit instead
     table.setWordWrap(False)  # a cut cell ends in '…' (its tooltip has it all)
+    table.setTabKeyNavigation(False)  # Tab goes on to the buttons (the arrows move within the table)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     table.horizontalHeader().setStretchLastSection(False)
     return table

@@ -172,3 +172,24 @@ def test_esc_closes_the_preview_before_it_clears_the_search(
     assert QApplication.focusWidget() is w.view and w.view.currentIndex().row() == 1
     qtbot.keyClick(w.view, Qt.Key.Key_Escape)  # nothing open: Esc clears the search, as before
     assert w.query_bar.text == "" and QApplication.focusWidget() is w.query_bar.field
+
+
+def test_tab_leaves_the_model_managers_tables(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path
+) -> None:
+    """Before: Tab moved from cell to cell inside the model manager's tables and never left them, so a
+    keyboard user could not reach Install, Use, Import, Remove, Calibrate or Close. Tab now goes on to the
+    next control (the arrows move within a table)."""
+    from tests.gui.conftest import wait_listed
+
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=None, index=False))
+    dlg = wait_listed(qtbot, w.open_model_manager())
+    dlg.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dlg)
+    reached = set()
+    dlg.table.setFocus()
+    for _ in range(30):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        reached.add(QApplication.focusWidget())
+    assert {dlg.import_button, dlg.readers.table, dlg.close_button} <= reached
+    dlg.reject()
