@@ -66,6 +66,7 @@ class ShortcutsDialog(QDialog):
         self.text = QLabel("".join(html), self)
         self.text.setAccessibleName("Keyboard shortcuts")
         area = QScrollArea(self)
+        area.setAccessibleName("Keyboard shortcuts")  # Tab's first stop: not a nameless 'scroll area'
         area.setWidget(self.text)
         area.setWidgetResizable(True)
         lay.addWidget(area)

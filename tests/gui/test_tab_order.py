@@ -193,3 +193,22 @@ def test_tab_leaves_the_model_managers_tables(
         reached.add(QApplication.focusWidget())
     assert {dlg.import_button, dlg.readers.table, dlg.close_button} <= reached
     dlg.reject()
+
+
+def test_every_control_tab_reaches_in_the_shortcuts_list_has_a_name(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path
+) -> None:
+    """Before: Tab's first stop in the '?' list, its scrolling area, was read as a nameless 'scroll area'."""
+    from PySide6.QtGui import QAccessible
+
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=None, index=False))
+    w.show_shortcuts()
+    d = w.shortcuts_dialog
+    d.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is d)
+    for _ in range(4):
+        f = QApplication.focusWidget()
+        iface = QAccessible.queryAccessibleInterface(f)
+        assert iface is not None and iface.text(QAccessible.Text.Name), type(f).__name__
+        qtbot.keyClick(f, Qt.Key.Key_Tab)
+    d.reject()
