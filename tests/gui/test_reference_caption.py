@@ -31,3 +31,20 @@ def test_the_reference_line_says_changed_as_the_text_says_only_when_there_is_tex
     assert bar.slider.isEnabled()
     bar.field.setText("")
     assert bar.ref_caption.text() == "Photos like “photo_0001.jpg”" and not bar.slider.isEnabled()
+
+
+def test_with_folders_but_no_model_the_next_step_offered_is_setting_up_a_model(
+    qtbot: Any, make_window: Any, data_dir: Path, tmp_path: Path
+) -> None:
+    """Before: with a folder added and no model (the first-run dialog put off with 'Later') the photos area
+    said 'No photos are indexed yet — Add a folder of photos, or wait for indexing to finish' with an 'Add
+    folder…' button: the folder was there, and indexing never starts without a model."""
+    photos = tmp_path / "photos"
+    make_photos(photos, 3)
+    w = make_window(prepare_library(data_dir, model=None, photos=photos, index=False))
+    qtbot.waitUntil(
+        lambda: w.stack.currentWidget() is w.message and w.presenter.current_response is not None, timeout=10000
+    )
+    assert "model" in w.message.title.text().lower()
+    assert w.message.button.isVisibleTo(w) and w.message.button.text() == "Set up a model…"
+    assert "Add a folder" not in w.message.hint.text()
