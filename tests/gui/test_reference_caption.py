@@ -43,7 +43,8 @@ def test_with_folders_but_no_model_the_next_step_offered_is_setting_up_a_model(
     make_photos(photos, 3)
     w = make_window(prepare_library(data_dir, model=None, photos=photos, index=False))
     qtbot.waitUntil(
-        lambda: w.stack.currentWidget() is w.message and w.presenter.current_response is not None, timeout=10000
+        lambda: w.stack.currentWidget() is w.message and w.presenter.current_response is not None,
+        timeout=10000,
     )
     assert "model" in w.message.title.text().lower()
     assert w.message.button.isVisibleTo(w) and w.message.button.text() == "Set up a model…"
