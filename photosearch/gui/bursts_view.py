@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence, QMouseEvent
-from PySide6.QtWidgets import QHBoxLayout, QMenu, QToolButton
+from PySide6.QtWidgets import QHBoxLayout, QMenu, QToolButton, QWidget
 
 from photosearch.app.query import Query, QueryKind
 from photosearch.gui.burst_badge import badge_rect
@@ -52,6 +52,9 @@ class BurstController(QObject):
         bar = window.side.layout()
         assert isinstance(bar, QHBoxLayout)
         bar.insertWidget(bar.indexOf(window.side.by_date_button), b)  # beside "By date": how results show
+        by_date = window.side.by_date_button  # and reached by Tab there too (not last, after the status bar)
+        QWidget.setTabOrder(window.side.orientation_combo, b)
+        QWidget.setTabOrder(b, by_date)
 
         self.act_toggle = QAction("Show all shots of a burst, or stack them again", window.view)
         self.act_toggle.setShortcut(QKeySequence("B"))

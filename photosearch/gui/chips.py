@@ -65,6 +65,7 @@ class QueryChips(QWidget):
             if i:
                 self._layout.addWidget(QLabel("·", self))
             b = QToolButton(self)
+            b.setObjectName("FilterChip")  # drawn as the filter bar's chips are (a pill)
             b.setText(f"{label} ✕")
             if kind in ICON_FILES:
                 set_icon(b, ICON_FILES[kind])

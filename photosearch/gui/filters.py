@@ -53,6 +53,10 @@ def locale_date(d: QDate) -> str:
     return QLocale().toString(d, date_format())
 
 
+DATE_TIP = "Only photos taken in a date range"
+TYPE_TIP = "Only some file types"
+
+
 class FilterBar(QWidget):
     changed = Signal()
     by_date_toggled = Signal(bool)
@@ -81,7 +85,7 @@ class FilterBar(QWidget):
         lay.addWidget(self.folder_combo)
 
         # dates: a drop-down with two calendars, each on its own switch
-        self.date_button = self._tool("calendar", "Any date", "Only photos taken in a date range")
+        self.date_button = self._tool("calendar", "Any date", DATE_TIP)
         menu = QMenu(self.date_button)
         box = QWidget(menu)
         form = QFormLayout(box)
@@ -104,7 +108,7 @@ class FilterBar(QWidget):
         lay.addWidget(self.date_button)
 
         # types: a drop-down of check boxes
-        self.type_button = self._tool("image", "All types", "Only some file types")
+        self.type_button = self._tool("image", "All types", TYPE_TIP)
         tmenu = QMenu(self.type_button)
         tbox = QWidget(tmenu)
         tl = QFormLayout(tbox)
@@ -129,11 +133,13 @@ class FilterBar(QWidget):
         self.orientation_combo.currentIndexChanged.connect(lambda _i: self._changed())
         lay.addWidget(self.orientation_combo)
 
-        self.chips = QWidget(self)  # the active filters, each removable
+        # the active filters, each removable: a row of their own under the bar (the window places it), so
+        # that they never widen the bar
+        self.chips = QWidget(self)
         self.chips_layout = QHBoxLayout(self.chips)
-        self.chips_layout.setContentsMargins(6, 0, 0, 0)
+        self.chips_layout.setContentsMargins(8, 0, 8, 4)
         self.chips_layout.setSpacing(4)
-        lay.addWidget(self.chips, 1)
+        lay.addStretch(1)
 
         self.by_date_button = self._tool("calendar", "By date", "Show a search's close matches by month")
         self.by_date_button.setCheckable(True)
@@ -151,6 +157,10 @@ class FilterBar(QWidget):
         b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         b.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         b.setAutoRaise(True)
+        # a menu's arrow level with the text, like the combo boxes' (Qt draws it in the bottom right corner)
+        b.setStyleSheet(
+            "QToolButton::menu-indicator { subcontrol-origin: padding; subcontrol-position: center right; }"
+        )
         return b
 
     def _changed(self) -> None:
@@ -174,8 +184,10 @@ class FilterBar(QWidget):
             a, b = locale_date(self.date_from.date()), locale_date(self.date_to.date())
             out.append(("date", f"{a} – {b}" if f and t else f"From {a}" if f else f"Until {b}"))
         checked = [cb.text() for cb, _ in self.type_boxes if cb.isChecked()]
-        if len(checked) != len(self.type_boxes):
-            out.append(("type", ", ".join(checked) if checked else "No types"))
+        left_out = [cb.text() for cb, _ in self.type_boxes if not cb.isChecked()]
+        if left_out:  # named by the shorter list
+            words = ", ".join(checked) if len(checked) <= len(left_out) else "All but " + ", ".join(left_out)
+            out.append(("type", words if checked else "No types"))
         if self.orientation_combo.currentData():
             out.append(("orientation", self.orientation_combo.currentText()))
         return out
@@ -198,10 +210,17 @@ class FilterBar(QWidget):
             self.chips_layout.addWidget(chip)
             self.chip_buttons[kind] = chip
         self.chips_layout.addStretch(1)
-        dates = [c for c in self.active() if c[0] == "date"]
-        self.date_button.setText(dates[0][1] if dates else "Any date")
-        types = [c for c in self.active() if c[0] == "type"]
-        self.type_button.setText(types[0][1] if types else "All types")
+        self.chips.setVisible(bool(self.chip_buttons))
+        # the buttons say briefly that they are set: the words are on the chip and in their tooltip
+        said = dict(self.active())
+        dates, types = said.get("date"), said.get("type")
+        self.date_button.setText("Date range" if dates else "Any date")
+        self.date_button.setToolTip(f"{dates} (only photos taken then)" if dates else DATE_TIP)
+        n = sum(cb.isChecked() for cb, _ in self.type_boxes)
+        self.type_button.setText(
+            f"{n} of {len(self.type_boxes)} types" if types and n else types or "All types"
+        )
+        self.type_button.setToolTip(f"{types} (only these file types)" if types else TYPE_TIP)
 
     def remove(self, kind: str) -> None:
         """Take one filter off (its chip was clicked)."""

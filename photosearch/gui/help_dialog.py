@@ -9,7 +9,7 @@ from photosearch.gui.viewer import ACTIONS
 
 WINDOW_KEYS = (
     ("Ctrl+F", "Go to the search field"),
-    ("Esc", "Clear the search (in the viewer: close it)"),
+    ("Esc", "Close the preview or the viewer; else clear the search"),
     ("Down", "From the search field into the results (or to the button under a message)"),
     ("Ctrl+V", "Paste an image to search by"),
     ("Tab, then Space", "From the search field to the photo box: choose a photo file to search by"),
@@ -66,6 +66,7 @@ class ShortcutsDialog(QDialog):
         self.text = QLabel("".join(html), self)
         self.text.setAccessibleName("Keyboard shortcuts")
         area = QScrollArea(self)
+        area.setAccessibleName("Keyboard shortcuts")  # Tab's first stop: not a nameless 'scroll area'
         area.setWidget(self.text)
         area.setWidgetResizable(True)
         lay.addWidget(area)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -9,17 +10,15 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from photosearch.gui.text_readers_panel import row_table
 from photosearch.progress import plural
 
 
@@ -162,16 +161,14 @@ class SkippedDialog(QDialog):
                 self,
             )
         )
-        self.table = QTableWidget(len(rows), 2, self)
-        self.table.setHorizontalHeaderLabels(["File", "Reason"])
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        # the file's own name first (a whole path in a column cut the name off), its folder, the reason;
+        # the columns fit the dialog and the cells wrap (no scrolling sideways); the whole path in a tooltip
+        self.table = row_table(self, ("File", "Folder", "Reason"))
+        self.table.setWordWrap(True)
+        self.table.setRowCount(len(rows))
         for i, r in enumerate(rows):
-            self.table.setItem(i, 0, QTableWidgetItem(r.path))
-            self.table.setItem(i, 1, QTableWidgetItem(r.error or "unknown"))
-        hh = self.table.horizontalHeader()
-        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+            folder, name = os.path.split(r.path)
+            self.table.set_row(i, (name, folder, r.error or "unknown"), r.path, tips=(r.path,))
         lay.addWidget(self.table, 1)
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         box.rejected.connect(self.reject)

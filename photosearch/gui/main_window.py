@@ -139,6 +139,9 @@ class MainWindow(QMainWindow):
         v.addWidget(self.query_bar)
         self.side = FilterBar(central)  # the filters, above the results
         v.addWidget(self.side)
+        v.addWidget(
+            self.side.chips
+        )  # the active filters' chips: a row under the bar, shown when there are any
         self.splitter = QSplitter(Qt.Orientation.Horizontal, central)
         self.sidebar = FolderSidebar(self.splitter)  # the folders (collapsible)
         self.stack = QStackedWidget(self.splitter)
@@ -167,6 +170,9 @@ class MainWindow(QMainWindow):
         v.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self.status = StatusArea(self)
+        bar_layout = self.query_bar.layout()  # where the field and the filter row start
+        edge = bar_layout.contentsMargins().left() if bar_layout is not None else 2
+        self.status.label.setContentsMargins(max(0, edge - 2), 0, 0, 0)  # (QStatusBar puts 2 px before it)
         self.progress_bar, self.skipped_button = self.status.progress_bar, self.status.skipped_button
         self.readonly_label, self.size_slider = self.status.readonly_label, self.status.size_slider
 
@@ -460,6 +466,8 @@ class MainWindow(QMainWindow):
         self.presenter.timeline_tasks.wait()
         self.albums.tasks.wait()
         self.query_bar.well.loader.wait()
+        if getattr(self, "model_manager", None) is not None:
+            self.model_manager.wait_idle()
         self.actions_.release_clipboard()
         if self.library is not None:
             self.library.close()

@@ -163,8 +163,12 @@ class ModelDialog(QDialog):
         # the others, folded away
         self.list = QListWidget(self)
         self.list.setAccessibleName("Other models")
+        self.list.setWordWrap(True)  # a long line wraps within the list, never behind a sideways scroll bar
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
         for e in self.entries:
             item = QListWidgetItem(describe_entry(e))
+            item.setToolTip(item.text())
             item.setData(Qt.ItemDataRole.UserRole, e)
             self.list.addItem(item)
         self.others_button = QToolButton(self)

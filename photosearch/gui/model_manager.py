@@ -10,84 +10,73 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QProgressBar,
     QPushButton,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from photosearch.app import models as app_models
 from photosearch.app.calibrate import calibrate_model
-from photosearch.config import Paths
 from photosearch.errors import Cancelled, PhotoSearchError
+from photosearch.gui.model_rows import (
+    COLUMNS,
+    ManagerQuestions,
+    ModelManagerHost,
+    Relay,
+    chosen_if_first,
+    row_cells,
+)
 from photosearch.gui.text_readers_panel import IMPORT as IMPORT_READER
 from photosearch.gui.text_readers_panel import TextReadersPanel, row_table
-from photosearch.library.library import Library
+from photosearch.gui.workers import TaskRunner
 from photosearch.models.download import DownloadProgress, UnverifiedDownload
 from photosearch.models.tokenize import FLORES200, flores_code, locale_language
 from photosearch.progress import Progress, WorkControl, plural
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("Model", "State", "Size", "Licence", "Languages", "Quality", "Needs")
 
-
-class ModelManagerHost(Protocol):
-    """What the manager needs from the window."""
-
-    paths: Paths
-
-    @property
-    def library(self) -> Library | None: ...
-
-    def model_changed(self) -> None:
-        """The active model changed (or was removed): reload the search engine."""
-
-
-class _Relay(QObject):
-    """Carries a worker thread's reports to the UI thread (queued signals)."""
-
-    download = Signal(DownloadProgress)
-    switching = Signal(Progress)
-    done = Signal(str, object)  # (what, result: a ModelPackage, or the switch's last phase)
-    failed = Signal(str, BaseException)
-
-
-def _mb(n: float | None) -> str:
-    return "" if n is None else f"{n / 1e6:,.0f} MB"
-
-
-class ModelManagerDialog(QDialog):
+class ModelManagerDialog(QDialog, ManagerQuestions):
     def __init__(self, host: ModelManagerHost, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.host = host
         self.setWindowTitle("Search models")
-        self.resize(900, 600)
+        room = self.screen().availableGeometry().width() if self.screen() is not None else 900
+        self.resize(min(1200, max(min(900, room), room * 9 // 10)), 600)  # most columns, within the screen
         self.rows: list[app_models.ModelRow] = []
+        self.listing: app_models.ModelListing | None = None
+        self.lister = TaskRunner(1, self)  # the listing is read here, never on the UI thread
+        self._generation = self._applied = 0
+        self._parked: tuple[QWidget, QWidget | None] | None = None  # focus given up while loading
         self.busy: str | None = None  # "install", "import", "switch"
         self._cancel = threading.Event()
         self._control: WorkControl | None = None
         self._threads: list[threading.Thread] = []
-        self.relay = _Relay(self)
+        self.relay = Relay(self)
         self.relay.download.connect(self._download_progress)
         self.relay.switching.connect(self._switch_progress)
         self.relay.done.connect(self._done)
         self.relay.failed.connect(self._failed)
 
         lay = QVBoxLayout(self)
+        top = QHBoxLayout()
         self.active_label = QLabel(self)
-        lay.addWidget(self.active_label)
+        self.active_label.hide()  # until the listing says which model is active
+        top.addWidget(self.active_label)
+        self.loading_label = QLabel("Loading the list of models…", self)
+        self.loading_label.hide()
+        top.addWidget(self.loading_label)  # beside it (alone, at the first load)
+        top.addStretch(1)
+        lay.addLayout(top)
         self.table = row_table(self, COLUMNS)
         self.table.setAccessibleName("Search models")
         lay.addWidget(self.table, 1)
@@ -102,8 +91,12 @@ class ModelManagerDialog(QDialog):
         self.status.setWordWrap(True)
         lay.addWidget(self.status)
         lang_row = QHBoxLayout()
-        lang_row.addWidget(QLabel("Language of your searches (for multilingual models):", self))
+        lang_label = QLabel("Language of your searches (for multilingual models):", self)
+        lang_row.addWidget(lang_label)
         self.language = QComboBox(self)
+        lang_label.setBuddy(
+            self.language
+        )  # a screen reader says what the combo box is (its name is its text)
         self.language.addItem("As this computer (" + flores_code(locale_language()) + ")", None)
         for code in sorted(set(FLORES200.values())):
             self.language.addItem(code, code)
@@ -157,32 +150,66 @@ class ModelManagerDialog(QDialog):
 
     # -- listing -----------------------------------------------------------------------------------
     def refresh(self, select: str | None = None) -> None:
+        """Read the listing again (manifests, sizes on disk, catalog counts) on a worker thread; the table
+        keeps what it shows, marked as loading, until the newest listing arrives (an older one arriving late
+        is dropped)."""
         current = self.selected()
         select = select or (current.id if current is not None else None)
-        listing = app_models.list_models(self.host.paths, self.host.library)
+        self._generation += 1
+        gen = self._generation
+        paths, lib = self.host.paths, self.host.library
+        self._show_loading(True)
+        self.lister.submit(
+            lambda: app_models.list_models(paths, lib),
+            on_done=lambda listing: self._listed(gen, listing, select),
+            on_error=lambda e: self._listed(gen, None, select, e),
+        )
+
+    @property
+    def loading(self) -> bool:
+        """A listing asked for has not arrived yet."""
+        return self._applied != self._generation
+
+    def _show_loading(self, on: bool) -> None:
+        """The loading state: the row verbs wait for the listing (the rows shown may be out of date); a button
+        that had the keyboard focus gets it back when the listing is there."""
+        focus = self.focusWidget()
+        self.loading_label.setVisible(on)
+        self._selection_changed()
+        self.readers.update_buttons()
+        if on and focus is not None and not focus.isEnabled() and self._parked is None:
+            self._parked = (focus, self.focusWidget())
+        elif not on and self._parked is not None:
+            was, moved_to = self._parked
+            self._parked = None
+            if was.isEnabled() and self.focusWidget() is moved_to:  # the person has not moved it since
+                was.setFocus()
+
+    def _listed(
+        self,
+        gen: int,
+        listing: app_models.ModelListing | None,
+        select: str | None,
+        error: BaseException | None = None,
+    ) -> None:
+        if gen != self._generation:  # a newer listing was asked for meanwhile: this one is stale
+            return
+        self._applied = gen
+        if listing is not None:
+            self._apply(listing, select)
+        else:
+            self.status.setText(f"Could not read the list of models: {error}")
+        self._show_loading(False)
+
+    def _apply(self, listing: app_models.ModelListing, select: str | None) -> None:
         self.listing = listing
         self.rows = list(listing.rows)
         self.table.setRowCount(len(self.rows))
         for i, r in enumerate(self.rows):
-            name = r.name + (" (recommended)" if r.default else "")
-            state = (
-                ("● active" if r.active else "→ switching to it" if r.switching_to else "installed")
-                if r.installed
-                else ("available — unverified" if r.unverified else "available")
-            )
-            size = (
-                _mb(r.size_on_disk)
-                if r.installed
-                else (f"~{r.download_mb:,.0f} MB" if r.download_mb else "?")
-            )
-            licence = r.licence + ("" if r.commercial_use else " — not for commercial use")
-            cells = (name, state, size, licence, ", ".join(r.languages), r.quality or "—", r.needs)
-            for c, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, r.id)
-                self.table.setItem(i, c, item)
+            self.table.set_row(i, row_cells(r), r.id)
         active = next((r for r in self.rows if r.active), None)
         self.active_label.setText(f"Searching with: {active.name}" if active else "No model is active yet.")
+        self.active_label.show()
         self.readers.show_rows(listing.text_readers)
         if select:
             self.select(select)
@@ -205,15 +232,15 @@ class ModelManagerDialog(QDialog):
 
     def _selection_changed(self) -> None:
         r = self.selected()
-        idle = self.busy is None
+        idle = self.busy is None and not self.loading  # while loading, the rows shown may be out of date
         self.install_button.setEnabled(idle and r is not None and not r.installed)
         self.use_button.setEnabled(idle and r is not None and r.installed and not r.active)
         self.remove_button.setEnabled(idle and r is not None and r.installed)
         lib = self.host.library
         self.calibrate_button.setEnabled(idle and r is not None and r.installed and lib is not None)
-        self.import_button.setEnabled(idle)
-        if r is None:
-            self.details.setText("")
+        self.import_button.setEnabled(self.busy is None)
+        if r is None or self.listing is None:
+            self._details("")
             return
         bits = [r.quality_details, r.licence_note, f"Runs here as {r.runs}" if r.runs else ""]
         source = self.listing.text_lines.get(r.id, "") if r.installed else ""
@@ -226,7 +253,13 @@ class ModelManagerDialog(QDialog):
             )
         if r.commit:
             bits.append(f"commit {r.commit[:12]}")
-        self.details.setText(" · ".join(b for b in bits if b))
+        self._details(" · ".join(b for b in bits if b))
+
+    def _details(self, text: str) -> None:
+        self.details.setText(
+            text
+        )  # its name is its text; while empty (loading, nothing selected) it says what it is
+        self.details.setAccessibleName("" if text else "About the selected model")
 
     def _set_busy(self, what: str | None, text: str = "") -> None:
         self.busy = what
@@ -244,46 +277,26 @@ class ModelManagerDialog(QDialog):
         code = app_models.choose_query_language(self.host.paths, self.language.currentData())
         self.status.setText(f"Searches are read as {code}.")
 
-    # -- confirmations (methods, so that tests can answer them) -------------------------------------
-    def confirm_licence(self, entry: Any) -> bool:
-        text = (
-            f"{entry.name} is licensed {entry.licence}. {entry.licence_note or ''}\n\n"
-            "It may not be used commercially. Install it?"
-        )
-        return QMessageBox.question(self, "Licence", text) == QMessageBox.StandardButton.Yes
-
-    def confirm_unverified(self, message: str) -> bool:
-        return (
-            QMessageBox.question(self, "Install without a checksum?", message)
-            == QMessageBox.StandardButton.Yes
-        )
-
-    def confirm_remove_reader(self, name: str) -> bool:
-        answer = QMessageBox.question(
-            self,
-            "Remove the text reader",
-            f"Remove {name}? New photos' text is then read with the bundled one.",
-        )
-        return answer == QMessageBox.StandardButton.Yes
-
-    def confirm_remove(self, row: app_models.ModelRow) -> bool:
-        return (
-            QMessageBox.question(self, "Remove model", f"Remove {row.name} and its search data?")
-            == QMessageBox.StandardButton.Yes
-        )
-
-    def choose_folder(self) -> str | None:
-        return QFileDialog.getExistingDirectory(self, "Choose a model folder (any supported layout)") or None
-
     # -- workers -----------------------------------------------------------------------------------
     def _run(self, what: str, fn: Callable[[], Any]) -> None:
+        """``fn()`` on a worker thread, then the listing it changed read there too (so the rows are up to date
+        when the dialog is idle again)."""
+        paths, lib = self.host.paths, self.host.library
+
+        def listing() -> app_models.ModelListing | None:
+            try:
+                return app_models.list_models(paths, lib)
+            except Exception:
+                log.exception("could not read the list of models")
+                return None
+
         def target() -> None:
             try:
                 result = fn()
             except BaseException as e:  # reported to the UI thread
-                self.relay.failed.emit(what, e)
+                self.relay.failed.emit(what, e, listing())
             else:
-                self.relay.done.emit(what, result)
+                self.relay.done.emit(what, result, listing())
 
         t = threading.Thread(target=target, name=f"models-{what}", daemon=True)
         self._threads.append(t)
@@ -292,6 +305,15 @@ class ModelManagerDialog(QDialog):
     def wait_idle(self, timeout: float = 30.0) -> None:
         for t in self._threads:
             t.join(timeout)
+        self.lister.wait(int(timeout * 1000))
+
+    def _relisted(self, listing: app_models.ModelListing | None, select: str | None = None) -> None:
+        """The listing a verb's worker read after it: newer than any refresh asked for before."""
+        if listing is None:
+            self.refresh(select)
+        else:
+            self._generation += 1
+            self._listed(self._generation, listing, select)
 
     # -- install -----------------------------------------------------------------------------------
     def install_selected(self, allow_unverified: bool = False) -> None:
@@ -301,7 +323,7 @@ class ModelManagerDialog(QDialog):
         from photosearch.models.registry import load_registry
 
         entry = load_registry().get(r.id)
-        paths = self.host.paths
+        paths, lib = self.host.paths, self.host.library
         if app_models.needs_licence_acceptance(entry) and not app_models.licence_accepted(paths, entry):
             if not self.confirm_licence(entry):
                 return
@@ -311,13 +333,16 @@ class ModelManagerDialog(QDialog):
         self._set_busy("install", f"Installing {r.name}…")
         self._run(
             "install",
-            lambda: app_models.install_model(
-                r.id,
-                paths,
-                progress=self.relay.download.emit,
-                cancel=self._cancel.is_set,
-                allow_unverified=allow_unverified,
-                discard_on_cancel=True,
+            lambda: chosen_if_first(
+                lib,
+                app_models.install_model(
+                    r.id,
+                    paths,
+                    progress=self.relay.download.emit,
+                    cancel=self._cancel.is_set,
+                    allow_unverified=allow_unverified,
+                    discard_on_cancel=True,
+                ),
             ),
         )
 
@@ -346,8 +371,9 @@ class ModelManagerDialog(QDialog):
                 "reads under “Text readers” and import it there."
             )
             return
+        lib = self.host.library
         self._set_busy("import", "Checking and copying the model…")
-        self._run("import", lambda: app_models.import_model(folder, paths)[0])
+        self._run("import", lambda: chosen_if_first(lib, app_models.import_model(folder, paths)[0]))
 
     # -- use / switch ------------------------------------------------------------------------------
     def use_selected(self) -> None:
@@ -419,25 +445,25 @@ class ModelManagerDialog(QDialog):
         self._run("calibrate", lambda: calibrate_model(lib, r.id))
 
     # -- results -----------------------------------------------------------------------------------
-    def _done(self, what: str, result: Any) -> None:
+    def _done(self, what: str, result: Any, listing: app_models.ModelListing | None) -> None:
         self._control = None
         self._set_busy(None)
-        lib = self.host.library
         if what == IMPORT_READER:  # a text reader: chosen on purpose, never made the reader by importing it
             m = result.manifest
             self.status.setText(
                 f"Installed the text reader {m.name} (reads {', '.join(m.scripts)}). Choose “Read text with "
                 "this one” to read new photos' text with it."
             )
-            self.refresh()
-            self.readers.show_rows(self.listing.text_readers, select=result.id)
+            self._relisted(listing)
+            if self.listing is not None:
+                self.readers.show_rows(self.listing.text_readers, select=result.id)
         elif what in ("install", "import"):
-            chosen = lib is not None and app_models.activate_if_first(lib, result.id)
+            pkg, chosen = result
             self.status.setText(
-                f"Installed {result.manifest.name}."
+                f"Installed {pkg.manifest.name}."
                 + ("" if chosen else " Choose “Use this model” to search with it.")
             )
-            self.refresh(result.id)
+            self._relisted(listing, pkg.id)
             if chosen:
                 self.host.model_changed()
         elif what == "calibrate":
@@ -445,16 +471,16 @@ class ModelManagerDialog(QDialog):
                 f"Calibrated on this library: {plural(result.photos, 'photo')}, {result.queries} made-up queries "
                 f"of which {100 * result.passed:.1f} % pass; the line for text searches is now {result.line:.2f}."
             )
-            self.refresh(result.model)
+            self._relisted(listing, result.model)
         elif what == "switch":
             if result == "switched":
                 self.status.setText("Switched: searches now use the new model.")
                 self.host.model_changed()
             else:
                 self.status.setText("Switch paused; it continues next time.")
-            self.refresh()
+            self._relisted(listing)
 
-    def _failed(self, what: str, e: BaseException) -> None:
+    def _failed(self, what: str, e: BaseException, listing: app_models.ModelListing | None) -> None:
         self._control = None
         self._set_busy(None)
         if isinstance(e, UnverifiedDownload) and what == "install" and self.confirm_unverified(str(e)):
@@ -465,4 +491,4 @@ class ModelManagerDialog(QDialog):
             self.status.setText("Install cancelled: nothing was installed.")
         else:
             self.status.setText(f"That did not work: {e}")
-        self.refresh()
+        self._relisted(listing)

@@ -35,6 +35,7 @@ class PlaceList(QTreeWidget):
         for c in listing.get("countries", []):
             top = QTreeWidgetItem([c["name"], str(c["count"])])
             top.setData(0, PLACE_ROLE, c["name"])
+            top.setToolTip(0, c["name"])  # a long name is cut ('Holy See (Vatican C…') in the side bar
             for city in c.get("cities", []):
                 if not city.get("name"):
                     continue

@@ -55,7 +55,7 @@ class PlacesController(QObject):
         assert body is not None
         self.chips = QueryChips(body)
         self.chips.setAccessibleName("How the search was understood")
-        self.chips.setContentsMargins(10, 0, 10, 4)
+        self.chips.setContentsMargins(8, 0, 8, 4)  # level with the filter bar and its chips
         central = body.layout()
         assert isinstance(central, QVBoxLayout)
         central.insertWidget(central.indexOf(window.side) + 1, self.chips)

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QPointF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from photosearch.gui.elided import ElidedLabel, details_html
 from photosearch.gui.workers import TaskRunner
 
 OUTLINE = QColor(255, 196, 0)  # the matched words' outline on the photo
@@ -70,6 +72,7 @@ class PreviewPanel(QFrame):
     reference_requested = Signal(str)
     image_loaded = Signal(str)  # the path whose full image is now shown
     view_large_requested = Signal(str)  # the photo was clicked: the viewer
+    closed_by_person = Signal(bool)  # its × was used; True when the keyboard focus was inside the panel
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,15 +86,17 @@ class PreviewPanel(QFrame):
         self.loader = TaskRunner(1, self)
         lay = QVBoxLayout(self)
         top = QHBoxLayout()
-        self.title = QLabel(self)
+        self.title = ElidedLabel(
+            "", self, Qt.TextElideMode.ElideMiddle
+        )  # the whole name: its tooltip, the Path
         self.title.setObjectName("PreviewTitle")
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         top.addWidget(self.title, 1)
         self.close_button = QToolButton(self)
         self.close_button.setText("×")
         self.close_button.setAutoRaise(True)
         self.close_button.setToolTip("Close the preview (P)")
-        self.close_button.clicked.connect(self.close)
+        self.close_button.setAccessibleName("Close the preview")  # not '×' (read 'multiplication sign')
+        self.close_button.clicked.connect(self._close_clicked)
         top.addWidget(self.close_button)
         lay.addLayout(top)
         self.image = QLabel(self)
@@ -133,16 +138,18 @@ class PreviewPanel(QFrame):
             grid.addWidget(b, i // 2, i % 2)
         lay.addLayout(grid)
 
+    def _close_clicked(self) -> None:
+        focus = QApplication.focusWidget()
+        had_focus = focus is not None and self.isAncestorOf(focus)
+        self.close()
+        self.closed_by_person.emit(had_focus)
+
     def show_result(self, result: Any, thumbnail: QImage | None = None) -> None:
         """Show ``result`` now (its thumbnail, if any, until the photo is decoded)."""
         self.path = result.path
         self.info = describe(result.file)
         self.title.setText(os.path.basename(result.path))
-        self.meta.setText(
-            "<br>".join(
-                f"<b>{k}:</b> {v.replace('&', '&amp;').replace('<', '&lt;')}" for k, v in self.info.items()
-            )
-        )
+        self._show_details()
         text = getattr(result, "text", None) or ""
         self.text_view.setPlainText(text)
         self.text_label.setVisible(bool(text))
@@ -222,3 +229,8 @@ class PreviewPanel(QFrame):
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         self._fit()
+        if self.info:
+            self._show_details()  # the path is fitted to the width
+
+    def _show_details(self) -> None:
+        self.meta.setText(details_html(self.info, self.meta))

@@ -33,7 +33,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from photosearch.gui.elided import ElidedLabel
 from photosearch.gui.icons import icon, set_icon
+from photosearch.gui.theme import SLIDER_FOCUS, WELL_FOCUS
 from photosearch.terminal import bidi_safe
 
 PLACEHOLDER_TEXT = "Describe the photo you want (e.g. kids on a beach at sunset)"
@@ -148,6 +150,7 @@ class ReferenceWell(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ReferenceWell")
+        self.setStyleSheet(WELL_FOCUS)  # its dashed frame turns solid with the focus (Tab, then Space)
         self.setAcceptDrops(True)
         self.setFixedSize(QSize(64, 48))
         self.setToolTip(
@@ -404,17 +407,19 @@ class QueryBar(QWidget):
         self.balance_row = QWidget(self)
         bl = QHBoxLayout(self.balance_row)
         bl.setContentsMargins(0, 0, 0, 0)
-        self.ref_caption = QLabel("", self.balance_row)
+        self.ref_caption = ElidedLabel("", self.balance_row, Qt.TextElideMode.ElideMiddle)  # a long name
         bl.addWidget(self.ref_caption, 1)
-        bl.addWidget(QLabel("image", self.balance_row))
+        self.balance_ends = (QLabel("image", self.balance_row), QLabel("text", self.balance_row))
+        bl.addWidget(self.balance_ends[0])
         self.slider = QSlider(Qt.Orientation.Horizontal, self.balance_row)
         self.slider.setRange(0, 100)
         self.slider.setValue(50)
         self.slider.setFixedWidth(180)
         self.slider.setToolTip("How much the result should follow the photo (left) or the words (right)")
         self.slider.setAccessibleName("Photo and words balance")
+        self.slider.setStyleSheet(SLIDER_FOCUS)
         bl.addWidget(self.slider)
-        bl.addWidget(QLabel("text", self.balance_row))
+        bl.addWidget(self.balance_ends[1])
         outer.addWidget(self.balance_row)
         self.balance_row.hide()
 
@@ -423,6 +428,7 @@ class QueryBar(QWidget):
         self.debounce.setInterval(DEBOUNCE_MS)
         self.debounce.timeout.connect(self.query_changed)
         self.field.textEdited.connect(lambda _t: self.debounce.start())
+        self.field.textChanged.connect(lambda _t: self._say_reference())
         self.field.returnPressed.connect(self.submit_now)
         self.field.paste_image.connect(self.well.set_from_mime)
         self.well.changed.connect(self._reference_changed)
@@ -469,8 +475,22 @@ class QueryBar(QWidget):
             self.balance_row.hide()
         else:
             self.field.setPlaceholderText(PLACEHOLDER_CHANGE)
-            self.ref_caption.setText(f"Like “{bidi_safe(ref.name)}”, changed as the text says:")
+            self._say_reference()
             self.balance_row.show()
+
+    def _say_reference(self) -> None:
+        """The line under the field: the photo alone, or changed by the words typed (only then is there a
+        balance between the two to move)."""
+        ref = self.well.reference
+        if ref is None:
+            return
+        words = bool(self.field.text().strip())
+        name = bidi_safe(ref.name)
+        self.ref_caption.setText(
+            f"Like “{name}”, changed as the text says:" if words else f"Photos like “{name}”"
+        )
+        for x in (self.slider, *self.balance_ends):
+            x.setEnabled(words)
 
     def _reference_changed(self, ref: Reference | None) -> None:
         self._show_reference(ref)

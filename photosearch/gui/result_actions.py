@@ -60,6 +60,8 @@ class ResultActions(QObject):
         view.preview_requested.connect(self.toggle_preview)
         host.preview.open_requested.connect(lambda p: self.open_paths([p]))
         host.preview.show_requested.connect(self.show_in_folder)
+        # closed from the keyboard: the focus goes back to the photos (not to the next control in the chain)
+        host.preview.closed_by_person.connect(lambda had_focus: had_focus and host.view.setFocus())
 
     def selected_paths(self) -> list[str]:
         view = self.host.view

@@ -268,7 +268,14 @@ class SearchPresenter(QObject):
             h.view.scrollToTop()
         n = resp.library_size
         if not resp.results:
-            if n == 0:
+            if n == 0 and h.state.summary.active_model is None:  # indexing waits for a model, not a folder
+                self.show_message(
+                    "Your photos are waiting for a model",
+                    "PhotoSearch indexes them once a model is set up (it runs on this computer).",
+                    "Set up a model…",
+                    "model",
+                )
+            elif n == 0:
                 busy = h.status.indexing_busy
                 self.show_message(
                     "No photos are indexed yet",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QApplication
 
 if TYPE_CHECKING:
     from photosearch.gui.main_window import MainWindow
@@ -41,8 +42,15 @@ class Shortcuts(QObject):
         self.w.query_bar.field.selectAll()
 
     def clear_query(self) -> None:
-        self.w.query_bar.clear()
-        self.w.query_bar.field.setFocus()
+        """Esc: close the preview when it is open over the photos (the focus stays on them), else clear the
+        search and go to the field (the viewer closes on its own Esc)."""
+        w = self.w
+        if w.preview.isVisible() and QApplication.focusWidget() is not w.query_bar.field:
+            w.actions_.toggle_preview(w.view.currentIndex().row())
+            w.view.setFocus()
+            return
+        w.query_bar.clear()
+        w.query_bar.field.setFocus()
 
     def paste_reference(self) -> None:
         mime = QGuiApplication.clipboard().mimeData()

@@ -7,7 +7,9 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSlider, QToolButton
 
+from photosearch.gui.elided import ElidedLabel
 from photosearch.gui.icons import set_icon
+from photosearch.gui.theme import SLIDER_FOCUS
 from photosearch.progress import Progress, ProgressPhase, describe, plural
 from photosearch.terminal import bidi_safe
 
@@ -20,7 +22,8 @@ class StatusArea(QObject):
         super().__init__(window)
         self.window = window
         sb = window.statusBar()
-        self.label = QLabel("", window)
+        # the line and the count give up width first (an 800 px window), the line keeping the most
+        self.label = ElidedLabel("", window, min_chars=24)
         self.progress_bar = QProgressBar(window)
         self.progress_bar.setMaximumWidth(220)
         self.progress_bar.setTextVisible(False)
@@ -35,7 +38,9 @@ class StatusArea(QObject):
         self.skipped_button.setToolTip("Files that could not be indexed, with the reasons")
         self.skipped_button.clicked.connect(self.skipped_clicked)
         self.skipped_button.hide()
-        self.count_label = QLabel("", window)  # the current results: how many, and how many are close
+        self.count_label = ElidedLabel(
+            "", window, min_chars=12
+        )  # the current results: how many, and how many are close
         self.count_label.setToolTip("Close matches are shown first; weaker matches follow below a line")
         self.readonly_label = QLabel(
             "Read-only: another PhotoSearch is indexing this library; search still works", window
@@ -47,13 +52,16 @@ class StatusArea(QObject):
         self.size_slider.setFixedWidth(110)
         self.size_slider.setToolTip("Photo size (also Ctrl+wheel over the photos)")
         self.size_slider.setAccessibleName("Photo size")
+        self.size_slider.setStyleSheet(SLIDER_FOCUS)  # a ring with the focus (Fusion draws none)
         sb.addWidget(self.label, 1)
         sb.addWidget(self.progress_bar)
         sb.addWidget(self.pause_button)
         sb.addPermanentWidget(self.count_label)
         sb.addPermanentWidget(self.readonly_label)
         sb.addPermanentWidget(self.skipped_button)
-        sb.addPermanentWidget(QLabel("Size", window))
+        size_label = QLabel("Size", window)
+        size_label.setBuddy(self.size_slider)
+        sb.addPermanentWidget(size_label)
         sb.addPermanentWidget(self.size_slider)
         self.last_progress: Progress | None = None
         self.indexed = 0  # photos that can be found, from the latest library summary

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QMenu
+from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QSizePolicy
 
 from photosearch.app.feedback import Feedback, Verdict
 from photosearch.app.query import Query, QueryKind, elide
@@ -37,6 +37,9 @@ class SteerController(QObject):
         self._line = ""
 
         self.strictness = QComboBox(window)
+        # its width follows its labels: '3 · default' until the model says whether it is calibrated
+        self.strictness.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.strictness.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # never squeezed
         for level, label in STRICTNESS_LABELS.items():
             self.strictness.addItem(label, level)
         self.strictness.setCurrentIndex(self.strictness.findData(int(DEFAULT_STRICTNESS)))
@@ -44,7 +47,9 @@ class SteerController(QObject):
         self.strictness.setAccessibleName("Strictness")
         self.strictness.currentIndexChanged.connect(lambda _i: self.w.run_query())
         sb = window.statusBar()
-        sb.addPermanentWidget(QLabel("Strictness", window))
+        caption = QLabel("Strictness", window)
+        caption.setBuddy(self.strictness)  # what a screen reader says the control is (its name is its text)
+        sb.addPermanentWidget(caption)
         sb.addPermanentWidget(self.strictness)
 
         self.act_like = self._act("More like this (👍)", "L", lambda: self.mark(Verdict.LIKE))

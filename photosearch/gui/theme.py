@@ -9,6 +9,14 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+# The keyboard's place on controls whose style draws none: a ring in the highlight colour (a transparent ring
+# of the same width without the focus, so nothing moves).
+SLIDER_FOCUS = (
+    "QSlider { border: 2px solid transparent; border-radius: 4px; } "
+    "QSlider:focus { border-color: palette(highlight); }"
+)
+WELL_FOCUS = "QFrame#ReferenceWell:focus { border: 2px solid palette(highlight); border-radius: 8px; }"
+
 Role = QPalette.ColorRole
 Group = QPalette.ColorGroup
 

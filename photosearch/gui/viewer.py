@@ -22,6 +22,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
+from photosearch.gui.elided import ElidedLabel, details_html
 from photosearch.gui.icons import set_icon
 from photosearch.gui.preview import describe, load_preview_image
 from photosearch.gui.results import ResultsModel
@@ -143,7 +144,7 @@ class PhotoViewer(QWidget):
         lay.setSpacing(0)
         bar = QHBoxLayout()
         bar.setContentsMargins(10, 6, 10, 6)
-        self.title = QLabel(self)
+        self.title = ElidedLabel("", self, Qt.TextElideMode.ElideMiddle)  # a long name: '…' and a tooltip
         self.title.setObjectName("ViewerTitle")
         bar.addWidget(self.title, 1)
         self.buttons: dict[str, QToolButton] = {}
@@ -203,11 +204,7 @@ class PhotoViewer(QWidget):
         self.info = describe(r.file)
         n = self.model.rowCount()
         self.title.setText(f"{os.path.basename(r.path)}  ·  {row + 1:,} of {max(n, self.total_of()):,}")
-        self.details.setText(
-            "<br><br>".join(
-                f"<b>{k}</b><br>{v.replace('&', '&amp;').replace('<', '&lt;')}" for k, v in self.info.items()
-            )
-        )
+        self.details.setText(details_html(self.info, self.details, stacked=True))  # a long name: cut, tooltip
         self.canvas.pan = QPointF(0, 0)
         if self.loaded_path != r.path:
             self.loaded_path = ""

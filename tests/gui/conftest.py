@@ -15,7 +15,7 @@ from PySide6.QtCore import QCoreApplication, QSettings, QThreadPool
 from photosearch.config import Paths
 from tests.support.library import prepare_library
 
-__all__ = ["prepare_library", "wait_results"]
+__all__ = ["prepare_library", "wait_listed", "wait_results"]
 
 
 @pytest.fixture
@@ -51,3 +51,9 @@ def make_window(qtbot: Any, settings: QSettings) -> Iterator[Callable[..., Any]]
 def wait_results(qtbot: Any, w: Any, timeout: int = 15000) -> None:
     """Wait until the current query has been answered (results, or a message)."""
     qtbot.waitUntil(lambda: not w.search.busy and w.current_response is not None, timeout=timeout)
+
+
+def wait_listed(qtbot: Any, dlg: Any, timeout: int = 15000) -> Any:
+    """Wait until the model manager shows its newest listing (read on a worker thread); returns the dialog."""
+    qtbot.waitUntil(lambda: not dlg.loading, timeout=timeout)
+    return dlg

@@ -21,6 +21,7 @@ from photosearch.app import handover
 from photosearch.config import Paths
 from photosearch.indexing.service import IndexingService
 from tests.e2e.helpers import make_photos, run_cli
+from tests.gui.conftest import wait_listed
 
 N = 36
 BATCH = 12
@@ -142,7 +143,7 @@ def test_the_first_hour(
         qtbot.waitUntil(lambda: str(more.resolve()) in [f.path for f in w.folders.folders()], timeout=15000)
         qtbot.waitUntil(lambda: w.state.summary.visible == total + 3, timeout=60000)  # indexed at once
 
-        manager = w.open_model_manager()
+        manager = wait_listed(qtbot, w.open_model_manager())
         before = {row.id for row in manager.rows if row.installed}
         r = _in_thread(qtbot, lambda: run_cli(data_dir, "models", "import", str(tiny_model), check=False))
         assert r.returncode == 0, r.stderr

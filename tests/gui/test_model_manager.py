@@ -17,7 +17,7 @@ import pytest
 
 from models.tools.shapes import make_library
 from photosearch.config import Paths
-from tests.gui.conftest import prepare_library
+from tests.gui.conftest import prepare_library, wait_listed
 from tests.hub_fixtures import IMMICH, XENOVA
 from tests.hub_server import hub_server
 
@@ -108,7 +108,7 @@ def test_install_two_models_switch_and_search_with_the_second(
 ) -> None:
     paths = prepare_library(data_dir, model=None, photos=photos, index=False)
     w = make_window(paths)
-    dlg = w.open_model_manager()
+    dlg = wait_listed(qtbot, w.open_model_manager())
     assert {r.id for r in dlg.rows} == {"tiny-a", "tiny-b"} and not any(r.installed for r in dlg.rows)
     _install(qtbot, dlg, "tiny-a")  # the first model becomes active and the library is indexed with it
     qtbot.waitUntil(
@@ -207,7 +207,7 @@ def test_cancel_an_install_halfway_leaves_nothing_installed(
 ) -> None:
     paths = prepare_library(data_dir, model=tiny_model, photos=None, index=False)
     w = make_window(paths)
-    dlg = w.open_model_manager()
+    dlg = wait_listed(qtbot, w.open_model_manager())
     gate = threading.Event()
     commit = hub.repos[REPO_B].refs["main"]  # files are downloaded from the commit main resolved to
     hub.hold[f"/{REPO_B}/resolve/{commit}/visual/model.onnx"] = gate
@@ -281,7 +281,7 @@ def test_a_non_commercial_licence_is_shown_before_install_and_accepted_once(
     (tmp_path / "registry.json").write_text(json.dumps(reg))
     paths = prepare_library(data_dir, model=None, photos=None, index=False)
     w = make_window(paths)
-    dlg = w.open_model_manager()
+    dlg = wait_listed(qtbot, w.open_model_manager())
     dlg.select("tiny-b")
     cells = [dlg.table.item(dlg.table.currentRow(), c).text() for c in range(dlg.table.columnCount())]
     assert "CC-BY-NC-4.0 — not for commercial use" in cells
@@ -301,6 +301,7 @@ def test_a_non_commercial_licence_is_shown_before_install_and_accepted_once(
     dlg.confirm_remove = lambda _row: True
     dlg.select("tiny-b")
     dlg.remove_button.click()
+    wait_listed(qtbot, dlg)
     assert not _row(dlg, "tiny-b").installed
     _install(qtbot, dlg, "tiny-b")  # accepted once: not asked again
     assert asked == ["tiny-b", "tiny-b"]
@@ -311,7 +312,7 @@ def test_a_file_without_any_hash_is_installed_only_after_the_person_agrees(
 ) -> None:
     paths = prepare_library(data_dir, model=tiny_model, photos=None, index=False)
     w = make_window(paths)
-    dlg = w.open_model_manager()
+    dlg = wait_listed(qtbot, w.open_model_manager())
     commit = hub.repos[REPO_B].refs["main"]
     hub.hide_hash.update(
         {
@@ -382,7 +383,7 @@ def test_a_text_reader_for_another_script_is_added_chosen_and_removed_in_the_win
     w.query_bar.gear.click()
     dlg_f = getattr(w, "folders_dialog", None) or w.folders.folders_dialog
     dlg_f.models_button.click()
-    dlg = w.model_manager
+    dlg = wait_listed(qtbot, w.model_manager)
     panel = dlg.readers
     assert [r.id for r in panel.rows] == [BUNDLED_ID] and panel.rows[0].chosen
     # through the search models' import: told it is a text reader and where to add it (scripts are asked for)
@@ -398,11 +399,69 @@ def test_a_text_reader_for_another_script_is_added_chosen_and_removed_in_the_win
     assert added.scripts == ("latin",) and not added.chosen and panel.selected() == added
     assert w.lib.active_model_id() == "tiny-random"  # a text reader never becomes the search model
     panel.use_button.click()
+    wait_listed(qtbot, dlg)
     assert w.lib.catalog.get_meta(CHOICE_KEY) == added.id
     assert next(r for r in panel.rows if r.id == added.id).chosen
     assert not panel.use_button.isEnabled()
     dlg.confirm_remove_reader = lambda name: True
     panel.table.selectRow([r.id for r in panel.rows].index(added.id))
     panel.remove_button.click()
+    wait_listed(qtbot, dlg)
     assert [r.id for r in panel.rows] == [BUNDLED_ID] and panel.rows[0].chosen
     assert "Removed" in dlg.status.text()
+
+
+def test_the_listing_is_read_off_the_ui_thread_and_a_stale_one_is_never_shown(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model manager's listing (manifests, sizes on disk, catalog counts) is read on a worker thread:
+    before, ``refresh()`` called ``list_models`` on the UI thread and a slow disk froze the window. While it
+    is read the dialog says so and the row verbs wait; a listing that arrives after a newer one was asked for
+    is dropped."""
+    from photosearch.app import models as app_models
+
+    paths = prepare_library(data_dir, model=tiny_model, photos=None, index=False)
+    w = make_window(paths)
+    real = app_models.list_models
+    threads: list[threading.Thread] = []
+    returned: list[Any] = []
+    hold, held = threading.Event(), threading.Event()
+    hold.set()
+
+    def spy(*a: Any, **k: Any) -> Any:
+        threads.append(threading.current_thread())
+        if not hold.is_set():
+            held.set()
+            hold.wait(30)
+        listing = real(*a, **k)
+        returned.append(listing)
+        return listing
+
+    monkeypatch.setattr(app_models, "list_models", spy)
+    hold.clear()  # the first listing is slow (a slow disk)
+    dlg = w.open_model_manager()
+    try:
+        assert held.wait(10)
+        # the window is not frozen meanwhile: the dialog is shown, saying it is loading, the row verbs wait
+        assert dlg.isVisible() and dlg.loading and dlg.loading_label.isVisibleTo(dlg)
+        assert "Loading" in dlg.loading_label.text()
+        assert not dlg.install_button.isEnabled() and not dlg.remove_button.isEnabled()
+        assert dlg.import_button.isEnabled() and dlg.readers.import_button.isEnabled()  # they need no row
+        applied: list[Any] = []
+        real_apply = dlg._apply
+        dlg._apply = lambda listing, select: applied.append(listing) or real_apply(listing, select)
+        dlg.refresh()  # asked again while the first is still being read: only this one may be shown
+    finally:
+        hold.set()
+    wait_listed(qtbot, dlg)
+    qtbot.waitUntil(lambda: len(returned) == 2, timeout=10000)
+    assert threads and all(t is not threading.main_thread() for t in threads), threads
+    assert applied == [returned[1]]  # the first (stale) listing arrived too, and was dropped
+    assert dlg.listing is returned[1] and not dlg.loading_label.isVisibleTo(dlg)
+    # and the listing is there: the installed model, active, in the table
+    row = _row(dlg, "tiny-random")
+    assert row.installed and row.active
+    i = [r.id for r in dlg.rows].index("tiny-random")
+    assert dlg.table.rowCount() == len(dlg.rows) and dlg.table.item(i, 1).text() == "● active"
+    assert dlg.active_label.text() == f"Searching with: {row.name}"
+    assert dlg.import_button.isEnabled() and dlg.calibrate_button.isEnabled()

@@ -14,7 +14,7 @@ import pytest
 
 from photosearch.app import handover
 from photosearch.search.line import LineSource
-from tests.gui.conftest import prepare_library
+from tests.gui.conftest import prepare_library, wait_listed
 from tests.support.cli import run_cli
 from tests.support.uncalibrated import MODEL_ID, shape_photos, uncalibrated_model
 
@@ -33,7 +33,7 @@ def test_calibrate_on_this_library_from_the_model_manager(qtbot: Any, make_windo
     w = make_window(paths)
     engine = w.search.engine
     assert engine.line_and_source("text")[1] is LineSource.UNCALIBRATED
-    dlg = w.open_model_manager()
+    dlg = wait_listed(qtbot, w.open_model_manager())
     dlg.select(MODEL_ID)
     assert "Relevance line for text: uncalibrated" in dlg.details.text()
     assert dlg.calibrate_button.isEnabled()

@@ -1,0 +1,102 @@
+"""The model manager's rows: what each column of a model says, the host it needs and the relay that carries its
+worker's reports to the UI thread."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, cast
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from photosearch.app import models as app_models
+from photosearch.config import Paths
+from photosearch.library.library import Library
+from photosearch.models.download import DownloadProgress
+from photosearch.progress import Progress
+
+COLUMNS = ("Model", "State", "Size", "Licence", "Languages", "Quality", "Needs")
+
+
+class ModelManagerHost(Protocol):
+    """What the manager needs from the window."""
+
+    paths: Paths
+
+    @property
+    def library(self) -> Library | None: ...
+
+    def model_changed(self) -> None:
+        """The active model changed (or was removed): reload the search engine."""
+
+
+class Relay(QObject):
+    """Carries a worker thread's reports to the UI thread (queued signals)."""
+
+    download = Signal(DownloadProgress)
+    switching = Signal(Progress)
+    # (what, result: a ModelPackage, or the switch's last phase; the listing read after it, or None)
+    done = Signal(str, object, object)
+    failed = Signal(str, BaseException, object)
+
+
+def _mb(n: float | None) -> str:
+    return "" if n is None else f"{n / 1e6:,.0f} MB"
+
+
+def chosen_if_first(lib: Library | None, pkg: Any) -> tuple[Any, bool]:
+    """After an install or import (on the worker): the first model becomes the active one."""
+    return pkg, lib is not None and app_models.activate_if_first(lib, pkg.id)
+
+
+def row_cells(r: app_models.ModelRow) -> tuple[str, ...]:
+    """One model's cells, in COLUMNS' order."""
+    name = r.name + (" (recommended)" if r.default else "")
+    state = (
+        ("● active" if r.active else "→ switching to it" if r.switching_to else "installed")
+        if r.installed
+        else ("available — unverified" if r.unverified else "available")
+    )
+    size = _mb(r.size_on_disk) if r.installed else (f"~{r.download_mb:,.0f} MB" if r.download_mb else "?")
+    licence = r.licence + ("" if r.commercial_use else " — not for commercial use")
+    cells = (name, state, size, licence, ", ".join(r.languages), r.quality, r.needs)
+    return tuple(c or "—" for c in cells)  # never a blank cell: '—' where there is nothing to say
+
+
+def _w(x: object) -> QWidget:
+    return cast(QWidget, x)
+
+
+class ManagerQuestions:
+    """The model manager's questions to the person (methods, so that tests can answer them)."""
+
+    def confirm_licence(self, entry: Any) -> bool:
+        text = (
+            f"{entry.name} is licensed {entry.licence}. {entry.licence_note or ''}\n\n"
+            "It may not be used commercially. Install it?"
+        )
+        return QMessageBox.question(_w(self), "Licence", text) == QMessageBox.StandardButton.Yes
+
+    def confirm_unverified(self, message: str) -> bool:
+        return (
+            QMessageBox.question(_w(self), "Install without a checksum?", message)
+            == QMessageBox.StandardButton.Yes
+        )
+
+    def confirm_remove_reader(self, name: str) -> bool:
+        answer = QMessageBox.question(
+            _w(self),
+            "Remove the text reader",
+            f"Remove {name}? New photos' text is then read with the bundled one.",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def confirm_remove(self, row: app_models.ModelRow) -> bool:
+        return (
+            QMessageBox.question(_w(self), "Remove model", f"Remove {row.name} and its search data?")
+            == QMessageBox.StandardButton.Yes
+        )
+
+    def choose_folder(self) -> str | None:
+        return (
+            QFileDialog.getExistingDirectory(_w(self), "Choose a model folder (any supported layout)") or None
+        )
