@@ -31,13 +31,14 @@ def models_request(args: dict[str, Any], lib: Any, progress: Progress) -> dict[s
     what the CLI prints: ``action``, ``installed``/``layout``/``checks`` or ``target``/``to_embed``, and
     ``active`` (the model searches use afterwards) and ``chosen`` (this model became, or is becoming, it)."""
     from photosearch.app import models as app_models
+    from photosearch.app.model_install import download_model, import_and_choose, install_and_choose
 
     action = str(args.get("action"))
     name = str(args.get("name") or "")
     paths = lib.paths
     if action == "import":
-        pkg, layout = app_models.import_model(name, paths, list(args.get("scripts") or ()))
-        chosen = app_models.activate_if_first(lib, pkg.id, bool(args.get("use")))
+        done = import_and_choose(lib, name, list(args.get("scripts") or ()), use=bool(args.get("use")))
+        pkg, layout, chosen = done.package, done.layout, done.chosen
         checks = pkg.manifest.extra.get("import_checks", {})
         return {
             "action": action,
@@ -48,13 +49,14 @@ def models_request(args: dict[str, Any], lib: Any, progress: Progress) -> dict[s
             "active": lib.active_model_id(),
         }
     if action == "install":
-        pkg = app_models.install_model(
+        fetched = download_model(
             name,
             paths,
             progress=lambda p: progress({"download": _download_dict(p)}),
             allow_unverified=bool(args.get("allow_unverified")),
         )
-        chosen = app_models.activate_if_first(lib, pkg.id, bool(args.get("use")))
+        done = install_and_choose(lib, fetched, use=bool(args.get("use")))
+        pkg, chosen = done.package, done.chosen
         dl = pkg.manifest.extra.get("download") or {}
         return {
             "action": action,

@@ -225,15 +225,16 @@ def _models(args: argparse.Namespace) -> int:
             return 0
         if not entry.commercial_use and not args.json:
             print(f"note: {entry.name}: licence {entry.licence} — not for commercial use", file=sys.stderr)
+        from photosearch.app.model_install import download_model, install_and_choose
+
         bar = DownloadBar(quiet=args.quiet or args.json)
-        try:
-            pkg = app_models.install_model(
-                args.name, paths, progress=bar, allow_unverified=args.allow_unverified
-            )
+        try:  # the download needs no library; the install and the choice happen together, or not at all
+            fetched = download_model(args.name, paths, progress=bar, allow_unverified=args.allow_unverified)
         finally:
             bar.close()
         with _open(args, write=True, purpose="photosearch models install") as lib:
-            chosen = app_models.activate_if_first(lib, pkg.id, args.use)
+            installed = install_and_choose(lib, fetched, use=args.use)
+        pkg, chosen = installed.package, installed.chosen
         dl = pkg.manifest.extra.get("download") or {}
         _emit(
             args,
@@ -251,9 +252,11 @@ def _models(args: argparse.Namespace) -> int:
         )
         return 0
     if args.action == "import":
-        imported, layout = app_models.import_model(args.name, paths, args.script)
-        with _open(args, write=True, purpose="photosearch models import") as lib:
-            app_models.activate_if_first(lib, imported.id, args.use)
+        from photosearch.app.model_install import import_and_choose
+
+        with _open(args, write=True, purpose="photosearch models import") as lib:  # before: all or nothing
+            added = import_and_choose(lib, args.name, args.script, use=args.use)
+        imported, layout = added.package, added.layout
         checks = imported.manifest.extra.get("import_checks", {})
         _emit(
             args,

@@ -63,18 +63,24 @@ def check_package_runs(pkg: ModelPackage) -> None:
 log = logging.getLogger(__name__)
 
 
-def install_package_dir(src: str | Path, models_dir: Path, *, replace: bool = True) -> ModelPackage:
-    """Verify a package folder (checksums included) and copy it into ``models_dir/<id>`` atomically."""
+def install_package_dir(
+    src: str | Path, models_dir: Path, *, replace: bool = True, extra: dict[str, Any] | None = None
+) -> ModelPackage:
+    """Verify a package folder (checksums included) and copy it into ``models_dir/<id>`` atomically;
+    ``extra``: entries added to the manifest's ``extra`` in the copy (before it is renamed into place)."""
     pkg = load_package(src, verify="sha256")
     check_package_runs(pkg)
     models_dir.mkdir(parents=True, exist_ok=True)
     dest = models_dir / pkg.id
-    if dest.resolve() == Path(src).resolve():
+    if dest.resolve() == Path(src).resolve() and extra is None:
         return pkg
     tmp = models_dir / f".incoming-{pkg.id}-{uuid.uuid4().hex[:8]}"
     try:
         tmp.mkdir()
-        shutil.copy2(Path(src) / "manifest.json", tmp / "manifest.json")
+        if extra is None:
+            shutil.copy2(Path(src) / "manifest.json", tmp / "manifest.json")
+        else:
+            write_manifest(tmp, dataclasses.replace(pkg.manifest, extra={**pkg.manifest.extra, **extra}))
         for name in pkg.manifest.files:
             target = tmp / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -157,28 +163,54 @@ def install_from_registry(
 
     Safe to call from a worker thread; ``progress`` receives :class:`DownloadProgress`, ``cancel()``
     stops between chunks (raises ``Cancelled``; the partial download is kept for the next attempt, nothing
-    is installed).
+    is installed). The two halves are :func:`download_for_install` and :func:`install_downloaded`.
     """
-    from photosearch.models.download import download_entry
-
-    staging = paths.downloads_dir / entry.id
-    got = download_entry(
+    got = download_for_install(
         entry,
-        staging,
+        paths,
         progress=progress,
         cancel=cancel,
         base_url=base_url,
         retries=retries,
         allow_unverified=allow_unverified,
     )
+    return install_downloaded(entry, got, paths)
+
+
+def download_for_install(
+    entry: RegistryEntry,
+    paths: Paths,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
+    base_url: str | None = None,
+    retries: int = 3,
+    allow_unverified: bool = False,
+) -> dict[str, FileResult]:
+    """The download half of :func:`install_from_registry`: every file verified in
+    ``paths.downloads_dir/<id>``, nothing installed yet (the folder is kept until the install)."""
+    from photosearch.models.download import download_entry
+
+    return download_entry(
+        entry,
+        paths.downloads_dir / entry.id,
+        progress=progress,
+        cancel=cancel,
+        base_url=base_url,
+        retries=retries,
+        allow_unverified=allow_unverified,
+    )
+
+
+def install_downloaded(entry: RegistryEntry, got: dict[str, FileResult], paths: Paths) -> ModelPackage:
+    """The install half of :func:`install_from_registry`: the verified download (``got``) converted into a
+    package and installed atomically; the download folder is removed once the model is installed."""
+    staging = paths.downloads_dir / entry.id
     record = provenance(entry, got)
     build = paths.downloads_dir / f".build-{entry.id}-{uuid.uuid4().hex[:8]}"
     try:
         if entry.layout == "photosearch":
-            pkg = install_package_dir(staging, paths.models_dir)
-            extra = {**pkg.manifest.extra, "download": record}
-            write_manifest(pkg.root, dataclasses.replace(pkg.manifest, extra=extra))
-            pkg = load_package(pkg.root, verify="size")
+            pkg = install_package_dir(staging, paths.models_dir, extra={"download": record})
         else:
             overrides = _registry_overrides(entry)
             overrides["extra"] = {"download": record}
