@@ -384,8 +384,14 @@ def photos_to_embed(lib: Library, model_id: str) -> int:
 
 
 def registry_entry(model_id: str, registry: Registry | None = None) -> RegistryEntry:
-    """The registry's entry for ``model_id`` (raises ``ManifestError`` for an unknown name)."""
+    """The registry's entry for ``model_id`` or a name people know it by elsewhere (Immich's, rclip's, the
+    hub repository's); raises ``ManifestError`` for an unknown name, with the nearest ids."""
     return (registry or load_registry()).get(model_id)
+
+
+def known_as(name: str, registry: Registry | None = None) -> str:
+    """Why ``name`` leads to a registry entry of another id, in words ('' for the id itself)."""
+    return (registry or load_registry()).known_as(name)
 
 
 def remove_model(lib: Library, model_id: str) -> None:
@@ -404,10 +410,6 @@ def remove_model(lib: Library, model_id: str) -> None:
         lib.catalog.set_meta(ACTIVE_MODEL_KEY, None)
     if lib.catalog.get_meta(TARGET_MODEL_KEY) == model_id:
         cancel_switch(lib)
-
-
-# --------------------------------------------------------------------------------------------------
-# the query language (NLLB models prefix the query with its FLORES-200 code)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -218,7 +218,10 @@ def _models(args: argparse.Namespace) -> int:
         _emit(args, data, human)
         return 0
     if args.action == "install":
-        entry = app_models.registry_entry(args.name)
+        entry = app_models.registry_entry(args.name)  # its id, or a name known elsewhere (Immich, rclip, hub)
+        if entry.id != args.name and not args.json:
+            print(f"note: {app_models.known_as(args.name)}", file=sys.stderr)
+        args.name = entry.id
         if args.dry_run:
             lines = app_models.dry_run(args.name)
             _emit(args, {"model": entry.id, "requests": lines}, lambda: lines)
