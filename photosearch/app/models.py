@@ -16,14 +16,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from photosearch.app.language import (
-    apply_query_language,
-    choose_query_language,
-    saved_query_language,
-)
+from photosearch.app.language import apply_query_language, choose_query_language, saved_query_language
+from photosearch.app.model_checks import check_usable, not_installed
 from photosearch.app.text_readers import TextReaderRow, is_text_reader, text_reader_rows, use_text_reader
 from photosearch.config import Paths
-from photosearch.errors import Cancelled, ManifestError, ModelNotInstalled
+from photosearch.errors import Cancelled, ManifestError
 from photosearch.indexing.switching import (
     TARGET_MODEL_KEY,
     begin_switch,
@@ -369,6 +366,7 @@ def use_model(lib: Library, model_id: str) -> int:
     if is_text_reader(lib.paths, model_id):
         use_text_reader(lib, model_id)
         return 0
+    check_usable(lib.paths, model_id)  # a broken or hand-copied package, or a name not installed: refused
     return begin_switch(lib, model_id)
 
 
@@ -403,7 +401,7 @@ def remove_model(lib: Library, model_id: str) -> None:
             use_text_reader(lib, BUNDLED_ID)
         return
     if not (lib.paths.models_dir / model_id / "manifest.json").is_file():
-        raise ModelNotInstalled(f"model '{model_id}' is not installed")
+        raise not_installed(lib.paths, model_id)
     remove_package(model_id, lib.paths.models_dir)
     lib.catalog.delete_model_embeddings(model_id)
     if lib.catalog.get_meta(ACTIVE_MODEL_KEY) == model_id:
