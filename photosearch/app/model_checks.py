@@ -1,5 +1,6 @@
 """Is this model usable, and if not, what should the person type? Used by ``models use`` and ``models remove``
-(``photosearch.app.models``) before they change anything.
+(``photosearch.app.models``) before they change anything, and by ``models verify`` (every installed model
+checked as an install checks it).
 
 A package folder must load (its manifest valid, its paths inside it, every listed file there with its size)
 and hold the model its name says — a folder copied into ``models/`` by hand may hold another model's
@@ -11,6 +12,10 @@ installed id for a typo.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 
 from photosearch.config import Paths
 from photosearch.errors import ManifestError, ModelNotInstalled
@@ -74,3 +79,67 @@ def check_usable(paths: Paths, model_id: str) -> ModelPackage:
             "FOLDER"
         )
     return pkg
+
+
+@dataclass(frozen=True)
+class Verified:
+    """One installed model checked by ``models verify``: ``problem`` is empty when it is sound."""
+
+    id: str
+    kind: str  # "model" | "text reader"
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+def verify_models(paths: Paths, name: str | None = None) -> list[Verified]:
+    """Check the installed models (or only ``name``) as an install checks them: every file's sha256 against
+    the manifest, the folder holding the model its name says, and both towers run once with outputs of the
+    manifest's size (a manifest that lies about ``embedding_dim`` is found here, not at the first index).
+    Text readers: every file's sha256. Nothing is changed."""
+    from photosearch.models.text_reader_pkg import (
+        BUNDLED_ID,
+        installed_text_readers,
+        is_installed,
+        load_text_reader,
+    )
+
+    if name is not None:
+        if name != BUNDLED_ID and is_installed(paths.models_dir, name):
+            return [_verify_reader(lambda: load_text_reader(paths.models_dir, name), name)]
+        if not (paths.models_dir / name / "manifest.json").is_file():
+            raise not_installed(paths, name)
+        return [_verify_model(paths.models_dir / name)]
+    out = [_verify_model(paths.models_dir / folder) for folder in installed_ids(paths)]
+    for reader_id in [r.id for r in installed_text_readers(paths.models_dir)]:
+        out.append(_verify_reader(partial(load_text_reader, paths.models_dir, reader_id), reader_id))
+    return out
+
+
+def _verify_model(folder: Path) -> Verified:
+    from photosearch.models.install import check_package_runs
+
+    try:
+        pkg = load_package(folder, verify="sha256")
+        if pkg.id != folder.name:
+            return Verified(
+                folder.name, "model", f"the folder holds the model '{pkg.id}' (its manifest's id)"
+            )
+        check_package_runs(pkg)
+    except Exception as e:  # onnxruntime raises its own types; every one is a reason to show
+        return Verified(folder.name, "model", _first_line(e))
+    return Verified(folder.name, "model")
+
+
+def _verify_reader(load: Callable[[], object], reader_id: str) -> Verified:
+    try:
+        load()
+    except Exception as e:
+        return Verified(reader_id, "text reader", _first_line(e))
+    return Verified(reader_id, "text reader")
+
+
+def _first_line(e: BaseException) -> str:
+    return ((str(e).strip().splitlines() or [type(e).__name__])[0])[:300]

@@ -9,10 +9,46 @@ from collections.abc import Iterable
 from typing import Any
 
 from photosearch.cli.output import LiveLine, ProgressLine, _emit, _open, _paths
-from photosearch.errors import PhotoSearchError, QueryError
+from photosearch.errors import ManifestError, PhotoSearchError, QueryError
 from photosearch.progress import Progress, format_duration, plural
 
 _TEXT_NOTE = " to read text in photos not read yet; photos already read keep their text"
+
+MODELS_HELP = """\
+actions:
+  list                    installed models (* = in use), text readers, and the models available to download
+  install NAME            download once (progress bar, resumable, every file checked), then offline; NAME is
+                          an id from 'list' or a name you know from Immich, rclip or the hub
+                          (ViT-B-32__laion2b_s34b_b79k, rclip, Xenova/clip-vit-base-patch32)
+  install NAME --dry-run  the exact URLs it would request (nothing downloaded)
+  import FOLDER           a model folder: PhotoSearch's package, Immich, rclip or transformers.js layout; a
+                          folder holding one text-recognition .onnx is a text reader (--script SCRIPT)
+  use NAME                switch: photos are re-embedded while searches keep the old model (--later: only
+                          choose it); a text reader is used at once
+  remove NAME             delete an installed model and the embeddings made with it
+  verify [NAME]           check installed models (or NAME): every file's sha256, both towers run once
+  calibrate [--model ID]  set a model's relevance line for text on this library (--forget: drop it)
+
+The first model installed or imported becomes the one in use (--use: any).
+
+examples:
+  photosearch models list
+  photosearch models install openclip-vit-b-32-256-datacomp
+  photosearch models import ~/Downloads/ViT-B-32__openai --use
+  photosearch models import ~/Downloads/cyrillic-rec --script cyrillic
+  photosearch models use openclip-vit-b-32-laion2b
+"""
+
+
+def version() -> str:
+    """This PhotoSearch's version, as installed (``photosearch --version``)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("photosearch")
+    except PackageNotFoundError:
+        return "unknown (not installed: run from a source tree)"
 
 
 def _mb(n: float | None) -> str:
@@ -316,6 +352,29 @@ def _models(args: argparse.Namespace) -> int:
             done = calibrate_model(lib, getattr(args, "model", None) or args.name)
         _emit(args, done.to_json(), done.lines)
         return 0
+    if args.action == "verify":
+        from photosearch.app.model_checks import verify_models
+
+        checked = verify_models(paths, args.name)
+        _emit(
+            args,
+            {"models": [{"id": v.id, "kind": v.kind, "ok": v.ok, "problem": v.problem} for v in checked]},
+            lambda: (
+                [
+                    f"ok      {v.kind} {v.id}" if v.ok else f"BROKEN  {v.kind} {v.id}: {v.problem}"
+                    for v in checked
+                ]
+                or ["no model is installed (photosearch models install NAME, or import PATH)"]
+            ),
+        )
+        broken = [v.id for v in checked if not v.ok]
+        if broken and not args.json:
+            print(
+                f"photosearch: {', '.join(broken)}: install again (models import / install) or remove "
+                "(models remove NAME)",
+                file=sys.stderr,
+            )
+        return ManifestError.exit_code if broken else 0
     if args.action == "remove":
         with _open(args, write=True, purpose="photosearch models remove") as lib:
             app_models.remove_model(lib, args.name)
