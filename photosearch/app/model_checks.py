@@ -143,3 +143,20 @@ def _verify_reader(load: Callable[[], object], reader_id: str) -> Verified:
 
 def _first_line(e: BaseException) -> str:
     return ((str(e).strip().splitlines() or [type(e).__name__])[0])[:300]
+
+
+def index_files(index_dir: Path, model_id: str) -> list[Path]:
+    """The vector index files of ``model_id`` on disk (every generation, an interrupted save's ``.tmp``):
+    what a removed model would leave behind (``doctor`` calls them leftovers)."""
+    import re
+
+    from photosearch.store.vectors import VectorIndex
+
+    stem = VectorIndex(index_dir, model_id, 1).file_for(0).name[: -len("0.hnsw")]  # '<safe id>.g'
+    pattern = re.compile(re.escape(stem) + r"\d+\.hnsw(\.tmp)?")
+    return [p for p in index_dir.iterdir() if pattern.fullmatch(p.name)] if index_dir.is_dir() else []
+
+
+def drop_index_files(index_dir: Path, model_id: str) -> None:
+    for f in index_files(index_dir, model_id):
+        f.unlink(missing_ok=True)

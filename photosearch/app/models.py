@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from photosearch.app.language import apply_query_language, choose_query_language, saved_query_language
-from photosearch.app.model_checks import check_usable, not_installed
+from photosearch.app.model_checks import check_usable, drop_index_files, not_installed
 from photosearch.app.text_readers import TextReaderRow, is_text_reader, text_reader_rows, use_text_reader
 from photosearch.config import Paths
 from photosearch.errors import Cancelled, ManifestError
@@ -382,8 +382,7 @@ def photos_to_embed(lib: Library, model_id: str) -> int:
 
 
 def registry_entry(model_id: str, registry: Registry | None = None) -> RegistryEntry:
-    """The registry's entry for ``model_id`` or a name people know it by elsewhere (Immich's, rclip's, the
-    hub repository's); raises ``ManifestError`` for an unknown name, with the nearest ids."""
+    """The registry's entry for an id or a name known elsewhere (Immich, rclip, the hub); else ManifestError."""
     return (registry or load_registry()).get(model_id)
 
 
@@ -392,22 +391,26 @@ def known_as(name: str, registry: Registry | None = None) -> str:
     return (registry or load_registry()).known_as(name)
 
 
-def remove_model(lib: Library, model_id: str) -> None:
+def remove_model(lib: Library, model_id: str) -> int:
+    """Delete an installed model, its embeddings and its index files; returns how many embeddings went."""
     if model_id == BUNDLED_ID:
         raise ManifestError("the bundled text reader ships with the OCR package and cannot be removed")
     if is_text_reader(lib.paths, model_id):
         remove_text_reader(lib.paths.models_dir, model_id)
         if lib.catalog.get_meta(CHOICE_KEY) == model_id:
             use_text_reader(lib, BUNDLED_ID)
-        return
+        return 0
     if not (lib.paths.models_dir / model_id / "manifest.json").is_file():
         raise not_installed(lib.paths, model_id)
+    gone = lib.catalog.count_embeddings(model_id)
     remove_package(model_id, lib.paths.models_dir)
     lib.catalog.delete_model_embeddings(model_id)
+    drop_index_files(lib.paths.index_dir, model_id)  # a cache of what was just deleted
     if lib.catalog.get_meta(ACTIVE_MODEL_KEY) == model_id:
         lib.catalog.set_meta(ACTIVE_MODEL_KEY, None)
     if lib.catalog.get_meta(TARGET_MODEL_KEY) == model_id:
         cancel_switch(lib)
+    return gone
 
 
 # --------------------------------------------------------------------------------------------------

@@ -377,7 +377,21 @@ def _models(args: argparse.Namespace) -> int:
         return ManifestError.exit_code if broken else 0
     if args.action == "remove":
         with _open(args, write=True, purpose="photosearch models remove") as lib:
-            app_models.remove_model(lib, args.name)
-        _emit(args, {"removed": args.name}, lambda: [f"removed model {args.name}"])
+            reader = app_models.is_text_reader(paths, args.name)
+            dropped = app_models.remove_model(lib, args.name)
+            now = None if reader else lib.active_model_id()
+        if reader:
+            _emit(args, {"removed": args.name}, lambda: [f"removed text reader {args.name}"])
+            return 0
+        left = (
+            f"searches use {now} now"
+            if now
+            else "no model is installed now: photosearch models install NAME (or import PATH)"
+        )
+        _emit(
+            args,
+            {"removed": args.name, "embeddings": dropped, "active": now},
+            lambda: [f"removed model {args.name} and its {plural(dropped, 'embedding')}; {left}"],
+        )
         return 0
     raise QueryError(f"'models {args.action}' is not available in this version")
