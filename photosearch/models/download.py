@@ -18,14 +18,16 @@ hub's tree API at the resolved commit.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import logging
+import os
 import shutil
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -331,12 +333,49 @@ def download_entry(
     Raises :class:`UnverifiedDownload` (before downloading anything) when a file has no hash from any side
     and ``allow_unverified`` is false.
     """
-    from photosearch.models.onnx_refs import external_data_refs
-    from photosearch.models.plan import Planner, check_targets, external_path
+    from photosearch.models.plan import check_targets
 
     staging = Path(staging)
     check_targets(entry, staging, [f.path for f in entry.files])  # before any request
     staging.mkdir(parents=True, exist_ok=True)
+    with _downloading(staging, entry.name):
+        return _download_entry(entry, staging, progress, cancel, base_url, retries, timeout, allow_unverified)
+
+
+@contextlib.contextmanager
+def _downloading(staging: Path, name: str) -> Iterator[None]:
+    """One download per staging folder at a time (the operating system's lock on ``<staging>.lock``,
+    released when its holder ends, even killed): two at once would write the same ``.part`` files."""
+    from photosearch.store.lock import open_lock_file, try_lock, unlock
+
+    fd = open_lock_file(staging.with_name(f".{staging.name}.lock"))
+    try:
+        if not try_lock(fd):
+            raise DownloadError(
+                f"another PhotoSearch is downloading {name} now; wait for it to finish "
+                "('photosearch models list' shows it installed), or stop it and run this again"
+            )
+        try:
+            yield
+        finally:
+            unlock(fd)
+    finally:
+        os.close(fd)
+
+
+def _download_entry(
+    entry: RegistryEntry,
+    staging: Path,
+    progress: ProgressCallback | None,
+    cancel: CancelCheck | None,
+    base_url: str | None,
+    retries: int,
+    timeout: float,
+    allow_unverified: bool,
+) -> dict[str, FileResult]:
+    from photosearch.models.onnx_refs import external_data_refs
+    from photosearch.models.plan import Planner, check_targets, external_path
+
     if entry.files_known and _all_present(entry, staging):
         return {
             local_name(entry, f.path): FileResult(

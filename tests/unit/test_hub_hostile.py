@@ -1,0 +1,118 @@
+"""Installing from the local hub (127.0.0.1) as a hostile tester would: two installs of the same model at
+once (before: the second crashed with a traceback, FileNotFoundError on the shared '.part' file, exit 1)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SHAPES_MODEL
+from tests.hub_server import HubState, hub_server
+
+REPO = "test-org/tiny-models"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[dict[str, str], HubState, threading.Event, Path]]:
+    """The shapes model on the local hub as registry entry 'm', its visual.onnx held after half its bytes
+    until the event is set; the environment for a CLI subprocess, and the data folder."""
+    files = [
+        {
+            "path": f"m/{p.name}",
+            "size": p.stat().st_size,
+            "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+        }
+        for p in sorted(SHAPES_MODEL.iterdir())
+    ]
+    reg = {
+        "format": "photosearch-registry/1",
+        "default": "m",
+        "models": [
+            {
+                "id": "m",
+                "name": "Shapes served",
+                "family": "clip",
+                "layout": "photosearch",
+                "hub_repo": REPO,
+                "subfolder": "m",
+                "files": files,
+                "licence": "MIT",
+                "commercial_use": True,
+                "languages": ["en"],
+                "embedding_dim": 64,
+            }
+        ],
+    }
+    (tmp_path / "registry.json").write_text(json.dumps(reg))
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
+    env.update(
+        PHOTOSEARCH_REGISTRY=str(tmp_path / "registry.json"),
+        PHOTOSEARCH_DATA_DIR=str(data),
+        PYTHONPATH=str(ROOT),
+    )
+    gate = threading.Event()
+    with hub_server() as (base, hub):
+        for p in SHAPES_MODEL.iterdir():
+            hub.add(REPO, f"m/{p.name}", p.read_bytes())
+        commit = hub.repos[REPO].refs["main"]
+        hub.hold[f"/{REPO}/resolve/{commit}/m/visual.onnx"] = gate
+        env["PHOTOSEARCH_HUB_URL"] = base
+        try:
+            yield env, hub, gate, data
+        finally:
+            gate.set()
+
+
+def _install(env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "photosearch", "models", "install", "m", *extra],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for_part(data: Path) -> int:
+    part = data / "downloads" / "m" / "visual.onnx.part"
+    deadline = time.monotonic() + 60
+    while not (part.exists() and part.stat().st_size > 0):
+        assert time.monotonic() < deadline, "the download never started"
+        time.sleep(0.05)  # polling a file another process writes (no event to wait on)
+    return part.stat().st_size
+
+
+def test_two_installs_of_one_model_at_once(
+    served: tuple[dict[str, str], HubState, threading.Event, Path],
+) -> None:
+    env, _hub, gate, data = served
+    first = _install(env, "-q")
+    _wait_for_part(data)  # the first holds the half-downloaded file
+    second = subprocess.run(
+        [sys.executable, "-m", "photosearch", "models", "install", "m", "-q"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Traceback" not in second.stderr, second.stderr
+    assert second.returncode == 7, second.stderr
+    assert "another PhotoSearch is downloading Shapes served" in second.stderr, second.stderr
+    gate.set()
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert out.startswith("installed model shapes-tiny")
+    assert sorted(os.listdir(data / "models")) == ["shapes-tiny"]
