@@ -269,6 +269,14 @@ def _models(args: argparse.Namespace) -> int:
         bar = DownloadBar(quiet=args.quiet or args.json)
         try:  # the download needs no library; the install and the choice happen together, or not at all
             fetched = download_model(args.name, paths, progress=bar, allow_unverified=args.allow_unverified)
+        except KeyboardInterrupt:
+            bar.close()
+            print(
+                f"interrupted: the download is kept ({paths.downloads_dir / entry.id}); "
+                f"'photosearch models install {entry.id}' resumes it",
+                file=sys.stderr,
+            )
+            raise
         finally:
             bar.close()
         with _open(args, write=True, purpose="photosearch models install") as lib:

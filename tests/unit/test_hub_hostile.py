@@ -1,11 +1,14 @@
 """Installing from the local hub (127.0.0.1) as a hostile tester would: two installs of the same model at
-once (before: the second crashed with a traceback, FileNotFoundError on the shared '.part' file, exit 1)."""
+once (before: the second crashed with a traceback, FileNotFoundError on the shared '.part' file, exit 1),
+and Ctrl-C in the middle of a slow download, then the same command again (it resumes with a Range request;
+before, Ctrl-C ended with no word on what was kept or how to go on)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -115,4 +118,31 @@ def test_two_installs_of_one_model_at_once(
     out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert out.startswith("installed model shapes-tiny")
+    assert sorted(os.listdir(data / "models")) == ["shapes-tiny"]
+
+
+def test_ctrl_c_in_a_slow_download_says_what_was_kept_and_the_same_command_resumes(
+    served: tuple[dict[str, str], HubState, threading.Event, Path],
+) -> None:
+    env, hub, gate, data = served
+    p = _install(env)
+    kept = _wait_for_part(data)
+    p.send_signal(signal.SIGINT)
+    _out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert "Traceback" not in err, err
+    assert "interrupted: the download is kept" in err and "photosearch models install m" in err, err
+    assert not (data / "models").exists() or os.listdir(data / "models") == []
+    gate.set()
+    n = len(hub.requests)
+    again = subprocess.run(
+        [sys.executable, "-m", "photosearch", "models", "install", "m", "-q"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    assert any(rng == f"bytes={kept}-" for _path, rng in hub.requests[n:]), hub.requests[n:]
     assert sorted(os.listdir(data / "models")) == ["shapes-tiny"]
