@@ -9,7 +9,6 @@ No Qt, no printing: front ends show what these return.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -18,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from photosearch.app.language import apply_query_language, choose_query_language, saved_query_language
 from photosearch.app.model_checks import check_usable, drop_index_files, not_installed
+from photosearch.app.model_recommend import Recommendation, recommend_model
+from photosearch.app.model_recommend import quality_words as _quality
 from photosearch.app.text_readers import TextReaderRow, is_text_reader, text_reader_rows, use_text_reader
 from photosearch.config import Paths
 from photosearch.errors import Cancelled, ManifestError
@@ -144,32 +145,6 @@ class ModelListing:
     @property
     def available(self) -> list[ModelRow]:
         return [r for r in self.rows if not r.installed]
-
-
-def _quality(entry: RegistryEntry | None) -> tuple[str, str]:
-    if entry is None:
-        return "", ""
-    q = entry.quality or {}
-    im = q.get("immich_crossmodal3600") or {}
-    coco = q.get("coco5k_t2i_recall_1_5_10") or []
-    details = []
-    if im.get("english") is not None:
-        details.append(
-            f"Crossmodal-3600 recall {im['english']} (English), {im.get('french')} (French), Immich's table"
-        )
-    if coco and coco[0] is not None:
-        details.append(f"COCO R@1 {coco[0]}")
-    # plain words from the published figures: Immich's Crossmodal-3600 English recall, else COCO-5k R@1
-    en, coco1 = im.get("english"), (coco[0] if coco else None)
-    if en is not None:
-        plain = "very good" if en >= 71 else "good" if en >= 67 else "fair"
-    elif coco1 is not None:
-        plain = "very good" if coco1 >= 45 else "good" if coco1 >= 37 else "fair"
-    else:
-        plain = ""
-    if plain and "multilingual" in entry.languages:
-        plain += ", many languages"
-    return plain, "; ".join(details)
 
 
 def _row_for_package(
@@ -444,58 +419,3 @@ def accept_licence(paths: Paths, entry: RegistryEntry) -> None:
     tmp = p.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     tmp.replace(p)
-
-
-# --------------------------------------------------------------------------------------------------
-# first run: one model for this machine
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    entry: RegistryEntry
-    reason: str  # plain words
-    details: str  # the jargon, for a details line
-    alternatives: tuple[str, ...] = field(default_factory=tuple)
-
-
-def machine() -> tuple[int | None, int]:
-    """(RAM in bytes or None, logical CPUs)."""
-    ram = None
-    try:
-        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        ram = None
-    return ram, os.cpu_count() or 1
-
-
-def recommend_model(
-    registry: Registry | None = None, ram_bytes: int | None = None, cpus: int | None = None
-) -> Recommendation:
-    """The model to suggest on first run: the registry's fast default on an ordinary computer; the better
-    SigLIP ViT-B/16 only where there are CPUs and memory to spare."""
-    registry = registry or load_registry()
-    if ram_bytes is None and cpus is None:
-        ram_bytes, cpus = machine()
-    cpus = cpus or 1
-    gb = (ram_bytes or 0) / 2**30
-    default = registry.default_entry
-    by_id = {e.id: e for e in registry.models}
-    upgrade = by_id.get("siglip-vit-b-16")
-    if upgrade is not None and cpus >= 8 and gb >= 16:
-        return Recommendation(
-            upgrade,
-            f"the more accurate model. This computer has {cpus} processor cores and {gb:.0f} GB of memory, "
-            "enough for it: it finds the right photos more often, and reading your photos takes about four "
-            "times longer. Free for any use.",
-            f"{upgrade.name}; {_quality(upgrade)[1]}; {upgrade.licence}; ~{upgrade.approx_download_mb:,.0f} MB",
-            (default.id,),
-        )
-    memory = f"{gb:.0f} GB of memory" if ram_bytes else "its memory"
-    return Recommendation(
-        default,
-        f"the fast model. It suits this computer ({cpus} processor cores, {memory}): your photos are ready "
-        "to search sooner, and its results are among the best of the fast models. Free for any use.",
-        f"{default.name}; {_quality(default)[1] or 'COCO R@1 39.9, Flickr30k R@1 64.9'}; {default.licence}; "
-        f"~{default.approx_download_mb or 0:,.0f} MB download",
-        tuple(e.id for e in (upgrade,) if e is not None),
-    )
