@@ -18,16 +18,14 @@ hub's tree API at the resolved commit.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import http.client
 import logging
-import os
 import shutil
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -47,6 +45,7 @@ from photosearch.models.hub import (
     unreachable,
 )
 from photosearch.models.registry import RegistryEntry
+from photosearch.models.staging import downloading
 
 log = logging.getLogger(__name__)
 
@@ -338,29 +337,8 @@ def download_entry(
     staging = Path(staging)
     check_targets(entry, staging, [f.path for f in entry.files])  # before any request
     staging.mkdir(parents=True, exist_ok=True)
-    with _downloading(staging, entry.name):
+    with downloading(staging, entry.name):
         return _download_entry(entry, staging, progress, cancel, base_url, retries, timeout, allow_unverified)
-
-
-@contextlib.contextmanager
-def _downloading(staging: Path, name: str) -> Iterator[None]:
-    """One download per staging folder at a time (the operating system's lock on ``<staging>.lock``,
-    released when its holder ends, even killed): two at once would write the same ``.part`` files."""
-    from photosearch.store.lock import open_lock_file, try_lock, unlock
-
-    fd = open_lock_file(staging.with_name(f".{staging.name}.lock"))
-    try:
-        if not try_lock(fd):
-            raise DownloadError(
-                f"another PhotoSearch is downloading {name} now; wait for it to finish "
-                "('photosearch models list' shows it installed), or stop it and run this again"
-            )
-        try:
-            yield
-        finally:
-            unlock(fd)
-    finally:
-        os.close(fd)
 
 
 def _download_entry(

@@ -119,6 +119,7 @@ def test_two_installs_of_one_model_at_once(
     assert first.returncode == 0, err
     assert out.startswith("installed model shapes-tiny")
     assert sorted(os.listdir(data / "models")) == ["shapes-tiny"]
+    assert os.listdir(data / "downloads") == []  # no partial file, no lock file left
 
 
 def test_ctrl_c_in_a_slow_download_says_what_was_kept_and_the_same_command_resumes(
