@@ -59,26 +59,48 @@ def not_installed(paths: Paths, name: str) -> ModelNotInstalled:
     return ModelNotInstalled(f"{msg} (see 'photosearch models list')")
 
 
+def package_problem(folder: Path) -> str:
+    """Why the installed package in ``folder`` cannot be used (its manifest, its paths, a listed file missing
+    or of another size, the folder holding another model's id), in words; '' when it can."""
+    try:
+        pkg = load_package(folder, verify="size")
+    except ManifestError as e:
+        return str(e)
+    if pkg.id != folder.name:
+        return f"the folder holds the model '{pkg.id}' (its manifest's id), not '{folder.name}'"
+    return ""
+
+
+def broken_packages(paths: Paths) -> dict[str, str]:
+    """{folder name: why it cannot be used} for the package folders in ``models/`` that cannot be used."""
+    out: dict[str, str] = {}
+    if paths.models_dir.is_dir():
+        for d in sorted(paths.models_dir.iterdir()):
+            if d.is_dir() and not d.name.startswith(".") and (d / "manifest.json").is_file():
+                problem = package_problem(d)
+                if problem:
+                    out[d.name] = problem
+    return out
+
+
 def check_usable(paths: Paths, model_id: str) -> ModelPackage:
     """The installed package ``model_id``, checked as far as it can be without running it (sizes, not
     checksums: a use must be quick); a ModelNotInstalled or ManifestError that says why not."""
     folder = paths.models_dir / model_id
     if not (folder / "manifest.json").is_file():
         raise not_installed(paths, model_id)
-    try:
-        pkg = load_package(folder, verify="size")
-    except ManifestError as e:
+    problem = package_problem(folder)
+    if problem.startswith("the folder holds"):
         raise ManifestError(
-            f"model '{model_id}' cannot be used: {e}. Install it again ('photosearch models import FOLDER' "
-            f"or 'models install'), or remove it: photosearch models remove {model_id}"
-        ) from e
-    if pkg.id != model_id:
-        raise ManifestError(
-            f"the folder {folder} holds the model '{pkg.id}' (its manifest's id), not '{model_id}': it was "
-            f"copied in by hand. Move it out of {paths.models_dir} and import it: photosearch models import "
-            "FOLDER"
+            f"{folder}: {problem}: it was copied in by hand. Move it out of {paths.models_dir} and import "
+            "it: photosearch models import FOLDER"
         )
-    return pkg
+    if problem:
+        raise ManifestError(
+            f"model '{model_id}' cannot be used: {problem}. Install it again ('photosearch models import "
+            f"FOLDER' or 'models install'), or remove it: photosearch models remove {model_id}"
+        )
+    return load_package(folder, verify="none")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from photosearch.app.language import apply_query_language, choose_query_language, saved_query_language
-from photosearch.app.model_checks import check_usable, drop_index_files, not_installed
+from photosearch.app.model_checks import broken_packages, check_usable, drop_index_files, not_installed
 from photosearch.app.model_recommend import Recommendation, recommend_model
 from photosearch.app.model_recommend import quality_words as _quality
 from photosearch.app.text_readers import TextReaderRow, is_text_reader, text_reader_rows, use_text_reader
@@ -107,6 +107,7 @@ class ModelRow:
     dim: int | None = None
     runs: str = ""  # which image tower runs on this machine and why (``machine.BackendChoice.line``)
     int8: dict[str, Any] | None = None  # the int8 tower made here: accepted or refused, with its quality
+    problem: str = ""  # an installed package that cannot be used (copied in by hand, damaged): why
 
     @property
     def needs(self) -> str:
@@ -244,7 +245,10 @@ def list_models(paths: Paths, lib: Library | None = None, registry: Registry | N
     rows = []
     have: set[str] = set()
     facts = None
+    broken = broken_packages(paths)
     for pkg in _installed(paths, lib):
+        if pkg.root.name in broken:
+            continue
         reg_id = (pkg.manifest.extra.get("download") or {}).get("registry_id") or pkg.id
         have.update({pkg.id, reg_id})
         if facts is None:
@@ -252,6 +256,9 @@ def list_models(paths: Paths, lib: Library | None = None, registry: Registry | N
 
             facts = MachineFacts.probe()
         rows.append(_row_for_package(pkg, by_id.get(reg_id), lib, active, target, registry.default, facts))
+    for folder, problem in broken.items():  # listed by folder name: what 'models use/remove' take
+        size = disk_size(paths.models_dir / folder)
+        rows.append(ModelRow(folder, folder, True, folder == active, size_on_disk=size, problem=problem))
     rows += [_row_for_entry(e, registry.default) for e in registry.models if e.id not in have]
     lines: dict[str, str] = {}
     if lib is not None:

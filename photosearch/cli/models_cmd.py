@@ -221,6 +221,9 @@ def _models(args: argparse.Namespace) -> int:
             )
             for r in listing.installed:
                 mark = "*" if r.active else ">" if r.switching_to else " "
+                if r.problem:
+                    yield f" {mark} {r.id:32} cannot be used: {r.problem} (photosearch models remove {r.id})"
+                    continue
                 nc = "" if r.commercial_use else ", NOT for commercial use"
                 yield (
                     f" {mark} {r.id:32} {r.name} ({r.family}, {r.dim}-d, {r.licence}{nc}) {_mb(r.size_on_disk)} "
