@@ -18,6 +18,7 @@ hub's tree API at the resolved commit.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import logging
@@ -337,8 +338,15 @@ def download_entry(
     staging = Path(staging)
     check_targets(entry, staging, [f.path for f in entry.files])  # before any request
     staging.mkdir(parents=True, exist_ok=True)
-    with downloading(staging, entry.name):
-        return _download_entry(entry, staging, progress, cancel, base_url, retries, timeout, allow_unverified)
+    try:
+        with downloading(staging, entry.name):
+            return _download_entry(
+                entry, staging, progress, cancel, base_url, retries, timeout, allow_unverified
+            )
+    except BaseException:
+        with contextlib.suppress(OSError):  # nothing fetched to resume from: no empty folder left behind
+            staging.rmdir()
+        raise
 
 
 def _download_entry(

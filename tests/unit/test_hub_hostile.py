@@ -147,3 +147,63 @@ def test_ctrl_c_in_a_slow_download_says_what_was_kept_and_the_same_command_resum
     assert again.returncode == 0, again.stderr
     assert any(rng == f"bytes={kept}-" for _path, rng in hub.requests[n:]), hub.requests[n:]
     assert sorted(os.listdir(data / "models")) == ["shapes-tiny"]
+
+
+class _Looping:
+    """A 'hub' whose every answer is a redirect to itself."""
+
+    def __enter__(self) -> str:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Loop(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_HEAD(self) -> None:
+                self.send_response(302)
+                self.send_header("Location", self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_HEAD
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Loop)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+def _install_json(env: dict[str, str]) -> tuple[int, dict[str, object], str]:
+    r = subprocess.run(
+        [sys.executable, "-m", "photosearch", "models", "install", "m", "--json"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return r.returncode, json.loads(r.stdout or "{}"), r.stderr
+
+
+def test_a_404_for_one_file_and_a_redirect_loop_leave_nothing_behind(
+    served: tuple[dict[str, str], HubState, threading.Event, Path],
+) -> None:
+    env, hub, gate, data = served
+    gate.set()
+    commit = hub.repos[REPO].refs["main"]
+    del hub.repos[REPO].commits[commit]["m/tokenizer.json"]  # the hub lost one file
+    rc, answer, err = _install_json(env)
+    assert rc == 7, err
+    assert "has no file" in str(answer["error"]) and "m/tokenizer.json" in str(answer["error"])
+    assert not (data / "models").exists() or os.listdir(data / "models") == []
+    assert os.listdir(data / "downloads") == []  # before: an empty downloads/m was left
+    with _Looping() as base:
+        rc, answer, err = _install_json({**env, "PHOTOSEARCH_HUB_URL": base})
+    assert rc == 7, err
+    assert "redirect" in str(answer["error"])
+    assert os.listdir(data / "downloads") == []
