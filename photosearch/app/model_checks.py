@@ -129,7 +129,9 @@ def verify_models(paths: Paths, name: str | None = None) -> list[Verified]:
     )
 
     if name is not None:
-        if name != BUNDLED_ID and is_installed(paths.models_dir, name):
+        if name == BUNDLED_ID:  # its files are the OCR package's own (checked by pip, not recorded here)
+            return [Verified(name, "text reader")]
+        if is_installed(paths.models_dir, name):
             return [_verify_reader(lambda: load_text_reader(paths.models_dir, name), name)]
         if not (paths.models_dir / name / "manifest.json").is_file():
             raise not_installed(paths, name)

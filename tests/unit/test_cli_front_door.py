@@ -89,3 +89,9 @@ def test_models_verify(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "tokenizer.json" in out and "models remove NAME" in err
     rc, _, err = _cli(capsys, "models", "verify", "shapes-tiy")
     assert rc == ModelNotInstalled.exit_code and "did you mean 'shapes-tiny'?" in err
+
+
+def test_models_verify_of_the_bundled_text_reader(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The text reader that ships with the OCR package is installed (before: 'is not installed', exit 3)."""
+    rc, out, err = _cli(capsys, "models", "verify", "pp-ocrv6-bundled")
+    assert rc == 0 and out == "ok      text reader pp-ocrv6-bundled\n", (out, err)
