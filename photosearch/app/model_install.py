@@ -36,7 +36,15 @@ from photosearch.models.manifest import ModelPackage
 from photosearch.models.registry import Registry, RegistryEntry
 from photosearch.models.text_reader_pkg import CHOICE_KEY, TextReaderPackage
 
-__all__ = ["Downloaded", "Installed", "download_model", "import_and_choose", "install_and_choose"]
+__all__ = [
+    "Downloaded",
+    "Installed",
+    "choose_installed",
+    "download_model",
+    "import_and_choose",
+    "install_and_choose",
+    "installed_already",
+]
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,25 @@ def download_model(
         entry, paths, progress=progress, cancel=cancel, base_url=base_url, allow_unverified=allow_unverified
     )
     return Downloaded(entry, files)
+
+
+def installed_already(paths: Paths, model_id: str, registry: Registry | None = None) -> ModelPackage | None:
+    """The installed package of registry model ``model_id`` (by any name the registry knows it by) when it
+    can be used as it is — then ``models install`` downloads nothing; None when absent or damaged."""
+    from photosearch.app.model_checks import installed_ids, package_problem
+    from photosearch.models.manifest import load_package
+
+    entry = app_models.registry_entry(model_id, registry)
+    for folder, reg_id in installed_ids(paths).items():
+        if entry.id in (reg_id, folder) and not package_problem(paths.models_dir / folder):
+            return load_package(paths.models_dir / folder, verify="none")
+    return None
+
+
+def choose_installed(lib: Library, pkg: ModelPackage, *, use: bool = False) -> Installed:
+    """``models install`` of a model installed already: nothing downloaded; chosen if it is the first (or
+    ``use``)."""
+    return Installed(pkg, "", app_models.activate_if_first(lib, pkg.id, use))
 
 
 def install_and_choose(lib: Library, downloaded: Downloaded, *, use: bool = False) -> Installed:

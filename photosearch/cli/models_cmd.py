@@ -175,10 +175,13 @@ def _handed_over(args: argparse.Namespace) -> int | None:
             *[f"  {k}: {v}" for k, v in answer["checks"].items()],
         ]
     elif args.action == "install":
+        got, already = answer["installed"], bool(answer.get("already"))
+        in_use = answer["chosen"] or answer.get("active") == got
         lines = [
-            f"installed model {answer['installed']}"
+            (f"{got} is already installed" if already else f"installed model {got}")
             + (f" (commit {answer['commit'][:12]})" if answer.get("commit") else "")
-            + ("" if answer["chosen"] else f"; switch with 'photosearch models use {answer['installed']}'")
+            + ("; nothing downloaded" if already else "")
+            + ("" if in_use else f"; switch with 'photosearch models use {got}'")
         ]
     elif answer["active"] == args.name:
         lines = [f"now using {args.name}" + (_TEXT_NOTE if answer.get("text_reader") else "")]
@@ -267,8 +270,30 @@ def _models(args: argparse.Namespace) -> int:
             return 0
         if not entry.commercial_use and not args.json:
             print(f"note: {entry.name}: licence {entry.licence} — not for commercial use", file=sys.stderr)
-        from photosearch.app.model_install import download_model, install_and_choose
+        from photosearch.app.model_install import (
+            choose_installed,
+            download_model,
+            install_and_choose,
+            installed_already,
+        )
 
+        have = installed_already(paths, entry.id)
+        if have is not None:  # sound and installed: not a byte again
+            with _open(args, write=True, purpose="photosearch models install") as lib:
+                chosen = choose_installed(lib, have, use=args.use).chosen
+                now = lib.active_model_id()
+            commit = (have.manifest.extra.get("download") or {}).get("commit")
+            _emit(
+                args,
+                {"installed": have.id, "already": True, "active": chosen, "commit": commit, "files": {}},
+                lambda: [
+                    f"{have.id} is already installed"
+                    + (f" (commit {commit[:12]})" if commit else "")
+                    + "; nothing downloaded"
+                    + ("; in use" if now == have.id else f"; switch with 'photosearch models use {have.id}'")
+                ],
+            )
+            return 0
         bar = DownloadBar(quiet=args.quiet or args.json)
         try:  # the download needs no library; the install and the choice happen together, or not at all
             fetched = download_model(args.name, paths, progress=bar, allow_unverified=args.allow_unverified)

@@ -207,3 +207,34 @@ def test_a_404_for_one_file_and_a_redirect_loop_leave_nothing_behind(
     assert rc == 7, err
     assert "redirect" in str(answer["error"])
     assert os.listdir(data / "downloads") == []
+
+
+def test_installing_an_installed_model_again_downloads_nothing_unless_it_is_damaged(
+    served: tuple[dict[str, str], HubState, threading.Event, Path],
+) -> None:
+    """Before, the same 'models install' run twice downloaded the whole model again (about 600 MB for a
+    real one) and replaced the installed package, then said "switch with 'photosearch models use …'" of
+    the model already in use."""
+    env, hub, gate, data = served
+    gate.set()
+    rc, first, err = _install_json(env)
+    assert rc == 0 and first["installed"] == "shapes-tiny", err
+    sent = sum(hub.bytes_sent.values())
+    r = subprocess.run(
+        [sys.executable, "-m", "photosearch", "models", "install", "m"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert sum(hub.bytes_sent.values()) == sent  # not a byte again
+    assert r.stdout.startswith("shapes-tiny is already installed"), r.stdout
+    assert "in use" in r.stdout and "switch with" not in r.stdout, r.stdout
+    # a damaged package (a file gone) is installed again
+    (data / "models" / "shapes-tiny" / "tokenizer.json").unlink()
+    rc, again, err = _install_json(env)
+    assert rc == 0 and again["installed"] == "shapes-tiny", err
+    assert (data / "models" / "shapes-tiny" / "tokenizer.json").is_file()
+    assert sum(hub.bytes_sent.values()) > sent
