@@ -67,6 +67,16 @@ relevance line:
 # parser
 
 
+#: other words people use for an action (checked before spelling: difflib took 'uninstall' for 'install')
+SYNONYMS = {
+    **dict.fromkeys(("uninstall", "delete", "rm", "del"), "remove"),
+    **dict.fromkeys(("download", "get", "pull", "fetch"), "install"),
+    **dict.fromkeys(("switch", "activate", "select", "set"), "use"),
+    **dict.fromkeys(("check", "test", "validate"), "verify"),
+    **dict.fromkeys(("ls", "show"), "list"),
+}
+
+
 class _SuggestingParser(argparse.ArgumentParser):
     """A mistyped command or action gets the nearest one suggested ('albums' → 'album', 'serch' → 'search')."""
 
@@ -76,7 +86,9 @@ class _SuggestingParser(argparse.ArgumentParser):
             import difflib  # only on a mistake: a correct command line never loads it
 
             choices = re.findall(r"'([^']*)'", m.group(2)) or [c.strip() for c in m.group(2).split(",")]
-            near = difflib.get_close_matches(m.group(1).lower(), choices, n=1, cutoff=0.6)
+            meant = SYNONYMS.get(m.group(1).lower())  # another word for it ('uninstall' is not 'install')
+            near = [meant] if meant in choices else []
+            near = near or difflib.get_close_matches(m.group(1).lower(), choices, n=1, cutoff=0.6)
             if near:
                 message += f"; did you mean '{near[0]}'?"
         super().error(message)

@@ -95,3 +95,28 @@ def test_models_verify_of_the_bundled_text_reader(data_dir: Path, capsys: pytest
     """The text reader that ships with the OCR package is installed (before: 'is not installed', exit 3)."""
     rc, out, err = _cli(capsys, "models", "verify", "pp-ocrv6-bundled")
     assert rc == 0 and out == "ok      text reader pp-ocrv6-bundled\n", (out, err)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("uninstall", "remove"),  # before: "did you mean 'install'?", the opposite
+        ("delete", "remove"),
+        ("rm", "remove"),
+        ("download", "install"),
+        ("switch", "use"),
+        ("activate", "use"),
+        ("check", "verify"),
+        ("ls", "list"),
+    ],
+)
+def test_a_models_action_by_another_word_suggests_the_one_meant(
+    typed: str, meant: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from photosearch.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["models", typed, "x"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.rstrip().endswith(f"did you mean '{meant}'?"), err
