@@ -64,11 +64,24 @@ log = logging.getLogger(__name__)
 
 
 def install_package_dir(
-    src: str | Path, models_dir: Path, *, replace: bool = True, extra: dict[str, Any] | None = None
+    src: str | Path,
+    models_dir: Path,
+    *,
+    replace: bool = True,
+    replace_other: bool = True,
+    extra: dict[str, Any] | None = None,
 ) -> ModelPackage:
     """Verify a package folder (checksums included) and copy it into ``models_dir/<id>`` atomically;
-    ``extra``: entries added to the manifest's ``extra`` in the copy (before it is renamed into place)."""
+    ``extra``: entries added to the manifest's ``extra`` in the copy (before it is renamed into place).
+    ``replace_other=False``: refuse to replace an installed package of the same id whose files differ (an
+    import: the library's embeddings under that id were made by the installed model)."""
     pkg = load_package(src, verify="sha256")
+    if not replace_other and _another_model(models_dir / pkg.id, pkg):
+        raise ManifestError(
+            f"another model with the id '{pkg.id}' is installed (its files differ from these): remove it first "
+            f"— photosearch models remove {pkg.id} (the photos embedded with it wait to be embedded again) — or "
+            "import this one under another id (its folder's name, or the id in its manifest.json)"
+        )
     check_package_runs(pkg)
     models_dir.mkdir(parents=True, exist_ok=True)
     dest = models_dir / pkg.id
@@ -101,6 +114,17 @@ def install_package_dir(
             shutil.rmtree(tmp, ignore_errors=True)
     log.info("installed model %s into %s", pkg.id, dest)
     return load_package(dest, verify="size")
+
+
+def _another_model(dest: Path, pkg: ModelPackage) -> bool:
+    """``dest`` holds a sound package of another model than ``pkg`` (a file of ``pkg`` absent there, or with
+    another sha256). A damaged or unreadable one may be replaced: that is how it is repaired."""
+    try:
+        there = load_package(dest, verify="size")
+    except ManifestError:
+        return False
+    theirs = there.manifest.files
+    return any(n not in theirs or theirs[n].sha256 != f.sha256 for n, f in pkg.manifest.files.items())
 
 
 def remove_package(model_id: str, models_dir: Path) -> None:
@@ -136,12 +160,12 @@ def import_model_folder(
     src = Path(src)
     layout = detect_layout(src)
     if layout == "photosearch":
-        return install_package_dir(src, models_dir)
+        return install_package_dir(src, models_dir, replace_other=False)
     work_dir = work_dir or models_dir.parent / "downloads"
     build = work_dir / f".import-{uuid.uuid4().hex[:8]}"
     try:
         adapt_folder(src, build, layout=layout, model_id=model_id, make_dynamic=make_dynamic)
-        return install_package_dir(build, models_dir)
+        return install_package_dir(build, models_dir, replace_other=False)
     finally:
         shutil.rmtree(build, ignore_errors=True)
 
