@@ -225,7 +225,11 @@ def _models(args: argparse.Namespace) -> int:
             for r in listing.installed:
                 mark = "*" if r.active else ">" if r.switching_to else " "
                 if r.problem:
-                    yield f" {mark} {r.id:32} cannot be used: {r.problem} (photosearch models remove {r.id})"
+                    yield f" {mark} {r.id:32} cannot be used: {r.problem}"
+                    yield (
+                        f"   {'':32} install it again ('photosearch models install NAME' or 'models import "
+                        f"FOLDER': the photos embedded with it stay), or remove it: photosearch models remove {r.id}"
+                    )
                     continue
                 nc = "" if r.commercial_use else ", NOT for commercial use"
                 yield (

@@ -63,3 +63,28 @@ def test_broken_packages_are_listed_by_folder_with_the_reason(
     installed = lines[: next(i for i, ln in enumerate(lines) if ln.startswith("available to install"))]
     assert [ln.split()[1] for ln in installed if ln.startswith(" * ")] == ["shapes-tiny"]
     assert "ignoring broken model package" not in err
+
+
+def test_a_damaged_model_in_use_is_repaired_by_importing_it_again_and_keeps_its_photos(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The hint for a damaged package is to install it again (its embeddings stay), not only to remove it
+    (which drops every embedding made with it)."""
+    from tests.reliability._util import make_photos
+
+    photos = tmp_path / "photos"
+    make_photos(photos, 6)
+    assert _cli(capsys, "models", "import", str(SHAPES_MODEL))[0] == 0
+    assert _cli(capsys, "index", "-q", "--no-text", "--add", str(photos))[0] == 0
+    (data_dir / "models" / "shapes-tiny" / "textual.onnx").unlink()
+    rc, out, _ = _cli(capsys, "models", "list")
+    assert rc == 0 and "cannot be used" in out
+    assert "install it again" in out and "the photos embedded with it stay" in out, out
+    rc, out, err = _cli(capsys, "models", "import", str(SHAPES_MODEL))
+    assert rc == 0, err
+    rc, out, _ = _cli(capsys, "models", "list", "--json")
+    assert [(r["id"], r["problem"], r["embeddings"]) for r in json.loads(out)["installed"]] == [
+        ("shapes-tiny", "", 6)
+    ]
+    rc, out, _ = _cli(capsys, "search", "a red circle", "--json", "-k", "3")
+    assert rc == 0 and len(json.loads(out)["results"]) == 3
