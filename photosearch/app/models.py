@@ -324,7 +324,14 @@ def import_model(
     if scripts:
         raise ManifestError("--script is for text readers (a folder holding one recognition .onnx)")
     layout = detect_layout(folder)
-    return import_model_folder(folder, paths.models_dir, work_dir=paths.downloads_dir), layout
+    try:  # Immich's folder is named by its model, rclip's by its own: a registry entry's other names
+        entry: RegistryEntry | None = load_registry().get(Path(folder).name)
+    except ManifestError:
+        entry = None
+    if entry is not None and entry.layout != layout:
+        entry = None
+    pkg = import_model_folder(folder, paths.models_dir, work_dir=paths.downloads_dir, entry=entry)
+    return pkg, layout
 
 
 def activate_if_first(lib: Library, model_id: str, use: bool = False) -> bool:

@@ -154,17 +154,31 @@ def import_model_folder(
     work_dir: Path | None = None,
     model_id: str | None = None,
     make_dynamic: bool = True,
+    entry: RegistryEntry | None = None,
 ) -> ModelPackage:
     """Install a model folder of any known layout (PhotoSearch package, Immich, transformers.js/Xenova,
-    rclip) into ``models_dir``."""
+    rclip) into ``models_dir``. ``entry``: the registry model the folder is (Immich's folder named by the
+    model, rclip's): its id, name, licence, languages and text convention (NLLB's language prefix)."""
     src = Path(src)
     layout = detect_layout(src)
     if layout == "photosearch":
         return install_package_dir(src, models_dir, replace_other=False)
+    overrides: dict[str, Any] | None = None
+    if entry is not None:
+        model_id = entry.id
+        overrides = _registry_overrides(entry)
+        overrides["source"] = (
+            f"imported from the folder {src.name} ({layout} layout); the registry's {entry.id}"
+        )
+        overrides["extra"] = {"registry_id": entry.id, "matched_by": "the folder's name"}
+        if entry.text_convention == "flores200-prefix":
+            overrides["text"] = {"query_prefix": "flores200"}
     work_dir = work_dir or models_dir.parent / "downloads"
     build = work_dir / f".import-{uuid.uuid4().hex[:8]}"
     try:
-        adapt_folder(src, build, layout=layout, model_id=model_id, make_dynamic=make_dynamic)
+        adapt_folder(
+            src, build, layout=layout, model_id=model_id, overrides=overrides, make_dynamic=make_dynamic
+        )
         return install_package_dir(build, models_dir, replace_other=False)
     finally:
         shutil.rmtree(build, ignore_errors=True)

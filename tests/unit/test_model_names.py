@@ -7,6 +7,7 @@ every one of them was 'unknown model', with the list of ids."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from photosearch.errors import ManifestError
 from photosearch.models.registry import load_registry
 from tests.hub_server import real_hub
 from tests.unit.test_hub_install import served
+
+IMMICH_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "layouts" / "immich-clip"
 
 KNOWN_AS = {
     "ViT-B-32__laion2b_s34b_b79k": "openclip-vit-b-32-laion2b",  # Immich's model name
@@ -87,3 +90,28 @@ def test_an_immich_model_the_registry_lacks_says_how_to_import_its_folder(
     assert err.startswith("photosearch: unknown model 'ViT-B-16-SigLIP2__webli'")
     assert "photosearch models import FOLDER" in err and "…/clip/ViT-B-16-SigLIP2__webli" in err
     assert "did you mean" not in err  # another model, not a typo of one the registry has
+
+
+def test_an_immich_model_folder_of_a_registry_model_is_imported_as_that_entry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Immich keeps each model in a folder named by the model (…/clip/ViT-B-32__laion2b_s34b_b79k). Before,
+    importing it made a model 'vit-b-32__laion2b_s34b_b79k' of licence 'unknown', while 'models list' still
+    offered the same weights for download; an NLLB folder lost the language prefix its text tower needs."""
+    from photosearch.cli import main
+
+    folder = tmp_path / "clip" / "ViT-B-32__laion2b_s34b_b79k"
+    shutil.copytree(IMMICH_FIXTURE, folder)
+    assert main(["models", "import", str(folder)]) == 0
+    assert capsys.readouterr().out.startswith("installed model openclip-vit-b-32-laion2b (immich layout)")
+    assert main(["models", "list", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    (row,) = listing["installed"]
+    assert (row["id"], row["licence"], row["commercial_use"]) == ("openclip-vit-b-32-laion2b", "MIT", True)
+    assert "openclip-vit-b-32-laion2b" not in [r["id"] for r in listing["available"]]
+    assert listing["active"] == "openclip-vit-b-32-laion2b"
+    # a folder name the registry does not know stays as it was
+    other = tmp_path / "clip" / "my-own-export"
+    shutil.copytree(IMMICH_FIXTURE, other)
+    assert main(["models", "import", str(other)]) == 0
+    assert capsys.readouterr().out.startswith("installed model my-own-export (immich layout)")
