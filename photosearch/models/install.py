@@ -157,16 +157,16 @@ def import_model_folder(
     entry: RegistryEntry | None = None,
 ) -> ModelPackage:
     """Install a model folder of any known layout (PhotoSearch package, Immich, transformers.js/Xenova,
-    rclip) into ``models_dir``. ``entry``: the registry model the folder is (Immich's folder named by the
-    model, rclip's): its id, name, licence, languages and text convention (NLLB's language prefix)."""
+    rclip) into ``models_dir``. ``entry``: the registry model the folder is named as (Immich's folder
+    named by the model, rclip's): its id, licence, languages and text convention (NLLB's language prefix)."""
     src = Path(src)
     layout = detect_layout(src)
     if layout == "photosearch":
         return install_package_dir(src, models_dir, replace_other=False)
     overrides: dict[str, Any] | None = None
-    if entry is not None:
+    if entry is not None:  # its name and family stay the folder's own: what the folder holds is not checked
         model_id = entry.id
-        overrides = _registry_overrides(entry)
+        overrides = {k: v for k, v in _registry_overrides(entry).items() if k not in ("name", "family")}
         overrides["source"] = (
             f"imported from the folder {src.name} ({layout} layout); the registry's {entry.id}"
         )
