@@ -194,9 +194,36 @@ def _handed_over(args: argparse.Namespace) -> int | None:
     return 0
 
 
+#: the options that apply to each action only (anything else was silently ignored: 'remove --dry-run'
+#: removed the model)
+_OPTION_OF = {
+    "dry_run": ("--dry-run", ("install",)),
+    "allow_unverified": ("--allow-unverified", ("install",)),
+    "use": ("--use", ("install", "import")),
+    "later": ("--later", ("use",)),
+    "script": ("--script", ("import",)),
+    "model": ("--model", ("calibrate",)),
+    "forget": ("--forget", ("calibrate",)),
+}
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    for dest, (flag, actions) in _OPTION_OF.items():
+        if getattr(args, dest, None) and args.action not in actions:
+            raise QueryError(
+                f"{flag} is for 'models {' / '.join(actions)}', not 'models {args.action}': nothing was changed"
+            )
+    if args.action == "list" and args.name:
+        raise QueryError(
+            f"'models list' takes no NAME ('photosearch models verify {args.name}' checks one): nothing was "
+            "changed"
+        )
+
+
 def _models(args: argparse.Namespace) -> int:
     from photosearch.app import models as app_models
 
+    _check_options(args)  # before anything: an option of another action is a mistake, not a no-op
     handed = _handed_over(args)  # first: a running owner does the change
     if handed is not None:
         return handed

@@ -120,3 +120,26 @@ def test_a_models_action_by_another_word_suggests_the_one_meant(
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert err.rstrip().endswith(f"did you mean '{meant}'?"), err
+
+
+def test_an_option_of_another_action_is_refused_before_anything_changes(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'models remove NAME --dry-run' removed the model (and every embedding made with it): --dry-run is
+    install's, and every option that does not apply to the action was silently ignored."""
+    from photosearch.errors import QueryError
+
+    assert _cli(capsys, "models", "import", str(SHAPES_MODEL))[0] == 0
+    for args, word in (
+        (("remove", "shapes-tiny", "--dry-run"), "--dry-run"),
+        (("use", "shapes-tiny", "--script", "latin"), "--script"),
+        (("import", str(SHAPES_MODEL), "--later"), "--later"),
+        (("remove", "shapes-tiny", "--use"), "--use"),
+        (("list", "shapes-tiny"), "NAME"),
+    ):
+        rc, _, err = _cli(capsys, "models", *args)
+        assert rc == QueryError.exit_code, (args, err)
+        assert word in err and "nothing was changed" in err, (args, err)
+    assert (data_dir / "models" / "shapes-tiny" / "manifest.json").is_file()
+    rc, out, _ = _cli(capsys, "models", "list", "--json")
+    assert json.loads(out)["active"] == "shapes-tiny"
