@@ -35,6 +35,7 @@ from photosearch.errors import Cancelled, DiskFull, DownloadError
 from photosearch.models.hub import (
     DEFAULT_HUB_URL,
     ENV_HUB_URL,
+    NOT_THE_HUB,
     OFFLINE_MESSAGE,
     USER_AGENT,
     ChecksumMismatch,
@@ -377,7 +378,7 @@ def _download_entry(
     planner = Planner(entry, base_url, timeout)
     plan = planner.build()
     check_targets(entry, staging, [f.hub_path for f in plan.files])
-    _consent(plan.unverified, allow_unverified)
+    _consent(plan.unverified, allow_unverified, hub_like=plan.hub_answered)
     _check_space(staging, plan.total_size, entry.name)
     results: dict[str, FileResult] = {}
     meter = _Meter()
@@ -457,9 +458,14 @@ def _all_present(entry: RegistryEntry, staging: Path) -> bool:
     return bool(entry.files)
 
 
-def _consent(files: list[Any], allowed: bool) -> None:  # list[PlannedFile]
+def _consent(files: list[Any], allowed: bool, hub_like: bool = True) -> None:  # list[PlannedFile]
     if files and not allowed:
         names = ", ".join(f.hub_path for f in files)
+        if not hub_like:  # no answer carried X-Repo-Commit: most likely not the hub at all
+            raise UnverifiedDownload(
+                f"no hash for {names}: {NOT_THE_HUB} (a mirror you trust that sends no hashes: "
+                "--allow-unverified)"
+            )
         raise UnverifiedDownload(
             f"no hash from the registry or the hub for {names}: its bytes cannot be checked. "
             "Install anyway only if you trust the source (--allow-unverified)"

@@ -238,3 +238,55 @@ def test_installing_an_installed_model_again_downloads_nothing_unless_it_is_dama
     assert rc == 0 and again["installed"] == "shapes-tiny", err
     assert (data / "models" / "shapes-tiny" / "tokenizer.json").is_file()
     assert sum(hub.bytes_sent.values()) > sent
+
+
+class _Portal(_Looping):
+    """A hotel Wi-Fi's login page: '200 OK' and the same HTML for every request."""
+
+    def __enter__(self) -> str:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        page = b"<html><body>Please log in to use the Wi-Fi</body></html>"
+
+        class Portal(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_HEAD(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+
+            def do_GET(self) -> None:
+                self.do_HEAD()
+                self.wfile.write(page)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Portal)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    ["openclip-vit-b-32-256-datacomp", "openclip-vit-b-32-laion2b", "siglip2-vit-b-32-256"],
+)
+def test_a_wifi_login_page_answering_for_the_hub_is_named_as_the_likely_cause(
+    model_id: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, the same situation said 'the hub has 57 bytes, the registry pins 1,356,917', or 'not JSON',
+    or — for an entry pinned to a commit — 'no hash … Install anyway only if you trust the source
+    (--allow-unverified)', which would have downloaded the login page as the model's files."""
+    from photosearch.cli import main
+
+    for k in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(k, raising=False)
+    with _Portal() as base:
+        monkeypatch.setenv("PHOTOSEARCH_HUB_URL", base)
+        rc = main(["models", "install", model_id, "-q"])
+    err = capsys.readouterr().err
+    assert rc == 7, err
+    assert "a Wi-Fi login page or a proxy may be answering instead of the hub" in err, err
+    assert "Install anyway only if you trust the source" not in err, err
+    assert not (data_dir / "models").exists() or os.listdir(data_dir / "models") == []
