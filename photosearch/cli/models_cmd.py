@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from photosearch.cli.output import LiveLine, ProgressLine, _emit, _open, _paths
-from photosearch.errors import ManifestError, PhotoSearchError, QueryError
+from photosearch.errors import IndexLocked, ManifestError, PhotoSearchError, QueryError
 from photosearch.progress import Progress, format_duration, plural
 
 _TEXT_NOTE = " to read text in photos not read yet; photos already read keep their text"
@@ -338,7 +338,14 @@ def _models(args: argparse.Namespace) -> int:
             raise
         finally:
             bar.close()
-        with _open(args, write=True, purpose="photosearch models install") as lib:
+        try:
+            lib = _open(args, write=True, purpose="photosearch models install")
+        except IndexLocked as e:  # the download stays for the next try: say so
+            raise IndexLocked(
+                f"{e}; the download is kept ({paths.downloads_dir / entry.id}): 'photosearch models install "
+                f"{entry.id}' installs it then"
+            ) from e
+        with lib:
             installed = install_and_choose(lib, fetched, use=args.use)
         pkg, chosen = installed.package, installed.chosen
         dl = pkg.manifest.extra.get("download") or {}

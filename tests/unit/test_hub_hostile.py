@@ -290,3 +290,28 @@ def test_a_wifi_login_page_answering_for_the_hub_is_named_as_the_likely_cause(
     assert "a Wi-Fi login page or a proxy may be answering instead of the hub" in err, err
     assert "Install anyway only if you trust the source" not in err, err
     assert not (data_dir / "models").exists() or os.listdir(data_dir / "models") == []
+
+
+def test_a_library_busy_after_the_download_keeps_the_download_for_the_next_try(
+    served: tuple[dict[str, str], HubState, threading.Event, Path],
+) -> None:
+    """Another PhotoSearch writing the library (e.g. 'photosearch index' in another terminal) when the
+    download ends: nothing installed, and the message says the download is kept — the next try installs
+    it without downloading it again (before: only 'another PhotoSearch process is updating this library')."""
+    from photosearch.config import Paths
+    from photosearch.store.lock import WriterLock
+
+    env, hub, gate, data = served
+    gate.set()
+    lock = WriterLock(Paths.resolve(data).lock_file, "photosearch index").acquire()
+    try:
+        rc, answer, err = _install_json(env)
+    finally:
+        lock.release()
+    assert rc == 4, err
+    assert "the download is kept" in str(answer["error"]) and "models install m" in str(answer["error"])
+    assert not (data / "models").exists() or os.listdir(data / "models") == []
+    sent = sum(hub.bytes_sent.values())
+    rc, answer, err = _install_json(env)
+    assert rc == 0 and answer["installed"] == "shapes-tiny", err
+    assert sum(hub.bytes_sent.values()) == sent  # installed from what was kept
