@@ -17,6 +17,7 @@ from photosearch.errors import LibraryTooSmall, PhotoSearchError
 from photosearch.library.library import Library
 from photosearch.search import selfcal
 from photosearch.search.cutoff import forget_rule, save_rule
+from photosearch.search.line import LineSource
 
 __all__ = ["Calibrated", "LibraryTooSmall", "calibrate_model", "forget_calibration", "text_line_source"]
 
@@ -72,15 +73,19 @@ def calibrate_model(lib: Library, model_id: str | None = None) -> Calibrated:
     below :data:`selfcal.MIN_PHOTOS` photos embedded with the model, ``ModelNotInstalled`` for an unknown
     model."""
     t0 = time.perf_counter()
-    engine = selfcal.LibraryLine(lib.catalog, lib.runtime(model_id))
+    engine = selfcal.LibraryLine(lib.catalog, lib.runtime(_installed(lib, model_id)))
     n = len(lib.catalog.visible_labels(engine.runtime.id))
+    before, source = engine.line_and_source("text")
     if n < selfcal.MIN_PHOTOS:
+        now = (
+            "the model is uncalibrated: its text results are not sorted into good and weak"
+            if source is LineSource.UNCALIBRATED
+            else f"its text line is the one {source.value}"
+        )
         raise LibraryTooSmall(
             f"calibrating needs at least {selfcal.MIN_PHOTOS} photos embedded with {engine.runtime.id}; this "
-            f"library has {n} — add photos and index them, then calibrate again (until then the model is "
-            "uncalibrated: its text results are not sorted into good and weak)"
+            f"library has {n} — add photos and index them, then calibrate again (until then {now})"
         )
-    before, source = engine.line_and_source("text")
     sc = selfcal.calibrate_engine(engine)
     save_rule(lib.catalog, engine.runtime.id, selfcal.rule_for(sc, time.time()))
     return Calibrated(
@@ -112,6 +117,15 @@ def forget_calibration(lib: Library, model_id: str | None = None) -> dict[str, A
     """Undo ``calibrate_model``: drop this library's line for ``model_id`` (default: the model in use); the
     model's own line (or none: uncalibrated) applies again. Returns ``model``, ``forgotten`` (there was one)
     and ``now`` (where the text line comes from afterwards)."""
-    rt = lib.runtime(model_id)
+    rt = lib.runtime(_installed(lib, model_id))
     forgotten = forget_rule(lib.catalog, rt.id)
     return {"model": rt.id, "forgotten": forgotten, "now": text_line_source(lib, rt.id)}
+
+
+def _installed(lib: Library, model_id: str | None) -> str | None:
+    """``model_id`` when installed (None: the model in use); else the not-installed error with a hint."""
+    if model_id is not None and not (lib.paths.models_dir / model_id / "manifest.json").is_file():
+        from photosearch.app.model_checks import not_installed
+
+        raise not_installed(lib.paths, model_id)
+    return model_id

@@ -9,21 +9,19 @@ No Qt, no printing: front ends show what these return.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from photosearch.app.language import (
-    apply_query_language,
-    choose_query_language,
-    saved_query_language,
-)
+from photosearch.app.language import apply_query_language, choose_query_language, saved_query_language
+from photosearch.app.model_checks import broken_packages, check_usable, drop_index_files, not_installed
+from photosearch.app.model_recommend import Recommendation, recommend_model
+from photosearch.app.model_recommend import quality_words as _quality
 from photosearch.app.text_readers import TextReaderRow, is_text_reader, text_reader_rows, use_text_reader
 from photosearch.config import Paths
-from photosearch.errors import Cancelled, ManifestError, ModelNotInstalled
+from photosearch.errors import Cancelled, ManifestError
 from photosearch.indexing.switching import (
     TARGET_MODEL_KEY,
     begin_switch,
@@ -109,6 +107,7 @@ class ModelRow:
     dim: int | None = None
     runs: str = ""  # which image tower runs on this machine and why (``machine.BackendChoice.line``)
     int8: dict[str, Any] | None = None  # the int8 tower made here: accepted or refused, with its quality
+    problem: str = ""  # an installed package that cannot be used (copied in by hand, damaged): why
 
     @property
     def needs(self) -> str:
@@ -147,32 +146,6 @@ class ModelListing:
     @property
     def available(self) -> list[ModelRow]:
         return [r for r in self.rows if not r.installed]
-
-
-def _quality(entry: RegistryEntry | None) -> tuple[str, str]:
-    if entry is None:
-        return "", ""
-    q = entry.quality or {}
-    im = q.get("immich_crossmodal3600") or {}
-    coco = q.get("coco5k_t2i_recall_1_5_10") or []
-    details = []
-    if im.get("english") is not None:
-        details.append(
-            f"Crossmodal-3600 recall {im['english']} (English), {im.get('french')} (French), Immich's table"
-        )
-    if coco and coco[0] is not None:
-        details.append(f"COCO R@1 {coco[0]}")
-    # plain words from the published figures: Immich's Crossmodal-3600 English recall, else COCO-5k R@1
-    en, coco1 = im.get("english"), (coco[0] if coco else None)
-    if en is not None:
-        plain = "very good" if en >= 71 else "good" if en >= 67 else "fair"
-    elif coco1 is not None:
-        plain = "very good" if coco1 >= 45 else "good" if coco1 >= 37 else "fair"
-    else:
-        plain = ""
-    if plain and "multilingual" in entry.languages:
-        plain += ", many languages"
-    return plain, "; ".join(details)
 
 
 def _row_for_package(
@@ -272,7 +245,10 @@ def list_models(paths: Paths, lib: Library | None = None, registry: Registry | N
     rows = []
     have: set[str] = set()
     facts = None
+    broken = broken_packages(paths)
     for pkg in _installed(paths, lib):
+        if pkg.root.name in broken:
+            continue
         reg_id = (pkg.manifest.extra.get("download") or {}).get("registry_id") or pkg.id
         have.update({pkg.id, reg_id})
         if facts is None:
@@ -280,6 +256,9 @@ def list_models(paths: Paths, lib: Library | None = None, registry: Registry | N
 
             facts = MachineFacts.probe()
         rows.append(_row_for_package(pkg, by_id.get(reg_id), lib, active, target, registry.default, facts))
+    for folder, problem in broken.items():  # listed by folder name: what 'models use/remove' take
+        size = disk_size(paths.models_dir / folder)
+        rows.append(ModelRow(folder, folder, True, folder == active, size_on_disk=size, problem=problem))
     rows += [_row_for_entry(e, registry.default) for e in registry.models if e.id not in have]
     lines: dict[str, str] = {}
     if lib is not None:
@@ -345,7 +324,14 @@ def import_model(
     if scripts:
         raise ManifestError("--script is for text readers (a folder holding one recognition .onnx)")
     layout = detect_layout(folder)
-    return import_model_folder(folder, paths.models_dir, work_dir=paths.downloads_dir), layout
+    try:  # Immich's folder is named by its model, rclip's by its own: a registry entry's other names
+        entry: RegistryEntry | None = load_registry().get(Path(folder).name)
+    except ManifestError:
+        entry = None
+    if entry is not None and entry.layout != layout:
+        entry = None
+    pkg = import_model_folder(folder, paths.models_dir, work_dir=paths.downloads_dir, entry=entry)
+    return pkg, layout
 
 
 def activate_if_first(lib: Library, model_id: str, use: bool = False) -> bool:
@@ -369,6 +355,7 @@ def use_model(lib: Library, model_id: str) -> int:
     if is_text_reader(lib.paths, model_id):
         use_text_reader(lib, model_id)
         return 0
+    check_usable(lib.paths, model_id)  # a broken or hand-copied package, or a name not installed: refused
     return begin_switch(lib, model_id)
 
 
@@ -384,30 +371,35 @@ def photos_to_embed(lib: Library, model_id: str) -> int:
 
 
 def registry_entry(model_id: str, registry: Registry | None = None) -> RegistryEntry:
-    """The registry's entry for ``model_id`` (raises ``ManifestError`` for an unknown name)."""
+    """The registry's entry for an id or a name known elsewhere (Immich, rclip, the hub); else ManifestError."""
     return (registry or load_registry()).get(model_id)
 
 
-def remove_model(lib: Library, model_id: str) -> None:
+def known_as(name: str, registry: Registry | None = None) -> str:
+    """Why ``name`` leads to a registry entry of another id, in words ('' for the id itself)."""
+    return (registry or load_registry()).known_as(name)
+
+
+def remove_model(lib: Library, model_id: str) -> int:
+    """Delete an installed model, its embeddings and its index files; returns how many embeddings went."""
     if model_id == BUNDLED_ID:
         raise ManifestError("the bundled text reader ships with the OCR package and cannot be removed")
     if is_text_reader(lib.paths, model_id):
         remove_text_reader(lib.paths.models_dir, model_id)
         if lib.catalog.get_meta(CHOICE_KEY) == model_id:
             use_text_reader(lib, BUNDLED_ID)
-        return
+        return 0
     if not (lib.paths.models_dir / model_id / "manifest.json").is_file():
-        raise ModelNotInstalled(f"model '{model_id}' is not installed")
+        raise not_installed(lib.paths, model_id)
+    gone = lib.catalog.count_embeddings(model_id)
     remove_package(model_id, lib.paths.models_dir)
     lib.catalog.delete_model_embeddings(model_id)
+    drop_index_files(lib.paths.index_dir, model_id)  # a cache of what was just deleted
     if lib.catalog.get_meta(ACTIVE_MODEL_KEY) == model_id:
         lib.catalog.set_meta(ACTIVE_MODEL_KEY, None)
     if lib.catalog.get_meta(TARGET_MODEL_KEY) == model_id:
         cancel_switch(lib)
-
-
-# --------------------------------------------------------------------------------------------------
-# the query language (NLLB models prefix the query with its FLORES-200 code)
+    return gone
 
 
 # --------------------------------------------------------------------------------------------------
@@ -441,58 +433,3 @@ def accept_licence(paths: Paths, entry: RegistryEntry) -> None:
     tmp = p.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     tmp.replace(p)
-
-
-# --------------------------------------------------------------------------------------------------
-# first run: one model for this machine
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    entry: RegistryEntry
-    reason: str  # plain words
-    details: str  # the jargon, for a details line
-    alternatives: tuple[str, ...] = field(default_factory=tuple)
-
-
-def machine() -> tuple[int | None, int]:
-    """(RAM in bytes or None, logical CPUs)."""
-    ram = None
-    try:
-        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        ram = None
-    return ram, os.cpu_count() or 1
-
-
-def recommend_model(
-    registry: Registry | None = None, ram_bytes: int | None = None, cpus: int | None = None
-) -> Recommendation:
-    """The model to suggest on first run: the registry's fast default on an ordinary computer; the better
-    SigLIP ViT-B/16 only where there are CPUs and memory to spare."""
-    registry = registry or load_registry()
-    if ram_bytes is None and cpus is None:
-        ram_bytes, cpus = machine()
-    cpus = cpus or 1
-    gb = (ram_bytes or 0) / 2**30
-    default = registry.default_entry
-    by_id = {e.id: e for e in registry.models}
-    upgrade = by_id.get("siglip-vit-b-16")
-    if upgrade is not None and cpus >= 8 and gb >= 16:
-        return Recommendation(
-            upgrade,
-            f"the more accurate model. This computer has {cpus} processor cores and {gb:.0f} GB of memory, "
-            "enough for it: it finds the right photos more often, and reading your photos takes about four "
-            "times longer. Free for any use.",
-            f"{upgrade.name}; {_quality(upgrade)[1]}; {upgrade.licence}; ~{upgrade.approx_download_mb:,.0f} MB",
-            (default.id,),
-        )
-    memory = f"{gb:.0f} GB of memory" if ram_bytes else "its memory"
-    return Recommendation(
-        default,
-        f"the fast model. It suits this computer ({cpus} processor cores, {memory}): your photos are ready "
-        "to search sooner, and its results are among the best of the fast models. Free for any use.",
-        f"{default.name}; {_quality(default)[1] or 'COCO R@1 39.9, Flickr30k R@1 64.9'}; {default.licence}; "
-        f"~{default.approx_download_mb or 0:,.0f} MB download",
-        tuple(e.id for e in (upgrade,) if e is not None),
-    )

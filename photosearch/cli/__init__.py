@@ -19,7 +19,7 @@ import threading
 from typing import NoReturn
 
 from photosearch.cli.library_cmds import cmd_doctor, cmd_folders, cmd_forget, cmd_index, cmd_status, cmd_watch
-from photosearch.cli.models_cmd import cmd_models
+from photosearch.cli.models_cmd import MODELS_HELP, cmd_models, version
 from photosearch.cli.output import LiveLine, ProgressLine, ranged
 from photosearch.cli.search_cmds import (
     album_parser,
@@ -67,6 +67,16 @@ relevance line:
 # parser
 
 
+#: other words people use for an action (checked before spelling: difflib took 'uninstall' for 'install')
+SYNONYMS = {
+    **dict.fromkeys(("uninstall", "delete", "rm", "del"), "remove"),
+    **dict.fromkeys(("download", "get", "pull", "fetch"), "install"),
+    **dict.fromkeys(("switch", "activate", "select", "set"), "use"),
+    **dict.fromkeys(("check", "test", "validate"), "verify"),
+    **dict.fromkeys(("ls", "show"), "list"),
+}
+
+
 class _SuggestingParser(argparse.ArgumentParser):
     """A mistyped command or action gets the nearest one suggested ('albums' → 'album', 'serch' → 'search')."""
 
@@ -76,7 +86,9 @@ class _SuggestingParser(argparse.ArgumentParser):
             import difflib  # only on a mistake: a correct command line never loads it
 
             choices = re.findall(r"'([^']*)'", m.group(2)) or [c.strip() for c in m.group(2).split(",")]
-            near = difflib.get_close_matches(m.group(1).lower(), choices, n=1, cutoff=0.6)
+            meant = SYNONYMS.get(m.group(1).lower())  # another word for it ('uninstall' is not 'install')
+            near = [meant] if meant in choices else []
+            near = near or difflib.get_close_matches(m.group(1).lower(), choices, n=1, cutoff=0.6)
             if near:
                 message += f"; did you mean '{near[0]}'?"
         super().error(message)
@@ -131,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=QUERY_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.add_argument("--version", action="version", version=f"photosearch {version()}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_CommandParser)
 
     f = sub.add_parser("folders", parents=[common], help="add, remove, pause or list photo folders")
@@ -287,8 +300,14 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--json", action="store_true", help="progress events as JSON lines on stdout")
     w.set_defaults(func=cmd_watch)
 
-    m = sub.add_parser("models", parents=[common], help="list, import, use, remove or calibrate models")
-    m.add_argument("action", choices=["list", "install", "import", "use", "remove", "calibrate"])
+    m = sub.add_parser(
+        "models",
+        parents=[common],
+        help="list, install, import, use, remove, verify or calibrate models",
+        epilog=MODELS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    m.add_argument("action", choices=["list", "install", "import", "use", "remove", "verify", "calibrate"])
     m.add_argument("name", nargs="?", help="model id, or a folder for import")
     m.add_argument("--use", action="store_true", help="(import, install) make it the active model")
     m.add_argument(
@@ -372,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
-    if args.command == "models" and args.action not in ("list", "calibrate") and not args.name:
+    if args.command == "models" and args.action not in ("list", "calibrate", "verify") and not args.name:
         parser.error(f"models {args.action} needs a NAME")
     try:
         return int(args.func(args) or 0)

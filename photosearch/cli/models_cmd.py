@@ -9,10 +9,46 @@ from collections.abc import Iterable
 from typing import Any
 
 from photosearch.cli.output import LiveLine, ProgressLine, _emit, _open, _paths
-from photosearch.errors import PhotoSearchError, QueryError
+from photosearch.errors import IndexLocked, ManifestError, PhotoSearchError, QueryError
 from photosearch.progress import Progress, format_duration, plural
 
 _TEXT_NOTE = " to read text in photos not read yet; photos already read keep their text"
+
+MODELS_HELP = """\
+actions:
+  list                    installed models (* = in use), text readers, and the models available to download
+  install NAME            download once (progress bar, resumable, every file checked), then offline; NAME is
+                          an id from 'list' or a name you know from Immich, rclip or the hub
+                          (ViT-B-32__laion2b_s34b_b79k, rclip, Xenova/clip-vit-base-patch32)
+  install NAME --dry-run  the exact URLs it would request (nothing downloaded)
+  import FOLDER           a model folder: PhotoSearch's package, Immich, rclip or transformers.js layout; a
+                          folder holding one text-recognition .onnx is a text reader (--script SCRIPT)
+  use NAME                switch: photos are re-embedded while searches keep the old model (--later: only
+                          choose it); a text reader is used at once
+  remove NAME             delete an installed model and the embeddings made with it
+  verify [NAME]           check installed models (or NAME): every file's sha256, both towers run once
+  calibrate [--model ID]  set a model's relevance line for text on this library (--forget: drop it)
+
+The first model installed or imported becomes the one in use (--use: any).
+
+examples:
+  photosearch models list
+  photosearch models install openclip-vit-b-32-256-datacomp
+  photosearch models import ~/Downloads/ViT-B-32__openai --use
+  photosearch models import ~/Downloads/cyrillic-rec --script cyrillic
+  photosearch models use openclip-vit-b-32-laion2b
+"""
+
+
+def version() -> str:
+    """This PhotoSearch's version, as installed (``photosearch --version``)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("photosearch")
+    except PackageNotFoundError:
+        return "unknown (not installed: run from a source tree)"
 
 
 def _mb(n: float | None) -> str:
@@ -139,10 +175,13 @@ def _handed_over(args: argparse.Namespace) -> int | None:
             *[f"  {k}: {v}" for k, v in answer["checks"].items()],
         ]
     elif args.action == "install":
+        got, already = answer["installed"], bool(answer.get("already"))
+        in_use = answer["chosen"] or answer.get("active") == got
         lines = [
-            f"installed model {answer['installed']}"
+            (f"{got} is already installed" if already else f"installed model {got}")
             + (f" (commit {answer['commit'][:12]})" if answer.get("commit") else "")
-            + ("" if answer["chosen"] else f"; switch with 'photosearch models use {answer['installed']}'")
+            + ("; nothing downloaded" if already else "")
+            + ("" if in_use else f"; switch with 'photosearch models use {got}'")
         ]
     elif answer["active"] == args.name:
         lines = [f"now using {args.name}" + (_TEXT_NOTE if answer.get("text_reader") else "")]
@@ -155,9 +194,36 @@ def _handed_over(args: argparse.Namespace) -> int | None:
     return 0
 
 
+#: the options that apply to each action only (anything else was silently ignored: 'remove --dry-run'
+#: removed the model)
+_OPTION_OF = {
+    "dry_run": ("--dry-run", ("install",)),
+    "allow_unverified": ("--allow-unverified", ("install",)),
+    "use": ("--use", ("install", "import")),
+    "later": ("--later", ("use",)),
+    "script": ("--script", ("import",)),
+    "model": ("--model", ("calibrate",)),
+    "forget": ("--forget", ("calibrate",)),
+}
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    for dest, (flag, actions) in _OPTION_OF.items():
+        if getattr(args, dest, None) and args.action not in actions:
+            raise QueryError(
+                f"{flag} is for 'models {' / '.join(actions)}', not 'models {args.action}': nothing was changed"
+            )
+    if args.action == "list" and args.name:
+        raise QueryError(
+            f"'models list' takes no NAME ('photosearch models verify {args.name}' checks one): nothing was "
+            "changed"
+        )
+
+
 def _models(args: argparse.Namespace) -> int:
     from photosearch.app import models as app_models
 
+    _check_options(args)  # before anything: an option of another action is a mistake, not a no-op
     handed = _handed_over(args)  # first: a running owner does the change
     if handed is not None:
         return handed
@@ -185,6 +251,13 @@ def _models(args: argparse.Namespace) -> int:
             )
             for r in listing.installed:
                 mark = "*" if r.active else ">" if r.switching_to else " "
+                if r.problem:
+                    yield f" {mark} {r.id:32} cannot be used: {r.problem}"
+                    yield (
+                        f"   {'':32} install it again ('photosearch models install NAME' or 'models import "
+                        f"FOLDER': the photos embedded with it stay), or remove it: photosearch models remove {r.id}"
+                    )
+                    continue
                 nc = "" if r.commercial_use else ", NOT for commercial use"
                 yield (
                     f" {mark} {r.id:32} {r.name} ({r.family}, {r.dim}-d, {r.licence}{nc}) {_mb(r.size_on_disk)} "
@@ -218,22 +291,63 @@ def _models(args: argparse.Namespace) -> int:
         _emit(args, data, human)
         return 0
     if args.action == "install":
-        entry = app_models.registry_entry(args.name)
+        entry = app_models.registry_entry(args.name)  # its id, or a name known elsewhere (Immich, rclip, hub)
+        if entry.id != args.name and not args.json:
+            print(f"note: {app_models.known_as(args.name)}", file=sys.stderr)
+        args.name = entry.id
         if args.dry_run:
             lines = app_models.dry_run(args.name)
             _emit(args, {"model": entry.id, "requests": lines}, lambda: lines)
             return 0
         if not entry.commercial_use and not args.json:
             print(f"note: {entry.name}: licence {entry.licence} — not for commercial use", file=sys.stderr)
-        bar = DownloadBar(quiet=args.quiet or args.json)
-        try:
-            pkg = app_models.install_model(
-                args.name, paths, progress=bar, allow_unverified=args.allow_unverified
+        from photosearch.app.model_install import (
+            choose_installed,
+            download_model,
+            install_and_choose,
+            installed_already,
+        )
+
+        have = installed_already(paths, entry.id)
+        if have is not None:  # sound and installed: not a byte again
+            with _open(args, write=True, purpose="photosearch models install") as lib:
+                chosen = choose_installed(lib, have, use=args.use).chosen
+                now = lib.active_model_id()
+            commit = (have.manifest.extra.get("download") or {}).get("commit")
+            _emit(
+                args,
+                {"installed": have.id, "already": True, "active": chosen, "commit": commit, "files": {}},
+                lambda: [
+                    f"{have.id} is already installed"
+                    + (f" (commit {commit[:12]})" if commit else "")
+                    + "; nothing downloaded"
+                    + ("; in use" if now == have.id else f"; switch with 'photosearch models use {have.id}'")
+                ],
             )
+            return 0
+        bar = DownloadBar(quiet=args.quiet or args.json)
+        try:  # the download needs no library; the install and the choice happen together, or not at all
+            fetched = download_model(args.name, paths, progress=bar, allow_unverified=args.allow_unverified)
+        except KeyboardInterrupt:
+            bar.close()
+            print(
+                f"interrupted: the download is kept ({paths.downloads_dir / entry.id}); "
+                f"'photosearch models install {entry.id}' resumes it",
+                file=sys.stderr,
+            )
+            raise
         finally:
             bar.close()
-        with _open(args, write=True, purpose="photosearch models install") as lib:
-            chosen = app_models.activate_if_first(lib, pkg.id, args.use)
+        try:
+            lib = _open(args, write=True, purpose="photosearch models install")
+        except IndexLocked as e:  # the download stays for the next try: say so
+            raise IndexLocked(
+                f"{e}; the download is kept ({paths.downloads_dir / entry.id}): 'photosearch models install "
+                f"{entry.id}' installs it then"
+            ) from e
+        with lib:
+            installed = install_and_choose(lib, fetched, use=args.use)
+        pkg, chosen = installed.package, installed.chosen
         dl = pkg.manifest.extra.get("download") or {}
         _emit(
             args,
@@ -251,9 +365,11 @@ def _models(args: argparse.Namespace) -> int:
         )
         return 0
     if args.action == "import":
-        imported, layout = app_models.import_model(args.name, paths, args.script)
-        with _open(args, write=True, purpose="photosearch models import") as lib:
-            app_models.activate_if_first(lib, imported.id, args.use)
+        from photosearch.app.model_install import import_and_choose
+
+        with _open(args, write=True, purpose="photosearch models import") as lib:  # before: all or nothing
+            added = import_and_choose(lib, args.name, args.script, use=args.use)
+        imported, layout = added.package, added.layout
         checks = imported.manifest.extra.get("import_checks", {})
         _emit(
             args,
@@ -310,9 +426,46 @@ def _models(args: argparse.Namespace) -> int:
             done = calibrate_model(lib, getattr(args, "model", None) or args.name)
         _emit(args, done.to_json(), done.lines)
         return 0
+    if args.action == "verify":
+        from photosearch.app.model_checks import verify_models
+
+        checked = verify_models(paths, args.name)
+        _emit(
+            args,
+            {"models": [{"id": v.id, "kind": v.kind, "ok": v.ok, "problem": v.problem} for v in checked]},
+            lambda: (
+                [
+                    f"ok      {v.kind} {v.id}" if v.ok else f"BROKEN  {v.kind} {v.id}: {v.problem}"
+                    for v in checked
+                ]
+                or ["no model is installed (photosearch models install NAME, or import PATH)"]
+            ),
+        )
+        broken = [v.id for v in checked if not v.ok]
+        if broken and not args.json:
+            print(
+                f"photosearch: {', '.join(broken)}: install again (models import / install) or remove "
+                "(models remove NAME)",
+                file=sys.stderr,
+            )
+        return ManifestError.exit_code if broken else 0
     if args.action == "remove":
         with _open(args, write=True, purpose="photosearch models remove") as lib:
-            app_models.remove_model(lib, args.name)
-        _emit(args, {"removed": args.name}, lambda: [f"removed model {args.name}"])
+            reader = app_models.is_text_reader(paths, args.name)
+            dropped = app_models.remove_model(lib, args.name)
+            now = None if reader else lib.active_model_id()
+        if reader:
+            _emit(args, {"removed": args.name}, lambda: [f"removed text reader {args.name}"])
+            return 0
+        left = (
+            f"searches use {now} now"
+            if now
+            else "no model is installed now: photosearch models install NAME (or import PATH)"
+        )
+        _emit(
+            args,
+            {"removed": args.name, "embeddings": dropped, "active": now},
+            lambda: [f"removed model {args.name} and its {plural(dropped, 'embedding')}; {left}"],
+        )
         return 0
     raise QueryError(f"'models {args.action}' is not available in this version")

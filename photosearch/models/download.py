@@ -18,6 +18,7 @@ hub's tree API at the resolved commit.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import logging
@@ -34,6 +35,7 @@ from photosearch.errors import Cancelled, DiskFull, DownloadError
 from photosearch.models.hub import (
     DEFAULT_HUB_URL,
     ENV_HUB_URL,
+    NOT_THE_HUB,
     OFFLINE_MESSAGE,
     USER_AGENT,
     ChecksumMismatch,
@@ -45,6 +47,7 @@ from photosearch.models.hub import (
     unreachable,
 )
 from photosearch.models.registry import RegistryEntry
+from photosearch.models.staging import downloading
 
 log = logging.getLogger(__name__)
 
@@ -331,12 +334,35 @@ def download_entry(
     Raises :class:`UnverifiedDownload` (before downloading anything) when a file has no hash from any side
     and ``allow_unverified`` is false.
     """
-    from photosearch.models.onnx_refs import external_data_refs
-    from photosearch.models.plan import Planner, check_targets, external_path
+    from photosearch.models.plan import check_targets
 
     staging = Path(staging)
     check_targets(entry, staging, [f.path for f in entry.files])  # before any request
     staging.mkdir(parents=True, exist_ok=True)
+    try:
+        with downloading(staging, entry.name):
+            return _download_entry(
+                entry, staging, progress, cancel, base_url, retries, timeout, allow_unverified
+            )
+    except BaseException:
+        with contextlib.suppress(OSError):  # nothing fetched to resume from: no empty folder left behind
+            staging.rmdir()
+        raise
+
+
+def _download_entry(
+    entry: RegistryEntry,
+    staging: Path,
+    progress: ProgressCallback | None,
+    cancel: CancelCheck | None,
+    base_url: str | None,
+    retries: int,
+    timeout: float,
+    allow_unverified: bool,
+) -> dict[str, FileResult]:
+    from photosearch.models.onnx_refs import external_data_refs
+    from photosearch.models.plan import Planner, check_targets, external_path
+
     if entry.files_known and _all_present(entry, staging):
         return {
             local_name(entry, f.path): FileResult(
@@ -352,7 +378,7 @@ def download_entry(
     planner = Planner(entry, base_url, timeout)
     plan = planner.build()
     check_targets(entry, staging, [f.hub_path for f in plan.files])
-    _consent(plan.unverified, allow_unverified)
+    _consent(plan.unverified, allow_unverified, hub_like=plan.hub_answered)
     _check_space(staging, plan.total_size, entry.name)
     results: dict[str, FileResult] = {}
     meter = _Meter()
@@ -432,9 +458,14 @@ def _all_present(entry: RegistryEntry, staging: Path) -> bool:
     return bool(entry.files)
 
 
-def _consent(files: list[Any], allowed: bool) -> None:  # list[PlannedFile]
+def _consent(files: list[Any], allowed: bool, hub_like: bool = True) -> None:  # list[PlannedFile]
     if files and not allowed:
         names = ", ".join(f.hub_path for f in files)
+        if not hub_like:  # no answer carried X-Repo-Commit: most likely not the hub at all
+            raise UnverifiedDownload(
+                f"no hash for {names}: {NOT_THE_HUB} (a mirror you trust that sends no hashes: "
+                "--allow-unverified)"
+            )
         raise UnverifiedDownload(
             f"no hash from the registry or the hub for {names}: its bytes cannot be checked. "
             "Install anyway only if you trust the source (--allow-unverified)"

@@ -34,6 +34,11 @@ from photosearch.models.registry import safe_relpath
 ENV_HUB_URL = "PHOTOSEARCH_HUB_URL"
 ENV_HF_ENDPOINT = "HF_ENDPOINT"
 DEFAULT_HUB_URL = "https://huggingface.co"
+#: said when the answers lack what the hub always sends (a captive portal, a proxy's page)
+NOT_THE_HUB = (
+    "the server answers without the model hub's headers: a Wi-Fi login page or a proxy may be answering "
+    "instead of the hub — open a web page to log in, or check PHOTOSEARCH_HUB_URL / HF_ENDPOINT"
+)
 OFFLINE_MESSAGE = "couldn't reach the model hub — import a model folder instead"
 USER_AGENT = "PhotoSearch/0.1 (+model download)"
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
@@ -188,7 +193,7 @@ def get_json(url: str, *, timeout: float = 30.0, repo: str | None = None) -> tup
             raise HubUnreachable(f"{OFFLINE_MESSAGE} ({getattr(e, 'reason', e)})") from e
         raise DownloadError(f"the model hub did not answer for {url}: {e}") from e
     except (ValueError, UnicodeDecodeError) as e:
-        raise DownloadError(f"the model hub sent something that is not JSON for {url}") from e
+        raise DownloadError(f"the model hub sent something that is not JSON for {url} ({NOT_THE_HUB})") from e
 
 
 def resolve_commit(repo: str, revision: str, base: str | None = None, timeout: float = 30.0) -> str:

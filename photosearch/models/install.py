@@ -63,18 +63,37 @@ def check_package_runs(pkg: ModelPackage) -> None:
 log = logging.getLogger(__name__)
 
 
-def install_package_dir(src: str | Path, models_dir: Path, *, replace: bool = True) -> ModelPackage:
-    """Verify a package folder (checksums included) and copy it into ``models_dir/<id>`` atomically."""
+def install_package_dir(
+    src: str | Path,
+    models_dir: Path,
+    *,
+    replace: bool = True,
+    replace_other: bool = True,
+    extra: dict[str, Any] | None = None,
+) -> ModelPackage:
+    """Verify a package folder (checksums included) and copy it into ``models_dir/<id>`` atomically;
+    ``extra``: entries added to the manifest's ``extra`` in the copy (before it is renamed into place).
+    ``replace_other=False``: refuse to replace an installed package of the same id whose files differ (an
+    import: the library's embeddings under that id were made by the installed model)."""
     pkg = load_package(src, verify="sha256")
+    if not replace_other and _another_model(models_dir / pkg.id, pkg):
+        raise ManifestError(
+            f"another model with the id '{pkg.id}' is installed (its files differ from these): remove it first "
+            f"— photosearch models remove {pkg.id} (the photos embedded with it wait to be embedded again) — or "
+            "import this one under another id (its folder's name, or the id in its manifest.json)"
+        )
     check_package_runs(pkg)
     models_dir.mkdir(parents=True, exist_ok=True)
     dest = models_dir / pkg.id
-    if dest.resolve() == Path(src).resolve():
+    if dest.resolve() == Path(src).resolve() and extra is None:
         return pkg
     tmp = models_dir / f".incoming-{pkg.id}-{uuid.uuid4().hex[:8]}"
     try:
         tmp.mkdir()
-        shutil.copy2(Path(src) / "manifest.json", tmp / "manifest.json")
+        if extra is None:
+            shutil.copy2(Path(src) / "manifest.json", tmp / "manifest.json")
+        else:
+            write_manifest(tmp, dataclasses.replace(pkg.manifest, extra={**pkg.manifest.extra, **extra}))
         for name in pkg.manifest.files:
             target = tmp / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -95,6 +114,17 @@ def install_package_dir(src: str | Path, models_dir: Path, *, replace: bool = Tr
             shutil.rmtree(tmp, ignore_errors=True)
     log.info("installed model %s into %s", pkg.id, dest)
     return load_package(dest, verify="size")
+
+
+def _another_model(dest: Path, pkg: ModelPackage) -> bool:
+    """``dest`` holds a sound package of another model than ``pkg`` (a file of ``pkg`` absent there, or with
+    another sha256). A damaged or unreadable one may be replaced: that is how it is repaired."""
+    try:
+        there = load_package(dest, verify="size")
+    except ManifestError:
+        return False
+    theirs = there.manifest.files
+    return any(n not in theirs or theirs[n].sha256 != f.sha256 for n, f in pkg.manifest.files.items())
 
 
 def remove_package(model_id: str, models_dir: Path) -> None:
@@ -124,18 +154,32 @@ def import_model_folder(
     work_dir: Path | None = None,
     model_id: str | None = None,
     make_dynamic: bool = True,
+    entry: RegistryEntry | None = None,
 ) -> ModelPackage:
     """Install a model folder of any known layout (PhotoSearch package, Immich, transformers.js/Xenova,
-    rclip) into ``models_dir``."""
+    rclip) into ``models_dir``. ``entry``: the registry model the folder is named as (Immich's folder
+    named by the model, rclip's): its id, licence, languages and text convention (NLLB's language prefix)."""
     src = Path(src)
     layout = detect_layout(src)
     if layout == "photosearch":
-        return install_package_dir(src, models_dir)
+        return install_package_dir(src, models_dir, replace_other=False)
+    overrides: dict[str, Any] | None = None
+    if entry is not None:  # its name and family stay the folder's own: what the folder holds is not checked
+        model_id = entry.id
+        overrides = {k: v for k, v in _registry_overrides(entry).items() if k not in ("name", "family")}
+        overrides["source"] = (
+            f"imported from the folder {src.name} ({layout} layout); the registry's {entry.id}"
+        )
+        overrides["extra"] = {"registry_id": entry.id, "matched_by": "the folder's name"}
+        if entry.text_convention == "flores200-prefix":
+            overrides["text"] = {"query_prefix": "flores200"}
     work_dir = work_dir or models_dir.parent / "downloads"
     build = work_dir / f".import-{uuid.uuid4().hex[:8]}"
     try:
-        adapt_folder(src, build, layout=layout, model_id=model_id, make_dynamic=make_dynamic)
-        return install_package_dir(build, models_dir)
+        adapt_folder(
+            src, build, layout=layout, model_id=model_id, overrides=overrides, make_dynamic=make_dynamic
+        )
+        return install_package_dir(build, models_dir, replace_other=False)
     finally:
         shutil.rmtree(build, ignore_errors=True)
 
@@ -157,28 +201,54 @@ def install_from_registry(
 
     Safe to call from a worker thread; ``progress`` receives :class:`DownloadProgress`, ``cancel()``
     stops between chunks (raises ``Cancelled``; the partial download is kept for the next attempt, nothing
-    is installed).
+    is installed). The two halves are :func:`download_for_install` and :func:`install_downloaded`.
     """
-    from photosearch.models.download import download_entry
-
-    staging = paths.downloads_dir / entry.id
-    got = download_entry(
+    got = download_for_install(
         entry,
-        staging,
+        paths,
         progress=progress,
         cancel=cancel,
         base_url=base_url,
         retries=retries,
         allow_unverified=allow_unverified,
     )
+    return install_downloaded(entry, got, paths)
+
+
+def download_for_install(
+    entry: RegistryEntry,
+    paths: Paths,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelCheck | None = None,
+    base_url: str | None = None,
+    retries: int = 3,
+    allow_unverified: bool = False,
+) -> dict[str, FileResult]:
+    """The download half of :func:`install_from_registry`: every file verified in
+    ``paths.downloads_dir/<id>``, nothing installed yet (the folder is kept until the install)."""
+    from photosearch.models.download import download_entry
+
+    return download_entry(
+        entry,
+        paths.downloads_dir / entry.id,
+        progress=progress,
+        cancel=cancel,
+        base_url=base_url,
+        retries=retries,
+        allow_unverified=allow_unverified,
+    )
+
+
+def install_downloaded(entry: RegistryEntry, got: dict[str, FileResult], paths: Paths) -> ModelPackage:
+    """The install half of :func:`install_from_registry`: the verified download (``got``) converted into a
+    package and installed atomically; the download folder is removed once the model is installed."""
+    staging = paths.downloads_dir / entry.id
     record = provenance(entry, got)
     build = paths.downloads_dir / f".build-{entry.id}-{uuid.uuid4().hex[:8]}"
     try:
         if entry.layout == "photosearch":
-            pkg = install_package_dir(staging, paths.models_dir)
-            extra = {**pkg.manifest.extra, "download": record}
-            write_manifest(pkg.root, dataclasses.replace(pkg.manifest, extra=extra))
-            pkg = load_package(pkg.root, verify="size")
+            pkg = install_package_dir(staging, paths.models_dir, extra={"download": record})
         else:
             overrides = _registry_overrides(entry)
             overrides["extra"] = {"download": record}

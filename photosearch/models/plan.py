@@ -15,6 +15,7 @@ from pathlib import Path
 
 from photosearch.errors import DownloadError, ManifestError
 from photosearch.models.hub import (
+    NOT_THE_HUB,
     ChecksumMismatch,
     HubFileInfo,
     file_url,
@@ -63,6 +64,9 @@ class Plan:
     base: str
     commit: str | None = None
     files: list[PlannedFile] = field(default_factory=list)
+    hub_answered: bool = (
+        False  # some answer carried X-Repo-Commit (the hub always sends it; a login page not)
+    )
 
     @property
     def total_size(self) -> int | None:
@@ -179,6 +183,7 @@ class Planner:
         info = head_file(
             file_url(e.hub_repo, hub_path, head_rev, self.plan.base), timeout=self.timeout, repo=e.hub_repo
         )
+        self.plan.hub_answered = self.plan.hub_answered or bool(info.commit)
         if info.commit and is_commit(info.commit):
             if self.plan.commit is None:
                 self.plan.commit = info.commit
@@ -196,7 +201,12 @@ class Planner:
                     f"{e.hub_repo}/{hub_path}: the hub's tree and its file disagree; refused"
                 )
         pf = PlannedFile(hub_path, local_name(e, hub_path))
-        _merge(e, pf, reg, info)
+        try:
+            _merge(e, pf, reg, info)
+        except ChecksumMismatch as err:
+            if info.commit:
+                raise
+            raise ChecksumMismatch(f"{err} ({NOT_THE_HUB})") from None
         pf.url = file_url(e.hub_repo, hub_path, self.plan.commit or e.revision, self.plan.base)
         self.plan.files.append(pf)
         return pf

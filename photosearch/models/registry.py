@@ -112,11 +112,59 @@ class Registry:
     source: Path | None = None
 
     def get(self, model_id: str) -> RegistryEntry:
+        """The entry named ``model_id``: its id, or a name the person knows it by elsewhere — the hub
+        repository (``immich-app/ViT-B-32__laion2b-s34b-b79k``), Immich's model name
+        (``ViT-B-32__laion2b_s34b_b79k``), rclip's model folder, the upstream repository of an export
+        (``openai/clip-vit-base-patch32``), or one of :data:`ALIASES`. Else a ManifestError that suggests
+        the nearest ids and says how to bring a model the registry lacks (``models import``)."""
         for m in self.models:
             if m.id == model_id:
                 return m
-        known = ", ".join(m.id for m in self.models)
-        raise ManifestError(f"unknown model '{model_id}'; the registry knows: {known}")
+        found = {m.id: m for m in self.models if _keys(model_id) & self._names(m)}
+        if len(found) == 1:
+            return next(iter(found.values()))
+        if found:
+            raise ManifestError(f"'{model_id}' could be any of: {', '.join(found)}; give the id")
+        raise ManifestError(self._unknown(model_id))
+
+    def known_as(self, name: str) -> str:
+        """Why ``name`` leads to an entry whose id differs from it, in words (empty for the id itself)."""
+        entry = self.get(name)
+        if entry.id == name:
+            return ""
+        alias = next((ALIASES[k] for k in _keys(name) if k in ALIASES), None)
+        if alias is not None and alias[0] == entry.id:
+            return f"'{name}' is {alias[1]}: here it is '{entry.id}'"
+        return f"'{name}' is '{entry.id}' here ({entry.name}, from {entry.hub_repo})"
+
+    def _names(self, m: RegistryEntry) -> set[str]:
+        names = {_norm(m.id), _norm(m.hub_repo), _norm(m.hub_repo.rsplit("/", 1)[-1])}
+        if m.subfolder:
+            names.add(_norm(m.subfolder))
+        names.update(k for k, (target, _why) in ALIASES.items() if target == m.id)
+        return names
+
+    def _unknown(self, name: str) -> str:
+        import difflib
+
+        msg = f"unknown model '{name}'"
+        if "__" in name or name.lower().startswith(
+            "immich-app/"
+        ):  # Immich's naming: another model, not a typo
+            return (
+                f"{msg}: the registry lists {', '.join(m.id for m in self.models)}. An Immich model it does "
+                "not list can be imported from its folder (Immich keeps them in its model cache, e.g. "
+                f"…/clip/{name.rsplit('/', 1)[-1]}): photosearch models import FOLDER"
+            )
+        by_name = {n: m.id for m in self.models for n in self._names(m)}
+        near: list[str] = []
+        for k in _keys(name):
+            for n in difflib.get_close_matches(k, list(by_name), n=3, cutoff=0.75):
+                if by_name[n] not in near:
+                    near.append(by_name[n])
+        if near:
+            return f"{msg}; did you mean {' or '.join(repr(n) for n in near[:2])}?"
+        return f"{msg}; the registry knows: {', '.join(m.id for m in self.models)}"
 
     def ids(self) -> list[str]:
         return [m.id for m in self.models]
@@ -124,6 +172,37 @@ class Registry:
     @property
     def default_entry(self) -> RegistryEntry:
         return self.get(self.default)
+
+
+#: Names people know from other tools that lead to an entry of another export of the same weights:
+#: {normalised name: (registry id, what the name is)}.
+ALIASES: dict[str, tuple[str, str]] = {
+    "rclip": ("openclip-vit-b-32-256-datacomp", "the model rclip downloads on its first run"),
+    "vit-b-32-openai": (
+        "openai-clip-vit-b-32",
+        "Immich's name for OpenAI CLIP ViT-B/32 (the same weights, exported by Xenova)",
+    ),
+}
+
+
+def _norm(name: str) -> str:
+    """A name compared as people type it: case, '_' vs '-', a hub URL's prefix do not matter."""
+    n = name.strip().lower()
+    for prefix in ("https://huggingface.co/", "http://huggingface.co/", "huggingface.co/", "hf.co/"):
+        if n.startswith(prefix):
+            n = n[len(prefix) :]
+    n = n.strip("/")
+    out: list[str] = []
+    for ch in n:
+        c = "-" if ch in "_/: " else ch
+        if not (c == "-" and out and out[-1] == "-"):
+            out.append(c)
+    return "".join(out).strip("-")
+
+
+def _keys(name: str) -> set[str]:
+    """The normalised forms of a typed name: as given, and without an owner ('immich-app/…')."""
+    return {k for k in (_norm(name), _norm(name.strip().rstrip("/").rsplit("/", 1)[-1])) if k}
 
 
 def is_commit(revision: str) -> bool:
