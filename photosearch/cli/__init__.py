@@ -77,6 +77,15 @@ SYNONYMS = {
 }
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the installed version is looked up only when asked for (importlib.metadata costs every
+    other command's start, and an unprivileged user may not be able to import it: tests/reliability)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kw: object) -> None:
+        print(f"photosearch {version()}")
+        parser.exit()
+
+
 class _SuggestingParser(argparse.ArgumentParser):
     """A mistyped command or action gets the nearest one suggested ('albums' → 'album', 'serch' → 'search')."""
 
@@ -143,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=QUERY_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--version", action="version", version=f"photosearch {version()}")
+    p.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_CommandParser)
 
     f = sub.add_parser("folders", parents=[common], help="add, remove, pause or list photo folders")
