@@ -3,8 +3,10 @@ user, measuring its peak memory), install the tiny model, make small photo sets.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -45,6 +47,23 @@ sys.exit(photosearch.cli.main(sys.argv[1:]))
 """
 
 
+# The command runs as this small launcher's child, never as pytest's: on Linux a process's peak RSS
+# (``ru_maxrss``) starts at its parent's resident size at fork and survives ``exec``, so a direct child of a
+# pytest process grown to 1.5 GB "peaked" at 1.5 GB however little it used. The launcher is a fresh Python
+# (~10 MB); it writes its child's own peak (KiB) to the file named by its first argument and exits as it did.
+LAUNCHER = """
+import os, signal, subprocess, sys
+p = subprocess.Popen(sys.argv[2:])
+_pid, status, usage = os.wait4(p.pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss))
+if os.WIFSIGNALED(status):
+    signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    os.kill(os.getpid(), os.WTERMSIG(status))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 @dataclass
 class Run:
     returncode: int
@@ -71,7 +90,7 @@ def run_cli(
     prefix: list[str] | None = None,
 ) -> Run:
     """``python -m photosearch ARGS`` in a subprocess; ``user``: run as that uid (and gid).
-    Reports the child's own peak RSS (``wait4``) and kills it after ``timeout`` seconds."""
+    Reports the child's own peak RSS (through ``LAUNCHER``) and kills it after ``timeout`` seconds."""
     cmd = [sys.executable, "-m", "photosearch", *args]
     env = dict(env or cli_env(data_dir))
     if user is not None:
@@ -79,19 +98,26 @@ def run_cli(
         env["PHOTOSEARCH_TEST_UID"] = str(user)
     if prefix:
         cmd = [*prefix, *cmd]
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=str(REPO))
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        peak_file = Path(tmp) / "peak"
+        launch = [sys.executable, "-c", LAUNCHER, str(peak_file), *cmd]
+        p = subprocess.Popen(launch, stdout=out, stderr=err, env=env, cwd=str(REPO), start_new_session=True)
         timed_out = threading.Event()
 
         def kill() -> None:
             timed_out.set()
-            p.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
 
         timer = threading.Timer(timeout, kill)
         timer.daemon = True
         timer.start()
         try:
-            _pid, status, usage = os.wait4(p.pid, 0)
+            _pid, status, _usage = os.wait4(p.pid, 0)
         finally:
             timer.cancel()
         p.returncode = os.waitstatus_to_exitcode(status)
@@ -101,7 +127,7 @@ def run_cli(
             p.returncode,
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
-            usage.ru_maxrss / 1024.0,
+            int(peak_file.read_text()) / 1024.0 if peak_file.exists() else float("nan"),  # nan: killed
             timed_out.is_set(),
         )
 
