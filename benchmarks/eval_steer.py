@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass, replace
 from itertools import product
 from pathlib import Path
 
@@ -44,10 +45,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._common import cpu_header  # after the path line
 from models.tools import shapes
 from photosearch.models.encoders import ModelRuntime
+from photosearch.search import views as views_mod
 from photosearch.search.steer import (
+    ALBUM_VIEWS,
+    DISLIKED_VIEWS,
     DISLIKED_WEIGHT,
     NEAREST,
     SCATTER_SHRINK,
+    VIEW_WEIGHT,
     AlbumModel,
     Nearest,
     rocchio,
@@ -149,6 +154,9 @@ def main() -> None:
         help="only the sweeps that chose the album's settings (scatter shrink, nearest first, dislike weight), calibration seeds",
     )
     ap.add_argument(
+        "--views-only", action="store_true", help="with --calibrate: only the sweep of the examples' views"
+    )
+    ap.add_argument(
         "--diagnose", action="store_true", help="only why narrow albums miss (report seed + probes)"
     )
     ap.add_argument(
@@ -170,12 +178,12 @@ def main() -> None:
         return
     rt = ModelRuntime.from_path(MODEL)
     if args.calibrate:
-        calibrate(rt, args.photos)
+        calibrate(rt, args.photos, "views" if args.views_only else "all")
         return
     if args.diagnose:
         diagnose(rt, args.photos, args.seed)
         return
-    X, specs = _library(rt, args.photos, args.seed)
+    X, specs, V = _library(rt, args.photos, args.seed)
 
     # ---- feedback
     before, after = [], []
@@ -194,7 +202,7 @@ def main() -> None:
           f"(residual), gain {gain:+.3f} (goal >= +0.2)")  # fmt: skip
 
     # ---- several photos and albums
-    for label, fig in album_figures(X, specs, args.seed).items():
+    for label, fig in album_figures(X, specs, args.seed, V).items():
         print(f"several photos, {fig['sets']} sets of one {label}, 5 examples each: recall@20 mean of examples "
               f"{fig['mean']:.3f}, album {fig['album']:.3f}, best single example {fig['single']:.3f}; "
               f"album >= best single in {fig['album_ge_single']:.0%} of sets "
@@ -245,16 +253,53 @@ def album_order(album: AlbumModel, X: np.ndarray, examples: list[int], nearest: 
     return key
 
 
+@dataclass(frozen=True)
+class AlbumSetting:
+    """The album's settings a calibration sweeps (the product's values by default)."""
+
+    disliked_weight: float = DISLIKED_WEIGHT
+    scatter_shrink: float = SCATTER_SHRINK
+    nearest: int = NEAREST
+    view_weight: float = VIEW_WEIGHT  # 0: no views
+    views: tuple[int, ...] = ALBUM_VIEWS  # which of the N_VIEWS views
+    disliked_views: bool = DISLIKED_VIEWS  # the 👎 count with their views too
+
+
+def fit_album(
+    X: np.ndarray,
+    V: np.ndarray | None,
+    background: np.ndarray,
+    liked: list[int],
+    disliked: list[int],
+    setting: AlbumSetting,
+) -> AlbumModel:
+    """``train_album`` as ``photosearch.search.albums`` calls it: the examples with their views' vectors."""
+    with_views = V is not None and setting.view_weight > 0 and setting.views
+    pick = list(setting.views)
+    return train_album(
+        X[liked],
+        X[disliked] if disliked else None,
+        background=background,
+        disliked_weight=setting.disliked_weight,
+        scatter_shrink=setting.scatter_shrink,
+        liked_views=V[liked][:, pick] if with_views and V is not None else None,
+        disliked_views=V[disliked][:, pick]
+        if with_views and V is not None and disliked and setting.disliked_views
+        else None,
+        view_weight=setting.view_weight if with_views else 0.0,
+    )
+
+
 def album_figures(
     X: np.ndarray,
     specs: list[shapes.Spec],
     seed: int,
-    disliked_weight: float = DISLIKED_WEIGHT,
-    scatter_shrink: float = SCATTER_SHRINK,
-    nearest: int = NEAREST,
+    V: np.ndarray | None = None,
+    setting: AlbumSetting = AlbumSetting(),
 ) -> dict[str, dict[str, float]]:
-    """Recall@20 of the intended set for each kind of set."""
+    """Recall@20 of the intended set for each kind of set (``V``: every photo's views, for the examples')."""
     background, draws = album_draws(X, specs, seed)
+    nearest = setting.nearest
     out = {}
     for label, sets in draws.items():
         rec_mean, rec_album, rec_single, rec_ten, rec_dis, rec_dis3, n_dis = [], [], [], [], [], [], []
@@ -265,7 +310,7 @@ def album_figures(
                 return sum(i in rest for i in _ranked(scores, judged)[:20]) / 20
 
             rec_mean.append(recall(X @ several(X[ex]), set(ex)))
-            album = train_album(X[ex], background=background, scatter_shrink=scatter_shrink)
+            album = fit_album(X, V, background, ex, [], setting)
             first_page = album_order(album, X, ex, nearest)
             rec_album.append(recall(first_page, set(ex)))
             rec_single.append(max(recall(X @ X[e], set(ex)) for e in ex))
@@ -275,17 +320,11 @@ def album_figures(
             n_dis.append(len(wrong))
             for cap, acc in ((None, rec_dis), (3, rec_dis3)):
                 dis = wrong[:cap]
-                again = train_album(
-                    X[ex],
-                    X[dis] if dis else None,
-                    background=background,
-                    disliked_weight=disliked_weight,
-                    scatter_shrink=scatter_shrink,
-                )
+                again = fit_album(X, V, background, ex, dis, setting)
                 acc.append(recall(album_order(again, X, ex, nearest), set(ex) | set(dis)))
             # with twice the examples: does the classifier lack examples, or does the embedding not separate the set?
             left = set(members) - set(ten)
-            ten_album = train_album(X[ten], background=background, scatter_shrink=scatter_shrink)
+            ten_album = fit_album(X, V, background, ten, [], setting)
             top = _ranked(album_order(ten_album, X, ten, nearest), set(ten))[: min(20, len(left))]
             rec_ten.append(sum(i in left for i in top) / len(top))
         out[label] = {
@@ -302,34 +341,70 @@ def album_figures(
     return out
 
 
-def _library(rt: ModelRuntime, n: int, seed: int) -> tuple[np.ndarray, list[shapes.Spec]]:
+def _library(rt: ModelRuntime, n: int, seed: int) -> tuple[np.ndarray, list[shapes.Spec], np.ndarray]:
+    """The library's vectors, its photos' specs, and every photo's views' vectors (N, N_VIEWS, dim), made as the
+    product makes an album example's (:func:`photosearch.search.views.view_tensors` of the preprocessed photo,
+    through the image tower in batches)."""
     specs = shapes.balanced_specs(n, seed=seed)
-    return _norm(rt.image.encode_images([shapes.render(s, 128) for s in specs])), specs
+    images = [shapes.render(s, 128) for s in specs]
+    X = _norm(rt.image.encode_images(images))
+    pre = rt.image.preprocessor
+    V = []
+    for i in range(0, len(images), 64):
+        batch = [
+            views_mod.view_tensors(pre.to_tensor(im)).astype(pre.dtype, copy=False)
+            for im in images[i : i + 64]
+        ]
+        V.append(rt.image.encode_tensors(np.concatenate(batch)))
+    return X, specs, _norm(np.concatenate(V)).reshape(len(images), views_mod.N_VIEWS, -1)
 
 
-def calibrate(rt: ModelRuntime, n: int) -> None:
-    """The album's weights on the calibration seeds only (the report seed never enters), each swept with the others
-    at their chosen values (0.08, 3, 0.3): how much the fit discounts the directions in which the examples differ
-    from each other (``SCATTER_SHRINK``; 0 = off), how many nearest photos of each example come first (``NEAREST``;
-    0 = none), the weight of a dislike (``DISLIKED_WEIGHT``)."""
+def calibrate(rt: ModelRuntime, n: int, which: str = "all") -> None:
+    """The album's settings on the calibration seeds only (the report seed never enters), each swept with the
+    others at their chosen values: how much the fit discounts the directions in which the examples differ from
+    each other (``SCATTER_SHRINK``; 0 = off), how many nearest photos of each example come first (``NEAREST``;
+    0 = none), the weight of a dislike (``DISLIKED_WEIGHT``), and the examples' views (``VIEW_WEIGHT``: the weight
+    of each view, 0 = none; ``ALBUM_VIEWS``: which views — mirror, moves, zooms; ``DISLIKED_VIEWS``: whether the
+    👎 count with their views). ``which``: "views" runs only the views' sweep."""
     libs = [_library(rt, n, seed) for seed in CALIBRATION_SEEDS]
-    sweep = [("scatter shrink", sh, DISLIKED_WEIGHT, sh, NEAREST) for sh in (0.0, 0.04, 0.08, 0.16)]
-    sweep += [("nearest first", k, DISLIKED_WEIGHT, SCATTER_SHRINK, k) for k in (0, 2, 4, 5, 10)]
-    sweep += [("dislike weight", w, w, SCATTER_SHRINK, NEAREST) for w in (0.1, 1.0)]
-    for what, value, w, sh, k in sweep:
+    base = AlbumSetting()
+    sweep: list[tuple[str, str, AlbumSetting]] = []
+    if which == "all":
+        sweep += [
+            ("scatter shrink", f"{sh:g}", replace(base, scatter_shrink=sh)) for sh in (0.0, 0.04, 0.08, 0.16)
+        ]
+        sweep += [("nearest first", f"{k}", replace(base, nearest=k)) for k in (0, 2, 3, 4, 5, 10)]
+        sweep += [("dislike weight", f"{w:g}", replace(base, disliked_weight=w)) for w in (0.1, 0.3, 1.0)]
+    kinds = {
+        "mirror": views_mod.MIRROR,
+        "moves": views_mod.MOVES,
+        "mirror+moves": views_mod.MIRROR + views_mod.MOVES,
+        "zooms": views_mod.ZOOMS,
+        "all 7": views_mod.MIRROR + views_mod.MOVES + views_mod.ZOOMS,
+    }
+    sweep += [("views", "none", replace(base, view_weight=0.0))]
+    for name, pick in kinds.items():
+        for w in (0.1, 0.2, 0.4, 1.0):
+            sweep.append(("views", f"{name} at {w:g}", replace(base, view_weight=w, views=pick)))
+    for dv in (False, True):
+        sweep.append(
+            ("views", f"chosen, dislikes' views {'on' if dv else 'off'}", replace(base, disliked_views=dv))
+        )
+    for what, value, setting in sweep:
         figs = [
-            album_figures(X, specs, seed, w, sh, k)
-            for (X, specs), seed in zip(libs, CALIBRATION_SEEDS, strict=True)
+            album_figures(X, specs, seed, V, setting)
+            for (X, specs, V), seed in zip(libs, CALIBRATION_SEEDS, strict=True)
         ]
         row = " | ".join(
             f"{label}: 5 likes {np.mean([f[label]['album'] for f in figs]):.3f} (>= best single in "
-            f"{np.mean([f[label]['album_ge_single'] for f in figs]):.0%}), + dislikes on the first page "
+            f"{np.mean([f[label]['album_ge_single'] for f in figs]):.0%}), 10 likes "
+            f"{np.mean([f[label]['ten'] for f in figs]):.3f}, + dislikes on the first page "
             f"{np.mean([f[label]['with_dislikes'] for f in figs]):.3f}, + at most 3 "
             f"{np.mean([f[label]['with_3_dislikes'] for f in figs]):.3f}"
             for label in figs[0]
         )
         print(
-            f"{what} {value:g} (calibration seeds {', '.join(map(str, CALIBRATION_SEEDS))}): {row}",
+            f"{what} {value} (calibration seeds {', '.join(map(str, CALIBRATION_SEEDS))}): {row}",
             flush=True,
         )
 
@@ -383,7 +458,7 @@ def diagnose(rt: ModelRuntime, n: int, seed: int) -> None:
 
     from photosearch.search.steer import _fit
 
-    X, specs = _library(rt, n, seed)
+    X, specs, _ = _library(rt, n, seed)
     background, draws = album_draws(X, specs, seed)
     kinds: Counter[str] = Counter()
     mistaken: Counter[tuple[str, str]] = Counter()

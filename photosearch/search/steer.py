@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from photosearch.search import views
+
 ALPHA, BETA, GAMMA = (
     1.0,
     1.5,
@@ -46,6 +48,15 @@ BACKGROUND_WEIGHT = 0.3
 #: recall@20 on colour+shape / colour+shape+size sets: off 0.832 / 0.728; 0.04 0.856 / 0.752; 0.08 0.858 / 0.752;
 #: 0.16 0.859 / 0.753 (flat in between: the share matters little once the examples' own spread is discounted).
 SCATTER_SHRINK = 0.08
+
+#: The weight of each of a liked example's views (:mod:`photosearch.search.views`: the photo mirrored, moved,
+#: zoomed) in an album's fit, an example itself weighing 1: the views say "this subject wherever it sits in the
+#: frame". 0 turns them off. Chosen on the calibration libraries of ``benchmarks/eval_steer.py --calibrate``.
+VIEW_WEIGHT = 0.1
+#: Which of a photo's views (:data:`photosearch.search.views.N_VIEWS` of them) an album's fit uses, and whether
+#: the disliked examples count with theirs too (at ``disliked_weight × view_weight``). Chosen as VIEW_WEIGHT.
+ALBUM_VIEWS: tuple[int, ...] = views.MIRROR + views.MOVES
+DISLIKED_VIEWS = False
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -154,24 +165,42 @@ def train_album(
     scale: float = 20.0,
     disliked_weight: float = DISLIKED_WEIGHT,
     scatter_shrink: float = SCATTER_SHRINK,
+    liked_views: np.ndarray | Sequence[np.ndarray | None] | None = None,
+    disliked_views: np.ndarray | Sequence[np.ndarray | None] | None = None,
+    view_weight: float = VIEW_WEIGHT,
 ) -> AlbumModel:
     """Fit the album's classifier. ``background``: a random sample of the library (it may hold members too:
     its low weight lets a few of them through); ``scale`` stretches cosines into logits; ``scatter_shrink``: see
     :data:`SCATTER_SHRINK` (the fit runs on the examples' scatter-discounted features, and the model's weights
-    are mapped back, so an album still scores a photo as ``x @ w + b``)."""
+    are mapped back, so an album still scores a photo as ``x @ w + b``). ``liked_views`` / ``disliked_views``:
+    each example's views' vectors (unit rows; :mod:`photosearch.search.views`), which count as more positives /
+    negatives at ``view_weight`` times their example's weight (:data:`VIEW_WEIGHT`); an example without views
+    (None) counts alone. The examples' scatter and the leave-one-out line use the examples themselves (an
+    example left out takes its views with it)."""
     pos = np.asarray(liked, dtype=np.float32).reshape(-1, liked.shape[-1])
     if len(pos) == 0:
         raise ValueError("an album needs at least one liked photo")
-    parts = [pos]
-    labels = [np.ones(len(pos))]
-    weights = [np.full(len(pos), 1.0)]
-    for extra, wgt in ((disliked, disliked_weight), (background, background_weight)):
-        if extra is not None and len(extra):
-            arr = np.asarray(extra, dtype=np.float32).reshape(-1, pos.shape[1])
+    d = pos.shape[1]
+    # each liked example, then its views (rows owned by example i: owner == i), then the 👎 and their views,
+    # then the library sample
+    pv = _view_rows(liked_views, len(pos), d) if view_weight > 0 else []
+    owner = np.concatenate([np.arange(len(pos)), *[np.full(len(v), i) for i, v in enumerate(pv)]])
+    parts = [pos, *pv]
+    labels = [np.ones(len(owner))]
+    weights = [np.full(len(pos), 1.0), *[np.full(len(v), view_weight) for v in pv]]
+    negatives = []
+    if disliked is not None and len(disliked):
+        neg = np.asarray(disliked, dtype=np.float32).reshape(-1, d)
+        nv = _view_rows(disliked_views, len(neg), d) if view_weight > 0 else []
+        negatives += [(neg, disliked_weight), *[(v, disliked_weight * view_weight) for v in nv]]
+    if background is not None and len(background):
+        negatives.append((np.asarray(background, dtype=np.float32).reshape(-1, d), background_weight))
+    for arr, wgt in negatives:
+        if len(arr):
             parts.append(arr)
             labels.append(np.zeros(len(arr)))
             weights.append(np.full(len(arr), wgt))
-    if len(parts) == 1:  # nothing to tell it from: a ball around the examples' mean
+    if len(labels) == 1:  # nothing to tell it from: a ball around the examples' mean
         centre = several(pos)
         cut = float(np.min(pos @ centre)) - 0.05
         return AlbumModel(centre * scale, -cut * scale)
@@ -189,22 +218,35 @@ def train_album(
     model = AlbumModel((t @ w * scale).astype(np.float32), b)
     if len(pos) < 3:
         return model
-    # where a member the classifier has not seen lands: leave each example out in turn and see how much of the
-    # library sample it outranks; the line is drawn at the lowest such share of the full model's sample scores
-    # (the left-out example has no say in the scatter either)
+    # where a member the classifier has not seen lands: leave each example (and its views) out in turn and see
+    # how much of the library sample it outranks; the line is drawn at the lowest such share of the full model's
+    # sample scores (the left-out example has no say in the scatter either)
     if background is None or not len(background):
         return model
-    bg = np.concatenate(parts[1:])
+    bg = raw[len(owner) :]
     shares = []
     for i in range(len(pos)):
         keep = np.ones(len(y), dtype=bool)
-        keep[i] = False
-        ti = _scatter_transform(pos[keep[: len(pos)]], var)
+        keep[: len(owner)] = owner != i
+        ti = _scatter_transform(np.delete(pos, i, axis=0), var)
         wi, bi = _fit(raw[keep] @ ti * scale, y[keep], sw[keep] / sw[keep].sum(), l2, steps)
         wi = ti @ wi * scale
         shares.append(float(np.mean(bg @ wi + bi < pos[i] @ wi + bi)))
     line = float(np.quantile(bg @ model.w + b, max(0.0, min(shares) - 0.02)))
     return AlbumModel(model.w, model.b, threshold=float(1.0 / (1.0 + np.exp(-line))))
+
+
+def _view_rows(views: np.ndarray | Sequence[np.ndarray | None] | None, n: int, d: int) -> list[np.ndarray]:
+    """Each of ``n`` examples' view vectors as rows (n lists; an example without views has none): ``views`` is
+    (n, V, d), or a sequence of n arrays (V_i, d) / None."""
+    if views is None:
+        return []
+    rows = [
+        np.zeros((0, d), np.float32) if v is None else np.asarray(v, np.float32).reshape(-1, d) for v in views
+    ]
+    if len(rows) != n:
+        raise ValueError(f"views for {len(rows)} examples, but {n} examples")
+    return rows
 
 
 def _mean_variance(vecs: np.ndarray) -> float:
