@@ -14,7 +14,7 @@ import numpy as np
 
 from photosearch.errors import CatalogError
 
-VERSION = 5
+VERSION = 6
 
 FOLDER_STATES = ("online", "offline", "paused")
 FILE_STATUSES = ("pending", "indexed", "error")
@@ -147,6 +147,20 @@ CREATE TABLE IF NOT EXISTS album_examples (
 )
 """
 
+# Version 6: an album example's views' vectors (``photosearch.store.catalog_albums``; the photo mirrored, moved,
+# zoomed: ``photosearch.search.views``), a cache keyed by (content hash, model id) so that listing an album never
+# decodes or encodes its examples again; views NULL: the photo could not be read when they were made (no views).
+_SCHEMA_V6_EXAMPLE_VIEWS = """
+CREATE TABLE IF NOT EXISTS album_example_views (
+    content_hash TEXT NOT NULL,
+    model_id     TEXT NOT NULL,
+    n_views      INTEGER NOT NULL,
+    views        BLOB,
+    made_at      REAL NOT NULL,
+    PRIMARY KEY (content_hash, model_id)
+)
+"""
+
 # Stepwise migrations: MIGRATIONS[n] takes a catalog from version n to n + 1.
 MIGRATIONS: dict[int, str] = {
     0: _SCHEMA_V1,
@@ -154,6 +168,7 @@ MIGRATIONS: dict[int, str] = {
     2: _SCHEMA_PHOTO_META,
     3: _SCHEMA_V4_MEAN_RGB,
     4: _SCHEMA_V5_ALBUMS,
+    5: _SCHEMA_V6_EXAMPLE_VIEWS,
 }
 
 
