@@ -328,8 +328,8 @@ def cmd_album(args: argparse.Namespace) -> int:
             _emit(args, s.to_json(), lambda: [f"album {s.name!r}: {plural(s.members, 'photo')} now"])
             return 0
         if args.action == "delete":
-            albums.delete_album(lib, args.name)
-            _emit(args, {"deleted": args.name}, lambda: [f"deleted the album {args.name!r}"])
+            gone = albums.delete_album(lib, args.name)
+            _emit(args, {"deleted": gone}, lambda: [f"deleted the album {gone!r}"])
             return 0
         resp = albums.album_members(lib, args.name, args.k)
     if args.action == "export":  # the members' paths, one a line; with --export-to copies of the photos too
