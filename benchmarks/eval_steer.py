@@ -154,7 +154,10 @@ def main() -> None:
         help="only the sweeps that chose the album's settings (scatter shrink, nearest first, dislike weight), calibration seeds",
     )
     ap.add_argument(
-        "--views-only", action="store_true", help="with --calibrate: only the sweep of the examples' views"
+        "--sweep",
+        choices=["all", "views", "views2", "dislikes"],
+        default="all",
+        help="with --calibrate: every sweep, only the examples' views, its second part (heavier views), or the dislikes' views",
     )
     ap.add_argument(
         "--diagnose", action="store_true", help="only why narrow albums miss (report seed + probes)"
@@ -175,10 +178,11 @@ def main() -> None:
         return
     if args.cost:
         cost()
+        cost_views()
         return
     rt = ModelRuntime.from_path(MODEL)
     if args.calibrate:
-        calibrate(rt, args.photos, "views" if args.views_only else "all")
+        calibrate(rt, args.photos, args.sweep)
         return
     if args.diagnose:
         diagnose(rt, args.photos, args.seed)
@@ -365,7 +369,7 @@ def calibrate(rt: ModelRuntime, n: int, which: str = "all") -> None:
     each other (``SCATTER_SHRINK``; 0 = off), how many nearest photos of each example come first (``NEAREST``;
     0 = none), the weight of a dislike (``DISLIKED_WEIGHT``), and the examples' views (``VIEW_WEIGHT``: the weight
     of each view, 0 = none; ``ALBUM_VIEWS``: which views — mirror, moves, zooms; ``DISLIKED_VIEWS``: whether the
-    👎 count with their views). ``which``: "views" runs only the views' sweep."""
+    👎 count with their views). ``which``: "views" runs only the views' sweeps, "views2" only their second part, "dislikes" only whether the 👎 count with their views."""
     libs = [_library(rt, n, seed) for seed in CALIBRATION_SEEDS]
     base = AlbumSetting()
     sweep: list[tuple[str, str, AlbumSetting]] = []
@@ -382,14 +386,23 @@ def calibrate(rt: ModelRuntime, n: int, which: str = "all") -> None:
         "zooms": views_mod.ZOOMS,
         "all 7": views_mod.MIRROR + views_mod.MOVES + views_mod.ZOOMS,
     }
-    sweep += [("views", "none", replace(base, view_weight=0.0))]
-    for name, pick in kinds.items():
-        for w in (0.1, 0.2, 0.4, 1.0):
-            sweep.append(("views", f"{name} at {w:g}", replace(base, view_weight=w, views=pick)))
-    for dv in (False, True):
-        sweep.append(
-            ("views", f"chosen, dislikes' views {'on' if dv else 'off'}", replace(base, disliked_views=dv))
-        )
+    if which in ("all", "views"):
+        sweep += [("views", "none", replace(base, view_weight=0.0))]
+        for name, pick in kinds.items():
+            for w in (0.1, 0.2, 0.4, 1.0):
+                sweep.append(("views", f"{name} at {w:g}", replace(base, view_weight=w, views=pick)))
+    if which in ("all", "views", "views2"):  # heavier views, and the mirror and the moves weighed apart
+        mm = views_mod.MIRROR + views_mod.MOVES
+        for w in (1.5, 2.0, 3.0):
+            sweep.append(("views", f"mirror at {w:g}", replace(base, view_weight=w, views=views_mod.MIRROR)))
+        sweep.append(("views", "mirror+moves at 2", replace(base, view_weight=2.0, views=mm)))
+        for wm, wv in ((1.0, 0.25), (1.0, 0.5), (2.0, 0.25), (2.0, 0.5)):
+            per_view = replace(base, view_weight=(wm,) + (wv,) * 4, views=mm)
+            sweep.append(("views", f"mirror at {wm:g} + moves at {wv:g}", per_view))
+    if which in ("all", "views", "dislikes"):  # with the views chosen: do the 👎 count with theirs too?
+        for dv in (False, True):
+            on = replace(base, disliked_views=dv)
+            sweep.append(("views", f"chosen, dislikes' views {'on' if dv else 'off'}", on))
     for what, value, setting in sweep:
         figs = [
             album_figures(X, specs, seed, V, setting)
@@ -448,6 +461,81 @@ def cost(n: int = 100_000, repeats: int = 5) -> None:
             fit_s, total = np.median([g[0] for g in got]), np.median([g[1] for g in got])
             print(f"  {n} vectors x {dim} dims, album {how}: members in {total * 1000:.0f} ms (of which training "
                   f"{fit_s * 1000:.0f} ms), median of {repeats}")  # fmt: skip
+
+
+def cost_views(repeats: int = 3) -> None:
+    """The time to save an album of 5 examples and to list it for the first time, without the examples' views
+    (``VIEW_WEIGHT`` 0, as before) and with them (as now), in the same run, on a real library in a temporary data
+    folder: the shapes model (40 drawn shapes) and the benchmark-size random-weight ViT-B/32 (``_inputs/models``,
+    fp32: ``PHOTOSEARCH_IMAGE_BACKEND=onnxruntime``; 12 photos of ``_inputs/corpus/jpeg``, 12 MP JPEGs). With
+    views, "save" decodes the 5 examples and encodes their views in one batch; "first listing" is the listing
+    right after (the views kept), and "first listing under a model" the one after a model switch (the views not
+    made yet: the listing makes them, as ``photosearch album list`` then does). Each through
+    ``photosearch.app.albums`` in this process (a new engine per call, as the CLI has), median of ``repeats``."""
+    import os
+    import shutil
+    import tempfile
+    import time
+
+    from benchmarks._common import INPUTS, require_inputs
+    from photosearch.app import albums as app_albums
+    from photosearch.library.library import Library
+    from photosearch.search import steer
+    from tests.support.library import prepare_library
+
+    os.environ["PHOTOSEARCH_IMAGE_BACKEND"] = "onnxruntime"  # fp32, and no int8 copy made beside the inputs
+    vit = INPUTS / "models" / "vit-b-32-256-random"
+    require_inputs(vit / "manifest.json", INPUTS / "corpus" / "jpeg")
+    chosen = steer.VIEW_WEIGHT
+    for label, model in (
+        ("shapes model (64 px, 64 dims)", MODEL),
+        ("random ViT-B/32 (256 px, 512 dims)", vit),
+    ):
+        tmp = Path(tempfile.mkdtemp(prefix="eval-steer-cost-"))
+        try:
+            photos = tmp / "photos"
+            photos.mkdir()
+            if model == MODEL:
+                for i, c in enumerate(shapes.all_combos()[:40]):
+                    shapes.render(shapes.Spec(*c, bg_seed=i), 128).save(photos / f"s{i:02d}.png")
+                data = prepare_library(tmp / "data", model=model, photos=photos, index=True)
+            else:
+                for src in sorted((INPUTS / "corpus" / "jpeg").glob("*.jpg"))[:12]:
+                    shutil.copy(src, photos / src.name)
+                data = prepare_library(tmp / "data", model=None, photos=None, index=False)
+                (data.models_dir / vit.name).symlink_to(vit)  # as lib10k's models/ does: nothing copied
+                with Library(data, write=True) as lib:
+                    lib.set_active_model(vit.name)
+                data = prepare_library(tmp / "data", model=None, photos=photos, index=True)
+            liked = [str(p) for p in sorted(photos.iterdir())[:5]]
+            times: dict[str, list[float]] = {}
+            for _ in range(repeats):
+                for how, weight in (("before (no views)", 0.0), ("now (views)", chosen)):
+                    steer.VIEW_WEIGHT = weight
+                    with Library(data, write=True) as lib:
+                        t0 = time.perf_counter()
+                        app_albums.save_album(lib, "timed", liked)
+                        t1 = time.perf_counter()
+                        app_albums.album_members(lib, "timed")
+                        t2 = time.perf_counter()
+                        with lib.catalog.transaction() as c:  # as after a model switch: no views kept yet
+                            c.execute("DELETE FROM album_example_views")
+                        t3 = time.perf_counter()
+                        app_albums.list_albums(lib)
+                        t4 = time.perf_counter()
+                        app_albums.delete_album(lib, "timed")
+                    # save_album also lists the album once (its member count): that is inside "save"
+                    for what, dt in (("save", t1 - t0), ("first listing", t2 - t1), ("first listing under a "
+                                     "model", t4 - t3)):  # fmt: skip
+                        times.setdefault(f"{what}, {how}", []).append(dt)
+            steer.VIEW_WEIGHT = chosen
+            print(f"  {label}, album of 5 examples in a library of {len(list(photos.iterdir()))} photos:")
+            for key, got in times.items():
+                print(f"    {key}: {np.median(got) * 1000:.0f} ms (median of {len(got)}; "
+                      f"{', '.join(f'{g * 1000:.0f}' for g in got)})")  # fmt: skip
+        finally:
+            steer.VIEW_WEIGHT = chosen
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def diagnose(rt: ModelRuntime, n: int, seed: int) -> None:

@@ -102,12 +102,13 @@ def _examples(engine: SearchEngine, hashes: tuple[str, ...]) -> list[tuple[str, 
 def example_views(
     engine: SearchEngine, hashes: Sequence[str], retry: bool = False
 ) -> dict[str, np.ndarray | None]:
-    """Each example's views' vectors (:data:`photosearch.search.views.N_VIEWS`, dim) under the active model, by
-    content hash; None: its photo could not be read. Kept in the catalog: the ones not made yet under this model
+    """Each example's views' vectors (the views the fit uses, :data:`photosearch.search.steer.ALBUM_VIEWS`; one
+    row each) under the active model, by content hash; None: its photo could not be read. Kept in the catalog: the ones not made yet under this model
     (and with ``retry`` the ones whose photo could not be read before) are made now from one readable copy of
     each, unchanged since it was indexed, all in one batch through the image tower."""
-    model_id = engine.runtime.id
-    have = store.example_views(engine.catalog, hashes, model_id)
+    model_id, pick = engine.runtime.id, list(steer.ALBUM_VIEWS)
+    kinds = ",".join(map(str, pick))
+    have = store.example_views(engine.catalog, hashes, model_id, kinds)
     todo = [h for h in dict.fromkeys(hashes) if h not in have or (retry and have[h] is None)]
     if not todo:
         return have
@@ -115,10 +116,10 @@ def example_views(
     readable = [h for h in todo if files[h] is not None]
     made: dict[str, np.ndarray | None] = dict.fromkeys(todo)
     if readable:
-        got = views_mod.views_of_many(engine.image_encoder(), [str(files[h]) for h in readable])
+        got = views_mod.views_of_many(engine.image_encoder(), [str(files[h]) for h in readable], pick)
         made.update(zip(readable, got, strict=True))
     try:
-        store.put_example_views(engine.catalog, model_id, made)
+        store.put_example_views(engine.catalog, model_id, kinds, made)
     except (CatalogError, sqlite3.Error) as e:  # a read-only catalog: used now, made again next time
         log.info("an album's example views could not be kept: %s", e)
     have.update(made)
@@ -131,12 +132,11 @@ def _readable_copy(engine: SearchEngine, content_hash: str) -> str | None:
 
 
 def _view_rows(kept: dict[str, np.ndarray | None], hashes: list[str]) -> list[np.ndarray | None]:
-    """The views the fit uses (:data:`photosearch.search.steer.ALBUM_VIEWS`) of each example, unit vectors."""
-    pick = list(steer.ALBUM_VIEWS)
+    """Each example's views as the fit uses them (unit vectors; None: it has none)."""
     out: list[np.ndarray | None] = []
     for h in hashes:
         v = kept.get(h)
-        out.append(None if v is None or len(v) < views_mod.N_VIEWS else fusion_mod.normalize(v[pick]))
+        out.append(None if v is None or not len(v) else fusion_mod.normalize(v))
     return out
 
 

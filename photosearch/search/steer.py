@@ -167,7 +167,7 @@ def train_album(
     scatter_shrink: float = SCATTER_SHRINK,
     liked_views: np.ndarray | Sequence[np.ndarray | None] | None = None,
     disliked_views: np.ndarray | Sequence[np.ndarray | None] | None = None,
-    view_weight: float = VIEW_WEIGHT,
+    view_weight: float | Sequence[float] = VIEW_WEIGHT,
 ) -> AlbumModel:
     """Fit the album's classifier. ``background``: a random sample of the library (it may hold members too:
     its low weight lets a few of them through); ``scale`` stretches cosines into logits; ``scatter_shrink``: see
@@ -183,23 +183,24 @@ def train_album(
     d = pos.shape[1]
     # each liked example, then its views (rows owned by example i: owner == i), then the 👎 and their views,
     # then the library sample
-    pv = _view_rows(liked_views, len(pos), d) if view_weight > 0 else []
+    vw = np.atleast_1d(np.asarray(view_weight, dtype=np.float64))  # one for every view, or one per view
+    pv = _view_rows(liked_views, len(pos), d) if vw.max() > 0 else []
     owner = np.concatenate([np.arange(len(pos)), *[np.full(len(v), i) for i, v in enumerate(pv)]])
     parts = [pos, *pv]
     labels = [np.ones(len(owner))]
-    weights = [np.full(len(pos), 1.0), *[np.full(len(v), view_weight) for v in pv]]
+    weights = [np.full(len(pos), 1.0), *[_per_view(vw, len(v)) for v in pv]]
     negatives = []
     if disliked is not None and len(disliked):
         neg = np.asarray(disliked, dtype=np.float32).reshape(-1, d)
-        nv = _view_rows(disliked_views, len(neg), d) if view_weight > 0 else []
-        negatives += [(neg, disliked_weight), *[(v, disliked_weight * view_weight) for v in nv]]
+        nv = _view_rows(disliked_views, len(neg), d) if vw.max() > 0 else []
+        negatives += [(neg, disliked_weight), *[(v, disliked_weight * _per_view(vw, len(v))) for v in nv]]
     if background is not None and len(background):
         negatives.append((np.asarray(background, dtype=np.float32).reshape(-1, d), background_weight))
     for arr, wgt in negatives:
         if len(arr):
             parts.append(arr)
             labels.append(np.zeros(len(arr)))
-            weights.append(np.full(len(arr), wgt))
+            weights.append(np.broadcast_to(np.asarray(wgt, dtype=np.float64), (len(arr),)))
     if len(labels) == 1:  # nothing to tell it from: a ball around the examples' mean
         centre = several(pos)
         cut = float(np.min(pos @ centre)) - 0.05
@@ -234,6 +235,11 @@ def train_album(
         shares.append(float(np.mean(bg @ wi + bi < pos[i] @ wi + bi)))
     line = float(np.quantile(bg @ model.w + b, max(0.0, min(shares) - 0.02)))
     return AlbumModel(model.w, model.b, threshold=float(1.0 / (1.0 + np.exp(-line))))
+
+
+def _per_view(vw: np.ndarray, n: int) -> np.ndarray:
+    """The weights of an example's ``n`` view rows: ``vw`` is one weight for all, or one per view."""
+    return np.full(n, float(vw[0])) if len(vw) == 1 else vw[:n].astype(np.float64)
 
 
 def _view_rows(views: np.ndarray | Sequence[np.ndarray | None] | None, n: int, d: int) -> list[np.ndarray]:

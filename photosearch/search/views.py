@@ -92,24 +92,28 @@ def views(encoder: ImageEncoder, image: str | Path | Image.Image) -> np.ndarray 
 
 
 def views_of_many(
-    encoder: ImageEncoder, images: Sequence[str | Path | Image.Image]
+    encoder: ImageEncoder, images: Sequence[str | Path | Image.Image], which: Sequence[int] | None = None
 ) -> list[np.ndarray | None]:
-    """:func:`views` of several photos, all their views in one batch through the image tower: (:data:`N_VIEWS`,
-    dim) per photo, None for one that cannot be read."""
+    """:func:`views` of several photos, all their views in one batch through the image tower: (views, dim) per
+    photo, None for one that cannot be read. ``which``: only these views (rows of :func:`view_tensors`; all
+    :data:`N_VIEWS` by default) are encoded."""
+    pick = list(range(N_VIEWS)) if which is None else list(which)
     tensors = [_tensor(encoder, im) for im in images]
     ok = [t for t in tensors if t is not None]
-    if not ok:
-        return [None] * len(tensors)
+    if not ok or not pick:
+        return [None if t is None else np.zeros((0, 0), np.float32) for t in tensors]
     dtype = encoder.preprocessor.dtype
-    vecs = encoder.encode_tensors(np.concatenate([view_tensors(t).astype(dtype, copy=False) for t in ok]))
+    vecs = encoder.encode_tensors(
+        np.concatenate([view_tensors(t)[pick].astype(dtype, copy=False) for t in ok])
+    )
     out: list[np.ndarray | None] = []
     i = 0
     for t in tensors:
         if t is None:
             out.append(None)
         else:
-            out.append(vecs[i : i + N_VIEWS])
-            i += N_VIEWS
+            out.append(vecs[i : i + len(pick)])
+            i += len(pick)
     return out
 
 

@@ -78,17 +78,20 @@ def delete_album(cat: CatalogBase, name: str) -> bool:
     return True
 
 
-def example_views(cat: CatalogBase, hashes: Iterable[str], model_id: str) -> dict[str, np.ndarray | None]:
+def example_views(
+    cat: CatalogBase, hashes: Iterable[str], model_id: str, kinds: str
+) -> dict[str, np.ndarray | None]:
     """The cached views' vectors (n_views, dim) of the examples ``hashes`` under ``model_id``: only the ones
-    made; None for a photo that could not be read when they were made."""
+    made, of these ``kinds`` of views (their numbers, "0,1,2"); None for a photo that could not be read when
+    they were made."""
     want = list(dict.fromkeys(hashes))
     out: dict[str, np.ndarray | None] = {}
     for i in range(0, len(want), 500):
         part = want[i : i + 500]
         rows = cat._q(
-            "SELECT content_hash, n_views, views FROM album_example_views WHERE model_id = ? "
+            "SELECT content_hash, n_views, views FROM album_example_views WHERE model_id = ? AND kinds = ? "
             f"AND content_hash IN ({','.join('?' * len(part))})",
-            (model_id, *part),
+            (model_id, kinds, *part),
         )
         for h, n, blob in rows:
             out[str(h)] = (
@@ -97,14 +100,24 @@ def example_views(cat: CatalogBase, hashes: Iterable[str], model_id: str) -> dic
     return out
 
 
-def put_example_views(cat: CatalogBase, model_id: str, views: Mapping[str, np.ndarray | None]) -> None:
-    """Keep each example's views' vectors under ``model_id`` (None: its photo could not be read)."""
+def put_example_views(
+    cat: CatalogBase, model_id: str, kinds: str, views: Mapping[str, np.ndarray | None]
+) -> None:
+    """Keep each example's views' vectors of these ``kinds`` under ``model_id`` (None: its photo could not be
+    read); they replace the example's views of other kinds under that model."""
     now = time.time()
     with cat.transaction() as c:
         for h, v in views.items():
             arr = None if v is None else np.ascontiguousarray(v, dtype="<f4")
             c.execute(
-                "INSERT OR REPLACE INTO album_example_views(content_hash, model_id, n_views, views, made_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (h, model_id, 0 if arr is None else len(arr), None if arr is None else arr.tobytes(), now),
+                "INSERT OR REPLACE INTO album_example_views(content_hash, model_id, kinds, n_views, views, made_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    h,
+                    model_id,
+                    kinds,
+                    0 if arr is None else len(arr),
+                    None if arr is None else arr.tobytes(),
+                    now,
+                ),
             )

@@ -149,11 +149,13 @@ CREATE TABLE IF NOT EXISTS album_examples (
 
 # Version 6: an album example's views' vectors (``photosearch.store.catalog_albums``; the photo mirrored, moved,
 # zoomed: ``photosearch.search.views``), a cache keyed by (content hash, model id) so that listing an album never
-# decodes or encodes its examples again; views NULL: the photo could not be read when they were made (no views).
+# decodes or encodes its examples again; kinds: which views (their numbers, "0,1,2"); views NULL: the photo could
+# not be read when they were made (no views).
 _SCHEMA_V6_EXAMPLE_VIEWS = """
 CREATE TABLE IF NOT EXISTS album_example_views (
     content_hash TEXT NOT NULL,
     model_id     TEXT NOT NULL,
+    kinds        TEXT NOT NULL,
     n_views      INTEGER NOT NULL,
     views        BLOB,
     made_at      REAL NOT NULL,

@@ -65,11 +65,14 @@ class Counting:
         self.photos: list[str] = []
         real = views_mod.views_of_many
 
-        def counted(encoder, images):  # type: ignore[no-untyped-def]
+        def counted(encoder, images, which=None):  # type: ignore[no-untyped-def]
             self.photos += [str(i) for i in images]
-            return real(encoder, images)
+            return real(encoder, images, which)
 
         monkeypatch.setattr(views_mod, "views_of_many", counted)
+
+
+KINDS = ",".join(map(str, steer.ALBUM_VIEWS))  # the views the album's fit uses, as the cache names them
 
 
 def _hash(lib: Library, path: str) -> str:
@@ -95,13 +98,18 @@ def test_views_are_made_at_save_kept_by_hash_and_model_and_not_made_again_at_lis
         assert sorted(count.photos) == sorted(reds[:5] if not steer.DISLIKED_VIEWS else reds[:5] + others[:1])
         model = lib.active_model_id()
         assert model is not None
-        kept = catalog_albums.example_views(lib.catalog, [_hash(lib, p) for p in reds[:5]], model)
+        kept = catalog_albums.example_views(lib.catalog, [_hash(lib, p) for p in reds[:5]], model, KINDS)
         assert len(kept) == 5
         rt = lib.runtime()
         for p in reds[:5]:
             v = kept[_hash(lib, p)]
-            assert v is not None and v.shape == (views_mod.N_VIEWS, rt.dim)
-            np.testing.assert_allclose(v, views_mod.views(rt.image, p), rtol=1e-4, atol=1e-5)
+            assert v is not None and v.shape == (
+                len(steer.ALBUM_VIEWS),
+                rt.dim,
+            )  # only the views the fit uses
+            every = views_mod.views(rt.image, p)
+            assert every is not None
+            np.testing.assert_allclose(v, every[list(steer.ALBUM_VIEWS)], rtol=1e-4, atol=1e-5)
         members = [r.path for r in app_albums.album_members(lib, "red circles").results]
     # listing, showing and exporting (new processes' worth of opens) decode and encode nothing
     count.photos.clear()
@@ -134,13 +142,15 @@ def test_a_model_switch_makes_the_views_again_under_the_new_model(
     count = Counting(monkeypatch)
     with Library(paths) as lib:
         hashes = [_hash(lib, p) for p in reds[:5]]
-        assert catalog_albums.example_views(lib.catalog, hashes, OTHER_MODEL) == {}
+        assert catalog_albums.example_views(lib.catalog, hashes, OTHER_MODEL, KINDS) == {}
         listed = app_albums.list_albums(lib)  # the first listing under the new model makes them (one batch)
         assert listed[0].liked == 5 and listed[0].members >= 5
         assert sorted(count.photos) == sorted(reds[:5])
-        kept = catalog_albums.example_views(lib.catalog, hashes, OTHER_MODEL)
+        kept = catalog_albums.example_views(lib.catalog, hashes, OTHER_MODEL, KINDS)
         assert len(kept) == 5 and all(v is not None for v in kept.values())
-        assert len(catalog_albums.example_views(lib.catalog, hashes, str(first))) == 5  # the old model's stay
+        assert (
+            len(catalog_albums.example_views(lib.catalog, hashes, str(first), KINDS)) == 5
+        )  # the old model's stay
         count.photos.clear()
         app_albums.album_members(lib, "red circles")
         assert count.photos == []  # and the next listing reads them
@@ -159,7 +169,7 @@ def test_an_example_whose_photo_is_gone_or_unreadable_has_no_views_and_the_album
         saved = app_albums.save_album(lib, "red circles", reds[:5])
         model = lib.active_model_id()
         assert model is not None
-        kept = catalog_albums.example_views(lib.catalog, [_hash(lib, p) for p in reds[:5]], model)
+        kept = catalog_albums.example_views(lib.catalog, [_hash(lib, p) for p in reds[:5]], model, KINDS)
         assert kept[_hash(lib, gone)] is None and kept[_hash(lib, broken)] is None
         assert all(kept[_hash(lib, p)] is not None for p in reds[2:5])
         count = Counting(monkeypatch)
@@ -187,13 +197,14 @@ def test_the_migration_step_gives_an_older_catalog_the_views_table(
         row = catalog_albums.album(c, "kept")  # the albums made before survive the upgrade
         assert row is not None and row.liked == ("h1", "h2") and row.disliked == ("h3",)
         v = np.arange(14, dtype=np.float32).reshape(7, 2)
-        catalog_albums.put_example_views(c, "m", {"h1": v, "h2": None})
-        got = catalog_albums.example_views(c, ["h1", "h2", "h3"], "m")
+        catalog_albums.put_example_views(c, "m", "0,1", {"h1": v, "h2": None})
+        got = catalog_albums.example_views(c, ["h1", "h2", "h3"], "m", "0,1")
         assert set(got) == {"h1", "h2"} and got["h2"] is None
         np.testing.assert_array_equal(got["h1"], v)
-        assert catalog_albums.example_views(c, ["h1"], "another model") == {}
+        assert catalog_albums.example_views(c, ["h1"], "another model", "0,1") == {}
+        assert catalog_albums.example_views(c, ["h1"], "m", "0") == {}  # other views: not made yet
         catalog_albums.delete_album(c, "kept")  # no album has them now: their views go too
-        assert catalog_albums.example_views(c, ["h1", "h2"], "m") == {}
+        assert catalog_albums.example_views(c, ["h1", "h2"], "m", "0,1") == {}
 
 
 @pytest.mark.parametrize(
