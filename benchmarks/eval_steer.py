@@ -157,7 +157,7 @@ def main() -> None:
         "--sweep",
         choices=["all", "views", "views2", "dislikes"],
         default="all",
-        help="with --calibrate: every sweep, only the examples' views, its second part (heavier views), or the dislikes' views",
+        help="with --calibrate: every sweep, only the examples' views, its last part (the mirror and the moves weighed apart), or the dislikes' views",
     )
     ap.add_argument(
         "--diagnose", action="store_true", help="only why narrow albums miss (report seed + probes)"
@@ -264,7 +264,7 @@ class AlbumSetting:
     disliked_weight: float = DISLIKED_WEIGHT
     scatter_shrink: float = SCATTER_SHRINK
     nearest: int = NEAREST
-    view_weight: float = VIEW_WEIGHT  # 0: no views
+    view_weight: float | tuple[float, ...] = VIEW_WEIGHT  # 0: no views; a tuple: one per view
     views: tuple[int, ...] = ALBUM_VIEWS  # which of the N_VIEWS views
     disliked_views: bool = DISLIKED_VIEWS  # the 👎 count with their views too
 
@@ -278,7 +278,7 @@ def fit_album(
     setting: AlbumSetting,
 ) -> AlbumModel:
     """``train_album`` as ``photosearch.search.albums`` calls it: the examples with their views' vectors."""
-    with_views = V is not None and setting.view_weight > 0 and setting.views
+    with_views = V is not None and float(np.max(setting.view_weight)) > 0 and setting.views
     pick = list(setting.views)
     return train_album(
         X[liked],
@@ -369,7 +369,7 @@ def calibrate(rt: ModelRuntime, n: int, which: str = "all") -> None:
     each other (``SCATTER_SHRINK``; 0 = off), how many nearest photos of each example come first (``NEAREST``;
     0 = none), the weight of a dislike (``DISLIKED_WEIGHT``), and the examples' views (``VIEW_WEIGHT``: the weight
     of each view, 0 = none; ``ALBUM_VIEWS``: which views — mirror, moves, zooms; ``DISLIKED_VIEWS``: whether the
-    👎 count with their views). ``which``: "views" runs only the views' sweeps, "views2" only their second part, "dislikes" only whether the 👎 count with their views."""
+    👎 count with their views). ``which``: "views" runs only the views' sweeps, "views2" only their last part, "dislikes" only whether the 👎 count with their views."""
     libs = [_library(rt, n, seed) for seed in CALIBRATION_SEEDS]
     base = AlbumSetting()
     sweep: list[tuple[str, str, AlbumSetting]] = []
@@ -386,17 +386,17 @@ def calibrate(rt: ModelRuntime, n: int, which: str = "all") -> None:
         "zooms": views_mod.ZOOMS,
         "all 7": views_mod.MIRROR + views_mod.MOVES + views_mod.ZOOMS,
     }
+    mm = views_mod.MIRROR + views_mod.MOVES
     if which in ("all", "views"):
         sweep += [("views", "none", replace(base, view_weight=0.0))]
         for name, pick in kinds.items():
             for w in (0.1, 0.2, 0.4, 1.0):
                 sweep.append(("views", f"{name} at {w:g}", replace(base, view_weight=w, views=pick)))
-    if which in ("all", "views", "views2"):  # heavier views, and the mirror and the moves weighed apart
-        mm = views_mod.MIRROR + views_mod.MOVES
-        for w in (1.5, 2.0, 3.0):
+        for w in (1.5, 2.0, 3.0):  # heavier
             sweep.append(("views", f"mirror at {w:g}", replace(base, view_weight=w, views=views_mod.MIRROR)))
         sweep.append(("views", "mirror+moves at 2", replace(base, view_weight=2.0, views=mm)))
-        for wm, wv in ((1.0, 0.25), (1.0, 0.5), (2.0, 0.25), (2.0, 0.5)):
+    if which in ("all", "views", "views2"):  # the mirror and the moves weighed apart
+        for wm, wv in ((1.0, 0.25), (1.0, 0.5), (2.0, 0.25), (2.0, 0.5), (3.0, 0.5), (2.0, 1.0)):
             per_view = replace(base, view_weight=(wm,) + (wv,) * 4, views=mm)
             sweep.append(("views", f"mirror at {wm:g} + moves at {wv:g}", per_view))
     if which in ("all", "views", "dislikes"):  # with the views chosen: do the 👎 count with theirs too?

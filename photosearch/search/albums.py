@@ -6,10 +6,10 @@ worked out when asked for, from the embeddings stored at that moment under the a
 second ago (``watch``) is already a candidate, a renamed or moved example is still the same example, a model
 switch retrains from the same examples, and an example whose photo is gone drops out. Nothing leaves the machine.
 
-The liked examples count in the fit with their views too (:mod:`photosearch.search.views`: the photo mirrored and
-moved — "this subject wherever it sits in the frame"; :data:`photosearch.search.steer.VIEW_WEIGHT`). The views'
-vectors are made once per example and model — when the album is saved, or when it is first listed under a model
-(after a model switch) — in one batch through the image tower, and kept in the catalog
+The liked examples count in the fit with their views too (:mod:`photosearch.search.views`; the ones chosen are
+:data:`photosearch.search.steer.ALBUM_VIEWS`, today the mirror image — "this subject wherever it sits in the
+frame"). The views' vectors are made once per example and model — when the album is saved, or when it is first
+listed under a model (after a model switch) — in one batch through the image tower, and kept in the catalog
 (:func:`example_views`): a listing reads them and decodes nothing. An example whose photo cannot be read then
 has no views (it still counts with its stored embedding).
 """
@@ -80,7 +80,7 @@ def save(engine: SearchEngine, name: str, liked: Sequence[str], disliked: Sequen
 
 
 def _views_used() -> bool:
-    return steer.VIEW_WEIGHT > 0 and bool(steer.ALBUM_VIEWS)
+    return float(np.max(steer.VIEW_WEIGHT)) > 0 and bool(steer.ALBUM_VIEWS)
 
 
 def _viewed(row: AlbumRow) -> tuple[str, ...]:
@@ -176,6 +176,7 @@ def members(engine: SearchEngine, name: str, k: int | None = None) -> SearchResp
         fusion_mod.normalize(sample),
         liked_views=liked_views,
         disliked_views=disliked_views,
+        view_weight=steer.VIEW_WEIGHT,
     )
     scored: dict[int, float] = {}
     near = Nearest(fusion_mod.normalize(pos), pos_ids.tolist())
