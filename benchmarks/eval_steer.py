@@ -424,8 +424,8 @@ def calibrate(rt: ModelRuntime, n: int, which: str = "all") -> None:
 
 def cost(n: int = 100_000, repeats: int = 5) -> None:
     """The time to work out an album's members in a large library, as it is (the examples' scatter discounted,
-    each example's nearest photos found while scoring) and as it was (``scatter_shrink=0``, no nearest photos),
-    in the same run: ``n`` random unit vectors plus an album of 5 examples (+ 3 dislikes), a 300-photo library
+    their views' vectors in the fit — stand-ins here —, each example's nearest photos found while scoring) and as
+    it was before ``SCATTER_SHRINK`` (``scatter_shrink=0``, no views, no nearest photos), in the same run: ``n`` random unit vectors plus an album of 5 examples (+ 3 dislikes), a 300-photo library
     sample, trained and then scored over every vector in chunks of 20,000 as ``photosearch.search.albums.members``
     does (median of ``repeats``; reading the catalog is the same for both and not in the figure). At 64
     dimensions (the shapes model) and 512 (a CLIP ViT-B)."""
@@ -441,13 +441,22 @@ def cost(n: int = 100_000, repeats: int = 5) -> None:
         liked = _norm(centre + 0.3 * rng.normal(size=(5, dim)) / np.sqrt(dim)).astype(np.float32)
         disliked = _norm(centre + 0.6 * rng.normal(size=(3, dim)) / np.sqrt(dim)).astype(np.float32)
         lib[:5] = liked
+        # stand-ins for the examples' views (one per example and view the fit uses, near the example)
+        n_views = len(ALBUM_VIEWS)
+        liked_views = _norm(liked[:, None] + 0.2 * rng.normal(size=(5, n_views, dim)) / np.sqrt(dim))
+        disliked_views = _norm(disliked[:, None] + 0.2 * rng.normal(size=(3, n_views, dim)) / np.sqrt(dim))
         sample = lib[rng.choice(n, BACKGROUND, replace=False)]
         times: dict[str, list[tuple[float, float]]] = {"before": [], "now": []}
         for _ in range(repeats):
             for how in times:
                 t0 = time.perf_counter()
                 album = train_album(
-                    liked, disliked, sample, scatter_shrink=SCATTER_SHRINK if how == "now" else 0.0
+                    liked,
+                    disliked,
+                    sample,
+                    scatter_shrink=SCATTER_SHRINK if how == "now" else 0.0,
+                    liked_views=liked_views if how == "now" else None,
+                    disliked_views=disliked_views if how == "now" and DISLIKED_VIEWS else None,
                 )
                 t1 = time.perf_counter()
                 near = Nearest(liked, list(range(5)), NEAREST if how == "now" else 0)
@@ -463,8 +472,8 @@ def cost(n: int = 100_000, repeats: int = 5) -> None:
                   f"{fit_s * 1000:.0f} ms), median of {repeats}")  # fmt: skip
 
 
-def cost_views(repeats: int = 3) -> None:
-    """The time to save an album of 5 examples and to list it for the first time, without the examples' views
+def cost_views(repeats: int = 5) -> None:
+    """The time to save an album of 5 examples (+ 3 👎) and to list it for the first time, without the examples' views
     (``VIEW_WEIGHT`` 0, as before) and with them (as now), in the same run, on a real library in a temporary data
     folder: the shapes model (40 drawn shapes) and the benchmark-size random-weight ViT-B/32 (``_inputs/models``,
     fp32: ``PHOTOSEARCH_IMAGE_BACKEND=onnxruntime``; 12 photos of ``_inputs/corpus/jpeg``, 12 MP JPEGs). With
@@ -508,25 +517,34 @@ def cost_views(repeats: int = 3) -> None:
                     lib.set_active_model(vit.name)
                 data = prepare_library(tmp / "data", model=None, photos=photos, index=True)
             liked = [str(p) for p in sorted(photos.iterdir())[:5]]
+            disliked = [str(p) for p in sorted(photos.iterdir())[5:8]]
             times: dict[str, list[float]] = {}
             for _ in range(repeats):
                 for how, weight in (("before (no views)", 0.0), ("now (views)", chosen)):
                     steer.VIEW_WEIGHT = weight
+                    # each step in a library opened anew, as each `photosearch album ...` command is (its model
+                    # runtime, and so the image tower when the views are made, loaded in the step)
                     with Library(data, write=True) as lib:
                         t0 = time.perf_counter()
-                        app_albums.save_album(lib, "timed", liked)
-                        t1 = time.perf_counter()
+                        app_albums.save_album(
+                            lib, "timed", liked, disliked
+                        )  # it also counts the members once
+                        t_save = time.perf_counter() - t0
+                    with Library(data) as lib:
+                        t0 = time.perf_counter()
                         app_albums.album_members(lib, "timed")
-                        t2 = time.perf_counter()
-                        with lib.catalog.transaction() as c:  # as after a model switch: no views kept yet
+                        t_list = time.perf_counter() - t0
+                    with Library(data, write=True) as lib:  # as after a model switch: no views kept yet
+                        with lib.catalog.transaction() as c:
                             c.execute("DELETE FROM album_example_views")
-                        t3 = time.perf_counter()
+                    with Library(data) as lib:
+                        t0 = time.perf_counter()
                         app_albums.list_albums(lib)
-                        t4 = time.perf_counter()
+                        t_switch = time.perf_counter() - t0
+                    with Library(data, write=True) as lib:
                         app_albums.delete_album(lib, "timed")
-                    # save_album also lists the album once (its member count): that is inside "save"
-                    for what, dt in (("save", t1 - t0), ("first listing", t2 - t1), ("first listing under a "
-                                     "model", t4 - t3)):  # fmt: skip
+                    for what, dt in (("save", t_save), ("first listing", t_list), ("first listing under a model",
+                                     t_switch)):  # fmt: skip
                         times.setdefault(f"{what}, {how}", []).append(dt)
             steer.VIEW_WEIGHT = chosen
             print(f"  {label}, album of 5 examples in a library of {len(list(photos.iterdir()))} photos:")
@@ -546,14 +564,14 @@ def diagnose(rt: ModelRuntime, n: int, seed: int) -> None:
 
     from photosearch.search.steer import _fit
 
-    X, specs, _ = _library(rt, n, seed)
+    X, specs, V = _library(rt, n, seed)
     background, draws = album_draws(X, specs, seed)
     kinds: Counter[str] = Counter()
     mistaken: Counter[tuple[str, str]] = Counter()
     by_shape: dict[str, list[float]] = {}
     for members, ex, _ in draws["colour + shape + size"]:
         want = specs[members[0]]
-        first = _ranked(train_album(X[ex], background=background).score(X), set(ex))[:20]
+        first = _ranked(fit_album(X, V, background, ex, [], AlbumSetting()).score(X), set(ex))[:20]
         by_shape.setdefault(want.shape, []).append(sum(i in members for i in first) / 20)
         for i in first:
             o = specs[i]
