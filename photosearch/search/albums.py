@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from photosearch.errors import CatalogError, QueryError
+from photosearch.errors import CatalogError, PhotoSearchError, QueryError
 from photosearch.search import fusion as fusion_mod
 from photosearch.search import steer
 from photosearch.search import views as views_mod
@@ -103,9 +103,10 @@ def example_views(
     engine: SearchEngine, hashes: Sequence[str], retry: bool = False
 ) -> dict[str, np.ndarray | None]:
     """Each example's views' vectors (the views the fit uses, :data:`photosearch.search.steer.ALBUM_VIEWS`; one
-    row each) under the active model, by content hash; None: its photo could not be read. Kept in the catalog: the ones not made yet under this model
-    (and with ``retry`` the ones whose photo could not be read before) are made now from one readable copy of
-    each, unchanged since it was indexed, all in one batch through the image tower."""
+    row each) under the active model, by content hash; None: its photo could not be read. Kept in the catalog:
+    the ones not made yet under this model (and with ``retry`` the ones whose photo could not be read before) are
+    made now from one readable copy of each, unchanged since it was indexed, all in one batch through the image
+    tower. When the image tower cannot run, the examples count without views this time (nothing is kept)."""
     model_id, pick = engine.runtime.id, list(steer.ALBUM_VIEWS)
     kinds = ",".join(map(str, pick))
     have = store.example_views(engine.catalog, hashes, model_id, kinds)
@@ -116,7 +117,11 @@ def example_views(
     readable = [h for h in todo if files[h] is not None]
     made: dict[str, np.ndarray | None] = dict.fromkeys(todo)
     if readable:
-        got = views_mod.views_of_many(engine.image_encoder(), [str(files[h]) for h in readable], pick)
+        try:
+            got = views_mod.views_of_many(engine.image_encoder(), [str(files[h]) for h in readable], pick)
+        except (PhotoSearchError, OSError, RuntimeError) as e:  # the image tower would not load or run
+            log.warning("an album's example views could not be made: %s", e)
+            return have
         made.update(zip(readable, got, strict=True))
     try:
         store.put_example_views(engine.catalog, model_id, kinds, made)

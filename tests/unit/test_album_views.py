@@ -240,3 +240,27 @@ def test_an_album_saved_with_a_line_break_before_the_rule_is_listed_and_found_on
         assert [(a.name, a.liked) for a in app_albums.list_albums(lib)] == [("old name", 4)]
         assert app_albums.delete_album(lib, "old\tname") == "old name"
         assert app_albums.list_albums(lib) == []
+
+
+def test_when_the_image_tower_cannot_run_the_album_still_lists_and_makes_its_views_later(
+    library: tuple[Paths, list[str], list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths, reds, _ = library
+
+    def broken(encoder, images, which=None):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the image tower would not load")
+
+    with monkeypatch.context() as m:
+        m.setattr(views_mod, "views_of_many", broken)
+        with Library(paths, write=True) as lib:
+            saved = app_albums.save_album(lib, "red circles", reds[:5])
+            assert saved.liked == 5 and saved.members >= 5
+            model = lib.active_model_id()
+            assert model is not None
+            hashes = [_hash(lib, p) for p in reds[:5]]
+            assert catalog_albums.example_views(lib.catalog, hashes, model, KINDS) == {}  # nothing kept
+    count = Counting(monkeypatch)
+    with Library(paths) as lib:
+        app_albums.list_albums(lib)
+        assert sorted(count.photos) == sorted(reds[:5])  # made at the next listing, and kept
+        assert len(catalog_albums.example_views(lib.catalog, hashes, model, KINDS)) == 5
