@@ -44,6 +44,7 @@ def test_an_album_name_with_a_line_break_is_listed_on_one_line(shapes_model: Pat
     for typed in ("beach day 2024", "beach\nday 2024"):
         shown = invoke(data, "album", "export", typed, "--json")
         assert shown.code == 0 and set(reds[:2]) <= set(shown.json()["paths"])
+        assert shown.json()["album"] == "beach day 2024"
     refused = invoke(data, "album", "save", "\n\t\x07", "--like", reds[0])
     assert refused.code != 0 and "an album needs a name" in refused.stderr and refused.error is None
     gone = invoke(data, "album", "delete", "blue\nones")
