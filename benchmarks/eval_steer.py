@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass, replace
 from itertools import product
 from pathlib import Path
 
@@ -44,10 +45,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks._common import cpu_header  # after the path line
 from models.tools import shapes
 from photosearch.models.encoders import ModelRuntime
+from photosearch.search import views as views_mod
 from photosearch.search.steer import (
+    ALBUM_VIEWS,
+    DISLIKED_VIEWS,
     DISLIKED_WEIGHT,
     NEAREST,
     SCATTER_SHRINK,
+    VIEW_WEIGHT,
     AlbumModel,
     Nearest,
     rocchio,
@@ -149,6 +154,12 @@ def main() -> None:
         help="only the sweeps that chose the album's settings (scatter shrink, nearest first, dislike weight), calibration seeds",
     )
     ap.add_argument(
+        "--sweep",
+        choices=["all", "views", "views2", "dislikes"],
+        default="all",
+        help="with --calibrate: every sweep, only the examples' views, its last part (the mirror and the moves weighed apart), or the dislikes' views",
+    )
+    ap.add_argument(
         "--diagnose", action="store_true", help="only why narrow albums miss (report seed + probes)"
     )
     ap.add_argument(
@@ -167,15 +178,16 @@ def main() -> None:
         return
     if args.cost:
         cost()
+        cost_views()
         return
     rt = ModelRuntime.from_path(MODEL)
     if args.calibrate:
-        calibrate(rt, args.photos)
+        calibrate(rt, args.photos, args.sweep)
         return
     if args.diagnose:
         diagnose(rt, args.photos, args.seed)
         return
-    X, specs = _library(rt, args.photos, args.seed)
+    X, specs, V = _library(rt, args.photos, args.seed)
 
     # ---- feedback
     before, after = [], []
@@ -194,7 +206,7 @@ def main() -> None:
           f"(residual), gain {gain:+.3f} (goal >= +0.2)")  # fmt: skip
 
     # ---- several photos and albums
-    for label, fig in album_figures(X, specs, args.seed).items():
+    for label, fig in album_figures(X, specs, args.seed, V).items():
         print(f"several photos, {fig['sets']} sets of one {label}, 5 examples each: recall@20 mean of examples "
               f"{fig['mean']:.3f}, album {fig['album']:.3f}, best single example {fig['single']:.3f}; "
               f"album >= best single in {fig['album_ge_single']:.0%} of sets "
@@ -245,16 +257,53 @@ def album_order(album: AlbumModel, X: np.ndarray, examples: list[int], nearest: 
     return key
 
 
+@dataclass(frozen=True)
+class AlbumSetting:
+    """The album's settings a calibration sweeps (the product's values by default)."""
+
+    disliked_weight: float = DISLIKED_WEIGHT
+    scatter_shrink: float = SCATTER_SHRINK
+    nearest: int = NEAREST
+    view_weight: float | tuple[float, ...] = VIEW_WEIGHT  # 0: no views; a tuple: one per view
+    views: tuple[int, ...] = ALBUM_VIEWS  # which of the N_VIEWS views
+    disliked_views: bool = DISLIKED_VIEWS  # the 👎 count with their views too
+
+
+def fit_album(
+    X: np.ndarray,
+    V: np.ndarray | None,
+    background: np.ndarray,
+    liked: list[int],
+    disliked: list[int],
+    setting: AlbumSetting,
+) -> AlbumModel:
+    """``train_album`` as ``photosearch.search.albums`` calls it: the examples with their views' vectors."""
+    with_views = V is not None and float(np.max(setting.view_weight)) > 0 and setting.views
+    pick = list(setting.views)
+    return train_album(
+        X[liked],
+        X[disliked] if disliked else None,
+        background=background,
+        disliked_weight=setting.disliked_weight,
+        scatter_shrink=setting.scatter_shrink,
+        liked_views=V[liked][:, pick] if with_views and V is not None else None,
+        disliked_views=V[disliked][:, pick]
+        if with_views and V is not None and disliked and setting.disliked_views
+        else None,
+        view_weight=setting.view_weight if with_views else 0.0,
+    )
+
+
 def album_figures(
     X: np.ndarray,
     specs: list[shapes.Spec],
     seed: int,
-    disliked_weight: float = DISLIKED_WEIGHT,
-    scatter_shrink: float = SCATTER_SHRINK,
-    nearest: int = NEAREST,
+    V: np.ndarray | None = None,
+    setting: AlbumSetting = AlbumSetting(),
 ) -> dict[str, dict[str, float]]:
-    """Recall@20 of the intended set for each kind of set."""
+    """Recall@20 of the intended set for each kind of set (``V``: every photo's views, for the examples')."""
     background, draws = album_draws(X, specs, seed)
+    nearest = setting.nearest
     out = {}
     for label, sets in draws.items():
         rec_mean, rec_album, rec_single, rec_ten, rec_dis, rec_dis3, n_dis = [], [], [], [], [], [], []
@@ -265,7 +314,7 @@ def album_figures(
                 return sum(i in rest for i in _ranked(scores, judged)[:20]) / 20
 
             rec_mean.append(recall(X @ several(X[ex]), set(ex)))
-            album = train_album(X[ex], background=background, scatter_shrink=scatter_shrink)
+            album = fit_album(X, V, background, ex, [], setting)
             first_page = album_order(album, X, ex, nearest)
             rec_album.append(recall(first_page, set(ex)))
             rec_single.append(max(recall(X @ X[e], set(ex)) for e in ex))
@@ -275,17 +324,11 @@ def album_figures(
             n_dis.append(len(wrong))
             for cap, acc in ((None, rec_dis), (3, rec_dis3)):
                 dis = wrong[:cap]
-                again = train_album(
-                    X[ex],
-                    X[dis] if dis else None,
-                    background=background,
-                    disliked_weight=disliked_weight,
-                    scatter_shrink=scatter_shrink,
-                )
+                again = fit_album(X, V, background, ex, dis, setting)
                 acc.append(recall(album_order(again, X, ex, nearest), set(ex) | set(dis)))
             # with twice the examples: does the classifier lack examples, or does the embedding not separate the set?
             left = set(members) - set(ten)
-            ten_album = train_album(X[ten], background=background, scatter_shrink=scatter_shrink)
+            ten_album = fit_album(X, V, background, ten, [], setting)
             top = _ranked(album_order(ten_album, X, ten, nearest), set(ten))[: min(20, len(left))]
             rec_ten.append(sum(i in left for i in top) / len(top))
         out[label] = {
@@ -302,42 +345,87 @@ def album_figures(
     return out
 
 
-def _library(rt: ModelRuntime, n: int, seed: int) -> tuple[np.ndarray, list[shapes.Spec]]:
+def _library(rt: ModelRuntime, n: int, seed: int) -> tuple[np.ndarray, list[shapes.Spec], np.ndarray]:
+    """The library's vectors, its photos' specs, and every photo's views' vectors (N, N_VIEWS, dim), made as the
+    product makes an album example's (:func:`photosearch.search.views.view_tensors` of the preprocessed photo,
+    through the image tower in batches)."""
     specs = shapes.balanced_specs(n, seed=seed)
-    return _norm(rt.image.encode_images([shapes.render(s, 128) for s in specs])), specs
+    images = [shapes.render(s, 128) for s in specs]
+    X = _norm(rt.image.encode_images(images))
+    pre = rt.image.preprocessor
+    V = []
+    for i in range(0, len(images), 64):
+        batch = [
+            views_mod.view_tensors(pre.to_tensor(im)).astype(pre.dtype, copy=False)
+            for im in images[i : i + 64]
+        ]
+        V.append(rt.image.encode_tensors(np.concatenate(batch)))
+    return X, specs, _norm(np.concatenate(V)).reshape(len(images), views_mod.N_VIEWS, -1)
 
 
-def calibrate(rt: ModelRuntime, n: int) -> None:
-    """The album's weights on the calibration seeds only (the report seed never enters), each swept with the others
-    at their chosen values (0.08, 3, 0.3): how much the fit discounts the directions in which the examples differ
-    from each other (``SCATTER_SHRINK``; 0 = off), how many nearest photos of each example come first (``NEAREST``;
-    0 = none), the weight of a dislike (``DISLIKED_WEIGHT``)."""
+def calibrate(rt: ModelRuntime, n: int, which: str = "all") -> None:
+    """The album's settings on the calibration seeds only (the report seed never enters), each swept with the
+    others at their chosen values: how much the fit discounts the directions in which the examples differ from
+    each other (``SCATTER_SHRINK``; 0 = off), how many nearest photos of each example come first (``NEAREST``;
+    0 = none), the weight of a dislike (``DISLIKED_WEIGHT``), and the examples' views (``VIEW_WEIGHT``: the weight
+    of each view, 0 = none; ``ALBUM_VIEWS``: which views — mirror, moves, zooms; ``DISLIKED_VIEWS``: whether the
+    👎 count with their views). ``which``: "views" runs only the views' sweeps, "views2" only their last part, "dislikes" only whether the 👎 count with their views."""
     libs = [_library(rt, n, seed) for seed in CALIBRATION_SEEDS]
-    sweep = [("scatter shrink", sh, DISLIKED_WEIGHT, sh, NEAREST) for sh in (0.0, 0.04, 0.08, 0.16)]
-    sweep += [("nearest first", k, DISLIKED_WEIGHT, SCATTER_SHRINK, k) for k in (0, 2, 4, 5, 10)]
-    sweep += [("dislike weight", w, w, SCATTER_SHRINK, NEAREST) for w in (0.1, 1.0)]
-    for what, value, w, sh, k in sweep:
+    base = AlbumSetting()
+    sweep: list[tuple[str, str, AlbumSetting]] = []
+    if which == "all":
+        sweep += [
+            ("scatter shrink", f"{sh:g}", replace(base, scatter_shrink=sh)) for sh in (0.0, 0.04, 0.08, 0.16)
+        ]
+        sweep += [("nearest first", f"{k}", replace(base, nearest=k)) for k in (0, 2, 3, 4, 5, 10)]
+        sweep += [("dislike weight", f"{w:g}", replace(base, disliked_weight=w)) for w in (0.1, 0.3, 1.0)]
+    kinds = {
+        "mirror": views_mod.MIRROR,
+        "moves": views_mod.MOVES,
+        "mirror+moves": views_mod.MIRROR + views_mod.MOVES,
+        "zooms": views_mod.ZOOMS,
+        "all 7": views_mod.MIRROR + views_mod.MOVES + views_mod.ZOOMS,
+    }
+    mm = views_mod.MIRROR + views_mod.MOVES
+    if which in ("all", "views"):
+        sweep += [("views", "none", replace(base, view_weight=0.0))]
+        for name, pick in kinds.items():
+            for w in (0.1, 0.2, 0.4, 1.0):
+                sweep.append(("views", f"{name} at {w:g}", replace(base, view_weight=w, views=pick)))
+        for w in (1.5, 2.0, 3.0):  # heavier
+            sweep.append(("views", f"mirror at {w:g}", replace(base, view_weight=w, views=views_mod.MIRROR)))
+        sweep.append(("views", "mirror+moves at 2", replace(base, view_weight=2.0, views=mm)))
+    if which in ("all", "views", "views2"):  # the mirror and the moves weighed apart
+        for wm, wv in ((1.0, 0.25), (1.0, 0.5), (2.0, 0.25), (2.0, 0.5), (3.0, 0.5), (2.0, 1.0)):
+            per_view = replace(base, view_weight=(wm,) + (wv,) * 4, views=mm)
+            sweep.append(("views", f"mirror at {wm:g} + moves at {wv:g}", per_view))
+    if which in ("all", "views", "dislikes"):  # with the views chosen: do the 👎 count with theirs too?
+        for dv in (False, True):
+            on = replace(base, disliked_views=dv)
+            sweep.append(("views", f"chosen, dislikes' views {'on' if dv else 'off'}", on))
+    for what, value, setting in sweep:
         figs = [
-            album_figures(X, specs, seed, w, sh, k)
-            for (X, specs), seed in zip(libs, CALIBRATION_SEEDS, strict=True)
+            album_figures(X, specs, seed, V, setting)
+            for (X, specs, V), seed in zip(libs, CALIBRATION_SEEDS, strict=True)
         ]
         row = " | ".join(
             f"{label}: 5 likes {np.mean([f[label]['album'] for f in figs]):.3f} (>= best single in "
-            f"{np.mean([f[label]['album_ge_single'] for f in figs]):.0%}), + dislikes on the first page "
+            f"{np.mean([f[label]['album_ge_single'] for f in figs]):.0%}), 10 likes "
+            f"{np.mean([f[label]['ten'] for f in figs]):.3f}, + dislikes on the first page "
             f"{np.mean([f[label]['with_dislikes'] for f in figs]):.3f}, + at most 3 "
             f"{np.mean([f[label]['with_3_dislikes'] for f in figs]):.3f}"
             for label in figs[0]
         )
         print(
-            f"{what} {value:g} (calibration seeds {', '.join(map(str, CALIBRATION_SEEDS))}): {row}",
+            f"{what} {value} (calibration seeds {', '.join(map(str, CALIBRATION_SEEDS))}): {row}",
             flush=True,
         )
 
 
 def cost(n: int = 100_000, repeats: int = 5) -> None:
     """The time to work out an album's members in a large library, as it is (the examples' scatter discounted,
-    each example's nearest photos found while scoring) and as it was (``scatter_shrink=0``, no nearest photos),
-    in the same run: ``n`` random unit vectors plus an album of 5 examples (+ 3 dislikes), a 300-photo library
+    their views' vectors in the fit — stand-ins here —, each example's nearest photos found while scoring) and as
+    it was before ``SCATTER_SHRINK`` (``scatter_shrink=0``, no views, no nearest photos), in the same run: ``n`` random unit vectors plus an album of 5 examples (+ 3 dislikes), a 300-photo library
     sample, trained and then scored over every vector in chunks of 20,000 as ``photosearch.search.albums.members``
     does (median of ``repeats``; reading the catalog is the same for both and not in the figure). At 64
     dimensions (the shapes model) and 512 (a CLIP ViT-B)."""
@@ -353,13 +441,22 @@ def cost(n: int = 100_000, repeats: int = 5) -> None:
         liked = _norm(centre + 0.3 * rng.normal(size=(5, dim)) / np.sqrt(dim)).astype(np.float32)
         disliked = _norm(centre + 0.6 * rng.normal(size=(3, dim)) / np.sqrt(dim)).astype(np.float32)
         lib[:5] = liked
+        # stand-ins for the examples' views (one per example and view the fit uses, near the example)
+        n_views = len(ALBUM_VIEWS)
+        liked_views = _norm(liked[:, None] + 0.2 * rng.normal(size=(5, n_views, dim)) / np.sqrt(dim))
+        disliked_views = _norm(disliked[:, None] + 0.2 * rng.normal(size=(3, n_views, dim)) / np.sqrt(dim))
         sample = lib[rng.choice(n, BACKGROUND, replace=False)]
         times: dict[str, list[tuple[float, float]]] = {"before": [], "now": []}
         for _ in range(repeats):
             for how in times:
                 t0 = time.perf_counter()
                 album = train_album(
-                    liked, disliked, sample, scatter_shrink=SCATTER_SHRINK if how == "now" else 0.0
+                    liked,
+                    disliked,
+                    sample,
+                    scatter_shrink=SCATTER_SHRINK if how == "now" else 0.0,
+                    liked_views=liked_views if how == "now" else None,
+                    disliked_views=disliked_views if how == "now" and DISLIKED_VIEWS else None,
                 )
                 t1 = time.perf_counter()
                 near = Nearest(liked, list(range(5)), NEAREST if how == "now" else 0)
@@ -375,6 +472,90 @@ def cost(n: int = 100_000, repeats: int = 5) -> None:
                   f"{fit_s * 1000:.0f} ms), median of {repeats}")  # fmt: skip
 
 
+def cost_views(repeats: int = 5) -> None:
+    """The time to save an album of 5 examples (+ 3 👎) and to list it for the first time, without the examples' views
+    (``VIEW_WEIGHT`` 0, as before) and with them (as now), in the same run, on a real library in a temporary data
+    folder: the shapes model (40 drawn shapes) and the benchmark-size random-weight ViT-B/32 (``_inputs/models``,
+    fp32: ``PHOTOSEARCH_IMAGE_BACKEND=onnxruntime``; 12 photos of ``_inputs/corpus/jpeg``, 12 MP JPEGs). With
+    views, "save" decodes the 5 examples and encodes their views in one batch; "first listing" is the listing
+    right after (the views kept), and "first listing under a model" the one after a model switch (the views not
+    made yet: the listing makes them, as ``photosearch album list`` then does). Each through
+    ``photosearch.app.albums`` in this process (a new engine per call, as the CLI has), median of ``repeats``."""
+    import os
+    import shutil
+    import tempfile
+    import time
+
+    from benchmarks._common import INPUTS, require_inputs
+    from photosearch.app import albums as app_albums
+    from photosearch.library.library import Library
+    from photosearch.search import steer
+    from tests.support.library import prepare_library
+
+    os.environ["PHOTOSEARCH_IMAGE_BACKEND"] = "onnxruntime"  # fp32, and no int8 copy made beside the inputs
+    vit = INPUTS / "models" / "vit-b-32-256-random"
+    require_inputs(vit / "manifest.json", INPUTS / "corpus" / "jpeg")
+    chosen = steer.VIEW_WEIGHT
+    for label, model in (
+        ("shapes model (64 px, 64 dims)", MODEL),
+        ("random ViT-B/32 (256 px, 512 dims)", vit),
+    ):
+        tmp = Path(tempfile.mkdtemp(prefix="eval-steer-cost-"))
+        try:
+            photos = tmp / "photos"
+            photos.mkdir()
+            if model == MODEL:
+                for i, c in enumerate(shapes.all_combos()[:40]):
+                    shapes.render(shapes.Spec(*c, bg_seed=i), 128).save(photos / f"s{i:02d}.png")
+                data = prepare_library(tmp / "data", model=model, photos=photos, index=True)
+            else:
+                for src in sorted((INPUTS / "corpus" / "jpeg").glob("*.jpg"))[:12]:
+                    shutil.copy(src, photos / src.name)
+                data = prepare_library(tmp / "data", model=None, photos=None, index=False)
+                (data.models_dir / vit.name).symlink_to(vit)  # as lib10k's models/ does: nothing copied
+                with Library(data, write=True) as lib:
+                    lib.set_active_model(vit.name)
+                data = prepare_library(tmp / "data", model=None, photos=photos, index=True)
+            liked = [str(p) for p in sorted(photos.iterdir())[:5]]
+            disliked = [str(p) for p in sorted(photos.iterdir())[5:8]]
+            times: dict[str, list[float]] = {}
+            for _ in range(repeats):
+                for how, weight in (("before (no views)", 0.0), ("now (views)", chosen)):
+                    steer.VIEW_WEIGHT = weight
+                    # each step in a library opened anew, as each `photosearch album ...` command is (its model
+                    # runtime, and so the image tower when the views are made, loaded in the step)
+                    with Library(data, write=True) as lib:
+                        t0 = time.perf_counter()
+                        app_albums.save_album(
+                            lib, "timed", liked, disliked
+                        )  # it also counts the members once
+                        t_save = time.perf_counter() - t0
+                    with Library(data) as lib:
+                        t0 = time.perf_counter()
+                        app_albums.album_members(lib, "timed")
+                        t_list = time.perf_counter() - t0
+                    with Library(data, write=True) as lib:  # as after a model switch: no views kept yet
+                        with lib.catalog.transaction() as c:
+                            c.execute("DELETE FROM album_example_views")
+                    with Library(data) as lib:
+                        t0 = time.perf_counter()
+                        app_albums.list_albums(lib)
+                        t_switch = time.perf_counter() - t0
+                    with Library(data, write=True) as lib:
+                        app_albums.delete_album(lib, "timed")
+                    for what, dt in (("save", t_save), ("first listing", t_list), ("first listing under a model",
+                                     t_switch)):  # fmt: skip
+                        times.setdefault(f"{what}, {how}", []).append(dt)
+            steer.VIEW_WEIGHT = chosen
+            print(f"  {label}, album of 5 examples in a library of {len(list(photos.iterdir()))} photos:")
+            for key, got in times.items():
+                print(f"    {key}: {np.median(got) * 1000:.0f} ms (median of {len(got)}; "
+                      f"{', '.join(f'{g * 1000:.0f}' for g in got)})")  # fmt: skip
+        finally:
+            steer.VIEW_WEIGHT = chosen
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def diagnose(rt: ModelRuntime, n: int, seed: int) -> None:
     """Why the colour+shape+size albums miss (report seed): what the 5-example album's wrong photos among its
     first 20 are, and whether each attribute is linearly recoverable from the embedding at all — probes trained
@@ -383,14 +564,14 @@ def diagnose(rt: ModelRuntime, n: int, seed: int) -> None:
 
     from photosearch.search.steer import _fit
 
-    X, specs = _library(rt, n, seed)
+    X, specs, V = _library(rt, n, seed)
     background, draws = album_draws(X, specs, seed)
     kinds: Counter[str] = Counter()
     mistaken: Counter[tuple[str, str]] = Counter()
     by_shape: dict[str, list[float]] = {}
     for members, ex, _ in draws["colour + shape + size"]:
         want = specs[members[0]]
-        first = _ranked(train_album(X[ex], background=background).score(X), set(ex))[:20]
+        first = _ranked(fit_album(X, V, background, ex, [], AlbumSetting()).score(X), set(ex))[:20]
         by_shape.setdefault(want.shape, []).append(sum(i in members for i in first) / 20)
         for i in first:
             o = specs[i]

@@ -342,15 +342,16 @@ def cmd_album(args: argparse.Namespace) -> int:
             _emit(args, s.to_json(), lambda: [f"album {s.name!r}: {plural(s.members, 'photo')} now"])
             return 0
         if args.action == "delete":
-            albums.delete_album(lib, args.name)
-            _emit(args, {"deleted": args.name}, lambda: [f"deleted the album {args.name!r}"])
+            gone = albums.delete_album(lib, args.name)
+            _emit(args, {"deleted": gone}, lambda: [f"deleted the album {gone!r}"])
             return 0
         resp = albums.album_members(lib, args.name, args.k)
+    name = albums.album_name(args.name)  # as listed: one line
     if args.action == "export":  # the members' paths, one a line; with --export-to copies of the photos too
-        _emit(args, {"album": args.name, "paths": [r.path for r in resp.results]}, lambda: resp_paths(resp))
+        _emit(args, {"album": name, "paths": [r.path for r in resp.results]}, lambda: resp_paths(resp))
         _export(args, resp_paths(resp), args.no_location)
         return 0
-    _print_results(args, resp, {"album": args.name})
+    _print_results(args, resp, {"album": name})
     return 0
 
 

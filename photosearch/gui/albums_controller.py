@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QPoint, Signal
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMenu, QMessageBox
 
-from photosearch.app.albums import AlbumSummary, album_members, delete_album, list_albums, save_album
+from photosearch.app.albums import (
+    AlbumSummary,
+    album_members,
+    album_name,
+    delete_album,
+    list_albums,
+    save_album,
+)
 from photosearch.app.places import export_photos
 from photosearch.errors import PhotoSearchError
 from photosearch.gui.workers import TaskRunner
@@ -186,6 +193,11 @@ class AlbumsController(QObject):
             return
         name = name or self.ask_name(self.w.query_bar.text.strip())
         if not name:
+            return
+        try:
+            name = album_name(name)  # one line, the app's rule (a pasted line break is a space)
+        except PhotoSearchError as e:
+            self.w.status.say(str(e))
             return
         lib = self.w.lib
         self.w.status.say(f"Saving the album “{name}”…")

@@ -13,7 +13,7 @@ vectors whose neighbours form the candidate pool, and :func:`score` re-scores ca
 The reference photo stands more for *what* is in it than for where or how big: the photo is also seen in
 :data:`N_VIEWS` views — its mirror image, the picture moved by a quarter of its side along each diagonal,
 magnified by 4/3 and shrunk to 3/4 (the border in the preprocessor's mean colour) — made from its preprocessed
-pixels and encoded in one batch (:func:`views`; test-time augmentation, no training, nothing specific to a
+pixels and encoded in one batch (:func:`photosearch.search.views.views`; test-time augmentation, no training, nothing specific to a
 model or a kind of change). For the product, a candidate looks like the reference by its cosine to the photo or,
 if higher, to its best-matching view times :data:`VIEW_DISCOUNT` (:func:`likeness`): a max, not a mean, because
 the thing is *somewhere* in the candidate, and averaging views blurs it. The discount keeps a photo that is the
@@ -57,16 +57,18 @@ balance moved, other words) encode nothing.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
 import numpy as np
-from PIL import Image
 
-from photosearch.errors import UnreadableImage
-
-if TYPE_CHECKING:
-    from photosearch.models.encoders import ImageEncoder
+# the views are made in one place, shared with albums; fusion's names for them stay
+from photosearch.search.views import N_VIEWS as N_VIEWS
+from photosearch.search.views import VIEW_SHIFT as VIEW_SHIFT
+from photosearch.search.views import VIEW_ZOOM_IN as VIEW_ZOOM_IN
+from photosearch.search.views import VIEW_ZOOM_OUT as VIEW_ZOOM_OUT
+from photosearch.search.views import mirrored as mirrored
+from photosearch.search.views import moved as moved
+from photosearch.search.views import view_tensors as view_tensors
+from photosearch.search.views import views as views
+from photosearch.search.views import zoomed as zoomed
 
 FUSIONS = ("product", "slerp", "sum")
 DEFAULT_FUSION = "product"
@@ -74,14 +76,9 @@ DEFAULT_WEIGHT = 0.5
 FLOOR = 1e-3
 #: The weight of the mirror image's vector in a composed query's reference (see above).
 MIRROR_WEIGHT = 0.5
-#: The reference's views (:func:`view_tensors`): moved by this fraction of the side along each diagonal,
-#: magnified by VIEW_ZOOM_IN, shrunk to VIEW_ZOOM_OUT; a view's cosine counts at VIEW_DISCOUNT (:func:`likeness`).
-VIEW_SHIFT = 0.25
-VIEW_ZOOM_IN = 4 / 3
-VIEW_ZOOM_OUT = 0.75
+#: A view's cosine counts at VIEW_DISCOUNT (:func:`likeness`); the views themselves are
+#: :func:`photosearch.search.views.view_tensors` (moves by VIEW_SHIFT, zooms VIEW_ZOOM_IN / VIEW_ZOOM_OUT).
 VIEW_DISCOUNT = 0.89
-#: How many views a composed query encodes (one batch through the image tower): the mirror, 4 moves, 2 zooms.
-N_VIEWS = 7
 
 
 def normalize(x: np.ndarray) -> np.ndarray:
@@ -173,69 +170,6 @@ def likeness(v: np.ndarray, views: np.ndarray | None, candidates: np.ndarray) ->
     if views is None or len(views) == 0:
         return own
     return np.maximum(own, VIEW_DISCOUNT * (candidates @ normalize(views).T).max(axis=1))
-
-
-def mirrored(encoder: ImageEncoder, image: str | Path | Image.Image) -> np.ndarray | None:
-    """The embedding of ``image`` mirrored left to right (its preprocessed tensor flipped: one encoder call), or
-    None when the file cannot be read."""
-    pre = encoder.preprocessor
-    try:
-        t = pre.to_tensor(image.convert("RGB")) if isinstance(image, Image.Image) else pre.fast(image)
-    except (UnreadableImage, OSError):
-        return None
-    return encoder.encode_tensors(np.ascontiguousarray(t[None, :, :, ::-1]))[0]
-
-
-def moved(t: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    """``t`` (C, S, S) moved by (dx, dy) pixels; what comes in is 0, the preprocessor's mean colour."""
-    out = np.zeros_like(t)
-    s = t.shape[-1]
-    src_x, dst_x = (slice(0, s - dx), slice(dx, s)) if dx >= 0 else (slice(-dx, s), slice(0, s + dx))
-    src_y, dst_y = (slice(0, s - dy), slice(dy, s)) if dy >= 0 else (slice(-dy, s), slice(0, s + dy))
-    out[:, dst_y, dst_x] = t[:, src_y, src_x]
-    return out
-
-
-def _resize(t: np.ndarray, n: int) -> np.ndarray:
-    return np.stack(
-        [np.asarray(Image.fromarray(c, mode="F").resize((n, n), Image.Resampling.BILINEAR)) for c in t]
-    )
-
-
-def zoomed(t: np.ndarray, factor: float) -> np.ndarray:
-    """``t`` magnified about its centre (``factor`` > 1: the middle crop enlarged) or shrunk into the middle
-    (``factor`` < 1, the border filled with 0, the preprocessor's mean colour)."""
-    s = t.shape[-1]
-    n = max(1, min(s, int(round(s / factor if factor >= 1 else s * factor))))
-    o = (s - n) // 2
-    if factor >= 1:
-        return _resize(t[:, o : o + n, o : o + n], s)
-    out = np.zeros_like(t)
-    out[:, o : o + n, o : o + n] = _resize(t, n)
-    return out
-
-
-def view_tensors(t: np.ndarray) -> np.ndarray:
-    """The views of one preprocessed image (C, S, S): its mirror image first, then the image moved by
-    :data:`VIEW_SHIFT` of its side along each diagonal, magnified by :data:`VIEW_ZOOM_IN` and shrunk to
-    :data:`VIEW_ZOOM_OUT` — (:data:`N_VIEWS`, C, S, S)."""
-    t = np.asarray(t, dtype=np.float32)
-    d = int(round(VIEW_SHIFT * t.shape[-1]))
-    out = [t[:, :, ::-1]]
-    out += [moved(t, sx * d, sy * d) for sx, sy in ((1, 1), (-1, 1), (1, -1), (-1, -1))]
-    out += [zoomed(t, VIEW_ZOOM_IN), zoomed(t, VIEW_ZOOM_OUT)]
-    return np.ascontiguousarray(np.stack(out))
-
-
-def views(encoder: ImageEncoder, image: str | Path | Image.Image) -> np.ndarray | None:
-    """The embeddings of ``image``'s views (:func:`view_tensors`: one decode, one batch through the image
-    tower), or None when the file cannot be read."""
-    pre = encoder.preprocessor
-    try:
-        t = pre.to_tensor(image.convert("RGB")) if isinstance(image, Image.Image) else pre.fast(image)
-    except (UnreadableImage, OSError):
-        return None
-    return encoder.encode_tensors(view_tensors(t).astype(pre.dtype, copy=False))
 
 
 def with_mirror(v: np.ndarray, mirror: np.ndarray | None) -> np.ndarray:

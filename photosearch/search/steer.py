@@ -12,7 +12,8 @@ scores for given photos. Nothing here touches disk or the network.
 - **An album** is an L2-regularised logistic regression: the liked examples against the disliked ones and a
   sample of the library (weighted down, as most of a library is simply "not this"; a disliked photo weighs as
   much as one photo of that sample, :data:`DISLIKED_WEIGHT`), fitted on features in which the directions where the
-  liked examples differ from each other count less (:data:`SCATTER_SHRINK`). A photo is a member when
+  liked examples differ from each other count less (:data:`SCATTER_SHRINK`); each liked example counts with its
+  views too — its mirror image, made from its own pixels (:data:`VIEW_WEIGHT`). A photo is a member when
   its probability reaches ``threshold``: each example in turn is left out of training and scored against the
   library sample; the line sits at the lowest share of the sample that a left-out example outranks.
 """
@@ -23,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from photosearch.search import views
 
 ALPHA, BETA, GAMMA = (
     1.0,
@@ -46,6 +49,25 @@ BACKGROUND_WEIGHT = 0.3
 #: recall@20 on colour+shape / colour+shape+size sets: off 0.832 / 0.728; 0.04 0.856 / 0.752; 0.08 0.858 / 0.752;
 #: 0.16 0.859 / 0.753 (flat in between: the share matters little once the examples' own spread is discounted).
 SCATTER_SHRINK = 0.08
+
+#: A liked example counts in an album's fit with its views (:mod:`photosearch.search.views`), each weighing
+#: VIEW_WEIGHT (the example itself 1; one per view of ALBUM_VIEWS, or one for all; 0 turns them off): the views
+#: say "this subject, wherever it sits in the frame". Which views, their weight and whether the 👎 count with theirs
+#: (DISLIKED_VIEWS, at ``disliked_weight × view_weight``) were chosen on the calibration libraries of
+#: ``benchmarks/eval_steer.py --calibrate --sweep views|views2|dislikes`` (seeds 0, 2, 3, 4): the highest recall@20
+#: of the colour+shape+size albums from 5 👍 among the settings where no other album figure of those libraries
+#: (colour+shape from 5 and 10 👍, ≥ best single example in every set, + the first page's 👎, + at most 3) falls below
+#: its value without views. Recall@20 from 5 👍, colour+shape / colour+shape+size: none 0.882 / 0.761; the mirror
+#: at 0.4 / 1 / 2 0.884 / 0.827, 0.887 / 0.835, 0.890 / 0.841; the 4 moves at 1 0.884 / 0.833; mirror + moves at
+#: 1 / 2 0.884 / 0.852, 0.884 / 0.854; zooms at 0.1–1 0.713–0.734 on the narrow sets (they change apparent size,
+#: which those albums are about); all 7 at 1 0.880 / 0.813. The moves help the narrow albums more, but every
+#: setting with them put the colour+shape albums from 10 👍 below their 0.900 (0.894–0.897), most also an album
+#: below its best single example in 1 % of sets; the mirror at 2 or more also did (0.899). The mirror at 1 kept
+#: every figure: 10 👍 0.900 / 0.846, + 👎 on the first page 0.951 / 0.917, at most 3 👎 0.921 / 0.873; with the 👎
+#: counting with their mirror images too 0.960 / 0.922 and 0.923 / 0.877 (the 5-👍 figures do not change), kept.
+VIEW_WEIGHT: float | tuple[float, ...] = 1.0
+ALBUM_VIEWS: tuple[int, ...] = views.MIRROR
+DISLIKED_VIEWS = True
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -154,24 +176,43 @@ def train_album(
     scale: float = 20.0,
     disliked_weight: float = DISLIKED_WEIGHT,
     scatter_shrink: float = SCATTER_SHRINK,
+    liked_views: np.ndarray | Sequence[np.ndarray | None] | None = None,
+    disliked_views: np.ndarray | Sequence[np.ndarray | None] | None = None,
+    view_weight: float | Sequence[float] = VIEW_WEIGHT,
 ) -> AlbumModel:
     """Fit the album's classifier. ``background``: a random sample of the library (it may hold members too:
     its low weight lets a few of them through); ``scale`` stretches cosines into logits; ``scatter_shrink``: see
     :data:`SCATTER_SHRINK` (the fit runs on the examples' scatter-discounted features, and the model's weights
-    are mapped back, so an album still scores a photo as ``x @ w + b``)."""
+    are mapped back, so an album still scores a photo as ``x @ w + b``). ``liked_views`` / ``disliked_views``:
+    each example's views' vectors (unit rows; :mod:`photosearch.search.views`), which count as more positives /
+    negatives at ``view_weight`` times their example's weight (:data:`VIEW_WEIGHT`); an example without views
+    (None) counts alone. The examples' scatter and the leave-one-out line use the examples themselves (an
+    example left out takes its views with it)."""
     pos = np.asarray(liked, dtype=np.float32).reshape(-1, liked.shape[-1])
     if len(pos) == 0:
         raise ValueError("an album needs at least one liked photo")
-    parts = [pos]
-    labels = [np.ones(len(pos))]
-    weights = [np.full(len(pos), 1.0)]
-    for extra, wgt in ((disliked, disliked_weight), (background, background_weight)):
-        if extra is not None and len(extra):
-            arr = np.asarray(extra, dtype=np.float32).reshape(-1, pos.shape[1])
+    d = pos.shape[1]
+    # each liked example, then its views (rows owned by example i: owner == i), then the 👎 and their views,
+    # then the library sample
+    vw = np.atleast_1d(np.asarray(view_weight, dtype=np.float64))  # one for every view, or one per view
+    pv = _view_rows(liked_views, len(pos), d) if vw.max() > 0 else []
+    owner = np.concatenate([np.arange(len(pos)), *[np.full(len(v), i) for i, v in enumerate(pv)]])
+    parts = [pos, *pv]
+    labels = [np.ones(len(owner))]
+    weights = [np.full(len(pos), 1.0), *[_per_view(vw, len(v)) for v in pv]]
+    negatives = []
+    if disliked is not None and len(disliked):
+        neg = np.asarray(disliked, dtype=np.float32).reshape(-1, d)
+        nv = _view_rows(disliked_views, len(neg), d) if vw.max() > 0 else []
+        negatives += [(neg, disliked_weight), *[(v, disliked_weight * _per_view(vw, len(v))) for v in nv]]
+    if background is not None and len(background):
+        negatives.append((np.asarray(background, dtype=np.float32).reshape(-1, d), background_weight))
+    for arr, wgt in negatives:
+        if len(arr):
             parts.append(arr)
             labels.append(np.zeros(len(arr)))
-            weights.append(np.full(len(arr), wgt))
-    if len(parts) == 1:  # nothing to tell it from: a ball around the examples' mean
+            weights.append(np.broadcast_to(np.asarray(wgt, dtype=np.float64), (len(arr),)))
+    if len(labels) == 1:  # nothing to tell it from: a ball around the examples' mean
         centre = several(pos)
         cut = float(np.min(pos @ centre)) - 0.05
         return AlbumModel(centre * scale, -cut * scale)
@@ -189,22 +230,40 @@ def train_album(
     model = AlbumModel((t @ w * scale).astype(np.float32), b)
     if len(pos) < 3:
         return model
-    # where a member the classifier has not seen lands: leave each example out in turn and see how much of the
-    # library sample it outranks; the line is drawn at the lowest such share of the full model's sample scores
-    # (the left-out example has no say in the scatter either)
+    # where a member the classifier has not seen lands: leave each example (and its views) out in turn and see
+    # how much of the library sample it outranks; the line is drawn at the lowest such share of the full model's
+    # sample scores (the left-out example has no say in the scatter either)
     if background is None or not len(background):
         return model
-    bg = np.concatenate(parts[1:])
+    bg = raw[len(owner) :]
     shares = []
     for i in range(len(pos)):
         keep = np.ones(len(y), dtype=bool)
-        keep[i] = False
-        ti = _scatter_transform(pos[keep[: len(pos)]], var)
+        keep[: len(owner)] = owner != i
+        ti = _scatter_transform(np.delete(pos, i, axis=0), var)
         wi, bi = _fit(raw[keep] @ ti * scale, y[keep], sw[keep] / sw[keep].sum(), l2, steps)
         wi = ti @ wi * scale
         shares.append(float(np.mean(bg @ wi + bi < pos[i] @ wi + bi)))
     line = float(np.quantile(bg @ model.w + b, max(0.0, min(shares) - 0.02)))
     return AlbumModel(model.w, model.b, threshold=float(1.0 / (1.0 + np.exp(-line))))
+
+
+def _per_view(vw: np.ndarray, n: int) -> np.ndarray:
+    """The weights of an example's ``n`` view rows: ``vw`` is one weight for all, or one per view."""
+    return np.full(n, float(vw[0])) if len(vw) == 1 else vw[:n].astype(np.float64)
+
+
+def _view_rows(views: np.ndarray | Sequence[np.ndarray | None] | None, n: int, d: int) -> list[np.ndarray]:
+    """Each of ``n`` examples' view vectors as rows (n lists; an example without views has none): ``views`` is
+    (n, V, d), or a sequence of n arrays (V_i, d) / None."""
+    if views is None:
+        return []
+    rows = [
+        np.zeros((0, d), np.float32) if v is None else np.asarray(v, np.float32).reshape(-1, d) for v in views
+    ]
+    if len(rows) != n:
+        raise ValueError(f"views for {len(rows)} examples, but {n} examples")
+    return rows
 
 
 def _mean_variance(vecs: np.ndarray) -> float:

@@ -14,7 +14,7 @@ import numpy as np
 
 from photosearch.errors import CatalogError
 
-VERSION = 6
+VERSION = 7
 
 FOLDER_STATES = ("online", "offline", "paused")
 FILE_STATUSES = ("pending", "indexed", "error")
@@ -176,6 +176,22 @@ CREATE TRIGGER IF NOT EXISTS file_names_folder AFTER UPDATE OF path ON folders B
 END
 """
 
+# Version 7: an album example's views' vectors (``photosearch.store.catalog_albums``; the photo mirrored, moved,
+# zoomed: ``photosearch.search.views``), a cache keyed by (content hash, model id) so that listing an album never
+# decodes or encodes its examples again; kinds: which views (their numbers, "0,1,2"); views NULL: the photo could
+# not be read when they were made (no views).
+_SCHEMA_V7_EXAMPLE_VIEWS = """
+CREATE TABLE IF NOT EXISTS album_example_views (
+    content_hash TEXT NOT NULL,
+    model_id     TEXT NOT NULL,
+    kinds        TEXT NOT NULL,
+    n_views      INTEGER NOT NULL,
+    views        BLOB,
+    made_at      REAL NOT NULL,
+    PRIMARY KEY (content_hash, model_id)
+)
+"""
+
 # Stepwise migrations: MIGRATIONS[n] takes a catalog from version n to n + 1.
 MIGRATIONS: dict[int, str] = {
     0: _SCHEMA_V1,
@@ -184,6 +200,7 @@ MIGRATIONS: dict[int, str] = {
     3: _SCHEMA_V4_MEAN_RGB,
     4: _SCHEMA_V5_ALBUMS,
     5: _SCHEMA_V6_FILE_NAMES,
+    6: _SCHEMA_V7_EXAMPLE_VIEWS,
 }
 
 

@@ -121,3 +121,29 @@ def test_save_as_album_needs_a_liked_photo(qtbot: Any, make_window: Any, album_l
     w.albums.save_from_feedback()
     assert "👍" in w.status.text()
     assert not w.albums.tasks.busy
+
+
+def test_an_album_name_typed_with_a_line_break_shows_on_one_line(
+    qtbot: Any, make_window: Any, album_library: Any
+) -> None:
+    """A name pasted with a line break (or a tab, or another control character) is saved and listed on one line
+    in the side bar — the application layer's rule, the same as the command line's."""
+    paths, _photos, specs = album_library
+    w = make_window(paths)
+    wait_results(qtbot, w)
+    _answered_after(qtbot, w, lambda: w.query_bar.set_text("a red circle"))
+    reds = [p for p in _paths(w) if (specs[p].shape, specs[p].colour) == ("circle", "red")]
+    _answered_after(qtbot, w, lambda: w.steer.mark(Verdict.LIKE, reds[:3]))
+    w.albums.ask_name = lambda _s: "red\ncircles\t\x1b 2024 "
+    with qtbot.waitSignal(w.albums.listed, timeout=20000, check_params_cb=lambda a: len(a) == 1):
+        qtbot.mouseClick(w.sidebar.save_album_button, Qt.MouseButton.LeftButton)
+    assert w.sidebar.album_names() == ["red circles 2024"]
+    item = w.sidebar.albums.topLevelItem(0)
+    assert item.text(0) == "red circles 2024" and "\n" not in item.toolTip(0)
+    assert "red circles 2024" in w.status.text() and "\n" not in w.status.text()
+    # nothing but control characters: said in plain words, nothing saved
+    qtbot.waitUntil(lambda: not w.albums.tasks.busy, timeout=20000)
+    w.albums.ask_name = lambda _s: "\x07\x1b"
+    w.albums.save_from_feedback()
+    assert "needs a name" in w.status.text() and not w.albums.tasks.busy
+    assert w.sidebar.album_names() == ["red circles 2024"]

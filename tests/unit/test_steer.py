@@ -129,3 +129,43 @@ def test_an_examples_nearest_photos_fed_in_chunks() -> None:
         order = [int(i) for i in np.argsort(-(x @ x[e])) if i != e]
         want.update(int(ids[i]) for i in order[:3])
     assert near.ids() == want
+
+
+def test_an_albums_examples_seen_in_views_find_their_kind_wherever_it_sits() -> None:
+    """5 👍 all in one corner of the frame, with their views (the same photos moved): the album learns the kind,
+    not the corner, and finds the kind's photos elsewhere in the frame better than from the examples alone. With
+    the views' weight at 0, or no views, the fit is the same as before."""
+    rng = np.random.default_rng(8)
+    dim, kinds, places = 64, 12, 5
+    kind_dirs = _norm(rng.normal(size=(kinds, dim)))
+    place_dirs = _norm(rng.normal(size=(places, dim)))
+
+    def photo(kind: int, place: int, noise: np.ndarray) -> np.ndarray:
+        return _norm(0.8 * kind_dirs[kind] + 0.8 * place_dirs[place] + noise)
+
+    lib_kind = rng.integers(0, kinds, 1200)
+    lib_place = rng.integers(0, places, 1200)
+    x = np.stack([photo(k, p, 0.1 * rng.normal(size=dim)) for k, p in zip(lib_kind, lib_place, strict=True)])
+    ex = [int(i) for i in np.flatnonzero((lib_kind == 0) & (lib_place == 0))[:5]]
+    noise = [_norm(x[i] - 0.8 * kind_dirs[0] - 0.8 * place_dirs[0]) * 0.1 for i in ex]
+    views = np.stack([[photo(0, p, n) for p in range(1, places)] for n in noise])  # (5, 4, dim)
+    bg = x[rng.choice(1200, 300, replace=False)]
+    wanted = set(np.flatnonzero(lib_kind == 0).tolist()) - set(ex)
+
+    def recall(album: object) -> float:
+        top = [i for i in np.argsort(-album.score(x)) if i not in ex][: len(wanted)]  # type: ignore[attr-defined]
+        return len(wanted & set(top)) / len(wanted)
+
+    alone = train_album(x[ex], background=bg)
+    seen = train_album(x[ex], background=bg, liked_views=views, view_weight=1.0)
+    assert recall(seen) > recall(alone) + 0.1
+    off = train_album(x[ex], background=bg, liked_views=views, view_weight=0.0)
+    np.testing.assert_allclose(off.w, alone.w, rtol=1e-5, atol=1e-6)
+    assert off.threshold == pytest.approx(alone.threshold)
+    # an example whose photo could not be read has no views and counts alone
+    some = train_album(
+        x[ex], background=bg, liked_views=[views[0], None, None, views[3], None], view_weight=1.0
+    )
+    assert recall(alone) <= recall(some) <= recall(seen) + 0.05
+    with pytest.raises(ValueError):
+        train_album(x[ex], background=bg, liked_views=views[:3], view_weight=1.0)
