@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -43,6 +44,8 @@ MAKING_MESSAGE = "making a faster int8 image encoder for this computer from your
 #: for ViT-B/32 the whole first ``index`` peaked at 789 MB RSS while making it (2.1-2.3 GB before); with less
 #: memory free than this it is not made (the library stays fp32)
 MAKE_INT8_MIN_AVAILABLE = 3 * 1024**3 // 2
+#: said when making it failed (it writes a copy of the model beside it: a full disk, a file-size limit)
+NOT_MADE = "the faster int8 image encoder could not be made"
 
 
 def memory_available(meminfo: str = "/proc/meminfo") -> int | None:
@@ -133,7 +136,37 @@ def _first_index(
     if control.cancelled:
         return None
     yield Progress("embedding", 0, total, message=MAKING_MESSAGE)
-    rec = make_int8(
-        rt.package, tensors, len(crops), fp32, queries, made_on=f"{facts.cpu_model} ({facts.isa})"
-    )
+    folder = rt.package.root
+    before = {p.name for p in folder.iterdir()}
+    try:
+        rec = make_int8(
+            rt.package, tensors, len(crops), fp32, queries, made_on=f"{facts.cpu_model} ({facts.isa})"
+        )
+    except Exception as e:  # ONNX tools report a short write as a parse error, not as OSError
+        for p in folder.iterdir():  # what the attempt left half-made beside the model (ONNX Runtime's
+            if p.name not in before and p.is_file():  # shape-inferred copy is written next to its source)
+                p.unlink(missing_ok=True)
+        why = _why_not_made(folder, e)
+        log.warning("%s (%s): %s", NOT_MADE, why, e)
+        yield Progress("embedding", 0, total, message=f"{NOT_MADE} ({why}); this library is indexed in fp32")
+        return FP32
     return INT8 if rec.accepted else FP32
+
+
+def _why_not_made(folder: Path, e: Exception) -> str:
+    """Plain words for a failure to write the int8 tower into the model's folder."""
+    import errno
+    import resource
+    import shutil
+
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk holding {folder} is full"
+    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if soft != resource.RLIM_INFINITY:
+        return f"a file-size limit is set ({soft / 1e6:.1f} MB, 'ulimit -f')"
+    try:
+        if shutil.disk_usage(folder).free < 256 * 1024 * 1024:
+            return f"the disk holding {folder} is nearly full"
+    except OSError:
+        pass
+    return "it could not be written or checked"
