@@ -230,9 +230,7 @@ def _open_guarded(path: str) -> tuple[Image.Image, BinaryIO]:
     f = open(path, "rb")  # the caller closes it after decoding
     try:
         guard = _HeaderGuard(f)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            img = Image.open(guard, formats=photo_formats())  # type: ignore[arg-type]
+        img = Image.open(guard, formats=photo_formats())  # type: ignore[arg-type]
         guard.armed = False
         return img, f
     except BaseException:
@@ -248,6 +246,15 @@ class _RelayDecoderLog(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         log.info("%s: %s", record.name, record.getMessage())
 
+
+# Pillow's (and pillow-heif's) warnings are about one photo (a corrupt EXIF block, a tag past the end of the
+# file, a palette with transparency): its skip reason, or nothing when its pixels are fine, is what the person
+# needs, never Pillow's file and line among a command's output. One process-wide filter, set once here (the
+# EXIF read by the metadata pass is covered too): ``warnings.catch_warnings()`` around each decode swapped
+# the process's filter list from several decode threads at once, let warnings through, and could leave
+# every warning of the process ignored.
+warnings.filterwarnings("ignore", module=r"(PIL|pillow_heif)(\.|$)")
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 _pil_log = logging.getLogger("PIL")
 if not any(isinstance(h, _RelayDecoderLog) for h in _pil_log.handlers):
@@ -409,9 +416,7 @@ def _decode(
             short = min(w, h)
             if short > thumb_short_side:
                 req = (-(-w * thumb_short_side // short), -(-h * thumb_short_side // short))
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    got = img.draft("RGB", req)
+                got = img.draft("RGB", req)
                 reduced = got is not None and img.size != (w, h)
         dw, dh = img.size  # what will be decoded (after a JPEG draft or a HEIC thumbnail)
         # formats decoded at full size (PNG, TIFF, WebP, GIF, BMP, a HEIC without thumbnail): shrunk by an
@@ -429,9 +434,7 @@ def _decode(
                 f"too large to decode within the memory limit ({w}×{h} {_describe_mode(img.mode)} needs about "
                 f"{need / 2**20:,.0f} MB; the limit per photo is {budget / 2**20:,.0f} MB)",
             )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            img.load()
+        img.load()
         if shrink >= 2:  # formats without reduced decoding: shrink before the (costlier) RGB conversion
             small = (-(-dw // shrink), -(-dh // shrink))
             img = img.reduce(shrink) if img.mode in _REDUCE_MODES else img.resize(small, Image.Resampling.BOX)
