@@ -26,6 +26,7 @@ from photosearch.errors import PhotoSearchError, UnreadableImage
 from photosearch.library.fingerprint import phash
 from photosearch.library.imaging import Decoded
 from photosearch.library.library import Library, data_dir_error
+from photosearch.library.reasons import system_refused
 from photosearch.library.scan import ScanReport, reconcile_folder
 from photosearch.library.thumbs import ThumbnailCache
 from photosearch.models.preprocess import Preprocessor
@@ -91,10 +92,12 @@ def prepare(file: FileRow, pre: Preprocessor, thumbs: ThumbnailCache | None) -> 
     except UnreadableImage as e:
         return Prepared(file, None, None, e.reason)
     except OSError as e:
-        return Prepared(file, None, None, f"cannot read: {e.strerror or e}")
-    except Exception as e:  # one bad file never stops the run
+        return Prepared(file, None, None, system_refused(e))
+    except Exception:  # one bad file never stops the run
         log.exception("unexpected error preparing %s", file.path)
-        return Prepared(file, None, None, f"unexpected error: {type(e).__name__}: {e}")
+        return Prepared(
+            file, None, None, "could not be read (an unexpected problem; the log has the details)"
+        )
 
 
 class Indexer:

@@ -20,6 +20,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from photosearch.config import setting
 from photosearch.errors import UnreadableImage
 from photosearch.library.exif import exif_info, orient
+from photosearch.library.reasons import system_refused
 
 log = logging.getLogger(__name__)
 
@@ -270,6 +271,37 @@ def _suffix(name: str) -> str:
     return os.path.splitext(name.rstrip(" "))[1].lower()
 
 
+#: the names a person knows the formats by (Pillow's format names, and file name endings)
+_FORMAT_LABELS = {
+    "JPEG": "JPEG",
+    "MPO": "JPEG",
+    "PNG": "PNG",
+    "WEBP": "WebP",
+    "HEIF": "HEIC/HEIF",
+    "AVIF": "AVIF",
+}
+_FORMAT_LABELS.update({"TIFF": "TIFF", "GIF": "GIF", "BMP": "BMP"})
+_SUFFIX_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".png": "PNG", ".webp": "WEBP"}
+_SUFFIX_FORMATS.update({".heic": "HEIF", ".heif": "HEIF", ".avif": "AVIF", ".tif": "TIFF", ".tiff": "TIFF"})
+_SUFFIX_FORMATS.update({".gif": "GIF", ".bmp": "BMP"})
+#: what decoders say when the data stops early (Pillow, libheif, libavif, libwebp)
+_CUT_SHORT = ("truncated", "unexpected end", "end of file", "outside of file bounds", "premature end")
+
+
+def _damaged(path: str, e: BaseException, fmt: str | None) -> UnreadableImage:
+    """The reason for a photo whose data a decoder refused, in plain words: the decoder's own message (its
+    library's words, a class name, a file position) goes to the log (``photosearch -v``), not to the list of
+    skipped files."""
+    msg = (str(e) or type(e).__name__).strip()
+    log.info("%s: the %s decoder refused it: %s: %s", path, fmt or "image", type(e).__name__, msg)
+    if isinstance(e, EOFError) or any(sign in msg.lower() for sign in _CUT_SHORT):
+        return UnreadableImage(path, "file is truncated or incomplete")
+    label = _FORMAT_LABELS.get(fmt or _SUFFIX_FORMATS.get(_suffix(path), ""), "")
+    return UnreadableImage(
+        path, f"damaged or incomplete {label + ' ' if label else ''}image (its pixels cannot be decoded)"
+    )
+
+
 def is_image_name(name: str) -> bool:
     return _suffix(name) in IMAGE_SUFFIXES
 
@@ -364,11 +396,11 @@ def open_image(
     except Image.DecompressionBombError as e:
         raise UnreadableImage(path, "image too large to decode safely (declared size over the limit)") from e
     except OSError as e:
-        if "truncated" in str(e).lower():
-            raise UnreadableImage(path, "file is truncated or incomplete") from e
-        raise UnreadableImage(path, f"cannot open: {e.strerror or e}") from e
+        if e.errno is not None and e.strerror:  # the system refused the file (not a decoder its data)
+            raise UnreadableImage(path, system_refused(e)) from e
+        raise _damaged(path, e, None) from e
     except Exception as e:  # any decoder failure is a reason, not a crash
-        raise UnreadableImage(path, f"cannot open: {type(e).__name__}: {e}") from e
+        raise _damaged(path, e, None) from e
     try:
         return _decode(img, path, draft_short_side, max_pixels, thumb_short_side)
     finally:
@@ -453,13 +485,12 @@ def _decode(
         raise UnreadableImage(path, "image too large to decode safely") from e
     except MemoryError as e:
         raise UnreadableImage(path, "not enough memory to decode") from e
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError) as e:
-        msg = str(e) or type(e).__name__
-        if "truncated" in msg.lower() or isinstance(e, EOFError):
-            raise UnreadableImage(path, "file is truncated or incomplete") from e
-        raise UnreadableImage(path, f"corrupt image data ({msg})") from e
-    except Exception as e:
-        raise UnreadableImage(path, f"decoder error: {type(e).__name__}: {e}") from e
+    except OSError as e:
+        if e.errno is not None and e.strerror:  # reading the file failed (a disk error), not its data
+            raise UnreadableImage(path, system_refused(e)) from e
+        raise _damaged(path, e, img.format) from e
+    except Exception as e:  # any decoder failure is a reason, not a crash
+        raise _damaged(path, e, img.format) from e
 
 
 _REDUCE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "I", "F", "YCbCr"})

@@ -24,6 +24,7 @@ from photosearch.library.folders import (
     system_reason,
 )
 from photosearch.library.imaging import format_of, is_image_name
+from photosearch.library.reasons import system_refused
 from photosearch.paths import path_inside
 from photosearch.store.catalog import Catalog, FileRow, FolderRow
 
@@ -138,7 +139,7 @@ def walk(
                 yield DiskEntry(os.path.normpath(entry.path), st.st_size, st.st_mtime_ns)
             except OSError as e:
                 if on_error:
-                    on_error(entry.path, f"cannot read file information: {e.strerror or e}")
+                    on_error(entry.path, system_refused(e))
 
 
 UNDECODABLE_NAME = "the name is not valid text (UTF-8); rename it to index it"
@@ -291,15 +292,7 @@ def register_file(
     try:
         digest = content_hash(e.path, e.size)
     except OSError as err:
-        reason = (
-            "permission denied"
-            if isinstance(err, PermissionError)
-            else (
-                "file disappeared before it could be read"
-                if isinstance(err, FileNotFoundError)
-                else f"cannot read: {err.strerror or err}"
-            )
-        )
+        reason = system_refused(err)
         catalog.upsert_file(
             folder_id,
             e.path,
