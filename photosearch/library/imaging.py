@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -19,6 +18,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 
 from photosearch.config import setting
 from photosearch.errors import UnreadableImage
+from photosearch.library.decoder_noise import quiet_libtiff
 from photosearch.library.exif import exif_info, orient
 from photosearch.library.reasons import system_refused
 
@@ -239,30 +239,6 @@ def _open_guarded(path: str) -> tuple[Image.Image, BinaryIO]:
         raise
 
 
-class _RelayDecoderLog(logging.Handler):
-    """Pillow's own log lines (e.g. ``PIL.TiffImagePlugin`` errors about a broken file) are about one
-    photo, whose skip reason already says what is wrong: they go to our log at INFO (the GUI's log file;
-    ``photosearch -v``), not to the terminal among the command's output."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        log.info("%s: %s", record.name, record.getMessage())
-
-
-# Pillow's (and pillow-heif's) warnings are about one photo (a corrupt EXIF block, a tag past the end of the
-# file, a palette with transparency): its skip reason, or nothing when its pixels are fine, is what the person
-# needs, never Pillow's file and line among a command's output. One process-wide filter, set once here (the
-# EXIF read by the metadata pass is covered too): ``warnings.catch_warnings()`` around each decode swapped
-# the process's filter list from several decode threads at once, let warnings through, and could leave
-# every warning of the process ignored.
-warnings.filterwarnings("ignore", module=r"(PIL|pillow_heif)(\.|$)")
-warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
-
-_pil_log = logging.getLogger("PIL")
-if not any(isinstance(h, _RelayDecoderLog) for h in _pil_log.handlers):
-    _pil_log.addHandler(_RelayDecoderLog())
-    _pil_log.propagate = False
-
-
 _FORMAT_NAMES = "JPEG, PNG, WebP, HEIC/HEIF, AVIF, TIFF, GIF and BMP"
 
 
@@ -422,6 +398,8 @@ def _decode(
     max_pixels: int,
     thumb_short_side: int | None = None,
 ) -> Decoded:
+    if img.format == "TIFF":
+        quiet_libtiff()
     try:
         w, h = img.size
         if w <= 0 or h <= 0:

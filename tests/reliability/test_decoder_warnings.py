@@ -59,3 +59,32 @@ def test_decoding_leaves_the_process_warning_filters_alone(tmp_path: Path) -> No
         for _ in range(5):
             assert all(s == (96, 64) for s in pool.map(decode, bad * 2))
     assert warnings.filters == before
+
+
+def test_libtiff_messages_stay_out_of_the_terminal(tmp_path: Path, data_dir: Path, tiny_model: Path) -> None:
+    """libtiff prints its own errors on the process's stderr ("ZIPDecode: Decoding error at scanline 68,
+    incorrect data check."): Pillow raises its error too, and the skipped-files list has the reason."""
+    import io
+
+    from PIL import Image
+
+    install_model(data_dir, tiny_model)
+    photos = tmp_path / "photos"
+    make_photos(photos, 4)
+    rng = np.random.default_rng(5)
+    buf = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)).save(
+        buf, "TIFF", compression="tiff_deflate"
+    )
+    data = buf.getvalue()
+    for k in range(6):  # deflate data damaged after the header: libtiff's ZIP decoder complains
+        b = bytearray(data)
+        r = np.random.default_rng(k)
+        for _ in range(8):
+            b[int(r.integers(len(b) // 4, len(b) * 3 // 4))] ^= 0xFF
+        (photos / f"damaged_{k}.tif").write_bytes(bytes(b))
+    r = run_cli(data_dir, "index", "-q", "--add", str(photos))
+    assert r.returncode == 0, r.stderr
+    assert "Decoding error" not in r.stderr and "ZIPDecode" not in r.stderr, r.stderr
+    status = json.loads(run_cli(data_dir, "status", "--json").stdout)
+    assert status["counts"]["indexed"] == 4 + 6 - len(status["skipped"]) and status["skipped"]
