@@ -60,6 +60,21 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n < 10_000_000 else f"{n / 1e6:,.0f} MB"
 
 
+def file_too_big(folder: Path, what: str) -> DiskFull | None:
+    """A write refused with EFBIG, or a short write where a file-size limit is set and the disk has room:
+    the limit, in words; None when no limit is set."""
+    limit = _file_size_limit()
+    if limit is None:
+        return None
+    free = _free_bytes(folder)
+    if free is not None and free < NEARLY_FULL:
+        return None  # the disk is full: its own words
+    return DiskFull(
+        f"{what} could not grow: a file-size limit is set ({_mb(limit)}, 'ulimit -f' or the service's "
+        f"limits). Raise or remove the limit, then run the command again; {KEPT}"
+    )
+
+
 def cannot_grow(catalog: Path, e: sqlite3.DatabaseError) -> PhotoSearchError | None:
     """The error to show for SQLite's "disk I/O error" on a write to ``catalog``; None for other errors."""
     if not is_write_failure(e):
