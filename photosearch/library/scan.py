@@ -92,9 +92,13 @@ def walk(
                 continue
             seen_dirs.add(key)
             entries = list(os.scandir(d))
+        except FileNotFoundError:
+            if d == root and on_error:  # the added folder itself (its state is checked before a scan)
+                on_error(d, f"{CANNOT_LIST}: it is gone")
+            continue  # a sub-folder deleted or moved since its parent was listed: nothing to list
         except OSError as e:
             if on_error:
-                on_error(d, f"{CANNOT_LIST}: {e.strerror or e}")
+                on_error(d, f"{CANNOT_LIST}: {system_refused(e)}")
             continue
         why = not_photos_reason(d, [e.name for e in entries]) or (system_reason(d) if d != root else None)
         if why:
@@ -137,6 +141,8 @@ def walk(
                 if not stat.S_ISREG(st.st_mode):
                     continue
                 yield DiskEntry(os.path.normpath(entry.path), st.st_size, st.st_mtime_ns)
+            except FileNotFoundError:
+                continue  # renamed, moved or deleted since the folder was listed: not a photo it failed
             except OSError as e:
                 if on_error:
                     on_error(entry.path, system_refused(e))

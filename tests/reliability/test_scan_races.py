@@ -1,0 +1,67 @@
+"""Files and folders that go away while a scan walks past them (renamed, moved, deleted by the person or a
+sync tool) are not photos PhotoSearch failed to read: they are not listed as skipped. Before, a photo
+renamed between the folder's listing and its stat was listed under its old name with "cannot read file
+information: No such file or directory", and a sub-folder deleted meanwhile with "cannot list folder: No
+such file or directory", until the next scan."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from photosearch.config import Paths
+from photosearch.indexing.pipeline import Indexer
+from photosearch.library import scan
+from photosearch.library.library import Library
+from tests.reliability._util import install_model, make_photos
+
+
+class _Listing(list):
+    """A folder's listing taken before the change (``os.scandir`` is also used as a context manager)."""
+
+    def __enter__(self) -> _Listing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def test_what_goes_away_during_a_scan_is_not_listed_as_skipped(
+    tmp_path: Path, data_dir: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_model(data_dir, tiny_model)
+    folder = tmp_path / "photos"
+    make_photos(folder, 3)
+    renamed = make_photos(folder / "album", 2, seed=1)[0]
+    doomed = folder / "album" / "to_delete"
+    make_photos(doomed, 2, seed=2)
+    real_scandir = os.scandir
+    done: list[str] = []
+
+    def scandir_then_change(path):  # type: ignore[no-untyped-def]
+        entries = list(real_scandir(path))  # the listing is taken; then the person acts
+        if os.path.normpath(str(path)) == str(folder / "album") and not done:
+            renamed.rename(renamed.with_name("renamed.jpg"))
+            shutil.rmtree(doomed)
+            done.append(str(path))
+        return _Listing(entries)
+
+    with Library(Paths.resolve(data_dir), write=True) as lib:
+        lib.set_active_model(lib.installed_models()[0].id)
+        lib.add_folder(folder)
+        monkeypatch.setattr(scan.os, "scandir", scandir_then_change)
+        list(Indexer(lib).run())
+        monkeypatch.undo()
+        assert done
+        errors = {f.path: f.error for f in lib.catalog.errors()}
+        assert errors == {}, errors
+        list(Indexer(lib).run())  # the next scan finds the new name
+        paths = {Path(f.path).name for f in lib.catalog.all_files("indexed")}
+        assert "renamed.jpg" in paths and renamed.name not in paths
+        assert lib.catalog.counts_by_status() == {"pending": 0, "indexed": 5, "error": 0}
