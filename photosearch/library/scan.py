@@ -169,8 +169,14 @@ def _inside(path: str, root: str) -> bool:
     return path_inside(path, root)
 
 
+#: formats usually stored uncompressed (scans, exports): two different pictures of one size share their first
+#: and last 64 KiB when those are the same margins (a flatbed's white bed), so these are hashed whole
+WHOLE_HASH_SUFFIXES = frozenset({".tif", ".tiff", ".bmp"})
+
+
 def content_hash(path: str, size: int | None = None) -> str:
-    """Partial content hash: size + first and last 64 KiB (whole file when small). Raises OSError."""
+    """Content hash: size + first and last 64 KiB (whole file when small, or a TIFF or BMP). Raises
+    OSError."""
     h = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as f:
         if size is None:
@@ -178,6 +184,9 @@ def content_hash(path: str, size: int | None = None) -> str:
         h.update(size.to_bytes(8, "little"))
         if size <= 2 * HASH_BLOCK:
             h.update(f.read())
+        elif os.path.splitext(path.rstrip(" "))[1].lower() in WHOLE_HASH_SUFFIXES:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
         else:
             h.update(f.read(HASH_BLOCK))
             f.seek(size - HASH_BLOCK)

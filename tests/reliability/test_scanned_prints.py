@@ -1,0 +1,56 @@
+"""Two different photographs scanned on a flatbed (each print in the middle of the white scanner bed, saved as
+uncompressed TIFF or BMP, as scanning software does) are two photos, not copies of one. The content hash
+read only the file's size and its first and last 64 KiB: for uncompressed files of one size those are the
+same white rows of the bed, so the second scan was taken for a copy of the first — it shared the first's
+embedding and thumbnail (a search for what it shows never found it) and status called it a copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from photosearch.config import Paths
+from photosearch.indexing.pipeline import Indexer
+from photosearch.library.library import Library
+from photosearch.library.scan import content_hash
+from tests.photos import sample_photo
+from tests.reliability._util import install_model
+
+
+def _scan_of(name: str, path: Path, fmt: str) -> Path:
+    bed = Image.new("RGB", (1700, 1200), (250, 250, 248))  # the bed around a print, 150 dpi A4-ish
+    photo = sample_photo(name).resize((600, 450))
+    bed.paste(photo, ((1700 - 600) // 2, (1200 - 450) // 2))
+    bed.save(path, fmt)  # uncompressed, as scanners write TIFF and BMP
+    return path
+
+
+@pytest.mark.parametrize(("fmt", "ext"), [("TIFF", "tif"), ("BMP", "bmp")])
+def test_two_scanned_prints_are_two_photos(
+    tmp_path: Path, data_dir: Path, tiny_model: Path, fmt: str, ext: str
+) -> None:
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    a = _scan_of("astronaut", folder / f"scan_001.{ext}", fmt)
+    b = _scan_of("coffee", folder / f"scan_002.{ext}", fmt)
+    assert a.stat().st_size == b.stat().st_size and a.read_bytes() != b.read_bytes()
+    assert content_hash(str(a)) != content_hash(str(b))
+
+    install_model(data_dir, tiny_model)
+    with Library(Paths.resolve(data_dir), write=True) as lib:
+        lib.set_active_model(lib.installed_models()[0].id)
+        lib.add_folder(folder)
+        list(Indexer(lib).run())
+        cat = lib.catalog
+        rows = cat.all_files("indexed")
+        assert len(rows) == 2 and rows[0].content_hash != rows[1].content_hash
+        assert cat.count_embeddings(lib.active_model_id() or "") == 2
+
+
+def test_a_real_copy_still_has_the_same_hash(tmp_path: Path) -> None:
+    a = _scan_of("astronaut", tmp_path / "a.tif", "TIFF")
+    b = tmp_path / "b.tif"
+    b.write_bytes(a.read_bytes())
+    assert content_hash(str(a)) == content_hash(str(b)) == content_hash(str(b), b.stat().st_size)
