@@ -11,6 +11,9 @@ their fp32 embeddings served only to judge it and are never stored.
 from __future__ import annotations
 
 import logging
+import os
+import re
+import shutil
 from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -65,6 +68,38 @@ def library_variant(library: Library, model_id: str) -> str | None:
     return library.catalog.get_meta(CATALOG_KEY + model_id)
 
 
+#: what making the int8 tower leaves beside the model when its process is killed (the OOM killer at the
+#: memory peak, a power cut): ``quantize``'s working folder (``tempfile``'s name) and ONNX Runtime's
+#: shape-inferred copy of the graph
+_LEFTOVER = re.compile(r"tmp[a-z0-9_]{8}|.+-inferred\.onnx")
+
+
+def sweep_leftovers(folder: Path, keep: frozenset[str] = frozenset()) -> int:
+    """Remove what a killed attempt at making the int8 tower left in the model's folder (as large as the
+    model: hundreds of MB for ViT-B/32), never removed otherwise. Only the library's writer makes the tower,
+    so nothing else can be using them; ``keep``: the package's own files (never removed, whatever their
+    names). Returns how many were removed."""
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for e in entries:
+        if not _LEFTOVER.fullmatch(e.name) or e.name in keep or e.is_symlink():
+            continue
+        try:
+            if e.is_dir():
+                shutil.rmtree(e.path)
+            else:
+                os.unlink(e.path)
+        except OSError as err:
+            log.warning("cannot remove %s: %s", e.path, err)
+            continue
+        removed += 1
+        log.info("removed %s, left by an interrupted making of the int8 image encoder", e.path)
+    return removed
+
+
 def prepare_variant(
     library: Library,
     rt: ModelRuntime,
@@ -75,6 +110,8 @@ def prepare_variant(
     """Set ``rt.image`` to this library's variant, making the int8 tower first when this is the model's
     first index here and the machine would run it."""
     catalog = library.catalog
+    pkg = rt.package
+    sweep_leftovers(pkg.root, frozenset(p.name for p in (pkg.vision_path, pkg.text_path, pkg.tokenizer_path)))
     chosen = library_variant(library, rt.id)
     if chosen is None:
         if rt.image.variant == INT8 or catalog.count_embeddings(rt.id) > 0:
