@@ -263,12 +263,14 @@ def reconcile_folder(
     if nested:
         on_disk = {p: e for p, e in on_disk.items() if not any(_inside(p, n) for n in nested)}
 
+    whole_hash_checked = catalog.get_meta(_WHOLE_HASH_KEY + str(folder.id)) is not None
+    rehash = set() if whole_hash_checked else _hashed_by_head_and_tail(catalog, known)
     changed_entries: list[tuple[DiskEntry, FileRow | None]] = []
     for path, e in on_disk.items():
         row = known.get(path)
         if row is None:
             changed_entries.append((e, None))
-        elif row.size != e.size or row.mtime_ns != e.mtime_ns or retry_error(row):
+        elif row.size != e.size or row.mtime_ns != e.mtime_ns or retry_error(row) or row.id in rehash:
             changed_entries.append((e, row))
         else:
             report.unchanged += 1
@@ -296,7 +298,27 @@ def reconcile_folder(
         catalog.delete_files(gone)
         report.deleted = len(gone)
     catalog.set_folder_scanned(folder.id)
+    if not whole_hash_checked:
+        catalog.set_meta(_WHOLE_HASH_KEY + str(folder.id), "1")
     return report
+
+
+_WHOLE_HASH_KEY = "whole_hash_checked:"
+
+
+def _hashed_by_head_and_tail(catalog: Catalog, known: dict[str, FileRow]) -> set[int]:
+    """Once per folder (catalogs from before TIFF and BMP were hashed whole): the TIFF and BMP rows whose
+    head-and-tail hash another file shares — two different scans of one size may have been merged by it —
+    are hashed again, the whole file. A true copy gets the same new hash as its original; the rest keep
+    theirs (hashing them anew would re-embed and re-read the text of every scan for nothing)."""
+    rows = [
+        r
+        for r in known.values()
+        if r.content_hash
+        and r.size > 2 * HASH_BLOCK
+        and os.path.splitext(r.path.rstrip(" "))[1].lower() in WHOLE_HASH_SUFFIXES
+    ]
+    return {r.id for r in rows if r.content_hash and len(catalog.files_by_hash(r.content_hash)) > 1}
 
 
 def register_file(

@@ -54,3 +54,43 @@ def test_a_real_copy_still_has_the_same_hash(tmp_path: Path) -> None:
     b = tmp_path / "b.tif"
     b.write_bytes(a.read_bytes())
     assert content_hash(str(a)) == content_hash(str(b)) == content_hash(str(b), b.stat().st_size)
+
+
+def test_scans_merged_by_an_older_catalog_are_told_apart_at_the_next_scan(
+    tmp_path: Path, data_dir: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A catalog made before TIFF and BMP were hashed whole: the merged scans are hashed again once (and a
+    scan that shares its hash with no other file keeps it: nothing re-embedded for nothing)."""
+    from photosearch.library import scan
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    a = _scan_of("astronaut", folder / "scan_001.tif", "TIFF")
+    _scan_of("coffee", folder / "scan_002.tif", "TIFF")
+    alone = _scan_of("chelsea", folder / "other_size.tif", "TIFF")
+    Image.open(alone).crop((0, 0, 1600, 1200)).save(alone, "TIFF")  # another size: never merged
+    copy = folder / "copy_of_001.tif"
+    copy.write_bytes(a.read_bytes())
+
+    install_model(data_dir, tiny_model)
+    with Library(Paths.resolve(data_dir), write=True) as lib:
+        lib.set_active_model(lib.installed_models()[0].id)
+        model = lib.active_model_id() or ""
+        lib.add_folder(folder)
+        with monkeypatch.context() as m:  # as an older PhotoSearch hashed them: head and tail only
+            m.setattr(scan, "WHOLE_HASH_SUFFIXES", frozenset())
+            list(Indexer(lib).run())
+            lib.catalog.set_meta("whole_hash_checked:1", None)  # an older catalog has no such mark
+        cat = lib.catalog
+        by_name = {Path(f.path).name: f for f in cat.all_files("indexed")}
+        assert len({f.content_hash for f in by_name.values()}) == 2  # the three same-size scans merged
+        alone_hash = by_name["other_size.tif"].content_hash
+
+        list(Indexer(lib).run())
+        by_name = {Path(f.path).name: f for f in cat.all_files("indexed")}
+        assert len(by_name) == 4
+        assert by_name["scan_001.tif"].content_hash == by_name["copy_of_001.tif"].content_hash
+        assert by_name["scan_001.tif"].content_hash != by_name["scan_002.tif"].content_hash
+        assert by_name["other_size.tif"].content_hash == alone_hash  # not hashed again
+        assert cat.count_embeddings(model) == 3
+        assert cat.get_meta("whole_hash_checked:1") == "1"
