@@ -282,6 +282,8 @@ def reconcile_folder(
         with catalog.transaction():
             for e, row in changed_entries[start : start + SCAN_CHUNK]:
                 kind = register_file(catalog, folder.id, e, model_id, row)
+                if kind == "gone":
+                    continue
                 if kind == "moved":
                     report.moved += 1
                 elif kind == "error":
@@ -325,9 +327,12 @@ def register_file(
     catalog: Catalog, folder_id: int, e: DiskEntry, model_id: str | None, old: FileRow | None = None
 ) -> str:
     """Hash one file and record it. Returns "moved" (content already embedded), "pending", "unchanged"
-    (content identical to its old row) or "error"."""
+    (content identical to its old row), "error", or "gone" (renamed or deleted since it was listed: nothing
+    recorded; the next scan, or the watcher's event, finds it where it went)."""
     try:
         digest = content_hash(e.path, e.size)
+    except FileNotFoundError:
+        return "gone"
     except OSError as err:
         reason = system_refused(err)
         catalog.upsert_file(

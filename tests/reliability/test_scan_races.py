@@ -65,3 +65,33 @@ def test_what_goes_away_during_a_scan_is_not_listed_as_skipped(
         paths = {Path(f.path).name for f in lib.catalog.all_files("indexed")}
         assert "renamed.jpg" in paths and renamed.name not in paths
         assert lib.catalog.counts_by_status() == {"pending": 0, "indexed": 5, "error": 0}
+
+
+def test_a_photo_renamed_between_the_walk_and_its_hashing_is_not_listed_as_skipped(
+    tmp_path: Path, data_dir: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk lists every file first; hashing the new ones follows (minutes for a big new folder): a photo
+    renamed or deleted meanwhile was listed as 'file disappeared before it could be read'."""
+    install_model(data_dir, tiny_model)
+    folder = tmp_path / "photos"
+    photos = make_photos(folder, 4)
+    real_hash = scan.content_hash
+    moved: list[str] = []
+
+    def hash_after_a_rename(path: str, size: int | None = None) -> str:
+        if not moved:
+            os.rename(path, path + ".renamed.jpg")  # an organiser renames it as the scan reaches it
+            moved.append(path)
+        return real_hash(path, size)
+
+    with Library(Paths.resolve(data_dir), write=True) as lib:
+        lib.set_active_model(lib.installed_models()[0].id)
+        lib.add_folder(folder)
+        monkeypatch.setattr(scan, "content_hash", hash_after_a_rename)
+        list(Indexer(lib).run())
+        monkeypatch.undo()
+        assert moved
+        assert {f.path: f.error for f in lib.catalog.errors()} == {}
+        list(Indexer(lib).run())
+        names = {Path(f.path).name for f in lib.catalog.all_files("indexed")}
+        assert Path(moved[0]).name + ".renamed.jpg" in names and len(names) == len(photos)
