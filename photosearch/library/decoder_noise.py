@@ -14,7 +14,6 @@ GUI's log file; ``photosearch -v``) or nowhere.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import threading
 import warnings
@@ -48,6 +47,8 @@ def quiet_libtiff() -> None:
     global _libtiff_quiet
     if _libtiff_quiet:
         return
+    import ctypes  # here, not at import: a search that decodes no TIFF never loads it
+
     with _libtiff_lock:
         if _libtiff_quiet:
             return
