@@ -94,3 +94,44 @@ def test_scans_merged_by_an_older_catalog_are_told_apart_at_the_next_scan(
         assert by_name["other_size.tif"].content_hash == alone_hash  # not hashed again
         assert cat.count_embeddings(model) == 3
         assert cat.get_meta("whole_hash_checked:1") == "1"
+
+
+def test_a_huge_tiff_is_hashed_from_samples_not_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A TIFF of gigabytes (a GeoTIFF map, a giant scan; refused from its header when decoded) is not read
+    whole by the scan: 64 samples of 64 KiB."""
+    from photosearch.library import scan
+
+    big = tmp_path / "map.tif"
+    with open(big, "wb") as f:
+        f.write(b"II*\x00" + b"\x00" * 60)
+        f.truncate(1 << 30)  # sparse: 1 GiB
+    read = [0]
+    real_open = open
+
+    class Counting:
+        def __init__(self, f):  # type: ignore[no-untyped-def]
+            self.f = f
+
+        def read(self, n: int = -1) -> bytes:
+            b = self.f.read(n)
+            read[0] += len(b)
+            return b
+
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(self.f, name)
+
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.f.close()
+
+    monkeypatch.setattr(scan, "open", lambda p, mode="r": Counting(real_open(p, mode)), raising=False)
+    h = content_hash(str(big))
+    assert read[0] <= scan.WHOLE_HASH_SAMPLES * scan.HASH_BLOCK
+    with open(big, "r+b") as f:  # another picture in the middle (20 MB: wider than the samples' spacing)
+        f.seek(1 << 29)
+        f.write(b"\x01" * 20_000_000)
+    assert content_hash(str(big)) != h
