@@ -184,7 +184,8 @@ def _first_index(
             if p.name not in before and p.is_file():  # shape-inferred copy is written next to its source)
                 p.unlink(missing_ok=True)
         why = _why_not_made(folder, e)
-        log.warning("%s (%s): %s", NOT_MADE, why, e)
+        log.warning("%s (%s); this library is indexed in fp32", NOT_MADE, why)
+        log.info("making the int8 image encoder failed: %s: %s", type(e).__name__, e)
         yield Progress("embedding", 0, total, message=f"{NOT_MADE} ({why}); this library is indexed in fp32")
         return FP32
     return INT8 if rec.accepted else FP32

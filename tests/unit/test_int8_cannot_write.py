@@ -30,6 +30,9 @@ def test_a_tower_that_cannot_be_written_leaves_the_library_in_fp32(
     assert variant_step.MAKING_MESSAGE in seen  # it was tried
     assert seen[-2:] == ["fp32", "visual.onnx"] and calls == 60
     assert any(variant_step.NOT_MADE in m for m in seen), seen
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(variant_step.NOT_MADE in w for w in warned), warned
+    assert not any("Wire format" in w or "Error" in w for w in warned), warned  # the decoder's words: INFO
     assert int8_record(load_package(paths.models_dir / MODEL)) is None  # tried again in another library
     assert sorted(p.name for p in (paths.models_dir / MODEL).iterdir()) == model_files  # nothing half-made
     with Library(paths) as lib:
