@@ -93,9 +93,10 @@ def walk(
             seen_dirs.add(key)
             entries = list(os.scandir(d))
         except FileNotFoundError:
-            if d == root and on_error:  # the added folder itself (its state is checked before a scan)
-                on_error(d, f"{CANNOT_LIST}: it is gone")
-            continue  # a sub-folder deleted or moved since its parent was listed: nothing to list
+            if on_error:  # a sub-folder moved or deleted since its parent was listed: not listed as
+                # skipped, but its photos' rows are kept for this scan (a move keeps their embeddings)
+                on_error(d, f"{CANNOT_LIST}: it is gone" if d == root else VANISHED)
+            continue
         except OSError as e:
             if on_error:
                 on_error(d, f"{CANNOT_LIST}: {system_refused(e)}")
@@ -150,6 +151,8 @@ def walk(
 
 UNDECODABLE_NAME = "the name is not valid text (UTF-8); rename it to index it"
 CANNOT_LIST = "cannot list folder"
+#: ``walk``'s word for a sub-folder gone since its parent was listed (kept, not listed as skipped)
+VANISHED = "vanished while the scan was listing it"
 
 
 def _valid_text(name: str) -> bool:
@@ -257,8 +260,10 @@ def reconcile_folder(
     for path, reason in errors:
         path = os.path.normpath(path)
         protected.add(path)
-        if reason.startswith(CANNOT_LIST):
+        if reason.startswith(CANNOT_LIST) or reason == VANISHED:
             protected.update(p for p in known if _inside(p, path))
+        if reason == VANISHED:  # moved or deleted mid-scan: the next scan settles it
+            continue
         old = known.get(path)
         if old is None or old.status != "error" or old.error != reason:
             catalog.upsert_file(

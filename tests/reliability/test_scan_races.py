@@ -95,3 +95,40 @@ def test_a_photo_renamed_between_the_walk_and_its_hashing_is_not_listed_as_skipp
         list(Indexer(lib).run())
         names = {Path(f.path).name for f in lib.catalog.all_files("indexed")}
         assert Path(moved[0]).name + ".renamed.jpg" in names and len(names) == len(photos)
+
+
+def test_a_folder_moved_during_a_scan_keeps_its_photos_embeddings(
+    tmp_path: Path, data_dir: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sub-folder renamed after its parent was listed is not listed as skipped, and its photos' rows are kept
+    for that scan: the next scan finds them under the new name and reuses their embeddings (no encoder run),
+    where dropping the rows would have let their embeddings be collected and the photos be embedded again."""
+    install_model(data_dir, tiny_model)
+    folder = tmp_path / "photos"
+    make_photos(folder, 2)
+    make_photos(folder / "album", 3, seed=1)
+    real_scandir = os.scandir
+    done: list[bool] = []
+
+    def scandir_then_rename(path):  # type: ignore[no-untyped-def]
+        entries = list(real_scandir(path))
+        if os.path.normpath(str(path)) == str(folder) and not done:
+            (folder / "album").rename(folder / "album2")
+            done.append(True)
+        return _Listing(entries)
+
+    with Library(Paths.resolve(data_dir), write=True) as lib:
+        lib.set_active_model(lib.installed_models()[0].id)
+        lib.add_folder(folder)
+        list(Indexer(lib).run())
+        calls = lib.runtime().image.calls
+        monkeypatch.setattr(scan.os, "scandir", scandir_then_rename)
+        list(Indexer(lib).run())
+        monkeypatch.undo()
+        assert done and lib.catalog.errors() == []
+        list(Indexer(lib).run())
+        names = {os.path.relpath(f.path, folder) for f in lib.catalog.all_files("indexed")}
+        assert {n for n in names if n.startswith("album")} == {
+            os.path.join("album2", f"photo_1_{i:04d}.jpg") for i in range(3)
+        }
+        assert lib.runtime().image.calls == calls, "a moved folder's photos were embedded again"
