@@ -132,3 +132,36 @@ def test_a_folder_moved_during_a_scan_keeps_its_photos_embeddings(
             os.path.join("album2", f"photo_1_{i:04d}.jpg") for i in range(3)
         }
         assert lib.runtime().image.calls == calls, "a moved folder's photos were embedded again"
+
+
+def test_a_photo_renamed_during_a_scan_keeps_its_embedding(
+    tmp_path: Path, data_dir: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file-level counterpart of the test above (a guard: it passes with and without keeping the row,
+    since the renamed photo's embedding outlives the scan that dropped its row)."""
+    install_model(data_dir, tiny_model)
+    folder = tmp_path / "photos"
+    photos = make_photos(folder, 3)
+    real_scandir = os.scandir
+    done: list[bool] = []
+
+    def scandir_then_rename(path):  # type: ignore[no-untyped-def]
+        entries = list(real_scandir(path))
+        if os.path.normpath(str(path)) == str(folder) and not done:
+            photos[0].rename(folder / "renamed.jpg")
+            done.append(True)
+        return _Listing(entries)
+
+    with Library(Paths.resolve(data_dir), write=True) as lib:
+        lib.set_active_model(lib.installed_models()[0].id)
+        lib.add_folder(folder)
+        list(Indexer(lib).run())
+        calls = lib.runtime().image.calls
+        monkeypatch.setattr(scan.os, "scandir", scandir_then_rename)
+        list(Indexer(lib).run())
+        monkeypatch.undo()
+        assert done and lib.catalog.errors() == []
+        list(Indexer(lib).run())
+        names = {Path(f.path).name for f in lib.catalog.all_files("indexed")}
+        assert "renamed.jpg" in names and photos[0].name not in names and len(names) == 3
+        assert lib.runtime().image.calls == calls, "a renamed photo was embedded again"
