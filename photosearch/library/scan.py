@@ -143,7 +143,10 @@ def walk(
                     continue
                 yield DiskEntry(os.path.normpath(entry.path), st.st_size, st.st_mtime_ns)
             except FileNotFoundError:
-                continue  # renamed, moved or deleted since the folder was listed: not a photo it failed
+                # renamed, moved or deleted since the folder was listed: not a photo it failed to read;
+                # its row is kept for this scan (a rename keeps its embedding)
+                if on_error:
+                    on_error(entry.path, VANISHED)
             except OSError as e:
                 if on_error:
                     on_error(entry.path, system_refused(e))
@@ -151,7 +154,8 @@ def walk(
 
 UNDECODABLE_NAME = "the name is not valid text (UTF-8); rename it to index it"
 CANNOT_LIST = "cannot list folder"
-#: ``walk``'s word for a sub-folder gone since its parent was listed (kept, not listed as skipped)
+#: ``walk``'s word for a file or sub-folder gone since its folder was listed (its rows kept for this scan,
+#: not listed as skipped)
 VANISHED = "vanished while the scan was listing it"
 
 

@@ -137,8 +137,9 @@ def test_a_folder_moved_during_a_scan_keeps_its_photos_embeddings(
 def test_a_photo_renamed_during_a_scan_keeps_its_embedding(
     tmp_path: Path, data_dir: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The file-level counterpart of the test above (a guard: it passes with and without keeping the row,
-    since the renamed photo's embedding outlives the scan that dropped its row)."""
+    """The file-level counterpart of the test above: a photo renamed after its folder was listed keeps its row
+    for that scan (not listed as skipped), so the next scan finds it under the new name and reuses its
+    embedding; dropping the row let the embedding be collected and the photo was embedded again."""
     install_model(data_dir, tiny_model)
     folder = tmp_path / "photos"
     photos = make_photos(folder, 3)
