@@ -112,6 +112,20 @@ def _foreign_kind(path: str) -> str | None:
     return None
 
 
+TIFF_NOT_DECODED = (
+    "a TIFF PhotoSearch cannot decode (damaged, or a layout it does not read: colour planes stored "
+    "separately, floating-point colour, an unusual compression)"
+)
+
+
+def _is_tiff(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) in (b"II*\x00", b"MM\x00*")
+    except OSError:
+        return False
+
+
 # Largest image decoded (declared pixels). Bigger files are skipped with a reason, never decoded.
 MAX_PIXELS = 150_000_000
 NEUTRAL_BACKGROUND = (128, 128, 128)
@@ -366,6 +380,8 @@ def open_image(
             raise UnreadableImage(
                 path, f"{kind}, not a photo: PhotoSearch opens only {_FORMAT_NAMES} files"
             ) from e
+        if _is_tiff(path):  # a TIFF, but not one Pillow decodes: damaged, or an unusual layout
+            raise UnreadableImage(path, TIFF_NOT_DECODED) from e
         raise UnreadableImage(
             path, f"not an image PhotoSearch can read (unknown or damaged format; it opens {_FORMAT_NAMES})"
         ) from e

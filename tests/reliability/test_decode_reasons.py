@@ -25,6 +25,7 @@ PLAIN = re.compile(
     r"file is truncated or incomplete"
     r"|damaged or incomplete ((JPEG|PNG|WebP|HEIC/HEIF|AVIF|TIFF|GIF|BMP) )?image \(its pixels cannot be decoded\)"
     r"|a link that leads back to itself \(a loop of links\)"
+    r"|a TIFF PhotoSearch cannot decode \(damaged, or a layout it does not read: [a-z ,-]+\)"
     r"|not an image PhotoSearch can read \(unknown or damaged format; it opens [A-Za-z/, ]+\)"
 )
 
@@ -124,3 +125,23 @@ def test_the_skipped_list_shows_the_plain_reasons(tmp_path: Path, data_dir: Path
         x for x in reasons if not PLAIN.fullmatch(x)
     ]
     assert status["counts"]["indexed"] + len(reasons) == len(files)
+
+
+@pytest.mark.parametrize("layout", ["planar", "float"])
+def test_a_valid_tiff_pillow_cannot_decode_is_not_called_unknown(tmp_path: Path, layout: str) -> None:
+    """A TIFF with its colour planes stored separately, or in floating point (scanners and image tools write
+    both), was listed as 'not an image PhotoSearch can read (unknown or damaged format...)': the format is
+    known; the reason now says it is a TIFF whose layout PhotoSearch does not read."""
+    tifffile = pytest.importorskip("tifffile")
+    from photosearch.library.imaging import TIFF_NOT_DECODED
+
+    rng = np.random.default_rng(2)
+    rgb = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    p = tmp_path / f"{layout}.tif"
+    if layout == "planar":
+        tifffile.imwrite(p, rgb, planarconfig="separate")
+    else:
+        tifffile.imwrite(p, rgb.astype(np.float32) / 255)
+    with pytest.raises(UnreadableImage) as e:
+        open_image(str(p), draft_short_side=224)
+    assert e.value.reason == TIFF_NOT_DECODED
