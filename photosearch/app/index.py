@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
+from photosearch.app.status import text_counts
 from photosearch.indexing.meta_steps import MetaPass
 from photosearch.indexing.pipeline import Indexer
 from photosearch.indexing.switching import continue_switch, embed_missing
@@ -85,8 +86,7 @@ def run_index(
         for p in tp.run(control):
             if on_progress is not None:
                 on_progress(p)
-        read, total = lib.catalog.text_counts()
-        text = {"read": read, "total": total, "unavailable": tp.unavailable}
+        text = {**text_counts(lib), "unavailable": tp.unavailable}
     counts = lib.catalog.counts_by_status()
     return {
         **(final.to_json() if final else {}),

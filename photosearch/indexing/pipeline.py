@@ -26,7 +26,8 @@ from photosearch.errors import PhotoSearchError, UnreadableImage
 from photosearch.library.fingerprint import phash
 from photosearch.library.imaging import Decoded
 from photosearch.library.library import Library, data_dir_error
-from photosearch.library.scan import ScanReport, reconcile_folder
+from photosearch.library.reasons import system_refused
+from photosearch.library.scan import DiskEntry, ScanReport, reconcile_folder, register_file
 from photosearch.library.thumbs import ThumbnailCache
 from photosearch.models.preprocess import Preprocessor
 from photosearch.progress import Progress, RateMeter, WorkControl
@@ -56,6 +57,7 @@ class Prepared:
     thumb: tuple[int, int, int] | None = None  # (width, height, bytes) when made now
     phash: int | None = None  # perceptual hash for near-duplicate search
     disk_full: OSError | None = None  # the thumbnail could not be written: the data disk is full
+    changed: bool = False  # the file changed on disk since the scan hashed it: left for the next scan
 
 
 class _Timed:
@@ -78,6 +80,8 @@ def prepare(file: FileRow, pre: Preprocessor, thumbs: ThumbnailCache | None) -> 
     try:
         need = thumbs.edge if thumbs is not None else 0
         decoded = pre.decode_fast(file.path, min_short_side=min(need, pre.draft_short_side * 2))
+        if changed_since_scan(file):  # these pixels may not be the content the scan hashed
+            return Prepared(file, None, None, changed=True)
         tensor = pre.to_tensor(decoded.image)
         thumb = None
         if thumbs is not None and file.content_hash and not thumbs.exists(file.content_hash):
@@ -89,12 +93,28 @@ def prepare(file: FileRow, pre: Preprocessor, thumbs: ThumbnailCache | None) -> 
                 log.warning("cannot write the thumbnail of %s: %s", file.path, e)
         return Prepared(file, tensor, decoded, thumb=thumb, phash=phash(decoded.image))
     except UnreadableImage as e:
+        if changed_since_scan(file):  # a copy still being written, an edit being saved: not its last word
+            return Prepared(file, None, None, changed=True)
         return Prepared(file, None, None, e.reason)
     except OSError as e:
-        return Prepared(file, None, None, f"cannot read: {e.strerror or e}")
-    except Exception as e:  # one bad file never stops the run
+        return Prepared(file, None, None, system_refused(e))
+    except Exception:  # one bad file never stops the run
         log.exception("unexpected error preparing %s", file.path)
-        return Prepared(file, None, None, f"unexpected error: {type(e).__name__}: {e}")
+        return Prepared(
+            file, None, None, "could not be read (an unexpected problem; the log has the details)"
+        )
+
+
+def changed_since_scan(file: FileRow) -> bool:
+    """Whether ``file`` is no longer what the scan hashed (its size or modification time differ): what was
+    just decoded must not be stored under the scan's content hash — a copy of that content elsewhere in the
+    library would share the other picture's embedding and thumbnail for good. A file gone since is not
+    "changed": it is listed as disappeared, and the next scan forgets it."""
+    try:
+        st = os.stat(file.path)
+    except OSError:
+        return False
+    return (st.st_size, st.st_mtime_ns) != (file.size, file.mtime_ns)
 
 
 class Indexer:
@@ -270,6 +290,8 @@ class Indexer:
                 new_ids.append(self.catalog.put_embedding(h, rt.id, v))
                 new_vecs.append(v)
             for p in batch:
+                if p.changed:  # hashed again below, outside the transaction
+                    continue
                 if p.tensor is None or p.decoded is None:
                     self.catalog.set_file_error(p.file.id, p.error or "unreadable")
                     continue
@@ -287,9 +309,21 @@ class Indexer:
         if new_ids:
             vi.add(np.asarray(new_ids, dtype=np.int64), np.stack(new_vecs))
         for p in batch:
+            if p.changed:  # hashed again now, as the next scan would: pending under what is on disk now
+                self._register_again(p.file, rt.id)
+        for p in batch:
             if p.error:
                 log.info("skipped %s: %s", p.file.path, p.error)
-        return len(by_hash), sum(1 for p in batch if p.tensor is None)
+        return len(by_hash), sum(1 for p in batch if p.tensor is None and not p.changed)
+
+    def _register_again(self, file: FileRow, model_id: str) -> None:
+        try:
+            st = os.stat(file.path)
+        except OSError:
+            return  # gone since: the next scan forgets it
+        register_file(
+            self.catalog, file.folder_id, DiskEntry(file.path, st.st_size, st.st_mtime_ns), model_id, old=file
+        )
 
     def collect_garbage(self) -> tuple[int, int]:
         """Drop what no photo refers to any more: embeddings (from catalog and index) and thumbnails — the

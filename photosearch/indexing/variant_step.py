@@ -11,8 +11,12 @@ their fp32 embeddings served only to judge it and are never stored.
 from __future__ import annotations
 
 import logging
+import os
+import re
+import shutil
 from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -43,6 +47,8 @@ MAKING_MESSAGE = "making a faster int8 image encoder for this computer from your
 #: for ViT-B/32 the whole first ``index`` peaked at 789 MB RSS while making it (2.1-2.3 GB before); with less
 #: memory free than this it is not made (the library stays fp32)
 MAKE_INT8_MIN_AVAILABLE = 3 * 1024**3 // 2
+#: said when making it failed (it writes a copy of the model beside it: a full disk, a file-size limit)
+NOT_MADE = "the faster int8 image encoder could not be made"
 
 
 def memory_available(meminfo: str = "/proc/meminfo") -> int | None:
@@ -62,6 +68,38 @@ def library_variant(library: Library, model_id: str) -> str | None:
     return library.catalog.get_meta(CATALOG_KEY + model_id)
 
 
+#: what making the int8 tower leaves beside the model when its process is killed (the OOM killer at the
+#: memory peak, a power cut): ``quantize``'s working folder (``tempfile``'s name) and ONNX Runtime's
+#: shape-inferred copy of the graph
+_LEFTOVER = re.compile(r"tmp[a-z0-9_]{8}|.+-inferred\.onnx")
+
+
+def sweep_leftovers(folder: Path, keep: frozenset[str] = frozenset()) -> int:
+    """Remove what a killed attempt at making the int8 tower left in the model's folder (as large as the
+    model: hundreds of MB for ViT-B/32), never removed otherwise. Only the library's writer makes the tower,
+    so nothing else can be using them; ``keep``: the package's own files (never removed, whatever their
+    names). Returns how many were removed."""
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for e in entries:
+        if not _LEFTOVER.fullmatch(e.name) or e.name in keep or e.is_symlink():
+            continue
+        try:
+            if e.is_dir():
+                shutil.rmtree(e.path)
+            else:
+                os.unlink(e.path)
+        except OSError as err:
+            log.warning("cannot remove %s: %s", e.path, err)
+            continue
+        removed += 1
+        log.info("removed %s, left by an interrupted making of the int8 image encoder", e.path)
+    return removed
+
+
 def prepare_variant(
     library: Library,
     rt: ModelRuntime,
@@ -72,6 +110,8 @@ def prepare_variant(
     """Set ``rt.image`` to this library's variant, making the int8 tower first when this is the model's
     first index here and the machine would run it."""
     catalog = library.catalog
+    pkg = rt.package
+    sweep_leftovers(pkg.root, frozenset(p.name for p in (pkg.vision_path, pkg.text_path, pkg.tokenizer_path)))
     chosen = library_variant(library, rt.id)
     if chosen is None:
         if rt.image.variant == INT8 or catalog.count_embeddings(rt.id) > 0:
@@ -133,7 +173,38 @@ def _first_index(
     if control.cancelled:
         return None
     yield Progress("embedding", 0, total, message=MAKING_MESSAGE)
-    rec = make_int8(
-        rt.package, tensors, len(crops), fp32, queries, made_on=f"{facts.cpu_model} ({facts.isa})"
-    )
+    folder = rt.package.root
+    before = {p.name for p in folder.iterdir()}
+    try:
+        rec = make_int8(
+            rt.package, tensors, len(crops), fp32, queries, made_on=f"{facts.cpu_model} ({facts.isa})"
+        )
+    except Exception as e:  # ONNX tools report a short write as a parse error, not as OSError
+        for p in folder.iterdir():  # what the attempt left half-made beside the model (ONNX Runtime's
+            if p.name not in before and p.is_file():  # shape-inferred copy is written next to its source)
+                p.unlink(missing_ok=True)
+        why = _why_not_made(folder, e)
+        log.warning("%s (%s); this library is indexed in fp32", NOT_MADE, why)
+        log.info("making the int8 image encoder failed: %s: %s", type(e).__name__, e)
+        yield Progress("embedding", 0, total, message=f"{NOT_MADE} ({why}); this library is indexed in fp32")
+        return FP32
     return INT8 if rec.accepted else FP32
+
+
+def _why_not_made(folder: Path, e: Exception) -> str:
+    """Plain words for a failure to write the int8 tower into the model's folder."""
+    import errno
+    import resource
+    import shutil
+
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk holding {folder} is full"
+    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if soft != resource.RLIM_INFINITY:
+        return f"a file-size limit is set ({soft / 1e6:.1f} MB, 'ulimit -f')"
+    try:
+        if shutil.disk_usage(folder).free < 256 * 1024 * 1024:
+            return f"the disk holding {folder} is nearly full"
+    except OSError:
+        pass
+    return "it could not be written or checked"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -19,7 +18,9 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 
 from photosearch.config import setting
 from photosearch.errors import UnreadableImage
+from photosearch.library.decoder_noise import quiet_libtiff
 from photosearch.library.exif import exif_info, orient
+from photosearch.library.reasons import system_refused
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,20 @@ def _foreign_kind(path: str) -> str | None:
     if b"<svg" in low or (low.lstrip().startswith(b"<?xml") and b"svg" in low):
         return "an SVG drawing"
     return None
+
+
+TIFF_NOT_DECODED = (
+    "a TIFF PhotoSearch cannot decode (damaged, or a layout it does not read: colour planes stored "
+    "separately, floating-point colour, an unusual compression)"
+)
+
+
+def _is_tiff(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) in (b"II*\x00", b"MM\x00*")
+    except OSError:
+        return False
 
 
 # Largest image decoded (declared pixels). Bigger files are skipped with a reason, never decoded.
@@ -230,29 +245,12 @@ def _open_guarded(path: str) -> tuple[Image.Image, BinaryIO]:
     f = open(path, "rb")  # the caller closes it after decoding
     try:
         guard = _HeaderGuard(f)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            img = Image.open(guard, formats=photo_formats())  # type: ignore[arg-type]
+        img = Image.open(guard, formats=photo_formats())  # type: ignore[arg-type]
         guard.armed = False
         return img, f
     except BaseException:
         f.close()
         raise
-
-
-class _RelayDecoderLog(logging.Handler):
-    """Pillow's own log lines (e.g. ``PIL.TiffImagePlugin`` errors about a broken file) are about one
-    photo, whose skip reason already says what is wrong: they go to our log at INFO (the GUI's log file;
-    ``photosearch -v``), not to the terminal among the command's output."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        log.info("%s: %s", record.name, record.getMessage())
-
-
-_pil_log = logging.getLogger("PIL")
-if not any(isinstance(h, _RelayDecoderLog) for h in _pil_log.handlers):
-    _pil_log.addHandler(_RelayDecoderLog())
-    _pil_log.propagate = False
 
 
 _FORMAT_NAMES = "JPEG, PNG, WebP, HEIC/HEIF, AVIF, TIFF, GIF and BMP"
@@ -261,6 +259,37 @@ _FORMAT_NAMES = "JPEG, PNG, WebP, HEIC/HEIF, AVIF, TIFF, GIF and BMP"
 def _suffix(name: str) -> str:
     # "holiday.jpg " (a trailing space, e.g. from a Windows share or a typo) is still a JPEG
     return os.path.splitext(name.rstrip(" "))[1].lower()
+
+
+#: the names a person knows the formats by (Pillow's format names, and file name endings)
+_FORMAT_LABELS = {
+    "JPEG": "JPEG",
+    "MPO": "JPEG",
+    "PNG": "PNG",
+    "WEBP": "WebP",
+    "HEIF": "HEIC/HEIF",
+    "AVIF": "AVIF",
+}
+_FORMAT_LABELS.update({"TIFF": "TIFF", "GIF": "GIF", "BMP": "BMP"})
+_SUFFIX_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".png": "PNG", ".webp": "WEBP"}
+_SUFFIX_FORMATS.update({".heic": "HEIF", ".heif": "HEIF", ".avif": "AVIF", ".tif": "TIFF", ".tiff": "TIFF"})
+_SUFFIX_FORMATS.update({".gif": "GIF", ".bmp": "BMP"})
+#: what decoders say when the data stops early (Pillow, libheif, libavif, libwebp)
+_CUT_SHORT = ("truncated", "unexpected end", "end of file", "outside of file bounds", "premature end")
+
+
+def _damaged(path: str, e: BaseException, fmt: str | None) -> UnreadableImage:
+    """The reason for a photo whose data a decoder refused, in plain words: the decoder's own message (its
+    library's words, a class name, a file position) goes to the log (``photosearch -v``), not to the list of
+    skipped files."""
+    msg = (str(e) or type(e).__name__).strip()
+    log.info("%s: the %s decoder refused it: %s: %s", path, fmt or "image", type(e).__name__, msg)
+    if isinstance(e, EOFError) or any(sign in msg.lower() for sign in _CUT_SHORT):
+        return UnreadableImage(path, "file is truncated or incomplete")
+    label = _FORMAT_LABELS.get(fmt or _SUFFIX_FORMATS.get(_suffix(path), ""), "")
+    return UnreadableImage(
+        path, f"damaged or incomplete {label + ' ' if label else ''}image (its pixels cannot be decoded)"
+    )
 
 
 def is_image_name(name: str) -> bool:
@@ -351,17 +380,19 @@ def open_image(
             raise UnreadableImage(
                 path, f"{kind}, not a photo: PhotoSearch opens only {_FORMAT_NAMES} files"
             ) from e
+        if _is_tiff(path):  # a TIFF, but not one Pillow decodes: damaged, or an unusual layout
+            raise UnreadableImage(path, TIFF_NOT_DECODED) from e
         raise UnreadableImage(
             path, f"not an image PhotoSearch can read (unknown or damaged format; it opens {_FORMAT_NAMES})"
         ) from e
     except Image.DecompressionBombError as e:
         raise UnreadableImage(path, "image too large to decode safely (declared size over the limit)") from e
     except OSError as e:
-        if "truncated" in str(e).lower():
-            raise UnreadableImage(path, "file is truncated or incomplete") from e
-        raise UnreadableImage(path, f"cannot open: {e.strerror or e}") from e
+        if e.errno is not None and e.strerror:  # the system refused the file (not a decoder its data)
+            raise UnreadableImage(path, system_refused(e)) from e
+        raise _damaged(path, e, None) from e
     except Exception as e:  # any decoder failure is a reason, not a crash
-        raise UnreadableImage(path, f"cannot open: {type(e).__name__}: {e}") from e
+        raise _damaged(path, e, None) from e
     try:
         return _decode(img, path, draft_short_side, max_pixels, thumb_short_side)
     finally:
@@ -383,6 +414,8 @@ def _decode(
     max_pixels: int,
     thumb_short_side: int | None = None,
 ) -> Decoded:
+    if img.format == "TIFF":
+        quiet_libtiff()
     try:
         w, h = img.size
         if w <= 0 or h <= 0:
@@ -409,9 +442,7 @@ def _decode(
             short = min(w, h)
             if short > thumb_short_side:
                 req = (-(-w * thumb_short_side // short), -(-h * thumb_short_side // short))
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    got = img.draft("RGB", req)
+                got = img.draft("RGB", req)
                 reduced = got is not None and img.size != (w, h)
         dw, dh = img.size  # what will be decoded (after a JPEG draft or a HEIC thumbnail)
         # formats decoded at full size (PNG, TIFF, WebP, GIF, BMP, a HEIC without thumbnail): shrunk by an
@@ -429,9 +460,7 @@ def _decode(
                 f"too large to decode within the memory limit ({w}×{h} {_describe_mode(img.mode)} needs about "
                 f"{need / 2**20:,.0f} MB; the limit per photo is {budget / 2**20:,.0f} MB)",
             )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            img.load()
+        img.load()
         if shrink >= 2:  # formats without reduced decoding: shrink before the (costlier) RGB conversion
             small = (-(-dw // shrink), -(-dh // shrink))
             img = img.reduce(shrink) if img.mode in _REDUCE_MODES else img.resize(small, Image.Resampling.BOX)
@@ -450,13 +479,12 @@ def _decode(
         raise UnreadableImage(path, "image too large to decode safely") from e
     except MemoryError as e:
         raise UnreadableImage(path, "not enough memory to decode") from e
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError) as e:
-        msg = str(e) or type(e).__name__
-        if "truncated" in msg.lower() or isinstance(e, EOFError):
-            raise UnreadableImage(path, "file is truncated or incomplete") from e
-        raise UnreadableImage(path, f"corrupt image data ({msg})") from e
-    except Exception as e:
-        raise UnreadableImage(path, f"decoder error: {type(e).__name__}: {e}") from e
+    except OSError as e:
+        if e.errno is not None and e.strerror:  # reading the file failed (a disk error), not its data
+            raise UnreadableImage(path, system_refused(e)) from e
+        raise _damaged(path, e, img.format) from e
+    except Exception as e:  # any decoder failure is a reason, not a crash
+        raise _damaged(path, e, img.format) from e
 
 
 _REDUCE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "I", "F", "YCbCr"})

@@ -47,6 +47,7 @@ from photosearch.models.encoders import ModelRuntime, RuntimeSettings
 from photosearch.models.manifest import ModelPackage, load_package
 from photosearch.paths import path_inside
 from photosearch.store.catalog import Catalog, FolderRow
+from photosearch.store.grow import file_too_big
 from photosearch.store.lock import WriterLock
 from photosearch.store.vectors import VectorIndex
 
@@ -79,7 +80,12 @@ FOLDERS_BACKUP = "folders.json"
 
 
 def data_dir_error(data_dir: Path, e: OSError) -> PhotoSearchError:
-    """A clear, typed error for an OS failure on the data directory (full disk, read-only, no access)."""
+    """A clear, typed error for an OS failure on the data directory (full disk, a file-size limit, read-only,
+    no access)."""
+    if e.errno in (errno.EFBIG, errno.ENOSPC):  # a short write past a file-size limit looks like a full disk
+        limit = file_too_big(data_dir, "a file in the data folder (the search index, a thumbnail)")
+        if limit is not None:
+            return limit
     if e.errno in (errno.ENOSPC, errno.EDQUOT):
         return DiskFull(f"the disk holding {data_dir} is full: free some space and try again")
     if e.errno == errno.EROFS:

@@ -24,6 +24,7 @@ from photosearch.library.folders import (
     system_reason,
 )
 from photosearch.library.imaging import format_of, is_image_name
+from photosearch.library.reasons import system_refused
 from photosearch.paths import path_inside
 from photosearch.store.catalog import Catalog, FileRow, FolderRow
 
@@ -91,9 +92,14 @@ def walk(
                 continue
             seen_dirs.add(key)
             entries = list(os.scandir(d))
+        except FileNotFoundError:
+            if on_error:  # a sub-folder moved or deleted since its parent was listed: not listed as
+                # skipped, but its photos' rows are kept for this scan (a move keeps their embeddings)
+                on_error(d, f"{CANNOT_LIST}: it is gone" if d == root else VANISHED)
+            continue
         except OSError as e:
             if on_error:
-                on_error(d, f"{CANNOT_LIST}: {e.strerror or e}")
+                on_error(d, f"{CANNOT_LIST}: {system_refused(e)}")
             continue
         why = not_photos_reason(d, [e.name for e in entries]) or (system_reason(d) if d != root else None)
         if why:
@@ -136,13 +142,21 @@ def walk(
                 if not stat.S_ISREG(st.st_mode):
                     continue
                 yield DiskEntry(os.path.normpath(entry.path), st.st_size, st.st_mtime_ns)
+            except FileNotFoundError:
+                # renamed, moved or deleted since the folder was listed: not a photo it failed to read;
+                # its row is kept for this scan (a rename keeps its embedding)
+                if on_error:
+                    on_error(entry.path, VANISHED)
             except OSError as e:
                 if on_error:
-                    on_error(entry.path, f"cannot read file information: {e.strerror or e}")
+                    on_error(entry.path, system_refused(e))
 
 
 UNDECODABLE_NAME = "the name is not valid text (UTF-8); rename it to index it"
 CANNOT_LIST = "cannot list folder"
+#: ``walk``'s word for a file or sub-folder gone since its folder was listed (its rows kept for this scan,
+#: not listed as skipped)
+VANISHED = "vanished while the scan was listing it"
 
 
 def _valid_text(name: str) -> bool:
@@ -162,8 +176,17 @@ def _inside(path: str, root: str) -> bool:
     return path_inside(path, root)
 
 
+#: formats usually stored uncompressed (scans, exports): two different pictures of one size share their first
+#: and last 64 KiB when those are the same margins (a flatbed's white bed), so these are hashed whole
+WHOLE_HASH_SUFFIXES = frozenset({".tif", ".tiff", ".bmp"})
+#: above this size they are hashed from this many evenly spaced 64 KiB samples instead (4 MiB read)
+WHOLE_HASH_MAX = 256 * 1024 * 1024
+WHOLE_HASH_SAMPLES = 64
+
+
 def content_hash(path: str, size: int | None = None) -> str:
-    """Partial content hash: size + first and last 64 KiB (whole file when small). Raises OSError."""
+    """Content hash: size + first and last 64 KiB (whole file when small, or a TIFF or BMP up to 256 MiB;
+    64 samples spread over a bigger one). Raises OSError."""
     h = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as f:
         if size is None:
@@ -171,6 +194,15 @@ def content_hash(path: str, size: int | None = None) -> str:
         h.update(size.to_bytes(8, "little"))
         if size <= 2 * HASH_BLOCK:
             h.update(f.read())
+        elif os.path.splitext(path.rstrip(" "))[1].lower() in WHOLE_HASH_SUFFIXES:
+            if size <= WHOLE_HASH_MAX:
+                while chunk := f.read(1 << 20):
+                    h.update(chunk)
+            else:  # a GeoTIFF of gigabytes (refused from its header later): evenly spaced samples
+                step = (size - HASH_BLOCK) // (WHOLE_HASH_SAMPLES - 1)
+                for k in range(WHOLE_HASH_SAMPLES):
+                    f.seek(k * step)
+                    h.update(f.read(HASH_BLOCK))
         else:
             h.update(f.read(HASH_BLOCK))
             f.seek(size - HASH_BLOCK)
@@ -232,8 +264,10 @@ def reconcile_folder(
     for path, reason in errors:
         path = os.path.normpath(path)
         protected.add(path)
-        if reason.startswith(CANNOT_LIST):
+        if reason.startswith(CANNOT_LIST) or reason == VANISHED:
             protected.update(p for p in known if _inside(p, path))
+        if reason == VANISHED:  # moved or deleted mid-scan: the next scan settles it
+            continue
         old = known.get(path)
         if old is None or old.status != "error" or old.error != reason:
             catalog.upsert_file(
@@ -247,12 +281,14 @@ def reconcile_folder(
     if nested:
         on_disk = {p: e for p, e in on_disk.items() if not any(_inside(p, n) for n in nested)}
 
+    whole_hash_checked = catalog.get_meta(_WHOLE_HASH_KEY + str(folder.id)) is not None
+    rehash = set() if whole_hash_checked else _hashed_by_head_and_tail(catalog, known)
     changed_entries: list[tuple[DiskEntry, FileRow | None]] = []
     for path, e in on_disk.items():
         row = known.get(path)
         if row is None:
             changed_entries.append((e, None))
-        elif row.size != e.size or row.mtime_ns != e.mtime_ns or retry_error(row):
+        elif row.size != e.size or row.mtime_ns != e.mtime_ns or retry_error(row) or row.id in rehash:
             changed_entries.append((e, row))
         else:
             report.unchanged += 1
@@ -264,6 +300,8 @@ def reconcile_folder(
         with catalog.transaction():
             for e, row in changed_entries[start : start + SCAN_CHUNK]:
                 kind = register_file(catalog, folder.id, e, model_id, row)
+                if kind == "gone":
+                    continue
                 if kind == "moved":
                     report.moved += 1
                 elif kind == "error":
@@ -280,26 +318,41 @@ def reconcile_folder(
         catalog.delete_files(gone)
         report.deleted = len(gone)
     catalog.set_folder_scanned(folder.id)
+    if not whole_hash_checked:
+        catalog.set_meta(_WHOLE_HASH_KEY + str(folder.id), "1")
     return report
+
+
+_WHOLE_HASH_KEY = "whole_hash_checked:"
+
+
+def _hashed_by_head_and_tail(catalog: Catalog, known: dict[str, FileRow]) -> set[int]:
+    """Once per folder (catalogs from before TIFF and BMP were hashed whole): the TIFF and BMP rows whose
+    head-and-tail hash another file shares — two different scans of one size may have been merged by it —
+    are hashed again, the whole file. A true copy gets the same new hash as its original; the rest keep
+    theirs (hashing them anew would re-embed and re-read the text of every scan for nothing)."""
+    rows = [
+        r
+        for r in known.values()
+        if r.content_hash
+        and r.size > 2 * HASH_BLOCK
+        and os.path.splitext(r.path.rstrip(" "))[1].lower() in WHOLE_HASH_SUFFIXES
+    ]
+    return {r.id for r in rows if r.content_hash and len(catalog.files_by_hash(r.content_hash)) > 1}
 
 
 def register_file(
     catalog: Catalog, folder_id: int, e: DiskEntry, model_id: str | None, old: FileRow | None = None
 ) -> str:
     """Hash one file and record it. Returns "moved" (content already embedded), "pending", "unchanged"
-    (content identical to its old row) or "error"."""
+    (content identical to its old row), "error", or "gone" (renamed or deleted since it was listed: nothing
+    recorded; the next scan, or the watcher's event, finds it where it went)."""
     try:
         digest = content_hash(e.path, e.size)
+    except FileNotFoundError:
+        return "gone"
     except OSError as err:
-        reason = (
-            "permission denied"
-            if isinstance(err, PermissionError)
-            else (
-                "file disappeared before it could be read"
-                if isinstance(err, FileNotFoundError)
-                else f"cannot read: {err.strerror or err}"
-            )
-        )
+        reason = system_refused(err)
         catalog.upsert_file(
             folder_id,
             e.path,

@@ -22,6 +22,7 @@ from photosearch.store.catalog_files import FoldersAndFiles
 from photosearch.store.catalog_meta import PhotoMetas
 from photosearch.store.catalog_text import PhotoTexts
 from photosearch.store.catalog_vectors import EmbeddingsAndSearch
+from photosearch.store.grow import cannot_grow
 from photosearch.store.schema import (  # noqa: F401 - re-exported: the catalog's public names
     FILE_STATUSES,
     FOLDER_STATES,
@@ -87,7 +88,7 @@ class Catalog(FoldersAndFiles, EmbeddingsAndSearch, PhotoTexts, PhotoMetas):
         except sqlite3.DatabaseError as e:
             if _is_disk_full(e):
                 raise DiskFull(f"the disk holding {self.path.parent} is full") from e
-            raise self._corrupt(e) from e
+            raise (cannot_grow(self.path, e) or self._corrupt(e)) from e
 
     # -- opening, schema ------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -119,7 +120,8 @@ class Catalog(FoldersAndFiles, EmbeddingsAndSearch, PhotoTexts, PhotoMetas):
                 return self._connect_read_only()
             if "readonly" in str(e).lower() or "unable to open" in str(e).lower():
                 raise CatalogError(f"cannot open the catalog {self.path}: {e}") from e
-            raise self._corrupt(e) from e
+            # a file-size limit below the WAL's shared-memory file: not damage (a repair would lose work)
+            raise (cannot_grow(self.path, e) or self._corrupt(e)) from e
         if version > VERSION:
             conn.close()
             raise CatalogError(
@@ -243,6 +245,9 @@ class Catalog(FoldersAndFiles, EmbeddingsAndSearch, PhotoTexts, PhotoMetas):
     def _map_error(self, e: sqlite3.DatabaseError) -> Exception:
         if _is_disk_full(e):
             return DiskFull(f"the disk holding {self.path.parent} is full: free some space and try again")
+        grow = cannot_grow(self.path, e)  # "disk I/O error": a file-size limit, a full disk, a failing one
+        if grow is not None:
+            return grow
         msg = str(e).lower()
         if "readonly" in msg or "read-only" in msg:
             return CatalogError(f"the data folder {self.path.parent} is read-only")

@@ -185,6 +185,17 @@ class PhotoTexts(CatalogBase):
         )[0]
         return int(row[1]), int(row[0])
 
+    def text_counts_by_file(self) -> tuple[int, int]:
+        """(files whose text is read, files whose text is to be read) — indexed files in online folders that
+        read text, each copy of a photo counted (as the photos a person sees are); ``text_counts`` counts the
+        text pass's work, one per content."""
+        row = self._q(
+            "SELECT COUNT(*), COUNT(t.content_hash) FROM files g JOIN folders d ON d.id = g.folder_id "
+            "LEFT JOIN photo_text t ON t.content_hash = g.content_hash "
+            "WHERE g.status='indexed' AND g.content_hash IS NOT NULL AND d.state='online' AND d.read_text=1"
+        )[0]
+        return int(row[1]), int(row[0])
+
     def orphan_texts(self) -> list[str]:
         """Content hashes with stored text that no file has any more."""
         return [
