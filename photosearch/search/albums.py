@@ -145,6 +145,29 @@ def _view_rows(kept: dict[str, np.ndarray | None], hashes: list[str]) -> list[np
     return out
 
 
+def background_sample(engine: SearchEngine) -> np.ndarray:
+    """What an album (or "more like these") is told apart from: a fixed random sample of the library's
+    vectors (at most :data:`BACKGROUND`), unit rows."""
+    sample = engine.background().vecs
+    if len(sample) > BACKGROUND:
+        sample = sample[np.random.default_rng(0).choice(len(sample), BACKGROUND, replace=False)]
+    return fusion_mod.normalize(sample)
+
+
+def reference_views(engine: SearchEngine, labels: Sequence[int | None]) -> list[np.ndarray | None]:
+    """The views the album fit uses of each reference that is a library photo (by its embedding label; None:
+    not a library photo, so no views), kept in the catalog as an album example's are (:func:`example_views`)."""
+    if not _views_used():
+        return [None] * len(labels)
+    known = [lab for lab in labels if lab is not None]
+    hash_of = {
+        lab: f.content_hash for lab, f in engine.catalog.visible_files_for_labels(known) if f.content_hash
+    }
+    kept = example_views(engine, list(dict.fromkeys(hash_of.values()))) if hash_of else {}
+    rows = _view_rows(kept, [hash_of.get(lab, "") if lab is not None else "" for lab in labels])
+    return [r if lab is not None and lab in hash_of else None for r, lab in zip(rows, labels, strict=True)]
+
+
 def members(engine: SearchEngine, name: str, k: int | None = None) -> SearchResponse:
     """The album's members now, as search results: its examples, then each example's nearest photos
     (:data:`photosearch.search.steer.NEAREST`) that are members, then the rest, most certain first."""
@@ -171,14 +194,10 @@ def members(engine: SearchEngine, name: str, k: int | None = None) -> SearchResp
         liked_views = _view_rows(kept, viewed[: len(pos_ids)])
         if steer.DISLIKED_VIEWS and len(neg_ids):
             disliked_views = _view_rows(kept, viewed[len(pos_ids) :])
-    bg = engine.background()
-    sample = bg.vecs
-    if len(sample) > BACKGROUND:
-        sample = sample[np.random.default_rng(0).choice(len(sample), BACKGROUND, replace=False)]
     model = train_album(
         fusion_mod.normalize(pos),
         fusion_mod.normalize(neg) if len(neg) else None,
-        fusion_mod.normalize(sample),
+        background_sample(engine),
         liked_views=liked_views,
         disliked_views=disliked_views,
         view_weight=steer.VIEW_WEIGHT,

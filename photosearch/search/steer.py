@@ -109,6 +109,24 @@ def several(examples: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
     return mean
 
 
+def like_these(
+    examples: np.ndarray,
+    background: np.ndarray | None,
+    views: Sequence[np.ndarray | None] | None = None,
+) -> np.ndarray:
+    """ "More like these", as one unit query vector: the direction of the classifier an album would learn from
+    these examples (:func:`train_album`: the library sample as what they are not, each example's views as more of
+    it), so photos rank by how surely such an album would take them. It keeps what the examples share and the
+    library does not, where their mean (:func:`several`) also keeps what they share by chance with many photos.
+    Recall@20 of the intended set from 5 examples (``benchmarks/eval_steer.py``, report seed; colour+shape /
+    colour+shape+size): the mean 0.806 / 0.710, this 0.878 / 0.839. Without a library sample: the mean."""
+    pos = np.asarray(examples, dtype=np.float32)
+    if background is None or not len(background):
+        return several(pos)
+    model = train_album(pos, None, background, liked_views=views, membership=False)
+    return _unit(model.w)
+
+
 #: An album lists each liked example's this many nearest photos of the library (by cosine, the example itself
 #: aside) first after the examples, when the classifier takes them for members too: a photo that close to one the
 #: person chose is the likeliest of all to belong (a burst, the same scene), more than the classifier, which sees
@@ -179,6 +197,7 @@ def train_album(
     liked_views: np.ndarray | Sequence[np.ndarray | None] | None = None,
     disliked_views: np.ndarray | Sequence[np.ndarray | None] | None = None,
     view_weight: float | Sequence[float] = VIEW_WEIGHT,
+    membership: bool = True,
 ) -> AlbumModel:
     """Fit the album's classifier. ``background``: a random sample of the library (it may hold members too:
     its low weight lets a few of them through); ``scale`` stretches cosines into logits; ``scatter_shrink``: see
@@ -228,7 +247,7 @@ def train_album(
     x = raw @ t * scale
     w, b = _fit(x, y, sw, l2, steps)
     model = AlbumModel((t @ w * scale).astype(np.float32), b)
-    if len(pos) < 3:
+    if len(pos) < 3 or not membership:  # membership False: the direction only, no member threshold
         return model
     # where a member the classifier has not seen lands: leave each example (and its views) out in turn and see
     # how much of the library sample it outranks; the line is drawn at the lowest such share of the full model's

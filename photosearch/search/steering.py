@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 
 from photosearch.errors import QueryError
+from photosearch.search import albums
 from photosearch.search import fusion as fusion_mod
 from photosearch.search.engine import SearchEngine
 from photosearch.search.line import DEFAULT_STRICTNESS
 from photosearch.search.relevance import cosine_scorer
 from photosearch.search.results import Filters, Result, SearchResponse
-from photosearch.search.steer import rocchio, several
+from photosearch.search.steer import like_these, rocchio, several
 
 #: A date-sorted view lists up to this many good matches (the line decides, not k).
 DATE_POOL = 500
@@ -37,17 +38,23 @@ class SortOrder(str, Enum):
         return self.value
 
 
-def reference_vectors(engine: SearchEngine, refs: Sequence[Any]) -> tuple[np.ndarray, set[int]]:
-    """Unit embeddings of reference photos (stored ones for library photos) and their labels."""
-    vecs, labels = [], set()
+def reference_rows(engine: SearchEngine, refs: Sequence[Any]) -> tuple[np.ndarray, list[int | None]]:
+    """Unit embeddings of reference photos (stored ones for library photos), one row per reference, and each
+    one's embedding label (None: not a library photo)."""
+    vecs, labels = [], []
     for ref in refs:
         v, label = engine.image_vector(ref)
         vecs.append(fusion_mod.normalize(np.asarray(v, dtype=np.float32)))
-        if label is not None:
-            labels.add(int(label))
+        labels.append(None if label is None else int(label))
     if not vecs:
         return np.zeros((0, engine.runtime.dim), np.float32), labels
     return np.stack(vecs), labels
+
+
+def reference_vectors(engine: SearchEngine, refs: Sequence[Any]) -> tuple[np.ndarray, set[int]]:
+    """Unit embeddings of reference photos (stored ones for library photos) and their labels."""
+    vecs, labels = reference_rows(engine, refs)
+    return vecs, {lab for lab in labels if lab is not None}
 
 
 def several_photos(
@@ -61,15 +68,18 @@ def several_photos(
     fusion: str = fusion_mod.DEFAULT_FUSION,
     strictness: int = DEFAULT_STRICTNESS,
 ) -> SearchResponse:
-    """Photos like all of ``refs`` together (what they share: their normalised mean), changed as ``text``
-    says when given ("these, but in winter"); the references themselves and copies of them are left out."""
-    vecs, labels = reference_vectors(engine, refs)
+    """Photos like all of ``refs`` together, changed as ``text`` says when given ("these, but in winter"); the
+    references themselves and copies of them are left out. Without words: what an album taught by these photos
+    would take (:func:`photosearch.search.steer.like_these`); with words: their normalised mean, changed."""
+    vecs, rows = reference_rows(engine, refs)
+    labels = {lab for lab in rows if lab is not None}
     if len(vecs) < 2:
         raise QueryError("a search by several photos needs at least two")
     mean = several(vecs)
     if not text.strip():
+        direction = like_these(vecs, albums.background_sample(engine), albums.reference_views(engine, rows))
         resp = engine.search_vector(
-            mean, k, filters, kind="several", exclude=labels or None, strictness=strictness
+            direction, k, filters, kind="several", exclude=labels or None, strictness=strictness
         )
         resp.extra["references"] = len(vecs)
         return resp

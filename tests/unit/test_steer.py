@@ -10,6 +10,7 @@ from photosearch.search.steer import (
     SCATTER_SHRINK,
     Nearest,
     _scatter_transform,
+    like_these,
     rocchio,
     several,
     train_album,
@@ -169,3 +170,29 @@ def test_an_albums_examples_seen_in_views_find_their_kind_wherever_it_sits() -> 
     assert recall(alone) <= recall(some) <= recall(seen) + 0.05
     with pytest.raises(ValueError):
         train_album(x[ex], background=bg, liked_views=views[:3], view_weight=1.0)
+
+
+def test_more_like_these_keeps_what_the_examples_share_and_the_library_does_not() -> None:
+    """Five photos of one kind that happen to share a common look (the same light, say) with a third of the
+    library: their mean also asks for that look, so photos of other kinds in that light crowd the first page;
+    the album classifier's direction (like_these) knows the look from the library sample and asks for the kind."""
+    rng = np.random.default_rng(7)
+    dim, n = 48, 1200
+    kinds = _norm(rng.normal(size=(12, dim)))
+    look = _norm(rng.normal(size=dim))
+    labels = rng.integers(0, 12, n)
+    lit = rng.random(n) < 0.35
+    x = _norm(kinds[labels] + 1.5 * lit[:, None] * look + 0.25 * rng.normal(size=(n, dim)))
+    ex = np.flatnonzero((labels == 0) & lit)[:5]
+    background = x[rng.choice(n, 300, replace=False)]
+    wanted = set(np.flatnonzero(labels == 0).tolist()) - set(ex.tolist())
+
+    def recall(q: np.ndarray) -> float:
+        top = [i for i in np.argsort(-(x @ q)) if i not in set(ex.tolist())][:20]
+        return sum(i in wanted for i in top) / 20
+
+    these = like_these(x[ex], background)
+    assert abs(np.linalg.norm(these) - 1) < 1e-5
+    assert recall(these) >= recall(several(x[ex])) + 0.1  # 0.95 against 0.80
+    assert recall(these) >= 0.9
+    assert np.allclose(like_these(x[ex], None), several(x[ex]))  # no library sample: the mean
