@@ -129,30 +129,28 @@ class ModelDialog(QDialog):
         lay.addWidget(intro)
         self.entries = registry_entries()
         self.installer = registry_installer()
-        rec_id, reason, details = recommendation(self.entries)
-        self.recommended = rec_id
-        rec_entry = next((e for e in self.entries if _field(e, "id") == rec_id), None)
+        self.recommended: str | None = None
+        self.recommending = True  # the machine is probed on a worker (``_recommend``), never on the UI thread
 
         # the recommended model: its name, why, and one button
         self.card = QFrame(self)
         self.card.setObjectName("RecommendedModel")
         self.card.setFrameShape(QFrame.Shape.StyledPanel)
         card = QVBoxLayout(self.card)
-        self.rec_name = QLabel(str(_field(rec_entry, "name", default="")) if rec_entry else "", self.card)
+        self.rec_name = QLabel("", self.card)
         bold = self.rec_name.font()
         bold.setBold(True)
         self.rec_name.setFont(bold)
-        self.reason = QLabel(reason, self.card)
+        self.reason = QLabel("Looking at this computer to recommend a model…", self.card)
         self.reason.setWordWrap(True)
-        self.details = QLabel(details, self.card)
+        self.details = QLabel("", self.card)
         self.details.setWordWrap(True)
         self.details.setStyleSheet("color: palette(placeholder-text);")
         for w in (self.rec_name, self.reason, self.details):
             w.setVisible(bool(w.text()))
             card.addWidget(w)
         self.install_button = QPushButton("Install", self.card)
-        self.install_button.setEnabled(bool(self.entries) and self.installer is not None)
-        self.install_button.setDefault(self.install_button.isEnabled())
+        self.install_button.setEnabled(False)  # until the recommendation is there
         row = QHBoxLayout()
         row.addWidget(self.install_button)
         row.addStretch(1)
@@ -179,14 +177,11 @@ class ModelDialog(QDialog):
         self.others_button.setAutoRaise(True)
         self.others_button.toggled.connect(self._show_others)
         if self.entries:
-            ids = [_field(e, "id") for e in self.entries]
-            self.list.setCurrentRow(
-                ids.index(rec_id) if rec_id in ids else 0
-            )  # else the default, listed first
+            self.list.setCurrentRow(0)  # the default, listed first, until the recommendation arrives
             lay.addWidget(self.others_button, 0, Qt.AlignmentFlag.AlignLeft)
             lay.addWidget(self.list, 1)
-            self.list.setVisible(rec_entry is None)  # no recommendation: the list is the choice
-            self.others_button.setVisible(rec_entry is not None)
+            self.list.hide()
+            self.others_button.hide()
         else:
             self.list.hide()
             self.others_button.hide()
@@ -212,6 +207,7 @@ class ModelDialog(QDialog):
         self.folders_box.hide()
         lay.addWidget(self.folders_box)
         self._find_folders()
+        self._recommend()
 
         row = QHBoxLayout()
         self.import_button = QPushButton("Import a model folder…", self)
@@ -227,6 +223,45 @@ class ModelDialog(QDialog):
         self.import_button.clicked.connect(self._import)
         self.later_button.clicked.connect(self.reject)
         self.install_finished.connect(self._finished)
+        self.adjustSize()
+
+    def _recommend(self) -> None:
+        """``recommend_model()`` (it probes the machine and reads the registry) on a worker thread; the card
+        says it is looking meanwhile and its button waits."""
+        from photosearch.gui.workers import TaskRunner
+
+        entries = self.entries
+        self._generation = getattr(self, "_generation", 0) + 1
+        gen = self._generation
+        self._rec_tasks = TaskRunner(1, self)
+        self._rec_tasks.submit(
+            lambda: recommendation(entries),
+            lambda rec: self._recommended(gen, rec),
+            lambda _e: self._recommended(gen, (None, "", "")),
+        )
+
+    def _recommended(self, gen: int, rec: tuple[str | None, str, str]) -> None:
+        if gen != self._generation:  # a newer one was asked for
+            return
+        rec_id, reason, details = rec
+        self.recommending = False
+        self.recommended = rec_id
+        rec_entry = next((e for e in self.entries if _field(e, "id") == rec_id), None)
+        self.rec_name.setText(str(_field(rec_entry, "name", default="")) if rec_entry else "")
+        self.reason.setText(reason)
+        self.details.setText(details)
+        for w in (self.rec_name, self.reason, self.details):
+            w.setVisible(bool(w.text()))
+        if self.entries:
+            ids = [_field(e, "id") for e in self.entries]
+            self.list.setCurrentRow(ids.index(rec_id) if rec_id in ids else 0)  # else the default, first
+            self.list.setVisible(
+                rec_entry is None or self.others_button.isChecked()
+            )  # no recommendation: the list is the choice
+            self.others_button.setVisible(rec_entry is not None)
+        busy = self.bar.isVisible()
+        self.install_button.setEnabled(not busy and bool(self.entries) and self.installer is not None)
+        self.install_button.setDefault(self.install_button.isEnabled())
         self.adjustSize()
 
     def _show_others(self, on: bool) -> None:
@@ -284,7 +319,9 @@ class ModelDialog(QDialog):
         for b in (self.install_button, self.import_button, self.later_button):
             b.setEnabled(not on)
         if not on:
-            self.install_button.setEnabled(bool(self.entries) and self.installer is not None)
+            self.install_button.setEnabled(
+                not self.recommending and bool(self.entries) and self.installer is not None
+            )
         self.bar.setVisible(on)
         if text:
             self.note.setText(text)

@@ -33,16 +33,22 @@ from photosearch.gui.model_rows import (
     ModelManagerHost,
     Relay,
     chosen_if_first,
+    details_text,
     row_cells,
 )
 from photosearch.gui.text_readers_panel import IMPORT as IMPORT_READER
-from photosearch.gui.text_readers_panel import TextReadersPanel, row_table
+from photosearch.gui.text_readers_panel import READER_REMOVE, READER_USE, TextReadersPanel, row_table
 from photosearch.gui.workers import TaskRunner
 from photosearch.models.download import DownloadProgress, UnverifiedDownload
 from photosearch.models.tokenize import FLORES200, flores_code, locale_language
 from photosearch.progress import Progress, WorkControl, plural
 
 log = logging.getLogger(__name__)
+FAILED = {
+    "remove": "Could not remove it",
+    READER_USE: "Could not read text with it",
+    READER_REMOVE: "Could not remove it",
+}
 
 
 class ModelManagerDialog(QDialog, ManagerQuestions):
@@ -57,7 +63,7 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         self.lister = TaskRunner(1, self)  # the listing is read here, never on the UI thread
         self._generation = self._applied = 0
         self._parked: tuple[QWidget, QWidget | None] | None = None  # focus given up while loading
-        self.busy: str | None = None  # "install", "import", "switch"
+        self.busy: str | None = None  # "install", "import", "use", "switch", "remove", "calibrate"…
         self._cancel = threading.Event()
         self._control: WorkControl | None = None
         self._threads: list[threading.Thread] = []
@@ -242,18 +248,7 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         if r is None or self.listing is None:
             self._details("")
             return
-        bits = [r.quality_details, r.licence_note, f"Runs here as {r.runs}" if r.runs else ""]
-        source = self.listing.text_lines.get(r.id, "") if r.installed else ""
-        if source:
-            bits.append(f"Relevance line for text: {source}")
-        if r.unverified:
-            bits.append(
-                "Unverified: its file list is not known in advance; the files are listed from the hub and "
-                "checked against the hub's own checksums at install."
-            )
-        if r.commit:
-            bits.append(f"commit {r.commit[:12]}")
-        self._details(" · ".join(b for b in bits if b))
+        self._details(details_text(r, self.listing))
 
     def _details(self, text: str) -> None:
         self.details.setText(
@@ -280,8 +275,9 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
     # -- workers -----------------------------------------------------------------------------------
     def _run(self, what: str, fn: Callable[[], Any]) -> None:
         """``fn()`` on a worker thread, then the listing it changed read there too (so the rows are up to date
-        when the dialog is idle again)."""
+        when the dialog is idle again; a listing asked for before it is stale, ``loading`` until it is there)."""
         paths, lib = self.host.paths, self.host.library
+        self._generation += 1
 
         def listing() -> app_models.ModelListing | None:
             try:
@@ -384,14 +380,16 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         self.use(r.id)
 
     def use(self, model_id: str) -> None:
+        """``use_model`` (it counts the photos the model has not read) on the worker; then, if some are
+        missing, the switch's re-embed there too (``_done``)."""
         lib = self.host.library
         assert lib is not None
-        missing = app_models.use_model(lib, model_id)
-        if missing == 0:
-            self.status.setText("Switched.")
-            self.refresh(model_id)
-            self.host.model_changed()
-            return
+        self._set_busy("use", f"Switching to {model_id}…")
+        self._run("use", lambda: (model_id, app_models.use_model(lib, model_id)))
+
+    def _switch(self, model_id: str, missing: int) -> None:
+        lib = self.host.library
+        assert lib is not None
         control = WorkControl()
         self._control = control
         self._set_busy(
@@ -424,15 +422,13 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         lib = self.host.library
         if r is None or not r.installed or lib is None or self.busy or not self.confirm_remove(r):
             return
-        try:
+        self._set_busy("remove", f"Removing {r.name}…")
+
+        def work() -> app_models.ModelRow:
             app_models.remove_model(lib, r.id)
-        except PhotoSearchError as e:
-            self.status.setText(f"Could not remove it: {e}")
-            return
-        self.status.setText(f"Removed {r.name}.")
-        self.refresh()
-        if r.active:
-            self.host.model_changed()
+            return r
+
+        self._run("remove", work)
 
     # -- calibrate ---------------------------------------------------------------------------------
     def calibrate_selected(self) -> None:
@@ -466,6 +462,22 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
             self._relisted(listing, pkg.id)
             if chosen:
                 self.host.model_changed()
+        elif what == "use":
+            model_id, missing = result
+            if missing:
+                self._relisted(listing, model_id)
+                self._switch(model_id, missing)
+                return
+            self.status.setText("Switched.")
+            self._relisted(listing, model_id)
+            self.host.model_changed()
+        elif what == "remove":
+            self.status.setText(f"Removed {result.name}.")
+            self._relisted(listing)
+            if result.active:
+                self.host.model_changed()
+        elif self.readers.done(what, result):
+            self._relisted(listing)
         elif what == "calibrate":
             self.status.setText(
                 f"Calibrated on this library: {plural(result.photos, 'photo')}, {result.queries} made-up queries "
@@ -489,6 +501,8 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
             return
         if isinstance(e, Cancelled):
             self.status.setText("Install cancelled: nothing was installed.")
+        elif isinstance(e, PhotoSearchError) and what in FAILED:
+            self.status.setText(f"{FAILED[what]}: {e}")
         else:
             self.status.setText(f"That did not work: {e}")
         self._relisted(listing)

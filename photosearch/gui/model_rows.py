@@ -62,6 +62,22 @@ def row_cells(r: app_models.ModelRow) -> tuple[str, ...]:
     return tuple(c or "—" for c in cells)  # never a blank cell: '—' where there is nothing to say
 
 
+def details_text(r: app_models.ModelRow, listing: app_models.ModelListing) -> str:
+    """The line under the table about the selected model."""
+    bits = [r.quality_details, r.licence_note, f"Runs here as {r.runs}" if r.runs else ""]
+    source = listing.text_lines.get(r.id, "") if r.installed else ""
+    if source:
+        bits.append(f"Relevance line for text: {source}")
+    if r.unverified:
+        bits.append(
+            "Unverified: its file list is not known in advance; the files are listed from the hub and "
+            "checked against the hub's own checksums at install."
+        )
+    if r.commit:
+        bits.append(f"commit {r.commit[:12]}")
+    return " · ".join(b for b in bits if b)
+
+
 def _w(x: object) -> QWidget:
     return cast(QWidget, x)
 

@@ -1,7 +1,7 @@
 """The model manager's "Text readers" part: the text-recognition models the text pass can read with (the
 bundled PP-OCRv6 one and those added for other scripts), which one is in use, and the same three verbs as
 ``photosearch models import FOLDER --script S`` / ``models use ID`` / ``models remove ID`` — all through
-``photosearch.app.models``; the import runs on the dialog's worker thread."""
+``photosearch.app.models``; each runs on the dialog's worker thread."""
 
 from __future__ import annotations
 
@@ -23,14 +23,15 @@ from PySide6.QtWidgets import (
 )
 
 from photosearch.app import models as app_models
-from photosearch.errors import PhotoSearchError
 from photosearch.models.text_reader_pkg import SCRIPTS
 
 if TYPE_CHECKING:
     from photosearch.gui.model_manager import ModelManagerDialog
 
 COLUMNS = ("Text reader", "Reads", "State")
-IMPORT = "import-reader"  # the dialog's busy/done name for a text reader's import
+IMPORT = "import-reader"  # the dialog's busy/done names for a text reader's import, use and removal
+READER_USE = "use-reader"
+READER_REMOVE = "remove-reader"
 
 
 class RowTable(QTableWidget):
@@ -165,31 +166,40 @@ class TextReadersPanel(QGroupBox):
         self.dialog._run(IMPORT, lambda: app_models.import_model(folder, paths, (script,))[0])
 
     def use_selected(self) -> None:
+        """``photosearch models use ID`` for a text reader, on the dialog's worker thread."""
         r = self.selected()
         lib = self.dialog.host.library
         if r is None or lib is None or self.dialog.busy:
             return
-        try:
-            app_models.use_text_reader(lib, r.id)
-        except PhotoSearchError as e:
-            self.dialog.status.setText(f"Could not read text with it: {e}")
-            return
-        self.dialog.status.setText(
-            f"New photos' text is now read with {r.name}; photos already read keep their text."
-        )
-        self.dialog.refresh()
+        self.dialog._set_busy(READER_USE, f"Choosing {r.name} to read the text…")
+        self.dialog._run(READER_USE, lambda: (app_models.use_text_reader(lib, r.id), r)[1])  # r: the message
 
     def remove_selected(self) -> None:
+        """``photosearch models remove ID`` for a text reader, on the dialog's worker thread."""
         r = self.selected()
         lib = self.dialog.host.library
         if r is None or r.bundled or lib is None or self.dialog.busy:
             return
         if not self.dialog.confirm_remove_reader(r.name):
             return
-        try:
+        self.dialog._set_busy(READER_REMOVE, f"Removing {r.name}…")
+
+        def work() -> app_models.TextReaderRow:
             app_models.remove_model(lib, r.id)
-        except PhotoSearchError as e:
-            self.dialog.status.setText(f"Could not remove it: {e}")
-            return
-        self.dialog.status.setText(f"Removed {r.name}.")
-        self.dialog.refresh()
+            return r
+
+        self.dialog._run(READER_REMOVE, work)
+
+    def done(self, what: str, r: object) -> bool:
+        """The dialog's worker finished one of this panel's verbs (``what``): say so; False for another's."""
+        if what == READER_USE:
+            assert isinstance(r, app_models.TextReaderRow)
+            self.dialog.status.setText(
+                f"New photos' text is now read with {r.name}; photos already read keep their text."
+            )
+        elif what == READER_REMOVE:
+            assert isinstance(r, app_models.TextReaderRow)
+            self.dialog.status.setText(f"Removed {r.name}.")
+        else:
+            return False
+        return True

@@ -239,6 +239,7 @@ def test_first_run_recommends_one_model_in_plain_words(qtbot: Any, make_window: 
     w = make_window(Paths.resolve(data_dir), prompt_model=True)
     qtbot.waitUntil(lambda: w.model_dialog is not None and w.model_dialog.isVisible())
     dlg = w.model_dialog
+    qtbot.waitUntil(lambda: not dlg.recommending)  # worked out on a worker thread
     assert dlg.recommended is not None
     text = dlg.reason.text()
     assert text.startswith("Recommended for this computer") and "processor cores" in text
@@ -353,6 +354,7 @@ def test_first_run_offers_one_model_and_the_usual_photo_folders(
     w = make_window(Paths.resolve(data_dir), prompt_model=True)
     qtbot.waitUntil(lambda: w.model_dialog is not None and w.model_dialog.isVisible())
     dlg = w.model_dialog
+    qtbot.waitUntil(lambda: not dlg.recommending)  # worked out on a worker thread
     assert dlg.rec_name.isVisibleTo(dlg) and dlg.rec_name.text()
     assert dlg.install_button.text() == f"Install {dlg.rec_name.text()}"
     assert not dlg.list.isVisibleTo(dlg)  # the others are folded away
