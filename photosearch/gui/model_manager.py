@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -125,7 +126,8 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
             "Set the line between good and weak matches for text searches on your own photos, with queries "
             "made up to match nothing (no labels, nothing leaves the computer)"
         )
-        self.close_button = QPushButton("Close", self)
+        closing = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)  # as the other dialogs'
+        self.close_button = closing.button(QDialogButtonBox.StandardButton.Close)
         for b in (
             self.install_button,
             self.cancel_button,
@@ -139,10 +141,7 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         lay.addLayout(row)  # these act on the search models above
         self.readers = TextReadersPanel(self)  # the text pass's recognition models (other scripts)
         lay.addWidget(self.readers)
-        bottom = QHBoxLayout()
-        bottom.addStretch(1)
-        bottom.addWidget(self.close_button)
-        lay.addLayout(bottom)
+        lay.addWidget(closing)
         self.cancel_button.hide()
         self.install_button.clicked.connect(self.install_selected)
         self.cancel_button.clicked.connect(self.cancel)
@@ -150,7 +149,7 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         self.import_button.clicked.connect(self.import_interactive)
         self.remove_button.clicked.connect(self.remove_selected)
         self.calibrate_button.clicked.connect(self.calibrate_selected)
-        self.close_button.clicked.connect(self.reject)
+        closing.rejected.connect(self.reject)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.refresh()
 
