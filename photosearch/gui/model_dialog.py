@@ -87,18 +87,51 @@ def describe_entry(entry: Any) -> str:
     return " · ".join(bits)
 
 
-def recommendation(entries: list[Any]) -> tuple[str | None, str, str]:
-    """(recommended model id, plain-words reason, details line) for this computer."""
+def recommendation(entries: list[Any], paths: Any = None) -> tuple[str | None, str, str, str]:
+    """(recommended model id, plain-words reason, its quality, speed, download and licence in plain words, the
+    figures behind them) for this computer. Runs on a worker: it probes the machine and reads the registry."""
     try:
-        from photosearch.app.models import recommend_model
+        from photosearch.app.models import list_models, recommend_model
 
         rec = recommend_model()
     except Exception:  # a broken registry must not stop first run
         log.exception("no recommendation")
-        return None, "", ""
+        return None, "", "", ""
     if not any(_field(e, "id") == rec.entry.id for e in entries):
-        return None, "", ""
-    return rec.entry.id, f"Recommended for this computer: {rec.reason}", f"Details: {rec.details}"
+        return None, "", "", ""
+    row = None
+    if paths is not None:
+        try:
+            row = next((r for r in list_models(paths).rows if r.id == rec.entry.id), None)
+        except Exception:
+            log.exception("no model listing for the recommendation's plain words")
+    return (
+        rec.entry.id,
+        f"Recommended for this computer: {rec.reason}",
+        plain_facts(rec.entry, row),
+        rec.details,
+    )
+
+
+def plain_facts(entry: Any, row: Any = None) -> str:
+    """A model's quality, speed, download and licence in a person's words ('Quality: good · Speed: fast ·
+    Download: about 150 MB · Free for any use'), from the fields the app layer gives (``ModelRow.quality``,
+    the registry entry's speed class, size and licence)."""
+    bits = []
+    quality = getattr(row, "quality", "") if row is not None else ""
+    if quality:
+        bits.append(f"Quality: {quality}")
+    speed = _field(entry, "speed_class", default="")
+    if speed:
+        bits.append(f"Speed: {speed}")
+    mb = _field(entry, "approx_download_mb", default=None)
+    if isinstance(mb, int | float) and mb:
+        bits.append(f"Download: about {mb:,.0f} MB")
+    if _field(entry, "commercial_use", default=True) is False:
+        bits.append(f"Licence: {_field(entry, 'licence', default='')}, not for commercial use")
+    elif _field(entry, "licence", default=""):
+        bits.append(f"Licence: {_field(entry, 'licence')} (free for any use)")
+    return " · ".join(bits)
 
 
 class ModelDialog(QDialog):
@@ -231,25 +264,30 @@ class ModelDialog(QDialog):
         from photosearch.gui.workers import TaskRunner
 
         entries = self.entries
+        paths = getattr(self.controller, "paths", None) or getattr(
+            getattr(self.controller, "host", None), "paths", None
+        )
         self._generation = getattr(self, "_generation", 0) + 1
         gen = self._generation
         self._rec_tasks = TaskRunner(1, self)
         self._rec_tasks.submit(
-            lambda: recommendation(entries),
+            lambda: recommendation(entries, paths),
             lambda rec: self._recommended(gen, rec),
-            lambda _e: self._recommended(gen, (None, "", "")),
+            lambda _e: self._recommended(gen, (None, "", "", "")),
         )
 
-    def _recommended(self, gen: int, rec: tuple[str | None, str, str]) -> None:
+    def _recommended(self, gen: int, rec: tuple[str | None, str, str, str]) -> None:
         if gen != self._generation:  # a newer one was asked for
             return
-        rec_id, reason, details = rec
+        rec_id, reason, details, figures = rec
         self.recommending = False
         self.recommended = rec_id
         rec_entry = next((e for e in self.entries if _field(e, "id") == rec_id), None)
         self.rec_name.setText(str(_field(rec_entry, "name", default="")) if rec_entry else "")
         self.reason.setText(reason)
         self.details.setText(details)
+        self.details.setToolTip(figures)  # the figures (benchmarks, sizes) for whoever wants them
+        self.details.setAccessibleDescription(figures)
         for w in (self.rec_name, self.reason, self.details):
             w.setVisible(bool(w.text()))
         if self.entries:

@@ -247,13 +247,14 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         if r is None or self.listing is None:
             self._details("")
             return
-        self._details(details_text(r, self.listing))
+        self._details(*details_text(r, self.listing))
 
-    def _details(self, text: str) -> None:
-        self.details.setText(
-            text
-        )  # its name is its text; while empty (loading, nothing selected) it says what it is
+    def _details(self, text: str, figures: str = "") -> None:
+        """Plain words; the figures behind them (benchmarks, how it runs here) in its tooltip."""
+        self.details.setText(text)  # its name is its text; while empty it says what it is
         self.details.setAccessibleName("" if text else "About the selected model")
+        self.details.setToolTip(figures)
+        self.details.setAccessibleDescription(figures)
 
     def _set_busy(self, what: str | None, text: str = "") -> None:
         self.busy = what

@@ -62,9 +62,14 @@ def row_cells(r: app_models.ModelRow) -> tuple[str, ...]:
     return tuple(c or "—" for c in cells)  # never a blank cell: '—' where there is nothing to say
 
 
-def details_text(r: app_models.ModelRow, listing: app_models.ModelListing) -> str:
-    """The line under the table about the selected model."""
-    bits = [r.quality_details, r.licence_note, f"Runs here as {r.runs}" if r.runs else ""]
+def details_text(r: app_models.ModelRow, listing: app_models.ModelListing) -> tuple[str, str]:
+    """The line under the table about the selected model, in a person's words, and the technical line behind
+    it (published figures, how it runs here and why, the hub commit) for its tooltip."""
+    bits = [
+        f"Quality: {r.quality}" if r.quality else "",
+        f"Speed: {r.speed_class}" if r.speed_class else "",
+        r.licence_note,
+    ]
     source = listing.text_lines.get(r.id, "") if r.installed else ""
     if source:
         bits.append(f"Relevance line for text: {source}")
@@ -73,9 +78,10 @@ def details_text(r: app_models.ModelRow, listing: app_models.ModelListing) -> st
             "Unverified: its file list is not known in advance; the files are listed from the hub and "
             "checked against the hub's own checksums at install."
         )
+    tech = [r.quality_details, f"Runs here as {r.runs}" if r.runs else ""]
     if r.commit:
-        bits.append(f"commit {r.commit[:12]}")
-    return " · ".join(b for b in bits if b)
+        tech.append(f"commit {r.commit[:12]}")
+    return " · ".join(b for b in bits if b), " · ".join(b for b in tech if b)
 
 
 def _w(x: object) -> QWidget:
