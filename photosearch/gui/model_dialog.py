@@ -130,7 +130,7 @@ def plain_facts(entry: Any, row: Any = None) -> str:
     if _field(entry, "commercial_use", default=True) is False:
         bits.append(f"Licence: {_field(entry, 'licence', default='')}, not for commercial use")
     elif _field(entry, "licence", default=""):
-        bits.append(f"Licence: {_field(entry, 'licence')} (free for any use)")
+        bits.append(f"Licence: {_field(entry, 'licence')}")
     return " · ".join(bits)
 
 
@@ -297,6 +297,7 @@ class ModelDialog(QDialog):
                 rec_entry is None or self.others_button.isChecked()
             )  # no recommendation: the list is the choice
             self.others_button.setVisible(rec_entry is not None)
+        self._name_install_button()
         busy = self.bar.isVisible()
         self.install_button.setEnabled(not busy and bool(self.entries) and self.installer is not None)
         self.install_button.setDefault(self.install_button.isEnabled())
@@ -310,7 +311,7 @@ class ModelDialog(QDialog):
     def _name_install_button(self) -> None:
         item = self.list.currentItem()
         name = _field(item.data(Qt.ItemDataRole.UserRole), "name", default="") if item is not None else ""
-        self.install_button.setText(f"Install {name}" if name else "Install")
+        self.install_button.setText(f"Install {name}" if name and not self.recommending else "Install")
 
     # -- suggested folders --------------------------------------------------------------------------
     def _find_folders(self) -> None:

@@ -216,9 +216,9 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         self.active_label.setText(f"Searching with: {active.name}" if active else "No model is active yet.")
         self.active_label.show()
         self.readers.show_rows(listing.text_readers)
-        if select:
-            self.select(select)
-        elif self.rows:
+        if select in {r.id for r in self.rows}:
+            self.select(str(select))
+        elif self.rows:  # nothing chosen, or the chosen one is gone (removed)
             self.table.selectRow(0)
         self._selection_changed()
 
@@ -305,6 +305,8 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
 
     def _relisted(self, listing: app_models.ModelListing | None, select: str | None = None) -> None:
         """The listing a verb's worker read after it: newer than any refresh asked for before."""
+        current = self.selected()
+        select = select or (current.id if current is not None else None)  # the row chosen stays chosen
         if listing is None:
             self.refresh(select)
         else:
@@ -384,7 +386,8 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         missing, the switch's re-embed there too (``_done``)."""
         lib = self.host.library
         assert lib is not None
-        self._set_busy("use", f"Switching to {model_id}…")
+        name = next((r.name for r in self.rows if r.id == model_id), model_id)
+        self._set_busy("use", f"Switching to {name}…")
         self._run("use", lambda: (model_id, app_models.use_model(lib, model_id)))
 
     def _switch(self, model_id: str, missing: int) -> None:

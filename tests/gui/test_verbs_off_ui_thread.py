@@ -76,6 +76,7 @@ def test_use_and_remove_a_search_model_run_off_the_ui_thread(
     try:
         use.check_ui_turns(qtbot)
         _busy(dlg)
+        assert dlg.status.text() == "Switching to Shapes (test model)…"  # by its name
     finally:
         use.release.set()
     qtbot.waitUntil(lambda: dlg.busy is None and not dlg.loading, timeout=30000)
@@ -96,7 +97,9 @@ def test_use_and_remove_a_search_model_run_off_the_ui_thread(
     assert dlg.status.text().startswith("Removed ") and "tiny-random" not in [
         r.id for r in dlg.rows if r.installed
     ]
-    assert dlg.use_button.isEnabled() is False and dlg.remove_button.isEnabled()  # shapes: active, installed
+    # the removed row is gone: the first row (shapes: active, installed) is chosen, not nothing
+    assert dlg.selected() is not None and dlg.selected().id == "shapes-tiny"
+    assert not dlg.use_button.isEnabled() and dlg.remove_button.isEnabled()
 
 
 def test_a_text_readers_use_and_remove_run_off_the_ui_thread(
@@ -164,7 +167,7 @@ def test_the_first_run_recommendation_is_worked_out_off_the_ui_thread(
         rec.check_ui_turns(qtbot)
         # meanwhile the card says what it is doing and its button waits
         assert dlg.recommending and dlg.reason.text().startswith("Looking at this computer")
-        assert not dlg.install_button.isEnabled()
+        assert not dlg.install_button.isEnabled() and dlg.install_button.text() == "Install"  # no name yet
     finally:
         rec.release.set()
     qtbot.waitUntil(lambda: not w.model_dialog.recommending, timeout=10000)
