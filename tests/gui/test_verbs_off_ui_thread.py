@@ -174,3 +174,24 @@ def test_the_first_run_recommendation_is_worked_out_off_the_ui_thread(
     assert rec.off_ui(), rec.threads
     assert dlg.recommended is not None and dlg.reason.text().startswith("Recommended for this computer")
     assert dlg.install_button.isEnabled() and dlg.install_button.text() == f"Install {dlg.rec_name.text()}"
+
+
+def test_after_a_switch_that_reads_the_photos_again_the_chosen_row_stays_chosen(
+    qtbot: Any, make_window: Any, data_dir: Path, tiny_model: Path, shapes_model: Path, tmp_path: Path
+) -> None:
+    from models.tools.shapes import make_library
+    from photosearch.models.install import install_package_dir
+
+    make_library(tmp_path / "photos", 4, seed=2)
+    paths = prepare_library(data_dir, model=shapes_model, photos=tmp_path / "photos", index=True)
+    install_package_dir(tiny_model, paths.models_dir)
+    w = make_window(paths)
+    dlg = wait_listed(qtbot, w.open_model_manager())
+    dlg.select("tiny-random")
+    dlg.use_button.click()
+    qtbot.waitUntil(lambda: dlg.busy == "switch", timeout=30000)  # 4 photos to read with it
+    qtbot.waitUntil(lambda: dlg.busy is None and not dlg.loading, timeout=60000)
+    assert dlg.status.text().startswith("Switched"), dlg.status.text()
+    assert dlg.rows[0].id != "tiny-random"  # it is not the first row ...
+    assert dlg.selected() is not None and dlg.selected().id == "tiny-random"  # ... and stays chosen
+    assert dlg.selected().active
