@@ -81,6 +81,8 @@ def photo_details(
     if taken is not None:
         out["Date taken"] = taken
     more = meta_lines(meta) if lines else []
+    if more and more[0].startswith("File date "):  # the file's time: not a camera's nor a place's
+        out["File date"] = more.pop(0).removeprefix("File date ")
     if more:
         out["Camera and place"] = "\n".join(more)
     if text:

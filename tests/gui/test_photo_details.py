@@ -100,3 +100,6 @@ def test_the_viewer_shows_the_text_read_in_the_photo(
     qtbot.keyClick(v, Qt.Key.Key_I)
     assert v.details.isVisible()
     assert "Text in the photo" in v.details.text() and "BOARDING PASS" in v.details.text().upper()
+    # no camera, no place: its file's date is a line of its own, not under 'Camera and place'
+    qtbot.waitUntil(lambda: "File date" in v.details.text(), timeout=10000)
+    assert "Camera and place" not in v.details.text() and v.info["Date taken"] == "unknown"
