@@ -37,19 +37,13 @@ from photosearch.gui.model_rows import (
     details_text,
     row_cells,
 )
-from photosearch.gui.text_readers_panel import IMPORT as IMPORT_READER
-from photosearch.gui.text_readers_panel import READER_REMOVE, READER_USE, TextReadersPanel, row_table
+from photosearch.gui.text_readers_panel import FAILED, TextReadersPanel, row_table
 from photosearch.gui.workers import TaskRunner
 from photosearch.models.download import DownloadProgress, UnverifiedDownload
 from photosearch.models.tokenize import FLORES200, flores_code, locale_language
 from photosearch.progress import Progress, WorkControl, plural
 
 log = logging.getLogger(__name__)
-FAILED = {
-    "remove": "Could not remove it",
-    READER_USE: "Could not read text with it",
-    READER_REMOVE: "Could not remove it",
-}
 
 
 class ModelManagerDialog(QDialog, ManagerQuestions):
@@ -362,16 +356,17 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
             self.import_folder(folder)
 
     def import_folder(self, folder: str) -> None:
-        paths = self.host.paths
-        if app_models.looks_like_text_reader(folder):  # its scripts are asked for, never guessed
-            self.status.setText(
-                "That folder holds a text reader (a model that reads words in photos): choose the script it "
-                "reads under “Text readers” and import it there."
-            )
-            return
-        lib = self.host.library
+        """Import ``folder`` on the worker; a text reader's folder is told apart there too (a chosen folder
+        may be on a slow disk) and sent to "Text readers" (its scripts are asked for, never guessed)."""
+        paths, lib = self.host.paths, self.host.library
         self._set_busy("import", "Checking and copying the model…")
-        self._run("import", lambda: chosen_if_first(lib, app_models.import_model(folder, paths)[0]))
+
+        def work() -> tuple[Any, bool] | None:
+            if app_models.looks_like_text_reader(folder):
+                return None
+            return chosen_if_first(lib, app_models.import_model(folder, paths)[0])
+
+        self._run("import", work)
 
     # -- use / switch ------------------------------------------------------------------------------
     def use_selected(self) -> None:
@@ -447,15 +442,8 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
     def _done(self, what: str, result: Any, listing: app_models.ModelListing | None) -> None:
         self._control = None
         self._set_busy(None)
-        if what == IMPORT_READER:  # a text reader: chosen on purpose, never made the reader by importing it
-            m = result.manifest
-            self.status.setText(
-                f"Installed the text reader {m.name} (reads {', '.join(m.scripts)}). Choose “Read text with "
-                "this one” to read new photos' text with it."
-            )
+        if self.readers.done(what, result):  # its verbs, and a text reader's folder sent there
             self._relisted(listing)
-            if self.listing is not None:
-                self.readers.show_rows(self.listing.text_readers, select=result.id)
         elif what in ("install", "import"):
             pkg, chosen = result
             self.status.setText(
@@ -479,8 +467,6 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
             self._relisted(listing)
             if result.active:
                 self.host.model_changed()
-        elif self.readers.done(what, result):
-            self._relisted(listing)
         elif what == "calibrate":
             self.status.setText(
                 f"Calibrated on this library: {plural(result.photos, 'photo')}, {result.queries} made-up queries "

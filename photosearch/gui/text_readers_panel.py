@@ -32,6 +32,12 @@ COLUMNS = ("Text reader", "Reads", "State")
 IMPORT = "import-reader"  # the dialog's busy/done names for a text reader's import, use and removal
 READER_USE = "use-reader"
 READER_REMOVE = "remove-reader"
+NOT_HERE = "import"  # the search models' import of a folder that holds a text reader (its result is None)
+FAILED = {  # the dialog's words when one of these verbs fails
+    "remove": "Could not remove it",
+    READER_USE: "Could not read text with it",
+    READER_REMOVE: "Could not remove it",
+}
 
 
 class RowTable(QTableWidget):
@@ -100,6 +106,7 @@ class TextReadersPanel(QGroupBox):
         super().__init__("Text readers (reading the words in photos)", dialog)
         self.dialog = dialog
         self.rows: list[app_models.TextReaderRow] = []
+        self._select_next: str | None = None  # the one just imported, chosen at the next listing
         lay = QVBoxLayout(self)
         self.table = row_table(self, COLUMNS)
         self.table.setAccessibleName("Text readers")
@@ -129,7 +136,8 @@ class TextReadersPanel(QGroupBox):
 
     def show_rows(self, rows: tuple[app_models.TextReaderRow, ...], select: str | None = None) -> None:
         current = self.selected()
-        select = select or (current.id if current is not None else None)
+        select = select or self._select_next or (current.id if current is not None else None)
+        self._select_next = None
         self.rows = list(rows)
         self.table.setRowCount(len(self.rows))
         for i, r in enumerate(self.rows):
@@ -192,7 +200,20 @@ class TextReadersPanel(QGroupBox):
 
     def done(self, what: str, r: object) -> bool:
         """The dialog's worker finished one of this panel's verbs (``what``): say so; False for another's."""
-        if what == READER_USE:
+        if what == IMPORT:  # chosen on purpose, never made the reader by importing it
+            assert isinstance(r, app_models.TextReaderPackage)
+            m = r.manifest
+            self.dialog.status.setText(
+                f"Installed the text reader {m.name} (reads {', '.join(m.scripts)}). Choose “Read text with "
+                "this one” to read new photos' text with it."
+            )
+            self._select_next = r.id
+        elif what == NOT_HERE and r is None:
+            self.dialog.status.setText(
+                "That folder holds a text reader (a model that reads words in photos): choose the script it "
+                "reads under “Text readers” and import it there."
+            )
+        elif what == READER_USE:
             assert isinstance(r, app_models.TextReaderRow)
             self.dialog.status.setText(
                 f"New photos' text is now read with {r.name}; photos already read keep their text."

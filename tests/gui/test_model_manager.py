@@ -391,6 +391,7 @@ def test_a_text_reader_for_another_script_is_added_chosen_and_removed_in_the_win
     # through the search models' import: told it is a text reader and where to add it (scripts are asked for)
     dlg.choose_folder = lambda: str(folder)
     dlg.import_button.click()
+    qtbot.waitUntil(lambda: dlg.busy is None, timeout=10000)  # the folder is looked at on the worker
     assert "Text readers" in dlg.status.text() and dlg.busy is None
     # through the text readers' import, with the script chosen
     panel.script.setCurrentIndex(panel.script.findData("latin"))

@@ -195,3 +195,35 @@ def test_after_a_switch_that_reads_the_photos_again_the_chosen_row_stays_chosen(
     assert dlg.rows[0].id != "tiny-random"  # it is not the first row ...
     assert dlg.selected() is not None and dlg.selected().id == "tiny-random"  # ... and stays chosen
     assert dlg.selected().active
+
+
+def test_a_chosen_folder_is_looked_at_off_the_ui_thread(
+    qtbot: Any,
+    make_window: Any,
+    data_dir: Path,
+    tiny_model: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """'Import a model folder…': whether the chosen folder holds a text reader is read on the worker (the
+    folder may be on a slow disk), then the import; before, that look ran on the UI thread."""
+    from photosearch.app import models as app_models
+    from photosearch.text.ocr import model_dir
+
+    folder = tmp_path / "rec-model"
+    folder.mkdir()
+    shutil.copy(model_dir() / "PP-OCRv6_rec_small.onnx", folder / "PP-OCRv6_rec_small.onnx")
+    w = make_window(prepare_library(data_dir, model=tiny_model, photos=None, index=False))
+    dlg = wait_listed(qtbot, w.open_model_manager())
+    look = Held(app_models.looks_like_text_reader)
+    monkeypatch.setattr(app_models, "looks_like_text_reader", look)
+    dlg.choose_folder = lambda: str(folder)
+    dlg.import_button.click()
+    try:
+        look.check_ui_turns(qtbot)
+        _busy(dlg)
+    finally:
+        look.release.set()
+    qtbot.waitUntil(lambda: dlg.busy is None and not dlg.loading, timeout=30000)
+    assert look.off_ui(), look.threads
+    assert "Text readers" in dlg.status.text()  # sent there: its script is asked for, never guessed
