@@ -103,7 +103,7 @@ def details_html(info: dict[str, str], label: QLabel, stacked: bool = False) -> 
             fitted = fit_path(v, QFontMetrics(bold), room)  # measured in bold: the widest its letters can be
             tip = v if fitted != v else ""
             v = fitted
-        v = v.replace("&", "&amp;").replace("<", "&lt;")
+        v = v.replace("&", "&amp;").replace("<", "&lt;").replace("\n", "<br>")
         lines.append(f"<b>{k}</b><br>{v}" if stacked else f"<b>{k}:</b> {v}")
     label.setToolTip(tip)
     return ("<br><br>" if stacked else "<br>").join(lines)

@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         self.actions_ = ResultActions(self, self)
         self.viewer = PhotoViewer(self, self.model)
         self.places = PlacesController(self)  # chips, the place list, the photo's metadata
+        self.viewer.meta_reader = self.places.read_meta  # the viewer's details: the preview's (photo_details)
         self.steer = SteerController(self)  # 👍/👎, "more like these", strictness
         self.bursts = BurstController(self)  # bursts stacked, with their count; expanded on a click
         self.albums = AlbumsController(self)  # the albums in the side bar; "Save as album…"

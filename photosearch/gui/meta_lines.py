@@ -11,22 +11,35 @@ from PySide6.QtWidgets import QLabel, QWidget
 from photosearch.places.metadata import TimeSource
 
 
+def _when(meta: dict[str, Any]) -> str:
+    """The recorded time, to the minute, with its offset from UTC and its zone when known."""
+    when = str(meta["taken"]).replace("T", " ")[:16]
+    off = meta.get("utc_offset_min")
+    if off is not None:
+        sign = "+" if off >= 0 else "−"
+        when += f" (UTC{sign}{abs(off) // 60:02d}:{abs(off) % 60:02d})"
+    if meta.get("time_zone"):
+        when += f" {meta['time_zone']}"
+    return when
+
+
+def taken_line(meta: dict[str, Any] | None) -> str | None:
+    """When the photo was taken, as its camera recorded it (the date taken, with its time zone when known);
+    None without one — the file's modification time is not a date taken (``meta_lines`` says 'File date')."""
+    if not meta or not meta.get("taken") or meta.get("time_source") == TimeSource.FILE_TIME:
+        return None
+    return _when(meta)
+
+
 def meta_lines(meta: dict[str, Any] | None) -> list[str]:
-    """Lines a person reads, in order; empty without metadata."""
+    """Lines a person reads, in order; empty without metadata. The date taken is not among them: it is the
+    details' 'Date taken' (``photo_details``); a file's modification time is, as 'File date …'."""
     if not meta:
         return []
     out: list[str] = []
-    taken = meta.get("taken")
-    if taken:
-        when = taken.replace("T", " ")
-        off = meta.get("utc_offset_min")
-        if off is not None:
-            sign = "+" if off >= 0 else "−"
-            when += f" (UTC{sign}{abs(off) // 60:02d}:{abs(off) % 60:02d})"
-        if meta.get("time_zone"):
-            when += f" {meta['time_zone']}"
+    if meta.get("taken") and meta.get("time_source") == TimeSource.FILE_TIME:
         # the file's modification time, the last resort: not a date taken (the panel says "unknown" above)
-        out.append(f"File date {when}" if meta.get("time_source") == TimeSource.FILE_TIME else when)
+        out.append(f"File date {_when(meta)}")
     make, model = meta.get("make") or "", meta.get("model") or ""
     camera = (
         model if make and model.lower().startswith(make.split()[0].lower()) else f"{make} {model}".strip()
@@ -52,6 +65,28 @@ def meta_lines(meta: dict[str, Any] | None) -> list[str]:
         out.append(place)
     if meta.get("latitude") is not None and meta.get("longitude") is not None:
         out.append(f"{meta['latitude']:.6f}, {meta['longitude']:.6f}")
+    return out
+
+
+def photo_details(
+    info: dict[str, str], meta: dict[str, Any] | None, text: str | None = None, lines: bool = True
+) -> dict[str, str]:
+    """A photo's details, for the preview and the viewer alike: ``info`` (``preview.describe``: path, date
+    taken, size, dimensions) with the date taken as the camera recorded it, in its time zone, once the metadata
+    is read; with ``lines``, the camera, exposure and place lines (``meta_lines``); and the text read in the
+    photo when there is some. The preview shows the lines and the text in widgets of their own
+    (``lines=False``, no text)."""
+    out = dict(info)
+    taken = taken_line(meta)
+    if taken is not None:
+        out["Date taken"] = taken
+    more = meta_lines(meta) if lines else []
+    if more and more[0].startswith("File date "):  # the file's time: not a camera's nor a place's
+        out["File date"] = more.pop(0).removeprefix("File date ")
+    if more:
+        out["Camera and place"] = "\n".join(more)
+    if text:
+        out["Text in the photo"] = text if len(text) <= 600 else text[:600] + "…"
     return out
 
 

@@ -87,18 +87,51 @@ def describe_entry(entry: Any) -> str:
     return " · ".join(bits)
 
 
-def recommendation(entries: list[Any]) -> tuple[str | None, str, str]:
-    """(recommended model id, plain-words reason, details line) for this computer."""
+def recommendation(entries: list[Any], paths: Any = None) -> tuple[str | None, str, str, str]:
+    """(recommended model id, plain-words reason, its quality, speed, download and licence in plain words, the
+    figures behind them) for this computer. Runs on a worker: it probes the machine and reads the registry."""
     try:
-        from photosearch.app.models import recommend_model
+        from photosearch.app.models import list_models, recommend_model
 
         rec = recommend_model()
     except Exception:  # a broken registry must not stop first run
         log.exception("no recommendation")
-        return None, "", ""
+        return None, "", "", ""
     if not any(_field(e, "id") == rec.entry.id for e in entries):
-        return None, "", ""
-    return rec.entry.id, f"Recommended for this computer: {rec.reason}", f"Details: {rec.details}"
+        return None, "", "", ""
+    row = None
+    if paths is not None:
+        try:
+            row = next((r for r in list_models(paths).rows if r.id == rec.entry.id), None)
+        except Exception:
+            log.exception("no model listing for the recommendation's plain words")
+    return (
+        rec.entry.id,
+        f"Recommended for this computer: {rec.reason}",
+        plain_facts(rec.entry, row),
+        rec.details,
+    )
+
+
+def plain_facts(entry: Any, row: Any = None) -> str:
+    """A model's quality, speed, download and licence in a person's words ('Quality: good · Speed: fast ·
+    Download: about 150 MB · Free for any use'), from the fields the app layer gives (``ModelRow.quality``,
+    the registry entry's speed class, size and licence)."""
+    bits = []
+    quality = getattr(row, "quality", "") if row is not None else ""
+    if quality:
+        bits.append(f"Quality: {quality}")
+    speed = _field(entry, "speed_class", default="")
+    if speed:
+        bits.append(f"Speed: {speed}")
+    mb = _field(entry, "approx_download_mb", default=None)
+    if isinstance(mb, int | float) and mb:
+        bits.append(f"Download: about {mb:,.0f} MB")
+    if _field(entry, "commercial_use", default=True) is False:
+        bits.append(f"Licence: {_field(entry, 'licence', default='')}, not for commercial use")
+    elif _field(entry, "licence", default=""):
+        bits.append(f"Licence: {_field(entry, 'licence')}")
+    return " · ".join(bits)
 
 
 class ModelDialog(QDialog):
@@ -129,30 +162,28 @@ class ModelDialog(QDialog):
         lay.addWidget(intro)
         self.entries = registry_entries()
         self.installer = registry_installer()
-        rec_id, reason, details = recommendation(self.entries)
-        self.recommended = rec_id
-        rec_entry = next((e for e in self.entries if _field(e, "id") == rec_id), None)
+        self.recommended: str | None = None
+        self.recommending = True  # the machine is probed on a worker (``_recommend``), never on the UI thread
 
         # the recommended model: its name, why, and one button
         self.card = QFrame(self)
         self.card.setObjectName("RecommendedModel")
         self.card.setFrameShape(QFrame.Shape.StyledPanel)
         card = QVBoxLayout(self.card)
-        self.rec_name = QLabel(str(_field(rec_entry, "name", default="")) if rec_entry else "", self.card)
+        self.rec_name = QLabel("", self.card)
         bold = self.rec_name.font()
         bold.setBold(True)
         self.rec_name.setFont(bold)
-        self.reason = QLabel(reason, self.card)
+        self.reason = QLabel("Looking at this computer to recommend a model…", self.card)
         self.reason.setWordWrap(True)
-        self.details = QLabel(details, self.card)
+        self.details = QLabel("", self.card)
         self.details.setWordWrap(True)
         self.details.setStyleSheet("color: palette(placeholder-text);")
         for w in (self.rec_name, self.reason, self.details):
             w.setVisible(bool(w.text()))
             card.addWidget(w)
         self.install_button = QPushButton("Install", self.card)
-        self.install_button.setEnabled(bool(self.entries) and self.installer is not None)
-        self.install_button.setDefault(self.install_button.isEnabled())
+        self.install_button.setEnabled(False)  # until the recommendation is there
         row = QHBoxLayout()
         row.addWidget(self.install_button)
         row.addStretch(1)
@@ -179,14 +210,11 @@ class ModelDialog(QDialog):
         self.others_button.setAutoRaise(True)
         self.others_button.toggled.connect(self._show_others)
         if self.entries:
-            ids = [_field(e, "id") for e in self.entries]
-            self.list.setCurrentRow(
-                ids.index(rec_id) if rec_id in ids else 0
-            )  # else the default, listed first
+            self.list.setCurrentRow(0)  # the default, listed first, until the recommendation arrives
             lay.addWidget(self.others_button, 0, Qt.AlignmentFlag.AlignLeft)
             lay.addWidget(self.list, 1)
-            self.list.setVisible(rec_entry is None)  # no recommendation: the list is the choice
-            self.others_button.setVisible(rec_entry is not None)
+            self.list.hide()
+            self.others_button.hide()
         else:
             self.list.hide()
             self.others_button.hide()
@@ -212,6 +240,7 @@ class ModelDialog(QDialog):
         self.folders_box.hide()
         lay.addWidget(self.folders_box)
         self._find_folders()
+        self._recommend()
 
         row = QHBoxLayout()
         self.import_button = QPushButton("Import a model folder…", self)
@@ -229,6 +258,51 @@ class ModelDialog(QDialog):
         self.install_finished.connect(self._finished)
         self.adjustSize()
 
+    def _recommend(self) -> None:
+        """``recommend_model()`` (it probes the machine and reads the registry) on a worker thread; the card
+        says it is looking meanwhile and its button waits."""
+        from photosearch.gui.workers import TaskRunner
+
+        entries = self.entries
+        paths = getattr(self.controller, "paths", None) or getattr(
+            getattr(self.controller, "host", None), "paths", None
+        )
+        self._generation = getattr(self, "_generation", 0) + 1
+        gen = self._generation
+        self._rec_tasks = TaskRunner(1, self)
+        self._rec_tasks.submit(
+            lambda: recommendation(entries, paths),
+            lambda rec: self._recommended(gen, rec),
+            lambda _e: self._recommended(gen, (None, "", "", "")),
+        )
+
+    def _recommended(self, gen: int, rec: tuple[str | None, str, str, str]) -> None:
+        if gen != self._generation:  # a newer one was asked for
+            return
+        rec_id, reason, details, figures = rec
+        self.recommending = False
+        self.recommended = rec_id
+        rec_entry = next((e for e in self.entries if _field(e, "id") == rec_id), None)
+        self.rec_name.setText(str(_field(rec_entry, "name", default="")) if rec_entry else "")
+        self.reason.setText(reason)
+        self.details.setText(details)
+        self.details.setToolTip(figures)  # the figures (benchmarks, sizes) for whoever wants them
+        self.details.setAccessibleDescription(figures)
+        for w in (self.rec_name, self.reason, self.details):
+            w.setVisible(bool(w.text()))
+        if self.entries:
+            ids = [_field(e, "id") for e in self.entries]
+            self.list.setCurrentRow(ids.index(rec_id) if rec_id in ids else 0)  # else the default, first
+            self.list.setVisible(
+                rec_entry is None or self.others_button.isChecked()
+            )  # no recommendation: the list is the choice
+            self.others_button.setVisible(rec_entry is not None)
+        self._name_install_button()
+        busy = self.bar.isVisible()
+        self.install_button.setEnabled(not busy and bool(self.entries) and self.installer is not None)
+        self.install_button.setDefault(self.install_button.isEnabled())
+        self.adjustSize()
+
     def _show_others(self, on: bool) -> None:
         self.list.setVisible(on)
         self.others_button.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
@@ -237,7 +311,7 @@ class ModelDialog(QDialog):
     def _name_install_button(self) -> None:
         item = self.list.currentItem()
         name = _field(item.data(Qt.ItemDataRole.UserRole), "name", default="") if item is not None else ""
-        self.install_button.setText(f"Install {name}" if name else "Install")
+        self.install_button.setText(f"Install {name}" if name and not self.recommending else "Install")
 
     # -- suggested folders --------------------------------------------------------------------------
     def _find_folders(self) -> None:
@@ -284,7 +358,9 @@ class ModelDialog(QDialog):
         for b in (self.install_button, self.import_button, self.later_button):
             b.setEnabled(not on)
         if not on:
-            self.install_button.setEnabled(bool(self.entries) and self.installer is not None)
+            self.install_button.setEnabled(
+                not self.recommending and bool(self.entries) and self.installer is not None
+            )
         self.bar.setVisible(on)
         if text:
             self.note.setText(text)

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -33,10 +34,10 @@ from photosearch.gui.model_rows import (
     ModelManagerHost,
     Relay,
     chosen_if_first,
+    details_text,
     row_cells,
 )
-from photosearch.gui.text_readers_panel import IMPORT as IMPORT_READER
-from photosearch.gui.text_readers_panel import TextReadersPanel, row_table
+from photosearch.gui.text_readers_panel import FAILED, TextReadersPanel, row_table
 from photosearch.gui.workers import TaskRunner
 from photosearch.models.download import DownloadProgress, UnverifiedDownload
 from photosearch.models.tokenize import FLORES200, flores_code, locale_language
@@ -57,7 +58,7 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         self.lister = TaskRunner(1, self)  # the listing is read here, never on the UI thread
         self._generation = self._applied = 0
         self._parked: tuple[QWidget, QWidget | None] | None = None  # focus given up while loading
-        self.busy: str | None = None  # "install", "import", "switch"
+        self.busy: str | None = None  # "install", "import", "use", "switch", "remove", "calibrate"…
         self._cancel = threading.Event()
         self._control: WorkControl | None = None
         self._threads: list[threading.Thread] = []
@@ -119,7 +120,8 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
             "Set the line between good and weak matches for text searches on your own photos, with queries "
             "made up to match nothing (no labels, nothing leaves the computer)"
         )
-        self.close_button = QPushButton("Close", self)
+        closing = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)  # as the other dialogs'
+        self.close_button = closing.button(QDialogButtonBox.StandardButton.Close)
         for b in (
             self.install_button,
             self.cancel_button,
@@ -133,10 +135,7 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         lay.addLayout(row)  # these act on the search models above
         self.readers = TextReadersPanel(self)  # the text pass's recognition models (other scripts)
         lay.addWidget(self.readers)
-        bottom = QHBoxLayout()
-        bottom.addStretch(1)
-        bottom.addWidget(self.close_button)
-        lay.addLayout(bottom)
+        lay.addWidget(closing)
         self.cancel_button.hide()
         self.install_button.clicked.connect(self.install_selected)
         self.cancel_button.clicked.connect(self.cancel)
@@ -144,7 +143,7 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         self.import_button.clicked.connect(self.import_interactive)
         self.remove_button.clicked.connect(self.remove_selected)
         self.calibrate_button.clicked.connect(self.calibrate_selected)
-        self.close_button.clicked.connect(self.reject)
+        closing.rejected.connect(self.reject)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.refresh()
 
@@ -211,9 +210,9 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         self.active_label.setText(f"Searching with: {active.name}" if active else "No model is active yet.")
         self.active_label.show()
         self.readers.show_rows(listing.text_readers)
-        if select:
-            self.select(select)
-        elif self.rows:
+        if select in {r.id for r in self.rows}:
+            self.select(str(select))
+        elif self.rows:  # nothing chosen, or the chosen one is gone (removed)
             self.table.selectRow(0)
         self._selection_changed()
 
@@ -242,24 +241,14 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         if r is None or self.listing is None:
             self._details("")
             return
-        bits = [r.quality_details, r.licence_note, f"Runs here as {r.runs}" if r.runs else ""]
-        source = self.listing.text_lines.get(r.id, "") if r.installed else ""
-        if source:
-            bits.append(f"Relevance line for text: {source}")
-        if r.unverified:
-            bits.append(
-                "Unverified: its file list is not known in advance; the files are listed from the hub and "
-                "checked against the hub's own checksums at install."
-            )
-        if r.commit:
-            bits.append(f"commit {r.commit[:12]}")
-        self._details(" · ".join(b for b in bits if b))
+        self._details(*details_text(r, self.listing))
 
-    def _details(self, text: str) -> None:
-        self.details.setText(
-            text
-        )  # its name is its text; while empty (loading, nothing selected) it says what it is
+    def _details(self, text: str, figures: str = "") -> None:
+        """Plain words; the figures behind them (benchmarks, how it runs here) in its tooltip."""
+        self.details.setText(text)  # its name is its text; while empty it says what it is
         self.details.setAccessibleName("" if text else "About the selected model")
+        self.details.setToolTip(figures)
+        self.details.setAccessibleDescription(figures)
 
     def _set_busy(self, what: str | None, text: str = "") -> None:
         self.busy = what
@@ -280,8 +269,9 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
     # -- workers -----------------------------------------------------------------------------------
     def _run(self, what: str, fn: Callable[[], Any]) -> None:
         """``fn()`` on a worker thread, then the listing it changed read there too (so the rows are up to date
-        when the dialog is idle again)."""
+        when the dialog is idle again; a listing asked for before it is stale, ``loading`` until it is there)."""
         paths, lib = self.host.paths, self.host.library
+        self._generation += 1
 
         def listing() -> app_models.ModelListing | None:
             try:
@@ -309,6 +299,8 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
 
     def _relisted(self, listing: app_models.ModelListing | None, select: str | None = None) -> None:
         """The listing a verb's worker read after it: newer than any refresh asked for before."""
+        current = self.selected()
+        select = select or (current.id if current is not None else None)  # the row chosen stays chosen
         if listing is None:
             self.refresh(select)
         else:
@@ -364,16 +356,17 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
             self.import_folder(folder)
 
     def import_folder(self, folder: str) -> None:
-        paths = self.host.paths
-        if app_models.looks_like_text_reader(folder):  # its scripts are asked for, never guessed
-            self.status.setText(
-                "That folder holds a text reader (a model that reads words in photos): choose the script it "
-                "reads under “Text readers” and import it there."
-            )
-            return
-        lib = self.host.library
+        """Import ``folder`` on the worker; a text reader's folder is told apart there too (a chosen folder
+        may be on a slow disk) and sent to "Text readers" (its scripts are asked for, never guessed)."""
+        paths, lib = self.host.paths, self.host.library
         self._set_busy("import", "Checking and copying the model…")
-        self._run("import", lambda: chosen_if_first(lib, app_models.import_model(folder, paths)[0]))
+
+        def work() -> tuple[Any, bool] | None:
+            if app_models.looks_like_text_reader(folder):
+                return None
+            return chosen_if_first(lib, app_models.import_model(folder, paths)[0])
+
+        self._run("import", work)
 
     # -- use / switch ------------------------------------------------------------------------------
     def use_selected(self) -> None:
@@ -384,14 +377,17 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         self.use(r.id)
 
     def use(self, model_id: str) -> None:
+        """``use_model`` (it counts the photos the model has not read) on the worker; then, if some are
+        missing, the switch's re-embed there too (``_done``)."""
         lib = self.host.library
         assert lib is not None
-        missing = app_models.use_model(lib, model_id)
-        if missing == 0:
-            self.status.setText("Switched.")
-            self.refresh(model_id)
-            self.host.model_changed()
-            return
+        name = next((r.name for r in self.rows if r.id == model_id), model_id)
+        self._set_busy("use", f"Switching to {name}…")
+        self._run("use", lambda: (model_id, app_models.use_model(lib, model_id)))
+
+    def _switch(self, model_id: str, missing: int) -> None:
+        lib = self.host.library
+        assert lib is not None
         control = WorkControl()
         self._control = control
         self._set_busy(
@@ -424,15 +420,13 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         lib = self.host.library
         if r is None or not r.installed or lib is None or self.busy or not self.confirm_remove(r):
             return
-        try:
+        self._set_busy("remove", f"Removing {r.name}…")
+
+        def work() -> app_models.ModelRow:
             app_models.remove_model(lib, r.id)
-        except PhotoSearchError as e:
-            self.status.setText(f"Could not remove it: {e}")
-            return
-        self.status.setText(f"Removed {r.name}.")
-        self.refresh()
-        if r.active:
-            self.host.model_changed()
+            return r
+
+        self._run("remove", work)
 
     # -- calibrate ---------------------------------------------------------------------------------
     def calibrate_selected(self) -> None:
@@ -448,15 +442,8 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
     def _done(self, what: str, result: Any, listing: app_models.ModelListing | None) -> None:
         self._control = None
         self._set_busy(None)
-        if what == IMPORT_READER:  # a text reader: chosen on purpose, never made the reader by importing it
-            m = result.manifest
-            self.status.setText(
-                f"Installed the text reader {m.name} (reads {', '.join(m.scripts)}). Choose “Read text with "
-                "this one” to read new photos' text with it."
-            )
+        if self.readers.done(what, result):  # its verbs, and a text reader's folder sent there
             self._relisted(listing)
-            if self.listing is not None:
-                self.readers.show_rows(self.listing.text_readers, select=result.id)
         elif what in ("install", "import"):
             pkg, chosen = result
             self.status.setText(
@@ -465,6 +452,20 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
             )
             self._relisted(listing, pkg.id)
             if chosen:
+                self.host.model_changed()
+        elif what == "use":
+            model_id, missing = result
+            if missing:
+                self._relisted(listing, model_id)
+                self._switch(model_id, missing)
+                return
+            self.status.setText("Switched.")
+            self._relisted(listing, model_id)
+            self.host.model_changed()
+        elif what == "remove":
+            self.status.setText(f"Removed {result.name}.")
+            self._relisted(listing)
+            if result.active:
                 self.host.model_changed()
         elif what == "calibrate":
             self.status.setText(
@@ -489,6 +490,8 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
             return
         if isinstance(e, Cancelled):
             self.status.setText("Install cancelled: nothing was installed.")
+        elif isinstance(e, PhotoSearchError) and what in FAILED:
+            self.status.setText(f"{FAILED[what]}: {e}")
         else:
             self.status.setText(f"That did not work: {e}")
         self._relisted(listing)

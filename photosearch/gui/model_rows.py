@@ -62,6 +62,28 @@ def row_cells(r: app_models.ModelRow) -> tuple[str, ...]:
     return tuple(c or "—" for c in cells)  # never a blank cell: '—' where there is nothing to say
 
 
+def details_text(r: app_models.ModelRow, listing: app_models.ModelListing) -> tuple[str, str]:
+    """The line under the table about the selected model, in a person's words, and the technical line behind
+    it (published figures, how it runs here and why, the hub commit) for its tooltip."""
+    bits = [
+        f"Quality: {r.quality}" if r.quality else "",
+        f"Speed: {r.speed_class}" if r.speed_class else "",
+        r.licence_note,
+    ]
+    source = listing.text_lines.get(r.id, "") if r.installed else ""
+    if source:
+        bits.append(f"Relevance line for text: {source}")
+    if r.unverified:
+        bits.append(
+            "Unverified: its file list is not known in advance; the files are listed from the hub and "
+            "checked against the hub's own checksums at install."
+        )
+    tech = [r.quality_details, f"Runs here as {r.runs}" if r.runs else ""]
+    if r.commit:
+        tech.append(f"commit {r.commit[:12]}")
+    return " · ".join(b for b in bits if b), " · ".join(b for b in tech if b)
+
+
 def _w(x: object) -> QWidget:
     return cast(QWidget, x)
 

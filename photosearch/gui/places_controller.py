@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -202,16 +203,23 @@ class PlacesController(QObject):
     # -- the preview --------------------------------------------------------------------------------
     def show_meta(self, result: Any) -> None:
         """The metadata of the photo the preview shows, read off the UI thread."""
-        lib = getattr(self.w, "library", None)
         h = getattr(result.file, "content_hash", None)
         self._meta_for = h or ""
-        if lib is None or not h:
-            self.meta.set_meta(None)
-            return
-        catalog = lib.catalog
 
         def done(meta: dict[str, Any] | None) -> None:
-            if self._meta_for == h:
+            if self._meta_for == (h or ""):
                 self.meta.set_meta(meta)
+                self.w.preview.set_meta(meta)
 
+        self.read_meta(result, done)
+
+    def read_meta(self, result: Any, done: Callable[[dict[str, Any] | None], None]) -> None:
+        """``done(meta)`` on the UI thread with ``result``'s metadata (``app.places.meta_json``), read on the
+        library worker; at once with None when there is none to read."""
+        lib = getattr(self.w, "library", None)
+        h = getattr(result.file, "content_hash", None)
+        if lib is None or not h:
+            done(None)
+            return
+        catalog = lib.catalog
         self.w.library_tasks.submit(lambda: meta_json(catalog.meta_for_hash(h)), done)

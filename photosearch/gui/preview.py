@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from photosearch.gui.elided import ElidedLabel, details_html
+from photosearch.gui.meta_lines import photo_details
 from photosearch.gui.workers import TaskRunner
 
 OUTLINE = QColor(255, 196, 0)  # the matched words' outline on the photo
@@ -81,7 +82,8 @@ class PreviewPanel(QFrame):
         self.setMinimumWidth(240)
         self.path = ""
         self.loaded_path = ""
-        self.info: dict[str, str] = {}
+        self.info: dict[str, str] = {}  # what the details say (``meta_lines.photo_details``)
+        self._described: dict[str, str] = {}  # the result's own (``describe``), before its metadata is read
         self._pixmap = QPixmap()
         self.loader = TaskRunner(1, self)
         lay = QVBoxLayout(self)
@@ -147,7 +149,8 @@ class PreviewPanel(QFrame):
     def show_result(self, result: Any, thumbnail: QImage | None = None) -> None:
         """Show ``result`` now (its thumbnail, if any, until the photo is decoded)."""
         self.path = result.path
-        self.info = describe(result.file)
+        self._described = describe(result.file)
+        self.info = photo_details(self._described, None, lines=False)
         self.title.setText(os.path.basename(result.path))
         self._show_details()
         text = getattr(result, "text", None) or ""
@@ -231,6 +234,12 @@ class PreviewPanel(QFrame):
         self._fit()
         if self.info:
             self._show_details()  # the path is fitted to the width
+
+    def set_meta(self, meta: dict[str, Any] | None) -> None:
+        """The photo's metadata arrived (read off the UI thread): its date taken, in its time zone, is the one
+        'Date taken' line (the camera and place lines are the ``MetaLines`` below)."""
+        self.info = photo_details(self._described, meta, lines=False)
+        self._show_details()
 
     def _show_details(self) -> None:
         self.meta.setText(details_html(self.info, self.meta))

@@ -1,7 +1,7 @@
 """The model manager's "Text readers" part: the text-recognition models the text pass can read with (the
 bundled PP-OCRv6 one and those added for other scripts), which one is in use, and the same three verbs as
 ``photosearch models import FOLDER --script S`` / ``models use ID`` / ``models remove ID`` — all through
-``photosearch.app.models``; the import runs on the dialog's worker thread."""
+``photosearch.app.models``; each runs on the dialog's worker thread."""
 
 from __future__ import annotations
 
@@ -23,14 +23,21 @@ from PySide6.QtWidgets import (
 )
 
 from photosearch.app import models as app_models
-from photosearch.errors import PhotoSearchError
 from photosearch.models.text_reader_pkg import SCRIPTS
 
 if TYPE_CHECKING:
     from photosearch.gui.model_manager import ModelManagerDialog
 
 COLUMNS = ("Text reader", "Reads", "State")
-IMPORT = "import-reader"  # the dialog's busy/done name for a text reader's import
+IMPORT = "import-reader"  # the dialog's busy/done names for a text reader's import, use and removal
+READER_USE = "use-reader"
+READER_REMOVE = "remove-reader"
+NOT_HERE = "import"  # the search models' import of a folder that holds a text reader (its result is None)
+FAILED = {  # the dialog's words when one of these verbs fails
+    "remove": "Could not remove it",
+    READER_USE: "Could not read text with it",
+    READER_REMOVE: "Could not remove it",
+}
 
 
 class RowTable(QTableWidget):
@@ -99,6 +106,7 @@ class TextReadersPanel(QGroupBox):
         super().__init__("Text readers (reading the words in photos)", dialog)
         self.dialog = dialog
         self.rows: list[app_models.TextReaderRow] = []
+        self._select_next: str | None = None  # the one just imported, chosen at the next listing
         lay = QVBoxLayout(self)
         self.table = row_table(self, COLUMNS)
         self.table.setAccessibleName("Text readers")
@@ -128,7 +136,8 @@ class TextReadersPanel(QGroupBox):
 
     def show_rows(self, rows: tuple[app_models.TextReaderRow, ...], select: str | None = None) -> None:
         current = self.selected()
-        select = select or (current.id if current is not None else None)
+        select = select or self._select_next or (current.id if current is not None else None)
+        self._select_next = None
         self.rows = list(rows)
         self.table.setRowCount(len(self.rows))
         for i, r in enumerate(self.rows):
@@ -165,31 +174,53 @@ class TextReadersPanel(QGroupBox):
         self.dialog._run(IMPORT, lambda: app_models.import_model(folder, paths, (script,))[0])
 
     def use_selected(self) -> None:
+        """``photosearch models use ID`` for a text reader, on the dialog's worker thread."""
         r = self.selected()
         lib = self.dialog.host.library
         if r is None or lib is None or self.dialog.busy:
             return
-        try:
-            app_models.use_text_reader(lib, r.id)
-        except PhotoSearchError as e:
-            self.dialog.status.setText(f"Could not read text with it: {e}")
-            return
-        self.dialog.status.setText(
-            f"New photos' text is now read with {r.name}; photos already read keep their text."
-        )
-        self.dialog.refresh()
+        self.dialog._set_busy(READER_USE, f"Choosing {r.name} to read the text…")
+        self.dialog._run(READER_USE, lambda: (app_models.use_text_reader(lib, r.id), r)[1])  # r: the message
 
     def remove_selected(self) -> None:
+        """``photosearch models remove ID`` for a text reader, on the dialog's worker thread."""
         r = self.selected()
         lib = self.dialog.host.library
         if r is None or r.bundled or lib is None or self.dialog.busy:
             return
         if not self.dialog.confirm_remove_reader(r.name):
             return
-        try:
+        self.dialog._set_busy(READER_REMOVE, f"Removing {r.name}…")
+
+        def work() -> app_models.TextReaderRow:
             app_models.remove_model(lib, r.id)
-        except PhotoSearchError as e:
-            self.dialog.status.setText(f"Could not remove it: {e}")
-            return
-        self.dialog.status.setText(f"Removed {r.name}.")
-        self.dialog.refresh()
+            return r
+
+        self.dialog._run(READER_REMOVE, work)
+
+    def done(self, what: str, r: object) -> bool:
+        """The dialog's worker finished one of this panel's verbs (``what``): say so; False for another's."""
+        if what == IMPORT:  # chosen on purpose, never made the reader by importing it
+            assert isinstance(r, app_models.TextReaderPackage)
+            m = r.manifest
+            self.dialog.status.setText(
+                f"Installed the text reader {m.name} (reads {', '.join(m.scripts)}). Choose “Read text with "
+                "this one” to read new photos' text with it."
+            )
+            self._select_next = r.id
+        elif what == NOT_HERE and r is None:
+            self.dialog.status.setText(
+                "That folder holds a text reader (a model that reads words in photos): choose the script it "
+                "reads under “Text readers” and import it there."
+            )
+        elif what == READER_USE:
+            assert isinstance(r, app_models.TextReaderRow)
+            self.dialog.status.setText(
+                f"New photos' text is now read with {r.name}; photos already read keep their text."
+            )
+        elif what == READER_REMOVE:
+            assert isinstance(r, app_models.TextReaderRow)
+            self.dialog.status.setText(f"Removed {r.name}.")
+        else:
+            return False
+        return True

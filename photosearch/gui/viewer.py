@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWi
 
 from photosearch.gui.elided import ElidedLabel, details_html
 from photosearch.gui.icons import set_icon
+from photosearch.gui.meta_lines import photo_details
 from photosearch.gui.preview import describe, load_preview_image
 from photosearch.gui.results import ResultsModel
 from photosearch.gui.workers import TaskRunner
@@ -176,7 +177,9 @@ class PhotoViewer(QWidget):
         self.details.hide()
         body.addWidget(self.details)
         lay.addLayout(body, 1)
-        self.info: dict[str, str] = {}
+        self.info: dict[str, str] = {}  # what the details say (``meta_lines.photo_details``)
+        # reads a result's metadata off the UI thread and calls back with it (the window's places controller)
+        self.meta_reader: Callable[[Any, Callable[[dict[str, Any] | None], None]], None] | None = None
         self.total_of: Callable[[], int] = (
             model.rowCount
         )  # how many photos there are (the library's, browsing)
@@ -201,10 +204,20 @@ class PhotoViewer(QWidget):
         self.row = row
         r = self.model.result(row)
         self.path = r.path
-        self.info = describe(r.file)
+        described, text = describe(r.file), getattr(r, "text", None) or ""
+        self.info = photo_details(described, None, text)
         n = self.model.rowCount()
         self.title.setText(f"{os.path.basename(r.path)}  ·  {row + 1:,} of {max(n, self.total_of()):,}")
-        self.details.setText(details_html(self.info, self.details, stacked=True))  # a long name: cut, tooltip
+        self._show_details()
+        if self.meta_reader is not None:  # the date taken in its zone, the camera and place lines: read later
+            path = r.path
+
+            def arrived(meta: dict[str, Any] | None) -> None:
+                if path == self.path:
+                    self.info = photo_details(described, meta, text)
+                    self._show_details()
+
+            self.meta_reader(r, arrived)
         self.canvas.pan = QPointF(0, 0)
         if self.loaded_path != r.path:
             self.loaded_path = ""
@@ -217,6 +230,9 @@ class PhotoViewer(QWidget):
         self.buttons["previous"].setEnabled(row > 0)
         self.buttons["next"].setEnabled(row < n - 1)
         self.row_changed.emit(row)
+
+    def _show_details(self) -> None:
+        self.details.setText(details_html(self.info, self.details, stacked=True))  # a long name: cut, tooltip
 
     def _arrived(self, path: str, img: QImage) -> None:
         if path == self.path and self.isVisible():

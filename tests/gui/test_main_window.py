@@ -562,6 +562,7 @@ def test_model_setup_installs_from_the_registry_with_a_progress_bar(
         w = make_window(Paths.resolve(data_dir), prompt_model=True)
         qtbot.waitUntil(lambda: w.model_dialog is not None and w.model_dialog.isVisible())
         dlg = w.model_dialog
+        qtbot.waitUntil(lambda: not dlg.recommending)  # worked out on a worker thread
         assert dlg.list.count() == 1 and "Tiny served model" in dlg.list.item(0).text()
         assert dlg.install_button.isEnabled()
         values: list[int] = []

@@ -239,6 +239,7 @@ def test_first_run_recommends_one_model_in_plain_words(qtbot: Any, make_window: 
     w = make_window(Paths.resolve(data_dir), prompt_model=True)
     qtbot.waitUntil(lambda: w.model_dialog is not None and w.model_dialog.isVisible())
     dlg = w.model_dialog
+    qtbot.waitUntil(lambda: not dlg.recommending)  # worked out on a worker thread
     assert dlg.recommended is not None
     text = dlg.reason.text()
     assert text.startswith("Recommended for this computer") and "processor cores" in text
@@ -353,6 +354,7 @@ def test_first_run_offers_one_model_and_the_usual_photo_folders(
     w = make_window(Paths.resolve(data_dir), prompt_model=True)
     qtbot.waitUntil(lambda: w.model_dialog is not None and w.model_dialog.isVisible())
     dlg = w.model_dialog
+    qtbot.waitUntil(lambda: not dlg.recommending)  # worked out on a worker thread
     assert dlg.rec_name.isVisibleTo(dlg) and dlg.rec_name.text()
     assert dlg.install_button.text() == f"Install {dlg.rec_name.text()}"
     assert not dlg.list.isVisibleTo(dlg)  # the others are folded away
@@ -389,6 +391,7 @@ def test_a_text_reader_for_another_script_is_added_chosen_and_removed_in_the_win
     # through the search models' import: told it is a text reader and where to add it (scripts are asked for)
     dlg.choose_folder = lambda: str(folder)
     dlg.import_button.click()
+    qtbot.waitUntil(lambda: dlg.busy is None, timeout=10000)  # the folder is looked at on the worker
     assert "Text readers" in dlg.status.text() and dlg.busy is None
     # through the text readers' import, with the script chosen
     panel.script.setCurrentIndex(panel.script.findData("latin"))

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from photosearch.gui.chips import QueryChips
-from photosearch.gui.meta_lines import MetaLines, meta_lines
+from photosearch.gui.meta_lines import MetaLines, meta_lines, taken_line
 from photosearch.gui.place_list import PlaceList
 
 
@@ -65,8 +65,9 @@ META = {
 
 
 def test_preview_metadata_lines(qtbot: Any) -> None:
+    # the date taken is the details' one 'Date taken' line (taken_line), no longer repeated here
+    assert taken_line(META) == "2025-07-14 18:03 (UTC+02:00) Europe/Rome"
     assert meta_lines(META) == [
-        "2025-07-14 18:03:11 (UTC+02:00) Europe/Rome",
         "NIKON D750",
         "24.0-120.0 mm f/4.0",
         "35 mm · f/5.6 · 1/250 s · ISO 400",
@@ -81,6 +82,7 @@ def test_preview_metadata_lines(qtbot: Any) -> None:
     assert w.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
     w.set_meta(None)
     assert not w.isVisible()
-    assert meta_lines({"taken": "2024-01-01T10:00:00", "utc_offset_min": -210}) == [
-        "2024-01-01 10:00:00 (UTC−03:30)"
-    ]
+    assert meta_lines({"taken": "2024-01-01T10:00:00", "utc_offset_min": -210}) == []
+    assert (
+        taken_line({"taken": "2024-01-01T10:00:00", "utc_offset_min": -210}) == "2024-01-01 10:00 (UTC−03:30)"
+    )
