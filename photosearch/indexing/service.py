@@ -196,7 +196,7 @@ class IndexingService(FolderSteps, EmbedSteps, TextSteps, MetaSteps, PowerSteps)
         self._emit(
             Progress(
                 ProgressPhase.EMBEDDING if self._busy else ProgressPhase.IDLE,
-                self._session_done,
+                self._session_done + (self._session_errors if self._busy else 0),
                 self._progress.total,
                 paused=True,
                 errors=self.errors,
@@ -377,7 +377,7 @@ class IndexingService(FolderSteps, EmbedSteps, TextSteps, MetaSteps, PowerSteps)
                         message=self._idle_message(),
                     )
                 )
-                self._session_done = 0
+                self._session_done = self._session_errors = 0
                 self._meter = RateMeter()
             self._cv.wait(timeout)
 
