@@ -369,8 +369,8 @@ class IndexingService(FolderSteps, EmbedSteps, TextSteps, MetaSteps, PowerSteps)
                 self._emit(
                     Progress(
                         ProgressPhase.IDLE,
-                        self._session_done,
-                        self._session_done,
+                        self._session_done,  # photos added
+                        self._session_done + self._session_errors,  # files gone through
                         errors=self.errors,
                         encoded=self.encoded,
                         paused=self._paused or self._on_battery,

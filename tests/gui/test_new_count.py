@@ -39,7 +39,7 @@ def test_broken_files_are_skipped_not_new(
     (photos / "broken-1.jpg").write_bytes(b"this is not a jpeg")
     (photos / "broken-2.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
     idle = _rescan_and_wait_idle(qtbot, w)
-    assert idle.done == 0 and idle.errors >= 2, idle
+    assert idle.done == 0 and idle.total == 2 and idle.errors >= 2, idle  # 2 files gone through, none added
     qtbot.waitUntil(lambda: w.skipped_button.isVisible() and w.skipped_button.text() == "⚠ 2 skipped")
     qtbot.waitUntil(lambda: w.status.text().startswith("12 photos indexed"), timeout=10000)
     assert "new" not in w.status.text(), w.status.text()
@@ -50,6 +50,21 @@ def test_broken_files_are_skipped_not_new(
     shutil.copy(extra / "img_00000.png", photos / "good.png")
     (photos / "broken-3.jpg").write_bytes(b"nope")
     idle = _rescan_and_wait_idle(qtbot, w)
-    assert idle.done == 1, idle
+    assert idle.done == 1 and idle.total == 2, idle
     qtbot.waitUntil(lambda: w.skipped_button.text() == "⚠ 3 skipped", timeout=10000)
     qtbot.waitUntil(lambda: w.status.text() == "13 photos indexed · 1 new", timeout=10000)
+
+
+def test_the_idle_line_in_words_counts_the_failed_files_as_processed_and_skipped() -> None:
+    """The idle event: ``done`` photos added of ``total`` files gone through (the failed ones in ``total``
+    only); 'photosearch watch' prints it with progress.describe, the failed ones processed and skipped."""
+    from photosearch.progress import describe
+
+    assert describe(Progress(ProgressPhase.IDLE, 1, 3, errors=2, encoded=1)) == (
+        "Done: 3 photos processed, 1 embedded, 2 skipped"
+    )
+    assert (
+        describe(Progress(ProgressPhase.IDLE, 0, 2, errors=2))
+        == "Done: 2 photos processed, 0 embedded, 2 skipped"
+    )
+    assert describe(Progress(ProgressPhase.IDLE, 0, 0)) == ""  # nothing happened: nothing said
