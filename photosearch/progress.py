@@ -19,7 +19,9 @@ class ProgressPhase(str, Enum):
     SAVING = "saving"  # writing the vector index
     DONE = "done"  # a one-shot run finished
     CANCELLED = "cancelled"  # stopped by the person; what was done is kept
-    IDLE = "idle"  # the live service has nothing to do (``done`` counts this session's photos)
+    IDLE = (
+        "idle"  # the live service has nothing to do (this session: ``done`` photos added of ``total`` files)
+    )
     STOPPED = "stopped"  # the live service was stopped
     ERROR = "error"  # the live service hit an error (``message``)
     SWITCHING = "switching"  # re-embedding for a model switch
@@ -159,12 +161,13 @@ def describe(p: Progress) -> str:
         return f"Paused — {text}" if p.paused else text
     if ph is ProgressPhase.SAVING:
         return "Saving the search index…"
-    if ph is ProgressPhase.DONE or (ph is ProgressPhase.IDLE and p.done):
+    if ph is ProgressPhase.DONE or (ph is ProgressPhase.IDLE and p.total):
         # files the scan already turned away (empty, a name that is not UTF-8, unreadable) never reach the
         # model: they are counted here too, or this line said "3 skipped" above a summary of "5 skipped"
         scan = p.extra.get("scan") if isinstance(p.extra, dict) else None
         at_scan = int(scan.get("errors", 0)) if isinstance(scan, dict) else 0
-        processed, skipped = p.done + at_scan, p.errors + at_scan
+        gone_through = p.total if ph is ProgressPhase.IDLE else p.done  # idle: ``done`` counts added only
+        processed, skipped = gone_through + at_scan, p.errors + at_scan
         if not processed:
             return "Done: no new or changed photos"
         return f"Done: {plural(processed, 'photo')} processed, {p.encoded:,} embedded, {skipped:,} skipped"

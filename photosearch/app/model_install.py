@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import shutil
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from photosearch.app import models as app_models
 from photosearch.config import Paths
-from photosearch.errors import DiskFull
+from photosearch.errors import Cancelled, DiskFull
 from photosearch.indexing.switching import TARGET_MODEL_KEY
 from photosearch.library.library import ACTIVE_MODEL_KEY, Library
 from photosearch.models.download import CancelCheck, DownloadProgress, FileResult
@@ -71,12 +72,25 @@ def download_model(
     allow_unverified: bool = False,
     base_url: str | None = None,
     registry: Registry | None = None,
+    discard_on_cancel: bool = False,
 ) -> Downloaded:
-    """Download and verify a registry model's files (resuming a partial download); nothing is installed."""
+    """Download and verify a registry model's files (resuming a partial download); nothing is installed.
+    ``cancel()`` stops it (``Cancelled``); the partial download is kept for resuming unless
+    ``discard_on_cancel`` (the window's Cancel button: nothing of it stays)."""
     entry = app_models.registry_entry(model_id, registry)
-    files = download_for_install(
-        entry, paths, progress=progress, cancel=cancel, base_url=base_url, allow_unverified=allow_unverified
-    )
+    try:
+        files = download_for_install(
+            entry,
+            paths,
+            progress=progress,
+            cancel=cancel,
+            base_url=base_url,
+            allow_unverified=allow_unverified,
+        )
+    except Cancelled:
+        if discard_on_cancel:
+            shutil.rmtree(paths.downloads_dir / entry.id, ignore_errors=True)
+        raise
     return Downloaded(entry, files)
 
 

@@ -160,10 +160,28 @@ def _check_models(paths: Paths, out: list[Finding], full: bool) -> None:
                 Finding(
                     "models",
                     "error",
-                    f"model package {d.name} is damaged ({e}); remove and install it again",
+                    f"model package {d.name} is damaged ({e}); {_reinstall_hint(d)}",
                     model_id=d.name,
                 )
             )
+
+
+def _reinstall_hint(d: Path) -> str:
+    """What repairs a damaged package and keeps its embeddings: installing it again (never 'remove' first:
+    removing drops every embedding made with the model). A registry download is installed again by the id
+    it was downloaded as; an imported folder is imported again."""
+    from photosearch.models.manifest import load_package
+
+    registry_id = None
+    with contextlib.suppress(Exception):  # the manifest itself may be what is damaged
+        pkg = load_package(d, verify="none")
+        registry_id = (pkg.manifest.extra.get("download") or {}).get("registry_id")
+    how = (
+        f"photosearch models install {registry_id}"
+        if registry_id
+        else "photosearch models import FOLDER, the folder it came from"
+    )
+    return f"install it again ({how}): the photos embedded with it stay"
 
 
 def _check_embeddings(paths: Paths, cat: Catalog, out: list[Finding]) -> None:

@@ -14,8 +14,9 @@ from PySide6.QtCore import QObject, Signal
 
 from photosearch.app.search import open_engine
 from photosearch.config import Paths
-from photosearch.errors import PhotoSearchError
-from photosearch.gui.model_dialog import ModelDialog, call_installer
+from photosearch.errors import ManifestError
+from photosearch.gui.model_dialog import ModelDialog
+from photosearch.gui.model_rows import opened as _opened
 from photosearch.gui.workers import IndexingBridge, SearchController, TaskRunner
 from photosearch.search.engine import SearchEngine
 
@@ -116,20 +117,22 @@ class ModelController(QObject):
         return True
 
     def import_model(self, src: str, dialog: ModelDialog | None = None) -> None:
-        from photosearch.app.models import import_model
+        from photosearch.app.model_install import import_and_choose
 
-        paths = self.host.paths
+        lib = self.host.library
 
-        def work() -> Any:
-            pkg = import_model(src, paths)[0]  # any supported layout
-            self._activate(pkg.id)
-            return pkg
+        def work() -> Any:  # 'photosearch models import SRC --use': imported and chosen, or nothing
+            return import_and_choose(_opened(lib), src, use=True).package  # any supported layout
 
         def done(pkg: Any) -> None:
             self._model_installed(pkg.id, dialog)
 
         def failed(e: BaseException) -> None:
-            msg = f"This folder is not a usable model package: {e}"
+            msg = (
+                f"This folder is not a usable model package: {e}"
+                if isinstance(e, ManifestError)
+                else f"The model could not be imported: {e}"
+            )
             if dialog is not None:
                 dialog.install_finished.emit(False, msg)
             else:
@@ -139,15 +142,12 @@ class ModelController(QObject):
 
     def install_registry_model(self, entry: Any, installer: Any, dialog: ModelDialog) -> None:
         """Download and install a registry model in the background; progress goes to the dialog's bar."""
-        paths = self.host.paths
+        lib = self.host.library
         relay = _ProgressRelay(self)
         relay.report.connect(dialog.progress)
 
-        def work() -> str:
-            pkg = call_installer(installer, entry, paths, relay.report.emit)
-            model_id = str(getattr(pkg, "id", None) or getattr(entry, "id", ""))
-            self._activate(model_id)
-            return model_id
+        def work() -> str:  # installed and chosen, or nothing (model_dialog.registry_installer)
+            return str(installer(_opened(lib), entry, relay.report.emit).package.id)
 
         def done(model_id: str) -> None:
             self._model_installed(model_id, dialog)
@@ -160,17 +160,6 @@ class ModelController(QObject):
             )
 
         self.host.tasks.submit(work, done, failed)
-
-    def _activate(self, model_id: str) -> None:
-        """Make the installed model the active one (on the worker: it writes the catalog)."""
-        lib = self.host.library
-        try:
-            if lib is not None:
-                from photosearch.app.models import use_model
-
-                use_model(lib, model_id)  # the background switch when another model is active
-        except PhotoSearchError as e:
-            log.warning("cannot make %s the active model: %s", model_id, e)
 
     def _model_installed(self, model_id: str, dialog: ModelDialog | None) -> None:
         if dialog is not None:

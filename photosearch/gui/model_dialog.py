@@ -5,7 +5,6 @@ DCIM on an attached phone or card) to add with one click."""
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -52,12 +51,20 @@ def registry_entries() -> list[Any]:
 
 
 def registry_installer() -> Callable[..., Any] | None:
-    """``install_from_registry(entry, paths, progress=…)`` when this build can download models."""
+    """``install(lib, entry, progress) -> Installed`` when this build can download models: the same verb as
+    'photosearch models install NAME --use' (``photosearch.app.model_install``): the download needs no
+    library; the install and the choice of the model happen together, or not at all (a library that cannot
+    record the choice, a full disk: the package is removed again and the model choice put back)."""
     try:
-        from photosearch.models.install import install_from_registry
+        from photosearch.app.model_install import download_model, install_and_choose
     except ImportError:
         return None
-    return install_from_registry
+
+    def install(lib: Any, entry: Any, progress: Callable[[Any], None] | None = None) -> Any:
+        fetched = download_model(str(_field(entry, "id")), lib.paths, progress=progress)
+        return install_and_choose(lib, fetched, use=True)
+
+    return install
 
 
 def _field(entry: Any, *names: str, default: Any = None) -> Any:
@@ -136,7 +143,8 @@ def plain_facts(entry: Any, row: Any = None) -> str:
 
 class ModelDialog(QDialog):
     """``controller`` is the main window: ``import_model_interactive()`` and ``install_registry_model(entry,
-    progress_cb)`` run the work in the background and call back ``finished_install(ok, message)``."""
+    installer, dialog)`` run the work in the background (the app layer's verbs: installed and chosen, or
+    nothing) and call back ``finished_install(ok, message)``."""
 
     install_finished = Signal(bool, str)
 
@@ -425,10 +433,3 @@ class ModelDialog(QDialog):
         self._busy(False, message)
         if ok:
             self.accept()
-
-
-def call_installer(fn: Callable[..., Any], entry: Any, paths: Any, on_progress: Callable[[Any], None]) -> Any:
-    """Call the registry's install function (entry, paths, progress=callback)."""
-    params = inspect.signature(fn).parameters
-    kwargs: dict[str, Any] = {"progress": on_progress} if "progress" in params else {}
-    return fn(entry, paths, **kwargs)

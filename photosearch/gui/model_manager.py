@@ -27,14 +27,15 @@ from PySide6.QtWidgets import (
 
 from photosearch.app import models as app_models
 from photosearch.app.calibrate import calibrate_model
+from photosearch.app.model_install import Installed, download_model, import_and_choose, install_and_choose
 from photosearch.errors import Cancelled, PhotoSearchError
 from photosearch.gui.model_rows import (
     COLUMNS,
     ManagerQuestions,
     ModelManagerHost,
     Relay,
-    chosen_if_first,
     details_text,
+    opened,
     row_cells,
 )
 from photosearch.gui.text_readers_panel import FAILED, TextReadersPanel, row_table
@@ -323,20 +324,21 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         self._cancel.clear()
         self._installing = r.id
         self._set_busy("install", f"Installing {r.name}…")
-        self._run(
-            "install",
-            lambda: chosen_if_first(
-                lib,
-                app_models.install_model(
-                    r.id,
-                    paths,
-                    progress=self.relay.download.emit,
-                    cancel=self._cancel.is_set,
-                    allow_unverified=allow_unverified,
-                    discard_on_cancel=True,
-                ),
-            ),
-        )
+
+        def work() -> Installed:
+            # the same verb as 'photosearch models install': the download needs no library; the install and
+            # the choice (the first model becomes the one searches use) happen together, or not at all
+            fetched = download_model(
+                r.id,
+                paths,
+                progress=self.relay.download.emit,
+                cancel=self._cancel.is_set,
+                allow_unverified=allow_unverified,
+                discard_on_cancel=True,
+            )
+            return install_and_choose(opened(lib), fetched)
+
+        self._run("install", work)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -358,13 +360,13 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
     def import_folder(self, folder: str) -> None:
         """Import ``folder`` on the worker; a text reader's folder is told apart there too (a chosen folder
         may be on a slow disk) and sent to "Text readers" (its scripts are asked for, never guessed)."""
-        paths, lib = self.host.paths, self.host.library
+        lib = self.host.library
         self._set_busy("import", "Checking and copying the model…")
 
-        def work() -> tuple[Any, bool] | None:
+        def work() -> Installed | None:
             if app_models.looks_like_text_reader(folder):
                 return None
-            return chosen_if_first(lib, app_models.import_model(folder, paths)[0])
+            return import_and_choose(opened(lib), folder)  # 'photosearch models import': all or nothing
 
         self._run("import", work)
 
@@ -445,7 +447,7 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
         if self.readers.done(what, result):  # its verbs, and a text reader's folder sent there
             self._relisted(listing)
         elif what in ("install", "import"):
-            pkg, chosen = result
+            pkg, chosen = result.package, result.chosen
             self.status.setText(
                 f"Installed {pkg.manifest.name}."
                 + ("" if chosen else " Choose “Use this model” to search with it.")

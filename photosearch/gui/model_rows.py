@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from photosearch.app import models as app_models
 from photosearch.config import Paths
+from photosearch.errors import PhotoSearchError
 from photosearch.library.library import Library
 from photosearch.models.download import DownloadProgress
 from photosearch.progress import Progress
@@ -43,9 +44,12 @@ def _mb(n: float | None) -> str:
     return "" if n is None else f"{n / 1e6:,.0f} MB"
 
 
-def chosen_if_first(lib: Library | None, pkg: Any) -> tuple[Any, bool]:
-    """After an install or import (on the worker): the first model becomes the active one."""
-    return pkg, lib is not None and app_models.activate_if_first(lib, pkg.id)
+def opened(lib: Library | None) -> Library:
+    """The window's library, which an install or import records itself in (the same verbs as the CLI's, all
+    or nothing: ``photosearch.app.model_install``); it is opened as the window shows."""
+    if lib is None:
+        raise PhotoSearchError("the library is still opening: try again in a moment (nothing was installed)")
+    return lib
 
 
 def row_cells(r: app_models.ModelRow) -> tuple[str, ...]:

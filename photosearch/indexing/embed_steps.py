@@ -58,7 +58,8 @@ class EmbedSteps(ServiceState):
         control = WorkControl()
         with self._cv:
             self._control = control
-        base_done = self._session_done
+        base_done = self._session_done  # photos added this session
+        base_failed = self._session_errors  # files this session could not read (skipped)
         base_encoded = self.encoded
         base_errors = self.errors
         ids = [f.id for f in files]
@@ -75,18 +76,22 @@ class EmbedSteps(ServiceState):
                     break
                 if p.stage is ProgressPhase.CANCELLED:
                     break
-                self._session_done = base_done + p.done
+                # the files gone through (the bar) and, of them, the photos added: the idle event's
+                # '· N new' counts added photos only; a file that could not be read is counted as skipped
+                self._session_done = base_done + p.done - p.errors
+                self._session_errors = base_failed + p.errors
                 self.encoded = base_encoded + p.encoded
                 self.errors = base_errors + p.errors
-                total = base_done + p.total
-                rate = self._meter.update(self._session_done) if p.done else 0.0
+                through = self._session_done + self._session_errors
+                total = base_done + base_failed + p.total
+                rate = self._meter.update(through) if p.done else 0.0
                 self._emit(
                     Progress(
                         ProgressPhase.EMBEDDING,
-                        self._session_done,
+                        through,
                         total,
                         rate=rate,
-                        eta=RateMeter.eta(total - self._session_done, rate),
+                        eta=RateMeter.eta(total - through, rate),
                         current=p.current,
                         errors=self.errors,
                         encoded=self.encoded,

@@ -196,7 +196,7 @@ class IndexingService(FolderSteps, EmbedSteps, TextSteps, MetaSteps, PowerSteps)
         self._emit(
             Progress(
                 ProgressPhase.EMBEDDING if self._busy else ProgressPhase.IDLE,
-                self._session_done,
+                self._session_done + (self._session_errors if self._busy else 0),
                 self._progress.total,
                 paused=True,
                 errors=self.errors,
@@ -369,15 +369,15 @@ class IndexingService(FolderSteps, EmbedSteps, TextSteps, MetaSteps, PowerSteps)
                 self._emit(
                     Progress(
                         ProgressPhase.IDLE,
-                        self._session_done,
-                        self._session_done,
+                        self._session_done,  # photos added
+                        self._session_done + self._session_errors,  # files gone through
                         errors=self.errors,
                         encoded=self.encoded,
                         paused=self._paused or self._on_battery,
                         message=self._idle_message(),
                     )
                 )
-                self._session_done = 0
+                self._session_done = self._session_errors = 0
                 self._meter = RateMeter()
             self._cv.wait(timeout)
 

@@ -47,7 +47,8 @@ class ServiceState:
     _retry: dict[str, float]
     _deferred: set[int]
     _scan_requests: set[int | None]
-    _session_done: int
+    _session_done: int  # photos added since the service was last idle
+    _session_errors: int  # files it could not read since then (skipped)
     _meter: RateMeter
 
     def _emit(self, p: Progress) -> None:

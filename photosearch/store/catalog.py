@@ -184,10 +184,18 @@ class Catalog(FoldersAndFiles, EmbeddingsAndSearch, PhotoTexts, PhotoMetas):
                 conn.execute(f"PRAGMA user_version = {version + 1}")
                 conn.execute("COMMIT")
             except sqlite3.DatabaseError as e:
-                conn.execute("ROLLBACK")
+                # a COMMIT that met a full disk has been rolled back by SQLite already: a ROLLBACK then
+                # raises "cannot rollback - no transaction is active" and hides the real error
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
                 if _is_disk_full(e):
-                    raise DiskFull(f"the disk holding {self.path.parent} is full") from e
-                raise CatalogError(f"cannot upgrade the catalog {self.path}: {e}") from e
+                    raise DiskFull(
+                        f"the disk holding {self.path.parent} is full: free some space and try again"
+                    ) from e
+                raise (
+                    cannot_grow(self.path, e) or CatalogError(f"cannot upgrade the catalog {self.path}: {e}")
+                ) from e
             version += 1
 
     def close(self) -> None:
