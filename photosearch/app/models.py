@@ -9,8 +9,7 @@ No Qt, no printing: front ends show what these return.
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,7 @@ from photosearch.app.model_recommend import Recommendation, recommend_model
 from photosearch.app.model_recommend import quality_words as _quality
 from photosearch.app.text_readers import TextReaderRow, is_text_reader, text_reader_rows, use_text_reader
 from photosearch.config import Paths
-from photosearch.errors import Cancelled, ManifestError
+from photosearch.errors import ManifestError
 from photosearch.indexing.switching import (
     TARGET_MODEL_KEY,
     begin_switch,
@@ -30,8 +29,7 @@ from photosearch.indexing.switching import (
     switch_target,
 )
 from photosearch.library.library import ACTIVE_MODEL_KEY, Library
-from photosearch.models.download import CancelCheck, DownloadProgress
-from photosearch.models.install import import_model_folder, install_from_registry, remove_package
+from photosearch.models.install import import_model_folder, remove_package
 from photosearch.models.manifest import ModelPackage
 from photosearch.models.registry import Registry, RegistryEntry, load_registry
 from photosearch.models.text_reader_pkg import (
@@ -64,7 +62,6 @@ __all__ = [
     "choose_query_language",
     "dry_run",
     "import_model",
-    "install_model",
     "licence_accepted",
     "list_models",
     "needs_licence_acceptance",
@@ -280,35 +277,6 @@ def dry_run(model_id: str, registry: Registry | None = None, base_url: str | Non
     from photosearch.models.plan import dry_run as _dry
 
     return _dry((registry or load_registry()).get(model_id), base_url)
-
-
-def install_model(
-    model_id: str,
-    paths: Paths,
-    *,
-    progress: Callable[[DownloadProgress], None] | None = None,
-    cancel: CancelCheck | None = None,
-    allow_unverified: bool = False,
-    base_url: str | None = None,
-    registry: Registry | None = None,
-    discard_on_cancel: bool = False,
-) -> ModelPackage:
-    """Download, verify and install a registry model (call from a worker thread; ``cancel()`` stops it and
-    nothing is installed; the partial download is kept for resuming unless ``discard_on_cancel``)."""
-    entry = (registry or load_registry()).get(model_id)
-    try:
-        return install_from_registry(
-            entry,
-            paths,
-            progress=progress,
-            cancel=cancel,
-            base_url=base_url,
-            allow_unverified=allow_unverified,
-        )
-    except Cancelled:
-        if discard_on_cancel:
-            shutil.rmtree(paths.downloads_dir / entry.id, ignore_errors=True)
-        raise
 
 
 def import_model(
