@@ -14,6 +14,7 @@ Bytes are built once per process.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -141,3 +142,34 @@ def fill_real_hub(state: HubState) -> None:
                 old = repo.commits[commit][p]
                 repo.commits[head][p] = type(old)(old.data + b"\n", old.lfs)
             repo.refs["main"] = head
+
+
+def native_registry(
+    tmp_path: Path, pkg: Path, model_id: str, repo: str, *, dim: int = 16, name: str = "Tiny served model"
+) -> Path:
+    """A registry file (``tmp_path/registry.json``) with one entry, ``model_id``: the photosearch package ``pkg``
+    served from ``repo`` on the local hub under the folder ``model_id``, every file's size and sha256 pinned."""
+    files = [
+        {
+            "path": f"{model_id}/{p.name}",
+            "size": p.stat().st_size,
+            "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+        }
+        for p in sorted(pkg.iterdir())
+    ]
+    entry = {
+        "id": model_id,
+        "name": name,
+        "family": "clip",
+        "layout": "photosearch",
+        "hub_repo": repo,
+        "subfolder": model_id,
+        "files": files,
+        "licence": "MIT",
+        "commercial_use": True,
+        "languages": ["en"],
+        "embedding_dim": dim,
+    }
+    path = tmp_path / "registry.json"
+    path.write_text(json.dumps({"format": "photosearch-registry/1", "default": model_id, "models": [entry]}))
+    return path

@@ -6,7 +6,6 @@ library opened after: the library could not record it, the command exited 6, and
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import SHAPES_MODEL
+from tests.hub_fixtures import native_registry
 from tests.hub_server import hub_server
 from tests.reliability._util import run_cli
 
@@ -125,39 +125,6 @@ def test_import_that_the_library_cannot_record_installs_nothing(
     assert [m["id"] for m in listing["installed"]] == ["shapes-tiny"] and listing["active"] == "shapes-tiny"
 
 
-def _native_registry(tmp_path: Path, pkg: Path, model_id: str) -> Path:
-    files = [
-        {
-            "path": f"{model_id}/{p.name}",
-            "size": p.stat().st_size,
-            "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
-        }
-        for p in sorted(pkg.iterdir())
-    ]
-    reg = {
-        "format": "photosearch-registry/1",
-        "default": model_id,
-        "models": [
-            {
-                "id": model_id,
-                "name": "Tiny served model",
-                "family": "clip",
-                "layout": "photosearch",
-                "hub_repo": REPO,
-                "subfolder": model_id,
-                "files": files,
-                "licence": "MIT",
-                "commercial_use": True,
-                "languages": ["en"],
-                "embedding_dim": 16,
-            }
-        ],
-    }
-    path = tmp_path / "registry.json"
-    path.write_text(json.dumps(reg))
-    return path
-
-
 def test_install_from_the_hub_that_the_library_cannot_record_installs_nothing_and_keeps_the_choice(
     small_fs: Path,
     tmp_path: Path,
@@ -170,7 +137,9 @@ def test_install_from_the_hub_that_the_library_cannot_record_installs_nothing_an
 
     data = small_fs / "data"
     assert main(["--data-dir", str(data), "models", "import", str(SHAPES_MODEL)]) == 0  # in use
-    monkeypatch.setenv("PHOTOSEARCH_REGISTRY", str(_native_registry(tmp_path, tiny_model, "tiny-served")))
+    monkeypatch.setenv(
+        "PHOTOSEARCH_REGISTRY", str(native_registry(tmp_path, tiny_model, "tiny-served", REPO))
+    )
     for k in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(k, raising=False)
     real = app_models.activate_if_first

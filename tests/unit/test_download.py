@@ -23,6 +23,7 @@ from photosearch.models.download import (
 )
 from photosearch.models.install import install_from_registry
 from photosearch.models.registry import parse_registry
+from tests.hub_fixtures import native_registry
 from tests.hub_server import free_port, hub_server, proxy_server
 
 REPO = "test-org/test-model"
@@ -201,42 +202,9 @@ def test_unsafe_file_names_are_refused(tmp_path: Path) -> None:
         file_url(REPO, "../../x")
 
 
-def _native_registry(tmp_path: Path, pkg: Path, model_id: str, *, corrupt: str | None = None) -> Path:
-    files = [
-        {
-            "path": f"{model_id}/{p.name}",
-            "size": p.stat().st_size,
-            "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
-        }
-        for p in sorted(pkg.iterdir())
-    ]
-    reg = {
-        "format": "photosearch-registry/1",
-        "default": model_id,
-        "models": [
-            {
-                "id": model_id,
-                "name": "Tiny served model",
-                "family": "clip",
-                "layout": "photosearch",
-                "hub_repo": REPO,
-                "subfolder": model_id,
-                "files": files,
-                "licence": "MIT",
-                "commercial_use": True,
-                "languages": ["en"],
-                "embedding_dim": 16,
-            }
-        ],
-    }
-    path = tmp_path / "registry.json"
-    path.write_text(json.dumps(reg))
-    return path
-
-
 def test_install_from_registry_with_progress(tmp_path: Path, tiny_model: Path) -> None:
     paths = Paths.resolve(tmp_path / "data")
-    reg = parse_registry(json.loads(_native_registry(tmp_path, tiny_model, "tiny-served").read_text()))
+    reg = parse_registry(json.loads(native_registry(tmp_path, tiny_model, "tiny-served", REPO).read_text()))
     entry = reg.get("tiny-served")
     events: list[DownloadProgress] = []
     with hub_server() as (base, hub):
@@ -256,7 +224,9 @@ def test_cli_install_offline_and_online(
 ) -> None:
     from photosearch.cli import main
 
-    monkeypatch.setenv("PHOTOSEARCH_REGISTRY", str(_native_registry(tmp_path, tiny_model, "tiny-served")))
+    monkeypatch.setenv(
+        "PHOTOSEARCH_REGISTRY", str(native_registry(tmp_path, tiny_model, "tiny-served", REPO))
+    )
     monkeypatch.setenv("PHOTOSEARCH_HUB_URL", f"http://127.0.0.1:{free_port()}")
     assert main(["models", "install", "tiny-served"]) == DownloadError.exit_code
     assert "couldn't reach the model hub — import a model folder instead" in capsys.readouterr().err
@@ -276,7 +246,7 @@ def test_cli_install_offline_and_online(
 
 
 def test_download_entry_skips_complete_files(tmp_path: Path, tiny_model: Path) -> None:
-    reg = parse_registry(json.loads(_native_registry(tmp_path, tiny_model, "t").read_text()))
+    reg = parse_registry(json.loads(native_registry(tmp_path, tiny_model, "t", REPO).read_text()))
     with hub_server() as (base, hub):
         for p in tiny_model.iterdir():
             hub.add(REPO, f"t/{p.name}", p.read_bytes())

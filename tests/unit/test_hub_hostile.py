@@ -5,7 +5,6 @@ before, Ctrl-C ended with no word on what was kept or how to go on)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SHAPES_MODEL
+from tests.hub_fixtures import native_registry
 from tests.hub_server import HubState, hub_server
 
 REPO = "test-org/tiny-models"
@@ -29,34 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def served(tmp_path: Path) -> Iterator[tuple[dict[str, str], HubState, threading.Event, Path]]:
     """The shapes model on the local hub as registry entry 'm', its visual.onnx held after half its bytes
     until the event is set; the environment for a CLI subprocess, and the data folder."""
-    files = [
-        {
-            "path": f"m/{p.name}",
-            "size": p.stat().st_size,
-            "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
-        }
-        for p in sorted(SHAPES_MODEL.iterdir())
-    ]
-    reg = {
-        "format": "photosearch-registry/1",
-        "default": "m",
-        "models": [
-            {
-                "id": "m",
-                "name": "Shapes served",
-                "family": "clip",
-                "layout": "photosearch",
-                "hub_repo": REPO,
-                "subfolder": "m",
-                "files": files,
-                "licence": "MIT",
-                "commercial_use": True,
-                "languages": ["en"],
-                "embedding_dim": 64,
-            }
-        ],
-    }
-    (tmp_path / "registry.json").write_text(json.dumps(reg))
+    native_registry(tmp_path, SHAPES_MODEL, "m", REPO, dim=64, name="Shapes served")
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
     env.update(
