@@ -143,32 +143,42 @@ def composed(args: argparse.Namespace, env: dict[str, str]) -> int:
         inside, outside = composed_library(lib, args.photos, model, env)
         data = lib / "data"
         print(f"library embedded with: {_variant(data, model.name)} image tower", flush=True)
-        cases = {
-            "text": _search(data, CHANGE),
-            "image (library photo)": _search(data, "--image", str(inside)),
-            "composed (library photo)": _search(data, "--image", str(inside), CHANGE),
-            "image (outside photo)": _search(data, "--image", str(outside)),
-            "composed (outside photo)": _search(data, "--image", str(outside), CHANGE),
-        }
+
+        def cases_in(data: Path) -> dict[str, list[str]]:
+            return {
+                "text": _search(data, CHANGE),
+                "image (library photo)": _search(data, "--image", str(inside)),
+                "composed (library photo)": _search(data, "--image", str(inside), CHANGE),
+                "image (outside photo)": _search(data, "--image", str(outside)),
+                "composed (outside photo)": _search(data, "--image", str(outside), CHANGE),
+            }
+
         trees = {"this": (ROOT, env)}
+        cases = {"this": cases_in(data)}
         if args.against:
             other = Path(args.against).resolve()
             trees["against"] = (other, dict(env, PYTHONPATH=str(other)))
+            # the other code gets its own copy of the library, made before this code first opens it: a newer
+            # catalog schema (migrated at this code's first open) is refused by older code
+            theirs = lib / "data-against"
+            if not theirs.exists():
+                shutil.copytree(data, theirs, symlinks=True)
+            cases["against"] = cases_in(theirs)
             print(f"this code: {ROOT}; against: {other} (each case back to back, alternating)", flush=True)
-        for cmd in cases.values():  # once each, untimed: files in the page cache, first-search caches stored
-            for cwd, tenv in trees.values():
-                _time(cmd, cwd, tenv)
+        for name in cases["this"]:  # once each, untimed: files in the page cache, first-search caches stored
+            for tree, (cwd, tenv) in trees.items():
+                _time(cases[tree][name], cwd, tenv)
         print(f"reference photos: {inside} (in the library), {outside} (outside it)", flush=True)
-        times: dict[str, list[float]] = {name: [] for name in cases}
-        against: dict[str, list[float]] = {name: [] for name in cases}
-        names = list(cases)
+        times: dict[str, list[float]] = {name: [] for name in cases["this"]}
+        against: dict[str, list[float]] = {name: [] for name in cases["this"]}
+        names = list(cases["this"])
         for i in range(args.repeats):  # each round in another order: a drift in load hits every case
             row = []
             for name in names[i % len(names) :] + names[: i % len(names)]:
                 order = list(trees) if i % 2 == 0 else list(reversed(trees))
                 for tree in order:
                     cwd, tenv = trees[tree]
-                    dt, out = _time(cases[name], cwd, tenv)
+                    dt, out = _time(cases[tree][name], cwd, tenv)
                     if not out.strip():
                         raise RuntimeError(f"{name}: no results ({tree})")
                     (times if tree == "this" else against)[name].append(dt)
