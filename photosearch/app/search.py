@@ -140,7 +140,22 @@ def search(query: Query, engine: SearchEngine | None, catalog: Catalog | None = 
     resp = _search(q, engine, cat)
     if gone:
         resp.extra[UNREACHABLE_KEY] = gone
+        _count_reachable(resp, cat, gone)
     return resp
+
+
+def _count_reachable(resp: SearchResponse, cat: Catalog, gone: list[str]) -> None:
+    """The library's size (and the "in N photos" of "Nothing close to …") without the photos of folders not
+    there now: one count in the catalog, only while a folder is away."""
+    old = resp.library_size
+    new = cat.browse_visible(0, 0, hidden_roots=gone)[1]
+    if new == old:
+        return
+    resp.library_size = new
+    said = f" in {old:,} photos"
+    if resp.message and said in resp.message:
+        head, _, tail = resp.message.rpartition(said)
+        resp.message = f"{head} in {new:,} photos{tail}"
 
 
 def _search(q: Query, engine: SearchEngine | None, cat: Catalog) -> SearchResponse:

@@ -1,0 +1,68 @@
+"""A new user's and a hostile tester's audit of searching, from the command line, on a real library (drawn shapes
+the shapes model knows, a real SQLite catalog and a real index): each test is a defect found by using the app.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from photosearch.app import roots as roots_mod
+from tests.e2e.test_name_search import write_shapes
+from tests.support.cli import invoke
+
+PICS = ["IMG_1234.JPG", "DSC_0042.JPG", "Holiday 2019/beach.jpg", "Holiday 2019/IMG_0001.jpg"] + [
+    f"misc/{c}.jpg" for c in "abcdef"
+]
+USB = ["IMG_7777.JPG", "Trip/x.jpg", "Trip/y.jpg"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_roots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test asks about the roots afresh (the process keeps answers for a moment)."""
+    monkeypatch.setattr(roots_mod, "ROOTS", roots_mod.RootCheck())
+    monkeypatch.setattr("photosearch.app.search.ROOTS", roots_mod.ROOTS)
+
+
+@pytest.fixture
+def lib_dirs(tmp_path: Path, data_dir: Path, shapes_model: Path) -> tuple[Path, Path]:
+    pics, usb = tmp_path / "Pictures", tmp_path / "usb-drive"
+    write_shapes(pics, PICS)
+    write_shapes(usb, USB)
+    assert invoke(data_dir, "models", "import", str(shapes_model)).code == 0
+    assert invoke(data_dir, "folders", "add", str(pics)).code == 0
+    assert invoke(data_dir, "folders", "add", str(usb)).code == 0
+    out = invoke(data_dir, "index", "-q", "--no-text")
+    assert out.code == 0, out.stderr
+    return pics, usb
+
+
+def search_json(data_dir: Path, *args: str) -> dict:
+    out = invoke(data_dir, "search", *args, "--json")
+    assert out.code == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def unplug(usb: Path) -> None:
+    os.rename(usb, usb.with_name("usb-unplugged"))
+    roots_mod.ROOTS.forget()
+
+
+def test_the_count_in_no_good_matches_leaves_out_a_folder_not_there_now(
+    data_dir: Path, lib_dirs: tuple[Path, Path]
+) -> None:
+    _, usb = lib_dirs
+    data = search_json(data_dir, "zzqx blorf")
+    assert data["library_size"] == len(PICS) + len(USB)
+    unplug(usb)
+    for args in (("zzqx blorf",), ("--image", str(lib_dirs[0] / "misc" / "a.jpg"), "zzqx blorf")):
+        data = search_json(data_dir, *args)
+        assert data["unreachable_folders"] == [str(usb)]
+        assert data["library_size"] == len(PICS)
+        if data["no_good_matches"]:
+            assert f"in {len(PICS)} photos" in data["message"], data["message"]
+    human = invoke(data_dir, "search", "zzqx blorf", "-k", "2").stdout
+    assert f"in {len(PICS)} photos" in human and f"in {len(PICS) + len(USB)} photos" not in human
