@@ -66,3 +66,18 @@ def test_the_count_in_no_good_matches_leaves_out_a_folder_not_there_now(
             assert f"in {len(PICS)} photos" in data["message"], data["message"]
     human = invoke(data_dir, "search", "zzqx blorf", "-k", "2").stdout
     assert f"in {len(PICS)} photos" in human and f"in {len(PICS) + len(USB)} photos" not in human
+
+
+def test_the_same_photo_given_twice_is_a_search_by_that_photo(
+    data_dir: Path, lib_dirs: tuple[Path, Path]
+) -> None:
+    pics, _ = lib_dirs
+    ref = pics / "misc" / "a.jpg"
+    once = search_json(data_dir, "--image", str(ref), "-k", "5")
+    alias = pics / "alias.jpg"  # the same photo under a second name (a link outside the catalog's names)
+    os.symlink(ref, alias)
+    for args in (("--image", str(ref), "--image", str(ref)), ("--image", str(ref), "--image", str(alias))):
+        twice = search_json(data_dir, *args, "-k", "5")
+        assert twice["kind"] == once["kind"] == "image"
+        assert [r["path"] for r in twice["results"]] == [r["path"] for r in once["results"]]
+        assert twice["results"][0]["path"] == str(ref) and twice["results"][0]["passed"]
