@@ -124,7 +124,10 @@ class Query:
             if isinstance(img, str) and is_web_address(img):
                 raise QueryError(OFFLINE_WORDS.format(img))
             if isinstance(img, str | Path) and not os.path.exists(img):
-                raise QueryError(f"no such image: {os.path.normpath(os.path.abspath(str(img)))}")
+                where = os.path.normpath(os.path.abspath(str(img)))
+                if os.path.islink(img):  # a link to nothing, or links that lead round in a loop
+                    raise QueryError(f"{where} is a symbolic link that leads to no file (gone, or a loop)")
+                raise QueryError(f"no such image: {where}")
         liked = {os.path.realpath(p) for p in self.like if isinstance(p, str | Path)}
         both = [p for p in self.unlike if isinstance(p, str | Path) and os.path.realpath(p) in liked]
         if both:

@@ -81,3 +81,12 @@ def test_the_same_photo_given_twice_is_a_search_by_that_photo(
         assert twice["kind"] == once["kind"] == "image"
         assert [r["path"] for r in twice["results"]] == [r["path"] for r in once["results"]]
         assert twice["results"][0]["path"] == str(ref) and twice["results"][0]["passed"]
+
+
+def test_a_reference_that_is_a_symlink_loop_is_named_as_such(tmp_path: Path, data_dir: Path) -> None:
+    a, b = tmp_path / "loop-a.jpg", tmp_path / "loop-b.jpg"
+    os.symlink(b, a)
+    os.symlink(a, b)
+    out = invoke(data_dir, "search", "--image", str(a))
+    assert out.code == 2
+    assert "symbolic link" in out.stderr and str(a) in out.stderr, out.stderr
