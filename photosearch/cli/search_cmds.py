@@ -182,8 +182,8 @@ def _print_results(
             if r.path in bursts:
                 mark += f"  (a burst of {len(bursts[r.path])} shots; --json lists them)"
             when = ""
-            if resp.extra.get("sort") in ("newest", "oldest"):
-                when = f"  {_date(r.file.taken_at)}"
+            if resp.extra.get("sort") in ("newest", "oldest"):  # the date it is sorted by (steering.by_date)
+                when = f"  {_date(r.file.taken_at, r.file.mtime_ns)}"
             yield f"{r.rank:3}  {r.score:.4f}{when}  {r.path}{mark}"
 
     _emit(args, data, human)
@@ -251,9 +251,12 @@ def cmd_similar(args: argparse.Namespace) -> int:
     return _run_query(args, query, {"similar": args.path})
 
 
-def _date(ts: float | None) -> str:
+def _date(ts: float | None, mtime_ns: int | None = None) -> str:
+    """The date taken; without one, the file's time (what ``--sort date`` orders such a photo by), marked so."""
     from datetime import datetime
 
+    if ts is None and mtime_ns is not None:
+        return datetime.fromtimestamp(mtime_ns / 1e9).strftime("%Y-%m-%d %H:%M") + " (file time)"
     return "(no date)  " if ts is None else datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 

@@ -90,3 +90,22 @@ def test_a_reference_that_is_a_symlink_loop_is_named_as_such(tmp_path: Path, dat
     out = invoke(data_dir, "search", "--image", str(a))
     assert out.code == 2
     assert "symbolic link" in out.stderr and str(a) in out.stderr, out.stderr
+
+
+def test_sort_by_date_shows_the_date_each_photo_is_sorted_by(
+    data_dir: Path, lib_dirs: tuple[Path, Path]
+) -> None:
+    """Photos without a date taken are sorted by their file's time; the list said "(no date)" beside them, so
+    an undated photo at the top of "newest first" looked misplaced."""
+    from datetime import datetime
+
+    pics, usb = lib_dirs
+    out = invoke(data_dir, "search", "a red circle", "--sort", "date", "--strictness", "1", "-k", "50")
+    assert out.code == 0, out.stderr
+    lines = [line for line in out.stdout.splitlines() if line[:3].strip().isdigit()]
+    assert lines and not any("(no date)" in line for line in lines), out.stdout
+    every = [str(pics / n) for n in PICS] + [str(usb / n) for n in USB]
+    for line in lines:
+        path = next(p for p in every if line.rstrip().endswith(p) or f"{p}  (" in line)
+        day = datetime.fromtimestamp(os.stat(path).st_mtime).strftime("%Y-%m-%d %H:%M")
+        assert f"{day} (file time)" in line, line
