@@ -340,8 +340,23 @@ def run(query: Query, engine: SearchEngine | None, catalog: Catalog | None) -> S
         return search(query, engine, catalog)  # says why it cannot run
     u = understand(query, cat, drop=frozenset(query.extra.get(DROP_KEY, ())))
     resp = search_understood(u, engine, cat)
+    if _names_as_typed(u, resp, cat, query.text):
+        u = understand(query, cat, literal=True)
+        resp = search_understood(u, engine, cat)
     resp.extra[CHIPS_KEY] = u.chips()
     return resp
+
+
+def _names_as_typed(u: Understood, resp: SearchResponse, catalog: Catalog, typed: str) -> bool:
+    """Whether the filters read from the words left nothing while the line as typed names photos ('Holiday
+    2019' is a folder, but no photo was taken in 2019): then the line is searched as typed (``--literal``), and
+    its photos are found by that name. Asked only when nothing was found, so it costs a search nothing else."""
+    if resp.results or u.parsed is None or not (u.places or u.cameras or u.time is not None):
+        return False
+    from photosearch.search.name_match import name_hits
+
+    base = replace(u.query.filters, within=None) if u.query.filters is not None else None
+    return bool(name_hits(catalog, typed, base))
 
 
 def answer(
@@ -353,4 +368,8 @@ def answer(
 
     u = understand(query, lib.catalog, today_=today_, literal=literal)
     needs_model = not u.filters_only and not u.query.text_only
-    return search_understood(u, engine_for(lib, u.query) if needs_model else None, lib.catalog), u
+    resp = search_understood(u, engine_for(lib, u.query) if needs_model else None, lib.catalog)
+    if _names_as_typed(u, resp, lib.catalog, query.text):
+        u = understand(query, lib.catalog, today_=today_, literal=True)
+        resp = search_understood(u, engine_for(lib, u.query), lib.catalog)
+    return resp, u

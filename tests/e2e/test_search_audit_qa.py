@@ -109,3 +109,27 @@ def test_sort_by_date_shows_the_date_each_photo_is_sorted_by(
         path = next(p for p in every if line.rstrip().endswith(p) or f"{p}  (" in line)
         day = datetime.fromtimestamp(os.stat(path).st_mtime).strftime("%Y-%m-%d %H:%M")
         assert f"{day} (file time)" in line, line
+
+
+def test_a_folder_name_with_a_year_finds_that_folder_when_the_year_finds_nothing(
+    data_dir: Path, lib_dirs: tuple[Path, Path]
+) -> None:
+    """'Holiday 2019' typed as the folder is named: the year was read as a date filter, no photo was taken in
+    2019 (these have only this year's file times), and the answer was 'no results'."""
+    pics, _ = lib_dirs
+    holiday = {str(pics / "Holiday 2019" / "beach.jpg"), str(pics / "Holiday 2019" / "IMG_0001.jpg")}
+    data = search_json(data_dir, "Holiday 2019")
+    found = {r["path"] for r in data["results"] if r["passed"]}
+    assert found == holiday, data
+    assert all(r["matched_name"] == "Holiday 2019" for r in data["results"] if r["path"] in holiday)
+    from photosearch.app.query import Query
+    from photosearch.app.search import open_engine
+    from photosearch.app.understand import run
+    from photosearch.config import Paths
+    from photosearch.library.library import Library
+
+    with Library(Paths.resolve(data_dir)) as lib:  # the window's road
+        resp = run(Query.of("Holiday 2019", k=20), open_engine(lib), lib.catalog)
+        assert {r.path for r in resp.passed} == holiday
+    data = search_json(data_dir, "beach 2019")  # a year no name has beside those words: a date filter still
+    assert [c["kind"] for c in data["understood"]["chips"]] == ["time"] and not data["results"]
