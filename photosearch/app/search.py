@@ -140,11 +140,11 @@ def search(query: Query, engine: SearchEngine | None, catalog: Catalog | None = 
     resp = _search(q, engine, cat)
     if gone:
         resp.extra[UNREACHABLE_KEY] = gone
-        _count_reachable(resp, cat, gone)
+        count_reachable(resp, cat, gone)
     return resp
 
 
-def _count_reachable(resp: SearchResponse, cat: Catalog, gone: list[str]) -> None:
+def count_reachable(resp: SearchResponse, cat: Catalog, gone: list[str]) -> None:
     """The library's size (and the "in N photos" of "Nothing close to …") without the photos of folders not
     there now: one count in the catalog, only while a folder is away."""
     old = resp.library_size

@@ -313,13 +313,14 @@ def search_understood(u: Understood, engine: SearchEngine | None, catalog: Catal
     from photosearch.app.search import search
 
     if u.filters_only:
-        from photosearch.app.search import UNREACHABLE_KEY, reachable_only
+        from photosearch.app.search import UNREACHABLE_KEY, count_reachable, reachable_only
 
         q, gone = reachable_only(u.query, catalog)  # folders not there now: their photos are not listed
         assert q.filters is not None
         resp = matching(catalog, q.filters, q.offset, max(q.k, FILTER_LIST_MAX))
         if gone:
             resp.extra[UNREACHABLE_KEY] = gone
+            count_reachable(resp, catalog, gone)
         return resp
     if u.query.text_only:
         return search(u.query, None, catalog)

@@ -133,3 +133,16 @@ def test_a_folder_name_with_a_year_finds_that_folder_when_the_year_finds_nothing
         assert {r.path for r in resp.passed} == holiday
     data = search_json(data_dir, "beach 2019")  # a year no name has beside those words: a date filter still
     assert [c["kind"] for c in data["understood"]["chips"]] == ["time"] and not data["results"]
+
+
+def test_a_filter_only_line_counts_the_library_without_a_folder_not_there_now(
+    data_dir: Path, lib_dirs: tuple[Path, Path]
+) -> None:
+    from datetime import datetime
+
+    pics, usb = lib_dirs
+    year = str(datetime.fromtimestamp((pics / "IMG_1234.JPG").stat().st_mtime).year)
+    unplug(usb)
+    data = search_json(data_dir, year)
+    assert data["understood"]["filters_only"] and data["unreachable_folders"] == [str(usb)]
+    assert data["library_size"] == len(PICS), data["library_size"]
