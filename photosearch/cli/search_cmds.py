@@ -161,7 +161,7 @@ def _print_results(
         for folder in gone:
             yield f"(not there now, so its photos are not listed: {printable(folder)})"
         if not resp.results:
-            yield "no results" if resp.library_size else empty or "the library is empty"
+            yield _why_none(args, chips) if resp.library_size else empty or "the library is empty"
             return
         line = resp.extra.get("cutoff") or {}
         if line and line.get("threshold", 0) is None:
@@ -187,6 +187,26 @@ def _print_results(
             yield f"{r.rank:3}  {r.score:.4f}{when}  {r.path}{mark}"
 
     _emit(args, data, human)
+
+
+def _why_none(args: argparse.Namespace, chips: list[dict[str, str]]) -> str:
+    """ "no results", and which filters left nothing (a bare "no results" reads as "the model found nothing")."""
+    typed = [
+        f"{flag} {printable(str(value))}"
+        for flag, value in (
+            ("--folder", getattr(args, "folder", None)),
+            ("--from", getattr(args, "date_from", None)),
+            ("--to", getattr(args, "date_to", None)),
+            ("--type", getattr(args, "type", None)),
+            ("--orientation", getattr(args, "orientation", None)),
+            ("--place", getattr(args, "place", None)),
+            ("--camera", getattr(args, "camera", None)),
+        )
+        if value
+    ]
+    read = [f"{c['kind']} {c['label']}" for c in chips if c["kind"] not in ("place", "camera") or not typed]
+    said = " ".join(typed) + (" and " if typed and read else "") + ", ".join(read)
+    return f"no results: no photo passes {said}" if said else "no results"
 
 
 def _name_reason(r: Any) -> str:

@@ -146,3 +146,19 @@ def test_a_filter_only_line_counts_the_library_without_a_folder_not_there_now(
     data = search_json(data_dir, year)
     assert data["understood"]["filters_only"] and data["unreachable_folders"] == [str(usb)]
     assert data["library_size"] == len(PICS), data["library_size"]
+
+
+def test_no_results_says_which_filter_left_nothing(data_dir: Path, lib_dirs: tuple[Path, Path]) -> None:
+    """'--from 2031' (a year in the future), '--type heic' in a library of JPEGs: the answer was a bare 'no
+    results', which reads as "the model found nothing"."""
+    for args, said in (
+        (("circle", "--from", "2031"), "--from 2031"),
+        (("circle", "--type", "heic"), "--type heic"),
+        (("--from", "2031", "--to", "2032"), "--from 2031 --to 2032"),
+        (("red circle", "--orientation", "portrait"), "--orientation portrait"),
+    ):
+        out = invoke(data_dir, "search", *args)
+        assert out.code == 0, out.stderr
+        assert f"no results: no photo passes {said}" in out.stdout, out.stdout
+    out = invoke(data_dir, "search", "beach 2019")  # a filter read from the words
+    assert "no results: no photo passes time 2019" in out.stdout, out.stdout
