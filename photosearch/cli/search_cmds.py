@@ -40,6 +40,13 @@ def steering_opts(sp: argparse.ArgumentParser) -> None:
         help="near-identical shots as one result with a count (--json lists them)",
     )
     sp.add_argument(
+        "-n",
+        "--no-indexing",
+        "--skip-index",
+        action="store_true",
+        help="rclip's 'skip indexing': accepted; a search never indexes ('photosearch index' does)",
+    )
+    sp.add_argument(
         "--like", action="append", default=[], metavar="PATH", help="👍 more like this (repeatable)"
     )
     sp.add_argument(

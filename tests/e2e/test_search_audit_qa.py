@@ -162,3 +162,14 @@ def test_no_results_says_which_filter_left_nothing(data_dir: Path, lib_dirs: tup
         assert f"no results: no photo passes {said}" in out.stdout, out.stdout
     out = invoke(data_dir, "search", "beach 2019")  # a filter read from the words
     assert "no results: no photo passes time 2019" in out.stdout, out.stdout
+
+
+def test_rclips_no_indexing_flag_is_accepted(data_dir: Path, lib_dirs: tuple[Path, Path]) -> None:
+    """rclip's habit 'rclip -n -f -t 3 cat | xargs feh' (-n: skip indexing) stopped at 'unrecognized arguments'."""
+    from tests.support.cli import run_cli  # -f writes bytes: a real process
+
+    plain = run_cli(data_dir, "search", "-f", "-t", "3", "IMG_1234")
+    assert plain.stdout.strip()
+    for flag in ("-n", "--no-indexing", "--skip-index"):
+        out = run_cli(data_dir, "search", flag, "-f", "-t", "3", "IMG_1234")
+        assert out.stdout == plain.stdout
