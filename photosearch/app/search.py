@@ -8,6 +8,7 @@ folders in ``extra[UNREACHABLE_KEY]``."""
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -233,7 +234,7 @@ def _steered(engine: SearchEngine, q: Query) -> SearchResponse:
         if q.text:  # a photo (or several) changed by words: the blend of the two, as one vector
             base = fused_vector(base, engine.text_vector(q.text), q.weight, "sum")
             kind = "composed"
-    return steer(
+    resp = steer(
         engine,
         base,
         kind,
@@ -245,6 +246,19 @@ def _steered(engine: SearchEngine, q: Query) -> SearchResponse:
         strictness=q.strictness,
         what=q.text or "these photos",
     )
+    if q.kind is not QueryKind.TEXT:
+        return resp
+    # words: the photos their names and the text read in them find come first, as without 👍/👎; 👎 stays out
+    resp = blend(resp, engine.catalog, q.text, q.k, q.filters, engine.runtime.id)
+    if q.unlike:
+        _, disliked = reference_vectors(engine, q.unlike)
+        gone = {os.path.realpath(p) for p in q.unlike if isinstance(p, str | os.PathLike)}
+        resp.results = [
+            r for r in resp.results if r.label not in disliked and os.path.realpath(r.path) not in gone
+        ]
+        for i, r in enumerate(resp.results, 1):
+            r.rank = i
+    return resp
 
 
 def duplicates(paths: Paths, threshold: float, max_distance: int) -> list[DuplicateGroup]:

@@ -173,3 +173,23 @@ def test_rclips_no_indexing_flag_is_accepted(data_dir: Path, lib_dirs: tuple[Pat
     for flag in ("-n", "--no-indexing", "--skip-index"):
         out = run_cli(data_dir, "search", flag, "-f", "-t", "3", "IMG_1234")
         assert out.stdout == plain.stdout
+
+
+def test_a_steered_search_still_finds_photos_by_name(data_dir: Path, lib_dirs: tuple[Path, Path]) -> None:
+    """'holiday' lists the photos of the folder 'Holiday 2019' first; a 👎 on an unrelated photo made them
+    vanish ('no good matches'), as did a 👍 on one of them for the other."""
+    pics, _ = lib_dirs
+    beach, other = pics / "Holiday 2019" / "beach.jpg", pics / "Holiday 2019" / "IMG_0001.jpg"
+    plain = search_json(data_dir, "holiday")
+    assert {r["path"] for r in plain["results"][:2]} == {str(beach), str(other)}
+    for args in (("--unlike", str(pics / "misc" / "a.jpg")), ("--like", str(beach))):
+        data = search_json(data_dir, "holiday", *args)
+        top = {r["path"]: r for r in data["results"][:2]}
+        assert set(top) == {str(beach), str(other)}, (args, data["results"][:3])
+        assert all(r["passed"] and r["matched_name"] == "Holiday 2019" for r in top.values())
+        assert not data["no_good_matches"]
+    data = search_json(
+        data_dir, "holiday", "--unlike", str(other)
+    )  # 👎: left out, even when its name matches
+    paths = [r["path"] for r in data["results"]]
+    assert str(other) not in paths and paths[0] == str(beach)
