@@ -256,6 +256,14 @@ def cmd_search(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         text, images = "", (named,)
+    folder = _folder_named_by(text) if named is None and not images and len(args.text) == 1 else None
+    if folder is not None and not getattr(args, "folder", None):
+        print(
+            f"listing the photos in {printable(folder)} (a folder's path; --folder {printable(folder)} says so, "
+            "and with words searches in it)",
+            file=sys.stderr,
+        )
+        text, args.folder = "", folder
     query = _query(args, text, images, weight=args.weight, fusion=args.fusion)
     if not text and not images and query.filters is None:  # a filter alone browses (every match)
         raise QueryError("give some text to search for, or --image PATH")  # the GUI browses; here a mistake
@@ -268,6 +276,15 @@ def cmd_search(args: argparse.Namespace) -> int:
         query = query.with_(text_only=True)
     shown = {"text": text or None, "image": images[0] if len(images) == 1 else (list(images) or None)}
     return _run_query(args, query, shown)
+
+
+def _folder_named_by(text: str) -> str | None:
+    """The query is a folder's path (``~/Pictures/2019``, ``./trip``; a bare word such as ``beach`` is words even
+    when the current folder has a sub-folder of that name): that folder, as it is written."""
+    if os.sep not in text and not text.startswith("~") and not (os.altsep and os.altsep in text):
+        return None
+    path = os.path.expanduser(text)
+    return os.path.abspath(path) if os.path.isdir(path) else None
 
 
 def cmd_similar(args: argparse.Namespace) -> int:

@@ -193,3 +193,19 @@ def test_a_steered_search_still_finds_photos_by_name(data_dir: Path, lib_dirs: t
     )  # 👎: left out, even when its name matches
     paths = [r["path"] for r in data["results"]]
     assert str(other) not in paths and paths[0] == str(beach)
+
+
+def test_a_folders_path_as_the_query_lists_that_folders_photos(
+    data_dir: Path, lib_dirs: tuple[Path, Path]
+) -> None:
+    """A photo's path as the query searches by that photo (rclip's habit); a folder's path was searched as words
+    ('no good matches (Nothing close to '/…/Pictures/misc')')."""
+    pics, _ = lib_dirs
+    misc = pics / "misc"
+    out = invoke(data_dir, "search", str(misc), "--json")
+    assert out.code == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert {r["path"] for r in data["results"]} == {str(misc / f"{c}.jpg") for c in "abcdef"}
+    assert all(r["passed"] for r in data["results"])
+    assert f"--folder {misc}" in out.stderr
+    assert "no good matches" not in invoke(data_dir, "search", str(misc)).stdout
