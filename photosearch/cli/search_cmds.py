@@ -168,7 +168,7 @@ def _print_results(
         for folder in gone:
             yield f"(not there now, so its photos are not listed: {printable(folder)})"
         if not resp.results:
-            yield _why_none(args, chips) if resp.library_size else empty or "the library is empty"
+            yield _why_none(args, chips, resp) if resp.library_size else empty or "the library is empty"
             return
         line = resp.extra.get("cutoff") or {}
         if line and line.get("threshold", 0) is None:
@@ -196,7 +196,7 @@ def _print_results(
     _emit(args, data, human)
 
 
-def _why_none(args: argparse.Namespace, chips: list[dict[str, str]]) -> str:
+def _why_none(args: argparse.Namespace, chips: list[dict[str, str]], resp: SearchResponse) -> str:
     """ "no results", and which filters left nothing (a bare "no results" reads as "the model found nothing")."""
     typed = [
         f"{flag} {printable(str(value))}"
@@ -213,7 +213,14 @@ def _why_none(args: argparse.Namespace, chips: list[dict[str, str]]) -> str:
     ]
     read = [f"{c['kind']} {c['label']}" for c in chips if c["kind"] not in ("place", "camera") or not typed]
     said = " ".join(typed) + (" and " if typed and read else "") + ", ".join(read)
-    return f"no results: no photo passes {said}" if said else "no results"
+    if said:
+        return f"no results: no photo passes {said}"
+    if resp.extra.get("text_only"):  # text_match.blend without a model: the words read in photos, not names
+        return (
+            "no results: no photo has these words in it (--text-only looks only at the words read in photos; "
+            "without it, file and folder names count too)"
+        )
+    return f"no results: {resp.message}" if resp.message else "no results"
 
 
 def _name_reason(r: Any) -> str:

@@ -209,3 +209,14 @@ def test_a_folders_path_as_the_query_lists_that_folders_photos(
     assert all(r["passed"] for r in data["results"])
     assert f"--folder {misc}" in out.stderr
     assert "no good matches" not in invoke(data_dir, "search", str(misc)).stdout
+
+
+def test_text_only_with_nothing_found_says_what_it_searched(
+    data_dir: Path, lib_dirs: tuple[Path, Path]
+) -> None:
+    """'--text-only IMG_1234' (a file name; no photo has words in it here) answered a bare 'no results'.
+    --text-only stays the words read in photos (a name is not in the photo); the answer says so."""
+    out = invoke(data_dir, "search", "--text-only", "IMG_1234")
+    assert out.code == 0, out.stderr
+    assert "no results: no photo has these words in it" in out.stdout, out.stdout
+    assert "file and folder names" in out.stdout
