@@ -20,6 +20,8 @@ from photosearch.library.library import Library
 from photosearch.search.bursts import collapse
 from photosearch.search.engine import Filters, Result, SearchEngine, SearchResponse
 from photosearch.search.fusion import fused_vector
+from photosearch.search.relevance import cosine_scorer
+from photosearch.search.results import FoundBy
 from photosearch.search.steer import several
 from photosearch.search.steering import (
     DATE_POOL,
@@ -194,7 +196,7 @@ def _by_relevance(engine: SearchEngine, q: Query) -> SearchResponse:
     if q.like or q.unlike:
         return _steered(engine, q)
     if q.kind is QueryKind.TEXT:  # by meaning and by the words read in photos, together
-        return blend(
+        resp = blend(
             engine.search_text(q.text, q.k, q.filters, strictness=st),
             engine.catalog,
             q.text,
@@ -202,6 +204,8 @@ def _by_relevance(engine: SearchEngine, q: Query) -> SearchResponse:
             q.filters,
             engine.runtime.id,
         )
+        _cosines_of_named(engine, resp, q.text)
+        return resp
     if q.kind is QueryKind.IMAGE:
         return engine.search_image(q.image, q.k, q.filters, strictness=st)
     if q.kind is QueryKind.SIMILAR:
@@ -217,6 +221,24 @@ def _by_relevance(engine: SearchEngine, q: Query) -> SearchResponse:
         resp.kind = QueryKind.SEVERAL.value
         return resp
     raise ValueError(q.kind)
+
+
+def _cosines_of_named(engine: SearchEngine, resp: SearchResponse, text: str) -> None:
+    """A photo found by its name alone (not among the meaning's k best) gets its cosine with the query as its
+    score, as every other result has: before, it carried the name's share (0.57 for 'holiday' in 'Holiday
+    2019'), so one photo's score for one query changed with -k. Its place in the list (names first) stays."""
+    named = [r for r in resp.results if r.found_by == FoundBy.NAME and r.label >= 0]
+    if not named:
+        return
+    ids, vecs = engine.vectors_for([r.label for r in named])
+    if not len(ids):
+        return
+    scores = dict(
+        zip((int(i) for i in ids), cosine_scorer(engine.text_vector(text)).score(vecs), strict=True)
+    )
+    for r in named:
+        if r.label in scores:
+            r.score = float(scores[r.label])
 
 
 def _steered(engine: SearchEngine, q: Query) -> SearchResponse:

@@ -220,3 +220,13 @@ def test_text_only_with_nothing_found_says_what_it_searched(
     assert out.code == 0, out.stderr
     assert "no results: no photo has these words in it" in out.stdout, out.stdout
     assert "file and folder names" in out.stdout
+
+
+def test_a_photo_found_by_name_has_the_same_score_whatever_k(
+    data_dir: Path, lib_dirs: tuple[Path, Path]
+) -> None:
+    """'holiday -k 3' gave its folder's photos the name's share (0.57) as their score, '-k 50' their cosine (0.04):
+    the score (a cosine, says --json's help) of one photo for one query changed with how many results were asked."""
+    few = {r["path"]: r["score"] for r in search_json(data_dir, "holiday", "-k", "2")["results"]}
+    many = {r["path"]: r["score"] for r in search_json(data_dir, "holiday", "-k", "50")["results"]}
+    assert few and all(many[p] == pytest.approx(s, abs=1e-5) for p, s in few.items()), (few, many)
