@@ -29,6 +29,9 @@ def cmd_folders(args: argparse.Namespace) -> int:
             else "a FOLDER"
         )
         raise QueryError(f"folders {args.action} needs {what}")
+    folder_args = args.paths[:1] if args.action in ("exclude", "include") else args.paths
+    if write and any(not p.strip() for p in folder_args):  # "$DIR" with DIR unset: '' is the current folder
+        raise QueryError(f"folders {args.action}: a folder's name is empty ('') — nothing was changed")
     if write:  # a running owner (the window, `watch`) does it, so it indexes or forgets at once
         paths = [
             p if args.action in ("exclude", "include") and i else os.path.abspath(os.path.expanduser(p))
@@ -54,12 +57,15 @@ def cmd_folders(args: argparse.Namespace) -> int:
                 [{**r.row.__dict__, "absorbed": r.absorbed} for r in reps],
                 lambda: (
                     [
-                        f"{'already added' if r.existed else 'added'} {r.row.path}"
-                        + "".join(
-                            f"\n  it now covers the added folder {a} (its photos are kept)"
-                            for a in r.absorbed
-                        )
+                        line
                         for r in reps
+                        for line in (
+                            f"{'already added' if r.existed else 'added'} {r.row.path}",
+                            *(
+                                f"  it now covers the added folder {a} (its photos are kept)"
+                                for a in r.absorbed
+                            ),
+                        )
                     ]
                     + ["run 'photosearch index' (or 'photosearch watch') to index them"]
                 ),

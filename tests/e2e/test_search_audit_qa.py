@@ -230,3 +230,32 @@ def test_a_photo_found_by_name_has_the_same_score_whatever_k(
     few = {r["path"]: r["score"] for r in search_json(data_dir, "holiday", "-k", "2")["results"]}
     many = {r["path"]: r["score"] for r in search_json(data_dir, "holiday", "-k", "50")["results"]}
     assert few and all(many[p] == pytest.approx(s, abs=1e-5) for p, s in few.items()), (few, many)
+
+
+def test_folders_add_of_an_empty_name_adds_nothing(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'photosearch folders add "$DIR"' with DIR unset added the current folder (an empty path is '.')."""
+    here = tmp_path / "cwd"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    for args in (("add", ""), ("add", "  "), ("remove", ""), ("exclude", "", "x")):
+        out = invoke(data_dir, "folders", *args)
+        assert out.code == 2 and "empty" in out.stderr, (args, out)
+    listed = invoke(data_dir, "folders", "list", "--json")
+    assert str(here) not in listed.stdout
+
+
+def test_folders_add_that_takes_in_added_folders_says_so_on_lines_of_its_own(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    """'added /x\\x0a  it now covers …': the line break of the message was shown as an escape."""
+    (tmp_path / "top" / "a").mkdir(parents=True)
+    assert invoke(data_dir, "folders", "add", str(tmp_path / "top" / "a")).code == 0
+    out = invoke(data_dir, "folders", "add", str(tmp_path / "top"))
+    assert out.code == 0, out.stderr
+    assert "\\x0a" not in out.stdout
+    assert (
+        f"  it now covers the added folder {tmp_path / 'top' / 'a'} (its photos are kept)"
+        in out.stdout.splitlines()
+    )
