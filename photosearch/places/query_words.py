@@ -338,6 +338,18 @@ def _time_at(toks: list[_Tok], i: int, today: dt.date) -> tuple[int, int, str, o
         a2, b2 = _year(k[i + 1], today), _year(k[i + 3], today)
         if a2 and b2 and a2 <= b2:
             return (i, i + 4, "time", TimeFilter(f"{a2}–{b2}", *year_range(a2, b2)), True)
+    m = re.fullmatch(
+        r"(\d{4})-(\d{2})(?:-(\d{2}))?", w
+    )  # ISO, as --from/--to take it: "2019-05", "2019-05-12"
+    if m and _year(m.group(1), today) and 1 <= int(m.group(2)) <= 12:
+        yy, mo = int(m.group(1)), int(m.group(2))
+        if m.group(3) is None:
+            return hit(j + 1, TimeFilter(w, *month_range(yy, mo)))
+        try:
+            day = dt.date(yy, mo, int(m.group(3)))
+        except ValueError:
+            return None
+        return hit(j + 1, TimeFilter(w, day, day + dt.timedelta(days=1)))
     y = _year(w, today)
     if y is not None:
         if j + 2 < n and k[j + 1] in {"to", "-", "–", "until"} and _year(k[j + 2], today):
