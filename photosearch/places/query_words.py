@@ -253,7 +253,9 @@ def parse(line: str, vocab: Vocabulary, today: dt.date, literal: bool = False) -
         i = end
     # weak hits (no preposition) count only at the end of the line or when the line is nothing but filters
     meaning_idx = [k for k in range(len(toks)) if not any(s <= k < e for s, e, *_ in candidates)]
-    meaning_words = [k for k in meaning_idx if toks[k].key not in FILLER and toks[k].raw != "\x00"]
+    meaning_words = [
+        k for k in meaning_idx if toks[k].key not in FILLER | {"and", "or"} and toks[k].raw != "\x00"
+    ]
     only_filters = not meaning_words and not quoted
     for start, end, kind, value, strong in candidates:
         at_end = all(k < start for k in meaning_words) and end == _last_non_filler(toks) + 1
@@ -298,8 +300,12 @@ def _last_non_filler(toks: list[_Tok]) -> int:
 def _trim_filler(words: list[str]) -> list[str]:
     """Drop filler that only framed the filters ("photos from my", a dangling "in")."""
     keys = [fold(w).strip(".") for w in words]
-    while keys and (keys[-1] in FILLER or keys[-1] in PLACE_PREPS | TIME_PREPS | CAMERA_PREPS | {"and"}):
+    while keys and (
+        keys[-1] in FILLER or keys[-1] in PLACE_PREPS | TIME_PREPS | CAMERA_PREPS | {"and", "or"}
+    ):
         keys.pop(), words.pop()
+    if all(k in {"and", "or", "&", "/"} for k in keys):  # what joined the filters ("in Rome or Paris")
+        return []
     while keys and keys[0] in FILLER:
         keys.pop(0), words.pop(0)
     return words

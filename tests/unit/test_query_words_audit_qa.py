@@ -29,3 +29,9 @@ def test_an_iso_date_is_a_time_filter(line: str, text: str, start: dt.date, end:
 def test_a_date_that_is_not_one_stays_words(line: str) -> None:
     assert parse(line, VOCAB, TODAY).time is None
 
+
+@pytest.mark.parametrize("line", ["in Helsinki or Rome", "Helsinki and Rome", "photos from Helsinki or Rome"])
+def test_or_between_places_is_not_left_as_meaning(line: str) -> None:
+    """'in Rome or Paris' read both places and searched 'or' by meaning: 'no good matches (Nothing close to 'or')'."""
+    p = parse(line, VOCAB, TODAY)
+    assert len(p.places) >= 2 and p.text == "", (p.places, p.text)
