@@ -199,7 +199,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     def on_started(n: int) -> None:
         if not args.quiet and not args.json:
-            print(f"watching {n} folder(s); Ctrl+C stops", file=sys.stderr)
+            print(f"watching {plural(n, 'folder')}; Ctrl+C stops", file=sys.stderr)
 
     with _open(args, write=True, purpose="photosearch watch") as lib:
         folders.add_folders(lib, args.add or [])

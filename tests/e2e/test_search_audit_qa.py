@@ -259,3 +259,33 @@ def test_folders_add_that_takes_in_added_folders_says_so_on_lines_of_its_own(
         f"  it now covers the added folder {tmp_path / 'top' / 'a'} (its photos are kept)"
         in out.stdout.splitlines()
     )
+
+
+def test_watch_says_how_many_folders_in_words_and_stops_on_ctrl_c(
+    tmp_path: Path, data_dir: Path, shapes_model: Path
+) -> None:
+    """'watching 1 folder(s); Ctrl+C stops'; and Ctrl+C (SIGINT) ends it cleanly with its summary."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.support.cli import cli_env
+
+    write_shapes(tmp_path / "pics", ["a.jpg"])
+    assert invoke(data_dir, "models", "import", str(shapes_model)).code == 0
+    assert invoke(data_dir, "folders", "add", str(tmp_path / "pics")).code == 0
+    env = {**cli_env(data_dir), "PHOTOSEARCH_READ_TEXT": "0"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "photosearch", "watch"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()  # printed once the service has started
+        assert first.strip() == "watching 1 folder; Ctrl+C stops", first
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0 and err.startswith("stopped: "), (proc.returncode, err)
