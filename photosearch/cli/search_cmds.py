@@ -272,6 +272,10 @@ def cmd_search(args: argparse.Namespace) -> int:
         )
         text, args.folder = "", folder
     query = _query(args, text, images, weight=args.weight, fusion=args.fusion)
+    if not text and not images and (query.like or query.unlike):
+        raise QueryError(
+            "--like/--unlike steer a search: give words too, or --image PATH (--image a.jpg: photos like a.jpg)"
+        )
     if not text and not images and query.filters is None:  # a filter alone browses (every match)
         raise QueryError("give some text to search for, or --image PATH")  # the GUI browses; here a mistake
     from photosearch.app.language import apply_query_language

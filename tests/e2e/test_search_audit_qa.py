@@ -289,3 +289,11 @@ def test_watch_says_how_many_folders_in_words_and_stops_on_ctrl_c(
             proc.kill()
             proc.wait()
     assert proc.returncode == 0 and err.startswith("stopped: "), (proc.returncode, err)
+
+
+def test_like_alone_says_it_steers_a_search(data_dir: Path, lib_dirs: tuple[Path, Path]) -> None:
+    """'search --like a.jpg' answered 'give some text to search for, or --image PATH', not naming --like."""
+    pics, _ = lib_dirs
+    out = invoke(data_dir, "search", "--like", str(pics / "misc" / "a.jpg"))
+    assert out.code == 2
+    assert "--like/--unlike steer a search" in out.stderr and "--image" in out.stderr, out.stderr
