@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from photosearch.cli.output import _emit, _open, _paths, ranged
@@ -92,6 +92,7 @@ def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> i
     with _open(args) as lib:  # place, time and camera words become filters (photosearch.app.understand)
         resp, understood = answer(query, lib, literal=getattr(args, "literal", False))
         empty = "" if resp.library_size else empty_library_words(lib)
+        roots = [f.path for f in lib.catalog.folders()] if getattr(args, "export_to", None) else []
         metas: list[Any] = []
         if args.json:
             from photosearch.app.places import results_meta
@@ -101,11 +102,11 @@ def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> i
     if no_location:  # the line as typed may name a place: only the remaining meaning is shown
         shown = {**shown, "text": read["text"] or None}
     _print_results(args, resp, shown, read, metas, empty)
-    _export(args, [r.path for r in resp.passed], no_location)
+    _export(args, [r.path for r in resp.passed], no_location, roots)
     return 0
 
 
-def _export(args: argparse.Namespace, paths: list[str], no_location: bool) -> None:
+def _export(args: argparse.Namespace, paths: list[str], no_location: bool, roots: Sequence[str] = ()) -> None:
     """``--export-to FOLDER``: copy these photos there (``app.places.export_photos``, the window's road too);
     the line that says so goes to stderr, so ``--json`` stays one document."""
     folder = getattr(args, "export_to", None)
@@ -119,6 +120,16 @@ def _export(args: argparse.Namespace, paths: list[str], no_location: bool) -> No
         return
     out = export_photos(paths, folder, no_location=no_location)
     print(f"copied {plural(len(out), 'photo')}{how} to {printable(folder)}", file=sys.stderr)
+    from photosearch.paths import path_inside
+
+    real = os.path.realpath(folder)
+    within = next((r for r in roots if path_inside(real, r)), None)
+    if within is not None:  # the next index adds the copies: each photo then comes up twice
+        print(
+            f"(that folder is inside the added folder {printable(within)}: the copies will be indexed as photos of "
+            "this library too; 'photosearch folders exclude' leaves it out)",
+            file=sys.stderr,
+        )
 
 
 def _with_burst(row: dict[str, Any], bursts: dict[str, list[str]]) -> dict[str, Any]:
@@ -404,9 +415,10 @@ def cmd_album(args: argparse.Namespace) -> int:
             _emit(args, {"deleted": args.name}, lambda: [f"deleted the album {args.name!r}"])
             return 0
         resp = albums.album_members(lib, args.name, args.k)
+        roots = [f.path for f in lib.catalog.folders()]
     if args.action == "export":  # the members' paths, one a line; with --export-to copies of the photos too
         _emit(args, {"album": args.name, "paths": [r.path for r in resp.results]}, lambda: resp_paths(resp))
-        _export(args, resp_paths(resp), args.no_location)
+        _export(args, resp_paths(resp), args.no_location, roots)
         return 0
     _print_results(args, resp, {"album": args.name})
     return 0

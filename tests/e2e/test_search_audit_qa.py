@@ -297,3 +297,19 @@ def test_like_alone_says_it_steers_a_search(data_dir: Path, lib_dirs: tuple[Path
     out = invoke(data_dir, "search", "--like", str(pics / "misc" / "a.jpg"))
     assert out.code == 2
     assert "--like/--unlike steer a search" in out.stderr and "--image" in out.stderr, out.stderr
+
+
+def test_export_into_an_added_folder_says_the_copies_join_the_library(
+    data_dir: Path, lib_dirs: tuple[Path, Path]
+) -> None:
+    """'--export-to ~/Pictures/picked' (inside an added folder) silently made copies the next index adds to the
+    library: every exported photo then comes up twice in searches and in 'duplicates'."""
+    pics, _ = lib_dirs
+    dest = pics / "picked"
+    out = invoke(data_dir, "search", "IMG_1234", "-k", "1", "--export-to", str(dest))
+    assert out.code == 0, out.stderr
+    assert (dest / "IMG_1234.JPG").is_file()
+    assert f"inside the added folder {pics}" in out.stderr, out.stderr
+    elsewhere = pics.parent / "outside"
+    out = invoke(data_dir, "search", "IMG_1234", "-k", "1", "--export-to", str(elsewhere))
+    assert out.code == 0 and "inside the added folder" not in out.stderr
