@@ -100,6 +100,22 @@ def browse(
     )
 
 
+def browse_oldest(
+    catalog: Catalog, offset: int = 0, limit: int = 200, filters: Filters | None = None
+) -> SearchResponse:
+    """``browse`` oldest first (``--sort oldest``): the same rows from the other end, page by page (one count
+    more than ``browse``)."""
+    total = browse(catalog, 0, 0, filters).extra["total"]
+    start = max(0, total - offset - limit)
+    page = browse(catalog, start, max(0, total - offset - start), filters)
+    page.results.reverse()
+    for i, r in enumerate(page.results, offset + 1):
+        r.rank = i
+    page.extra["offset"] = offset
+    page.extra["sort"] = str(SortOrder.OLDEST)
+    return page
+
+
 def timeline(catalog: Catalog, filters: Filters | None = None) -> list[tuple[int, int, int]]:
     """(year, month, count) of the photos browsing shows with these filters, newest month first (local
     time): the date scrubber's months, for the whole library and not only the pages loaded."""
@@ -164,11 +180,14 @@ def count_reachable(resp: SearchResponse, cat: Catalog, gone: list[str]) -> None
 def _search(q: Query, engine: SearchEngine | None, cat: Catalog) -> SearchResponse:
     if q.kind is QueryKind.BROWSE:
         f = q.filters
+        oldest = q.sort is SortOrder.OLDEST
         if f is not None and (f.within is not None or f.place or f.camera):  # place/time/camera filters
             from photosearch.app.understand import matching
 
-            return matching(cat, f, q.offset, q.k)
-        return browse(cat, q.offset, q.k, q.filters)
+            return matching(cat, f, q.offset, q.k, oldest=oldest)
+        return (
+            browse_oldest(cat, q.offset, q.k, q.filters) if oldest else browse(cat, q.offset, q.k, q.filters)
+        )
     if q.kind is QueryKind.TEXT and q.text_only:  # the words read in photos: the catalog alone
         return blend(None, cat, q.text, q.k, q.filters)
     if engine is None:

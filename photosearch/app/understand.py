@@ -24,7 +24,7 @@ import weakref
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from photosearch.app.query import Query, QueryKind
+from photosearch.app.query import Query, QueryKind, SortOrder
 from photosearch.config import setting
 from photosearch.places.countries import ENDONYMS, country_names
 from photosearch.places.query_words import (
@@ -288,12 +288,14 @@ def _months_of(t: TimeFilter) -> list[int] | None:
 
 
 def matching(
-    catalog: Catalog, filters: Filters, offset: int = 0, limit: int = FILTER_LIST_MAX
+    catalog: Catalog, filters: Filters, offset: int = 0, limit: int = FILTER_LIST_MAX, *, oldest: bool = False
 ) -> SearchResponse:
-    """Every visible photo passing ``filters``, newest first (date taken, else file time): a filter-only query.
-    Each result is marked passed, ``found_by="filters"``, score 1.0; ``extra['total']`` counts them all."""
+    """Every visible photo passing ``filters``, newest first (date taken, else file time; ``oldest``: oldest
+    first): a filter-only query. Each result is marked passed, ``found_by="filters"``, score 1.0;
+    ``extra['total']`` counts them all."""
     rows = [f for f in catalog.visible_files_for_hashes(sorted(filters.within or ())) if filters.accepts(f)]
-    rows.sort(key=lambda f: (-(f.taken_at if f.taken_at is not None else f.mtime_ns / 1e9), f.path))
+    sign = 1 if oldest else -1
+    rows.sort(key=lambda f: (sign * (f.taken_at if f.taken_at is not None else f.mtime_ns / 1e9), f.path))
     page = rows[offset : offset + limit]
     results = [
         Result(offset + i + 1, f.path, 1.0, f, -1, passed=True, found_by=FOUND_BY_FILTERS)
@@ -317,7 +319,9 @@ def search_understood(u: Understood, engine: SearchEngine | None, catalog: Catal
 
         q, gone = reachable_only(u.query, catalog)  # folders not there now: their photos are not listed
         assert q.filters is not None
-        resp = matching(catalog, q.filters, q.offset, max(q.k, FILTER_LIST_MAX))
+        resp = matching(
+            catalog, q.filters, q.offset, max(q.k, FILTER_LIST_MAX), oldest=q.sort is SortOrder.OLDEST
+        )
         if gone:
             resp.extra[UNREACHABLE_KEY] = gone
             count_reachable(resp, catalog, gone)

@@ -313,3 +313,25 @@ def test_export_into_an_added_folder_says_the_copies_join_the_library(
     elsewhere = pics.parent / "outside"
     out = invoke(data_dir, "search", "IMG_1234", "-k", "1", "--export-to", str(elsewhere))
     assert out.code == 0 and "inside the added folder" not in out.stderr
+
+
+def test_sort_oldest_lists_a_filter_only_search_oldest_first(
+    tmp_path: Path, data_dir: Path, shapes_model: Path
+) -> None:
+    """'--from 2019 --sort oldest' and '2020 --sort oldest' (filters alone) listed the newest first: the order
+    was ignored when no words or photo were given."""
+    import datetime as dt
+
+    pics = tmp_path / "pics"
+    made = write_shapes(pics, [f"p{i}.jpg" for i in range(5)])
+    for i, p in enumerate(made):  # no EXIF date: the file's time is the date (2020-01 … 2020-05)
+        t = dt.datetime(2020, i + 1, 10, 12).timestamp()
+        os.utime(p, (t, t))
+    assert invoke(data_dir, "models", "import", str(shapes_model)).code == 0
+    assert invoke(data_dir, "index", "-q", "--no-text", "--add", str(pics)).code == 0
+    oldest = [str(p) for p in made]
+    for args in (("--from", "2019"), ("2020",), ("--from", "2019", "--to", "2021")):
+        data = search_json(data_dir, *args, "--sort", "oldest", "-k", "3")
+        assert [r["path"] for r in data["results"]][:3] == oldest[:3], args  # a filter alone: every match
+        data = search_json(data_dir, *args, "--sort", "newest", "-k", "3")
+        assert [r["path"] for r in data["results"]][:3] == oldest[::-1][:3], args
