@@ -335,3 +335,12 @@ def test_sort_oldest_lists_a_filter_only_search_oldest_first(
         assert [r["path"] for r in data["results"]][:3] == oldest[:3], args  # a filter alone: every match
         data = search_json(data_dir, *args, "--sort", "newest", "-k", "3")
         assert [r["path"] for r in data["results"]][:3] == oldest[::-1][:3], args
+
+
+def test_no_good_matches_for_several_photos_names_them(data_dir: Path, lib_dirs: tuple[Path, Path]) -> None:
+    """'--image a.jpg --image b.jpg' with nothing standing out said "Nothing close to 'the query'"."""
+    pics, _ = lib_dirs
+    a, b = pics / "misc" / "a.jpg", pics / "misc" / "d.jpg"
+    data = search_json(data_dir, "--image", str(a), "--image", str(b), "--strictness", "5")
+    assert data["no_good_matches"], "the shapes library should have nothing clearly like both at strictness 5"
+    assert "the query" not in data["message"] and "a.jpg + d.jpg" in data["message"], data["message"]
