@@ -358,6 +358,8 @@ def _names_as_typed(u: Understood, resp: SearchResponse, catalog: Catalog, typed
     its photos are found by that name. Asked only when nothing was found, so it costs a search nothing else."""
     if resp.results or u.parsed is None or not (u.places or u.cameras or u.time is not None):
         return False
+    if u.filters_only:  # a year, place or camera typed alone is that filter, whatever the names ("2019")
+        return False
     from photosearch.search.name_match import name_hits
 
     base = replace(u.query.filters, within=None) if u.query.filters is not None else None

@@ -133,6 +133,8 @@ def test_a_folder_name_with_a_year_finds_that_folder_when_the_year_finds_nothing
         assert {r.path for r in resp.passed} == holiday
     data = search_json(data_dir, "beach 2019")  # a year no name has beside those words: a date filter still
     assert [c["kind"] for c in data["understood"]["chips"]] == ["time"] and not data["results"]
+    data = search_json(data_dir, "2019")  # a year typed alone is a date filter, whatever the names (README)
+    assert [c["kind"] for c in data["understood"]["chips"]] == ["time"] and not data["results"]
 
 
 def test_a_filter_only_line_counts_the_library_without_a_folder_not_there_now(
