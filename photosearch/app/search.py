@@ -291,6 +291,7 @@ def _steered(engine: SearchEngine, q: Query) -> SearchResponse:
         return resp
     # words: the photos their names and the text read in them find come first, as without 👍/👎; 👎 stays out
     resp = blend(resp, engine.catalog, q.text, q.k, q.filters, engine.runtime.id)
+    _cosines_of_named(engine, resp, q.text)  # with the words typed (by which good matches are judged too)
     if q.unlike:
         _, disliked = reference_vectors(engine, q.unlike)
         gone = {os.path.realpath(p) for p in q.unlike if isinstance(p, str | os.PathLike)}

@@ -232,6 +232,12 @@ def test_a_photo_found_by_name_has_the_same_score_whatever_k(
     few = {r["path"]: r["score"] for r in search_json(data_dir, "holiday", "-k", "2")["results"]}
     many = {r["path"]: r["score"] for r in search_json(data_dir, "holiday", "-k", "50")["results"]}
     assert few and all(many[p] == pytest.approx(s, abs=1e-5) for p, s in few.items()), (few, many)
+    unlike = (
+        "--unlike",
+        str(lib_dirs[0] / "misc" / "a.jpg"),
+    )  # steered (👎): the cosine with the words typed
+    steered = {r["path"]: r["score"] for r in search_json(data_dir, "holiday", *unlike, "-k", "2")["results"]}
+    assert steered == pytest.approx(few, abs=1e-5)
 
 
 def test_folders_add_of_an_empty_name_adds_nothing(
