@@ -71,13 +71,20 @@ def cmd_folders(args: argparse.Namespace) -> int:
                 ),
             )
         elif args.action in ("exclude", "include"):
+            before = {p.casefold() for p in folders.edit_exclusions(lib, args.paths[0], [], exclude=False)}
             pats = folders.edit_exclusions(
                 lib, args.paths[0], args.paths[1:], exclude=args.action == "exclude"
+            )
+            missed = (
+                [] if args.action == "exclude" else [p for p in args.paths[1:] if p.casefold() not in before]
             )
             _emit(
                 args,
                 {"folder": args.paths[0], "exclude": list(pats)},
-                lambda: [f"left out of {args.paths[0]}: {', '.join(pats) or 'nothing'}"],
+                lambda: [
+                    *(f"{p!r} was not left out of {args.paths[0]}: nothing to take back in" for p in missed),
+                    f"left out of {args.paths[0]}: {', '.join(pats) or 'nothing'}",
+                ],
             )
         elif args.action == "remove":
             counts = folders.remove_folders(lib, args.paths)

@@ -352,3 +352,16 @@ def test_no_good_matches_for_several_photos_names_them(data_dir: Path, lib_dirs:
     data = search_json(data_dir, "--image", str(a), "--image", str(b), "--strictness", "5")
     assert data["no_good_matches"], "the shapes library should have nothing clearly like both at strictness 5"
     assert "the query" not in data["message"] and "a.jpg + d.jpg" in data["message"], data["message"]
+
+
+def test_folders_include_of_a_pattern_not_left_out_says_so(tmp_path: Path, data_dir: Path) -> None:
+    """'folders include ~/Pictures Screenshotz' (a typo) printed the unchanged list, exit 0, as if it had worked."""
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    assert invoke(data_dir, "folders", "add", str(pics)).code == 0
+    assert invoke(data_dir, "folders", "exclude", str(pics), "Screenshots").code == 0
+    out = invoke(data_dir, "folders", "include", str(pics), "Screenshotz")
+    assert out.code == 0
+    assert "'Screenshotz' was not left out" in out.stdout, out.stdout
+    out = invoke(data_dir, "folders", "include", str(pics), "screenshots")  # any case
+    assert "was not left out" not in out.stdout and "screenshots" not in out.stdout.split(":", 1)[1]
