@@ -164,17 +164,15 @@ def search(query: Query, engine: SearchEngine | None, catalog: Catalog | None = 
 
 
 def count_reachable(resp: SearchResponse, cat: Catalog, gone: list[str]) -> None:
-    """The library's size (and the "in N photos" of "Nothing close to …") without the photos of folders not
-    there now: one count in the catalog, only while a folder is away."""
-    old = resp.library_size
-    new = cat.browse_visible(0, 0, hidden_roots=gone)[1]
-    if new == old:
+    """The "in N photos" of "Nothing close to …" without the photos of folders not there now (it counted them):
+    one count in the catalog, only while a folder is away and only when the answer says it. ``library_size``
+    stays the library's (the window and the CLI tell an empty library from one whose folders are away by it)."""
+    said = f" in {resp.library_size:,} photos"
+    if not resp.message or said not in resp.message:
         return
-    resp.library_size = new
-    said = f" in {old:,} photos"
-    if resp.message and said in resp.message:
-        head, _, tail = resp.message.rpartition(said)
-        resp.message = f"{head} in {new:,} photos{tail}"
+    new = cat.browse_visible(0, 0, hidden_roots=gone)[1]
+    head, _, tail = resp.message.rpartition(said)
+    resp.message = f"{head} in {new:,} photos{tail}"
 
 
 def _search(q: Query, engine: SearchEngine | None, cat: Catalog) -> SearchResponse:

@@ -315,7 +315,7 @@ def search_understood(u: Understood, engine: SearchEngine | None, catalog: Catal
     from photosearch.app.search import search
 
     if u.filters_only:
-        from photosearch.app.search import UNREACHABLE_KEY, count_reachable, reachable_only
+        from photosearch.app.search import UNREACHABLE_KEY, reachable_only
 
         q, gone = reachable_only(u.query, catalog)  # folders not there now: their photos are not listed
         assert q.filters is not None
@@ -324,7 +324,6 @@ def search_understood(u: Understood, engine: SearchEngine | None, catalog: Catal
         )
         if gone:
             resp.extra[UNREACHABLE_KEY] = gone
-            count_reachable(resp, catalog, gone)
         return resp
     if u.query.text_only:
         return search(u.query, None, catalog)
