@@ -67,6 +67,21 @@ def _steering(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _home(path: str | None) -> str | None:
+    """``~`` the shell left alone (``--folder=~/Pictures``: no expansion after '='), as home."""
+    return os.path.expanduser(path) if path else path
+
+
+def _expand_home(args: argparse.Namespace) -> None:
+    """Every path option with its ``~`` as home; '--export-to=~/x' made a folder named '~' where it ran."""
+    for name in ("folder", "export_to"):
+        if getattr(args, name, None):
+            setattr(args, name, _home(getattr(args, name)))
+    for name in ("image", "like", "unlike"):
+        if getattr(args, name, None):
+            setattr(args, name, [_home(p) for p in getattr(args, name)])
+
+
 def _query(args: argparse.Namespace, text: str = "", images: tuple[str, ...] = (), **kw: Any) -> Query:
     from photosearch.app.query import Query, make_filters
 
@@ -109,7 +124,7 @@ def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> i
 def _export(args: argparse.Namespace, paths: list[str], no_location: bool, roots: Sequence[str] = ()) -> None:
     """``--export-to FOLDER``: copy these photos there (``app.places.export_photos``, the window's road too);
     the line that says so goes to stderr, so ``--json`` stays one document."""
-    folder = getattr(args, "export_to", None)
+    folder = _home(getattr(args, "export_to", None))
     if not folder:
         return
     from photosearch.app.places import export_photos
@@ -265,6 +280,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from photosearch.app.query import image_named_by
 
     check_output_options(args)
+    _expand_home(args)
     text = " ".join(args.text).strip()
     images = tuple(args.image or ())
     named = None if images or len(args.text) != 1 else image_named_by(text)
@@ -313,7 +329,8 @@ def cmd_similar(args: argparse.Namespace) -> int:
     from photosearch.app.query import QueryKind
 
     check_output_options(args)
-    query = _query(args, "", (args.path,)).with_(kind=QueryKind.SIMILAR)
+    _expand_home(args)
+    query = _query(args, "", (_home(args.path) or args.path,)).with_(kind=QueryKind.SIMILAR)
     return _run_query(args, query, {"similar": args.path})
 
 
@@ -395,6 +412,7 @@ def cmd_album(args: argparse.Namespace) -> int:
 
     if args.action != "list" and not args.name:
         raise QueryError(f"album {args.action} needs the album's name")
+    _expand_home(args)
     with _open(
         args, write=args.action in ("save", "delete"), purpose=f"photosearch album {args.action}"
     ) as lib:

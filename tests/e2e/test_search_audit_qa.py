@@ -352,3 +352,26 @@ def test_folders_include_of_a_pattern_not_left_out_says_so(tmp_path: Path, data_
     assert "'Screenshotz' was not left out" in out.stdout, out.stdout
     out = invoke(data_dir, "folders", "include", str(pics), "screenshots")  # any case
     assert "was not left out" not in out.stdout and "screenshots" not in out.stdout.split(":", 1)[1]
+
+
+def test_a_tilde_the_shell_left_alone_means_home(
+    data_dir: Path, lib_dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """'--export-to=~/picked' (the shell expands no ~ after '='): a folder named '~' was made in the current
+    folder; '--folder=~/Pictures' and '--image=~/a.jpg' said 'no such folder/image: …/~/…'."""
+    pics, _ = lib_dirs
+    monkeypatch.setenv("HOME", str(tmp_path))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    out = invoke(data_dir, "search", "IMG_1234", "-k", "1", "--export-to=~/picked")
+    assert out.code == 0, out.stderr
+    assert (tmp_path / "picked" / "IMG_1234.JPG").is_file() and not (work / "~").exists()
+    out = invoke(data_dir, "search", "red circle", "--folder=~/Pictures/misc", "--json")
+    assert out.code == 0, out.stderr
+    assert {r["path"] for r in json.loads(out.stdout)["results"]} <= {
+        str(pics / "misc" / f"{c}.jpg") for c in "abcdef"
+    }
+    for flag in ("--image", "--like"):
+        out = invoke(data_dir, "search", "red", f"{flag}=~/Pictures/IMG_1234.JPG", "-k", "1")
+        assert out.code == 0, (flag, out.stderr)
