@@ -221,7 +221,7 @@ def _by_relevance(engine: SearchEngine, q: Query) -> SearchResponse:
             q.filters,
             engine.runtime.id,
         )
-        _cosines_of_named(engine, resp, q.text)
+        cosines_of_named(engine, resp, q.text)
         return resp
     if q.kind is QueryKind.IMAGE:
         return engine.search_image(q.image, q.k, q.filters, strictness=st)
@@ -240,7 +240,7 @@ def _by_relevance(engine: SearchEngine, q: Query) -> SearchResponse:
     raise ValueError(q.kind)
 
 
-def _cosines_of_named(engine: SearchEngine, resp: SearchResponse, text: str) -> None:
+def cosines_of_named(engine: SearchEngine, resp: SearchResponse, text: str) -> None:
     """A photo found by its name alone (not among the meaning's k best) gets its cosine with the query as its
     score, as every other result has: before, it carried the name's share (0.57 for 'holiday' in 'Holiday
     2019'), so one photo's score for one query changed with -k. Its place in the list (names first) stays."""
@@ -289,7 +289,7 @@ def _steered(engine: SearchEngine, q: Query) -> SearchResponse:
         return resp
     # words: the photos their names and the text read in them find come first, as without 👍/👎; 👎 stays out
     resp = blend(resp, engine.catalog, q.text, q.k, q.filters, engine.runtime.id)
-    _cosines_of_named(engine, resp, q.text)  # with the words typed (by which good matches are judged too)
+    cosines_of_named(engine, resp, q.text)  # with the words typed (by which good matches are judged too)
     if q.unlike:
         _, disliked = reference_vectors(engine, q.unlike)
         gone = {os.path.realpath(p) for p in q.unlike if isinstance(p, str | os.PathLike)}

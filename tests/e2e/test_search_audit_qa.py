@@ -375,3 +375,26 @@ def test_a_tilde_the_shell_left_alone_means_home(
     for flag in ("--image", "--like"):
         out = invoke(data_dir, "search", "red", f"{flag}=~/Pictures/IMG_1234.JPG", "-k", "1")
         assert out.code == 0, (flag, out.stderr)
+
+
+def test_a_folder_name_with_a_year_finds_that_folder_beside_photos_of_that_year(
+    tmp_path: Path, data_dir: Path, shapes_model: Path
+) -> None:
+    """'Holiday 2019' in a library that has photos taken in 2019: the year was read as a date filter and the
+    folder 'Holiday 2019' (its photos copied off a phone in 2026) was not listed at all."""
+    import datetime as dt
+
+    pics = tmp_path / "Pictures"
+    made = write_shapes(
+        pics, ["Holiday 2019/beach.jpg", "Holiday 2019/IMG_0001.jpg", "misc/old.jpg", "misc/new.jpg"]
+    )
+    t = dt.datetime(2019, 6, 1, 12).timestamp()
+    os.utime(made[2], (t, t))  # taken (file time) in 2019
+    assert invoke(data_dir, "models", "import", str(shapes_model)).code == 0
+    assert invoke(data_dir, "index", "-q", "--no-text", "--add", str(pics)).code == 0
+    data = search_json(data_dir, "Holiday 2019")
+    assert [c["kind"] for c in data["understood"]["chips"]] == ["time"]
+    top = data["results"][:2]
+    assert {r["path"] for r in top} == {str(made[0]), str(made[1])}, data["results"]
+    assert all(r["passed"] and r["matched_name"] == "Holiday 2019" for r in top)
+    assert str(made[3]) not in {r["path"] for r in data["results"]}  # 2026, not named: the filter still holds
