@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
@@ -74,7 +75,7 @@ class Query:
         """The kind a person means: words only → text; one photo → image; a photo and words → composed;
         several photos (with or without words) → several; nothing → browse."""
         text = text.strip()
-        imgs = tuple(i for i in images if i is not None and i != "")
+        imgs = _distinct(i for i in images if i is not None and i != "")
         if len(imgs) > 1:
             kind = QueryKind.SEVERAL
         elif imgs:
@@ -123,7 +124,10 @@ class Query:
             if isinstance(img, str) and is_web_address(img):
                 raise QueryError(OFFLINE_WORDS.format(img))
             if isinstance(img, str | Path) and not os.path.exists(img):
-                raise QueryError(f"no such image: {os.path.normpath(os.path.abspath(str(img)))}")
+                where = os.path.normpath(os.path.abspath(str(img)))
+                if os.path.islink(img):  # a link to nothing, or links that lead round in a loop
+                    raise QueryError(f"{where} is a symbolic link that leads to no file (gone, or a loop)")
+                raise QueryError(f"no such image: {where}")
         liked = {os.path.realpath(p) for p in self.like if isinstance(p, str | Path)}
         both = [p for p in self.unlike if isinstance(p, str | Path) and os.path.realpath(p) in liked]
         if both:
@@ -144,6 +148,21 @@ class Query:
             + (f" + “{elide(self.text)}”" if self.text else ""),
             QueryKind.BROWSE: "your library",
         }[self.kind]
+
+
+def _distinct(images: Iterable[ImageRef]) -> tuple[ImageRef, ...]:
+    """The photos once each: the same file given twice (or under another name, a link) is one reference, so
+    ``--image a.jpg --image a.jpg`` is a search by that photo, not "what these share" with itself left out."""
+    seen: set[str] = set()
+    out: list[ImageRef] = []
+    for img in images:
+        if isinstance(img, str | Path):
+            key = os.path.realpath(img)
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(img)
+    return tuple(out)
 
 
 def parse_date(s: str | None, end: bool = False) -> float | None:

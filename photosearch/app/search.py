@@ -8,6 +8,7 @@ folders in ``extra[UNREACHABLE_KEY]``."""
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -19,6 +20,8 @@ from photosearch.library.library import Library
 from photosearch.search.bursts import collapse
 from photosearch.search.engine import Filters, Result, SearchEngine, SearchResponse
 from photosearch.search.fusion import fused_vector
+from photosearch.search.relevance import cosine_scorer
+from photosearch.search.results import FoundBy
 from photosearch.search.steer import several
 from photosearch.search.steering import (
     DATE_POOL,
@@ -97,6 +100,22 @@ def browse(
     )
 
 
+def browse_oldest(
+    catalog: Catalog, offset: int = 0, limit: int = 200, filters: Filters | None = None
+) -> SearchResponse:
+    """``browse`` oldest first (``--sort oldest``): the same rows from the other end, page by page (one count
+    more than ``browse``)."""
+    total = browse(catalog, 0, 0, filters).extra["total"]
+    start = max(0, total - offset - limit)
+    page = browse(catalog, start, max(0, total - offset - start), filters)
+    page.results.reverse()
+    for i, r in enumerate(page.results, offset + 1):
+        r.rank = i
+    page.extra["offset"] = offset
+    page.extra["sort"] = str(SortOrder.OLDEST)
+    return page
+
+
 def timeline(catalog: Catalog, filters: Filters | None = None) -> list[tuple[int, int, int]]:
     """(year, month, count) of the photos browsing shows with these filters, newest month first (local
     time): the date scrubber's months, for the whole library and not only the pages loaded."""
@@ -140,17 +159,33 @@ def search(query: Query, engine: SearchEngine | None, catalog: Catalog | None = 
     resp = _search(q, engine, cat)
     if gone:
         resp.extra[UNREACHABLE_KEY] = gone
+        count_reachable(resp, cat, gone)
     return resp
+
+
+def count_reachable(resp: SearchResponse, cat: Catalog, gone: list[str]) -> None:
+    """The "in N photos" of "Nothing close to …" without the photos of folders not there now (it counted them):
+    one count in the catalog, only while a folder is away and only when the answer says it. ``library_size``
+    stays the library's (the window and the CLI tell an empty library from one whose folders are away by it)."""
+    said = f" in {resp.library_size:,} photos"
+    if not resp.message or said not in resp.message:
+        return
+    new = cat.browse_visible(0, 0, hidden_roots=gone)[1]
+    head, _, tail = resp.message.rpartition(said)
+    resp.message = f"{head} in {new:,} photos{tail}"
 
 
 def _search(q: Query, engine: SearchEngine | None, cat: Catalog) -> SearchResponse:
     if q.kind is QueryKind.BROWSE:
         f = q.filters
+        oldest = q.sort is SortOrder.OLDEST
         if f is not None and (f.within is not None or f.place or f.camera):  # place/time/camera filters
             from photosearch.app.understand import matching
 
-            return matching(cat, f, q.offset, q.k)
-        return browse(cat, q.offset, q.k, q.filters)
+            return matching(cat, f, q.offset, q.k, oldest=oldest)
+        return (
+            browse_oldest(cat, q.offset, q.k, q.filters) if oldest else browse(cat, q.offset, q.k, q.filters)
+        )
     if q.kind is QueryKind.TEXT and q.text_only:  # the words read in photos: the catalog alone
         return blend(None, cat, q.text, q.k, q.filters)
     if engine is None:
@@ -178,7 +213,7 @@ def _by_relevance(engine: SearchEngine, q: Query) -> SearchResponse:
     if q.like or q.unlike:
         return _steered(engine, q)
     if q.kind is QueryKind.TEXT:  # by meaning and by the words read in photos, together
-        return blend(
+        resp = blend(
             engine.search_text(q.text, q.k, q.filters, strictness=st),
             engine.catalog,
             q.text,
@@ -186,6 +221,8 @@ def _by_relevance(engine: SearchEngine, q: Query) -> SearchResponse:
             q.filters,
             engine.runtime.id,
         )
+        cosines_of_named(engine, resp, q.text)
+        return resp
     if q.kind is QueryKind.IMAGE:
         return engine.search_image(q.image, q.k, q.filters, strictness=st)
     if q.kind is QueryKind.SIMILAR:
@@ -203,6 +240,24 @@ def _by_relevance(engine: SearchEngine, q: Query) -> SearchResponse:
     raise ValueError(q.kind)
 
 
+def cosines_of_named(engine: SearchEngine, resp: SearchResponse, text: str) -> None:
+    """A photo found by its name alone (not among the meaning's k best) gets its cosine with the query as its
+    score, as every other result has: before, it carried the name's share (0.57 for 'holiday' in 'Holiday
+    2019'), so one photo's score for one query changed with -k. Its place in the list (names first) stays."""
+    named = [r for r in resp.results if r.found_by == FoundBy.NAME and r.label >= 0]
+    if not named:
+        return
+    ids, vecs = engine.vectors_for([r.label for r in named])
+    if not len(ids):
+        return
+    scores = dict(
+        zip((int(i) for i in ids), cosine_scorer(engine.text_vector(text)).score(vecs), strict=True)
+    )
+    for r in named:
+        if r.label in scores:
+            r.score = float(scores[r.label])
+
+
 def _steered(engine: SearchEngine, q: Query) -> SearchResponse:
     """👍/👎: the query's own vector moved toward the liked photos and away from the disliked (Rocchio); good
     matches are still judged by the query as given."""
@@ -218,7 +273,7 @@ def _steered(engine: SearchEngine, q: Query) -> SearchResponse:
         if q.text:  # a photo (or several) changed by words: the blend of the two, as one vector
             base = fused_vector(base, engine.text_vector(q.text), q.weight, "sum")
             kind = "composed"
-    return steer(
+    resp = steer(
         engine,
         base,
         kind,
@@ -230,6 +285,20 @@ def _steered(engine: SearchEngine, q: Query) -> SearchResponse:
         strictness=q.strictness,
         what=q.text or "these photos",
     )
+    if q.kind is not QueryKind.TEXT:
+        return resp
+    # words: the photos their names and the text read in them find come first, as without 👍/👎; 👎 stays out
+    resp = blend(resp, engine.catalog, q.text, q.k, q.filters, engine.runtime.id)
+    cosines_of_named(engine, resp, q.text)  # with the words typed (by which good matches are judged too)
+    if q.unlike:
+        _, disliked = reference_vectors(engine, q.unlike)
+        gone = {os.path.realpath(p) for p in q.unlike if isinstance(p, str | os.PathLike)}
+        resp.results = [
+            r for r in resp.results if r.label not in disliked and os.path.realpath(r.path) not in gone
+        ]
+        for i, r in enumerate(resp.results, 1):
+            r.rank = i
+    return resp
 
 
 def duplicates(paths: Paths, threshold: float, max_distance: int) -> list[DuplicateGroup]:

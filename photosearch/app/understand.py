@@ -24,7 +24,7 @@ import weakref
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from photosearch.app.query import Query, QueryKind
+from photosearch.app.query import Query, QueryKind, SortOrder
 from photosearch.config import setting
 from photosearch.places.countries import ENDONYMS, country_names
 from photosearch.places.query_words import (
@@ -288,12 +288,14 @@ def _months_of(t: TimeFilter) -> list[int] | None:
 
 
 def matching(
-    catalog: Catalog, filters: Filters, offset: int = 0, limit: int = FILTER_LIST_MAX
+    catalog: Catalog, filters: Filters, offset: int = 0, limit: int = FILTER_LIST_MAX, *, oldest: bool = False
 ) -> SearchResponse:
-    """Every visible photo passing ``filters``, newest first (date taken, else file time): a filter-only query.
-    Each result is marked passed, ``found_by="filters"``, score 1.0; ``extra['total']`` counts them all."""
+    """Every visible photo passing ``filters``, newest first (date taken, else file time; ``oldest``: oldest
+    first): a filter-only query. Each result is marked passed, ``found_by="filters"``, score 1.0;
+    ``extra['total']`` counts them all."""
     rows = [f for f in catalog.visible_files_for_hashes(sorted(filters.within or ())) if filters.accepts(f)]
-    rows.sort(key=lambda f: (-(f.taken_at if f.taken_at is not None else f.mtime_ns / 1e9), f.path))
+    sign = 1 if oldest else -1
+    rows.sort(key=lambda f: (sign * (f.taken_at if f.taken_at is not None else f.mtime_ns / 1e9), f.path))
     page = rows[offset : offset + limit]
     results = [
         Result(offset + i + 1, f.path, 1.0, f, -1, passed=True, found_by=FOUND_BY_FILTERS)
@@ -317,7 +319,9 @@ def search_understood(u: Understood, engine: SearchEngine | None, catalog: Catal
 
         q, gone = reachable_only(u.query, catalog)  # folders not there now: their photos are not listed
         assert q.filters is not None
-        resp = matching(catalog, q.filters, q.offset, max(q.k, FILTER_LIST_MAX))
+        resp = matching(
+            catalog, q.filters, q.offset, max(q.k, FILTER_LIST_MAX), oldest=q.sort is SortOrder.OLDEST
+        )
         if gone:
             resp.extra[UNREACHABLE_KEY] = gone
         return resp
@@ -339,9 +343,42 @@ def run(query: Query, engine: SearchEngine | None, catalog: Catalog | None) -> S
     if cat is None:
         return search(query, engine, catalog)  # says why it cannot run
     u = understand(query, cat, drop=frozenset(query.extra.get(DROP_KEY, ())))
-    resp = search_understood(u, engine, cat)
+    resp = _with_names_as_typed(u, search_understood(u, engine, cat), cat, query.text, engine)
     resp.extra[CHIPS_KEY] = u.chips()
     return resp
+
+
+def _with_names_as_typed(
+    u: Understood, resp: SearchResponse, catalog: Catalog, typed: str, engine: SearchEngine | None
+) -> SearchResponse:
+    """The photos the line *as typed* names, first: 'Holiday 2019' reads 2019 as a date filter, yet the folder
+    'Holiday 2019' is what the person typed (its photos may have been copied off a phone years later). Only for a
+    words query whose words were partly read as place/time/camera filters, in relevance order (a year, place or
+    camera typed alone stays that filter). Cost: one name look-up (< 1 ms without a match) on such lines only."""
+    q = u.query
+    if (
+        u.parsed is None
+        or u.filters_only
+        or engine is None
+        or not (u.places or u.cameras or u.time is not None)
+    ):
+        return resp
+    if q.kind is not QueryKind.TEXT or q.text_only or q.like or q.unlike or q.bursts:
+        return resp
+    if q.sort is not SortOrder.RELEVANCE:
+        return resp
+    from photosearch.app.search import cosines_of_named, reachable_only
+    from photosearch.search.name_match import name_hits
+    from photosearch.search.text_match import blend
+
+    seen, _ = reachable_only(q, catalog)  # folders not there now stay out
+    base = replace(seen.filters, within=None) if seen.filters is not None else None
+    if not name_hits(catalog, typed, base, engine.runtime.id):
+        return resp
+    out = blend(resp, catalog, typed, q.k, base, engine.runtime.id)
+    cosines_of_named(engine, out, q.text)
+    out.good_matches_first()
+    return out
 
 
 def answer(
@@ -353,4 +390,6 @@ def answer(
 
     u = understand(query, lib.catalog, today_=today_, literal=literal)
     needs_model = not u.filters_only and not u.query.text_only
-    return search_understood(u, engine_for(lib, u.query) if needs_model else None, lib.catalog), u
+    engine = engine_for(lib, u.query) if needs_model else None
+    resp = search_understood(u, engine, lib.catalog)
+    return _with_names_as_typed(u, resp, lib.catalog, query.text, engine), u

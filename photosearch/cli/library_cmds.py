@@ -29,6 +29,9 @@ def cmd_folders(args: argparse.Namespace) -> int:
             else "a FOLDER"
         )
         raise QueryError(f"folders {args.action} needs {what}")
+    folder_args = args.paths[:1] if args.action in ("exclude", "include") else args.paths
+    if write and any(not p.strip() for p in folder_args):  # "$DIR" with DIR unset: '' is the current folder
+        raise QueryError(f"folders {args.action}: a folder's name is empty ('') — nothing was changed")
     if write:  # a running owner (the window, `watch`) does it, so it indexes or forgets at once
         paths = [
             p if args.action in ("exclude", "include") and i else os.path.abspath(os.path.expanduser(p))
@@ -54,24 +57,34 @@ def cmd_folders(args: argparse.Namespace) -> int:
                 [{**r.row.__dict__, "absorbed": r.absorbed} for r in reps],
                 lambda: (
                     [
-                        f"{'already added' if r.existed else 'added'} {r.row.path}"
-                        + "".join(
-                            f"\n  it now covers the added folder {a} (its photos are kept)"
-                            for a in r.absorbed
-                        )
+                        line
                         for r in reps
+                        for line in (
+                            f"{'already added' if r.existed else 'added'} {r.row.path}",
+                            *(
+                                f"  it now covers the added folder {a} (its photos are kept)"
+                                for a in r.absorbed
+                            ),
+                        )
                     ]
                     + ["run 'photosearch index' (or 'photosearch watch') to index them"]
                 ),
             )
         elif args.action in ("exclude", "include"):
+            before = {p.casefold() for p in folders.edit_exclusions(lib, args.paths[0], [], exclude=False)}
             pats = folders.edit_exclusions(
                 lib, args.paths[0], args.paths[1:], exclude=args.action == "exclude"
+            )
+            missed = (
+                [] if args.action == "exclude" else [p for p in args.paths[1:] if p.casefold() not in before]
             )
             _emit(
                 args,
                 {"folder": args.paths[0], "exclude": list(pats)},
-                lambda: [f"left out of {args.paths[0]}: {', '.join(pats) or 'nothing'}"],
+                lambda: [
+                    *(f"{p!r} was not left out of {args.paths[0]}: nothing to take back in" for p in missed),
+                    f"left out of {args.paths[0]}: {', '.join(pats) or 'nothing'}",
+                ],
             )
         elif args.action == "remove":
             counts = folders.remove_folders(lib, args.paths)
@@ -193,7 +206,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     def on_started(n: int) -> None:
         if not args.quiet and not args.json:
-            print(f"watching {n} folder(s); Ctrl+C stops", file=sys.stderr)
+            print(f"watching {plural(n, 'folder')}; Ctrl+C stops", file=sys.stderr)
 
     with _open(args, write=True, purpose="photosearch watch") as lib:
         folders.add_folders(lib, args.add or [])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from photosearch.cli.output import _emit, _open, _paths, ranged
@@ -40,6 +40,13 @@ def steering_opts(sp: argparse.ArgumentParser) -> None:
         help="near-identical shots as one result with a count (--json lists them)",
     )
     sp.add_argument(
+        "-n",
+        "--no-indexing",
+        "--skip-index",
+        action="store_true",
+        help="rclip's 'skip indexing': accepted; a search never indexes ('photosearch index' does)",
+    )
+    sp.add_argument(
         "--like", action="append", default=[], metavar="PATH", help="👍 more like this (repeatable)"
     )
     sp.add_argument(
@@ -58,6 +65,21 @@ def _steering(args: argparse.Namespace) -> dict[str, Any]:
         "unlike": tuple(getattr(args, "unlike", None) or ()),
         "bursts": bool(getattr(args, "bursts", False)),
     }
+
+
+def _home(path: str | None) -> str | None:
+    """``~`` the shell left alone (``--folder=~/Pictures``: no expansion after '='), as home."""
+    return os.path.expanduser(path) if path else path
+
+
+def _expand_home(args: argparse.Namespace) -> None:
+    """Every path option with its ``~`` as home; '--export-to=~/x' made a folder named '~' where it ran."""
+    for name in ("folder", "export_to"):
+        if getattr(args, name, None):
+            setattr(args, name, _home(getattr(args, name)))
+    for name in ("image", "like", "unlike"):
+        if getattr(args, name, None):
+            setattr(args, name, [_home(p) for p in getattr(args, name)])
 
 
 def _query(args: argparse.Namespace, text: str = "", images: tuple[str, ...] = (), **kw: Any) -> Query:
@@ -85,6 +107,7 @@ def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> i
     with _open(args) as lib:  # place, time and camera words become filters (photosearch.app.understand)
         resp, understood = answer(query, lib, literal=getattr(args, "literal", False))
         empty = "" if resp.library_size else empty_library_words(lib)
+        roots = [f.path for f in lib.catalog.folders()] if getattr(args, "export_to", None) else []
         metas: list[Any] = []
         if args.json:
             from photosearch.app.places import results_meta
@@ -94,14 +117,14 @@ def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> i
     if no_location:  # the line as typed may name a place: only the remaining meaning is shown
         shown = {**shown, "text": read["text"] or None}
     _print_results(args, resp, shown, read, metas, empty)
-    _export(args, [r.path for r in resp.passed], no_location)
+    _export(args, [r.path for r in resp.passed], no_location, roots)
     return 0
 
 
-def _export(args: argparse.Namespace, paths: list[str], no_location: bool) -> None:
+def _export(args: argparse.Namespace, paths: list[str], no_location: bool, roots: Sequence[str] = ()) -> None:
     """``--export-to FOLDER``: copy these photos there (``app.places.export_photos``, the window's road too);
     the line that says so goes to stderr, so ``--json`` stays one document."""
-    folder = getattr(args, "export_to", None)
+    folder = _home(getattr(args, "export_to", None))
     if not folder:
         return
     from photosearch.app.places import export_photos
@@ -112,6 +135,16 @@ def _export(args: argparse.Namespace, paths: list[str], no_location: bool) -> No
         return
     out = export_photos(paths, folder, no_location=no_location)
     print(f"copied {plural(len(out), 'photo')}{how} to {printable(folder)}", file=sys.stderr)
+    from photosearch.paths import path_inside
+
+    real = os.path.realpath(folder)
+    within = next((r for r in roots if path_inside(real, r)), None)
+    if within is not None:  # the next index adds the copies: each photo then comes up twice
+        print(
+            f"(that folder is inside the added folder {printable(within)}: the copies will be indexed as photos of "
+            "this library too; 'photosearch folders exclude' leaves it out)",
+            file=sys.stderr,
+        )
 
 
 def _with_burst(row: dict[str, Any], bursts: dict[str, list[str]]) -> dict[str, Any]:
@@ -161,7 +194,7 @@ def _print_results(
         for folder in gone:
             yield f"(not there now, so its photos are not listed: {printable(folder)})"
         if not resp.results:
-            yield "no results" if resp.library_size else empty or "the library is empty"
+            yield _why_none(args, chips, resp) if resp.library_size else empty or "the library is empty"
             return
         line = resp.extra.get("cutoff") or {}
         if line and line.get("threshold", 0) is None:
@@ -182,11 +215,38 @@ def _print_results(
             if r.path in bursts:
                 mark += f"  (a burst of {len(bursts[r.path])} shots; --json lists them)"
             when = ""
-            if resp.extra.get("sort") in ("newest", "oldest"):
-                when = f"  {_date(r.file.taken_at)}"
+            if resp.extra.get("sort") in ("newest", "oldest"):  # the date it is sorted by (steering.by_date)
+                when = f"  {_date(r.file.taken_at, r.file.mtime_ns)}"
             yield f"{r.rank:3}  {r.score:.4f}{when}  {r.path}{mark}"
 
     _emit(args, data, human)
+
+
+def _why_none(args: argparse.Namespace, chips: list[dict[str, str]], resp: SearchResponse) -> str:
+    """ "no results", and which filters left nothing (a bare "no results" reads as "the model found nothing")."""
+    typed = [
+        f"{flag} {printable(str(value))}"
+        for flag, value in (
+            ("--folder", getattr(args, "folder", None)),
+            ("--from", getattr(args, "date_from", None)),
+            ("--to", getattr(args, "date_to", None)),
+            ("--type", getattr(args, "type", None)),
+            ("--orientation", getattr(args, "orientation", None)),
+            ("--place", getattr(args, "place", None)),
+            ("--camera", getattr(args, "camera", None)),
+        )
+        if value
+    ]
+    read = [f"{c['kind']} {c['label']}" for c in chips if c["kind"] not in ("place", "camera") or not typed]
+    said = " ".join(typed) + (" and " if typed and read else "") + ", ".join(read)
+    if said:
+        return f"no results: no photo passes {said}"
+    if resp.extra.get("text_only"):  # text_match.blend without a model: the words read in photos, not names
+        return (
+            "no results: no photo has these words in it (--text-only looks only at the words read in photos; "
+            "without it, file and folder names count too)"
+        )
+    return f"no results: {resp.message}" if resp.message else "no results"
 
 
 def _name_reason(r: Any) -> str:
@@ -220,6 +280,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from photosearch.app.query import image_named_by
 
     check_output_options(args)
+    _expand_home(args)
     text = " ".join(args.text).strip()
     images = tuple(args.image or ())
     named = None if images or len(args.text) != 1 else image_named_by(text)
@@ -229,7 +290,19 @@ def cmd_search(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         text, images = "", (named,)
+    folder = _folder_named_by(text) if named is None and not images and len(args.text) == 1 else None
+    if folder is not None and not getattr(args, "folder", None):
+        print(
+            f"listing the photos in {printable(folder)} (a folder's path; --folder {printable(folder)} says so, "
+            "and with words searches in it)",
+            file=sys.stderr,
+        )
+        text, args.folder = "", folder
     query = _query(args, text, images, weight=args.weight, fusion=args.fusion)
+    if not text and not images and (query.like or query.unlike):
+        raise QueryError(
+            "--like/--unlike steer a search: give words too, or --image PATH (--image a.jpg: photos like a.jpg)"
+        )
     if not text and not images and query.filters is None:  # a filter alone browses (every match)
         raise QueryError("give some text to search for, or --image PATH")  # the GUI browses; here a mistake
     from photosearch.app.language import apply_query_language
@@ -243,17 +316,30 @@ def cmd_search(args: argparse.Namespace) -> int:
     return _run_query(args, query, shown)
 
 
+def _folder_named_by(text: str) -> str | None:
+    """The query is a folder's path (``~/Pictures/2019``, ``./trip``; a bare word such as ``beach`` is words even
+    when the current folder has a sub-folder of that name): that folder, as it is written."""
+    if os.sep not in text and not text.startswith("~") and not (os.altsep and os.altsep in text):
+        return None
+    path = os.path.expanduser(text)
+    return os.path.abspath(path) if os.path.isdir(path) else None
+
+
 def cmd_similar(args: argparse.Namespace) -> int:
     from photosearch.app.query import QueryKind
 
     check_output_options(args)
-    query = _query(args, "", (args.path,)).with_(kind=QueryKind.SIMILAR)
+    _expand_home(args)
+    query = _query(args, "", (_home(args.path) or args.path,)).with_(kind=QueryKind.SIMILAR)
     return _run_query(args, query, {"similar": args.path})
 
 
-def _date(ts: float | None) -> str:
+def _date(ts: float | None, mtime_ns: int | None = None) -> str:
+    """The date taken; without one, the file's time (what ``--sort date`` orders such a photo by), marked so."""
     from datetime import datetime
 
+    if ts is None and mtime_ns is not None:
+        return datetime.fromtimestamp(mtime_ns / 1e9).strftime("%Y-%m-%d %H:%M") + " (file time)"
     return "(no date)  " if ts is None else datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 
@@ -326,6 +412,7 @@ def cmd_album(args: argparse.Namespace) -> int:
 
     if args.action != "list" and not args.name:
         raise QueryError(f"album {args.action} needs the album's name")
+    _expand_home(args)
     with _open(
         args, write=args.action in ("save", "delete"), purpose=f"photosearch album {args.action}"
     ) as lib:
@@ -346,10 +433,11 @@ def cmd_album(args: argparse.Namespace) -> int:
             _emit(args, {"deleted": gone}, lambda: [f"deleted the album {gone!r}"])
             return 0
         resp = albums.album_members(lib, args.name, args.k)
+        roots = [f.path for f in lib.catalog.folders()]
     name = albums.album_name(args.name)  # as listed: one line
     if args.action == "export":  # the members' paths, one a line; with --export-to copies of the photos too
         _emit(args, {"album": name, "paths": [r.path for r in resp.results]}, lambda: resp_paths(resp))
-        _export(args, resp_paths(resp), args.no_location)
+        _export(args, resp_paths(resp), args.no_location, roots)
         return 0
     _print_results(args, resp, {"album": name})
     return 0

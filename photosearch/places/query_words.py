@@ -253,7 +253,9 @@ def parse(line: str, vocab: Vocabulary, today: dt.date, literal: bool = False) -
         i = end
     # weak hits (no preposition) count only at the end of the line or when the line is nothing but filters
     meaning_idx = [k for k in range(len(toks)) if not any(s <= k < e for s, e, *_ in candidates)]
-    meaning_words = [k for k in meaning_idx if toks[k].key not in FILLER and toks[k].raw != "\x00"]
+    meaning_words = [
+        k for k in meaning_idx if toks[k].key not in FILLER | {"and", "or"} and toks[k].raw != "\x00"
+    ]
     only_filters = not meaning_words and not quoted
     for start, end, kind, value, strong in candidates:
         at_end = all(k < start for k in meaning_words) and end == _last_non_filler(toks) + 1
@@ -298,8 +300,12 @@ def _last_non_filler(toks: list[_Tok]) -> int:
 def _trim_filler(words: list[str]) -> list[str]:
     """Drop filler that only framed the filters ("photos from my", a dangling "in")."""
     keys = [fold(w).strip(".") for w in words]
-    while keys and (keys[-1] in FILLER or keys[-1] in PLACE_PREPS | TIME_PREPS | CAMERA_PREPS | {"and"}):
+    while keys and (
+        keys[-1] in FILLER or keys[-1] in PLACE_PREPS | TIME_PREPS | CAMERA_PREPS | {"and", "or"}
+    ):
         keys.pop(), words.pop()
+    if all(k in {"and", "or", "&", "/"} for k in keys):  # what joined the filters ("in Rome or Paris")
+        return []
     while keys and keys[0] in FILLER:
         keys.pop(0), words.pop(0)
     return words
@@ -338,6 +344,18 @@ def _time_at(toks: list[_Tok], i: int, today: dt.date) -> tuple[int, int, str, o
         a2, b2 = _year(k[i + 1], today), _year(k[i + 3], today)
         if a2 and b2 and a2 <= b2:
             return (i, i + 4, "time", TimeFilter(f"{a2}–{b2}", *year_range(a2, b2)), True)
+    m = re.fullmatch(
+        r"(\d{4})-(\d{2})(?:-(\d{2}))?", w
+    )  # ISO, as --from/--to take it: "2019-05", "2019-05-12"
+    if m and _year(m.group(1), today) and 1 <= int(m.group(2)) <= 12:
+        yy, mo = int(m.group(1)), int(m.group(2))
+        if m.group(3) is None:
+            return hit(j + 1, TimeFilter(w, *month_range(yy, mo)))
+        try:
+            day = dt.date(yy, mo, int(m.group(3)))
+        except ValueError:
+            return None
+        return hit(j + 1, TimeFilter(w, day, day + dt.timedelta(days=1)))
     y = _year(w, today)
     if y is not None:
         if j + 2 < n and k[j + 1] in {"to", "-", "–", "until"} and _year(k[j + 2], today):

@@ -302,11 +302,13 @@ class SearchEngine(RelevanceCutoff):
         exclude: set[int] | None = None,
         cutoff: bool = True,
         strictness: int = DEFAULT_STRICTNESS,
+        what: str = "the query",
     ) -> SearchResponse:
-        """Search for an embedding-space vector directly (benchmarks, "more like these" from a mean)."""
+        """Search for an embedding-space vector directly (benchmarks, "more like these" from a mean); ``what``
+        names it in "Nothing close to …"."""
         scorer = cosine_scorer(q)
         results = self.run(scorer, k, filters, exclude)
-        return self._respond(results, scorer, kind, cutoff, "the query", {}, strictness)
+        return self._respond(results, scorer, kind, cutoff, what, {}, strictness)
 
     def search_image(
         self,

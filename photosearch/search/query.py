@@ -28,8 +28,16 @@ class Term:
     negative: bool = False
 
 
+_DANGLING = re.compile(r"(?:^|\s+)[+-]$")  # "red +": typed half-way (the window searches as you type)
+_LEADING_PLUS = re.compile(r"^\+\s+")  # "+ red"
+_DOUBLED = re.compile(r"\s+([+-])(?:\s+\+)+(?=\s)")  # "red + + blue", "red - + blue"
+
+
 def parse_query(text: str) -> list[Term]:
     text = text.strip()
+    while text and _DANGLING.search(text):
+        text = _DANGLING.sub("", text).strip()
+    text = _DOUBLED.sub(r" \1", _LEADING_PLUS.sub("", text))
     if not text:
         return []
     sign = "+"

@@ -9,6 +9,7 @@ liked passes — they said so. Disliked photos are left out.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
@@ -79,7 +80,13 @@ def several_photos(
     if not text.strip():
         direction = like_these(vecs, albums.background_sample(engine), albums.reference_views(engine, rows))
         resp = engine.search_vector(
-            direction, k, filters, kind="several", exclude=labels or None, strictness=strictness
+            direction,
+            k,
+            filters,
+            kind="several",
+            exclude=labels or None,
+            strictness=strictness,
+            what=_named(refs),
         )
         resp.extra["references"] = len(vecs)
         return resp
@@ -146,6 +153,13 @@ def by_date(resp: SearchResponse, order: SortOrder, k: int) -> SearchResponse:
     return SearchResponse(
         good, resp.kind, resp.library_size, resp.message, {**resp.extra, "sort": str(order)}
     )
+
+
+def _named(refs: Sequence[Any]) -> str:
+    """Several reference photos in words: their file names ("a.jpg + d.jpg"; "… + 3 more" past three)."""
+    names = [os.path.basename(str(r)) if isinstance(r, str | Path) else "a photo" for r in refs]
+    more = f" + {len(names) - 3} more" if len(names) > 3 else ""
+    return " + ".join(names[:3]) + more
 
 
 def path_of(ref: Any) -> str:

@@ -126,7 +126,7 @@ def blend(
         if len(out) >= k:
             break
         if r.path not in seen:
-            r.found_by = FoundBy.MEANING
+            r.found_by = r.found_by or FoundBy.MEANING  # blended once already: what found it stays said
             out.append(r)
     texts = catalog.texts_for_hashes(
         [r.file.content_hash for r in out if r.text is None and r.file.content_hash]
