@@ -31,15 +31,25 @@ def taken_line(meta: dict[str, Any] | None) -> str | None:
     return _when(meta)
 
 
+def file_date(meta: dict[str, Any] | None) -> str | None:
+    """The file's modification time when that is the only time known (the last resort: not a date taken)."""
+    if not meta or not meta.get("taken") or meta.get("time_source") != TimeSource.FILE_TIME:
+        return None
+    return _when(meta)
+
+
 def meta_lines(meta: dict[str, Any] | None) -> list[str]:
     """Lines a person reads, in order; empty without metadata. The date taken is not among them: it is the
     details' 'Date taken' (``photo_details``); a file's modification time is, as 'File date …'."""
+    when = file_date(meta)
+    return ([f"File date {when}"] if when else []) + camera_place_lines(meta)
+
+
+def camera_place_lines(meta: dict[str, Any] | None) -> list[str]:
+    """The camera, lens, exposure, place and coordinates lines; empty without metadata."""
     if not meta:
         return []
     out: list[str] = []
-    if meta.get("taken") and meta.get("time_source") == TimeSource.FILE_TIME:
-        # the file's modification time, the last resort: not a date taken (the panel says "unknown" above)
-        out.append(f"File date {_when(meta)}")
     make, model = meta.get("make") or "", meta.get("model") or ""
     camera = (
         model if make and model.lower().startswith(make.split()[0].lower()) else f"{make} {model}".strip()
@@ -80,9 +90,10 @@ def photo_details(
     taken = taken_line(meta)
     if taken is not None:
         out["Date taken"] = taken
-    more = meta_lines(meta) if lines else []
-    if more and more[0].startswith("File date "):  # the file's time: not a camera's nor a place's
-        out["File date"] = more.pop(0).removeprefix("File date ")
+    when = file_date(meta) if lines else None
+    if when:
+        out["File date"] = when
+    more = camera_place_lines(meta) if lines else []
     if more:
         out["Camera and place"] = "\n".join(more)
     if text:
