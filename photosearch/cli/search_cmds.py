@@ -182,9 +182,11 @@ def _print_results(
     }
     if "bursts" in resp.extra:
         data["bursts"] = bursts
-    gone: list[str] = resp.extra.get("unreachable_folders") or []
-    if gone:  # photosearch.app.search.UNREACHABLE_KEY
-        data["unreachable_folders"] = gone
+    from photosearch.app.search import UNREACHABLE_KEY
+
+    gone: list[str] = resp.extra.get(UNREACHABLE_KEY) or []
+    if gone:
+        data[UNREACHABLE_KEY] = gone
 
     def human() -> Iterable[str]:
         chips = (understood or {}).get("chips") or []

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QStackedWidget
 
 from photosearch.app.query import K_MAX, Query, QueryKind, elide
-from photosearch.app.search import timeline
+from photosearch.app.search import UNREACHABLE_KEY, timeline
 from photosearch.gui.filters import FilterBar
 from photosearch.gui.grid import JustifiedView
 from photosearch.gui.library_state import LibraryState
@@ -286,7 +286,7 @@ class SearchPresenter(QObject):
                     "" if busy else "add",
                 )
             elif req.kind is QueryKind.BROWSE and req.filters is None and _not_there(resp):
-                gone = resp.extra["unreachable_folders"]
+                gone = resp.extra[UNREACHABLE_KEY]
                 self.show_message(
                     f"{'Your photo folder is' if len(gone) == 1 else 'Your photo folders are'} not there now",
                     f"{', '.join(gone)}: plug the drive in or connect the share, and the photos show again.",
@@ -420,6 +420,6 @@ class SearchPresenter(QObject):
 
 def _not_there(resp: SearchResponse, sep: str = " ") -> str:
     """Which added folders' photos the answer leaves out because their root is not there now (an unplugged drive;
-    ``photosearch.app.search.UNREACHABLE_KEY``), in words; "" when none."""
-    gone = resp.extra.get("unreachable_folders") or []
+    ``UNREACHABLE_KEY``), in words; "" when none."""
+    gone = resp.extra.get(UNREACHABLE_KEY) or []
     return f"{sep}not shown: {plural(len(gone), 'folder')} not there now ({', '.join(gone)})" if gone else ""
