@@ -256,7 +256,7 @@ def _open_guarded(path: str) -> tuple[Image.Image, BinaryIO]:
 _FORMAT_NAMES = "JPEG, PNG, WebP, HEIC/HEIF, AVIF, TIFF, GIF and BMP"
 
 
-def _suffix(name: str) -> str:
+def name_suffix(name: str) -> str:
     # "holiday.jpg " (a trailing space, e.g. from a Windows share or a typo) is still a JPEG
     return os.path.splitext(name.rstrip(" "))[1].lower()
 
@@ -286,18 +286,18 @@ def _damaged(path: str, e: BaseException, fmt: str | None) -> UnreadableImage:
     log.info("%s: the %s decoder refused it: %s: %s", path, fmt or "image", type(e).__name__, msg)
     if isinstance(e, EOFError) or any(sign in msg.lower() for sign in _CUT_SHORT):
         return UnreadableImage(path, "file is truncated or incomplete")
-    label = _FORMAT_LABELS.get(fmt or _SUFFIX_FORMATS.get(_suffix(path), ""), "")
+    label = _FORMAT_LABELS.get(fmt or _SUFFIX_FORMATS.get(name_suffix(path), ""), "")
     return UnreadableImage(
         path, f"damaged or incomplete {label + ' ' if label else ''}image (its pixels cannot be decoded)"
     )
 
 
 def is_image_name(name: str) -> bool:
-    return _suffix(name) in IMAGE_SUFFIXES
+    return name_suffix(name) in IMAGE_SUFFIXES
 
 
 def format_of(path: str | Path) -> str:
-    return IMAGE_SUFFIXES.get(_suffix(str(path)), "other")
+    return IMAGE_SUFFIXES.get(name_suffix(str(path)), "other")
 
 
 @dataclass
