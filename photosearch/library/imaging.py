@@ -96,13 +96,17 @@ _FOREIGN_MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 
 
-def _foreign_kind(path: str) -> str | None:
-    """What a file Pillow was not allowed to open is, when its first bytes say (else None)."""
+def _head(path: str) -> bytes:
+    """The file's first bytes (empty when it cannot be read)."""
     try:
         with open(path, "rb") as f:
-            head = f.read(1024)
+            return f.read(1024)
     except OSError:
-        return None
+        return b""
+
+
+def _foreign_kind(head: bytes) -> str | None:
+    """What a file Pillow was not allowed to open is, when its first bytes say (else None)."""
     for magic, kind in _FOREIGN_MAGIC:
         if head.startswith(magic):
             return kind
@@ -118,12 +122,7 @@ TIFF_NOT_DECODED = (
 )
 
 
-def _is_tiff(path: str) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return f.read(4) in (b"II*\x00", b"MM\x00*")
-    except OSError:
-        return False
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
 
 
 # Largest image decoded (declared pixels). Bigger files are skipped with a reason, never decoded.
@@ -375,12 +374,13 @@ def open_image(
         size = _size_or_none(path)
         if size == 0:
             raise UnreadableImage(path, "empty file (0 bytes)") from e
-        kind = _foreign_kind(path)
+        head = _head(path)
+        kind = _foreign_kind(head)
         if kind:
             raise UnreadableImage(
                 path, f"{kind}, not a photo: PhotoSearch opens only {_FORMAT_NAMES} files"
             ) from e
-        if _is_tiff(path):  # a TIFF, but not one Pillow decodes: damaged, or an unusual layout
+        if head[:4] in _TIFF_MAGIC:  # a TIFF, but not one Pillow decodes: damaged, or an unusual layout
             raise UnreadableImage(path, TIFF_NOT_DECODED) from e
         raise UnreadableImage(
             path, f"not an image PhotoSearch can read (unknown or damaged format; it opens {_FORMAT_NAMES})"
