@@ -364,10 +364,8 @@ def open_image(
         img, raw = _open_guarded(path)
     except _TooManyReads as e:
         raise UnreadableImage(path, "damaged image header (reading it never ends)") from e
-    except FileNotFoundError as e:
-        raise UnreadableImage(path, "file disappeared before it could be read") from e
-    except PermissionError as e:
-        raise UnreadableImage(path, "permission denied") from e
+    except (FileNotFoundError, PermissionError) as e:
+        raise UnreadableImage(path, system_refused(e)) from e
     except IsADirectoryError as e:
         raise UnreadableImage(path, "is a directory") from e
     except UnidentifiedImageError as e:
