@@ -19,9 +19,8 @@ class ProgressPhase(str, Enum):
     SAVING = "saving"  # writing the vector index
     DONE = "done"  # a one-shot run finished
     CANCELLED = "cancelled"  # stopped by the person; what was done is kept
-    IDLE = (
-        "idle"  # the live service has nothing to do (this session: ``done`` photos added of ``total`` files)
-    )
+    # the live service has nothing to do (this session: ``done`` photos added of ``total`` files)
+    IDLE = "idle"
     STOPPED = "stopped"  # the live service was stopped
     ERROR = "error"  # the live service hit an error (``message``)
     SWITCHING = "switching"  # re-embedding for a model switch

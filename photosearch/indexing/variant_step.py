@@ -10,6 +10,7 @@ their fp32 embeddings served only to judge it and are never stored.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -34,6 +35,7 @@ from photosearch.models.variants import (
     probe_queries,
 )
 from photosearch.progress import Progress, WorkControl
+from photosearch.store.grow import file_size_limit, free_bytes
 
 if TYPE_CHECKING:
     from photosearch.library.library import Library
@@ -193,18 +195,12 @@ def _first_index(
 
 def _why_not_made(folder: Path, e: Exception) -> str:
     """Plain words for a failure to write the int8 tower into the model's folder."""
-    import errno
-    import resource
-    import shutil
-
     if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
         return f"the disk holding {folder} is full"
-    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
-    if soft != resource.RLIM_INFINITY:
+    soft = file_size_limit()
+    if soft is not None:
         return f"a file-size limit is set ({soft / 1e6:.1f} MB, 'ulimit -f')"
-    try:
-        if shutil.disk_usage(folder).free < 256 * 1024 * 1024:
-            return f"the disk holding {folder} is nearly full"
-    except OSError:
-        pass
+    free = free_bytes(folder)
+    if free is not None and free < 256 * 1024 * 1024:
+        return f"the disk holding {folder} is nearly full"
     return "it could not be written or checked"

@@ -96,13 +96,17 @@ _FOREIGN_MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 
 
-def _foreign_kind(path: str) -> str | None:
-    """What a file Pillow was not allowed to open is, when its first bytes say (else None)."""
+def _head(path: str) -> bytes:
+    """The file's first bytes (empty when it cannot be read)."""
     try:
         with open(path, "rb") as f:
-            head = f.read(1024)
+            return f.read(1024)
     except OSError:
-        return None
+        return b""
+
+
+def _foreign_kind(head: bytes) -> str | None:
+    """What a file Pillow was not allowed to open is, when its first bytes say (else None)."""
     for magic, kind in _FOREIGN_MAGIC:
         if head.startswith(magic):
             return kind
@@ -118,12 +122,7 @@ TIFF_NOT_DECODED = (
 )
 
 
-def _is_tiff(path: str) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return f.read(4) in (b"II*\x00", b"MM\x00*")
-    except OSError:
-        return False
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
 
 
 # Largest image decoded (declared pixels). Bigger files are skipped with a reason, never decoded.
@@ -256,7 +255,7 @@ def _open_guarded(path: str) -> tuple[Image.Image, BinaryIO]:
 _FORMAT_NAMES = "JPEG, PNG, WebP, HEIC/HEIF, AVIF, TIFF, GIF and BMP"
 
 
-def _suffix(name: str) -> str:
+def name_suffix(name: str) -> str:
     # "holiday.jpg " (a trailing space, e.g. from a Windows share or a typo) is still a JPEG
     return os.path.splitext(name.rstrip(" "))[1].lower()
 
@@ -286,18 +285,18 @@ def _damaged(path: str, e: BaseException, fmt: str | None) -> UnreadableImage:
     log.info("%s: the %s decoder refused it: %s: %s", path, fmt or "image", type(e).__name__, msg)
     if isinstance(e, EOFError) or any(sign in msg.lower() for sign in _CUT_SHORT):
         return UnreadableImage(path, "file is truncated or incomplete")
-    label = _FORMAT_LABELS.get(fmt or _SUFFIX_FORMATS.get(_suffix(path), ""), "")
+    label = _FORMAT_LABELS.get(fmt or _SUFFIX_FORMATS.get(name_suffix(path), ""), "")
     return UnreadableImage(
         path, f"damaged or incomplete {label + ' ' if label else ''}image (its pixels cannot be decoded)"
     )
 
 
 def is_image_name(name: str) -> bool:
-    return _suffix(name) in IMAGE_SUFFIXES
+    return name_suffix(name) in IMAGE_SUFFIXES
 
 
 def format_of(path: str | Path) -> str:
-    return IMAGE_SUFFIXES.get(_suffix(str(path)), "other")
+    return IMAGE_SUFFIXES.get(name_suffix(str(path)), "other")
 
 
 @dataclass
@@ -365,22 +364,21 @@ def open_image(
         img, raw = _open_guarded(path)
     except _TooManyReads as e:
         raise UnreadableImage(path, "damaged image header (reading it never ends)") from e
-    except FileNotFoundError as e:
-        raise UnreadableImage(path, "file disappeared before it could be read") from e
-    except PermissionError as e:
-        raise UnreadableImage(path, "permission denied") from e
+    except (FileNotFoundError, PermissionError) as e:
+        raise UnreadableImage(path, system_refused(e)) from e
     except IsADirectoryError as e:
         raise UnreadableImage(path, "is a directory") from e
     except UnidentifiedImageError as e:
         size = _size_or_none(path)
         if size == 0:
             raise UnreadableImage(path, "empty file (0 bytes)") from e
-        kind = _foreign_kind(path)
+        head = _head(path)
+        kind = _foreign_kind(head)
         if kind:
             raise UnreadableImage(
                 path, f"{kind}, not a photo: PhotoSearch opens only {_FORMAT_NAMES} files"
             ) from e
-        if _is_tiff(path):  # a TIFF, but not one Pillow decodes: damaged, or an unusual layout
+        if head[:4] in _TIFF_MAGIC:  # a TIFF, but not one Pillow decodes: damaged, or an unusual layout
             raise UnreadableImage(path, TIFF_NOT_DECODED) from e
         raise UnreadableImage(
             path, f"not an image PhotoSearch can read (unknown or damaged format; it opens {_FORMAT_NAMES})"

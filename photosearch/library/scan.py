@@ -23,7 +23,7 @@ from photosearch.library.folders import (
     not_photos_reason,
     system_reason,
 )
-from photosearch.library.imaging import format_of, is_image_name
+from photosearch.library.imaging import format_of, is_image_name, name_suffix
 from photosearch.library.reasons import system_refused
 from photosearch.paths import path_inside
 from photosearch.store.catalog import Catalog, FileRow, FolderRow
@@ -194,7 +194,7 @@ def content_hash(path: str, size: int | None = None) -> str:
         h.update(size.to_bytes(8, "little"))
         if size <= 2 * HASH_BLOCK:
             h.update(f.read())
-        elif os.path.splitext(path.rstrip(" "))[1].lower() in WHOLE_HASH_SUFFIXES:
+        elif name_suffix(path) in WHOLE_HASH_SUFFIXES:
             if size <= WHOLE_HASH_MAX:
                 while chunk := f.read(1 << 20):
                     h.update(chunk)
@@ -331,14 +331,14 @@ def _hashed_by_head_and_tail(catalog: Catalog, known: dict[str, FileRow]) -> set
     head-and-tail hash another file shares — two different scans of one size may have been merged by it —
     are hashed again, the whole file. A true copy gets the same new hash as its original; the rest keep
     theirs (hashing them anew would re-embed and re-read the text of every scan for nothing)."""
-    rows = [
-        r
+    return {
+        r.id
         for r in known.values()
         if r.content_hash
         and r.size > 2 * HASH_BLOCK
-        and os.path.splitext(r.path.rstrip(" "))[1].lower() in WHOLE_HASH_SUFFIXES
-    ]
-    return {r.id for r in rows if r.content_hash and len(catalog.files_by_hash(r.content_hash)) > 1}
+        and name_suffix(r.path) in WHOLE_HASH_SUFFIXES
+        and len(catalog.files_by_hash(r.content_hash)) > 1
+    }
 
 
 def register_file(

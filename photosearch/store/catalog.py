@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from photosearch.errors import CatalogCorrupt, CatalogError, CatalogMissing, DiskFull
+from photosearch.errors import CatalogCorrupt, CatalogError, CatalogMissing, DiskFull, PhotoSearchError
 from photosearch.store.catalog_files import FoldersAndFiles
 from photosearch.store.catalog_meta import PhotoMetas
 from photosearch.store.catalog_text import PhotoTexts
@@ -189,12 +189,8 @@ class Catalog(FoldersAndFiles, EmbeddingsAndSearch, PhotoTexts, PhotoMetas):
                 if conn.in_transaction:
                     with contextlib.suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")
-                if _is_disk_full(e):
-                    raise DiskFull(
-                        f"the disk holding {self.path.parent} is full: free some space and try again"
-                    ) from e
                 raise (
-                    cannot_grow(self.path, e) or CatalogError(f"cannot upgrade the catalog {self.path}: {e}")
+                    self._write_refused(e) or CatalogError(f"cannot upgrade the catalog {self.path}: {e}")
                 ) from e
             version += 1
 
@@ -250,12 +246,17 @@ class Catalog(FoldersAndFiles, EmbeddingsAndSearch, PhotoTexts, PhotoMetas):
                     raise self._map_error(e) from e
                 raise
 
-    def _map_error(self, e: sqlite3.DatabaseError) -> Exception:
+    def _write_refused(self, e: sqlite3.DatabaseError) -> PhotoSearchError | None:
+        """A write the disk refused, in words: full, or SQLite's "disk I/O error" (a file-size limit, a full
+        disk, a failing one); None for other errors."""
         if _is_disk_full(e):
             return DiskFull(f"the disk holding {self.path.parent} is full: free some space and try again")
-        grow = cannot_grow(self.path, e)  # "disk I/O error": a file-size limit, a full disk, a failing one
-        if grow is not None:
-            return grow
+        return cannot_grow(self.path, e)
+
+    def _map_error(self, e: sqlite3.DatabaseError) -> Exception:
+        refused = self._write_refused(e)
+        if refused is not None:
+            return refused
         msg = str(e).lower()
         if "readonly" in msg or "read-only" in msg:
             return CatalogError(f"the data folder {self.path.parent} is read-only")

@@ -41,13 +41,13 @@ def is_write_failure(e: sqlite3.DatabaseError) -> bool:
     return "disk i/o error" in str(e).lower()
 
 
-def _file_size_limit() -> int | None:
+def file_size_limit() -> int | None:
     """This process's file-size limit in bytes, None when there is none."""
     soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     return None if soft == resource.RLIM_INFINITY else int(soft)
 
 
-def _free_bytes(folder: Path) -> int | None:
+def free_bytes(folder: Path) -> int | None:
     try:
         return shutil.disk_usage(folder).free
     except OSError:
@@ -63,10 +63,10 @@ def _mb(n: int) -> str:
 def file_too_big(folder: Path, what: str) -> DiskFull | None:
     """A write refused with EFBIG, or a short write where a file-size limit is set and the disk has room:
     the limit, in words; None when no limit is set."""
-    limit = _file_size_limit()
+    limit = file_size_limit()
     if limit is None:
         return None
-    free = _free_bytes(folder)
+    free = free_bytes(folder)
     if free is not None and free < NEARLY_FULL:
         return None  # the disk is full: its own words
     return DiskFull(
@@ -80,8 +80,8 @@ def cannot_grow(catalog: Path, e: sqlite3.DatabaseError) -> PhotoSearchError | N
     if not is_write_failure(e):
         return None
     folder = catalog.parent
-    limit = _file_size_limit()
-    free = _free_bytes(folder)
+    limit = file_size_limit()
+    free = free_bytes(folder)
     full = free is not None and free < NEARLY_FULL
     if limit is not None and full:
         return DiskFull(

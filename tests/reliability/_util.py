@@ -1,5 +1,5 @@
 """Helpers for the reliability tests: run the real CLI in a subprocess (optionally as an unprivileged
-user, measuring its peak memory), install the tiny model, make small photo sets."""
+user, measuring its peak memory), install the tiny model, make small photo sets, mount a small tmpfs."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
@@ -182,3 +184,28 @@ def can_run_as_nobody() -> str | None:
     if r.returncode != 0:
         return f"cannot run photosearch as nobody: {r.stderr.strip()[-300:]}"
     return None
+
+
+@contextlib.contextmanager
+def small_tmpfs(point: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` (mount's words: "12m") made at ``point`` for a disk-full test and unmounted after;
+    the test is skipped where one cannot be mounted (it needs root)."""
+    point.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs for the disk-full test needs root")
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(point)],
+        capture_output=True,
+        text=True,
+    )
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({r.stderr.strip() or f'mount exited {r.returncode}'})")
+    try:
+        yield point
+    finally:
+        subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+def free_bytes(path: Path) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize

@@ -6,41 +6,27 @@ Now: the plain full-disk message (exit 6) and, with room again, the same command
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.reliability._util import run_cli
+from tests.reliability._util import free_bytes, run_cli, small_tmpfs
 
 
 @pytest.fixture
 def tiny_fs(tmp_path: Path) -> Iterator[Path]:
-    point = tmp_path / "tinyfs"
-    point.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs for the disk-full test needs root")
-    r = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", str(point)],
-        capture_output=True,
-        text=True,
-    )
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({r.stderr.strip() or r.returncode})")
-    try:
+    with small_tmpfs(tmp_path / "tinyfs", "1m") as point:
         yield point
-    finally:
-        subprocess.run(["umount", "-l", str(point)], check=False)
 
 
 def _leave_free(fs: Path, nbytes: int) -> Path:
-    st = os.statvfs(fs)
+    free = free_bytes(fs)
     filler = fs / "filler.bin"
     filler.unlink(missing_ok=True)
     with open(filler, "wb") as f:
         f.truncate(0)
-        os.posix_fallocate(f.fileno(), 0, max(st.f_bavail * st.f_frsize - nbytes, 1))
+        os.posix_fallocate(f.fileno(), 0, max(free - nbytes, 1))
     return filler
 
 

@@ -114,8 +114,8 @@ def test_the_words_follow_what_was_found(
     """Which words: a limit set and room on the disk, no limit and a full disk, or both."""
     import photosearch.store.grow as grow
 
-    monkeypatch.setattr(grow, "_file_size_limit", lambda: None if limit < 0 else limit)
-    monkeypatch.setattr(grow, "_free_bytes", lambda _p: free)
+    monkeypatch.setattr(grow, "file_size_limit", lambda: None if limit < 0 else limit)
+    monkeypatch.setattr(grow, "free_bytes", lambda _p: free)
     with Catalog(tmp_path / "catalog.sqlite3") as cat:
         err = cat._map_error(_write_error())
     assert isinstance(err, DiskFull), err
@@ -129,8 +129,8 @@ def test_an_io_error_with_room_and_no_limit_is_not_called_a_full_disk(
 ) -> None:
     import photosearch.store.grow as grow
 
-    monkeypatch.setattr(grow, "_file_size_limit", lambda: None)
-    monkeypatch.setattr(grow, "_free_bytes", lambda _p: 10 << 30)
+    monkeypatch.setattr(grow, "file_size_limit", lambda: None)
+    monkeypatch.setattr(grow, "free_bytes", lambda _p: 10 << 30)
     with Catalog(tmp_path / "catalog.sqlite3") as cat:
         err = cat._map_error(_write_error())
     assert not isinstance(err, DiskFull), err

@@ -7,8 +7,6 @@ library opened after: the library could not record it, the command exited 6, and
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,43 +16,22 @@ import pytest
 from tests.conftest import SHAPES_MODEL
 from tests.hub_fixtures import native_registry
 from tests.hub_server import hub_server
-from tests.reliability._util import run_cli
+from tests.reliability._util import free_bytes, run_cli, small_tmpfs
 
 REPO = "test-org/tiny-models"
 
 
-def _mount(point: Path, *opts: str) -> str | None:
-    r = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", ",".join(opts), "tmpfs", str(point)], capture_output=True, text=True
-    )
-    return None if r.returncode == 0 else (r.stderr.strip() or f"mount exited {r.returncode}")
-
-
 @pytest.fixture
 def small_fs(tmp_path: Path) -> Iterator[Path]:
-    point = tmp_path / "smallfs"
-    point.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs for the disk-full test needs root")
-    why = _mount(point, "size=12m", "mode=0755")
-    if why:
-        pytest.skip(f"cannot mount a tmpfs here ({why})")
-    try:
+    with small_tmpfs(tmp_path / "smallfs", "12m") as point:
         yield point
-    finally:
-        subprocess.run(["umount", "-l", str(point)], check=False)
-
-
-def _free(path: Path) -> int:
-    st = os.statvfs(path)
-    return st.f_bavail * st.f_frsize
 
 
 def _leave_free(fs: Path, nbytes: int) -> Path:
     filler = fs / "filler.bin"
     filler.unlink(missing_ok=True)
     with open(filler, "wb") as f:
-        f.write(b"\0" * max(_free(fs) - nbytes, 0))
+        f.write(b"\0" * max(free_bytes(fs) - nbytes, 0))
     return filler
 
 

@@ -4,41 +4,19 @@ directory gives a clear message and no corruption; work resumes when space retur
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.reliability._util import cli_env, install_model, make_photos, run_cli
-
-
-def _mount(point: Path, *opts: str) -> str | None:
-    r = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", ",".join(opts), "tmpfs", str(point)], capture_output=True, text=True
-    )
-    return None if r.returncode == 0 else (r.stderr.strip() or f"mount exited {r.returncode}")
+from tests.reliability._util import cli_env, free_bytes, install_model, make_photos, run_cli, small_tmpfs
 
 
 @pytest.fixture
 def small_fs(tmp_path: Path) -> Iterator[Path]:
-    point = tmp_path / "smallfs"
-    point.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs for the disk-full test needs root")
-    why = _mount(point, "size=16m", "mode=0755")
-    if why:
-        pytest.skip(f"cannot mount a tmpfs here ({why})")
-    try:
+    with small_tmpfs(tmp_path / "smallfs", "16m") as point:
         yield point
-    finally:
-        subprocess.run(["umount", "-l", str(point)], check=False)
-
-
-def _free(path: Path) -> int:
-    st = os.statvfs(path)
-    return st.f_bavail * st.f_frsize
 
 
 def test_disk_full_clear_message_no_corruption_and_resume(
@@ -51,7 +29,7 @@ def test_disk_full_clear_message_no_corruption_and_resume(
     assert run_cli(data, "folders", "add", str(photos), env=cli_env(data)).returncode == 0
     filler = small_fs / "filler.bin"
     with open(filler, "wb") as f:  # leave ~1.5 MB: scanning fits, thumbnails and embeddings run out of space
-        f.write(b"\0" * max(_free(small_fs) - 1500 * 1024, 0))
+        f.write(b"\0" * max(free_bytes(small_fs) - 1500 * 1024, 0))
 
     r = run_cli(data, "index", "-q", "--batch-size", "8", timeout=180)
     assert r.returncode == 6, (r.returncode, r.stderr)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,35 @@ def test_a_photo_renamed_between_the_walk_and_its_hashing_is_not_listed_as_skipp
         assert Path(moved[0]).name + ".renamed.jpg" in names and len(names) == len(photos)
 
 
+def _index_changed_mid_scan(
+    data_dir: Path, folder: Path, change: Callable[[], object], monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[str], bool]:
+    """Index ``folder``; index it again with ``change`` made right after ``folder`` is listed (nothing may be
+    listed as skipped); index once more. Returns the indexed photos' paths and whether the encoder ran again
+    after the first scan."""
+    real_scandir = os.scandir
+    done: list[bool] = []
+
+    def scandir_then_change(path):  # type: ignore[no-untyped-def]
+        entries = list(real_scandir(path))
+        if os.path.normpath(str(path)) == str(folder) and not done:
+            change()
+            done.append(True)
+        return _Listing(entries)
+
+    with Library(Paths.resolve(data_dir), write=True) as lib:
+        lib.set_active_model(lib.installed_models()[0].id)
+        lib.add_folder(folder)
+        list(Indexer(lib).run())
+        calls = lib.runtime().image.calls
+        monkeypatch.setattr(scan.os, "scandir", scandir_then_change)
+        list(Indexer(lib).run())
+        monkeypatch.undo()
+        assert done and lib.catalog.errors() == []
+        list(Indexer(lib).run())
+        return [f.path for f in lib.catalog.all_files("indexed")], lib.runtime().image.calls != calls
+
+
 def test_a_folder_moved_during_a_scan_keeps_its_photos_embeddings(
     tmp_path: Path, data_dir: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -107,31 +137,14 @@ def test_a_folder_moved_during_a_scan_keeps_its_photos_embeddings(
     folder = tmp_path / "photos"
     make_photos(folder, 2)
     make_photos(folder / "album", 3, seed=1)
-    real_scandir = os.scandir
-    done: list[bool] = []
-
-    def scandir_then_rename(path):  # type: ignore[no-untyped-def]
-        entries = list(real_scandir(path))
-        if os.path.normpath(str(path)) == str(folder) and not done:
-            (folder / "album").rename(folder / "album2")
-            done.append(True)
-        return _Listing(entries)
-
-    with Library(Paths.resolve(data_dir), write=True) as lib:
-        lib.set_active_model(lib.installed_models()[0].id)
-        lib.add_folder(folder)
-        list(Indexer(lib).run())
-        calls = lib.runtime().image.calls
-        monkeypatch.setattr(scan.os, "scandir", scandir_then_rename)
-        list(Indexer(lib).run())
-        monkeypatch.undo()
-        assert done and lib.catalog.errors() == []
-        list(Indexer(lib).run())
-        names = {os.path.relpath(f.path, folder) for f in lib.catalog.all_files("indexed")}
-        assert {n for n in names if n.startswith("album")} == {
-            os.path.join("album2", f"photo_1_{i:04d}.jpg") for i in range(3)
-        }
-        assert lib.runtime().image.calls == calls, "a moved folder's photos were embedded again"
+    paths, embedded_again = _index_changed_mid_scan(
+        data_dir, folder, lambda: (folder / "album").rename(folder / "album2"), monkeypatch
+    )
+    names = {os.path.relpath(p, folder) for p in paths}
+    assert {n for n in names if n.startswith("album")} == {
+        os.path.join("album2", f"photo_1_{i:04d}.jpg") for i in range(3)
+    }
+    assert not embedded_again, "a moved folder's photos were embedded again"
 
 
 def test_a_photo_renamed_during_a_scan_keeps_its_embedding(
@@ -143,26 +156,9 @@ def test_a_photo_renamed_during_a_scan_keeps_its_embedding(
     install_model(data_dir, tiny_model)
     folder = tmp_path / "photos"
     photos = make_photos(folder, 3)
-    real_scandir = os.scandir
-    done: list[bool] = []
-
-    def scandir_then_rename(path):  # type: ignore[no-untyped-def]
-        entries = list(real_scandir(path))
-        if os.path.normpath(str(path)) == str(folder) and not done:
-            photos[0].rename(folder / "renamed.jpg")
-            done.append(True)
-        return _Listing(entries)
-
-    with Library(Paths.resolve(data_dir), write=True) as lib:
-        lib.set_active_model(lib.installed_models()[0].id)
-        lib.add_folder(folder)
-        list(Indexer(lib).run())
-        calls = lib.runtime().image.calls
-        monkeypatch.setattr(scan.os, "scandir", scandir_then_rename)
-        list(Indexer(lib).run())
-        monkeypatch.undo()
-        assert done and lib.catalog.errors() == []
-        list(Indexer(lib).run())
-        names = {Path(f.path).name for f in lib.catalog.all_files("indexed")}
-        assert "renamed.jpg" in names and photos[0].name not in names and len(names) == 3
-        assert lib.runtime().image.calls == calls, "a renamed photo was embedded again"
+    paths, embedded_again = _index_changed_mid_scan(
+        data_dir, folder, lambda: photos[0].rename(folder / "renamed.jpg"), monkeypatch
+    )
+    names = {Path(p).name for p in paths}
+    assert "renamed.jpg" in names and photos[0].name not in names and len(names) == 3
+    assert not embedded_again, "a renamed photo was embedded again"
