@@ -273,12 +273,14 @@ def _steered(engine: SearchEngine, q: Query) -> SearchResponse:
         if q.text:  # a photo (or several) changed by words: the blend of the two, as one vector
             base = fused_vector(base, engine.text_vector(q.text), q.weight, "sum")
             kind = "composed"
+    # the 👎 photos' vectors, once: the search moves away from them and the words' blend below drops them
+    unlike = reference_vectors(engine, q.unlike)
     resp = steer(
         engine,
         base,
         kind,
-        q.like,
-        q.unlike,
+        reference_vectors(engine, q.like),
+        unlike,
         q.k,
         q.filters,
         exclude=exclude,
@@ -291,10 +293,9 @@ def _steered(engine: SearchEngine, q: Query) -> SearchResponse:
     resp = blend(resp, engine.catalog, q.text, q.k, q.filters, engine.runtime.id)
     cosines_of_named(engine, resp, q.text)  # with the words typed (by which good matches are judged too)
     if q.unlike:
-        _, disliked = reference_vectors(engine, q.unlike)
         gone = {os.path.realpath(p) for p in q.unlike if isinstance(p, str | os.PathLike)}
         resp.results = [
-            r for r in resp.results if r.label not in disliked and os.path.realpath(r.path) not in gone
+            r for r in resp.results if r.label not in unlike[1] and os.path.realpath(r.path) not in gone
         ]
         for i, r in enumerate(resp.results, 1):
             r.rank = i
