@@ -213,16 +213,7 @@ def _by_relevance(engine: SearchEngine, q: Query) -> SearchResponse:
     if q.like or q.unlike:
         return _steered(engine, q)
     if q.kind is QueryKind.TEXT:  # by meaning and by the words read in photos, together
-        resp = blend(
-            engine.search_text(q.text, q.k, q.filters, strictness=st),
-            engine.catalog,
-            q.text,
-            q.k,
-            q.filters,
-            engine.runtime.id,
-        )
-        cosines_of_named(engine, resp, q.text)
-        return resp
+        return _with_names_and_text(engine, engine.search_text(q.text, q.k, q.filters, strictness=st), q)
     if q.kind is QueryKind.IMAGE:
         return engine.search_image(q.image, q.k, q.filters, strictness=st)
     if q.kind is QueryKind.SIMILAR:
@@ -238,6 +229,14 @@ def _by_relevance(engine: SearchEngine, q: Query) -> SearchResponse:
         resp.kind = QueryKind.SEVERAL.value
         return resp
     raise ValueError(q.kind)
+
+
+def _with_names_and_text(engine: SearchEngine, resp: SearchResponse, q: Query) -> SearchResponse:
+    """``resp`` (by meaning) with the photos the words' names and the text read in them find first
+    (``blend``), those found by name alone scored by their cosine with the words typed."""
+    resp = blend(resp, engine.catalog, q.text, q.k, q.filters, engine.runtime.id)
+    cosines_of_named(engine, resp, q.text)
+    return resp
 
 
 def cosines_of_named(engine: SearchEngine, resp: SearchResponse, text: str) -> None:
@@ -290,8 +289,7 @@ def _steered(engine: SearchEngine, q: Query) -> SearchResponse:
     if q.kind is not QueryKind.TEXT:
         return resp
     # words: the photos their names and the text read in them find come first, as without 👍/👎; 👎 stays out
-    resp = blend(resp, engine.catalog, q.text, q.k, q.filters, engine.runtime.id)
-    cosines_of_named(engine, resp, q.text)  # with the words typed (by which good matches are judged too)
+    resp = _with_names_and_text(engine, resp, q)
     if q.unlike:
         gone = {os.path.realpath(p) for p in q.unlike if isinstance(p, str | os.PathLike)}
         resp.results = [
