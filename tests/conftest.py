@@ -37,6 +37,15 @@ def data_dir(_isolated_data_dir: Path) -> Path:
     return _isolated_data_dir
 
 
+@pytest.fixture
+def fresh_roots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test asks about the library's roots afresh (the process keeps answers for a moment)."""
+    from photosearch.app import roots
+
+    monkeypatch.setattr(roots, "ROOTS", roots.RootCheck())
+    monkeypatch.setattr("photosearch.app.search.ROOTS", roots.ROOTS)
+
+
 @pytest.fixture(autouse=True)
 def _no_leaked_threads():
     """Fail a test that leaves a non-daemon thread running."""

@@ -213,16 +213,7 @@ def _by_relevance(engine: SearchEngine, q: Query) -> SearchResponse:
     if q.like or q.unlike:
         return _steered(engine, q)
     if q.kind is QueryKind.TEXT:  # by meaning and by the words read in photos, together
-        resp = blend(
-            engine.search_text(q.text, q.k, q.filters, strictness=st),
-            engine.catalog,
-            q.text,
-            q.k,
-            q.filters,
-            engine.runtime.id,
-        )
-        cosines_of_named(engine, resp, q.text)
-        return resp
+        return _with_names_and_text(engine, engine.search_text(q.text, q.k, q.filters, strictness=st), q)
     if q.kind is QueryKind.IMAGE:
         return engine.search_image(q.image, q.k, q.filters, strictness=st)
     if q.kind is QueryKind.SIMILAR:
@@ -238,6 +229,14 @@ def _by_relevance(engine: SearchEngine, q: Query) -> SearchResponse:
         resp.kind = QueryKind.SEVERAL.value
         return resp
     raise ValueError(q.kind)
+
+
+def _with_names_and_text(engine: SearchEngine, resp: SearchResponse, q: Query) -> SearchResponse:
+    """``resp`` (by meaning) with the photos the words' names and the text read in them find first
+    (``blend``), those found by name alone scored by their cosine with the words typed."""
+    resp = blend(resp, engine.catalog, q.text, q.k, q.filters, engine.runtime.id)
+    cosines_of_named(engine, resp, q.text)
+    return resp
 
 
 def cosines_of_named(engine: SearchEngine, resp: SearchResponse, text: str) -> None:
@@ -273,12 +272,14 @@ def _steered(engine: SearchEngine, q: Query) -> SearchResponse:
         if q.text:  # a photo (or several) changed by words: the blend of the two, as one vector
             base = fused_vector(base, engine.text_vector(q.text), q.weight, "sum")
             kind = "composed"
+    # the 👎 photos' vectors, once: the search moves away from them and the words' blend below drops them
+    unlike = reference_vectors(engine, q.unlike)
     resp = steer(
         engine,
         base,
         kind,
-        q.like,
-        q.unlike,
+        reference_vectors(engine, q.like),
+        unlike,
         q.k,
         q.filters,
         exclude=exclude,
@@ -288,13 +289,11 @@ def _steered(engine: SearchEngine, q: Query) -> SearchResponse:
     if q.kind is not QueryKind.TEXT:
         return resp
     # words: the photos their names and the text read in them find come first, as without 👍/👎; 👎 stays out
-    resp = blend(resp, engine.catalog, q.text, q.k, q.filters, engine.runtime.id)
-    cosines_of_named(engine, resp, q.text)  # with the words typed (by which good matches are judged too)
+    resp = _with_names_and_text(engine, resp, q)
     if q.unlike:
-        _, disliked = reference_vectors(engine, q.unlike)
         gone = {os.path.realpath(p) for p in q.unlike if isinstance(p, str | os.PathLike)}
         resp.results = [
-            r for r in resp.results if r.label not in disliked and os.path.realpath(r.path) not in gone
+            r for r in resp.results if r.label not in unlike[1] and os.path.realpath(r.path) not in gone
         ]
         for i, r in enumerate(resp.results, 1):
             r.rank = i

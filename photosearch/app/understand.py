@@ -373,9 +373,10 @@ def _with_names_as_typed(
 
     seen, _ = reachable_only(q, catalog)  # folders not there now stay out
     base = replace(seen.filters, within=None) if seen.filters is not None else None
-    if not name_hits(catalog, typed, base, engine.runtime.id):
+    named = name_hits(catalog, typed, base, engine.runtime.id)
+    if not named:
         return resp
-    out = blend(resp, catalog, typed, q.k, base, engine.runtime.id)
+    out = blend(resp, catalog, typed, q.k, base, engine.runtime.id, named)
     cosines_of_named(engine, out, q.text)
     out.good_matches_first()
     return out

@@ -71,13 +71,14 @@ def cmd_folders(args: argparse.Namespace) -> int:
                 ),
             )
         elif args.action in ("exclude", "include"):
-            before = {p.casefold() for p in folders.edit_exclusions(lib, args.paths[0], [], exclude=False)}
-            pats = folders.edit_exclusions(
-                lib, args.paths[0], args.paths[1:], exclude=args.action == "exclude"
+            taking_in = args.action == "include"
+            before = (  # what 'include' can take back in (the folder's list as it was)
+                {p.casefold() for p in folders.edit_exclusions(lib, args.paths[0], [], exclude=False)}
+                if taking_in
+                else set()
             )
-            missed = (
-                [] if args.action == "exclude" else [p for p in args.paths[1:] if p.casefold() not in before]
-            )
+            pats = folders.edit_exclusions(lib, args.paths[0], args.paths[1:], exclude=not taking_in)
+            missed = [p for p in args.paths[1:] if taking_in and p.casefold() not in before]
             _emit(
                 args,
                 {"folder": args.paths[0], "exclude": list(pats)},

@@ -107,7 +107,7 @@ def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> i
     with _open(args) as lib:  # place, time and camera words become filters (photosearch.app.understand)
         resp, understood = answer(query, lib, literal=getattr(args, "literal", False))
         empty = "" if resp.library_size else empty_library_words(lib)
-        roots = [f.path for f in lib.catalog.folders()] if getattr(args, "export_to", None) else []
+        roots = _export_roots(args, lib)
         metas: list[Any] = []
         if args.json:
             from photosearch.app.places import results_meta
@@ -119,6 +119,11 @@ def _run_query(args: argparse.Namespace, query: Any, shown: dict[str, Any]) -> i
     _print_results(args, resp, shown, read, metas, empty)
     _export(args, [r.path for r in resp.passed], no_location, roots)
     return 0
+
+
+def _export_roots(args: argparse.Namespace, lib: Any) -> list[str]:
+    """The added folders, which ``_export`` warns about copying into; read only for ``--export-to``."""
+    return [f.path for f in lib.catalog.folders()] if getattr(args, "export_to", None) else []
 
 
 def _export(args: argparse.Namespace, paths: list[str], no_location: bool, roots: Sequence[str] = ()) -> None:
@@ -435,7 +440,7 @@ def cmd_album(args: argparse.Namespace) -> int:
             _emit(args, {"deleted": gone}, lambda: [f"deleted the album {gone!r}"])
             return 0
         resp = albums.album_members(lib, args.name, args.k)
-        roots = [f.path for f in lib.catalog.folders()]
+        roots = _export_roots(args, lib)
     name = albums.album_name(args.name)  # as listed: one line
     if args.action == "export":  # the members' paths, one a line; with --export-to copies of the photos too
         _emit(args, {"album": name, "paths": [r.path for r in resp.results]}, lambda: resp_paths(resp))

@@ -138,8 +138,19 @@ def name_hits(
     f = filters or Filters()
     hits = []
     scores: dict[tuple[str, bool], float] = {}
-    for row, root, label in catalog.visible_files_named(nq.words, SCAN_MAX, model_id):
-        if not f.accepts(row):
+    rows = catalog.visible_files_named(
+        nq.words,
+        SCAN_MAX,
+        model_id,
+        folder=f.folder,
+        date_from=f.date_from,
+        date_to=f.date_to,
+        formats=f.formats,
+        orientation=f.orientation,
+        hidden_roots=sorted(f.hidden_roots),
+    )
+    for row, root, label in rows:
+        if not f.accepts(row):  # the rest of the filters (a place, a camera, nested added folders)
             continue
         hit = nq.match(row, root, scores, label)
         if hit is not None:

@@ -107,8 +107,8 @@ def steer(
     engine: SearchEngine,
     base: np.ndarray,
     kind: str,
-    liked: Sequence[Any],
-    disliked: Sequence[Any],
+    liked: tuple[np.ndarray, set[int]],
+    disliked: tuple[np.ndarray, set[int]],
     k: int = 20,
     filters: Filters | None = None,
     *,
@@ -117,9 +117,9 @@ def steer(
     what: str = "the query",
 ) -> SearchResponse:
     """``base`` (the query's own unit vector) moved toward the ``liked`` photos and away from the ``disliked``
-    (Rocchio), searched from stored vectors; good matches judged by ``base``."""
-    pos, pos_labels = reference_vectors(engine, liked)
-    neg, neg_labels = reference_vectors(engine, disliked)
+    (Rocchio: each their :func:`reference_vectors`), searched from stored vectors; good matches judged by
+    ``base``."""
+    (pos, pos_labels), (neg, neg_labels) = liked, disliked
     moved = rocchio(base, pos, neg)
     resp = engine.search_vector(
         moved, k, filters, kind=kind, exclude=(exclude or set()) | neg_labels, cutoff=False

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from photosearch.search.name_match import name_hits
+from photosearch.search.name_match import NameHit, name_hits
 from photosearch.search.query import parse_query
 from photosearch.search.results import Filters, FoundBy, Result, SearchResponse
 from photosearch.store.catalog import Catalog, FileRow
@@ -72,12 +72,14 @@ def blend(
     k: int,
     filters: Filters | None = None,
     model_id: str | None = None,
+    named: list[NameHit] | None = None,
 ) -> SearchResponse:
     """Name matches first (by name score), then text matches (by text score), then ``resp``'s results (by
     meaning; None: the words read in photos only, no names), k in all. Each result gets its photo's text;
     ``found_by`` says what found it (``FoundBy``). ``model_id``: the model ``resp`` searched with (names are
-    matched among the photos it covers)."""
-    named = name_hits(catalog, query, filters, model_id) if resp is not None else []
+    matched among the photos it covers). ``named``: the name matches when the caller has them already."""
+    if named is None:
+        named = name_hits(catalog, query, filters, model_id) if resp is not None else []
     hits = text_hits(catalog, query, filters)
     by_meaning = {r.path: r for r in resp.results} if resp is not None else {}
     out: list[Result] = []

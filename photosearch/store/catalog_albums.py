@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from photosearch.store.schema import CatalogBase
+from photosearch.store.schema import CatalogBase, _chunks
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,8 @@ def example_views(
     """The cached views' vectors (n_views, dim) of the examples ``hashes`` under ``model_id``: only the ones
     made, of these ``kinds`` of views (their numbers, "0,1,2"); None for a photo that could not be read when
     they were made."""
-    want = list(dict.fromkeys(hashes))
     out: dict[str, np.ndarray | None] = {}
-    for i in range(0, len(want), 500):
-        part = want[i : i + 500]
+    for part in _chunks(list(dict.fromkeys(hashes)), 500):
         rows = cat._q(
             "SELECT content_hash, n_views, views FROM album_example_views WHERE model_id = ? AND kinds = ? "
             f"AND content_hash IN ({','.join('?' * len(part))})",

@@ -278,14 +278,25 @@ class FoldersAndFiles(CatalogBase):
 
     # -- search by name (the file_names table, kept in step by triggers: store.schema, version 6) -------
     def visible_files_named(
-        self, words: Sequence[str], limit: int = 5000, model_id: str | None = None
+        self,
+        words: Sequence[str],
+        limit: int = 5000,
+        model_id: str | None = None,
+        *,
+        folder: str | None = None,
+        date_from: float | None = None,
+        date_to: float | None = None,
+        formats: Sequence[str] | None = None,
+        orientation: str | None = None,
+        hidden_roots: Sequence[str] = (),
     ) -> list[tuple[FileRow, str, int | None]]:
         """(file, its added folder's path, its embedding id with ``model_id``) of visible files whose path *below*
         their added folder contains every one of ``words`` (case folded), at most ``limit``; with ``model_id``
         only the files embedded with that model (what its search covers). A candidate list, from the ``file_names`` trigram table
         (schema 6): words of three characters or more through its index, shorter ones by a scan of the
         candidates (SQLite's LIKE, which folds ASCII letters only: such a word comes in its case forms).
-        ``photosearch.search.name_match`` decides what matches."""
+        ``photosearch.search.name_match`` decides what matches. The filters as ``_visible_where``'s, applied
+        before ``limit`` (a filter never leaves a candidate list of files it then drops)."""
         conds: list[str] = []
         args: list = []
         long = [w for w in words if len(w) >= 3]
@@ -306,7 +317,7 @@ class FoldersAndFiles(CatalogBase):
                 )
                 conds.append("(" + " OR ".join("n.name LIKE ? ESCAPE '\\'" for _ in forms) + ")")
                 args += ["%" + _like_escape(x) + "%" for x in forms]
-        where, wargs = _visible_where(None, None, None, None, None)
+        where, wargs = _visible_where(folder, date_from, date_to, formats, orientation, hidden_roots)
         cols = ", ".join("f." + c.strip() for c in _FILE_COLS.split(","))
         embedded = (
             "JOIN embeddings e ON e.content_hash = f.content_hash AND e.model_id = ? " if model_id else ""

@@ -54,11 +54,7 @@ def write_shapes(folder: Path, names: list[str]) -> list[Path]:
     return out
 
 
-@pytest.fixture(autouse=True)
-def _fresh_roots(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test asks about the roots afresh (the process keeps answers for a moment)."""
-    monkeypatch.setattr(roots_mod, "ROOTS", roots_mod.RootCheck())
-    monkeypatch.setattr("photosearch.app.search.ROOTS", roots_mod.ROOTS)
+pytestmark = pytest.mark.usefixtures("fresh_roots")  # each test asks about the roots afresh
 
 
 @pytest.fixture

@@ -20,11 +20,7 @@ PICS = ["IMG_1234.JPG", "DSC_0042.JPG", "Holiday 2019/beach.jpg", "Holiday 2019/
 USB = ["IMG_7777.JPG", "Trip/x.jpg", "Trip/y.jpg"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_roots(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test asks about the roots afresh (the process keeps answers for a moment)."""
-    monkeypatch.setattr(roots_mod, "ROOTS", roots_mod.RootCheck())
-    monkeypatch.setattr("photosearch.app.search.ROOTS", roots_mod.ROOTS)
+pytestmark = pytest.mark.usefixtures("fresh_roots")  # each test asks about the roots afresh
 
 
 @pytest.fixture

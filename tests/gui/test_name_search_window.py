@@ -11,16 +11,10 @@ from typing import Any
 import pytest
 
 from photosearch.app import roots as roots_mod
+from tests.e2e.test_name_search import write_shapes
 from tests.gui.conftest import prepare_library, wait_results
 
-
-def write_shapes(folder: Path, names: list[str]) -> None:
-    from models.tools import shapes
-
-    for i, name in enumerate(names):
-        spec = shapes.Spec(shapes.SHAPES[i % 6], shapes.COLOURS[(i // 2) % 6], "large", "centre")
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        shapes.render(spec).convert("RGB").save(folder / name, "JPEG", quality=92)
+pytestmark = pytest.mark.usefixtures("fresh_roots")  # each test asks about the roots afresh
 
 
 def test_the_count_line_says_found_by_name_and_folders_not_there(
@@ -29,10 +23,7 @@ def test_the_count_line_says_found_by_name_and_folders_not_there(
     data_dir: Path,
     shapes_model: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(roots_mod, "ROOTS", roots_mod.RootCheck())
-    monkeypatch.setattr("photosearch.app.search.ROOTS", roots_mod.ROOTS)
     pics, usb = tmp_path / "Pictures", tmp_path / "usb"
     write_shapes(pics, ["IMG_1234.JPG", "IMG_5678.JPG", *(f"s{i}.jpg" for i in range(10))])
     write_shapes(usb, ["DSC_0042.JPG", "t.jpg"])
@@ -72,10 +63,7 @@ def test_a_library_whose_only_folder_is_not_there_says_so(
     data_dir: Path,
     shapes_model: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(roots_mod, "ROOTS", roots_mod.RootCheck())
-    monkeypatch.setattr("photosearch.app.search.ROOTS", roots_mod.ROOTS)
     usb = tmp_path / "usb"
     write_shapes(usb, ["a.jpg", "b.jpg"])
     paths = prepare_library(data_dir, model=shapes_model, photos=usb, index=True)

@@ -102,3 +102,19 @@ def test_with_a_model_only_photos_it_embedded_are_candidates(tmp_path: Path) -> 
         assert [(f.path, lab) for f, _, lab in c.visible_files_named(["img"], model_id="m")] == [
             (str(tmp_path / "IMG_1.jpg"), label)
         ]
+
+
+def test_the_filters_apply_before_the_candidate_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from photosearch.search import name_match
+    from photosearch.search.results import Filters
+
+    with Catalog(tmp_path / "c.sqlite3") as c:
+        folder = c.add_folder(str(tmp_path))
+        for i in range(3):
+            add(c, folder.id, tmp_path / "a" / f"IMG_{i}.jpg", f"a{i}")
+        add(c, folder.id, tmp_path / "b" / "IMG_9.jpg", "b9")
+        monkeypatch.setattr(name_match, "SCAN_MAX", 2)  # fewer candidates than the files named "img"
+        hits = name_match.name_hits(c, "img", Filters(folder=str(tmp_path / "b")))
+        assert [h.file.path for h in hits] == [str(tmp_path / "b" / "IMG_9.jpg")]
