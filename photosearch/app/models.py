@@ -220,16 +220,14 @@ def _row_for_entry(e: RegistryEntry, default: str) -> ModelRow:
 def _installed(paths: Paths, lib: Library | None) -> list[ModelPackage]:
     if lib is not None:
         return lib.installed_models()
-    from photosearch.models.manifest import load_package
+    from photosearch.models.manifest import load_package, package_dirs
 
     out = []
-    if paths.models_dir.is_dir():
-        for d in sorted(paths.models_dir.iterdir()):
-            if d.is_dir() and not d.name.startswith(".") and (d / "manifest.json").is_file():
-                try:
-                    out.append(load_package(d, verify="none"))
-                except ManifestError:
-                    continue
+    for d in package_dirs(paths.models_dir):
+        try:
+            out.append(load_package(d, verify="none"))
+        except ManifestError:
+            continue
     return out
 
 

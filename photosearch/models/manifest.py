@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -359,6 +359,16 @@ def load_package(root: str | Path, verify: str = "size") -> ModelPackage:
     if verify != "none":
         verify_files(root, manifest.files, verify == "sha256", owner=f"model '{manifest.id}'")
     return ModelPackage(root=root, manifest=manifest)
+
+
+def package_dirs(models_dir: Path) -> Iterator[Path]:
+    """The installed package folders in ``models_dir`` (a folder with a manifest, not a hidden one such as an
+    install's or a removal's leftover), sorted by name; none when the folder does not exist."""
+    if not models_dir.is_dir():
+        return
+    for d in sorted(models_dir.iterdir()):
+        if d.is_dir() and not d.name.startswith(".") and (d / "manifest.json").is_file():
+            yield d
 
 
 def verify_files(
