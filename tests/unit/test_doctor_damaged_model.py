@@ -10,15 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SHAPES_MODEL
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from photosearch.cli import main
-
-    capsys.readouterr()
-    rc = main(list(args))
-    out = capsys.readouterr()
-    return rc, out.out, out.err
+from tests.unit._cli import cli_main as _cli
 
 
 def test_doctor_says_install_it_again_for_a_damaged_model_and_not_remove(

@@ -13,15 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SHAPES_MODEL
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from photosearch.cli import main
-
-    capsys.readouterr()
-    rc = main(list(args))
-    out = capsys.readouterr()
-    return rc, out.out, out.err
+from tests.unit._cli import cli_main as _cli
 
 
 def _copy_in(data: Path, folder: str, manifest_id: str | None = None, **fields: str) -> Path:

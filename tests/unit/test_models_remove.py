@@ -12,15 +12,7 @@ import pytest
 
 from tests.conftest import SHAPES_MODEL
 from tests.reliability._util import make_photos
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from photosearch.cli import main
-
-    capsys.readouterr()
-    rc = main(list(args))
-    out = capsys.readouterr()
-    return rc, out.out, out.err
+from tests.unit._cli import cli_main as _cli
 
 
 def test_removing_the_model_in_use_leaves_nothing_behind_and_says_so(
