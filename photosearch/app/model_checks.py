@@ -31,7 +31,7 @@ def installed_ids(paths: Paths) -> dict[str, str]:
         except ManifestError:
             out[d.name] = d.name
             continue
-        out[d.name] = str((pkg.manifest.extra.get("download") or {}).get("registry_id") or pkg.id)
+        out[d.name] = pkg.registry_id or pkg.id
     return out
 
 

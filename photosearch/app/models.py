@@ -244,7 +244,7 @@ def list_models(paths: Paths, lib: Library | None = None, registry: Registry | N
     for pkg in _installed(paths, lib):
         if pkg.root.name in broken:
             continue
-        reg_id = (pkg.manifest.extra.get("download") or {}).get("registry_id") or pkg.id
+        reg_id = pkg.registry_id or pkg.id
         have.update({pkg.id, reg_id})
         if facts is None:
             from photosearch.models.machine import MachineFacts

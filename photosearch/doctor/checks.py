@@ -171,8 +171,7 @@ def _reinstall_hint(d: Path) -> str:
 
     registry_id = None
     with contextlib.suppress(Exception):  # the manifest itself may be what is damaged
-        pkg = load_package(d, verify="none")
-        registry_id = (pkg.manifest.extra.get("download") or {}).get("registry_id")
+        registry_id = load_package(d, verify="none").registry_id
     how = (
         f"photosearch models install {registry_id}"
         if registry_id

@@ -325,6 +325,12 @@ class ModelPackage:
     def id(self) -> str:
         return self.manifest.id
 
+    @property
+    def registry_id(self) -> str | None:
+        """The registry id it was downloaded as (``extra.download.registry_id``); None for an imported folder."""
+        rid = (self.manifest.extra.get("download") or {}).get("registry_id")
+        return str(rid) if rid else None
+
     def path(self, name: str) -> Path:
         return self.root / name
 
