@@ -131,7 +131,7 @@ def verify_models(paths: Paths, name: str | None = None) -> list[Verified]:
         if not (paths.models_dir / name / "manifest.json").is_file():
             raise not_installed(paths, name)
         return [_verify_model(paths.models_dir / name)]
-    out = [_verify_model(paths.models_dir / folder) for folder in installed_ids(paths)]
+    out = [_verify_model(d) for d in package_dirs(paths.models_dir)]
     for reader_id in [r.id for r in installed_text_readers(paths.models_dir)]:
         out.append(_verify_reader(partial(load_text_reader, paths.models_dir, reader_id), reader_id))
     return out
