@@ -57,6 +57,7 @@ __all__ = [
     "accept_licence",
     "finish_switch",
     "photos_to_embed",
+    "load_registry",
     "registry_entry",
     "apply_query_language",
     "choose_query_language",
