@@ -55,7 +55,8 @@ def models_request(args: dict[str, Any], lib: Any, progress: Progress) -> dict[s
             "active": lib.active_model_id(),
         }
     if action == "install":
-        have = installed_already(paths, name)
+        registry = app_models.load_registry()  # read once for both steps
+        have = installed_already(paths, name, registry)
         if have is not None:  # sound and installed: nothing downloaded
             done = choose_installed(lib, have, use=bool(args.get("use")))
         else:
@@ -64,6 +65,7 @@ def models_request(args: dict[str, Any], lib: Any, progress: Progress) -> dict[s
                 paths,
                 progress=lambda p: progress({"download": _download_dict(p)}),
                 allow_unverified=bool(args.get("allow_unverified")),
+                registry=registry,
             )
             done = install_and_choose(lib, fetched, use=bool(args.get("use")))
         pkg, chosen = done.package, done.chosen

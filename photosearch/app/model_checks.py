@@ -19,22 +19,19 @@ from pathlib import Path
 
 from photosearch.config import Paths
 from photosearch.errors import ManifestError, ModelNotInstalled
-from photosearch.models.manifest import ModelPackage, load_package
+from photosearch.models.manifest import ModelPackage, load_package, package_dirs
 
 
 def installed_ids(paths: Paths) -> dict[str, str]:
     """{installed folder name: the registry id it was downloaded as (or its own id)}; unreadable ones skipped."""
     out: dict[str, str] = {}
-    if not paths.models_dir.is_dir():
-        return out
-    for d in sorted(paths.models_dir.iterdir()):
-        if d.is_dir() and not d.name.startswith(".") and (d / "manifest.json").is_file():
-            try:
-                pkg = load_package(d, verify="none")
-            except ManifestError:
-                out[d.name] = d.name
-                continue
-            out[d.name] = str((pkg.manifest.extra.get("download") or {}).get("registry_id") or pkg.id)
+    for d in package_dirs(paths.models_dir):
+        try:
+            pkg = load_package(d, verify="none")
+        except ManifestError:
+            out[d.name] = d.name
+            continue
+        out[d.name] = pkg.registry_id or pkg.id
     return out
 
 
@@ -74,12 +71,10 @@ def package_problem(folder: Path) -> str:
 def broken_packages(paths: Paths) -> dict[str, str]:
     """{folder name: why it cannot be used} for the package folders in ``models/`` that cannot be used."""
     out: dict[str, str] = {}
-    if paths.models_dir.is_dir():
-        for d in sorted(paths.models_dir.iterdir()):
-            if d.is_dir() and not d.name.startswith(".") and (d / "manifest.json").is_file():
-                problem = package_problem(d)
-                if problem:
-                    out[d.name] = problem
+    for d in package_dirs(paths.models_dir):
+        problem = package_problem(d)
+        if problem:
+            out[d.name] = problem
     return out
 
 
@@ -136,7 +131,7 @@ def verify_models(paths: Paths, name: str | None = None) -> list[Verified]:
         if not (paths.models_dir / name / "manifest.json").is_file():
             raise not_installed(paths, name)
         return [_verify_model(paths.models_dir / name)]
-    out = [_verify_model(paths.models_dir / folder) for folder in installed_ids(paths)]
+    out = [_verify_model(d) for d in package_dirs(paths.models_dir)]
     for reader_id in [r.id for r in installed_text_readers(paths.models_dir)]:
         out.append(_verify_reader(partial(load_text_reader, paths.models_dir, reader_id), reader_id))
     return out

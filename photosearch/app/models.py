@@ -57,6 +57,7 @@ __all__ = [
     "accept_licence",
     "finish_switch",
     "photos_to_embed",
+    "load_registry",
     "registry_entry",
     "apply_query_language",
     "choose_query_language",
@@ -220,16 +221,14 @@ def _row_for_entry(e: RegistryEntry, default: str) -> ModelRow:
 def _installed(paths: Paths, lib: Library | None) -> list[ModelPackage]:
     if lib is not None:
         return lib.installed_models()
-    from photosearch.models.manifest import load_package
+    from photosearch.models.manifest import load_package, package_dirs
 
     out = []
-    if paths.models_dir.is_dir():
-        for d in sorted(paths.models_dir.iterdir()):
-            if d.is_dir() and not d.name.startswith(".") and (d / "manifest.json").is_file():
-                try:
-                    out.append(load_package(d, verify="none"))
-                except ManifestError:
-                    continue
+    for d in package_dirs(paths.models_dir):
+        try:
+            out.append(load_package(d, verify="none"))
+        except ManifestError:
+            continue
     return out
 
 
@@ -246,7 +245,7 @@ def list_models(paths: Paths, lib: Library | None = None, registry: Registry | N
     for pkg in _installed(paths, lib):
         if pkg.root.name in broken:
             continue
-        reg_id = (pkg.manifest.extra.get("download") or {}).get("registry_id") or pkg.id
+        reg_id = pkg.registry_id or pkg.id
         have.update({pkg.id, reg_id})
         if facts is None:
             from photosearch.models.machine import MachineFacts

@@ -291,12 +291,14 @@ def _models(args: argparse.Namespace) -> int:
         _emit(args, data, human)
         return 0
     if args.action == "install":
-        entry = app_models.registry_entry(args.name)  # its id, or a name known elsewhere (Immich, rclip, hub)
+        registry = app_models.load_registry()  # read once for every step below
+        # its id, or a name known elsewhere (Immich, rclip, the hub)
+        entry = app_models.registry_entry(args.name, registry)
         if entry.id != args.name and not args.json:
-            print(f"note: {app_models.known_as(args.name)}", file=sys.stderr)
+            print(f"note: {app_models.known_as(args.name, registry)}", file=sys.stderr)
         args.name = entry.id
         if args.dry_run:
-            lines = app_models.dry_run(args.name)
+            lines = app_models.dry_run(args.name, registry)
             _emit(args, {"model": entry.id, "requests": lines}, lambda: lines)
             return 0
         if not entry.commercial_use and not args.json:
@@ -308,7 +310,7 @@ def _models(args: argparse.Namespace) -> int:
             installed_already,
         )
 
-        have = installed_already(paths, entry.id)
+        have = installed_already(paths, entry.id, registry)
         if have is not None:  # sound and installed: not a byte again
             with _open(args, write=True, purpose="photosearch models install") as lib:
                 chosen = choose_installed(lib, have, use=args.use).chosen
@@ -327,7 +329,9 @@ def _models(args: argparse.Namespace) -> int:
             return 0
         bar = DownloadBar(quiet=args.quiet or args.json)
         try:  # the download needs no library; the install and the choice happen together, or not at all
-            fetched = download_model(args.name, paths, progress=bar, allow_unverified=args.allow_unverified)
+            fetched = download_model(
+                args.name, paths, progress=bar, allow_unverified=args.allow_unverified, registry=registry
+            )
         except KeyboardInterrupt:
             bar.close()
             print(

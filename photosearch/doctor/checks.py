@@ -120,16 +120,13 @@ def check(paths: Paths, *, full: bool = False) -> DoctorReport:
 
 def _installed(paths: Paths) -> dict[str, int]:
     """model id → embedding dimension, for the installed packages that load."""
-    from photosearch.models.manifest import load_package
+    from photosearch.models.manifest import load_package, package_dirs
 
     out: dict[str, int] = {}
-    if not paths.models_dir.is_dir():
-        return out
-    for d in sorted(paths.models_dir.iterdir()):
-        if d.is_dir() and not d.name.startswith(".") and (d / "manifest.json").is_file():
-            with contextlib.suppress(PhotoSearchError, OSError):
-                pkg = load_package(d, verify="none")
-                out[pkg.id] = int(pkg.manifest.embedding_dim)
+    for d in package_dirs(paths.models_dir):
+        with contextlib.suppress(PhotoSearchError, OSError):
+            pkg = load_package(d, verify="none")
+            out[pkg.id] = int(pkg.manifest.embedding_dim)
     return out
 
 
@@ -174,8 +171,7 @@ def _reinstall_hint(d: Path) -> str:
 
     registry_id = None
     with contextlib.suppress(Exception):  # the manifest itself may be what is damaged
-        pkg = load_package(d, verify="none")
-        registry_id = (pkg.manifest.extra.get("download") or {}).get("registry_id")
+        registry_id = load_package(d, verify="none").registry_id
     how = (
         f"photosearch models install {registry_id}"
         if registry_id

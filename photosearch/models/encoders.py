@@ -210,27 +210,23 @@ class ModelRuntime:
 
         own = self.package.vision_path
         with self._variant_lock:
-            if (
-                library_variant is None
-            ):  # not decided yet: the first index decides (a search must not undo it)
+            # not decided yet: the first index decides (a search must not undo it)
+            if library_variant is None:
                 return
             if library_variant != INT8:  # fp32: the model's own graph
                 if self.image.path != own:
                     self.image.use_variant(INT8 if is_quantised_onnx(own) else FP32)
                 return
-            if (
-                self.image.variant == INT8 or self._gone_warned
-            ):  # int8 runs already, or its file is known gone
+            # int8 runs already, or its file is known gone
+            if self.image.variant == INT8 or self._gone_warned:
                 return
             # the manifest may have changed since this runtime loaded it (the tower made by this process)
             path = int8_path(self.package) or int8_path(load_package(self.package.root, verify="none"))
             if path is None:
-                if not self._gone_warned:
-                    log.warning(
-                        "this library was embedded with the int8 tower of %s, which is gone; using fp32",
-                        self.id,
-                    )
-                    self._gone_warned = True
+                log.warning(
+                    "this library was embedded with the int8 tower of %s, which is gone; using fp32", self.id
+                )
+                self._gone_warned = True
                 return
             self.image.use_variant(INT8, path.relative_to(self.package.root).as_posix())
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -325,6 +325,12 @@ class ModelPackage:
     def id(self) -> str:
         return self.manifest.id
 
+    @property
+    def registry_id(self) -> str | None:
+        """The registry id it was downloaded as (``extra.download.registry_id``); None for an imported folder."""
+        rid = (self.manifest.extra.get("download") or {}).get("registry_id")
+        return str(rid) if rid else None
+
     def path(self, name: str) -> Path:
         return self.root / name
 
@@ -359,6 +365,16 @@ def load_package(root: str | Path, verify: str = "size") -> ModelPackage:
     if verify != "none":
         verify_files(root, manifest.files, verify == "sha256", owner=f"model '{manifest.id}'")
     return ModelPackage(root=root, manifest=manifest)
+
+
+def package_dirs(models_dir: Path) -> Iterator[Path]:
+    """The installed package folders in ``models_dir`` (a folder with a manifest, not a hidden one such as an
+    install's or a removal's leftover), sorted by name; none when the folder does not exist."""
+    if not models_dir.is_dir():
+        return
+    for d in sorted(models_dir.iterdir()):
+        if d.is_dir() and not d.name.startswith(".") and (d / "manifest.json").is_file():
+            yield d
 
 
 def verify_files(

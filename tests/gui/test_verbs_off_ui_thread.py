@@ -44,6 +44,20 @@ class Held:
     def off_ui(self) -> bool:
         return bool(self.threads) and all(t is not threading.main_thread() for t in self.threads)
 
+    def click_held(self, qtbot: Any, dlg: Any, button: Any, status: str | None = None) -> None:
+        """Click ``button``; while the call is held the UI turns and the dialog is busy (saying ``status`` when
+        given); released, the dialog settles and the call is seen to have run off the UI thread."""
+        button.click()
+        try:
+            self.check_ui_turns(qtbot)
+            _busy(dlg)
+            if status is not None:
+                assert dlg.status.text() == status
+        finally:
+            self.release.set()
+        qtbot.waitUntil(lambda: dlg.busy is None and not dlg.loading, timeout=30000)
+        assert self.off_ui(), self.threads
+
 
 def _busy(dlg: Any) -> None:
     assert dlg.busy is not None and dlg.bar.isVisibleTo(dlg) and dlg.status.text().endswith("…")
@@ -72,28 +86,13 @@ def test_use_and_remove_a_search_model_run_off_the_ui_thread(
     monkeypatch.setattr(app_models, "remove_model", remove)
 
     dlg.select("shapes-tiny")
-    dlg.use_button.click()
-    try:
-        use.check_ui_turns(qtbot)
-        _busy(dlg)
-        assert dlg.status.text() == "Switching to Shapes (test model)…"  # by its name
-    finally:
-        use.release.set()
-    qtbot.waitUntil(lambda: dlg.busy is None and not dlg.loading, timeout=30000)
-    assert use.off_ui(), use.threads
+    use.click_held(qtbot, dlg, dlg.use_button, status="Switching to Shapes (test model)…")  # by its name
     assert dlg.status.text() == "Switched." and w.lib.active_model_id() == "shapes-tiny"
     assert next(r for r in dlg.rows if r.id == "shapes-tiny").active
 
     dlg.confirm_remove = lambda r: True
     dlg.select("tiny-random")
-    dlg.remove_button.click()
-    try:
-        remove.check_ui_turns(qtbot)
-        _busy(dlg)
-    finally:
-        remove.release.set()
-    qtbot.waitUntil(lambda: dlg.busy is None and not dlg.loading, timeout=30000)
-    assert remove.off_ui(), remove.threads
+    remove.click_held(qtbot, dlg, dlg.remove_button)
     assert dlg.status.text().startswith("Removed ") and "tiny-random" not in [
         r.id for r in dlg.rows if r.installed
     ]
@@ -127,28 +126,14 @@ def test_a_text_readers_use_and_remove_run_off_the_ui_thread(
     monkeypatch.setattr(app_models, "remove_model", remove)
 
     panel.table.selectRow([r.id for r in panel.rows].index(added.id))
-    panel.use_button.click()
-    try:
-        use.check_ui_turns(qtbot)
-        _busy(dlg)
-    finally:
-        use.release.set()
-    qtbot.waitUntil(lambda: dlg.busy is None and not dlg.loading, timeout=30000)
-    assert use.off_ui(), use.threads
+    use.click_held(qtbot, dlg, panel.use_button)
     assert w.lib.catalog.get_meta(CHOICE_KEY) == added.id
     assert next(r for r in panel.rows if r.id == added.id).chosen
     assert dlg.status.text().startswith("New photos' text is now read with")
 
     dlg.confirm_remove_reader = lambda name: True
     panel.table.selectRow([r.id for r in panel.rows].index(added.id))
-    panel.remove_button.click()
-    try:
-        remove.check_ui_turns(qtbot)
-        _busy(dlg)
-    finally:
-        remove.release.set()
-    qtbot.waitUntil(lambda: dlg.busy is None and not dlg.loading, timeout=30000)
-    assert remove.off_ui(), remove.threads
+    remove.click_held(qtbot, dlg, panel.remove_button)
     assert [r.id for r in panel.rows] == [BUNDLED_ID] and panel.rows[0].chosen
     assert dlg.status.text().startswith("Removed ")
 
@@ -218,12 +203,5 @@ def test_a_chosen_folder_is_looked_at_off_the_ui_thread(
     look = Held(app_models.looks_like_text_reader)
     monkeypatch.setattr(app_models, "looks_like_text_reader", look)
     dlg.choose_folder = lambda: str(folder)
-    dlg.import_button.click()
-    try:
-        look.check_ui_turns(qtbot)
-        _busy(dlg)
-    finally:
-        look.release.set()
-    qtbot.waitUntil(lambda: dlg.busy is None and not dlg.loading, timeout=30000)
-    assert look.off_ui(), look.threads
+    look.click_held(qtbot, dlg, dlg.import_button)
     assert "Text readers" in dlg.status.text()  # sent there: its script is asked for, never guessed

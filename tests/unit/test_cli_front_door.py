@@ -17,6 +17,7 @@ import pytest
 
 from photosearch.errors import ManifestError, ModelNotInstalled
 from tests.conftest import SHAPES_MODEL
+from tests.unit._cli import cli_main as _cli
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -51,15 +52,6 @@ def test_models_help_names_every_action_and_its_examples_parse() -> None:
     for line in examples:
         args = parser.parse_args(shlex.split(line)[1:])
         assert args.command == "models" and args.action in action.choices
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from photosearch.cli import main
-
-    capsys.readouterr()
-    rc = main(list(args))
-    out = capsys.readouterr()
-    return rc, out.out, out.err
 
 
 def test_models_verify(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

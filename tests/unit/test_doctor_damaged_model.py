@@ -10,26 +10,16 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SHAPES_MODEL
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from photosearch.cli import main
-
-    capsys.readouterr()
-    rc = main(list(args))
-    out = capsys.readouterr()
-    return rc, out.out, out.err
+from tests.unit._cli import cli_main as _cli
+from tests.unit._cli import indexed_with_shapes
 
 
 def test_doctor_says_install_it_again_for_a_damaged_model_and_not_remove(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tests.reliability._util import make_photos
 
     photos = tmp_path / "photos"
-    make_photos(photos, 4)
-    assert _cli(capsys, "models", "import", str(SHAPES_MODEL))[0] == 0
-    assert _cli(capsys, "index", "-q", "--no-text", "--add", str(photos))[0] == 0
+    indexed_with_shapes(capsys, photos, 4)
     (data_dir / "models" / "shapes-tiny" / "textual.onnx").unlink()
 
     rc, out, err = _cli(capsys, "doctor", "--json")

@@ -61,6 +61,18 @@ def _install(env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
     )
 
 
+def _run_install(env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
+    """``photosearch models install m`` run to its end."""
+    return subprocess.run(
+        [sys.executable, "-m", "photosearch", "models", "install", "m", *extra],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def _wait_for_part(data: Path) -> int:
     part = data / "downloads" / "m" / "visual.onnx.part"
     deadline = time.monotonic() + 60
@@ -76,14 +88,7 @@ def test_two_installs_of_one_model_at_once(
     env, _hub, gate, data = served
     first = _install(env, "-q")
     _wait_for_part(data)  # the first holds the half-downloaded file
-    second = subprocess.run(
-        [sys.executable, "-m", "photosearch", "models", "install", "m", "-q"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    second = _run_install(env, "-q")
     assert "Traceback" not in second.stderr, second.stderr
     assert second.returncode == 7, second.stderr
     assert "another PhotoSearch is downloading Shapes served" in second.stderr, second.stderr
@@ -109,14 +114,7 @@ def test_ctrl_c_in_a_slow_download_says_what_was_kept_and_the_same_command_resum
     assert not (data / "models").exists() or os.listdir(data / "models") == []
     gate.set()
     n = len(hub.requests)
-    again = subprocess.run(
-        [sys.executable, "-m", "photosearch", "models", "install", "m", "-q"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    again = _run_install(env, "-q")
     assert again.returncode == 0, again.stderr
     assert any(rng == f"bytes={kept}-" for _path, rng in hub.requests[n:]), hub.requests[n:]
     assert sorted(os.listdir(data / "models")) == ["shapes-tiny"]
@@ -152,14 +150,7 @@ class _Looping:
 
 
 def _install_json(env: dict[str, str]) -> tuple[int, dict[str, object], str]:
-    r = subprocess.run(
-        [sys.executable, "-m", "photosearch", "models", "install", "m", "--json"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    r = _run_install(env, "--json")
     return r.returncode, json.loads(r.stdout or "{}"), r.stderr
 
 
@@ -193,14 +184,7 @@ def test_installing_an_installed_model_again_downloads_nothing_unless_it_is_dama
     rc, first, err = _install_json(env)
     assert rc == 0 and first["installed"] == "shapes-tiny", err
     sent = sum(hub.bytes_sent.values())
-    r = subprocess.run(
-        [sys.executable, "-m", "photosearch", "models", "install", "m"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    r = _run_install(env)
     assert r.returncode == 0, r.stderr
     assert sum(hub.bytes_sent.values()) == sent  # not a byte again
     assert r.stdout.startswith("shapes-tiny is already installed"), r.stdout

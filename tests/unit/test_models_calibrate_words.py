@@ -11,15 +11,7 @@ import pytest
 
 from photosearch.errors import LibraryTooSmall, ModelNotInstalled
 from tests.conftest import SHAPES_MODEL
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from photosearch.cli import main
-
-    capsys.readouterr()
-    rc = main(list(args))
-    out = capsys.readouterr()
-    return rc, out.out, out.err
+from tests.unit._cli import cli_main as _cli
 
 
 def test_too_few_photos_says_the_line_in_force(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,16 +14,8 @@ import pytest
 
 from photosearch.errors import ManifestError
 from tests.conftest import SHAPES_MODEL
-from tests.reliability._util import make_photos
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from photosearch.cli import main
-
-    capsys.readouterr()
-    rc = main(list(args))
-    out = capsys.readouterr()
-    return rc, out.out, out.err
+from tests.unit._cli import cli_main as _cli
+from tests.unit._cli import indexed_with_shapes
 
 
 def _sha(p: Path) -> str:
@@ -34,9 +26,7 @@ def test_another_model_under_an_installed_id_is_refused(
     data_dir: Path, tmp_path: Path, tiny_model: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     photos = tmp_path / "photos"
-    make_photos(photos, 6)
-    assert _cli(capsys, "models", "import", str(SHAPES_MODEL))[0] == 0
-    assert _cli(capsys, "index", "-q", "--no-text", "--add", str(photos))[0] == 0
+    indexed_with_shapes(capsys, photos, 6)
     installed = data_dir / "models" / "shapes-tiny"
     before = {p.name: _sha(p) for p in installed.iterdir() if p.is_file()}
 

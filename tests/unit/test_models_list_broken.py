@@ -13,15 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SHAPES_MODEL
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from photosearch.cli import main
-
-    capsys.readouterr()
-    rc = main(list(args))
-    out = capsys.readouterr()
-    return rc, out.out, out.err
+from tests.unit._cli import cli_main as _cli
+from tests.unit._cli import indexed_with_shapes
 
 
 def _copy_in(data: Path, folder: str, manifest_id: str | None = None, **fields: str) -> Path:
@@ -70,12 +63,9 @@ def test_a_damaged_model_in_use_is_repaired_by_importing_it_again_and_keeps_its_
 ) -> None:
     """The hint for a damaged package is to install it again (its embeddings stay), not only to remove it
     (which drops every embedding made with it)."""
-    from tests.reliability._util import make_photos
 
     photos = tmp_path / "photos"
-    make_photos(photos, 6)
-    assert _cli(capsys, "models", "import", str(SHAPES_MODEL))[0] == 0
-    assert _cli(capsys, "index", "-q", "--no-text", "--add", str(photos))[0] == 0
+    indexed_with_shapes(capsys, photos, 6)
     (data_dir / "models" / "shapes-tiny" / "textual.onnx").unlink()
     rc, out, _ = _cli(capsys, "models", "list")
     assert rc == 0 and "cannot be used" in out

@@ -11,25 +11,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SHAPES_MODEL
-from tests.reliability._util import make_photos
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from photosearch.cli import main
-
-    capsys.readouterr()
-    rc = main(list(args))
-    out = capsys.readouterr()
-    return rc, out.out, out.err
+from tests.unit._cli import cli_main as _cli
+from tests.unit._cli import indexed_with_shapes
 
 
 def test_removing_the_model_in_use_leaves_nothing_behind_and_says_so(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     photos = tmp_path / "photos"
-    make_photos(photos, 6)
-    assert _cli(capsys, "models", "import", str(SHAPES_MODEL))[0] == 0
-    assert _cli(capsys, "index", "-q", "--no-text", "--add", str(photos))[0] == 0
+    indexed_with_shapes(capsys, photos, 6)
     assert any(p.name.startswith("shapes-tiny.g") for p in (data_dir / "index").iterdir())
 
     rc, out, err = _cli(capsys, "models", "remove", "shapes-tiny")

@@ -14,15 +14,7 @@ import pytest
 
 from photosearch.errors import ManifestError, ModelNotInstalled
 from tests.conftest import SHAPES_MODEL
-
-
-def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from photosearch.cli import main
-
-    capsys.readouterr()
-    rc = main(list(args))
-    out = capsys.readouterr()
-    return rc, out.out, out.err
+from tests.unit._cli import cli_main as _cli
 
 
 def _copy_in(data: Path, folder: str, **changes: object) -> Path:
