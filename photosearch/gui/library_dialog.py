@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photosearch.gui.text_readers_panel import row_table
+from photosearch.gui.row_table import row_table
 from photosearch.progress import plural
 
 
@@ -165,10 +165,10 @@ class SkippedDialog(QDialog):
         # the columns fit the dialog and the cells wrap (no scrolling sideways); the whole path in a tooltip
         self.table = row_table(self, ("File", "Folder", "Reason"))
         self.table.setWordWrap(True)
-        self.table.setRowCount(len(rows))
-        for i, r in enumerate(rows):
-            folder, name = os.path.split(r.path)
-            self.table.set_row(i, (name, folder, r.error or "unknown"), r.path, tips=(r.path,))
+        self.table.set_rows(
+            ((os.path.basename(r.path), os.path.dirname(r.path), r.error or "unknown"), r.path, (r.path,))
+            for r in rows
+        )
         lay.addWidget(self.table, 1)
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         box.rejected.connect(self.reject)

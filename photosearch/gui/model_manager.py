@@ -38,7 +38,8 @@ from photosearch.gui.model_rows import (
     opened,
     row_cells,
 )
-from photosearch.gui.text_readers_panel import FAILED, TextReadersPanel, row_table
+from photosearch.gui.row_table import row_table
+from photosearch.gui.text_readers_panel import FAILED, TextReadersPanel
 from photosearch.gui.workers import TaskRunner
 from photosearch.models.download import DownloadProgress, UnverifiedDownload
 from photosearch.models.tokenize import FLORES200, flores_code, locale_language
@@ -204,9 +205,7 @@ class ModelManagerDialog(QDialog, ManagerQuestions):
     def _apply(self, listing: app_models.ModelListing, select: str | None) -> None:
         self.listing = listing
         self.rows = list(listing.rows)
-        self.table.setRowCount(len(self.rows))
-        for i, r in enumerate(self.rows):
-            self.table.set_row(i, row_cells(r), r.id)
+        self.table.set_rows((row_cells(r), r.id, ()) for r in self.rows)
         active = next((r for r in self.rows if r.active), None)
         self.active_label.setText(f"Searching with: {active.name}" if active else "No model is active yet.")
         self.active_label.show()

@@ -7,22 +7,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
-    QWidget,
 )
 
 from photosearch.app import models as app_models
+from photosearch.gui.row_table import row_table
 from photosearch.models.text_reader_pkg import SCRIPTS
 
 if TYPE_CHECKING:
@@ -38,67 +33,6 @@ FAILED = {  # the dialog's words when one of these verbs fails
     READER_USE: "Could not read text with it",
     READER_REMOVE: "Could not remove it",
 }
-
-
-class RowTable(QTableWidget):
-    """A read-only table of models, one selected row at a time, whose columns always fit its width: each takes
-    what its cells need while there is room; when there is not, the widest give up width (never below their
-    header's) and a cut cell ends in '…' with its whole text in its tooltip (``set_row``)."""
-
-    def set_row(self, row: int, cells: tuple[str, ...], data: str, tips: tuple[str, ...] = ()) -> None:
-        """One row's cells; each cell's tooltip is its text, or its entry in ``tips`` when there is one."""
-        for c, text in enumerate(cells):
-            item = QTableWidgetItem(text)
-            item.setData(Qt.ItemDataRole.UserRole, data)
-            item.setToolTip(tips[c] if c < len(tips) and tips[c] else text)
-            self.setItem(row, c, item)
-        self.fit_columns()
-
-    def fit_columns(self) -> None:
-        hh = self.horizontalHeader()
-        n = self.columnCount()
-        want = [max(hh.sectionSizeHint(c), self.sizeHintForColumn(c)) for c in range(n)]
-        floor = [min(hh.sectionSizeHint(c), w) for c, w in enumerate(want)]
-        if n:  # the name matters most: it keeps about 30 characters
-            floor[0] = min(want[0], max(floor[0], 30 * self.fontMetrics().averageCharWidth()))
-        room = self.viewport().width()
-        excess = sum(want) - room
-        if excess > 0:  # the widest give up width first: every column is cut at one width, found by halving
-
-            def total(cap: int) -> int:
-                return sum(max(f, min(w, cap)) for w, f in zip(want, floor, strict=True))
-
-            lo, hi = 0, max(want)
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                lo, hi = (mid, hi) if total(mid) <= room else (lo, mid - 1)
-            want = [max(f, min(w, lo)) for w, f in zip(want, floor, strict=True)]
-        elif n:
-            want[0] -= excess  # room to spare: the first column (the name) takes it
-        for c, w in enumerate(want):
-            hh.resizeSection(c, max(w, 1))
-        if self.wordWrap():  # a table that wraps its cells instead of cutting them: rows as tall as they need
-            self.resizeRowsToContents()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self.fit_columns()
-
-
-def row_table(parent: QWidget, columns: tuple[str, ...]) -> RowTable:
-    """A ``RowTable`` with these column headers (the model manager's search models and text readers)."""
-    table = RowTable(0, len(columns), parent)
-    table.setHorizontalHeaderLabels(columns)
-    table.verticalHeader().hide()
-    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
-    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the columns fit instead
-    table.setWordWrap(False)  # a cut cell ends in '…' (its tooltip has it all)
-    table.setTabKeyNavigation(False)  # Tab goes on to the buttons (the arrows move within the table)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    table.horizontalHeader().setStretchLastSection(False)
-    return table
 
 
 class TextReadersPanel(QGroupBox):
@@ -139,11 +73,7 @@ class TextReadersPanel(QGroupBox):
         select = select or self._select_next or (current.id if current is not None else None)
         self._select_next = None
         self.rows = list(rows)
-        self.table.setRowCount(len(self.rows))
-        for i, r in enumerate(self.rows):
-            name = r.name + (f" (RapidOCR's {r.published})" if r.published else "")
-            state = "● reads the text" if r.chosen else ("bundled" if r.bundled else "installed")
-            self.table.set_row(i, (name, ", ".join(r.scripts), state), r.id)
+        self.table.set_rows(((_name(r), ", ".join(r.scripts), _state(r)), r.id, ()) for r in self.rows)
         ids = [r.id for r in self.rows]
         self.table.selectRow(ids.index(select) if select in ids else 0)
         self.update_buttons()
@@ -224,3 +154,11 @@ class TextReadersPanel(QGroupBox):
         else:
             return False
         return True
+
+
+def _name(r: app_models.TextReaderRow) -> str:
+    return r.name + (f" (RapidOCR's {r.published})" if r.published else "")
+
+
+def _state(r: app_models.TextReaderRow) -> str:
+    return "● reads the text" if r.chosen else ("bundled" if r.bundled else "installed")
